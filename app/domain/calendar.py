@@ -1,0 +1,289 @@
+"""Working-time calendar: which days are workdays and how many working minutes lie between instants.
+
+Workdays come from the ``chinesecalendar`` package (statutory holidays and 调休 working weekends)
+with local overrides on top. All datetimes are naive China Standard Time.
+
+Internally every instant maps to an integer number of working microseconds since a fixed epoch
+(the *ordinal*), built from per-year prefix sums computed lazily, so converting an instant costs
+a couple of list look-ups; queues compute one ordinal per tick and subtract.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+
+#: One working day counts as 8 working hours (standards.md §4).
+WORKING_DAY_MINUTES = 480
+
+US_PER_MINUTE = 60_000_000
+_US_PER_SECOND = 1_000_000
+_EPOCH_YEAR = 2000
+
+DEFAULT_WINDOWS: tuple[tuple[time, time], ...] = ((time(8), time(12)), (time(14), time(18)))
+
+#: Chinese names of the holidays chinese_calendar knows (it names them in English).
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+def _time_us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * _US_PER_SECOND + t.microsecond
+
+
+def _datetime_us_of_day(dt: datetime) -> int:
+    return _time_us(dt.time())
+
+
+class WorkCalendar:
+    """Working days and working windows; converts between instants and working minutes.
+
+    ``overrides`` maps a date to True (extra workday) or False (day off) on top of the statutory
+    calendar; ``holidays`` maps a date to the name of a local day off (shown in explanations;
+    an override of True for the same date wins).
+    The calendar is immutable after construction (its caches depend on that).
+    """
+
+    def __init__(
+        self,
+        windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS,
+        overrides: Mapping[date, bool] | None = None,
+        holidays: Mapping[date, str] | None = None,
+    ):
+        self._windows = tuple(windows)
+        self._window_us = self._check_windows(self._windows)
+        self._day_us = sum(end - start for start, end in self._window_us)
+        self._overrides: dict[date, bool] = dict(overrides or {})
+        self._local_names: dict[date, str] = dict(holidays or {})
+        for d in self._local_names:
+            self._overrides.setdefault(d, False)
+        # year -> cumulative working us at 00:00 of each day of the year (len = days + 1)
+        self._prefix: dict[int, list[int]] = {}
+        self._workday_flags: dict[int, list[bool]] = {}
+        self._fallback_years: set[int] = set()
+        # year -> working us from the epoch to 00:00 on 1 January of that year
+        self._year_start: dict[int, int] = {_EPOCH_YEAR: 0}
+
+    @staticmethod
+    def _check_windows(windows: tuple[tuple[time, time], ...]) -> tuple[tuple[int, int], ...]:
+        if not windows:
+            raise ValueError("a working calendar needs at least one working window, e.g. 08:00–12:00")
+        result = []
+        previous_end = -1
+        for start, end in windows:
+            s, e = _time_us(start), _time_us(end)
+            if e <= s:
+                raise ValueError(f"working window {start:%H:%M}–{end:%H:%M} ends before it starts; "
+                                 "give windows as (start, end) within one day")
+            if s < previous_end:
+                raise ValueError(f"working window {start:%H:%M}–{end:%H:%M} overlaps or precedes "
+                                 "the previous one; list windows in order without overlap")
+            previous_end = e
+            result.append((s, e))
+        return tuple(result)
+
+    # ----------------------------------------------------------------- days
+
+    @property
+    def windows(self) -> tuple[tuple[time, time], ...]:
+        """The daily working windows."""
+        return self._windows
+
+    @property
+    def day_minutes(self) -> float:
+        """Working minutes in one workday with these windows."""
+        return self._day_us / US_PER_MINUTE
+
+    def _statutory_workday(self, d: date) -> bool:
+        try:
+            return chinese_calendar.is_workday(d)
+        except NotImplementedError:
+            # chinese_calendar only knows the years the State Council has published
+            self._fallback_years.add(d.year)
+            return d.weekday() < 5
+
+    def is_workday(self, d: date) -> bool:
+        """Whether ``d`` is a working day (local override, else statutory calendar, else Mon–Fri)."""
+        if d in self._overrides:
+            return self._overrides[d]
+        return self._statutory_workday(d)
+
+    def is_fallback(self, d: date) -> bool:
+        """Whether ``d``'s year is unknown to chinesecalendar, so Mon–Fri was assumed."""
+        if d in self._overrides:
+            return False
+        self._statutory_workday(d)
+        return d.year in self._fallback_years
+
+    def windows_on(self, d: date) -> list[tuple[datetime, datetime]]:
+        """The working windows of day ``d`` as datetimes (empty on a day off)."""
+        if not self.is_workday(d):
+            return []
+        midnight = datetime(d.year, d.month, d.day)
+        return [(midnight + timedelta(microseconds=s), midnight + timedelta(microseconds=e))
+                for s, e in self._window_us]
+
+    def describe_day(self, d: date) -> str:
+        """What kind of day ``d`` is, in Chinese (工作日, 周末, 法定节假日（国庆节）, 调休工作日…)."""
+        if d in self._local_names and not self._overrides[d]:
+            return f"本地调整：休息日（{self._local_names[d]}）"
+        if d in self._overrides:
+            return "本地调整：工作日" if self._overrides[d] else "本地调整：休息日"
+        weekend = d.weekday() >= 5
+        if self.is_fallback(d):
+            kind = "周末" if weekend else "工作日"
+            return f"{kind}（{d.year}年节假日数据缺失，按周一至周五推算）"
+        _, name = chinese_calendar.get_holiday_detail(d)
+        if chinese_calendar.is_workday(d):
+            return "调休工作日" if weekend else "工作日"
+        if name:
+            return f"法定节假日（{HOLIDAY_NAMES.get(name, name)}）"
+        return "周末"
+
+    # ------------------------------------------------------------ prefix sums
+
+    def _year_tables(self, year: int) -> list[int]:
+        prefix = self._prefix.get(year)
+        if prefix is None:
+            if not 1 <= year <= 9999:
+                raise ValueError(f"year {year} is outside the supported range 1–9999")
+            day = date(year, 1, 1)
+            flags = []
+            prefix = [0]
+            total = 0
+            while day.year == year:
+                workday = self.is_workday(day)
+                flags.append(workday)
+                if workday:
+                    total += self._day_us
+                prefix.append(total)
+                day += timedelta(days=1)
+            # flags first: a reader that finds the prefix must also find the flags
+            self._workday_flags[year] = flags
+            self._prefix[year] = prefix
+        return prefix
+
+    def _start_of_year(self, year: int) -> int:
+        start = self._year_start.get(year)
+        if start is not None:
+            return start
+        # walk from the nearest known year; each step builds one year's table once
+        known = min(self._year_start, key=lambda y: abs(y - year))
+        value = self._year_start[known]
+        if known < year:
+            for y in range(known, year):
+                value += self._year_tables(y)[-1]
+                self._year_start[y + 1] = value
+        else:
+            for y in range(known - 1, year - 1, -1):
+                value -= self._year_tables(y)[-1]
+                self._year_start[y] = value
+        return value
+
+    # --------------------------------------------------------------- ordinals
+
+    def ordinal_us(self, dt: datetime) -> int:
+        """Working microseconds from the epoch (2000-01-01 00:00) to ``dt``; exact integer form of ordinal."""
+        year = dt.year
+        prefix = self._year_tables(year)
+        doy = dt.toordinal() - date(year, 1, 1).toordinal()
+        value = self._start_of_year(year) + prefix[doy]
+        if self._workday_flags[year][doy]:
+            t = _datetime_us_of_day(dt)
+            for start, end in self._window_us:
+                if t <= start:
+                    break
+                value += min(t, end) - start
+        return value
+
+    def from_ordinal_us(self, x: int) -> datetime:
+        """The earliest instant whose ordinal_us equals ``x``."""
+        year = _EPOCH_YEAR + int(x // (250 * self._day_us))
+        year = max(1, min(9999, year))
+        while year > 1 and x <= self._start_of_year(year):
+            year -= 1
+        while year < 9999 and x > self._start_of_year(year + 1):
+            year += 1
+        start = self._start_of_year(year)
+        prefix = self._year_tables(year)
+        rest = x - start
+        j = bisect_left(prefix, rest)  # first midnight whose cumulative reaches x
+        if j == 0:  # x precedes year 1
+            raise ValueError("working-time ordinal is before the supported date range")
+        day = date(year, 1, 1) + timedelta(days=j - 1)
+        rest -= prefix[j - 1]
+        midnight = datetime(day.year, day.month, day.day)
+        for w_start, w_end in self._window_us:
+            length = w_end - w_start
+            if rest <= length:
+                return midnight + timedelta(microseconds=w_start + rest)
+            rest -= length
+        raise AssertionError("working-time prefix sums are inconsistent")  # pragma: no cover
+
+    def ordinal(self, dt: datetime) -> float:
+        """Cumulative working minutes from 2000-01-01 00:00 to ``dt`` (monotone non-decreasing)."""
+        return self.ordinal_us(dt) / US_PER_MINUTE
+
+    def from_ordinal(self, x: float) -> datetime:
+        """The earliest instant whose ordinal is ``x`` (inverse of :meth:`ordinal`)."""
+        return self.from_ordinal_us(round(x * US_PER_MINUTE))
+
+    # ------------------------------------------------------------ arithmetic
+
+    def working_minutes(self, start: datetime, end: datetime) -> float:
+        """Working minutes in [start, end); negative if end is before start."""
+        return (self.ordinal_us(end) - self.ordinal_us(start)) / US_PER_MINUTE
+
+    def in_window(self, dt: datetime) -> bool:
+        """Whether ``dt`` lies in a working window, its end included."""
+        if not self.is_workday(dt.date()):
+            return False
+        t = _datetime_us_of_day(dt)
+        return any(start <= t <= end for start, end in self._window_us)
+
+    def next_working_instant(self, dt: datetime) -> datetime:
+        """``dt`` itself if it is in a working window (end included), else the next window opening."""
+        if self.in_window(dt):
+            return dt
+        return self.from_ordinal_us(self.ordinal_us(dt) + 1) - timedelta(microseconds=1)
+
+    def add_working_minutes_us(self, start: datetime, us: int) -> datetime:
+        """Exact integer form of :meth:`add_working_minutes` (``us`` working microseconds)."""
+        if us < 0:
+            raise ValueError(f"cannot add a negative working time ({us / US_PER_MINUTE} minutes); "
+                             "use working_minutes() to measure backwards")
+        if us == 0:
+            return self.next_working_instant(start)
+        return self.from_ordinal_us(self.ordinal_us(start) + us)
+
+    def add_working_minutes(self, start: datetime, minutes: float) -> datetime:
+        """The instant ``minutes`` working minutes after ``start``; a limit ending at a window end stays there."""
+        if minutes < 0:
+            raise ValueError(f"cannot add a negative working time ({minutes} minutes); "
+                             "use working_minutes() to measure backwards")
+        return self.add_working_minutes_us(start, round(minutes * US_PER_MINUTE))
+
+    def days_off_between(self, start: date, end: date) -> list[date]:
+        """Non-working days d with start ≤ d ≤ end."""
+        result = []
+        d = start
+        while d <= end:
+            if not self.is_workday(d):
+                result.append(d)
+            d += timedelta(days=1)
+        return result
+
+    def window_text(self) -> str:
+        """The windows as text, e.g. 08:00–12:00、14:00–18:00."""
+        return "、".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in self._windows)

@@ -1,0 +1,174 @@
+"""MapView: the QGIS map canvas over the store's layers, with browse/identify and flashing.
+
+Layers live in a QgsProject OWNED by the MapView (never ``QgsProject.instance()``), so two
+views or two tests never share layers. The project owns the layers: after ``teardown()`` (or
+the view's deletion) the layer objects, and the case feeder that writes to one, are gone.
+"""
+
+from __future__ import annotations
+
+from qgis.core import QgsLayerTreeModel, QgsPointXY, QgsProject, QgsRectangle
+from qgis.gui import QgsLayerTreeMapCanvasBridge, QgsLayerTreeView, QgsMapCanvas
+from qgis.PyQt.QtCore import QEventLoop, QSize, QTimer, pyqtSignal
+from qgis.PyQt.QtGui import QImage
+from qgis.PyQt.QtWidgets import QVBoxLayout, QWidget
+
+from app.gis.flash import flash_point
+from app.gis.identify import BrowseTool
+from app.gis.layers import MapLayers, store_crs
+from app.gis.render import BACKGROUND, extent_at_scale, render_settings
+
+#: Scale the map zooms to when showing one case.
+CASE_SCALE = 2000
+_FULL_EXTENT_MARGIN = 0.03
+
+
+def format_scale(scale: float) -> str:
+    """'1:5,000' for a scale denominator (rounded to a whole number)."""
+    return f"1:{round(scale):,}" if scale > 0 else "1:—"
+
+
+class MapView(QWidget):
+    """A map canvas in the store CRS showing the GridHall layers."""
+
+    #: kind ('case' | 'component' | 'grid'), the feature's attributes
+    identified = pyqtSignal(str, dict)
+    #: the scale denominator after every zoom
+    scale_changed = pyqtSignal(float)
+
+    def __init__(self, layers: MapLayers | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.canvas = QgsMapCanvas(self)
+        self.canvas.setCanvasColor(BACKGROUND)
+        self.canvas.setDestinationCrs(store_crs())
+        self.canvas.setParallelRenderingEnabled(True)
+        self.canvas.setCachingEnabled(True)
+        self.canvas.enableAntiAliasing(True)
+        self.project = QgsProject()
+        self.project.setCrs(store_crs())
+        self.project.setTitle("GridHall")
+        self._bridge = QgsLayerTreeMapCanvasBridge(self.project.layerTreeRoot(), self.canvas, self)
+        self._bridge.setAutoSetupOnFirstLayer(False)  # keep our CRS, not the first layer's
+        # Children are deleted in order: the project (and its layers) after canvas and bridge.
+        self.project.setParent(self)
+        self.tool = BrowseTool(self.canvas, [])
+        self.tool.identified.connect(self.identified)
+        self.canvas.setMapTool(self.tool)
+        self.canvas.scaleChanged.connect(self.scale_changed)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.canvas)
+        self.layers: MapLayers | None = None
+        if layers is not None:
+            self.set_layers(layers)
+
+    # --- layers ---------------------------------------------------------------------------
+
+    def set_layers(self, layers: MapLayers) -> None:
+        """Show ``layers`` (replacing any shown before) and zoom to the unit grids."""
+        self.project.removeAllMapLayers()
+        ordered = layers.top_down()
+        self.project.addMapLayers(ordered, False)
+        root = self.project.layerTreeRoot()
+        for layer in ordered:
+            root.addLayer(layer)
+        self.layers = layers
+        self.tool.set_targets([("case", layers.cases), ("component", layers.components),
+                               ("grid", layers.unit_grids)])
+        self.zoom_full()
+
+    def make_layer_tree(self, parent: QWidget | None = None) -> QgsLayerTreeView:
+        """A layer tree with visibility check boxes and legends, over this view's project."""
+        view = QgsLayerTreeView(parent)
+        model = QgsLayerTreeModel(self.project.layerTreeRoot(), view)
+        model.setFlag(QgsLayerTreeModel.AllowNodeChangeVisibility)
+        model.setFlag(QgsLayerTreeModel.AllowLegendChangeState)
+        model.setFlag(QgsLayerTreeModel.ShowLegendAsTree)
+        view.setModel(model)
+        return view
+
+    def teardown(self) -> None:
+        """Stop rendering and drop every layer (the feeder's layer is deleted too)."""
+        self.canvas.stopRendering()
+        self.canvas.unsetMapTool(self.tool)
+        self.project.removeAllMapLayers()
+        self.layers = None
+
+    # --- navigation -----------------------------------------------------------------------
+
+    def full_extent(self) -> QgsRectangle:
+        """The unit grids' extent with a small margin (all layers' when there are no grids)."""
+        rect = QgsRectangle()
+        if self.layers is not None:
+            rect = QgsRectangle(self.layers.unit_grids.extent())
+            if rect.isEmpty():
+                for layer in self.layers.top_down():
+                    rect.combineExtentWith(layer.extent())
+        if rect.isEmpty():
+            return rect
+        rect.grow(max(rect.width(), rect.height()) * _FULL_EXTENT_MARGIN)
+        return rect
+
+    def zoom_full(self) -> None:
+        """Zoom to the whole district."""
+        rect = self.full_extent()
+        if not rect.isEmpty():
+            self.canvas.setExtent(rect)
+            self.canvas.refresh()
+
+    def zoom_to_case(self, x: float, y: float, scale: float = CASE_SCALE, *, flash: bool = True) -> None:
+        """Centre on (x, y) at 1:``scale`` and flash the spot."""
+        self.canvas.setCenter(QgsPointXY(x, y))
+        self.canvas.zoomScale(scale)
+        self.canvas.refresh()
+        if flash:
+            self.flash_point(x, y)
+
+    def flash_point(self, x: float, y: float) -> None:
+        """Flash a ring around (x, y) a few times."""
+        flash_point(self.canvas, x, y)
+
+    def scale(self) -> float:
+        """The current scale denominator."""
+        return self.canvas.scale()
+
+    def scale_text(self) -> str:
+        """The current scale as '1:5,000'."""
+        return format_scale(self.canvas.scale())
+
+    # --- rendering (screenshots, tests, benchmarks) ---------------------------------------
+
+    def wait_rendered(self, timeout_ms: int = 10000) -> bool:
+        """Re-render and block until the canvas has finished (False on timeout).
+
+        Runs a local event loop: only for the screenshot path and tests, never normal GUI code.
+        """
+        loop = QEventLoop()
+        done = []
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+
+        def finished():
+            done.append(True)
+            loop.quit()
+
+        self.canvas.mapCanvasRefreshed.connect(finished)
+        try:
+            self.canvas.refreshAllLayers()
+            timer.start(timeout_ms)
+            if not done:
+                loop.exec_()
+        finally:
+            timer.stop()
+            self.canvas.mapCanvasRefreshed.disconnect(finished)
+        return bool(done)
+
+    def render_to_image(self, width: int, height: int) -> QImage:
+        """Render what the canvas shows (same centre and scale) into a width×height image."""
+        settings = self.canvas.mapSettings()
+        center, scale = self.canvas.center(), self.canvas.scale()
+        settings.setOutputSize(QSize(width, height))
+        settings.setExtent(extent_at_scale(center, scale, width, height, settings.outputDpi()))
+        settings.setBackgroundColor(BACKGROUND)
+        return render_settings(settings)

@@ -1,0 +1,165 @@
+"""The 案卷 layer: a memory layer of open cases coloured by the light the queue computes.
+
+Working-time deadlines cannot be evaluated in SQL or a QGIS expression, so the application
+(the case queue, once a second) computes each case's light and hands it to
+``CaseLayerFeeder``: one changed light is one attribute change in the provider, no reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+
+from app.domain.definitions import OPEN_STATES, STORE_SRID, Light
+
+#: Fields of the case layer, in order (QGIS memory-provider URI syntax).
+CASE_FIELDS = (("case_id", "integer"), ("number", "string"), ("light", "string"),
+               ("state", "string"), ("category", "string"), ("level", "string"))
+_LIGHTS = {light.value for light in Light}
+
+
+class CaseRow(NamedTuple):
+    """One open case as the map shows it (coordinates in EPSG:4549)."""
+
+    case_id: int
+    x: float
+    y: float
+    light: str
+    state: str
+    number: str
+    category: str = ""
+    level: str = ""
+
+
+def new_case_layer(name: str = "案卷") -> QgsVectorLayer:
+    """An empty, valid memory point layer with the case fields, in the store's CRS."""
+    fields = "&".join(f"field={n}:{t}" for n, t in CASE_FIELDS)
+    layer = QgsVectorLayer(f"Point?crs=EPSG:{STORE_SRID}&{fields}&index=yes", name, "memory")
+    if not layer.isValid():
+        raise RuntimeError("无法创建案卷内存图层：QGIS 的 memory 数据提供程序不可用")
+    return layer
+
+
+def _light(value) -> str:
+    text = str(value)  # Light members print as their stored value
+    if text not in _LIGHTS:
+        raise ValueError(f"未知的灯色 {value!r}；应为 {', '.join(sorted(_LIGHTS))} 之一")
+    return text
+
+
+class CaseLayerFeeder:
+    """Keeps a case layer equal to the set of open cases, changing only what changed."""
+
+    def __init__(self, layer: QgsVectorLayer):
+        self.layer = layer
+        self._fid: dict[int, int] = {}  # case id → feature id
+        self._light: dict[int, str] = {}
+        names = [n for n, _ in CASE_FIELDS]
+        self._index = {n: layer.fields().indexOf(n) for n in names}
+        missing = [n for n, i in self._index.items() if i < 0]
+        if missing:
+            raise ValueError(f"图层“{layer.name()}”缺少案卷字段：{', '.join(missing)}")
+
+    def __len__(self) -> int:
+        return len(self._fid)
+
+    def feature_id(self, case_id: int) -> int | None:
+        """The layer feature id of a case, or None when it is not on the map."""
+        return self._fid.get(case_id)
+
+    def _feature(self, row: CaseRow) -> QgsFeature:
+        f = QgsFeature(self.layer.fields())
+        f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(row.x), float(row.y))))
+        f.setAttributes([int(row.case_id), row.number, _light(row.light), str(row.state),
+                         row.category or "", str(row.level or "")])
+        return f
+
+    def set_cases(self, rows: Iterable[CaseRow | tuple]) -> int:
+        """Replace every feature by ``rows``; return how many cases are on the map."""
+        rows = [r if isinstance(r, CaseRow) else CaseRow(*r) for r in rows]
+        provider = self.layer.dataProvider()
+        provider.truncate()
+        self._fid.clear()
+        self._light.clear()
+        feats = [self._feature(r) for r in rows]
+        ok, added = provider.addFeatures(feats)
+        if not ok:
+            raise RuntimeError(f"无法写入案卷图层：{provider.lastError()}")
+        for row, feat in zip(rows, added, strict=True):
+            self._fid[int(row.case_id)] = feat.id()
+            self._light[int(row.case_id)] = _light(row.light)
+        self._changed()
+        return len(self._fid)
+
+    def upsert(self, row: CaseRow | tuple) -> None:
+        """Add a case, or move/refresh it if it is already on the map."""
+        row = row if isinstance(row, CaseRow) else CaseRow(*row)
+        self.remove(int(row.case_id), repaint=False)
+        ok, added = self.layer.dataProvider().addFeatures([self._feature(row)])
+        if not ok:
+            raise RuntimeError(f"无法写入案卷图层：{self.layer.dataProvider().lastError()}")
+        self._fid[int(row.case_id)] = added[0].id()
+        self._light[int(row.case_id)] = _light(row.light)
+        self._changed()
+
+    def remove(self, case_id: int, *, repaint: bool = True) -> bool:
+        """Take a case off the map (closed, voided...); False if it was not there."""
+        fid = self._fid.pop(case_id, None)
+        self._light.pop(case_id, None)
+        if fid is None:
+            return False
+        self.layer.dataProvider().deleteFeatures([fid])
+        if repaint:
+            self._changed()
+        return True
+
+    def update_lights(self, lights: Mapping[int, Light | str]) -> int:
+        """Set the light of the given cases; return how many features actually changed."""
+        col = self._index["light"]
+        changes = {}
+        for case_id, light in lights.items():
+            value = _light(light)
+            fid = self._fid.get(case_id)
+            if fid is not None and self._light.get(case_id) != value:
+                changes[fid] = {col: value}
+                self._light[case_id] = value
+        if changes:
+            self.layer.dataProvider().changeAttributeValues(changes)
+            self.layer.triggerRepaint()
+        return len(changes)
+
+    def light_of(self, case_id: int) -> str | None:
+        """The light currently drawn for a case."""
+        return self._light.get(case_id)
+
+    def _changed(self) -> None:
+        self.layer.updateExtents()
+        self.layer.triggerRepaint()
+
+
+def open_state_filter() -> str:
+    """A QGIS/SQL filter selecting cases in an open (non-terminal) state."""
+    return "\"state\" IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
+
+
+def read_open_cases(store, light: str = Light.NONE.value) -> list[CaseRow]:
+    """Open cases read from the store through QGIS (subset filter on the open states).
+
+    The rows carry ``light`` (default: no timer) and the category id as text; the running
+    application replaces them with rows built from the queue, which knows the real light.
+    """
+    provider, uri = store.qgis_uri("cases", "geom", open_state_filter())
+    layer = QgsVectorLayer(uri, "open cases", provider)
+    if not layer.isValid():
+        raise RuntimeError(f"无法读取案卷表（{provider}）：{layer.dataProvider().error().summary()}")
+    rows = []
+    for f in layer.getFeatures():
+        g = f.geometry()
+        if g is None or g.isEmpty():
+            continue  # a case without a location cannot be drawn
+        p = g.asPoint()
+        rows.append(CaseRow(int(f["id"]), p.x(), p.y(), light, str(f["state"]), str(f["number"]),
+                            str(f["category_id"]), str(f["level"] or "")))
+    return rows

@@ -1,0 +1,257 @@
+"""Build the map's layer styles in code and export them as QML to resources/styles/.
+
+The application LOADS the QML files at run time (``app.gis.layers.apply_style``); this
+script is how they are (re)made: ``python -m app.gis.export_styles``. Edit the palette here,
+re-run, commit the QML.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsFeatureRequest,
+    QgsFillSymbol,
+    QgsLineSymbol,
+    QgsMapLayer,
+    QgsMapUnitScale,
+    QgsMarkerSymbol,
+    QgsPalLayerSettings,
+    QgsRendererCategory,
+    QgsRuleBasedLabeling,
+    QgsRuleBasedRenderer,
+    QgsSimpleLineSymbolLayer,
+    QgsSingleSymbolRenderer,
+    QgsTextBufferSettings,
+    QgsTextFormat,
+    QgsUnitTypes,
+    QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling,
+)
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor, QFont
+
+from app.domain.definitions import Light
+
+STYLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "styles"
+FONT = "WenQuanYi Micro Hei"  # Debian fonts-wqy-microhei; Qt substitutes a CJK font elsewhere
+
+#: Scale denominators: labels and details appear only when zoomed in closer than these.
+GRID_LABEL_SCALE = 6000
+COMPONENT_SCALE = 15000
+ROAD_LABEL_SCALE = 15000
+LANE_SCALE = 12000
+BRANCH_SCALE = 40000
+CASE_LABEL_SCALE = 2500
+STREET_LABEL_CLOSEST = 3000  # street names give way to details when zoomed in closer
+
+#: Case light → fill colour: clear on a big screen, not garish.
+LIGHT_COLOURS = {
+    Light.RED.value: "#d7301f",
+    Light.YELLOW.value: "#f0b000",
+    Light.GREEN.value: "#2e9e4f",
+    Light.NONE.value: "#7f8791",
+}
+#: Component major category (GB/T 47678.5, code digits 7–8) → (name, shape, colour).
+COMPONENT_MAJORS = {
+    "01": ("市政公用设施", "circle", "#2f6db5"),
+    "02": ("交通设施", "triangle", "#7b4fa6"),
+    "03": ("市容环卫设施", "square", "#9a6a2f"),
+    "04": ("园林绿化设施", "diamond", "#23898a"),
+    "05": ("其他管理部件", "pentagon", "#5f6670"),
+}
+# (kind, label, real width m, narrowest fill mm, fill colour, max scale denominator or 0)
+ROAD_KINDS = [
+    ("trunk", "快速路", 30, 2.2, "#fdf1c9", 0),
+    ("main", "主干路", 24, 1.8, "#ffffff", 0),
+    ("secondary", "次干路", 16, 1.3, "#ffffff", 0),
+    ("branch", "支路", 10, 0.8, "#ffffff", BRANCH_SCALE),
+    ("lane", "街巷", 5, 0.45, "#ffffff", LANE_SCALE),
+]
+ROAD_CASING_M = 4.0  # both kerbs together, in metres
+ROAD_CASING_MM = 0.5  # ... and at least this much when zoomed out
+ROAD_CASING = "#b3b8bf"
+
+
+def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.8) -> QgsTextFormat:
+    fmt = QgsTextFormat()
+    font = QFont(FONT)
+    font.setBold(bold)
+    fmt.setFont(font)
+    fmt.setSize(size)
+    fmt.setSizeUnit(QgsUnitTypes.RenderPoints)
+    fmt.setColor(QColor(colour))
+    buf = QgsTextBufferSettings()
+    buf.setEnabled(True)
+    buf.setSize(buffer_mm)
+    buf.setColor(QColor(255, 255, 255, 230))
+    fmt.setBuffer(buf)
+    return fmt
+
+
+def _label(expr: str, fmt: QgsTextFormat, *, is_expression: bool = True,
+           min_scale: float = 0, max_scale: float = 0) -> QgsPalLayerSettings:
+    pal = QgsPalLayerSettings()
+    pal.fieldName = expr
+    pal.isExpression = is_expression
+    pal.setFormat(fmt)
+    pal.enabled = True
+    if min_scale or max_scale:
+        pal.scaleVisibility = True
+        pal.minimumScale = min_scale  # most zoomed-out denominator still labelled
+        pal.maximumScale = max_scale
+    return pal
+
+
+def _road_line(colour: str, width_m: float, min_mm: float) -> QgsSimpleLineSymbolLayer:
+    """A line as wide as the road on the ground, never thinner than ``min_mm`` on screen."""
+    line = QgsSimpleLineSymbolLayer(QColor(colour), width_m)
+    line.setWidthUnit(QgsUnitTypes.RenderMapUnits)
+    scale = QgsMapUnitScale()
+    scale.minSizeMMEnabled, scale.minSizeMM = True, min_mm
+    scale.maxSizeMMEnabled, scale.maxSizeMM = True, 16.0
+    line.setWidthMapUnitScale(scale)
+    line.setPenCapStyle(Qt.RoundCap)
+    line.setPenJoinStyle(Qt.RoundJoin)
+    return line
+
+
+def roads_style(layer: QgsVectorLayer) -> None:
+    """White-ish roads with a grey casing, by kind; names along the line at street scale."""
+    root = QgsRuleBasedRenderer.Rule(None)
+    for rank, (kind, label, width_m, min_mm, fill, max_den) in enumerate(ROAD_KINDS):
+        sym = QgsLineSymbol()
+        sym.deleteSymbolLayer(0)
+        sym.appendSymbolLayer(_road_line(ROAD_CASING, width_m + ROAD_CASING_M, min_mm + ROAD_CASING_MM))
+        sym.appendSymbolLayer(_road_line(fill, width_m, min_mm))
+        # All casings first, then fills from minor to major roads: junctions read cleanly.
+        sym.symbolLayer(0).setRenderingPass(0)
+        sym.symbolLayer(1).setRenderingPass(len(ROAD_KINDS) - rank)
+        rule = QgsRuleBasedRenderer.Rule(sym, 0, max_den, f"\"kind\" = '{kind}'", label)
+        root.appendChild(rule)
+    other = QgsLineSymbol.createSimple({"line_color": ROAD_CASING, "line_width": "0.5"})
+    other.symbolLayer(0).setRenderingPass(0)
+    root.appendChild(QgsRuleBasedRenderer.Rule(other, 0, LANE_SCALE, "ELSE", "其他道路"))
+    renderer = QgsRuleBasedRenderer(root)
+    renderer.setUsingSymbolLevels(True)
+    layer.setRenderer(renderer)
+    pal = _label("name", _text(10, "#454b54", buffer_mm=1.0), is_expression=False,
+                 min_scale=ROAD_LABEL_SCALE)
+    pal.placement = QgsPalLayerSettings.Curved
+    pal.mergeLines = True
+    pal.repeatDistance = 120
+    pal.repeatDistanceUnit = QgsUnitTypes.RenderMillimeters
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
+    layer.setLabelsEnabled(True)
+
+
+def admin_areas_style(layer: QgsVectorLayer) -> None:
+    """Street boundaries bold, community boundaries dashed; names at matching scales."""
+    def outline(colour: str, width: float, style: str) -> QgsFillSymbol:
+        return QgsFillSymbol.createSimple({"style": "no", "outline_color": colour,
+                                           "outline_width": str(width), "outline_style": style,
+                                           "joinstyle": "round"})
+    root = QgsRuleBasedRenderer.Rule(None)
+    root.appendChild(QgsRuleBasedRenderer.Rule(outline("#4a525d", 1.3, "solid"), 0, 0,
+                                               "\"level\" = 'district'", "区界"))
+    root.appendChild(QgsRuleBasedRenderer.Rule(outline("#5f6873", 0.8, "solid"), 0, 0,
+                                               "\"level\" = 'street'", "街道界"))
+    root.appendChild(QgsRuleBasedRenderer.Rule(outline("#7d8793", 0.4, "dash"), 0, 40000,
+                                               "\"level\" = 'community'", "社区界"))
+    layer.setRenderer(QgsRuleBasedRenderer(root))
+    lroot = QgsRuleBasedLabeling.Rule(None)
+    street = _label("name", _text(15, "#59616c", bold=True, buffer_mm=1.2), is_expression=False)
+    street.placement = QgsPalLayerSettings.OverPoint
+    lroot.appendChild(QgsRuleBasedLabeling.Rule(street, STREET_LABEL_CLOSEST, 250000, "\"level\" = 'street'", "街道名"))
+    community = _label("name", _text(10.5, "#6d7580", buffer_mm=1.0), is_expression=False)
+    community.placement = QgsPalLayerSettings.OverPoint
+    lroot.appendChild(QgsRuleBasedLabeling.Rule(community, 0, 12000, "\"level\" = 'community'",
+                                                "社区名"))
+    layer.setLabeling(QgsRuleBasedLabeling(lroot))
+    layer.setLabelsEnabled(True)
+
+
+def unit_grids_style(layer: QgsVectorLayer) -> None:
+    """Thin grid outlines; codes only at street scale (short code until 1:2,500)."""
+    layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
+        {"style": "no", "outline_color": "#c2c8d0", "outline_width": "0.2"})))
+    expr = "CASE WHEN @map_scale <= 2500 THEN \"code\" ELSE right(\"code\", 6) END"
+    pal = _label(expr, _text(7.5, "#8a929c", buffer_mm=0.6), min_scale=GRID_LABEL_SCALE)
+    pal.placement = QgsPalLayerSettings.OverPoint
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
+    layer.setLabelsEnabled(True)
+
+
+def components_style(layer: QgsVectorLayer) -> None:
+    """Small markers by major category (code digits 7–8); hidden beyond 1:15,000."""
+    cats = []
+    for major, (name, shape, colour) in COMPONENT_MAJORS.items():
+        sym = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "2.4",
+                                            "outline_color": "#ffffff", "outline_width": "0.3"})
+        cats.append(QgsRendererCategory(major, sym, f"{major} {name}"))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("substr(\"code\", 7, 2)", cats))
+    layer.setScaleBasedVisibility(True)
+    layer.setMinimumScale(COMPONENT_SCALE)
+    layer.setMaximumScale(0)
+
+
+def cases_style(layer: QgsVectorLayer) -> None:
+    """Large circles with a white outline by light; red drawn over yellow over green."""
+    cats = []
+    for light in (Light.RED, Light.YELLOW, Light.GREEN, Light.NONE):
+        sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": LIGHT_COLOURS[light.value],
+                                            "size": "4.6", "outline_color": "#ffffff",
+                                            "outline_width": "0.7"})
+        cats.append(QgsRendererCategory(light.value, sym, light.label))
+    renderer = QgsCategorizedSymbolRenderer("light", cats)
+    order = ("CASE \"light\" WHEN 'red' THEN 3 WHEN 'yellow' THEN 2 WHEN 'green' THEN 1 ELSE 0 END")
+    renderer.setOrderBy(QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(order, True)]))
+    renderer.setOrderByEnabled(True)
+    layer.setRenderer(renderer)
+    pal = _label("number", _text(8, "#30353c", buffer_mm=0.8), is_expression=False,
+                 min_scale=CASE_LABEL_SCALE)
+    pal.placement = QgsPalLayerSettings.AroundPoint
+    pal.dist = 1.5
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
+    layer.setLabelsEnabled(True)
+
+
+#: style name (QML file stem) → (geometry type of a scratch layer, its fields, builder)
+BUILDERS = {
+    "roads": ("LineString", "field=name:string&field=kind:string", roads_style),
+    "admin_areas": ("MultiPolygon", "field=name:string&field=level:string", admin_areas_style),
+    "unit_grids": ("Polygon", "field=code:string", unit_grids_style),
+    "components": ("Point", "field=code:string&field=name:string", components_style),
+    "cases": ("Point", "field=case_id:integer&field=number:string&field=light:string", cases_style),
+}
+
+
+def export_all(directory: Path = STYLES_DIR) -> list[Path]:
+    """Write every style as ``<name>.qml`` into ``directory``; return the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (gtype, fields, build) in BUILDERS.items():
+        layer = QgsVectorLayer(f"{gtype}?crs=EPSG:4549&{fields}", name, "memory")
+        build(layer)
+        path = directory / f"{name}.qml"
+        msg, ok = layer.saveNamedStyle(str(path), QgsMapLayer.AllStyleCategories)
+        if not ok:
+            raise RuntimeError(f"无法写出样式 {path}：{msg}")
+        written.append(path)
+    return written
+
+
+def main() -> int:
+    """Command-line entry: regenerate resources/styles/*.qml."""
+    from app.gis.qgis_app import start_qgis
+
+    start_qgis(gui=False)
+    for path in export_all(Path(sys.argv[1]) if len(sys.argv) > 1 else STYLES_DIR):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""QGIS vector layers over a GridHall store, styled from resources/styles/*.qml.
+
+``build_layers(store)`` returns the map's five layers: 道路, 街道/社区, 单元网格 and 部件 read
+the store directly (SpatiaLite or PostGIS provider); 案卷 is a memory layer of open cases fed
+by ``CaseLayerFeeder`` (app.gis.cases_layer) so the map shows the same light as the queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from qgis.core import QgsCoordinateReferenceSystem, QgsMapLayer, QgsVectorLayer
+
+from app.domain.definitions import STORE_SRID
+from app.gis.cases_layer import CaseLayerFeeder, new_case_layer
+
+STYLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "styles"
+STORE_CRS_AUTHID = f"EPSG:{STORE_SRID}"
+
+#: Table (and QML style name) → Chinese layer name shown in the layer tree.
+LAYER_NAMES = {
+    "roads": "道路",
+    "admin_areas": "街道/社区",
+    "unit_grids": "单元网格",
+    "components": "部件",
+    "cases": "案卷",
+}
+
+
+class LayerError(RuntimeError):
+    """A layer could not be opened or styled; the message says which and why."""
+
+
+class UriSource(Protocol):
+    """What the layers need from a store: ``app.store.engine.Store`` satisfies it."""
+
+    def qgis_uri(self, table: str, geom_column: str | None = "geom",
+                 sql: str = "") -> tuple[str, str]: ...
+
+
+def store_crs() -> QgsCoordinateReferenceSystem:
+    """The store's CRS (CGCS2000 / 3-degree Gauss-Kruger CM 120E)."""
+    return QgsCoordinateReferenceSystem(STORE_CRS_AUTHID)
+
+
+def apply_style(layer: QgsVectorLayer, style: str, styles_dir: Path | None = None) -> None:
+    """Load ``<styles_dir>/<style>.qml`` into ``layer``; LayerError if it is missing or bad."""
+    path = (styles_dir or STYLES_DIR) / f"{style}.qml"
+    if not path.is_file():
+        raise LayerError(f"找不到图层样式文件 {path}；请重新安装 GridHall 或运行 "
+                         "python -m app.gis.export_styles 重新生成")
+    msg, ok = layer.loadNamedStyle(str(path), QgsMapLayer.AllStyleCategories)
+    if not ok:
+        raise LayerError(f"图层样式 {path} 无法加载：{msg}")
+
+
+def store_layer(store: UriSource, table: str, *, sql: str = "", name: str | None = None,
+                style: str | None = None) -> QgsVectorLayer:
+    """A read-only layer over ``table`` of the store, styled by ``<table>.qml``."""
+    provider, uri = store.qgis_uri(table, "geom", sql)
+    layer = QgsVectorLayer(uri, name or LAYER_NAMES.get(table, table), provider)
+    if not layer.isValid():
+        err = layer.dataProvider().error().summary() if layer.dataProvider() else ""
+        raise LayerError(f"无法打开图层“{layer.name()}”（{provider} 表 {table}）：{err or '数据源无效'}。"
+                         "请检查数据库是否可用且已初始化")
+    layer.setReadOnly(True)
+    # SpatiaLite's cached statistics may predate the last import: compute the real extent.
+    layer.updateExtents(True)
+    apply_style(layer, style or table)
+    return layer
+
+
+@dataclass
+class MapLayers:
+    """The map's layers and the feeder that keeps the case layer current."""
+
+    roads: QgsVectorLayer
+    admin_areas: QgsVectorLayer
+    unit_grids: QgsVectorLayer
+    components: QgsVectorLayer
+    cases: QgsVectorLayer
+    feeder: CaseLayerFeeder
+
+    def top_down(self) -> list[QgsVectorLayer]:
+        """Layers in drawing order, topmost first (the order QgsMapSettings expects)."""
+        return [self.cases, self.components, self.admin_areas, self.unit_grids, self.roads]
+
+    def by_key(self) -> dict[str, QgsVectorLayer]:
+        """Table name → layer."""
+        return {"roads": self.roads, "admin_areas": self.admin_areas, "unit_grids": self.unit_grids,
+                "components": self.components, "cases": self.cases}
+
+
+def build_layers(store: UriSource) -> MapLayers:
+    """Open every map layer over ``store``; the case layer starts empty (feed it)."""
+    cases = new_case_layer(LAYER_NAMES["cases"])
+    apply_style(cases, "cases")
+    return MapLayers(
+        roads=store_layer(store, "roads"),
+        admin_areas=store_layer(store, "admin_areas"),
+        unit_grids=store_layer(store, "unit_grids"),
+        components=store_layer(store, "components"),
+        cases=cases,
+        feeder=CaseLayerFeeder(cases),
+    )

@@ -1,0 +1,146 @@
+"""Append case events to the hash chain, inside the caller's transaction.
+
+The chain only grows: this module (and the whole code base) has no way to update or
+delete a case event, and the schema's triggers refuse both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import GENESIS_HASH, canonical, event_hash
+from app.store.errors import StaleCase, StoreError
+from app.store.models import AuditHead, Case, CaseEvent
+
+_HEAD = AuditHead.__table__
+
+
+def _value(v: Any) -> Any:
+    return v.value if isinstance(v, Enum) else v
+
+
+def _json_payload(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    # Store exactly what is hashed: enums as values, datetimes as text, no microseconds.
+    if not payload:
+        return None
+    return json.loads(canonical({"payload": payload}))["payload"]
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Take the chain's write lock and return the head (chain_no, hash)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # A no-op write takes SQLite's database write lock now (waiting busy_timeout),
+        # so no other writer can append between our read of the head and our insert.
+        session.execute(_HEAD.update().where(_HEAD.c.id == 1).values(chain_no=_HEAD.c.chain_no))
+        stmt = select(_HEAD.c.chain_no, _HEAD.c.hash).where(_HEAD.c.id == 1)
+    else:
+        stmt = select(_HEAD.c.chain_no, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+    row = session.execute(stmt).first()
+    if row is None:
+        raise StoreError("audit_head 表缺少第 1 行（审计链头），数据库可能被篡改；请运行 gridhall db verify")
+    return row.chain_no, row.hash
+
+
+def _set_head(session: Session, head: tuple[int, str]) -> None:
+    session.execute(_HEAD.update().where(_HEAD.c.id == 1).values(chain_no=head[0], hash=head[1]))
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    *,
+    action: Any,
+    to_state: Any,
+    actor: str,
+    role: Any,
+    at: datetime,
+    from_state: Any = None,
+    department_id: int | None = None,
+    reason: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> CaseEvent:
+    """Record one step of ``case`` as the next link of the chain and move the case to ``to_state``.
+
+    ``from_state`` defaults to the case's current state (None for its first event).
+    Raises StaleCase when another writer recorded an event of this case meanwhile.
+    """
+    if case.id is None:
+        session.add(case)
+        session.flush()
+    head_no, head_hash = lock_head(session)
+    db_version = session.execute(select(Case.version).where(Case.id == case.id)).scalar_one()
+    if db_version != (case.version or 0):
+        raise StaleCase(f"案卷 {case.number} 已被他人更新（版本 {db_version}，本地 {case.version}），"
+                        "请刷新后重试")
+    if from_state is None and db_version > 0:
+        from_state = case.state
+    at = at.replace(microsecond=0)
+    fields = {
+        "chain_no": head_no + 1, "case_id": case.id, "seq": db_version + 1,
+        "action": _value(action), "from_state": _value(from_state), "to_state": _value(to_state),
+        "actor": actor, "role": _value(role), "department_id": department_id, "at": at,
+        "reason": reason, "payload": _json_payload(payload),
+    }
+    digest = event_hash(fields, head_hash)
+    event = CaseEvent(**fields, prev_hash=head_hash, hash=digest)
+    session.add(event)
+    _set_head(session, (head_no + 1, digest))
+    case.version = db_version + 1
+    case.state = fields["to_state"]
+    case.updated_at = at
+    session.flush()
+    return event
+
+
+def bulk_chain(
+    rows: Iterable[Mapping[str, Any]], head: tuple[int, str] = (0, GENESIS_HASH),
+) -> tuple[list[dict[str, Any]], tuple[int, str]]:
+    """Number and hash ``rows`` (in chain order) after ``head``; returns (rows, new head).
+
+    Each row needs case_id, seq, action, to_state, actor, role and at; the others default
+    to null. The result rows are ready for ``insert(CaseEvent)`` with executemany.
+    """
+    chain_no, prev = head
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        chain_no += 1
+        ev = {
+            "chain_no": chain_no, "case_id": row["case_id"], "seq": row["seq"],
+            "action": _value(row["action"]), "from_state": _value(row.get("from_state")),
+            "to_state": _value(row["to_state"]), "actor": row["actor"], "role": _value(row["role"]),
+            "department_id": row.get("department_id"), "at": row["at"].replace(microsecond=0),
+            "reason": row.get("reason"), "payload": _json_payload(row.get("payload")),
+        }
+        ev["prev_hash"] = prev
+        ev["hash"] = prev = event_hash(ev, prev)
+        out.append(ev)
+    return out, (chain_no, prev)
+
+
+def bulk_append(session: Session, rows: Iterable[Mapping[str, Any]], batch: int = 10000) -> tuple[int, str]:
+    """Lock the head, chain and insert ``rows`` with executemany, move the head; returns it.
+
+    The caller keeps each case's ``version`` (its last seq) and ``state`` consistent.
+    """
+    head = lock_head(session)
+    chained, new_head = bulk_chain(rows, head)
+    for start in range(0, len(chained), batch):
+        session.execute(insert(CaseEvent), chained[start:start + batch])
+    _set_head(session, new_head)
+    return new_head
+
+
+def read_head(session: Session) -> tuple[int, str] | None:
+    """The recorded head (chain_no, hash) without locking, or None when the row is gone."""
+    row = session.execute(select(AuditHead.chain_no, AuditHead.hash).where(AuditHead.id == 1)).first()
+    return (row.chain_no, row.hash) if row else None
+
+
+__all__ = ["append_event", "bulk_append", "bulk_chain", "lock_head", "read_head"]

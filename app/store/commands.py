@@ -1,0 +1,180 @@
+"""Database commands: initialise, upgrade, read the revision, seed reference data, verify the chain."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.domain.audit import AuditProblem, verify_chain
+from app.domain.definitions import Kind
+from app.store.engine import (
+    MIGRATIONS_DIR, Store, check_revision, current_revision_of, head_revision, open_store, parse_url,
+)
+from app.store.errors import StoreError
+from app.store.models import AuditHead, Case, CaseEvent, Category
+
+log = logging.getLogger(__name__)
+
+TAXONOMY_FILES = ("components.csv", "events.csv")
+TAXONOMY_COLUMNS = ["kind", "major_code", "major_name", "code", "name"]
+#: Rows fetched at a time while verifying the chain (bounded memory for millions of events).
+VERIFY_BATCH = 5000
+
+
+def alembic_config(connection=None) -> Config:
+    """An Alembic configuration for our migrations, optionally bound to ``connection``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _migrate(store: Store, target: str = "head") -> None:
+    with store.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), target)
+
+
+def init_db(url: str | os.PathLike) -> Store:
+    """Create the database (file or schema), migrate it to head and seed reference data.
+
+    Idempotent: on a database already at head only missing reference rows are added.
+    ``store.created`` tells whether the schema was built now.
+    """
+    _parsed, path = parse_url(url)
+    fresh_file = path is not None and not path.exists()
+    store = open_store(url, create=True)
+    try:
+        rev = current_revision_of(store)
+        if rev is not None and rev != head_revision():
+            check_revision(store)  # raises SchemaOutdated with the upgrade hint
+        if rev is None:
+            _migrate(store)
+            store.created = True
+            log.info("已在 %s 建立 GridHall 表结构（版本 %s）", store.display_url, head_revision())
+        else:
+            log.info("数据库 %s 已经初始化（版本 %s），未改动表结构", store.display_url, rev)
+        with store.session() as session, session.begin():
+            seed_reference(session)
+    except BaseException:
+        store.dispose()
+        if fresh_file:
+            _remove_sqlite_files(path)
+        raise
+    return store
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def upgrade_db(url: str | os.PathLike) -> Store:
+    """Migrate an existing database (file or PostgreSQL database) to the newest revision.
+
+    An empty database gets the whole schema, like ``init_db``; returns the open store.
+    """
+    store = open_store(url, check_schema=False)
+    try:
+        rev = current_revision_of(store)
+        try:
+            _migrate(store)
+        except Exception as exc:  # an unknown (newer) revision makes Alembic fail
+            if "Can't locate revision" in str(exc):
+                check_revision(store)
+            raise
+        check_revision(store)
+        store.created = rev is None
+        with store.session() as session, session.begin():
+            seed_reference(session)
+    except BaseException:
+        store.dispose()
+        raise
+    return store
+
+
+def current_revision(store: Store) -> str | None:
+    """The schema revision recorded in ``store`` (None when not initialised)."""
+    return current_revision_of(store)
+
+
+def _taxonomy_rows():
+    base = files("data") / "taxonomy"
+    for name in TAXONOMY_FILES:
+        resource = base / name
+        with resource.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames != TAXONOMY_COLUMNS:
+                raise StoreError(f"分类文件 {name} 的表头应为 {','.join(TAXONOMY_COLUMNS)}，"
+                                 f"实际为 {','.join(reader.fieldnames or [])}")
+            for lineno, row in enumerate(reader, start=2):
+                try:
+                    Kind(row["kind"])
+                except ValueError:
+                    raise StoreError(f"分类文件 {name} 第 {lineno} 行的 kind 无效：{row['kind']!r}"
+                                     "（应为 component 或 event）") from None
+                yield row
+
+
+def seed_reference(session: Session) -> int:
+    """Insert the GB/T 47678.5 categories that are missing; returns how many were added."""
+    have = {(kind, code) for kind, code in session.execute(select(Category.kind, Category.code))}
+    new = [Category(kind=r["kind"], code=r["code"], major_code=r["major_code"],
+                    major_name=r["major_name"], name=r["name"])
+           for r in _taxonomy_rows() if (r["kind"], r["code"]) not in have]
+    session.add_all(new)
+    session.flush()
+    return len(new)
+
+
+_EVENT_COLUMNS = (
+    CaseEvent.chain_no, CaseEvent.case_id, CaseEvent.seq, CaseEvent.action, CaseEvent.from_state,
+    CaseEvent.to_state, CaseEvent.actor, CaseEvent.role, CaseEvent.department_id, CaseEvent.at,
+    CaseEvent.reason, CaseEvent.payload, CaseEvent.prev_hash, CaseEvent.hash,
+)
+
+
+def verify_audit(store: Store) -> AuditProblem | None:
+    """Check the whole case_events chain against audit_head and each case's version."""
+    with store.engine.connect() as conn:
+        # One consistent snapshot while a writer may be appending.
+        if store.backend == "postgis":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            conn.exec_driver_sql("BEGIN")
+        try:
+            head = conn.execute(select(AuditHead.chain_no, AuditHead.hash).where(AuditHead.id == 1)).first()
+            if head is None:
+                return AuditProblem(None, None, "the audit_head row (id 1) is missing: "
+                                                "the chain head was deleted")
+            versions = {cid: v for cid, v in conn.execute(select(Case.id, Case.version))}
+            result = conn.execution_options(yield_per=VERIFY_BATCH).execute(
+                select(*_EVENT_COLUMNS).order_by(CaseEvent.chain_no))
+            events = (row._mapping for row in result)
+            return verify_chain(events, (head.chain_no, head.hash), versions)
+        finally:
+            conn.rollback()
+
+
+def schema_guard_exists(store: Store) -> bool:
+    """Whether the append-only triggers on case_events are in place."""
+    if store.backend == "spatialite":
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'case_events'"
+    else:
+        sql = "SELECT count(*) FROM pg_trigger WHERE tgname = 'case_events_append_only'"
+    with store.engine.connect() as conn:
+        return bool(conn.execute(text(sql)).scalar())
+
+
+__all__ = [
+    "alembic_config", "current_revision", "init_db", "schema_guard_exists",
+    "seed_reference", "upgrade_db", "verify_audit",
+]

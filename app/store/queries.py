@@ -1,0 +1,118 @@
+"""Read-only queries that build the views' value objects (app.domain.cases) in one round trip."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.domain.cases import CaseEventRecord, CaseSummary, TimerSpec
+from app.domain.definitions import OPEN_STATES, Basis, CaseState, Kind, Level, Source, Stage
+from app.store.models import AdminArea, Case, CaseEvent, Category, Component, Department, UnitGrid
+
+_Community = aliased(AdminArea, name="community")
+_Street = aliased(AdminArea, name="street")
+_OPEN_VALUES = sorted(s.value for s in OPEN_STATES)
+
+
+def _summary_select() -> Select:
+    # Cases without a point fall back to their grid's centroid (coalesce short-circuits).
+    x = func.coalesce(func.ST_X(Case.geom), func.ST_X(func.ST_Centroid(UnitGrid.geom)))
+    y = func.coalesce(func.ST_Y(Case.geom), func.ST_Y(func.ST_Centroid(UnitGrid.geom)))
+    return (
+        select(
+            Case.id, Case.number, Case.kind, Category.code.label("category_code"),
+            Category.name.label("category_name"), Case.level, Case.state, Case.source,
+            Case.reported_at, x.label("x"), y.label("y"), UnitGrid.code.label("grid_code"),
+            _Street.name.label("street_name"), _Community.name.label("community_name"),
+            Department.code.label("department_code"), Department.name.label("department_name"),
+            Case.address, Case.description, Component.code.label("component_code"),
+            Case.urge_count, Case.rework_count, Case.version, Case.deadline_at,
+            Case.stage, Case.timer_basis, Case.limit_minutes, Case.timer_started_at,
+            Case.paused_minutes, Case.paused_since, Case.extension_minutes,
+        )
+        .join(Category, Category.id == Case.category_id)
+        .outerjoin(UnitGrid, UnitGrid.id == Case.grid_id)
+        .outerjoin(_Community, _Community.id == UnitGrid.community_id)
+        .outerjoin(_Street, _Street.id == _Community.parent_id)
+        .outerjoin(Department, Department.id == Case.department_id)
+        .outerjoin(Component, Component.id == Case.component_id)
+    )
+
+
+def _timer(r) -> TimerSpec | None:
+    if not r.stage or not r.timer_basis or r.limit_minutes is None or r.timer_started_at is None:
+        return None
+    return TimerSpec(
+        stage=Stage(r.stage), basis=Basis(r.timer_basis), limit_minutes=r.limit_minutes,
+        started_at=r.timer_started_at, paused_minutes=r.paused_minutes or 0,
+        paused_since=r.paused_since, extension_minutes=r.extension_minutes or 0,
+    )
+
+
+def _summary(r) -> CaseSummary:
+    return CaseSummary(
+        id=r.id, number=r.number, kind=Kind(r.kind), category_code=r.category_code,
+        category_name=r.category_name, level=Level(r.level), state=CaseState(r.state),
+        source=Source(r.source), reported_at=r.reported_at,
+        x=math.nan if r.x is None else float(r.x), y=math.nan if r.y is None else float(r.y),
+        grid_code=r.grid_code, street_name=r.street_name, community_name=r.community_name,
+        department_code=r.department_code, department_name=r.department_name, address=r.address,
+        description=r.description or "", component_code=r.component_code,
+        urge_count=r.urge_count or 0, rework_count=r.rework_count or 0, version=r.version or 0,
+        timer=_timer(r), deadline_at=r.deadline_at,
+    )
+
+
+def open_case_summaries(session: Session, *, since: datetime | None = None) -> list[CaseSummary]:
+    """Every open (non-terminal) case, oldest report first; ``since``: only those updated since.
+
+    x/y are the case point in EPSG:4549 (the grid centroid when the case has no point,
+    NaN when it has neither).
+    """
+    stmt = _summary_select().where(Case.state.in_(_OPEN_VALUES))
+    if since is not None:
+        stmt = stmt.where(Case.updated_at >= since)
+    stmt = stmt.order_by(Case.reported_at, Case.id)
+    return [_summary(r) for r in session.execute(stmt)]
+
+
+def case_summary(session: Session, case_id: int) -> CaseSummary | None:
+    """The summary of one case in any state, or None when it does not exist."""
+    row = session.execute(_summary_select().where(Case.id == case_id)).first()
+    return _summary(row) if row else None
+
+
+def case_events(session: Session, case_id: int) -> list[CaseEventRecord]:
+    """The timeline of one case, in order."""
+    stmt = (
+        select(CaseEvent.seq, CaseEvent.at, CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state,
+               CaseEvent.actor, CaseEvent.role, Department.name.label("department_name"),
+               CaseEvent.reason, CaseEvent.payload)
+        .outerjoin(Department, Department.id == CaseEvent.department_id)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.seq)
+    )
+    return [
+        CaseEventRecord(seq=r.seq, at=r.at, action=r.action, from_state=r.from_state, to_state=r.to_state,
+                        actor=r.actor, role=r.role, department_name=r.department_name, reason=r.reason,
+                        payload=dict(r.payload or {}))
+        for r in session.execute(stmt)
+    ]
+
+
+def layer_extent(session: Session) -> tuple[float, float, float, float] | None:
+    """(xmin, ymin, xmax, ymax) of all unit grids in EPSG:4549, or None when there are none."""
+    g = UnitGrid.geom
+    if session.get_bind().dialect.name == "sqlite":
+        cols = (func.min(func.MbrMinX(g)), func.min(func.MbrMinY(g)),
+                func.max(func.MbrMaxX(g)), func.max(func.MbrMaxY(g)))
+    else:
+        cols = (func.min(func.ST_XMin(g)), func.min(func.ST_YMin(g)),
+                func.max(func.ST_XMax(g)), func.max(func.ST_YMax(g)))
+    row = session.execute(select(*cols)).first()
+    if row is None or row[0] is None:
+        return None
+    return tuple(float(v) for v in row)  # type: ignore[return-value]

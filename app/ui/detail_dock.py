@@ -1,0 +1,195 @@
+"""The case detail dock: header fields, live timer explanation and the event timeline."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.cases import CaseEventRecord, CaseSummary
+from app.domain.definitions import Action, CaseState, Role
+from app.ui.i18n import Catalogue
+from app.ui.ports import CaseSource
+from app.ui.queue_model import countdown_text
+from app.ui.queue_state import QueueState
+from app.ui.style import LIGHT_COLOURS
+from app.ui.tasks import TaskRunner
+
+EVENTS_KEY = "detail.events"
+
+
+def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
+    """Two lines describing one timeline entry."""
+    actor = event.actor
+    if event.role:
+        actor += f"（{cat.label_of(Role, event.role)}）"
+    if event.department_name:
+        actor += f" {event.department_name}"
+    first = f"{event.at:%m-%d %H:%M}  {cat.label_of(Action, event.action)}  {actor}"
+    states = cat.label_of(CaseState, event.to_state)
+    if event.from_state:
+        states = f"{cat.label_of(CaseState, event.from_state)} → {states}"
+    second = states + (f" · {event.reason}" if event.reason else "")
+    return f"{first}\n{second}"
+
+
+class CaseDetailDock(QWidget):
+    """Shows the selected case of a :class:`QueueState`; the timeline loads in a worker."""
+
+    def __init__(
+        self,
+        state: QueueState,
+        source: CaseSource,
+        runner: TaskRunner,
+        catalogue: Catalogue | None = None,
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("caseDetail")
+        self.state = state
+        self.source = source
+        self.runner = runner
+        self.cat = catalogue or Catalogue()
+        tr = self.cat.tr
+
+        self.title = QLabel(tr("未选择案卷"), objectName="detailTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setVerticalSpacing(3)
+        for key in ("类别", "等级", "状态", "责任部门", "网格", "地址", "描述", "上报时间", "督办", "计时"):
+            label = QLabel(objectName=f"detail_{key}")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = label
+            form.addRow(tr(key), label)
+        self.explanation = QLabel(objectName="timerExplanation")
+        self.explanation.setWordWrap(True)
+        self.timeline_title = QLabel(tr("办理过程"), objectName="timelineTitle")
+        self.timeline = QListWidget(objectName="timeline")
+        self.timeline.setWordWrap(True)
+        # wrapping only works when the list cannot scroll sideways
+        self.timeline.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.timeline.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.timeline.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.timeline.setAlternatingRowColors(True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.explanation)
+        layout.addWidget(self.timeline_title)
+        layout.addWidget(self.timeline, 1)
+
+        self._case_id: int | None = None
+        ev = state.events
+        self._disconnect = [
+            ev.selection_changed.connect(self.show_case),
+            ev.tick.connect(lambda _now: self._show_timer()),
+            ev.rows_changed.connect(self._rows_changed),
+            ev.case_event.connect(self._case_event),
+        ]
+
+    def teardown(self) -> None:
+        """Disconnect from the state and drop a pending timeline load."""
+        for disconnect in self._disconnect:
+            disconnect()
+        self._disconnect = []
+        self.runner.cancel(EVENTS_KEY)
+
+    @property
+    def case_id(self) -> int | None:
+        return self._case_id
+
+    def show_case(self, case_id: int | None) -> None:
+        """Show ``case_id`` (None clears) and load its timeline in the background."""
+        self._case_id = case_id
+        self.timeline.clear()
+        row = self.state.summary(case_id) if case_id is not None else None
+        if row is None:
+            self.runner.cancel(EVENTS_KEY)
+            self.title.setText(self.cat.tr("未选择案卷"))
+            for label in self.fields.values():
+                label.clear()
+            self.explanation.clear()
+            return
+        self._show_header(row)
+        self._load_events(case_id)
+
+    def _load_events(self, case_id: int) -> None:
+        self.timeline_title.setText(self.cat.tr("正在加载办理过程…"))
+        self.runner.run_in_thread(
+            lambda: self.source.events(case_id),
+            lambda events: self._show_events(case_id, events),
+            lambda exc: self._events_failed(case_id, exc),
+            key=EVENTS_KEY,
+        )
+
+    def _show_header(self, row: CaseSummary) -> None:
+        cat = self.cat
+        self.title.setText(f"{row.number}  {cat.label(row.kind)}")
+        place = " / ".join(p for p in (row.street_name, row.community_name) if p)
+        values = {
+            "类别": f"{row.category_code} {row.category_name}",
+            "等级": cat.label(row.level),
+            "状态": cat.label(row.state),
+            "责任部门": row.department_name or "—",
+            "网格": " ".join(p for p in (row.grid_code, place) if p) or "—",
+            "地址": row.address or f"{row.x:.1f}, {row.y:.1f}",
+            "描述": row.description or "—",
+            "上报时间": f"{row.reported_at:%Y-%m-%d %H:%M} · {cat.label(row.source)}",
+            "督办": cat.tr("督办 {n} 次 · 返工 {m} 次", n=row.urge_count, m=row.rework_count),
+        }
+        for key, text in values.items():
+            self.fields[key].setText(text)
+        self._show_timer()
+
+    def _show_timer(self) -> None:
+        if self._case_id is None:
+            return
+        row = self.state.summary(self._case_id)
+        reading = self.state.reading(self._case_id)
+        if row is None or row.timer is None or reading is None:
+            self.fields["计时"].setText(self.cat.tr("无计时"))
+            self.explanation.clear()
+            return
+        colour = LIGHT_COLOURS[reading.light]
+        self.fields["计时"].setText(
+            f'<span style="color:{colour}; font-weight:bold">● {self.cat.label(reading.light)}</span>'
+            f"  {self.cat.label(row.timer.stage)}  <b>{countdown_text(reading)}</b>"
+        )
+        self.explanation.setText(self.state.explain(self._case_id))
+
+    def _show_events(self, case_id: int, events: list[CaseEventRecord]) -> None:
+        if case_id != self._case_id:
+            return
+        self.timeline_title.setText(f"{self.cat.tr('办理过程')} ({len(events)})")
+        self.timeline.clear()
+        for event in events:
+            item = QListWidgetItem(event_text(event, self.cat))
+            item.setData(Qt.ItemDataRole.UserRole, event.seq)
+            self.timeline.addItem(item)
+        self.timeline.scrollToBottom()
+
+    def _events_failed(self, case_id: int, exc: BaseException) -> None:
+        if case_id == self._case_id:
+            self.timeline_title.setText(self.cat.tr("加载失败：{error}", error=exc))
+
+    def _rows_changed(self, ids: list[int]) -> None:
+        if self._case_id in ids:
+            row = self.state.summary(self._case_id)
+            if row is not None:
+                self._show_header(row)
+
+    def _case_event(self, case_id: int, _action: str) -> None:
+        # a new event was recorded for the shown case: reload its timeline
+        if case_id == self._case_id and self.state.summary(case_id) is not None:
+            self._load_events(case_id)

@@ -1,0 +1,47 @@
+"""A tiny Qt-free signal mechanism so pure-Python models can notify their views."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Signal:
+    """A list of callbacks called in connection order with the emitted arguments."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self._callbacks: list[Callable[..., Any]] = []
+
+    def connect(self, callback: Callable[..., Any]) -> Callable[[], None]:
+        """Connect ``callback``; returns a function that disconnects it."""
+        self._callbacks.append(callback)
+        return lambda: self.disconnect(callback)
+
+    def disconnect(self, callback: Callable[..., Any]) -> None:
+        """Disconnect ``callback``; disconnecting twice is harmless (teardown may race)."""
+        with contextlib.suppress(ValueError):
+            self._callbacks.remove(callback)
+
+    def emit(self, *args: Any) -> None:
+        """Call every callback; one failing view must not starve the others."""
+        for callback in list(self._callbacks):
+            try:
+                callback(*args)
+            except Exception:
+                log.exception("callback %r of signal %s failed", callback, self.name)
+
+    def __len__(self) -> int:
+        return len(self._callbacks)
+
+
+class EventGroup:
+    """Named signals, accessed as attributes: ``events.tick.connect(...)``."""
+
+    def __init__(self, *names: str) -> None:
+        for name in names:
+            setattr(self, name, Signal(name))

@@ -1,0 +1,133 @@
+"""The main window: a central slot (the map), docks, action menus and the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from qtpy.QtCore import QByteArray, QSettings, Qt
+from qtpy.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+
+from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry
+from app.ui.docks import DockRegistry
+from app.ui.i18n import Catalogue
+from app.ui.queue_state import QueueState
+
+VERSION = "0.1.0"
+_LAYOUT_VERSION = 1  # bump when dock ids change so stale layouts are ignored
+
+
+class MainWindow(QMainWindow):
+    """Holds the central widget, the dock and action registries and the status fields.
+
+    ``commands`` maps command names used by :data:`BUILTIN_ACTIONS` to callables; the
+    composition root adds the ones that need other parts (``zoom_full``, ``refresh``).
+    """
+
+    def __init__(
+        self,
+        settings: QSettings,
+        catalogue: Catalogue | None = None,
+        capabilities: tuple[str, ...] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.cat = catalogue or Catalogue()
+        tr = self.cat.tr
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(tr("GridHall 数字城管指挥大厅"))
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCentralWidget(QWidget(objectName="centralPlaceholder"))
+
+        self.commands: dict[str, Callable[..., object]] = {
+            "quit": self.close,
+            "toggle_fullscreen": self.set_fullscreen,
+            "about": self.show_about,
+        }
+        self.action_registry = ActionRegistry(self, self.commands, self.cat, on_missing=self._not_available)
+        self.panels_menu = self.action_registry.menu("view").addMenu(tr("面板"))
+        self.dock_registry = DockRegistry(self, capabilities, self.cat, self.panels_menu)
+        for spec in BUILTIN_ACTIONS:
+            self.action_registry.register(spec)
+
+        self._backend = self._status_label("statusBackend")
+        self._user = self._status_label("statusUser")
+        self._scale = self._status_label("statusScale")
+        self._coords = self._status_label("statusCoords")
+        self._clock = self._status_label("statusClock")
+        self._clock.setMinimumWidth(self._clock.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24)
+        self.set_user(None)
+
+    # ---- slots for the rest of the app ---------------------------------------------
+    def set_central(self, widget: QWidget) -> None:
+        """Put ``widget`` (the map canvas) in the middle of the window."""
+        self.setCentralWidget(widget)
+
+    def set_backend(self, text: str) -> None:
+        """Show the database backend and path/host."""
+        self._backend.setText(self.cat.tr("数据库：{backend}", backend=text))
+
+    def set_user(self, text: str | None) -> None:
+        """Show the signed-in user and role (None: not signed in / demo)."""
+        self._user.setText(self.cat.tr("用户：{user}", user=text or self.cat.tr("未登录/演示")))
+
+    def set_map_scale(self, scale: float) -> None:
+        """Show the map scale denominator (the map calls this when it zooms)."""
+        self._scale.setText(self.cat.tr("比例尺 1:{scale}", scale=f"{round(scale):,}"))
+
+    def set_cursor_position(self, x: float, y: float) -> None:
+        """Show the map cursor's coordinates in the store CRS."""
+        self._coords.setText(self.cat.tr("坐标 {x}, {y}", x=f"{x:.1f}", y=f"{y:.1f}"))
+
+    def show_time(self, now: datetime) -> None:
+        """Show the injected clock's time (connected to the queue tick)."""
+        self._clock.setText(now.strftime("%Y-%m-%d %H:%M:%S"))
+
+    def bind_queue(self, state: QueueState) -> Callable[[], None]:
+        """Follow ``state``'s tick in the status clock; returns the disconnector."""
+        return state.events.tick.connect(self.show_time)
+
+    # ---- commands ------------------------------------------------------------------
+    def set_fullscreen(self, on: bool) -> None:
+        """Full screen for the hall's big screen (F11)."""
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, self.cat.tr("关于 GridHall"),
+            self.cat.tr("GridHall 数字城管指挥大厅客户端\n版本 {version}", version=VERSION),
+        )
+
+    def _not_available(self, name: str) -> None:
+        self.statusBar().showMessage(self.cat.tr("该功能当前不可用：{name}", name=name), 5000)
+
+    # ---- layout persistence --------------------------------------------------------
+    def save_layout(self) -> None:
+        """Remember geometry and dock layout in the injected QSettings."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(_LAYOUT_VERSION))
+        self.settings.sync()
+
+    def restore_layout(self) -> bool:
+        """Restore geometry and docks (call after the docks are registered); False if none saved."""
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(QByteArray(geometry))
+        if state is None:
+            return False
+        return bool(self.restoreState(QByteArray(state), _LAYOUT_VERSION))
+
+    def closeEvent(self, event) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+
+    def _status_label(self, name: str) -> QLabel:
+        label = QLabel(objectName=name)
+        self.statusBar().addPermanentWidget(label)
+        return label

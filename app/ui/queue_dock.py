@@ -1,0 +1,227 @@
+"""The case queue dock: stats header, filter bar and the ticking table."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import QModelIndex, Qt
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.definitions import OPEN_STATES, CaseState, Light
+from app.ui.i18n import Catalogue
+from app.ui.queue_model import COLUMNS, CaseQueueModel
+from app.ui.queue_state import QueueCounters, QueueFilter, QueueState
+
+_LIGHT_BUTTONS = ((Light.RED, "红 {n}"), (Light.YELLOW, "黄 {n}"), (Light.GREEN, "绿 {n}"))
+# Widths in characters of the base font ("0" advance): dense but without eliding case numbers.
+_WIDTHS = (5, 10, 19, 9, 0, 5, 15, 16, 13, 10, 11, 5)
+_STRETCH_COLUMN = 4  # 类别 takes the spare width
+
+
+class CaseQueueDock(QWidget):
+    """A view of one :class:`QueueState`; user input goes to the state, never kept here."""
+
+    def __init__(self, state: QueueState, catalogue: Catalogue | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("caseQueue")
+        self.state = state
+        self.cat = catalogue or Catalogue()
+        tr = self.cat.tr
+
+        self.stats = QLabel(objectName="queueStats")
+        self.clock_label = QLabel(objectName="queueClock")
+        self.clock_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.message = QLabel(objectName="queueMessage")
+        header = QHBoxLayout()
+        header.addWidget(self.stats, 1)
+        header.addWidget(self.message)
+        header.addWidget(self.clock_label)
+
+        self.state_combo = QComboBox(objectName="stateFilter")
+        self.state_combo.addItem(tr("全部状态"), None)
+        for s in CaseState:
+            if s in OPEN_STATES:
+                self.state_combo.addItem(self.cat.label(s), s.value)
+        self.light_buttons: dict[Light, QPushButton] = {}
+        for light, _text in _LIGHT_BUTTONS:
+            button = QPushButton(objectName=f"light_{light.value}")
+            button.setCheckable(True)
+            button.setProperty("light", light.value)
+            button.toggled.connect(self._lights_changed)
+            self.light_buttons[light] = button
+        self.search = QLineEdit(objectName="searchFilter")
+        self.search.setPlaceholderText(tr("类别/案卷号/地址"))
+        self.search.setClearButtonEnabled(True)
+        self.department_combo = QComboBox(objectName="departmentFilter")
+        self.department_combo.addItem(tr("全部部门"), None)
+        self.department_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.grid_edit = QLineEdit(objectName="gridFilter")
+        self.grid_edit.setPlaceholderText(tr("网格编码"))
+        self.grid_edit.setMaximumWidth(170)
+        self.clear_button = QPushButton(tr("清除"), objectName="clearFilter")
+        bar = QHBoxLayout()
+        bar.addWidget(self.state_combo)
+        for button in self.light_buttons.values():
+            bar.addWidget(button)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.department_combo)
+        bar.addWidget(self.grid_edit)
+        bar.addWidget(self.clear_button)
+
+        self.model = CaseQueueModel(state, self.cat, self)
+        self.table = QTableView(objectName="queueTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        hh = self.table.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(False)
+        char = self.table.fontMetrics().horizontalAdvance("0")
+        for col, width in enumerate(_WIDTHS[: len(COLUMNS)]):
+            if col == _STRETCH_COLUMN:
+                hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+            else:
+                self.table.setColumnWidth(col, width * char + 12)
+        self.clock_label.setMinimumWidth(self.clock_label.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+
+        self.state_combo.currentIndexChanged.connect(self._state_changed)
+        self.search.textChanged.connect(self._search_changed)
+        self.department_combo.currentIndexChanged.connect(self._department_changed)
+        self.grid_edit.textChanged.connect(lambda text: state.update_filter(grid_code=text.strip()))
+        self.clear_button.clicked.connect(self.clear_filters)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.model.modelReset.connect(self._restore_selection)
+
+        ev = state.events
+        self._disconnect = [
+            ev.counters_changed.connect(self._show_counters),
+            ev.tick.connect(self._show_time),
+            ev.rows_reset.connect(self._refresh_departments),
+            ev.selection_changed.connect(self._select_row),
+            ev.loading.connect(self._show_loading),
+            ev.load_failed.connect(lambda msg: self.message.setText(tr("加载失败：{error}", error=msg))),
+        ]
+        self._show_counters(state.counters)
+        self._refresh_departments()
+
+    def teardown(self) -> None:
+        """Disconnect from the state before the dock is destroyed."""
+        for disconnect in self._disconnect:
+            disconnect()
+        self._disconnect = []
+        self.model.teardown()
+
+    # ---- commands ------------------------------------------------------------------
+    def focus_filter(self) -> None:
+        """Put the cursor in the search box (Ctrl+F)."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def clear_filters(self) -> None:
+        """Show every row again."""
+        for widget in (self.state_combo, self.department_combo, self.search, self.grid_edit,
+                       *self.light_buttons.values()):
+            widget.blockSignals(True)
+        self.state_combo.setCurrentIndex(0)
+        self.department_combo.setCurrentIndex(0)
+        self.search.clear()
+        self.grid_edit.clear()
+        for button in self.light_buttons.values():
+            button.setChecked(False)
+        for widget in (self.state_combo, self.department_combo, self.search, self.grid_edit,
+                       *self.light_buttons.values()):
+            widget.blockSignals(False)
+        self.state.set_filter(QueueFilter())
+
+    # ---- user input → state --------------------------------------------------------
+    def _state_changed(self, _index: int) -> None:
+        value = self.state_combo.currentData()
+        self.state.update_filter(states=frozenset({CaseState(value)}) if value else frozenset())
+
+    def _lights_changed(self, _checked: bool) -> None:
+        chosen = frozenset(light for light, b in self.light_buttons.items() if b.isChecked())
+        self.state.update_filter(lights=chosen)
+
+    def _search_changed(self, text: str) -> None:
+        text = text.strip()
+        # digits are a category code (major "06" or full "06001"); anything else is free text
+        if text.isdigit() and len(text) <= 5:
+            self.state.update_filter(category=text, text="")
+        else:
+            self.state.update_filter(category="", text=text)
+
+    def _department_changed(self, _index: int) -> None:
+        self.state.update_filter(department_code=self.department_combo.currentData() or "")
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        case_id = self.model.case_id_at(current.row()) if current.isValid() else None
+        if case_id is not None:
+            self.state.select(case_id)
+
+    # ---- state → view --------------------------------------------------------------
+    def _show_counters(self, c: QueueCounters) -> None:
+        self.stats.setText(self.cat.tr(
+            "在办 {open} · 超时 {red} · 预警 {yellow} · 正常 {green} · 暂停 {paused} · 督办 {urged}",
+            open=c.open, red=c.red, yellow=c.yellow, green=c.green, paused=c.paused, urged=c.urged,
+        ))
+        counts = {Light.RED: c.red, Light.YELLOW: c.yellow, Light.GREEN: c.green}
+        for light, text in _LIGHT_BUTTONS:
+            self.light_buttons[light].setText(self.cat.tr(text, n=counts[light]))
+
+    def _show_time(self, now) -> None:
+        self.clock_label.setText(now.strftime("%Y-%m-%d %H:%M:%S"))
+
+    def _show_loading(self, loading: bool) -> None:
+        self.message.setText(self.cat.tr("正在加载案卷…") if loading else "")
+
+    def _refresh_departments(self) -> None:
+        wanted = self.state.departments()
+        present = [(self.department_combo.itemData(i), self.department_combo.itemText(i))
+                   for i in range(1, self.department_combo.count())]
+        if present == wanted:
+            return
+        current = self.department_combo.currentData()
+        self.department_combo.blockSignals(True)
+        while self.department_combo.count() > 1:
+            self.department_combo.removeItem(1)
+        for code, name in wanted:
+            self.department_combo.addItem(name, code)
+        index = self.department_combo.findData(current) if current else 0
+        self.department_combo.setCurrentIndex(max(index, 0))
+        self.department_combo.blockSignals(False)
+
+    def _select_row(self, case_id: int | None) -> None:
+        row = self.model.row_of(case_id) if case_id is not None else None
+        if row is None:
+            self.table.clearSelection()
+            return
+        if self.table.currentIndex().row() != row:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def _restore_selection(self) -> None:
+        self._select_row(self.state.selected_id)

@@ -1,0 +1,195 @@
+"""Qt table model over :class:`QueueState`; the timer columns repaint on every tick."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
+from qtpy.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+
+from app.domain.cases import CaseSummary
+from app.domain.deadlines import TimerReading, format_countdown_seconds
+from app.domain.definitions import Light
+from app.ui.i18n import Catalogue
+from app.ui.queue_state import QueueState, SortKey
+from app.ui.style import OVERDUE_TEXT, light_colour, light_tint
+
+#: Role carrying the case id of a row.
+CASE_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: header text (catalogue key), sort key and cell text."""
+
+    title: str
+    key: SortKey
+    text: Callable[[CaseSummary, Catalogue], str]
+
+
+def _place(r: CaseSummary, _: Catalogue) -> str:
+    return "/".join(p for p in (r.street_name, r.community_name) if p)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("灯", SortKey.LIGHT, lambda r, c: ""),  # filled from the reading
+    Column("剩余", SortKey.REMAINING, lambda r, c: ""),  # filled from the reading
+    Column("案卷号", SortKey.NUMBER, lambda r, c: r.number),
+    Column("状态", SortKey.STATE, lambda r, c: c.label(r.state)),
+    Column("类别", SortKey.CATEGORY, lambda r, c: f"{r.category_code} {r.category_name}"),
+    Column("等级", SortKey.LEVEL, lambda r, c: c.label(r.level)),
+    Column("网格", SortKey.GRID, lambda r, c: r.grid_code or ""),
+    Column("街道/社区", SortKey.PLACE, _place),
+    Column("责任部门", SortKey.DEPARTMENT, lambda r, c: r.department_name or ""),
+    Column("来源", SortKey.SOURCE, lambda r, c: c.label(r.source)),
+    Column("上报时间", SortKey.REPORTED, lambda r, c: r.reported_at.strftime("%m-%d %H:%M")),
+    Column("督办", SortKey.URGED, lambda r, c: str(r.urge_count) if r.urge_count else ""),
+)
+LIGHT_COLUMN = 0
+REMAINING_COLUMN = 1
+_SHORT_LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.NONE: ""}
+
+
+def countdown_text(reading: TimerReading | None) -> str:
+    """``01:59:30`` remaining, ``-00:12:03`` overdue, ``—`` without a timer."""
+    if reading is None:
+        return "—"
+    return format_countdown_seconds(round(reading.remaining_minutes * 60))
+
+
+class CaseQueueModel(QAbstractTableModel):
+    """Rows are ``state.visible_ids``; filtering and sorting live in the state."""
+
+    def __init__(self, state: QueueState, catalogue: Catalogue | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._cat = catalogue or Catalogue()
+        self._ids: tuple[int, ...] = state.visible_ids
+        self._row_of: dict[int, int] = {}
+        self._reindex()
+        self._icons: dict[Light, QIcon] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        ev = state.events
+        self._disconnect = [
+            ev.rows_reset.connect(self._on_reset),
+            ev.rows_changed.connect(self._on_rows_changed),
+            ev.tick.connect(self._on_tick),
+        ]
+
+    def teardown(self) -> None:
+        """Stop listening to the state (the dock is going away)."""
+        for disconnect in self._disconnect:
+            disconnect()
+        self._disconnect = []
+
+    # ---- Qt model API --------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._cat.tr(COLUMNS[section].title)
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._ids):
+            return None
+        case_id = self._ids[index.row()]
+        row = self._state.summary(case_id)
+        if row is None:
+            return None
+        col = index.column()
+        if role == CASE_ID_ROLE:
+            return case_id
+        if col in (LIGHT_COLUMN, REMAINING_COLUMN):
+            return self._timer_data(case_id, col, role)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[col].text(row, self._cat)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4 and row.description:
+            return row.description
+        return None
+
+    def _timer_data(self, case_id: int, col: int, role: int):
+        reading = self._state.reading(case_id)
+        light = reading.light if reading is not None else Light.NONE
+        if col == LIGHT_COLUMN:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self._cat.tr(_SHORT_LIGHT[light]) if _SHORT_LIGHT[light] else ""
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(light_tint(light))
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(light_colour(light))
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._icon(light)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self._cat.label(light)
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            text = countdown_text(reading)
+            if reading is not None and reading.paused:
+                text = f"{text} {self._cat.tr('暂停')}"
+            return text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._state.explain(case_id) or None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if reading is not None and reading.overdue:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor(OVERDUE_TEXT))
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold
+        return None
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        self._state.set_sort(COLUMNS[column].key, order == Qt.SortOrder.DescendingOrder)
+
+    # ---- helpers -------------------------------------------------------------------
+    def case_id_at(self, row: int) -> int | None:
+        """The case id shown in ``row``."""
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, case_id: int) -> int | None:
+        """The row showing ``case_id``, or None when it is filtered out."""
+        return self._row_of.get(case_id)
+
+    def _icon(self, light: Light) -> QIcon:
+        if light not in self._icons:
+            pix = QPixmap(14, 14)
+            pix.fill(QColor(0, 0, 0, 0))
+            painter = QPainter(pix)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QColor("#ffffff"))
+            painter.setBrush(light_colour(light))
+            painter.drawEllipse(1, 1, 12, 12)
+            painter.end()
+            self._icons[light] = QIcon(pix)
+        return self._icons[light]
+
+    def _reindex(self) -> None:
+        self._row_of = {cid: i for i, cid in enumerate(self._ids)}
+
+    def _on_reset(self) -> None:
+        self.beginResetModel()
+        self._ids = self._state.visible_ids
+        self._reindex()
+        self.endResetModel()
+
+    def _on_rows_changed(self, ids: list[int]) -> None:
+        for case_id in ids:
+            row = self._row_of.get(case_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _on_tick(self, _now) -> None:
+        # Only the timer columns change; the view repaints just the visible cells.
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, LIGHT_COLUMN), self.index(len(self._ids) - 1, REMAINING_COLUMN)
+            )

@@ -1,0 +1,325 @@
+"""The case queue as a Qt-free model: rows, live timer readings, filter, sort, selection."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from app.domain.calendar import WorkCalendar
+from app.domain.cases import CaseSummary
+from app.domain.deadlines import TickTable, TimerReading, explain
+from app.domain.definitions import CaseState, Light
+from app.ui.events import EventGroup
+
+
+class SortKey(StrEnum):
+    """What the queue can be sorted by; one per table column."""
+
+    LIGHT = "light"
+    REMAINING = "remaining"
+    NUMBER = "number"
+    STATE = "state"
+    CATEGORY = "category"
+    LEVEL = "level"
+    GRID = "grid"
+    PLACE = "place"
+    DEPARTMENT = "department"
+    SOURCE = "source"
+    REPORTED = "reported"
+    URGED = "urged"
+
+
+#: Keys whose order changes as the clock runs, so a tick may reorder the rows.
+TIME_DEPENDENT_KEYS = frozenset({SortKey.LIGHT, SortKey.REMAINING})
+
+_LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which rows are shown; empty sets and blank texts mean "no restriction"."""
+
+    states: frozenset[CaseState] = frozenset()
+    lights: frozenset[Light] = frozenset()
+    category: str = ""  # code prefix (major "06" or full "06001") or text in the name/number/address
+    department_code: str = ""
+    grid_code: str = ""  # prefix, so a street or community code also works
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        """True when the filter lets every row through."""
+        return self == QueueFilter()
+
+
+@dataclass(frozen=True)
+class QueueCounters:
+    """Totals for the stats header and the light buttons (over all rows, not just the shown ones)."""
+
+    open: int = 0
+    red: int = 0
+    yellow: int = 0
+    green: int = 0
+    paused: int = 0
+    urged: int = 0
+    by_stage: dict[str, int] = field(default_factory=dict)
+
+
+class QueueState:
+    """Holds the queue rows and their timers; views subscribe to ``events``.
+
+    Events: ``rows_reset()`` (membership or order changed), ``rows_changed(ids)``,
+    ``tick(now)`` (readings refreshed, rows unchanged), ``selection_changed(case_id|None)``,
+    ``counters_changed(counters)``, ``case_event(case_id, action)``, ``loading(bool)``,
+    ``load_failed(message)``.
+    """
+
+    def __init__(self, calendar: WorkCalendar, table_factory: Callable[..., TickTable] = TickTable) -> None:
+        self.calendar = calendar
+        self._table_factory = table_factory
+        self.events = EventGroup(
+            "rows_reset", "rows_changed", "tick", "selection_changed", "counters_changed",
+            "case_event", "loading", "load_failed",
+        )
+        self._rows: dict[int, CaseSummary] = {}
+        self._table = table_factory(calendar, [])
+        self._readings: dict[int, TimerReading] = {}
+        self._now: datetime | None = None
+        self._filter = QueueFilter()
+        self._sort_key = SortKey.REMAINING
+        self._descending = False
+        self._visible: list[int] = []
+        self._selected: int | None = None
+        self.counters = QueueCounters()
+
+    # ---- reading -------------------------------------------------------------------
+    @property
+    def now(self) -> datetime | None:
+        """The time of the last tick."""
+        return self._now
+
+    @property
+    def rows(self) -> tuple[CaseSummary, ...]:
+        """Every row, shown or not."""
+        return tuple(self._rows.values())
+
+    @property
+    def visible_ids(self) -> tuple[int, ...]:
+        """Ids of the shown rows in display order."""
+        return tuple(self._visible)
+
+    @property
+    def filter(self) -> QueueFilter:
+        return self._filter
+
+    @property
+    def sort_key(self) -> SortKey:
+        return self._sort_key
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
+
+    @property
+    def selected_id(self) -> int | None:
+        return self._selected
+
+    def summary(self, case_id: int) -> CaseSummary | None:
+        """The row of ``case_id``, or None when it is not in the queue."""
+        return self._rows.get(case_id)
+
+    def reading(self, case_id: int) -> TimerReading | None:
+        """The timer reading of ``case_id`` at the last tick (None without a running timer)."""
+        return self._readings.get(case_id)
+
+    def explain(self, case_id: int) -> str:
+        """The timer's explanation text (limit, extensions, pauses, deadline) at the last tick."""
+        row = self._rows.get(case_id)
+        if row is None or row.timer is None or self._now is None:
+            return ""
+        return explain(row.timer, self.calendar, self._now)
+
+    def departments(self) -> list[tuple[str, str]]:
+        """(code, name) of every department that has a row, sorted by name."""
+        seen = {r.department_code: r.department_name or r.department_code
+                for r in self._rows.values() if r.department_code}
+        return sorted(seen.items(), key=lambda kv: kv[1])
+
+    def states(self) -> list[CaseState]:
+        """The states that occur in the rows, in the enum's (workflow) order."""
+        present = {r.state for r in self._rows.values()}
+        return [s for s in CaseState if s in present]
+
+    # ---- changing ------------------------------------------------------------------
+    def reset(self, rows: Iterable[CaseSummary], now: datetime) -> None:
+        """Replace every row (a fresh load from the store) and compute the readings at ``now``."""
+        self._rows = {r.id: r for r in rows}
+        self._table = self._table_factory(
+            self.calendar, [(r.id, r.timer) for r in self._rows.values() if r.timer is not None]
+        )
+        if self._selected not in self._rows:
+            self._selected = None
+        self._read(now)
+        self._refilter()
+        self.events.rows_reset.emit()
+        self.events.counters_changed.emit(self.counters)
+
+    def upsert(self, row: CaseSummary, action: str | None = None) -> None:
+        """Add or replace one row (the app learned about a change) and announce ``action``."""
+        known = row.id in self._rows
+        self._rows[row.id] = row
+        if row.timer is not None:
+            self._table.update(row.id, row.timer)
+        elif known:
+            self._table.remove(row.id)
+        self._after_change(row.id, action)
+
+    def remove(self, case_id: int, action: str | None = None) -> None:
+        """Drop a row (closed, voided) and announce ``action``."""
+        if self._rows.pop(case_id, None) is None:
+            return
+        self._table.remove(case_id)
+        if self._selected == case_id:
+            self.select(None)
+        self._after_change(case_id, action)
+
+    def _after_change(self, case_id: int, action: str | None) -> None:
+        if self._now is not None:
+            self._read(self._now)
+        before = list(self._visible)
+        self._refilter()
+        if before == self._visible:
+            self.events.rows_changed.emit([case_id])
+        else:
+            self.events.rows_reset.emit()
+        self.events.counters_changed.emit(self.counters)
+        if action is not None:
+            self.events.case_event.emit(case_id, action)
+
+    def tick(self, now: datetime) -> None:
+        """Recompute every reading at ``now`` (no store access); reorder only if needed."""
+        old_counters = self.counters
+        self._read(now)
+        before = list(self._visible)
+        if self._filter.lights or self._sort_key in TIME_DEPENDENT_KEYS:
+            self._refilter()
+        if before != self._visible:
+            self.events.rows_reset.emit()
+        self.events.tick.emit(now)
+        if self.counters != old_counters:
+            self.events.counters_changed.emit(self.counters)
+
+    def set_filter(self, spec: QueueFilter) -> None:
+        """Show only the rows matching ``spec``."""
+        if spec == self._filter:
+            return
+        self._filter = spec
+        self._refilter()
+        self.events.rows_reset.emit()
+
+    def update_filter(self, **changes: object) -> None:
+        """Change some fields of the filter (``update_filter(lights=frozenset({Light.RED}))``)."""
+        self.set_filter(replace(self._filter, **changes))
+
+    def set_sort(self, key: SortKey, descending: bool = False) -> None:
+        """Order the shown rows by ``key``; ties keep case-number order."""
+        self._sort_key = SortKey(key)
+        self._descending = descending
+        self._refilter()
+        self.events.rows_reset.emit()
+
+    def select(self, case_id: int | None) -> None:
+        """Make ``case_id`` the current case (None clears); announces the change once."""
+        if case_id is not None and case_id not in self._rows:
+            raise KeyError(f"case {case_id} is not in the queue")
+        if case_id == self._selected:
+            return
+        self._selected = case_id
+        self.events.selection_changed.emit(case_id)
+
+    def on_case_selected(self, callback: Callable[[int, float, float], None]) -> Callable[[], None]:
+        """Call ``callback(case_id, x, y)`` whenever a case becomes current; returns the disconnector."""
+
+        def forward(case_id: int | None) -> None:
+            row = self._rows.get(case_id) if case_id is not None else None
+            if row is not None:
+                callback(row.id, row.x, row.y)
+
+        return self.events.selection_changed.connect(forward)
+
+    # ---- internals -----------------------------------------------------------------
+    def _read(self, now: datetime) -> None:
+        self._now = now
+        self._readings = self._table.readings(now)
+        self.counters = self._count()
+
+    def _light(self, case_id: int) -> Light:
+        reading = self._readings.get(case_id)
+        return reading.light if reading is not None else Light.NONE
+
+    def _count(self) -> QueueCounters:
+        lights = Counter(self._light(i) for i in self._rows)
+        stages = Counter(r.timer.stage.value for r in self._rows.values() if r.timer is not None)
+        return QueueCounters(
+            open=len(self._rows),
+            red=lights[Light.RED],
+            yellow=lights[Light.YELLOW],
+            green=lights[Light.GREEN],
+            paused=sum(1 for r in self._readings.values() if r.paused),
+            urged=sum(1 for r in self._rows.values() if r.urge_count > 0),
+            by_stage=dict(stages),
+        )
+
+    def _matches(self, row: CaseSummary) -> bool:
+        f = self._filter
+        if f.states and row.state not in f.states:
+            return False
+        if f.lights and self._light(row.id) not in f.lights:
+            return False
+        if f.department_code and row.department_code != f.department_code:
+            return False
+        if f.grid_code and not (row.grid_code or "").startswith(f.grid_code.strip()):
+            return False
+        if f.category:
+            needle = f.category.strip()
+            if not (row.category_code.startswith(needle) or needle in row.category_name):
+                return False
+        if f.text:
+            needle = f.text.strip().lower()
+            haystack = " ".join(
+                filter(None, (row.number, row.category_name, row.address, row.description,
+                              row.street_name, row.community_name, row.department_name))
+            ).lower()
+            if needle not in haystack:
+                return False
+        return True
+
+    def _sort_value(self, row: CaseSummary) -> tuple:
+        key = self._sort_key
+        reading = self._readings.get(row.id)
+        if key is SortKey.REMAINING:
+            # rows without a timer sort after every timed row (in ascending order)
+            return (0, reading.remaining_minutes) if reading is not None else (1, 0.0)
+        if key is SortKey.LIGHT:
+            ratio = reading.ratio if reading is not None else 0.0
+            return (_LIGHT_RANK[self._light(row.id)], -ratio)
+        return {
+            SortKey.NUMBER: (),
+            SortKey.STATE: (list(CaseState).index(row.state),),
+            SortKey.CATEGORY: (row.category_code,),
+            SortKey.LEVEL: (row.level.value,),
+            SortKey.GRID: (row.grid_code or "",),
+            SortKey.PLACE: (row.street_name or "", row.community_name or ""),
+            SortKey.DEPARTMENT: (row.department_name or "",),
+            SortKey.SOURCE: (row.source.value,),
+            SortKey.REPORTED: (row.reported_at,),
+            SortKey.URGED: (row.urge_count,),
+        }[key]
+
+    def _refilter(self) -> None:
+        shown = [r for r in self._rows.values() if self._matches(r)]
+        shown.sort(key=lambda r: r.number)
+        shown.sort(key=self._sort_value, reverse=self._descending)
+        self._visible = [r.id for r in shown]

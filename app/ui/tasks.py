@@ -1,0 +1,93 @@
+"""Run slow calls (store queries) off the GUI thread and deliver results back on it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from qtpy.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class _Job(QRunnable):
+    """Calls ``fn`` in a pool thread and reports through the runner's signal."""
+
+    def __init__(self, runner: TaskRunner, ticket: int, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self._runner = runner
+        self._ticket = ticket
+        self._fn = fn
+
+    def run(self) -> None:
+        try:
+            result, ok = self._fn(), True
+        except Exception as exc:  # delivered to on_error on the GUI thread
+            log.debug("task %s failed", self._ticket, exc_info=True)
+            result, ok = exc, False
+        # The runner lives in the GUI thread, so this emission is queued to it.
+        self._runner.finished.emit(self._ticket, ok, result)
+
+
+class TaskRunner(QObject):
+    """Runs callables in a private thread pool; callbacks run on the GUI thread.
+
+    Submissions sharing a ``key`` supersede each other: when the selection changes, the
+    answer to the stale request is dropped instead of overwriting the newer one.
+    """
+
+    finished = Signal(int, bool, object)
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._next = 0
+        self._pending: dict[int, tuple[str | None, Callable, Callable | None]] = {}
+        self._latest: dict[str, int] = {}
+        self.finished.connect(self._deliver)
+
+    def run_in_thread(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        key: str | None = None,
+    ) -> int:
+        """Call ``fn()`` in a worker; then ``on_done(result)`` or ``on_error(exc)``. Returns a ticket."""
+        self._next += 1
+        ticket = self._next
+        self._pending[ticket] = (key, on_done, on_error)
+        if key is not None:
+            self._latest[key] = ticket
+        self._pool.start(_Job(self, ticket, fn))
+        return ticket
+
+    def cancel(self, key: str) -> None:
+        """Forget the outstanding request under ``key``: its answer will be dropped."""
+        self._latest.pop(key, None)
+
+    def is_busy(self) -> bool:
+        """True while some submitted call has not been delivered yet."""
+        return bool(self._pending)
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        """Block until the workers are idle (tests and shutdown only; never from a slot)."""
+        return self._pool.waitForDone(msecs)
+
+    @Slot(int, bool, object)
+    def _deliver(self, ticket: int, ok: bool, result: object) -> None:
+        key, on_done, on_error = self._pending.pop(ticket, (None, None, None))
+        if on_done is None:
+            return
+        if key is not None:
+            if self._latest.get(key) != ticket:
+                return  # superseded or cancelled
+            del self._latest[key]
+        if ok:
+            on_done(result)
+        elif on_error is not None:
+            on_error(result)  # type: ignore[arg-type]
+        else:
+            log.error("background task failed", exc_info=result)  # type: ignore[arg-type]

@@ -1,0 +1,66 @@
+"""The map layers over a real store: valid, complete, in EPSG:4549, styled from the QML files."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from app.gis.layers import LAYER_NAMES, STYLES_DIR, LayerError, apply_style, build_layers
+
+pytestmark = pytest.mark.qgis
+
+STORE_TABLES = ["roads", "admin_areas", "unit_grids", "components"]
+
+
+def test_layers_over_both_backends_match_the_database(qgis_app, store, district):
+    district.fill(store)
+    layers = build_layers(store).by_key()
+    with store.engine.connect() as conn:
+        for table in STORE_TABLES:
+            layer = layers[table]
+            assert layer.isValid(), table
+            assert layer.name() == LAYER_NAMES[table]
+            assert layer.crs().authid() == "EPSG:4549"
+            expected = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            assert expected > 0
+            assert layer.featureCount() == expected, table
+            assert sum(1 for _ in layer.getFeatures()) == expected, table
+
+
+def test_every_layer_loads_its_shipped_style(map_layers):
+    for table, layer in map_layers.by_key().items():
+        assert (STYLES_DIR / f"{table}.qml").is_file()
+        assert layer.renderer() is not None, table
+    # Components: categorised by major category 01–05, hidden when zoomed out beyond 1:15,000.
+    comp = map_layers.components
+    assert sorted(c.value() for c in comp.renderer().categories()) == ["01", "02", "03", "04", "05"]
+    assert comp.isInScaleRange(5000) and not comp.isInScaleRange(20000)
+    # Cases: one symbol per light, drawn red last (on top).
+    cases = map_layers.cases.renderer()
+    assert {c.value() for c in cases.categories()} == {"red", "yellow", "green", "none"}
+    assert cases.orderByEnabled()
+
+
+def test_grid_labels_only_at_street_scale(map_layers):
+    pal = map_layers.unit_grids.labeling().settings()
+    assert map_layers.unit_grids.labelsEnabled()
+    assert pal.scaleVisibility and pal.minimumScale == 6000
+
+
+def test_component_major_comes_from_the_standard_code(map_layers):
+    majors = {f["code"][6:8] for f in map_layers.components.getFeatures()}
+    assert majors == {"01", "02", "03", "04", "05"}
+
+
+def test_a_missing_style_says_which_file(qgis_app, tmp_path):
+    from app.gis.cases_layer import new_case_layer
+
+    with pytest.raises(LayerError, match="cases.qml"):
+        apply_style(new_case_layer(), "cases", styles_dir=tmp_path)
+
+
+def test_a_missing_table_is_a_clear_error(qgis_app, district_store):
+    from app.gis.layers import store_layer
+
+    with pytest.raises(LayerError, match="no_such_table"):
+        store_layer(district_store, "no_such_table", style="roads")

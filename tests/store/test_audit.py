@@ -1,0 +1,216 @@
+"""The case-event hash chain on the store: appending, verifying, and catching tampering."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from geoalchemy2 import WKTElement
+from sqlalchemy import select, text
+
+from app.domain.audit import GENESIS_HASH, event_hash
+from app.domain.definitions import Action, CaseState, Role
+from app.store.audit import append_event, bulk_append, read_head
+from app.store.commands import verify_audit
+from app.store.errors import StaleCase
+from app.store.models import Case, CaseEvent, Category
+
+T0 = datetime(2026, 5, 11, 9, 30)
+
+
+def _new_case(session, number: str) -> Case:
+    cat = session.scalars(select(Category).where(Category.kind == "event", Category.code == "06001")).one()
+    case = Case(number=number, kind="event", category_id=cat.id, state=CaseState.REPORTED.value,
+                source="public", description="路面有暴露垃圾", reported_at=T0,
+                geom=WKTElement("POINT(500000 3500000)", srid=4549))
+    session.add(case)
+    session.flush()
+    return case
+
+
+STEPS = [
+    (Action.REPORT, CaseState.REPORTED, Role.ACCEPTOR),
+    (Action.FILE, CaseState.FILED, Role.SHIFT_LEADER),
+    (Action.DISPATCH, CaseState.DISPATCHED, Role.DISPATCHER),
+]
+
+
+def _history(store, n_cases: int = 2) -> list[int]:
+    """Cases whose events interleave in the chain (case 1 step 1, case 2 step 1, ...)."""
+    with store.session() as s, s.begin():
+        cases = [_new_case(s, f"E0601202605110{i}") for i in range(n_cases)]
+        minute = 0
+        for action, state, role in STEPS:
+            for case in cases:
+                minute += 1
+                append_event(s, case, action=action, to_state=state, actor="zhang", role=role,
+                             at=T0 + timedelta(minutes=minute, microseconds=123),
+                             reason=f"{action.label}：{case.number}")
+        return [c.id for c in cases]
+
+
+def _drop_guard(store) -> None:
+    # A tamperer with admin rights removes the append-only triggers first.
+    with store.engine.begin() as conn:
+        if store.backend == "spatialite":
+            conn.execute(text("DROP TRIGGER case_events_no_update"))
+            conn.execute(text("DROP TRIGGER case_events_no_delete"))
+        else:
+            conn.execute(text("DROP TRIGGER case_events_append_only ON case_events"))
+
+
+def _tamper(store, sql: str) -> None:
+    _drop_guard(store)
+    with store.engine.begin() as conn:
+        assert conn.execute(text(sql)).rowcount == 1
+
+
+def test_appending_builds_a_valid_chain(store):
+    ids = _history(store)
+    assert verify_audit(store) is None
+    with store.session() as s:
+        events = s.scalars(select(CaseEvent).order_by(CaseEvent.chain_no)).all()
+        assert [e.chain_no for e in events] == [1, 2, 3, 4, 5, 6]
+        assert [(e.case_id, e.seq) for e in events] == [(ids[0], 1), (ids[1], 1), (ids[0], 2),
+                                                        (ids[1], 2), (ids[0], 3), (ids[1], 3)]
+        prev = GENESIS_HASH
+        for e in events:
+            assert e.prev_hash == prev
+            fields = {k: getattr(e, k) for k in ("chain_no", "case_id", "seq", "action", "from_state",
+                                                 "to_state", "actor", "role", "department_id", "at",
+                                                 "reason", "payload")}
+            assert event_hash(fields, prev) == e.hash
+            prev = e.hash
+        assert events[0].from_state is None and events[2].from_state == "reported"
+        assert events[0].at == T0 + timedelta(minutes=1)  # stored without microseconds
+        assert read_head(s) == (6, prev)
+        case = s.get(Case, ids[0])
+        assert (case.version, case.state, case.updated_at) == (3, "dispatched", T0 + timedelta(minutes=5))
+
+
+def test_edited_reason_names_the_link(store):
+    _history(store)
+    _tamper(store, "UPDATE case_events SET reason = '已处理完毕' WHERE chain_no = 3")
+    problem = verify_audit(store)
+    assert problem is not None and problem.chain_no == 3
+    assert "link 3" in problem.message and "edited" in problem.message
+
+
+def test_deleted_middle_event_names_the_missing_link(store):
+    _history(store)
+    _tamper(store, "DELETE FROM case_events WHERE chain_no = 4")
+    problem = verify_audit(store)
+    assert problem is not None and problem.chain_no == 4
+    assert "link 4 is missing" in problem.message
+
+
+def test_deleted_last_event_is_detected(store):
+    _history(store)
+    _tamper(store, "DELETE FROM case_events WHERE chain_no = 6")
+    problem = verify_audit(store)
+    assert problem is not None
+    assert "ends at link 5" in problem.message and "head is link 6" in problem.message
+
+
+def test_deleted_tail_with_forged_head_is_caught_by_case_version(store):
+    ids = _history(store)
+    with store.engine.connect() as conn:
+        prev5 = conn.execute(text("SELECT hash FROM case_events WHERE chain_no = 5")).scalar()
+    _tamper(store, "DELETE FROM case_events WHERE chain_no = 6")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_head SET chain_no = 5, hash = :h"), {"h": prev5})
+    problem = verify_audit(store)
+    assert problem is not None and problem.case_id == ids[1]
+
+
+def test_missing_head_row_is_reported(store):
+    _history(store, 1)
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    problem = verify_audit(store)
+    assert problem is not None and "audit_head" in problem.message
+
+
+def test_triggers_refuse_update_and_delete(store):
+    _history(store, 1)
+    with store.engine.connect() as conn:
+        for sql in ("UPDATE case_events SET reason = 'x' WHERE chain_no = 1",
+                    "DELETE FROM case_events WHERE chain_no = 3"):
+            with pytest.raises(Exception, match="append-only"):
+                conn.execute(text(sql))
+            conn.rollback()
+    assert verify_audit(store) is None
+
+
+def test_payload_is_stored_as_hashed(store):
+    with store.session() as s, s.begin():
+        case = _new_case(s, "E06012026051199")
+        ev = append_event(s, case, action=Action.REPORT, to_state=CaseState.REPORTED, actor="li",
+                          role=Role.SUPERVISOR, at=T0,
+                          payload={"due": T0 + timedelta(hours=2, microseconds=5), "level": Role.LEADER,
+                                   "photos": (1, 2)})
+        ev_id = ev.id
+    with store.session() as s:
+        assert s.get(CaseEvent, ev_id).payload == {"due": "2026-05-11 11:30:00", "level": "leader",
+                                                   "photos": [1, 2]}
+    assert verify_audit(store) is None
+
+
+def test_stale_case_is_refused(store):
+    with store.session() as s, s.begin():
+        case_id = _new_case(s, "E06012026051101").id
+    with store.session() as a, store.session() as b:
+        case_a = a.get(Case, case_id)
+        case_b = b.get(Case, case_id)
+        with a.begin():
+            append_event(a, case_a, action=Action.REPORT, to_state=CaseState.REPORTED, actor="a",
+                         role=Role.ACCEPTOR, at=T0)
+        with b.begin(), pytest.raises(StaleCase):
+            append_event(b, case_b, action=Action.REPORT, to_state=CaseState.REPORTED, actor="b",
+                         role=Role.ACCEPTOR, at=T0)
+    assert verify_audit(store) is None
+
+
+def test_bulk_append_continues_the_chain(store):
+    _history(store, 1)
+    with store.session() as s, s.begin():
+        case = _new_case(s, "E06012026051102")
+        rows = [{"case_id": case.id, "seq": i + 1, "action": a, "to_state": st, "actor": "gen",
+                 "role": r, "at": T0 + timedelta(hours=i)} for i, (a, st, r) in enumerate(STEPS)]
+        head = bulk_append(s, rows)
+        case.version, case.state = 3, "dispatched"
+    assert head[0] == 6
+    with store.session() as s, s.begin():
+        case = s.get(Case, case.id)
+        ev = append_event(s, case, action=Action.ACCEPT, to_state=CaseState.HANDLING, actor="dept",
+                          role=Role.DEPARTMENT, at=T0 + timedelta(hours=5))
+        assert (ev.chain_no, ev.seq, ev.from_state) == (7, 4, "dispatched")
+    assert verify_audit(store) is None
+
+
+def test_concurrent_writers_keep_one_chain(store):
+    with store.session() as s, s.begin():
+        ids = [_new_case(s, f"E0601202605112{i}").id for i in range(2)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def writer(case_id: int) -> None:
+        try:
+            start.wait()
+            for i in range(8):
+                with store.session() as s, s.begin():
+                    append_event(s, s.get(Case, case_id), action=Action.URGE, to_state=CaseState.REPORTED,
+                                 actor=f"w{case_id}", role=Role.LEADER, at=T0 + timedelta(minutes=i))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(cid,)) for cid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert verify_audit(store) is None
+    with store.session() as s:
+        assert read_head(s)[0] == 16
