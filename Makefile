@@ -53,7 +53,7 @@ test-pyqt: setup
 
 # Binding-neutral widgets run a second time on PySide6 (a separate process: one Qt per process).
 test-pyside: setup
-	QT_QPA_PLATFORM=offscreen QT_API=pyside6 PYTEST_QT_API=pyside6 $(PY) -m pytest -q -m neutral tests/ui
+	QT_QPA_PLATFORM=offscreen QT_API=pyside6 PYTEST_QT_API=pyside6 $(PY) -m pytest -q -m neutral tests/ui tests/plugin
 
 test: lint test-pyqt test-pyside
 

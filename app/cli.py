@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", required=True, help="SpatiaLite file or postgresql:// URL")
     demo.add_argument("--seed", type=_seed, default=1)
     demo.add_argument("--scale", choices=("district", "city"), default="district")
+
+    from app.cli_user import add_user_commands
+    add_user_commands(sub)
     return p
 
 
@@ -78,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "user":
+            from app.cli_user import run_user
+            return run_user(args)
     except StoreError as exc:
         print(f"gridhall: {exc}", file=sys.stderr)
         return EXIT_FAIL

@@ -1,6 +1,9 @@
-"""Shared fixtures: a throwaway PostGIS cluster and store URLs on both backends (no Qt here)."""
+"""Shared fixtures: a throwaway PostGIS cluster and stores on both backends (no Qt here)."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 from pg import PgCluster, PgUnavailable, start_cluster
@@ -33,22 +36,67 @@ def pg_url(pg_cluster: PgCluster, pg_database: str) -> str:
     return pg_cluster.url(pg_database)
 
 
-@pytest.fixture(params=[
-    "spatialite",
-    pytest.param("postgis", marks=pytest.mark.postgis),
-])
-def store_url(request, tmp_path) -> str:
+@pytest.fixture(params=["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def backend(request) -> str:
+    """'spatialite' or 'postgis': a test using it (or the fixtures below) runs on both."""
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend, request, tmp_path) -> str:
     """A URL of a not yet initialised store, once per backend."""
-    if request.param == "spatialite":
+    if backend == "spatialite":
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     return request.getfixturevalue("pg_url")
 
 
-@pytest.fixture
-def store(store_url):
-    """An initialised store (schema at head, reference data seeded) on each backend."""
-    from app.store.commands import init_db
+class _Templates:
+    """Stores initialised once per session and copied for each test (init takes ~0.5 s)."""
 
-    opened = init_db(store_url)
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite: Path | None = None
+        self.pg_name: str | None = None
+
+    def spatialite(self) -> Path:
+        if self.sqlite is None:
+            from app.store.commands import init_db
+
+            path = self.root / "template.sqlite"
+            init_db(path).dispose()  # closing the last connection folds the WAL into the file
+            self.sqlite = path
+        return self.sqlite
+
+    def postgis(self, cluster: PgCluster) -> str:
+        if self.pg_name is None:
+            from app.store.commands import init_db
+
+            name = cluster.create_database()
+            init_db(cluster.url(name)).dispose()
+            self.pg_name = name
+        return self.pg_name
+
+
+@pytest.fixture(scope="session")
+def _store_templates(tmp_path_factory) -> _Templates:
+    return _Templates(tmp_path_factory.mktemp("store-templates"))
+
+
+@pytest.fixture
+def store(backend, request, tmp_path, _store_templates):
+    """An initialised, empty store (schema at head, categories seeded) on each backend."""
+    from app.store.engine import open_store
+
+    if backend == "spatialite":
+        path = tmp_path / "store.sqlite"
+        shutil.copyfile(_store_templates.spatialite(), path)
+        opened = open_store(path)
+        yield opened
+        opened.dispose()
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database(template=_store_templates.postgis(cluster))
+    opened = open_store(cluster.url(name))
     yield opened
     opened.dispose()
+    cluster.drop_database(name)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from itertools import accumulate
 
 import chinese_calendar
 
@@ -36,6 +38,31 @@ HOLIDAY_NAMES = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
+
+
+@cache
+def statutory_year(year: int) -> tuple[bool, ...] | None:
+    """Statutory workday flags for each day of ``year``; None if chinesecalendar lacks the year."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return None
+    # chinese_calendar.is_workday rescans its whole table on every call (slow for a year's worth
+    # of days), so apply its rule directly to its published tables; a test checks they agree
+    workdays, holidays = chinese_calendar.workdays, chinese_calendar.holidays
+    flags = []
+    d = date(year, 1, 1)
+    while d.year == year:
+        flags.append(d in workdays or (d.weekday() <= 4 and d not in holidays))
+        d += timedelta(days=1)
+    return tuple(flags)
+
+
+@cache
+def _weekday_flags(year: int) -> tuple[bool, ...]:
+    first = date(year, 1, 1).toordinal()
+    days = date(year + 1, 1, 1).toordinal() - first if year < 9999 else 365
+    return tuple(date.fromordinal(first + i).weekday() < 5 for i in range(days))
 
 
 def _time_us(t: time) -> int:
@@ -106,12 +133,12 @@ class WorkCalendar:
         return self._day_us / US_PER_MINUTE
 
     def _statutory_workday(self, d: date) -> bool:
-        try:
-            return chinese_calendar.is_workday(d)
-        except NotImplementedError:
+        flags = statutory_year(d.year)
+        if flags is None:
             # chinese_calendar only knows the years the State Council has published
             self._fallback_years.add(d.year)
             return d.weekday() < 5
+        return flags[d.timetuple().tm_yday - 1]
 
     def is_workday(self, d: date) -> bool:
         """Whether ``d`` is a working day (local override, else statutory calendar, else Mon–Fri)."""
@@ -145,7 +172,7 @@ class WorkCalendar:
             kind = "周末" if weekend else "工作日"
             return f"{kind}（{d.year}年节假日数据缺失，按周一至周五推算）"
         _, name = chinese_calendar.get_holiday_detail(d)
-        if chinese_calendar.is_workday(d):
+        if self._statutory_workday(d):
             return "调休工作日" if weekend else "工作日"
         if name:
             return f"法定节假日（{HOLIDAY_NAMES.get(name, name)}）"
@@ -158,17 +185,16 @@ class WorkCalendar:
         if prefix is None:
             if not 1 <= year <= 9999:
                 raise ValueError(f"year {year} is outside the supported range 1–9999")
-            day = date(year, 1, 1)
-            flags = []
-            prefix = [0]
-            total = 0
-            while day.year == year:
-                workday = self.is_workday(day)
-                flags.append(workday)
-                if workday:
-                    total += self._day_us
-                prefix.append(total)
-                day += timedelta(days=1)
+            flags = statutory_year(year)
+            if flags is None:
+                self._fallback_years.add(year)
+                flags = _weekday_flags(year)
+            local = [(d, w) for d, w in self._overrides.items() if d.year == year]
+            if local:
+                flags = list(flags)
+                for d, workday in local:
+                    flags[d.timetuple().tm_yday - 1] = workday
+            prefix = [0, *accumulate(self._day_us if f else 0 for f in flags)]
             # flags first: a reader that finds the prefix must also find the flags
             self._workday_flags[year] = flags
             self._prefix[year] = prefix

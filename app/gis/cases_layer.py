@@ -139,6 +139,12 @@ class CaseLayerFeeder:
         self.layer.triggerRepaint()
 
 
+def rows_from_summaries(summaries: Iterable, lights: Mapping[int, Light | str]) -> list[CaseRow]:
+    """Case rows from the queue's ``CaseSummary`` objects and their current lights."""
+    return [CaseRow(s.id, s.x, s.y, _light(lights.get(s.id, Light.NONE)), str(s.state), s.number,
+                    s.category_code, str(s.level)) for s in summaries]
+
+
 def open_state_filter() -> str:
     """A QGIS/SQL filter selecting cases in an open (non-terminal) state."""
     return "\"state\" IN (" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
@@ -153,7 +159,9 @@ def read_open_cases(store, light: str = Light.NONE.value) -> list[CaseRow]:
     provider, uri = store.qgis_uri("cases", "geom", open_state_filter())
     layer = QgsVectorLayer(uri, "open cases", provider)
     if not layer.isValid():
-        raise RuntimeError(f"无法读取案卷表（{provider}）：{layer.dataProvider().error().summary()}")
+        from app.gis.layers import provider_error
+
+        raise RuntimeError(f"无法读取案卷表（{provider}）：{provider_error(layer) or '数据源无效'}")
     rows = []
     for f in layer.getFeatures():
         g = f.geometry()

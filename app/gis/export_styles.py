@@ -19,11 +19,11 @@ from qgis.core import (
     QgsMapUnitScale,
     QgsMarkerSymbol,
     QgsPalLayerSettings,
+    QgsProperty,
     QgsRendererCategory,
     QgsRuleBasedLabeling,
     QgsRuleBasedRenderer,
     QgsSimpleLineSymbolLayer,
-    QgsSingleSymbolRenderer,
     QgsTextBufferSettings,
     QgsTextFormat,
     QgsUnitTypes,
@@ -45,6 +45,8 @@ ROAD_LABEL_SCALE = 15000
 LANE_SCALE = 12000
 BRANCH_SCALE = 40000
 CASE_LABEL_SCALE = 2500
+CASE_SMALL_SCALE = 12000  # cases drawn smaller when zoomed out further than this
+GRID_FAINT_SCALE = 10000  # grid outlines fade when zoomed out further than this
 STREET_LABEL_CLOSEST = 3000  # street names give way to details when zoomed in closer
 
 #: Case light → fill colour: clear on a big screen, not garish.
@@ -70,9 +72,9 @@ ROAD_KINDS = [
     ("branch", "支路", 10, 0.8, "#ffffff", BRANCH_SCALE),
     ("lane", "街巷", 5, 0.45, "#ffffff", LANE_SCALE),
 ]
-ROAD_CASING_M = 4.0  # both kerbs together, in metres
+ROAD_CASING_M = 2.5  # both kerbs together, in metres
 ROAD_CASING_MM = 0.5  # ... and at least this much when zoomed out
-ROAD_CASING = "#b3b8bf"
+ROAD_CASING = "#a9afb7"
 
 
 def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.8) -> QgsTextFormat:
@@ -175,11 +177,20 @@ def admin_areas_style(layer: QgsVectorLayer) -> None:
 
 def unit_grids_style(layer: QgsVectorLayer) -> None:
     """Thin grid outlines; codes only at street scale (short code until 1:2,500)."""
-    layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
-        {"style": "no", "outline_color": "#c2c8d0", "outline_width": "0.2"})))
+    def outline(colour: str, width: float) -> QgsFillSymbol:
+        return QgsFillSymbol.createSimple({"style": "no", "outline_color": colour,
+                                           "outline_width": str(width)})
+    # Zoomed out the grid only hints at itself, so the road network stays readable.
+    root = QgsRuleBasedRenderer.Rule(None)
+    root.appendChild(QgsRuleBasedRenderer.Rule(outline("#c2c8d0", 0.2), 0, GRID_FAINT_SCALE, "", "单元网格"))
+    root.appendChild(QgsRuleBasedRenderer.Rule(outline("#d9dce1", 0.15), GRID_FAINT_SCALE, 0, "",
+                                               "单元网格（缩小）"))
+    layer.setRenderer(QgsRuleBasedRenderer(root))
     expr = "CASE WHEN @map_scale <= 2500 THEN \"code\" ELSE right(\"code\", 6) END"
     pal = _label(expr, _text(7.5, "#8a929c", buffer_mm=0.6), min_scale=GRID_LABEL_SCALE)
     pal.placement = QgsPalLayerSettings.OverPoint
+    pal.quadOffset = QgsPalLayerSettings.QuadrantBelow  # under the centre: room for a case above
+    pal.priority = 2  # the first label to drop where space is short
     layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
     layer.setLabelsEnabled(True)
 
@@ -189,7 +200,10 @@ def components_style(layer: QgsVectorLayer) -> None:
     cats = []
     for major, (name, shape, colour) in COMPONENT_MAJORS.items():
         sym = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "2.4",
-                                            "outline_color": "#ffffff", "outline_width": "0.3"})
+                                            "outline_color": "#ffffff", "outline_width": "0.25"})
+        # Many components share a street: smaller markers until zoomed in close.
+        sym.setDataDefinedSize(QgsProperty.fromExpression(
+            "CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"))
         cats.append(QgsRendererCategory(major, sym, f"{major} {name}"))
     layer.setRenderer(QgsCategorizedSymbolRenderer("substr(\"code\", 7, 2)", cats))
     layer.setScaleBasedVisibility(True)
@@ -204,16 +218,23 @@ def cases_style(layer: QgsVectorLayer) -> None:
         sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": LIGHT_COLOURS[light.value],
                                             "size": "4.6", "outline_color": "#ffffff",
                                             "outline_width": "0.7"})
+        sym.setDataDefinedSize(QgsProperty.fromExpression(
+            f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN 3.4 ELSE 4.6 END"))
         cats.append(QgsRendererCategory(light.value, sym, light.label))
     renderer = QgsCategorizedSymbolRenderer("light", cats)
     order = ("CASE \"light\" WHEN 'red' THEN 3 WHEN 'yellow' THEN 2 WHEN 'green' THEN 1 ELSE 0 END")
     renderer.setOrderBy(QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(order, True)]))
     renderer.setOrderByEnabled(True)
     layer.setRenderer(renderer)
-    pal = _label("number", _text(8, "#30353c", buffer_mm=0.8), is_expression=False,
-                 min_scale=CASE_LABEL_SCALE)
+    # Numbers only close up; further out the label is a blank, so that each circle still
+    # registers as an obstacle that pushes grid codes aside (a hidden label would not).
+    number = f"CASE WHEN @map_scale <= {CASE_LABEL_SCALE} THEN \"number\" ELSE ' ' END"
+    pal = _label(number, _text(8, "#30353c", buffer_mm=0.8))
     pal.placement = QgsPalLayerSettings.AroundPoint
     pal.dist = 1.5
+    pal.obstacleSettings().setIsObstacle(True)
+    pal.obstacleSettings().setFactor(2.0)
+    pal.priority = 8
     layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
     layer.setLabelsEnabled(True)
 

@@ -40,6 +40,13 @@ class UriSource(Protocol):
                  sql: str = "") -> tuple[str, str]: ...
 
 
+def provider_error(layer: QgsVectorLayer) -> str:
+    """The provider's error text for an invalid layer ('' when it gives none)."""
+    # QgsError.summary() crashes on an empty error in QGIS 3.22: use message().
+    provider = layer.dataProvider()
+    return (provider.error().message() if provider is not None else "") or layer.error().message()
+
+
 def store_crs() -> QgsCoordinateReferenceSystem:
     """The store's CRS (CGCS2000 / 3-degree Gauss-Kruger CM 120E)."""
     return QgsCoordinateReferenceSystem(STORE_CRS_AUTHID)
@@ -62,7 +69,7 @@ def store_layer(store: UriSource, table: str, *, sql: str = "", name: str | None
     provider, uri = store.qgis_uri(table, "geom", sql)
     layer = QgsVectorLayer(uri, name or LAYER_NAMES.get(table, table), provider)
     if not layer.isValid():
-        err = layer.dataProvider().error().summary() if layer.dataProvider() else ""
+        err = provider_error(layer)
         raise LayerError(f"无法打开图层“{layer.name()}”（{provider} 表 {table}）：{err or '数据源无效'}。"
                          "请检查数据库是否可用且已初始化")
     layer.setReadOnly(True)

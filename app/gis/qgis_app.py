@@ -7,6 +7,8 @@ Call ``start_qgis`` before any other QApplication is created; it is idempotent.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import shutil
 import sys
@@ -41,6 +43,7 @@ def start_qgis(argv: list[str] | None = None, *, gui: bool = True,
             " (A plain QApplication already exists; call start_qgis() first.)")
     if profile_dir is None:
         _temp_profile = tempfile.mkdtemp(prefix="gridhall-qgis-")
+        atexit.register(shutil.rmtree, _temp_profile, True)  # also when stop_qgis is skipped
         profile = _temp_profile
     else:
         profile = str(Path(profile_dir))
@@ -77,11 +80,17 @@ def profile_path() -> str | None:
 
 
 def stop_qgis() -> None:
-    """Tear QGIS down (exitQgis) and remove the temporary profile; safe to call twice."""
+    """Tear QGIS down (exitQgis) and remove the temporary profile; safe to call twice.
+
+    Every layer must be gone first (``MapView.teardown``): a layer deleted after exitQgis
+    crashes the process. Test sessions therefore simply end without calling this.
+    """
     global _app, _temp_profile, _initialised
     if _app is None:
         return
     if _initialised:
+        # Layers still waiting for the collector would be deleted after their providers.
+        gc.collect()
         QgsApplication.exitQgis()
         _initialised = False
     _app = None

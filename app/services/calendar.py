@@ -12,5 +12,7 @@ from app.store.models import CalendarDay
 def load_calendar(store: Store) -> WorkCalendar:
     """A WorkCalendar with the local overrides kept in ``calendar_days``."""
     with store.session() as session:
-        overrides = {row.day: bool(row.workday) for row in session.scalars(select(CalendarDay))}
-    return WorkCalendar(overrides=overrides)
+        rows = list(session.scalars(select(CalendarDay)))
+    overrides = {row.day: bool(row.workday) for row in rows}
+    named_days_off = {row.day: row.note for row in rows if not row.workday and row.note}
+    return WorkCalendar(overrides=overrides, holidays=named_days_off)

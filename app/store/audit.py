@@ -26,10 +26,15 @@ def _value(v: Any) -> Any:
     return v.value if isinstance(v, Enum) else v
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _json_payload(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
     # Store exactly what is hashed: enums as values, datetimes as text, no microseconds.
     if not payload:
         return None
+    if all(type(k) is str and type(v) in _PLAIN for k, v in payload.items()):
+        return dict(payload)  # already canonical (the common case when bulk loading)
     return json.loads(canonical({"payload": payload}))["payload"]
 
 
@@ -132,7 +137,8 @@ def bulk_append(session: Session, rows: Iterable[Mapping[str, Any]], batch: int 
     head = lock_head(session)
     chained, new_head = bulk_chain(rows, head)
     for start in range(0, len(chained), batch):
-        session.execute(insert(CaseEvent), chained[start:start + batch])
+        # Core executemany on the session's connection skips the ORM's per-row bookkeeping.
+        session.connection().execute(insert(CaseEvent.__table__), chained[start:start + batch])
     _set_head(session, new_head)
     return new_head
 

@@ -11,12 +11,19 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditProblem, verify_chain
 from app.domain.definitions import Kind
 from app.store.engine import (
-    MIGRATIONS_DIR, Store, check_revision, current_revision_of, head_revision, open_store, parse_url,
+    MIGRATIONS_DIR,
+    Store,
+    check_revision,
+    current_revision_of,
+    head_revision,
+    open_store,
+    parse_url,
 )
 from app.store.errors import StoreError
 from app.store.models import AuditHead, Case, CaseEvent, Category
@@ -39,8 +46,17 @@ def alembic_config(connection=None) -> Config:
 
 
 def _migrate(store: Store, target: str = "head") -> None:
-    with store.engine.begin() as conn:
-        command.upgrade(alembic_config(conn), target)
+    try:
+        with store.engine.begin() as conn:
+            if store.backend == "spatialite":
+                # pysqlite runs DDL outside transactions; an explicit one makes a failed
+                # migration leave nothing behind (SQLite's DDL is transactional).
+                conn.exec_driver_sql("BEGIN")
+            command.upgrade(alembic_config(conn), target)
+    except DBAPIError as exc:
+        raise StoreError(f"建立或升级表结构失败（数据库 {store.display_url}）：{str(exc.orig).strip()}。"
+                         "GridHall 需要一个空数据库或由它建立的数据库；在 PostgreSQL 上还需要安装 "
+                         "postgis 扩展的权限（可请管理员执行 CREATE EXTENSION postgis）") from None
 
 
 def init_db(url: str | os.PathLike) -> Store:

@@ -15,8 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.definitions import STORE_SRID
 from app.store.errors import (
-    SchemaMissing, SchemaOutdated, SpatialiteUnavailable, StoreError, StoreNotFound,
-    StoreNotWritable, StoreUnreachable,
+    SchemaMissing,
+    SchemaOutdated,
+    SpatialiteUnavailable,
+    StoreError,
+    StoreNotFound,
+    StoreNotWritable,
+    StoreUnreachable,
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

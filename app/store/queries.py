@@ -42,27 +42,32 @@ def _summary_select() -> Select:
     )
 
 
-def _timer(r) -> TimerSpec | None:
-    if not r.stage or not r.timer_basis or r.limit_minutes is None or r.timer_started_at is None:
-        return None
-    return TimerSpec(
-        stage=Stage(r.stage), basis=Basis(r.timer_basis), limit_minutes=r.limit_minutes,
-        started_at=r.timer_started_at, paused_minutes=r.paused_minutes or 0,
-        paused_since=r.paused_since, extension_minutes=r.extension_minutes or 0,
-    )
+def _lookup(enum) -> dict:
+    return {m.value: m for m in enum}
+
+
+# Dict lookups are several times faster than Enum(value) over 10,000 rows.
+_KIND, _LEVEL, _STATE, _SOURCE, _STAGE, _BASIS = map(_lookup, (Kind, Level, CaseState, Source, Stage, Basis))
+_NAN = math.nan
 
 
 def _summary(r) -> CaseSummary:
+    (id_, number, kind, cat_code, cat_name, level, state, source, reported_at, x, y, grid_code, street,
+     community, dept_code, dept_name, address, description, comp_code, urge, rework, version, deadline,
+     stage, basis, limit, started, paused_minutes, paused_since, extension) = r
+    timer = None
+    if stage and basis and limit is not None and started is not None:
+        timer = TimerSpec(stage=_STAGE[stage], basis=_BASIS[basis], limit_minutes=limit, started_at=started,
+                          paused_minutes=paused_minutes or 0, paused_since=paused_since,
+                          extension_minutes=extension or 0)
     return CaseSummary(
-        id=r.id, number=r.number, kind=Kind(r.kind), category_code=r.category_code,
-        category_name=r.category_name, level=Level(r.level), state=CaseState(r.state),
-        source=Source(r.source), reported_at=r.reported_at,
-        x=math.nan if r.x is None else float(r.x), y=math.nan if r.y is None else float(r.y),
-        grid_code=r.grid_code, street_name=r.street_name, community_name=r.community_name,
-        department_code=r.department_code, department_name=r.department_name, address=r.address,
-        description=r.description or "", component_code=r.component_code,
-        urge_count=r.urge_count or 0, rework_count=r.rework_count or 0, version=r.version or 0,
-        timer=_timer(r), deadline_at=r.deadline_at,
+        id=id_, number=number, kind=_KIND[kind], category_code=cat_code, category_name=cat_name,
+        level=_LEVEL[level], state=_STATE[state], source=_SOURCE[source], reported_at=reported_at,
+        x=_NAN if x is None else float(x), y=_NAN if y is None else float(y), grid_code=grid_code,
+        street_name=street, community_name=community, department_code=dept_code,
+        department_name=dept_name, address=address, description=description or "",
+        component_code=comp_code, urge_count=urge or 0, rework_count=rework or 0, version=version or 0,
+        timer=timer, deadline_at=deadline,
     )
 
 
@@ -76,12 +81,13 @@ def open_case_summaries(session: Session, *, since: datetime | None = None) -> l
     if since is not None:
         stmt = stmt.where(Case.updated_at >= since)
     stmt = stmt.order_by(Case.reported_at, Case.id)
-    return [_summary(r) for r in session.execute(stmt)]
+    # Core execution on the session's connection: no ORM row processing needed.
+    return [_summary(r) for r in session.connection().execute(stmt)]
 
 
 def case_summary(session: Session, case_id: int) -> CaseSummary | None:
     """The summary of one case in any state, or None when it does not exist."""
-    row = session.execute(_summary_select().where(Case.id == case_id)).first()
+    row = session.connection().execute(_summary_select().where(Case.id == case_id)).first()
     return _summary(row) if row else None
 
 

@@ -20,7 +20,6 @@ from app.ui.builtin import builtin_docks, register_builtin_docks
 from app.ui.controller import QueueController
 from app.ui.i18n import Catalogue
 from app.ui.main_window import MainWindow
-from app.ui.plugin_dialog import PluginStatusDialog
 from app.ui.queue_state import QueueState
 from app.ui.sample import MemoryCaseSource, sample_cases, sample_events
 from app.ui.style import apply_theme
@@ -47,7 +46,6 @@ def build(catalogue: Catalogue, settings: QSettings, clock: FixedClock, with_plu
     window.bind_queue(state)
     register_builtin_docks(window.dock_registry, builtin_docks(state, source, runner, catalogue))
     window.commands["refresh"] = controller.refresh
-    window.commands["focus_filter"] = window.dock_registry.widget("gridhall.queue").focus_filter
     manager = None
     if with_plugins:
         from app.plugin.api import AppServices
@@ -56,7 +54,7 @@ def build(catalogue: Catalogue, settings: QSettings, clock: FixedClock, with_plu
         services = AppServices(window.dock_registry, window.action_registry, state, clock, catalogue)
         manager = PluginManager(Path(__file__).resolve().parents[2] / "plugins", "plugins", services)
         manager.start()
-        window.commands["show_plugins"] = lambda: PluginStatusDialog(manager.report(), catalogue, window).exec()
+        window.set_plugin_report(manager.report)
     return window, state, controller, runner, manager
 
 
@@ -64,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"))
     parser.add_argument("--screenshot", type=Path)
-    parser.add_argument("--size", default="1600x900")
+    parser.add_argument("--size", default="1920x1080")
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)

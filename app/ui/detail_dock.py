@@ -5,9 +5,12 @@ from __future__ import annotations
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QFormLayout,
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -81,13 +84,34 @@ class CaseDetailDock(QWidget):
         self.timeline.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         self.timeline.setAlternatingRowColors(True)
 
+        # Header and timeline share the height through a splitter; the header scrolls
+        # rather than squashing its rows when the dock is short.
+        header = QWidget(objectName="detailHeader")
+        header_layout = QVBoxLayout(header)
+        header_layout.setContentsMargins(0, 0, 0, 0)
+        header_layout.addWidget(self.title)
+        header_layout.addLayout(form)
+        header_layout.addWidget(self.explanation)
+        header_layout.addStretch(1)
+        scroll = QScrollArea(objectName="detailScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(header)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.timeline_title)
+        lower_layout.addWidget(self.timeline, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(scroll)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.title)
-        layout.addLayout(form)
-        layout.addWidget(self.explanation)
-        layout.addWidget(self.timeline_title)
-        layout.addWidget(self.timeline, 1)
+        layout.addWidget(splitter)
 
         self._case_id: int | None = None
         ev = state.events

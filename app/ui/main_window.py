@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from qtpy.QtCore import QByteArray, QSettings, Qt
 from qtpy.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry
+from app.ui.builtin import QUEUE_DOCK
 from app.ui.docks import DockRegistry
 from app.ui.i18n import Catalogue
+from app.ui.plugin_dialog import PluginStatusDialog, PluginStatusRow
 from app.ui.queue_state import QueueState
 
 VERSION = "0.1.0"
+ORGANIZATION = "GridHall"
+APPLICATION = "GridHall"
 _LAYOUT_VERSION = 1  # bump when dock ids change so stale layouts are ignored
+
+
+def user_settings() -> QSettings:
+    """The user's persistent settings (tests pass their own temp-file QSettings instead)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
 class MainWindow(QMainWindow):
@@ -38,6 +47,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(tr("GridHall 数字城管指挥大厅"))
         self.setDockNestingEnabled(True)
+        # right-hand docks (details, plugins) run full height; the queue sits under the map
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCentralWidget(QWidget(objectName="centralPlaceholder"))
 
@@ -45,6 +55,7 @@ class MainWindow(QMainWindow):
             "quit": self.close,
             "toggle_fullscreen": self.set_fullscreen,
             "about": self.show_about,
+            "focus_filter": self.focus_queue_filter,
         }
         self.action_registry = ActionRegistry(self, self.commands, self.cat, on_missing=self._not_available)
         self.panels_menu = self.action_registry.menu("view").addMenu(tr("面板"))
@@ -89,6 +100,10 @@ class MainWindow(QMainWindow):
         """Follow ``state``'s tick in the status clock; returns the disconnector."""
         return state.events.tick.connect(self.show_time)
 
+    def set_plugin_report(self, report: Callable[[], Iterable[PluginStatusRow]]) -> None:
+        """Make 插件 → 插件状态… show ``report()`` (the plugin manager's statuses)."""
+        self.commands["show_plugins"] = lambda: PluginStatusDialog(report(), self.cat, self).exec()
+
     # ---- commands ------------------------------------------------------------------
     def set_fullscreen(self, on: bool) -> None:
         """Full screen for the hall's big screen (F11)."""
@@ -96,6 +111,14 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
         else:
             self.showNormal()
+
+    def focus_queue_filter(self) -> None:
+        """Ctrl+F: put the cursor in the case queue's search box (if the queue dock is there)."""
+        if QUEUE_DOCK in self.dock_registry.ids():
+            dock = self.dock_registry.dock(QUEUE_DOCK)
+            dock.show()
+            dock.raise_()
+            dock.widget().focus_filter()
 
     def show_about(self) -> None:
         QMessageBox.about(

@@ -23,7 +23,7 @@ from app.ui.queue_state import QueueCounters, QueueFilter, QueueState
 
 _LIGHT_BUTTONS = ((Light.RED, "红 {n}"), (Light.YELLOW, "黄 {n}"), (Light.GREEN, "绿 {n}"))
 # Widths in characters of the base font ("0" advance): dense but without eliding case numbers.
-_WIDTHS = (5, 10, 19, 9, 0, 5, 15, 16, 13, 10, 11, 5)
+_WIDTHS = (5, 13, 19, 9, 0, 5, 15, 16, 13, 10, 11, 5)
 _STRETCH_COLUMN = 4  # 类别 takes the spare width
 
 

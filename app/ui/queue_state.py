@@ -306,7 +306,7 @@ class QueueState:
             ratio = reading.ratio if reading is not None else 0.0
             return (_LIGHT_RANK[self._light(row.id)], -ratio)
         return {
-            SortKey.NUMBER: (),
+            SortKey.NUMBER: (row.number,),
             SortKey.STATE: (list(CaseState).index(row.state),),
             SortKey.CATEGORY: (row.category_code,),
             SortKey.LEVEL: (row.level.value,),

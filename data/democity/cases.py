@@ -137,7 +137,8 @@ class CaseFactory:
         """Open cases over every non-terminal state and light, timed against ``now``."""
         out = []
         for state, light in open_targets(count, self.rng):
-            d = self.draft()
+            # Only reports from outside the hall are verified on site.
+            d = self.draft(self.rng.choice(("hotline", "public")) if state == "verifying" else None)
             var = {"urge"} if light is Light.RED and self.rng.random() < 0.3 else set()
             if state == "void_requested" and self.rng.random() < 0.5:
                 var.add("late_void")

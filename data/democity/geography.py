@@ -105,7 +105,7 @@ class City:
                 if 0 < i < self.ncols and 0 < j < self.nrows:
                     dx += rng.uniform(-5, 5)
                     dy += rng.uniform(-5, 5)
-                col.append((ORIGIN_X + x + dx, ORIGIN_Y + y + dy))
+                col.append((round(ORIGIN_X + x + dx, 2), round(ORIGIN_Y + y + dy, 2)))  # as stored
             nodes.append(col)
         return nodes
 

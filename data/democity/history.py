@@ -171,6 +171,8 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
     add("close", "shift_leader", "closed", "close")
     if verified:
         add("reply", "acceptor", "closed", "reply")
+    if target != "closed":
+        raise ValueError(f"no path from a {source} report to {target}")
     return steps
 
 
@@ -221,10 +223,12 @@ class Clockwork:
             return self.timing.within(t + timedelta(days=rng.uniform(lo, hi)), "desk")
         if step.delay == "handle":
             minutes, basis = self.limit(d.kind, d.code, d.level, Stage.HANDLE)
-            spent = minutes * math.exp(rng.gauss(math.log(0.55), 0.65))
+            spent = minutes * math.exp(rng.gauss(math.log(0.45), 0.65))  # ~85-90 % on time
             if basis is Basis.NATURAL:
                 return t + timedelta(minutes=max(5.0, spent))
             return self.timing.after(t, "department", max(10.0, spent))
+        if step.delay == "accept" and d.level == "urgent":  # urgent work is taken at once, day or night
+            return t + timedelta(minutes=rng.uniform(5, 30))
         actor, lo, hi = DELAYS[step.delay]
         return self.timing.after(t, actor, rng.uniform(lo, hi))
 

@@ -24,8 +24,13 @@ def credit_code(prefix: str, admin: str, body: str) -> str:
     c9 = 11 - s % 11
     org = body + ("0" if c9 == 11 else "Y" if c9 == 10 else str(c9))  # 'X' is not in the USCC set
     head = prefix + admin + org
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(head, _USCC_WEIGHTS, strict=True))
-    return head + _USCC_CHARS[(31 - total % 31) % 31]
+    return head + uscc_check(head)
+
+
+def uscc_check(first17: str) -> str:
+    """The 18th (check) character of a unified social credit code."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
 
 
 @dataclass

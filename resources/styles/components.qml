@@ -1,24 +1,24 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis labelsEnabled="0" simplifyLocal="1" symbologyReferenceScale="-1" simplifyMaxScale="1" maxScale="0" readOnly="0" simplifyDrawingHints="1" simplifyDrawingTol="1" styleCategories="AllStyleCategories" version="3.22.16-Białowieża" hasScaleBasedVisibilityFlag="1" minScale="15000" simplifyAlgorithm="0">
+<qgis maxScale="0" version="3.22.16-Białowieża" styleCategories="AllStyleCategories" simplifyAlgorithm="0" readOnly="0" minScale="15000" labelsEnabled="0" simplifyDrawingTol="1" symbologyReferenceScale="-1" hasScaleBasedVisibilityFlag="1" simplifyLocal="1" simplifyMaxScale="1" simplifyDrawingHints="1">
   <flags>
     <Identifiable>1</Identifiable>
     <Removable>1</Removable>
     <Searchable>1</Searchable>
     <Private>0</Private>
   </flags>
-  <temporal mode="0" limitMode="0" enabled="0" endField="" fixedDuration="0" startExpression="" durationField="" durationUnit="min" startField="" accumulate="0" endExpression="">
+  <temporal enabled="0" mode="0" accumulate="0" endField="" limitMode="0" endExpression="" fixedDuration="0" startExpression="" durationField="" durationUnit="min" startField="">
     <fixedRange>
       <start></start>
       <end></end>
     </fixedRange>
   </temporal>
-  <renderer-v2 enableorderby="0" referencescale="-1" attr="substr(&quot;code&quot;, 7, 2)" symbollevels="0" type="categorizedSymbol" forceraster="0">
+  <renderer-v2 attr="substr(&quot;code&quot;, 7, 2)" forceraster="0" symbollevels="0" type="categorizedSymbol" enableorderby="0" referencescale="-1">
     <categories>
-      <category label="01 市政公用设施" value="01" symbol="0" render="true"/>
-      <category label="02 交通设施" value="02" symbol="1" render="true"/>
-      <category label="03 市容环卫设施" value="03" symbol="2" render="true"/>
-      <category label="04 园林绿化设施" value="04" symbol="3" render="true"/>
-      <category label="05 其他管理部件" value="05" symbol="4" render="true"/>
+      <category symbol="0" label="01 市政公用设施" render="true" value="01"/>
+      <category symbol="1" label="02 交通设施" render="true" value="02"/>
+      <category symbol="2" label="03 市容环卫设施" render="true" value="03"/>
+      <category symbol="3" label="04 园林绿化设施" render="true" value="04"/>
+      <category symbol="4" label="05 其他管理部件" render="true" value="05"/>
     </categories>
     <symbols>
       <symbol clip_to_extent="1" force_rhr="0" name="0" type="marker" alpha="1">
@@ -29,7 +29,7 @@
             <Option name="type" type="QString" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" locked="0" pass="0" class="SimpleMarker">
+        <layer enabled="1" class="SimpleMarker" pass="0" locked="0">
           <Option type="Map">
             <Option name="angle" type="QString" value="0"/>
             <Option name="cap_style" type="QString" value="square"/>
@@ -42,7 +42,7 @@
             <Option name="offset_unit" type="QString" value="MM"/>
             <Option name="outline_color" type="QString" value="255,255,255,255"/>
             <Option name="outline_style" type="QString" value="solid"/>
-            <Option name="outline_width" type="QString" value="0.3"/>
+            <Option name="outline_width" type="QString" value="0.25"/>
             <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
             <Option name="outline_width_unit" type="QString" value="MM"/>
             <Option name="scale_method" type="QString" value="diameter"/>
@@ -62,7 +62,7 @@
           <prop v="MM" k="offset_unit"/>
           <prop v="255,255,255,255" k="outline_color"/>
           <prop v="solid" k="outline_style"/>
-          <prop v="0.3" k="outline_width"/>
+          <prop v="0.25" k="outline_width"/>
           <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
           <prop v="MM" k="outline_width_unit"/>
           <prop v="diameter" k="scale_method"/>
@@ -73,7 +73,13 @@
           <data_defined_properties>
             <Option type="Map">
               <Option name="name" type="QString" value=""/>
-              <Option name="properties"/>
+              <Option name="properties" type="Map">
+                <Option name="size" type="Map">
+                  <Option name="active" type="bool" value="true"/>
+                  <Option name="expression" type="QString" value="CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"/>
+                  <Option name="type" type="int" value="3"/>
+                </Option>
+              </Option>
               <Option name="type" type="QString" value="collection"/>
             </Option>
           </data_defined_properties>
@@ -87,7 +93,7 @@
             <Option name="type" type="QString" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" locked="0" pass="0" class="SimpleMarker">
+        <layer enabled="1" class="SimpleMarker" pass="0" locked="0">
           <Option type="Map">
             <Option name="angle" type="QString" value="0"/>
             <Option name="cap_style" type="QString" value="square"/>
@@ -100,7 +106,7 @@
             <Option name="offset_unit" type="QString" value="MM"/>
             <Option name="outline_color" type="QString" value="255,255,255,255"/>
             <Option name="outline_style" type="QString" value="solid"/>
-            <Option name="outline_width" type="QString" value="0.3"/>
+            <Option name="outline_width" type="QString" value="0.25"/>
             <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
             <Option name="outline_width_unit" type="QString" value="MM"/>
             <Option name="scale_method" type="QString" value="diameter"/>
@@ -120,7 +126,7 @@
           <prop v="MM" k="offset_unit"/>
           <prop v="255,255,255,255" k="outline_color"/>
           <prop v="solid" k="outline_style"/>
-          <prop v="0.3" k="outline_width"/>
+          <prop v="0.25" k="outline_width"/>
           <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
           <prop v="MM" k="outline_width_unit"/>
           <prop v="diameter" k="scale_method"/>
@@ -131,7 +137,13 @@
           <data_defined_properties>
             <Option type="Map">
               <Option name="name" type="QString" value=""/>
-              <Option name="properties"/>
+              <Option name="properties" type="Map">
+                <Option name="size" type="Map">
+                  <Option name="active" type="bool" value="true"/>
+                  <Option name="expression" type="QString" value="CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"/>
+                  <Option name="type" type="int" value="3"/>
+                </Option>
+              </Option>
               <Option name="type" type="QString" value="collection"/>
             </Option>
           </data_defined_properties>
@@ -145,7 +157,7 @@
             <Option name="type" type="QString" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" locked="0" pass="0" class="SimpleMarker">
+        <layer enabled="1" class="SimpleMarker" pass="0" locked="0">
           <Option type="Map">
             <Option name="angle" type="QString" value="0"/>
             <Option name="cap_style" type="QString" value="square"/>
@@ -158,7 +170,7 @@
             <Option name="offset_unit" type="QString" value="MM"/>
             <Option name="outline_color" type="QString" value="255,255,255,255"/>
             <Option name="outline_style" type="QString" value="solid"/>
-            <Option name="outline_width" type="QString" value="0.3"/>
+            <Option name="outline_width" type="QString" value="0.25"/>
             <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
             <Option name="outline_width_unit" type="QString" value="MM"/>
             <Option name="scale_method" type="QString" value="diameter"/>
@@ -178,7 +190,7 @@
           <prop v="MM" k="offset_unit"/>
           <prop v="255,255,255,255" k="outline_color"/>
           <prop v="solid" k="outline_style"/>
-          <prop v="0.3" k="outline_width"/>
+          <prop v="0.25" k="outline_width"/>
           <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
           <prop v="MM" k="outline_width_unit"/>
           <prop v="diameter" k="scale_method"/>
@@ -189,7 +201,13 @@
           <data_defined_properties>
             <Option type="Map">
               <Option name="name" type="QString" value=""/>
-              <Option name="properties"/>
+              <Option name="properties" type="Map">
+                <Option name="size" type="Map">
+                  <Option name="active" type="bool" value="true"/>
+                  <Option name="expression" type="QString" value="CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"/>
+                  <Option name="type" type="int" value="3"/>
+                </Option>
+              </Option>
               <Option name="type" type="QString" value="collection"/>
             </Option>
           </data_defined_properties>
@@ -203,7 +221,7 @@
             <Option name="type" type="QString" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" locked="0" pass="0" class="SimpleMarker">
+        <layer enabled="1" class="SimpleMarker" pass="0" locked="0">
           <Option type="Map">
             <Option name="angle" type="QString" value="0"/>
             <Option name="cap_style" type="QString" value="square"/>
@@ -216,7 +234,7 @@
             <Option name="offset_unit" type="QString" value="MM"/>
             <Option name="outline_color" type="QString" value="255,255,255,255"/>
             <Option name="outline_style" type="QString" value="solid"/>
-            <Option name="outline_width" type="QString" value="0.3"/>
+            <Option name="outline_width" type="QString" value="0.25"/>
             <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
             <Option name="outline_width_unit" type="QString" value="MM"/>
             <Option name="scale_method" type="QString" value="diameter"/>
@@ -236,7 +254,7 @@
           <prop v="MM" k="offset_unit"/>
           <prop v="255,255,255,255" k="outline_color"/>
           <prop v="solid" k="outline_style"/>
-          <prop v="0.3" k="outline_width"/>
+          <prop v="0.25" k="outline_width"/>
           <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
           <prop v="MM" k="outline_width_unit"/>
           <prop v="diameter" k="scale_method"/>
@@ -247,7 +265,13 @@
           <data_defined_properties>
             <Option type="Map">
               <Option name="name" type="QString" value=""/>
-              <Option name="properties"/>
+              <Option name="properties" type="Map">
+                <Option name="size" type="Map">
+                  <Option name="active" type="bool" value="true"/>
+                  <Option name="expression" type="QString" value="CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"/>
+                  <Option name="type" type="int" value="3"/>
+                </Option>
+              </Option>
               <Option name="type" type="QString" value="collection"/>
             </Option>
           </data_defined_properties>
@@ -261,7 +285,7 @@
             <Option name="type" type="QString" value="collection"/>
           </Option>
         </data_defined_properties>
-        <layer enabled="1" locked="0" pass="0" class="SimpleMarker">
+        <layer enabled="1" class="SimpleMarker" pass="0" locked="0">
           <Option type="Map">
             <Option name="angle" type="QString" value="0"/>
             <Option name="cap_style" type="QString" value="square"/>
@@ -274,7 +298,7 @@
             <Option name="offset_unit" type="QString" value="MM"/>
             <Option name="outline_color" type="QString" value="255,255,255,255"/>
             <Option name="outline_style" type="QString" value="solid"/>
-            <Option name="outline_width" type="QString" value="0.3"/>
+            <Option name="outline_width" type="QString" value="0.25"/>
             <Option name="outline_width_map_unit_scale" type="QString" value="3x:0,0,0,0,0,0"/>
             <Option name="outline_width_unit" type="QString" value="MM"/>
             <Option name="scale_method" type="QString" value="diameter"/>
@@ -294,7 +318,7 @@
           <prop v="MM" k="offset_unit"/>
           <prop v="255,255,255,255" k="outline_color"/>
           <prop v="solid" k="outline_style"/>
-          <prop v="0.3" k="outline_width"/>
+          <prop v="0.25" k="outline_width"/>
           <prop v="3x:0,0,0,0,0,0" k="outline_width_map_unit_scale"/>
           <prop v="MM" k="outline_width_unit"/>
           <prop v="diameter" k="scale_method"/>
@@ -305,7 +329,13 @@
           <data_defined_properties>
             <Option type="Map">
               <Option name="name" type="QString" value=""/>
-              <Option name="properties"/>
+              <Option name="properties" type="Map">
+                <Option name="size" type="Map">
+                  <Option name="active" type="bool" value="true"/>
+                  <Option name="expression" type="QString" value="CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"/>
+                  <Option name="type" type="int" value="3"/>
+                </Option>
+              </Option>
               <Option name="type" type="QString" value="collection"/>
             </Option>
           </data_defined_properties>
@@ -346,24 +376,24 @@
     </field>
   </fieldConfiguration>
   <aliases>
-    <alias index="0" name="" field="code"/>
-    <alias index="1" name="" field="name"/>
+    <alias index="0" field="code" name=""/>
+    <alias index="1" field="name" name=""/>
   </aliases>
   <defaults>
-    <default expression="" applyOnUpdate="0" field="code"/>
-    <default expression="" applyOnUpdate="0" field="name"/>
+    <default field="code" expression="" applyOnUpdate="0"/>
+    <default field="name" expression="" applyOnUpdate="0"/>
   </defaults>
   <constraints>
-    <constraint constraints="0" unique_strength="0" notnull_strength="0" exp_strength="0" field="code"/>
-    <constraint constraints="0" unique_strength="0" notnull_strength="0" exp_strength="0" field="name"/>
+    <constraint exp_strength="0" field="code" unique_strength="0" constraints="0" notnull_strength="0"/>
+    <constraint exp_strength="0" field="name" unique_strength="0" constraints="0" notnull_strength="0"/>
   </constraints>
   <constraintExpressions>
-    <constraint desc="" field="code" exp=""/>
-    <constraint desc="" field="name" exp=""/>
+    <constraint field="code" exp="" desc=""/>
+    <constraint field="name" exp="" desc=""/>
   </constraintExpressions>
   <expressionfields/>
   <attributeactions/>
-  <attributetableconfig actionWidgetStyle="dropDown" sortExpression="" sortOrder="0">
+  <attributetableconfig sortExpression="" actionWidgetStyle="dropDown" sortOrder="0">
     <columns/>
   </attributetableconfig>
   <conditionalstyles>

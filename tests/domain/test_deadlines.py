@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.calendar import WorkCalendar
@@ -226,6 +226,7 @@ def specs(draw):
     )
 
 
+@settings(deadline=None)  # the first call fills the calendar caches
 @given(st.lists(st.one_of(st.none(), specs()), max_size=8), instants)
 def test_tick_table_agrees_with_read_timer(rows, now):
     table = TickTable(CAL, enumerate(rows))
@@ -237,6 +238,7 @@ def test_tick_table_agrees_with_read_timer(rows, now):
         assert table.reading(case_id, now) == expected
 
 
+@settings(deadline=None)  # the first call fills the calendar caches
 @given(specs(), instants)
 def test_remaining_equals_limit_minus_elapsed(spec, now):
     r = read_timer(spec, CAL, now)

@@ -15,6 +15,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QGIS_NO_OVERRIDE_IMPORT", "1")
+# QGIS widgets are PyQt5 widgets: qtbot must drive PyQt5 (the Makefile sets these as well).
+os.environ.setdefault("PYTEST_QT_API", "pyqt5")
+os.environ.setdefault("QT_API", "pyqt5")
 
 X0, Y0 = 512000.0, 3466000.0
 WIDTH, HEIGHT = 800.0, 600.0
@@ -109,12 +112,14 @@ def district():
 
 @pytest.fixture(scope="session")
 def qgis_app():
-    """The process's QgsApplication (offscreen, private temporary profile)."""
-    from app.gis.qgis_app import start_qgis, stop_qgis
+    """The process's QgsApplication (offscreen, private temporary profile).
 
-    app = start_qgis(gui=True)
-    yield app
-    stop_qgis()
+    Not stopped at the end: layers kept alive by pytest's bookkeeping would be deleted
+    after exitQgis and crash the process; the temporary profile is removed at exit.
+    """
+    from app.gis.qgis_app import start_qgis
+
+    return start_qgis(gui=True)
 
 
 @pytest.fixture(scope="session")

@@ -161,14 +161,14 @@ def test_stale_case_is_refused(store):
     with store.session() as s, s.begin():
         case_id = _new_case(s, "E06012026051101").id
     with store.session() as a, store.session() as b:
-        case_a = a.get(Case, case_id)
-        case_b = b.get(Case, case_id)
+        case_b = b.get(Case, case_id)  # b read the case before a recorded an event
         with a.begin():
-            append_event(a, case_a, action=Action.REPORT, to_state=CaseState.REPORTED, actor="a",
-                         role=Role.ACCEPTOR, at=T0)
-        with b.begin(), pytest.raises(StaleCase):
+            append_event(a, a.get(Case, case_id), action=Action.REPORT, to_state=CaseState.REPORTED,
+                         actor="a", role=Role.ACCEPTOR, at=T0)
+        with pytest.raises(StaleCase):
             append_event(b, case_b, action=Action.REPORT, to_state=CaseState.REPORTED, actor="b",
                          role=Role.ACCEPTOR, at=T0)
+        b.rollback()
     assert verify_audit(store) is None
 
 

@@ -16,7 +16,12 @@ from sqlalchemy import text
 from app.store.commands import init_db
 from app.store.engine import open_store
 from app.store.errors import (
-    SchemaMissing, SchemaOutdated, SpatialiteUnavailable, StoreError, StoreNotFound, StoreNotWritable,
+    SchemaMissing,
+    SchemaOutdated,
+    SpatialiteUnavailable,
+    StoreError,
+    StoreNotFound,
+    StoreNotWritable,
     StoreUnreachable,
 )
 

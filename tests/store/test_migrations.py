@@ -11,6 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from app.domain.audit import GENESIS_HASH
 from app.store.commands import current_revision, init_db, upgrade_db
 from app.store.engine import head_revision, open_store
+from app.store.errors import StoreError
 from app.store.models import Base
 
 GEOMETRY = {
@@ -151,3 +152,20 @@ def test_migration_installs_postgis_when_missing(pg_cluster):
             store.dispose()
     finally:
         pg_cluster.drop_database(name)
+
+
+def test_foreign_table_makes_init_fail_cleanly(store_url):
+    plain = open_store(store_url, create=True)
+    with plain.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE cases (legacy_id INTEGER)"))
+    plain.dispose()
+    with pytest.raises(StoreError) as err:
+        init_db(store_url)
+    assert "cases" in str(err.value) and "空数据库" in str(err.value)
+    after = open_store(store_url, create=True)
+    try:
+        assert current_revision(after) is None
+        tables = set(inspect(after.engine).get_table_names())
+        assert "admin_areas" not in tables and "cases" in tables  # nothing half-built
+    finally:
+        after.dispose()

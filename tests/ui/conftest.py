@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import pytest
+from pytestqt.qt_compat import qt_api
 
-from app.domain.calendar import WorkCalendar
-from app.domain.clock import FixedClock
-from app.domain.definitions import CaseState
-from app.ui.sample import MemoryCaseSource, case_row
+# qtpy and pytest-qt must drive the same binding, or Qt crashes instead of failing clearly.
+# Loaded before pytest-qt configures (tests/ui given on the command line): steer pytest-qt to
+# QT_API, defaulting to PyQt5 (the binding QGIS uses). Loaded later: make qtpy follow pytest-qt.
+_chosen = getattr(qt_api, "pytest_qt_api", None)
+if _chosen is None:
+    os.environ.setdefault("PYTEST_QT_API", os.environ.get("QT_API", "pyqt5").lower())
+else:
+    os.environ.setdefault("QT_API", _chosen)
+    if os.environ["QT_API"].lower() != _chosen:
+        raise pytest.UsageError(
+            f"QT_API={os.environ['QT_API']} but pytest-qt uses {_chosen}; set PYTEST_QT_API to the same binding"
+        )
+
+from app.domain.calendar import WorkCalendar  # noqa: E402  (after the binding is settled)
+from app.domain.clock import FixedClock  # noqa: E402
+from app.domain.definitions import CaseState  # noqa: E402
+from app.ui.sample import MemoryCaseSource, case_row  # noqa: E402
 
 # A Friday, inside the morning working window.
 NOW = datetime(2026, 11, 20, 10, 0)
@@ -20,8 +35,9 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def calendar() -> WorkCalendar:
+    """Immutable, so one per session (building its year tables is the slow part)."""
     return WorkCalendar()
 
 

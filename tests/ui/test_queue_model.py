@@ -40,7 +40,7 @@ def test_countdown_ticks_from_the_clock_without_querying_the_store(qtbot, calend
     clock.advance(timedelta(seconds=30))
     controller.tick_now()
     assert cell(model, 1, REMAINING_COLUMN) == "00:49:30"
-    clock.advance(timedelta(minutes=62, seconds=33))
+    clock.advance(timedelta(minutes=61, seconds=33))
     controller.tick_now()
     assert cell(model, 1, REMAINING_COLUMN) == "-00:12:03"
     assert source.open_cases_calls == 1

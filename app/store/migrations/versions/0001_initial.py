@@ -30,8 +30,12 @@ def _prepare() -> None:
     if _spatialite():
         bind = op.get_bind()
         if bind.exec_driver_sql("SELECT CheckSpatialMetaData()").scalar() < 1:
-            # 1 = in one transaction (fast); loads the EPSG table, which holds 4549.
-            bind.exec_driver_sql("SELECT InitSpatialMetaData(1)")
+            # Loads the EPSG table, which holds 4549. Inside the migration's transaction it
+            # must not open its own (argument 1); outside one, 1 makes it fast.
+            in_tx = bind.connection.dbapi_connection.in_transaction
+            ok = bind.exec_driver_sql(f"SELECT InitSpatialMetaData({0 if in_tx else 1})").scalar()
+            if not ok:
+                raise RuntimeError("SpatiaLite could not initialise its spatial metadata")
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 

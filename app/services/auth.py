@@ -1,0 +1,240 @@
+"""Passwords and login: argon2id hashes, a lock after repeated failures, no user enumeration.
+
+Plain passwords live only in local variables: they are never logged, stored or put in an
+exception message. Unknown usernames and wrong passwords get the same answer, including the
+"attempts left" countdown (kept in memory for names that do not exist).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import case, func, select, update
+
+from app.domain.clock import Clock
+from app.domain.definitions import Role
+from app.services.actors import Actor
+from app.store.engine import Store
+from app.store.models import User
+
+log = logging.getLogger(__name__)
+
+#: Consecutive wrong passwords after which an account is locked until an administrator unlocks it.
+LOCK_AFTER = 5
+MIN_PASSWORD_LENGTH = 8
+#: Longer passwords are refused: hashing megabytes on every login attempt is a denial of service.
+MAX_PASSWORD_LENGTH = 256
+
+INVALID_MESSAGE = "用户名或密码错误"
+LOCKED_MESSAGE = f"账户已锁定（连续{LOCK_AFTER}次密码错误），请联系管理员解锁"
+DISABLED_MESSAGE = "账户已停用，请联系管理员"
+
+# argon2-cffi's own defaults (RFC 9106 low-memory profile) are what production uses.
+_DEFAULTS = PasswordHasher()
+DEFAULT_TIME_COST = _DEFAULTS.time_cost
+DEFAULT_MEMORY_COST = _DEFAULTS.memory_cost
+DEFAULT_PARALLELISM = _DEFAULTS.parallelism
+
+
+class AuthError(Exception):
+    """Login refused; ``str(err)`` is the message for the user.
+
+    ``reason`` is ``invalid``, ``locked`` or ``disabled``; ``remaining`` the attempts left
+    before the lock (None when not applicable).
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid", remaining: int | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.remaining = remaining
+
+
+class PasswordPolicyError(AuthError):
+    """A new password does not meet the minimum policy."""
+
+    def __init__(self, message: str):
+        super().__init__(message, reason="policy")
+
+
+@dataclass
+class _HasherState:
+    hasher: PasswordHasher
+    dummy_hash: str | None = None  # verified against for unknown users, so they cost the same time
+
+
+_state = _HasherState(PasswordHasher())
+_state_lock = threading.Lock()
+
+
+def configure_hasher(*, time_cost: int = DEFAULT_TIME_COST, memory_cost: int = DEFAULT_MEMORY_COST,
+                     parallelism: int = DEFAULT_PARALLELISM) -> None:
+    """Set the argon2id parameters for new hashes (no arguments: argon2-cffi's defaults).
+
+    Tests call it with cheap parameters; existing hashes made with other parameters are
+    re-hashed at the next successful login.
+    """
+    with _state_lock:
+        _state.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost,
+                                       parallelism=parallelism)
+        _state.dummy_hash = None
+
+
+def check_password_policy(password: str, *, username: str | None = None) -> None:
+    """Raise PasswordPolicyError unless ``password`` is acceptable as a new password."""
+    if not isinstance(password, str) or not password:
+        raise PasswordPolicyError("密码不能为空；请设置至少 8 个字符的密码")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordPolicyError(f"密码太短（{len(password)} 个字符）：至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordPolicyError(f"密码太长：最多 {MAX_PASSWORD_LENGTH} 个字符")
+    if not password.strip():
+        raise PasswordPolicyError("密码不能全是空白字符")
+    if username and password.strip().lower() == username.strip().lower():
+        raise PasswordPolicyError("密码不能与用户名相同；请换一个密码")
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash (``$argon2id$…``) of a password that meets the policy."""
+    check_password_policy(password)
+    return _state.hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash`` (False for a missing or damaged hash)."""
+    if not password_hash or not isinstance(password, str):
+        _burn_time(password if isinstance(password, str) else "")
+        return False
+    try:
+        return _state.hasher.verify(password_hash, password)
+    except VerifyMismatchError:
+        return False
+    except (InvalidHashError, VerificationError):
+        log.warning("数据库中有一个无法识别的密码哈希；该账户需要管理员重设密码")
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether ``password_hash`` was made with other parameters than the current ones."""
+    try:
+        return _state.hasher.check_needs_rehash(password_hash)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+def _burn_time(password: str) -> None:
+    # Unknown users cost one argon2 verification too, so timing does not tell names apart.
+    with _state_lock:
+        if _state.dummy_hash is None:
+            _state.dummy_hash = _state.hasher.hash("gridhall-dummy-password")
+        dummy = _state.dummy_hash
+    with contextlib.suppress(VerificationError):
+        _state.hasher.verify(dummy, password or "-")
+
+
+class _PhantomCounter:
+    """Failure counts of usernames that do not exist, so they count down like real ones.
+
+    Process-local and bounded: enough that a person mistyping a name sees the same
+    behaviour as for a real account.
+    """
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._counts: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def fail(self, where: str, username: str) -> int:
+        key = (where, username)
+        with self._lock:
+            n = min(self._counts.pop(key, 0) + 1, LOCK_AFTER)
+            self._counts[key] = n
+            while len(self._counts) > self._capacity:
+                self._counts.popitem(last=False)
+            return n
+
+    def count(self, where: str, username: str) -> int:
+        with self._lock:
+            return self._counts.get((where, username), 0)
+
+
+_phantoms = _PhantomCounter()
+
+
+def normalize_username(username: str) -> str:
+    """The canonical form of a typed username (trimmed, lower case)."""
+    return (username or "").strip().lower()
+
+
+def _failure(failures: int) -> AuthError:
+    if failures >= LOCK_AFTER:
+        return AuthError(f"{INVALID_MESSAGE}；{LOCKED_MESSAGE}", reason="locked", remaining=0)
+    left = LOCK_AFTER - failures
+    return AuthError(f"{INVALID_MESSAGE}，还可尝试 {left} 次", reason="invalid", remaining=left)
+
+
+def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:
+    """The Actor of ``username`` if ``password`` is right; AuthError (with the reason) otherwise.
+
+    A wrong password counts towards the lock; a success resets the count. A locked account is
+    refused without checking the password, a disabled one after it.
+    """
+    name = normalize_username(username)
+    where = store.display_url
+    with store.session() as session:
+        user = session.scalars(select(User).where(User.username == name)).first() if name else None
+    if user is None:
+        if _phantoms.count(where, name) >= LOCK_AFTER:
+            raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)
+        _burn_time(password)
+        log.warning("登录失败：用户名不存在（%s）", clock.now().isoformat(timespec="seconds"))
+        raise _failure(_phantoms.fail(where, name))
+    if user.locked:
+        log.warning("登录被拒绝：账户 %s 已锁定", name)
+        raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)
+    if not verify_password(user.password_hash, password):
+        failures = _record_failure(store, user.id)
+        log.warning("登录失败：用户 %s 密码错误（连续第 %d 次，%s）", name, failures,
+                    clock.now().isoformat(timespec="seconds"))
+        raise _failure(failures)
+    if not user.active:
+        log.warning("登录被拒绝：账户 %s 已停用", name)
+        raise AuthError(DISABLED_MESSAGE, reason="disabled")
+    if not _record_success(store, user, password):
+        raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)  # locked meanwhile
+    log.info("用户 %s（%s）登录成功，%s", name, user.role, clock.now().isoformat(timespec="seconds"))
+    return Actor(username=user.username, display_name=user.display_name, role=Role(user.role),
+                 department_id=user.department_id, user_id=user.id)
+
+
+def _record_failure(store: Store, user_id: int) -> int:
+    # One atomic UPDATE: concurrent failures from two workstations both count.
+    with store.engine.begin() as conn:
+        count = func.coalesce(User.failed_attempts, 0) + 1
+        conn.execute(update(User).where(User.id == user_id).values(
+            failed_attempts=count, locked=case((count >= LOCK_AFTER, True), else_=User.locked)))
+        return conn.execute(select(User.failed_attempts).where(User.id == user_id)).scalar_one()
+
+
+def _record_success(store: Store, user: User, password: str) -> bool:
+    """Reset the counter (and upgrade the hash); False if the account was locked meanwhile."""
+    with store.engine.begin() as conn:
+        done = conn.execute(update(User).where(User.id == user.id, User.locked.isnot(True))
+                            .values(failed_attempts=0)).rowcount
+        if done and needs_rehash(user.password_hash or ""):
+            # Only if nobody set a new password since we read this one.
+            conn.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
+                         .values(password_hash=_state.hasher.hash(password)))
+    return bool(done)
+
+
+__all__ = [
+    "DISABLED_MESSAGE", "INVALID_MESSAGE", "LOCKED_MESSAGE", "LOCK_AFTER", "MIN_PASSWORD_LENGTH",
+    "AuthError", "PasswordPolicyError", "check_password_policy", "configure_hasher", "hash_password",
+    "login", "needs_rehash", "normalize_username", "verify_password",
+]

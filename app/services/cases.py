@@ -1,0 +1,367 @@
+"""CaseService: every operation of the closed loop, for the GUI, the CLI and plugins alike.
+
+Each operation takes the acting ``Actor`` and the ``expected_version`` the caller saw, checks the
+role and state through the workflow, changes the case, records its event(s) in the same
+transaction and publishes ``CaseChanged`` after the commit. Bad input raises a ServiceError
+subclass with a Chinese message and writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import select
+
+from app.domain.cases import CaseEventRecord, CaseSummary
+from app.domain.deadlines import format_limit
+from app.domain.definitions import STORE_SRID, Action, CaseState, Kind, Level, Role, Stage
+from app.domain.workflow import Outcome
+from app.services import dispatch as dispatching
+from app.services import duplicates as dup
+from app.services import intake, routing, timers
+from app.services.actors import Actor
+from app.services.attachments import PhotoInput, check_photos, photo_kinds
+from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step
+from app.services.errors import NotFound, ValidationError
+from app.services.location import resolve
+from app.store import queries
+from app.store.audit import lock_head
+from app.store.models import Case, Category
+
+
+def _required(text: str | None, field: str, message: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise ValidationError(field, message)
+    return value
+
+
+def _with_kind(photos, kind: str) -> list[PhotoInput]:
+    # photos given without an explicit kind take the one the step implies (e.g. "after" at feedback)
+    return [p if p.kind != "report" else PhotoInput(p.filename, p.data, kind, p.taken_at) for p in photos or ()]
+
+
+class CaseService(ServiceCore):
+    """The case operations (one method per step of the loop) and the reads the views need."""
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def report(self, actor: Actor, draft: intake.ReportDraft) -> ActionResult:
+        """上报: validate everything, then create the case and its first event in one transaction."""
+        self._check(actor, None, Action.REPORT)
+        kind, code, notes = intake.parse_category(draft.category, draft.kind, self.taxonomy)
+        description = intake.check_description(draft.description)
+        level = intake.check_level(draft.level)
+        source = intake.check_source(draft.source, actor.role)
+        photos = check_photos(draft.photos, self.settings.max_photo_bytes)
+        now = self._now()
+        with self.store.session() as session, session.begin():
+            category = intake.category_row(session, kind, code)
+            where = resolve(session, draft.location, self.taxonomy)
+            if where.component_id is not None and kind is Kind.COMPONENT \
+                    and where.component_category_id != category.id:
+                comp_cat = session.get(Category, where.component_category_id)
+                raise ValidationError("category", f"部件 {where.component_code} 属于「{comp_cat.name}」，"
+                                                  f"与所选类别「{category.name}」不符；请改选类别或部件")
+            lock_head(session)
+            case = Case(number=intake.next_number(session, kind, now), kind=kind.value, category_id=category.id,
+                        level=level.value, state=CaseState.REPORTED.value, source=source.value,
+                        grid_id=where.grid_id, component_id=where.component_id, address=where.address,
+                        description=description, reporter_name=intake.clean(draft.reporter_name),
+                        reporter_phone=intake.clean(draft.reporter_phone), reported_at=now, version=0,
+                        urge_count=0, rework_count=0, paused_minutes=0, extension_minutes=0,
+                        geom=WKTElement(f"POINT({where.x!r} {where.y!r})", srid=STORE_SRID))
+            session.add(case)
+            session.flush()
+            step = Step(session, case, category, actor, None, None, self._check(actor, None, Action.REPORT),
+                        CaseState.REPORTED, now, photos=photos, department_id=actor.department_id)
+            step.payload = {"location": where.method, "grid": where.grid_code, "x": round(where.x, 2),
+                            "y": round(where.y, 2)}
+            step.warnings.extend(list(notes) + list(where.notes))
+            step.details["location"] = where
+            step.details["duplicates"] = dup.find_duplicates(
+                session, category=category, x=where.x, y=where.y, now=now, exclude_case_id=case.id,
+                radius_m=self.settings.duplicate_radius_m, window_days=self.settings.duplicate_window_days)
+            result = self._record(step, None, None)
+        self._publish(result, actor, now)
+        return result
+
+    def suggest_duplicates(self, draft: intake.ReportDraft) -> list[dup.DuplicateCandidate]:
+        """Cases that may already cover what ``draft`` reports (before it is written)."""
+        kind, code, _ = intake.parse_category(draft.category, draft.kind, self.taxonomy)
+        with self.store.session() as session:
+            category = intake.category_row(session, kind, code)
+            where = resolve(session, draft.location, self.taxonomy)
+            return dup.find_duplicates(session, category=category, x=where.x, y=where.y, now=self._now(),
+                                       radius_m=self.settings.duplicate_radius_m,
+                                       window_days=self.settings.duplicate_window_days)
+
+    def duplicates_of(self, case_id: int) -> list[dup.DuplicateCandidate]:
+        """Cases that may duplicate an existing case (itself excluded)."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            summary = queries.case_summary(session, case_id)
+            return dup.find_duplicates(session, category=session.get(Category, case.category_id), x=summary.x,
+                                       y=summary.y, now=self._now(), exclude_case_id=case_id,
+                                       radius_m=self.settings.duplicate_radius_m,
+                                       window_days=self.settings.duplicate_window_days)
+
+    def send_verify(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None,
+                    supervisor: str | None = None) -> ActionResult:
+        """派发核实: ask a supervisor to verify on site."""
+        payload = {"supervisor": supervisor} if supervisor else None
+        return self._act(actor, case_id, expected_version, Action.SEND_VERIFY, reason=note, payload=payload)
+
+    def verify(self, actor: Actor, case_id: int, expected_version: int, *, result: str, confirmed: bool = True,
+               photos=()) -> ActionResult:
+        """核实回复: the supervisor's finding on site (the case returns to the desk to be filed)."""
+        text = _required(result, "result", "核实结果不能为空：请写明现场是否属实及情况")
+        checked = check_photos(_with_kind(photos, "other"), self.settings.max_photo_bytes)
+        return self._act(actor, case_id, expected_version, Action.VERIFY, photos=checked,
+                         payload={"result": text, "confirmed": bool(confirmed)})
+
+    def file(self, actor: Actor, case_id: int, expected_version: int, *, level: Level | str | None = None,
+             note: str | None = None) -> ActionResult:
+        """立案: the case meets its category's filing standard (shown in the result)."""
+        new_level = intake.check_level(level) if level is not None else None
+
+        def prepare(step: Step) -> None:
+            if new_level is not None and new_level.value != step.case.level:
+                step.case.level = new_level.value
+                step.payload["level"] = new_level.value
+            step.case.filed_at = step.now
+            step.details["filing_standard"] = self._standard(step.category, Level(step.case.level))
+
+        return self._act(actor, case_id, expected_version, Action.FILE, reason=note, prepare=prepare)
+
+    def reject(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """不予立案: archived with the reason, never deleted."""
+        return self._act(actor, case_id, expected_version, Action.REJECT, reason=reason)
+
+    def link(self, actor: Actor, case_id: int, expected_version: int, *, original: int | str,
+             reason: str | None = None) -> ActionResult:
+        """关联重复: this report duplicates ``original`` (id or number) and is not filed itself."""
+
+        def prepare(step: Step) -> None:
+            orig = self._find_row(step.session, original)
+            if orig.id == step.case.id:
+                raise ValidationError("original", "不能把案卷关联到它自己")
+            if orig.state in (CaseState.NOT_FILED.value, CaseState.VOIDED.value):
+                hint = f"（它是案卷 {self._number(step.session, orig.duplicate_of_id)} 的重复）" \
+                    if orig.duplicate_of_id else ""
+                raise ValidationError("original", f"案卷 {orig.number} 「{CaseState(orig.state).label}」{hint}，"
+                                                  "不能作为原案卷；请关联到仍有效的案卷")
+            step.case.duplicate_of_id = orig.id
+            step.payload.update({"duplicate_of": orig.number, "duplicate_of_id": orig.id})
+
+        why = reason or f"与已有案卷重复（{original}）"
+        return self._act(actor, case_id, expected_version, Action.LINK, reason=why, prepare=prepare)
+
+    # -- dispatch and handling ------------------------------------------------------------
+
+    def dispatch(self, actor: Actor, case_id: int, expected_version: int, *, department: int | str,
+                 level: Level | str | None = None, reason: str | None = None) -> ActionResult:
+        """派遣 to a department; the handling limit comes from the limit table."""
+        new_level = intake.check_level(level) if level is not None else None
+        why = (reason or "").strip() or None
+        return self._act(actor, case_id, expected_version, Action.DISPATCH, reason=why,
+                         prepare=lambda step: dispatching.prepare_dispatch(step, department, new_level, why))
+
+    def accept(self, actor: Actor, case_id: int, expected_version: int) -> ActionResult:
+        """接收: the department takes the task."""
+        return self._act(actor, case_id, expected_version, Action.ACCEPT)
+
+    def feedback(self, actor: Actor, case_id: int, expected_version: int, *, text: str, photos=()) -> ActionResult:
+        """处置反馈 with photos (taken as 处置后照片 unless marked otherwise)."""
+        body = _required(text, "text", "处置反馈不能为空：请写明处置情况")
+        checked = check_photos(_with_kind(photos, "after"), self.settings.max_photo_bytes)
+
+        def prepare(step: Step) -> None:
+            step.case.fed_back_at = step.now
+
+        return self._act(actor, case_id, expected_version, Action.FEEDBACK, photos=checked, prepare=prepare,
+                         payload={"text": body})
+
+    def request_return(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """申请回退: not this department's job."""
+        return self._act(actor, case_id, expected_version, Action.REQUEST_RETURN, reason=reason)
+
+    def request_extension(self, actor: Actor, case_id: int, expected_version: int, *, minutes: int,
+                          reason: str) -> ActionResult:
+        """申请延期 by ``minutes`` (basis minutes of the handling limit)."""
+        asked = dispatching.check_minutes(minutes)
+        return self._act(actor, case_id, expected_version, Action.REQUEST_EXTENSION, reason=reason,
+                         payload={"minutes": asked})
+
+    def request_defer(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """申请缓办 (the timer pauses once approved)."""
+        return self._act(actor, case_id, expected_version, Action.REQUEST_DEFER, reason=reason)
+
+    def request_shelve(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """申请挂账 (long-term; the timer pauses once approved)."""
+        return self._act(actor, case_id, expected_version, Action.REQUEST_SHELVE, reason=reason)
+
+    def request_void(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """申请作废 (the shift leader approves)."""
+        return self._act(actor, case_id, expected_version, Action.REQUEST_VOID, reason=reason)
+
+    def approve(self, actor: Actor, case_id: int, expected_version: int, *, minutes: int | None = None,
+                note: str | None = None) -> ActionResult:
+        """批准 the pending request (延期 adds the minutes asked, or ``minutes`` when given)."""
+        return self._act(actor, case_id, expected_version, Action.APPROVE, reason=note,
+                         prepare=lambda step: dispatching.prepare_approve(step, minutes))
+
+    def refuse(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """不批准: the case returns to the state before the request."""
+        return self._act(actor, case_id, expected_version, Action.REFUSE, reason=reason,
+                         prepare=lambda step: step.payload.update(request=step.state.value))
+
+    def restore(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None) -> ActionResult:
+        """恢复 a 缓办/挂账 case: the handling timer runs again (the pause is not counted)."""
+        return self._act(actor, case_id, expected_version, Action.RESTORE, reason=note)
+
+    # -- check and close ------------------------------------------------------------------
+
+    def send_check(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None,
+                   supervisor: str | None = None) -> ActionResult:
+        """派发核查: ask a supervisor to check the result on site."""
+        payload = {"supervisor": supervisor} if supervisor else None
+        return self._act(actor, case_id, expected_version, Action.SEND_CHECK, reason=note, payload=payload)
+
+    def check(self, actor: Actor, case_id: int, expected_version: int, *, outcome: Outcome | str,
+              reason: str | None = None, photos=()) -> ActionResult:
+        """核查回复: passed → 待结案; failed → 返工 to the same department (a reason is required)."""
+        checked = check_photos(_with_kind(photos, "after"), self.settings.max_photo_bytes)
+        return self._act(actor, case_id, expected_version, Action.CHECK, outcome=outcome, reason=reason,
+                         photos=checked)
+
+    def close(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None) -> ActionResult:
+        """结案; without before/after photos: a warning, or a refusal when the settings require them."""
+
+        def prepare(step: Step) -> None:
+            kinds = photo_kinds(step.session, step.case.id)
+            missing = [label for label, ok in (("处置前照片", bool(kinds & {"report", "before"})),
+                                               ("处置后照片", "after" in kinds)) if not ok]
+            if missing and self.settings.require_photos_to_close:
+                raise ValidationError("photo", f"案卷 {step.case.number} 缺少{'和'.join(missing)}，按规定不能结案；"
+                                               "请返工并要求责任部门补充带拍摄时间的处置前后照片")
+            if missing:
+                step.warnings.append(f"案卷缺少{'和'.join(missing)}（结案证据不完整）")
+            step.case.closed_at = step.now
+
+        return self._act(actor, case_id, expected_version, Action.CLOSE, reason=note, prepare=prepare)
+
+    def rework(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """返工 to the same department with a fresh handling limit."""
+        return self._act(actor, case_id, expected_version, Action.REWORK, reason=reason)
+
+    def void(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """作废 directly (shift leader); the record stays."""
+        return self._act(actor, case_id, expected_version, Action.VOID, reason=reason)
+
+    def urge(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None) -> ActionResult:
+        """督办: a leader raises the case's priority; the count is kept on the case."""
+
+        def prepare(step: Step) -> None:
+            step.case.urge_count = (step.case.urge_count or 0) + 1
+            step.payload["urge_count"] = step.case.urge_count
+
+        return self._act(actor, case_id, expected_version, Action.URGE, reason=note, prepare=prepare)
+
+    def reply(self, actor: Actor, case_id: int, expected_version: int, *, text: str) -> ActionResult:
+        """回复举报人 by hand (the automatic replies at filing and closing are recorded too)."""
+        body = _required(text, "text", "回复内容不能为空")
+        return self._act(actor, case_id, expected_version, Action.REPLY, payload={"text": body, "auto": False})
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, case_ref: int | str) -> CaseSummary:
+        """A case by id or number; NotFound otherwise."""
+        with self.store.session() as session:
+            return queries.case_summary(session, self._find_row(session, case_ref).id)
+
+    def events(self, case_id: int) -> list[CaseEventRecord]:
+        """The case's timeline."""
+        with self.store.session() as session:
+            return queries.case_events(session, case_id)
+
+    def list_cases(self, *, states: list[CaseState] | None = None, limit: int = 200) -> list[CaseSummary]:
+        """Open cases (or those in ``states``), oldest report first."""
+        with self.store.session() as session:
+            if states is None:
+                return queries.open_case_summaries(session)[:limit]
+            ids = session.scalars(select(Case.id).where(Case.state.in_([s.value for s in states]))
+                                  .order_by(Case.reported_at, Case.id).limit(limit)).all()
+            return [queries.case_summary(session, i) for i in ids]
+
+    def allowed_actions(self, actor: Actor, case_id: int) -> list[Action]:
+        """What ``actor`` may do on the case now (for enabling buttons; the operations check again)."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            actions = self.workflow.actions(CaseState(case.state), actor.role)
+            if actor.role is Role.DEPARTMENT and case.department_id != actor.department_id:
+                actions = [a for a in actions if a not in DEPARTMENT_BOUND]
+            return actions
+
+    def dispatch_suggestions(self, case_id: int) -> list[routing.DispatchSuggestion]:
+        """Departments for the case, ranked, with reasons."""
+        with self.store.session() as session:
+            return routing.suggest(session, self._load(session, case_id))
+
+    def preview_deadline(self, case_id: int, level: Level | str | None = None,
+                         stage: Stage = Stage.HANDLE) -> timers.DeadlinePreview:
+        """The limit and deadline the case would get if ``stage`` started now (default: 处置)."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            code = session.get(Category, case.category_id).code
+        lvl = intake.check_level(level) if level is not None else Level(case.level)
+        return timers.preview(Kind(case.kind), code, lvl, stage, self._now(), self.limits, self.calendar)
+
+    def filing_standard(self, case_id: int) -> str:
+        """The filing standard (立案标准) of the case's category."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            return self._standard(session.get(Category, case.category_id), Level(case.level))
+
+    def timer(self, case_id: int) -> dict[str, Any]:
+        """The running timer as plain data with its explanation."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            return timers.timer_text(timers.spec_of(case), self.calendar, self._now())
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _standard(self, category: Category, level: Level) -> str:
+        if category.filing_standard:
+            return category.filing_standard
+        rule = self.limits.lookup(Kind(category.kind), category.code, level, Stage.HANDLE)
+        condition = f"；条件：{rule.condition}" if rule.condition else ""
+        return (f"「{category.name}」（{category.code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，"
+                f"处置时限 {format_limit(rule.minutes, rule.basis)}{condition}")
+
+    @staticmethod
+    def _load(session, case_id: int) -> Case:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"案卷不存在（id {case_id}）")
+        return case
+
+    @staticmethod
+    def _find_row(session, ref: int | str) -> Case:
+        text = str(ref).strip()
+        case = session.scalars(select(Case).where(Case.number == text)).first()
+        if case is None and text.isdigit() and len(text) < 12:
+            case = session.get(Case, int(text))
+        if case is None:
+            raise NotFound(f"案卷 {text} 不存在：请核对案卷号")
+        return case
+
+    @staticmethod
+    def _number(session, case_id: int | None) -> str:
+        case = session.get(Case, case_id) if case_id else None
+        return case.number if case else "?"
+
+
+
+__all__ = ["ActionResult", "CaseService", "CaseSettings"]

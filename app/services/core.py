@@ -1,0 +1,256 @@
+"""The transaction every case operation runs in: lock, compare-and-set, check, change, record, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.domain.calendar import WorkCalendar
+from app.domain.cases import CaseSummary
+from app.domain.clock import Clock
+from app.domain.definitions import Action, CaseState, Kind, Role
+from app.domain.limits import LimitTable
+from app.domain.taxonomy import Taxonomy
+from app.domain.workflow import (
+    REQUEST_STATES,
+    WORKFLOW,
+    Transition,
+    TransitionError,
+    Workflow,
+    request_origin,
+)
+from app.services import replies
+from app.services.actors import Actor
+from app.services.attachments import DEFAULT_MAX_BYTES, CheckedPhoto, store_photos
+from app.services.bus import CaseBus, CaseChanged
+from app.services.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from app.services.timers import update_timer
+from app.store import queries
+from app.store.audit import append_event, lock_head
+from app.store.engine import Store
+from app.store.errors import StaleCase
+from app.store.models import Case, CaseEvent, Category, Department, User
+
+#: Actions a 专业部门操作员 may only take on cases dispatched to their own department.
+DEPARTMENT_BOUND = frozenset({
+    Action.ACCEPT, Action.FEEDBACK, Action.REQUEST_RETURN, Action.REQUEST_EXTENSION,
+    Action.REQUEST_DEFER, Action.REQUEST_SHELVE,
+})
+
+
+@dataclass(frozen=True)
+class CaseSettings:
+    """Tunable rules of the case services (a city may change them in its configuration)."""
+
+    require_photos_to_close: bool = False  # refuse 结案 without before/after photos (else warn)
+    max_photo_bytes: int = DEFAULT_MAX_BYTES
+    duplicate_radius_m: float = 50.0
+    duplicate_window_days: int = 7
+    auto_reply: bool = True  # 两次回复 to public and hotline reporters
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an operation did: the case after it, its new version, warnings and extra details."""
+
+    case: CaseSummary
+    action: Action
+    version: int
+    warnings: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Step:
+    """The state of one operation inside its transaction, handed to the operation's ``prepare``."""
+
+    session: Session
+    case: Case
+    category: Category
+    actor: Actor
+    state: CaseState
+    previous: CaseState | None  # the state before a pending request
+    transition: Transition
+    target: CaseState
+    now: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    department_id: int | None = None  # recorded on the event (default: the actor's department)
+    restart_timer: bool = False
+    extension_minutes: int = 0
+    photos: list[CheckedPhoto] = field(default_factory=list)
+
+
+Prepare = Callable[[Step], None]
+
+
+def _clean(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+class ServiceCore:
+    """Shared machinery of the case services (see CaseService for the operations)."""
+
+    def __init__(self, store: Store, *, clock: Clock, calendar: WorkCalendar, limits: LimitTable,
+                 taxonomy: Taxonomy, workflow: Workflow = WORKFLOW, bus: CaseBus | None = None,
+                 settings: CaseSettings | None = None):
+        self.store = store
+        self.clock = clock
+        self.calendar = calendar
+        self.limits = limits
+        self.taxonomy = taxonomy
+        self.workflow = workflow
+        self.bus = bus
+        self.settings = settings or CaseSettings()
+
+    # -- time -----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.clock.now().replace(microsecond=0)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def _check(self, actor: Actor, state: CaseState | None, action: Action, *, outcome=None,
+               reason: str | None = None, previous: CaseState | None = None) -> Transition:
+        """The workflow's transition, or PermissionDenied / ValidationError / InvalidTransition."""
+        wf = self.workflow
+        try:
+            return wf.check(state, action, actor.role, outcome=outcome, reason=reason, previous_state=previous)
+        except TransitionError as exc:
+            roles = wf.roles_for(state, action)
+            if roles and actor.role not in roles:
+                raise PermissionDenied(str(exc)) from exc
+            try:  # would it pass with a reason? then the reason is what is missing
+                wf.check(state, action, actor.role, outcome=outcome, reason="-", previous_state=previous)
+            except TransitionError:
+                raise InvalidTransition(str(exc)) from exc
+            raise ValidationError("reason", str(exc)) from exc
+
+    @staticmethod
+    def _check_department(session: Session, actor: Actor, case: Case, action: Action) -> None:
+        if actor.role is not Role.DEPARTMENT or action not in DEPARTMENT_BOUND:
+            return
+        if actor.department_id is None:
+            raise PermissionDenied(f"账号 {actor.username} 没有绑定部门，不能「{action.label}」；请管理员为其绑定部门")
+        if case.department_id != actor.department_id:
+            owner = session.get(Department, case.department_id) if case.department_id else None
+            mine = session.get(Department, actor.department_id)
+            owner_text = f"派遣给「{owner.name}」" if owner else "尚未派遣给任何部门"
+            raise PermissionDenied(f"案卷 {case.number} {owner_text}，{actor.label}属于「{mine.name if mine else '?'}」，"
+                                   f"不能「{action.label}」")
+
+    # -- compare-and-set ------------------------------------------------------------------
+
+    def _claim(self, session: Session, case_id: int, expected_version: int) -> Case:
+        """Lock the chain, then take the case only if it is still at ``expected_version``."""
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise ValidationError("expected_version", f"版本号应为整数，而不是 {expected_version!r}")
+        lock_head(session)  # the write lock first: every read below sees the newest commit
+        done = session.execute(update(Case).where(Case.id == case_id, Case.version == expected_version)
+                               .values(version=Case.version)
+                               .execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            raise self._conflict(session, case_id, expected_version)
+        case = session.get(Case, case_id, populate_existing=True)
+        assert case is not None
+        return case
+
+    def _conflict(self, session: Session, case_id: int, expected: int) -> Exception:
+        case = session.get(Case, case_id)
+        if case is None:
+            return NotFound(f"案卷不存在（id {case_id}）：可能输错了案卷号")
+        ev = session.execute(select(CaseEvent.actor, CaseEvent.role, CaseEvent.action, CaseEvent.at)
+                             .where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq.desc()).limit(1)).first()
+        if ev is None or expected > (case.version or 0):
+            return ConflictError(f"案卷 {case.number} 的版本号 {expected} 无效（当前为第 {case.version} 版），"
+                                 "请刷新后重试", case_number=case.number, current_version=case.version)
+        name = session.scalar(select(User.display_name).where(User.username == ev.actor)) or ev.actor
+        role = Role(ev.role).label if ev.role in Role._value2member_map_ else ev.role
+        action = Action(ev.action).label if ev.action in Action._value2member_map_ else ev.action
+        when = f"{ev.at:%H:%M}" if ev.at.date() == self._now().date() else f"{ev.at.month}月{ev.at.day}日 {ev.at:%H:%M}"
+        return ConflictError(f"案卷 {case.number} 已被 {name}（{role}）于 {when} {action}"
+                             f"（当前为第 {case.version} 版，你看到的是第 {expected} 版），请刷新后重试",
+                             case_number=case.number, current_version=case.version, by=ev.actor, action=ev.action)
+
+    @staticmethod
+    def _origin(session: Session, case: Case) -> CaseState | None:
+        rows = session.execute(select(CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state)
+                               .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
+        return request_origin([tuple(r) for r in rows])
+
+    # -- the operation --------------------------------------------------------------------
+
+    def _act(self, actor: Actor, case_id: int, expected_version: int, action: Action, *,
+             reason: str | None = None, outcome=None, prepare: Prepare | None = None,
+             photos: list[CheckedPhoto] | None = None, payload: dict[str, Any] | None = None) -> ActionResult:
+        """Run one operation on an existing case in a single transaction and publish it."""
+        reason = _clean(reason)
+        now = self._now()
+        with self.store.session() as session:
+            try:
+                with session.begin():
+                    case = self._claim(session, case_id, expected_version)
+                    state = CaseState(case.state)
+                    previous = self._origin(session, case) if state in REQUEST_STATES else None
+                    transition = self._check(actor, state, action, outcome=outcome, reason=reason, previous=previous)
+                    try:
+                        target = transition.target(state, previous)
+                    except TransitionError as exc:
+                        raise InvalidTransition(str(exc)) from exc
+                    self._check_department(session, actor, case, action)
+                    step = Step(session, case, session.get(Category, case.category_id), actor, state, previous,
+                                transition, target, now, payload=dict(payload or {}), photos=list(photos or []),
+                                department_id=actor.department_id)
+                    if prepare is not None:
+                        prepare(step)
+                    result = self._record(step, reason, outcome)
+            except StaleCase as exc:  # cannot happen under the lock, but never lose a write silently
+                raise ConflictError(str(exc)) from exc
+        self._publish(result, actor, now)
+        return result
+
+    def _record(self, step: Step, reason: str | None, outcome) -> ActionResult:
+        """Timer, counters, the event (+ photos and automatic replies) and the resulting summary."""
+        case, session, action = step.case, step.session, step.transition.action
+        if step.transition.reworks:
+            case.rework_count = (case.rework_count or 0) + 1
+        update_timer(case, kind=Kind(case.kind), category_code=step.category.code, from_state=step.state,
+                     to_state=step.target, now=step.now, limits=self.limits, calendar=self.calendar,
+                     restart=step.restart_timer or step.transition.reworks,
+                     extension_minutes=step.extension_minutes)
+        if outcome is not None:
+            step.payload.setdefault("outcome", getattr(outcome, "value", str(outcome)))
+        event = append_event(session, case, action=action, from_state=step.state, to_state=step.target,
+                             actor=step.actor.username, role=step.actor.role, at=step.now,
+                             department_id=step.department_id, reason=reason, payload=step.payload)
+        if step.photos:
+            step.details["attachment_ids"] = store_photos(session, case.id, event.id, step.photos)
+        self._auto_reply(step, action, reason)
+        summary = queries.case_summary(session, case.id)
+        return ActionResult(summary, action, case.version, tuple(step.warnings), step.details)
+
+    def _auto_reply(self, step: Step, action: Action, reason: str | None) -> None:
+        case = step.case
+        if not (self.settings.auto_reply and replies.needs_reply(case.source, action)):
+            return
+        original = step.payload.get("duplicate_of")
+        text = replies.reply_text(action, number=case.number, category=step.category.name,
+                                  reported_at=case.reported_at, reason=reason, original=original)
+        append_event(step.session, case, action=Action.REPLY, from_state=step.target, to_state=step.target,
+                     actor="system", role=Role.SYSTEM, at=step.now,
+                     payload={"text": text, "auto": True, "after": action.value})
+        step.details.setdefault("replies", []).append(text)
+
+    def _publish(self, result: ActionResult, actor: Actor, now: datetime) -> None:
+        if self.bus is not None:
+            self.bus.publish(CaseChanged((result.case.id,), result.action.value, actor.username, now,
+                                         {result.case.id: result.version}))
+
+
+__all__ = ["ActionResult", "CaseSettings", "Prepare", "ServiceCore", "Step"]

@@ -1,0 +1,137 @@
+"""Intake: validate a new report (category, level, source, description, location) before writing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.definitions import Kind, Level, Role, Source
+from app.domain.taxonomy import Taxonomy, UnknownCategory, UnmappedLegacyCode
+from app.services.attachments import PhotoInput
+from app.services.errors import ValidationError
+from app.services.location import LocationInput
+from app.store.models import Case, Category
+
+MAX_DESCRIPTION = 2000
+
+#: The channel assumed when a report does not say, by the reporting role.
+DEFAULT_SOURCE = {
+    Role.SUPERVISOR: Source.SUPERVISOR, Role.DEPARTMENT: Source.DEPARTMENT, Role.LEADER: Source.LEADER,
+    Role.ACCEPTOR: Source.HOTLINE,
+}
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """Everything the intake form (or the CLI) collects for a new report."""
+
+    category: str  # "CODE" or "KIND:CODE" (kind: component/event/部件/事件); 4-digit legacy codes need a kind
+    description: str
+    location: LocationInput
+    kind: Kind | str | None = None
+    level: Level | str = Level.GENERAL
+    source: Source | str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    photos: tuple[PhotoInput, ...] = field(default=())
+
+
+_WHAT = {"level": "等级", "source": "来源", "kind": "类型"}
+
+
+def _enum(enum, value, what: str):
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum.parse(str(value).strip())
+    except ValueError:
+        choices = "、".join(f"{m.value}（{m.label}）" for m in enum)
+        raise ValidationError(what, f"{_WHAT[what]}「{value}」无效：应为 {choices}") from None
+
+
+def parse_category(text: str, kind: Kind | str | None, taxonomy: Taxonomy) -> tuple[Kind, str, list[str]]:
+    """(kind, 5-digit code, notes) from "CODE" or "KIND:CODE"; ValidationError naming the problem."""
+    raw = (text or "").strip()
+    if not raw:
+        raise ValidationError("category", "缺少问题类别：请给出类别代码（如 event:06010）或按名称搜索选择")
+    if ":" in raw or "：" in raw:
+        head, _, raw = raw.replace("：", ":").partition(":")
+        kind = _enum(Kind, head, "kind")
+    elif kind is not None:
+        kind = _enum(Kind, kind, "kind")
+    raw = raw.strip()
+    notes: list[str] = []
+    if kind is None:
+        kinds = [k for k in Kind if taxonomy.find(k, raw) is not None]
+        if len(kinds) > 1:
+            names = "、".join(f"{k.value}:{raw}（{k.label}：{taxonomy.get(k, raw).name}）" for k in kinds)
+            raise ValidationError("category", f"类别代码 {raw} 在部件和事件清单中都有：请写明类型，{names}")
+        if not kinds:
+            hits = taxonomy.search(raw, limit=3)
+            hint = f"。相近的有：{'、'.join(f'{c.kind.value}:{c.code} {c.name}' for c in hits)}" if hits else ""
+            raise ValidationError("category", f"未知的类别代码「{raw}」：GB/T 47678.5-2026 清单中没有{hint}")
+        kind = kinds[0]
+    if len(raw) == 4 and raw.isdigit():
+        try:
+            cat = taxonomy.from_legacy(kind, raw)
+        except UnmappedLegacyCode as exc:
+            raise ValidationError("category", str(exc)) from None
+        notes.append(f"旧版类别代码 {raw} 已转换为 {cat.code} {cat.name}")
+        raw = cat.code
+    try:
+        taxonomy.get(kind, raw)
+    except UnknownCategory as exc:
+        raise ValidationError("category", str(exc)) from None
+    return kind, raw, notes
+
+
+def category_row(session: Session, kind: Kind, code: str) -> Category:
+    """The ``categories`` row of (kind, code); ValidationError when the store lacks it."""
+    row = session.scalars(select(Category).where(Category.kind == kind.value, Category.code == code)).first()
+    if row is None:
+        raise ValidationError("category", f"数据库的 categories 表中没有{kind.label}类别 {code}："
+                                          "请运行 gridhall db upgrade 补齐参考数据")
+    return row
+
+
+def check_description(text: str | None) -> str:
+    """The trimmed description; ValidationError when empty or too long."""
+    value = (text or "").strip()
+    if not value:
+        raise ValidationError("description", "问题描述不能为空：请写明现场情况（什么问题、在哪里、影响多大）")
+    if len(value) > MAX_DESCRIPTION:
+        raise ValidationError("description", f"问题描述太长（{len(value)} 字）：最多 {MAX_DESCRIPTION} 字")
+    return value
+
+
+def check_level(value) -> Level:
+    """A Level from a member, value, name or label."""
+    return _enum(Level, value, "level")
+
+
+def check_source(value, role: Role) -> Source:
+    """The report's channel; defaults by the reporting role."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_SOURCE.get(role, Source.HOTLINE)
+    return _enum(Source, value, "source")
+
+
+def clean(text: str | None) -> str | None:
+    """Trimmed optional text (None when blank)."""
+    return (text or "").strip() or None
+
+
+def next_number(session: Session, kind: Kind, now: datetime) -> str:
+    """The next case number of the day: BJ/SJ + yyyymmdd + 5-digit serial (call under the write lock)."""
+    prefix = f"{'BJ' if kind is Kind.COMPONENT else 'SJ'}{now:%Y%m%d}"
+    last = session.scalar(select(func.max(Case.number)).where(Case.number.like(prefix + "%"),
+                                                              func.length(Case.number) == len(prefix) + 5))
+    serial = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
+    return f"{prefix}{serial:05d}"
+
+
+__all__ = ["DEFAULT_SOURCE", "ReportDraft", "category_row", "clean", "check_description", "check_level",
+           "check_source", "next_number", "parse_category"]

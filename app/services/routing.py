@@ -1,0 +1,134 @@
+"""Dispatch suggestions: which departments should handle a case, ranked, each with its reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.definitions import AreaLevel
+from app.store.models import AdminArea, Case, Category, Component, Department, RoutingRule, UnitGrid
+
+# How strongly each kind of reason points at a department (higher ranks first).
+_W_MAINTAINER, _W_OWNER, _W_AUTHORITY = 100, 90, 80
+_W_RULE_CATEGORY, _W_RULE_MAJOR, _W_RULE_KIND = 70, 60, 40
+_W_DEFAULT = 50
+
+
+@dataclass(frozen=True)
+class DispatchSuggestion:
+    """A department to dispatch to, why, and its rank (1 = best)."""
+
+    department_id: int
+    code: str
+    name: str
+    reasons: tuple[str, ...]
+    rank: int
+    score: int = 0
+
+
+def _areas(session: Session, grid_id: int | None) -> dict[int, AdminArea]:
+    """The grid's community and its ancestors (street, district), by id."""
+    if grid_id is None:
+        return {}
+    area_id = session.scalar(select(UnitGrid.community_id).where(UnitGrid.id == grid_id))
+    found: dict[int, AdminArea] = {}
+    while area_id is not None and area_id not in found:
+        area = session.get(AdminArea, area_id)
+        if area is None:
+            break
+        found[area_id] = area
+        area_id = area.parent_id
+    return found
+
+
+def _rule_filter(cat: Category):
+    """Rules that cover ``cat``: by category, by its major, by its kind, or by anything."""
+    return or_(
+        RoutingRule.category_id == cat.id,
+        and_(RoutingRule.category_id.is_(None), RoutingRule.major_code == cat.major_code,
+             or_(RoutingRule.kind.is_(None), RoutingRule.kind == cat.kind)),
+        and_(RoutingRule.category_id.is_(None), RoutingRule.major_code.is_(None)),
+    )
+
+
+def _rule_weight(rule: RoutingRule, cat: Category) -> tuple[int, str]:
+    if rule.category_id == cat.id:
+        return _W_RULE_CATEGORY, f"路由规则：类别「{cat.name}」"
+    if rule.major_code:
+        return _W_RULE_MAJOR, f"路由规则：大类「{cat.major_name}」"
+    if rule.kind:
+        return _W_RULE_KIND, "路由规则：全部" + ("部件" if rule.kind == "component" else "事件")
+    return _W_RULE_KIND - 10, "路由规则：全部类别"
+
+
+def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
+    """Departments for ``case`` ranked by component responsibility, 属地 routing rules and defaults."""
+    cat = session.get(Category, case.category_id)
+    scores: dict[int, list[tuple[int, str]]] = {}
+
+    def add(dept_id: int | None, weight: int, reason: str) -> None:
+        if dept_id is not None:
+            scores.setdefault(dept_id, []).append((weight, reason))
+
+    if case.component_id is not None:
+        comp = session.get(Component, case.component_id)
+        if comp is not None:
+            add(comp.maintainer_department_id, _W_MAINTAINER, f"部件 {comp.code} 的养护单位")
+            add(comp.owner_department_id, _W_OWNER, f"部件 {comp.code} 的权属单位")
+            add(comp.authority_department_id, _W_AUTHORITY, f"部件 {comp.code} 的主管部门")
+    areas = _areas(session, case.grid_id)
+    rules = session.scalars(select(RoutingRule).where(_rule_filter(cat))
+                            .where(or_(RoutingRule.admin_area_id.is_(None),
+                                       RoutingRule.admin_area_id.in_(list(areas) or [-1])))).all()
+    for rule in rules:
+        weight, text = _rule_weight(rule, cat)
+        area = areas.get(rule.admin_area_id) if rule.admin_area_id else None
+        if area is not None:
+            level = AreaLevel(area.level).label if area.level in AreaLevel._value2member_map_ else ""
+            text += f"，{level}「{area.name}」属地管理"
+            weight += {"community": 6, "street": 4, "district": 2}.get(area.level, 0)
+        add(rule.department_id, weight - min(rule.priority or 100, 1000) // 100, text)
+    add(cat.default_department_id, _W_DEFAULT, f"类别「{cat.name}」的默认处置部门")
+    if not scores:
+        return []
+    depts = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(list(scores))))}
+    ranked = []
+    for dept_id, reasons in scores.items():
+        dept = depts.get(dept_id)
+        if dept is None or not dept.active:
+            continue
+        reasons.sort(key=lambda r: -r[0])
+        # the strongest reason decides; each further independent reason adds a little
+        score = reasons[0][0] + 5 * (len(reasons) - 1)
+        ranked.append((score, dept, tuple(dict.fromkeys(r[1] for r in reasons))))
+    ranked.sort(key=lambda t: (-t[0], t[1].code))
+    return [DispatchSuggestion(d.id, d.code, d.name, reasons, i + 1, score)
+            for i, (score, d, reasons) in enumerate(ranked)]
+
+
+def departments_handling(session: Session, category: Category) -> list[Department]:
+    """Active departments that handle ``category`` anywhere (a routing rule or the default)."""
+    ids = set(session.scalars(select(RoutingRule.department_id).where(_rule_filter(category))))
+    if category.default_department_id is not None:
+        ids.add(category.default_department_id)
+    if not ids:
+        return []
+    return list(session.scalars(select(Department).where(Department.id.in_(ids), Department.active.is_(True))
+                                .order_by(Department.code)))
+
+
+def find_department(session: Session, ref: int | str) -> Department | None:
+    """A department by code, exact name or id."""
+    if isinstance(ref, int):
+        return session.get(Department, ref)
+    text = str(ref).strip()
+    found = session.scalars(select(Department).where(or_(Department.code == text, Department.name == text))
+                            .order_by(Department.id).limit(1)).first()
+    if found is None and text.isdigit():
+        found = session.get(Department, int(text))
+    return found
+
+
+__all__ = ["DispatchSuggestion", "departments_handling", "find_department", "suggest"]

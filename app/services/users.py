@@ -1,0 +1,361 @@
+"""User accounts: add, change password, disable/enable, unlock, list, and the demo logins.
+
+Design note (issue 4, users as database logins): every change to an account goes through
+one seam, a ``UserDirectory``, called inside the same transaction as the ``users`` row
+change. Today ``LocalDirectory`` does nothing more (the ``users`` table is the whole
+directory, on SpatiaLite and PostGIS alike). On PostGIS a ``PostgresDirectory`` will plug in
+through ``directory_for(store)`` and, in that same transaction (PostgreSQL DDL is
+transactional, so a failed insert leaves no orphan login):
+  - ``added``: ``CREATE ROLE "<username>" LOGIN PASSWORD '<SCRAM verifier>' IN ROLE gridhall_<role>``
+    (the verifier is computed client-side so no plain password reaches the server's logs);
+  - ``password_set``: ``ALTER ROLE … PASSWORD '<SCRAM verifier>'``;
+  - ``disabled`` / ``enabled``: ``ALTER ROLE … NOLOGIN`` / ``LOGIN``.
+Usernames are therefore restricted to what makes a safe PostgreSQL role name (ASCII
+``[a-z0-9_.-]``, at most 63 characters, no ``pg_`` prefix, no reserved names).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.domain.clock import Clock, SystemClock
+from app.domain.definitions import DepartmentKind, Role
+from app.services.actors import Actor
+from app.services.auth import check_password_policy, hash_password, normalize_username, verify_password
+from app.store.engine import Store
+from app.store.models import Department, User
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+#: Names PostgreSQL reserves or that would be confusing as logins (issue 4).
+RESERVED_USERNAMES = frozenset({"postgres", "public", "none", "current_user", "session_user",
+                                "current_role", "system_user", "system"})
+MAX_DISPLAY_NAME = 64
+#: Roles that may manage accounts (the system acts for imports and the demo city).
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.SYSTEM})
+#: Roles a person can log in with (``system`` is for automated work only).
+LOGIN_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
+
+
+class UserError(Exception):
+    """An account operation was refused; ``str(err)`` says why and what to do (zh_CN)."""
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """An account as shown to administrators (never the password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    department_code: str | None
+    department_name: str | None
+    active: bool
+    locked: bool
+    failed_attempts: int
+    has_password: bool
+    phone: str | None
+    created_at: datetime | None
+
+    @property
+    def status(self) -> str:
+        """正常, 已锁定, 已停用 or 未设密码."""
+        if not self.active:
+            return "已停用"
+        if self.locked:
+            return "已锁定"
+        return "正常" if self.has_password else "未设密码"
+
+    def to_dict(self) -> dict:
+        """A JSON-ready mapping (role as its value, plus its label and the status)."""
+        d = asdict(self)
+        d["role"] = self.role.value
+        d["role_label"] = self.role.label
+        d["status"] = self.status
+        d["created_at"] = self.created_at.isoformat(timespec="seconds") if self.created_at else None
+        return d
+
+
+class UserDirectory(Protocol):
+    """Where accounts also live beyond the ``users`` table (PostgreSQL logins, issue 4)."""
+
+    def added(self, session: Session, username: str, role: Role, password: str) -> None: ...
+
+    def password_set(self, session: Session, username: str, password: str) -> None: ...
+
+    def disabled(self, session: Session, username: str) -> None: ...
+
+    def enabled(self, session: Session, username: str) -> None: ...
+
+
+class LocalDirectory:
+    """The ``users`` table is the whole directory: nothing else to do."""
+
+    def added(self, session: Session, username: str, role: Role, password: str) -> None:
+        pass
+
+    def password_set(self, session: Session, username: str, password: str) -> None:
+        pass
+
+    def disabled(self, session: Session, username: str) -> None:
+        pass
+
+    def enabled(self, session: Session, username: str) -> None:
+        pass
+
+
+def directory_for(store: Store) -> UserDirectory:
+    """The directory that mirrors accounts of ``store`` (issue 4 returns one for PostGIS)."""
+    return LocalDirectory()
+
+
+# --- validation ---------------------------------------------------------------------------
+
+def parse_role(role: Role | str) -> Role:
+    """A Role from its value, English name or Chinese label; UserError listing the choices."""
+    if isinstance(role, Role):
+        parsed = role
+    else:
+        try:
+            parsed = Role.parse(str(role).strip())
+        except ValueError:
+            choices = "、".join(f"{r.value}（{r.label}）" for r in LOGIN_ROLES)
+            raise UserError(f"未知角色“{role}”；可选：{choices}") from None
+    if parsed is Role.SYSTEM:
+        raise UserError(f"角色“{role}”（系统）只供程序内部使用，不能分配给登录账户；请选择其他角色")
+    return parsed
+
+
+def check_username(username: str) -> str:
+    """The canonical username, or UserError saying which rule it breaks."""
+    name = normalize_username(username)
+    if not name:
+        raise UserError("用户名不能为空")
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise UserError(f"用户名“{username}”无效：只能使用小写英文字母、数字和 _ . -，"
+                        "以字母或数字开头，最长 63 个字符（例如 zhangsan 或 zhang.san）")
+    if name in RESERVED_USERNAMES or name.startswith("pg_"):
+        raise UserError(f"用户名“{name}”是保留名称，请换一个")
+    return name
+
+
+def _check_manager(actor: Actor | None) -> None:
+    # None: local administration (CLI with direct database access, whose credentials decide).
+    if actor is not None and actor.role not in MANAGER_ROLES:
+        raise UserError(f"{actor.label}无权管理用户账户；只有管理员可以这样做")
+
+
+def _department(session: Session, code: str) -> Department:
+    dept = session.scalars(select(Department).where(Department.code == code.strip())).first()
+    if dept is None:
+        raise UserError(f"部门代码“{code}”不存在；请检查代码（部门列表见部门管理）")
+    if dept.active is False:
+        raise UserError(f"部门“{dept.name}”（{dept.code}）已停用，不能再绑定用户")
+    return dept
+
+
+def _get(session: Session, username: str) -> User:
+    name = normalize_username(username)
+    user = session.scalars(select(User).where(User.username == name)).first()
+    if user is None:
+        raise UserError(f"用户“{name}”不存在；用 gridhall user list 查看已有用户")
+    return user
+
+
+# --- operations ---------------------------------------------------------------------------
+
+def add_user(store: Store, username: str, role: Role | str, *, display_name: str | None, password: str,
+             department_code: str | None = None, phone: str | None = None, actor: Actor | None = None,
+             clock: Clock | None = None, directory: UserDirectory | None = None) -> UserInfo:
+    """Create an account; a 专业部门操作员 must name an existing department."""
+    _check_manager(actor)
+    name = check_username(username)
+    parsed = parse_role(role)
+    display = (display_name or "").strip() or name
+    if len(display) > MAX_DISPLAY_NAME:
+        raise UserError(f"姓名太长（{len(display)} 个字符）：最多 {MAX_DISPLAY_NAME} 个字符")
+    if parsed is Role.DEPARTMENT and not (department_code or "").strip():
+        raise UserError("专业部门操作员必须绑定一个部门：请用 --department 给出部门代码")
+    check_password_policy(password, username=name)
+    password_hash = hash_password(password)  # slow on purpose: before the transaction, not inside
+    directory = directory or directory_for(store)
+    now = (clock or SystemClock()).now()
+    with store.session() as session:
+        try:
+            with session.begin():
+                if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
+                    raise UserError(f"用户名“{name}”已被使用；请换一个用户名")
+                dept = _department(session, department_code) if (department_code or "").strip() else None
+                user = User(username=name, display_name=display, role=parsed.value,
+                            department_id=dept.id if dept else None, password_hash=password_hash,
+                            active=True, failed_attempts=0, locked=False, phone=phone, created_at=now)
+                session.add(user)
+                session.flush()
+                directory.added(session, name, parsed, password)
+        except IntegrityError:  # another workstation took the name between our check and insert
+            raise UserError(f"用户名“{name}”已被使用；请换一个用户名") from None
+    return get_user(store, name)
+
+
+def set_password(store: Store, username: str, password: str, *, actor: Actor | None = None,
+                 directory: UserDirectory | None = None) -> None:
+    """Set a new password (an administrator's reset): also clears the failure count and the lock."""
+    _check_manager(actor)
+    check_password_policy(password, username=normalize_username(username))
+    password_hash = hash_password(password)
+    directory = directory or directory_for(store)
+    with store.session() as session, session.begin():
+        user = _get(session, username)
+        user.password_hash = password_hash
+        user.failed_attempts = 0
+        user.locked = False
+        directory.password_set(session, user.username, password)
+
+
+def change_own_password(store: Store, actor: Actor, old_password: str, new_password: str, *,
+                        directory: UserDirectory | None = None) -> None:
+    """A logged-in user replaces their own password, proving the old one."""
+    directory = directory or directory_for(store)
+    with store.session() as session, session.begin():
+        user = _get(session, actor.username)
+        if not verify_password(user.password_hash, old_password):
+            raise UserError("原密码不正确，密码未修改")
+        if old_password == new_password:
+            raise UserError("新密码不能与原密码相同")
+        check_password_policy(new_password, username=user.username)
+        user.password_hash = hash_password(new_password)
+        directory.password_set(session, user.username, new_password)
+
+
+def disable_user(store: Store, username: str, *, actor: Actor | None = None,
+                 directory: UserDirectory | None = None) -> None:
+    """Stop an account from logging in (kept for the history; never deleted)."""
+    _check_manager(actor)
+    directory = directory or directory_for(store)
+    with store.session() as session, session.begin():
+        user = _get(session, username)
+        if actor is not None and actor.username == user.username:
+            raise UserError("不能停用自己正在使用的账户；请让另一位管理员操作")
+        if user.role == Role.ADMIN.value and user.active:
+            others = session.scalar(select(func.count()).select_from(User).where(
+                User.role == Role.ADMIN.value, User.active.isnot(False), User.id != user.id))
+            if not others:
+                raise UserError(f"“{user.username}”是最后一个启用的管理员账户，停用后将无人能管理用户；"
+                                "请先添加另一个管理员")
+        user.active = False
+        directory.disabled(session, user.username)
+
+
+def enable_user(store: Store, username: str, *, actor: Actor | None = None,
+                directory: UserDirectory | None = None) -> None:
+    """Let a disabled account log in again."""
+    _check_manager(actor)
+    directory = directory or directory_for(store)
+    with store.session() as session, session.begin():
+        user = _get(session, username)
+        user.active = True
+        directory.enabled(session, user.username)
+
+
+def unlock_user(store: Store, username: str, *, actor: Actor | None = None) -> None:
+    """Lift the lock after repeated wrong passwords and reset the count."""
+    _check_manager(actor)
+    with store.session() as session, session.begin():
+        user = _get(session, username)
+        user.locked = False
+        user.failed_attempts = 0
+
+
+def _info(user: User, dept: Department | None) -> UserInfo:
+    return UserInfo(id=user.id, username=user.username, display_name=user.display_name,
+                    role=Role(user.role), department_code=dept.code if dept else None,
+                    department_name=dept.name if dept else None, active=user.active is not False,
+                    locked=bool(user.locked), failed_attempts=user.failed_attempts or 0,
+                    has_password=bool(user.password_hash), phone=user.phone, created_at=user.created_at)
+
+
+def _query():
+    return select(User, Department).outerjoin(Department, Department.id == User.department_id)
+
+
+def list_users(store: Store) -> list[UserInfo]:
+    """Every account, ordered by username."""
+    with store.session() as session:
+        rows = session.execute(_query().order_by(User.username)).all()
+        return [_info(u, d) for u, d in rows]
+
+
+def get_user(store: Store, username: str) -> UserInfo:
+    """One account; UserError if there is none by that name."""
+    with store.session() as session:
+        row = session.execute(_query().where(User.username == normalize_username(username))).first()
+        if row is None:
+            raise UserError(f"用户“{normalize_username(username)}”不存在；用 gridhall user list 查看已有用户")
+        return _info(*row)
+
+
+# --- demo logins ----------------------------------------------------------------------------
+
+def demo_username(role: Role) -> str:
+    """The demo account of ``role``, e.g. demo_dispatcher."""
+    return f"demo_{role.value}"
+
+
+def _demo_department(session: Session) -> Department:
+    # Prefer a street office (属地管理 makes it the busiest department), else any real department.
+    active = select(Department).where(Department.active.isnot(False)).order_by(Department.code)
+    dept = (session.scalars(active.where(Department.kind == DepartmentKind.STREET_OFFICE.value)).first()
+            or session.scalars(active.where(Department.kind != DepartmentKind.CENTRE.value)).first())
+    if dept is None:
+        raise UserError("库中还没有任何部门，无法创建演示用的专业部门操作员；请先导入部门（或运行 gridhall demo）")
+    return dept
+
+
+def create_demo_logins(store: Store, password: str, *, clock: Clock | None = None,
+                       directory: UserDirectory | None = None) -> list[str]:
+    """Give one demo account per role (``demo_<role>``) the known ``password``; idempotent.
+
+    Missing accounts are created; existing ones get back their role, are enabled and unlocked,
+    and get the password (re-hashed only if it differs). Returns the usernames.
+    """
+    check_password_policy(password)
+    directory = directory or directory_for(store)
+    now = (clock or SystemClock()).now()
+    names = []
+    with store.session() as session, session.begin():
+        dept = _demo_department(session)
+        for role in LOGIN_ROLES:
+            name = demo_username(role)
+            names.append(name)
+            dept_id = dept.id if role is Role.DEPARTMENT else None
+            user = session.scalars(select(User).where(User.username == name)).first()
+            if user is None:
+                session.add(User(username=name, display_name=f"演示{role.label}", role=role.value,
+                                 department_id=dept_id, password_hash=hash_password(password), active=True,
+                                 failed_attempts=0, locked=False, created_at=now))
+                session.flush()
+                directory.added(session, name, role, password)
+                continue
+            user.role = role.value
+            if role is Role.DEPARTMENT and user.department_id is None:
+                user.department_id = dept_id
+            user.active, user.locked, user.failed_attempts = True, False, 0
+            if not verify_password(user.password_hash, password):
+                user.password_hash = hash_password(password)
+                directory.password_set(session, name, password)
+            directory.enabled(session, name)
+    return names
+
+
+__all__ = [
+    "LOGIN_ROLES", "LocalDirectory", "UserDirectory", "UserError", "UserInfo", "add_user",
+    "change_own_password", "check_username", "create_demo_logins", "demo_username", "directory_for",
+    "disable_user", "enable_user", "get_user", "list_users", "parse_role", "set_password", "unlock_user",
+]

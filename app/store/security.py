@@ -1,0 +1,341 @@
+"""Database logins and group roles on PostGIS: the accounts the database itself enforces.
+
+Every GridHall user on a shared PostGIS store is a PostgreSQL login ``gh_<username>``
+(the prefix keeps cluster-wide role names apart from ``postgres``, the DBA's own login and
+the group roles), member of exactly one NOLOGIN group ``gridhall_<role>`` that carries the
+privileges, the row-level security and the workflow checks of migration 0002. On SpatiaLite
+(one file, one user) there are no logins: every function here is a no-op returning False.
+
+Passwords never reach the server, a log or an exception in clear: the client computes the
+SCRAM-SHA-256 verifier (libpq's PQencryptPasswordConn) and sends only that.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from app.domain.definitions import Role
+from app.domain.workflow import REQUEST_ACTIONS, REQUEST_STATES, TRANSITIONS, WORKFLOW, Relative
+from app.store.engine import Store
+from app.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+GROUP_PREFIX = "gridhall_"
+LOGIN_PREFIX = "gh_"
+#: Roles that act on cases; analysts only read, administrators configure.
+OPERATIONAL_ROLES = (Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.SUPERVISOR,
+                     Role.DEPARTMENT, Role.LEADER)
+#: Every role that maps to a database group (``system`` is the database owner itself).
+GROUP_ROLES = (*OPERATIONAL_ROLES, Role.ANALYST, Role.ADMIN)
+#: Actions the application records as 系统 inside an operator's transaction (automatic replies).
+SYSTEM_ACTIONS_FOR_LOGINS = ("reply",)
+SPATIALITE_NOTE = "SpatiaLite 库没有数据库登录账户：账户只在 users 表中，未做任何数据库操作"
+
+Target = Store | Connection | Session
+
+
+class SecurityError(StoreError):
+    """A login operation was refused; the message says why and what to do (zh_CN)."""
+
+
+def group_role(role: Role | str) -> str:
+    """The NOLOGIN group role of ``role``, e.g. ``gridhall_dispatcher``."""
+    parsed = role if isinstance(role, Role) else Role.parse(str(role))
+    if parsed not in GROUP_ROLES:
+        raise SecurityError(f"角色“{parsed.value}”（{parsed.label}）没有对应的数据库组角色；"
+                            f"可选：{'、'.join(r.value for r in GROUP_ROLES)}")
+    return GROUP_PREFIX + parsed.value
+
+
+def login_name(username: str) -> str:
+    """The PostgreSQL login of a GridHall user: ``gh_`` + username."""
+    name = (username or "").strip().lower()
+    if not name:
+        raise SecurityError("用户名不能为空")
+    if len((LOGIN_PREFIX + name).encode()) > 63:
+        raise SecurityError(f"用户名“{name}”太长：数据库登录名 {LOGIN_PREFIX}{name} 超过 63 字节")
+    return LOGIN_PREFIX + name
+
+
+def username_of_login(login: str) -> str:
+    """The GridHall username of a login (the login itself when it lacks the ``gh_`` prefix)."""
+    return login[len(LOGIN_PREFIX):] if login.startswith(LOGIN_PREFIX) else login
+
+
+def login_url(url: str, username: str) -> str:
+    """``url`` with the user's login and no password (libpq then reads ~/.pgpass)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=login_name(username), password=None).render_as_string(
+        hide_password=False)
+
+
+# --- the state machine as rows (migration 0002 loads them into workflow_transitions) --------
+
+def workflow_rows() -> list[tuple[str, str | None, str, str, bool, str | None]]:
+    """(action, from_state, to_state, role, needs_reason, relative) for every allowed step.
+
+    ``Relative.SAME`` becomes from = to; ``Relative.PREVIOUS`` one row per possible origin
+    (the trigger then checks the actual origin from the case's history).
+    """
+    rows: set[tuple[str, str | None, str, str, bool, str | None]] = set()
+    for t in TRANSITIONS:
+        for src in t.from_states:
+            src_value = None if src is None else src.value
+            if t.to_state is Relative.SAME:
+                targets, relative = [src], "same"
+            elif t.to_state is Relative.PREVIOUS:
+                targets, relative = sorted(WORKFLOW.request_origins(src)), "previous"
+            else:
+                targets, relative = [t.to_state], None
+            for dst in targets:
+                for role in t.roles:
+                    rows.add((t.action.value, src_value, dst.value, role.value, t.needs_reason, relative))
+    return sorted(rows, key=lambda r: (r[0], r[1] or "", r[2], r[3]))
+
+
+def request_lists() -> tuple[list[str], list[str]]:
+    """(request actions, request states) as stored values, for the request-origin check."""
+    return sorted(a.value for a in REQUEST_ACTIONS), sorted(s.value for s in REQUEST_STATES)
+
+
+def sync_workflow_table(conn: Connection) -> int:
+    """Replace the rows of ``workflow_transitions`` by the Python table; returns the count."""
+    rows = workflow_rows()
+    conn.execute(text("DELETE FROM workflow_transitions"))
+    conn.execute(text("INSERT INTO workflow_transitions (action, from_state, to_state, role, needs_reason, "
+                      "relative) VALUES (:a, :f, :t, :r, :n, :rel)"),
+                 [{"a": a, "f": f, "t": t, "r": r, "n": n, "rel": rel} for a, f, t, r, n, rel in rows])
+    return len(rows)
+
+
+# --- logins ---------------------------------------------------------------------------------
+
+def _backend(target: Target) -> str:
+    if isinstance(target, Store):
+        return target.backend
+    bind = target.get_bind() if isinstance(target, Session) else target
+    return "spatialite" if bind.dialect.name == "sqlite" else "postgis"
+
+
+@contextmanager
+def _connection(target: Target) -> Iterator[Connection]:
+    """A connection in a transaction: the caller's own (Session/Connection) or a new one."""
+    if isinstance(target, Store):
+        with target.engine.begin() as conn:
+            yield conn
+    elif isinstance(target, Session):
+        yield target.connection()
+    else:
+        yield target
+
+
+def _cursor_exec(conn: Connection, query, args: tuple = ()) -> list[tuple]:
+    # psycopg2's sql module quotes identifiers and literals; SQLAlchemy's text() cannot bind DDL.
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        cur.execute(query, args or None)
+        return cur.fetchall() if cur.description else []
+
+
+def _no_op(target: Target, what: str) -> bool:
+    if _backend(target) == "spatialite":
+        log.info("%s：%s", what, SPATIALITE_NOTE)
+        return True
+    return False
+
+
+def _verifier(conn: Connection, login: str, password: str) -> str:
+    from psycopg2.extensions import encrypt_password
+
+    if not isinstance(password, str) or not password:
+        raise SecurityError("数据库登录密码不能为空")
+    raw = conn.connection.dbapi_connection
+    return encrypt_password(password, login, raw, "scram-sha-256")
+
+
+def _exists(conn: Connection, login: str) -> bool:
+    return bool(_cursor_exec(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)))
+
+
+def _require(conn: Connection, login: str, username: str) -> None:
+    if not _exists(conn, login):
+        raise SecurityError(f"数据库中没有用户“{username}”的登录账户（{login}）；"
+                            "先用 gridhall user add 建立账户")
+
+
+def login_exists(target: Target, username: str) -> bool:
+    """Whether the login of ``username`` exists (always False on SpatiaLite)."""
+    if _no_op(target, "查询登录账户"):
+        return False
+    with _connection(target) as conn:
+        return _exists(conn, login_name(username))
+
+
+def create_login(target: Target, username: str, role: Role | str, password: str,
+                 department_id: int | None = None) -> bool:
+    """CREATE ROLE gh_<username> LOGIN in the group of ``role``; False on SpatiaLite.
+
+    A 专业部门操作员 needs ``department_id``; the department the database enforces is the
+    one of the ``users`` row of the same name (checked to agree when both exist). Needs a
+    connection with CREATEROLE (the database owner or a superuser).
+    """
+    if _no_op(target, "创建登录账户"):
+        return False
+    from psycopg2 import sql
+
+    login = login_name(username)
+    group = group_role(role)
+    if group == GROUP_PREFIX + Role.DEPARTMENT.value and department_id is None:
+        raise SecurityError("专业部门操作员的数据库登录必须绑定部门：请给出部门（--department）")
+    with _connection(target) as conn:
+        if _exists(conn, login):
+            raise SecurityError(f"数据库登录名 {login} 已存在（登录名在整个 PostgreSQL 服务器内唯一，"
+                                "可能被另一个库使用）；请换一个用户名，或先删除旧登录")
+        if not _exists(conn, group):
+            raise SecurityError(f"组角色 {group} 不存在：数据库尚未初始化安全设置，请先运行 gridhall db upgrade")
+        if department_id is not None:
+            row = _cursor_exec(conn, "SELECT department_id FROM users WHERE username = %s",
+                               (username_of_login(login),))
+            if row and row[0][0] is not None and row[0][0] != department_id:
+                raise SecurityError(f"用户“{username}”在 users 表中属于部门 {row[0][0]}，"
+                                    f"与给出的部门 {department_id} 不一致")
+        verifier = _verifier(conn, login, password)
+        try:
+            _cursor_exec(conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                                       "PASSWORD {} IN ROLE {}").format(
+                sql.Identifier(login), sql.Literal(verifier), sql.Identifier(group)))
+        except Exception as exc:
+            if "permission denied" in str(exc):
+                raise SecurityError("当前数据库账户无权创建登录（需要 CREATEROLE）：请用数据库所有者或"
+                                    "超级用户的连接运行 gridhall user add") from None
+            raise
+    log.info("已创建数据库登录 %s（%s）", login, group)
+    return True
+
+
+def set_login_password(target: Target, username: str, password: str) -> bool:
+    """Give the login a new password (sent as a SCRAM verifier); False on SpatiaLite."""
+    if _no_op(target, "修改登录密码"):
+        return False
+    from psycopg2 import sql
+
+    login = login_name(username)
+    with _connection(target) as conn:
+        _require(conn, login, username)
+        verifier = _verifier(conn, login, password)
+        _cursor_exec(conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login),
+                                                                      sql.Literal(verifier)))
+    return True
+
+
+def _alter(target: Target, username: str, clause: str, what: str) -> bool:
+    if _no_op(target, what):
+        return False
+    from psycopg2 import sql
+
+    login = login_name(username)
+    with _connection(target) as conn:
+        _require(conn, login, username)
+        _cursor_exec(conn, sql.SQL("ALTER ROLE {} " + clause).format(sql.Identifier(login)))
+    return True
+
+
+def disable_login(target: Target, username: str) -> bool:
+    """ALTER ROLE … NOLOGIN (the role and its history stay); False on SpatiaLite."""
+    return _alter(target, username, "NOLOGIN", "停用登录账户")
+
+
+def enable_login(target: Target, username: str) -> bool:
+    """ALTER ROLE … LOGIN; False on SpatiaLite."""
+    return _alter(target, username, "LOGIN", "启用登录账户")
+
+
+def drop_login(target: Target, username: str) -> bool:
+    """DROP ROLE IF EXISTS the login (e.g. undoing a failed add); False on SpatiaLite."""
+    if _no_op(target, "删除登录账户"):
+        return False
+    from psycopg2 import sql
+
+    with _connection(target) as conn:
+        _cursor_exec(conn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login_name(username))))
+    return True
+
+
+# --- workstation credentials ------------------------------------------------------------------
+
+def _pgpass_escape(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace(":", "\\:")
+
+
+def _pgpass_fields(line: str) -> list[str]:
+    fields, cur, escaped = [], [], False
+    for ch in line:
+        if escaped:
+            cur.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ":" and len(fields) < 4:
+            fields.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    fields.append("".join(cur))
+    return fields
+
+
+def default_pgpass() -> Path:
+    """$PGPASSFILE, else ~/.pgpass (where libpq looks)."""
+    return Path(os.environ.get("PGPASSFILE") or Path.home() / ".pgpass")
+
+
+def write_pgpass(host: str, port: int | str, db: str, user: str, password: str,
+                 path: str | os.PathLike | None = None) -> Path:
+    """Store one password in a libpq password file (mode 0600); returns its path.
+
+    A line for the same host, port, database and user is replaced; other lines are kept.
+    The file is written next to the old one and renamed over it, so it is never partial
+    nor readable by others.
+    """
+    if not password or "\n" in password or "\r" in password:
+        raise SecurityError("密码为空或包含换行，不能写入 .pgpass")
+    target = Path(path) if path is not None else default_pgpass()
+    target = target.expanduser()
+    key = [str(host), str(port), str(db), str(user)]
+    kept: list[str] = []
+    if target.exists():
+        for line in target.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("#") and _pgpass_fields(line)[:4] == key:
+                continue
+            kept.append(line)
+    kept.append(":".join(_pgpass_escape(v) for v in [*key, password]))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".pgpass.", dir=target.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(kept) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+__all__ = [
+    "GROUP_PREFIX", "GROUP_ROLES", "LOGIN_PREFIX", "OPERATIONAL_ROLES", "SecurityError", "create_login",
+    "default_pgpass", "disable_login", "drop_login", "enable_login", "group_role", "login_exists",
+    "login_name", "login_url", "request_lists", "set_login_password", "sync_workflow_table",
+    "username_of_login", "workflow_rows", "write_pgpass",
+]

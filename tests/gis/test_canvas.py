@@ -1,0 +1,84 @@
+"""MapView: identify by clicking, zoom to a case, layer tree, render-wait."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsPointXY
+from qgis.PyQt.QtCore import QPoint, Qt
+
+from app.gis.canvas import MapView, format_scale
+
+pytestmark = pytest.mark.qgis
+
+
+@pytest.fixture
+def view(qtbot, map_layers):
+    v = MapView(map_layers)
+    qtbot.addWidget(v)
+    v.resize(800, 600)
+    v.show()
+    qtbot.waitExposed(v)
+    v.zoom_full()
+    assert v.wait_rendered(15000)
+    yield v
+    v.teardown()
+
+
+def _click(qtbot, view, x, y):
+    p = view.canvas.getCoordinateTransform().transform(QgsPointXY(x, y))
+    with qtbot.waitSignal(view.identified, timeout=3000) as blocker:
+        qtbot.mouseClick(view.canvas.viewport(), Qt.LeftButton, pos=QPoint(round(p.x()), round(p.y())))
+    return blocker.args
+
+
+def test_layers_and_crs(view):
+    assert view.canvas.mapSettings().destinationCrs().authid() == "EPSG:4549"
+    names = [layer.name() for layer in view.canvas.layers()]
+    assert names == ["案卷", "部件", "街道/社区", "单元网格", "道路"]
+    grids = view.layers.unit_grids.extent()
+    assert view.canvas.extent().contains(grids)
+
+
+def test_click_identifies_case_before_component_before_grid(qtbot, view, district):
+    number = next(n for n, (_x, _y, _s, light) in district.cases.items() if light == "red")
+    x, y, _state, _light = district.cases[number]
+    kind, attrs = _click(qtbot, view, *district.rel(x, y))
+    assert kind == "case" and attrs["number"] == number and attrs["light"] == "red"
+
+    view.zoom_to_case(*district.rel(*district.components["02"]), scale=4000, flash=False)
+    assert view.wait_rendered(15000)
+    kind, attrs = _click(qtbot, view, *district.rel(*district.components["02"]))
+    assert kind == "component" and attrs["code"][6:8] == "02"
+
+    kind, attrs = _click(qtbot, view, *district.rel(140, 160))  # an empty spot in a grid
+    assert kind == "grid" and len(attrs["code"]) == 15
+
+
+def test_zoom_to_case_centres_at_scale_and_flashes(view, district):
+    x, y = district.rel(525, 75)
+    view.zoom_to_case(x, y, scale=2000)
+    assert view.scale() == pytest.approx(2000, rel=0.01)
+    centre = view.canvas.center()
+    assert centre.x() == pytest.approx(x, abs=1) and centre.y() == pytest.approx(y, abs=1)
+    assert view.scale_text() == "1:2,000"
+
+
+def test_hiding_a_layer_in_the_tree_hides_it_on_the_canvas(qtbot, view):
+    tree = view.make_layer_tree()
+    node = view.project.layerTreeRoot().findLayer(view.layers.cases.id())
+    node.setItemVisibilityChecked(False)
+    # The bridge updates the canvas on the next event-loop turn.
+    qtbot.waitUntil(lambda: view.layers.cases not in view.canvas.layers(), timeout=3000)
+    assert tree.layerTreeModel().rowCount() == 5
+    tree.deleteLater()
+
+
+def test_render_to_image_matches_the_canvas_view(view, district):
+    image = view.render_to_image(400, 300)
+    assert (image.width(), image.height()) == (400, 300)
+    assert not image.isNull()
+
+
+def test_format_scale():
+    assert format_scale(5000.4) == "1:5,000"
+    assert format_scale(0) == "1:—"
