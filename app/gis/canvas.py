@@ -21,6 +21,7 @@ from app.gis.render import BACKGROUND, extent_at_scale, render_settings
 #: Scale the map zooms to when showing one case.
 CASE_SCALE = 2000
 _FULL_EXTENT_MARGIN = 0.03
+_LEGEND_MUPP = 10.0  # map units per pixel assumed for legend patches
 
 
 def format_scale(scale: float) -> str:
@@ -84,6 +85,11 @@ class MapView(QWidget):
         model.setFlag(QgsLayerTreeModel.AllowNodeChangeVisibility)
         model.setFlag(QgsLayerTreeModel.AllowLegendChangeState)
         model.setFlag(QgsLayerTreeModel.ShowLegendAsTree)
+        # Draw legend patches as if zoomed out: road widths in map units then stay slim.
+        model.setLegendMapViewData(_LEGEND_MUPP, 96, _LEGEND_MUPP * 96 / 0.0254)
+        # Show only the rules that apply at the current scale (no "zoomed out" duplicates).
+        model.setLegendFilterByScale(self.canvas.scale())
+        self.canvas.scaleChanged.connect(model.setLegendFilterByScale)
         view.setModel(model)
         return view
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from qgis.core import (
     QgsCategorizedSymbolRenderer,
+    QgsExpression,
     QgsFeatureRequest,
     QgsFillSymbol,
     QgsLineSymbol,
@@ -75,6 +76,14 @@ ROAD_KINDS = [
 ROAD_CASING_M = 2.5  # both kerbs together, in metres
 ROAD_CASING_MM = 0.5  # ... and at least this much when zoomed out
 ROAD_CASING = "#a9afb7"
+
+
+def _checked(expression: str) -> str:
+    """``expression`` if QGIS parses it; a bad one would silently do nothing in the style."""
+    parsed = QgsExpression(expression)
+    if parsed.hasParserError():
+        raise ValueError(f"bad QGIS expression {expression!r}: {parsed.parserErrorString()}")
+    return expression
 
 
 def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.8) -> QgsTextFormat:
@@ -186,7 +195,7 @@ def unit_grids_style(layer: QgsVectorLayer) -> None:
     root.appendChild(QgsRuleBasedRenderer.Rule(outline("#d9dce1", 0.15), GRID_FAINT_SCALE, 0, "",
                                                "单元网格（缩小）"))
     layer.setRenderer(QgsRuleBasedRenderer(root))
-    expr = "CASE WHEN @map_scale <= 2500 THEN \"code\" ELSE right(\"code\", 6) END"
+    expr = _checked("CASE WHEN @map_scale <= 2500 THEN \"code\" ELSE right(\"code\", 6) END")
     pal = _label(expr, _text(7.5, "#8a929c", buffer_mm=0.6), min_scale=GRID_LABEL_SCALE)
     pal.placement = QgsPalLayerSettings.OverPoint
     pal.quadOffset = QgsPalLayerSettings.QuadrantBelow  # under the centre: room for a case above
@@ -202,10 +211,10 @@ def components_style(layer: QgsVectorLayer) -> None:
         sym = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "2.4",
                                             "outline_color": "#ffffff", "outline_width": "0.25"})
         # Many components share a street: smaller markers until zoomed in close.
-        sym.setDataDefinedSize(QgsProperty.fromExpression(
-            "CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END"))
+        sym.setDataDefinedSize(QgsProperty.fromExpression(_checked(
+            "CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END")))
         cats.append(QgsRendererCategory(major, sym, f"{major} {name}"))
-    layer.setRenderer(QgsCategorizedSymbolRenderer("substr(\"code\", 7, 2)", cats))
+    layer.setRenderer(QgsCategorizedSymbolRenderer(_checked("substr(\"code\", 7, 2)"), cats))
     layer.setScaleBasedVisibility(True)
     layer.setMinimumScale(COMPONENT_SCALE)
     layer.setMaximumScale(0)
@@ -218,17 +227,18 @@ def cases_style(layer: QgsVectorLayer) -> None:
         sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": LIGHT_COLOURS[light.value],
                                             "size": "4.6", "outline_color": "#ffffff",
                                             "outline_width": "0.7"})
-        sym.setDataDefinedSize(QgsProperty.fromExpression(
-            f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN 3.4 ELSE 4.6 END"))
+        sym.setDataDefinedSize(QgsProperty.fromExpression(_checked(
+            f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN 3.4 ELSE 4.6 END")))
         cats.append(QgsRendererCategory(light.value, sym, light.label))
     renderer = QgsCategorizedSymbolRenderer("light", cats)
-    order = ("CASE \"light\" WHEN 'red' THEN 3 WHEN 'yellow' THEN 2 WHEN 'green' THEN 1 ELSE 0 END")
+    order = _checked("CASE WHEN \"light\" = 'red' THEN 3 WHEN \"light\" = 'yellow' THEN 2 "
+                     "WHEN \"light\" = 'green' THEN 1 ELSE 0 END")
     renderer.setOrderBy(QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(order, True)]))
     renderer.setOrderByEnabled(True)
     layer.setRenderer(renderer)
     # Numbers only close up; further out the label is a blank, so that each circle still
     # registers as an obstacle that pushes grid codes aside (a hidden label would not).
-    number = f"CASE WHEN @map_scale <= {CASE_LABEL_SCALE} THEN \"number\" ELSE ' ' END"
+    number = _checked(f"CASE WHEN @map_scale <= {CASE_LABEL_SCALE} THEN \"number\" ELSE ' ' END")
     pal = _label(number, _text(8, "#30353c", buffer_mm=0.8))
     pal.placement = QgsPalLayerSettings.AroundPoint
     pal.dist = 1.5

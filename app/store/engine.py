@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
@@ -103,7 +102,6 @@ def _geometry_type(table: str, column: str) -> str | None:
     return _QGIS_TYPES.get(str(gtype).upper()) if gtype else None
 
 
-@cache
 def head_revision() -> str:
     """The newest schema revision this program knows."""
     from alembic.script import ScriptDirectory

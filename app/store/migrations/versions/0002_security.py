@@ -24,8 +24,10 @@ Create Date: 2026-11-21
 import sqlalchemy as sa
 from alembic import op
 
-from app.store.security import GROUP_ROLES, OPERATIONAL_ROLES, SYSTEM_ACTIONS_FOR_LOGINS, group_role, request_lists
-from app.store.security import LOGIN_PREFIX, sync_workflow_table
+from app.store.security import (
+    GROUP_ROLES, LOGIN_PREFIX, OPERATIONAL_ROLES, SYSTEM_ACTIONS_FOR_LOGINS, group_role, request_lists,
+    sync_workflow_table,
+)
 
 revision = "0002"
 down_revision = "0001"
@@ -243,7 +245,7 @@ BEGIN
   SELECT chain_no, hash INTO h FROM audit_head WHERE id = 1;
   IF NOT FOUND THEN RETURN NULL; END IF;
   SELECT chain_no, hash INTO l FROM case_events ORDER BY chain_no DESC LIMIT 1;
-  IF NOT FOUND THEN l := ROW(0, '{GENESIS_HASH}'); END IF;
+  IF NOT FOUND THEN SELECT 0 AS chain_no, '{GENESIS_HASH}'::text AS hash INTO l; END IF;
   IF (h.chain_no, h.hash) IS DISTINCT FROM (l.chain_no, l.hash) THEN
     RAISE EXCEPTION 'audit_head must name the last link of case_events (link %), not link %', l.chain_no, h.chain_no
       USING ERRCODE = 'integrity_constraint_violation';
@@ -463,8 +465,8 @@ def _grants() -> None:
     for table in REFERENCE_TABLES:
         op.execute(f"GRANT SELECT ON {table} TO {everyone}")
         op.execute(f"GRANT INSERT, UPDATE, DELETE ON {table} TO {admin}")
-        op.execute(f"GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO {admin}"
-                   if table != "calendar_days" else "SELECT 1")
+        if table != "calendar_days":  # keyed by its date, no sequence
+            op.execute(f"GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO {admin}")
     op.execute(f"GRANT SELECT ON workflow_transitions, alembic_version TO {everyone}")
     for table in CASE_TABLES:
         op.execute(f"GRANT SELECT ON {table} TO {everyone}")
@@ -536,7 +538,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_workflow_transitions_step", "workflow_transitions", ["action", "from_state", "role"])
     sync_workflow_table(op.get_bind())
-    op.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto") if False else None  # sha256() is built in (PG 11+)
     for sql in _functions(schema, f"{schema}.case_events"):
         op.execute(sql)
     for sql in _triggers():

@@ -1,0 +1,188 @@
+"""The composition root: the one place that builds the store, map, views and plugins and wires them.
+
+Nothing else looks anything up globally; every part gets what it needs through its constructor.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.config import PLUGINS, redact
+from app.domain.clock import Clock, SystemClock
+from app.store.engine import Store, open_store
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTES_DOCK = "gridhall.attributes"
+#: Map scale of the `--screenshot` view: street scale, where grid codes and components show.
+SCREENSHOT_SCALE = 5000
+
+
+@dataclass
+class Hall:
+    """Everything the running client is made of, for the screenshot path, tests and teardown."""
+
+    store: Store
+    window: object
+    map_view: object
+    state: object
+    controller: object
+    runner: object
+    sync: object
+    plugins: object | None = None
+    _teardowns: list = field(default_factory=list)
+
+    def teardown(self) -> None:
+        """Stop timers, workers and plugins, drop the map layers and close the store."""
+        self.controller.stop()
+        if self.plugins is not None:
+            self.plugins.shutdown()
+        for fn in reversed(self._teardowns):
+            fn()
+        self.sync.close()
+        self.window.dock_registry.unregister_all()
+        self.runner.wait()
+        self.map_view.teardown()
+        self.store.dispose()
+
+
+def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None, settings=None,
+               plugins: bool = True, plugins_dir: Path = PLUGINS) -> Hall:
+    """Assemble the main window over ``store`` (QGIS must already be started)."""
+    from app.gis.canvas import MapView
+    from app.gis.case_sync import CaseLayerSync
+    from app.gis.layers import build_layers
+    from app.plugin.api import AppServices
+    from app.plugin.loader import PluginManager
+    from app.services.calendar import load_calendar
+    from app.services.case_source import StoreCaseSource
+    from app.ui.attributes_dock import AttributesPanel
+    from app.ui.builtin import builtin_docks, register_builtin_docks
+    from app.ui.controller import QueueController
+    from app.ui.docks import DockSpec
+    from app.ui.i18n import Catalogue
+    from app.ui.main_window import MainWindow, user_settings
+    from app.ui.queue_state import QueueState
+    from app.ui.tasks import TaskRunner
+
+    clock = clock or SystemClock()
+    catalogue = Catalogue(lang)
+    state = QueueState(load_calendar(store))
+    source = StoreCaseSource(store)
+    runner = TaskRunner()
+    controller = QueueController(state, source, runner, clock)
+
+    map_view = MapView(build_layers(store))
+    sync = CaseLayerSync(state, map_view.layers.feeder)
+    window = MainWindow(settings if settings is not None else user_settings(), catalogue,
+                        capabilities=("cases", "map"))
+    window.set_central(map_view)
+    window.set_backend(f"{'PostGIS' if store.backend == 'postgis' else 'SpatiaLite'} {redact(str(store.url))}")
+    window.set_map_scale(map_view.scale())
+    map_view.scale_changed.connect(window.set_map_scale)
+    map_view.canvas.xyCoordinates.connect(lambda p: window.set_cursor_position(p.x(), p.y()))
+    window.bind_queue(state)
+
+    register_builtin_docks(window.dock_registry,
+                           builtin_docks(state, source, runner, catalogue, map_view.make_layer_tree))
+    panel_holder: dict[str, AttributesPanel] = {}
+
+    def make_panel() -> AttributesPanel:
+        panel_holder["panel"] = AttributesPanel(catalogue)
+        return panel_holder["panel"]
+
+    window.dock_registry.register(DockSpec(ATTRIBUTES_DOCK, "要素属性", "left", make_panel, ("map",)))
+
+    def on_identified(kind: str, attributes: dict) -> None:
+        panel = panel_holder.get("panel")
+        if panel is not None:
+            panel.show_feature(kind, attributes)
+        case_id = attributes.get("case_id")
+        if kind == "case" and case_id is not None and state.summary(int(case_id)) is not None:
+            state.select(int(case_id))
+
+    map_view.identified.connect(on_identified)
+    state.on_case_selected(lambda _id, x, y: map_view.zoom_to_case(x, y))
+    window.commands["refresh"] = controller.refresh
+    window.commands["zoom_full"] = map_view.zoom_full
+
+    hall = Hall(store, window, map_view, state, controller, runner, sync)
+    if plugins:
+        services = AppServices(window.dock_registry, window.action_registry, state, clock, catalogue)
+        manager = PluginManager(plugins_dir, plugins_dir.name, services)
+        manager.start()
+        window.set_plugin_report(manager.report)
+        hall.plugins = manager
+        _follow_plugin_layers(services, map_view, hall)
+    return hall
+
+
+def _follow_plugin_layers(services, map_view, hall: Hall) -> None:
+    """Add the map layers plugins register to the map, and remove them on unregister."""
+    added: dict[str, object] = {}
+
+    def on_added(entry) -> None:
+        try:
+            layer = entry.factory()
+            map_view.project.addMapLayer(layer)
+            added[entry.name] = layer
+        except Exception:  # a plugin's layer must never take the map down
+            log.exception("plugin map layer %s could not be added", entry.name)
+
+    def on_removed(entry) -> None:
+        layer = added.pop(entry.name, None)
+        if layer is not None and map_view.project.mapLayer(layer.id()) is not None:
+            map_view.project.removeMapLayer(layer.id())
+
+    for entry in services.map_layers.entries():
+        on_added(entry)
+    hall._teardowns.append(services.map_layers.added.connect(on_added))
+    hall._teardowns.append(services.map_layers.removed.connect(on_removed))
+
+
+def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = None,
+               size: tuple[int, int] = (1920, 1080), plugins: bool = True) -> int:
+    """Open the client on ``db_url``; with ``screenshot`` render once, save the PNG and exit."""
+    store = open_store(db_url)  # clear StoreError before any window appears
+    from app.gis.qgis_app import start_qgis
+    from app.ui.style import apply_theme
+
+    app = start_qgis()
+    apply_theme(app)
+    settings = None
+    if screenshot:
+        from app.ui.screenshot import screenshot_settings
+        settings = screenshot_settings()
+    hall = build_hall(store, lang=lang, settings=settings, plugins=plugins)
+    window = hall.window
+    window.resize(*size)
+    if not screenshot:
+        window.restore_layout()
+    hall.controller.start()
+    window.show()
+    if screenshot:
+        from app.ui.screenshot import arrange_for_screenshot, wait_for_queue
+        arrange_for_screenshot(window, size)
+        loaded = wait_for_queue(hall.state, timeout_ms=60000)
+        if loaded and hall.state.visible_ids:
+            # Show what a dispatcher sees after picking the most urgent case: its timeline,
+            # and the map at street scale with grid codes, components and the flashing case.
+            hall.state.select(hall.state.visible_ids[0])
+            hall.map_view.canvas.zoomScale(SCREENSHOT_SCALE)
+        rendered = hall.map_view.wait_rendered(60000)
+        hall.runner.wait()
+        hall.controller.tick_now()
+        app.processEvents()  # screenshot path only: deliver the timeline and last repaint
+        ok = window.grab().save(screenshot)
+        hall.teardown()
+        if not (ok and loaded and rendered):
+            print(f"gridhall: screenshot incomplete (saved={ok}, queue loaded={loaded}, "
+                  f"map rendered={rendered})")
+            return 1
+        print(f"saved {screenshot}")
+        return 0
+    code = app.exec_()
+    hall.teardown()
+    return code

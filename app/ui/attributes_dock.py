@@ -1,0 +1,57 @@
+"""The identify panel: the attributes of the grid, component or case last clicked on the map."""
+
+from __future__ import annotations
+
+from qtpy.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.ui.i18n import Catalogue
+
+#: Chinese captions of the columns the map reports, in display order; others follow as-is.
+FIELD_LABELS = {
+    "code": "编码", "number": "案卷号", "name": "名称", "category": "类别", "state": "状态",
+    "light": "灯色", "level": "等级", "status": "状态", "area_m2": "面积(m²)",
+    "community": "社区", "street": "街道", "grid_code": "网格", "legacy_code": "旧编码",
+    "initial_date": "初始日期", "changed_date": "变更日期", "data_source": "数据来源", "note": "备注",
+    "case_id": "案卷ID", "id": "ID",
+}
+KIND_TITLES = {"grid": "单元网格", "component": "部件", "case": "案卷"}
+HIDDEN = {"geom", "fid"}
+
+
+class AttributesPanel(QWidget):
+    """A two-column table (field, value) filled by :meth:`show_feature`."""
+
+    def __init__(self, catalogue: Catalogue | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("attributesPanel")
+        self._cat = catalogue or Catalogue()
+        self.title = QLabel(self._cat.tr("点击地图上的网格、部件或案卷查看属性"))
+        self.title.setWordWrap(True)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels([self._cat.tr("字段"), self._cat.tr("值")])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table)
+
+    def show_feature(self, kind: str, attributes: dict) -> None:
+        """Show one identified feature."""
+        title = self._cat.tr(KIND_TITLES.get(kind, kind))
+        key = attributes.get("code") or attributes.get("number") or ""
+        self.title.setText(f"{title} {key}".strip())
+        items = [(k, v) for k, v in attributes.items() if k not in HIDDEN]
+        order = list(FIELD_LABELS)
+        items.sort(key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        self.table.setRowCount(len(items))
+        for row, (name, value) in enumerate(items):
+            label = self._cat.tr(FIELD_LABELS.get(name, name))
+            self.table.setItem(row, 0, QTableWidgetItem(label))
+            self.table.setItem(row, 1, QTableWidgetItem("" if value is None else str(value)))
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The (field, value) pairs shown, for tests and copy."""
+        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text())
+                for r in range(self.table.rowCount())]
