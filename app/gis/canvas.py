@@ -161,7 +161,7 @@ class MapView(QWidget):
 
         self.canvas.mapCanvasRefreshed.connect(finished)
         try:
-            self.canvas.refreshAllLayers()
+            self.canvas.refresh()
             timer.start(timeout_ms)
             if not done:
                 loop.exec_()

@@ -18,7 +18,7 @@ from pathlib import Path
 # qgis.utils (never imported by GridHall) would replace builtins.__import__ without this.
 os.environ.setdefault("QGIS_NO_OVERRIDE_IMPORT", "1")
 
-from qgis.core import QgsApplication  # noqa: E402
+from qgis.core import QgsApplication, QgsProviderRegistry  # noqa: E402
 from qgis.PyQt.QtCore import QCoreApplication  # noqa: E402
 
 #: Debian installs QGIS under /usr (libraries in /usr/lib/qgis, resources in /usr/share/qgis).
@@ -53,13 +53,13 @@ def start_qgis(argv: list[str] | None = None, *, gui: bool = True,
     prefix = prefix or os.environ.get("QGIS_PREFIX_PATH") or DEFAULT_PREFIX
     QgsApplication.setPrefixPath(prefix, True)
     if isinstance(existing, QgsApplication):
-        app = existing
+        app = existing  # whoever created it ran initQgis (running it twice re-registers providers)
     else:
-        args = [a.encode() if isinstance(a, str) else a for a in (argv or sys.argv[:1] or ["gridhall"])]
+        # QgsApplication's sip binding takes argv as bytes (it is a C char**).
+        args = [a if isinstance(a, bytes) else os.fsencode(a) for a in (argv or sys.argv[:1] or ["gridhall"])]
         app = QgsApplication(args, gui, profile)
-    app.initQgis()
-    _initialised = True
-    from qgis.core import QgsProviderRegistry
+        app.initQgis()
+        _initialised = True
     missing = {"spatialite", "memory"} - set(QgsProviderRegistry.instance().providerList())
     if missing:
         raise RuntimeError(

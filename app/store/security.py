@@ -74,10 +74,11 @@ def username_of_login(login: str) -> str:
 
 def login_url(url: str, username: str) -> str:
     """``url`` with the user's login and no password (libpq then reads ~/.pgpass)."""
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import URL, make_url
 
-    return make_url(url).set(username=login_name(username), password=None).render_as_string(
-        hide_password=False)
+    u = make_url(url)
+    return URL.create(u.drivername, username=login_name(username), host=u.host, port=u.port,
+                      database=u.database, query=u.query).render_as_string(hide_password=False)
 
 
 # --- the state machine as rows (migration 0002 loads them into workflow_transitions) --------

@@ -82,3 +82,13 @@ def test_render_to_image_matches_the_canvas_view(view, district):
 def test_format_scale():
     assert format_scale(5000.4) == "1:5,000"
     assert format_scale(0) == "1:—"
+
+
+def test_flash_point_rings_the_spot(view, district):
+    from app.gis.flash import flash_point
+
+    x, y = district.rel(525, 75)
+    disc = flash_point(view.canvas, x, y, radius_px=10)
+    centre = disc.centroid().asPoint()
+    assert centre.x() == pytest.approx(x, abs=0.5) and centre.y() == pytest.approx(y, abs=0.5)
+    assert disc.boundingBox().width() == pytest.approx(20 * view.canvas.mapUnitsPerPixel(), rel=0.05)

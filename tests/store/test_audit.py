@@ -51,13 +51,20 @@ def _history(store, n_cases: int = 2) -> list[int]:
 
 
 def _drop_guard(store) -> None:
-    # A tamperer with admin rights removes the append-only triggers first.
+    # A tamperer with admin rights first removes every trigger guarding the history.
     with store.engine.begin() as conn:
         if store.backend == "spatialite":
-            conn.execute(text("DROP TRIGGER case_events_no_update"))
-            conn.execute(text("DROP TRIGGER case_events_no_delete"))
+            names = conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN ('case_events', 'audit_head')")).scalars().all()
+            for name in names:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
         else:
-            conn.execute(text("DROP TRIGGER case_events_append_only ON case_events"))
+            rows = conn.execute(text(
+                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal "
+                "AND tgrelid IN ('case_events'::regclass, 'audit_head'::regclass)")).all()
+            for name, table in rows:
+                conn.execute(text(f'DROP TRIGGER "{name}" ON {table}'))
 
 
 def _tamper(store, sql: str) -> None:
@@ -119,15 +126,14 @@ def test_deleted_tail_with_forged_head_is_caught_by_case_version(store):
         prev5 = conn.execute(text("SELECT hash FROM case_events WHERE chain_no = 5")).scalar()
     _tamper(store, "DELETE FROM case_events WHERE chain_no = 6")
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_head SET chain_no = 5, hash = :h"), {"h": prev5})
+        conn.execute(text("UPDATE audit_head SET chain_no = 5, hash = :h"), {"h": prev5})  # forged
     problem = verify_audit(store)
     assert problem is not None and problem.case_id == ids[1]
 
 
 def test_missing_head_row_is_reported(store):
     _history(store, 1)
-    with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_head"))
+    _tamper(store, "DELETE FROM audit_head")
     problem = verify_audit(store)
     assert problem is not None and "audit_head" in problem.message
 

@@ -368,7 +368,7 @@ END $$;
 CREATE FUNCTION gridhall_case_matches_events() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
 DECLARE cid integer; c record; l record;
 BEGIN
-  cid := CASE WHEN TG_TABLE_NAME = 'cases' THEN NEW.id ELSE NEW.case_id END;
+  IF TG_TABLE_NAME = 'cases' THEN cid := NEW.id; ELSE cid := NEW.case_id; END IF;
   SELECT state, version INTO c FROM cases WHERE id = cid;
   IF NOT FOUND THEN RETURN NULL; END IF;
   SELECT seq, to_state INTO l FROM case_events WHERE case_id = cid ORDER BY seq DESC LIMIT 1;
@@ -380,9 +380,11 @@ BEGIN
     RAISE EXCEPTION 'case % is at version % in state % but its last event (seq %) leaves it in state %: every change of a case is recorded as a case event in the same transaction',
       cid, c.version, c.state, l.seq, l.to_state USING ERRCODE = 'integrity_constraint_violation';
   END IF;
-  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'cases' AND OLD IS DISTINCT FROM NEW AND c.version <= OLD.version THEN
-    RAISE EXCEPTION 'case % was changed without a case event: every change of a case is recorded as a case event in the same transaction', cid
-      USING ERRCODE = 'integrity_constraint_violation';
+  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'cases' THEN
+    IF OLD IS DISTINCT FROM NEW AND c.version <= OLD.version THEN
+      RAISE EXCEPTION 'case % was changed without a case event: every change of a case is recorded as a case event in the same transaction', cid
+        USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
   END IF;
   RETURN NULL;
 END $$"""

@@ -1,0 +1,171 @@
+"""`make bench`: figures, not pass/fail. Prints medians and ratios on the demo district.
+
+  python -m bench --db data/demo/district.sqlite [--rounds 5] [--skip-demo]
+
+1. Map render at full extent and at street scale, styled vs a bare QGIS render of the same
+   layers with default styles (ratio = styled / bare).
+2. Queue countdown tick with 10,000 open cases (ms per tick): the pure state, then with the
+   Qt table model and a visible view repainting.
+3. Queue query: loading every open case with its timer from the store (ms).
+4. Demo generation of the district into a temporary SpatiaLite file (s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyqt5")
+
+
+def _median_ms(fn, rounds: int) -> tuple[float, float]:
+    """(median, min) wall time of ``fn()`` in milliseconds over ``rounds`` runs after one warm-up."""
+    fn()
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), min(times)
+
+
+def bench_render(store, rounds: int) -> None:
+    from qgis.core import QgsPointXY, QgsVectorLayer
+
+    from app.gis.layers import build_layers
+    from app.gis.render import extent_at_scale, render_layers
+
+    styled = build_layers(store)
+    from app.services.case_source import StoreCaseSource
+    from app.gis.cases_layer import rows_from_summaries
+
+    summaries = StoreCaseSource(store).open_cases()
+    styled.feeder.set_cases(rows_from_summaries(summaries, {s.id: "green" for s in summaries}))
+    bare = []
+    for layer in styled.top_down():
+        if layer is styled.cases:
+            continue
+        copy = QgsVectorLayer(layer.source(), layer.name(), layer.providerType())
+        bare.append(copy)
+    bare_cases = QgsVectorLayer(styled.cases.source(), "cases", "memory")
+    bare_cases.dataProvider().addFeatures(list(styled.cases.getFeatures()))
+    bare.insert(0, bare_cases)
+
+    full = styled.unit_grids.extent()
+    centre = full.center()
+    w, h = 1600, 1000
+    street = extent_at_scale(QgsPointXY(centre.x(), centre.y()), 5000, w, h)
+    print("1. Map render, 1600x1000 px (median of %d, ms)" % rounds)
+    for label, extent in (("full extent", full), ("street scale 1:5,000", street)):
+        s_med, _ = _median_ms(lambda e=extent: render_layers(styled.top_down(), e, w, h), rounds)
+        b_med, _ = _median_ms(lambda e=extent: render_layers(bare, e, w, h), rounds)
+        print(f"   {label:<22} styled {s_med:8.1f}   bare QGIS {b_med:8.1f}   ratio {s_med / b_med:5.2f}")
+
+
+def _synthetic_rows(n: int, now: datetime):
+    from app.domain.cases import CaseSummary, TimerSpec
+    from app.domain.definitions import Basis, CaseState, Kind, Level, Source, Stage
+
+    rng = random.Random(7)
+    rows = []
+    for i in range(1, n + 1):
+        basis = Basis.NATURAL if rng.random() < 0.2 else Basis.WORKING
+        spec = TimerSpec(Stage.HANDLE, basis, rng.choice([120, 240, 480, 2400]),
+                         now - timedelta(minutes=rng.randint(0, 6000)))
+        rows.append(CaseSummary(i, f"S20261120-{i:05d}", Kind.EVENT, "06001", "道路不洁", Level.GENERAL,
+                                CaseState.HANDLING, Source.SUPERVISOR, spec.started_at,
+                                500000.0 + i, 3400000.0 + i, grid_code="320508001001001",
+                                department_name="区环卫所", timer=spec))
+    return rows
+
+
+def bench_tick(rounds: int) -> None:
+    from qtpy.QtWidgets import QApplication, QTableView
+
+    from app.domain.calendar import WorkCalendar
+    from app.ui.queue_model import CaseQueueModel
+    from app.ui.queue_state import QueueState
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    now = datetime(2026, 11, 20, 10, 30)
+    rows = _synthetic_rows(10_000, now)
+    state = QueueState(WorkCalendar())
+    state.reset(rows, now)
+    clock = {"t": now}
+
+    def tick():
+        clock["t"] += timedelta(seconds=1)
+        state.tick(clock["t"])
+
+    pure, _ = _median_ms(tick, rounds * 20)
+    model = CaseQueueModel(state)
+    view = QTableView()
+    view.setModel(model)
+    view.resize(1600, 600)
+    view.show()
+
+    def tick_and_paint():
+        tick()
+        view.viewport().repaint()
+
+    full, _ = _median_ms(tick_and_paint, rounds * 20)
+    print("2. Queue countdown tick, 10,000 open cases (median, ms per tick)")
+    print(f"   state only {pure:8.2f}   with model + visible view repaint {full:8.2f}")
+    view.close()
+    app.processEvents()
+
+
+def bench_query(store, rounds: int) -> None:
+    from app.services.case_source import StoreCaseSource
+
+    source = StoreCaseSource(store)
+    n = len(source.open_cases())
+    med, best = _median_ms(source.open_cases, rounds)
+    print(f"3. Queue query: {n} open cases with timers (ms)   median {med:8.1f}   best {best:8.1f}")
+
+
+def bench_demo() -> None:
+    from data.democity.generate import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        summary = generate(str(Path(tmp) / "bench.sqlite"), seed=1, scale="district")
+        seconds = time.perf_counter() - t0
+    print(f"4. Demo generation, district (s): {seconds:6.1f}  "
+          f"({summary.cases} cases, {summary.events} events, {summary.components} components; "
+          f"{summary.events / seconds:,.0f} events/s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="data/demo/district.sqlite")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-demo", action="store_true", help="skip the demo generation figure")
+    args = parser.parse_args(argv)
+
+    from app.gis.qgis_app import start_qgis
+    from app.store.engine import open_store
+
+    start_qgis()
+    store = open_store(args.db)
+    print(f"GridHall benchmarks on {args.db} ({os.cpu_count()} cores)")
+    bench_render(store, args.rounds)
+    bench_tick(args.rounds)
+    bench_query(store, args.rounds)
+    if not args.skip_demo:
+        bench_demo()
+    store.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
