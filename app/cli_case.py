@@ -42,7 +42,7 @@ def _common() -> argparse.ArgumentParser:
 
 def _on_case(sub, name: str, help_text: str, common) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help=help_text, parents=[common])
-    p.add_argument("case", help="case number (e.g. SJ2026030200001) or id")
+    p.add_argument("case", help="case number (e.g. S20260302-0001) or id")
     p.add_argument("--expect-version", type=int, default=None, metavar="N",
                    help="refuse unless the case is still at version N (default: the version read just before)")
     return p

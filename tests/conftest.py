@@ -100,3 +100,21 @@ def store(backend, request, tmp_path, _store_templates):
     yield opened
     opened.dispose()
     cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    """The one application of the session: QGIS's own on PyQt5, a plain one under PySide6.
+
+    Whatever test directory runs first, every later Qt test (the map's included) gets the
+    same QgsApplication, so QGIS widgets never meet a plain QApplication.
+    """
+    import os
+
+    if os.environ.get("QT_API", "pyqt5").lower() == "pyqt5":
+        from app.gis.qgis_app import start_qgis
+
+        return start_qgis()
+    from qtpy.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication(["gridhall-tests"])

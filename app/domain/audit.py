@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 
@@ -31,7 +32,7 @@ def _norm(value: Any) -> Any:
         return {str(k): _norm(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_norm(v) for v in value]
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):
+    if hasattr(value, "value") and isinstance(value.value, str):
         return value.value  # enums
     return value
 
@@ -82,18 +83,20 @@ def verify_chain(
         cid = ev["case_id"]
         if no != expected_no:
             return AuditProblem(expected_no, None,
-                                f"link {expected_no} is missing (next present link is {no}): "
-                                "an event was deleted")
+                                f"第 {expected_no} 环缺失，有事件被删除 (link {expected_no} is missing "
+                                f"(next present link is {no}): an event was deleted)")
         if ev["prev_hash"] != prev:
-            return AuditProblem(no, cid, f"link {no} (case {cid}, seq {ev['seq']}) does not follow "
-                                         f"link {no - 1}: an event before it was deleted or edited")
+            return AuditProblem(no, cid, f"第 {no} 环（案卷 {cid} 第 {ev['seq']} 条）接不上前一环，之前的事件被删除或修改 "
+                                         f"(link {no} does not follow link {no - 1}: an event before it "
+                                         "was deleted or edited)")
         if event_hash(ev, prev) != ev["hash"]:
-            return AuditProblem(no, cid, f"link {no} (case {cid}, seq {ev['seq']}) was edited: "
-                                         "its content no longer matches its hash")
+            return AuditProblem(no, cid, f"第 {no} 环（案卷 {cid} 第 {ev['seq']} 条）被修改，内容与哈希不符 "
+                                         f"(link {no} (case {cid}, seq {ev['seq']}) was edited: "
+                                         "its content no longer matches its hash)")
         want_seq = last_seq.get(cid, 0) + 1
         if ev["seq"] != want_seq:
-            return AuditProblem(no, cid, f"case {cid}: event seq {want_seq} is missing "
-                                         f"(link {no} has seq {ev['seq']})")
+            return AuditProblem(no, cid, f"案卷 {cid} 缺少第 {want_seq} 条事件 (case {cid}: event seq {want_seq} is missing; "
+                                         f"link {no} has seq {ev['seq']})")
         last_seq[cid] = ev["seq"]
         prev = ev["hash"]
         expected_no += 1
@@ -102,12 +105,14 @@ def verify_chain(
         head_no, head_hash = head
         if head_no != last_no or (last_no and head_hash != prev):
             return AuditProblem(head_no, None,
-                                f"the chain ends at link {last_no} but the recorded head is link "
-                                f"{head_no}: events at the end were deleted or the head was edited")
+                                f"审计链止于第 {last_no} 环，但链头记录为第 {head_no} 环：末尾事件被删除或链头被修改 "
+                                f"(the chain ends at link {last_no} but the recorded head is link "
+                                f"{head_no})")
     if case_versions is not None:
         for cid, version in sorted(case_versions.items()):
             if last_seq.get(cid, 0) != version:
                 return AuditProblem(None, cid,
-                                    f"case {cid} records {version} events but the chain holds "
-                                    f"{last_seq.get(cid, 0)}: events were deleted or the case edited")
+                                    f"案卷 {cid} 记录有 {version} 条事件，链中只有 {last_seq.get(cid, 0)} 条：事件被删除或案卷被修改 "
+                                    f"(case {cid} records {version} events but the chain holds "
+                                    f"{last_seq.get(cid, 0)})")
     return None

@@ -220,10 +220,13 @@ class ServiceCore:
         case, session, action = step.case, step.session, step.transition.action
         if step.transition.reworks:
             case.rework_count = (case.rework_count or 0) + 1
+        before = case.deadline_at
         update_timer(case, kind=Kind(case.kind), category_code=step.category.code, from_state=step.state,
                      to_state=step.target, now=step.now, limits=self.limits, calendar=self.calendar,
                      restart=step.restart_timer or step.transition.reworks,
                      extension_minutes=step.extension_minutes)
+        if case.deadline_at is not None and case.deadline_at != before:
+            step.payload["deadline"] = case.deadline_at  # the new deadline is part of the record
         if outcome is not None:
             step.payload.setdefault("outcome", getattr(outcome, "value", str(outcome)))
         event = append_event(session, case, action=action, from_state=step.state, to_state=step.target,

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.cases import CaseSummary
@@ -36,30 +36,32 @@ def find_duplicates(session: Session, *, category: Category, x: float, y: float,
     """Open cases and cases closed within ``window_days`` of the same category or major, within
     ``radius_m`` metres of (x, y), best first."""
     since = now - timedelta(days=window_days)
+    related = {c.id: c for c in session.scalars(select(Category).where(
+        Category.kind == category.kind, Category.major_code == category.major_code))}
     cx, cy = func.ST_X(Case.geom), func.ST_Y(Case.geom)
-    stmt = (
-        select(Case.id, Case.state, Case.closed_at, Case.reported_at, cx.label("x"), cy.label("y"),
-               Category.code, Category.major_code, Category.name, Category.major_name)
-        .join(Category, Category.id == Case.category_id)
-        .where(Category.kind == category.kind, Category.major_code == category.major_code)
-        .where(or_(Case.state.in_([s.value for s in OPEN_STATES]),
-                   and_(Case.state == CaseState.CLOSED.value, Case.closed_at >= since)))
-        .where(cx.between(x - radius_m, x + radius_m), cy.between(y - radius_m, y + radius_m))
-    )
+    cols = (Case.id, Case.state, Case.closed_at, Case.reported_at, Case.category_id, cx.label("x"), cy.label("y"))
+    near = (cx.between(x - radius_m, x + radius_m), cy.between(y - radius_m, y + radius_m))
+    # Two index-driven parts (open states; recently closed) rather than one OR over every case
+    # of the major, which the planners answer by scanning the category index.
+    open_part = select(*cols).where(Case.state.in_([s.value for s in OPEN_STATES]), *near)
+    closed_part = select(*cols).where(Case.closed_at >= since, Case.state == CaseState.CLOSED.value, *near)
     if exclude_case_id is not None:
-        stmt = stmt.where(Case.id != exclude_case_id)
+        open_part = open_part.where(Case.id != exclude_case_id)
+        closed_part = closed_part.where(Case.id != exclude_case_id)
+    rows = [r for r in session.execute(union_all(open_part, closed_part)) if r.category_id in related]
     scored = []
-    for r in session.execute(stmt):
+    for r in rows:
+        cat = related[r.category_id]
         dist = math.hypot(float(r.x) - x, float(r.y) - y)
         if dist > radius_m:
             continue
         reasons = [f"相距 {dist:.0f} 米"]
-        if r.code == category.code:
+        if cat.code == category.code:
             cat_score = 1.0
-            reasons.append(f"同一类别「{r.name}」")
+            reasons.append(f"同一类别「{cat.name}」")
         else:
             cat_score = 0.5
-            reasons.append(f"同属大类「{r.major_name}」（{r.name}）")
+            reasons.append(f"同属大类「{cat.major_name}」（{cat.name}）")
         if r.state == CaseState.CLOSED.value:
             age = max(0.0, (now - r.closed_at) / timedelta(days=1))
             time_score = max(0.0, 1.0 - age / max(window_days, 1))

@@ -125,12 +125,16 @@ def clean(text: str | None) -> str | None:
 
 
 def next_number(session: Session, kind: Kind, now: datetime) -> str:
-    """The next case number of the day: BJ/SJ + yyyymmdd + 5-digit serial (call under the write lock)."""
-    prefix = f"{'BJ' if kind is Kind.COMPONENT else 'SJ'}{now:%Y%m%d}"
-    last = session.scalar(select(func.max(Case.number)).where(Case.number.like(prefix + "%"),
-                                                              func.length(Case.number) == len(prefix) + 5))
-    serial = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
-    return f"{prefix}{serial:05d}"
+    """The next case number of the day, as the demo city numbers them: S/B + yyyymmdd + -NNNN.
+
+    S is an event (事件), B a component (部件) case. Call it under the chain's write lock.
+    """
+    prefix = f"{'B' if kind is Kind.COMPONENT else 'S'}{now:%Y%m%d}-"
+    last = session.scalar(select(Case.number).where(Case.number.like(prefix + "%"))
+                          .order_by(func.length(Case.number).desc(), Case.number.desc()).limit(1))
+    tail = last[len(prefix):] if last else ""
+    serial = int(tail) + 1 if tail.isdigit() else 1
+    return f"{prefix}{serial:04d}"
 
 
 __all__ = ["DEFAULT_SOURCE", "ReportDraft", "category_row", "clean", "check_description", "check_level",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.domain.codes import CodeError, normalize_component_id
 from app.domain.definitions import STORE_SRID
 from app.domain.taxonomy import Taxonomy
-from app.services.errors import ValidationError
+from app.services.errors import ServiceError, ValidationError
 from app.store.models import AdminArea, Case, Component, Road, UnitGrid
 
 #: Geographic CRSs accepted for --lonlat (CGCS2000 and WGS84 differ by centimetres here).
@@ -76,7 +76,13 @@ def lonlat_to_store(lon: float, lat: float) -> tuple[float, float]:
     if not (73 <= lon <= 136 and 3 <= lat <= 54):
         hint = "（经度和纬度是否写反了？应为 经度,纬度）" if 73 <= lat <= 136 and 3 <= lon <= 54 else ""
         raise ValidationError("location", f"经纬度 {lon}, {lat} 不在中国范围内{hint}")
-    x, y = _transformer().transform(lon, lat)
+    try:
+        transformer = _transformer()
+    except Exception as exc:  # pyproj without PROJ's data files
+        raise ServiceError(f"无法进行经纬度换算（{exc}）：请安装 Debian 软件包 proj-data 和 python3-pyproj") from None
+    x, y = transformer.transform(lon, lat)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValidationError("location", f"经纬度 {lon}, {lat} 无法换算到 EPSG:{STORE_SRID}")
     return float(x), float(y)
 
 

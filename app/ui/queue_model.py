@@ -1,7 +1,8 @@
-"""Qt table model over :class:`QueueState`; the timer columns repaint on every tick."""
+"""Qt table model over :class:`QueueState`; on each tick only the visible timer cells repaint."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,8 +76,11 @@ class CaseQueueModel(QAbstractTableModel):
         self._disconnect = [
             ev.rows_reset.connect(self._on_reset),
             ev.rows_changed.connect(self._on_rows_changed),
+            ev.lights_changed.connect(self._on_lights_changed),
             ev.tick.connect(self._on_tick),
         ]
+        self._view: weakref.ref | None = None
+        self._lights_changed: set[int] = set()
 
     def teardown(self) -> None:
         """Stop listening to the state (the dock is going away)."""
@@ -187,9 +191,52 @@ class CaseQueueModel(QAbstractTableModel):
             if row is not None:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
+    def track_view(self, view) -> None:
+        """Let ticks repaint only what ``view`` (a QAbstractItemView on this model) shows.
+
+        Without a tracked view a tick announces both timer columns for every row (correct for
+        any view, but Qt5 then repaints the whole viewport). With one, it announces the
+        countdown cell of each visible row and the light cell of visible rows whose light
+        changed, one cell each: Qt repaints just those cells.
+        """
+        self._view = weakref.ref(view) if view is not None else None
+
+    def _visible_rows(self) -> range | None:
+        """Rows the tracked view shows now; None without a (live, shown) tracked view."""
+        view = self._view() if self._view is not None else None
+        if view is None or view.model() is not self:
+            return None
+        try:
+            if not view.isVisible():
+                return range(0)
+            viewport = view.viewport()
+            top = view.rowAt(0)
+            if top < 0:
+                return range(0)
+            bottom = view.rowAt(viewport.height() - 1)
+        except RuntimeError:  # the C++ view is gone
+            self._view = None
+            return None
+        return range(top, (bottom if bottom >= 0 else len(self._ids) - 1) + 1)
+
+    def _on_lights_changed(self, ids: list[int]) -> None:
+        self._lights_changed.update(ids)
+
     def _on_tick(self, _now) -> None:
-        # Only the timer columns change; the view repaints just the visible cells.
-        if self._ids:
+        changed, self._lights_changed = self._lights_changed, set()
+        if not self._ids:
+            return
+        rows = self._visible_rows()
+        if rows is None:
+            # Only the timer columns change; the view repaints just the visible cells.
             self.dataChanged.emit(
                 self.index(0, LIGHT_COLUMN), self.index(len(self._ids) - 1, REMAINING_COLUMN)
             )
+            return
+        ids = self._ids
+        for row in rows:
+            cell = self.index(row, REMAINING_COLUMN)
+            self.dataChanged.emit(cell, cell)
+            if ids[row] in changed:
+                cell = self.index(row, LIGHT_COLUMN)
+                self.dataChanged.emit(cell, cell)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -10,9 +11,15 @@ from enum import StrEnum
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import CaseSummary
-from app.domain.deadlines import TickTable, TimerReading, explain
+from app.domain.deadlines import (
+    TickChanges,
+    TickTable,
+    TimerReading,
+    explain,
+)
 from app.domain.definitions import CaseState, Light
 from app.ui.events import EventGroup
+from app.ui.queue_order import RemainingOrder
 
 
 class SortKey(StrEnum):
@@ -34,6 +41,9 @@ class SortKey(StrEnum):
 
 #: Keys whose order changes as the clock runs, so a tick may reorder the rows.
 TIME_DEPENDENT_KEYS = frozenset({SortKey.LIGHT, SortKey.REMAINING})
+
+#: The light sort re-sorts by ratio inside each light at most this often (lights move at once).
+LIGHT_RESORT_SECONDS = 30
 
 _LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
 
@@ -71,27 +81,42 @@ class QueueState:
     """Holds the queue rows and their timers; views subscribe to ``events``.
 
     Events: ``rows_reset()`` (membership or order changed), ``rows_changed(ids)``,
+    ``lights_changed(ids)`` (on a tick: the rows whose light changed since the last tick),
     ``tick(now)`` (readings refreshed, rows unchanged), ``selection_changed(case_id|None)``,
     ``counters_changed(counters)``, ``case_event(case_id, action)``, ``loading(bool)``,
     ``load_failed(message)``.
+
+    A tick costs O(rows whose light changes), not O(rows): the :class:`TickTable` keeps the
+    lights and light counts incrementally, and readings are computed when asked for (cached
+    until the next tick). Sorting by remaining time (the default) is kept by
+    :class:`RemainingOrder`, which swaps only the shown neighbours whose order actually
+    changed. A light filter re-checks only the rows whose light changed. Sorting by light
+    re-sorts every shown row by ratio (the ratio order of rows with
+    different limits changes continuously) every ``LIGHT_RESORT_SECONDS`` and moves the rows
+    whose light changed at once (see :meth:`_follow_lights`).
     """
 
     def __init__(self, calendar: WorkCalendar, table_factory: Callable[..., TickTable] = TickTable) -> None:
         self.calendar = calendar
         self._table_factory = table_factory
         self.events = EventGroup(
-            "rows_reset", "rows_changed", "tick", "selection_changed", "counters_changed",
+            "rows_reset", "rows_changed", "lights_changed", "tick", "selection_changed", "counters_changed",
             "case_event", "loading", "load_failed",
         )
         self._rows: dict[int, CaseSummary] = {}
         self._table = table_factory(calendar, [])
-        self._readings: dict[int, TimerReading] = {}
+        self._cache: dict[int, TimerReading | None] = {}  # readings asked for since the last tick
         self._now: datetime | None = None
         self._filter = QueueFilter()
         self._sort_key = SortKey.REMAINING
         self._descending = False
         self._visible: list[int] = []
+        self._sorted_at: tuple[int, int] | None = None  # table position of the last sort
+        self._order: RemainingOrder | None = None  # keeps the remaining-time sort as time runs
+        self._light_sorted_at: datetime | None = None  # when the light sort last re-sorted every row
+        self._rank: dict[int, int] = {}  # position of each row in case-number order (tie-break)
         self._selected: int | None = None
+        self._static = (0, 0, {})  # open, urged, by_stage: change only with the rows
         self.counters = QueueCounters()
 
     # ---- reading -------------------------------------------------------------------
@@ -132,7 +157,19 @@ class QueueState:
 
     def reading(self, case_id: int) -> TimerReading | None:
         """The timer reading of ``case_id`` at the last tick (None without a running timer)."""
-        return self._readings.get(case_id)
+        try:
+            return self._cache[case_id]
+        except KeyError:
+            pass
+        reading = None
+        if self._now is not None and case_id in self._table and case_id in self._rows:
+            reading = self._table.last_reading(case_id)
+        self._cache[case_id] = reading
+        return reading
+
+    def light(self, case_id: int) -> Light:
+        """The light of ``case_id`` at the last tick (NONE without a timer); cheaper than reading()."""
+        return self._table.light(case_id) if case_id in self._rows else Light.NONE
 
     def explain(self, case_id: int) -> str:
         """The timer's explanation text (limit, extensions, pauses, deadline) at the last tick."""
@@ -161,7 +198,8 @@ class QueueState:
         )
         if self._selected not in self._rows:
             self._selected = None
-        self._read(now)
+        self._advance(now)
+        self._rows_changed()
         self._refilter()
         self.events.rows_reset.emit()
         self.events.counters_changed.emit(self.counters)
@@ -186,8 +224,10 @@ class QueueState:
         self._after_change(case_id, action)
 
     def _after_change(self, case_id: int, action: str | None) -> None:
-        if self._now is not None:
-            self._read(self._now)
+        self._cache.pop(case_id, None)
+        if self._now is not None and self._table.position is None:
+            self._advance(self._now)  # rows arrived by upsert before any reset
+        self._rows_changed()
         before = list(self._visible)
         self._refilter()
         if before == self._visible:
@@ -199,14 +239,15 @@ class QueueState:
             self.events.case_event.emit(case_id, action)
 
     def tick(self, now: datetime) -> None:
-        """Recompute every reading at ``now`` (no store access); reorder only if needed."""
+        """Move the readings to ``now`` (no store access); reorder only if needed."""
         old_counters = self.counters
-        self._read(now)
+        changes = self._advance(now)
         before = list(self._visible)
-        if self._filter.lights or self._sort_key in TIME_DEPENDENT_KEYS:
-            self._refilter()
+        self._reorder(changes)
         if before != self._visible:
             self.events.rows_reset.emit()
+        if changes.lights:
+            self.events.lights_changed.emit(list(changes.lights))
         self.events.tick.emit(now)
         if self.counters != old_counters:
             self.events.counters_changed.emit(self.counters)
@@ -249,34 +290,37 @@ class QueueState:
 
         return self.events.selection_changed.connect(forward)
 
-    # ---- internals -----------------------------------------------------------------
-    def _read(self, now: datetime) -> None:
+    # ---- internals: clock and counters -----------------------------------------------
+    def _advance(self, now: datetime) -> TickChanges:
         self._now = now
-        self._readings = self._table.readings(now)
-        self.counters = self._count()
+        self._cache.clear()
+        changes = self._table.advance(now)
+        if changes.lights or self.counters.open != self._static[0]:
+            self._count()
+        return changes
 
-    def _light(self, case_id: int) -> Light:
-        reading = self._readings.get(case_id)
-        return reading.light if reading is not None else Light.NONE
-
-    def _count(self) -> QueueCounters:
-        lights = Counter(self._light(i) for i in self._rows)
+    def _rows_changed(self) -> None:
         stages = Counter(r.timer.stage.value for r in self._rows.values() if r.timer is not None)
-        return QueueCounters(
-            open=len(self._rows),
-            red=lights[Light.RED],
-            yellow=lights[Light.YELLOW],
-            green=lights[Light.GREEN],
-            paused=sum(1 for r in self._readings.values() if r.paused),
-            urged=sum(1 for r in self._rows.values() if r.urge_count > 0),
-            by_stage=dict(stages),
+        urged = sum(1 for r in self._rows.values() if r.urge_count > 0)
+        self._static = (len(self._rows), urged, dict(stages))
+        by_number = sorted(self._rows, key=lambda i: self._rows[i].number)
+        self._rank = {case_id: k for k, case_id in enumerate(by_number)}
+        self._count()
+
+    def _count(self) -> None:
+        lights = self._table.light_counts()
+        open_, urged, by_stage = self._static
+        self.counters = QueueCounters(
+            open=open_, red=lights[Light.RED], yellow=lights[Light.YELLOW], green=lights[Light.GREEN],
+            paused=self._table.paused_count, urged=urged, by_stage=dict(by_stage),
         )
 
+    # ---- internals: filter and sort --------------------------------------------------
     def _matches(self, row: CaseSummary) -> bool:
         f = self._filter
         if f.states and row.state not in f.states:
             return False
-        if f.lights and self._light(row.id) not in f.lights:
+        if f.lights and self._table.light(row.id) not in f.lights:
             return False
         if f.department_code and row.department_code != f.department_code:
             return False
@@ -296,15 +340,44 @@ class QueueState:
                 return False
         return True
 
+    def _sort_by_light(self, ids: list[int]) -> None:
+        """Sort ``ids`` in place by light, then ratio (descending folded in, ties by case number)."""
+        table, rank = self._table, self._rank
+        sign = -1 if self._descending else 1
+        keys = {
+            case_id: (sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio, rank[case_id])
+            for case_id, ratio in zip(ids, table.ratios(ids), strict=True)
+        }
+        ids.sort(key=keys.__getitem__)
+
+    def _follow_lights(self, changed: list[int], entering: list[int], leaving: list[int]) -> None:
+        """Keep the light sort: rows whose light changed move to their new light group at once;
+        the ratio order inside a group (which drifts continuously) is re-sorted every
+        ``LIGHT_RESORT_SECONDS`` only, as re-sorting every row each second costs O(rows)."""
+        now = self._now
+        assert now is not None
+        last = self._light_sorted_at
+        if last is None or now < last or (now - last).total_seconds() >= LIGHT_RESORT_SECONDS:
+            gone = set(leaving)
+            self._visible = self._sort([i for i in self._visible if i not in gone] + entering)
+            return
+        if not (changed or entering):
+            return
+        shown = set(self._visible)
+        drop = set(leaving) | {i for i in changed if i in shown}
+        if drop:
+            self._visible = [i for i in self._visible if i not in drop]
+        table, rank = self._table, self._rank
+        sign = -1 if self._descending else 1
+
+        def key(case_id: int) -> tuple:
+            ratio = table.ratio(case_id) if case_id in table else 0.0
+            return (sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio, rank[case_id])
+
+        for case_id in [i for i in changed if i in shown and i not in leaving] + entering:
+            insort(self._visible, case_id, key=key)
+
     def _sort_value(self, row: CaseSummary) -> tuple:
-        key = self._sort_key
-        reading = self._readings.get(row.id)
-        if key is SortKey.REMAINING:
-            # rows without a timer sort after every timed row (in ascending order)
-            return (0, reading.remaining_minutes) if reading is not None else (1, 0.0)
-        if key is SortKey.LIGHT:
-            ratio = reading.ratio if reading is not None else 0.0
-            return (_LIGHT_RANK[self._light(row.id)], -ratio)
         return {
             SortKey.NUMBER: (row.number,),
             SortKey.STATE: (list(CaseState).index(row.state),),
@@ -316,10 +389,48 @@ class QueueState:
             SortKey.SOURCE: (row.source.value,),
             SortKey.REPORTED: (row.reported_at,),
             SortKey.URGED: (row.urge_count,),
-        }[key]
+        }[self._sort_key]
+
+    def _sort(self, ids: list[int]) -> list[int]:
+        if self._sort_key is SortKey.REMAINING:
+            self._order = RemainingOrder(self._table, self._rank, ids, self._descending)
+            return self._order.ids
+        self._order = None
+        if self._sort_key is SortKey.LIGHT:
+            self._sort_by_light(ids)
+            self._light_sorted_at = self._now
+            return ids
+        rows = self._rows
+        ids.sort(key=lambda i: self._rank[i])
+        ids.sort(key=lambda i: self._sort_value(rows[i]), reverse=self._descending)
+        return ids
 
     def _refilter(self) -> None:
-        shown = [r for r in self._rows.values() if self._matches(r)]
-        shown.sort(key=lambda r: r.number)
-        shown.sort(key=self._sort_value, reverse=self._descending)
-        self._visible = [r.id for r in shown]
+        self._visible = self._sort([r.id for r in self._rows.values() if self._matches(r)])
+        self._sorted_at = self._table.position
+
+    def _reorder(self, changes: TickChanges) -> None:
+        """Follow the clock: light-filter membership, then the order of a time-dependent sort."""
+        entering, leaving = [], []
+        if self._filter.lights and changes.lights:
+            shown = set(self._visible)
+            for case_id in changes.lights:
+                row = self._rows.get(case_id)
+                wanted = row is not None and self._matches(row)
+                if wanted and case_id not in shown:
+                    entering.append(case_id)
+                elif not wanted and case_id in shown:
+                    leaving.append(case_id)
+        if changes.reordered:
+            self._refilter()  # order terms changed (a start was reached, or the clock went back)
+        elif self._order is not None:
+            self._order.advance()
+            if entering or leaving:
+                self._order.update(leaving, entering)
+            self._visible = self._order.ids
+        elif self._sort_key is SortKey.LIGHT:
+            self._follow_lights(changes.lights, entering, leaving)
+        elif entering or leaving:
+            gone = set(leaving)
+            self._visible = self._sort([i for i in self._visible if i not in gone] + entering)
+        self._sorted_at = self._table.position

@@ -21,26 +21,18 @@ from app.domain.calendar import WorkCalendar
 from app.domain.clock import Clock, SystemClock
 from app.domain.limits import LimitTable
 from app.store.engine import Store, parse_url
-from app.store.errors import StoreError
 from app.store.models import AuditHead, Category
 from data.democity.cases import CaseFactory
+from data.democity.errors import CANCELLED, DemoCancelled, DemoError
 from data.democity.geography import City
 from data.democity.history import Clockwork
 from data.democity.params import DEFAULT_NOW, SCALES
 from data.democity.static import StaticWriter
 from data.democity.stream import CaseStream
 from data.democity.timing import Timing
-from data.democity.writer import existing_rows, fix_sequences, insert_rows
+from data.democity.writer import existing_rows, fix_sequences
 
 Progress = Callable[[float, str], None]
-
-
-class DemoError(StoreError):
-    """The demo cannot be generated; the message says why and what to do (zh_CN)."""
-
-
-class DemoCancelled(DemoError):
-    """The user cancelled; nothing was written."""
 
 
 @dataclass
@@ -153,12 +145,12 @@ def _fill(store: Store, spec, seed: int, now: datetime, report: Progress, stop) 
         summary.grids, summary.roads = len(city.grids), len(city.roads)
         summary.departments, summary.users = len(static.depts), len(static.people)
         if stop():
-            raise DemoCancelled("已取消，未写入任何数据")
+            raise DemoCancelled(CANCELLED)
         report(0.10, "布设部件")
         refs = static.write_components(stop, report)
         summary.components = len(refs)
         if stop():
-            raise DemoCancelled("已取消，未写入任何数据")
+            raise DemoCancelled(CANCELLED)
         report(0.25, "生成案卷历史")
         cal = WorkCalendar()
         clockwork = Clockwork(Timing(cal, rng), LimitTable.load())
@@ -174,9 +166,9 @@ def _fill(store: Store, spec, seed: int, now: datetime, report: Progress, stop) 
         summary.open_by_light = dict(sorted(Counter(stream.open_lights).items()))
         summary.audit_hash = head[1]
         if stop():
-            raise DemoCancelled("已取消，未写入任何数据")
+            raise DemoCancelled(CANCELLED)
         report(0.97, "提交事务")
     return summary
 
 
-__all__ = ["DemoCancelled", "DemoError", "DemoSummary", "generate", "insert_rows"]
+__all__ = ["DemoCancelled", "DemoError", "DemoSummary", "generate"]

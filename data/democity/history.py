@@ -276,6 +276,8 @@ class Clockwork:
                 guess -= (times[-1] - start) + timedelta(minutes=30)
             else:
                 times = self.forward(random.Random(sub_seed), d, start - timedelta(days=3), pre)
+            if times[-1] >= start:  # still no fit: one step every ten minutes up to the start
+                times = [start - timedelta(minutes=10 * (len(pre) - n)) for n in range(len(pre))]
         times.append(start)
         # Steps after the stage started fall between its start and the anchor.
         post = steps[k + 1:]

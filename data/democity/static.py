@@ -13,6 +13,7 @@ from app.store.models import AdminArea, Category, Component, Department, Road, R
 from data.democity import components as comps
 from data.democity import org
 from data.democity.cases import CompRef
+from data.democity.errors import CANCELLED, DemoCancelled
 from data.democity.geography import City, line_wkt, multi_wkt, point_wkt, ring_wkt
 from data.democity.writer import insert_rows
 
@@ -109,8 +110,7 @@ class StaticWriter:
                 refs.append(CompRef(cid, p.code, p.i, p.j, p.u, p.v, p.x, p.y, maint))
                 if cid % 20000 == 0:
                     if stop():
-                        from data.democity.generate import DemoCancelled
-                        raise DemoCancelled("已取消，未写入任何数据")
+                        raise DemoCancelled(CANCELLED)
                     report(0.10 + 0.15 * min(1.0, cid / total), f"布设部件 {cid}")
                 yield {"id": cid, "code": f"{city.district.code}{p.code}{serial[p.code]:06d}", "legacy_code": None,
                        "category_id": self.cats[("component", p.code)][0], "name": self.cats[("component", p.code)][1],

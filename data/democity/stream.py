@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from app.domain.audit import GENESIS_HASH, HASHED_FIELDS
 from app.store.models import Case, CaseEvent
 from data.democity.cases import CaseFactory
+from data.democity.errors import CANCELLED, DemoCancelled
 from data.democity.history import Clockwork, Draft
 from data.democity.writer import BATCH, insert_rows
 
@@ -43,8 +44,6 @@ class CaseStream:
 
     def run(self, stop, report) -> tuple[int, str]:
         """Write all cases and events; returns the new audit head (chain_no, hash)."""
-        from data.democity.generate import DemoCancelled
-
         spec, now = self.spec, self.now
         opened: dict = defaultdict(list)
         for d in self.factory.open_cases(spec.open_cases, now):
@@ -55,7 +54,7 @@ class CaseStream:
         total_days = (now.date() - day).days + 1
         for n in range(total_days):
             if stop():
-                raise DemoCancelled("已取消，未写入任何数据")
+                raise DemoCancelled(CANCELLED)
             drafts: list[Draft] = []
             if day >= first:
                 factor = 1.12 if self.clock.cal.is_workday(day) else 0.72

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from shapely import wkt as shapely_wkt
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import TimerSpec
@@ -19,6 +19,7 @@ from app.domain.definitions import OPEN_STATES, Basis, Light, Stage
 from app.domain.workflow import WORKFLOW
 from app.store.commands import init_db, verify_audit
 from app.store.engine import open_store
+from app.store.models import Department
 from data.democity.generate import DemoCancelled, DemoError, generate
 
 
@@ -157,6 +158,15 @@ def test_open_cases_cover_every_open_state_and_light(demo):
     assert lights == {Light.GREEN.value, Light.YELLOW.value, Light.RED.value, "paused"}
     assert sum(summary.open_by_state.values()) == len(_rows(
         store, "SELECT id FROM cases WHERE state NOT IN ('closed', 'voided', 'not_filed')"))
+
+
+def test_new_rows_get_fresh_ids_after_the_demo(demo):
+    _summary, store = demo
+    with store.engine.connect() as conn:  # PostgreSQL sequences were moved past the explicit ids
+        new_id = conn.execute(insert(Department).values(code="NEW", name="新部门", kind="bureau")
+                              .returning(Department.id)).scalar_one()
+        assert new_id > conn.execute(select(func.max(Department.id)).where(Department.code != "NEW")).scalar()
+        conn.rollback()
 
 
 def test_a_second_demo_into_the_same_database_is_refused_and_writes_nothing(demo):

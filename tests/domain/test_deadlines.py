@@ -293,3 +293,107 @@ def test_explanation_lists_local_days_and_summarises_long_spans():
     text = explain(working(9600, started=datetime(2026, 9, 1, 8)), CAL, datetime(2026, 10, 30, 9))
     assert "9月20日为调休工作日，10月10日为调休工作日，照常计时" in text
     assert "其间共有 20 个非工作日不计时（周末 10 天、法定节假日（中秋节） 3 天、法定节假日（国庆节） 7 天）" in text
+
+
+# ---------------------------------------------------------------- incremental tick table
+
+# steps from a second to a few days, so runs cross 80 %/100 %, working windows and days off
+steps = st.lists(
+    st.one_of(st.integers(1, 120), st.integers(121, 6 * 3600), st.integers(6 * 3600, 4 * 86_400)),
+    min_size=1, max_size=12,
+)
+
+
+def _check_table(table, rows, now):
+    counts = dict.fromkeys(Light, 0)
+    for case_id, spec in rows.items():
+        expected = read_timer(spec, CAL, now)
+        assert table.last_reading(case_id) == expected
+        assert table.light(case_id) is expected.light
+        assert table.ratio(case_id) == expected.ratio
+        left = table.remaining_us(case_id)
+        if spec is None:
+            assert left is None and table.order_term(case_id) is None
+        else:
+            assert left / 60_000_000 == expected.remaining_minutes
+        counts[expected.light] += 1
+    assert table.light_counts() == counts
+    assert table.paused_count == sum(1 for s in rows.values() if s is not None and s.paused_since is not None)
+    assert table.ratios(list(rows)) == [read_timer(s, CAL, now).ratio for s in rows.values()]
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.one_of(st.none(), specs()), max_size=8), instants, steps)
+def test_advancing_tick_table_agrees_with_read_timer_and_reports_light_changes(specs_, start, deltas):
+    rows = dict(enumerate(specs_))
+    table = TickTable(CAL, rows.items())
+    assert table.advance(start).lights == []  # the first advance only places the rows
+    _check_table(table, rows, start)
+    now = start
+    for seconds in deltas:
+        before = {i: table.light(i) for i in rows}
+        now += timedelta(seconds=seconds)
+        changes = table.advance(now)
+        _check_table(table, rows, now)
+        assert sorted(changes.lights) == sorted(i for i in rows if table.light(i) is not before[i])
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(specs(), min_size=1, max_size=6), st.lists(instants, min_size=1, max_size=6))
+def test_tick_table_survives_a_clock_going_backwards(specs_, times):
+    rows = dict(enumerate(specs_))
+    table = TickTable(CAL, rows.items())
+    for now in times:  # in random order
+        table.advance(now)
+        _check_table(table, rows, now)
+
+
+def test_rows_changed_between_ticks_are_placed_at_the_current_time():
+    table = TickTable(CAL)
+    now = datetime(2026, 11, 23, 9)
+    table.advance(now)
+    table.update(1, natural(100, started=now - timedelta(minutes=90)))
+    assert table.light(1) is Light.YELLOW and table.light_counts()[Light.YELLOW] == 1
+    changes = table.advance(now + timedelta(minutes=11))
+    assert changes.lights == [1] and table.light(1) is Light.RED
+    table.update(1, natural(100, started=now, paused_since=now))  # replaced: the old event is stale
+    assert table.advance(now + timedelta(days=3)).lights == []
+    assert table.paused_count == 1 and table.light(1) is Light.GREEN
+    table.remove(1)
+    assert table.light_counts()[Light.GREEN] == 0 and table.paused_count == 0
+
+
+def test_advance_reports_a_start_that_was_ahead_as_a_reorder():
+    now = datetime(2026, 11, 23, 9)
+    table = TickTable(CAL, [(1, natural(60, started=now + timedelta(minutes=5)))])
+    table.advance(now)
+    assert table.order_term(1)[0] == "c"  # remaining stays at the limit until the start
+    assert not table.advance(now + timedelta(minutes=4)).reordered
+    assert table.advance(now + timedelta(minutes=6)).reordered
+    assert table.order_term(1)[0] == "n"
+
+
+def test_one_advance_computes_a_single_ordinal():
+    cal = CountingCalendar()
+    table = TickTable(cal, [(i, working(240 + i, started=FRIDAY + timedelta(minutes=i))) for i in range(50)])
+    table.advance(datetime(2026, 11, 23, 9))
+    cal.calls = 0
+    table.advance(datetime(2026, 11, 23, 11))
+    assert cal.calls == 1
+
+
+def test_last_reading_needs_an_advance_first():
+    table = TickTable(CAL, [(1, working(240))])
+    with pytest.raises(RuntimeError, match="call advance"):
+        table.last_reading(1)
+
+
+def test_advance_changes_the_light_one_microsecond_past_the_threshold():
+    table = TickTable(CAL, [(1, natural(100))])
+    eighty = FRIDAY + timedelta(minutes=80)
+    table.advance(eighty)
+    assert table.light(1) is Light.GREEN
+    assert table.advance(eighty + timedelta(microseconds=1)).lights == [1]
+    assert table.light(1) is Light.YELLOW
+    assert table.advance(FRIDAY + timedelta(minutes=100)).lights == []
+    assert table.advance(FRIDAY + timedelta(minutes=100, microseconds=1)).lights == [1]

@@ -51,8 +51,8 @@ def test_stale_version_names_the_last_change(svc, world):
 def test_unknown_case_is_not_found(svc, world):
     with pytest.raises(NotFound):
         svc.accept(world.actors["dept_jd"], 987654, 1)
-    with pytest.raises(NotFound, match="SJ000 不存在"):
-        svc.get("SJ000")
+    with pytest.raises(NotFound, match="S000 不存在"):
+        svc.get("S000")
 
 
 def test_two_dispatchers_at_once_one_wins(store, world, clock):

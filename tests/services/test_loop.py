@@ -46,6 +46,8 @@ def test_full_loop_public_report_to_closed(svc, world, clock, bus, store):
     assert r.case.timer is None
     events = svc.events(cid)
     assert [e.seq for e in events] == list(range(1, r.version + 1))
+    dispatched = next(e for e in events if e.action == Action.DISPATCH.value)
+    assert dispatched.payload["department"] == "JD001" and dispatched.payload["deadline"]
     replies = [e for e in events if e.action == Action.REPLY.value]
     assert len(replies) == 2 and all(e.payload["auto"] for e in replies)  # 两次回复
     assert "已处置完毕" in replies[1].payload["text"]
@@ -157,3 +159,12 @@ def test_supervisor_report_can_be_filed_directly_and_actions_listed(svc, world):
     assert svc.allowed_actions(a["leader_shift"], r.case.id)[:1] == [Action.FILE]
     assert Action.SEND_VERIFY in svc.allowed_actions(a["acceptor"], r.case.id)
     assert svc.allowed_actions(world.by_role(Role.ANALYST), r.case.id) == []
+
+
+def test_numbers_continue_the_day_by_kind(svc, world, clock):
+    a = world.actors["supervisor"]
+    first = svc.report(a, draft())
+    second = svc.report(a, draft())
+    part = svc.report(a, draft("component:01002", location=LocationInput(component_code=MANHOLE)))
+    assert (first.case.number, second.case.number, part.case.number) == (
+        "S20260302-0001", "S20260302-0002", "B20260302-0001")

@@ -123,3 +123,22 @@ def test_spatialite_tamperer_must_drop_the_triggers_first(store):
         conn.execute(text("UPDATE case_events SET reason = 'x' WHERE seq = 2"))
     problem = verify_audit(store)
     assert problem is not None and "edited" in problem.message
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_sql_hash_equals_python_hash_for_every_stored_event(store):
+    import json
+    import random
+
+    _history(store)
+    rng = random.Random(7)
+    floats = [rng.uniform(-1e6, 1e6) for _ in range(200)] + [10.0 ** e * rng.random() for e in range(-12, 22)]
+    floats += [0.0, -0.0, 1e15, 1.5e15, 9.999999999999998e15, 1e16, 1e-4, 1e-5, 123456789.0, 5e-324, 1.7976931348623157e308]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM case_events "
+                                 "WHERE gridhall_event_hash(case_events) <> hash")).scalar() == 0
+        tokens = [repr(f) for f in floats] + ["1E5", "1.50", "-0", "2e+2", "0.000001"]
+        got = conn.execute(text("SELECT gridhall_json_number(t) FROM unnest(CAST(:t AS text[])) AS t"),
+                           {"t": tokens}).scalars().all()
+    assert got == [json.dumps(json.loads(t)) for t in tokens]

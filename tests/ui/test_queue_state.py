@@ -140,3 +140,185 @@ def test_a_failing_listener_does_not_starve_the_others(caplog):
     signal.emit()
     assert got == [True]
     assert "ZeroDivisionError" in caplog.text
+
+
+# ---------------------------------------------------------------- incremental ticking vs brute force
+
+from dataclasses import replace  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from app.domain.cases import TimerSpec  # noqa: E402
+from app.domain.deadlines import read_timer  # noqa: E402
+from app.domain.definitions import Basis, Stage  # noqa: E402
+from app.ui.queue_state import _LIGHT_RANK  # noqa: E402
+
+# A Friday afternoon: ticks run into the evening, the weekend and the next working days.
+START = NOW.replace(hour=16, minute=50)
+
+
+@st.composite
+def timers(draw):
+    kind = draw(st.sampled_from(["working", "natural", "paused", "future", "none"]))
+    if kind == "none":
+        return None
+    basis = Basis.NATURAL if kind == "natural" else draw(st.sampled_from(list(Basis)))
+    # few distinct limits and whole minutes, so equal remaining times (ties) happen
+    limit = draw(st.sampled_from([1, 10, 60, 100, 240]))
+    started = START - timedelta(minutes=draw(st.integers(-30 if kind == "future" else 0, 600)))
+    paused_since = started + timedelta(minutes=draw(st.integers(0, 60))) if kind == "paused" else None
+    return TimerSpec(Stage.HANDLE, basis, limit, started, paused_minutes=draw(st.sampled_from([0, 5])),
+                     paused_since=paused_since)
+
+
+queues = st.lists(timers(), min_size=1, max_size=14).flatmap(
+    lambda ts: st.permutations(range(len(ts))).map(lambda numbers: list(zip(ts, numbers, strict=True)))
+)
+tick_steps = st.lists(st.one_of(st.integers(1, 90), st.integers(90, 3 * 3600), st.integers(3 * 3600, 3 * 86_400)),
+                      min_size=1, max_size=10)
+
+
+def build(spec_numbers):
+    rows = []
+    for case_id, (spec, number) in enumerate(spec_numbers, start=1):
+        row = case_row(case_id, START, urge_count=case_id % 3 == 0)
+        rows.append(replace(row, number=f"N{number:03d}", timer=spec))
+    return rows
+
+
+def brute_order(state, calendar, now):
+    """The order the state must show: filter, case number, then the sort key (stable)."""
+    shown = [r for r in state.rows if state._matches(r)]  # membership rules are not under test here
+    shown.sort(key=lambda r: r.number)
+
+    def value(r):
+        reading = read_timer(r.timer, calendar, now) if r.timer is not None else None
+        if state.sort_key is SortKey.REMAINING:
+            return (0, reading.remaining_minutes) if reading is not None else (1, 0.0)
+        light = reading.light if reading is not None else Light.NONE
+        return (_LIGHT_RANK[light], -(reading.ratio if reading is not None else 0.0))
+
+    shown.sort(key=value, reverse=state.descending)
+    return tuple(r.id for r in shown)
+
+
+def brute_lights(state, calendar, now):
+    return {r.id: (read_timer(r.timer, calendar, now).light if r.timer is not None else Light.NONE)
+            for r in state.rows}
+
+
+def check(state, calendar, now):
+    lights = brute_lights(state, calendar, now)
+    for r in state.rows:
+        expected = read_timer(r.timer, calendar, now) if r.timer is not None else None
+        assert state.reading(r.id) == expected
+        assert state.light(r.id) is lights[r.id]
+    c = state.counters
+    assert (c.open, c.red, c.yellow, c.green) == (
+        len(lights), *(sum(1 for v in lights.values() if v is x) for x in (Light.RED, Light.YELLOW, Light.GREEN))
+    )
+    assert c.paused == sum(1 for r in state.rows if r.timer is not None and r.timer.paused_since is not None)
+    if state.filter.lights:
+        assert all(lights[i] in state.filter.lights for i in state.visible_ids)
+
+
+@settings(deadline=None, max_examples=60)
+@given(queues, tick_steps, st.booleans(), st.sampled_from([frozenset(), frozenset({Light.RED, Light.YELLOW})]))
+def test_ticking_matches_a_full_recomputation(calendar, spec_numbers, deltas, descending, lights):
+    s = QueueState(calendar)
+    s.reset(build(spec_numbers), START)
+    s.set_sort(SortKey.REMAINING, descending)
+    s.update_filter(lights=lights)
+    announced = record(s.events.lights_changed)
+    now = START
+    check(s, calendar, now)
+    assert s.visible_ids == brute_order(s, calendar, now)
+    for seconds in deltas:
+        before = brute_lights(s, calendar, now)
+        now += timedelta(seconds=seconds)
+        announced.clear()
+        s.tick(now)
+        check(s, calendar, now)
+        assert s.visible_ids == brute_order(s, calendar, now)
+        after = brute_lights(s, calendar, now)
+        changed = sorted(i for i in after if after[i] is not before[i])
+        assert sorted(announced[0][0]) == changed if changed else announced == []
+
+
+@settings(deadline=None, max_examples=40)
+@given(queues, st.lists(st.integers(30, 4 * 3600), min_size=1, max_size=8), st.booleans())
+def test_light_sort_is_exact_every_half_minute(calendar, spec_numbers, deltas, descending):
+    s = QueueState(calendar)
+    s.reset(build(spec_numbers), START)
+    s.set_sort(SortKey.LIGHT, descending)
+    now = START
+    assert s.visible_ids == brute_order(s, calendar, now)
+    for seconds in deltas:
+        now += timedelta(seconds=seconds)
+        s.tick(now)
+        assert s.visible_ids == brute_order(s, calendar, now)
+
+
+@settings(deadline=None, max_examples=30)
+@given(queues, st.lists(st.integers(1, 29), min_size=1, max_size=10))
+def test_light_sort_moves_rows_to_their_new_light_at_once(calendar, spec_numbers, deltas):
+    s = QueueState(calendar)
+    s.reset(build(spec_numbers), START)
+    s.set_sort(SortKey.LIGHT)
+    now = START
+    for seconds in deltas:
+        now += timedelta(seconds=seconds)
+        s.tick(now)
+        ranks = [_LIGHT_RANK[s.light(i)] for i in s.visible_ids]
+        assert ranks == sorted(ranks)
+        assert set(s.visible_ids) == {r.id for r in s.rows}
+
+
+def test_remaining_order_follows_natural_rows_overtaking_working_ones_at_night(calendar):
+    # after the working day the working timers stand still while the natural ones run on
+    evening = NOW.replace(hour=17, minute=30)
+    rows = [
+        case_row(1, evening, limit_minutes=60, started_minutes_ago=0, basis=Basis.NATURAL),
+        case_row(2, evening, limit_minutes=120, started_minutes_ago=0, basis=Basis.WORKING),
+        case_row(3, evening, limit_minutes=60, started_minutes_ago=0, paused=True),
+    ]
+    s = QueueState(calendar)
+    s.reset(rows, evening)
+    assert s.visible_ids == (1, 3, 2)
+    resets = record(s.events.rows_reset)
+    s.tick(evening + timedelta(seconds=1))
+    assert s.visible_ids == (1, 3, 2) and not resets
+    s.tick(evening + timedelta(hours=3))  # natural: -120 min; working still 120; paused 60
+    assert s.visible_ids == (1, 3, 2)
+    s.set_sort(SortKey.REMAINING, descending=True)
+    assert s.visible_ids == (2, 3, 1)
+    s.tick(NOW + timedelta(days=3, hours=1))  # Monday 11:00: the working timer has 2 h used
+    assert s.visible_ids == (3, 2, 1)
+    assert resets
+
+
+def test_tick_announces_changed_lights_only(calendar):
+    s = QueueState(calendar)
+    s.reset([case_row(1, NOW, limit_minutes=100, started_minutes_ago=79),
+             case_row(2, NOW, limit_minutes=100, started_minutes_ago=10)], NOW)
+    announced = record(s.events.lights_changed)
+    s.tick(NOW + timedelta(seconds=30))
+    assert announced == []
+    s.tick(NOW + timedelta(minutes=2))
+    assert announced == [([1],)]
+
+
+def test_equal_remaining_times_fall_back_to_case_number_at_the_exact_tick(calendar):
+    rows = [case_row(1, NOW, limit_minutes=61), case_row(2, NOW, limit_minutes=60, paused=True)]
+    s = QueueState(calendar)
+    s.reset(rows, NOW)
+    assert s.visible_ids == (2, 1)
+    s.tick(NOW + timedelta(seconds=59))
+    assert s.visible_ids == (2, 1)
+    s.tick(NOW + timedelta(minutes=1))  # both have 60 minutes left: case number decides
+    assert s.visible_ids == (1, 2)
+    s.set_sort(SortKey.REMAINING, descending=True)
+    assert s.visible_ids == (1, 2)
+    s.tick(NOW + timedelta(minutes=1, microseconds=1))
+    assert s.visible_ids == (2, 1)

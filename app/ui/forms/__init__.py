@@ -1,0 +1,1 @@
+"""Case forms: login, intake, dispatch and the prompts of the other operations."""

@@ -1,0 +1,207 @@
+"""The dispatch form (派遣): ranked department suggestions with reasons and the deadline preview."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import Qt, Signal
+from qtpy.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+)
+
+from app.domain.definitions import Level
+from app.ui.forms.common import Banner, FieldError, Submitter, error_field, error_text
+from app.ui.i18n import Catalogue
+from app.ui.tasks import TaskRunner
+
+
+def load_dispatch_data(desk, case_id: int) -> dict:
+    """Everything the form shows, read in one worker call."""
+    cases = desk.cases
+    return {"case": cases.get(case_id), "suggestions": cases.dispatch_suggestions(case_id),
+            "departments": desk.departments(), "preview": cases.preview_deadline(case_id)}
+
+
+class DispatchForm(QDialog):
+    """Dispatch one case: pick a suggested department (or another one, with a reason)."""
+
+    dispatched = Signal(object)  # ActionResult
+
+    def __init__(self, desk, actor, runner: TaskRunner, case_id: int, version: int | None = None,
+                 catalogue: Catalogue | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dispatchForm")
+        self.desk, self.actor, self.runner, self.case_id = desk, actor, runner, case_id
+        self.version = version
+        self.cat = catalogue or Catalogue()
+        tr = self.cat.tr
+        self.setWindowTitle(tr("派遣"))
+        self.result_value = None
+        self.suggested_ids: set[int] = set()
+        self.title = QLabel(tr("正在加载…"), objectName="dispatchTitle")
+        self.title.setStyleSheet("QLabel { font-weight:bold; font-size:12pt; color:#1f3a5f; }")
+        self.title.setWordWrap(True)
+        self.banner = Banner(self, "dispatchBanner")
+        self.suggestions = QTreeWidget(objectName="dispatchSuggestions")
+        self.suggestions.setHeaderLabels([tr("序"), tr("部门"), tr("建议理由")])
+        self.suggestions.setRootIsDecorated(False)
+        self.suggestions.setAlternatingRowColors(True)
+        self.suggestions.setColumnWidth(0, 36)
+        self.suggestions.setColumnWidth(1, 250)
+        self.suggestions.setWordWrap(True)  # reasons are the point of the list: never elide them
+        self.suggestions.setUniformRowHeights(False)
+        self.suggestions.setMinimumHeight(120)
+        self.other = QComboBox(objectName="dispatchOther")
+        self.level = QComboBox(objectName="dispatchLevel")
+        for lvl in Level:
+            self.level.addItem(self.cat.label(lvl), lvl.value)
+        self.deadline = QLabel(objectName="dispatchDeadline")
+        self.deadline.setWordWrap(True)
+        self.reason = QLineEdit(objectName="dispatchReason")
+        self.reason.setPlaceholderText(tr("派遣给建议以外的部门时必填"))
+        self.reason_error = FieldError("reason", self)
+        self.department_error = FieldError("department", self)
+        self.dispatch_button = QPushButton(tr("派遣"), objectName="dispatchButton")
+        self.dispatch_button.setDefault(True)
+        self.dispatch_button.setEnabled(False)
+        cancel = QPushButton(tr("取消"), objectName="dispatchCancel")
+        cancel.clicked.connect(self.reject)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow(tr("其他部门"), self.other)
+        form.addRow("", self.department_error)
+        form.addRow(tr("等级"), self.level)
+        form.addRow(tr("处置时限"), self.deadline)
+        form.addRow(tr("派遣理由"), self.reason)
+        form.addRow("", self.reason_error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.dispatch_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.banner)
+        layout.addWidget(QLabel(tr("派遣建议（按优先顺序）")))
+        layout.addWidget(self.suggestions, 1)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        self.resize(780, 520)
+
+        self.submitter = Submitter(runner, [self.dispatch_button])
+        self.suggestions.currentItemChanged.connect(self._suggestion_picked)
+        self.other.currentIndexChanged.connect(self._other_picked)
+        self.level.currentIndexChanged.connect(self._level_changed)
+        self.dispatch_button.clicked.connect(self.submit)
+        runner.run_in_thread(lambda: load_dispatch_data(desk, case_id), self._loaded,
+                             lambda exc: self.banner.show_message(error_text(exc)), key=f"dispatch.load.{id(self)}")
+
+    # ---- loading -------------------------------------------------------------------
+    def _loaded(self, data: dict) -> None:
+        case = data["case"]
+        if self.version is None:
+            self.version = case.version
+        self.title.setText(f"{case.number}  {case.category_code} {case.category_name}  "
+                           f"[{self.cat.label(case.state)}]\n{case.address or ''} {case.description[:60]}")
+        self.level.blockSignals(True)
+        self.level.setCurrentIndex(self.level.findData(case.level.value))
+        self.level.blockSignals(False)
+        self.suggestions.clear()
+        self.suggested_ids = set()
+        for s in data["suggestions"]:
+            item = QTreeWidgetItem([str(s.rank), f"{s.name}（{s.code}）", "\n".join(s.reasons)])
+            item.setData(0, Qt.ItemDataRole.UserRole, s.department_id)
+            item.setToolTip(2, "\n".join(s.reasons))
+            self.suggestions.addTopLevelItem(item)
+            self.suggested_ids.add(s.department_id)
+        self.other.blockSignals(True)
+        self.other.clear()
+        self.other.addItem(self.cat.tr("（按上方建议）"), None)
+        for dept_id, code, name in data["departments"]:
+            self.other.addItem(f"{name}（{code}）", dept_id)
+        self.other.blockSignals(False)
+        self._show_preview(data["preview"])
+        if self.suggestions.topLevelItemCount():
+            self.suggestions.setCurrentItem(self.suggestions.topLevelItem(0))
+        else:
+            self.banner.show_message(self.cat.tr("没有派遣建议：请选择其他部门并填写理由"), "warn")
+        self.dispatch_button.setEnabled(True)
+
+    def _show_preview(self, preview) -> None:
+        when = f"{preview.deadline:%Y-%m-%d %H:%M}" if preview.deadline else "—"
+        self.deadline.setText(f"<b>{preview.limit_text}</b>，截止 <b>{when}</b>"
+                              f"<br><span style='color:#444'>{preview.explanation}</span>")
+        self.deadline.setToolTip(preview.source)
+
+    def _level_changed(self) -> None:
+        level = self.level.currentData()
+        self.runner.run_in_thread(lambda: self.desk.cases.preview_deadline(self.case_id, level), self._show_preview,
+                                  lambda exc: self.deadline.setText(error_text(exc)), key=f"dispatch.preview.{id(self)}")
+
+    # ---- choosing ------------------------------------------------------------------
+    def _suggestion_picked(self, current, _previous) -> None:
+        if current is not None and self.other.currentIndex() != 0:
+            self.other.setCurrentIndex(0)
+
+    def _other_picked(self, index: int) -> None:
+        if index > 0:
+            self.suggestions.setCurrentItem(None)
+            self.suggestions.clearSelection()
+
+    def chosen_department(self) -> int | None:
+        """The department id picked (another department wins over a suggestion)."""
+        other = self.other.currentData()
+        if other is not None:
+            return int(other)
+        item = self.suggestions.currentItem()
+        return int(item.data(0, Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def choose(self, department_id: int) -> None:
+        """Pick ``department_id`` (a suggestion if it is one, else from the other list)."""
+        for i in range(self.suggestions.topLevelItemCount()):
+            item = self.suggestions.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == department_id:
+                self.other.setCurrentIndex(0)
+                self.suggestions.setCurrentItem(item)
+                return
+        self.other.setCurrentIndex(self.other.findData(department_id))
+
+    # ---- submit --------------------------------------------------------------------
+    def submit(self) -> bool:
+        """Dispatch in a worker; the button stays disabled until the answer (one request per click)."""
+        self.banner.clear_message()
+        self.reason_error.clear_error()
+        self.department_error.clear_error()
+        dept = self.chosen_department()
+        if dept is None:
+            self.department_error.show_error(self.cat.tr("请选择一个建议的部门，或在“其他部门”中选择"))
+            return False
+        reason = self.reason.text().strip()
+        if dept not in self.suggested_ids and not reason:
+            self.reason_error.show_error(self.cat.tr("所选部门不在派遣建议中：请填写派遣理由"))
+            self.reason.setFocus()
+            return False
+        actor, cases, case_id, version = self.actor, self.desk.cases, self.case_id, self.version
+        level = self.level.currentData()
+        return self.submitter.submit(
+            lambda: cases.dispatch(actor, case_id, version, department=dept, level=level, reason=reason or None),
+            self._done, self._failed)
+
+    def _done(self, result) -> None:
+        self.result_value = result
+        self.dispatched.emit(result)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        field = error_field(exc)
+        target = {"reason": self.reason_error, "department": self.department_error}.get(field or "")
+        if target is not None:
+            target.show_error(error_text(exc))
+        self.banner.show_message(error_text(exc))

@@ -1,0 +1,139 @@
+"""Keeping the shown queue rows sorted by remaining time while the clock runs, cheaply.
+
+A row's remaining time is ``base − coordinate`` where the coordinate is the working position
+(working-time ordinal), the natural position, or 0 (paused, or its start is still ahead); see
+:meth:`TickTable.order_term`. Rows sharing a coordinate never change their relative order. For
+two neighbours on different coordinates the gap between them is ``sign·(base_b − base_a) − X``
+where X is the working position, the natural position or natural − working, which never
+decrease while time runs forward (or X only decreases: that pair never swaps). So each
+neighbour pair that can swap gets a *certificate*: the value of X at which it swaps, kept in a
+heap per X. A tick pops only the certificates that failed and swaps those neighbours (a
+kinetic sorted list), so a tick costs O(swaps · log n) instead of a sort of every row.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from app.domain.deadlines import CONSTANT_TERM, NATURAL_TERM, WORKING_TERM, TickTable
+
+DIFFERENCE = "d"  # natural − working position
+
+# (coordinate of the row whose remaining counts "up" in X, of the other) -> X
+_MONOTONE = {
+    (WORKING_TERM, CONSTANT_TERM): WORKING_TERM,
+    (NATURAL_TERM, CONSTANT_TERM): NATURAL_TERM,
+    (NATURAL_TERM, WORKING_TERM): DIFFERENCE,
+}
+
+
+class RemainingOrder:
+    """Ids sorted by (remaining time, case-number rank), ascending or descending, kept sorted by
+    :meth:`advance`; rows without a timer come after the timed ones (before, descending).
+
+    The table's order terms are read once: rebuild the order when a row's timer changes, when
+    :meth:`TickTable.advance` reports ``reordered``, or when the set of ids changes other than
+    through :meth:`insert` / :meth:`remove`.
+    """
+
+    def __init__(self, table: TickTable, rank: dict[int, int], ids: Iterable[int], descending: bool = False):
+        self._table = table
+        self._rank = rank
+        self._sign = -1 if descending else 1
+        self._terms = {}
+        self.ids: list[int] = []
+        self._pos: dict[int, int] = {}
+        self._heaps: dict[str, list[tuple[int, int, int]]] = {WORKING_TERM: [], NATURAL_TERM: [], DIFFERENCE: []}
+        for case_id in ids:
+            self._terms[case_id] = table.order_term(case_id) if case_id in table else None
+            self.ids.append(case_id)
+        self.ids.sort(key=self.key)
+        self._index()
+        for k in range(len(self.ids) - 1):
+            self._certify(k)
+
+    def key(self, case_id: int) -> tuple[int, int, int]:
+        """The ascending sort key of ``case_id`` at the table's current position."""
+        term = self._terms[case_id]
+        if term is None:
+            return (self._sign, 0, self._rank[case_id])
+        kind, base = term
+        w, n = self._table.position or (0, 0)
+        left = base - (w if kind == WORKING_TERM else n if kind == NATURAL_TERM else 0)
+        return (0, self._sign * left, self._rank[case_id])
+
+    def _index(self) -> None:
+        self._pos = {case_id: k for k, case_id in enumerate(self.ids)}
+
+    def _certify(self, k: int) -> None:
+        """Schedule the swap of the neighbours at k and k + 1, if they can ever swap."""
+        if k < 0 or k + 1 >= len(self.ids):
+            return
+        a, b = self.ids[k], self.ids[k + 1]
+        ta, tb = self._terms[a], self._terms[b]
+        if ta is None or tb is None or ta[0] == tb[0]:
+            return
+        (ka, base_a), (kb, base_b) = ta, tb
+        up = (kb, ka) if self._sign > 0 else (ka, kb)
+        coordinate = _MONOTONE.get(up)
+        if coordinate is None:
+            return  # their gap only grows
+        at = self._sign * (base_b - base_a) + (0 if self._rank[b] < self._rank[a] else 1)
+        heapq.heappush(self._heaps[coordinate], (at, a, b))
+
+    def advance(self) -> bool:
+        """Restore the order at the table's current position; True when any row moved."""
+        if self._table.position is None:
+            return False
+        w, n = self._table.position
+        values = {WORKING_TERM: w, NATURAL_TERM: n, DIFFERENCE: n - w}
+        ids, pos = self.ids, self._pos
+        moved = False
+        busy = True
+        while busy:  # a swap can make a new pair due on another coordinate
+            busy = False
+            for coordinate, heap in self._heaps.items():
+                value = values[coordinate]
+                while heap and heap[0][0] <= value:
+                    _, a, b = heapq.heappop(heap)
+                    k = pos.get(a)
+                    if k is None or k + 1 >= len(ids) or ids[k + 1] != b:
+                        continue  # no longer neighbours in this order: stale
+                    ids[k], ids[k + 1] = b, a
+                    pos[a], pos[b] = k + 1, k
+                    moved = busy = True
+                    self._certify(k - 1)
+                    self._certify(k + 1)
+        self._compact()
+        return moved
+
+    def _compact(self) -> None:
+        for coordinate, heap in self._heaps.items():
+            if len(heap) > 3 * len(self.ids) + 64:
+                ids, pos = self.ids, self._pos
+                self._heaps[coordinate] = [
+                    c for c in heap if (k := pos.get(c[1])) is not None and k + 1 < len(ids) and ids[k + 1] == c[2]
+                ]
+                heapq.heapify(self._heaps[coordinate])
+
+    def update(self, leaving: Iterable[int], entering: Iterable[int]) -> None:
+        """Remove ``leaving`` and insert ``entering`` (a light filter followed the clock)."""
+        gone = set(leaving)
+        touched = [self.ids[self._pos[i] - 1] for i in gone if self._pos[i] > 0]
+        if gone:
+            self.ids = [i for i in self.ids if i not in gone]
+        for case_id in gone:
+            self._terms.pop(case_id, None)
+        for case_id in entering:
+            self._terms[case_id] = self._table.order_term(case_id) if case_id in self._table else None
+            k = bisect_left(self.ids, self.key(case_id), key=self.key)
+            self.ids.insert(k, case_id)
+            touched.append(case_id)
+        self._index()
+        for case_id in touched:
+            k = self._pos.get(case_id)
+            if k is not None:
+                self._certify(k - 1)
+                self._certify(k)

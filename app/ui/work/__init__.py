@@ -1,0 +1,1 @@
+"""Work docks: my queue, workbench, approvals, timers, alerts, bulk actions."""

@@ -1,0 +1,181 @@
+"""Alerts: a case is new, turns yellow or turns red — a banner, a status-bar flash and an optional beep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from qtpy.QtCore import Qt, QTimer
+from qtpy.QtWidgets import QApplication, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+
+from app.domain.definitions import Action, Light
+from app.ui.events import EventGroup
+from app.ui.i18n import Catalogue
+from app.ui.queue_state import QueueState
+
+MAX_KEPT = 50
+FLASH_MS = 8000
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert: ``kind`` is new | yellow | red | info."""
+
+    kind: str
+    case_id: int | None
+    number: str
+    text: str
+    at: datetime | None = None
+
+
+class AlertCenter:
+    """Watches a QueueState and emits ``events.alert(Alert)`` on new cases and on lights turning worse.
+
+    Qt-free: it compares each tick's lights with the previous tick's; the first load is the
+    baseline (no alert storm when the client starts).
+    """
+
+    def __init__(self, state: QueueState) -> None:
+        self.state = state
+        self.events = EventGroup("alert")
+        self.alerts: list[Alert] = []
+        self._lights: dict[int, Light] | None = None
+        ev = state.events
+        self._disconnect = [ev.tick.connect(self._tick), ev.rows_reset.connect(self._reset),
+                            ev.case_event.connect(self._case_event)]
+        # Newer QueueStates announce which lights changed on a tick: then a tick costs only those rows.
+        self._incremental = hasattr(ev, "lights_changed")
+        if self._incremental:
+            self._disconnect.append(ev.lights_changed.connect(self._lights_changed))
+
+    def teardown(self) -> None:
+        for d in self._disconnect:
+            d()
+        self._disconnect = []
+
+    def _snapshot(self) -> dict[int, Light]:
+        return {row.id: self._light(row.id) for row in self.state.rows}
+
+    def _reset(self) -> None:
+        if self._lights is None and self.state.rows:
+            self._lights = self._snapshot()
+
+    def _light(self, case_id: int) -> Light:
+        reading = self.state.reading(case_id)
+        return reading.light if reading is not None else Light.NONE
+
+    def _tick(self, now: datetime) -> None:
+        if self._lights is None:
+            self._lights = self._snapshot()
+            return
+        if not self._incremental:
+            self._compare(list(self._snapshot()), now)
+
+    def _lights_changed(self, ids) -> None:
+        if self._lights is not None:
+            self._compare(ids, self.state.now)
+
+    def _compare(self, ids, now: datetime | None) -> None:
+        for case_id in ids:
+            light = self._light(case_id)
+            before = self._lights.get(case_id)
+            self._lights[case_id] = light
+            if before is None or before == light:
+                continue
+            if light is Light.RED:
+                self._emit("red", case_id, "超时（红灯）", now)
+            elif light is Light.YELLOW and before is Light.GREEN:
+                self._emit("yellow", case_id, "即将超时（黄灯）", now)
+
+    def _case_event(self, case_id: int, action: str) -> None:
+        if action == Action.REPORT.value:
+            self._emit("new", case_id, "新上报案卷", self.state.now)
+
+    def _emit(self, kind: str, case_id: int, what: str, now: datetime | None) -> None:
+        row = self.state.summary(case_id)
+        number = row.number if row is not None else str(case_id)
+        detail = f"{row.category_name} {row.street_name or ''}" if row is not None else ""
+        alert = Alert(kind, case_id, number, f"{what}：{number} {detail}".strip(), now)
+        self.alerts.insert(0, alert)
+        del self.alerts[MAX_KEPT:]
+        self.events.alert.emit(alert)
+
+
+_KIND_STYLE = {
+    "red": "background:#c62828; color:#ffffff;",
+    "yellow": "background:#f9a825; color:#1b1f24;",
+    "new": "background:#1f5fa8; color:#ffffff;",
+    "info": "background:#dde3ea; color:#1f3a5f;",
+}
+
+
+class AlertBanner(QWidget):
+    """The latest alert in a coloured strip, the recent ones below; clicking one selects its case."""
+
+    def __init__(self, center: AlertCenter, state: QueueState, catalogue: Catalogue | None = None,
+                 status: Callable[[str, int], None] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("alertBanner")
+        self.center, self.state = center, state
+        self.cat = catalogue or Catalogue()
+        self.status = status
+        self.sound = False  # audible alerts are opt-in: a hall full of beeping desks helps nobody
+        self.beeps = 0
+        self.headline = QLabel(self.cat.tr("暂无提醒"), objectName="alertHeadline")
+        self.headline.setWordWrap(True)
+        self.headline.setStyleSheet(f"QLabel {{ {_KIND_STYLE['info']} padding:4px 8px; font-weight:bold; }}")
+        self.sound_button = QPushButton(self.cat.tr("提示音：关"), objectName="alertSound")
+        self.sound_button.setCheckable(True)
+        self.sound_button.toggled.connect(self.set_sound)
+        self.list = QListWidget(objectName="alertList")
+        self.list.itemClicked.connect(self._clicked)
+        top = QHBoxLayout()
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.sound_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.list)
+        self._calm = QTimer(self)
+        self._calm.setSingleShot(True)
+        self._calm.setInterval(FLASH_MS)
+        self._calm.timeout.connect(self._settle)
+        self._disconnect = center.events.alert.connect(self.show_alert)
+
+    def teardown(self) -> None:
+        self._disconnect()
+        self._calm.stop()
+
+    def set_sound(self, on: bool) -> None:
+        self.sound = bool(on)
+        self.sound_button.setText(self.cat.tr("提示音：开") if on else self.cat.tr("提示音：关"))
+
+    def show_alert(self, alert: Alert) -> None:
+        """Flash the headline, prepend to the list, flash the status bar and beep if asked."""
+        self.headline.setText(f"{alert.at:%H:%M:%S}  {alert.text}" if alert.at else alert.text)
+        self.headline.setStyleSheet(f"QLabel {{ {_KIND_STYLE.get(alert.kind, _KIND_STYLE['info'])} "
+                                    "padding:4px 8px; font-weight:bold; }")
+        self.headline.setProperty("kind", alert.kind)
+        self.list.insertItem(0, self.headline.text())
+        self.list.item(0).setData(Qt.ItemDataRole.UserRole, alert.case_id)
+        while self.list.count() > MAX_KEPT:
+            self.list.takeItem(self.list.count() - 1)
+        if self.status is not None:
+            self.status(alert.text, FLASH_MS)
+        if self.sound and alert.kind in ("new", "red", "yellow"):
+            self.beeps += 1
+            QApplication.beep()
+        self._calm.start()
+
+    def notify(self, text: str) -> None:
+        """An operator message (action done or refused) in the same strip."""
+        self.show_alert(Alert("info", None, "", text, self.state.now))
+
+    def _settle(self) -> None:
+        self.headline.setStyleSheet(f"QLabel {{ {_KIND_STYLE['info']} padding:4px 8px; font-weight:bold; }}")
+
+    def _clicked(self, item) -> None:
+        case_id = item.data(Qt.ItemDataRole.UserRole)
+        if isinstance(case_id, int) and self.state.summary(case_id) is not None:
+            self.state.select(case_id)

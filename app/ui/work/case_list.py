@@ -1,0 +1,90 @@
+"""A compact list of queue rows (light, remaining, number, state, category, place) used by the work docks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QBrush, QColor
+from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+
+from app.domain.cases import CaseSummary
+from app.domain.definitions import Light
+from app.ui.i18n import Catalogue
+from app.ui.queue_model import countdown_text
+from app.ui.queue_state import QueueState
+from app.ui.style import LIGHT_COLOURS, LIGHT_TINTS
+
+COLUMNS = ("灯", "剩余", "案卷号", "状态", "类别", "部门/位置")
+ID_ROLE = Qt.ItemDataRole.UserRole
+#: At most this many rows are listed (the most urgent first): a dock is a to-do list, not the queue.
+ROW_CAP = 300
+
+
+def urgency_key(state: QueueState) -> Callable[[CaseSummary], tuple]:
+    """Sort key: overdue first, then least time left; untimed rows last, oldest first."""
+    def key(row: CaseSummary) -> tuple:
+        reading = state.reading(row.id)
+        if reading is None or reading.light is Light.NONE:
+            return (1, 0.0, row.reported_at)
+        return (0, reading.remaining_minutes, row.reported_at)
+    return key
+
+
+class CaseList(QTreeWidget):
+    """Rows of a QueueState; clicking one selects it in the state (map and details follow)."""
+
+    def __init__(self, state: QueueState, catalogue: Catalogue | None = None, parent=None, name: str = "caseList"):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.state = state
+        self.cat = catalogue or Catalogue()
+        self.setHeaderLabels([self.cat.tr(c) for c in COLUMNS])
+        self.setRootIsDecorated(False)
+        self.setAlternatingRowColors(True)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.itemClicked.connect(self._clicked)
+        self.itemActivated.connect(self._clicked)
+
+    def show_rows(self, rows: Iterable[CaseSummary], tooltip: Callable[[CaseSummary], str] | None = None) -> None:
+        """Replace the items with ``rows`` (keeps the checked/selected ids)."""
+        selected = set(self.selected_ids())
+        self.clear()
+        for row in list(rows)[:ROW_CAP]:
+            item = self._item(row, tooltip)
+            self.addTopLevelItem(item)
+            if row.id in selected:
+                item.setSelected(True)
+
+    def _item(self, row: CaseSummary, tooltip) -> QTreeWidgetItem:
+        reading = self.state.reading(row.id)
+        light = reading.light if reading is not None else Light.NONE
+        place = row.department_name or " ".join(p for p in (row.street_name, row.community_name) if p)
+        item = QTreeWidgetItem(["●", countdown_text(reading), row.number, self.cat.label(row.state),
+                                row.category_name, place or "—"])
+        item.setData(0, ID_ROLE, row.id)
+        item.setForeground(0, QBrush(QColor(LIGHT_COLOURS[light])))
+        item.setBackground(0, QBrush(QColor(LIGHT_TINTS[light])))
+        if reading is not None and reading.overdue:
+            item.setForeground(1, QBrush(QColor(LIGHT_COLOURS[Light.RED])))
+        if tooltip is not None:
+            text = tooltip(row)
+            for col in range(len(COLUMNS)):
+                item.setToolTip(col, text)
+        return item
+
+    def ids(self) -> list[int]:
+        """Case ids in display order."""
+        return [self.topLevelItem(i).data(0, ID_ROLE) for i in range(self.topLevelItemCount())]
+
+    def selected_ids(self) -> list[int]:
+        return [item.data(0, ID_ROLE) for item in self.selectedItems()]
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        case_id = item.data(0, ID_ROLE)
+        if self.state.summary(case_id) is not None:
+            self.state.select(case_id)

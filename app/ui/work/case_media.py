@@ -1,0 +1,75 @@
+"""Photos and replies of the selected case: thumbnails from its attachments, the 两次回复 texts."""
+
+from __future__ import annotations
+
+from qtpy.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
+
+from app.domain.definitions import Action
+from app.ui.forms.photo_picker import PhotoStrip
+from app.ui.i18n import Catalogue
+from app.ui.queue_state import QueueState
+from app.ui.tasks import TaskRunner
+
+MEDIA_KEY = "case_media.load"
+
+
+def load_media(desk, case_id: int) -> tuple[list, list]:
+    """(photos, replies) of a case; replies are the 回复举报人 events (automatic or by hand)."""
+    photos = desk.photos(case_id)
+    replies = [e for e in desk.cases.events(case_id) if e.action == Action.REPLY.value]
+    return photos, replies
+
+
+class CaseMediaDock(QWidget):
+    """Follows the queue's selection; loads photos and replies in a worker."""
+
+    def __init__(self, state: QueueState, desk, runner: TaskRunner, catalogue: Catalogue | None = None,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("caseMedia")
+        self.state, self.desk, self.runner = state, desk, runner
+        self.cat = catalogue or Catalogue()
+        self.strip = PhotoStrip(self.cat, self)
+        self.replies_title = QLabel(self.cat.tr("回复举报人"), objectName="repliesTitle")
+        self.replies = QListWidget(objectName="repliesList")
+        self.replies.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.replies_title)
+        layout.addWidget(self.replies, 1)
+        self.case_id: int | None = None
+        ev = state.events
+        self._disconnect = [ev.selection_changed.connect(self.show_case), ev.case_event.connect(self._case_event)]
+
+    def teardown(self) -> None:
+        for d in self._disconnect:
+            d()
+        self._disconnect = []
+        self.runner.cancel(MEDIA_KEY)
+
+    def show_case(self, case_id: int | None) -> None:
+        self.case_id = case_id
+        self.strip.show_photos([])
+        self.replies.clear()
+        if case_id is None:
+            self.runner.cancel(MEDIA_KEY)
+            return
+        self.runner.run_in_thread(lambda: load_media(self.desk, case_id), lambda got: self._show(case_id, got),
+                                  lambda exc: self.replies_title.setText(self.cat.tr("加载失败：{error}", error=exc)),
+                                  key=MEDIA_KEY)
+
+    def _show(self, case_id: int, got) -> None:
+        if case_id != self.case_id:
+            return
+        photos, replies = got
+        self.strip.show_photos(photos)
+        self.replies.clear()
+        for e in replies:
+            how = self.cat.tr("自动") if e.payload.get("auto") else e.actor
+            self.replies.addItem(f"{e.at:%m-%d %H:%M} [{how}] {e.payload.get('text', '')}")
+        self.replies_title.setText(self.cat.tr("回复举报人 ({n})", n=len(replies)))
+
+    def _case_event(self, case_id: int, _action: str) -> None:
+        if case_id == self.case_id:
+            self.show_case(case_id)

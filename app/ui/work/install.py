@@ -1,0 +1,202 @@
+"""Puts the desk into a main window: docks and actions per role, the bus feeding the queue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from qtpy.QtCore import QObject, Signal
+
+from app.domain.definitions import OPEN_STATES, Action, Role
+from app.domain.workflow import WORKFLOW
+from app.ui.actions import ActionSpec
+from app.ui.case_actions import CaseActions
+from app.ui.docks import DockSpec
+from app.ui.forms.intake_form import IntakeForm
+from app.ui.i18n import Catalogue
+from app.ui.queue_state import QueueState
+from app.ui.tasks import TaskRunner
+from app.ui.work.alerts import AlertBanner, AlertCenter
+from app.ui.work.approvals import ApprovalsDock
+from app.ui.work.bulk import BulkDialog
+from app.ui.work.case_media import CaseMediaDock
+from app.ui.work.my_queue import MyQueueDock
+from app.ui.work.timers_dock import TimersDock
+from app.ui.work.workbench import DepartmentWorkbench
+
+log = logging.getLogger(__name__)
+
+ALERTS_DOCK = "gridhall.desk.alerts"
+TIMERS_DOCK = "gridhall.desk.timers"
+MEDIA_DOCK = "gridhall.desk.media"
+INTAKE_DOCK = "gridhall.desk.intake"
+MY_QUEUE_DOCK = "gridhall.desk.my_queue"
+APPROVALS_DOCK = "gridhall.desk.approvals"
+WORKBENCH_DOCK = "gridhall.desk.workbench"
+
+
+class BusBridge(QObject):
+    """Carries CaseBus changes (published on whatever thread committed) to the GUI thread,
+    re-reads the changed rows in a worker and updates the QueueState."""
+
+    changed = Signal(object)
+
+    def __init__(self, bus, source, state: QueueState, runner: TaskRunner) -> None:
+        super().__init__()
+        self.source, self.state, self.runner = source, state, runner
+        self.changed.connect(self._apply)
+        self._unsubscribe = bus.subscribe(self.changed.emit)
+
+    def teardown(self) -> None:
+        self._unsubscribe()
+
+    def _apply(self, change) -> None:
+        for case_id in change.case_ids:
+            self.runner.run_in_thread(lambda i=case_id: self.source.case(i),
+                                      lambda row, i=case_id: self._update(i, row, change.action),
+                                      lambda exc: log.error("reloading a changed case failed: %s", exc))
+
+    def _update(self, case_id: int, row, action: str) -> None:
+        if row is None or row.state not in OPEN_STATES:
+            self.state.remove(case_id, action)
+        else:
+            self.state.upsert(row, action)
+
+
+def _can(role: Role, action: Action) -> bool:
+    return any(role in t.roles for t in WORKFLOW.transitions if t.action is action)
+
+
+class Desk:
+    """Everything ``install_work`` created, for tests and teardown."""
+
+    def __init__(self) -> None:
+        self.registrations: list = []
+        self.teardowns: list[Callable[[], None]] = []
+        self.widgets: dict[str, object] = {}
+        self.actions: CaseActions | None = None
+        self.alerts: AlertCenter | None = None
+        self.bridge: BusBridge | None = None
+
+    def teardown(self) -> None:
+        for fn in reversed(self.teardowns):
+            try:
+                fn()
+            except Exception:
+                log.exception("desk teardown step failed")
+        self.teardowns.clear()
+        for reg in reversed(self.registrations):
+            reg.remove()
+        self.registrations.clear()
+
+
+def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, pick=None,
+                 catalogue: Catalogue | None = None) -> Callable[[], None]:
+    """Register the desk docks/actions for ``actor`` (None: read-only) in ``window``; returns the teardown.
+
+    The returned callable also carries the :class:`Desk` as ``.desk`` (tests look inside).
+    """
+    cat = catalogue or Catalogue()
+    made = Desk()
+    docks, registry = window.dock_registry, window.action_registry
+
+    def status(text: str, ms: int = 8000) -> None:
+        window.statusBar().showMessage(text, ms)
+
+    made.bridge = BusBridge(desk.bus, desk.source, state, runner)
+    made.teardowns.append(made.bridge.teardown)
+    made.alerts = AlertCenter(state)
+    made.teardowns.append(made.alerts.teardown)
+
+    def add(dock_id: str, title: str, area: str, factory) -> None:
+        def build():
+            widget = factory()
+            made.widgets[dock_id] = widget
+            return widget
+        made.registrations.append(docks.register(DockSpec(dock_id, title, area, build)))
+
+    add(ALERTS_DOCK, "提醒", "top", lambda: AlertBanner(made.alerts, state, cat, status))
+    banner = made.widgets[ALERTS_DOCK]
+    banner.setMaximumHeight(150)
+
+    def notify(text: str) -> None:
+        banner.notify(text)
+        status(text)
+
+    made.registrations.append(registry.register(ActionSpec(
+        "gridhall.desk.sound", "提示音", "", "view", banner.set_sound, checkable=True,
+        tip="新案卷、黄灯、红灯时发出提示音（默认关闭）")))
+    add(TIMERS_DOCK, "时限监控", "right", lambda: TimersDock(state, cat))
+    add(MEDIA_DOCK, "照片与回复", "right", lambda: CaseMediaDock(state, desk, runner, cat))
+    if actor is None:
+        return _finish(made)
+
+    made.actions = CaseActions(registry, state, runner, desk, actor, window, cat, notify)
+    made.teardowns.append(made.actions.teardown)
+    perform = made.actions.perform
+    left: list[str] = []
+    role = actor.role
+    if _can(role, Action.REPORT):
+        add(INTAKE_DOCK, "上报登记", "left", lambda: IntakeForm(desk, actor, runner, cat, pick))
+        left.append(INTAKE_DOCK)
+
+        def new_report() -> None:
+            dock = docks.dock(INTAKE_DOCK)
+            dock.show()
+            dock.raise_()
+            made.widgets[INTAKE_DOCK].category.edit.setFocus()
+
+        made.registrations.append(registry.register(ActionSpec("gridhall.desk.new_report", "新上报", "Ctrl+N", "办理",
+                                                               new_report)))
+    add(MY_QUEUE_DOCK, "待我办理", "left", lambda: MyQueueDock(state, actor, cat, perform=perform))
+    left.append(MY_QUEUE_DOCK)
+    if role is Role.DEPARTMENT:
+        add(WORKBENCH_DOCK, "部门工作台", "left", lambda: DepartmentWorkbench(state, actor, perform, cat))
+        left.append(WORKBENCH_DOCK)
+        _department_code(made, runner, desk, actor)
+    if _can(role, Action.APPROVE):
+        add(APPROVALS_DOCK, "待审批", "left", lambda: ApprovalsDock(state, actor, perform, cat))
+        left.append(APPROVALS_DOCK)
+    for action, key, shortcut in ((Action.DISPATCH, "bulk_dispatch", "Ctrl+Shift+P"),
+                                  (Action.CLOSE, "bulk_close", "Ctrl+Shift+J")):
+        if _can(role, action):
+            made.registrations.append(registry.register(ActionSpec(
+                f"gridhall.desk.{key}", f"批量{action.label}…", shortcut, "办理",
+                lambda a=action: open_bulk(window, state, runner, desk, actor, a, cat, made))))
+    for other in left[1:]:
+        window.tabifyDockWidget(docks.dock(left[0]), docks.dock(other))
+    if left:
+        docks.dock(left[0]).raise_()
+    return _finish(made)
+
+
+def _finish(made: Desk) -> Callable[[], None]:
+    def teardown() -> None:
+        made.teardown()
+    teardown.desk = made  # type: ignore[attr-defined]
+    return teardown
+
+
+def _department_code(made: Desk, runner: TaskRunner, desk, actor) -> None:
+    def got(code) -> None:
+        for dock_id in (MY_QUEUE_DOCK, WORKBENCH_DOCK):
+            widget = made.widgets.get(dock_id)
+            if widget is not None:
+                widget.set_department_code(code)
+    runner.run_in_thread(lambda: desk.department_code(actor.department_id), got,
+                         lambda exc: log.error("department of %s not found: %s", actor.username, exc))
+
+
+def open_bulk(window, state, runner, desk, actor, action: Action, cat, made: Desk):
+    """Open the bulk dialog on the queue's shown rows (departments loaded first for dispatch)."""
+    preselected = [state.selected_id] if state.selected_id is not None else []
+
+    def show(departments) -> None:
+        dialog = BulkDialog(desk, actor, runner, state, action, preselected, departments, cat, window)
+        made.widgets[f"bulk_{action.value}"] = dialog
+        dialog.open()
+
+    if action is Action.DISPATCH:
+        runner.run_in_thread(desk.departments, show, lambda exc: window.statusBar().showMessage(str(exc), 8000))
+    else:
+        show([])

@@ -1,0 +1,108 @@
+"""Timers dock (时限监控): per stage, the cases nearest their deadline, overdue first; hover explains."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QBrush, QColor
+from qtpy.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from app.domain.definitions import Light, Stage
+from app.ui.i18n import Catalogue
+from app.ui.queue_model import countdown_text
+from app.ui.queue_state import QueueState
+from app.ui.style import LIGHT_COLOURS
+
+PER_STAGE = 8
+REFRESH_EVERY_S = 5  # the countdowns are re-read at most this often (the queue table ticks every second)
+
+
+class TimersDock(QWidget):
+    """A tree: stage → its most urgent cases (remaining time, light); tooltips carry the explanation."""
+
+    def __init__(self, state: QueueState, catalogue: Catalogue | None = None, per_stage: int = PER_STAGE,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timersDock")
+        self.state = state
+        self.cat = catalogue or Catalogue()
+        self.per_stage = per_stage
+        self.summary = QLabel(objectName="timersSummary")
+        self.tree = QTreeWidget(objectName="timersTree")
+        self.tree.setHeaderLabels([self.cat.tr("案卷号"), self.cat.tr("剩余"), self.cat.tr("类别"),
+                                   self.cat.tr("责任部门")])
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setColumnWidth(0, 170)
+        self.tree.setColumnWidth(1, 90)
+        self.tree.itemClicked.connect(self._clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tree)
+        self._last: datetime | None = None
+        ev = state.events
+        self._disconnect = [ev.rows_reset.connect(self.reload), ev.rows_changed.connect(lambda _ids: self.reload()),
+                            ev.tick.connect(self._tick)]
+        self.reload()
+
+    def teardown(self) -> None:
+        for d in self._disconnect:
+            d()
+        self._disconnect = []
+
+    def _tick(self, now: datetime) -> None:
+        if self._last is None or (now - self._last).total_seconds() >= REFRESH_EVERY_S:
+            self.reload()
+
+    def groups(self) -> dict[Stage, list[int]]:
+        """Case ids per stage, overdue first then least time left (paused timers last)."""
+        out: dict[Stage, list[tuple]] = {}
+        for row in self.state.rows:
+            reading = self.state.reading(row.id)
+            if row.timer is None or reading is None or reading.light is Light.NONE:
+                continue
+            out.setdefault(row.timer.stage, []).append((reading.paused, reading.remaining_minutes, row.number, row.id))
+        return {stage: [t[-1] for t in sorted(items)] for stage, items in
+                sorted(out.items(), key=lambda kv: list(Stage).index(kv[0]))}
+
+    def reload(self) -> None:
+        self._last = self.state.now
+        expanded = {self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
+                    for i in range(self.tree.topLevelItemCount()) if self.tree.topLevelItem(i).isExpanded()}
+        first = self.tree.topLevelItemCount() == 0
+        self.tree.clear()
+        overdue = 0
+        for stage, ids in self.groups().items():
+            late = sum(1 for i in ids if self.state.reading(i).overdue)
+            overdue += late
+            top = QTreeWidgetItem([f"{self.cat.label(stage)}  {len(ids)} 件", self.cat.tr("超时 {n}", n=late)])
+            top.setData(0, Qt.ItemDataRole.UserRole, stage.value)
+            if late:
+                top.setForeground(1, QBrush(QColor(LIGHT_COLOURS[Light.RED])))
+            self.tree.addTopLevelItem(top)
+            for case_id in ids[: self.per_stage]:
+                top.addChild(self._child(case_id))
+            top.setExpanded(first or stage.value in expanded)
+        self.summary.setText(self.cat.tr("计时中 {n} 件，超时 {late} 件（悬停查看时限说明）",
+                                         n=sum(len(v) for v in self.groups().values()), late=overdue))
+
+    def _child(self, case_id: int) -> QTreeWidgetItem:
+        row = self.state.summary(case_id)
+        reading = self.state.reading(case_id)
+        remaining = countdown_text(reading) + (f" {self.cat.tr('暂停')}" if reading.paused else "")
+        item = QTreeWidgetItem([row.number, remaining, row.category_name, row.department_name or "—"])
+        item.setData(0, Qt.ItemDataRole.UserRole, case_id)
+        colour = QColor(LIGHT_COLOURS[reading.light])
+        item.setForeground(0, QBrush(colour))
+        item.setForeground(1, QBrush(colour))
+        tip = self.state.explain(case_id)
+        for col in range(4):
+            item.setToolTip(col, tip)
+        return item
+
+    def _clicked(self, item: QTreeWidgetItem, _col: int) -> None:
+        case_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if isinstance(case_id, int) and self.state.summary(case_id) is not None:
+            self.state.select(case_id)

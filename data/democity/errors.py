@@ -1,0 +1,16 @@
+"""Errors of the demo generator; each message says what is wrong and what to do (zh_CN)."""
+
+from __future__ import annotations
+
+from app.store.errors import StoreError
+
+
+class DemoError(StoreError):
+    """The demo cannot be generated; nothing was written."""
+
+
+class DemoCancelled(DemoError):
+    """The user cancelled; nothing was written."""
+
+
+CANCELLED = "已取消，未写入任何数据"

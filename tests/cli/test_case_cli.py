@@ -1,0 +1,116 @@
+"""`gridhall case …` end to end, in-process, on both backends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+from services.world import PASSWORD, T0, build_world, png_bytes
+
+from app.cli_case import add_case_commands, run_case
+from app.domain.clock import FixedClock
+from app.services import auth
+
+
+@pytest.fixture
+def cli(store, tmp_path, monkeypatch, capsys):
+    """Run ``gridhall case …`` against the tiny district; returns (exit code, stdout, stderr)."""
+    auth.configure_hasher(time_cost=1, memory_cost=64, parallelism=1)  # fast hashes for tests
+    build_world(store, password_hash=auth.hash_password(PASSWORD))
+    db = str(store.path) if store.path else store.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
+    parser = argparse.ArgumentParser(prog="gridhall")
+    add_case_commands(parser.add_subparsers(dest="command", required=True))
+    clock = FixedClock(T0)
+
+    def run(*argv: str):
+        code = run_case(parser.parse_args(["case", *argv, "--db", db]), clock=clock)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    yield run
+    auth.configure_hasher()
+
+
+def _json(out: str) -> dict:
+    return json.loads(out)
+
+
+def test_full_loop_through_the_cli(cli, tmp_path):
+    pic = tmp_path / "现场.png"
+    pic.write_bytes(png_bytes())
+    code, out, err = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "event:06010",
+                         "--source", "public", "--description", "路边暴露垃圾", "--photo", str(pic),
+                         "--format", "json")
+    assert code == 0, err
+    case = _json(out)["case"]
+    number = case["number"]
+    assert case["state"] == "reported" and case["grid_code"] == "320599001001006"
+    steps = [
+        ("verify", number, "--as", "acceptor", "--send"),
+        ("verify", number, "--as", "supervisor", "--result", "属实"),
+        ("file", number, "--as", "leader_shift"),
+    ]
+    for argv in steps:
+        code, out, err = cli(*argv)
+        assert code == 0, (argv, err)
+    assert "立案标准：垃圾暴露面积" in out and "回复举报人" in out and "派遣建议 1：区环境卫生管理所（HW）" in out
+    code, out, err = cli("dispatch", number, "--as", "dispatcher", "--department", "JD001", "--format", "json")
+    assert code == 0, err
+    view = _json(out)
+    assert view["case"]["state"] == "dispatched" and view["version"] == view["case"]["version"]
+    assert [s["code"] for s in view["suggestions"]] == ["HW", "JD001"] and view["suggestions"][0]["reasons"]
+    assert view["timer"]["stage"] == "handle" and "处置时限" in view["timer"]["explanation"]
+    after = tmp_path / "after.png"
+    after.write_bytes(png_bytes(color=(0, 200, 0)))
+    for argv in [("accept", number, "--as", "dept_jd"),
+                 ("request", number, "--as", "dept_jd", "--type", "extension", "--minutes", "60", "--reason", "需要吊车"),
+                 ("approve", number, "--as", "dispatcher"),
+                 ("feedback", number, "--as", "dept_jd", "--text", "已清运", "--before", str(pic), "--photo", str(after)),
+                 ("check", number, "--as", "acceptor", "--send"),
+                 ("check", number, "--as", "supervisor", "--outcome", "passed")]:
+        code, out, err = cli(*argv)
+        assert code == 0, (argv, err)
+    code, out, err = cli("close", number, "--as", "leader_shift", "--format", "json")
+    assert code == 0, err
+    closed = _json(out)
+    assert closed["case"]["state"] == "closed" and closed["warnings"] == []
+    assert closed["timer"]["running"] is False and "已处置完毕" in closed["details"]["replies"][0]
+    code, out, err = cli("show", number, "--as", "boss")
+    assert code == 0 and "延期" not in err
+    assert "结案" in out and "回复举报人" in out and "申请延期 → 延期申请中：需要吊车" in out
+    code, out, _ = cli("list", "--as", "boss", "--state", "closed", "--format", "json")
+    assert [c["number"] for c in _json(out)["cases"]] == [number]
+
+
+def test_refusals_exit_non_zero_with_the_reason(cli, tmp_path, monkeypatch):
+    code, out, err = cli("report", "--as", "supervisor", "--at", "557150,3464450", "--category", "06010",
+                         "--description", "垃圾", "--format", "json")
+    number = _json(out)["case"]["number"]
+    code, out, err = cli("file", number, "--as", "supervisor")
+    assert code == 1 and out == "" and "「监督员」无权执行「立案」" in err
+    code, _, err = cli("file", number, "--as", "leader_shift", "--expect-version", "0")
+    assert code == 1 and "请刷新后重试" in err
+    code, _, err = cli("report", "--as", "acceptor", "--at", "560000,3470000", "--category", "06010",
+                       "--description", "垃圾")
+    assert code == 1 and "位置不在本区任何单元网格内" in err
+    code, _, err = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "06010",
+                       "--description", "")
+    assert code == 1 and "问题描述不能为空" in err
+    text = tmp_path / "notes.jpg"
+    text.write_text("这不是照片")
+    code, _, err = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "06010",
+                       "--description", "垃圾", "--photo", str(text))
+    assert code == 1 and "不是图片" in err
+    code, _, err = cli("report", "--as", "acceptor", "--component", "32059901002999999", "--category",
+                       "component:01002", "--description", "井盖破损")
+    assert code == 1 and "不存在" in err
+    code, _, err = cli("request", number, "--as", "dept_jd", "--type", "extension", "--reason", "x")
+    assert code == 1
+    monkeypatch.setenv("GRIDHALL_PASSWORD", "wrong-password")
+    code, out, err = cli("show", number, "--as", "dispatcher")
+    assert code == 1 and out == "" and "密码" in err
+    monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
+    code, out, _ = cli("show", number, "--as", "dispatcher", "--format", "json")
+    assert code == 0 and _json(out)["case"]["version"] == 1  # nothing above was written

@@ -1,0 +1,117 @@
+"""The intake form against a real store: typed work survives errors; live duplicates; one-click link."""
+
+from __future__ import annotations
+
+import pytest
+from qtpy.QtCore import Qt
+
+from app.domain.definitions import CaseState, Kind, Role
+from app.services.intake import ReportDraft
+from app.services.location import LocationInput
+from app.ui.forms.intake_form import IntakeForm
+from ui.forms.world import png_bytes, street_point
+
+pytestmark = pytest.mark.neutral
+
+TEXT = "胥江街道路边私搭乱建棚屋，占用人行道约十米"
+
+
+@pytest.fixture
+def form(qtbot, desk, login_as, runner):
+    widget = IntakeForm(desk, login_as(Role.ACCEPTOR), runner)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def category(desk):
+    return desk.taxonomy.in_major(Kind.EVENT, "06")[0]
+
+
+def pick(form, desk, value=None):
+    form.category.set_value(value or f"event:{category(desk).code}")
+
+
+def count_cases(desk):
+    return len(desk.cases.list_cases(states=list(CaseState), limit=100000))
+
+
+def test_location_outside_the_district_keeps_the_typed_description(qtbot, form, desk, runner):
+    before = count_cases(desk)
+    pick(form, desk)
+    form.description.setPlainText(TEXT)
+    form.set_point(1.0, 2.0)  # far outside every grid
+    qtbot.waitUntil(lambda: form.errors["location"].isVisible(), timeout=10000)
+    assert "网格" in form.errors["location"].text()
+    qtbot.mouseClick(form.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.submit_button.isEnabled() and form.banner.kind == "error", timeout=10000)
+    assert "网格" in form.banner.text()
+    assert form.description.toPlainText() == TEXT
+    assert form.category.value.endswith(category(desk).code)
+    assert count_cases(desk) == before
+
+
+def test_empty_description_is_refused_before_any_request(form, desk):
+    pick(form, desk)
+    form.set_point(*street_point(desk))
+    assert form.submit() is False
+    assert form.errors["description"].isVisible()
+    assert form.submitter.requests == 0
+
+
+def test_a_file_that_is_not_a_photo_is_refused_with_its_name(tmp_path, form):
+    bad = tmp_path / "report.txt"
+    bad.write_text("not an image")
+    good = tmp_path / "scene.png"
+    good.write_bytes(png_bytes())
+    problems = form.photos.add_files([bad, good])
+    assert len(problems) == 1 and "report.txt" in problems[0]
+    assert form.photos.view.count() == 1
+    assert form.photos.error.isVisible()
+
+
+def test_report_then_duplicates_show_and_link_in_one_click(qtbot, form, desk, login_as, runner):
+    x, y = street_point(desk)
+    first = desk.cases.report(login_as(Role.ACCEPTOR), ReportDraft(
+        category=f"event:{category(desk).code}", description="已有的私搭乱建", location=LocationInput(x=x, y=y)))
+    pick(form, desk)
+    form.description.setPlainText(TEXT)
+    form.set_point(x + 3, y + 3)
+    qtbot.waitUntil(lambda: bool(form.duplicates.candidates), timeout=10000)
+    assert form.duplicates.candidates[0].case.id == first.case.id
+    assert "相距" in form.duplicates.list.item(0).text()
+    form.duplicates.list.setCurrentRow(0)
+    qtbot.mouseClick(form.duplicates.link_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.banner.kind in ("info", "warn", "error") and form.submitter.busy is False,
+                    timeout=10000)
+    runner.wait()
+    assert form.banner.kind != "error", form.banner.text()
+    linked = [r for r in desk.cases.list_cases(states=[CaseState.NOT_FILED], limit=100000)
+              if r.description == TEXT]
+    assert len(linked) == 1
+    events = desk.cases.events(linked[0].id)
+    assert events[-1].action == "link" or any(e.action == "link" for e in events)
+
+
+def test_successful_report_clears_the_form_and_shows_the_number(qtbot, form, desk, runner):
+    pick(form, desk)
+    form.description.setPlainText(TEXT)
+    form.set_point(*street_point(desk))
+    assert form.photos.add_bytes("scene.png", png_bytes()) is None
+    qtbot.waitUntil(lambda: "胥江街道" in form.where.text(), timeout=10000)
+    assert form.submit() is True
+    qtbot.waitUntil(lambda: form.banner.kind in ("info", "warn"), timeout=10000)
+    runner.wait()
+    number = form.banner.text().split("：")[1].split("（")[0]
+    case = desk.cases.get(number)
+    assert case.description == TEXT and case.grid_code
+    assert [p.kind for p in desk.photos(case.id)] == ["report"]
+    assert form.description.toPlainText() == "" and form.photos.view.count() == 0
+
+
+def test_category_search_by_code_and_by_name(form, desk):
+    hits = form.category.search("井盖")
+    assert hits and all("井盖" in c.name or "井盖" in c.major_name for c in hits)
+    form.category.search("06001")
+    form.category.edit.returnPressed.emit()
+    assert form.category.value == "event:06001"

@@ -1,0 +1,62 @@
+"""Each role sees only its actions; they are enabled by the selected case's state (and department)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.domain.definitions import Action, CaseState, Role
+from app.ui.case_actions import SHORTCUTS, action_id, role_actions
+from app.ui.work.install import APPROVALS_DOCK, INTAKE_DOCK, WORKBENCH_DOCK
+
+from .helpers import desk_window, wait_idle
+
+pytestmark = pytest.mark.neutral
+
+
+def first(state, wanted: CaseState, department: str | None = None, other_than: str | None = None):
+    return next(r for r in sorted(state.rows, key=lambda r: r.number) if r.state is wanted
+                and (department is None or r.department_code == department)
+                and (other_than is None or r.department_code != other_than))
+
+
+def test_department_operator_does_not_see_dispatch(qtbot, tmp_path, desk, login_as, queue, runner):
+    with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(Role.DEPARTMENT)) as (window, made):
+        ids = window.action_registry.ids()
+        assert action_id(Action.DISPATCH) not in ids
+        assert action_id(Action.CLOSE) not in ids
+        assert "gridhall.desk.bulk_dispatch" not in ids
+        assert action_id(Action.ACCEPT) in ids and action_id(Action.FEEDBACK) in ids
+        assert WORKBENCH_DOCK in window.dock_registry.ids()
+        assert APPROVALS_DOCK not in window.dock_registry.ids()
+
+
+def test_dispatcher_sees_dispatch_enabled_only_on_cases_awaiting_dispatch(qtbot, tmp_path, desk, login_as,
+                                                                          queue, runner):
+    with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(Role.DISPATCHER)) as (window, made):
+        dispatch = window.action_registry.action(action_id(Action.DISPATCH))
+        assert dispatch.shortcut().toString() == SHORTCUTS[Action.DISPATCH]
+        assert not dispatch.isEnabled()  # nothing selected
+        queue.select(first(queue, CaseState.FILED).id)
+        wait_idle(qtbot, runner)
+        assert dispatch.isEnabled()
+        queue.select(first(queue, CaseState.HANDLING).id)
+        wait_idle(qtbot, runner)
+        assert not dispatch.isEnabled()
+        assert APPROVALS_DOCK in window.dock_registry.ids()
+        assert INTAKE_DOCK not in window.dock_registry.ids()  # dispatchers do not take reports
+
+
+def test_department_actions_only_on_their_own_departments_cases(qtbot, tmp_path, desk, login_as, queue, runner):
+    operator = login_as(Role.DEPARTMENT)
+    mine = desk.department_code(operator.department_id)
+    with desk_window(qtbot, tmp_path, queue, runner, desk, operator) as (window, made):
+        accept = window.action_registry.action(action_id(Action.ACCEPT))
+        queue.select(first(queue, CaseState.DISPATCHED, other_than=mine).id)
+        wait_idle(qtbot, runner)
+        assert not accept.isEnabled()  # the services' allowed_actions drop other departments' cases
+
+
+def test_every_frequent_action_has_a_unique_shortcut():
+    assert len(set(SHORTCUTS.values())) == len(SHORTCUTS)
+    for role in Role:
+        assert all(a in SHORTCUTS for a in role_actions(role))
