@@ -96,6 +96,20 @@ def build_desk_services(store: Store, clock: Clock, bus: CaseBus | None = None) 
     return DeskServices(store, cases, bus, clock, taxonomy)
 
 
+def ask_login(store: Store, clock: Clock, *, catalogue=None, parent=None, username: str = "") -> Actor | None:
+    """Show the login dialog (the real argon2 login runs in a worker); the Actor, or None if cancelled."""
+    from app.services.auth import login
+    from app.ui.forms.login_dialog import LoginDialog
+    from app.ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    dialog = LoginDialog(lambda name, password: login(store, name, password, clock=clock), runner, catalogue,
+                         parent, username)
+    accepted = dialog.exec() == dialog.DialogCode.Accepted
+    runner.wait()
+    return dialog.actor if accepted else None
+
+
 def install_desk(hall, desk: DeskServices, actor: Actor | None) -> Callable[[], None]:
     """Register the desk docks and case actions for ``actor`` in ``hall.window``; returns the teardown.
 
@@ -108,7 +122,7 @@ def install_desk(hall, desk: DeskServices, actor: Actor | None) -> Callable[[], 
     if map_view is not None and hasattr(map_view, "canvas"):
         from app.gis.pick_tool import MapPicker
 
-        picker = MapPicker(map_view.canvas, map_view.layers.components if map_view.layers else None)
+        picker = MapPicker(map_view.canvas, lambda: map_view.layers.components if map_view.layers else None)
         pick = picker.pick
     teardown = install_work(hall.window, hall.state, hall.runner, desk, actor, pick=pick,
                             catalogue=getattr(hall.window, "cat", None))
@@ -117,4 +131,4 @@ def install_desk(hall, desk: DeskServices, actor: Actor | None) -> Callable[[], 
     return teardown
 
 
-__all__ = ["DeskServices", "PhotoRecord", "build_desk_services", "install_desk"]
+__all__ = ["DeskServices", "PhotoRecord", "ask_login", "build_desk_services", "install_desk"]

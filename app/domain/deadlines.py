@@ -163,7 +163,8 @@ WORKING_TERM, NATURAL_TERM, CONSTANT_TERM = "w", "n", "c"
 @dataclass(frozen=True)
 class TickChanges:
     """What one :meth:`TickTable.advance` changed: ids whose light changed, and whether any
-    row's order term changed (a future start was reached, or the clock went backwards)."""
+    row's order term changed (first advance, a future start was reached, or the clock went
+    backwards)."""
 
     lights: list[Hashable]
     reordered: bool
@@ -288,7 +289,7 @@ class TickTable:
             before = dict(self._lights)
             self._rebuild()
             changed = [i for i, light in self._lights.items() if before.get(i, light) is not light]
-            return TickChanges(changed, old_pos is not None)
+            return TickChanges(changed, True)
         changed: list[Hashable] = []
         reordered = False
         for basis, c in ((Basis.WORKING, pos[0]), (Basis.NATURAL, pos[1])):

@@ -1,4 +1,4 @@
-"""MapView: the QGIS map canvas over the store's layers, with browse/identify and flashing.
+"""MapView: the QGIS map canvas over the store's layers: browse/identify, flash, highlight.
 
 Layers live in a QgsProject OWNED by the MapView (never ``QgsProject.instance()``), so two
 views or two tests never share layers. The project owns the layers: after ``teardown()`` (or
@@ -13,7 +13,7 @@ from qgis.PyQt.QtCore import QEventLoop, QSize, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QImage
 from qgis.PyQt.QtWidgets import QVBoxLayout, QWidget
 
-from app.gis.flash import flash_point
+from app.gis.flash import Highlight, flash_point
 from app.gis.identify import BrowseTool
 from app.gis.layers import MapLayers, store_crs
 from app.gis.render import BACKGROUND, extent_at_scale, render_settings
@@ -56,6 +56,7 @@ class MapView(QWidget):
         self.tool.identified.connect(self.identified)
         self.canvas.setMapTool(self.tool)
         self.canvas.scaleChanged.connect(self.scale_changed)
+        self._highlight = Highlight(self.canvas)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.canvas)
@@ -96,6 +97,7 @@ class MapView(QWidget):
     def teardown(self) -> None:
         """Stop rendering and drop every layer (the feeder's layer is deleted too)."""
         self.canvas.stopRendering()
+        self._highlight.clear()
         self.canvas.unsetMapTool(self.tool)
         self.project.removeAllMapLayers()
         self.layers = None
@@ -122,17 +124,32 @@ class MapView(QWidget):
             self.canvas.setExtent(rect)
             self.canvas.refresh()
 
-    def zoom_to_case(self, x: float, y: float, scale: float = CASE_SCALE, *, flash: bool = True) -> None:
-        """Centre on (x, y) at 1:``scale`` and flash the spot."""
+    def zoom_to_case(self, x: float, y: float, scale: float = CASE_SCALE, *, flash: bool = True,
+                     highlight: bool = True) -> None:
+        """Centre on (x, y) at 1:``scale``, ring it until cleared and flash the spot."""
         self.canvas.setCenter(QgsPointXY(x, y))
         self.canvas.zoomScale(scale)
         self.canvas.refresh()
+        if highlight:
+            self.set_highlight(x, y)
         if flash:
             self.flash_point(x, y)
 
     def flash_point(self, x: float, y: float) -> None:
-        """Flash a ring around (x, y) a few times."""
+        """Flash a disc around (x, y) a few times."""
         flash_point(self.canvas, x, y)
+
+    def set_highlight(self, x: float, y: float) -> None:
+        """Ring (x, y) until ``clear_highlight`` (the selected case); replaces any earlier ring."""
+        self._highlight.show(x, y)
+
+    def clear_highlight(self) -> None:
+        """Remove the selected-case ring, if any."""
+        self._highlight.clear()
+
+    def highlight_point(self) -> QgsPointXY | None:
+        """Where the ring is (store CRS), None when there is none."""
+        return self._highlight.point
 
     def scale(self) -> float:
         """The current scale denominator."""

@@ -1,15 +1,21 @@
-"""Draw the eye to a spot on the map: a few flashes of a ring around a point."""
+"""Draw the eye to a spot on the map: a few flashes of a disc, and a ring that stays."""
 
 from __future__ import annotations
 
 from qgis.core import QgsGeometry, QgsPointXY
-from qgis.gui import QgsMapCanvas
+from qgis.gui import QgsMapCanvas, QgsVertexMarker
 from qgis.PyQt.QtGui import QColor
 
 from app.gis.layers import store_crs
 
 FLASH_COLOUR = QColor(215, 48, 31, 230)
 FLASH_END = QColor(215, 48, 31, 0)
+#: The selected case's ring: magenta, a colour no case light or component uses.
+HIGHLIGHT_COLOUR = QColor("#d0169a")
+HIGHLIGHT_HALO = QColor(255, 255, 255, 235)
+HIGHLIGHT_DIAMETER_PX = 34  # clear of the largest case circle (4.6 mm ≈ 17 px)
+HIGHLIGHT_PEN_PX = 4
+HIGHLIGHT_HALO_PX = 8
 
 
 def flash_point(canvas: QgsMapCanvas, x: float, y: float, *, radius_px: float = 18,
@@ -19,3 +25,43 @@ def flash_point(canvas: QgsMapCanvas, x: float, y: float, *, radius_px: float = 
     disc = QgsGeometry.fromPointXY(QgsPointXY(x, y)).buffer(radius, 24)
     canvas.flashGeometries([disc], store_crs(), FLASH_COLOUR, FLASH_END, flashes, duration_ms)
     return disc
+
+
+class Highlight:
+    """A ring of fixed screen size around one map point that stays until cleared.
+
+    Two canvas items: a white halo under a magenta ring, so it reads on roads, grid lines
+    and case circles alike. Canvas items follow pans and zooms by themselves.
+    """
+
+    def __init__(self, canvas: QgsMapCanvas):
+        self._canvas = canvas
+        self._markers: list[QgsVertexMarker] = []
+        self.point: QgsPointXY | None = None
+
+    def show(self, x: float, y: float) -> None:
+        """Ring (x, y) (store CRS), moving the ring if one is shown."""
+        if not self._markers:
+            for colour, pen in ((HIGHLIGHT_HALO, HIGHLIGHT_HALO_PX), (HIGHLIGHT_COLOUR, HIGHLIGHT_PEN_PX)):
+                marker = QgsVertexMarker(self._canvas)
+                marker.setIconType(QgsVertexMarker.ICON_CIRCLE)
+                marker.setIconSize(HIGHLIGHT_DIAMETER_PX)
+                marker.setPenWidth(pen)
+                marker.setColor(colour)
+                marker.setFillColor(QColor(0, 0, 0, 0))
+                self._markers.append(marker)
+        self.point = QgsPointXY(x, y)
+        for marker in self._markers:
+            marker.setCenter(self.point)
+            marker.show()
+        self._canvas.update()
+
+    def clear(self) -> None:
+        """Remove the ring (nothing happens when none is shown)."""
+        scene = self._canvas.scene()
+        for marker in self._markers:
+            if scene is not None:
+                scene.removeItem(marker)
+        self._markers.clear()
+        self.point = None
+        self._canvas.update()

@@ -11,6 +11,8 @@ from qgis.PyQt.QtCore import Qt, pyqtSignal
 from app.gis.identify import plain_value
 
 PickCallback = Callable[[float, float, "str | None"], None]
+#: The components layer, or a callable returning the current one (None: points only).
+Components = "QgsVectorLayer | Callable[[], QgsVectorLayer | None] | None"
 
 
 class PickPointTool(QgsMapToolIdentify):
@@ -22,14 +24,18 @@ class PickPointTool(QgsMapToolIdentify):
     picked = pyqtSignal(float, float, str)
     cancelled = pyqtSignal()
 
-    def __init__(self, canvas: QgsMapCanvas, components: QgsVectorLayer | None = None):
+    def __init__(self, canvas: QgsMapCanvas, components: Components = None):
         super().__init__(canvas)
         self.components = components
         self.setCursor(Qt.CrossCursor)
 
+    def _layer(self) -> QgsVectorLayer | None:
+        # a callable follows the map when its layers are rebuilt (the old layer objects are deleted)
+        return self.components() if callable(self.components) else self.components
+
     def component_at(self, x: int, y: int) -> str:
         """The code of the component drawn at canvas pixel (x, y), or ""."""
-        layer = self.components
+        layer = self._layer()
         if layer is None or layer.id() not in {lyr.id() for lyr in self.canvas().layers()}:
             return ""
         hits = self.identify(x, y, [layer], QgsMapToolIdentify.TopDownStopAtFirst)
@@ -57,7 +63,7 @@ class PickPointTool(QgsMapToolIdentify):
 class MapPicker:
     """Arms a PickPointTool for one click, then gives the canvas its previous tool back."""
 
-    def __init__(self, canvas: QgsMapCanvas, components: QgsVectorLayer | None = None):
+    def __init__(self, canvas: QgsMapCanvas, components: Components = None):
         self.canvas = canvas
         self.tool = PickPointTool(canvas, components)
         self._previous: QgsMapTool | None = None

@@ -47,9 +47,15 @@ class CaseService(ServiceCore):
 
     # -- intake ---------------------------------------------------------------------------
 
-    def report(self, actor: Actor, draft: intake.ReportDraft) -> ActionResult:
-        """上报: validate everything, then create the case and its first event in one transaction."""
+    def report(self, actor: Actor, draft: intake.ReportDraft, *, link_to: int | str | None = None) -> ActionResult:
+        """上报: validate everything, then create the case and its first event in one transaction.
+
+        ``link_to`` (a case id or number) records the report as a duplicate of that case in the
+        same transaction (上报 + 关联重复): either both are written or neither.
+        """
         self._check(actor, None, Action.REPORT)
+        if link_to is not None:
+            self._check(actor, CaseState.REPORTED, Action.LINK, reason="-")
         kind, code, notes = intake.parse_category(draft.category, draft.kind, self.taxonomy)
         description = intake.check_description(draft.description)
         level = intake.check_level(draft.level)
@@ -84,8 +90,33 @@ class CaseService(ServiceCore):
                 session, category=category, x=where.x, y=where.y, now=now, exclude_case_id=case.id,
                 radius_m=self.settings.duplicate_radius_m, window_days=self.settings.duplicate_window_days)
             result = self._record(step, None, None)
+            if link_to is not None:
+                result = self._link_in(step, link_to, result)
         self._publish(result, actor, now)
         return result
+
+    def _link_in(self, reported: Step, original: int | str, first: ActionResult) -> ActionResult:
+        """Record 关联重复 right after 上报, inside the report's transaction."""
+        why = f"与已有案卷重复（{original}）"
+        step = Step(reported.session, reported.case, reported.category, reported.actor, CaseState.REPORTED, None,
+                    self._check(reported.actor, CaseState.REPORTED, Action.LINK, reason=why),
+                    CaseState.NOT_FILED, reported.now, department_id=reported.department_id)
+        self._link_original(step, original)
+        result = self._record(step, why, None)
+        details = {**first.details, **result.details}
+        return ActionResult(result.case, result.action, result.version, first.warnings + result.warnings, details)
+
+    def _link_original(self, step: Step, original: int | str) -> None:
+        orig = self._find_row(step.session, original)
+        if orig.id == step.case.id:
+            raise ValidationError("original", "不能把案卷关联到它自己")
+        if orig.state in (CaseState.NOT_FILED.value, CaseState.VOIDED.value):
+            hint = f"（它是案卷 {self._number(step.session, orig.duplicate_of_id)} 的重复）" \
+                if orig.duplicate_of_id else ""
+            raise ValidationError("original", f"案卷 {orig.number} 「{CaseState(orig.state).label}」{hint}，"
+                                              "不能作为原案卷；请关联到仍有效的案卷")
+        step.case.duplicate_of_id = orig.id
+        step.payload.update({"duplicate_of": orig.number, "duplicate_of_id": orig.id})
 
     def suggest_duplicates(self, draft: intake.ReportDraft) -> list[dup.DuplicateCandidate]:
         """Cases that may already cover what ``draft`` reports (before it is written)."""
@@ -144,16 +175,7 @@ class CaseService(ServiceCore):
         """关联重复: this report duplicates ``original`` (id or number) and is not filed itself."""
 
         def prepare(step: Step) -> None:
-            orig = self._find_row(step.session, original)
-            if orig.id == step.case.id:
-                raise ValidationError("original", "不能把案卷关联到它自己")
-            if orig.state in (CaseState.NOT_FILED.value, CaseState.VOIDED.value):
-                hint = f"（它是案卷 {self._number(step.session, orig.duplicate_of_id)} 的重复）" \
-                    if orig.duplicate_of_id else ""
-                raise ValidationError("original", f"案卷 {orig.number} 「{CaseState(orig.state).label}」{hint}，"
-                                                  "不能作为原案卷；请关联到仍有效的案卷")
-            step.case.duplicate_of_id = orig.id
-            step.payload.update({"duplicate_of": orig.number, "duplicate_of_id": orig.id})
+            self._link_original(step, original)
 
         why = reason or f"与已有案卷重复（{original}）"
         return self._act(actor, case_id, expected_version, Action.LINK, reason=why, prepare=prepare)

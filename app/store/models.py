@@ -266,3 +266,16 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseClaim(Base):
+    """An advisory hold on a case while someone fills a form (expires unless renewed)."""
+
+    __tablename__ = "case_claims"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))  # username
+    role: Mapped[str] = mapped_column(String(16))  # Role
+    workstation: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str | None] = mapped_column(String(24))  # Action the form is for (null: editing)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

@@ -47,12 +47,18 @@ class RemainingOrder:
         self._pos: dict[int, int] = {}
         self._heaps: dict[str, list[tuple[int, int, int]]] = {WORKING_TERM: [], NATURAL_TERM: [], DIFFERENCE: []}
         for case_id in ids:
-            self._terms[case_id] = table.order_term(case_id) if case_id in table else None
+            self._terms[case_id] = self._term(case_id)
             self.ids.append(case_id)
         self.ids.sort(key=self.key)
         self._index()
         for k in range(len(self.ids) - 1):
             self._certify(k)
+
+    def _term(self, case_id: int) -> tuple[str, int] | None:
+        # before the table's first advance nothing is known about time: sort as untimed
+        if case_id not in self._table or self._table.position is None:
+            return None
+        return self._table.order_term(case_id)
 
     def key(self, case_id: int) -> tuple[int, int, int]:
         """The ascending sort key of ``case_id`` at the table's current position."""
@@ -127,7 +133,7 @@ class RemainingOrder:
         for case_id in gone:
             self._terms.pop(case_id, None)
         for case_id in entering:
-            self._terms[case_id] = self._table.order_term(case_id) if case_id in self._table else None
+            self._terms[case_id] = self._term(case_id)
             k = bisect_left(self.ids, self.key(case_id), key=self.key)
             self.ids.insert(k, case_id)
             touched.append(case_id)

@@ -346,7 +346,7 @@ class QueueState:
         sign = -1 if self._descending else 1
         keys = {
             case_id: (sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio, rank[case_id])
-            for case_id, ratio in zip(ids, table.ratios(ids), strict=True)
+            for case_id, ratio in zip(ids, table.ratios(ids) if table.position else [0.0] * len(ids), strict=True)
         }
         ids.sort(key=keys.__getitem__)
 

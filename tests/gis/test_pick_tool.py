@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from qgis.core import QgsPointXY
 from qgis.PyQt.QtCore import QPoint, Qt
@@ -64,3 +66,37 @@ def test_right_click_cancels_without_a_callback(qtbot, view, district):
     click(qtbot, view, *district.rel(140, 160), button=Qt.RightButton)
     assert got == [] and not picker.active
     assert view.canvas.mapTool() is view.tool
+
+
+def test_install_desk_wires_the_pick_tool_into_the_intake_form(qtbot, qgis_app, district_store, district, tmp_path):
+    from qgis.PyQt.QtCore import QSettings
+
+    from app.bootstrap import build_hall
+    from app.desk import build_desk_services, install_desk
+    from app.domain.clock import FixedClock
+    from app.services.actors import Actor
+    from app.ui.work.install import INTAKE_DOCK
+
+    clock = FixedClock(datetime(2026, 11, 20, 10, 30))
+    settings = QSettings(str(tmp_path / "hall.ini"), QSettings.IniFormat)
+    hall = build_hall(district_store, clock=clock, settings=settings, plugins=False)
+    teardown = install_desk(hall, build_desk_services(district_store, clock), Actor("acc", "受理员甲", "acceptor"))
+    try:
+        view = hall.map_view
+        hall.window.resize(1200, 800)
+        hall.window.show()
+        qtbot.waitExposed(hall.window)
+        view.zoom_full()
+        assert view.wait_rendered(15000)
+        form = hall.window.dock_registry.widget(INTAKE_DOCK)
+        assert form.pick_button.isEnabled()
+        form.pick_button.click()
+        assert view.canvas.mapTool() is not view.tool
+        click(qtbot, view, *district.rel(140, 160))
+        assert view.canvas.mapTool() is view.tool
+        qtbot.waitUntil(lambda: form.where.property("grid_code") is not None, timeout=10000)
+        assert form.where.property("grid_code").startswith("320508")
+        assert "平江街道" in form.where.text()  # street and community filled from the pick
+    finally:
+        teardown()
+        hall.teardown()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.domain.definitions import CaseState, Stage
-from app.services.errors import ValidationError
+from app.services.errors import PermissionDenied, ValidationError
 from app.services.location import LocationInput
 from services.world import INSIDE, MANHOLE, MANHOLE_LEGACY, draft
 
@@ -102,3 +102,17 @@ def test_address_and_lonlat_locate_the_report(svc, world):
     by_lonlat = svc.report(a, draft(location=LocationInput(lon=120.6, lat=31.3)))
     assert (by_lonlat.case.x, by_lonlat.case.y) == pytest.approx((557122.87, 3464391.33), abs=0.05)
     assert by_lonlat.case.grid_code == "320599001001005"
+
+
+def test_report_and_link_in_one_transaction(svc, world, store):
+    a = world.actors
+    original = svc.report(a["supervisor"], draft())
+    r = svc.report(a["acceptor"], draft(at=_near(5), source="hotline"), link_to=original.case.number)
+    assert r.case.state is CaseState.NOT_FILED and r.action.value == "link"
+    assert [e.action for e in svc.events(r.case.id)] == ["report", "link", "reply"]
+    before = len(svc.list_cases(states=list(CaseState)))
+    with pytest.raises(ValidationError, match="不存在|不能作为原案卷"):
+        svc.report(a["acceptor"], draft(), link_to=r.case.number)  # a duplicate is no original
+    with pytest.raises(PermissionDenied):  # supervisors report but do not link
+        svc.report(a["supervisor"], draft(), link_to=original.case.number)
+    assert len(svc.list_cases(states=list(CaseState))) == before  # neither half was written

@@ -134,6 +134,8 @@ def test_sql_hash_equals_python_hash_for_every_stored_event(store):
     _history(store)
     rng = random.Random(7)
     floats = [rng.uniform(-1e6, 1e6) for _ in range(200)] + [10.0 ** e * rng.random() for e in range(-12, 22)]
+    floats += [float(rng.randrange(1, 10**19)) for _ in range(100)] + [rng.random() * 10.0 ** rng.randint(-30, 30)
+                                                                     for _ in range(300)]
     floats += [0.0, -0.0, 1e15, 1.5e15, 9.999999999999998e15, 1e16, 1e-4, 1e-5, 123456789.0, 5e-324, 1.7976931348623157e308]
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM case_events "

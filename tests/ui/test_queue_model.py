@@ -108,3 +108,39 @@ def test_load_failure_is_announced(qtbot, calendar, runner, clock):
     controller.refresh()
     qtbot.waitUntil(lambda: bool(messages))
     assert "unreachable" in messages[0]
+
+
+def test_a_tracked_view_gets_only_its_visible_countdown_cells_and_changed_lights(qtbot, calendar, runner, clock):
+    from qtpy.QtWidgets import QTableView
+
+    # case 100 turns yellow one minute from now; the others stay green
+    cases = [case_row(i, NOW, limit_minutes=1000, started_minutes_ago=i) for i in range(1, 200) if i != 100]
+    cases.append(case_row(100, NOW, limit_minutes=100, started_minutes_ago=79.5))
+    source = MemoryCaseSource(cases)
+    state, controller, model = loaded(qtbot, calendar, source, runner, clock)
+    model.sort(2, Qt.SortOrder.AscendingOrder)  # case number: the order does not move with the clock
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    model.track_view(view)
+    view.scrollTo(model.index(model.row_of(100), 0), QTableView.ScrollHint.PositionAtCenter)
+    top, bottom = view.rowAt(0), view.rowAt(view.viewport().height() - 1)
+    assert 0 < top <= model.row_of(100) <= bottom < model.rowCount() - 1
+    changes = []
+    model.dataChanged.connect(lambda tl, br, *_: changes.append((tl.row(), tl.column(), br.row(), br.column())))
+    clock.advance(timedelta(seconds=1))
+    controller.tick_now()
+    assert sorted(changes) == [(r, REMAINING_COLUMN, r, REMAINING_COLUMN) for r in range(top, bottom + 1)]
+    changes.clear()
+    clock.advance(timedelta(minutes=1))
+    controller.tick_now()
+    light_cells = [c for c in changes if c[1] == LIGHT_COLUMN]
+    assert light_cells == [(model.row_of(100), LIGHT_COLUMN, model.row_of(100), LIGHT_COLUMN)]
+    assert len(changes) == bottom - top + 2
+    view.hide()
+    changes.clear()
+    controller.tick_now()
+    assert changes == []  # nothing shown, nothing to repaint

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.domain.definitions import Action, CaseState, Light
+from app.domain.cases import TimerSpec
+from app.domain.deadlines import read_timer
+from app.domain.definitions import Action, Basis, CaseState, Light, Stage
 from app.ui.events import Signal
-from app.ui.queue_state import QueueFilter, QueueState, SortKey
+from app.ui.queue_state import _LIGHT_RANK, QueueFilter, QueueState, SortKey
 from app.ui.sample import case_row
 
 from .conftest import NOW
@@ -144,15 +149,6 @@ def test_a_failing_listener_does_not_starve_the_others(caplog):
 
 # ---------------------------------------------------------------- incremental ticking vs brute force
 
-from dataclasses import replace  # noqa: E402
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from app.domain.cases import TimerSpec  # noqa: E402
-from app.domain.deadlines import read_timer  # noqa: E402
-from app.domain.definitions import Basis, Stage  # noqa: E402
-from app.ui.queue_state import _LIGHT_RANK  # noqa: E402
 
 # A Friday afternoon: ticks run into the evening, the weekend and the next working days.
 START = NOW.replace(hour=16, minute=50)
@@ -321,4 +317,32 @@ def test_equal_remaining_times_fall_back_to_case_number_at_the_exact_tick(calend
     s.set_sort(SortKey.REMAINING, descending=True)
     assert s.visible_ids == (1, 2)
     s.tick(NOW + timedelta(minutes=1, microseconds=1))
+    assert s.visible_ids == (2, 1)
+
+
+def test_rows_entering_a_light_filter_take_their_place_in_the_order(calendar):
+    rows = [case_row(1, NOW, limit_minutes=100, started_minutes_ago=79),  # turns yellow: 21 min left
+            case_row(2, NOW, limit_minutes=100, started_minutes_ago=120),  # red: 20 min over
+            case_row(3, NOW, limit_minutes=60, started_minutes_ago=55),  # yellow: 5 min left
+            case_row(4, NOW, limit_minutes=200, started_minutes_ago=10)]  # green throughout
+    s = QueueState(calendar)
+    s.reset(rows, NOW)
+    s.update_filter(lights=frozenset({Light.RED, Light.YELLOW}))
+    assert s.visible_ids == (2, 3)
+    s.tick(NOW + timedelta(minutes=2))
+    assert s.visible_ids == (2, 3, 1)
+    s.set_sort(SortKey.REMAINING, descending=True)
+    s.tick(NOW + timedelta(minutes=7))  # case 3 turns red and moves past case 1 in time order
+    assert s.visible_ids == (1, 3, 2)
+
+
+@pytest.mark.parametrize("key", [SortKey.REMAINING, SortKey.LIGHT])
+def test_rows_upserted_before_the_first_load_sort_without_readings(calendar, key):
+    s = QueueState(calendar)
+    s.set_sort(key)
+    s.upsert(case_row(2, NOW, started_minutes_ago=50))
+    s.upsert(case_row(1, NOW))
+    assert s.visible_ids == (1, 2) and s.reading(1) is None
+    s.tick(NOW)
+    assert s.reading(1).light is Light.GREEN
     assert s.visible_ids == (2, 1)

@@ -40,6 +40,7 @@ class DuplicatesPanel(QWidget):
         layout.addWidget(self.list)
         layout.addWidget(self.link_button, 0, Qt.AlignmentFlag.AlignRight)
         self.candidates: list = []
+        self.can_link = True  # roles that may not 关联重复 see the candidates without the button
 
     def show_candidates(self, candidates) -> None:
         """Replace the list with ``candidates`` (best first)."""
@@ -53,7 +54,7 @@ class DuplicatesPanel(QWidget):
         self.title.setText(self.cat.tr("疑似重复 {n} 件：核对后可直接关联", n=n) if n else self.cat.tr("疑似重复：无"))
         self.title.setStyleSheet("QLabel { color:#8e1b1b; font-weight:bold; }" if n else "")
         self.list.setVisible(bool(n))
-        self.link_button.setVisible(bool(n))
+        self.link_button.setVisible(bool(n) and self.can_link)
         self.link_button.setEnabled(False)
 
     def show_note(self, text: str) -> None:

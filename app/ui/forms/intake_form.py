@@ -21,7 +21,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from app.domain.definitions import Level, Source
+from app.domain.definitions import Action, CaseState, Level, Source
+from app.domain.workflow import WORKFLOW
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
 from app.ui.forms.category_picker import CategoryPicker
@@ -158,6 +159,7 @@ class IntakeForm(QWidget):
         if actor is not None:
             source = DEFAULT_SOURCE.get(actor.role, Source.HOTLINE)
             self.source.setCurrentIndex(self.source.findData(source.value))
+            self.duplicates.can_link = Action.LINK in WORKFLOW.actions(CaseState.REPORTED, actor.role)
 
     def start_pick(self) -> None:
         """Arm the map: the next click sets the location."""
@@ -269,7 +271,7 @@ class IntakeForm(QWidget):
 
     def link_to(self, case_id: int, number: str) -> bool:
         """Report what was typed and link it to ``number`` at once (one click, no second filing)."""
-        if self.actor is None:
+        if self.actor is None or not self.duplicates.can_link:
             return False
         self._clear_errors()
         draft, actor, cases = self.draft(), self.actor, self.desk.cases

@@ -15,6 +15,7 @@ from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
 
 MAX_KEPT = 50
+GROUP_OVER = 3  # more lights than this turning in one tick become one alert
 FLASH_MS = 8000
 
 
@@ -77,6 +78,7 @@ class AlertCenter:
             self._compare(ids, self.state.now)
 
     def _compare(self, ids, now: datetime | None) -> None:
+        turned: dict[str, list[int]] = {"red": [], "yellow": []}
         for case_id in ids:
             light = self._light(case_id)
             before = self._lights.get(case_id)
@@ -84,13 +86,29 @@ class AlertCenter:
             if before is None or before == light:
                 continue
             if light is Light.RED:
-                self._emit("red", case_id, "超时（红灯）", now)
+                turned["red"].append(case_id)
             elif light is Light.YELLOW and before is Light.GREEN:
-                self._emit("yellow", case_id, "即将超时（黄灯）", now)
+                turned["yellow"].append(case_id)
+        for kind, what in (("red", "超时（红灯）"), ("yellow", "即将超时（黄灯）")):
+            found = turned[kind]
+            if len(found) > GROUP_OVER:
+                # many at once (the workday starts, timers resume): one alert, not a storm
+                self._emit_group(kind, found, what, now)
+            else:
+                for case_id in found:
+                    self._emit(kind, case_id, what, now)
 
     def _case_event(self, case_id: int, action: str) -> None:
         if action == Action.REPORT.value:
             self._emit("new", case_id, "新上报案卷", self.state.now)
+
+    def _emit_group(self, kind: str, ids: list[int], what: str, now: datetime | None) -> None:
+        numbers = [self.state.summary(i).number for i in ids[:3] if self.state.summary(i) is not None]
+        text = f"{len(ids)} 件案卷{what}：{'、'.join(numbers)} 等"
+        alert = Alert(kind, ids[0], numbers[0] if numbers else "", text, now)
+        self.alerts.insert(0, alert)
+        del self.alerts[MAX_KEPT:]
+        self.events.alert.emit(alert)
 
     def _emit(self, kind: str, case_id: int, what: str, now: datetime | None) -> None:
         row = self.state.summary(case_id)
@@ -123,15 +141,21 @@ class AlertBanner(QWidget):
         self.sound = False  # audible alerts are opt-in: a hall full of beeping desks helps nobody
         self.beeps = 0
         self.headline = QLabel(self.cat.tr("暂无提醒"), objectName="alertHeadline")
-        self.headline.setWordWrap(True)
+        self.headline.setWordWrap(False)
         self.headline.setStyleSheet(f"QLabel {{ {_KIND_STYLE['info']} padding:4px 8px; font-weight:bold; }}")
         self.sound_button = QPushButton(self.cat.tr("提示音：关"), objectName="alertSound")
         self.sound_button.setCheckable(True)
         self.sound_button.toggled.connect(self.set_sound)
         self.list = QListWidget(objectName="alertList")
         self.list.itemClicked.connect(self._clicked)
+        self.list.setMaximumHeight(110)
+        self.list.hide()  # one line by default: the map keeps its height; 历史 opens the list
+        self.history_button = QPushButton(self.cat.tr("历史 (0)"), objectName="alertHistory")
+        self.history_button.setCheckable(True)
+        self.history_button.toggled.connect(self.list.setVisible)
         top = QHBoxLayout()
         top.addWidget(self.headline, 1)
+        top.addWidget(self.history_button)
         top.addWidget(self.sound_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -161,6 +185,7 @@ class AlertBanner(QWidget):
         self.list.item(0).setData(Qt.ItemDataRole.UserRole, alert.case_id)
         while self.list.count() > MAX_KEPT:
             self.list.takeItem(self.list.count() - 1)
+        self.history_button.setText(self.cat.tr("历史 ({n})", n=self.list.count()))
         if self.status is not None:
             self.status(alert.text, FLASH_MS)
         if self.sound and alert.kind in ("new", "red", "yellow"):

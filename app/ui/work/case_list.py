@@ -15,7 +15,9 @@ from app.ui.queue_model import countdown_text
 from app.ui.queue_state import QueueState
 from app.ui.style import LIGHT_COLOURS, LIGHT_TINTS
 
-COLUMNS = ("灯", "剩余", "案卷号", "状态", "类别", "部门/位置")
+COLUMNS = ("灯", "剩余", "案卷号", "状态", "类别", "责任部门")
+#: A letter beside the dot, so the light does not rely on colour alone.
+LIGHT_TEXT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.NONE: ""}
 ID_ROLE = Qt.ItemDataRole.UserRole
 #: At most this many rows are listed (the most urgent first): a dock is a to-do list, not the queue.
 ROW_CAP = 300
@@ -34,12 +36,15 @@ def urgency_key(state: QueueState) -> Callable[[CaseSummary], tuple]:
 class CaseList(QTreeWidget):
     """Rows of a QueueState; clicking one selects it in the state (map and details follow)."""
 
-    def __init__(self, state: QueueState, catalogue: Catalogue | None = None, parent=None, name: str = "caseList"):
+    def __init__(self, state: QueueState, catalogue: Catalogue | None = None, parent=None, name: str = "caseList",
+                 place: str = "department"):
         super().__init__(parent)
+        self.place = place  # "department" or "location": what the last column shows
         self.setObjectName(name)
         self.state = state
         self.cat = catalogue or Catalogue()
-        self.setHeaderLabels([self.cat.tr(c) for c in COLUMNS])
+        titles = list(COLUMNS[:-1]) + (["责任部门"] if place == "department" else ["位置"])
+        self.setHeaderLabels([self.cat.tr(c) for c in titles])
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setUniformRowHeights(True)
@@ -63,8 +68,9 @@ class CaseList(QTreeWidget):
     def _item(self, row: CaseSummary, tooltip) -> QTreeWidgetItem:
         reading = self.state.reading(row.id)
         light = reading.light if reading is not None else Light.NONE
-        place = row.department_name or " ".join(p for p in (row.street_name, row.community_name) if p)
-        item = QTreeWidgetItem(["●", countdown_text(reading), row.number, self.cat.label(row.state),
+        where = " ".join(p for p in (row.street_name, row.community_name) if p)
+        place = (row.department_name or where) if self.place == "department" else (row.address or where)
+        item = QTreeWidgetItem([f"● {self.cat.tr(LIGHT_TEXT[light])}".strip(), countdown_text(reading), row.number, self.cat.label(row.state),
                                 row.category_name, place or "—"])
         item.setData(0, ID_ROLE, row.id)
         item.setForeground(0, QBrush(QColor(LIGHT_COLOURS[light])))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtWidgets import QSizePolicy
 
 from app.domain.definitions import OPEN_STATES, Action, Role
 from app.domain.workflow import WORKFLOW
 from app.ui.actions import ActionSpec
+from app.ui.builtin import LAYERS_DOCK, QUEUE_DOCK
 from app.ui.case_actions import CaseActions
 from app.ui.docks import DockSpec
 from app.ui.forms.intake_form import IntakeForm
@@ -33,6 +35,7 @@ INTAKE_DOCK = "gridhall.desk.intake"
 MY_QUEUE_DOCK = "gridhall.desk.my_queue"
 APPROVALS_DOCK = "gridhall.desk.approvals"
 WORKBENCH_DOCK = "gridhall.desk.workbench"
+INTAKE_WIDTH = 440
 
 
 class BusBridge(QObject):
@@ -117,7 +120,7 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
 
     add(ALERTS_DOCK, "提醒", "top", lambda: AlertBanner(made.alerts, state, cat, status))
     banner = made.widgets[ALERTS_DOCK]
-    banner.setMaximumHeight(150)
+    banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
     def notify(text: str) -> None:
         banner.notify(text)
@@ -128,17 +131,19 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
         tip="新案卷、黄灯、红灯时发出提示音（默认关闭）")))
     add(TIMERS_DOCK, "时限监控", "right", lambda: TimersDock(state, cat))
     add(MEDIA_DOCK, "照片与回复", "right", lambda: CaseMediaDock(state, desk, runner, cat))
+    _tabify(window, docks, TIMERS_DOCK, [MEDIA_DOCK])
+    docks.dock(TIMERS_DOCK).raise_()
     if actor is None:
         return _finish(made)
 
     made.actions = CaseActions(registry, state, runner, desk, actor, window, cat, notify)
     made.teardowns.append(made.actions.teardown)
     perform = made.actions.perform
-    left: list[str] = []
+    panels: list[str] = []
     role = actor.role
     if _can(role, Action.REPORT):
         add(INTAKE_DOCK, "上报登记", "left", lambda: IntakeForm(desk, actor, runner, cat, pick))
-        left.append(INTAKE_DOCK)
+        panels.append(INTAKE_DOCK)
 
         def new_report() -> None:
             dock = docks.dock(INTAKE_DOCK)
@@ -148,26 +153,43 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
 
         made.registrations.append(registry.register(ActionSpec("gridhall.desk.new_report", "新上报", "Ctrl+N", "办理",
                                                                new_report)))
-    add(MY_QUEUE_DOCK, "待我办理", "left", lambda: MyQueueDock(state, actor, cat, perform=perform))
-    left.append(MY_QUEUE_DOCK)
+    add(MY_QUEUE_DOCK, "待我办理", "bottom", lambda: MyQueueDock(state, actor, cat, perform=perform))
+    panels.append(MY_QUEUE_DOCK)
     if role is Role.DEPARTMENT:
-        add(WORKBENCH_DOCK, "部门工作台", "left", lambda: DepartmentWorkbench(state, actor, perform, cat))
-        left.append(WORKBENCH_DOCK)
+        add(WORKBENCH_DOCK, "部门工作台", "bottom", lambda: DepartmentWorkbench(state, actor, perform, cat))
+        panels.append(WORKBENCH_DOCK)
         _department_code(made, runner, desk, actor)
     if _can(role, Action.APPROVE):
-        add(APPROVALS_DOCK, "待审批", "left", lambda: ApprovalsDock(state, actor, perform, cat))
-        left.append(APPROVALS_DOCK)
+        add(APPROVALS_DOCK, "待审批", "bottom", lambda: ApprovalsDock(state, actor, perform, cat))
+        panels.append(APPROVALS_DOCK)
     for action, key, shortcut in ((Action.DISPATCH, "bulk_dispatch", "Ctrl+Shift+P"),
                                   (Action.CLOSE, "bulk_close", "Ctrl+Shift+J")):
         if _can(role, action):
             made.registrations.append(registry.register(ActionSpec(
                 f"gridhall.desk.{key}", f"批量{action.label}…", shortcut, "办理",
                 lambda a=action: open_bulk(window, state, runner, desk, actor, a, cat, made))))
-    for other in left[1:]:
-        window.tabifyDockWidget(docks.dock(left[0]), docks.dock(other))
-    if left:
-        docks.dock(left[0]).raise_()
+    # The to-do lists are other views of the queue: they share its tab group; the intake form
+    # needs the full height, so it shares the layer tree's and comes to the front.
+    lists = [d for d in panels if d != INTAKE_DOCK]
+    anchor = QUEUE_DOCK if QUEUE_DOCK in docks.ids() else (lists[0] if lists else None)
+    if anchor is not None:
+        _tabify(window, docks, anchor, [d for d in lists if d != anchor])
+        front = WORKBENCH_DOCK if WORKBENCH_DOCK in lists else anchor  # an operator lives in the workbench
+        docks.dock(front).raise_()
+    if INTAKE_DOCK in panels:
+        _tabify(window, docks, LAYERS_DOCK if LAYERS_DOCK in docks.ids() else INTAKE_DOCK, [INTAKE_DOCK])
+        intake = docks.dock(INTAKE_DOCK)
+        intake.raise_()
+        # wide enough for the form (a saved layout restored afterwards still wins)
+        window.resizeDocks([intake], [INTAKE_WIDTH], Qt.Orientation.Horizontal)
     return _finish(made)
+
+
+def _tabify(window, docks, anchor: str, others: list[str]) -> None:
+    """Put ``others`` in ``anchor``'s tab group (in the anchor's dock area)."""
+    for other in others:
+        if other != anchor:
+            window.tabifyDockWidget(docks.dock(anchor), docks.dock(other))
 
 
 def _finish(made: Desk) -> Callable[[], None]:

@@ -28,7 +28,7 @@ class DepartmentWorkbench(QWidget):
         self.cat = catalogue or Catalogue()
         self.department_code = department_code
         self.summary = QLabel(objectName="workbenchSummary")
-        self.list = CaseList(state, self.cat, self, "workbenchList")
+        self.list = CaseList(state, self.cat, self, "workbenchList", place="location")
         self.buttons: dict[Action, QPushButton] = {}
         grid = QGridLayout()
         grid.setSpacing(4)

@@ -115,3 +115,22 @@ def test_category_search_by_code_and_by_name(form, desk):
     form.category.search("06001")
     form.category.edit.returnPressed.emit()
     assert form.category.value == "event:06001"
+
+
+def test_a_lost_database_keeps_the_typed_report(qtbot, form, desk, runner):
+    pick(form, desk)
+    form.description.setPlainText(TEXT)
+    form.set_point(*street_point(desk))
+    qtbot.waitUntil(lambda: "胥江街道" in form.where.text(), timeout=10000)
+    runner.wait()
+    # the database goes away under the running client (file moved: the next connection finds no tables)
+    desk.store.dispose()
+    path = desk.store.engine.url.database
+    import os
+
+    os.replace(path, path + ".moved")
+    assert form.submit() is True
+    qtbot.waitUntil(lambda: form.banner.kind == "error" and form.submit_button.isEnabled(), timeout=10000)
+    assert "数据库" in form.banner.text() and "保留" in form.banner.text()
+    assert form.description.toPlainText() == TEXT
+    assert form.category.value

@@ -11,6 +11,7 @@ from app.domain.definitions import Action, CaseState, Light, Role
 from app.domain.workflow import WORKFLOW
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
+from app.ui.queue_state import QueueState
 from app.ui.work.alerts import AlertBanner, AlertCenter
 from app.ui.work.approvals import ApprovalsDock
 from app.ui.work.bulk import BulkDialog
@@ -93,11 +94,21 @@ def test_alerts_new_case_and_lights_turning_yellow_and_red(qtbot, queue, desk, l
     banner = AlertBanner(center, queue, status=lambda text, ms: flashes.append(text))
     qtbot.addWidget(banner)
     queue.tick(T0)  # baseline
-    green = [r.id for r in queue.rows if queue.reading(r.id) and queue.reading(r.id).light is Light.GREEN]
+    green = [r.id for r in queue.rows if queue.reading(r.id) and queue.reading(r.id).light is Light.GREEN
+             and not queue.reading(r.id).paused]
     assert green
-    queue.tick(T0 + timedelta(days=20))  # everything still running is overdue by then
-    kinds = {(a.kind, a.case_id) for a in center.alerts}
-    assert any(kind == "red" and case_id in green for kind, case_id in kinds)
+    later = T0 + timedelta(days=20)  # every running timer is overdue by then
+    queue.tick(later)
+    grouped = [a for a in center.alerts if a.kind == "red"]
+    assert len(grouped) == 1 and "件案卷超时" in grouped[0].text  # one alert, not a storm
+    single = QueueState(queue.calendar)  # one case turning red is named on its own
+    single.reset([queue.summary(green[0])], T0)
+    alone = AlertCenter(single)
+    single.tick(T0)
+    single.tick(later)
+    assert [(a.kind, a.case_id) for a in alone.alerts] == [("red", green[0])]
+    assert queue.summary(green[0]).number in alone.alerts[0].text
+    alone.teardown()
     assert flashes and banner.headline.property("kind") in ("red", "yellow")
     assert banner.beeps == 0  # sound is off by default
     banner.sound_button.click()

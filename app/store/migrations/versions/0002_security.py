@@ -127,33 +127,53 @@ SECURITY DEFINER {path} AS $$
                                            FROM case_events e WHERE e.case_id = c.id AND e.seq = 1), true))
                      FROM cases c WHERE c.id = p_case), false)
 $$""",
-        # Python's repr() of the float a JSON number token stands for (json.loads then json.dumps).
+        # Python's repr() of the float a JSON number token stands for (json.loads then json.dumps):
+        # the shortest digits that round-trip, fixed notation for 1e-4 <= |x| < 1e16.
         """
 CREATE FUNCTION gridhall_json_number(tok text) RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT
 SET extra_float_digits = 1 AS $$
-DECLARE s text; mant text; ex int; digits text; sign text := '';
+DECLARE f float8; s text; mant text; ex int := 0; d text; decpt int; n int; cand numeric; sign text := '';
 BEGIN
   tok := btrim(tok);
   IF tok ~ '^-?(0|[1-9][0-9]*)$' THEN
     RETURN CASE WHEN tok = '-0' THEN '0' ELSE tok END;
   END IF;
   BEGIN
-    s := tok::float8::text;  -- the shortest text that round-trips, like Python's repr
+    f := tok::float8;
   EXCEPTION WHEN numeric_value_out_of_range THEN
     IF tok ~* 'e-' THEN RETURN CASE WHEN left(tok, 1) = '-' THEN '-0.0' ELSE '0.0' END; END IF;
     RETURN CASE WHEN left(tok, 1) = '-' THEN '-Infinity' ELSE 'Infinity' END;
   END;
+  s := f::text;
   IF s IN ('Infinity', '-Infinity', 'NaN') THEN RETURN s; END IF;
-  IF position('e' IN s) = 0 THEN
-    RETURN CASE WHEN position('.' IN s) = 0 THEN s || '.0' ELSE s END;
-  END IF;
+  IF left(s, 1) = '-' THEN sign := '-'; s := substr(s, 2); END IF;
   mant := split_part(s, 'e', 1);
-  ex := split_part(s, 'e', 2)::int;
-  IF ex <> 15 THEN RETURN s; END IF;  -- PostgreSQL writes 1e15..1e16 as exponents, Python does not
-  IF left(mant, 1) = '-' THEN sign := '-'; mant := substr(mant, 2); END IF;
-  digits := replace(mant, '.', '');
-  IF length(digits) <= 16 THEN RETURN sign || rpad(digits, 16, '0') || '.0'; END IF;
-  RETURN sign || left(digits, 16) || '.' || substr(digits, 17);
+  IF position('e' IN s) > 0 THEN ex := split_part(s, 'e', 2)::int; END IF;
+  d := split_part(mant, '.', 1) || split_part(mant, '.', 2);
+  decpt := length(split_part(mant, '.', 1)) + ex;  -- value = 0.<d> * 10^decpt
+  WHILE length(d) > 1 AND left(d, 1) = '0' LOOP d := substr(d, 2); decpt := decpt - 1; END LOOP;
+  d := rtrim(d, '0');
+  IF d = '' THEN RETURN sign || '0.0'; END IF;
+  -- PostgreSQL prints some integral doubles with all their digits; Python prints the shortest.
+  WHILE length(d) > 1 LOOP
+    n := length(d);
+    cand := round(d::numeric / 10);
+    BEGIN
+      EXIT WHEN (sign || cand::text || 'e' || (decpt - n + 1))::float8 <> f;
+    EXCEPTION WHEN numeric_value_out_of_range THEN EXIT;  -- rounded past the largest double
+    END;
+    IF length(cand::text) = n THEN decpt := decpt + 1; END IF;  -- 99… rounded up to 100…
+    d := rtrim(cand::text, '0');
+  END LOOP;
+  n := length(d);
+  IF decpt > -4 AND decpt <= 16 THEN
+    IF decpt <= 0 THEN RETURN sign || '0.' || repeat('0', -decpt) || d; END IF;
+    IF decpt >= n THEN RETURN sign || d || repeat('0', decpt - n) || '.0'; END IF;
+    RETURN sign || left(d, decpt) || '.' || substr(d, decpt + 1);
+  END IF;
+  RETURN sign || left(d, 1) || CASE WHEN n > 1 THEN '.' || substr(d, 2) ELSE '' END || 'e'  -- e+16, e-05, e-324
+         || CASE WHEN decpt - 1 < 0 THEN '-' ELSE '+' END || CASE WHEN abs(decpt - 1) < 10 THEN '0' ELSE '' END
+         || abs(decpt - 1)::text;
 END $$""",
         # json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")) in SQL.
         """

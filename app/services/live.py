@@ -1,0 +1,147 @@
+"""Live sync: committed changes of any client reach this client's queue and CaseBus within a second.
+
+The change feed (app/store/notify.py) calls in from its own thread; LiveSync loads the changed
+rows there (never on the GUI thread) and hands one closure per batch to ``deliver``, a
+thread-safe callable that runs it on the GUI thread (app/ui/live_bridge.GuiDeliverer). The
+closure upserts or removes the rows in the queue and publishes ``CaseChanged`` on the bus.
+
+This client's own changes come back through the feed too: rows whose version was already
+published on the bus (the services publish after commit) are skipped, so nothing flashes twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Protocol
+
+from app.domain.cases import CaseSummary
+from app.domain.definitions import OPEN_STATES
+from app.services.bus import CaseBus, CaseChanged
+from app.store.notify import ChangeFeed, Changes, FeedStatus
+
+log = logging.getLogger(__name__)
+
+#: More changed cases than this in one batch: reload the whole queue instead of row by row.
+BULK_LIMIT = 300
+
+Deliver = Callable[[Callable[[], None]], None]
+
+
+class QueueSink(Protocol):
+    """What LiveSync changes in the view's queue (``app.ui.queue_state.QueueState`` fits)."""
+
+    def upsert(self, row: CaseSummary, action: str | None = None) -> None: ...
+
+    def remove(self, case_id: int, action: str | None = None) -> None: ...
+
+
+class CaseReader(Protocol):
+    """Loads one case row (``StoreCaseSource`` fits); None when gone or not visible to this login."""
+
+    def case(self, case_id: int) -> CaseSummary | None: ...
+
+
+class LiveSync:
+    """Connects a change feed to the queue and the bus; ``start()``/``close()``.
+
+    ``on_resync()`` (GUI thread) reloads everything: after a reconnect or a bulk change.
+    ``on_status(FeedStatus)`` and ``on_claims(set[int])`` also run on the GUI thread.
+    """
+
+    def __init__(self, feed: ChangeFeed, source: CaseReader, bus: CaseBus, deliver: Deliver, *,
+                 queue: QueueSink | None = None, on_resync: Callable[[], None] | None = None,
+                 on_status: Callable[[FeedStatus], None] | None = None,
+                 on_claims: Callable[[set[int]], None] | None = None, bulk_limit: int = BULK_LIMIT) -> None:
+        self.feed = feed
+        self.source = source
+        self.bus = bus
+        self.queue = queue
+        self._deliver = deliver
+        self._on_resync = on_resync
+        self._on_status = on_status
+        self._on_claims = on_claims
+        self._bulk_limit = bulk_limit
+        self._lock = threading.Lock()
+        self._seen: dict[int, int] = {}  # case id -> newest version already published
+        feed.on_changes = self._changed
+        feed.on_resync = self._resync
+        feed.on_status = self._status
+        self._unsubscribe = bus.subscribe(self._heard)
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start listening."""
+        self.feed.start()
+
+    def close(self) -> None:
+        """Stop listening and leave the bus."""
+        self.feed.stop()
+        self._unsubscribe()
+
+    @property
+    def status(self) -> FeedStatus:
+        return self.feed.status
+
+    # -- feed thread ----------------------------------------------------------------------
+    def _heard(self, change: CaseChanged) -> None:
+        with self._lock:
+            for case_id, version in change.versions.items():
+                if version > self._seen.get(case_id, -1):
+                    self._seen[case_id] = version
+
+    def _changed(self, changes: Changes) -> None:
+        if changes.claims and self._on_claims is not None:
+            claims = set(changes.claims)
+            self._deliver(lambda: self._on_claims(claims))
+        if not changes.cases:
+            return
+        if len(changes.cases) > self._bulk_limit:
+            self._resync()
+            return
+        loaded: list[tuple[int, CaseSummary | None, str | None, str | None]] = []
+        for case_id, (action, actor) in changes.cases.items():
+            try:
+                row = self.source.case(case_id)
+            except Exception:  # the listener reports the outage; the resync after it catches up
+                log.warning("reloading changed case %s failed", case_id, exc_info=True)
+                continue
+            with self._lock:
+                if row is not None and row.version <= self._seen.get(case_id, -1):
+                    continue  # already shown: this client's own change, or an older notification
+            loaded.append((case_id, row, action, actor))
+        if loaded:
+            self._deliver(lambda: self._apply(loaded))
+
+    def _resync(self) -> None:
+        if self._on_resync is not None:
+            self._deliver(self._on_resync)
+
+    def _status(self, status: FeedStatus) -> None:
+        if self._on_status is not None:
+            self._deliver(lambda: self._on_status(status))
+
+    # -- GUI thread -----------------------------------------------------------------------
+    def _apply(self, loaded: list[tuple[int, CaseSummary | None, str | None, str | None]]) -> None:
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        versions: dict[int, int] = {}
+        for case_id, row, action, actor in loaded:
+            with self._lock:  # a newer row may have been delivered meanwhile
+                if row is not None and row.version <= self._seen.get(case_id, -1):
+                    continue
+            if self.queue is not None:
+                if row is None or row.state not in OPEN_STATES:
+                    self.queue.remove(case_id, action)
+                else:
+                    self.queue.upsert(row, action)
+            if row is not None:
+                versions[case_id] = row.version
+            groups[(action or "update", actor or "")].append(case_id)
+        for (action, actor), ids in groups.items():
+            self.bus.publish(CaseChanged(tuple(ids), action, actor,
+                                         versions={i: versions[i] for i in ids if i in versions}))
+
+
+__all__ = ["BULK_LIMIT", "CaseReader", "LiveSync", "QueueSink"]

@@ -1,0 +1,145 @@
+"""Change feeds: committed changes are announced with their case ids, rolled-back ones never."""
+
+from __future__ import annotations
+
+import queue
+import select
+
+import pytest
+from sqlalchemy import text
+
+from app.domain.clock import FixedClock
+from app.store.notify import CHANNEL, Changes, FeedStatus, change_feed
+from services.world import T0, build_world, draft, service
+
+WAIT_S = 15  # generous: only a failure ever waits this long
+
+
+class Collector:
+    """Runs a change feed and queues what it reports (from the feed's thread)."""
+
+    def __init__(self, store, **kw):
+        self.items: queue.Queue = queue.Queue()
+        fast = {"timeout": 0.1} if store.backend == "postgis" else {"interval": 0.05}
+        self.feed = change_feed(store, **fast, **kw)
+        self.feed.on_changes = lambda ch: self.items.put(("changes", ch))
+        self.feed.on_status = lambda st: self.items.put(("status", st))
+        self.feed.on_resync = lambda: self.items.put(("resync", None))
+
+    def __enter__(self):
+        self.feed.start()
+        assert self.next("status") == FeedStatus.ONLINE
+        return self
+
+    def __exit__(self, *exc):
+        self.feed.stop()
+
+    def next(self, kind: str):
+        while True:
+            got_kind, value = self.items.get(timeout=WAIT_S)
+            if got_kind == kind:
+                return value
+
+    def changes_until(self, case_id: int) -> Changes:
+        """Every change reported until ``case_id`` shows up, merged."""
+        merged = Changes()
+        while case_id not in merged.cases:
+            ch = self.next("changes")
+            for cid, (action, actor) in ch.cases.items():
+                merged.add_case(cid, action, actor)
+            merged.claims |= ch.claims
+        return merged
+
+
+def test_a_commit_is_announced_with_its_case_and_action(store):
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    with Collector(store) as feed:
+        r = svc.report(world.actors["supervisor"], draft())
+        got = feed.changes_until(r.case.id)
+        assert got.cases[r.case.id] == ("report", "supervisor")
+        svc.urge(world.actors["boss"], r.case.id, r.version, note="抓紧")
+        assert feed.changes_until(r.case.id).cases[r.case.id] == ("urge", "boss")
+
+
+def test_a_rolled_back_change_is_never_announced(store):
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    first = svc.report(world.actors["supervisor"], draft())
+    with Collector(store) as feed:
+        with store.engine.connect() as conn:
+            tx = conn.begin()
+            conn.execute(text("UPDATE cases SET urge_count = urge_count + 1 WHERE id = :i"), {"i": first.case.id})
+            tx.rollback()
+        second = svc.report(world.actors["supervisor"], draft(description="另一处暴露垃圾"))
+        got = feed.changes_until(second.case.id)
+        assert first.case.id not in got.cases
+
+
+def test_automatic_reply_does_not_rename_the_operators_step(store):
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    with Collector(store) as feed:
+        r = svc.report(world.actors["acceptor"], draft(source="hotline", reporter_phone="13800000000"))
+        filed = svc.file(world.actors["leader_shift"], r.case.id, r.version)
+        assert filed.version == r.version + 2  # 立案 + the automatic reply to the hotline caller
+        got = Changes()
+        while got.cases.get(r.case.id, (None,))[0] != "file":
+            for cid, (action, actor) in feed.next("changes").cases.items():
+                got.add_case(cid, action, actor)
+        assert got.cases[r.case.id] == ("file", "leader_shift")
+
+
+@pytest.mark.postgis
+def test_postgres_batches_per_statement_and_chunks_large_sets(pg_cluster, store):
+    if store.backend != "postgis":
+        pytest.skip("statement-level NOTIFY is PostgreSQL's")
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    ids = [svc.report(world.actors["supervisor"], draft(description=f"垃圾 {i}")).case.id for i in range(3)]
+    raw = pg_cluster.admin(store.url.database)
+    with raw as conn:
+        conn.cursor().execute(f"LISTEN {CHANNEL}")
+        with store.engine.begin() as c:  # one statement touching three cases: one notification
+            c.execute(text("UPDATE cases SET updated_at = updated_at"))
+        with store.engine.begin() as c:  # 1000 ids: chunks of 400; 2500: ask for a resync
+            c.execute(text("SELECT gridhall_notify_ids(array(SELECT generate_series(1, 1000)), '{}')"))
+            c.execute(text("SELECT gridhall_notify_ids(array(SELECT generate_series(1, 2500)), '{}')"))
+        payloads = []
+        while len(payloads) < 5:
+            assert select.select([conn], [], [], WAIT_S)[0], f"only {len(payloads)} notifications"
+            conn.poll()
+            payloads += [n.payload for n in conn.notifies]
+            conn.notifies.clear()
+    batches = []
+    for p in payloads:
+        ch = Changes()
+        ch.merge_payload(p)
+        batches.append(ch)
+    assert sorted(batches[0].cases) == sorted(ids)
+    assert [len(b.cases) for b in batches[1:4]] == [400, 400, 200]
+    assert batches[4].resync and not batches[4].cases
+
+
+def test_claims_are_announced(store):
+    from app.services.claims import ClaimService
+
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    r = svc.report(world.actors["supervisor"], draft())
+    claims = ClaimService(store, FixedClock(T0))
+    with Collector(store) as feed:
+        claims.claim(world.actors["dispatcher"], r.case.id, "席位 3", action="dispatch")
+        while r.case.id not in feed.next("changes").claims:
+            pass
+        claims.release(world.actors["dispatcher"], r.case.id)
+        while r.case.id not in feed.next("changes").claims:
+            pass
+
+
+def test_malformed_payload_is_ignored():
+    ch = Changes()
+    ch.merge_payload("not json")
+    ch.merge_payload('{"ids": [5], "action": "urge", "actor": "boss"}')
+    ch.merge_payload('{"ids": [5]}')  # the cases trigger knows no action: keeps the event's
+    assert ch.cases == {5: ("urge", "boss")} and not ch.resync
