@@ -139,4 +139,14 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     print(file=sys.stderr)
     print(summary)
+    from app.config import DEMO_PASSWORD
+    from app.services.users import create_demo_logins
+    from app.store.engine import open_store
+
+    store = open_store(args.db)
+    try:
+        names = create_demo_logins(store, DEMO_PASSWORD)
+    finally:
+        store.dispose()
+    print(f"  演示账户（密码 {DEMO_PASSWORD}）：{'、'.join(names)}")
     return EXIT_OK

@@ -28,3 +28,6 @@ def redact(url: str) -> str:
     if ":" in creds:
         creds = creds.split(":", 1)[0] + ":***"
     return f"{scheme}://{creds}@{host}"
+
+#: Password of the demo city's one-user-per-role logins (demo_acceptor, demo_dispatcher, …).
+DEMO_PASSWORD = "gridhall-demo"
