@@ -49,8 +49,8 @@ class Hall:
 
 
 def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None, settings=None,
-               plugins: bool = True, plugins_dir: Path = PLUGINS) -> Hall:
-    """Assemble the main window over ``store`` (QGIS must already be started)."""
+               plugins: bool = True, plugins_dir: Path = PLUGINS, actor=None) -> Hall:
+    """Assemble the main window over ``store`` for ``actor`` (None: read-only); QGIS must be started."""
     from app.gis.canvas import MapView
     from app.gis.case_sync import CaseLayerSync
     from app.gis.layers import build_layers
@@ -109,6 +109,10 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
     window.commands["zoom_full"] = map_view.zoom_full
 
     hall = Hall(store, window, map_view, state, controller, runner, sync)
+    from app.desk import build_desk_services, install_desk
+
+    desk = build_desk_services(store, clock)  # one CaseService and CaseBus for the whole window
+    hall._teardowns.append(install_desk(hall, desk, actor))
     if plugins:
         services = AppServices(window.dock_registry, window.action_registry, state, clock, catalogue)
         manager = PluginManager(plugins_dir, plugins_dir.name, services)
@@ -142,20 +146,54 @@ def _follow_plugin_layers(services, map_view, hall: Hall) -> None:
     hall._teardowns.append(services.map_layers.removed.connect(on_removed))
 
 
+def _login(store: Store, clock: Clock, user: str | None, password: str | None, ask: bool):
+    """The acting user: ``user`` with ``password`` (no dialog), the login dialog, or None (read-only).
+
+    Returns (actor, exit_code): a failed or cancelled login gives an exit code instead of an actor.
+    """
+    if user:
+        from app.services.auth import AuthError, login
+
+        if password is None:
+            print("gridhall: --user needs the password in $GRIDHALL_PASSWORD")
+            return None, 1
+        try:
+            return login(store, user, password, clock=clock), None
+        except AuthError as exc:
+            print(f"gridhall: {exc}")
+            return None, 1
+    if ask:
+        from app.desk import ask_login
+
+        actor = ask_login(store, clock)
+        return (actor, None) if actor is not None else (None, 0)
+    return None, None
+
+
 def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = None,
-               size: tuple[int, int] = (1920, 1080), plugins: bool = True) -> int:
-    """Open the client on ``db_url``; with ``screenshot`` render once, save the PNG and exit."""
+               size: tuple[int, int] = (1920, 1080), plugins: bool = True, user: str | None = None,
+               password: str | None = None, login: bool = True) -> int:
+    """Open the client on ``db_url``; with ``screenshot`` render once, save the PNG and exit.
+
+    Interactive start asks for a login unless ``login`` is False (read-only view) or ``user``
+    is given (password from the caller, e.g. $GRIDHALL_PASSWORD); screenshots never ask.
+    """
     store = open_store(db_url)  # clear StoreError before any window appears
     from app.gis.qgis_app import start_qgis
     from app.ui.style import apply_theme
 
     app = start_qgis()
     apply_theme(app)
+    clock = SystemClock()
+    actor, code = _login(store, clock, user, password, ask=login and not screenshot)
+    if code is not None:
+        store.dispose()
+        return code
     settings = None
     if screenshot:
         from app.ui.screenshot import screenshot_settings
         settings = screenshot_settings()
-    hall = build_hall(store, lang=lang, settings=settings, plugins=plugins)
+    hall = build_hall(store, lang=lang, clock=clock, settings=settings, plugins=plugins, actor=actor)
     window = hall.window
     window.resize(*size)
     if not screenshot:

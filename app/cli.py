@@ -7,6 +7,7 @@ Heavy imports (QGIS, SQLAlchemy) happen inside the subcommands so `--help` stays
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--screenshot", metavar="PNG", help="render the window, save it as PNG and exit")
     run.add_argument("--size", type=_size, default=(1920, 1080), help="window size, e.g. 1920x1080")
     run.add_argument("--no-plugins", action="store_true", help="start without extension plugins")
+    run.add_argument("--user", help="log in as USER with the password in $GRIDHALL_PASSWORD (no dialog)")
+    run.add_argument("--no-login", action="store_true", help="read-only view without logging in")
 
     db = sub.add_parser("db", help="create, upgrade or verify a database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -78,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.bootstrap import run_client
             return run_client(db_url=args.db or default_db_url(), lang=args.lang,
                               screenshot=args.screenshot, size=args.size,
-                              plugins=not args.no_plugins)
+                              plugins=not args.no_plugins, user=args.user,
+                              password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login)
         if args.command == "db":
             return _db(args)
         if args.command == "demo":

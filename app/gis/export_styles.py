@@ -76,9 +76,6 @@ ROAD_KINDS = [
 ROAD_CASING_M = 2.5  # both kerbs together, in metres
 ROAD_CASING_MM = 0.5  # ... and at least this much when zoomed out
 ROAD_CASING = "#a9afb7"
-# Component markers: 1.5 mm zoomed out, 2.4 mm from 1:2,500 in (6 m on the ground = 2.4 mm there).
-COMPONENT_MIN_MM, COMPONENT_MAX_MM = 1.5, 2.4
-COMPONENT_SIZE_M = COMPONENT_MAX_MM * 2500 / 1000
 
 
 def _checked(expression: str) -> str:
@@ -211,17 +208,11 @@ def components_style(layer: QgsVectorLayer) -> None:
     """Small markers by major category (code digits 7–8); hidden beyond 1:15,000."""
     cats = []
     for major, (name, shape, colour) in COMPONENT_MAJORS.items():
-        sym = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "outline_color": "#ffffff",
-                                            "outline_width": "0.25"})
-        # Many components share a street: small markers until zoomed in close. A size in
-        # metres clamped in mm grows them between 1:4,000 and 1:2,500 with no per-feature
-        # expression (a data-defined size also disables QGIS's cached marker image).
-        sym.setSize(COMPONENT_SIZE_M)
-        sym.setSizeUnit(QgsUnitTypes.RenderMapUnits)
-        clamp = QgsMapUnitScale()
-        clamp.minSizeMMEnabled, clamp.minSizeMM = True, COMPONENT_MIN_MM
-        clamp.maxSizeMMEnabled, clamp.maxSizeMM = True, COMPONENT_MAX_MM
-        sym.setSizeMapUnitScale(clamp)
+        sym = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "2.4",
+                                            "outline_color": "#ffffff", "outline_width": "0.25"})
+        # Many components share a street: smaller markers until zoomed in close.
+        sym.setDataDefinedSize(QgsProperty.fromExpression(_checked(
+            "CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END")))
         cats.append(QgsRendererCategory(major, sym, f"{major} {name}"))
     layer.setRenderer(QgsCategorizedSymbolRenderer(_checked("substr(\"code\", 7, 2)"), cats))
     layer.setScaleBasedVisibility(True)

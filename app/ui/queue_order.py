@@ -54,6 +54,9 @@ class RemainingOrder:
         for k in range(len(self.ids) - 1):
             self._certify(k)
 
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self._pos
+
     def _term(self, case_id: int) -> tuple[str, int] | None:
         # before the table's first advance nothing is known about time: sort as untimed
         if case_id not in self._table or self._table.position is None:

@@ -115,6 +115,8 @@ class QueueState:
         self._order: RemainingOrder | None = None  # keeps the remaining-time sort as time runs
         self._light_sorted_at: datetime | None = None  # when the light sort last re-sorted every row
         self._rank: dict[int, int] = {}  # position of each row in case-number order (tie-break)
+        self._stages: Counter[str] = Counter()
+        self._urged = 0
         self._selected: int | None = None
         self._static = (0, 0, {})  # open, urged, by_stage: change only with the rows
         self.counters = QueueCounters()
@@ -206,30 +208,35 @@ class QueueState:
 
     def upsert(self, row: CaseSummary, action: str | None = None) -> None:
         """Add or replace one row (the app learned about a change) and announce ``action``."""
-        known = row.id in self._rows
+        old = self._rows.get(row.id)
         self._rows[row.id] = row
         if row.timer is not None:
             self._table.update(row.id, row.timer)
-        elif known:
+        elif old is not None:
             self._table.remove(row.id)
-        self._after_change(row.id, action)
+        self._after_change(row.id, action, old)
 
     def remove(self, case_id: int, action: str | None = None) -> None:
         """Drop a row (closed, voided) and announce ``action``."""
-        if self._rows.pop(case_id, None) is None:
+        old = self._rows.pop(case_id, None)
+        if old is None:
             return
         self._table.remove(case_id)
         if self._selected == case_id:
             self.select(None)
-        self._after_change(case_id, action)
+        self._after_change(case_id, action, old)
 
-    def _after_change(self, case_id: int, action: str | None) -> None:
+    def _after_change(self, case_id: int, action: str | None, old: CaseSummary | None) -> None:
         self._cache.pop(case_id, None)
+        before = list(self._visible)
+        new = self._rows.get(case_id)
         if self._now is not None and self._table.position is None:
             self._advance(self._now)  # rows arrived by upsert before any reset
-        self._rows_changed()
-        before = list(self._visible)
-        self._refilter()
+            self._rows_changed()
+            self._refilter()
+        else:
+            self._row_changed(old, new)
+            self._place(case_id)
         if before == self._visible:
             self.events.rows_changed.emit([case_id])
         else:
@@ -300,11 +307,29 @@ class QueueState:
         return changes
 
     def _rows_changed(self) -> None:
-        stages = Counter(r.timer.stage.value for r in self._rows.values() if r.timer is not None)
-        urged = sum(1 for r in self._rows.values() if r.urge_count > 0)
-        self._static = (len(self._rows), urged, dict(stages))
+        """Recount the row-dependent totals and case-number ranks from scratch (a new load)."""
+        self._stages = Counter(r.timer.stage.value for r in self._rows.values() if r.timer is not None)
+        self._urged = sum(1 for r in self._rows.values() if r.urge_count > 0)
+        self._static = (len(self._rows), self._urged, dict(self._stages))
+        self._rerank()
+        self._count()
+
+    def _rerank(self) -> None:
+        # in place: a RemainingOrder holds this dict (shifted ranks keep the relative order)
         by_number = sorted(self._rows, key=lambda i: self._rows[i].number)
-        self._rank = {case_id: k for k, case_id in enumerate(by_number)}
+        self._rank.clear()
+        self._rank.update((case_id, k) for k, case_id in enumerate(by_number))
+
+    def _row_changed(self, old: CaseSummary | None, new: CaseSummary | None) -> None:
+        """Update the row-dependent totals and ranks for one row replaced, added or removed."""
+        for row, sign in ((old, -1), (new, 1)):
+            if row is not None:
+                self._urged += sign * (row.urge_count > 0)
+                if row.timer is not None:
+                    self._stages[row.timer.stage.value] += sign
+        self._static = (len(self._rows), self._urged, dict(+self._stages))  # unary + drops zero counts
+        if old is None or new is None or old.number != new.number:
+            self._rerank()
         self._count()
 
     def _count(self) -> None:
@@ -408,6 +433,17 @@ class QueueState:
     def _refilter(self) -> None:
         self._visible = self._sort([r.id for r in self._rows.values() if self._matches(r)])
         self._sorted_at = self._table.position
+
+    def _place(self, case_id: int) -> None:
+        """One row was added, replaced or removed: move just that row where the sort allows."""
+        row = self._rows.get(case_id)
+        wanted = row is not None and self._matches(row)
+        shown = self._order is not None and case_id in self._order
+        if self._order is not None:
+            self._order.update([case_id] if shown else [], [case_id] if wanted else [])
+            self._visible = self._order.ids
+        else:
+            self._refilter()  # other sorts: O(rows log rows), only on a change of a row
 
     def _reorder(self, changes: TickChanges) -> None:
         """Follow the clock: light-filter membership, then the order of a time-dependent sort."""

@@ -92,3 +92,52 @@ def test_flash_point_rings_the_spot(view, district):
     centre = disc.centroid().asPoint()
     assert centre.x() == pytest.approx(x, abs=0.5) and centre.y() == pytest.approx(y, abs=0.5)
     assert disc.boundingBox().width() == pytest.approx(20 * view.canvas.mapUnitsPerPixel(), rel=0.05)
+
+
+def _is_magenta(c) -> bool:
+    return c.red() > 150 and c.blue() > 100 and c.green() < 90
+
+
+def _ring_pixels(view, x, y, radius_px: int = 16):
+    """Colours on the ring's circle (N, S, E, W of the point) in a grab of the canvas."""
+    image = view.canvas.viewport().grab().toImage()
+    p = view.canvas.getCoordinateTransform().transform(QgsPointXY(x, y))
+    cx, cy = round(p.x()), round(p.y())
+    return [image.pixelColor(cx + dx, cy + dy) for dx, dy in
+            ((radius_px, 0), (-radius_px, 0), (0, radius_px), (0, -radius_px))]
+
+
+def test_zoom_to_case_rings_the_case_until_cleared(view, district):
+    from app.gis.flash import HIGHLIGHT_COLOUR
+
+    x, y = district.rel(*district.cases["E0601202611210003"][:2])
+    view.zoom_to_case(x, y, scale=2000, flash=False)
+    assert view.wait_rendered(15000)
+    point = view.highlight_point()
+    assert point is not None and (point.x(), point.y()) == (x, y)
+    assert _is_magenta(HIGHLIGHT_COLOUR)
+    assert all(_is_magenta(c) for c in _ring_pixels(view, x, y)), "no ring around the selected case"
+
+    # Selecting another case moves the ring; the old spot is left clean.
+    x2, y2 = district.rel(*district.cases["E0601202611210001"][:2])
+    view.zoom_to_case(x2, y2, scale=2000, flash=False)
+    assert view.wait_rendered(15000)
+    assert all(_is_magenta(c) for c in _ring_pixels(view, x2, y2))
+    view.canvas.setCenter(QgsPointXY((x + x2) / 2, (y + y2) / 2))
+    view.canvas.zoomScale(8000)
+    assert view.wait_rendered(15000)
+    assert all(_is_magenta(c) for c in _ring_pixels(view, x2, y2)), "the ring must follow a zoom"
+    assert not any(_is_magenta(c) for c in _ring_pixels(view, x, y))
+
+    view.clear_highlight()
+    assert view.highlight_point() is None
+    assert view.wait_rendered(15000)
+    assert not any(_is_magenta(c) for c in _ring_pixels(view, x2, y2))
+
+
+def test_zoom_without_highlight_leaves_no_ring(view, district):
+    x, y = district.rel(525, 75)
+    view.zoom_to_case(x, y, scale=2000, flash=False, highlight=False)
+    assert view.wait_rendered(15000)
+    assert view.highlight_point() is None
+    assert not any(_is_magenta(c) for c in _ring_pixels(view, x, y))

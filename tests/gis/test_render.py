@@ -113,3 +113,65 @@ def test_red_is_drawn_over_green_whatever_the_feed_order(qgis_app, district):
         feeder.set_cases([(i, x, y, light, "handling", f"N{i}") for i, light in enumerate(order)])
         settings = map_settings([layer], extent, 200, 200)
         assert is_red(_pixel(settings, render_settings(settings), x, y)), order
+
+
+def _labels_by_layer(layers, extent, width=400, height=300):
+    """Placed labels of a render: layer id → label texts."""
+    from qgis.core import QgsMapRendererParallelJob
+
+    job = QgsMapRendererParallelJob(map_settings(layers, extent, width, height))
+    job.start()
+    job.waitForFinished()
+    placed: dict[str, list[str]] = {}
+    for label in job.takeLabelingResults().allLabels():
+        placed.setdefault(label.layerID, []).append(label.labelText)
+    return placed
+
+
+def _one_case_layer(x, y):
+    from app.gis.cases_layer import CaseLayerFeeder, new_case_layer
+    from app.gis.layers import apply_style
+
+    layer = new_case_layer()
+    apply_style(layer, "cases")
+    CaseLayerFeeder(layer).set_cases([(1, x, y, "red", "handling", "E0601202611219999")])
+    return layer
+
+
+def test_case_numbers_only_close_up_but_cases_always_push_grid_codes_aside(map_layers, district):
+    # The grid code of the cell (100..200, 100..200) sits just under its centre.
+    cx, cy = district.rel(150, 150)
+    grid_code = next(f["code"] for f in map_layers.unit_grids.getFeatures()
+                     if f.geometry().contains(QgsPointXY(cx, cy)))
+    empty = _one_case_layer(*district.rel(-500, -500))  # off the map
+    covering = _one_case_layer(cx, cy - 4)
+    grids = map_layers.unit_grids
+    for scale in (5000, 4000):
+        extent = extent_at_scale(QgsPointXY(cx, cy), scale, 400, 300)
+        free = _labels_by_layer([empty, grids], extent)
+        assert grid_code[-6:] in free.get(grids.id(), []), scale
+        blocked = _labels_by_layer([covering, grids], extent)
+        assert grid_code[-6:] not in blocked.get(grids.id(), []), f"case did not push the code aside at 1:{scale}"
+        assert covering.id() not in blocked, "no case number (nor blank label) when zoomed out"
+    # Over the whole district at street scale no case registers a label of its own.
+    centre = QgsPointXY(*district.rel(district.width / 2, district.height / 2))
+    placed = _labels_by_layer(map_layers.top_down(), extent_at_scale(centre, 4000, 900, 700), 900, 700)
+    assert map_layers.cases.id() not in placed
+    near = _labels_by_layer([covering, grids], extent_at_scale(QgsPointXY(cx, cy), 2000, 400, 300))
+    assert near.get(covering.id()) == ["E0601202611219999"]
+
+
+def _marker_width_px(layer, x, y, scale) -> int:
+    """Width in pixels of what ``layer`` draws on the row through (x, y) at 1:scale."""
+    settings = map_settings([layer], extent_at_scale(QgsPointXY(x, y), scale, 101, 101), 101, 101)
+    image = render_settings(settings)
+    return sum(QColor(image.pixel(i, 50)) != BACKGROUND for i in range(101))
+
+
+def test_component_markers_grow_in_steps_when_zoomed_in(map_layers, district):
+    x, y = district.rel(*district.components["01"])
+    px_per_mm, outline = 96 / 25.4, 0.25  # markers carry a 0.25 mm white outline
+    widths = {scale: _marker_width_px(map_layers.components, x, y, scale) for scale in (8000, 4000, 1500)}
+    for scale, mm in ((8000, 1.5), (4000, 1.9), (1500, 2.4)):
+        assert widths[scale] == pytest.approx((mm + outline) * px_per_mm, abs=1.6), (scale, widths)
+    assert widths[8000] < widths[1500]

@@ -6,11 +6,11 @@ import queue
 import select
 
 import pytest
+from services.world import T0, build_world, draft, service
 from sqlalchemy import text
 
 from app.domain.clock import FixedClock
 from app.store.notify import CHANNEL, Changes, FeedStatus, change_feed
-from services.world import T0, build_world, draft, service
 
 WAIT_S = 15  # generous: only a failure ever waits this long
 

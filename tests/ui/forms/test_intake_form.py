@@ -134,3 +134,11 @@ def test_a_lost_database_keeps_the_typed_report(qtbot, form, desk, runner):
     assert "数据库" in form.banner.text() and "保留" in form.banner.text()
     assert form.description.toPlainText() == TEXT
     assert form.category.value
+
+
+def test_a_supervisor_sees_duplicates_but_cannot_link(qtbot, desk, login_as, runner):
+    widget = IntakeForm(desk, login_as(Role.SUPERVISOR), runner)
+    qtbot.addWidget(widget)
+    assert widget.source.currentData() == "supervisor"  # the role's usual channel
+    assert widget.duplicates.can_link is False
+    assert widget.link_to(1, "X") is False

@@ -520,7 +520,7 @@ def _grants() -> None:
 def _policies() -> None:
     dept = DEPARTMENT_GROUP
     staff = _groups(r for r in GROUP_ROLES if r.value != "department")
-    mine = "gridhall_current_department()"
+    mine = "(SELECT gridhall_current_department())"  # a subquery: evaluated once per query, not per row
     for table in CASE_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"CREATE POLICY {table}_staff ON {table} TO {staff} USING (true) WITH CHECK (true)")
