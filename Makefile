@@ -34,11 +34,14 @@ $(VENV)/.installed: $(VENV)/bin/python setup.cfg constraints.txt pyproject.toml
 	touch $@
 
 $(DB): | setup
+	mkdir -p $(dir $(DB))
 	$(PY) -m app demo --db $(DB)
 
 demo: setup $(DB)
 
+# An existing demo database is brought to the newest schema first (a no-op when it is current).
 run: setup $(DB)
+	$(PY) -m app db upgrade --db $(DB) >/dev/null
 	$(PY) main.py --db $(DB)
 
 screenshot: setup $(DB)

@@ -165,7 +165,10 @@ def _login(store: Store, clock: Clock, user: str | None, password: str | None, a
     if ask:
         from app.desk import ask_login
 
-        actor = ask_login(store, clock)
+        from app.config import DEFAULT_DB
+
+        demo = store.path is not None and store.path.resolve() == DEFAULT_DB.resolve()
+        actor = ask_login(store, clock, username="demo_dispatcher" if demo else "")
         return (actor, None) if actor is not None else (None, 0)
     return None, None
 

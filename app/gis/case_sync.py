@@ -24,13 +24,12 @@ class CaseLayerSync:
         self._disconnect: list[Callable[[], None]] = [
             ev.rows_reset.connect(self._sync_rows),
             ev.rows_changed.connect(lambda _ids: self._sync_rows()),
-            ev.tick.connect(lambda _now: self._sync_lights()),
+            ev.lights_changed.connect(self._sync_lights),
         ]
         self._sync_rows()
 
     def _light(self, case_id: int) -> str:
-        reading = self._state.reading(case_id)
-        return (reading.light if reading is not None else Light.NONE).value
+        return (self._state.light(case_id) or Light.NONE).value
 
     def _row(self, s) -> CaseRow:
         return CaseRow(s.id, s.x, s.y, self._light(s.id), str(s.state), s.number,
@@ -48,10 +47,12 @@ class CaseLayerSync:
                     self._feeder.upsert(row)
         self._shown = wanted
 
-    def _sync_lights(self) -> None:
-        lights = {case_id: self._light(case_id) for case_id in self._shown}
+    def _sync_lights(self, ids) -> None:
+        """Only the cases whose light changed on this tick are touched."""
+        lights = {cid: self._light(cid) for cid in ids if cid in self._shown}
         if self._feeder.update_lights(lights):
-            self._shown = {cid: row._replace(light=lights[cid]) for cid, row in self._shown.items()}
+            for cid, light in lights.items():
+                self._shown[cid] = self._shown[cid]._replace(light=light)
 
     def close(self) -> None:
         for disconnect in self._disconnect:

@@ -30,38 +30,34 @@ def flash_point(canvas: QgsMapCanvas, x: float, y: float, *, radius_px: float = 
 class Highlight:
     """A ring of fixed screen size around one map point that stays until cleared.
 
-    Two canvas items: a white halo under a magenta ring, so it reads on roads, grid lines
-    and case circles alike. Canvas items follow pans and zooms by themselves.
+    Two canvas items, a white halo under a magenta ring, so it reads on roads, grid lines
+    and case circles alike; they follow pans and zooms by themselves. The items are made
+    once and only shown or hidden: the canvas's scene owns and deletes them.
     """
 
     def __init__(self, canvas: QgsMapCanvas):
         self._canvas = canvas
         self._markers: list[QgsVertexMarker] = []
+        for colour, pen in ((HIGHLIGHT_HALO, HIGHLIGHT_HALO_PX), (HIGHLIGHT_COLOUR, HIGHLIGHT_PEN_PX)):
+            marker = QgsVertexMarker(canvas)
+            marker.setIconType(QgsVertexMarker.ICON_CIRCLE)
+            marker.setIconSize(HIGHLIGHT_DIAMETER_PX)
+            marker.setPenWidth(pen)
+            marker.setColor(colour)
+            marker.setFillColor(QColor(0, 0, 0, 0))
+            marker.hide()
+            self._markers.append(marker)
         self.point: QgsPointXY | None = None
 
     def show(self, x: float, y: float) -> None:
         """Ring (x, y) (store CRS), moving the ring if one is shown."""
-        if not self._markers:
-            for colour, pen in ((HIGHLIGHT_HALO, HIGHLIGHT_HALO_PX), (HIGHLIGHT_COLOUR, HIGHLIGHT_PEN_PX)):
-                marker = QgsVertexMarker(self._canvas)
-                marker.setIconType(QgsVertexMarker.ICON_CIRCLE)
-                marker.setIconSize(HIGHLIGHT_DIAMETER_PX)
-                marker.setPenWidth(pen)
-                marker.setColor(colour)
-                marker.setFillColor(QColor(0, 0, 0, 0))
-                self._markers.append(marker)
         self.point = QgsPointXY(x, y)
         for marker in self._markers:
             marker.setCenter(self.point)
             marker.show()
-        self._canvas.update()
 
     def clear(self) -> None:
-        """Remove the ring (nothing happens when none is shown)."""
-        scene = self._canvas.scene()
-        for marker in self._markers:
-            if scene is not None:
-                scene.removeItem(marker)
-        self._markers.clear()
+        """Hide the ring (nothing happens when none is shown)."""
         self.point = None
-        self._canvas.update()
+        for marker in self._markers:
+            marker.hide()

@@ -20,6 +20,7 @@ from typing import Protocol
 from app.domain.cases import CaseSummary
 from app.domain.definitions import OPEN_STATES
 from app.services.bus import CaseBus, CaseChanged
+from app.services.connectivity import Connectivity
 from app.store.notify import ChangeFeed, Changes, FeedStatus
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,15 @@ class LiveSync:
     """Connects a change feed to the queue and the bus; ``start()``/``close()``.
 
     ``on_resync()`` (GUI thread) reloads everything: after a reconnect or a bulk change.
-    ``on_status(FeedStatus)`` and ``on_claims(set[int])`` also run on the GUI thread.
+    ``on_status(FeedStatus)`` and ``on_claims(set[int])`` also run on the GUI thread;
+    ``connectivity`` (if given) hears the feed's status at once, on the feed's thread.
     """
 
     def __init__(self, feed: ChangeFeed, source: CaseReader, bus: CaseBus, deliver: Deliver, *,
                  queue: QueueSink | None = None, on_resync: Callable[[], None] | None = None,
                  on_status: Callable[[FeedStatus], None] | None = None,
-                 on_claims: Callable[[set[int]], None] | None = None, bulk_limit: int = BULK_LIMIT) -> None:
+                 on_claims: Callable[[set[int]], None] | None = None, connectivity: Connectivity | None = None,
+                 bulk_limit: int = BULK_LIMIT) -> None:
         self.feed = feed
         self.source = source
         self.bus = bus
@@ -63,6 +66,7 @@ class LiveSync:
         self._on_resync = on_resync
         self._on_status = on_status
         self._on_claims = on_claims
+        self._connectivity = connectivity
         self._bulk_limit = bulk_limit
         self._lock = threading.Lock()
         self._seen: dict[int, int] = {}  # case id -> newest version already published
@@ -120,6 +124,8 @@ class LiveSync:
             self._deliver(self._on_resync)
 
     def _status(self, status: FeedStatus) -> None:
+        if self._connectivity is not None:  # at once, on this thread: refusals must not wait for the GUI
+            self._connectivity.feed_status(status)
         if self._on_status is not None:
             self._deliver(lambda: self._on_status(status))
 

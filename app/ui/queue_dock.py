@@ -80,6 +80,7 @@ class CaseQueueDock(QWidget):
         self.model = CaseQueueModel(state, self.cat, self)
         self.table = QTableView(objectName="queueTable")
         self.table.setModel(self.model)
+        self.model.track_view(self.table)  # ticks repaint only the visible countdown cells
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -72,15 +72,14 @@ def test_install_desk_wires_the_pick_tool_into_the_intake_form(qtbot, qgis_app, 
     from qgis.PyQt.QtCore import QSettings
 
     from app.bootstrap import build_hall
-    from app.desk import build_desk_services, install_desk
     from app.domain.clock import FixedClock
     from app.services.actors import Actor
     from app.ui.work.install import INTAKE_DOCK
 
     clock = FixedClock(datetime(2026, 11, 20, 10, 30))
     settings = QSettings(str(tmp_path / "hall.ini"), QSettings.IniFormat)
-    hall = build_hall(district_store, clock=clock, settings=settings, plugins=False)
-    teardown = install_desk(hall, build_desk_services(district_store, clock), Actor("acc", "受理员甲", "acceptor"))
+    hall = build_hall(district_store, clock=clock, settings=settings, plugins=False,
+                      actor=Actor("acc", "受理员甲", "acceptor"))
     try:
         view = hall.map_view
         hall.window.resize(1200, 800)
@@ -98,5 +97,4 @@ def test_install_desk_wires_the_pick_tool_into_the_intake_form(qtbot, qgis_app, 
         assert form.where.property("grid_code").startswith("320508")
         assert "平江街道" in form.where.text()  # street and community filled from the pick
     finally:
-        teardown()
         hall.teardown()

@@ -123,7 +123,7 @@ print(json.dumps({"done": done, "conflicts": conflicts}))
 def test_two_processes_hammering_the_same_cases_lose_no_update(svc, store, world):
     ids = [svc.report(world.actors["supervisor"], draft(description=f"暴露垃圾 {i}")).case.id for i in range(3)]
     url = str(store.path) if store.backend == "spatialite" else store.url.render_as_string(hide_password=False)
-    n = 30
+    n = 15
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS.parent), str(TESTS)])}
     procs = [subprocess.Popen([sys.executable, "-c", HAMMER, url, json.dumps(ids), str(n), kind],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

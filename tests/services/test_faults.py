@@ -15,7 +15,10 @@ from pg_control import start_server, stop_server
 from sqlalchemy import func, select
 
 from app.domain.clock import FixedClock
+from app.services.bus import CaseBus
+from app.services.case_source import StoreCaseSource
 from app.services.connectivity import OFFLINE_MESSAGE, Connectivity, OfflineError
+from app.services.live import LiveSync
 from app.store.commands import init_db, verify_audit
 from app.store.models import CaseEvent
 from app.store.notify import FeedStatus, change_feed
@@ -51,11 +54,11 @@ def test_server_restart_goes_offline_refuses_and_recovers(own_cluster):
     r = svc.report(world.actors["supervisor"], draft())
     connectivity = Connectivity.for_store(store)
     heard: queue.Queue = queue.Queue()
-    feed = change_feed(store, timeout=0.1, backoff=(0.2, 0.5))
-    feed.on_status = lambda st: (connectivity.feed_status(st), heard.put(st))
-    feed.on_resync = lambda: heard.put("resync")
+    live = LiveSync(change_feed(store, timeout=0.1, backoff=(0.2, 0.5)), StoreCaseSource(store), CaseBus(),
+                    lambda fn: fn(), on_status=heard.put, on_resync=lambda: heard.put("resync"),
+                    connectivity=connectivity)
     guarded = connectivity.wrap(svc)
-    feed.start()
+    live.start()
     try:
         _wait_for(heard, FeedStatus.ONLINE)
         stop_server(own_cluster)
@@ -77,7 +80,7 @@ def test_server_restart_goes_offline_refuses_and_recovers(own_cluster):
         assert unaware.call(svc.get, r.case.id).version == urged.version and unaware.online
         assert verify_audit(store) is None
     finally:
-        feed.stop()
+        live.close()
         store.dispose()
 
 

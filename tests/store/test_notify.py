@@ -90,10 +90,8 @@ def test_automatic_reply_does_not_rename_the_operators_step(store):
         assert got.cases[r.case.id] == ("file", "leader_shift")
 
 
-@pytest.mark.postgis
+@pytest.mark.parametrize("backend", [pytest.param("postgis", marks=pytest.mark.postgis)])
 def test_postgres_batches_per_statement_and_chunks_large_sets(pg_cluster, store):
-    if store.backend != "postgis":
-        pytest.skip("statement-level NOTIFY is PostgreSQL's")
     world = build_world(store)
     svc = service(store, FixedClock(T0))
     ids = [svc.report(world.actors["supervisor"], draft(description=f"垃圾 {i}")).case.id for i in range(3)]
