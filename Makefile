@@ -62,6 +62,7 @@ test: lint test-pyqt test-pyside
 
 bench: setup $(DB)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench --db $(DB)
+	$(PY) -m bench.live
 
 clean:
 	rm -rf $(VENV) data/demo build *.egg-info

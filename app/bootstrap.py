@@ -32,6 +32,7 @@ class Hall:
     runner: object
     sync: object
     plugins: object | None = None
+    status_widgets: tuple = ()
     _teardowns: list = field(default_factory=list)
 
     def teardown(self) -> None:
@@ -49,7 +50,7 @@ class Hall:
 
 
 def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None, settings=None,
-               plugins: bool = True, plugins_dir: Path = PLUGINS, actor=None) -> Hall:
+               plugins: bool = True, plugins_dir: Path = PLUGINS, actor=None, live: bool = True) -> Hall:
     """Assemble the main window over ``store`` for ``actor`` (None: read-only); QGIS must be started."""
     from app.gis.canvas import MapView
     from app.gis.case_sync import CaseLayerSync
@@ -78,7 +79,20 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
     sync = CaseLayerSync(state, map_view.layers.feeder)
     window = MainWindow(settings if settings is not None else user_settings(), catalogue,
                         capabilities=("cases", "map"))
-    window.set_central(map_view)
+    from qtpy.QtWidgets import QVBoxLayout, QWidget
+
+    from app.ui.live_status import LiveStatusIndicator, OfflineBanner
+
+    offline_banner = OfflineBanner()
+    central = QWidget()
+    column = QVBoxLayout(central)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(0)
+    column.addWidget(offline_banner)
+    column.addWidget(map_view, 1)
+    window.set_central(central)
+    indicator = LiveStatusIndicator()
+    window.statusBar().addPermanentWidget(indicator)
     window.set_backend(f"{'PostGIS' if store.backend == 'postgis' else 'SpatiaLite'} {redact(str(store.url))}")
     window.set_map_scale(map_view.scale())
     map_view.scale_changed.connect(window.set_map_scale)
@@ -109,9 +123,12 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
     window.commands["zoom_full"] = map_view.zoom_full
 
     hall = Hall(store, window, map_view, state, controller, runner, sync)
+    hall.status_widgets = (indicator, offline_banner)
     from app.desk import build_desk_services, install_desk
 
     desk = build_desk_services(store, clock)  # one CaseService and CaseBus for the whole window
+    connectivity = _install_live(hall, desk, source, live)
+    desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall._teardowns.append(install_desk(hall, desk, actor))
     if plugins:
         services = AppServices(window.dock_registry, window.action_registry, state, clock, catalogue)
@@ -121,6 +138,34 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
         hall.plugins = manager
         _follow_plugin_layers(services, map_view, hall)
     return hall
+
+
+def _install_live(hall: Hall, desk, source, live: bool):
+    """Live sync: one change feed (LISTEN/NOTIFY on PostGIS, polling on SpatiaLite) feeding the
+    queue, the map and the desk's bus, and the connectivity watch that guards every action."""
+    from app.services.connectivity import Connectivity
+    from app.services.live import LiveSync
+    from app.store.notify import change_feed
+    from app.ui.live_bridge import GuiDeliverer
+
+    connectivity = Connectivity.for_store(hall.store)
+    indicator, banner = hall.status_widgets
+    deliver = GuiDeliverer(hall.window)
+
+    def show(status) -> None:
+        indicator.set_status(status)
+        banner.set_status(status)
+
+    connectivity.on_change(lambda status: deliver(lambda: show(status)))
+    if not live:
+        hall._teardowns.append(deliver.close)
+        return connectivity
+    sync = LiveSync(change_feed(hall.store), source, desk.bus, deliver, queue=hall.state,
+                    on_resync=hall.controller.refresh, connectivity=connectivity)
+    sync.start()
+    hall._teardowns.append(deliver.close)
+    hall._teardowns.append(sync.close)
+    return connectivity
 
 
 def _follow_plugin_layers(services, map_view, hall: Hall) -> None:
@@ -163,9 +208,8 @@ def _login(store: Store, clock: Clock, user: str | None, password: str | None, a
             print(f"gridhall: {exc}")
             return None, 1
     if ask:
-        from app.desk import ask_login
-
         from app.config import DEFAULT_DB
+        from app.desk import ask_login
 
         demo = store.path is not None and store.path.resolve() == DEFAULT_DB.resolve()
         actor = ask_login(store, clock, username="demo_dispatcher" if demo else "")

@@ -54,7 +54,12 @@ class BusBridge(QObject):
         self._unsubscribe()
 
     def _apply(self, change) -> None:
+        versions = getattr(change, "versions", None) or {}
         for case_id in change.case_ids:
+            known = self.state.summary(case_id)
+            if known is not None and case_id in versions and known.version >= versions[case_id]:
+                continue  # already current (e.g. delivered by live sync): no second read
+
             self.runner.run_in_thread(lambda i=case_id: self.source.case(i),
                                       lambda row, i=case_id: self._update(i, row, change.action),
                                       lambda exc: log.error("reloading a changed case failed: %s", exc))

@@ -62,6 +62,7 @@ def _array(values) -> str:
 
 # --- SpatiaLite -----------------------------------------------------------------------------
 
+# Index-only lookups (ORDER BY … LIMIT 1): max() inside an expression would scan the table.
 _SQLITE_TRIGGERS = {
     "audit_head_no_delete": """
 CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
@@ -70,12 +71,13 @@ BEGIN SELECT RAISE(ABORT, 'audit_head is append-only: DELETE is not allowed'); E
 CREATE TRIGGER case_events_chain_check BEFORE INSERT ON case_events
 BEGIN
   SELECT RAISE(ABORT, 'case_events is append-only: chain_no must be the next link of the chain')
-   WHERE NEW.chain_no IS NOT (SELECT coalesce(max(chain_no), 0) + 1 FROM case_events);
+   WHERE NEW.chain_no IS NOT coalesce((SELECT chain_no FROM case_events ORDER BY chain_no DESC LIMIT 1), 0) + 1;
   SELECT RAISE(ABORT, 'case_events is append-only: prev_hash must be the hash of the last link')
    WHERE NEW.prev_hash IS NOT coalesce((SELECT hash FROM case_events ORDER BY chain_no DESC LIMIT 1),
                                        '{GENESIS_HASH}');
   SELECT RAISE(ABORT, 'case_events: seq must be the next event number of its case')
-   WHERE NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM case_events WHERE case_id = NEW.case_id);
+   WHERE NEW.seq IS NOT coalesce((SELECT seq FROM case_events WHERE case_id = NEW.case_id
+                                    ORDER BY seq DESC LIMIT 1), 0) + 1;
 END""",
 }
 
@@ -100,7 +102,7 @@ CREATE FUNCTION gridhall_username(login text) RETURNS text LANGUAGE sql IMMUTABL
   SELECT CASE WHEN left(login, {len(LOGIN_PREFIX)}) = {_lit(LOGIN_PREFIX)}
               THEN substr(login, {len(LOGIN_PREFIX) + 1}) ELSE login END
 $$""",
-        f"""
+        """
 CREATE FUNCTION gridhall_has_role(role text) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT to_regrole('gridhall_' || role) IS NOT NULL
      AND pg_has_role(session_user, 'gridhall_' || role, 'MEMBER')
