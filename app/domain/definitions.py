@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class _Labelled(str, Enum):
+class _Labelled(str, Enum):  # noqa: UP042 (members carry a label; StrEnum adds nothing)
     """A string enum whose members carry a Chinese label."""
 
     def __new__(cls, value: str, label: str):
