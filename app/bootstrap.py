@@ -83,7 +83,7 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
 
     from app.ui.live_status import LiveStatusIndicator, OfflineBanner
 
-    offline_banner = OfflineBanner()
+    offline_banner = OfflineBanner(catalogue=catalogue)
     central = QWidget()
     column = QVBoxLayout(central)
     column.setContentsMargins(0, 0, 0, 0)
@@ -91,7 +91,7 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
     column.addWidget(offline_banner)
     column.addWidget(map_view, 1)
     window.set_central(central)
-    indicator = LiveStatusIndicator()
+    indicator = LiveStatusIndicator(catalogue=catalogue)
     window.statusBar().addPermanentWidget(indicator)
     window.set_backend(f"{'PostGIS' if store.backend == 'postgis' else 'SpatiaLite'} {redact(str(store.url))}")
     window.set_map_scale(map_view.scale())

@@ -7,7 +7,10 @@
 3. A busy day: twenty simulated workstations (threads, one database connection each) push the
    cases through the whole loop (上报 → 立案 → 派遣 → 接收 → 反馈 → 派核查 → 核查 → 结案) as
    fast as they can, while the observer process's LiveSync follows: throughput, errors (must
-   be zero), change-to-other-screen latency under load, and audit verification.
+   be zero), change-to-other-screen latency under load, and audit verification. By default
+   every step runs as its user's own database login (``gh_<user>``, opened with hall_login:
+   row-level security and the workflow triggers apply); ``--as-owner`` runs them all on the
+   owner's connection (exempt from the workflow checks) for comparison.
 """
 
 from __future__ import annotations
@@ -137,12 +140,38 @@ STEPS = (
 )
 
 
-def busy_day(url: str, world, cases: int, stations: int, out) -> dict:
+#: The password of the bench's database logins (a throwaway cluster).
+LOGIN_PASSWORD = "Bench-login-pass-1"
+
+
+def login_stores(url: str, world) -> dict:
+    """One Store per user of STEPS (and the reporter), opened as that user's own database login."""
+    from app.domain.clock import SystemClock
+    from app.services.hall_login import hall_login
+    from app.store import security
+    from app.store.engine import open_store
+
+    owner = open_store(url)
+    stores = {}
+    try:
+        for who in {"supervisor", *(w for _, w, _ in STEPS)}:
+            actor = world.actors[who]
+            if not security.login_exists(owner, who):
+                security.create_login(owner, who, actor.role, LOGIN_PASSWORD, department_id=actor.department_id)
+            stores[who] = hall_login(url, who, LOGIN_PASSWORD, clock=SystemClock())[0]
+    finally:
+        owner.dispose()
+    return stores
+
+
+def busy_day(url: str, world, cases: int, stations: int, out, *, as_owner: bool = False) -> dict:
     """``stations`` threads push ``cases`` cases through the loop; returns the figures."""
     from services.world import INSIDE, draft, service
 
     from app.domain.clock import SystemClock
     from app.store.engine import open_store
+
+    logins = {} if as_owner else login_stores(url, world)
 
     commits: list[tuple[int, int, float]] = []  # (case id, version, commit returned at)
     errors: list[str] = []
@@ -150,8 +179,10 @@ def busy_day(url: str, world, cases: int, stations: int, out) -> dict:
     counter = iter(range(cases))
 
     def station(k: int) -> None:
-        store = open_store(url)
-        svc = service(store, SystemClock())
+        store = open_store(url) if as_owner else None
+        clock = SystemClock()
+        # A workstation's service per login (the login stores' pools are shared by the stations).
+        svcs = {who: service(store or logins[who], clock) for who in {"supervisor", *(w for _, w, _ in STEPS)}}
         try:
             while True:
                 with lock:
@@ -160,10 +191,11 @@ def busy_day(url: str, world, cases: int, stations: int, out) -> dict:
                     return
                 try:
                     at = (INSIDE[0] + (n % 97), INSIDE[1] + (n % 89))
-                    r = svc.report(world.actors["supervisor"], draft(at=at, description=f"工作站 {k} 第 {n} 件"))
+                    r = svcs["supervisor"].report(world.actors["supervisor"],
+                                                  draft(at=at, description=f"工作站 {k} 第 {n} 件"))
                     mine = [(r.case.id, r.version, time.monotonic())]
                     for action, who, kw in STEPS:
-                        r = getattr(svc, action)(world.actors[who], r.case.id, r.version, **kw)
+                        r = getattr(svcs[who], action)(world.actors[who], r.case.id, r.version, **kw)
                         mine.append((r.case.id, r.version, time.monotonic()))
                     with lock:
                         commits.extend(mine)
@@ -171,7 +203,8 @@ def busy_day(url: str, world, cases: int, stations: int, out) -> dict:
                     with lock:
                         errors.append(f"{type(exc).__name__}: {exc}")
         finally:
-            store.dispose()
+            if store is not None:
+                store.dispose()
 
     t0 = time.monotonic()
     threads = [threading.Thread(target=station, args=(k,)) for k in range(stations)]
@@ -180,6 +213,8 @@ def busy_day(url: str, world, cases: int, stations: int, out) -> dict:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - t0
+    for opened in logins.values():
+        opened.dispose()
     # Match each commit with the first delivery of that case at that version or later.
     arrivals: dict[int, list[tuple[int, float]]] = {}
     last_version = {}
@@ -213,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                              "figure printed projects the measured rate onto it)")
     parser.add_argument("--stations", type=int, default=20, help="simulated workstations")
     parser.add_argument("--rounds", type=int, default=200, help="sequential changes for the latency figures")
+    parser.add_argument("--as-owner", action="store_true",
+                        help="run the busy day on the owner's connection instead of each user's own login")
     args = parser.parse_args(argv)
 
     from pg import start_cluster
@@ -240,9 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"2. change → other screen          {_fmt(latencies)}")
         print(f"   (the change itself: 督办 call  {_fmt(calls)})")
 
-        print(f"\n3. busy day: {args.cases} cases × {len(STEPS) + 1} steps by {args.stations} workstations …",
-              flush=True)
-        day = busy_day(url, world, args.cases, args.stations, out)
+        who = "the owner's connection" if args.as_owner else "each user's own database login"
+        print(f"\n3. busy day: {args.cases} cases × {len(STEPS) + 1} steps by {args.stations} workstations "
+              f"as {who} …", flush=True)
+        day = busy_day(url, world, args.cases, args.stations, out, as_owner=args.as_owner)
         rate = day["commits"] / day["elapsed"]
         print(f"   {day['commits']} committed steps in {day['elapsed']:.1f} s = {rate:.0f} steps/s "
               f"({rate * 600 / (len(STEPS) + 1):.0f} cases per ten minutes; the busy day needs {DAY_CASES})")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
 from app.domain.definitions import Role
@@ -34,6 +36,8 @@ MAX_PASSWORD_LENGTH = 256
 INVALID_MESSAGE = "用户名或密码错误"
 LOCKED_MESSAGE = f"账户已锁定（连续{LOCK_AFTER}次密码错误），请联系管理员解锁"
 DISABLED_MESSAGE = "账户已停用，请联系管理员"
+NO_HASH_ACCESS = ("这个数据库连接无权读取密码哈希：PostGIS 上每位用户以自己的数据库登录连接，"
+                  "请用 app.services.hall_login 登录（或用数据库所有者的连接管理账户）")
 
 # argon2-cffi's own defaults (RFC 9106 low-memory profile) are what production uses.
 _DEFAULTS = PasswordHasher()
@@ -186,8 +190,9 @@ def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:
     """
     name = normalize_username(username)
     where = store.display_url
-    with store.session() as session:
-        user = session.scalars(select(User).where(User.username == name)).first() if name else None
+    user = load_account(store, name) if name else None
+    if user is not None:
+        user.password_hash = _password_hash(store, user.id)
     if user is None:
         if _phantoms.count(where, name) >= LOCK_AFTER:
             raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)
@@ -208,8 +213,50 @@ def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:
     if not _record_success(store, user, password):
         raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)  # locked meanwhile
     log.info("用户 %s（%s）登录成功，%s", name, user.role, clock.now().isoformat(timespec="seconds"))
-    return Actor(username=user.username, display_name=user.display_name, role=Role(user.role),
-                 department_id=user.department_id, user_id=user.id)
+    return user.actor()
+
+
+@dataclass
+class Account:
+    """The columns of a ``users`` row that every role may read (never the hash unless asked)."""
+
+    id: int
+    username: str
+    display_name: str | None
+    role: str
+    department_id: int | None
+    active: bool | None
+    locked: bool | None
+    failed_attempts: int | None
+    password_hash: str | None = None
+
+    def actor(self) -> Actor:
+        """The Actor this account acts as."""
+        return Actor(username=self.username, display_name=self.display_name or self.username,
+                     role=Role(self.role), department_id=self.department_id, user_id=self.id)
+
+
+def load_account(target: Store | Session, username: str) -> Account | None:
+    """The account of ``username`` with explicit columns (a PostGIS login may read these)."""
+    stmt = select(User.id, User.username, User.display_name, User.role, User.department_id, User.active,
+                  User.locked, User.failed_attempts).where(User.username == normalize_username(username))
+    if isinstance(target, Session):
+        row = target.execute(stmt).first()
+    else:
+        with target.session() as session:
+            row = session.execute(stmt).first()
+    return Account(*row) if row is not None else None
+
+
+def _password_hash(store: Store, user_id: int) -> str | None:
+    # Only administrators' database accounts may read password_hash on PostGIS (migration 0002).
+    try:
+        with store.session() as session:
+            return session.execute(select(User.password_hash).where(User.id == user_id)).scalar()
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "pgcode", None) == "42501":  # insufficient_privilege
+            raise AuthError(NO_HASH_ACCESS, reason="invalid") from None
+        raise
 
 
 def _record_failure(store: Store, user_id: int) -> int:
@@ -221,7 +268,7 @@ def _record_failure(store: Store, user_id: int) -> int:
         return conn.execute(select(User.failed_attempts).where(User.id == user_id)).scalar_one()
 
 
-def _record_success(store: Store, user: User, password: str) -> bool:
+def _record_success(store: Store, user: Account, password: str) -> bool:
     """Reset the counter (and upgrade the hash); False if the account was locked meanwhile."""
     with store.engine.begin() as conn:
         done = conn.execute(update(User).where(User.id == user.id, User.locked.isnot(True))
@@ -235,6 +282,6 @@ def _record_success(store: Store, user: User, password: str) -> bool:
 
 __all__ = [
     "DISABLED_MESSAGE", "INVALID_MESSAGE", "LOCKED_MESSAGE", "LOCK_AFTER", "MIN_PASSWORD_LENGTH",
-    "AuthError", "PasswordPolicyError", "check_password_policy", "configure_hasher", "hash_password",
-    "login", "needs_rehash", "normalize_username", "verify_password",
+    "Account", "AuthError", "PasswordPolicyError", "check_password_policy", "configure_hasher", "hash_password",
+    "load_account", "login", "needs_rehash", "normalize_username", "verify_password",
 ]

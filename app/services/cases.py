@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.deadlines import format_limit
@@ -22,7 +23,7 @@ from app.services import duplicates as dup
 from app.services import intake, routing, timers
 from app.services.actors import Actor
 from app.services.attachments import PhotoInput, check_photos, photo_kinds
-from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step
+from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step, db_refusals
 from app.services.errors import NotFound, ValidationError
 from app.services.location import resolve
 from app.store import queries
@@ -40,6 +41,57 @@ def _required(text: str | None, field: str, message: str) -> str:
 def _with_kind(photos, kind: str) -> list[PhotoInput]:
     # photos given without an explicit kind take the one the step implies (e.g. "after" at feedback)
     return [p if p.kind != "report" else PhotoInput(p.filename, p.data, kind, p.taken_at) for p in photos or ()]
+
+
+def _number_taken(session, case: Case, number: str) -> bool:
+    """Whether ``number`` is in use, asked of the unique index (row-level security hides rows)."""
+    case.number = number
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+            raise _Probe
+    except _Probe:
+        return False
+    except IntegrityError as exc:
+        if "number" not in str(exc.orig):
+            raise
+        return True
+    finally:
+        if case in session:
+            session.expunge(case)
+        case.id = None  # the rolled-back insert's id is not the case's
+
+
+class _Probe(Exception):
+    """Undoes a probe insert that succeeded (its number is free)."""
+
+
+def _insert_numbered(session, case: Case, kind: Kind, now) -> None:
+    """Insert ``case`` with the next number of the day (call under the chain lock).
+
+    A 专业部门操作员's login on PostGIS sees only its department's cases, so the largest
+    number it can read may be taken: the numbers are contiguous (handed out under the chain
+    lock), so the first free one is found by galloping and bisecting on the unique index.
+    """
+    case.number = intake.next_number(session, kind, now)
+    hidden = session.get_bind().dialect.name == "postgresql" and session.execute(
+        text("SELECT gridhall_has_role('department')")).scalar()
+    if hidden:
+        prefix, serial = case.number[:-4], int(case.number[-4:])
+        step = 1
+        while _number_taken(session, case, f"{prefix}{serial + step - 1:04d}"):
+            serial, step = serial + step, step * 2
+        low, high = serial, serial + step - 1  # low-1 is taken (or nothing), high is free
+        while low < high:
+            mid = (low + high) // 2
+            if _number_taken(session, case, f"{prefix}{mid:04d}"):
+                low = mid + 1
+            else:
+                high = mid
+        case.number = f"{prefix}{low:04d}"
+    session.add(case)
+    session.flush()
 
 
 class CaseService(ServiceCore):
@@ -62,7 +114,7 @@ class CaseService(ServiceCore):
         source = intake.check_source(draft.source, actor.role)
         photos = check_photos(draft.photos, self.settings.max_photo_bytes)
         now = self._now()
-        with self.store.session() as session, session.begin():
+        with db_refusals(), self.store.session() as session, session.begin():
             category = intake.category_row(session, kind, code)
             where = resolve(session, draft.location, self.taxonomy)
             if where.component_id is not None and kind is Kind.COMPONENT \
@@ -70,25 +122,26 @@ class CaseService(ServiceCore):
                 comp_cat = session.get(Category, where.component_category_id)
                 raise ValidationError("category", f"部件 {where.component_code} 属于「{comp_cat.name}」，"
                                                   f"与所选类别「{category.name}」不符；请改选类别或部件")
-            lock_head(session)
-            case = Case(number=intake.next_number(session, kind, now), kind=kind.value, category_id=category.id,
+            # Read-only work before the chain lock: other workstations keep appending meanwhile.
+            duplicates = dup.find_duplicates(
+                session, category=category, x=where.x, y=where.y, now=now,
+                radius_m=self.settings.duplicate_radius_m, window_days=self.settings.duplicate_window_days)
+            lock_head(session)  # case numbers are handed out under the chain lock
+            case = Case(number="", kind=kind.value, category_id=category.id,
                         level=level.value, state=CaseState.REPORTED.value, source=source.value,
                         grid_id=where.grid_id, component_id=where.component_id, address=where.address,
                         description=description, reporter_name=intake.clean(draft.reporter_name),
                         reporter_phone=intake.clean(draft.reporter_phone), reported_at=now, version=0,
                         urge_count=0, rework_count=0, paused_minutes=0, extension_minutes=0,
                         geom=WKTElement(f"POINT({where.x!r} {where.y!r})", srid=STORE_SRID))
-            session.add(case)
-            session.flush()
+            _insert_numbered(session, case, kind, now)
             step = Step(session, case, category, actor, None, None, self._check(actor, None, Action.REPORT),
                         CaseState.REPORTED, now, photos=photos, department_id=actor.department_id)
             step.payload = {"location": where.method, "grid": where.grid_code, "x": round(where.x, 2),
                             "y": round(where.y, 2)}
             step.warnings.extend(list(notes) + list(where.notes))
             step.details["location"] = where
-            step.details["duplicates"] = dup.find_duplicates(
-                session, category=category, x=where.x, y=where.y, now=now, exclude_case_id=case.id,
-                radius_m=self.settings.duplicate_radius_m, window_days=self.settings.duplicate_window_days)
+            step.details["duplicates"] = duplicates
             result = self._record(step, None, None)
             if link_to is not None:
                 result = self._link_in(step, link_to, result)

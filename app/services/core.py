@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.domain.calendar import WorkCalendar
@@ -28,10 +30,17 @@ from app.services import replies
 from app.services.actors import Actor
 from app.services.attachments import DEFAULT_MAX_BYTES, CheckedPhoto, store_photos
 from app.services.bus import CaseBus, CaseChanged
-from app.services.errors import ConflictError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from app.services.errors import (
+    ConflictError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    ValidationError,
+)
 from app.services.timers import update_timer
 from app.store import queries
-from app.store.audit import append_event, lock_head
+from app.store.audit import append_event
 from app.store.engine import Store
 from app.store.errors import StaleCase
 from app.store.models import Case, CaseEvent, Category, Department, User
@@ -94,6 +103,60 @@ def _clean(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
+# -- refusals by the database (PostGIS: privileges, row-level security, migration 0002's checks) --
+
+#: (fragment of the database's English message, error class, what it means for the operator).
+_REFUSALS: tuple[tuple[str, type[ServiceError], str], ...] = (
+    ("row-level security", PermissionDenied, "本部门的数据库登录无权写入这一案卷（行级安全策略）"),
+    ("is not a member of gridhall_", PermissionDenied, "当前数据库登录不属于这一角色的组，不能以该角色办理"),
+    ("must record its events as actor", PermissionDenied, "当前数据库登录只能以自己的名义记录操作"),
+    ("has no active users row", PermissionDenied, "当前数据库登录在 users 表中没有启用的、角色一致的账户"),
+    ("records events for its own department", PermissionDenied, "专业部门操作员只能以本部门的名义记录操作"),
+    ("may not record a system event", PermissionDenied, "数据库只允许以“系统”名义记录自动回复"),
+    ("permission denied", PermissionDenied, "当前数据库登录没有这项权限"),
+    ("workflow:", InvalidTransition, "数据库的流程检查不允许这一步（角色或案卷状态不符）"),
+    ("the event starts from state", ConflictError, "案卷状态已被他人改变，请刷新后重试"),
+    ("chain_no must be", ConflictError, "审计链已被其他工作站推进，请重试"),
+    ("prev_hash must be", ConflictError, "审计链已被其他工作站推进，请重试"),
+    ("every change of a case is recorded", ServiceError, "案卷的变更与其事件记录不一致"),
+    ("duplicate key", ConflictError, "数据已被其他工作站写入（唯一约束），请刷新后重试"),
+)
+#: SQLSTATEs of a refusal: integrity and check violations, privileges, RAISE, concurrency (not
+#: connection faults, which the caller's connectivity handling reports, nor programming errors).
+_REFUSAL_CLASSES = ("23", "P0")
+_REFUSAL_CODES = frozenset({"42501", "40001", "40P01"})
+
+
+def refusal_error(exc: DBAPIError) -> ServiceError | None:
+    """The ServiceError (a Chinese message) for a refusal by the database; None for other faults."""
+    code = getattr(exc.orig, "pgcode", None) or ""
+    if code[:2] not in _REFUSAL_CLASSES and code not in _REFUSAL_CODES:
+        return None
+    detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    if code in ("40001", "40P01"):  # serialization failure, deadlock: nothing was written
+        return ConflictError(f"数据库拒绝：与其他工作站的操作同时发生冲突，请重试（{detail}）；本次操作未写入任何数据")
+    for fragment, cls, meaning in _REFUSALS:
+        if fragment in detail:
+            return cls(f"数据库拒绝：{meaning}（{detail}）；本次操作未写入任何数据")
+    return ServiceError(f"数据库拒绝：{detail}；本次操作未写入任何数据")
+
+
+@contextmanager
+def db_refusals() -> Iterator[None]:
+    """Translate refusals by the database (at a statement or at COMMIT) into ServiceErrors.
+
+    Wrap the whole transaction, commit included: migration 0002's deferred checks raise at
+    COMMIT. The transaction is already rolled back then, so nothing is half-written.
+    """
+    try:
+        yield
+    except DBAPIError as exc:
+        error = refusal_error(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
 class ServiceCore:
     """Shared machinery of the case services (see CaseService for the operations)."""
 
@@ -148,10 +211,16 @@ class ServiceCore:
     # -- compare-and-set ------------------------------------------------------------------
 
     def _claim(self, session: Session, case_id: int, expected_version: int) -> Case:
-        """Lock the chain, then take the case only if it is still at ``expected_version``."""
+        """Take the case's row lock only if it is still at ``expected_version`` (compare-and-set).
+
+        Lock order (deadlock safety): the case row here, the audit chain head only later, in
+        ``append_event`` just before the event is written, and both until the commit. Every
+        writer of a case's events holds its row lock, so what is read below stays current while
+        other workstations work on other cases in parallel; only appending to the chain and the
+        commit are serialised.
+        """
         if isinstance(expected_version, bool) or not isinstance(expected_version, int):
             raise ValidationError("expected_version", f"版本号应为整数，而不是 {expected_version!r}")
-        lock_head(session)  # the write lock first: every read below sees the newest commit
         done = session.execute(update(Case).where(Case.id == case_id, Case.version == expected_version)
                                .values(version=Case.version)
                                .execution_options(synchronize_session=False)).rowcount
@@ -192,7 +261,7 @@ class ServiceCore:
         """Run one operation on an existing case in a single transaction and publish it."""
         reason = _clean(reason)
         now = self._now()
-        with self.store.session() as session:
+        with db_refusals(), self.store.session() as session:
             try:
                 with session.begin():
                     case = self._claim(session, case_id, expected_version)
@@ -256,4 +325,4 @@ class ServiceCore:
                                          {result.case.id: result.version}))
 
 
-__all__ = ["ActionResult", "CaseSettings", "Prepare", "ServiceCore", "Step"]
+__all__ = ["ActionResult", "CaseSettings", "Prepare", "ServiceCore", "Step", "db_refusals", "refusal_error"]

@@ -1,27 +1,26 @@
 """User accounts: add, change password, disable/enable, unlock, list, and the demo logins.
 
-Design note (issue 4, users as database logins): every change to an account goes through
-one seam, a ``UserDirectory``, called inside the same transaction as the ``users`` row
-change. Today ``LocalDirectory`` does nothing more (the ``users`` table is the whole
-directory, on SpatiaLite and PostGIS alike). On PostGIS a ``PostgresDirectory`` will plug in
-through ``directory_for(store)`` and, in that same transaction (PostgreSQL DDL is
-transactional, so a failed insert leaves no orphan login):
-  - ``added``: ``CREATE ROLE "<username>" LOGIN PASSWORD '<SCRAM verifier>' IN ROLE gridhall_<role>``
-    (the verifier is computed client-side so no plain password reaches the server's logs);
-  - ``password_set``: ``ALTER ROLE … PASSWORD '<SCRAM verifier>'``;
-  - ``disabled`` / ``enabled``: ``ALTER ROLE … NOLOGIN`` / ``LOGIN``.
+Every change to an account goes through one seam, a ``UserDirectory``, called inside the same
+transaction as the ``users`` row change. On SpatiaLite ``LocalDirectory`` does nothing more
+(the ``users`` table is the whole directory). On PostGIS ``directory_for(store)`` returns a
+``PgDirectory``: in that same transaction (PostgreSQL DDL is transactional, so a refused
+insert leaves no orphan login) it creates the login ``gh_<username>`` in the group role
+``gridhall_<role>`` (app.store.security), changes its password (sent as a SCRAM verifier,
+never in clear) and disables/enables it (NOLOGIN/LOGIN). This needs a connection that may
+CREATE ROLE: the administrator runs ``gridhall user …`` with the database owner's URL.
 Usernames are therefore restricted to what makes a safe PostgreSQL role name (ASCII
 ``[a-z0-9_.-]``, at most 63 characters, no ``pg_`` prefix, no reserved names).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +28,11 @@ from app.domain.clock import Clock, SystemClock
 from app.domain.definitions import DepartmentKind, Role
 from app.services.actors import Actor
 from app.services.auth import check_password_policy, hash_password, normalize_username, verify_password
+from app.store import security
 from app.store.engine import Store
 from app.store.models import Department, User
+
+log = logging.getLogger(__name__)
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 #: Names PostgreSQL reserves or that would be confusing as logins (issue 4).
@@ -94,6 +96,8 @@ class UserDirectory(Protocol):
 
     def enabled(self, session: Session, username: str) -> None: ...
 
+    def ensure(self, session: Session, username: str, role: Role, password: str) -> None: ...
+
 
 class LocalDirectory:
     """The ``users`` table is the whole directory: nothing else to do."""
@@ -110,10 +114,61 @@ class LocalDirectory:
     def enabled(self, session: Session, username: str) -> None:
         pass
 
+    def ensure(self, session: Session, username: str, role: Role, password: str) -> None:
+        pass
+
+
+class PgDirectory:
+    """Accounts are also PostgreSQL logins (``gh_<username>`` in ``gridhall_<role>``)."""
+
+    def added(self, session: Session, username: str, role: Role, password: str) -> None:
+        dept = session.scalar(select(User.department_id).where(User.username == username))
+        _login_op(security.create_login, session, username, role, password, department_id=dept)
+
+    def password_set(self, session: Session, username: str, password: str) -> None:
+        if security.login_exists(session, username):
+            _login_op(security.set_login_password, session, username, password)
+        else:  # an account made before the hall moved to PostGIS logins: give it one now
+            user = session.scalars(select(User).where(User.username == username)).one()
+            _login_op(security.create_login, session, username, Role(user.role), password,
+                      department_id=user.department_id)
+
+    def disabled(self, session: Session, username: str) -> None:
+        if security.login_exists(session, username):
+            _login_op(security.disable_login, session, username)
+
+    def enabled(self, session: Session, username: str) -> None:
+        if security.login_exists(session, username):
+            _login_op(security.enable_login, session, username)
+
+    def ensure(self, session: Session, username: str, role: Role, password: str) -> None:
+        """The login exists, may log in and has ``password`` (the demo accounts)."""
+        if not security.login_exists(session, username):
+            self.added(session, username, role, password)
+            return
+        _login_op(security.set_login_password, session, username, password)
+        _login_op(security.enable_login, session, username)
+
+
+def may_create_logins(session: Session) -> bool:
+    """Whether the session's database account may CREATE ROLE (owner with CREATEROLE, superuser)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(session.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles "
+                                     "WHERE rolname = current_user")).scalar())
+
+
+def _login_op(fn, session: Session, *args, **kw) -> None:
+    # The login change joins the session's transaction; a refusal rolls the users row back too.
+    try:
+        fn(session, *args, **kw)
+    except security.SecurityError as exc:
+        raise UserError(str(exc)) from None
+
 
 def directory_for(store: Store) -> UserDirectory:
-    """The directory that mirrors accounts of ``store`` (issue 4 returns one for PostGIS)."""
-    return LocalDirectory()
+    """The directory that mirrors accounts of ``store``: database logins on PostGIS."""
+    return PgDirectory() if store.backend == "postgis" else LocalDirectory()
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -330,6 +385,11 @@ def create_demo_logins(store: Store, password: str, *, clock: Clock | None = Non
     now = (clock or SystemClock()).now()
     names = []
     with store.session() as session, session.begin():
+        if isinstance(directory, PgDirectory) and not may_create_logins(session):
+            # A workstation's own login cannot CREATE ROLE: the users rows still get made, and
+            # the administrator runs `gridhall user passwd` with the owner's URL to add logins.
+            log.warning("当前数据库账户无权创建登录（需要 CREATEROLE）：演示账户只写入 users 表，未建数据库登录")
+            directory = LocalDirectory()
         dept = _demo_department(session)
         for role in LOGIN_ROLES:
             name = demo_username(role)
@@ -349,13 +409,13 @@ def create_demo_logins(store: Store, password: str, *, clock: Clock | None = Non
             user.active, user.locked, user.failed_attempts = True, False, 0
             if not verify_password(user.password_hash, password):
                 user.password_hash = hash_password(password)
-                directory.password_set(session, name, password)
-            directory.enabled(session, name)
+            session.flush()
+            directory.ensure(session, name, role, password)
     return names
 
 
 __all__ = [
-    "LOGIN_ROLES", "LocalDirectory", "UserDirectory", "UserError", "UserInfo", "add_user",
+    "LOGIN_ROLES", "LocalDirectory", "PgDirectory", "UserDirectory", "UserError", "UserInfo", "add_user",
     "change_own_password", "check_username", "create_demo_logins", "demo_username", "directory_for",
-    "disable_user", "enable_user", "get_user", "list_users", "parse_role", "set_password", "unlock_user",
+    "disable_user", "enable_user", "get_user", "list_users", "may_create_logins", "parse_role", "set_password", "unlock_user",
 ]

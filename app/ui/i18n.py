@@ -6,8 +6,11 @@ from enum import Enum
 
 from app.domain.definitions import (
     Action,
+    AreaLevel,
     Basis,
     CaseState,
+    ComponentStatus,
+    DepartmentKind,
     Kind,
     Level,
     Light,
@@ -15,6 +18,7 @@ from app.domain.definitions import (
     Source,
     Stage,
 )
+from app.domain.workflow import Outcome
 
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
 
@@ -37,7 +41,9 @@ _EN: dict[str, str] = {
     # queue columns
     "灯": "Light", "剩余": "Remaining", "案卷号": "Case no.", "状态": "State", "类别": "Category",
     "等级": "Level", "网格": "Grid", "街道/社区": "Street/community", "责任部门": "Department",
-    "来源": "Source", "上报时间": "Reported", "督办": "Urged",
+    "来源": "Source", "上报时间": "Reported",
+    # also the 督办 action's menu title, so the verb; the column shows the count of urgings
+    "督办": "Urge",
     # filter bar
     "全部状态": "All states", "全部部门": "All departments", "类别/案卷号/地址": "Category/no./address",
     "网格编码": "Grid code", "清除": "Clear", "红 {n}": "Red {n}", "黄 {n}": "Yellow {n}",
@@ -62,6 +68,96 @@ _EN: dict[str, str] = {
     # duban plugin
     "今日督办": "Urged today", "今日": "today", "督办 {n} 次": "urged {n}×",
     "暂无督办案卷": "No urged cases",
+    # identify panel
+    "要素属性": "Feature attributes",
+    "点击地图上的网格、部件或案卷查看属性": "Click a grid cell, component or case on the map to see its attributes",
+    "字段": "Field", "值": "Value", "编码": "Code", "灯色": "Light",
+    "面积(m²)": "Area (m²)", "社区": "Community", "街道": "Street", "旧编码": "Legacy code",
+    "初始日期": "Initial date", "变更日期": "Changed date", "数据来源": "Data source", "备注": "Note",
+    "案卷ID": "Case ID", "ID": "ID", "单元网格": "Grid cell", "部件": "Component",
+    # case actions
+    "办理": "Handle", "请先在队列中选择一件案卷": "Select a case in the queue first",
+    "{number}：{action}完成，现为「{state}」": "{number}: {action} done, now “{state}”",
+    "{number} 未能{action}：{error}": "{number}: could not {action}: {error}",
+    # action dialogs
+    "取消": "Cancel", "理由": "Reason", "内容": "Text", "延期时长": "Extension", "核查结果": "Check result",
+    "照片": "Photos", "核实": "Verified", "原案卷号": "Original case no.", "立案标准": "Filing standard",
+    " 分钟（1 个工作日 = 480 分钟）": " minutes (1 working day = 480 minutes)",
+    "通过（待结案）": "Passed (to be closed)", "不通过（返工）": "Failed (rework)", "问题属实": "Problem confirmed",
+    "正在加载立案标准…": "Loading the filing standard…", "案卷号，如 SJ2026112000001": "Case no., e.g. SJ2026112000001",
+    "{label}不能为空": "{label} must not be empty",
+    "写明现场是否属实及情况": "State whether the report is true and what you found on site",
+    "不予立案的理由（将回复举报人）": "Why the case is not filed (the reporter will be told)",
+    "本条与哪件案卷重复": "Which case this one duplicates",
+    "为什么不属于本部门职责": "Why this is not your department's responsibility",
+    "需要延长多久、为什么": "How much longer you need, and why",
+    "缓办期间计时暂停": "The timer pauses while the case is deferred",
+    "长期无法解决的原因": "Why it cannot be solved for a long time",
+    "需值班长批准": "Needs the shift leader's approval",
+    "不批准的理由（案卷回到申请前的状态）": "Why it is refused (the case returns to its state before the request)",
+    "处置情况；附处置后照片": "What was done; attach photos taken afterwards",
+    "不通过时必须写明理由（返工给原部门）": "A failed check needs a reason (rework goes back to the department)",
+    "处置不合格的原因": "Why the handling is not acceptable",
+    "作废的原因（记录保留）": "Why the case is voided (the record is kept)",
+    "回复举报人的内容": "The reply to the reporter",
+    # category picker, dispatch form, duplicates
+    "类别代码或名称，如 06010 / 井盖": "Category code or name, e.g. 06010 / 井盖", "未选择类别": "No category selected",
+    "派遣": "Dispatch", "正在加载…": "Loading…", "派遣给建议以外的部门时必填": "Required when dispatching outside the suggestions",
+    "其他部门": "Other department", "处置时限": "Time limit", "派遣理由": "Dispatch reason", "（按上方建议）": "(as suggested above)",
+    "序": "#", "部门": "Department", "建议理由": "Why suggested", "派遣建议（按优先顺序）": "Dispatch suggestions (in order of preference)",
+    "没有派遣建议：请选择其他部门并填写理由": "No dispatch suggestions: choose another department and give a reason",
+    "请选择一个建议的部门，或在“其他部门”中选择": "Choose a suggested department, or pick one under “Other department”",
+    "所选部门不在派遣建议中：请填写派遣理由": "The chosen department is not among the suggestions: give a dispatch reason",
+    "<b>{limit}</b>，截止 <b>{deadline}</b>": "<b>{limit}</b>, due <b>{deadline}</b>",
+    "疑似重复：无": "Possible duplicates: none", "关联到此案卷（不重复立案）": "Link to this case (do not file twice)",
+    "疑似重复 {n} 件：核对后可直接关联": "{n} possible duplicates: check them and link directly",
+    # intake form
+    "地图选点": "Pick on map", "在地图上点击问题位置（点在部件上则同时选中该部件）":
+        "Click the problem's location on the map (clicking a component selects it too)",
+    "部件标识码（16/17位）": "Component id (16/17 digits)", "地址，如 人民路 25 号": "Address, e.g. 人民路 25 号",
+    "未定位": "Not located", "现场情况：什么问题、在哪里、影响多大": "On site: what the problem is, where, how serious",
+    "上报 (Ctrl+Enter)": "Report (Ctrl+Enter)", "清空": "Clear", "举报人（选填）": "Reporter (optional)",
+    "联系电话（选填）": "Phone (optional)", "举报人": "Reporter", "正在查询网格… ({x}, {y})": "Looking up the grid… ({x}, {y})",
+    "网格 {code}": "Grid {code}", " · 部件 {code}": " · component {code}",
+    "已登记：{number}（{state}）": "Registered: {number} ({state})", "未能上报：{message}": "Could not report: {message}",
+    "请在地图上点击问题位置…": "Click the problem's location on the map…",
+    "演示模式未登录：不能上报。请以受理员、监督员等身份登录":
+        "Demo mode is not signed in: you cannot report. Sign in as an acceptor, supervisor or similar",
+    "问题描述不能为空：请写明现场情况（什么问题、在哪里、影响多大）":
+        "The description must not be empty: say what the problem is, where, and how serious",
+    # login
+    "登录 GridHall": "Sign in to GridHall", "用户名": "User name", "密码": "Password", "登录": "Sign in",
+    "正在登录…": "Signing in…", "请输入用户名和密码": "Enter your user name and password",
+    # photos
+    "添加照片…": "Add photos…", "移除": "Remove", "选择照片": "Choose photos",
+    "照片 (*.jpg *.jpeg *.png *.webp);;所有文件 (*)": "Photos (*.jpg *.jpeg *.png *.webp);;All files (*)",
+    "「{name}」超过 {mb} MB，请压缩后再添加": "“{name}” is larger than {mb} MB; compress it and add it again",
+    "「{name}」不是 JPEG/PNG/WebP 照片": "“{name}” is not a JPEG/PNG/WebP photo",
+    "照片 ({n})": "Photos ({n})", "照片：无": "Photos: none", "无法读取「{name}」：{error}": "Cannot read “{name}”: {error}",
+    # work desk: alerts, approvals, bulk, media, my queue, timers, workbench
+    "超时（红灯）": "Overdue (red)", "即将超时（黄灯）": "Nearly overdue (yellow)", "新上报案卷": "New case reported",
+    "{n} 件案卷{what}：{numbers} 等": "{n} cases — {what}: {numbers} …", "{what}：{number} {detail}": "{what}: {number} {detail}",
+    "提醒": "Alerts", "暂无提醒": "No alerts", "提示音": "Alert sound", "提示音：关": "Sound: off", "提示音：开": "Sound: on",
+    "新案卷、黄灯、红灯时发出提示音（默认关闭）": "Play a sound for new cases and yellow or red lights (off by default)",
+    "历史 (0)": "History (0)", "历史 ({n})": "History ({n})",
+    "待审批": "Approvals", "批准": "Approve", "不批准": "Refuse", "待审批 {n} 件": "{n} awaiting approval",
+    "批量{action}": "Bulk {action}", "已选 {n} / {total} 件": "Selected {n} / {total}", "正在处理 {n} 件…": "Processing {n}…",
+    "按各案卷的首选建议": "Each case's first suggestion", "派遣给": "Dispatch to", "结案备注（选填）": "Closing note (optional)",
+    "当前筛选下没有「{state}」的案卷": "No “{state}” cases under the current filter",
+    "照片与回复": "Photos and replies", "回复举报人": "Replies to reporter", "回复举报人 ({n})": "Replies to reporter ({n})",
+    "自动": "automatic",
+    "待我办理": "My queue", "办理下一件": "Next case", "选中最紧急的一件并打开它的第一个待办操作":
+        "Select the most urgent case and open its first pending action",
+    "{role}待办 {n} 件": "{role}: {n} to do", "新上报": "New report", "上报登记": "Report intake",
+    "时限监控": "Timers", "超时 {n}": "Overdue {n}", "{stage}  {n} 件": "{stage}  {n}",
+    "计时中 {n} 件，超时 {late} 件（悬停查看时限说明）": "{n} timed, {late} overdue (hover for the time-limit explanation)",
+    "部门工作台": "Department desk", "本部门在办 {n} 件 · 待接收 {w} · 处置中 {h}":
+        "Department open {n} · to accept {w} · handling {h}",
+    # connection status (app.ui.live_status tables)
+    "在线": "Online", "离线": "Offline", "重连中": "Reconnecting",
+    "数据库连接：{status}": "Database connection: {status}",
+    "今日督办: {today} · 督办: {total}": "Urged today: {today} · Urged: {total}",
+    "数据库连接中断，操作已暂停，正在自动重连…": "Database connection lost; operations are paused while reconnecting…",
 }
 
 # English names of the domain enums (their ``.label`` is Chinese).
@@ -103,7 +199,26 @@ _ENUM_EN: dict[type[Enum], dict[str, str]] = {
     },
     Basis: {"working": "working time", "natural": "natural time"},
     Light: {"green": "Green", "yellow": "Yellow", "red": "Red", "none": "No timer"},
+    ComponentStatus: {
+        "intact": "Intact", "damaged": "Damaged", "lost": "Lost", "abandoned": "Abandoned", "removed": "Removed",
+    },
+    AreaLevel: {"district": "District", "street": "Street", "community": "Community"},
+    DepartmentKind: {
+        "bureau": "City bureau", "street_office": "Street office", "utility": "Public utility",
+        "company": "Maintenance company", "centre": "Supervision and command centre",
+    },
+    Outcome: {"passed": "Passed", "failed": "Failed"},
 }
+
+# Enum labels also reach tr() as plain text (case action titles are their labels), and so do the
+# tooltips and bulk titles built from them; entries written out above take precedence.
+for _enum, _names in _ENUM_EN.items():
+    for _member in _enum:
+        _EN.setdefault(_member.label, _names[_member.value])
+for _action in Action:
+    _english = _ENUM_EN[Action][_action.value]
+    _EN.setdefault(f"{_action.label}（选中的案卷）", f"{_english} (selected case)")
+    _EN.setdefault(f"批量{_action.label}…", f"Bulk {_english[:1].lower()}{_english[1:]}…")
 
 
 class Catalogue:

@@ -58,8 +58,9 @@ class DubanTodayWidget(QWidget):
                 item.setFont(bold)
                 item.setForeground(QBrush(QColor("#c62828")))
             self.list.addItem(item)
-        self.summary.setText(f"{self.api.tr('今日督办')}: {sum(1 for c in urged if self._urged_today.get(c.id) == today)}"
-                             f" · {self.api.tr('督办')}: {len(urged)}")
+        self.summary.setText(self.api.tr("今日督办: {today} · 督办: {total}",
+                                         today=sum(1 for c in urged if self._urged_today.get(c.id) == today),
+                                         total=len(urged)))
         if not urged:
             self.list.addItem(QListWidgetItem(self.api.tr("暂无督办案卷")))
             self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)

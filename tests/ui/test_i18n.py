@@ -2,14 +2,70 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+from enum import Enum
+from pathlib import Path
+
 import pytest
 
-from app.domain.definitions import Action, Basis, CaseState, Kind, Level, Light, Role, Source, Stage
+import app.domain.definitions as definitions
+from app.domain.definitions import Action, CaseState, Role
+from app.domain.workflow import Outcome
 from app.ui.actions import BUILTIN_ACTIONS, MENUS
+from app.ui.attributes_dock import FIELD_LABELS, KIND_TITLES
+from app.ui.case_actions import case_action_specs
+from app.ui.forms.action_dialogs import _LABELS, PROMPTS
 from app.ui.i18n import Catalogue, english_missing
+from app.ui.live_status import BANNER_TEXT, STATUS_LOOK
 from app.ui.queue_model import COLUMNS
+from app.ui.work.case_list import COLUMNS as LIST_COLUMNS
+from app.ui.work.case_list import LIGHT_TEXT
 
 pytestmark = pytest.mark.neutral  # imports qtpy (column and action tables)
+
+ROOT = Path(__file__).resolve().parents[2]
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# Calls whose literal arguments are shown translated later: name -> positions of such arguments
+# (dock and action titles go through the catalogue when the dock or menu entry is built).
+TRANSLATED_ARGS = {"tr": (0,), "DockSpec": (1,), "ActionSpec": (1, 3), "add": (1,)}
+
+
+def _callee(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def scan_source(source: str, where: str) -> tuple[dict[str, str], list[str]]:
+    """Literal texts that reach tr() (text -> first place) and places passing tr() an f-string."""
+    texts: dict[str, str] = {}
+    fstrings: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or _callee(node) not in TRANSLATED_ARGS:
+            continue
+        name = _callee(node)
+        args = [node.args[i] for i in TRANSLATED_ARGS[name] if i < len(node.args)]
+        args += [k.value for k in node.keywords if k.arg == "tip"]
+        for arg in args:
+            if isinstance(arg, ast.JoinedStr) and name == "tr":
+                fstrings.append(f"{where}:{node.lineno}")
+            # other callees also take ids and menu keys: only Chinese text is a title there
+            elif (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value
+                  and (name == "tr" or HAN.search(arg.value))):
+                texts.setdefault(arg.value, f"{where}:{node.lineno}")
+    return texts, fstrings
+
+
+def scan_tree() -> tuple[dict[str, str], list[str]]:
+    texts: dict[str, str] = {}
+    fstrings: list[str] = []
+    for path in sorted([*(ROOT / "app").rglob("*.py"), *(ROOT / "plugins").rglob("*.py")]):
+        found, bad = scan_source(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+        for text, where in found.items():
+            texts.setdefault(text, where)
+        fstrings += bad
+    return texts, fstrings
 
 
 def test_chinese_is_the_default_and_fills_placeholders():
@@ -26,16 +82,64 @@ def test_english_translates_text_and_enum_labels():
     assert cat.label_of(Action, "no_such_action") == "no_such_action"
 
 
-@pytest.mark.parametrize("enum", [Action, Basis, CaseState, Kind, Level, Light, Role, Source, Stage])
+def _labelled_enums() -> list[type[Enum]]:
+    found = [e for e in vars(definitions).values()
+             if inspect.isclass(e) and issubclass(e, Enum) and e.__module__ == definitions.__name__
+             and not e.__name__.startswith("_")]
+    return [*sorted(found, key=lambda e: e.__name__), Outcome]
+
+
+def test_every_domain_enum_is_covered():
+    names = {e.__name__ for e in _labelled_enums()}
+    assert {"CaseState", "Action", "ComponentStatus", "AreaLevel", "DepartmentKind", "Outcome"} <= names
+
+
+@pytest.mark.parametrize("enum", _labelled_enums(), ids=lambda e: e.__name__)
 def test_every_enum_member_has_an_english_name(enum):
     cat = Catalogue("en")
-    untranslated = [m for m in enum if cat.label(m) == m.label]
-    assert untranslated == []
+    untranslated = [m.value for m in enum if cat.label(m) == m.label]
+    assert untranslated == [], f"{enum.__name__} members without English: {untranslated}"
+
+
+def test_every_tr_literal_in_app_and_plugins_has_english():
+    texts, fstrings = scan_tree()
+    assert len(texts) > 100  # the scan really found the UI's strings
+    missing = [f"{texts[t]}: {t!r}" for t in english_missing(list(texts))]
+    assert missing == [], "strings without English in app/ui/i18n.py _EN:\n" + "\n".join(missing)
+    assert fstrings == [], "tr() given an f-string (use tr('…{n}…', n=…)):\n" + "\n".join(fstrings)
+
+
+def test_the_scan_reports_fstrings_and_untranslated_literals():
+    source = 'cat.tr(f"共 {n} 件")\ncat.tr("没有这条译文")\nDockSpec("x", "某面板", "left", None)\n'
+    texts, fstrings = scan_source(source, "demo.py")
+    assert fstrings == ["demo.py:1"]
+    assert english_missing(list(texts)) == ["没有这条译文", "某面板"]
 
 
 def test_menu_action_and_column_titles_have_english_entries():
     texts = [*MENUS.values(), *(a.title for a in BUILTIN_ACTIONS), *(c.title for c in COLUMNS)]
     assert english_missing(texts) == []
+
+
+def test_tables_translated_at_display_time_have_english_entries():
+    texts = [*FIELD_LABELS.values(), *KIND_TITLES.values(), *_LABELS.values(),
+             *(p.hint for p in PROMPTS.values() if p.hint), *LIST_COLUMNS, "位置",
+             *(t for t in LIGHT_TEXT.values() if t), *(label for label, _ in STATUS_LOOK.values()), BANNER_TEXT]
+    assert english_missing(texts) == []
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_case_action_titles_and_tips_translate(role):
+    cat = Catalogue("en")
+    for spec in case_action_specs(role, lambda action: None):
+        assert not HAN.search(cat.tr(spec.title)), spec.title
+        assert not HAN.search(cat.tr(spec.tip)), spec.tip
+
+
+def test_bulk_action_titles_translate():
+    cat = Catalogue("en")
+    assert cat.tr(f"批量{Action.DISPATCH.label}…") == "Bulk dispatch…"
+    assert cat.tr(f"批量{Action.CLOSE.label}…") == "Bulk close…"
 
 
 def test_unknown_language_is_refused_with_the_choices():

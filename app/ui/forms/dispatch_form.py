@@ -136,8 +136,9 @@ class DispatchForm(QDialog):
 
     def _show_preview(self, preview) -> None:
         when = f"{preview.deadline:%Y-%m-%d %H:%M}" if preview.deadline else "—"
-        self.deadline.setText(f"<b>{preview.limit_text}</b>，截止 <b>{when}</b>"
-                              f"<br><span style='color:#444'>{preview.explanation}</span>")
+        self.deadline.setText(self.cat.tr("<b>{limit}</b>，截止 <b>{deadline}</b>", limit=preview.limit_text,
+                                          deadline=when)
+                              + f"<br><span style='color:#444'>{preview.explanation}</span>")
         self.deadline.setToolTip(preview.source)
 
     def _level_changed(self) -> None:

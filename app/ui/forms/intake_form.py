@@ -214,9 +214,10 @@ class IntakeForm(QWidget):
         for name in ("location", "component", "address"):
             self.errors[name].clear_error()
         place = " / ".join(p for p in (where.street_name, where.community_name) if p)
-        comp = f" · 部件 {where.component_code}" if where.component_code else ""
+        comp = self.cat.tr(" · 部件 {code}", code=where.component_code) if where.component_code else ""
         notes = f"\n{'；'.join(where.notes)}" if where.notes else ""
-        self.where.setText(f"网格 {where.grid_code}  {place}{comp}  ({where.x:.1f}, {where.y:.1f}){notes}")
+        grid = self.cat.tr("网格 {code}", code=where.grid_code)
+        self.where.setText(f"{grid}  {place}{comp}  ({where.x:.1f}, {where.y:.1f}){notes}")
         self.where.setProperty("grid_code", where.grid_code)
         if where.component_category_id is not None and not self.category.value:
             self._category_from_component(where.component_code)

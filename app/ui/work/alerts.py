@@ -37,8 +37,9 @@ class AlertCenter:
     baseline (no alert storm when the client starts).
     """
 
-    def __init__(self, state: QueueState) -> None:
+    def __init__(self, state: QueueState, catalogue: Catalogue | None = None) -> None:
         self.state = state
+        self.cat = catalogue or Catalogue()
         self.events = EventGroup("alert")
         self.alerts: list[Alert] = []
         self._lights: dict[int, Light] | None = None
@@ -89,7 +90,7 @@ class AlertCenter:
                 turned["red"].append(case_id)
             elif light is Light.YELLOW and before is Light.GREEN:
                 turned["yellow"].append(case_id)
-        for kind, what in (("red", "超时（红灯）"), ("yellow", "即将超时（黄灯）")):
+        for kind, what in (("red", self.cat.tr("超时（红灯）")), ("yellow", self.cat.tr("即将超时（黄灯）"))):
             found = turned[kind]
             if len(found) > GROUP_OVER:
                 # many at once (the workday starts, timers resume): one alert, not a storm
@@ -100,11 +101,11 @@ class AlertCenter:
 
     def _case_event(self, case_id: int, action: str) -> None:
         if action == Action.REPORT.value:
-            self._emit("new", case_id, "新上报案卷", self.state.now)
+            self._emit("new", case_id, self.cat.tr("新上报案卷"), self.state.now)
 
     def _emit_group(self, kind: str, ids: list[int], what: str, now: datetime | None) -> None:
         numbers = [self.state.summary(i).number for i in ids[:3] if self.state.summary(i) is not None]
-        text = f"{len(ids)} 件案卷{what}：{'、'.join(numbers)} 等"
+        text = self.cat.tr("{n} 件案卷{what}：{numbers} 等", n=len(ids), what=what, numbers="、".join(numbers))
         alert = Alert(kind, ids[0], numbers[0] if numbers else "", text, now)
         self.alerts.insert(0, alert)
         del self.alerts[MAX_KEPT:]
@@ -114,7 +115,7 @@ class AlertCenter:
         row = self.state.summary(case_id)
         number = row.number if row is not None else str(case_id)
         detail = f"{row.category_name} {row.street_name or ''}" if row is not None else ""
-        alert = Alert(kind, case_id, number, f"{what}：{number} {detail}".strip(), now)
+        alert = Alert(kind, case_id, number, self.cat.tr("{what}：{number} {detail}", what=what, number=number, detail=detail).strip(), now)
         self.alerts.insert(0, alert)
         del self.alerts[MAX_KEPT:]
         self.events.alert.emit(alert)

@@ -113,7 +113,7 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
 
     made.bridge = BusBridge(desk.bus, desk.source, state, runner)
     made.teardowns.append(made.bridge.teardown)
-    made.alerts = AlertCenter(state)
+    made.alerts = AlertCenter(state, cat)
     made.teardowns.append(made.alerts.teardown)
 
     def add(dock_id: str, title: str, area: str, factory) -> None:

@@ -77,7 +77,7 @@ class TimersDock(QWidget):
         for stage, ids in self.groups().items():
             late = sum(1 for i in ids if self.state.reading(i).overdue)
             overdue += late
-            top = QTreeWidgetItem([f"{self.cat.label(stage)}  {len(ids)} 件", self.cat.tr("超时 {n}", n=late)])
+            top = QTreeWidgetItem([self.cat.tr("{stage}  {n} 件", stage=self.cat.label(stage), n=len(ids)), self.cat.tr("超时 {n}", n=late)])
             top.setData(0, Qt.ItemDataRole.UserRole, stage.value)
             if late:
                 top.setForeground(1, QBrush(QColor(LIGHT_COLOURS[Light.RED])))

@@ -1,0 +1,152 @@
+"""Accounts are PostgreSQL logins on PostGIS: add, password, disable/enable, demo logins."""
+
+from __future__ import annotations
+
+import secrets
+
+import psycopg2
+import pytest
+
+from app.domain.definitions import Role
+from app.services.auth import configure_hasher
+from app.services.users import (
+    LocalDirectory,
+    PgDirectory,
+    UserError,
+    add_user,
+    create_demo_logins,
+    demo_username,
+    directory_for,
+    disable_user,
+    enable_user,
+    get_user,
+    set_password,
+)
+from app.store import security
+from app.store.models import Department
+
+PASSWORD = "Zhiban#2026"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing():
+    """Fast argon2 parameters for tests; production defaults restored afterwards."""
+    configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    configure_hasher()
+
+
+@pytest.fixture
+def hall(request, tmp_path):
+    """A PostGIS store with one street office; the logins the test made are dropped afterwards."""
+    store = request.getfixturevalue("store")
+    with store.session() as s, s.begin():
+        s.add(Department(code="JD01", name="东城街道办事处", kind="street_office"))
+    before = _logins(request.getfixturevalue("pg_cluster"))
+    yield store
+    for login in _logins(request.getfixturevalue("pg_cluster")) - before:
+        security.drop_login(store, security.username_of_login(login))
+
+
+def _logins(cluster) -> set[str]:
+    with cluster.admin() as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'gh\\_%'")
+        return {r[0] for r in cur.fetchall()}
+
+
+def _group_of(cluster, username: str) -> set[str]:
+    with cluster.admin() as conn, conn.cursor() as cur:
+        cur.execute("SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                    "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s", (security.login_name(username),))
+        return {r[0] for r in cur.fetchall()}
+
+
+def _connect(cluster, store, username: str, password: str):
+    return psycopg2.connect(host="127.0.0.1", port=cluster.port, dbname=store.url.database,
+                            user=security.login_name(username), password=password)
+
+
+def _name() -> str:
+    return f"u{secrets.token_hex(4)}"
+
+
+@pytest.mark.parametrize("backend", ["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def test_directory_for_each_backend(store, backend):
+    expected = PgDirectory if backend == "postgis" else LocalDirectory
+    assert type(directory_for(store)) is expected
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_user_add_creates_a_login_in_the_group_of_its_role(hall, pg_cluster):
+    name, clerk = _name(), _name()
+    add_user(hall, name, "department", display_name="周敏", password=PASSWORD, department_code="JD01")
+    add_user(hall, clerk, Role.ACCEPTOR, display_name="王芳", password=PASSWORD)
+    assert _group_of(pg_cluster, name) == {"gridhall_department"}
+    assert _group_of(pg_cluster, clerk) == {"gridhall_acceptor"}
+    conn = _connect(pg_cluster, hall, name, PASSWORD)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT session_user, gridhall_current_department(), d.code FROM departments d "
+                        "WHERE d.id = gridhall_current_department()")
+            assert cur.fetchone()[::2] == (f"gh_{name}", "JD01")
+    finally:
+        conn.close()
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_a_refused_add_leaves_neither_row_nor_login(hall, pg_cluster):
+    name = _name()
+    with pytest.raises(UserError, match="部门代码“NOPE”不存在"):
+        add_user(hall, name, "department", display_name="x", password=PASSWORD, department_code="NOPE")
+    assert not security.login_exists(hall, name)
+    # The login name is taken on the server (e.g. by another database): the users row is undone too.
+    security.create_login(hall, name, Role.ANALYST, PASSWORD)
+    with pytest.raises(UserError, match="已存在"):
+        add_user(hall, name, "analyst", display_name="x", password=PASSWORD)
+    with pytest.raises(UserError, match="不存在"):
+        get_user(hall, name)
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_password_disable_and_enable_follow_the_account(hall, pg_cluster):
+    name = _name()
+    add_user(hall, name, "dispatcher", display_name="张三", password=PASSWORD)
+    set_password(hall, name, "Second#pass-2")
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        _connect(pg_cluster, hall, name, PASSWORD)
+    _connect(pg_cluster, hall, name, "Second#pass-2").close()
+    disable_user(hall, name)
+    with pytest.raises(psycopg2.OperationalError, match="not permitted to log in"):
+        _connect(pg_cluster, hall, name, "Second#pass-2")
+    enable_user(hall, name)
+    _connect(pg_cluster, hall, name, "Second#pass-2").close()
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_demo_logins_are_database_logins_and_idempotent(hall, pg_cluster):
+    names = create_demo_logins(hall, "gridhall-demo")
+    assert create_demo_logins(hall, "gridhall-demo") == names  # again: passwords reset, no error
+    for role in (Role.DISPATCHER, Role.DEPARTMENT, Role.ADMIN):
+        _connect(pg_cluster, hall, demo_username(role), "gridhall-demo").close()
+        assert _group_of(pg_cluster, demo_username(role)) == {security.group_role(role)}
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_demo_logins_without_createrole_write_only_the_users_rows(hall, pg_cluster):
+    admin = _name()
+    add_user(hall, admin, "admin", display_name="管理员", password=PASSWORD)
+    from app.store.engine import open_store
+
+    url = hall.url.set(username=security.login_name(admin), password=PASSWORD)
+    as_admin = open_store(url.render_as_string(hide_password=False))
+    try:
+        names = create_demo_logins(as_admin, "gridhall-demo")
+    finally:
+        as_admin.dispose()
+    assert get_user(hall, names[0]).active
+    assert not any(security.login_exists(hall, n) for n in names)
