@@ -25,64 +25,80 @@ class Hall:
     """Everything the running client is made of, for the screenshot path, tests and teardown."""
 
     store: Store
-    window: object
-    map_view: object
-    state: object
-    controller: object
-    runner: object
-    sync: object
+    window: object = None
+    map_view: object = None
+    state: object = None
+    controller: object = None
+    runner: object = None
     plugins: object | None = None
     status_widgets: tuple = ()
-    _teardowns: list = field(default_factory=list)
+    _closers: list = field(default_factory=list)
+
+    def on_teardown(self, fn) -> None:
+        """Run ``fn`` at teardown (in reverse order of registration)."""
+        self._closers.append(fn)
 
     def teardown(self) -> None:
-        """Stop timers, workers and plugins, drop the map layers and close the store."""
-        self.controller.stop()
-        if self.plugins is not None:
-            self.plugins.shutdown()
-        for fn in reversed(self._teardowns):
-            fn()
-        self.sync.close()
-        self.window.dock_registry.unregister_all()
-        self.runner.wait()
-        self.map_view.teardown()
-        self.store.dispose()
+        """Undo everything built, last first; one failing step never skips the others."""
+        while self._closers:
+            fn = self._closers.pop()
+            try:
+                fn()
+            except Exception:  # keep tearing down: the store must still be closed
+                log.exception("teardown step %r failed", fn)
 
 
 def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None, settings=None,
                plugins: bool = True, plugins_dir: Path = PLUGINS, actor=None, live: bool = True) -> Hall:
-    """Assemble the main window over ``store`` for ``actor`` (None: read-only); QGIS must be started."""
+    """Assemble the main window over ``store`` for ``actor`` (None: read-only); QGIS must be started.
+
+    The Hall owns ``store`` from here on: its teardown disposes it. If anything fails half-way,
+    what was already built (the store included) is torn down before the error propagates.
+    """
+    hall = Hall(store)
+    try:
+        _build(hall, lang=lang, clock=clock or SystemClock(), settings=settings, plugins=plugins,
+               plugins_dir=plugins_dir, actor=actor, live=live)
+    except BaseException:
+        hall.teardown()
+        raise
+    return hall
+
+
+def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, live) -> None:
+    from qtpy.QtWidgets import QVBoxLayout, QWidget
+
+    from app.desk import build_desk_services, install_desk
     from app.gis.canvas import MapView
     from app.gis.case_sync import CaseLayerSync
     from app.gis.layers import build_layers
-    from app.plugin.api import AppServices
-    from app.plugin.loader import PluginManager
     from app.services.calendar import load_calendar
     from app.services.case_source import StoreCaseSource
-    from app.ui.attributes_dock import AttributesPanel
     from app.ui.builtin import builtin_docks, register_builtin_docks
     from app.ui.controller import QueueController
-    from app.ui.docks import DockSpec
     from app.ui.i18n import Catalogue
+    from app.ui.live_status import LiveStatusIndicator, OfflineBanner
     from app.ui.main_window import MainWindow, user_settings
     from app.ui.queue_state import QueueState
     from app.ui.tasks import TaskRunner
 
-    clock = clock or SystemClock()
+    store = hall.store
+    hall.on_teardown(store.dispose)
     catalogue = Catalogue(lang)
-    state = QueueState(load_calendar(store))
+    calendar = load_calendar(store)
+    hall.state = state = QueueState(calendar)
     source = StoreCaseSource(store)
-    runner = TaskRunner()
-    controller = QueueController(state, source, runner, clock)
+    hall.runner = runner = TaskRunner()
+    hall.on_teardown(runner.wait)
+    hall.controller = controller = QueueController(state, source, runner, clock)
+    hall.on_teardown(controller.stop)
 
-    map_view = MapView(build_layers(store))
-    sync = CaseLayerSync(state, map_view.layers.feeder)
-    window = MainWindow(settings if settings is not None else user_settings(), catalogue,
-                        capabilities=("cases", "map"))
-    from qtpy.QtWidgets import QVBoxLayout, QWidget
-
-    from app.ui.live_status import LiveStatusIndicator, OfflineBanner
-
+    hall.map_view = map_view = MapView(build_layers(store))
+    hall.on_teardown(map_view.teardown)
+    hall.on_teardown(CaseLayerSync(state, map_view.layers.feeder).close)
+    hall.window = window = MainWindow(settings if settings is not None else user_settings(), catalogue,
+                                      capabilities=("cases", "map"))
+    hall.on_teardown(window.dock_registry.unregister_all)
     offline_banner = OfflineBanner(catalogue=catalogue)
     central = QWidget()
     column = QVBoxLayout(central)
@@ -93,51 +109,67 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
     window.set_central(central)
     indicator = LiveStatusIndicator(catalogue=catalogue)
     window.statusBar().addPermanentWidget(indicator)
+    hall.status_widgets = (indicator, offline_banner)
     window.set_backend(f"{'PostGIS' if store.backend == 'postgis' else 'SpatiaLite'} {redact(str(store.url))}")
     window.set_map_scale(map_view.scale())
     map_view.scale_changed.connect(window.set_map_scale)
     map_view.canvas.xyCoordinates.connect(lambda p: window.set_cursor_position(p.x(), p.y()))
-    window.bind_queue(state)
+    hall.on_teardown(window.bind_queue(state))
 
     register_builtin_docks(window.dock_registry,
                            builtin_docks(state, source, runner, catalogue, map_view.make_layer_tree))
+    _install_identify(hall, catalogue)
+    hall.on_teardown(state.on_case_selected(lambda _id, x, y: map_view.zoom_to_case(x, y)))
+    window.commands["refresh"] = controller.refresh
+    window.commands["zoom_full"] = map_view.zoom_full
+
+    # One CaseService and CaseBus for the whole window, over the same calendar and source.
+    desk = build_desk_services(store, clock)
+    connectivity = _install_live(hall, desk, source, live)
+    desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
+    hall.on_teardown(install_desk(hall, desk, actor))
+    if plugins:
+        _install_plugins(hall, plugins_dir, clock, catalogue)
+
+
+def _install_identify(hall: Hall, catalogue) -> None:
+    """The attributes panel: what the identify tool found; a clicked case also becomes current."""
+    from app.ui.attributes_dock import AttributesPanel
+    from app.ui.docks import DockSpec
+
     panel_holder: dict[str, AttributesPanel] = {}
 
     def make_panel() -> AttributesPanel:
         panel_holder["panel"] = AttributesPanel(catalogue)
         return panel_holder["panel"]
 
-    window.dock_registry.register(DockSpec(ATTRIBUTES_DOCK, "要素属性", "left", make_panel, ("map",)))
+    hall.window.dock_registry.register(DockSpec(ATTRIBUTES_DOCK, "要素属性", "left", make_panel, ("map",)))
 
     def on_identified(kind: str, attributes: dict) -> None:
         panel = panel_holder.get("panel")
         if panel is not None:
             panel.show_feature(kind, attributes)
         case_id = attributes.get("case_id")
-        if kind == "case" and case_id is not None and state.summary(int(case_id)) is not None:
-            state.select(int(case_id))
+        if kind == "case" and case_id is not None and hall.state.summary(int(case_id)) is not None:
+            hall.state.select(int(case_id))
 
-    map_view.identified.connect(on_identified)
-    state.on_case_selected(lambda _id, x, y: map_view.zoom_to_case(x, y))
-    window.commands["refresh"] = controller.refresh
-    window.commands["zoom_full"] = map_view.zoom_full
+    hall.map_view.identified.connect(on_identified)
+    hall.on_teardown(lambda: hall.map_view.identified.disconnect(on_identified))
 
-    hall = Hall(store, window, map_view, state, controller, runner, sync)
-    hall.status_widgets = (indicator, offline_banner)
-    from app.desk import build_desk_services, install_desk
 
-    desk = build_desk_services(store, clock)  # one CaseService and CaseBus for the whole window
-    connectivity = _install_live(hall, desk, source, live)
-    desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
-    hall._teardowns.append(install_desk(hall, desk, actor))
-    if plugins:
-        services = AppServices(window.dock_registry, window.action_registry, state, clock, catalogue)
-        manager = PluginManager(plugins_dir, plugins_dir.name, services)
-        manager.start()
-        window.set_plugin_report(manager.report)
-        hall.plugins = manager
-        _follow_plugin_layers(services, map_view, hall)
-    return hall
+def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:
+    """Load the extension plugins through the same registries the built-in docks use."""
+    from app.plugin.api import AppServices
+    from app.plugin.loader import PluginManager
+
+    window = hall.window
+    services = AppServices(window.dock_registry, window.action_registry, hall.state, clock, catalogue)
+    manager = PluginManager(plugins_dir, plugins_dir.name, services)
+    hall.plugins = manager
+    hall.on_teardown(manager.shutdown)
+    manager.start()
+    window.set_plugin_report(manager.report)
+    _follow_plugin_layers(services, hall.map_view, hall)
 
 
 def _install_live(hall: Hall, desk, source, live: bool):
@@ -157,14 +189,12 @@ def _install_live(hall: Hall, desk, source, live: bool):
         banner.set_status(status)
 
     connectivity.on_change(lambda status: deliver(lambda: show(status)))
-    if not live:
-        hall._teardowns.append(deliver.close)
-        return connectivity
-    sync = LiveSync(change_feed(hall.store), source, desk.bus, deliver, queue=hall.state,
-                    on_resync=hall.controller.refresh, connectivity=connectivity)
-    sync.start()
-    hall._teardowns.append(deliver.close)
-    hall._teardowns.append(sync.close)
+    hall.on_teardown(deliver.close)
+    if live:
+        sync = LiveSync(change_feed(hall.store), source, desk.bus, deliver, queue=hall.state,
+                        on_resync=hall.controller.refresh, connectivity=connectivity)
+        hall.on_teardown(sync.close)
+        sync.start()
     return connectivity
 
 
@@ -187,8 +217,8 @@ def _follow_plugin_layers(services, map_view, hall: Hall) -> None:
 
     for entry in services.map_layers.entries():
         on_added(entry)
-    hall._teardowns.append(services.map_layers.added.connect(on_added))
-    hall._teardowns.append(services.map_layers.removed.connect(on_removed))
+    hall.on_teardown(services.map_layers.added.connect(on_added))
+    hall.on_teardown(services.map_layers.removed.connect(on_removed))
 
 
 def _login(store: Store, clock: Clock, user: str | None, password: str | None, ask: bool):

@@ -115,6 +115,27 @@ class CaseLayerFeeder:
             self._changed()
         return True
 
+    def apply(self, upserts: Iterable[CaseRow | tuple] = (), removals: Iterable[int] = ()) -> int:
+        """Add or replace ``upserts`` and drop ``removals`` in one edit and one repaint."""
+        rows = [r if isinstance(r, CaseRow) else CaseRow(*r) for r in upserts]
+        gone = [fid for cid in {*removals, *(int(r.case_id) for r in rows)}
+                if (fid := self._fid.pop(cid, None)) is not None]
+        for cid in removals:
+            self._light.pop(cid, None)
+        provider = self.layer.dataProvider()
+        if gone:
+            provider.deleteFeatures(gone)
+        if rows:
+            ok, added = provider.addFeatures([self._feature(r) for r in rows])
+            if not ok:
+                raise RuntimeError(f"无法写入案卷图层：{provider.lastError()}")
+            for row, feat in zip(rows, added, strict=True):
+                self._fid[int(row.case_id)] = feat.id()
+                self._light[int(row.case_id)] = _light(row.light)
+        if gone or rows:
+            self._changed()
+        return len(rows) + len(gone)
+
     def update_lights(self, lights: Mapping[int, Light | str]) -> int:
         """Set the light of the given cases; return how many features actually changed."""
         col = self._index["light"]
@@ -139,10 +160,15 @@ class CaseLayerFeeder:
         self.layer.triggerRepaint()
 
 
+def case_row(summary, light: Light | str) -> CaseRow:
+    """The map row of one queue ``CaseSummary`` with its current light."""
+    return CaseRow(summary.id, summary.x, summary.y, _light(light), str(summary.state), summary.number,
+                   f"{summary.category_code} {summary.category_name}".strip(), str(summary.level))
+
+
 def rows_from_summaries(summaries: Iterable, lights: Mapping[int, Light | str]) -> list[CaseRow]:
     """Case rows from the queue's ``CaseSummary`` objects and their current lights."""
-    return [CaseRow(s.id, s.x, s.y, _light(lights.get(s.id, Light.NONE)), str(s.state), s.number,
-                    s.category_code, str(s.level)) for s in summaries]
+    return [case_row(s, lights.get(s.id, Light.NONE)) for s in summaries]
 
 
 def open_state_filter() -> str:

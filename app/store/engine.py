@@ -75,7 +75,13 @@ class Store:
             parts.append(f"user={_quote(u.username)}")
         if u.password:
             parts.append(f"password={_quote(str(u.password))}")
-        parts += ["sslmode=disable", "key='id'"]
+        # The connection's own TLS settings (sslmode, sslrootcert, …) apply to the map too;
+        # libpq's default (prefer) when the URL names none.
+        for name in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
+            value = u.query.get(name)
+            if value:
+                parts.append(f"{name}={_quote(str(value))}")
+        parts.append("key='id'")
         gtype = _geometry_type(table, geom_column) if geom_column else None
         if gtype:
             parts += [f"srid={STORE_SRID}", f"type={gtype}"]

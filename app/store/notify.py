@@ -73,13 +73,35 @@ class Changes:
         if not isinstance(data, dict):
             return
         action, actor = data.get("action"), data.get("actor")
-        for case_id in data.get("ids") or ():
-            self.add_case(int(case_id), action, actor)
-        self.claims.update(int(c) for c in data.get("claims") or ())
+        action = action if isinstance(action, str) else None
+        actor = actor if isinstance(actor, str) else None
+        (ids, bad_ids), (claims, bad_claims) = _ids(data.get("ids")), _ids(data.get("claims"))
+        if bad_ids or bad_claims:
+            # any database user may NOTIFY this channel: a bad entry must not stop the feed, nor flood the log
+            level = logging.DEBUG if _malformed_seen.is_set() else logging.WARNING
+            _malformed_seen.set()
+            log.log(level, "ignoring malformed ids in a change notification: %.200s", payload)
+        for case_id in ids:
+            self.add_case(case_id, action, actor)
+        self.claims.update(claims)
         self.resync = self.resync or bool(data.get("resync"))
 
     def __bool__(self) -> bool:
         return bool(self.cases or self.claims or self.resync)
+
+
+_malformed_seen = threading.Event()  # the first malformed payload is a warning, the rest are debug
+
+
+def _ids(value) -> tuple[list[int], bool]:
+    """The integer ids of a payload list, and whether anything in it was not one (and was skipped)."""
+    if value is None:
+        return [], False
+    if not isinstance(value, list):
+        return [], True
+    good = [int(v) for v in value
+            if (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v.strip().isdigit())]
+    return good, len(good) != len(value)
 
 
 def _ignore(*_args) -> None:
@@ -90,8 +112,13 @@ class ChangeFeed:
     """Base of the feeds: callbacks, status bookkeeping and the background thread."""
 
     name = "change-feed"
+    #: Errors of a lost connection (logged briefly); anything else is logged with its traceback.
+    expected_errors: tuple[type[BaseException], ...] = (OSError,)
+    lost_message = "变更通知连接中断：%s"
 
-    def __init__(self) -> None:
+    def __init__(self, backoff: tuple[float, ...] = BACKOFF) -> None:
+        self._backoff = tuple(backoff) or BACKOFF
+        self._failures = 0
         self.on_changes: Callable[[Changes], None] = _ignore
         self.on_status: Callable[[FeedStatus], None] = _ignore
         self.on_resync: Callable[[], None] = _ignore
@@ -122,7 +149,39 @@ class ChangeFeed:
             self._set_status(FeedStatus.OFFLINE)
 
     def _run(self) -> None:
+        """Run sessions until stopped; a failed one is retried with backoff, whatever went wrong."""
+        self._failures = 0
+        while not self._stop.is_set():
+            try:
+                if self._failures:
+                    self._set_status(FeedStatus.RECONNECTING)
+                self._session()
+                continue  # a session returns only when asked to stop
+            except self.expected_errors as exc:
+                if self._stop.is_set():
+                    break
+                if self._failures == 0:
+                    log.warning(self.lost_message, str(exc).strip())
+            except Exception:  # a bug or a surprise must not end the feed: every client would go stale
+                if self._stop.is_set():
+                    break
+                if self._failures == 0:
+                    log.exception("change feed %s failed; retrying", self.name)
+            if self._failures == 0:
+                self._set_status(FeedStatus.OFFLINE)
+            pause = self._backoff[min(self._failures, len(self._backoff) - 1)]
+            self._failures += 1
+            if self._wait(pause):
+                break
+        self._set_status(FeedStatus.OFFLINE)
+
+    def _session(self) -> None:
+        """Connect, call :meth:`_connected` once ready, then report changes until stopped (backend hook)."""
         raise NotImplementedError
+
+    def _connected(self) -> None:
+        self._failures = 0
+        self._set_status(FeedStatus.ONLINE)
 
     def _set_status(self, status: FeedStatus) -> None:
         if status is self.status:
@@ -156,14 +215,15 @@ class PgListener(ChangeFeed):
     """LISTEN gridhall_cases on one dedicated autocommit psycopg2 connection, reconnecting."""
 
     name = "gridhall-listen"
+    expected_errors = (psycopg2.Error, OSError)
+    lost_message = "数据库通知连接中断：%s"
 
     def __init__(self, dsn: dict, *, channel: str = CHANNEL, timeout: float = 0.5,
                  backoff: tuple[float, ...] = BACKOFF) -> None:
-        super().__init__()
+        super().__init__(backoff)
         self._dsn = dict(dsn)
         self._channel = channel
         self._timeout = timeout
-        self._backoff = backoff
 
     @classmethod
     def for_store(cls, store: Store, **kw) -> PgListener:
@@ -181,31 +241,13 @@ class PgListener(ChangeFeed):
             cur.execute(f'LISTEN "{self._channel}"')
         return conn
 
-    def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            conn = None
-            try:
-                if failures:
-                    self._set_status(FeedStatus.RECONNECTING)
-                conn = self._connect()
-                failures = 0
-                self._set_status(FeedStatus.ONLINE)
-                self._listen(conn)
-            except (psycopg2.Error, OSError) as exc:
-                if self._stop.is_set():
-                    break
-                if failures == 0:
-                    log.warning("数据库通知连接中断：%s", str(exc).strip())
-                    self._set_status(FeedStatus.OFFLINE)
-                pause = self._backoff[min(failures, len(self._backoff) - 1)]
-                failures += 1
-                if self._wait(pause):
-                    break
-            finally:
-                if conn is not None:
-                    conn.close()
-        self._set_status(FeedStatus.OFFLINE)
+    def _session(self) -> None:
+        conn = self._connect()
+        try:
+            self._connected()
+            self._listen(conn)
+        finally:
+            conn.close()
 
     def _listen(self, conn) -> None:
         idle = 0.0
@@ -233,12 +275,13 @@ class SqlitePoller(ChangeFeed):
     """Polls a SpatiaLite file: ``PRAGMA data_version``, then the new case_events and claims."""
 
     name = "gridhall-poll"
+    expected_errors = (sqlite3.Error, OSError)
+    lost_message = "无法读取数据库文件的变更：%s"
 
     def __init__(self, path, *, interval: float = 0.5, backoff: tuple[float, ...] = BACKOFF) -> None:
-        super().__init__()
+        super().__init__(backoff)
         self._path = str(path)
         self._interval = interval
-        self._backoff = backoff
         self._last_event: int | None = None
         self._claims: dict[int, tuple] | None = None
 
@@ -250,42 +293,25 @@ class SqlitePoller(ChangeFeed):
         conn.execute("SELECT count(*) FROM case_events WHERE 0")  # fails early on a wrong file
         return conn
 
-    def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            conn = None
-            try:
-                if failures:
-                    self._set_status(FeedStatus.RECONNECTING)
-                conn = self._connect()
-                version = None
-                first = self._last_event is None
+    def _session(self) -> None:
+        conn = self._connect()
+        try:
+            version = None
+            first = self._last_event is None
+            changes = self._read(conn)
+            if not first and changes:
+                self._emit(changes)  # what was committed while we were away
+            self._connected()
+            while not self._wait(self._interval):
+                now = conn.execute("PRAGMA data_version").fetchone()[0]
+                if now == version:
+                    continue
+                version = now
                 changes = self._read(conn)
-                if not first and changes:
+                if changes:
                     self._emit(changes)
-                failures = 0
-                self._set_status(FeedStatus.ONLINE)
-                while not self._wait(self._interval):
-                    now = conn.execute("PRAGMA data_version").fetchone()[0]
-                    if now == version:
-                        continue
-                    version = now
-                    changes = self._read(conn)
-                    if changes:
-                        self._emit(changes)
-                break
-            except sqlite3.Error as exc:
-                if failures == 0:
-                    log.warning("无法读取数据库文件的变更：%s", exc)
-                    self._set_status(FeedStatus.OFFLINE)
-                pause = self._backoff[min(failures, len(self._backoff) - 1)]
-                failures += 1
-                if self._wait(pause):
-                    break
-            finally:
-                if conn is not None:
-                    conn.close()
-        self._set_status(FeedStatus.OFFLINE)
+        finally:
+            conn.close()
 
     def _read(self, conn: sqlite3.Connection) -> Changes:
         changes = Changes()

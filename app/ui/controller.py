@@ -53,14 +53,17 @@ class QueueController(QObject):
     def refresh(self) -> None:
         """Reload every open case from the source in a worker thread."""
         self.state.events.loading.emit(True)
-        self.runner.run_in_thread(self.source.open_cases, self._loaded, self._failed, key=self.LOAD_KEY)
+        # changes heard while the load runs (live sync, the bus) must survive its older snapshot
+        token = self.state.begin_load()
+        self.runner.run_in_thread(self.source.open_cases, lambda rows: self._loaded(rows, token), self._failed,
+                                  key=self.LOAD_KEY)
 
     def tick_now(self) -> None:
         """Recompute the timers at the clock's current time."""
         self.state.tick(self.clock.now())
 
-    def _loaded(self, rows) -> None:
-        self.state.reset(rows, self.clock.now())
+    def _loaded(self, rows, token: int | None = None) -> None:
+        self.state.reset(rows, self.clock.now(), token)
         self.state.events.loading.emit(False)
 
     def _failed(self, exc: BaseException) -> None:

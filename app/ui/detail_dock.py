@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
 
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.definitions import Action, CaseState, Role
+from app.ui.claim_banner import ClaimBanner
 from app.ui.i18n import Catalogue
 from app.ui.ports import CaseSource
 from app.ui.queue_model import countdown_text
@@ -109,8 +110,11 @@ class CaseDetailDock(QWidget):
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        # who else is working on the shown case (filled by the desk's ClaimWatcher)
+        self.claim_banner = ClaimBanner(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.claim_banner)
         layout.addWidget(splitter)
 
         self._case_id: int | None = None
@@ -135,6 +139,8 @@ class CaseDetailDock(QWidget):
 
     def show_case(self, case_id: int | None) -> None:
         """Show ``case_id`` (None clears) and load its timeline in the background."""
+        if case_id != self._case_id:
+            self.claim_banner.show_claim(None)  # another case's holder must not linger
         self._case_id = case_id
         self.timeline.clear()
         row = self.state.summary(case_id) if case_id is not None else None
@@ -147,6 +153,11 @@ class CaseDetailDock(QWidget):
             return
         self._show_header(row)
         self._load_events(case_id)
+
+    def show_claim(self, case_id: int, text: str | None) -> None:
+        """Show who else holds ``case_id`` (None hides); ignored unless it is the shown case."""
+        if case_id == self._case_id:
+            self.claim_banner.show_claim(text)
 
     def _load_events(self, case_id: int) -> None:
         self.timeline_title.setText(self.cat.tr("正在加载办理过程…"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import insort
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -44,6 +44,9 @@ TIME_DEPENDENT_KEYS = frozenset({SortKey.LIGHT, SortKey.REMAINING})
 
 #: The light sort re-sorts by ratio inside each light at most this often (lights move at once).
 LIGHT_RESORT_SECONDS = 30
+
+#: Removed ids remembered (so a late, older row cannot bring a closed case back).
+MAX_REMOVED = 10_000
 
 _LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
 
@@ -119,6 +122,11 @@ class QueueState:
         self._urged = 0
         self._selected: int | None = None
         self._static = (0, 0, {})  # open, urged, by_stage: change only with the rows
+        # Load bookkeeping (see reset): every upsert/remove gets the next epoch number.
+        self._epoch = 0
+        self._loaded_token = -1
+        self._touched: dict[int, int] = {}  # case id -> epoch of its last upsert/remove
+        self._removed: OrderedDict[int, tuple[int, int | None]] = OrderedDict()  # id -> (epoch, version)
         self.counters = QueueCounters()
 
     # ---- reading -------------------------------------------------------------------
@@ -192,9 +200,38 @@ class QueueState:
         return [s for s in CaseState if s in present]
 
     # ---- changing ------------------------------------------------------------------
-    def reset(self, rows: Iterable[CaseSummary], now: datetime) -> None:
-        """Replace every row (a fresh load from the store) and compute the readings at ``now``."""
-        self._rows = {r.id: r for r in rows}
+    def begin_load(self) -> int:
+        """Mark the start of a fresh load; pass the returned token to :meth:`reset` with its rows."""
+        return self._epoch
+
+    def reset(self, rows: Iterable[CaseSummary], now: datetime, token: int | None = None) -> None:
+        """Replace every row (a fresh load from the store) and compute the readings at ``now``.
+
+        With the ``token`` of :meth:`begin_load` taken before the load started, changes that
+        arrived while it ran win over the (older) snapshot: a row upserted since then is kept
+        when the snapshot lacks it or holds an older version, and a row removed since then
+        stays removed. Without a token every row is replaced, except that an already held row
+        newer than the snapshot's is kept.
+        """
+        fresh = {r.id: r for r in rows}
+        if token is not None and token < self._loaded_token:
+            return  # an older load than the one shown: it can only bring stale rows back
+        for case_id, held in self._rows.items():
+            loaded = fresh.get(case_id)
+            if loaded is not None and held.version > loaded.version:
+                fresh[case_id] = held
+            elif loaded is None and token is not None and self._touched.get(case_id, -1) >= token:
+                fresh[case_id] = held  # arrived (live sync, the bus) after the load began
+        if token is not None:
+            for case_id, (epoch, version) in self._removed.items():
+                loaded = fresh.get(case_id)
+                if epoch >= token and loaded is not None and (version is None or loaded.version <= version):
+                    del fresh[case_id]  # closed or gone while the load ran
+            self._loaded_token = token
+            self._touched = {i: e for i, e in self._touched.items() if e >= token}
+        else:
+            self._touched.clear()
+        self._rows = fresh
         self._table = self._table_factory(
             self.calendar, [(r.id, r.timer) for r in self._rows.values() if r.timer is not None]
         )
@@ -207,8 +244,19 @@ class QueueState:
         self.events.counters_changed.emit(self.counters)
 
     def upsert(self, row: CaseSummary, action: str | None = None) -> None:
-        """Add or replace one row (the app learned about a change) and announce ``action``."""
+        """Add or replace one row (the app learned about a change) and announce ``action``.
+
+        A row older than the one held, or than the version it was removed at, is ignored:
+        worker results may arrive out of order.
+        """
         old = self._rows.get(row.id)
+        if old is not None and row.version < old.version:
+            return
+        gone = self._removed.get(row.id)
+        if old is None and gone is not None and gone[1] is not None and row.version <= gone[1]:
+            return
+        self._removed.pop(row.id, None)
+        self._touch(row.id)
         self._rows[row.id] = row
         if row.timer is not None:
             self._table.update(row.id, row.timer)
@@ -216,15 +264,25 @@ class QueueState:
             self._table.remove(row.id)
         self._after_change(row.id, action, old)
 
-    def remove(self, case_id: int, action: str | None = None) -> None:
-        """Drop a row (closed, voided) and announce ``action``."""
+    def remove(self, case_id: int, action: str | None = None, version: int | None = None) -> None:
+        """Drop a row (closed, voided; ``version``: the case's version when it left) and announce ``action``."""
         old = self._rows.pop(case_id, None)
+        known = [v for v in (version, old.version if old is not None else None) if v is not None]
+        self._removed[case_id] = (self._epoch, max(known) if known else None)
+        self._touch(case_id)
+        self._removed.move_to_end(case_id)
+        while len(self._removed) > MAX_REMOVED:
+            self._removed.popitem(last=False)
         if old is None:
             return
         self._table.remove(case_id)
         if self._selected == case_id:
             self.select(None)
         self._after_change(case_id, action, old)
+
+    def _touch(self, case_id: int) -> None:
+        self._touched[case_id] = self._epoch
+        self._epoch += 1
 
     def _after_change(self, case_id: int, action: str | None, old: CaseSummary | None) -> None:
         self._cache.pop(case_id, None)

@@ -86,3 +86,39 @@ def test_two_dispatchers_at_once_one_wins(store, world, clock):
     assert case.version == filed.version + 1
     assert _dispatch_events(store, filed.case.id) == 1
     assert verify_audit(store) is None
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"], indirect=True)
+def test_work_on_one_case_does_not_hold_up_another_case(store, world, clock, backend):
+    # Lock order: the case row first, the audit chain only to append. While one workstation is
+    # between its compare-and-set and its event (here: paused in ``prepare``), another
+    # workstation finishes a step on another case; the first then commits without a conflict.
+    svc_a, svc_b = service(store, clock), service(store, clock)
+    x, y = _filed(svc_a, world), _filed(svc_a, world)
+    claimed, other_done, outcome = threading.Event(), threading.Event(), {}
+
+    def slow_prepare(step):
+        claimed.set()
+        outcome["other finished meanwhile"] = other_done.wait(30)
+
+    def slow():
+        try:
+            outcome["a"] = svc_a._act(world.actors["boss"], x.case.id, x.version, Action.URGE, prepare=slow_prepare)
+        except Exception as exc:  # asserted in the test thread
+            outcome["a"] = exc
+
+    t = threading.Thread(target=slow)
+    t.start()
+    assert claimed.wait(30)
+    try:
+        done = svc_b.urge(world.actors["boss"], y.case.id, y.version)
+    finally:
+        other_done.set()
+        t.join()
+    assert outcome["other finished meanwhile"] is True
+    assert done.version == y.version + 1 and outcome["a"].version == x.version + 1
+    # The same case, meanwhile: the second writer waits for the row, then gets the conflict.
+    with pytest.raises(ConflictError):
+        svc_b.urge(world.actors["boss"], x.case.id, x.version)
+    assert verify_audit(store) is None

@@ -14,7 +14,7 @@ from app.services.actors import Actor
 from app.services.auth import INVALID_MESSAGE, AuthError, configure_hasher
 from app.services.case_source import StoreCaseSource
 from app.services.core import db_refusals
-from app.services.errors import ConflictError, ServiceError
+from app.services.errors import ConflictError, PermissionDenied, ServiceError
 from app.services.hall_login import NO_PASSWORD_MESSAGE, hall_login, remember_password
 from app.services.users import add_user, disable_user
 from app.store import security
@@ -202,7 +202,7 @@ def test_two_dispatcher_logins_at_once_one_wins(hall):
         except ConflictError as exc:
             outcomes.append(exc)
 
-    threads = [threading.Thread(target=go, args=(*d, dept)) for d, dept in zip(desks, ("JD001", "HW"))]
+    threads = [threading.Thread(target=go, args=(*d, dept)) for d, dept in zip(desks, ("JD001", "HW"), strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -224,10 +224,11 @@ def test_a_refusal_by_the_database_is_a_clear_service_error_and_writes_nothing(h
     with pytest.raises(ServiceError, match="^数据库拒绝：") as err:
         service(store, CLOCK).file(forged, r.case.id, r.version)
     assert "本次操作未写入任何数据" in str(err.value)
+    assert isinstance(err.value, PermissionDenied) and "不属于这一角色的组" in str(err.value)
     # A change without its event passes every statement and is refused at COMMIT (deferred check).
-    with pytest.raises(ServiceError, match="数据库拒绝：案卷的变更与其事件记录不一致"):
-        with db_refusals(), store.session() as session, session.begin():
-            session.execute(text("UPDATE cases SET description = '改写' WHERE id = :id"), {"id": r.case.id})
+    with pytest.raises(ServiceError, match="数据库拒绝：案卷的变更与其事件记录不一致"), \
+            db_refusals(), store.session() as session, session.begin():
+        session.execute(text("UPDATE cases SET description = '改写' WHERE id = :id"), {"id": r.case.id})
     with owner.session() as session:
         case = session.get(Case, r.case.id)
         assert (case.version, case.state, case.description) == (r.version, "reported", r.case.description)

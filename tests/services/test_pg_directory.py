@@ -37,15 +37,19 @@ def cheap_hashing():
 
 
 @pytest.fixture
-def hall(request, tmp_path):
+def hall(store, pg_cluster):
     """A PostGIS store with one street office; the logins the test made are dropped afterwards."""
-    store = request.getfixturevalue("store")
     with store.session() as s, s.begin():
         s.add(Department(code="JD01", name="东城街道办事处", kind="street_office"))
-    before = _logins(request.getfixturevalue("pg_cluster"))
+    before = _logins(pg_cluster)
     yield store
-    for login in _logins(request.getfixturevalue("pg_cluster")) - before:
+    for login in _logins(pg_cluster) - before:
         security.drop_login(store, security.username_of_login(login))
+
+
+def on_postgis(test):
+    """Run ``test`` on the PostGIS store only (the shared ``backend`` fixture, indirectly)."""
+    return pytest.mark.postgis(pytest.mark.parametrize("backend", ["postgis"], indirect=True)(test))
 
 
 def _logins(cluster) -> set[str]:
@@ -70,14 +74,12 @@ def _name() -> str:
     return f"u{secrets.token_hex(4)}"
 
 
-@pytest.mark.parametrize("backend", ["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def test_directory_for_each_backend(store, backend):
     expected = PgDirectory if backend == "postgis" else LocalDirectory
     assert type(directory_for(store)) is expected
 
 
-@pytest.mark.postgis
-@pytest.mark.parametrize("backend", ["postgis"])
+@on_postgis
 def test_user_add_creates_a_login_in_the_group_of_its_role(hall, pg_cluster):
     name, clerk = _name(), _name()
     add_user(hall, name, "department", display_name="周敏", password=PASSWORD, department_code="JD01")
@@ -94,8 +96,7 @@ def test_user_add_creates_a_login_in_the_group_of_its_role(hall, pg_cluster):
         conn.close()
 
 
-@pytest.mark.postgis
-@pytest.mark.parametrize("backend", ["postgis"])
+@on_postgis
 def test_a_refused_add_leaves_neither_row_nor_login(hall, pg_cluster):
     name = _name()
     with pytest.raises(UserError, match="部门代码“NOPE”不存在"):
@@ -109,8 +110,7 @@ def test_a_refused_add_leaves_neither_row_nor_login(hall, pg_cluster):
         get_user(hall, name)
 
 
-@pytest.mark.postgis
-@pytest.mark.parametrize("backend", ["postgis"])
+@on_postgis
 def test_password_disable_and_enable_follow_the_account(hall, pg_cluster):
     name = _name()
     add_user(hall, name, "dispatcher", display_name="张三", password=PASSWORD)
@@ -125,8 +125,7 @@ def test_password_disable_and_enable_follow_the_account(hall, pg_cluster):
     _connect(pg_cluster, hall, name, "Second#pass-2").close()
 
 
-@pytest.mark.postgis
-@pytest.mark.parametrize("backend", ["postgis"])
+@on_postgis
 def test_demo_logins_are_database_logins_and_idempotent(hall, pg_cluster):
     names = create_demo_logins(hall, "gridhall-demo")
     assert create_demo_logins(hall, "gridhall-demo") == names  # again: passwords reset, no error
@@ -135,8 +134,7 @@ def test_demo_logins_are_database_logins_and_idempotent(hall, pg_cluster):
         assert _group_of(pg_cluster, demo_username(role)) == {security.group_role(role)}
 
 
-@pytest.mark.postgis
-@pytest.mark.parametrize("backend", ["postgis"])
+@on_postgis
 def test_demo_logins_without_createrole_write_only_the_users_rows(hall, pg_cluster):
     admin = _name()
     add_user(hall, admin, "admin", display_name="管理员", password=PASSWORD)

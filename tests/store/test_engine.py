@@ -233,9 +233,21 @@ def test_qgis_uri_postgis(pg_cluster, pg_url, pg_database):
         store.dispose()
     assert provider == "postgres"
     assert uri == (f"dbname='{pg_database}' host=127.0.0.1 port={pg_cluster.port} user='gridhall' "
-                   f"password='{pg_cluster.password}' sslmode=disable key='id' srid=4549 type=Point "
+                   f"password='{pg_cluster.password}' key='id' srid=4549 type=Point "
                    "table=\"public\".\"cases\" (geom) sql=state <> 'closed'")
     assert plain.endswith("key='id' table=\"public\".\"categories\"")
+
+
+@pytest.mark.postgis
+def test_qgis_uri_passes_the_urls_tls_settings_on(pg_cluster, pg_url):
+    store = init_db(pg_url)
+    store.dispose()
+    tls = open_store(pg_url + "?sslmode=disable")  # the test cluster has no TLS
+    try:
+        _, uri = tls.qgis_uri("cases")
+    finally:
+        tls.dispose()
+    assert "sslmode='disable'" in uri
 
 
 def test_store_file_mode_is_private_enough(tmp_path):

@@ -141,3 +141,29 @@ def test_malformed_payload_is_ignored():
     ch.merge_payload('{"ids": [5], "action": "urge", "actor": "boss"}')
     ch.merge_payload('{"ids": [5]}')  # the cases trigger knows no action: keeps the event's
     assert ch.cases == {5: ("urge", "boss")} and not ch.resync
+
+
+def test_malformed_ids_are_skipped_not_raised():
+    ch = Changes()
+    ch.merge_payload('{"ids": ["x", 5, null, "6"], "claims": [{"a": 1}, 3], "action": "urge"}')
+    ch.merge_payload('{"ids": "7", "claims": 8}')
+    assert ch.cases == {5: ("urge", None), 6: ("urge", None)} and ch.claims == {3}
+
+
+def test_a_forged_notification_or_a_bug_does_not_stop_the_feed(store):
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    with Collector(store) as feed:
+        if store.backend == "postgis":  # any database user may NOTIFY the channel
+            with store.engine.begin() as conn:
+                conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": '{"ids": ["x"]}'})
+        else:  # an unexpected error inside the feed's loop
+
+            def broken(_conn):
+                del feed.feed._read  # fails once, then the real one again
+                raise ValueError("a bug")
+
+            feed.feed._read = broken
+        r = svc.report(world.actors["supervisor"], draft())
+        assert feed.changes_until(r.case.id).cases[r.case.id] == ("report", "supervisor")
+        assert feed.feed.status is FeedStatus.ONLINE

@@ -386,3 +386,61 @@ def test_upserts_and_removes_between_ticks_match_a_full_recomputation(calendar, 
         assert c.urged == sum(1 for r in s.rows if r.urge_count > 0)
         stages = Counter(r.timer.stage.value for r in s.rows if r.timer is not None)
         assert c.by_stage == dict(stages)
+
+
+# ---- changes heard while a load runs; out-of-order rows ------------------------------------
+def test_reset_keeps_rows_upserted_while_its_load_ran(calendar, rows):
+    s = QueueState(calendar)
+    s.reset(rows, NOW)
+    token = s.begin_load()  # the load reads the store now ...
+    snapshot = [replace(r) for r in rows]
+    newer = replace(rows[0], version=rows[0].version + 1, urge_count=7)
+    added = case_row(9, NOW, limit_minutes=100, started_minutes_ago=5)
+    s.upsert(newer, Action.URGE.value)  # ... live sync delivers while it runs
+    s.upsert(added, Action.REPORT.value)
+    s.reset(snapshot, NOW, token)
+    assert s.summary(1).urge_count == 7 and s.summary(1).version == newer.version
+    assert s.summary(9) is not None
+
+
+def test_reset_keeps_rows_removed_while_its_load_ran(calendar, rows):
+    s = QueueState(calendar)
+    token = s.begin_load()  # start-up: the feed runs before the first load finishes
+    s.remove(2, Action.CLOSE.value, version=rows[1].version + 1)
+    s.remove(3, Action.CLOSE.value)
+    s.reset(rows, NOW, token)
+    assert 2 not in s.visible_ids and s.summary(2) is None and s.summary(3) is None
+    assert s.counters.open == len(rows) - 2
+
+
+def test_reset_without_token_still_replaces_everything(calendar, rows):
+    s = QueueState(calendar)
+    s.reset(rows, NOW)
+    s.upsert(case_row(9, NOW), Action.REPORT.value)
+    s.reset(rows[:2], NOW)
+    assert {r.id for r in s.rows} == {1, 2}
+
+
+def test_a_later_load_drops_rows_gone_before_it_began(calendar, rows):
+    s = QueueState(calendar)
+    s.reset(rows, NOW)
+    s.upsert(case_row(9, NOW), Action.REPORT.value)
+    token = s.begin_load()
+    s.reset(rows, NOW, token)  # 9 was known before the load began and the store no longer has it
+    assert s.summary(9) is None
+
+
+def test_upsert_ignores_an_older_version_than_held(state, rows):
+    newer = replace(rows[0], version=rows[0].version + 2, urge_count=5)
+    state.upsert(newer)
+    changed = record(state.events.rows_changed)
+    state.upsert(replace(rows[0], version=rows[0].version + 1, urge_count=1))
+    assert state.summary(1).urge_count == 5 and not changed
+
+
+def test_upsert_of_an_older_row_does_not_bring_a_removed_case_back(state, rows):
+    state.remove(1, Action.CLOSE.value, version=rows[0].version + 1)
+    state.upsert(rows[0], Action.DISPATCH.value)  # a late worker read from before the close
+    assert state.summary(1) is None
+    state.upsert(replace(rows[0], version=rows[0].version + 2))  # restored later: a newer version
+    assert state.summary(1) is not None

@@ -20,7 +20,15 @@ from qtpy.QtWidgets import (
 )
 
 from app.domain.definitions import Action, Level
-from app.ui.forms.common import Banner, FieldError, Submitter, error_field, error_text
+from app.ui.forms.common import (
+    Banner,
+    ConflictPanel,
+    FieldError,
+    Submitter,
+    error_field,
+    error_text,
+    hold_claim,
+)
 from app.ui.forms.photo_picker import PhotoPicker
 from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
@@ -107,7 +115,11 @@ def call_service(cases, actor, action: Action, case_id: int, version: int, value
 
 
 class ActionDialog(QDialog):
-    """Asks for what ``action`` needs, then runs it; on failure the input stays and the message shows."""
+    """Asks for what ``action`` needs, then runs it; on failure the input stays and the message shows.
+
+    While open it claims the case for ``action`` (others see who is working on it); a conflict
+    explains what changed and 刷新后重试 takes the current version without touching the input.
+    """
 
     performed = Signal(object)  # ActionResult
 
@@ -116,14 +128,18 @@ class ActionDialog(QDialog):
         super().__init__(parent)
         self.setObjectName(f"actionDialog_{action.value}")
         self.desk, self.actor, self.action, self.case = desk, actor, action, case
+        self.version = case.version  # what the save is checked against (刷新后重试 updates it)
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
         self.prompt = PROMPTS[action]
         self.setWindowTitle(f"{self.cat.label(action)} · {case.number}")
         self.result_value = None
-        title = QLabel(f"<b>{self.cat.label(action)}</b>　{case.number}　{case.category_name}"
-                       f"　[{self.cat.label(case.state)}]", objectName="actionTitle")
+        self.title = QLabel(objectName="actionTitle")
+        self._show_title(case)
         self.banner = Banner(self, "actionBanner")
+        self.claim_banner, self.keeper = hold_claim(self, desk, actor, runner, case.id, action)
+        self.conflict = ConflictPanel(runner, desk, case.id, lambda: self.version, self._reloaded, self.banner,
+                                      self.cat, self)
         self.widgets: dict[str, object] = {}
         self.errors: dict[str, FieldError] = {}
         form = QFormLayout()
@@ -145,12 +161,14 @@ class ActionDialog(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(self.ok_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(title)
+        layout.addWidget(self.claim_banner)
+        layout.addWidget(self.title)
         if self.prompt.hint:
             hint = QLabel(tr(self.prompt.hint), objectName="actionHint")
             hint.setStyleSheet("QLabel { color:#555; }")
             layout.addWidget(hint)
         layout.addWidget(self.banner)
+        layout.addWidget(self.conflict)
         layout.addLayout(form)
         layout.addLayout(buttons)
         self.setMinimumWidth(520)
@@ -158,6 +176,15 @@ class ActionDialog(QDialog):
         if "standard" in self.widgets:
             runner.run_in_thread(lambda: desk.cases.filing_standard(case.id), self._show_standard,
                                  lambda exc: self._show_standard(error_text(exc)))
+
+    def _show_title(self, case) -> None:
+        self.title.setText(f"<b>{self.cat.label(self.action)}</b>　{case.number}　{case.category_name}"
+                           f"　[{self.cat.label(case.state)}]")
+
+    def _reloaded(self, case) -> None:
+        # 刷新后重试: the version and the header change; every typed value stays
+        self.case, self.version = case, case.version
+        self._show_title(case)
 
     def _show_standard(self, text: str) -> None:
         self.widgets["standard"].setText(text)
@@ -223,6 +250,7 @@ class ActionDialog(QDialog):
     def submit(self) -> bool:
         """Check the required fields, then run the operation in a worker (one request at a time)."""
         self.banner.clear_message()
+        self.conflict.clear()
         for err in self.errors.values():
             err.clear_error()
         values = self.values()
@@ -233,8 +261,8 @@ class ActionDialog(QDialog):
             for name in missing:
                 self.errors[name].show_error(self.cat.tr("{label}不能为空", label=self.cat.tr(_LABELS[name])))
             return False
-        cases, actor, action, case = self.desk.cases, self.actor, self.action, self.case
-        return self.submitter.submit(lambda: call_service(cases, actor, action, case.id, case.version, values),
+        cases, actor, action, case_id, version = self.desk.cases, self.actor, self.action, self.case.id, self.version
+        return self.submitter.submit(lambda: call_service(cases, actor, action, case_id, version, values),
                                      self._done, self._failed)
 
     def _done(self, result) -> None:
@@ -247,3 +275,4 @@ class ActionDialog(QDialog):
         if field in self.errors:
             self.errors[field].show_error(error_text(exc))
         self.banner.show_message(error_text(exc))
+        self.conflict.explain(exc)  # a conflict: who changed what since the dialog read the case

@@ -1,13 +1,18 @@
-"""Pieces every form shares: the message banner, field error labels and the one-request submitter."""
+"""Pieces every form shares: the message banner, field error labels, the one-request submitter,
+the claim held while a form is open and the conflict panel (who changed the case, 刷新后重试)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from qtpy.QtWidgets import QLabel, QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.services.claims import RENEW_EVERY_S
 from app.services.errors import ConflictError, ServiceError, ValidationError
+from app.ui.claim_banner import ClaimBanner, ClaimKeeper
+from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
 _BANNER_STYLES = {
@@ -117,3 +122,94 @@ class Submitter:
     def _enable(self, on: bool) -> None:
         for button in self.buttons:
             button.setEnabled(on)
+
+
+def hold_claim(dialog: QDialog, desk, actor, runner: TaskRunner, case_id: int,
+               action) -> tuple[ClaimBanner, ClaimKeeper | None]:
+    """Claim ``case_id`` for ``action`` while ``dialog`` is open (renewed in workers, released when it
+    finishes); the returned banner shows who else holds it. Claims are advisory: nothing is blocked."""
+    banner = ClaimBanner(dialog)
+    if actor is None or not hasattr(desk, "claim"):
+        return banner, None  # a desk without claims (read-only, or a stand-in): nothing to hold
+    keeper = ClaimKeeper(lambda cid: desk.claim(actor, cid, action), lambda cid: desk.release(actor, cid), runner,
+                         banner.show_claim, renew_ms=RENEW_EVERY_S * 1000, parent=dialog)
+    dialog.finished.connect(lambda _code: keeper.drop())
+    keeper.hold(case_id)
+    return banner, keeper
+
+
+class ConflictPanel(QWidget):
+    """Shown under a conflict error: who did what to the case since the form read it (loaded in a
+    worker) and 刷新后重试, which takes the case's current version without touching the inputs.
+
+    ``version()`` is the version the form saves against; ``on_reloaded(case)`` takes the fresh
+    CaseSummary (the form stores its version and updates its title).
+    """
+
+    KEY = "forms.conflict"
+
+    def __init__(self, runner: TaskRunner, desk, case_id: int, version: Callable[[], int | None],
+                 on_reloaded: Callable[[Any], None], banner: Banner, catalogue: Catalogue | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conflictPanel")
+        self.runner, self.desk, self.case_id = runner, desk, case_id
+        self._version, self._on_reloaded, self._banner = version, on_reloaded, banner
+        self.cat = catalogue or Catalogue()
+        self._key = f"{self.KEY}.{id(self)}"
+        self.details = QLabel(objectName="conflictDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setStyleSheet("QLabel { background:#fbfbfb; color:#333; border:1px solid #ddd;"
+                                   " padding:4px 8px; }")
+        self.refresh_button = QPushButton(self.cat.tr("刷新后重试"), objectName="conflictRefresh")
+        self.refresh_button.setToolTip(self.cat.tr("载入案卷的最新版本；已填写的内容不变，核对后再提交"))
+        self.refresh_button.clicked.connect(self.refresh)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.details)
+        layout.addLayout(row)
+        self.hide()
+
+    def explain(self, exc: BaseException) -> bool:
+        """For a ConflictError: show the panel and load what changed; False for other errors."""
+        if not isinstance(exc, ConflictError):
+            return False
+        since = self._version()
+        self.details.setText(self.cat.tr("正在查询其他工作站的变更…"))
+        self.refresh_button.show()
+        self.refresh_button.setEnabled(True)
+        self.show()
+        if since is None:
+            return True
+        self.runner.run_in_thread(lambda: self.desk.explain_conflict(self.case_id, since), self.details.setText,
+                                  lambda e: self.details.setText(error_text(e)), key=self._key)
+        return True
+
+    def refresh(self) -> None:
+        """Load the case's current version into the form (the typed values stay as they are)."""
+        self.refresh_button.setEnabled(False)
+        self.runner.run_in_thread(lambda: self.desk.cases.get(self.case_id), self._reloaded, self._reload_failed,
+                                  key=f"{self._key}.reload")
+
+    def _reloaded(self, case) -> None:
+        self._on_reloaded(case)
+        self.refresh_button.hide()  # the details stay readable while the operator checks the input
+        self._banner.show_message(self.cat.tr(
+            "已载入最新版本（第 {version} 版，{state}）；你填写的内容未改动，核对后可再次提交",
+            version=case.version, state=self.cat.label(case.state)), "info")
+
+    def _reload_failed(self, exc: BaseException) -> None:
+        self.refresh_button.setEnabled(True)
+        self._banner.show_message(error_text(exc))
+
+    def clear(self) -> None:
+        """Hide the panel (a new submit starts)."""
+        self.runner.cancel(self._key)
+        self.details.clear()
+        self.hide()

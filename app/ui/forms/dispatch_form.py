@@ -16,8 +16,16 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.domain.definitions import Level
-from app.ui.forms.common import Banner, FieldError, Submitter, error_field, error_text
+from app.domain.definitions import Action, Level
+from app.ui.forms.common import (
+    Banner,
+    ConflictPanel,
+    FieldError,
+    Submitter,
+    error_field,
+    error_text,
+    hold_claim,
+)
 from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
@@ -30,7 +38,11 @@ def load_dispatch_data(desk, case_id: int) -> dict:
 
 
 class DispatchForm(QDialog):
-    """Dispatch one case: pick a suggested department (or another one, with a reason)."""
+    """Dispatch one case: pick a suggested department (or another one, with a reason).
+
+    While open it claims the case (others see "…正在派遣此案卷"); ``claim_banner`` shows
+    someone else's claim. A conflict keeps the input and explains who changed what.
+    """
 
     dispatched = Signal(object)  # ActionResult
 
@@ -49,6 +61,9 @@ class DispatchForm(QDialog):
         self.title.setStyleSheet("QLabel { font-weight:bold; font-size:12pt; color:#1f3a5f; }")
         self.title.setWordWrap(True)
         self.banner = Banner(self, "dispatchBanner")
+        self.claim_banner, self.keeper = hold_claim(self, desk, actor, runner, case_id, Action.DISPATCH)
+        self.conflict = ConflictPanel(runner, desk, case_id, lambda: self.version, self._reloaded, self.banner,
+                                      self.cat, self)
         self.suggestions = QTreeWidget(objectName="dispatchSuggestions")
         self.suggestions.setHeaderLabels([tr("序"), tr("部门"), tr("建议理由")])
         self.suggestions.setRootIsDecorated(False)
@@ -87,8 +102,10 @@ class DispatchForm(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(self.dispatch_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.claim_banner)
         layout.addWidget(self.title)
         layout.addWidget(self.banner)
+        layout.addWidget(self.conflict)
         layout.addWidget(QLabel(tr("派遣建议（按优先顺序）")))
         layout.addWidget(self.suggestions, 1)
         layout.addLayout(form)
@@ -108,8 +125,7 @@ class DispatchForm(QDialog):
         case = data["case"]
         if self.version is None:
             self.version = case.version
-        self.title.setText(f"{case.number}  {case.category_code} {case.category_name}  "
-                           f"[{self.cat.label(case.state)}]\n{case.address or ''} {case.description[:60]}")
+        self._show_title(case)
         self.level.blockSignals(True)
         self.level.setCurrentIndex(self.level.findData(case.level.value))
         self.level.blockSignals(False)
@@ -133,6 +149,15 @@ class DispatchForm(QDialog):
         else:
             self.banner.show_message(self.cat.tr("没有派遣建议：请选择其他部门并填写理由"), "warn")
         self.dispatch_button.setEnabled(True)
+
+    def _show_title(self, case) -> None:
+        self.title.setText(f"{case.number}  {case.category_code} {case.category_name}  "
+                           f"[{self.cat.label(case.state)}]\n{case.address or ''} {case.description[:60]}")
+
+    def _reloaded(self, case) -> None:
+        # 刷新后重试: only the version and the header change; the choices and the reason stay
+        self.version = case.version
+        self._show_title(case)
 
     def _show_preview(self, preview) -> None:
         when = f"{preview.deadline:%Y-%m-%d %H:%M}" if preview.deadline else "—"
@@ -178,6 +203,7 @@ class DispatchForm(QDialog):
     def submit(self) -> bool:
         """Dispatch in a worker; the button stays disabled until the answer (one request per click)."""
         self.banner.clear_message()
+        self.conflict.clear()
         self.reason_error.clear_error()
         self.department_error.clear_error()
         dept = self.chosen_department()
@@ -206,3 +232,4 @@ class DispatchForm(QDialog):
         if target is not None:
             target.show_error(error_text(exc))
         self.banner.show_message(error_text(exc))
+        self.conflict.explain(exc)  # a conflict: who changed what since the form read the case
