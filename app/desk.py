@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.domain.clock import Clock
-from app.domain.definitions import OPEN_STATES
 from app.domain.limits import LimitTable
 from app.domain.taxonomy import Taxonomy
 from app.services.actors import Actor
@@ -122,10 +121,6 @@ class DeskServices:
             return None
         with self.store.session() as session:
             return session.scalar(select(Department.code).where(Department.id == department_id))
-
-    def is_open(self, state) -> bool:
-        """Whether a case in ``state`` belongs in the queue."""
-        return state in OPEN_STATES
 
 
 def default_workstation() -> str:

@@ -4,13 +4,14 @@
 2. Change-to-other-screen: this process commits a change (督办); a second OS process running
    LiveSync (its own LISTEN connection, reload of the row, queue upsert) records when the row
    arrives. Latency from the commit returning to the row being in the other queue.
-3. A busy day: twenty simulated workstations (threads, one database connection each) push the
-   cases through the whole loop (上报 → 立案 → 派遣 → 接收 → 反馈 → 派核查 → 核查 → 结案) as
-   fast as they can, while the observer process's LiveSync follows: throughput, errors (must
-   be zero), change-to-other-screen latency under load, and audit verification. By default
-   every step runs as its user's own database login (``gh_<user>``, opened with hall_login:
-   row-level security and the workflow triggers apply); ``--as-owner`` runs them all on the
-   owner's connection (exempt from the workflow checks) for comparison.
+3. A busy day: twenty simulated workstations (OS processes, one database connection each, as
+   in a hall) push the cases through the whole loop (上报 → 立案 → 派遣 → 接收 → 反馈 → 派核查 →
+   核查 → 结案) as fast as they can, handing each case on to a desk of the next step's user,
+   while the observer process's LiveSync follows: throughput, errors (must be zero),
+   change-to-other-screen latency under load, and audit verification. By default each desk is
+   its user's own database login (``gh_<user>``, opened with hall_login: row-level security
+   and the workflow triggers apply); ``--as-owner`` connects them as the owner (exempt from
+   the workflow checks) for comparison.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class _Recorder:
     def upsert(self, row, action=None) -> None:
         self.out.put((row.id, row.version, time.monotonic()))
 
-    def remove(self, case_id, action=None) -> None:
+    def remove(self, case_id, action=None, version=None) -> None:
         self.out.put((case_id, None, time.monotonic()))
 
 
@@ -142,79 +143,120 @@ STEPS = (
 
 #: The password of the bench's database logins (a throwaway cluster).
 LOGIN_PASSWORD = "Bench-login-pass-1"
+#: Workstations per user: each workstation is one OS process with one login (one connection),
+#: as in a hall; the counts follow the steps each user takes (see STEPS).
+DESKS = {"supervisor": 5, "leader_shift": 5, "dept_jd": 5, "dispatcher": 3, "acceptor": 2}
+#: The user of each step of the loop, 0 being 上报.
+STEP_USERS = ("supervisor", *(who for _, who, _ in STEPS))
 
 
-def login_stores(url: str, world) -> dict:
-    """One Store per user of STEPS (and the reporter), opened as that user's own database login."""
-    from app.domain.clock import SystemClock
-    from app.services.hall_login import hall_login
+def create_logins(url: str, world) -> None:
+    """A database login for every user of the loop (gh_<user>, in its role's group)."""
     from app.store import security
     from app.store.engine import open_store
 
     owner = open_store(url)
-    stores = {}
     try:
-        for who in {"supervisor", *(w for _, w, _ in STEPS)}:
+        for who in DESKS:
             actor = world.actors[who]
             if not security.login_exists(owner, who):
                 security.create_login(owner, who, actor.role, LOGIN_PASSWORD, department_id=actor.department_id)
-            stores[who] = hall_login(url, who, LOGIN_PASSWORD, clock=SystemClock())[0]
     finally:
         owner.dispose()
-    return stores
 
 
-def busy_day(url: str, world, cases: int, stations: int, out, *, as_owner: bool = False) -> dict:
-    """``stations`` threads push ``cases`` cases through the loop; returns the figures."""
+def _next_item(mine, fresh):
+    """The next work item: cases already in the loop first, new reports (``fresh``) otherwise."""
+    while True:
+        for source in (mine, fresh):
+            if source is not None:
+                try:
+                    return source.get_nowait()
+                except queue.Empty:
+                    pass
+        try:
+            return mine.get(timeout=0.05)
+        except queue.Empty:
+            continue
+
+
+def desk(url: str, who: str, actor, as_owner: bool, inboxes, fresh, results, go) -> None:
+    """One workstation process: ``who``'s steps from its inbox (上报 from ``fresh``) until None."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from services.world import INSIDE, draft, service
 
     from app.domain.clock import SystemClock
+    from app.services.hall_login import hall_login
     from app.store.engine import open_store
 
-    logins = {} if as_owner else login_stores(url, world)
+    clock = SystemClock()
+    store = open_store(url) if as_owner else hall_login(url, who, LOGIN_PASSWORD, clock=clock)[0]
+    svc = service(store, clock)
+    mine, fresh = inboxes[who], fresh if who == "supervisor" else None
+    results.put(("ready", None, None, None))
+    go.wait()
+    try:
+        while True:
+            item = _next_item(mine, fresh)
+            if item is None:
+                return
+            step, case_id, version = item
+            try:
+                if step == 0:
+                    at = (INSIDE[0] + (case_id % 97), INSIDE[1] + (case_id % 89))
+                    r = svc.report(actor, draft(at=at, description=f"{who} 第 {case_id} 件"))
+                else:
+                    action, _, kw = STEPS[step - 1]
+                    r = getattr(svc, action)(actor, case_id, version, **kw)
+                results.put(("commit", r.case.id, r.version, time.monotonic()))
+                if step < len(STEPS):
+                    inboxes[STEP_USERS[step + 1]].put((step + 1, r.case.id, r.version))
+                else:
+                    results.put(("done", r.case.id, None, None))
+            except Exception as exc:  # counted and printed by the bench
+                results.put(("error", case_id, f"{type(exc).__name__}: {exc}", None))
+    finally:
+        store.dispose()
 
+
+def busy_day(url: str, world, cases: int, out, *, as_owner: bool = False) -> dict:
+    """Workstation processes (DESKS) push ``cases`` cases through the loop; returns the figures."""
+    ctx = mp.get_context("spawn")
+    if not as_owner:
+        create_logins(url, world)
+    inboxes = {who: ctx.Queue() for who in DESKS}
+    fresh, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    for n in range(cases):
+        fresh.put((0, n, 0))
+    procs = [ctx.Process(target=desk, args=(url, who, world.actors[who], as_owner, inboxes, fresh, results, go),
+                         daemon=True) for who, count in DESKS.items() for _ in range(count)]
     commits: list[tuple[int, int, float]] = []  # (case id, version, commit returned at)
     errors: list[str] = []
-    lock = threading.Lock()
-    counter = iter(range(cases))
-
-    def station(k: int) -> None:
-        store = open_store(url) if as_owner else None
-        clock = SystemClock()
-        # A workstation's service per login (the login stores' pools are shared by the stations).
-        svcs = {who: service(store or logins[who], clock) for who in {"supervisor", *(w for _, w, _ in STEPS)}}
-        try:
-            while True:
-                with lock:
-                    n = next(counter, None)
-                if n is None:
-                    return
-                try:
-                    at = (INSIDE[0] + (n % 97), INSIDE[1] + (n % 89))
-                    r = svcs["supervisor"].report(world.actors["supervisor"],
-                                                  draft(at=at, description=f"工作站 {k} 第 {n} 件"))
-                    mine = [(r.case.id, r.version, time.monotonic())]
-                    for action, who, kw in STEPS:
-                        r = getattr(svcs[who], action)(world.actors[who], r.case.id, r.version, **kw)
-                        mine.append((r.case.id, r.version, time.monotonic()))
-                    with lock:
-                        commits.extend(mine)
-                except Exception as exc:
-                    with lock:
-                        errors.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            if store is not None:
-                store.dispose()
-
+    for proc in procs:
+        proc.start()
+    for _ in procs:  # every desk logged in (process start-up is not part of the day)
+        if results.get(timeout=300)[0] != "ready":
+            raise SystemExit("bench: a workstation reported before all were ready")
     t0 = time.monotonic()
-    threads = [threading.Thread(target=station, args=(k,)) for k in range(stations)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    go.set()
+    finished = 0
+    while finished < cases:
+        try:
+            kind, cid, value, at = results.get(timeout=120)
+        except queue.Empty:
+            raise SystemExit(f"bench: the workstations stopped after {finished} of {cases} cases") from None
+        if kind == "commit":
+            commits.append((cid, value, at))
+        else:
+            finished += 1
+            if kind == "error":
+                errors.append(value)
     elapsed = time.monotonic() - t0
-    for opened in logins.values():
-        opened.dispose()
+    for who, count in DESKS.items():
+        for _ in range(count):
+            inboxes[who].put(None)
+    for proc in procs:
+        proc.join(30)
     # Match each commit with the first delivery of that case at that version or later.
     arrivals: dict[int, list[tuple[int, float]]] = {}
     last_version = {}
@@ -246,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=200,
                         help=f"cases through the loop (the real day is {DAY_CASES} in ten minutes; the "
                              "figure printed projects the measured rate onto it)")
-    parser.add_argument("--stations", type=int, default=20, help="simulated workstations")
     parser.add_argument("--rounds", type=int, default=200, help="sequential changes for the latency figures")
     parser.add_argument("--as-owner", action="store_true",
                         help="run the busy day on the owner's connection instead of each user's own login")
@@ -278,9 +319,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   (the change itself: 督办 call  {_fmt(calls)})")
 
         who = "the owner's connection" if args.as_owner else "each user's own database login"
-        print(f"\n3. busy day: {args.cases} cases × {len(STEPS) + 1} steps by {args.stations} workstations "
-              f"as {who} …", flush=True)
-        day = busy_day(url, world, args.cases, args.stations, out, as_owner=args.as_owner)
+        print(f"\n3. busy day: {args.cases} cases × {len(STEPS) + 1} steps by {sum(DESKS.values())} workstation "
+              f"processes as {who} …", flush=True)
+        day = busy_day(url, world, args.cases, out, as_owner=args.as_owner)
         rate = day["commits"] / day["elapsed"]
         print(f"   {day['commits']} committed steps in {day['elapsed']:.1f} s = {rate:.0f} steps/s "
               f"({rate * 600 / (len(STEPS) + 1):.0f} cases per ten minutes; the busy day needs {DAY_CASES})")

@@ -68,6 +68,7 @@ class MapView(QWidget):
 
     def set_layers(self, layers: MapLayers) -> None:
         """Show ``layers`` (replacing any shown before) and zoom to the unit grids."""
+        self.canvas.freeze(False)  # a teardown froze it
         self.project.removeAllMapLayers()
         ordered = layers.top_down()
         self.project.addMapLayers(ordered, False)
@@ -96,7 +97,11 @@ class MapView(QWidget):
 
     def teardown(self) -> None:
         """Stop rendering and drop every layer (the feeder's layer is deleted too)."""
-        self.canvas.stopRendering()
+        # Let a running render finish rather than stopRendering(): that orphans the job, which
+        # then writes into the canvas's render cache after the canvas is gone (hang or crash).
+        self.canvas.freeze(True)
+        if self.canvas.isDrawing():
+            self.canvas.waitWhileRendering()
         self._highlight.clear()
         self.canvas.unsetMapTool(self.tool)
         self.project.removeAllMapLayers()

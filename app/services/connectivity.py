@@ -73,6 +73,8 @@ class Connectivity:
         self._failed = False  # a call lost its connection since the feed was last (re)connected
         self._listeners: list[Callable[[FeedStatus], None]] = []
         self._last = self.status
+        self._seq = 0  # numbers each announced change; only the newest is delivered
+        self._delivering = threading.RLock()  # one delivery at a time (RLock: a listener may report)
 
     @classmethod
     def for_store(cls, store: Store) -> Connectivity:
@@ -127,17 +129,25 @@ class Connectivity:
             self._announce()
 
     def _announce(self) -> None:
+        # Two threads may announce at once: deliveries are serialised and a change already
+        # superseded is dropped, so the listeners always end with the current status.
         with self._lock:
             now = self.status
             if now is self._last:
                 return
             self._last = now
-            targets = list(self._listeners)
-        for cb in targets:
-            try:
-                cb(now)
-            except Exception:
-                log.exception("connectivity listener %r failed", cb)
+            self._seq += 1
+            seq = self._seq
+        with self._delivering:
+            with self._lock:
+                if seq != self._seq:
+                    return  # a newer status was announced meanwhile: its own call delivers it
+                targets = list(self._listeners)
+            for cb in targets:
+                try:
+                    cb(now)
+                except Exception:
+                    log.exception("connectivity listener %r failed", cb)
 
     # -- guarding calls -------------------------------------------------------------------
     def check(self) -> None:

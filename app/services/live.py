@@ -36,7 +36,17 @@ class QueueSink(Protocol):
 
     def upsert(self, row: CaseSummary, action: str | None = None) -> None: ...
 
-    def remove(self, case_id: int, action: str | None = None) -> None: ...
+    def remove(self, case_id: int, action: str | None = None, version: int | None = None) -> None: ...
+
+
+def apply_row(queue: QueueSink, case_id: int, row: CaseSummary | None, action: str | None = None) -> None:
+    """Show a freshly read row in ``queue``: removed when gone (or not visible) or closed, else upserted."""
+    if row is None:
+        queue.remove(case_id, action)
+    elif row.state not in OPEN_STATES:
+        queue.remove(case_id, action, row.version)  # the version keeps a late, older read from reviving it
+    else:
+        queue.upsert(row, action)
 
 
 class CaseReader(Protocol):
@@ -138,10 +148,7 @@ class LiveSync:
                 if row is not None and row.version <= self._seen.get(case_id, -1):
                     continue
             if self.queue is not None:
-                if row is None or row.state not in OPEN_STATES:
-                    self.queue.remove(case_id, action)
-                else:
-                    self.queue.upsert(row, action)
+                apply_row(self.queue, case_id, row, action)
             if row is not None:
                 versions[case_id] = row.version
             groups[(action or "update", actor or "")].append(case_id)
@@ -150,4 +157,4 @@ class LiveSync:
                                          versions={i: versions[i] for i in ids if i in versions}))
 
 
-__all__ = ["BULK_LIMIT", "CaseReader", "LiveSync", "QueueSink"]
+__all__ = ["BULK_LIMIT", "CaseReader", "LiveSync", "QueueSink", "apply_row"]

@@ -7,6 +7,7 @@ services' ``allowed_actions`` (department binding). The services check again on 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from qtpy.QtWidgets import QWidget
@@ -14,12 +15,15 @@ from qtpy.QtWidgets import QWidget
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
 from app.ui.actions import ActionRegistry, ActionSpec
+from app.ui.events import Subscriptions
 from app.ui.forms.action_dialogs import DIRECT, ActionDialog, call_service
 from app.ui.forms.common import error_text
 from app.ui.forms.dispatch_form import DispatchForm
 from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 MENU = "办理"
 
@@ -62,6 +66,13 @@ def role_actions(role: Role) -> list[Action]:
     return [a for a in Action if a in found]
 
 
+def can_act(role: Role, action: Action) -> bool:
+    """Whether ``role`` may ever take ``action`` (上报 included, unlike :func:`role_actions`)."""
+    if action is Action.REPORT:
+        return any(role in t.roles for t in WORKFLOW.transitions if t.action is action)
+    return action in role_actions(role)
+
+
 def case_action_specs(role: Role, perform: Callable[[Action], None]) -> list[ActionSpec]:
     """ActionSpecs of the role's case actions, each calling ``perform(action)``."""
     return [ActionSpec(action_id(a), a.label, SHORTCUTS.get(a, ""), MENU, (lambda a=a: perform(a)),
@@ -82,14 +93,14 @@ class CaseActions:
         self.notify = notify or (lambda _text: None)
         self.actions = role_actions(actor.role)
         self._registrations = [registry.register(s) for s in case_action_specs(actor.role, self.perform)]
-        self._disconnect = [state.events.selection_changed.connect(lambda _id: self.refresh()),
-                            state.events.rows_changed.connect(self._rows_changed)]
+        self._subs = Subscriptions()
+        self._subs.connect(state.events.selection_changed, lambda _id: self.refresh())
+        self._subs.connect(state.events.rows_changed, self._rows_changed)
         self.open_dialog = None
         self.refresh()
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
+        self._subs.close()
         for r in self._registrations:
             r.remove()
         self.runner.cancel(self.ALLOWED_KEY)
@@ -106,8 +117,12 @@ class CaseActions:
         self._enable(allowed)
         if row is not None:
             self.runner.run_in_thread(lambda: self.desk.cases.allowed_actions(self.actor, case_id),
-                                      lambda acts: self._refined(case_id, acts), lambda _exc: None,
-                                      key=self.ALLOWED_KEY)
+                                      lambda acts: self._refined(case_id, acts),
+                                      lambda exc: self._refine_failed(case_id, exc), key=self.ALLOWED_KEY)
+
+    def _refine_failed(self, case_id: int, exc: BaseException) -> None:
+        # the workflow's answer stays enabled and the services check again on every call: log, do not nag
+        log.warning("asking which actions are allowed on case %s failed: %s", case_id, exc)
 
     def _refined(self, case_id: int, actions) -> None:
         if case_id == self.state.selected_id:

@@ -45,3 +45,32 @@ class EventGroup:
     def __init__(self, *names: str) -> None:
         for name in names:
             setattr(self, name, Signal(name))
+
+
+class Subscriptions:
+    """The connections a view holds, undone together by :meth:`close` (its teardown)."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def connect(self, signal: Signal, callback: Callable[..., Any]) -> Callable[[], None]:
+        """Connect ``callback`` to ``signal`` (anything whose ``connect`` returns a disconnector)."""
+        undo = signal.connect(callback)
+        self._undo.append(undo)
+        return undo
+
+    def add(self, undo: Callable[[], None]) -> None:
+        """Also call ``undo`` on close (e.g. what ``bus.subscribe`` returned)."""
+        self._undo.append(undo)
+
+    def close(self) -> None:
+        """Disconnect everything (newest first); closing twice is harmless."""
+        undo, self._undo = self._undo, []
+        for fn in reversed(undo):
+            try:
+                fn()
+            except Exception:  # one failing step must not leave the others connected
+                log.exception("disconnecting %r failed", fn)
+
+    def __len__(self) -> int:
+        return len(self._undo)

@@ -116,3 +116,45 @@ def test_many_changes_at_once_ask_for_a_reload(store, world):
                 s.execute(update(Case).where(Case.id == r.case.id).values(version=r.version + 1))
         b.inbox.pump(lambda: b.resyncs > 0, "the reload")
         assert all(b.state.summary(r.case.id) is None for r in made)  # not row by row
+
+
+def test_connectivity_listeners_end_with_the_current_status_when_threads_race():
+    import threading
+
+    from app.services.connectivity import Connectivity
+
+    conn = Connectivity()
+    other = threading.Thread(target=conn.feed_status, args=(FeedStatus.ONLINE,))
+    seen: list[FeedStatus] = []
+
+    def first(status) -> None:
+        if status is FeedStatus.OFFLINE and not other.is_alive() and other.ident is None:
+            other.start()  # the feed comes back while this thread is still announcing 离线
+            other.join(0.5)
+
+    conn.on_change(first)
+    conn.on_change(seen.append)
+    conn.feed_status(FeedStatus.OFFLINE)
+    other.join()
+    assert conn.status is FeedStatus.ONLINE
+    assert seen[-1] is FeedStatus.ONLINE
+
+
+def test_apply_row_removes_gone_and_closed_rows_and_upserts_open_ones():
+    from dataclasses import replace
+
+    from app.domain.definitions import CaseState
+    from app.services.live import apply_row
+    from app.ui.sample import case_row
+
+    state = QueueState(WorkCalendar())
+    state.reset([case_row(1, T0), case_row(2, T0)], T0)
+    open_row = replace(case_row(1, T0), version=3)
+    apply_row(state, 1, open_row, "urge")
+    assert state.summary(1).version == 3
+    apply_row(state, 1, replace(open_row, version=4, state=CaseState.CLOSED), "close")
+    assert state.summary(1) is None
+    apply_row(state, 1, open_row, "urge")  # a late read from before the close
+    assert state.summary(1) is None
+    apply_row(state, 2, None, None)  # gone, or no longer visible to this login
+    assert state.rows == ()

@@ -444,3 +444,29 @@ def test_upsert_of_an_older_row_does_not_bring_a_removed_case_back(state, rows):
     assert state.summary(1) is None
     state.upsert(replace(rows[0], version=rows[0].version + 2))  # restored later: a newer version
     assert state.summary(1) is not None
+
+
+@pytest.mark.neutral
+def test_controller_load_keeps_what_live_sync_delivered_meanwhile(qtbot, calendar, rows, runner, clock):
+    import threading
+
+    from app.ui.controller import QueueController
+    from app.ui.sample import MemoryCaseSource
+
+    release = threading.Event()
+
+    class SlowSource(MemoryCaseSource):
+        def open_cases(self):
+            snapshot = super().open_cases()  # read before the changes below ...
+            release.wait(10)
+            return snapshot
+
+    s = QueueState(calendar)
+    controller = QueueController(s, SlowSource(rows), runner, clock)
+    done = record(s.events.loading)
+    controller.refresh()
+    s.remove(2, Action.CLOSE.value)  # ... delivered while it runs
+    s.upsert(replace(rows[0], version=rows[0].version + 1, urge_count=4), Action.URGE.value)
+    release.set()
+    qtbot.waitUntil(lambda: (False,) in done)
+    assert s.summary(2) is None and s.summary(1).urge_count == 4 and s.summary(3) is not None

@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QApplication, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.definitions import Action, Light
-from app.ui.events import EventGroup
+from app.ui.events import EventGroup, Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
 
@@ -33,8 +33,9 @@ class Alert:
 class AlertCenter:
     """Watches a QueueState and emits ``events.alert(Alert)`` on new cases and on lights turning worse.
 
-    Qt-free: it compares each tick's lights with the previous tick's; the first load is the
-    baseline (no alert storm when the client starts).
+    Qt-free: a tick's ``lights_changed`` ids are compared with the lights last seen; the first
+    load is the baseline (no alert storm when the client starts). A case that joins the queue
+    later is recorded with its light when it arrives, so its later turns are alerted too.
     """
 
     def __init__(self, state: QueueState, catalogue: Catalogue | None = None) -> None:
@@ -44,35 +45,56 @@ class AlertCenter:
         self.alerts: list[Alert] = []
         self._lights: dict[int, Light] | None = None
         ev = state.events
-        self._disconnect = [ev.tick.connect(self._tick), ev.rows_reset.connect(self._reset),
-                            ev.case_event.connect(self._case_event)]
-        # Newer QueueStates announce which lights changed on a tick: then a tick costs only those rows.
-        self._incremental = hasattr(ev, "lights_changed")
-        if self._incremental:
-            self._disconnect.append(ev.lights_changed.connect(self._lights_changed))
+        self._subs = Subscriptions()
+        self._subs.connect(ev.tick, self._tick)
+        self._subs.connect(ev.rows_reset, self._reset)
+        self._subs.connect(ev.rows_changed, self._rows_changed)
+        self._subs.connect(ev.case_event, lambda case_id, action: self._case_event(case_id, action))
+        self._subs.connect(ev.lights_changed, self._lights_changed)
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
-        self._disconnect = []
+        self._subs.close()
 
     def _snapshot(self) -> dict[int, Light]:
         return {row.id: self._light(row.id) for row in self.state.rows}
 
-    def _reset(self) -> None:
-        if self._lights is None and self.state.rows:
+    def _baseline(self) -> bool:
+        """Take the first lights as the baseline once there are readings; True when just taken."""
+        if self._lights is None and self.state.now is not None:
             self._lights = self._snapshot()
+            return True
+        return False
+
+    def _reset(self) -> None:
+        if self._baseline() or self._lights is None:
+            return
+        present = {row.id for row in self.state.rows}
+        for case_id in [i for i in self._lights if i not in present]:
+            del self._lights[case_id]  # gone: a case coming back is new again
+        self._record(present)
+
+    def _record(self, ids) -> None:
+        """Remember the light of the ids not seen before (later turns are compared with it)."""
+        for case_id in ids:
+            if case_id not in self._lights:
+                self._lights[case_id] = self._light(case_id)
+
+    def _rows_changed(self, ids) -> None:
+        if self._baseline() or self._lights is None:
+            return
+        present = [i for i in ids if self.state.summary(i) is not None]
+        for case_id in ids:
+            if case_id not in present:
+                self._lights.pop(case_id, None)  # removed: if it comes back, it is new again
+        self._record(present)
+        self._compare(present, self.state.now)  # a re-read row may show a worse light at once
 
     def _light(self, case_id: int) -> Light:
         reading = self.state.reading(case_id)
         return reading.light if reading is not None else Light.NONE
 
-    def _tick(self, now: datetime) -> None:
-        if self._lights is None:
-            self._lights = self._snapshot()
-            return
-        if not self._incremental:
-            self._compare(list(self._snapshot()), now)
+    def _tick(self, _now: datetime) -> None:
+        self._baseline()
 
     def _lights_changed(self, ids) -> None:
         if self._lights is not None:
@@ -100,6 +122,8 @@ class AlertCenter:
                     self._emit(kind, case_id, what, now)
 
     def _case_event(self, case_id: int, action: str) -> None:
+        if self._lights is not None and self.state.summary(case_id) is not None:
+            self._record([case_id])
         if action == Action.REPORT.value:
             self._emit("new", case_id, self.cat.tr("新上报案卷"), self.state.now)
 
@@ -166,10 +190,11 @@ class AlertBanner(QWidget):
         self._calm.setSingleShot(True)
         self._calm.setInterval(FLASH_MS)
         self._calm.timeout.connect(self._settle)
-        self._disconnect = center.events.alert.connect(self.show_alert)
+        self._subs = Subscriptions()
+        self._subs.connect(center.events.alert, self.show_alert)
 
     def teardown(self) -> None:
-        self._disconnect()
+        self._subs.close()
         self._calm.stop()
 
     def set_sound(self, on: bool) -> None:

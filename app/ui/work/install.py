@@ -8,11 +8,11 @@ from collections.abc import Callable
 from qtpy.QtCore import QObject, Qt, Signal
 from qtpy.QtWidgets import QSizePolicy
 
-from app.domain.definitions import OPEN_STATES, Action, Role
-from app.domain.workflow import WORKFLOW
+from app.domain.definitions import Action, Role
+from app.services.live import apply_row
 from app.ui.actions import ActionSpec
 from app.ui.builtin import LAYERS_DOCK, QUEUE_DOCK
-from app.ui.case_actions import CaseActions
+from app.ui.case_actions import CaseActions, can_act
 from app.ui.docks import DockSpec
 from app.ui.forms.intake_form import IntakeForm
 from app.ui.i18n import Catalogue
@@ -65,14 +65,7 @@ class BusBridge(QObject):
                                       lambda exc: log.error("reloading a changed case failed: %s", exc))
 
     def _update(self, case_id: int, row, action: str) -> None:
-        if row is None or row.state not in OPEN_STATES:
-            self.state.remove(case_id, action)
-        else:
-            self.state.upsert(row, action)
-
-
-def _can(role: Role, action: Action) -> bool:
-    return any(role in t.roles for t in WORKFLOW.transitions if t.action is action)
+        apply_row(self.state, case_id, row, action)
 
 
 class Desk:
@@ -146,7 +139,7 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     perform = made.actions.perform
     panels: list[str] = []
     role = actor.role
-    if _can(role, Action.REPORT):
+    if can_act(role, Action.REPORT):
         add(INTAKE_DOCK, "上报登记", "left", lambda: IntakeForm(desk, actor, runner, cat, pick))
         panels.append(INTAKE_DOCK)
 
@@ -164,12 +157,12 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
         add(WORKBENCH_DOCK, "部门工作台", "bottom", lambda: DepartmentWorkbench(state, actor, perform, cat))
         panels.append(WORKBENCH_DOCK)
         _department_code(made, runner, desk, actor)
-    if _can(role, Action.APPROVE):
+    if can_act(role, Action.APPROVE):
         add(APPROVALS_DOCK, "待审批", "bottom", lambda: ApprovalsDock(state, actor, perform, cat))
         panels.append(APPROVALS_DOCK)
     for action, key, shortcut in ((Action.DISPATCH, "bulk_dispatch", "Ctrl+Shift+P"),
                                   (Action.CLOSE, "bulk_close", "Ctrl+Shift+J")):
-        if _can(role, action):
+        if can_act(role, action):
             made.registrations.append(registry.register(ActionSpec(
                 f"gridhall.desk.{key}", f"批量{action.label}…", shortcut, "办理",
                 lambda a=action: open_bulk(window, state, runner, desk, actor, a, cat, made))))

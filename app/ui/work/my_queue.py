@@ -7,6 +7,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 from app.domain.cases import CaseSummary
 from app.domain.definitions import Action, Role
 from app.domain.workflow import WORKFLOW
+from app.ui.events import Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
 from app.ui.work.case_list import CaseList, urgency_key
@@ -54,15 +55,15 @@ class MyQueueDock(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.list)
         ev = state.events
-        self._disconnect = [ev.rows_reset.connect(self.reload), ev.rows_changed.connect(lambda _ids: self.reload()),
-                            ev.tick.connect(self._tick)]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.rows_reset, self.reload)
+        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._subs.connect(ev.tick, self._tick)
         self._last = None
         self.reload()
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
-        self._disconnect = []
+        self._subs.close()
 
     def set_department_code(self, code: str | None) -> None:
         self.department_code = code

@@ -9,6 +9,7 @@ from qtpy.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 from app.domain.definitions import Action, CaseState
 from app.domain.workflow import WORKFLOW
 from app.ui.case_actions import SHORTCUTS
+from app.ui.events import Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
 from app.ui.work.case_list import ID_ROLE, CaseList, urgency_key
@@ -45,14 +46,14 @@ class DepartmentWorkbench(QWidget):
         layout.addLayout(grid)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         ev = state.events
-        self._disconnect = [ev.rows_reset.connect(self.reload), ev.rows_changed.connect(lambda _ids: self.reload()),
-                            ev.selection_changed.connect(lambda _id: self._follow_selection())]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.rows_reset, self.reload)
+        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._subs.connect(ev.selection_changed, lambda _id: self._follow_selection())
         self.reload()
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
-        self._disconnect = []
+        self._subs.close()
 
     def set_department_code(self, code: str | None) -> None:
         self.department_code = code

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from app.domain.definitions import Action, CaseState, Role
-from app.ui.case_actions import SHORTCUTS, action_id, role_actions
+from app.ui.case_actions import SHORTCUTS, action_id, can_act, role_actions
 from app.ui.work.install import APPROVALS_DOCK, INTAKE_DOCK, WORKBENCH_DOCK
 
 from .helpers import desk_window, wait_idle
@@ -60,3 +62,23 @@ def test_every_frequent_action_has_a_unique_shortcut():
     assert len(set(SHORTCUTS.values())) == len(SHORTCUTS)
     for role in Role:
         assert all(a in SHORTCUTS for a in role_actions(role))
+
+
+def test_a_failed_allowed_actions_query_is_logged(qtbot, tmp_path, desk, login_as, queue, runner, monkeypatch,
+                                                  caplog):
+    def broken(actor, case_id):
+        raise RuntimeError("权限查询失败")
+
+    monkeypatch.setattr(desk.cases, "allowed_actions", broken)
+    with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(Role.DISPATCHER)) as (window, made):
+        with caplog.at_level(logging.WARNING, logger="app.ui.case_actions"):
+            queue.select(first(queue, CaseState.FILED).id)
+            wait_idle(qtbot, runner)
+        assert window.action_registry.action(action_id(Action.DISPATCH)).isEnabled()  # the workflow's answer
+    assert "权限查询失败" in caplog.text
+
+
+def test_can_act_covers_reporting_and_the_case_actions():
+    assert can_act(Role.SUPERVISOR, Action.REPORT) and not can_act(Role.DISPATCHER, Action.REPORT)
+    for role in Role:
+        assert [a for a in Action if a is not Action.REPORT and can_act(role, a)] == role_actions(role)
