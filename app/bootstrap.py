@@ -124,7 +124,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     window.commands["zoom_full"] = map_view.zoom_full
 
     # One CaseService and CaseBus for the whole window, over the same calendar and source.
-    desk = build_desk_services(store, clock)
+    desk = build_desk_services(store, clock, calendar=calendar, source=source)
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
@@ -192,7 +192,8 @@ def _install_live(hall: Hall, desk, source, live: bool):
     hall.on_teardown(deliver.close)
     if live:
         sync = LiveSync(change_feed(hall.store), source, desk.bus, deliver, queue=hall.state,
-                        on_resync=hall.controller.refresh, connectivity=connectivity)
+                        on_resync=hall.controller.refresh, on_claims=desk.claims_changed,
+                        connectivity=connectivity)
         hall.on_teardown(sync.close)
         sync.start()
     return connectivity

@@ -13,9 +13,9 @@ FLASH_END = QColor(215, 48, 31, 0)
 #: The selected case's ring: magenta, a colour no case light or component uses.
 HIGHLIGHT_COLOUR = QColor("#d0169a")
 HIGHLIGHT_HALO = QColor(255, 255, 255, 235)
-HIGHLIGHT_DIAMETER_PX = 34  # clear of the largest case circle (4.6 mm ≈ 17 px)
-HIGHLIGHT_PEN_PX = 4
-HIGHLIGHT_HALO_PX = 8
+HIGHLIGHT_DIAMETER_PX = 26  # just outside the largest case circle (4.6 mm ≈ 17 px across)
+HIGHLIGHT_PEN_PX = 3
+HIGHLIGHT_HALO_PX = 6
 
 
 def flash_point(canvas: QgsMapCanvas, x: float, y: float, *, radius_px: float = 18,

@@ -25,6 +25,12 @@ SUPPORTED_LANGUAGES = ("zh_CN", "en")
 # Source strings are the Chinese texts themselves (gettext style), so the default
 # language needs no table and a missing English entry still shows something readable.
 _EN: dict[str, str] = {
+    "刷新后重试": "Refresh and retry",
+    "载入案卷的最新版本；已填写的内容不变，核对后再提交":
+        "Load the case's latest version; what you typed stays — check it, then submit again",
+    "正在查询其他工作站的变更…": "Looking up changes made at other workstations…",
+    "已载入最新版本（第 {version} 版，{state}）；你填写的内容未改动，核对后可再次提交":
+        "Latest version loaded (version {version}, {state}); what you typed is unchanged — check it and submit again",
     "GridHall 数字城管指挥大厅": "GridHall Digital Urban Management Command Hall",
     # menus
     "文件": "File", "视图": "View", "地图": "Map", "案卷": "Cases", "插件": "Plugins",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from app.services.claims import RENEW_EVERY_S
 from app.services.errors import ConflictError, ServiceError, ValidationError
@@ -163,6 +163,9 @@ class ConflictPanel(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setStyleSheet("QLabel { background:#fbfbfb; color:#333; border:1px solid #ddd;"
                                    " padding:4px 8px; }")
+        # every line matters (who did what): the form's stretching list gives way, not this
+        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.refresh_button = QPushButton(self.cat.tr("刷新后重试"), objectName="conflictRefresh")
         self.refresh_button.setToolTip(self.cat.tr("载入案卷的最新版本；已填写的内容不变，核对后再提交"))
         self.refresh_button.clicked.connect(self.refresh)
