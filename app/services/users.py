@@ -401,7 +401,8 @@ def create_demo_logins(store: Store, password: str, *, clock: Clock | None = Non
                                  department_id=dept_id, password_hash=hash_password(password), active=True,
                                  failed_attempts=0, locked=False, created_at=now))
                 session.flush()
-                directory.added(session, name, role, password)
+                # ensure, not added: a demo login of another database of the cluster is reused
+                directory.ensure(session, name, role, password)
                 continue
             user.role = role.value
             if role is Role.DEPARTMENT and user.department_id is None:

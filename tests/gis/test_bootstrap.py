@@ -96,3 +96,14 @@ def test_teardown_stops_the_feed_even_when_a_step_fails(qtbot, qgis_app, tiny_ci
     built.teardown()
     qtbot.waitUntil(lambda: not _feed_threads(), timeout=5000)
     assert ran == ["before"]
+
+
+def test_selecting_a_case_rings_it_on_the_map_and_clearing_removes_the_ring(qtbot, hall):
+    hall.controller.start()
+    qtbot.waitUntil(lambda: len(hall.state.rows) > 0, timeout=20000)
+    row = hall.state.rows[0]
+    hall.state.select(row.id)
+    point = hall.map_view.highlight_point()
+    assert point is not None and (point.x(), point.y()) == (row.x, row.y)
+    hall.state.select(None)
+    assert hall.map_view.highlight_point() is None

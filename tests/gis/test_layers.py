@@ -64,3 +64,13 @@ def test_a_missing_table_is_a_clear_error(qgis_app, district_store):
 
     with pytest.raises(LayerError, match="no_such_table"):
         store_layer(district_store, "no_such_table", style="roads")
+
+
+def test_store_layers_read_through_the_spatial_index(map_layers):
+    # Panning fetches only what the view shows: the provider must see the R*Tree indexes
+    # the migration creates (a lost index turns every render into a full table scan).
+    from qgis.core import QgsFeatureSource
+
+    for table in STORE_TABLES:
+        provider = map_layers.by_key()[table].dataProvider()
+        assert provider.hasSpatialIndex() == QgsFeatureSource.SpatialIndexPresent, table
