@@ -64,10 +64,20 @@ def bench_render(store, rounds: int) -> None:
     w, h = 1600, 1000
     street = extent_at_scale(QgsPointXY(centre.x(), centre.y()), 5000, w, h)
     print(f"1. Map render, 1600x1000 px (median of {rounds}, ms)")
+    print("   (bare = the same layers with QGIS default styles, which draw no labels; "
+          "'no labels' = our styles with labelling switched off)")
+    layers = styled.top_down()
+    labelled = [layer for layer in layers if layer.labelsEnabled()]
     for label, extent in (("full extent", full), ("street scale 1:5,000", street)):
-        s_med, _ = _median_ms(lambda e=extent: render_layers(styled.top_down(), e, w, h), rounds)
+        s_med, _ = _median_ms(lambda e=extent: render_layers(layers, e, w, h), rounds)
+        for layer in labelled:
+            layer.setLabelsEnabled(False)
+        n_med, _ = _median_ms(lambda e=extent: render_layers(layers, e, w, h), rounds)
+        for layer in labelled:
+            layer.setLabelsEnabled(True)
         b_med, _ = _median_ms(lambda e=extent: render_layers(bare, e, w, h), rounds)
-        print(f"   {label:<22} styled {s_med:8.1f}   bare QGIS {b_med:8.1f}   ratio {s_med / b_med:5.2f}")
+        print(f"   {label:<22} styled {s_med:8.1f}   no labels {n_med:8.1f}   bare QGIS {b_med:8.1f}   "
+              f"ratio styled/bare {s_med / b_med:5.2f}   no labels/bare {n_med / b_med:5.2f}")
 
 
 def _synthetic_rows(n: int, now: datetime):

@@ -164,6 +164,11 @@ def _login_op(fn, session: Session, *args, **kw) -> None:
         fn(session, *args, **kw)
     except security.SecurityError as exc:
         raise UserError(str(exc)) from None
+    except Exception as exc:  # psycopg2's own error (security uses the raw cursor) or SQLAlchemy's
+        if getattr(getattr(exc, "orig", exc), "pgcode", None) != "42501":  # insufficient_privilege
+            raise
+        raise UserError("当前数据库账户无权管理数据库登录（需要 CREATEROLE）：请用数据库所有者的连接运行 "
+                        "gridhall user …") from None
 
 
 def directory_for(store: Store) -> UserDirectory:

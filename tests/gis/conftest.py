@@ -149,3 +149,19 @@ def map_layers(qgis_app, district_store):
     lights = {number: light for number, (_x, _y, _s, light) in CASES.items()}
     layers.feeder.set_cases(r._replace(light=lights[r.number]) for r in read_open_cases(district_store))
     return layers
+
+
+@pytest.fixture
+def view(qtbot, map_layers):
+    """A shown MapView over the known district, zoomed to it and rendered once."""
+    from app.gis.canvas import MapView
+
+    v = MapView(map_layers)
+    qtbot.addWidget(v)
+    v.resize(800, 600)
+    v.show()
+    qtbot.waitExposed(v)
+    v.zoom_full()
+    assert v.wait_rendered(15000)
+    yield v
+    v.teardown()

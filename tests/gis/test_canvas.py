@@ -6,22 +6,9 @@ import pytest
 from qgis.core import QgsPointXY
 from qgis.PyQt.QtCore import QPoint, Qt
 
-from app.gis.canvas import MapView, format_scale
+from app.gis.canvas import format_scale
 
 pytestmark = pytest.mark.qgis
-
-
-@pytest.fixture
-def view(qtbot, map_layers):
-    v = MapView(map_layers)
-    qtbot.addWidget(v)
-    v.resize(800, 600)
-    v.show()
-    qtbot.waitExposed(v)
-    v.zoom_full()
-    assert v.wait_rendered(15000)
-    yield v
-    v.teardown()
 
 
 def _click(qtbot, view, x, y):

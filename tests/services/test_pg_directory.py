@@ -148,3 +148,22 @@ def test_demo_logins_without_createrole_write_only_the_users_rows(hall, pg_clust
         as_admin.dispose()
     assert get_user(hall, names[0]).active
     assert not any(security.login_exists(hall, n) for n in names)
+
+
+@on_postgis
+def test_an_admin_login_without_createrole_gets_a_clear_refusal(hall, pg_cluster):
+    admin, clerk = _name(), _name()
+    add_user(hall, admin, "admin", display_name="管理员", password=PASSWORD)
+    add_user(hall, clerk, "acceptor", display_name="王芳", password=PASSWORD)
+    from app.store.engine import open_store
+
+    url = hall.url.set(username=security.login_name(admin), password=PASSWORD)
+    as_admin = open_store(url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(UserError, match="需要 CREATEROLE"):
+            set_password(as_admin, clerk, "Second#pass-2")
+        with pytest.raises(UserError, match="需要 CREATEROLE"):
+            add_user(as_admin, _name(), "analyst", display_name="x", password=PASSWORD)
+    finally:
+        as_admin.dispose()
+    _connect(pg_cluster, hall, clerk, PASSWORD).close()  # nothing changed: the old password still works
