@@ -250,6 +250,24 @@ def _login(store: Store, clock: Clock, user: str | None, password: str | None, a
     return None, None
 
 
+def _splash(app, lang: str):
+    """A start-up card while the layers and services are built (a few seconds on a remote store)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtGui import QColor, QPixmap
+    from qtpy.QtWidgets import QSplashScreen
+
+    from app.ui.i18n import Catalogue
+
+    card = QPixmap(520, 150)
+    card.fill(QColor("#1f3a5f"))
+    splash = QSplashScreen(card)
+    splash.showMessage("GridHall\n" + Catalogue(lang).tr("正在打开地图和案卷…"),
+                       Qt.AlignmentFlag.AlignCenter, QColor("white"))
+    splash.show()
+    app.processEvents()  # paint the card once before the synchronous build
+    return splash
+
+
 def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = None,
                size: tuple[int, int] = (1920, 1080), plugins: bool = True, user: str | None = None,
                password: str | None = None, login: bool = True) -> int:
@@ -273,6 +291,7 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     if screenshot:
         from app.ui.screenshot import screenshot_settings
         settings = screenshot_settings()
+    splash = None if screenshot else _splash(app, lang)
     hall = build_hall(store, lang=lang, clock=clock, settings=settings, plugins=plugins, actor=actor)
     window = hall.window
     window.resize(*size)
@@ -280,6 +299,8 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
         window.restore_layout()
     hall.controller.start()
     window.show()
+    if splash is not None:
+        splash.finish(window)
     if screenshot:
         from app.ui.screenshot import arrange_for_screenshot, wait_for_queue
         arrange_for_screenshot(window, size)

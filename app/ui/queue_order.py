@@ -17,7 +17,7 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Iterable
 
-from app.domain.deadlines import CONSTANT_TERM, NATURAL_TERM, WORKING_TERM, TickTable
+from app.domain.ticktable import CONSTANT_TERM, NATURAL_TERM, WORKING_TERM, TickTable
 
 DIFFERENCE = "d"  # natural − working position
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from bisect import insort
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import CaseSummary
-from app.domain.deadlines import (
-    TickChanges,
-    TickTable,
-    TimerReading,
-    explain,
-)
+from app.domain.deadlines import TimerReading, explain
 from app.domain.definitions import CaseState, Light
+from app.domain.ticktable import TickChanges, TickTable
 from app.ui.events import EventGroup
+from app.ui.queue_filter import QueueCounters, QueueFilter, RowTotals, row_matches
 from app.ui.queue_order import RemainingOrder
+
+__all__ = ["LIGHT_RESORT_SECONDS", "MAX_REMOVED", "TIME_DEPENDENT_KEYS", "QueueCounters", "QueueFilter",
+           "QueueState", "SortKey"]
 
 
 class SortKey(StrEnum):
@@ -49,35 +49,6 @@ LIGHT_RESORT_SECONDS = 30
 MAX_REMOVED = 10_000
 
 _LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """Which rows are shown; empty sets and blank texts mean "no restriction"."""
-
-    states: frozenset[CaseState] = frozenset()
-    lights: frozenset[Light] = frozenset()
-    category: str = ""  # code prefix (major "06" or full "06001") or text in the name/number/address
-    department_code: str = ""
-    grid_code: str = ""  # prefix, so a street or community code also works
-    text: str = ""
-
-    def is_empty(self) -> bool:
-        """True when the filter lets every row through."""
-        return self == QueueFilter()
-
-
-@dataclass(frozen=True)
-class QueueCounters:
-    """Totals for the stats header and the light buttons (over all rows, not just the shown ones)."""
-
-    open: int = 0
-    red: int = 0
-    yellow: int = 0
-    green: int = 0
-    paused: int = 0
-    urged: int = 0
-    by_stage: dict[str, int] = field(default_factory=dict)
 
 
 class QueueState:
@@ -118,10 +89,8 @@ class QueueState:
         self._order: RemainingOrder | None = None  # keeps the remaining-time sort as time runs
         self._light_sorted_at: datetime | None = None  # when the light sort last re-sorted every row
         self._rank: dict[int, int] = {}  # position of each row in case-number order (tie-break)
-        self._stages: Counter[str] = Counter()
-        self._urged = 0
+        self._totals = RowTotals()  # open, urged, by stage: change only with the rows
         self._selected: int | None = None
-        self._static = (0, 0, {})  # open, urged, by_stage: change only with the rows
         # Load bookkeeping (see reset): every upsert/remove gets the next epoch number.
         self._epoch = 0
         self._loaded_token = -1
@@ -360,15 +329,13 @@ class QueueState:
         self._now = now
         self._cache.clear()
         changes = self._table.advance(now)
-        if changes.lights or self.counters.open != self._static[0]:
+        if changes.lights or self.counters.open != self._totals.open:
             self._count()
         return changes
 
     def _rows_changed(self) -> None:
         """Recount the row-dependent totals and case-number ranks from scratch (a new load)."""
-        self._stages = Counter(r.timer.stage.value for r in self._rows.values() if r.timer is not None)
-        self._urged = sum(1 for r in self._rows.values() if r.urge_count > 0)
-        self._static = (len(self._rows), self._urged, dict(self._stages))
+        self._totals.recount(self._rows)
         self._rerank()
         self._count()
 
@@ -380,48 +347,17 @@ class QueueState:
 
     def _row_changed(self, old: CaseSummary | None, new: CaseSummary | None) -> None:
         """Update the row-dependent totals and ranks for one row replaced, added or removed."""
-        for row, sign in ((old, -1), (new, 1)):
-            if row is not None:
-                self._urged += sign * (row.urge_count > 0)
-                if row.timer is not None:
-                    self._stages[row.timer.stage.value] += sign
-        self._static = (len(self._rows), self._urged, dict(+self._stages))  # unary + drops zero counts
+        self._totals.replace(old, new, len(self._rows))
         if old is None or new is None or old.number != new.number:
             self._rerank()
         self._count()
 
     def _count(self) -> None:
-        lights = self._table.light_counts()
-        open_, urged, by_stage = self._static
-        self.counters = QueueCounters(
-            open=open_, red=lights[Light.RED], yellow=lights[Light.YELLOW], green=lights[Light.GREEN],
-            paused=self._table.paused_count, urged=urged, by_stage=dict(by_stage),
-        )
+        self.counters = self._totals.counters(self._table)
 
     # ---- internals: filter and sort --------------------------------------------------
     def _matches(self, row: CaseSummary) -> bool:
-        f = self._filter
-        if f.states and row.state not in f.states:
-            return False
-        if f.lights and self._table.light(row.id) not in f.lights:
-            return False
-        if f.department_code and row.department_code != f.department_code:
-            return False
-        if f.grid_code and not (row.grid_code or "").startswith(f.grid_code.strip()):
-            return False
-        if f.category:
-            needle = f.category.strip()
-            if not (row.category_code.startswith(needle) or needle in row.category_name):
-                return False
-        if f.text:
-            needle = f.text.strip().lower()
-            haystack = " ".join(
-                filter(None, (row.number, row.category_name, row.address, row.description,
-                              row.street_name, row.community_name, row.department_name))
-            ).lower()
-            if needle not in haystack:
-                return False
-        return True
+        return row_matches(self._filter, row, self._table.light(row.id))
 
     def _sort_by_light(self, ids: list[int]) -> None:
         """Sort ``ids`` in place by light, then ratio (descending folded in, ties by case number)."""

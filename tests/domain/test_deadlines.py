@@ -12,7 +12,6 @@ from app.domain.calendar import WorkCalendar
 from app.domain.cases import TimerSpec
 from app.domain.deadlines import (
     NO_TIMER,
-    TickTable,
     deadline,
     explain,
     format_countdown_seconds,
@@ -21,6 +20,7 @@ from app.domain.deadlines import (
     read_timer,
 )
 from app.domain.definitions import Basis, Light, Stage
+from app.domain.ticktable import TickTable
 
 CAL = WorkCalendar()
 FRIDAY = datetime(2026, 11, 20, 16, 30)
