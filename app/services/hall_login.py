@@ -124,6 +124,21 @@ def hall_login(url: str | os.PathLike, username: str, password: str | None, *,
     return store, actor
 
 
+class LoginAttempts:
+    """The login dialog's callback: every attempt is a fresh hall_login; keeps the last success's Store."""
+
+    def __init__(self, url: str | os.PathLike, clock: Clock) -> None:
+        self.url, self.clock = url, clock
+        self.store: Store | None = None
+
+    def __call__(self, username: str, password: str) -> Actor:
+        store, actor = hall_login(self.url, username, password, clock=self.clock)
+        if self.store is not None:  # an earlier attempt succeeded but the dialog went on
+            self.store.dispose()
+        self.store = store
+        return actor
+
+
 def remember_password(url: str, username: str, password: str, path: str | os.PathLike | None = None) -> Path:
     """Keep the login's password in the libpq password file (0600) instead of any configuration."""
     u = make_url(os.fspath(url))
@@ -131,4 +146,4 @@ def remember_password(url: str, username: str, password: str, path: str | os.Pat
                                  security.login_name(username), password, path=path)
 
 
-__all__ = ["LOCKED_BY_ADMIN", "NO_PASSWORD_MESSAGE", "hall_login", "remember_password"]
+__all__ = ["LOCKED_BY_ADMIN", "NO_PASSWORD_MESSAGE", "LoginAttempts", "hall_login", "remember_password"]

@@ -232,3 +232,28 @@ def test_a_refusal_by_the_database_is_a_clear_service_error_and_writes_nothing(h
     with owner.session() as session:
         case = session.get(Case, r.case.id)
         assert (case.version, case.state, case.description) == (r.version, "reported", r.case.description)
+
+
+@pytest.mark.postgis
+def test_the_argon2_login_over_a_non_admin_login_says_to_use_hall_login(hall):
+    from app.services.auth import NO_HASH_ACCESS, load_account, login
+
+    store, actor = _login(hall, "dispatcher")
+    assert load_account(store, "boss").actor() == hall[1].actors["boss"]  # explicit columns: readable
+    with pytest.raises(AuthError) as err:
+        login(store, "dispatcher", PASSWORD, clock=CLOCK)
+    assert str(err.value) == NO_HASH_ACCESS
+
+
+@pytest.mark.postgis
+def test_login_attempts_keep_the_store_of_the_last_success(hall):
+    from app.services.hall_login import LoginAttempts
+
+    attempts = LoginAttempts(_url(hall[0]), CLOCK)
+    with pytest.raises(AuthError):
+        attempts("boss", "wrong-password")
+    assert attempts.store is None
+    assert attempts("boss", PASSWORD).role is Role.LEADER
+    first = attempts.store
+    assert attempts("analyst", PASSWORD).role is Role.ANALYST and attempts.store is not first
+    hall[2].append(attempts.store)
