@@ -12,6 +12,7 @@ from pathlib import Path
 from app.config import PLUGINS, redact
 from app.domain.clock import Clock, SystemClock
 from app.store.engine import Store, open_store
+from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -224,30 +225,45 @@ def _follow_plugin_layers(services, map_view, hall: Hall) -> None:
     hall.on_teardown(services.map_layers.removed.connect(on_removed))
 
 
-def _login(store: Store, clock: Clock, user: str | None, password: str | None, ask: bool):
-    """The acting user: ``user`` with ``password`` (no dialog), the login dialog, or None (read-only).
+def _login(db_url: str, store: Store | None, clock: Clock, user: str | None, password: str | None,
+           ask: bool):
+    """Who acts, and over which store: (store, actor, exit_code).
 
-    Returns (actor, exit_code): a failed or cancelled login gives an exit code instead of an actor.
+    ``user`` logs in without a dialog (password from the caller; on PostGIS ~/.pgpass may
+    supply it); ``ask`` shows the login dialog; neither gives a read-only view (actor None).
+    On PostGIS the returned store is connected AS the user's own database login, so row-level
+    security and the database's checks apply to everything this client does.
     """
-    if user:
-        from app.services.auth import AuthError, login
+    from app.services.auth import AuthError
+    from app.services.hall_login import LoginAttempts, hall_login
 
-        if password is None:
+    if user:
+        if password is None and store is not None:  # SpatiaLite: nothing else can supply it
             print("gridhall: --user needs the password in $GRIDHALL_PASSWORD")
-            return None, 1
+            return store, None, 1
         try:
-            return login(store, user, password, clock=clock), None
-        except AuthError as exc:
+            own, actor = hall_login(db_url, user, password, clock=clock)
+        except (AuthError, StoreError) as exc:
             print(f"gridhall: {exc}")
-            return None, 1
+            return store, None, 1
+        if store is not None:
+            store.dispose()
+        return own, actor, None
     if ask:
         from app.config import DEFAULT_DB
         from app.desk import ask_login
 
-        demo = store.path is not None and store.path.resolve() == DEFAULT_DB.resolve()
-        actor = ask_login(store, clock, username="demo_dispatcher" if demo else "")
-        return (actor, None) if actor is not None else (None, 0)
-    return None, None
+        attempts = LoginAttempts(db_url, clock)
+        demo = store is not None and store.path is not None and store.path.resolve() == DEFAULT_DB.resolve()
+        actor = ask_login(store, clock, username="demo_dispatcher" if demo else "", attempt=attempts)
+        if actor is None:
+            if attempts.store is not None:
+                attempts.store.dispose()
+            return store, None, 0
+        if store is not None:
+            store.dispose()
+        return attempts.store, actor, None
+    return store, None, None
 
 
 def _splash(app, lang: str):
@@ -276,16 +292,23 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     Interactive start asks for a login unless ``login`` is False (read-only view) or ``user``
     is given (password from the caller, e.g. $GRIDHALL_PASSWORD); screenshots never ask.
     """
-    store = open_store(db_url)  # clear StoreError before any window appears
+    from app.store.engine import parse_url
+
+    _, path = parse_url(db_url)
+    logging_in = bool(user) or (login and not screenshot)
+    # A SpatiaLite file is opened first (clear StoreError before any window appears); on PostGIS
+    # the store comes out of the login, connected as the user's own database login.
+    store = open_store(db_url) if path is not None or not logging_in else None
     from app.gis.qgis_app import start_qgis
     from app.ui.style import apply_theme
 
     app = start_qgis()
     apply_theme(app)
     clock = SystemClock()
-    actor, code = _login(store, clock, user, password, ask=login and not screenshot)
+    store, actor, code = _login(db_url, store, clock, user, password, ask=login and not screenshot)
     if code is not None:
-        store.dispose()
+        if store is not None:
+            store.dispose()
         return code
     settings = None
     if screenshot:

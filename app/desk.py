@@ -143,15 +143,23 @@ def build_desk_services(store: Store, clock: Clock, bus: CaseBus | None = None, 
     return DeskServices(store, cases, bus, clock, taxonomy, source=source, workstation=workstation)
 
 
-def ask_login(store: Store, clock: Clock, *, catalogue=None, parent=None, username: str = "") -> Actor | None:
-    """Show the login dialog (the real argon2 login runs in a worker); the Actor, or None if cancelled."""
+def ask_login(store: Store | None, clock: Clock, *, catalogue=None, parent=None, username: str = "",
+              attempt: Callable[[str, str], Actor] | None = None) -> Actor | None:
+    """Show the login dialog (the login itself runs in a worker); the Actor, or None if cancelled.
+
+    ``attempt(name, password)`` performs one login (default: argon2 ``auth.login`` on ``store``);
+    the hall passes ``hall_login.LoginAttempts`` so PostGIS users connect as their own login.
+    """
     from app.services.auth import login
     from app.ui.forms.login_dialog import LoginDialog
     from app.ui.tasks import TaskRunner
 
+    if attempt is None:
+        def attempt(name: str, password: str) -> Actor:
+            return login(store, name, password, clock=clock)
+
     runner = TaskRunner()
-    dialog = LoginDialog(lambda name, password: login(store, name, password, clock=clock), runner, catalogue,
-                         parent, username)
+    dialog = LoginDialog(attempt, runner, catalogue, parent, username)
     accepted = dialog.exec() == dialog.DialogCode.Accepted
     runner.wait()
     return dialog.actor if accepted else None

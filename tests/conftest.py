@@ -118,3 +118,33 @@ def qapp():
     from qtpy.QtWidgets import QApplication
 
     return QApplication.instance() or QApplication(["gridhall-tests"])
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing():
+    """Fast argon2 parameters for every test; production defaults restored afterwards."""
+    from app.services.auth import configure_hasher
+
+    configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    configure_hasher()
+
+
+@pytest.fixture(autouse=True)
+def no_logins_left(request):
+    """On PostGIS accounts are cluster-wide logins: drop those a test made (names are reused)."""
+    if "store" not in request.fixturenames or request.getfixturevalue("backend") != "postgis":
+        yield
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+
+    def logins() -> set[str]:
+        with cluster.admin() as conn, conn.cursor() as cur:
+            cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'gh\\_%'")
+            return {r[0] for r in cur.fetchall()}
+
+    before = logins()
+    yield
+    with cluster.admin() as conn, conn.cursor() as cur:
+        for login in logins() - before:
+            cur.execute(f'DROP ROLE IF EXISTS "{login}"')

@@ -18,6 +18,7 @@ from qtpy.QtWidgets import (
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.definitions import Action, CaseState, Role
 from app.ui.claim_banner import ClaimBanner
+from app.ui.events import Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.ports import CaseSource
 from app.ui.queue_model import countdown_text
@@ -119,18 +120,15 @@ class CaseDetailDock(QWidget):
 
         self._case_id: int | None = None
         ev = state.events
-        self._disconnect = [
-            ev.selection_changed.connect(self.show_case),
-            ev.tick.connect(lambda _now: self._show_timer()),
-            ev.rows_changed.connect(self._rows_changed),
-            ev.case_event.connect(self._case_event),
-        ]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.selection_changed, self.show_case)
+        self._subs.connect(ev.tick, lambda _now: self._show_timer())
+        self._subs.connect(ev.rows_changed, self._rows_changed)
+        self._subs.connect(ev.case_event, self._case_event)
 
     def teardown(self) -> None:
         """Disconnect from the state and drop a pending timeline load."""
-        for disconnect in self._disconnect:
-            disconnect()
-        self._disconnect = []
+        self._subs.close()
         self.runner.cancel(EVENTS_KEY)
 
     @property

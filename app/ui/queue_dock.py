@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
 )
 
 from app.domain.definitions import OPEN_STATES, CaseState, Light
+from app.ui.events import Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.queue_model import COLUMNS, CaseQueueModel
 from app.ui.queue_state import QueueCounters, QueueFilter, QueueState
@@ -118,22 +119,19 @@ class CaseQueueDock(QWidget):
         self.model.modelReset.connect(self._restore_selection)
 
         ev = state.events
-        self._disconnect = [
-            ev.counters_changed.connect(self._show_counters),
-            ev.tick.connect(self._show_time),
-            ev.rows_reset.connect(self._refresh_departments),
-            ev.selection_changed.connect(self._select_row),
-            ev.loading.connect(self._show_loading),
-            ev.load_failed.connect(lambda msg: self.message.setText(tr("加载失败：{error}", error=msg))),
-        ]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.counters_changed, self._show_counters)
+        self._subs.connect(ev.tick, self._show_time)
+        self._subs.connect(ev.rows_reset, self._refresh_departments)
+        self._subs.connect(ev.selection_changed, self._select_row)
+        self._subs.connect(ev.loading, self._show_loading)
+        self._subs.connect(ev.load_failed, lambda msg: self.message.setText(tr("加载失败：{error}", error=msg)))
         self._show_counters(state.counters)
         self._refresh_departments()
 
     def teardown(self) -> None:
         """Disconnect from the state before the dock is destroyed."""
-        for disconnect in self._disconnect:
-            disconnect()
-        self._disconnect = []
+        self._subs.close()
         self.model.teardown()
 
     # ---- commands ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from data.democity import names, texts
 from data.democity.geography import City
 from data.democity.history import Clockwork, Draft, build_path, open_targets, variations
 from data.democity.org import event_department
+from data.democity.sampling import pick
 
 SOURCES = (("supervisor", 0.72), ("hotline", 0.12), ("public", 0.07), ("video", 0.05), ("media", 0.01),
            ("police", 0.01), ("leader", 0.01), ("department", 0.01))
@@ -31,15 +32,6 @@ _SUPERVISOR_HOURS = {7: 4, 8: 9, 9: 12, 10: 12, 11: 9, 12: 4, 13: 6, 14: 10, 15:
 _PUBLIC_HOURS = {h: w for h, w in zip(range(7, 23), (2, 5, 8, 9, 9, 7, 6, 7, 8, 8, 8, 7, 6, 5, 4, 2), strict=True)}
 _DESK_HOURS = {h: 1 for h in range(8, 18)}
 TERMINAL = (("closed", 0.97), ("not_filed", 0.02), ("voided", 0.01))
-
-
-def _pick(rng: random.Random, table) -> str:
-    r = rng.random()
-    for value, p in table:
-        r -= p
-        if r < 0:
-            return value
-    return table[0][0]
 
 
 @dataclass
@@ -91,15 +83,15 @@ class CaseFactory:
     def draft(self, source: str | None = None) -> Draft:
         """A new problem: kind, category, place, text and handling department."""
         rng = self.rng
-        source = source or _pick(rng, SOURCES)
-        level = _pick(rng, LEVELS)
+        source = source or pick(rng, SOURCES)
+        level = pick(rng, LEVELS)
         if self.components and rng.random() < COMPONENT_SHARE:
             comp = self.components[rng.randrange(len(self.components))]
             code, kind = comp.code, "component"
             i, j, u, v, point = comp.i, comp.j, comp.u, comp.v, (comp.x, comp.y)
             dept, comp_id = comp.maintainer, comp.id
         else:
-            major = _pick(rng, EVENT_MAJORS)
+            major = pick(rng, EVENT_MAJORS)
             codes, weights = self.by_major[major]
             code, kind = rng.choices(codes, weights=weights)[0], "event"
             g = self.city.grids[rng.randrange(len(self.city.grids))]
@@ -123,7 +115,7 @@ class CaseFactory:
     def terminal(self, day: date, compact: bool) -> Draft:
         """A case reported on ``day`` and run to 结案, 作废 or 不予立案."""
         d = self.draft()
-        target = _pick(self.rng, TERMINAL)
+        target = pick(self.rng, TERMINAL)
         if d.source != "supervisor" and target == "closed" and self.rng.random() < 0.05:
             target = "not_filed"  # public reports fail verification more often
         var = set() if compact else variations(self.rng)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from data.democity.geography import City
+from data.democity.sampling import pick
 
 # (code, share of all components, placement, road kinds) — placements:
 #   centre: in the carriageway; side: along the kerb; junction: at a road crossing; area: inside the grid.
@@ -59,15 +60,6 @@ class Placed:
     v: float
     x: float
     y: float
-
-
-def _pick(rng: random.Random, table) -> str:
-    r = rng.random()
-    for value, p in table:
-        r -= p
-        if r < 0:
-            return value
-    return table[0][0]
 
 
 def mix(component_codes: list[str]) -> list[tuple[str, float, str, tuple[str, ...]]]:
@@ -170,6 +162,6 @@ def _corner(city: City, code: str, i: int, j: int, rng: random.Random) -> Placed
 
 def attributes(rng: random.Random, today: date) -> tuple[str, date, str]:
     """(status, initial_date, data_source) of one component."""
-    status = _pick(rng, _STATUS)
+    status = pick(rng, _STATUS)
     initial = date(2008, 1, 1) + timedelta(days=rng.randrange((today - date(2008, 1, 1)).days - 30))
-    return status, initial, _pick(rng, _SOURCES)
+    return status, initial, pick(rng, _SOURCES)

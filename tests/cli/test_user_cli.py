@@ -11,19 +11,11 @@ import pytest
 from app.cli_user import PASSWORD_ENV, add_user_commands, run_user
 from app.domain.clock import FixedClock
 from app.domain.definitions import Role
-from app.services.auth import AuthError, configure_hasher, login
+from app.services.auth import AuthError, login
 from app.store.models import Department
 
 PASSWORD = "Zhiban#2026"
 CLOCK = FixedClock(datetime(2026, 11, 21, 9, 0))
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing():
-    """Fast argon2 parameters for tests; production defaults restored afterwards."""
-    configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
-    yield
-    configure_hasher()
 
 
 @pytest.fixture

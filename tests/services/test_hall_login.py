@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from app.domain.clock import FixedClock
 from app.domain.definitions import Action, CaseState, Role
 from app.services.actors import Actor
-from app.services.auth import INVALID_MESSAGE, AuthError, configure_hasher
+from app.services.auth import INVALID_MESSAGE, AuthError
 from app.services.case_source import StoreCaseSource
 from app.services.core import db_refusals
 from app.services.errors import ConflictError, PermissionDenied, ServiceError
@@ -24,14 +24,6 @@ from services.world import T0, draft, photo, service
 
 PASSWORD = "Hall-login-pass-1"
 CLOCK = FixedClock(T0)
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing():
-    """Fast argon2 parameters for tests; production defaults restored afterwards."""
-    configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
-    yield
-    configure_hasher()
 
 
 @pytest.fixture
@@ -257,3 +249,17 @@ def test_login_attempts_keep_the_store_of_the_last_success(hall):
     first = attempts.store
     assert attempts("analyst", PASSWORD).role is Role.ANALYST and attempts.store is not first
     hall[2].append(attempts.store)
+
+
+def test_the_desktop_client_runs_as_the_users_own_login(hall, capsys):
+    from app.bootstrap import _login as client_login
+
+    store, world, opened = hall
+    who = next(name for name, a in world.actors.items() if a.role == Role.DISPATCHER)
+    own, actor, code = client_login(_url(store), None, CLOCK, who, PASSWORD, ask=False)
+    opened.append(own)
+    assert code is None and actor.username == who
+    assert own.url.username == security.login_name(who)  # not the owner: RLS and checks apply
+    refused, nobody, code = client_login(_url(store), None, CLOCK, who, "not-the-password", ask=False)
+    assert (refused, nobody, code) == (None, None, 1)
+    assert INVALID_MESSAGE in capsys.readouterr().out

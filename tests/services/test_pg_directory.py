@@ -8,7 +8,6 @@ import psycopg2
 import pytest
 
 from app.domain.definitions import Role
-from app.services.auth import configure_hasher
 from app.services.users import (
     LocalDirectory,
     PgDirectory,
@@ -26,14 +25,6 @@ from app.store import security
 from app.store.models import Department
 
 PASSWORD = "Zhiban#2026"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing():
-    """Fast argon2 parameters for tests; production defaults restored afterwards."""
-    configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
-    yield
-    configure_hasher()
 
 
 @pytest.fixture

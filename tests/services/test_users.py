@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.domain.clock import FixedClock
 from app.domain.definitions import Role
 from app.services.actors import Actor
-from app.services.auth import PasswordPolicyError, configure_hasher, login
+from app.services.auth import PasswordPolicyError, login
 from app.services.users import (
     LOGIN_ROLES,
     UserError,
@@ -27,34 +27,6 @@ from app.store.models import Department, User
 PASSWORD = "Zhiban#2026"
 DEMO_PASSWORD = "gridhall-demo"
 CLOCK = FixedClock(datetime(2026, 11, 21, 9, 0))
-
-
-@pytest.fixture(autouse=True)
-def no_logins_left(request):
-    """On PostGIS accounts are cluster-wide logins: drop those a test made (names are reused)."""
-    if "store" not in request.fixturenames or request.getfixturevalue("backend") != "postgis":
-        yield
-        return
-    cluster = request.getfixturevalue("pg_cluster")
-
-    def logins() -> set[str]:
-        with cluster.admin() as conn, conn.cursor() as cur:
-            cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'gh\\_%'")
-            return {r[0] for r in cur.fetchall()}
-
-    before = logins()
-    yield
-    with cluster.admin() as conn, conn.cursor() as cur:
-        for login in logins() - before:
-            cur.execute(f'DROP ROLE IF EXISTS "{login}"')
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing():
-    """Fast argon2 parameters for tests; production defaults restored afterwards."""
-    configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
-    yield
-    configure_hasher()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 
 from app.domain.definitions import Action
 from app.ui.case_actions import SHORTCUTS, approvable_states
+from app.ui.events import Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
 from app.ui.work.case_list import ID_ROLE, CaseList
@@ -40,13 +41,13 @@ class ApprovalsDock(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         ev = state.events
-        self._disconnect = [ev.rows_reset.connect(self.reload), ev.rows_changed.connect(lambda _ids: self.reload())]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.rows_reset, self.reload)
+        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
         self.reload()
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
-        self._disconnect = []
+        self._subs.close()
 
     def rows(self):
         rows = [r for r in self.state.rows if r.state in self.states]

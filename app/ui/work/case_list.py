@@ -26,8 +26,10 @@ ROW_CAP = 300
 def urgency_key(state: QueueState) -> Callable[[CaseSummary], tuple]:
     """Sort key: overdue first, then least time left; untimed rows last, oldest first."""
     def key(row: CaseSummary) -> tuple:
+        if state.light(row.id) is Light.NONE:  # cheap: untimed rows need no reading
+            return (1, 0.0, row.reported_at)
         reading = state.reading(row.id)
-        if reading is None or reading.light is Light.NONE:
+        if reading is None:
             return (1, 0.0, row.reported_at)
         return (0, reading.remaining_minutes, row.reported_at)
     return key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from qtpy.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
 
 from app.domain.definitions import Action
+from app.ui.events import Subscriptions
 from app.ui.forms.photo_picker import PhotoStrip
 from app.ui.i18n import Catalogue
 from app.ui.queue_state import QueueState
@@ -40,12 +41,12 @@ class CaseMediaDock(QWidget):
         layout.addWidget(self.replies, 1)
         self.case_id: int | None = None
         ev = state.events
-        self._disconnect = [ev.selection_changed.connect(self.show_case), ev.case_event.connect(self._case_event)]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.selection_changed, self.show_case)
+        self._subs.connect(ev.case_event, self._case_event)
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
-        self._disconnect = []
+        self._subs.close()
         self.runner.cancel(MEDIA_KEY)
 
     def show_case(self, case_id: int | None) -> None:

@@ -9,6 +9,7 @@ from qtpy.QtGui import QBrush, QColor
 from qtpy.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.domain.definitions import Light, Stage
+from app.ui.events import Subscriptions
 from app.ui.i18n import Catalogue
 from app.ui.queue_model import countdown_text
 from app.ui.queue_state import QueueState
@@ -43,14 +44,14 @@ class TimersDock(QWidget):
         layout.addWidget(self.tree)
         self._last: datetime | None = None
         ev = state.events
-        self._disconnect = [ev.rows_reset.connect(self.reload), ev.rows_changed.connect(lambda _ids: self.reload()),
-                            ev.tick.connect(self._tick)]
+        self._subs = Subscriptions()
+        self._subs.connect(ev.rows_reset, self.reload)
+        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._subs.connect(ev.tick, self._tick)
         self.reload()
 
     def teardown(self) -> None:
-        for d in self._disconnect:
-            d()
-        self._disconnect = []
+        self._subs.close()
 
     def _tick(self, now: datetime) -> None:
         if self._last is None or (now - self._last).total_seconds() >= REFRESH_EVERY_S:
@@ -60,8 +61,10 @@ class TimersDock(QWidget):
         """Case ids per stage, overdue first then least time left (paused timers last)."""
         out: dict[Stage, list[tuple]] = {}
         for row in self.state.rows:
+            if row.timer is None or self.state.light(row.id) is Light.NONE:
+                continue  # the light is cheap; a full reading only for the timed rows
             reading = self.state.reading(row.id)
-            if row.timer is None or reading is None or reading.light is Light.NONE:
+            if reading is None:
                 continue
             out.setdefault(row.timer.stage, []).append((reading.paused, reading.remaining_minutes, row.number, row.id))
         return {stage: [t[-1] for t in sorted(items)] for stage, items in
@@ -74,8 +77,9 @@ class TimersDock(QWidget):
         first = self.tree.topLevelItemCount() == 0
         self.tree.clear()
         overdue = 0
-        for stage, ids in self.groups().items():
-            late = sum(1 for i in ids if self.state.reading(i).overdue)
+        groups = self.groups()
+        for stage, ids in groups.items():
+            late = sum(1 for i in ids if self.state.light(i) is Light.RED)  # red exactly when overdue
             overdue += late
             top = QTreeWidgetItem([self.cat.tr("{stage}  {n} 件", stage=self.cat.label(stage), n=len(ids)), self.cat.tr("超时 {n}", n=late)])
             top.setData(0, Qt.ItemDataRole.UserRole, stage.value)
@@ -86,7 +90,7 @@ class TimersDock(QWidget):
                 top.addChild(self._child(case_id))
             top.setExpanded(first or stage.value in expanded)
         self.summary.setText(self.cat.tr("计时中 {n} 件，超时 {late} 件（悬停查看时限说明）",
-                                         n=sum(len(v) for v in self.groups().values()), late=overdue))
+                                         n=sum(len(v) for v in groups.values()), late=overdue))
 
     def _child(self, case_id: int) -> QTreeWidgetItem:
         row = self.state.summary(case_id)
