@@ -127,12 +127,12 @@ def _password(user: str) -> str:
 
 
 def _build_service(store, clock):
-    from app.domain.limits import LimitTable
     from app.domain.taxonomy import Taxonomy
     from app.services.calendar import load_calendar
     from app.services.cases import CaseService
+    from app.services.limits import load_limits
 
-    return CaseService(store, clock=clock, calendar=load_calendar(store), limits=LimitTable.load(),
+    return CaseService(store, clock=clock, calendar=load_calendar(store), limits=load_limits(store),
                        taxonomy=Taxonomy.load())
 
 

@@ -23,6 +23,7 @@ from app.services.calendar import load_calendar
 from app.services.case_source import StoreCaseSource
 from app.services.cases import CaseService
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
+from app.services.limits import load_limits
 from app.services.location import LocationInput, ResolvedLocation, resolve
 from app.store.engine import Store
 from app.store.models import Attachment, Department
@@ -129,17 +130,19 @@ def default_workstation() -> str:
 
 
 def build_desk_services(store: Store, clock: Clock, bus: CaseBus | None = None, *, calendar=None,
-                        source: StoreCaseSource | None = None, workstation: str | None = None) -> DeskServices:
+                        source: StoreCaseSource | None = None, workstation: str | None = None,
+                        limits: LimitTable | None = None) -> DeskServices:
     """The desk's services over ``store`` (one CaseService publishing on ``bus``).
 
-    ``calendar`` and ``source`` reuse what the caller already built (the composition root loads
-    the calendar once); without them they are loaded/built here.
+    ``calendar``, ``limits`` and ``source`` reuse what the caller already built (the composition
+    root loads them once); without them they are loaded/built here (limits from the store's
+    time_limits table).
     """
     taxonomy = Taxonomy.load()
     bus = bus or CaseBus()
     calendar = calendar if calendar is not None else load_calendar(store)
-    cases = CaseService(store, clock=clock, calendar=calendar, limits=LimitTable.load(), taxonomy=taxonomy,
-                        bus=bus)
+    limits = limits if limits is not None else load_limits(store)
+    cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus)
     return DeskServices(store, cases, bus, clock, taxonomy, source=source, workstation=workstation)
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,8 @@ from app.domain.definitions import DepartmentKind, Role
 from app.services.actors import Actor
 from app.services.auth import check_password_policy, hash_password, normalize_username, verify_password
 from app.store import security
-from app.store.engine import Store
+from app.store.engine import Store, open_store
+from app.store.errors import StoreUnreachable
 from app.store.models import Department, User
 
 log = logging.getLogger(__name__)
@@ -281,7 +283,15 @@ def set_password(store: Store, username: str, password: str, *, actor: Actor | N
 
 def change_own_password(store: Store, actor: Actor, old_password: str, new_password: str, *,
                         directory: UserDirectory | None = None) -> None:
-    """A logged-in user replaces their own password, proving the old one."""
+    """A logged-in user replaces their own password, proving the old one.
+
+    On PostGIS the password is the login's: the old one is proved by connecting as the login
+    with it, and that connection changes it (ALTER ROLE works on one's own role), so no
+    administrator privilege and no read of ``users.password_hash`` is needed.
+    """
+    if store.backend == "postgis":
+        _change_login_password(store, actor.username, old_password, new_password)
+        return
     directory = directory or directory_for(store)
     with store.session() as session, session.begin():
         user = _get(session, actor.username)
@@ -292,6 +302,30 @@ def change_own_password(store: Store, actor: Actor, old_password: str, new_passw
         check_password_policy(new_password, username=user.username)
         user.password_hash = hash_password(new_password)
         directory.password_set(session, user.username, new_password)
+
+
+def _change_login_password(store: Store, username: str, old_password: str, new_password: str) -> None:
+    name = normalize_username(username)
+    if not old_password:
+        raise UserError("请输入原密码")
+    if old_password == new_password:
+        raise UserError("新密码不能与原密码相同")
+    check_password_policy(new_password, username=name)
+    try:
+        address = make_url(security.login_url(store.url.render_as_string(hide_password=False), name))
+    except security.SecurityError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        own = open_store(address.set(password=old_password).render_as_string(hide_password=False),
+                         check_schema=False)
+    except StoreUnreachable as exc:
+        if "password authentication failed" in str(exc):
+            raise UserError("原密码不正确，密码未修改") from None
+        raise
+    try:
+        _login_op(security.set_login_password, own, name, new_password)
+    finally:
+        own.dispose()
 
 
 def disable_user(store: Store, username: str, *, actor: Actor | None = None,

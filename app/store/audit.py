@@ -7,13 +7,15 @@ delete a case event, and the schema's triggers refuse both.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain.audit import GENESIS_HASH, canonical, event_hash
 from app.store.errors import StaleCase, StoreError
@@ -75,15 +77,20 @@ def append_event(
 
     ``from_state`` defaults to the case's current state (None for its first event).
     Raises StaleCase when another writer recorded an event of this case meanwhile.
+    On PostGIS the chain trigger of migration 0002 numbers and hashes the event under the chain
+    lock; on SpatiaLite (no such trigger) this function takes the lock and hashes it.
     """
     if case.id is None:
         session.add(case)
         session.flush()
+    if _db_fills_chain(session):
+        return _append_db_chained(session, case, action=action, to_state=to_state, actor=actor, role=role,
+                                  at=at, from_state=from_state, department_id=department_id, reason=reason,
+                                  payload=payload)
     head_no, head_hash = lock_head(session)
     db_version = session.execute(select(Case.version).where(Case.id == case.id)).scalar_one()
     if db_version != (case.version or 0):
-        raise StaleCase(f"案卷 {case.number} 已被他人更新（版本 {db_version}，本地 {case.version}），"
-                        "请刷新后重试")
+        raise _stale(case, db_version)
     if from_state is None and db_version > 0:
         from_state = case.state
     at = at.replace(microsecond=0)
@@ -101,6 +108,69 @@ def append_event(
     case.state = fields["to_state"]
     case.updated_at = at
     session.flush()
+    return event
+
+
+def _stale(case: Case, db_version: int | None) -> StaleCase:
+    return StaleCase(f"案卷 {case.number} 已被他人更新（版本 {db_version}，本地 {case.version}），请刷新后重试")
+
+
+# Engines whose case_events table has the chain trigger (looked up once per engine).
+_DB_CHAINED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def _db_fills_chain(session: Session) -> bool:
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    engine = bind.engine
+    known = _DB_CHAINED.get(engine)
+    if known is None:
+        known = bool(session.execute(text(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'case_events_chain' "
+            "AND tgrelid = to_regclass('case_events') AND tgenabled <> 'D')")).scalar())
+        _DB_CHAINED[engine] = known
+    return known
+
+
+_CASES = Case.__table__
+_EVENTS = CaseEvent.__table__
+
+
+def _append_db_chained(session: Session, case: Case, *, action: Any, to_state: Any, actor: str, role: Any,
+                       at: datetime, from_state: Any, department_id: int | None, reason: str | None,
+                       payload: Mapping[str, Any] | None) -> CaseEvent:
+    # Pending changes of the case go out first, before the chain lock is taken.
+    session.flush()
+    expected = case.version or 0
+    if from_state is None and expected > 0:
+        from_state = case.state
+    at = at.replace(microsecond=0)
+    to_value = _value(to_state)
+    # Compare-and-set on the case row, taking its row lock until the commit (a no-op for a
+    # service that claimed the case already): a writer that got in first makes it match nothing.
+    # The version moves only after the event exists: a department's new report is visible to
+    # it (row-level security) at version 0, or once its first event names the department.
+    claimed = session.execute(_CASES.update().where(_CASES.c.id == case.id, _CASES.c.version == expected)
+                              .values(version=_CASES.c.version)).rowcount
+    if claimed != 1:
+        raise _stale(case, session.execute(select(Case.version).where(Case.id == case.id)).scalar())
+    fields = {
+        "case_id": case.id, "seq": expected + 1, "action": _value(action), "from_state": _value(from_state),
+        "to_state": to_value, "actor": actor, "role": _value(role), "department_id": department_id, "at": at,
+        "reason": reason, "payload": _json_payload(payload),
+    }
+    # chain_no, prev_hash and hash left empty: the BEFORE INSERT trigger takes the chain lock,
+    # fills them in (the same hash as app.domain.audit) and an AFTER trigger moves the head.
+    row = session.execute(_EVENTS.insert().values(fields).returning(
+        _EVENTS.c.id, _EVENTS.c.chain_no, _EVENTS.c.prev_hash, _EVENTS.c.hash)).one()
+    session.execute(_CASES.update().where(_CASES.c.id == case.id)
+                    .values(version=expected + 1, state=to_value, updated_at=at))
+    for name, value in (("version", expected + 1), ("state", to_value), ("updated_at", at)):
+        set_committed_value(case, name, value)
+    event = CaseEvent(**fields, id=row.id, chain_no=row.chain_no, prev_hash=row.prev_hash, hash=row.hash)
+    make_transient_to_detached(event)
+    session.add(event)  # persistent without another INSERT
     return event
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from app.store.engine import (
     parse_url,
 )
 from app.store.errors import StoreError
-from app.store.models import AuditHead, Case, CaseEvent, Category
+from app.store.models import AuditHead, Case, CaseEvent, Category, TimeLimit
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,38 @@ def seed_reference(session: Session) -> int:
            for r in _taxonomy_rows() if (r["kind"], r["code"]) not in have]
     session.add_all(new)
     session.flush()
+    seed_time_limits(session)
     return len(new)
+
+
+def seed_time_limits(session: Session) -> int:
+    """Fill an empty time_limits table from data/taxonomy/time_limits.csv; returns the rows added.
+
+    A table that holds any row is left alone: limits edited by maintenance are never overwritten.
+    """
+    from app.domain.limits import LimitTable
+
+    if session.scalar(select(func.count()).select_from(TimeLimit)):
+        return 0
+    try:
+        table = LimitTable.load()
+    except ValueError as exc:
+        raise StoreError(f"时限表 time_limits.csv 有误，无法写入数据库：{exc}") from None
+    ids = {(kind, code): id_ for id_, kind, code in session.execute(select(Category.id, Category.kind, Category.code))}
+    rows = []
+    for key, rule in table.rules():
+        kind = key.kind.value if key.kind else None
+        code = key.category_code
+        category_id = ids.get((kind, code)) if code and len(code) == 5 else None
+        if code and len(code) == 5 and category_id is None:
+            raise StoreError(f"时限表中的类别 {kind} {code} 不在 categories 表中；请先导入分类")
+        rows.append(TimeLimit(kind=kind, category_id=category_id,
+                              major_code=code if code and len(code) == 2 else None,
+                              level=key.level.value, stage=key.stage.value, minutes=rule.minutes,
+                              basis=rule.basis.value, condition=rule.condition))
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
 
 
 _EVENT_COLUMNS = (
@@ -192,5 +223,5 @@ def schema_guard_exists(store: Store) -> bool:
 
 __all__ = [
     "alembic_config", "current_revision", "init_db", "schema_guard_exists",
-    "seed_reference", "upgrade_db", "verify_audit",
+    "seed_reference", "seed_time_limits", "upgrade_db", "verify_audit",
 ]

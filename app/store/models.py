@@ -109,12 +109,20 @@ class Category(Base):
 
 
 class TimeLimit(Base):
-    """A time limit for one stage of one category at one level."""
+    """A time limit for one stage at one level, for a category, a major, a kind or everything.
+
+    Scope, most specific first: ``category_id`` (one category), ``kind`` + ``major_code`` (a
+    major), ``kind`` alone (the kind's default), nothing (global default); see docs/schema.md.
+    """
 
     __tablename__ = "time_limits"
-    __table_args__ = (UniqueConstraint("category_id", "level", "stage"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "category_id", "major_code", "level", "stage", name="uq_time_limits_scope"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))  # null: default
+    kind: Mapped[str | None] = mapped_column(String(16))  # Kind; null: any kind
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))  # null: not one category
+    major_code: Mapped[str | None] = mapped_column(String(2))  # a whole major of ``kind``
     level: Mapped[str] = mapped_column(String(16))  # Level
     stage: Mapped[str] = mapped_column(String(16))  # Stage
     minutes: Mapped[int] = mapped_column(Integer)

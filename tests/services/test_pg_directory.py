@@ -158,3 +158,30 @@ def test_an_admin_login_without_createrole_gets_a_clear_refusal(hall, pg_cluster
     finally:
         as_admin.dispose()
     _connect(pg_cluster, hall, clerk, PASSWORD).close()  # nothing changed: the old password still works
+
+
+
+@on_postgis
+def test_a_non_admin_login_changes_its_own_password(hall, pg_cluster):
+    from datetime import datetime
+
+    from app.domain.clock import FixedClock
+    from app.services.hall_login import hall_login
+    from app.services.users import change_own_password
+
+    name = _name()
+    add_user(hall, name, "acceptor", display_name="王芳", password=PASSWORD)
+    url = hall.url.render_as_string(hide_password=False)
+    own, actor = hall_login(url, name, PASSWORD, clock=FixedClock(datetime(2026, 11, 21, 9, 0)))
+    try:
+        with pytest.raises(UserError, match="原密码不正确"):
+            change_own_password(own, actor, "Wrong#pass-1", "Second#pass-2")
+        with pytest.raises(UserError, match="不能与原密码相同"):
+            change_own_password(own, actor, PASSWORD, PASSWORD)
+        _connect(pg_cluster, hall, name, PASSWORD).close()  # refusals changed nothing
+        change_own_password(own, actor, PASSWORD, "Second#pass-2")
+    finally:
+        own.dispose()
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        _connect(pg_cluster, hall, name, PASSWORD)
+    _connect(pg_cluster, hall, name, "Second#pass-2").close()

@@ -116,3 +116,35 @@ def test_report_and_link_in_one_transaction(svc, world, store):
     with pytest.raises(PermissionDenied):  # supervisors report but do not link
         svc.report(a["supervisor"], draft(), link_to=original.case.number)
     assert len(svc.list_cases(states=list(CaseState))) == before  # neither half was written
+
+
+def test_duplicates_beyond_the_limit_keep_the_best_in_two_statements(svc, world, store, clock):
+    from sqlalchemy import event, select
+
+    from app.services.duplicates import find_duplicates
+    from app.store.models import Category
+
+    a = world.actors["supervisor"]
+    metres = (14, 2, 9, 5, 11, 7, 3, 13, 1, 8, 12, 4)
+    ids = [svc.report(a, draft(at=_near(d))).case.id for d in metres]
+    svc.report(a, draft(at=_near(0, 51)))  # just outside the radius
+    nearest = [i for _, i in sorted(zip(metres, ids, strict=True))]
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with store.session() as s:
+        cat = s.scalars(select(Category).where(Category.kind == "event", Category.code == "06010")).one()
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
+            top = find_duplicates(s, category=cat, x=INSIDE[0], y=INSIDE[1], now=clock.now(), limit=3)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+        full = find_duplicates(s, category=cat, x=INSIDE[0], y=INSIDE[1], now=clock.now(), limit=50)
+    assert [c.case.id for c in top] == nearest[:3]
+    assert [c.case.id for c in full] == nearest  # the one 51 m away is left out
+    assert [c.score for c in full] == sorted((c.score for c in full), reverse=True)
+    assert [c.distance_m for c in top] == [1.0, 2.0, 3.0]
+    # One candidate query and one batched summary query, whatever the number of candidates.
+    assert len(statements) == 2, statements

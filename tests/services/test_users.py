@@ -171,3 +171,16 @@ def test_demo_logins_need_a_department(store):
     with pytest.raises(UserError, match="还没有任何部门"):
         create_demo_logins(store, DEMO_PASSWORD)
     assert list_users(store) == []
+
+
+def test_change_own_password_proves_the_old_one(store, backend):
+    if backend == "postgis":
+        pytest.skip("PostGIS: the login's password (tests/services/test_pg_directory.py)")
+    from app.services.users import change_own_password
+
+    me = _add(store, name="wang")
+    actor = Actor(me.username, "王芳", Role.DISPATCHER)
+    with pytest.raises(UserError, match="原密码不正确"):
+        change_own_password(store, actor, "Wrong#pass-1", "Second#pass-2")
+    change_own_password(store, actor, PASSWORD, "Second#pass-2")
+    assert login(store, "wang", "Second#pass-2", clock=CLOCK).username == "wang"

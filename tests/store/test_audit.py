@@ -220,3 +220,84 @@ def test_concurrent_writers_keep_one_chain(store):
     assert verify_audit(store) is None
     with store.session() as s:
         assert read_head(s)[0] == 16
+
+
+def test_the_database_numbers_and_hashes_on_postgis_python_on_spatialite(store):
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).lower())
+
+    with store.session() as s, s.begin():
+        case = _new_case(s, "E06012026051131")
+        sa_event.listen(store.engine, "before_cursor_execute", record)
+        try:
+            ev = append_event(s, case, action=Action.REPORT, to_state=CaseState.REPORTED, actor="li",
+                              role=Role.ACCEPTOR, at=T0, reason="上报")
+        finally:
+            sa_event.remove(store.engine, "before_cursor_execute", record)
+        assert s.get(CaseEvent, ev.id) is ev  # the returned event belongs to the session
+        assert (case.version, case.state) == (1, "reported")
+        fields = {k: getattr(ev, k) for k in ("chain_no", "case_id", "seq", "action", "from_state", "to_state",
+                                              "actor", "role", "department_id", "at", "reason", "payload")}
+        assert (ev.chain_no, ev.prev_hash) == (1, GENESIS_HASH)
+        assert ev.hash == event_hash(fields, GENESIS_HASH)
+    head_writes = [q for q in statements if "audit_head" in q]
+    if store.backend == "postgis":
+        # The chain trigger takes the lock and moves the head: the client does neither.
+        assert head_writes == []
+    else:
+        assert any("update audit_head" in q for q in head_writes)
+    with store.session() as s:
+        assert read_head(s) == (1, ev.hash)
+        assert s.get(Case, case.id).version == 1
+    assert verify_audit(store) is None
+
+
+PAYLOADS = [
+    {"x": 512345.67, "y": 3512345.1, "tiny": 1e-05, "big": 1e16, "neg": -0.5, "int": 12345678901234},
+    {"text": "人民路 18 号「东」\n\t\"引号\" \\ é ✓ 😀", "empty": "", "none": None, "yes": True, "no": False},
+    {"nested": {"b": [1, 2.5, {"z": None, "a": "甲"}], "a": {}}, "list": [], "Upper": 1, "_under": 2, "a b": 3},
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=["numbers", "text", "nested"])
+def test_payloads_hash_the_same_in_python_and_in_the_database(store, payload):
+    with store.session() as s, s.begin():
+        case = _new_case(s, "E06012026051132")
+        append_event(s, case, action=Action.REPORT, to_state=CaseState.REPORTED, actor="li",
+                     role=Role.ACCEPTOR, at=T0, payload=payload)
+        append_event(s, case, action=Action.FILE, to_state=CaseState.FILED, actor="wang",
+                     role=Role.SHIFT_LEADER, at=T0 + timedelta(seconds=1), payload=payload)
+    assert verify_audit(store) is None
+
+
+def test_a_writer_waiting_on_the_case_gets_stale_case_not_a_chain_error(store):
+    with store.session() as s, s.begin():
+        case_id = _new_case(s, "E06012026051133").id
+    outcome: list[BaseException | None] = []
+    with store.session() as a, store.session() as b:
+        case_b = b.get(Case, case_id)  # read at version 0, before a writes
+        b.commit()
+
+        def second() -> None:
+            try:
+                with b.begin():
+                    append_event(b, case_b, action=Action.REPORT, to_state=CaseState.REPORTED, actor="b",
+                                 role=Role.ACCEPTOR, at=T0)
+                outcome.append(None)
+            except BaseException as exc:  # checked below, in the test's thread
+                outcome.append(exc)
+
+        with a.begin():
+            append_event(a, a.get(Case, case_id), action=Action.REPORT, to_state=CaseState.REPORTED,
+                         actor="a", role=Role.ACCEPTOR, at=T0)
+            t = threading.Thread(target=second)
+            t.start()  # waits for a's locks (or runs after a's commit): either way it is stale
+        t.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], StaleCase), outcome
+    with store.session() as s:
+        assert [e.actor for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))] == ["a"]
+    assert verify_audit(store) is None

@@ -26,6 +26,8 @@ TAXONOMY_ROWS = 153 + 250
 def _include(obj, name, type_, reflected, compare_to):
     if type_ == "table" and reflected and compare_to is None:
         return False  # spatial metadata tables and R*Tree indexes are not ours
+    if type_ == "index" and name == "uq_time_limits_scope_coalesced":
+        return False  # an expression index alembic cannot compare; test_time_limits checks it works
     return include_object(obj, name, type_, reflected, compare_to)
 
 
@@ -118,6 +120,9 @@ def test_init_is_idempotent(store_url):
 
 def test_seed_adds_only_missing_categories(store):
     with store.engine.begin() as conn:
+        # its time limits refer to it (0004): they go first
+        conn.execute(text("DELETE FROM time_limits WHERE category_id IN "
+                          "(SELECT id FROM categories WHERE kind = 'event' AND code = '06001')"))
         conn.execute(text("DELETE FROM categories WHERE kind = 'event' AND code = '06001'"))
     again = init_db(store.path or store.url.render_as_string(hide_password=False))
     try:

@@ -177,3 +177,16 @@ def test_layer_extent(store):
     _populate(store)
     with store.session() as s:
         assert layer_extent(s) == (X0, Y0, X0 + 200, Y0 + 100)
+
+
+def test_case_summaries_in_one_query_in_the_order_asked(store):
+    from app.store.queries import case_summaries
+
+    ids = _populate(store)
+    order = [ids["closed"], ids["nowhere"], ids["handling"], ids["no_point"]]
+    with store.session() as s:
+        got = case_summaries(s, [*order, 999999, ids["closed"]])
+        assert [c.id for c in got] == order  # unknown ids left out, a repeated one listed once
+        assert got == [case_summary(s, i) for i in order]
+        assert got[0].state is CaseState.CLOSED and math.isnan(got[1].x)
+        assert case_summaries(s, []) == []
