@@ -94,7 +94,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     hall.controller = controller = QueueController(state, source, runner, clock)
     hall.on_teardown(controller.stop)
 
-    hall.map_view = map_view = MapView(build_layers(store))
+    hall.map_view = map_view = MapView(build_layers(store, catalogue.tr))
     hall.on_teardown(map_view.teardown)
     hall.on_teardown(CaseLayerSync(state, map_view.layers.feeder).close)
     hall.window = window = MainWindow(settings if settings is not None else user_settings(), catalogue,

@@ -7,6 +7,7 @@ by ``CaseLayerFeeder`` (app.gis.cases_layer) so the map shows the same light as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -100,15 +101,20 @@ class MapLayers:
                 "components": self.components, "cases": self.cases}
 
 
-def build_layers(store: UriSource) -> MapLayers:
-    """Open every map layer over ``store``; the case layer starts empty (feed it)."""
-    cases = new_case_layer(LAYER_NAMES["cases"])
+def build_layers(store: UriSource, tr: Callable[[str], str] | None = None) -> MapLayers:
+    """Open every map layer over ``store``; the case layer starts empty (feed it).
+
+    ``tr`` translates the (Chinese) layer names for the layer tree, e.g. ``Catalogue.tr``.
+    """
+    tr = tr or (lambda text: text)
+    cases = new_case_layer(tr(LAYER_NAMES["cases"]))
     apply_style(cases, "cases")
     return MapLayers(
-        roads=store_layer(store, "roads"),
-        admin_areas=store_layer(store, "admin_areas"),
-        unit_grids=store_layer(store, "unit_grids"),
-        components=store_layer(store, "components"),
+        roads=store_layer(store, "roads", name=tr(LAYER_NAMES["roads"])),
+        admin_areas=store_layer(store, "admin_areas", name=tr(LAYER_NAMES["admin_areas"])),
+        unit_grids=store_layer(store, "unit_grids", name=tr(LAYER_NAMES["unit_grids"])),
+        components=store_layer(store, "components", name=tr(LAYER_NAMES["components"])),
         cases=cases,
         feeder=CaseLayerFeeder(cases),
     )
+

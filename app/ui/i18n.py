@@ -25,6 +25,7 @@ SUPPORTED_LANGUAGES = ("zh_CN", "en")
 # Source strings are the Chinese texts themselves (gettext style), so the default
 # language needs no table and a missing English entry still shows something readable.
 _EN: dict[str, str] = {
+    "道路": "Roads",
     "正在打开地图和案卷…": "Opening the map and the cases…",
     "刷新后重试": "Refresh and retry",
     "载入案卷的最新版本；已填写的内容不变，核对后再提交":

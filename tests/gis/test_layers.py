@@ -74,3 +74,16 @@ def test_store_layers_read_through_the_spatial_index(map_layers):
     for table in STORE_TABLES:
         provider = map_layers.by_key()[table].dataProvider()
         assert provider.hasSpatialIndex() == QgsFeatureSource.SpatialIndexPresent, table
+
+
+def test_layer_names_follow_the_interface_language(district_store):
+    from app.gis.layers import build_layers
+    from app.ui.i18n import Catalogue
+
+    layers = build_layers(district_store, Catalogue("en").tr)
+    try:
+        names = [layer.name() for layer in layers.top_down()]
+    finally:
+        for layer in layers.top_down():
+            layer.deleteLater()
+    assert names == ["Cases", "Component", "Street/community", "Grid cell", "Roads"]
