@@ -7,6 +7,7 @@ Heavy imports (QGIS, SQLAlchemy) happen inside the subcommands so `--help` stays
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ def _seed(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     p = argparse.ArgumentParser(prog="gridhall", description="GridHall 数字城管指挥大厅客户端")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print the log (login failures, reconnects, plugin problems) to stderr")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="open the desktop client")
@@ -74,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    # The user gets one clear line per failure; the log (warnings included) only on request.
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from app.store.errors import StoreError
 
     try:
