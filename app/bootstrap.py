@@ -131,8 +131,24 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
+    _default_left_column(window)
     if plugins:
         _install_plugins(hall, plugins_dir, clock, catalogue)
+
+
+def _default_left_column(window) -> None:
+    """One full-height tab group on the left (layers, attributes, the intake form) instead of
+    stacked, cramped docks; the intake form is in front when the role has it. A layout the
+    user saved replaces this (``restore_layout``)."""
+    reg = window.dock_registry
+    ids = set(reg.ids())
+    left = [reg.dock(i) for i in ("gridhall.layers", ATTRIBUTES_DOCK, "gridhall.desk.intake") if i in ids]
+    for dock in left[1:]:
+        window.tabifyDockWidget(left[0], dock)
+    if "gridhall.desk.intake" in ids:
+        reg.dock("gridhall.desk.intake").raise_()
+    elif left:
+        left[0].raise_()
 
 
 def _install_identify(hall: Hall, catalogue) -> None:

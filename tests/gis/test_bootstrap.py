@@ -107,3 +107,30 @@ def test_selecting_a_case_rings_it_on_the_map_and_clearing_removes_the_ring(qtbo
     assert point is not None and (point.x(), point.y()) == (row.x, row.y)
     hall.state.select(None)
     assert hall.map_view.highlight_point() is None
+
+
+def test_the_left_column_is_one_tab_group_with_the_intake_form_in_front(qtbot, qgis_app, tiny_city, tmp_path):
+    from qgis.PyQt.QtCore import QSettings
+
+    from app.bootstrap import build_hall
+    from app.domain.clock import FixedClock
+    from app.domain.definitions import Role
+    from app.services.actors import Actor
+    from app.store.engine import open_store
+
+    path = tmp_path / "hall.sqlite"
+    shutil.copyfile(tiny_city, path)
+    built = build_hall(open_store(path), clock=FixedClock(T0), plugins=False, live=False,
+                       actor=Actor("acc", "受理员甲", Role.ACCEPTOR),
+                       settings=QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
+    try:
+        reg, window = built.window.dock_registry, built.window
+        window.resize(1600, 1000)
+        window.show()
+        qtbot.waitExposed(window)
+        tabbed = window.tabifiedDockWidgets(reg.dock("gridhall.layers"))
+        assert {reg.dock("gridhall.attributes"), reg.dock("gridhall.desk.intake")} <= set(tabbed)
+        assert not reg.dock("gridhall.desk.intake").visibleRegion().isEmpty()  # in front
+        assert reg.dock("gridhall.layers").visibleRegion().isEmpty()
+    finally:
+        built.teardown()
