@@ -6,11 +6,14 @@ Nothing else looks anything up globally; every part gets what it needs through i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import PLUGINS, redact
+from app.core import Core
 from app.domain.clock import Clock, SystemClock
+from app.services.actors import Actor
 from app.store.engine import Store, open_store
 from app.store.errors import StoreError
 
@@ -69,19 +72,19 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
 def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, live) -> None:
     from qtpy.QtWidgets import QVBoxLayout, QWidget
 
-    from app.desk import build_desk_services, install_desk
+    from app.core import build_core
     from app.gis.canvas import MapView
     from app.gis.case_sync import CaseLayerSync
     from app.gis.layers import build_layers
+    from app.i18n import Catalogue
     from app.services.calendar import load_calendar
     from app.services.case_source import StoreCaseSource
     from app.ui.builtin import builtin_docks, register_builtin_docks
     from app.ui.controller import QueueController
-    from app.ui.i18n import Catalogue
     from app.ui.live_status import LiveStatusIndicator, OfflineBanner
     from app.ui.main_window import MainWindow, user_settings
-    from app.ui.queue_state import QueueState
     from app.ui.tasks import TaskRunner
+    from app.views.queue_state import QueueState
 
     store = hall.store
     hall.on_teardown(store.dispose)
@@ -127,7 +130,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     window.commands["zoom_full"] = map_view.zoom_full
 
     # One CaseService and CaseBus for the whole window, over the same calendar and source.
-    desk = build_desk_services(store, clock, calendar=calendar, source=source)
+    desk = build_core(store, clock, calendar=calendar, source=source)
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
@@ -267,7 +270,7 @@ def _login(db_url: str, store: Store | None, clock: Clock, user: str | None, pas
         return own, actor, None
     if ask:
         from app.config import DEFAULT_DB
-        from app.desk import ask_login
+        from app.ui.forms.login_dialog import ask_login
 
         attempts = LoginAttempts(db_url, clock)
         demo = store is not None and store.path is not None and store.path.resolve() == DEFAULT_DB.resolve()
@@ -288,7 +291,7 @@ def _splash(app, lang: str):
     from qtpy.QtGui import QColor, QPixmap
     from qtpy.QtWidgets import QSplashScreen
 
-    from app.ui.i18n import Catalogue
+    from app.i18n import Catalogue
 
     card = QPixmap(520, 150)
     card.fill(QColor("#1f3a5f"))
@@ -364,3 +367,55 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     code = app.exec_()
     hall.teardown()
     return code
+
+
+def install_desk(hall, desk: Core, actor: Actor | None) -> Callable[[], None]:
+    """Register the desk docks and case actions for ``actor`` in ``hall.window``; returns the teardown.
+
+    ``actor`` None (demo mode without login) installs a read-only desk: timers, alerts, photos.
+    """
+    from app.ui.work.install import install_work
+
+    pick = None
+    map_view = getattr(hall, "map_view", None)
+    if map_view is not None and hasattr(map_view, "canvas"):
+        from app.gis.pick_tool import MapPicker
+
+        picker = MapPicker(map_view.canvas, lambda: map_view.layers.components if map_view.layers else None)
+        pick = picker.pick
+    teardown = install_work(hall.window, hall.state, hall.runner, desk, actor, pick=pick,
+                            catalogue=getattr(hall.window, "cat", None))
+    stop_watching = watch_claims(hall.window.dock_registry, hall.state, hall.runner, desk, actor)
+    if actor is not None:
+        hall.window.set_user(actor.label)
+
+    def teardown_all() -> None:
+        stop_watching()
+        teardown()
+
+    teardown_all.desk = getattr(teardown, "desk", None)  # type: ignore[attr-defined]
+    return teardown_all
+
+
+def watch_claims(registry, state, runner, desk: Core, actor: Actor | None) -> Callable[[], None]:
+    """Show on the case detail dock who else holds the selected case; follows selection and
+    ``desk.claims_changed``. Returns the teardown."""
+    from app.ui.builtin import DETAIL_DOCK
+    from app.ui.claim_banner import ClaimWatcher
+
+    def show(case_id: int, text: str | None) -> None:
+        # looked up each time: the detail dock may be closed and registered again
+        if DETAIL_DOCK in registry.ids():
+            widget = registry.widget(DETAIL_DOCK)
+            if hasattr(widget, "show_claim"):
+                widget.show_claim(case_id, text)
+
+    watcher = ClaimWatcher(state, lambda case_id: desk.claim_text(actor, case_id), runner, show)
+    unsubscribe = desk.on_claims_changed(watcher.claims_changed)
+
+    def teardown() -> None:
+        unsubscribe()
+        watcher.teardown()
+
+    teardown.watcher = watcher  # type: ignore[attr-defined]
+    return teardown

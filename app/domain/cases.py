@@ -71,3 +71,15 @@ class CaseEventRecord:
     department_name: str | None = None
     reason: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """One stored photo of a case, for thumbnails."""
+
+    id: int
+    kind: str
+    filename: str
+    mime: str
+    data: bytes
+    event_id: int | None = None

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from app.domain.definitions import Light
 from app.gis.cases_layer import CaseLayerFeeder, case_row
-from app.ui.queue_state import QueueState
+from app.views.queue_state import QueueState
 
 
 class CaseLayerSync:

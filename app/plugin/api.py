@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from app.domain.cases import CaseSummary
 from app.domain.clock import Clock
+from app.i18n import Catalogue
 from app.plugin.manifest import API_VERSION, Manifest
 from app.plugin.registries import MapLayerEntry, NamedRegistry, ReportSection
 from app.ui.actions import ActionRegistry, ActionSpec
 from app.ui.docks import DockRegistry, DockSpec
-from app.ui.handles import Registration
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
+from app.views.handles import Registration
+from app.views.queue_state import QueueState
 
 log = logging.getLogger(__name__)
 

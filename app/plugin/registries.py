@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from app.ui.events import Signal
-from app.ui.handles import Registration
+from app.views.events import Signal
+from app.views.handles import Registration
 
 
 @dataclass(frozen=True)

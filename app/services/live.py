@@ -32,7 +32,7 @@ Deliver = Callable[[Callable[[], None]], None]
 
 
 class QueueSink(Protocol):
-    """What LiveSync changes in the view's queue (``app.ui.queue_state.QueueState`` fits)."""
+    """What LiveSync changes in the view's queue (``app.views.queue_state.QueueState`` fits)."""
 
     def upsert(self, row: CaseSummary, action: str | None = None) -> None: ...
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.domain.cases import CaseEventRecord, CaseSummary, TimerSpec
+from app.domain.cases import CaseEventRecord, CaseSummary, PhotoRecord, TimerSpec
 from app.domain.definitions import OPEN_STATES, Basis, CaseState, Kind, Level, Source, Stage
-from app.store.models import AdminArea, Case, CaseEvent, Category, Component, Department, UnitGrid
+from app.store.models import AdminArea, Attachment, Case, CaseEvent, Category, Component, Department, UnitGrid
 
 _Community = aliased(AdminArea, name="community")
 _Street = aliased(AdminArea, name="street")
@@ -136,3 +136,21 @@ def layer_extent(session: Session) -> tuple[float, float, float, float] | None:
     if row is None or row[0] is None:
         return None
     return tuple(float(v) for v in row)  # type: ignore[return-value]
+
+
+def case_photos(session: Session, case_id: int) -> list[PhotoRecord]:
+    """The case's photos, oldest first."""
+    rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
+    return [PhotoRecord(r.id, r.kind, r.filename, r.mime, bytes(r.data), r.event_id) for r in rows]
+
+
+def active_departments(session: Session) -> list[tuple[int, str, str]]:
+    """(id, code, name) of every active department, by code."""
+    rows = session.execute(select(Department.id, Department.code, Department.name)
+                           .where(Department.active.isnot(False)).order_by(Department.code)).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def department_code(session: Session, department_id: int) -> str | None:
+    """The code of a department id (None for an unknown id)."""
+    return session.scalar(select(Department.code).where(Department.id == department_id))

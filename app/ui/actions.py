@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QAction, QMainWindow, QMenu
 
-from app.ui.handles import Registration
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
+from app.views.handles import Registration
 
 log = logging.getLogger(__name__)
 

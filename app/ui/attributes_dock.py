@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qtpy.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 
 #: Chinese captions of the columns the map reports, in display order; others follow as-is.
 FIELD_LABELS = {

@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 from qtpy.QtWidgets import QWidget
 
+from app.i18n import Catalogue
 from app.ui.detail_dock import CaseDetailDock
 from app.ui.docks import DockRegistry, DockSpec
-from app.ui.handles import Registration
-from app.ui.i18n import Catalogue
 from app.ui.ports import CaseSource
 from app.ui.queue_dock import CaseQueueDock
-from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
+from app.views.handles import Registration
+from app.views.queue_state import QueueState
 
 QUEUE_DOCK = "gridhall.queue"
 DETAIL_DOCK = "gridhall.detail"

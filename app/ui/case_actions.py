@@ -14,14 +14,14 @@ from qtpy.QtWidgets import QWidget
 
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
+from app.i18n import Catalogue
 from app.ui.actions import ActionRegistry, ActionSpec
-from app.ui.events import Subscriptions
 from app.ui.forms.action_dialogs import DIRECT, ActionDialog, call_service
 from app.ui.forms.common import error_text
 from app.ui.forms.dispatch_form import DispatchForm
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 log = logging.getLogger(__name__)
 

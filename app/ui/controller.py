@@ -8,8 +8,8 @@ from qtpy.QtCore import QObject, QTimer
 
 from app.domain.clock import Clock
 from app.ui.ports import CaseSource
-from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
+from app.views.queue_state import QueueState
 
 log = logging.getLogger(__name__)
 

@@ -17,14 +17,14 @@ from qtpy.QtWidgets import (
 
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.definitions import Action, CaseState, Role
+from app.i18n import Catalogue
 from app.ui.claim_banner import ClaimBanner
-from app.ui.events import Subscriptions
-from app.ui.i18n import Catalogue
 from app.ui.ports import CaseSource
 from app.ui.queue_model import countdown_text
-from app.ui.queue_state import QueueState
 from app.ui.style import LIGHT_COLOURS
 from app.ui.tasks import TaskRunner
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 EVENTS_KEY = "detail.events"
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
-from app.ui.handles import Registration
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
+from app.views.handles import Registration
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 
 #: status value -> (label, colour); the values are app.store.notify.FeedStatus's.
 STATUS_LOOK = {

@@ -8,12 +8,12 @@ from datetime import datetime
 from qtpy.QtCore import QByteArray, QSettings, Qt
 from qtpy.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
+from app.i18n import Catalogue
 from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry
 from app.ui.builtin import QUEUE_DOCK
 from app.ui.docks import DockRegistry
-from app.ui.i18n import Catalogue
 from app.ui.plugin_dialog import PluginStatusDialog, PluginStatusRow
-from app.ui.queue_state import QueueState
+from app.views.queue_state import QueueState
 
 VERSION = "0.1.0"
 ORGANIZATION = "GridHall"

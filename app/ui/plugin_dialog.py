@@ -15,7 +15,7 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 
 _STATE_TITLES = {
     "discovered": "已发现", "validated": "已校验", "loaded": "已加载", "enabled": "已启用",

@@ -17,10 +17,10 @@ from qtpy.QtWidgets import (
 )
 
 from app.domain.definitions import OPEN_STATES, CaseState, Light
-from app.ui.events import Subscriptions
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 from app.ui.queue_model import COLUMNS, CaseQueueModel
-from app.ui.queue_state import QueueCounters, QueueFilter, QueueState
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueCounters, QueueFilter, QueueState
 
 _LIGHT_BUTTONS = ((Light.RED, "红 {n}"), (Light.YELLOW, "黄 {n}"), (Light.GREEN, "绿 {n}"))
 # Widths in characters of the base font ("0" advance): dense but without eliding case numbers.

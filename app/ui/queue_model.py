@@ -12,9 +12,9 @@ from qtpy.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 from app.domain.cases import CaseSummary
 from app.domain.deadlines import TimerReading, format_countdown_seconds
 from app.domain.definitions import Light
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState, SortKey
+from app.i18n import Catalogue
 from app.ui.style import OVERDUE_TEXT, light_colour, light_tint
+from app.views.queue_state import QueueState, SortKey
 
 #: Role carrying the case id of a row.
 CASE_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1

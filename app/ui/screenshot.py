@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qtpy.QtCore import QEventLoop, QSettings, Qt, QTimer
 
-from app.ui.queue_state import QueueState
+from app.views.queue_state import QueueState
 
 QUEUE_DOCK, DETAIL_DOCK, LAYERS_DOCK = "gridhall.queue", "gridhall.detail", "gridhall.layers"
 ATTRIBUTES_DOCK = "gridhall.attributes"

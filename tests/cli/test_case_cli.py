@@ -8,7 +8,7 @@ import json
 import pytest
 from services.world import PASSWORD, T0, build_world, png_bytes
 
-from app.cli_case import add_case_commands, run_case
+from app.cli.case import add_case_commands, run_case
 from app.domain.clock import FixedClock
 from app.services import auth
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from app.cli_user import PASSWORD_ENV, add_user_commands, run_user
+from app.cli.user import PASSWORD_ENV, add_user_commands, run_user
 from app.domain.clock import FixedClock
 from app.domain.definitions import Role
 from app.services.auth import AuthError, login

@@ -6,13 +6,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from samples import case_row
 
 from app.domain.calendar import WorkCalendar
 from app.domain.definitions import Basis
 from app.gis.case_sync import CaseLayerSync
 from app.gis.cases_layer import CaseLayerFeeder, new_case_layer
-from app.ui.queue_state import QueueState, SortKey
-from app.ui.sample import case_row
+from app.views.queue_state import QueueState, SortKey
 
 pytestmark = pytest.mark.qgis
 NOW = datetime(2026, 11, 20, 10, 30)

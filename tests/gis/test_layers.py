@@ -78,7 +78,7 @@ def test_store_layers_read_through_the_spatial_index(map_layers):
 
 def test_layer_names_follow_the_interface_language(district_store):
     from app.gis.layers import build_layers
-    from app.ui.i18n import Catalogue
+    from app.i18n import Catalogue
 
     layers = build_layers(district_store, Catalogue("en").tr)
     try:

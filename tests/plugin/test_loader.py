@@ -15,11 +15,11 @@ os.environ.setdefault("QT_API", getattr(qt_api, "pytest_qt_api", None) or "pyqt5
 
 from app.domain.calendar import WorkCalendar  # noqa: E402
 from app.domain.clock import FixedClock  # noqa: E402
+from app.i18n import Catalogue  # noqa: E402
 from app.plugin.api import AppServices  # noqa: E402
 from app.plugin.loader import PluginManager, PluginState, PluginStateError  # noqa: E402
-from app.ui.i18n import Catalogue  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
-from app.ui.queue_state import QueueState  # noqa: E402
+from app.views.queue_state import QueueState  # noqa: E402
 
 pytestmark = pytest.mark.neutral
 

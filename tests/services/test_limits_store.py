@@ -66,14 +66,14 @@ def test_edited_row_changes_the_dispatch_deadline_of_a_new_service(store, world,
 
 
 def test_desk_services_read_limits_from_the_store_unless_given(store, world, clock):
-    from app.desk import build_desk_services
+    from app.core import build_core
 
     with store.session() as session, session.begin():
         _category_row(session, "event", "06010").minutes = 7
-    desk = build_desk_services(store, clock, calendar=WorkCalendar(), workstation="ws1")
+    desk = build_core(store, clock, calendar=WorkCalendar(), workstation="ws1")
     assert desk.cases.limits.lookup("event", "06010", "general", "handle").minutes == 7
     given = LimitTable.load()
-    assert build_desk_services(store, clock, calendar=WorkCalendar(), workstation="ws1",
+    assert build_core(store, clock, calendar=WorkCalendar(), workstation="ws1",
                                limits=given).cases.limits is given
 
 

@@ -17,7 +17,7 @@ from app.store.audit import bulk_append
 from app.store.engine import open_store
 from app.store.models import Case
 from app.store.notify import FeedStatus, change_feed
-from app.ui.queue_state import QueueState
+from app.views.queue_state import QueueState
 from services.world import T0, draft, service
 
 WAIT_S = 15
@@ -143,9 +143,10 @@ def test_connectivity_listeners_end_with_the_current_status_when_threads_race():
 def test_apply_row_removes_gone_and_closed_rows_and_upserts_open_ones():
     from dataclasses import replace
 
+    from samples import case_row
+
     from app.domain.definitions import CaseState
     from app.services.live import apply_row
-    from app.ui.sample import case_row
 
     state = QueueState(WorkCalendar())
     state.reset([case_row(1, T0), case_row(2, T0)], T0)

@@ -21,10 +21,11 @@ else:
             f"QT_API={os.environ['QT_API']} but pytest-qt uses {_chosen}; set PYTEST_QT_API to the same binding"
         )
 
+from samples import MemoryCaseSource, case_row  # noqa: E402
+
 from app.domain.calendar import WorkCalendar  # noqa: E402  (after the binding is settled)
 from app.domain.clock import FixedClock  # noqa: E402
 from app.domain.definitions import CaseState  # noqa: E402
-from app.ui.sample import MemoryCaseSource, case_row  # noqa: E402
 
 # A Friday, inside the morning working window.
 NOW = datetime(2026, 11, 20, 10, 0)

@@ -6,12 +6,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+from samples import MemoryCaseSource
 
 from app.domain.cases import CaseEventRecord
 from app.domain.definitions import Action
 from app.ui.detail_dock import CaseDetailDock
-from app.ui.queue_state import QueueState
-from app.ui.sample import MemoryCaseSource
+from app.views.queue_state import QueueState
 
 from .conftest import NOW
 

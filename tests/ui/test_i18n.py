@@ -13,11 +13,11 @@ import pytest
 import app.domain.definitions as definitions
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import Outcome
+from app.i18n import Catalogue, english_missing
 from app.ui.actions import BUILTIN_ACTIONS, MENUS
 from app.ui.attributes_dock import FIELD_LABELS, KIND_TITLES
 from app.ui.case_actions import case_action_specs
 from app.ui.forms.action_dialogs import _LABELS, PROMPTS
-from app.ui.i18n import Catalogue, english_missing
 from app.ui.live_status import BANNER_TEXT, STATUS_LOOK
 from app.ui.queue_model import COLUMNS
 from app.ui.work.case_list import COLUMNS as LIST_COLUMNS

@@ -8,12 +8,12 @@ import pytest
 from qtpy.QtCore import QSettings
 from qtpy.QtWidgets import QLabel
 
+from app.i18n import Catalogue
 from app.ui.actions import BUILTIN_ACTIONS, ActionSpec
 from app.ui.builtin import DETAIL_DOCK, QUEUE_DOCK, builtin_docks, register_builtin_docks
 from app.ui.docks import DockError, DockSpec
-from app.ui.i18n import Catalogue
 from app.ui.main_window import MainWindow
-from app.ui.queue_state import QueueState
+from app.views.queue_state import QueueState
 
 pytestmark = pytest.mark.neutral
 

@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt
 from app.domain.definitions import Light
 from app.ui.controller import QueueController
 from app.ui.queue_dock import CaseQueueDock
-from app.ui.queue_state import QueueState
+from app.views.queue_state import QueueState
 
 pytestmark = pytest.mark.neutral
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 from qtpy.QtCore import Qt
+from samples import MemoryCaseSource, case_row
 
 from app.domain.definitions import Light
 from app.ui.controller import QueueController
 from app.ui.queue_model import LIGHT_COLUMN, REMAINING_COLUMN, CaseQueueModel
-from app.ui.queue_state import QueueState
-from app.ui.sample import MemoryCaseSource, case_row
 from app.ui.style import LIGHT_COLOURS, LIGHT_TINTS, OVERDUE_TEXT
+from app.views.queue_state import QueueState
 
 from .conftest import NOW
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from samples import case_row
 
 from app.domain.cases import TimerSpec
 from app.domain.deadlines import read_timer
 from app.domain.definitions import Action, Basis, CaseState, Light, Stage
-from app.ui.events import Signal
-from app.ui.queue_state import _LIGHT_RANK, QueueFilter, QueueState, SortKey
-from app.ui.sample import case_row
+from app.views.events import Signal
+from app.views.queue_state import _LIGHT_RANK, QueueFilter, QueueState, SortKey
 
 from .conftest import NOW
 
@@ -450,8 +450,9 @@ def test_upsert_of_an_older_row_does_not_bring_a_removed_case_back(state, rows):
 def test_controller_load_keeps_what_live_sync_delivered_meanwhile(qtbot, calendar, rows, runner, clock):
     import threading
 
+    from samples import MemoryCaseSource
+
     from app.ui.controller import QueueController
-    from app.ui.sample import MemoryCaseSource
 
     release = threading.Event()
 

@@ -20,6 +20,7 @@ from qtpy.QtWidgets import (
 )
 
 from app.domain.definitions import Action, Level
+from app.i18n import Catalogue
 from app.ui.forms.common import (
     Banner,
     ConflictPanel,
@@ -30,7 +31,6 @@ from app.ui.forms.common import (
     hold_claim,
 )
 from app.ui.forms.photo_picker import PhotoPicker
-from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
 WORKDAY_MINUTES = 480

@@ -7,7 +7,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWid
 
 from app.domain.definitions import Kind
 from app.domain.taxonomy import CategoryDef, Taxonomy
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 
 MAX_RESULTS = 30
 

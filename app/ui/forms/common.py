@@ -9,10 +9,10 @@ from typing import Any
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from app.i18n import Catalogue
 from app.services.claims import RENEW_EVERY_S
 from app.services.errors import ConflictError, ServiceError, ValidationError
 from app.ui.claim_banner import ClaimBanner, ClaimKeeper
-from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
 _BANNER_STYLES = {

@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
 )
 
 from app.domain.definitions import Action, Level
+from app.i18n import Catalogue
 from app.ui.forms.common import (
     Banner,
     ConflictPanel,
@@ -26,7 +27,6 @@ from app.ui.forms.common import (
     error_text,
     hold_claim,
 )
-from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
 

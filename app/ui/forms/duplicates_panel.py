@@ -5,7 +5,7 @@ from __future__ import annotations
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 
 
 def candidate_text(candidate, cat: Catalogue) -> str:

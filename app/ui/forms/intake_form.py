@@ -23,13 +23,13 @@ from qtpy.QtWidgets import (
 
 from app.domain.definitions import Action, CaseState, Level, Source
 from app.domain.workflow import WORKFLOW
+from app.i18n import Catalogue
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
 from app.ui.forms.category_picker import CategoryPicker
 from app.ui.forms.common import Banner, FieldError, Submitter, error_field, error_text
 from app.ui.forms.duplicates_panel import DuplicatesPanel
 from app.ui.forms.photo_picker import PhotoPicker
-from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
 #: pick(callback) arms the map; callback(x, y, component_code or None) gets the click.

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
+from app.domain.clock import Clock
+from app.i18n import Catalogue
+from app.services.actors import Actor
 from app.ui.forms.common import Banner, Submitter
-from app.ui.i18n import Catalogue
 from app.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from app.store.engine import Store
 
 
 class LoginDialog(QDialog):
@@ -84,3 +90,24 @@ class LoginDialog(QDialog):
         self.password.clear()
         if self.password.isEnabled():
             self.password.setFocus()
+
+
+def ask_login(store: Store | None, clock: Clock, *, catalogue=None, parent=None, username: str = "",
+              attempt: Callable[[str, str], Actor] | None = None) -> Actor | None:
+    """Show the login dialog (the login itself runs in a worker); the Actor, or None if cancelled.
+
+    ``attempt(name, password)`` performs one login (default: argon2 ``auth.login`` on ``store``);
+    the hall passes ``hall_login.LoginAttempts`` so PostGIS users connect as their own login.
+    """
+    from app.services.auth import login
+    from app.ui.tasks import TaskRunner
+
+    if attempt is None:
+        def attempt(name: str, password: str) -> Actor:
+            return login(store, name, password, clock=clock)
+
+    runner = TaskRunner()
+    dialog = LoginDialog(attempt, runner, catalogue, parent, username)
+    accepted = dialog.exec() == dialog.DialogCode.Accepted
+    runner.wait()
+    return dialog.actor if accepted else None

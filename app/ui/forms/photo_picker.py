@@ -18,9 +18,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from app.i18n import Catalogue
 from app.services.attachments import DEFAULT_MAX_BYTES, PhotoInput, kind_label, sniff_mime
 from app.ui.forms.common import FieldError
-from app.ui.i18n import Catalogue
 
 THUMB = QSize(96, 72)
 

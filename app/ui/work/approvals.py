@@ -7,11 +7,11 @@ from collections.abc import Callable
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.definitions import Action
+from app.i18n import Catalogue
 from app.ui.case_actions import SHORTCUTS, approvable_states
-from app.ui.events import Subscriptions
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
 from app.ui.work.case_list import ID_ROLE, CaseList
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 
 class ApprovalsDock(QWidget):

@@ -21,10 +21,10 @@ from qtpy.QtWidgets import (
 )
 
 from app.domain.definitions import Action, CaseState
+from app.i18n import Catalogue
 from app.ui.forms.common import Banner, Submitter, error_text
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
+from app.views.queue_state import QueueState
 
 #: The state a case must be in for each bulk action.
 BULK_STATES = {Action.DISPATCH: CaseState.FILED, Action.CLOSE: CaseState.CHECKED}

@@ -10,10 +10,10 @@ from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWid
 
 from app.domain.cases import CaseSummary
 from app.domain.definitions import Light
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 from app.ui.queue_model import countdown_text
-from app.ui.queue_state import QueueState
 from app.ui.style import LIGHT_COLOURS, LIGHT_TINTS
+from app.views.queue_state import QueueState
 
 COLUMNS = ("灯", "剩余", "案卷号", "状态", "类别", "责任部门")
 #: A letter beside the dot, so the light does not rely on colour alone.

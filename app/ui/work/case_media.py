@@ -5,11 +5,11 @@ from __future__ import annotations
 from qtpy.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
 
 from app.domain.definitions import Action
-from app.ui.events import Subscriptions
+from app.i18n import Catalogue
 from app.ui.forms.photo_picker import PhotoStrip
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 MEDIA_KEY = "case_media.load"
 

@@ -9,14 +9,13 @@ from qtpy.QtCore import QObject, Qt, Signal
 from qtpy.QtWidgets import QSizePolicy
 
 from app.domain.definitions import Action, Role
+from app.i18n import Catalogue
 from app.services.live import apply_row
 from app.ui.actions import ActionSpec
 from app.ui.builtin import LAYERS_DOCK, QUEUE_DOCK
 from app.ui.case_actions import CaseActions, can_act
 from app.ui.docks import DockSpec
 from app.ui.forms.intake_form import IntakeForm
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
 from app.ui.tasks import TaskRunner
 from app.ui.work.alerts import AlertBanner, AlertCenter
 from app.ui.work.approvals import ApprovalsDock
@@ -25,6 +24,7 @@ from app.ui.work.case_media import CaseMediaDock
 from app.ui.work.my_queue import MyQueueDock
 from app.ui.work.timers_dock import TimersDock
 from app.ui.work.workbench import DepartmentWorkbench
+from app.views.queue_state import QueueState
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 from app.domain.cases import CaseSummary
 from app.domain.definitions import Action, Role
 from app.domain.workflow import WORKFLOW
-from app.ui.events import Subscriptions
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
+from app.i18n import Catalogue
 from app.ui.work.case_list import CaseList, urgency_key
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 #: Actions possible on (almost) every open case: they do not make a case "need" anyone.
 REFRESH_EVERY_S = 10

@@ -9,11 +9,11 @@ from qtpy.QtGui import QBrush, QColor
 from qtpy.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.domain.definitions import Light, Stage
-from app.ui.events import Subscriptions
-from app.ui.i18n import Catalogue
+from app.i18n import Catalogue
 from app.ui.queue_model import countdown_text
-from app.ui.queue_state import QueueState
 from app.ui.style import LIGHT_COLOURS
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 PER_STAGE = 8
 REFRESH_EVERY_S = 5  # the countdowns are re-read at most this often (the queue table ticks every second)

@@ -8,11 +8,11 @@ from qtpy.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 
 from app.domain.definitions import Action, CaseState
 from app.domain.workflow import WORKFLOW
+from app.i18n import Catalogue
 from app.ui.case_actions import SHORTCUTS
-from app.ui.events import Subscriptions
-from app.ui.i18n import Catalogue
-from app.ui.queue_state import QueueState
 from app.ui.work.case_list import ID_ROLE, CaseList, urgency_key
+from app.views.events import Subscriptions
+from app.views.queue_state import QueueState
 
 WORKBENCH_ACTIONS = (Action.ACCEPT, Action.FEEDBACK, Action.REQUEST_RETURN, Action.REQUEST_EXTENSION,
                      Action.REQUEST_DEFER, Action.REQUEST_SHELVE)

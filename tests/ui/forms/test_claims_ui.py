@@ -28,11 +28,11 @@ def filed(queue):
 @pytest.fixture
 def desk_b(desk_store):
     """Workstation B: its own store connection and desk services on the same database file."""
-    from app.desk import build_desk_services
+    from app.core import build_core
     from app.store.engine import open_store
 
     store = open_store(desk_store.path)
-    yield build_desk_services(store, FixedClock(T0), workstation="席位 5")
+    yield build_core(store, FixedClock(T0), workstation="席位 5")
     store.dispose()
 
 
@@ -57,9 +57,9 @@ def runner_a(qtbot):
 @pytest.fixture
 def window_b(qtbot, tmp_path, queue, runner, desk_b, dispatcher_b):
     """B's main window: the built-in queue and detail docks, then the desk as the client installs it."""
-    from app.desk import install_desk
+    from app.bootstrap import install_desk
+    from app.i18n import Catalogue
     from app.ui.builtin import builtin_docks, register_builtin_docks
-    from app.ui.i18n import Catalogue
     from app.ui.main_window import MainWindow
 
     window = MainWindow(QSettings(str(tmp_path / "b.ini"), QSettings.Format.IniFormat), capabilities=("cases",))

@@ -48,10 +48,10 @@ def desk_store(desk_template, tmp_path):
 
 @pytest.fixture
 def desk(desk_store):
-    """DeskServices over the copy, with a fixed clock at the demo's present."""
-    from app.desk import build_desk_services
+    """Core over the copy, with a fixed clock at the demo's present."""
+    from app.core import build_core
 
-    return build_desk_services(desk_store, FixedClock(T0))
+    return build_core(desk_store, FixedClock(T0))
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def login_as(desk):
 def queue(desk):
     """A QueueState loaded with the store's open cases at T0."""
     from app.services.calendar import load_calendar
-    from app.ui.queue_state import QueueState
+    from app.views.queue_state import QueueState
 
     state = QueueState(load_calendar(desk.store))
     state.reset(desk.source.open_cases(), T0)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from samples import case_row
+
 from app.domain.definitions import Action
-from app.ui.events import Signal, Subscriptions
-from app.ui.queue_state import QueueState
-from app.ui.sample import case_row
 from app.ui.work.alerts import AlertCenter
+from app.views.events import Signal, Subscriptions
+from app.views.queue_state import QueueState
 
 from ..conftest import NOW
 

@@ -11,7 +11,6 @@ from app.domain.definitions import Action, CaseState, Light, Role
 from app.domain.workflow import WORKFLOW
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
-from app.ui.queue_state import QueueState
 from app.ui.work.alerts import AlertBanner, AlertCenter
 from app.ui.work.approvals import ApprovalsDock
 from app.ui.work.bulk import BulkDialog
@@ -19,6 +18,7 @@ from app.ui.work.case_media import CaseMediaDock
 from app.ui.work.install import MEDIA_DOCK
 from app.ui.work.my_queue import MyQueueDock, needed_actions
 from app.ui.work.timers_dock import TimersDock
+from app.views.queue_state import QueueState
 from ui.forms.world import T0, png_bytes, street_point
 
 from .helpers import desk_window, wait_idle

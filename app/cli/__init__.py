@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_seed, default=1)
     demo.add_argument("--scale", choices=("district", "city"), default="district")
 
-    from app.cli_case import add_case_commands
-    from app.cli_user import add_user_commands
+    from app.cli.case import add_case_commands
+    from app.cli.user import add_user_commands
     add_user_commands(sub)
     add_case_commands(sub)
     return p
@@ -94,10 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "case":
-            from app.cli_case import run_case
+            from app.cli.case import run_case
             return run_case(args)
         if args.command == "user":
-            from app.cli_user import run_user
+            from app.cli.user import run_user
             return run_user(args)
     except StoreError as exc:
         print(f"gridhall: {exc}", file=sys.stderr)

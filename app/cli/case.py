@@ -126,19 +126,10 @@ def _password(user: str) -> str:
     return getpass.getpass(f"{user} 的密码：")
 
 
-def _build_service(store, clock):
-    from app.domain.taxonomy import Taxonomy
-    from app.services.calendar import load_calendar
-    from app.services.cases import CaseService
-    from app.services.limits import load_limits
-
-    return CaseService(store, clock=clock, calendar=load_calendar(store), limits=load_limits(store),
-                       taxonomy=Taxonomy.load())
-
-
 def run_case(args: argparse.Namespace, *, clock=None) -> int:
     """Run one ``gridhall case`` subcommand; returns the exit code (1 with the reason on stderr)."""
     from app.config import default_db_url
+    from app.core import build_core
     from app.domain.clock import SystemClock
     from app.services.auth import AuthError, login
     from app.services.errors import ServiceError
@@ -150,7 +141,7 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     try:
         store = open_store(args.db or default_db_url())
         actor = login(store, args.user, _password(args.user), clock=clock)
-        svc = _build_service(store, clock)
+        svc = build_core(store, clock).cases
         out = _dispatch(svc, actor, args)
     except (ServiceError, AuthError, StoreError) as exc:
         print(f"gridhall: {exc}", file=sys.stderr)

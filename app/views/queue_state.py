@@ -14,9 +14,9 @@ from app.domain.cases import CaseSummary
 from app.domain.deadlines import TimerReading, explain
 from app.domain.definitions import CaseState, Light
 from app.domain.ticktable import TickChanges, TickTable
-from app.ui.events import EventGroup
-from app.ui.queue_filter import QueueCounters, QueueFilter, RowTotals, row_matches
-from app.ui.queue_order import RemainingOrder
+from app.views.events import EventGroup
+from app.views.queue_filter import QueueCounters, QueueFilter, RowTotals, row_matches
+from app.views.queue_order import RemainingOrder
 
 __all__ = ["LIGHT_RESORT_SECONDS", "MAX_REMOVED", "TIME_DEPENDENT_KEYS", "QueueCounters", "QueueFilter",
            "QueueState", "SortKey"]
