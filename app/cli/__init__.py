@@ -15,6 +15,20 @@ from collections.abc import Sequence
 from app.config import default_db_url, redact
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: A job cancelled with Ctrl+C (the shell's convention for SIGINT); nothing was written.
+EXIT_CANCELLED = 130
+
+
+def _format_option(parser: argparse.ArgumentParser, json_doc: str) -> None:
+    """``--format text|json`` of a read verb; ``json_doc`` documents the JSON's stable keys."""
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help=f"output format (default text); {json_doc}")
+
+
+def _print_json(data: object) -> None:
+    import json
+
+    print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -61,11 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
                        ("verify-audit", "check the case-event hash chain")):
         c = db_sub.add_parser(name, help=text)
         c.add_argument("--db", required=True, help="SpatiaLite file or postgresql:// URL")
+        if name == "verify-audit":
+            _format_option(c, 'json: {"ok": true|false, "problem": null | {"chain_no": int|null, '
+                              '"case_id": int|null, "message": str}}; exit 1 when broken')
 
-    demo = sub.add_parser("demo", help="build the deterministic demo city")
+    demo = sub.add_parser(
+        "demo", help="build the deterministic demo city",
+        description="Build the deterministic demo city as a job: a progress bar on stderr; Ctrl+C "
+                    "cancels, rolls everything back (the store stays as it was) and exits "
+                    f"{EXIT_CANCELLED}.")
     demo.add_argument("--db", required=True, help="SpatiaLite file or postgresql:// URL")
     demo.add_argument("--seed", type=_seed, default=1)
     demo.add_argument("--scale", choices=("district", "city"), default="district")
+    _format_option(demo, 'json: {"scale", "seed", "now" (ISO 8601), "streets", "communities", "grids", '
+                         '"roads", "components", "departments", "users", "cases", "events", "open_cases", '
+                         '"open_by_state": {state: n}, "open_by_light": {light: n}, "audit_hash", '
+                         '"seconds", "demo_password", "demo_accounts": [username]}')
 
     from app.cli.case import add_case_commands
     from app.cli.user import add_user_commands
@@ -127,6 +152,10 @@ def _db(args: argparse.Namespace) -> int:
         problem = commands.verify_audit(store)
     finally:
         store.dispose()
+    if args.format == "json":
+        _print_json({"ok": problem is None, "problem": None if problem is None else {
+            "chain_no": problem.chain_no, "case_id": problem.case_id, "message": problem.message}})
+        return EXIT_OK if problem is None else EXIT_FAIL
     if problem is None:
         print("审计链完整：所有案卷事件的哈希链校验通过 (audit chain intact)")
         return EXIT_OK
@@ -134,29 +163,73 @@ def _db(args: argparse.Namespace) -> int:
     return EXIT_FAIL
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from app.domain.clock import SystemClock
-    from data.democity.generate import DemoError, generate
+def demo_job(args: argparse.Namespace):
+    """The demo generation (and its demo accounts) as a :class:`~app.jobs.Job`.
 
-    def progress(fraction: float, message: str) -> None:
-        print(f"\r[{fraction:4.0%}] {message:<40}", end="", file=sys.stderr, flush=True)
-
-    try:
-        summary = generate(args.db, seed=args.seed, scale=args.scale, now=SystemClock().now(),
-                           progress=progress)
-    except DemoError as exc:
-        print(f"\ngridhall: {exc}", file=sys.stderr)
-        return EXIT_FAIL
-    print(file=sys.stderr)
-    print(summary)
+    The result is ``(summary, account names)``. A cancel before the data is committed raises
+    :class:`~app.jobs.Cancelled` and leaves the store exactly as before (``generate`` writes in
+    one transaction and removes a file it created); the accounts come after the commit, so
+    from there on the job is no longer cancellable and finishes.
+    """
     from app.config import DEMO_PASSWORD
+    from app.domain.clock import SystemClock
+    from app.jobs import Cancelled, Feedback, Job
     from app.services.users import create_demo_logins
     from app.store.engine import open_store
+    from data.democity.generate import DemoCancelled, generate
 
-    store = open_store(args.db)
-    try:
-        names = create_demo_logins(store, DEMO_PASSWORD)
-    finally:
-        store.dispose()
+    def work(feedback: Feedback):
+        data = feedback.child(0.0, 0.95)
+        try:
+            summary = generate(args.db, seed=args.seed, scale=args.scale, now=SystemClock().now(),
+                               **_feedback_arguments(generate, data))
+        except DemoCancelled as exc:
+            raise Cancelled(str(exc)) from exc
+        feedback.progress(0.96, "创建演示账户")
+        store = open_store(args.db)
+        try:
+            names = create_demo_logins(store, DEMO_PASSWORD)
+        finally:
+            store.dispose()
+        feedback.progress(1.0, "完成")
+        return summary, names
+
+    return Job(f"生成演示数据（{args.scale}）", work)
+
+
+def _feedback_arguments(generate, feedback) -> dict:
+    """How ``generate`` takes progress and cancel: ``feedback=`` when it accepts a Feedback,
+    else ``progress=`` (a Feedback is a progress callback) and ``cancel=`` (a predicate)."""
+    import inspect
+
+    if "feedback" in inspect.signature(generate).parameters:
+        return {"feedback": feedback}
+    return {"progress": feedback, "cancel": lambda: feedback.cancelled}
+
+
+def _demo(args: argparse.Namespace, *, runner=None) -> int:
+    from app.cli.progress import run_with_progress
+    from app.config import DEMO_PASSWORD
+    from app.jobs import JobState
+
+    job = run_with_progress(demo_job(args), runner=runner)
+    if job.state is JobState.CANCELLED:
+        print("gridhall: 已取消生成演示数据；数据库保持原样，未写入任何数据", file=sys.stderr)
+        return EXIT_CANCELLED
+    summary, names = job.outcome()  # a failure raises its StoreError/DemoError: one line in main()
+    if job.cancel_requested:
+        print("gridhall: 取消来得太晚：演示数据已经提交", file=sys.stderr)
+    if args.format == "json":
+        _print_json({
+            "scale": summary.scale, "seed": summary.seed, "now": summary.now.isoformat(timespec="seconds"),
+            "streets": summary.streets, "communities": summary.communities, "grids": summary.grids,
+            "roads": summary.roads, "components": summary.components, "departments": summary.departments,
+            "users": summary.users, "cases": summary.cases, "events": summary.events,
+            "open_cases": summary.open_cases, "open_by_state": summary.open_by_state,
+            "open_by_light": summary.open_by_light, "audit_hash": summary.audit_hash,
+            "seconds": round(summary.seconds, 3), "demo_password": DEMO_PASSWORD, "demo_accounts": names,
+        })
+        return EXIT_OK
+    print(summary)
     print(f"  演示账户（密码 {DEMO_PASSWORD}）：{'、'.join(names)}")
     return EXIT_OK

@@ -23,6 +23,7 @@ class Feedback:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._listeners: list[ProgressListener] = [listener] if listener is not None else []
+        self._on_cancel: list[Callable[[], None]] = []
         self.fraction = 0.0
         self.message = ""
 
@@ -39,7 +40,11 @@ class Feedback:
         return unsubscribe
 
     def progress(self, fraction: float, message: str = "") -> None:
-        """Report ``fraction`` done (clamped to 0..1) with ``message``; also a cancel point."""
+        """Report ``fraction`` done (clamped to 0..1) with ``message``.
+
+        Never raises, not even after a cancel: work may report after it committed (``1.0, 完成``).
+        Stop at :meth:`check` instead.
+        """
         self.fraction = min(1.0, max(0.0, float(fraction)))
         if message:
             self.message = message
@@ -51,8 +56,33 @@ class Feedback:
     __call__ = progress  # a Feedback is also a plain ``progress(fraction, message)`` callback
 
     def cancel(self) -> None:
-        """Ask the work to stop at its next :meth:`check`."""
-        self._cancel.set()
+        """Ask the work to stop at its next :meth:`check`; runs the :meth:`on_cancel` callbacks once."""
+        with self._lock:
+            first = not self._cancel.is_set()
+            self._cancel.set()
+            callbacks = list(self._on_cancel) if first else []
+        for callback in callbacks:
+            callback()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` (on the cancelling thread) when cancel is asked for; at once if it was.
+
+        For work that waits on something else that has its own cancel (a QgsFeedback, a
+        database statement). Returns the unsubscribe function.
+        """
+        with self._lock:
+            already = self._cancel.is_set()
+            if not already:
+                self._on_cancel.append(callback)
+        if already:
+            callback()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._on_cancel:
+                    self._on_cancel.remove(callback)
+
+        return unsubscribe
 
     @property
     def cancelled(self) -> bool:
@@ -75,6 +105,12 @@ class _Child(Feedback):
         super().__init__()
         self._parent, self._start, self._end = parent, start, end
         self._cancel = parent._cancel  # one cancel flag for the whole job
+
+    def cancel(self) -> None:
+        self._parent.cancel()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return self._parent.on_cancel(callback)
 
     def progress(self, fraction: float, message: str = "") -> None:
         super().progress(fraction, message)
