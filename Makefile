@@ -3,34 +3,35 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/demo/district.sqlite
-APT_PACKAGES := python3-qgis qgis-providers libsqlite3-mod-spatialite postgresql-15-postgis-3 \
-	xvfb xauth fonts-wqy-microhei poppler-utils python3-venv
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# tools/setup-apt.sh adds the distribution's PostgreSQL and the PostGIS package of its major.
+APT_PACKAGES := python3-qgis qgis-providers libsqlite3-mod-spatialite xvfb xauth fonts-wqy-microhei \
+	poppler-utils python3-venv qttranslations5-l10n
+CONSTRAINTS := build/constraints.txt
+SUITE ?= bookworm
 export QGIS_NO_OVERRIDE_IMPORT := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup apt venv run test test-pyqt test-pyside lint bench screenshot demo clean
+.PHONY: setup apt venv run test test-pyqt test-pyside test-debian lint bench screenshot demo clean distclean
 
 setup: apt venv
 
-# Install the Debian packages that are missing (idempotent; one dpkg query when all are there).
+# Install the Debian packages that are missing (dpkg queries only, no apt-get update, when all are there).
 apt:
-	@missing=$$(for p in $(APT_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "Installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@tools/setup-apt.sh $(APT_PACKAGES)
 
 venv: $(VENV)/.installed
 
-$(VENV)/bin/python:
+$(VENV)/bin/python: | apt
 	/usr/bin/python3 -m venv --system-site-packages $(VENV)
 
-# pip never replaces numpy or PyQt5: constraints.txt pins them at Debian's versions.
-$(VENV)/.installed: $(VENV)/bin/python setup.cfg constraints.txt pyproject.toml
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,pyside6]'
+# pip never replaces numpy, PyQt5, PyQt5-sip or another compiled package of QGIS's Python stack: the
+# constraints pin them at the versions this system has. Regenerated whenever dpkg's database changes
+# (rewritten only when the pins differ, so the venv reinstalls only then).
+$(CONSTRAINTS): tools/gen-constraints.py /var/lib/dpkg/status | apt
+	/usr/bin/python3 tools/gen-constraints.py $@
+
+$(VENV)/.installed: $(VENV)/bin/python setup.cfg pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install -q --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev,pyside6]'
 	touch $@
 
 $(DB): | setup
@@ -64,5 +65,13 @@ bench: setup $(DB)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench --db $(DB)
 	$(PY) -m bench.live
 
+# `make test` in a clean Debian chroot (SUITE=bookworm or trixie), on a clean checkout of HEAD.
+test-debian:
+	tools/test-debian.sh $(SUITE)
+
 clean:
-	rm -rf $(VENV) data/demo build *.egg-info
+	rm -rf $(VENV) data/demo $(CONSTRAINTS) *.egg-info
+
+# Also the chroots and their cached base systems and downloads (build/).
+distclean: clean
+	rm -rf --one-file-system build

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # tests/pg.py starts the cluster, world.py fills it
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # tests/services/world.py fills the cluster
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -293,9 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the busy day on the owner's connection instead of each user's own login")
     args = parser.parse_args(argv)
 
-    from pg import start_cluster
     from services.world import build_world
 
+    from app.store.cluster import start_cluster
     from app.store.commands import init_db, verify_audit
 
     print("starting a throwaway PostgreSQL + PostGIS cluster …", flush=True)

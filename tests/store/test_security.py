@@ -429,7 +429,7 @@ def test_write_pgpass_keeps_one_private_line_per_login(hall, tmp_path):
 def test_pg_dump_and_pg_restore_round_trip_a_demo_hall(pg_cluster, tmp_path):
     from data.democity.generate import generate
 
-    bindir = os.environ.get("GRIDHALL_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+    bindir = pg_cluster.bindir  # the server binaries the cluster runs (app.store.cluster.find_bindir)
     source = pg_cluster.create_database()
     target = pg_cluster.create_database(postgis=False)  # empty, like a new server's database
     try:
