@@ -34,6 +34,8 @@ class Hall:
     state: object = None
     controller: object = None
     runner: object = None
+    jobs: object = None  # app.jobs.JobRunner: long work with progress and cancel
+    job_status: object = None  # app.ui.jobs.JobStatusWidget in the status bar
     plugins: object | None = None
     status_widgets: tuple = ()
     _closers: list = field(default_factory=list)
@@ -114,6 +116,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     indicator = LiveStatusIndicator(catalogue=catalogue)
     window.statusBar().addPermanentWidget(indicator)
     hall.status_widgets = (indicator, offline_banner)
+    _install_jobs(hall, catalogue)
     window.set_backend(f"{'PostGIS' if store.backend == 'postgis' else 'SpatiaLite'} {redact(str(store.url))}")
     window.set_map_scale(map_view.scale())
     map_view.scale_changed.connect(window.set_map_scale)
@@ -152,6 +155,46 @@ def _default_left_column(window) -> None:
         reg.dock("gridhall.desk.intake").raise_()
     elif left:
         left[0].raise_()
+
+
+def _install_jobs(hall: Hall, catalogue) -> None:
+    """The job runner (long work off the GUI thread), its strip in the status bar, and
+    文件 → 校验审计链 running ``verify_audit`` as a job. Teardown cancels the jobs and waits."""
+    from app.jobs import JobRunner
+    from app.store.commands import verify_audit
+    from app.ui.actions import ActionSpec
+    from app.ui.jobs import JobEvents, JobStatusWidget, job_command, report_outcome
+
+    tr, window, store = catalogue.tr, hall.window, hall.store
+    hall.jobs = jobs = JobRunner(max_workers=2, name="gui-job")
+    hall.on_teardown(jobs.shutdown)  # after the window's parts are gone, before the store closes
+    events = JobEvents(jobs, window)
+    hall.on_teardown(events.close)
+    hall.job_status = JobStatusWidget(events, catalogue)
+    window.statusBar().insertPermanentWidget(0, hall.job_status)
+
+    def verify(feedback):
+        feedback.progress(0.0, tr("正在校验…"))
+        problem = verify_audit(store)  # read-only: a cancel drops the answer, nothing to undo
+        feedback.check()
+        return problem
+
+    def describe(problem) -> tuple[str, bool]:
+        if problem is None:
+            return tr("审计链完整：所有案卷事件的哈希链校验通过"), False
+        return tr("审计链被破坏：{problem}", problem=problem), True
+
+    command = job_command(jobs, events, tr("校验审计链"), verify,
+                          lambda job: report_outcome(window, catalogue, job, describe))
+    window.commands["verify_audit"] = command
+    hall.on_teardown(command.disconnect)
+    registry = window.action_registry
+    registry.register(ActionSpec("gridhall.audit.verify", "校验审计链…", "", "file", "verify_audit",
+                                 tip="在后台校验所有案卷事件的哈希链"))
+    menu, action = registry.menu("file"), registry.action("gridhall.audit.verify")
+    menu.removeAction(action)
+    menu.insertAction(registry.action("gridhall.app.quit"), action)  # above 退出
+    hall.on_teardown(lambda: registry.unregister("gridhall.audit.verify"))
 
 
 def _install_identify(hall: Hall, catalogue) -> None:

@@ -166,6 +166,15 @@ _EN: dict[str, str] = {
     "数据库连接：{status}": "Database connection: {status}",
     "今日督办: {today} · 督办: {total}": "Urged today: {today} · Urged: {total}",
     "数据库连接中断，操作已暂停，正在自动重连…": "Database connection lost; operations are paused while reconnecting…",
+    # background jobs (app.ui.jobs) and 文件 → 校验审计链
+    "取消": "Cancel", "取消这项后台任务；已写入的内容会回滚": "Cancel this background job; what it wrote is rolled back",
+    "{title}：正在取消…": "{title}: cancelling…", "已取消：{title}": "Cancelled: {title}",
+    "{title}失败：{error}": "{title} failed: {error}",
+    "校验审计链": "Verify the audit chain", "校验审计链…": "Verify the audit chain…",
+    "在后台校验所有案卷事件的哈希链": "Check the hash chain of every case event in the background",
+    "正在校验…": "Verifying…",
+    "审计链完整：所有案卷事件的哈希链校验通过": "Audit chain intact: the hash chain of every case event verified",
+    "审计链被破坏：{problem}": "Audit chain broken: {problem}",
 }
 
 # English names of the domain enums (their ``.label`` is Chinese).
