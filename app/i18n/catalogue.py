@@ -167,7 +167,7 @@ _EN: dict[str, str] = {
     "今日督办: {today} · 督办: {total}": "Urged today: {today} · Urged: {total}",
     "数据库连接中断，操作已暂停，正在自动重连…": "Database connection lost; operations are paused while reconnecting…",
     # background jobs (app.ui.jobs) and 文件 → 校验审计链
-    "取消": "Cancel", "取消这项后台任务；已写入的内容会回滚": "Cancel this background job; what it wrote is rolled back",
+    "取消这项后台任务；已写入的内容会回滚": "Cancel this background job; what it wrote is rolled back",
     "{title}：正在取消…": "{title}: cancelling…", "已取消：{title}": "Cancelled: {title}",
     "{title}失败：{error}": "{title} failed: {error}",
     "校验审计链": "Verify the audit chain", "校验审计链…": "Verify the audit chain…",
