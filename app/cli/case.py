@@ -1,4 +1,10 @@
-"""`gridhall case …`: every step of the closed loop from scripts, through the same services as the GUI.
+"""`gridhall case …`: every step of the closed loop from scripts, through the same commands as the GUI.
+
+The verbs are generated from the command registry (``app.commands``): each command's fields become
+options, so a command registered there (built-in or a plugin's) is a verb here without touching
+this file. ``show`` and ``list`` are the read verbs. The older combined forms stay as aliases
+declared with the commands: ``verify --send``, ``check --send``, ``reject --duplicate-of``,
+``request --type …``.
 
 The password comes from ``GRIDHALL_PASSWORD`` or a prompt. Without ``--expect-version`` the
 command acts on the version it reads just before acting: the compare-and-set still refuses a
@@ -18,10 +24,12 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from app.commands import Command, CommandInputError, CommandRegistry, FieldKind, VerbGroup, default_registry
 from app.domain.definitions import Action, CaseState, Role
+from app.i18n import Catalogue
 
 EXIT_OK, EXIT_FAIL = 0, 1
-REQUEST_TYPES = ("return", "extension", "defer", "shelve", "void")
+_CAT = Catalogue()  # the command line speaks Chinese (the source language)
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -40,76 +48,93 @@ def _common() -> argparse.ArgumentParser:
     return p
 
 
-def _on_case(sub, name: str, help_text: str, common) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_text, parents=[common])
+def _on_case(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="case number (e.g. S20260302-0001) or id")
     p.add_argument("--expect-version", type=int, default=None, metavar="N",
                    help="refuse unless the case is still at version N (default: the version read just before)")
-    return p
 
 
-def add_case_commands(subparsers) -> argparse.ArgumentParser:
-    """Add the ``case`` command (and its subcommands) to the top-level subparsers."""
+def _opt(dest: str) -> str:
+    return f"opt_{dest}"  # field values never collide with the common options
+
+
+def _sel(dest: str) -> str:
+    return f"sel_{dest}"
+
+
+def _add_field(target, f, *, required: bool) -> None:
+    """One field as an option of ``target`` (a parser or a mutually exclusive group)."""
+    help_text = _CAT.tr(f.help or f.label)
+    kw: dict[str, Any] = {"dest": _opt(f.dest), "default": None, "help": help_text}
+    if f.kind is FieldKind.BOOL:
+        kw["help"] = _CAT.tr("「{label}」为否" if f.default else "「{label}」为是", label=_CAT.tr(f.label))
+        target.add_argument(f.cli_option, action="store_const", const=not bool(f.default), **kw)
+        return
+    if f.kind is FieldKind.PHOTOS:
+        target.add_argument(f.cli_option, action="append", metavar="FILE", **kw)
+        return
+    kw["metavar"] = f.dest.upper()
+    if f.kind is FieldKind.INT:
+        kw["type"] = int
+        kw["metavar"] = "N"
+    elif f.kind is FieldKind.POINT:
+        kw["type"] = _pair
+        kw["metavar"] = "X,Y"
+    elif f.kind is FieldKind.CHOICE and f.choices:
+        kw["choices"] = [v for v, _label in f.choices]
+    elif f.kind is FieldKind.CASE_REF:
+        kw["metavar"] = "CASE"
+    target.add_argument(f.cli_option, required=required, **kw)
+
+
+def _add_verb(sub, group: VerbGroup, common: argparse.ArgumentParser) -> None:
+    commands = group.commands
+    titles = "/".join(_CAT.tr(c.title) for c in commands)
+    p = sub.add_parser(group.verb, help=titles, description=titles, parents=[common])
+    p.set_defaults(case_verb=group.verb)
+    if any(c.on_case for c in commands):
+        _on_case(p)
+    single = not group.aliases
+    choices: dict[str, list[str]] = {}
+    for command, alias in group.aliases:
+        if alias.value is not None:
+            choices.setdefault(alias.option, []).append(alias.value)
+        elif alias.field is not None:
+            f = command.field(alias.field)
+            p.add_argument(alias.option, dest=_sel(alias.dest), default=None, metavar="CASE",
+                           help=_CAT.tr("{title}：{label}", title=_CAT.tr(command.title), label=_CAT.tr(f.label)))
+        else:
+            p.add_argument(alias.option, dest=_sel(alias.dest), action="store_true",
+                           help=_CAT.tr(command.title))
+    for option, values in choices.items():
+        p.add_argument(option, dest=_sel(option.lstrip("-").replace("-", "_")), choices=values,
+                       required=group.primary is None, default=None)
+    seen: set[str] = set()
+    exclusive: dict[str, Any] = {}
+    for command in commands:
+        filled = {a.field for c, a in group.aliases if c is command and a.field and command is not group.primary}
+        for f in command.value_fields:
+            if not f.cli or f.name in filled or f.cli_option in seen:
+                continue
+            seen.add(f.cli_option)
+            target = p
+            if f.group is not None:
+                if f.group not in exclusive:
+                    exclusive[f.group] = p.add_mutually_exclusive_group()
+                target = exclusive[f.group]
+            _add_field(target, f, required=single and f.required and f.group is None)
+
+
+def add_case_commands(subparsers, registry: CommandRegistry | None = None) -> argparse.ArgumentParser:
+    """Add the ``case`` command to the top-level subparsers: a verb per command of ``registry``
+    (default: the process's registry, built-ins and whatever is registered there) plus show/list."""
+    registry = registry if registry is not None else default_registry()
     common = _common()
     case = subparsers.add_parser("case", help="work on cases: report, dispatch, close, …")
+    case.set_defaults(case_registry=registry)
     sub = case.add_subparsers(dest="case_command", required=True)
-
-    r = sub.add_parser("report", help="上报 a new case", parents=[common])
-    where = r.add_mutually_exclusive_group()
-    where.add_argument("--at", type=_pair, metavar="X,Y", help="point in the store CRS (EPSG:4549)")
-    where.add_argument("--lonlat", type=_pair, metavar="LON,LAT", help="CGCS2000/WGS84 longitude,latitude")
-    where.add_argument("--component", metavar="CODE", help="17-digit (or legacy 16-digit) component id")
-    r.add_argument("--address", metavar="TEXT", help="address; locates the case when no point is given")
-    r.add_argument("--category", required=True, metavar="KIND:CODE", help="e.g. event:06010 or 06010")
-    r.add_argument("--level", default="general", help="general|urgent|engineering (一般/紧急/工程)")
-    r.add_argument("--source", default=None, help="supervisor|hotline|public|media|video|police|leader|department")
-    r.add_argument("--description", default="", help="what is wrong")
-    r.add_argument("--photo", action="append", default=[], metavar="FILE", help="photo (repeatable)")
-    r.add_argument("--reporter", default=None, help="reporter's name")
-    r.add_argument("--phone", default=None, help="reporter's phone")
-
-    v = _on_case(sub, "verify", "派发核实 (--send) or 核实回复 (--result)", common)
-    v.add_argument("--send", action="store_true", help="send the verify task (受理员)")
-    v.add_argument("--result", default=None, help="the supervisor's finding")
-    v.add_argument("--not-confirmed", action="store_true", help="the report was not confirmed on site")
-    v.add_argument("--photo", action="append", default=[], metavar="FILE")
-    f = _on_case(sub, "file", "立案", common)
-    f.add_argument("--level", default=None)
-    f.add_argument("--note", default=None)
-    j = _on_case(sub, "reject", "不予立案 (or --duplicate-of: 关联重复)", common)
-    j.add_argument("--reason", default=None)
-    j.add_argument("--duplicate-of", default=None, metavar="CASE", help="link to this existing case instead")
-    d = _on_case(sub, "dispatch", "派遣", common)
-    d.add_argument("--department", required=True, help="department code, name or id")
-    d.add_argument("--level", default=None)
-    d.add_argument("--reason", default=None, help="required outside the suggestions")
-    _on_case(sub, "accept", "接收", common)
-    fb = _on_case(sub, "feedback", "处置反馈", common)
-    fb.add_argument("--text", required=True)
-    fb.add_argument("--photo", action="append", default=[], metavar="FILE", help="处置后照片 (repeatable)")
-    fb.add_argument("--before", action="append", default=[], metavar="FILE", help="处置前照片 (repeatable)")
-    q = _on_case(sub, "request", "申请回退/延期/缓办/挂账/作废", common)
-    q.add_argument("--type", dest="request_type", required=True, choices=REQUEST_TYPES)
-    q.add_argument("--reason", required=True)
-    q.add_argument("--minutes", type=int, default=None, help="延期 length in basis minutes")
-    a = _on_case(sub, "approve", "批准 the pending request", common)
-    a.add_argument("--minutes", type=int, default=None, help="延期 granted (default: as requested)")
-    a.add_argument("--note", default=None)
-    _on_case(sub, "refuse", "不批准 the pending request", common).add_argument("--reason", required=True)
-    c = _on_case(sub, "check", "派发核查 (--send) or 核查回复 (--outcome)", common)
-    c.add_argument("--send", action="store_true")
-    c.add_argument("--outcome", choices=("passed", "failed"), default=None)
-    c.add_argument("--reason", default=None)
-    c.add_argument("--photo", action="append", default=[], metavar="FILE")
-    _on_case(sub, "close", "结案", common).add_argument("--note", default=None)
-    _on_case(sub, "rework", "返工", common).add_argument("--reason", required=True)
-    _on_case(sub, "void", "作废", common).add_argument("--reason", required=True)
-    _on_case(sub, "urge", "督办", common).add_argument("--note", default=None)
-    _on_case(sub, "restore", "恢复 a 缓办/挂账 case", common).add_argument("--note", default=None)
-    lk = _on_case(sub, "link", "关联重复", common)
-    lk.add_argument("--to", required=True, metavar="CASE")
-    lk.add_argument("--reason", default=None)
-    _on_case(sub, "reply", "回复举报人", common).add_argument("--text", required=True)
+    for group in registry.verbs().values():
+        _add_verb(sub, group, common)
     sub.add_parser("show", help="show a case with its timeline", parents=[common]).add_argument("case")
     ls = sub.add_parser("list", help="list open cases", parents=[common])
     ls.add_argument("--state", action="append", default=None, help="only these states (repeatable)")
@@ -141,8 +166,11 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     try:
         store = open_store(args.db or default_db_url())
         actor = login(store, args.user, _password(args.user), clock=clock)
-        svc = build_core(store, clock).cases
-        out = _dispatch(svc, actor, args)
+        core = build_core(store, clock, commands=getattr(args, "case_registry", None))
+        out = _dispatch(core, actor, args)
+    except CommandInputError as exc:
+        print(f"gridhall: {_problems(exc)}", file=sys.stderr)
+        return EXIT_FAIL
     except (ServiceError, AuthError, StoreError) as exc:
         print(f"gridhall: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -153,77 +181,83 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     return EXIT_OK
 
 
+def _problems(exc: CommandInputError) -> str:
+    options = getattr(exc, "options", {})
+    return "；".join(p.message(_CAT) + (f"（{options[p.field]}）" if p.field in options else "")
+                    for p in exc.problems)
+
+
 def _photos(paths, kind: str):
     from app.services.attachments import load_photo
 
     return [load_photo(p, kind) for p in paths or ()]
 
 
-def _dispatch(svc, actor, args) -> dict[str, Any]:
+def _dispatch(core, actor, args) -> dict[str, Any]:
     from app.domain.definitions import CaseState
     from app.services.errors import ValidationError
-    from app.services.intake import ReportDraft
-    from app.services.location import LocationInput
 
+    svc = core.cases
     cmd = args.case_command
-    if cmd == "report":
-        loc = LocationInput(x=args.at[0] if args.at else None, y=args.at[1] if args.at else None,
-                            lon=args.lonlat[0] if args.lonlat else None, lat=args.lonlat[1] if args.lonlat else None,
-                            component_code=args.component, address=args.address)
-        draft = ReportDraft(category=args.category, description=args.description, location=loc, level=args.level,
-                            source=args.source, reporter_name=args.reporter, reporter_phone=args.phone,
-                            photos=tuple(_photos(args.photo, "report")))
-        return _result(svc, svc.report(actor, draft))
     if cmd == "list":
         try:
             states = [CaseState.parse(s) for s in args.state] if args.state else None
         except ValueError as exc:
             raise ValidationError("state", str(exc)) from None
         return {"cases": [_case(c) for c in svc.list_cases(states=states, limit=args.limit)]}
-    summary = svc.get(args.case)
     if cmd == "show":
-        return _view(svc, summary, events=True)
-    cid = summary.id
+        return _view(svc, svc.get(args.case), events=True)
+    group = core.commands.verbs().get(args.case_verb)
+    if group is None:  # the registry changed between parsing and running
+        raise ValidationError("command", _CAT.tr("没有命令「{verb}」", verb=args.case_verb))
+    command, values = _chosen(group, args)
+    if not command.on_case:
+        return _result(svc, _run(command, core, actor, None, None, values))
+    summary = svc.get(args.case)
     ver = args.expect_version if args.expect_version is not None else summary.version
-    call = {
-        "verify": lambda: svc.send_verify(actor, cid, ver) if args.send else svc.verify(
-            actor, cid, ver, result=args.result or "", confirmed=not args.not_confirmed,
-            photos=_photos(args.photo, "other")),
-        "file": lambda: svc.file(actor, cid, ver, level=args.level, note=args.note),
-        "reject": lambda: svc.link(actor, cid, ver, original=args.duplicate_of, reason=args.reason)
-        if args.duplicate_of else svc.reject(actor, cid, ver, reason=args.reason or ""),
-        "dispatch": lambda: svc.dispatch(actor, cid, ver, department=args.department, level=args.level,
-                                         reason=args.reason),
-        "accept": lambda: svc.accept(actor, cid, ver),
-        "feedback": lambda: svc.feedback(actor, cid, ver, text=args.text,
-                                         photos=_photos(args.before, "before") + _photos(args.photo, "after")),
-        "request": lambda: _request(svc, actor, cid, ver, args),
-        "approve": lambda: svc.approve(actor, cid, ver, minutes=args.minutes, note=args.note),
-        "refuse": lambda: svc.refuse(actor, cid, ver, reason=args.reason),
-        "check": lambda: svc.send_check(actor, cid, ver) if args.send else svc.check(
-            actor, cid, ver, outcome=args.outcome or "", reason=args.reason, photos=_photos(args.photo, "after")),
-        "close": lambda: svc.close(actor, cid, ver, note=args.note),
-        "rework": lambda: svc.rework(actor, cid, ver, reason=args.reason),
-        "void": lambda: svc.void(actor, cid, ver, reason=args.reason),
-        "urge": lambda: svc.urge(actor, cid, ver, note=args.note),
-        "restore": lambda: svc.restore(actor, cid, ver, note=args.note),
-        "link": lambda: svc.link(actor, cid, ver, original=args.to, reason=args.reason),
-        "reply": lambda: svc.reply(actor, cid, ver, text=args.text),
-    }[cmd]
-    return _result(svc, call())
+    return _result(svc, _run(command, core, actor, summary.id, ver, values))
 
 
-def _request(svc, actor, cid, ver, args):
+def _run(command: Command, core, actor, case_id, version, values):
+    try:
+        return command.run(core, actor, case_id, version, values)
+    except CommandInputError as exc:
+        exc.options = {f.name: f.cli_option for f in command.value_fields if f.cli}  # type: ignore[attr-defined]
+        raise
+
+
+def _chosen(group: VerbGroup, args) -> tuple[Command, dict[str, Any]]:
+    """The command the options select (an alias's selector, else the verb's own) and its values."""
     from app.services.errors import ValidationError
 
-    kind = args.request_type
-    if kind == "extension":
-        if args.minutes is None:
-            raise ValidationError("minutes", "申请延期需要 --minutes 给出延长的分钟数（1 个工作日 = 480 分钟）")
-        return svc.request_extension(actor, cid, ver, minutes=args.minutes, reason=args.reason)
-    if args.minutes is not None:
-        raise ValidationError("minutes", f"只有延期申请需要 --minutes；申请「{kind}」不接受时长")
-    return getattr(svc, f"request_{kind}")(actor, cid, ver, reason=args.reason)
+    values: dict[str, Any] = {}
+    command = None
+    for candidate, alias in group.aliases:
+        if alias.value is not None:
+            picked = getattr(args, _sel(alias.option.lstrip("-").replace("-", "_")), None) == alias.value
+        else:
+            given = getattr(args, _sel(alias.dest), None)
+            picked = bool(given)
+            if picked and alias.field is not None:
+                values[alias.field] = given
+        if picked:
+            command = candidate
+            break
+    command = command or group.primary
+    if command is None:
+        raise ValidationError("command", _CAT.tr("请选择「{verb}」的类型", verb=group.verb))
+    own = {f.cli_option for f in command.value_fields if f.cli}
+    for other in group.commands:
+        for f in other.value_fields:
+            if f.cli and f.cli_option not in own and getattr(args, _opt(f.dest), None) is not None:
+                raise ValidationError(f.name, _CAT.tr("「{title}」不接受 {option}", title=_CAT.tr(command.title),
+                                                      option=f.cli_option))
+    for f in command.value_fields:
+        if not f.cli or f.name in values:
+            continue
+        raw = getattr(args, _opt(f.dest), None)
+        values[f.name] = _photos(raw, f.photo_kind) if f.kind is FieldKind.PHOTOS else raw
+    return command, values
 
 
 # --- output -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from app.commands import CommandRegistry, default_registry
 from app.domain.cases import PhotoRecord
 from app.domain.clock import Clock
 from app.domain.limits import LimitTable
@@ -46,6 +47,7 @@ class Core:
     taxonomy: Taxonomy
     source: StoreCaseSource | None = None
     workstation: str | None = None
+    commands: CommandRegistry | None = None  # every edge's case commands (default: the process's)
     claims: ClaimService = field(init=False)
     _claim_listeners: list = field(init=False, default_factory=list)
 
@@ -54,6 +56,8 @@ class Core:
             self.source = StoreCaseSource(self.store)
         if self.workstation is None:
             self.workstation = default_workstation()
+        if self.commands is None:
+            self.commands = default_registry()
         self.claims = ClaimService(self.store, self.clock)
 
     # ---- conflict control (advisory claims) ----------------------------------------
@@ -115,19 +119,20 @@ def default_workstation() -> str:
 
 def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calendar=None,
                         source: StoreCaseSource | None = None, workstation: str | None = None,
-                        limits: LimitTable | None = None) -> Core:
+                        limits: LimitTable | None = None, commands: CommandRegistry | None = None) -> Core:
     """The desk's services over ``store`` (one CaseService publishing on ``bus``).
 
     ``calendar``, ``limits`` and ``source`` reuse what the caller already built (the composition
     root loads them once); without them they are loaded/built here (limits from the store's
-    time_limits table).
+    time_limits table). ``commands`` defaults to the process's registry (built-ins and plugins'),
+    so the GUI, the CLI and plugins share one set of case commands.
     """
     taxonomy = Taxonomy.load()
     bus = bus or CaseBus()
     calendar = calendar if calendar is not None else load_calendar(store)
     limits = limits if limits is not None else load_limits(store)
     cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus)
-    return Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation)
+    return Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation, commands=commands)
 
 
 

@@ -175,6 +175,28 @@ _EN: dict[str, str] = {
     "正在校验…": "Verifying…",
     "审计链完整：所有案卷事件的哈希链校验通过": "Audit chain intact: the hash chain of every case event verified",
     "审计链被破坏：{problem}": "Audit chain broken: {problem}",
+    # case commands (app.commands): fields, problems, bulk runs, the command line's verbs
+    "核实结果": "Verification result", "处置前照片": "Photos before handling",
+    "批准的延期时长": "Extension granted", "坐标": "Coordinates", "经纬度": "Longitude/latitude",
+    "部件标识码": "Component id", "联系电话": "Phone", "登记新上报的问题": "Register a newly reported problem",
+    "存储坐标系（EPSG:4549）中的点 X,Y": "A point X,Y in the store CRS (EPSG:4549)",
+    "CGCS2000/WGS84 经度,纬度": "CGCS2000/WGS84 longitude,latitude",
+    "17 位（或旧 16 位）部件标识码": "17-digit (or legacy 16-digit) component id",
+    "地址；没有坐标时按地址定位": "Address; locates the case when no point is given",
+    "如 event:06010 或 06010": "e.g. event:06010 or 06010", "一般/紧急/工程": "general/urgent/engineering",
+    "一般/紧急/工程（general/urgent/engineering）": "general/urgent/engineering",
+    "部门代码、名称或 id": "Department code, name or id",
+    "延长的分钟数（1 个工作日 = 480 分钟）": "Minutes to extend by (1 working day = 480 minutes)",
+    "批准延期的分钟数（默认按申请）": "Minutes of extension granted (default: as requested)",
+    "{label}应在 {minimum} 到 {maximum} 之间": "{label} must be between {minimum} and {maximum}",
+    "{label}应为整数": "{label} must be a whole number", "{label}应为：{choices}": "{label} must be one of: {choices}",
+    "核查不通过时{label}不能为空": "A failed check needs a {label}",
+    "成功 {done} 件，失败 {failed} 件": "{done} done, {failed} failed", "（{department}）": " ({department})",
+    "{action}完成，现为「{state}」": "{action} done, now “{state}”",
+    "当前筛选下没有可{action}的案卷": "No case under the current filter can be given “{action}”",
+    "没有命令「{verb}」": "No command “{verb}”", "请选择「{verb}」的类型": "Choose the type of “{verb}”",
+    "「{title}」不接受 {option}": "“{title}” does not take {option}", "{title}：{label}": "{title}: {label}",
+    "「{label}」为否": "“{label}”: no", "「{label}」为是": "“{label}”: yes",
 }
 
 # English names of the domain enums (their ``.label`` is Chinese).

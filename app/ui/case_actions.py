@@ -1,8 +1,9 @@
-"""The case actions as ActionSpecs with shortcuts, shown per role and enabled per case state.
+"""The case commands as QActions with shortcuts, shown per role and enabled per case state.
 
-Only the actions the logged-in role can ever take are registered (a 专业部门操作员 never sees
-派遣); each is enabled when the workflow allows it on the selected case, refined by the
-services' ``allowed_actions`` (department binding). The services check again on every call.
+One QAction per command of the registry (``app.commands``) the logged-in role may ever take (a
+专业部门操作员 never sees 派遣); it follows the registry, so a plugin's command appears and goes
+with it. Each is enabled when the command's declarations allow it on the selected case, refined
+by the services' ``allowed_actions`` (department binding). The services check again on every call.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Callable
 
 from qtpy.QtWidgets import QWidget
 
+from app.commands import Command, CommandRegistry, builtin_commands, command_id
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.ui.actions import ActionRegistry, ActionSpec
-from app.ui.forms.action_dialogs import DIRECT, ActionDialog, call_service
+from app.ui.forms.action_dialogs import ActionDialog, commands_of
 from app.ui.forms.common import error_text
 from app.ui.forms.dispatch_form import DispatchForm
 from app.ui.tasks import TaskRunner
@@ -27,37 +29,14 @@ log = logging.getLogger(__name__)
 
 MENU = "办理"
 
-#: Every frequent case action and its shortcut (one place, so they never collide).
-SHORTCUTS: dict[Action, str] = {
-    Action.SEND_VERIFY: "Ctrl+Shift+V",
-    Action.VERIFY: "Ctrl+Shift+Y",
-    Action.FILE: "Ctrl+L",
-    Action.REJECT: "Ctrl+Shift+N",
-    Action.LINK: "Ctrl+Shift+K",
-    Action.DISPATCH: "Ctrl+D",
-    Action.ACCEPT: "Ctrl+J",
-    Action.FEEDBACK: "Ctrl+Shift+F",
-    Action.REQUEST_RETURN: "Ctrl+Shift+B",
-    Action.REQUEST_EXTENSION: "Ctrl+Shift+E",
-    Action.REQUEST_DEFER: "Ctrl+Shift+D",
-    Action.REQUEST_SHELVE: "Ctrl+Shift+G",
-    Action.REQUEST_VOID: "Ctrl+Shift+Z",
-    Action.APPROVE: "Ctrl+Shift+A",
-    Action.REFUSE: "Ctrl+Shift+X",
-    Action.SEND_CHECK: "Ctrl+Shift+C",
-    Action.CHECK: "Ctrl+K",
-    Action.CLOSE: "Ctrl+E",
-    Action.REWORK: "Ctrl+Shift+W",
-    Action.VOID: "Ctrl+Shift+Del",
-    Action.URGE: "Ctrl+U",
-    Action.RESTORE: "Ctrl+Shift+H",
-    Action.REPLY: "Ctrl+R",
-}
+#: The built-in commands' shortcuts by action (declared with the commands, so they never collide).
+SHORTCUTS: dict[Action, str] = {c.action: c.shortcut for c in builtin_commands()
+                                if c.action is not None and c.on_case and c.shortcut}
 
 
 def action_id(action: Action) -> str:
     """The stable id of a case action, e.g. ``gridhall.case.dispatch``."""
-    return f"gridhall.case.{action.value}"
+    return command_id(action)
 
 
 def role_actions(role: Role) -> list[Action]:
@@ -73,27 +52,41 @@ def can_act(role: Role, action: Action) -> bool:
     return action in role_actions(role)
 
 
-def case_action_specs(role: Role, perform: Callable[[Action], None]) -> list[ActionSpec]:
-    """ActionSpecs of the role's case actions, each calling ``perform(action)``."""
-    return [ActionSpec(action_id(a), a.label, SHORTCUTS.get(a, ""), MENU, (lambda a=a: perform(a)),
-                       tip=f"{a.label}（选中的案卷）") for a in role_actions(role)]
+def command_spec(command: Command, perform: Callable[[Command], object]) -> ActionSpec:
+    """The menu entry of a case command (its title and shortcut), calling ``perform(command)``."""
+    return ActionSpec(command.id, command.title, command.shortcut, MENU, lambda c=command: perform(c),
+                      tip=command.tip or f"{command.title}（选中的案卷）")
+
+
+def case_action_specs(role: Role, perform: Callable[[object], None],
+                      commands: CommandRegistry | None = None) -> list[ActionSpec]:
+    """ActionSpecs of the role's case commands, each calling ``perform(action)`` (the command when
+    it has no workflow action)."""
+    registry = commands if commands is not None else commands_of(None)
+    return [command_spec(c, lambda c: perform(c.action or c)) for c in registry.for_role(role, on_case=True)]
 
 
 class CaseActions:
-    """Registers the actor's case actions and runs them on the selected case."""
+    """Registers the actor's case commands and runs them on the selected case."""
 
     ALLOWED_KEY = "case_actions.allowed"
 
     def __init__(self, registry: ActionRegistry, state: QueueState, runner: TaskRunner, desk, actor,
                  parent: QWidget | None = None, catalogue: Catalogue | None = None,
-                 notify: Callable[[str], None] | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, commands: CommandRegistry | None = None) -> None:
         self.registry, self.state, self.runner, self.desk, self.actor = registry, state, runner, desk, actor
         self.parent = parent
         self.cat = catalogue or Catalogue()
         self.notify = notify or (lambda _text: None)
-        self.actions = role_actions(actor.role)
-        self._registrations = [registry.register(s) for s in case_action_specs(actor.role, self.perform)]
+        self.commands = commands if commands is not None else commands_of(desk)
+        self._shown: dict[str, Command] = {}
+        self._registrations: dict[str, object] = {}
+        self._refined_for: tuple[int, frozenset[Action]] | None = None
         self._subs = Subscriptions()
+        for command in self.commands:
+            self._add(command)
+        self._subs.connect(self.commands.added, self._added)
+        self._subs.connect(self.commands.removed, self._removed)
         self._subs.connect(state.events.selection_changed, lambda _id: self.refresh())
         self._subs.connect(state.events.rows_changed, self._rows_changed)
         self.open_dialog = None
@@ -101,59 +94,112 @@ class CaseActions:
 
     def teardown(self) -> None:
         self._subs.close()
-        for r in self._registrations:
+        for r in self._registrations.values():
             r.remove()
+        self._registrations.clear()
+        self._shown.clear()
         self.runner.cancel(self.ALLOWED_KEY)
 
-    def enabled_actions(self) -> list[Action]:
-        """The registered actions that are enabled now."""
-        return [a for a in self.actions if self.registry.action(action_id(a)).isEnabled()]
+    # ---- following the registry ----------------------------------------------------
+    def _add(self, command: Command) -> None:
+        if not command.on_case or not command.may(self.actor.role) or command.id in self._shown:
+            return
+        self._registrations[command.id] = self.registry.register(command_spec(command, self.perform))
+        self._shown[command.id] = command
 
+    def _added(self, command: Command) -> None:
+        self._add(command)
+        if command.id in self._shown:
+            self._enable_from_rules()
+
+    def _removed(self, command: Command) -> None:
+        registration = self._registrations.pop(command.id, None)
+        self._shown.pop(command.id, None)
+        if registration is not None:
+            registration.remove()
+
+    @property
+    def actions(self) -> list[Action]:
+        """The workflow actions of the shown commands."""
+        return [c.action for c in self._shown.values() if c.action is not None]
+
+    def shown(self) -> list[Command]:
+        """The commands that have a menu entry for this actor."""
+        return list(self._shown.values())
+
+    def enabled_commands(self) -> list[Command]:
+        return [c for c in self._shown.values() if self.registry.action(c.id).isEnabled()]
+
+    def enabled_actions(self) -> list[Action]:
+        """The shown workflow actions that are enabled now."""
+        return [c.action for c in self.enabled_commands() if c.action is not None]
+
+    # ---- enabling ------------------------------------------------------------------
     def refresh(self) -> None:
-        """Enable what the workflow allows on the selected case; then ask the services to refine it."""
+        """Enable what the declarations allow on the selected case; then ask the services to refine it."""
         case_id = self.state.selected_id
         row = self.state.summary(case_id) if case_id is not None else None
-        allowed = set(WORKFLOW.actions(row.state, self.actor.role)) if row is not None else set()
-        self._enable(allowed)
+        self._refined_for = None
+        self._enable_from_rules()
         if row is not None:
             self.runner.run_in_thread(lambda: self.desk.cases.allowed_actions(self.actor, case_id),
                                       lambda acts: self._refined(case_id, acts),
                                       lambda exc: self._refine_failed(case_id, exc), key=self.ALLOWED_KEY)
 
+    def _enable_from_rules(self) -> None:
+        case_id = self.state.selected_id
+        row = self.state.summary(case_id) if case_id is not None else None
+        refined = self._refined_for[1] if self._refined_for and self._refined_for[0] == case_id else None
+        for command in self._shown.values():
+            on = row is not None and command.allows(self.actor.role, row.state)
+            if on and refined is not None and command.action is not None:
+                on = command.action in refined
+            self.registry.action(command.id).setEnabled(on)
+
     def _refine_failed(self, case_id: int, exc: BaseException) -> None:
-        # the workflow's answer stays enabled and the services check again on every call: log, do not nag
+        # the declarations' answer stays enabled and the services check again on every call: log, do not nag
         log.warning("asking which actions are allowed on case %s failed: %s", case_id, exc)
 
     def _refined(self, case_id: int, actions) -> None:
         if case_id == self.state.selected_id:
-            self._enable(set(actions))
-
-    def _enable(self, allowed: set[Action]) -> None:
-        for a in self.actions:
-            self.registry.action(action_id(a)).setEnabled(a in allowed)
+            self._refined_for = (case_id, frozenset(actions))
+            self._enable_from_rules()
 
     def _rows_changed(self, ids) -> None:
         if self.state.selected_id in ids:
             self.refresh()
 
     # ---- running -------------------------------------------------------------------
-    def perform(self, action: Action, case_id: int | None = None):
-        """Run ``action`` on ``case_id`` (default: the selected case): a form, a prompt or at once."""
+    def command(self, which: Command | Action | str) -> Command:
+        """The command meant by a Command, a workflow Action or a command id."""
+        if isinstance(which, Command):
+            return which
+        if isinstance(which, Action):
+            found = self.commands.for_action(which)
+            if found is None:
+                raise KeyError(f"no command for action '{which.value}'")
+            return found
+        return self.commands.get(which)
+
+    def perform(self, which: Command | Action | str, case_id: int | None = None):
+        """Run a command on ``case_id`` (default: the selected case): its own form, a prompt or at once."""
+        command = self.command(which)
         case_id = case_id if case_id is not None else self.state.selected_id
         row = self.state.summary(case_id) if case_id is not None else None
         if row is None:
             self.notify(self.cat.tr("请先在队列中选择一件案卷"))
             return None
-        if action is Action.DISPATCH:
-            dialog = DispatchForm(self.desk, self.actor, self.runner, row.id, row.version, self.cat, self.parent)
+        if command.form == "dispatch":
+            dialog = DispatchForm(self.desk, self.actor, self.runner, row.id, row.version, self.cat, self.parent,
+                                  command=command)
             dialog.dispatched.connect(self._done)
-        elif action in DIRECT:
-            actor, cases = self.actor, self.desk.cases
-            self.runner.run_in_thread(lambda: call_service(cases, actor, action, row.id, row.version, {}),
-                                      self._done, lambda exc: self._failed(row, action, exc))
+        elif command.direct:
+            actor, desk = self.actor, self.desk
+            self.runner.run_in_thread(lambda: command.run(desk, actor, row.id, row.version, {}),
+                                      self._done, lambda exc: self._failed(row, command, exc))
             return None
         else:
-            dialog = ActionDialog(self.desk, self.actor, self.runner, action, row, self.cat, self.parent)
+            dialog = ActionDialog(self.desk, self.actor, self.runner, command, row, self.cat, self.parent)
             dialog.performed.connect(self._done)
         self.open_dialog = dialog
         dialog.finished.connect(lambda _code: setattr(self, "open_dialog", None))
@@ -167,10 +213,10 @@ class CaseActions:
             text += "；" + "；".join(result.warnings)
         self.notify(text)
 
-    def _failed(self, row, action: Action, exc: BaseException) -> None:
+    def _failed(self, row, command: Command, exc: BaseException) -> None:
         # no modal box: the hall keeps working; the status bar and the alert banner carry it
         self.notify(self.cat.tr("{number} 未能{action}：{error}", number=row.number,
-                                action=self.cat.label(action), error=error_text(exc)))
+                                action=self.cat.tr(command.title), error=error_text(exc)))
 
 
 #: States each role's approvals queue holds (requests only those roles decide).

@@ -1,4 +1,7 @@
-"""The dispatch form (派遣): ranked department suggestions with reasons and the deadline preview."""
+"""The dispatch form (派遣): ranked department suggestions with reasons and the deadline preview.
+
+The dispatch command's own form (its department picker is special); it runs through the command.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.commands import Command
 from app.domain.definitions import Action, Level
 from app.i18n import Catalogue
 from app.ui.forms.common import (
@@ -47,9 +51,14 @@ class DispatchForm(QDialog):
     dispatched = Signal(object)  # ActionResult
 
     def __init__(self, desk, actor, runner: TaskRunner, case_id: int, version: int | None = None,
-                 catalogue: Catalogue | None = None, parent=None) -> None:
+                 catalogue: Catalogue | None = None, parent=None, command: Command | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dispatchForm")
+        if command is None:
+            from app.ui.forms.action_dialogs import command_for
+
+            command = command_for(desk, Action.DISPATCH)
+        self.command = command
         self.desk, self.actor, self.runner, self.case_id = desk, actor, runner, case_id
         self.version = version
         self.cat = catalogue or Catalogue()
@@ -215,11 +224,10 @@ class DispatchForm(QDialog):
             self.reason_error.show_error(self.cat.tr("所选部门不在派遣建议中：请填写派遣理由"))
             self.reason.setFocus()
             return False
-        actor, cases, case_id, version = self.actor, self.desk.cases, self.case_id, self.version
-        level = self.level.currentData()
-        return self.submitter.submit(
-            lambda: cases.dispatch(actor, case_id, version, department=dept, level=level, reason=reason or None),
-            self._done, self._failed)
+        command, desk, actor, case_id, version = self.command, self.desk, self.actor, self.case_id, self.version
+        values = {"department": dept, "level": self.level.currentData(), "reason": reason or None}
+        return self.submitter.submit(lambda: command.run(desk, actor, case_id, version, values),
+                                     self._done, self._failed)
 
     def _done(self, result) -> None:
         self.result_value = result

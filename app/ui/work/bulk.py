@@ -1,18 +1,16 @@
-"""Bulk dispatch and bulk close on a selection: each case its own transaction, then a summary."""
+"""Bulk runs of a case command on a selection (批量派遣, 批量结案, any command declared ``bulk``):
+each case its own transaction through the command layer, then a summary."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
-    QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -20,53 +18,25 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.domain.definitions import Action, CaseState
+from app.commands import BulkOutcome, Command, FieldKind, run_bulk
+from app.domain.definitions import Action
 from app.i18n import Catalogue
+from app.ui.forms.action_dialogs import command_for
+from app.ui.forms.command_fields import FIRST_SUGGESTION, field_label, field_value, field_widget
 from app.ui.forms.common import Banner, Submitter, error_text
 from app.ui.tasks import TaskRunner
 from app.views.queue_state import QueueState
 
-#: The state a case must be in for each bulk action.
-BULK_STATES = {Action.DISPATCH: CaseState.FILED, Action.CLOSE: CaseState.CHECKED}
-TOP_SUGGESTION = None  # department choice meaning "each case's first suggestion"
+__all__ = ["TOP_SUGGESTION", "BulkDialog", "BulkOutcome", "bulk_fields", "run_bulk"]
+
+TOP_SUGGESTION = FIRST_SUGGESTION  # department choice meaning "each case's first suggestion"
+#: Kinds a bulk form does not ask for (per-case matters: photos, levels, read-only text).
+_NOT_IN_BULK = (FieldKind.PHOTOS, FieldKind.LEVEL, FieldKind.INFO)
 
 
-@dataclass
-class BulkOutcome:
-    """What a bulk run did: (number, message) per success and per failure."""
-
-    done: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-    def text(self) -> str:
-        lines = [f"成功 {len(self.done)} 件，失败 {len(self.failed)} 件"]
-        lines += [f"✗ {n}：{m}" for n, m in self.failed]
-        lines += [f"✓ {n}：{m}" for n, m in self.done]
-        return "\n".join(lines)
-
-
-def run_bulk(cases, actor, action: Action, rows, *, department: int | None = None, reason: str | None = None,
-             note: str | None = None) -> BulkOutcome:
-    """Apply ``action`` to each row in turn (worker thread); one failure never stops the others."""
-    outcome = BulkOutcome()
-    for row in rows:
-        try:
-            if action is Action.DISPATCH:
-                dept = department
-                if dept is None:
-                    suggestions = cases.dispatch_suggestions(row.id)
-                    if not suggestions:
-                        raise ValueError("没有派遣建议：请单独派遣并选择部门")
-                    dept = suggestions[0].department_id
-                result = cases.dispatch(actor, row.id, row.version, department=dept, reason=reason)
-                outcome.done.append((row.number, f"派遣给 {result.case.department_name}"))
-            else:
-                result = cases.close(actor, row.id, row.version, note=note)
-                extra = f"（{'；'.join(result.warnings)}）" if result.warnings else ""
-                outcome.done.append((row.number, f"已结案{extra}"))
-        except Exception as exc:  # noqa: BLE001 — every failure is reported in the summary
-            outcome.failed.append((row.number, error_text(exc)))
-    return outcome
+def bulk_fields(command: Command):
+    """The fields a bulk run of ``command`` asks for (once, for every case)."""
+    return [f for f in command.fields if f.prompt and f.kind not in _NOT_IN_BULK]
 
 
 class BulkDialog(QDialog):
@@ -74,19 +44,22 @@ class BulkDialog(QDialog):
 
     completed = Signal(object)  # BulkOutcome
 
-    def __init__(self, desk, actor, runner: TaskRunner, state: QueueState, action: Action,
+    def __init__(self, desk, actor, runner: TaskRunner, state: QueueState, command: Command | Action | str,
                  preselected: Iterable[int] = (), departments: list[tuple[int, str, str]] | None = None,
                  catalogue: Catalogue | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.setObjectName(f"bulk_{action.value}")
-        self.desk, self.actor, self.state, self.action = desk, actor, state, action
+        self.command = command_for(desk, command)
+        self.action = self.command.action
+        self.setObjectName(f"bulk_{self.action.value if self.action else self.command.verb}")
+        self.desk, self.actor, self.state = desk, actor, state
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
-        self.setWindowTitle(tr("批量{action}", action=self.cat.label(action)))
+        title = tr(self.command.title)
+        self.setWindowTitle(tr("批量{action}", action=title))
         self.outcome: BulkOutcome | None = None
-        wanted = BULK_STATES[action]
         visible = set(state.visible_ids)
-        self.rows = [r for r in state.rows if r.state is wanted and r.id in visible]
+        role = actor.role
+        self.rows = [r for r in state.rows if r.id in visible and self.command.allows(role, r.state)]
         self.rows.sort(key=lambda r: r.number)
         chosen = set(preselected) & {r.id for r in self.rows}
         self.banner = Banner(self, "bulkBanner")
@@ -98,24 +71,19 @@ class BulkDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if (not chosen or r.id in chosen) else Qt.CheckState.Unchecked)
             self.list.addItem(item)
         form = QFormLayout()
-        self.department = QComboBox(objectName="bulkDepartment")
-        self.reason = QLineEdit(objectName="bulkReason")
-        if action is Action.DISPATCH:
-            self.department.addItem(tr("按各案卷的首选建议"), TOP_SUGGESTION)
-            for dept_id, code, name in departments or []:
-                self.department.addItem(f"{name}（{code}）", dept_id)
-            form.addRow(tr("派遣给"), self.department)
-            self.reason.setPlaceholderText(tr("派遣给建议以外的部门时必填"))
-            form.addRow(tr("理由"), self.reason)
-        else:
-            self.reason.setPlaceholderText(tr("结案备注（选填）"))
-            form.addRow(tr("备注"), self.reason)
+        self.fields = bulk_fields(self.command)
+        self.widgets: dict[str, object] = {}
+        for f in self.fields:
+            widget = field_widget(f, self.cat, None, departments,
+                                  first_suggestion=self.command.bulk_prepare is not None)
+            self.widgets[f.name] = widget
+            form.addRow(field_label(f, self.cat), widget)
         self.details = QPlainTextEdit(objectName="bulkDetails")
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(130)
         self.details.hide()
         self.count = QLabel(objectName="bulkCount")
-        self.run_button = QPushButton(tr("批量{action}", action=self.cat.label(action)), objectName="bulkRun")
+        self.run_button = QPushButton(tr("批量{action}", action=title), objectName="bulkRun")
         self.run_button.setDefault(True)
         close = QPushButton(tr("关闭"), objectName="bulkClose")
         close.clicked.connect(self.reject)
@@ -135,7 +103,16 @@ class BulkDialog(QDialog):
         self.submitter = Submitter(runner, [self.run_button])
         self._count()
         if not self.rows:
-            self.banner.show_message(tr("当前筛选下没有「{state}」的案卷", state=self.cat.label(wanted)), "warn")
+            states = self.command.allowed_states or frozenset()
+            if len(states) == 1:
+                self.banner.show_message(tr("当前筛选下没有「{state}」的案卷", state=self.cat.label(next(iter(states)))),
+                                         "warn")
+            else:
+                self.banner.show_message(tr("当前筛选下没有可{action}的案卷", action=title), "warn")
+
+    def values(self) -> dict:
+        """The values typed once for every case."""
+        return {f.name: field_value(f, self.widgets[f.name]) for f in self.fields}
 
     def checked_rows(self):
         ids = {self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
@@ -151,17 +128,20 @@ class BulkDialog(QDialog):
         rows = self.checked_rows()
         if not rows:
             return False
-        cases, actor, action = self.desk.cases, self.actor, self.action
-        dept = self.department.currentData() if action is Action.DISPATCH else None
-        text = self.reason.text().strip() or None
+        values = self.values()
+        if self.command.bulk_prepare is None:  # else each case's values are completed (and checked) in the run
+            problems = self.command.problems(values)
+            if problems:
+                self.banner.show_message(problems[0].message(self.cat))
+                return False
+        command, desk, actor = self.command, self.desk, self.actor
         self.banner.show_message(self.cat.tr("正在处理 {n} 件…", n=len(rows)), "info")
-        return self.submitter.submit(
-            lambda: run_bulk(cases, actor, action, rows, department=dept, reason=text, note=text),
-            self._done, lambda exc: self.banner.show_message(error_text(exc)))
+        return self.submitter.submit(lambda: run_bulk(command, desk, actor, rows, values),
+                                     self._done, lambda exc: self.banner.show_message(error_text(exc)))
 
     def _done(self, outcome: BulkOutcome) -> None:
         self.outcome = outcome
-        head, _, rest = outcome.text().partition("\n")
+        head, _, rest = outcome.text(self.cat, error_text).partition("\n")
         self.banner.show_message(head, "warn" if outcome.failed else "info")
         self.details.setPlainText(rest)
         self.details.setVisible(bool(rest))

@@ -160,12 +160,11 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     if can_act(role, Action.APPROVE):
         add(APPROVALS_DOCK, "待审批", "bottom", lambda: ApprovalsDock(state, actor, perform, cat))
         panels.append(APPROVALS_DOCK)
-    for action, key, shortcut in ((Action.DISPATCH, "bulk_dispatch", "Ctrl+Shift+P"),
-                                  (Action.CLOSE, "bulk_close", "Ctrl+Shift+J")):
-        if can_act(role, action):
+    for command in made.actions.commands.for_role(role, on_case=True):
+        if command.bulk:  # bulk runs declared with the commands (批量派遣, 批量结案, …)
             made.registrations.append(registry.register(ActionSpec(
-                f"gridhall.desk.{key}", f"批量{action.label}…", shortcut, "办理",
-                lambda a=action: open_bulk(window, state, runner, desk, actor, a, cat, made))))
+                f"gridhall.desk.bulk_{command.verb}", f"批量{command.title}…", command.bulk_shortcut, "办理",
+                lambda c=command: open_bulk(window, state, runner, desk, actor, c, cat, made))))
     # The to-do lists are other views of the queue: they share its tab group; the intake form
     # needs the full height, so it shares the layer tree's and comes to the front.
     lists = [d for d in panels if d != INTAKE_DOCK]
@@ -207,16 +206,21 @@ def _department_code(made: Desk, runner: TaskRunner, desk, actor) -> None:
                          lambda exc: log.error("department of %s not found: %s", actor.username, exc))
 
 
-def open_bulk(window, state, runner, desk, actor, action: Action, cat, made: Desk):
-    """Open the bulk dialog on the queue's shown rows (departments loaded first for dispatch)."""
+def open_bulk(window, state, runner, desk, actor, command, cat, made: Desk):
+    """Open the bulk dialog of ``command`` (a Command or an Action) on the queue's shown rows
+    (the departments are loaded first when the command asks for one)."""
+    from app.commands import FieldKind
+    from app.ui.forms.action_dialogs import command_for
+
+    command = command_for(desk, command)
     preselected = [state.selected_id] if state.selected_id is not None else []
 
     def show(departments) -> None:
-        dialog = BulkDialog(desk, actor, runner, state, action, preselected, departments, cat, window)
-        made.widgets[f"bulk_{action.value}"] = dialog
+        dialog = BulkDialog(desk, actor, runner, state, command, preselected, departments, cat, window)
+        made.widgets[dialog.objectName()] = dialog
         dialog.open()
 
-    if action is Action.DISPATCH:
+    if any(f.kind is FieldKind.DEPARTMENT for f in command.fields):
         runner.run_in_thread(desk.departments, show, lambda exc: window.statusBar().showMessage(str(exc), 8000))
     else:
         show([])

@@ -1,0 +1,251 @@
+"""Every built-in case operation, declared once: 上报 … 结案, the requests, approvals, 督办, 回复.
+
+The GUI, ``gridhall case``, bulk runs and plugins all reach the case services through these.
+Order: the workflow's ``Action`` order (menus follow it).
+"""
+
+from __future__ import annotations
+
+from app.commands.model import CliAlias, Command, Field, Problem
+from app.commands.model import FieldKind as K
+from app.domain.definitions import Action, Level
+from app.domain.workflow import Outcome
+from app.services.errors import ValidationError
+
+A = Action
+WORKDAY_MINUTES = 480
+PREFIX = "gridhall.case."
+
+
+def command_id(action: Action) -> str:
+    """The stable id of a built-in case command, e.g. ``gridhall.case.dispatch``."""
+    return f"{PREFIX}{action.value}"
+
+
+# ---- fields used by several commands -------------------------------------------------------
+
+def _note() -> Field:
+    return Field("note", K.LINE, "备注")
+
+
+def _reason(help: str = "", *, required: bool = True) -> Field:
+    return Field("reason", K.LINE, "理由", required=required, help=help)
+
+
+def _text(label: str = "内容", *, option: str | None = None, help: str = "") -> Field:
+    return Field("text", K.TEXT, label, required=True, option=option, help=help)
+
+
+def _photos(kind: str, *, name: str = "photos", option: str = "--photo", label: str = "照片",
+            prompt: bool = True) -> Field:
+    return Field(name, K.PHOTOS, label, photo_kind=kind, option=option, prompt=prompt)
+
+
+def _level(default=None) -> Field:
+    return Field("level", K.LEVEL, "等级", default=default, help="一般/紧急/工程（general/urgent/engineering）")
+
+
+def _alias(verb: str, option: str, value: str | None = None, field: str | None = None) -> tuple[CliAlias, ...]:
+    return (CliAlias(verb, option, value, field),)
+
+
+# ---- checks that involve several fields ------------------------------------------------------
+
+def _failed_check_needs_reason(values: dict) -> Problem | None:
+    if values.get("outcome") == Outcome.FAILED.value and not values.get("reason"):
+        return Problem("reason", "理由", "核查不通过时{label}不能为空")
+    return None
+
+
+# ---- the service calls -----------------------------------------------------------------------
+
+def _report(cases, actor, _case_id, _version, v):
+    from app.services.intake import ReportDraft
+    from app.services.location import LocationInput
+
+    at, lonlat = v.get("at") or (None, None), v.get("lonlat") or (None, None)
+    location = LocationInput(x=at[0], y=at[1], lon=lonlat[0], lat=lonlat[1], component_code=v.get("component"),
+                             address=v.get("address"))
+    draft = ReportDraft(category=v["category"], description=v.get("description") or "", location=location,
+                        level=v.get("level") or Level.GENERAL, source=v.get("source"),
+                        reporter_name=v.get("reporter"), reporter_phone=v.get("phone"),
+                        photos=tuple(v.get("photos") or ()))
+    return cases.report(actor, draft)
+
+
+def _first_suggestion(cases, row, values: dict) -> dict:
+    """Bulk dispatch without a department: each case goes to its first suggestion."""
+    if values.get("department") is not None:
+        return values
+    suggestions = cases.dispatch_suggestions(row.id)
+    if not suggestions:
+        raise ValidationError("department", "没有派遣建议：请单独派遣并选择部门")
+    return {**values, "department": suggestions[0].department_id}
+
+
+def _request(kind: str):
+    def call(cases, actor, case_id, version, v):
+        return getattr(cases, f"request_{kind}")(actor, case_id, version, reason=v["reason"])
+    return call
+
+
+def builtin_commands() -> tuple[Command, ...]:
+    """The built-in case commands (a new tuple each call; the declarations are immutable)."""
+    made = [
+        Command(
+            command_id(A.REPORT), A.REPORT.label, _report, A.REPORT, on_case=False, verb="report",
+            fields=(
+                Field("at", K.POINT, "坐标", group="where", help="存储坐标系（EPSG:4549）中的点 X,Y"),
+                Field("lonlat", K.POINT, "经纬度", group="where", help="CGCS2000/WGS84 经度,纬度"),
+                Field("component", K.LINE, "部件标识码", group="where", help="17 位（或旧 16 位）部件标识码"),
+                Field("address", K.LINE, "地址", help="地址；没有坐标时按地址定位"),
+                Field("category", K.LINE, "类别", required=True, help="如 event:06010 或 06010"),
+                Field("level", K.LEVEL, "等级", default=Level.GENERAL.value, help="一般/紧急/工程"),
+                Field("source", K.LINE, "来源", help="supervisor|hotline|public|media|video|police|leader|department"),
+                Field("description", K.TEXT, "描述", default="", help="现场情况：什么问题、在哪里、影响多大"),
+                _photos("report"),
+                Field("reporter", K.LINE, "举报人"),
+                Field("phone", K.LINE, "联系电话"),
+            ),
+            tip="登记新上报的问题"),
+        Command(
+            command_id(A.SEND_VERIFY), A.SEND_VERIFY.label,
+            lambda c, a, i, ver, v: c.send_verify(a, i, ver, note=v.get("note")), A.SEND_VERIFY,
+            (_note(),), direct=True, shortcut="Ctrl+Shift+V", aliases=_alias("verify", "--send")),
+        Command(
+            command_id(A.VERIFY), A.VERIFY.label,
+            lambda c, a, i, ver, v: c.verify(a, i, ver, result=v["text"], confirmed=v["confirmed"],
+                                             photos=v["photos"]), A.VERIFY,
+            (_text("核实结果", option="--result"),
+             Field("confirmed", K.BOOL, "问题属实", default=True, option="--not-confirmed"),
+             _photos("other")),
+            hint="写明现场是否属实及情况", shortcut="Ctrl+Shift+Y"),
+        Command(
+            command_id(A.FILE), A.FILE.label,
+            lambda c, a, i, ver, v: c.file(a, i, ver, level=v.get("level"), note=v.get("note")), A.FILE,
+            (Field("standard", K.INFO, "立案标准", load=lambda cases, case_id: cases.filing_standard(case_id)),
+             _level(), _note()),
+            shortcut="Ctrl+L"),
+        Command(
+            command_id(A.REJECT), A.REJECT.label,
+            lambda c, a, i, ver, v: c.reject(a, i, ver, reason=v["reason"]), A.REJECT,
+            (_reason("不予立案的理由（将回复举报人）"),), hint="不予立案的理由（将回复举报人）", shortcut="Ctrl+Shift+N"),
+        Command(
+            command_id(A.DISPATCH), A.DISPATCH.label,
+            lambda c, a, i, ver, v: c.dispatch(a, i, ver, department=v["department"], level=v.get("level"),
+                                               reason=v.get("reason")), A.DISPATCH,
+            (Field("department", K.DEPARTMENT, "部门", required=True, help="部门代码、名称或 id"),
+             _level(), _reason("派遣给建议以外的部门时必填", required=False)),
+            shortcut="Ctrl+D", form="dispatch", bulk=True, bulk_shortcut="Ctrl+Shift+P",
+            bulk_prepare=_first_suggestion),
+        Command(
+            command_id(A.ACCEPT), A.ACCEPT.label, lambda c, a, i, ver, v: c.accept(a, i, ver), A.ACCEPT,
+            direct=True, shortcut="Ctrl+J"),
+        Command(
+            command_id(A.REQUEST_RETURN), A.REQUEST_RETURN.label, _request("return"), A.REQUEST_RETURN,
+            (_reason(),), hint="为什么不属于本部门职责", shortcut="Ctrl+Shift+B",
+            aliases=_alias("request", "--type", "return")),
+        Command(
+            command_id(A.REQUEST_EXTENSION), A.REQUEST_EXTENSION.label,
+            lambda c, a, i, ver, v: c.request_extension(a, i, ver, minutes=v["minutes"], reason=v["reason"]),
+            A.REQUEST_EXTENSION,
+            (Field("minutes", K.INT, "延期时长", required=True, default=WORKDAY_MINUTES, minimum=1,
+                   maximum=60 * 24 * 365, step=WORKDAY_MINUTES, suffix=" 分钟（1 个工作日 = 480 分钟）",
+                   help="延长的分钟数（1 个工作日 = 480 分钟）"),
+             _reason()),
+            hint="需要延长多久、为什么", shortcut="Ctrl+Shift+E", aliases=_alias("request", "--type", "extension")),
+        Command(
+            command_id(A.REQUEST_DEFER), A.REQUEST_DEFER.label, _request("defer"), A.REQUEST_DEFER,
+            (_reason(),), hint="缓办期间计时暂停", shortcut="Ctrl+Shift+D", aliases=_alias("request", "--type", "defer")),
+        Command(
+            command_id(A.REQUEST_SHELVE), A.REQUEST_SHELVE.label, _request("shelve"), A.REQUEST_SHELVE,
+            (_reason(),), hint="长期无法解决的原因", shortcut="Ctrl+Shift+G",
+            aliases=_alias("request", "--type", "shelve")),
+        Command(
+            command_id(A.REQUEST_VOID), A.REQUEST_VOID.label, _request("void"), A.REQUEST_VOID,
+            (_reason(),), hint="需值班长批准", shortcut="Ctrl+Shift+Z", aliases=_alias("request", "--type", "void")),
+        Command(
+            command_id(A.APPROVE), A.APPROVE.label,
+            lambda c, a, i, ver, v: c.approve(a, i, ver, minutes=v.get("minutes"), note=v.get("note")), A.APPROVE,
+            (Field("minutes", K.INT, "批准的延期时长", minimum=1, maximum=60 * 24 * 365, prompt=False,
+                   help="批准延期的分钟数（默认按申请）"),
+             _note()),
+            shortcut="Ctrl+Shift+A"),
+        Command(
+            command_id(A.REFUSE), A.REFUSE.label, lambda c, a, i, ver, v: c.refuse(a, i, ver, reason=v["reason"]),
+            A.REFUSE, (_reason(),), hint="不批准的理由（案卷回到申请前的状态）", shortcut="Ctrl+Shift+X"),
+        Command(
+            command_id(A.FEEDBACK), A.FEEDBACK.label,
+            lambda c, a, i, ver, v: c.feedback(a, i, ver, text=v["text"],
+                                               photos=tuple(v.get("before") or ()) + tuple(v.get("photos") or ())),
+            A.FEEDBACK,
+            (_text(), _photos("after"),
+             _photos("before", name="before", option="--before", label="处置前照片", prompt=False)),
+            hint="处置情况；附处置后照片", shortcut="Ctrl+Shift+F"),
+        Command(
+            command_id(A.SEND_CHECK), A.SEND_CHECK.label,
+            lambda c, a, i, ver, v: c.send_check(a, i, ver, note=v.get("note")), A.SEND_CHECK,
+            (_note(),), direct=True, shortcut="Ctrl+Shift+C", aliases=_alias("check", "--send")),
+        Command(
+            command_id(A.CHECK), A.CHECK.label,
+            lambda c, a, i, ver, v: c.check(a, i, ver, outcome=v["outcome"], reason=v.get("reason"),
+                                            photos=v["photos"]), A.CHECK,
+            (Field("outcome", K.CHOICE, "核查结果", required=True, default=Outcome.PASSED.value,
+                   choices=((Outcome.PASSED.value, "通过（待结案）"), (Outcome.FAILED.value, "不通过（返工）"))),
+             _reason(required=False), _photos("after")),
+            hint="不通过时必须写明理由（返工给原部门）", shortcut="Ctrl+K", checks=(_failed_check_needs_reason,)),
+        Command(
+            command_id(A.CLOSE), A.CLOSE.label, lambda c, a, i, ver, v: c.close(a, i, ver, note=v.get("note")),
+            A.CLOSE, (_note(),), shortcut="Ctrl+E", bulk=True, bulk_shortcut="Ctrl+Shift+J"),
+        Command(
+            command_id(A.REWORK), A.REWORK.label, lambda c, a, i, ver, v: c.rework(a, i, ver, reason=v["reason"]),
+            A.REWORK, (_reason(),), hint="处置不合格的原因", shortcut="Ctrl+Shift+W"),
+        Command(
+            command_id(A.VOID), A.VOID.label, lambda c, a, i, ver, v: c.void(a, i, ver, reason=v["reason"]),
+            A.VOID, (_reason(),), hint="作废的原因（记录保留）", shortcut="Ctrl+Shift+Del"),
+        Command(
+            command_id(A.URGE), A.URGE.label, lambda c, a, i, ver, v: c.urge(a, i, ver, note=v.get("note")),
+            A.URGE, (_note(),), shortcut="Ctrl+U"),
+        Command(
+            command_id(A.RESTORE), A.RESTORE.label,
+            lambda c, a, i, ver, v: c.restore(a, i, ver, note=v.get("note")), A.RESTORE, (_note(),),
+            shortcut="Ctrl+Shift+H"),
+        Command(
+            command_id(A.REPLY), A.REPLY.label, lambda c, a, i, ver, v: c.reply(a, i, ver, text=v["text"]),
+            A.REPLY, (_text(),), hint="回复举报人的内容", shortcut="Ctrl+R"),
+        Command(
+            command_id(A.LINK), A.LINK.label,
+            lambda c, a, i, ver, v: c.link(a, i, ver, original=v["original"], reason=v.get("reason")), A.LINK,
+            (Field("original", K.CASE_REF, "原案卷号", required=True, option="--to", help="案卷号，如 SJ2026112000001"),
+             _reason(required=False)),
+            hint="本条与哪件案卷重复", shortcut="Ctrl+Shift+K",
+            aliases=_alias("reject", "--duplicate-of", field="original")),
+    ]
+    return tuple(made)
+
+
+def register_builtins(registry) -> list:
+    """Register every built-in command in ``registry``; returns the handles."""
+    return [registry.register(c) for c in builtin_commands()]
+
+
+_DEFAULT = None
+
+
+def default_registry():
+    """The process's registry: the built-in commands plus whatever plugins (or tests) register.
+
+    ``build_core`` hands it to every edge, so a command registered here shows in the GUI's menus
+    and as a ``gridhall case`` verb.
+    """
+    global _DEFAULT
+    if _DEFAULT is None:
+        from app.commands.registry import CommandRegistry
+
+        registry = CommandRegistry()
+        register_builtins(registry)
+        _DEFAULT = registry
+    return _DEFAULT
+
+
+__all__ = ["WORKDAY_MINUTES", "builtin_commands", "command_id", "default_registry", "register_builtins"]

@@ -1,0 +1,69 @@
+"""Running one command on many cases: each case its own transaction, one failure never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.commands.model import Command, cases_of
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk run did: (case number, ActionResult) per success, (case number, error) per failure."""
+
+    done: list[tuple[str, Any]] = field(default_factory=list)
+    failed: list[tuple[str, BaseException]] = field(default_factory=list)
+
+    def text(self, catalogue=None, describe_error=str) -> str:
+        """A summary line, then one line per failure and per success (in ``catalogue``'s language)."""
+        def tr(text: str, **values) -> str:
+            return catalogue.tr(text, **values) if catalogue is not None else text.format(**values)
+
+        def label(member) -> str:
+            return catalogue.label(member) if catalogue is not None else member.label
+
+        lines = [tr("成功 {done} 件，失败 {failed} 件", done=len(self.done), failed=len(self.failed))]
+        lines += [f"✗ {number}：{describe_error(exc)}" for number, exc in self.failed]
+        for number, result in self.done:
+            line = f"✓ {number}：{tr('{action}完成，现为「{state}」', action=label(result.action), state=label(result.case.state))}"
+            if result.case.department_name and result.action.value == "dispatch":
+                line += tr("（{department}）", department=result.case.department_name)
+            if result.warnings:
+                line += "；" + "；".join(result.warnings)
+            lines.append(line)
+        return "\n".join(lines)
+
+
+def run_bulk(command: Command, target, actor, rows: Iterable, values: Mapping[str, Any] | None = None,
+             *, registry=None) -> BulkOutcome:
+    """Run ``command`` on each row (anything with ``id``, ``number``, ``version``) in turn.
+
+    ``command`` may be a Command or a command id looked up in ``registry`` (default: the target's
+    ``commands``). Each case is one service call, so one transaction; a failure is recorded and the
+    next case runs. ``command.bulk_prepare(cases, row, values)`` may fill per-case values
+    (派遣: each case's first suggestion). Call it from a worker thread in a GUI.
+    """
+    if isinstance(command, str):
+        registry = registry if registry is not None else getattr(target, "commands", None)
+        if registry is None:
+            from app.commands.builtin import default_registry
+
+            registry = default_registry()
+        command = registry.get(command)
+    cases = cases_of(target)
+    outcome = BulkOutcome()
+    base = dict(values or {})
+    for row in rows:
+        try:
+            row_values = command.bulk_prepare(cases, row, base) if command.bulk_prepare is not None else base
+            result = command.run(cases, actor, row.id, row.version, row_values)
+        except Exception as exc:  # noqa: BLE001 — every failure is reported in the outcome
+            outcome.failed.append((row.number, exc))
+        else:
+            outcome.done.append((row.number, result))
+    return outcome
+
+
+__all__ = ["BulkOutcome", "run_bulk"]
