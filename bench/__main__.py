@@ -1,13 +1,20 @@
 """`make bench`: figures, not pass/fail. Prints medians and ratios on the demo district.
 
-  python -m bench --db data/demo/district.sqlite [--rounds 5] [--skip-demo]
+  python -m bench --db data/demo/district.sqlite [--rounds 5] [--only map,queue] [--skip-demo]
+  make bench ONLY=queue
 
-1. Map render at full extent and at street scale, styled vs a bare QGIS render of the same
-   layers with default styles (ratio = styled / bare).
-2. Queue countdown tick with 10,000 open cases (ms per tick): the pure state, then with the
-   Qt table model and a visible view repainting.
-3. Queue query: loading every open case with its timer from the store (ms).
-4. Demo generation of the district into a temporary SpatiaLite file (s).
+Groups (``--only`` takes a comma-separated list; default all, in this order):
+
+map    1. Map render at full extent and at street scale, styled vs a bare QGIS render of the
+          same layers with default styles (ratio = styled / bare).
+queue  2. Queue countdown tick with 10,000 open cases (ms per tick): the pure state, then with
+          the Qt table model and a visible view repainting.
+       3. Queue query: loading every open case with its timer from the store (ms).
+demo   4. Demo generation of the district into a temporary SpatiaLite file (s).
+live   Live sync on a throwaway PostGIS cluster (``bench/live.py``).
+
+Every figure printed is also recorded under a stable name in build/bench.json
+(``bench/figures.py``), merged with what earlier runs of other groups left there.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyqt5")
+
+
+from bench.figures import record  # noqa: E402  (after the Qt environment above)
 
 
 def _median_ms(fn, rounds: int) -> tuple[float, float]:
@@ -68,7 +78,7 @@ def bench_render(store, rounds: int) -> None:
           "'no labels' = our styles with labelling switched off)")
     layers = styled.top_down()
     labelled = [layer for layer in layers if layer.labelsEnabled()]
-    for label, extent in (("full extent", full), ("street scale 1:5,000", street)):
+    for key, label, extent in (("full", "full extent", full), ("street", "street scale 1:5,000", street)):
         s_med, _ = _median_ms(lambda e=extent: render_layers(layers, e, w, h), rounds)
         for layer in labelled:
             layer.setLabelsEnabled(False)
@@ -76,6 +86,11 @@ def bench_render(store, rounds: int) -> None:
         for layer in labelled:
             layer.setLabelsEnabled(True)
         b_med, _ = _median_ms(lambda e=extent: render_layers(bare, e, w, h), rounds)
+        record(f"map.render_{key}_styled", s_med, "ms")
+        record(f"map.render_{key}_no_labels", n_med, "ms")
+        record(f"map.render_{key}_bare", b_med, "ms")
+        record(f"map.render_{key}_ratio_styled_bare", s_med / b_med, "ratio")
+        record(f"map.render_{key}_ratio_no_labels_bare", n_med / b_med, "ratio")
         print(f"   {label:<22} styled {s_med:8.1f}   no labels {n_med:8.1f}   bare QGIS {b_med:8.1f}   "
               f"ratio styled/bare {s_med / b_med:5.2f}   no labels/bare {n_med / b_med:5.2f}")
 
@@ -101,7 +116,7 @@ def bench_tick(rounds: int) -> None:
     from qtpy.QtWidgets import QApplication
 
     from app.domain.calendar import WorkCalendar
-    from app.ui.queue_state import QueueState
+    from app.views.queue_state import QueueState
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     now = datetime(2026, 11, 20, 10, 30)
@@ -131,6 +146,9 @@ def bench_tick(rounds: int) -> None:
     state.reset(rows, night)
     clock["t"] = night
     nightly, _ = _median_ms(tick, rounds * 20)
+    record("queue.tick_10000", pure, "ms")
+    record("queue.tick_10000_painted", full, "ms")
+    record("queue.tick_10000_night", nightly, "ms")
     print("2. Queue countdown tick, 10,000 open cases (median, ms per tick)")
     print(f"   state only {pure:8.3f}   state + queue dock painting {full:8.3f}   "
           f"state at 22:00 (natural rows overtake) {nightly:8.3f}")
@@ -144,6 +162,9 @@ def bench_query(store, rounds: int) -> None:
     source = StoreCaseSource(store)
     n = len(source.open_cases())
     med, best = _median_ms(source.open_cases, rounds)
+    record("queue.query_open_cases", n, "count")
+    record("queue.query_open_median", med, "ms")
+    record("queue.query_open_best", best, "ms")
     print(f"3. Queue query: {n} open cases with timers (ms)   median {med:8.1f}   best {best:8.1f}")
 
 
@@ -154,9 +175,42 @@ def bench_demo() -> None:
         t0 = time.perf_counter()
         summary = generate(str(Path(tmp) / "bench.sqlite"), seed=1, scale="district")
         seconds = time.perf_counter() - t0
+    record("demo.district_seconds", seconds, "s")
+    record("demo.district_cases", summary.cases, "count")
+    record("demo.district_events", summary.events, "count")
+    record("demo.district_components", summary.components, "count")
+    record("demo.district_events_per_s", summary.events / seconds, "per_s")
     print(f"4. Demo generation, district (s): {seconds:6.1f}  "
           f"({summary.cases} cases, {summary.events} events, {summary.components} components; "
           f"{summary.events / seconds:,.0f} events/s)")
+
+
+def bench_live() -> int:
+    """The live-sync group: its own throwaway PostGIS cluster and processes (bench/live.py)."""
+    from bench.live import main as live_main
+
+    return live_main([])
+
+
+#: name → (needs, run(ctx)) in the order the groups run; ``needs`` ("qgis", "store") says what
+#: main() prepares: ctx holds "store" (the --db store) and "rounds". New groups add an entry.
+GROUPS: dict[str, tuple[tuple[str, ...], object]] = {
+    "map": (("qgis", "store"), lambda ctx: bench_render(ctx["store"], ctx["rounds"])),
+    "queue": (("qgis", "store"), lambda ctx: (bench_tick(ctx["rounds"]), bench_query(ctx["store"], ctx["rounds"]))),
+    "demo": ((), lambda ctx: bench_demo()),
+    "live": ((), lambda ctx: bench_live()),
+}
+
+
+def _groups(text: str | None) -> list[str]:
+    if not text:
+        return list(GROUPS)
+    chosen = [g.strip() for g in text.split(",") if g.strip()]
+    unknown = [g for g in chosen if g not in GROUPS]
+    if unknown or not chosen:
+        raise SystemExit(f"bench: unknown group {', '.join(unknown) or repr(text)}; "
+                         f"choose from {', '.join(GROUPS)}")
+    return [g for g in GROUPS if g in chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,22 +218,36 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="data/demo/district.sqlite")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", metavar="GROUPS", help=f"comma-separated groups to run ({', '.join(GROUPS)})")
     parser.add_argument("--skip-demo", action="store_true", help="skip the demo generation figure")
     args = parser.parse_args(argv)
+    groups = _groups(args.only)
+    if args.skip_demo and "demo" in groups:
+        groups.remove("demo")
+    needs = {need for g in groups for need in GROUPS[g][0]}
 
-    from app.gis.qgis_app import start_qgis
-    from app.store.engine import open_store
+    from bench.figures import path
 
-    start_qgis()
-    store = open_store(args.db)
-    print(f"GridHall benchmarks on {args.db} ({os.cpu_count()} cores)")
-    bench_render(store, args.rounds)
-    bench_tick(args.rounds)
-    bench_query(store, args.rounds)
-    if not args.skip_demo:
-        bench_demo()
-    store.dispose()
-    return 0
+    ctx: dict[str, object] = {"rounds": args.rounds, "store": None}
+    if "qgis" in needs:
+        from app.gis.qgis_app import start_qgis
+
+        start_qgis()
+    if "store" in needs:
+        from app.store.engine import open_store
+
+        ctx["store"] = open_store(args.db)
+    print(f"GridHall benchmarks ({', '.join(groups)}) on {args.db} ({os.cpu_count()} cores)")
+    code = 0
+    try:
+        for group in groups:
+            result = GROUPS[group][1](ctx)  # a group may return an exit code (live: errors seen)
+            code = max(code, result if isinstance(result, int) else 0)
+    finally:
+        if ctx["store"] is not None:
+            ctx["store"].dispose()
+    print(f"\nfigures recorded in {path()}")
+    return code
 
 
 if __name__ == "__main__":

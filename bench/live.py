@@ -1,5 +1,8 @@
 """Live sync figures on a throwaway PostGIS cluster: `python -m bench.live [--cases 200]`.
 
+Also `make bench ONLY=live`. Every figure printed is recorded as ``live.*`` in build/bench.json
+(``bench/figures.py``).
+
 1. Raw NOTIFY round trip (one connection notifies, another LISTENs): median and p95.
 2. Change-to-other-screen: this process commits a change (督办); a second OS process running
    LiveSync (its own LISTEN connection, reload of the row, queue upsert) records when the row
@@ -26,7 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # tests/services/world.py fills the cluster
+if str(ROOT) not in sys.path:  # `python bench/live.py` as well as `python -m bench.live`
+    sys.path.insert(0, str(ROOT))
+
+from bench.figures import record  # noqa: E402
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -34,9 +40,12 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _fmt(values_s: list[float]) -> str:
+def _fmt(values_s: list[float], name: str) -> str:
+    """Median, p95 and max in ms; each recorded as ``<name>_median`` / ``_p95`` / ``_max``."""
     ms = [v * 1000 for v in values_s]
-    return f"median {statistics.median(ms):7.1f} ms   p95 {_pct(ms, 95):7.1f} ms   max {max(ms):7.1f} ms   (n={len(ms)})"
+    med, p95, top = record(f"{name}_median", statistics.median(ms), "ms"), \
+        record(f"{name}_p95", _pct(ms, 95), "ms"), record(f"{name}_max", max(ms), "ms")
+    return f"median {med:7.1f} ms   p95 {p95:7.1f} ms   max {top:7.1f} ms   (n={len(ms)})"
 
 
 # -- the other screen ------------------------------------------------------------------------
@@ -112,9 +121,8 @@ def _wait_rows(out, wanted: dict[int, int], deliveries: dict, timeout: float = 3
 
 def single_changes(store, world, out, rounds: int) -> tuple[list[float], list[float]]:
     """(commit durations, commit-to-other-screen latencies) of ``rounds`` sequential 督办."""
-    from services.world import draft, service
-
     from app.domain.clock import SystemClock
+    from bench.world import draft, service
 
     svc = service(store, SystemClock())
     r = svc.report(world.actors["supervisor"], draft())
@@ -182,12 +190,10 @@ def _next_item(mine, fresh):
 
 def desk(url: str, who: str, actor, as_owner: bool, inboxes, fresh, results, go) -> None:
     """One workstation process: ``who``'s steps from its inbox (上报 from ``fresh``) until None."""
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from services.world import INSIDE, draft, service
-
     from app.domain.clock import SystemClock
     from app.services.hall_login import hall_login
     from app.store.engine import open_store
+    from bench.world import INSIDE, draft, service
 
     clock = SystemClock()
     store = open_store(url) if as_owner else hall_login(url, who, LOGIN_PASSWORD, clock=clock)[0]
@@ -293,10 +299,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the busy day on the owner's connection instead of each user's own login")
     args = parser.parse_args(argv)
 
-    from services.world import build_world
-
     from app.store.cluster import start_cluster
     from app.store.commands import init_db, verify_audit
+    from bench.world import build_world
 
     print("starting a throwaway PostgreSQL + PostGIS cluster …", flush=True)
     cluster = start_cluster()
@@ -313,23 +318,31 @@ def main(argv: list[str] | None = None) -> int:
         if not ready.wait(60):
             raise SystemExit("bench: the observer process did not come online")
 
-        print(f"\n1. raw NOTIFY round trip          {_fmt(raw_notify(cluster, db, args.rounds))}")
+        print(f"\n1. raw NOTIFY round trip          {_fmt(raw_notify(cluster, db, args.rounds), 'live.notify_roundtrip')}")
         calls, latencies = single_changes(store, world, out, args.rounds)
-        print(f"2. change → other screen          {_fmt(latencies)}")
-        print(f"   (the change itself: 督办 call  {_fmt(calls)})")
+        print(f"2. change → other screen          {_fmt(latencies, 'live.change_to_screen')}")
+        print(f"   (the change itself: 督办 call  {_fmt(calls, 'live.urge_call')})")
 
         who = "the owner's connection" if args.as_owner else "each user's own database login"
         print(f"\n3. busy day: {args.cases} cases × {len(STEPS) + 1} steps by {sum(DESKS.values())} workstation "
               f"processes as {who} …", flush=True)
         day = busy_day(url, world, args.cases, out, as_owner=args.as_owner)
         rate = day["commits"] / day["elapsed"]
+        fig = "live.busy_day_owner" if args.as_owner else "live.busy_day"
+        record(f"{fig}_steps", day["commits"], "count")
+        record(f"{fig}_seconds", day["elapsed"], "s")
+        record(f"{fig}_steps_per_s", rate, "per_s")
+        per_ten = record(f"{fig}_cases_per_10min", rate * 600 / (len(STEPS) + 1), "count")
         print(f"   {day['commits']} committed steps in {day['elapsed']:.1f} s = {rate:.0f} steps/s "
-              f"({rate * 600 / (len(STEPS) + 1):.0f} cases per ten minutes; the busy day needs {DAY_CASES})")
+              f"({per_ten:.0f} cases per ten minutes; the busy day needs {DAY_CASES})")
+        record(f"{fig}_errors", len(day["errors"]), "count")
         print(f"   errors: {len(day['errors'])}" + "".join(f"\n     {e}" for e in day["errors"][:5]))
         if day["latencies"]:
-            print(f"   change → other screen under load  {_fmt(day['latencies'])}")
+            print(f"   change → other screen under load  {_fmt(day['latencies'], f'{fig}_change_to_screen')}")
+        record(f"{fig}_missed", day["missed"], "count")
         print(f"   cases never seen by the other screen: {day['missed']}")
         problem = verify_audit(store)
+        record(f"{fig}_audit_ok", problem is None, "bool")
         print(f"   audit chain: {'OK' if problem is None else problem}")
         store.dispose()
         return 1 if day["errors"] or day["missed"] or problem is not None else 0
