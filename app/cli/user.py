@@ -59,7 +59,11 @@ def add_user_commands(subparsers) -> argparse.ArgumentParser:
     command("enable", "let a disabled account log in again")
     command("unlock", "lift the lock after repeated wrong passwords")
     ls = command("list", "list accounts", named=False)
-    ls.add_argument("--format", choices=("text", "json"), default="text")
+    ls.add_argument("--format", choices=("text", "json"), default="text",
+                    help='output format (default text); json: a list of {"id", "username", "display_name", '
+                         '"role" (value), "role_label", "department_code", "department_name", "active", "locked", '
+                         '"failed_attempts", "has_password", "phone", "created_at" (ISO 8601 or null), "status"} '
+                         '(never a password hash)')
     return user
 
 

@@ -12,7 +12,7 @@ from app.cli import build_parser, main
 
 #: The read verbs and the JSON keys their help promises.
 READ_VERBS = {("db", "verify-audit"): ('"ok"', '"problem"'), ("demo",): ('"scale"', '"demo_accounts"'),
-              ("user", "list"): ()}
+              ("user", "list"): ('"username"', '"role_label"', '"status"')}
 
 
 def _subparser(path: tuple[str, ...]) -> argparse.ArgumentParser:

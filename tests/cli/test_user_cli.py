@@ -51,6 +51,9 @@ def test_list_json_parses_and_has_no_hash(db, capsys):
     out = capsys.readouterr().out
     [row] = json.loads(out)
     assert (row["username"], row["role"], row["status"]) == ("zhang", "dispatcher", "正常")
+    assert set(row) == {"id", "username", "display_name", "role", "role_label", "department_code",
+                        "department_name", "active", "locked", "failed_attempts", "has_password", "phone",
+                        "created_at", "status"}  # the keys `user list --help` documents
     assert "$argon2" not in out and PASSWORD not in out and not any("hash" in k for k in row)
 
 
