@@ -99,3 +99,30 @@ def test_demo_json_summary_then_verify_audit_json(tmp_path, capsys):
     assert "100%" in captured.err  # the bar went to stderr, the JSON alone to stdout
     assert main(["db", "verify-audit", "--db", str(db), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"ok": True, "problem": None}
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_real_terminal_session_cancels_and_removes_the_new_file(tmp_path):
+    """The real signal once: SIGINT to `python -m app demo` while the job runs."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    db = tmp_path / "demo.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "app", "demo", "--db", str(db)], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    deadline = time.monotonic() + 60
+    while not db.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the file the job creates, not timing anything
+    assert db.exists(), "the demo job did not start"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == EXIT_CANCELLED, err
+    assert out == "" and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "gridhall: 已取消生成演示数据；数据库保持原样，未写入任何数据"
+    assert not any(tmp_path.iterdir())
