@@ -15,7 +15,7 @@ from typing import Any
 
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
-from app.services.errors import ValidationError
+from app.services.errors import InvalidTransition, PermissionDenied, ValidationError
 
 
 class FieldKind(str, Enum):  # noqa: UP042 (the values are what edges switch on)
@@ -257,12 +257,27 @@ class Command:
         """Check ``values``, then make the service call (one transaction); returns its ActionResult.
 
         ``target`` is the Core (its ``cases`` is used) or a CaseService. Refused values raise
-        CommandInputError (a ValidationError) and nothing is called.
+        CommandInputError (a ValidationError) and nothing is called. The services check a workflow
+        action's role and state; a command without one is checked here against its declarations
+        (its state read just before: the service call's version check covers a change after it).
         """
         cleaned = self.clean(values)
         if self.on_case and case_id is None:
             raise ValidationError("case", f"「{self.title}」需要一件案卷")
-        return self.call(cases_of(target), actor, case_id, version, cleaned)
+        cases = cases_of(target)
+        if self.action is None:
+            self._check_allowed(cases, actor, case_id)
+        return self.call(cases, actor, case_id, version, cleaned)
+
+    def _check_allowed(self, cases, actor, case_id: int | None) -> None:
+        role = getattr(actor, "role", None)
+        if role not in self.allowed_roles:
+            who = getattr(role, "label", "未登录")
+            raise PermissionDenied(f"「{who}」无权执行「{self.title}」")
+        if self.on_case and self.states is not None:
+            state = cases.get(case_id).state
+            if state not in self.states:
+                raise InvalidTransition(f"案卷当前状态为「{state.label}」，不能执行「{self.title}」")
 
 
 def cases_of(target):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from app.commands import Command, CommandRegistry, default_registry
 from app.domain.cases import CaseSummary
 from app.domain.clock import Clock
 from app.i18n import Catalogue
@@ -30,6 +31,7 @@ class AppServices:
         catalogue: Catalogue,
         map_layers: NamedRegistry[MapLayerEntry] | None = None,
         report_sections: NamedRegistry[ReportSection] | None = None,
+        commands: CommandRegistry | None = None,
     ) -> None:
         self.docks = docks
         self.actions = actions
@@ -38,6 +40,8 @@ class AppServices:
         self.catalogue = catalogue
         self.map_layers = map_layers if map_layers is not None else NamedRegistry("map layer")
         self.report_sections = report_sections if report_sections is not None else NamedRegistry("report section")
+        # the case commands every edge shares (the Core's; by default the process's registry)
+        self.commands = commands if commands is not None else default_registry()
 
 
 class PluginApi:
@@ -58,6 +62,15 @@ class PluginApi:
     def register_action(self, spec: ActionSpec) -> Registration:
         """Add a menu command (use ``menu="plugins"`` unless another menu fits)."""
         return self._keep(self._s.actions.register(spec))
+
+    def register_command(self, command: Command) -> Registration:
+        """Add a case command (``app.commands.Command``; its id should start with the plugin id).
+
+        It shows wherever the registry is followed: a menu entry with its shortcut for the roles
+        that may take it, enabled per case state, its prompt built from its fields, and a
+        ``gridhall case <verb>`` on the command line of the same process. Removed on disable.
+        """
+        return self._keep(self._s.commands.register(command))
 
     def register_map_layer(self, name: str, factory: Callable[[], object]) -> Registration:
         """Offer a map layer; the GIS calls ``factory()`` to build it."""

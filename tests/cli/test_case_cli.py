@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 from services.world import PASSWORD, T0, build_world, png_bytes
 
+from app.cli import build_parser
 from app.cli.case import add_case_commands, run_case
+from app.commands import CommandRegistry, default_registry
 from app.domain.clock import FixedClock
 from app.services import auth
 
@@ -20,17 +21,30 @@ def cli(store, tmp_path, monkeypatch, capsys):
     build_world(store, password_hash=auth.hash_password(PASSWORD))
     db = str(store.path) if store.path else store.url.render_as_string(hide_password=False)
     monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
-    parser = argparse.ArgumentParser(prog="gridhall")
-    add_case_commands(parser.add_subparsers(dest="command", required=True))
     clock = FixedClock(T0)
 
     def run(*argv: str):
-        code = run_case(parser.parse_args(["case", *argv, "--db", db]), clock=clock)
+        try:
+            args = build_parser().parse_args(["case", *argv, "--db", db])  # the registry as it is now
+        except SystemExit as exc:  # argparse refused the options
+            out = capsys.readouterr()
+            return exc.code, out.out, out.err
+        code = run_case(args, clock=clock)
         out = capsys.readouterr()
         return code, out.out, out.err
 
     yield run
     auth.configure_hasher()
+
+
+@pytest.fixture
+def note_verb():
+    """A command registered in the process's registry (as a plugin would), removed afterwards."""
+    from commands.note import note_command
+
+    handle = default_registry().register(note_command())
+    yield handle
+    handle.remove()
 
 
 def _json(out: str) -> dict:
@@ -114,3 +128,50 @@ def test_refusals_exit_non_zero_with_the_reason(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
     code, out, _ = cli("show", number, "--as", "dispatcher", "--format", "json")
     assert code == 0 and _json(out)["case"]["version"] == 1  # nothing above was written
+
+
+def test_the_older_combined_forms_and_their_checks(cli):
+    code, out, err = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "06010",
+                         "--description", "垃圾", "--source", "public", "--format", "json")
+    number = _json(out)["case"]["number"]
+    code, _, err = cli("verify", number, "--as", "acceptor", "--send", "--result", "属实")
+    assert code == 1 and "「派发核实」不接受 --result" in err
+    code, _, err = cli("send-verify", number, "--as", "acceptor", "--note", "请核实")  # the command's own verb
+    assert code == 0, err
+    code, _, err = cli("verify", number, "--as", "supervisor")
+    assert code == 1 and "核实结果不能为空（--result）" in err
+    code, out, err = cli("reject", number, "--as", "acceptor", "--duplicate-of", number, "--format", "json")
+    assert code == 1 and "不能把案卷关联到它自己" in err
+    code, _, err = cli("check", number, "--as", "supervisor", "--outcome", "failed")
+    assert code == 1 and "核查不通过时理由不能为空" in err
+    code, out, _ = cli("show", number, "--as", "boss", "--format", "json")
+    assert _json(out)["case"]["version"] == 2  # only 派发核实 was written
+
+
+def test_a_registered_command_is_a_verb_without_touching_the_cli(cli, note_verb, store):
+    args = build_parser().parse_args(["case", "note", "S1", "--as", "boss", "--text", "加快"])
+    assert (args.case_verb, args.opt_text) == ("note", "加快")  # build_parser() knows the new verb
+    code, out, err = cli("report", "--as", "supervisor", "--at", "557150,3464450", "--category", "06010",
+                         "--description", "垃圾", "--format", "json")
+    number = _json(out)["case"]["number"]
+    code, _, err = cli("note", number, "--as", "boss", "--text", "加快处理")
+    assert code == 1 and "不能" in err  # 已上报: the command's states do not include it
+    assert cli("file", number, "--as", "leader_shift")[0] == 0
+    code, _, err = cli("note", number, "--as", "boss")
+    assert code == 2 and "--text" in err  # argparse: the required field is a required option
+    code, out, err = cli("note", number, "--as", "boss", "--text", "加快处理", "--format", "json")
+    assert code == 0, err
+    view = _json(out)
+    assert view["action"] == "urge" and view["case"]["urge_count"] == 1
+    code, out, _ = cli("show", number, "--as", "boss")
+    assert "督办 → 待派遣：加快处理" in out
+
+
+def test_the_verbs_follow_the_registry_given():
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="gridhall")
+    add_case_commands(parser.add_subparsers(dest="command", required=True), CommandRegistry())
+    assert parser.parse_args(["case", "show", "S1", "--as", "boss"]).case_command == "show"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["case", "dispatch", "S1", "--as", "boss"])  # an empty registry: read verbs only

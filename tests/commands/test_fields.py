@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from app.commands import Command, CommandInputError, Field, FieldKind, builtin_commands
 from app.domain.definitions import Action, Role
 from app.i18n import Catalogue, english_missing
+from app.services.errors import PermissionDenied
 
 COMMANDS = {c.action: c for c in builtin_commands()}
 
@@ -51,10 +54,13 @@ def test_run_refuses_bad_values_without_calling_the_service():
     calls = []
     note = Command("test.case.note", "记录", lambda *a: calls.append(a), roles=frozenset({Role.LEADER}),
                    fields=(Field("text", FieldKind.LINE, "内容", required=True),))
+    leader = SimpleNamespace(role=Role.LEADER)
     with pytest.raises(CommandInputError):
-        note.run(object(), None, 1, 1, {"text": ""})
+        note.run(object(), leader, 1, 1, {"text": ""})
+    with pytest.raises(PermissionDenied, match="「派遣员」无权执行「记录」"):  # its declared roles
+        note.run(object(), SimpleNamespace(role=Role.DISPATCHER), 1, 1, {"text": "好"})
     assert calls == []
-    note.run(object(), None, 1, 1, {"text": "好"})
+    note.run(object(), leader, 1, 1, {"text": "好"})
     assert calls and calls[0][4] == {"text": "好"}
 
 
