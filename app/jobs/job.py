@@ -103,7 +103,7 @@ class Job:
             result = self.work(self.feedback)
         except Cancelled as exc:
             self._finish(JobState.CANCELLED, error=exc)
-        except Exception as exc:  # reported through the job, never lost in the worker thread
+        except BaseException as exc:  # reported through the job, never lost in the worker thread
             self._finish(JobState.FAILED, error=exc)
         else:
             self._finish(JobState.DONE, result=result)

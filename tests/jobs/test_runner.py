@@ -183,3 +183,13 @@ def test_feedback_on_cancel_runs_once_and_children_share_cancel():
     fb.on_cancel(lambda: late.append(1))  # already cancelled: called at once
     assert late == [1]
     fb.progress(1.0, "完成")  # reporting never raises, even after a cancel
+
+
+def test_even_system_exit_in_the_work_is_a_failure_not_a_lost_thread(runner):
+    def work(fb):
+        raise SystemExit(3)
+
+    job = runner.run("退出", work)
+    assert job.wait(10)
+    assert job.state is JobState.FAILED and isinstance(job.error, SystemExit)
+    assert runner.jobs == []
