@@ -48,9 +48,11 @@ run: setup $(DB)
 screenshot: setup $(DB)
 	QT_QPA_PLATFORM=offscreen $(PY) main.py --db $(DB) --screenshot docs/screenshot.png --size 1920x1080
 
+# mypy: the packages and strictness are in setup.cfg [mypy]; its cache (build/mypy) makes reruns quick.
 lint: setup
 	$(VENV)/bin/ruff check app plugins data tests main.py bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test-pyqt: setup
 	QT_QPA_PLATFORM=offscreen QT_API=pyqt5 PYTEST_QT_API=pyqt5 $(PY) -m pytest -q

@@ -7,22 +7,27 @@ Each member's value is the stable string stored in the database and used in the 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Self
 
 
 class _Labelled(str, Enum):  # noqa: UP042 (members carry a label; StrEnum adds nothing)
     """A string enum whose members carry a Chinese label."""
 
-    def __new__(cls, value: str, label: str):
+    label: str  # set per member by __new__ (an annotation only: not a member)
+
+    # Builds the members from their (value, label) tuples. ``Kind("component")`` never reaches it
+    # (the enum machinery looks the member up), hence the default: the call type-checks as a lookup.
+    def __new__(cls, value: str, label: str = "") -> Self:
         obj = str.__new__(cls, value)
         obj._value_ = value
-        obj.label = label  # type: ignore[attr-defined]
+        obj.label = label
         return obj
 
     def __str__(self) -> str:  # the stored value, not "Class.MEMBER"
         return self.value
 
     @classmethod
-    def parse(cls, text: str):
+    def parse(cls, text: str) -> Self:
         """Member by value, name or Chinese label; ValueError naming the choices otherwise."""
         for m in cls:
             if text in (m.value, m.name, m.label):

@@ -11,10 +11,13 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from app.domain.calendar import WORKING_DAY_MINUTES
 from app.domain.deadlines import format_limit
-from app.domain.definitions import Basis, Kind, Level, Stage
+from app.domain.definitions import Basis, Kind, Level, Stage, _Labelled
+
+_Enum = TypeVar("_Enum", bound=_Labelled)
 
 _TAXONOMY = Path(__file__).resolve().parents[2] / "data" / "taxonomy"
 DEFAULT_PATH = _TAXONOMY / "time_limits.csv"
@@ -81,7 +84,7 @@ def read_taxonomy_codes(taxonomy_dir: Path = _TAXONOMY) -> dict[Kind, set[str]]:
     return codes
 
 
-def _parse_enum(enum, text: str, what: str):
+def _parse_enum(enum: type[_Enum], text: str, what: str) -> _Enum:
     try:
         return enum.parse(text)
     except ValueError as exc:
@@ -150,7 +153,7 @@ class LimitTable:
         """The table's own rules (built-in defaults not included)."""
         return iter(self._rules.items())
 
-    def _candidates(self, kind: Kind, code: str | None, level: Level, stage: Stage):
+    def _candidates(self, kind: Kind, code: str | None, level: Level, stage: Stage) -> Iterator[tuple[LimitKey, str]]:
         if code:
             yield LimitKey(kind, code, level, stage), "category"
             if len(code) > 2:
@@ -158,13 +161,14 @@ class LimitTable:
         yield LimitKey(kind, None, level, stage), "kind"
         yield LimitKey(None, None, level, stage), "global"
 
-    def _find(self, kind, code, level, stage) -> tuple[LimitRule, str, LimitKey | None]:
-        kind, level, stage = _coerce(kind, level, stage)
-        for key, scope in self._candidates(kind, code, level, stage):
+    def _find(self, kind: Kind | str, code: str | None, level: Level | str,
+              stage: Stage | str) -> tuple[LimitRule, str, LimitKey | None]:
+        kind_, level_, stage_ = _coerce(kind, level, stage)
+        for key, scope in self._candidates(kind_, code, level_, stage_):
             rule = self._rules.get(key)
             if rule is not None:
                 return rule, scope, key
-        return BUILTIN_DEFAULTS[(stage, level)], "builtin", None
+        return BUILTIN_DEFAULTS[(stage_, level_)], "builtin", None
 
     def lookup(self, kind: Kind | str, category_code: str | None, level: Level | str,
                stage: Stage | str) -> LimitRule:
@@ -189,7 +193,7 @@ class LimitTable:
         return f"{what}采用{scope_text}：{format_limit(rule.minutes, rule.basis)}（{rule.basis.label}）{condition}{source}。"
 
 
-def _coerce(kind, level, stage) -> tuple[Kind, Level, Stage]:
+def _coerce(kind: Kind | str, level: Level | str, stage: Stage | str) -> tuple[Kind, Level, Stage]:
     kind = kind if isinstance(kind, Kind) else Kind.parse(kind)
     level = level if isinstance(level, Level) else Level.parse(level)
     stage = stage if isinstance(stage, Stage) else Stage.parse(stage)

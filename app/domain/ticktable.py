@@ -10,6 +10,7 @@ import heapq
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import TimerSpec
@@ -29,6 +30,8 @@ from app.domain.definitions import Basis, Light
 
 __all__ = ["CONSTANT_TERM", "NATURAL_TERM", "WORKING_TERM", "TickChanges", "TickTable"]
 
+K = TypeVar("K", bound=Hashable)  # a row's id (the queue uses case ids)
+
 
 @dataclass(frozen=True)
 class _Row:
@@ -44,16 +47,16 @@ WORKING_TERM, NATURAL_TERM, CONSTANT_TERM = "w", "n", "c"
 
 
 @dataclass(frozen=True)
-class TickChanges:
+class TickChanges(Generic[K]):
     """What one :meth:`TickTable.advance` changed: ids whose light changed, and whether any
     row's order term changed (first advance, a future start was reached, or the clock went
     backwards)."""
 
-    lights: list[Hashable]
+    lights: list[K]
     reordered: bool
 
 
-class TickTable:
+class TickTable(Generic[K]):
     """Per-case timer state for the queue: one tick costs one ``cal.ordinal_us`` call plus the
     rows whose light actually changes.
 
@@ -64,14 +67,14 @@ class TickTable:
     on demand (:meth:`last_reading`) for the few rows a view shows.
     """
 
-    def __init__(self, cal: WorkCalendar, rows: Iterable[tuple[Hashable, TimerSpec | None]] = ()):
+    def __init__(self, cal: WorkCalendar, rows: Iterable[tuple[K, TimerSpec | None]] = ()):
         self._cal = cal
-        self._rows: dict[Hashable, _Row | None] = {}
-        self._lights: dict[Hashable, Light] = {}  # at the last advance
+        self._rows: dict[K, _Row | None] = {}
+        self._lights: dict[K, Light] = {}  # at the last advance
         self._counts = dict.fromkeys(Light, 0)
         self._paused = 0
-        self._heaps: dict[Basis, list[tuple[int, int, Hashable]]] = {Basis.WORKING: [], Basis.NATURAL: []}
-        self._stamps: dict[Hashable, int] = {}  # the live heap entry of each row; others are stale
+        self._heaps: dict[Basis, list[tuple[int, int, K]]] = {Basis.WORKING: [], Basis.NATURAL: []}
+        self._stamps: dict[K, int] = {}  # the live heap entry of each row; others are stale
         self._next_stamp = 0
         self._pos: tuple[int, int] | None = None  # (working, natural) position of the last advance
         for case_id, spec in rows:
@@ -84,7 +87,7 @@ class TickTable:
         return case_id in self._rows
 
     # ---- changing rows ---------------------------------------------------------------
-    def update(self, case_id: Hashable, spec: TimerSpec | None) -> None:
+    def update(self, case_id: K, spec: TimerSpec | None) -> None:
         """Add or replace a case's timer (None: the case has no running timer)."""
         self._forget(case_id)
         if spec is None:
@@ -102,12 +105,12 @@ class TickTable:
             self._place(case_id, row)
         self._compact()
 
-    def remove(self, case_id: Hashable) -> None:
+    def remove(self, case_id: K) -> None:
         """Forget a case (no error if it is not there)."""
         self._forget(case_id)
         self._rows.pop(case_id, None)
 
-    def _forget(self, case_id: Hashable) -> None:
+    def _forget(self, case_id: K) -> None:
         row = self._rows.get(case_id)
         if row is not None and row.frozen_elapsed_us is not None:
             self._paused -= 1
@@ -128,7 +131,7 @@ class TickTable:
         assert self._pos is not None
         return self._pos[0] if row.basis is Basis.WORKING else self._pos[1]
 
-    def _place(self, case_id: Hashable, row: _Row | None) -> Light:
+    def _place(self, case_id: K, row: _Row | None) -> Light:
         """Compute the row's light at the current position and schedule its next event."""
         if row is None:
             light = Light.NONE
@@ -173,7 +176,7 @@ class TickTable:
             self._rebuild()
             changed = [i for i, light in self._lights.items() if before.get(i, light) is not light]
             return TickChanges(changed, True)
-        changed: list[Hashable] = []
+        changed = []  # list[K], as in the branch above
         reordered = False
         for basis, c in ((Basis.WORKING, pos[0]), (Basis.NATURAL, pos[1])):
             heap = self._heaps[basis]
@@ -197,7 +200,7 @@ class TickTable:
         """(working ordinal µs, natural µs) of the last :meth:`advance`, None before the first."""
         return self._pos
 
-    def light(self, case_id: Hashable) -> Light:
+    def light(self, case_id: K) -> Light:
         """The light at the last advance (NONE for rows without a timer or not placed yet)."""
         return self._lights.get(case_id, Light.NONE)
 
@@ -210,7 +213,7 @@ class TickTable:
         """How many rows have a running pause."""
         return self._paused
 
-    def order_term(self, case_id: Hashable) -> tuple[str, int] | None:
+    def order_term(self, case_id: K) -> tuple[str, int] | None:
         """``(coordinate, base)`` with remaining µs = base − that coordinate at the last advance.
 
         The coordinate is ``WORKING_TERM`` / ``NATURAL_TERM`` (the working or natural position)
@@ -226,7 +229,7 @@ class TickTable:
             return CONSTANT_TERM, row.limit_us
         return (WORKING_TERM if row.basis is Basis.WORKING else NATURAL_TERM), row.start_us + row.limit_us
 
-    def remaining_us(self, case_id: Hashable) -> int | None:
+    def remaining_us(self, case_id: K) -> int | None:
         """Remaining µs at the last advance (negative when overdue); None without a timer."""
         term = self.order_term(case_id)
         if term is None:
@@ -235,7 +238,7 @@ class TickTable:
         assert self._pos is not None
         return base - (self._pos[0] if kind == WORKING_TERM else self._pos[1] if kind == NATURAL_TERM else 0)
 
-    def ratio(self, case_id: Hashable) -> float:
+    def ratio(self, case_id: K) -> float:
         """Elapsed / limit at the last advance, exactly as :attr:`TimerReading.ratio` (0 without a timer)."""
         left = self.remaining_us(case_id)
         if left is None:
@@ -244,7 +247,7 @@ class TickTable:
         assert row is not None
         return _ratio(row.limit_us - left, row.limit_us)
 
-    def ratios(self, case_ids: Iterable[Hashable]) -> list[float]:
+    def ratios(self, case_ids: Iterable[K]) -> list[float]:
         """:meth:`ratio` of many rows in one call (0 for rows without a timer or not in the table)."""
         if self._pos is None:
             raise RuntimeError("the tick table has not been advanced yet; call advance(now) first")
@@ -271,7 +274,7 @@ class TickTable:
         now_us = working_now if row.basis is Basis.WORKING else natural_now
         return _make_reading(row.limit_us, now_us - row.start_us, row.deadline, False)
 
-    def last_reading(self, case_id: Hashable) -> TimerReading:
+    def last_reading(self, case_id: K) -> TimerReading:
         """The reading of one case at the last :meth:`advance` (computed now, not stored)."""
         if self._pos is None:
             raise RuntimeError("the tick table has not been advanced yet; call advance(now) first")
@@ -279,13 +282,13 @@ class TickTable:
             raise KeyError(f"case {case_id!r} is not in the tick table; call update() first")
         return self._read(self._rows[case_id], *self._pos)
 
-    def reading(self, case_id: Hashable, now: datetime) -> TimerReading:
+    def reading(self, case_id: K, now: datetime) -> TimerReading:
         """The reading of one case at ``now``; KeyError if the case is not in the table."""
         if case_id not in self._rows:
             raise KeyError(f"case {case_id!r} is not in the tick table; call update() first")
         return self._read(self._rows[case_id], self._cal.ordinal_us(now), _td_us(now - datetime.min))
 
-    def readings(self, now: datetime) -> dict[Hashable, TimerReading]:
+    def readings(self, now: datetime) -> dict[K, TimerReading]:
         """Readings of all cases at ``now``, in insertion order (O(n): prefer advance + last_reading)."""
         working_now = self._cal.ordinal_us(now)
         natural_now = _td_us(now - datetime.min)

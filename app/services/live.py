@@ -107,9 +107,10 @@ class LiveSync:
                     self._seen[case_id] = version
 
     def _changed(self, changes: Changes) -> None:
-        if changes.claims and self._on_claims is not None:
+        on_claims = self._on_claims
+        if changes.claims and on_claims is not None:
             claims = set(changes.claims)
-            self._deliver(lambda: self._on_claims(claims))
+            self._deliver(lambda: on_claims(claims))
         if not changes.cases:
             return
         if len(changes.cases) > self._bulk_limit:
@@ -136,8 +137,9 @@ class LiveSync:
     def _status(self, status: FeedStatus) -> None:
         if self._connectivity is not None:  # at once, on this thread: refusals must not wait for the GUI
             self._connectivity.feed_status(status)
-        if self._on_status is not None:
-            self._deliver(lambda: self._on_status(status))
+        on_status = self._on_status
+        if on_status is not None:
+            self._deliver(lambda: on_status(status))
 
     # -- GUI thread -----------------------------------------------------------------------
     def _apply(self, loaded: list[tuple[int, CaseSummary | None, str | None, str | None]]) -> None:

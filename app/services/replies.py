@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.domain.definitions import Action, Source
 
 #: Sources whose reporter expects a reply from the centre.
@@ -24,7 +26,7 @@ def needs_reply(source: Source | str, action: Action) -> bool:
     return Source(source) in REPLY_SOURCES and action in _TEMPLATES
 
 
-def reply_text(action: Action, *, number: str, category: str, reported_at=None, reason: str | None = None,
+def reply_text(action: Action, *, number: str, category: str, reported_at: date | None = None, reason: str | None = None,
                original: str | None = None) -> str:
     """The reply to send after ``action`` (Chinese, ready to read out or text)."""
     when = f"于{reported_at.month}月{reported_at.day}日" if reported_at is not None else ""

@@ -8,6 +8,7 @@ Enumerated columns hold the ``value`` strings of ``app.domain.definitions``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -35,6 +37,8 @@ def _geom(kind: str) -> Geometry:
 
 class Base(DeclarativeBase):
     """Declarative base of every GridHall table."""
+
+    __table__: ClassVar[Table]  # each model maps one plain table (SQLAlchemy types it FromClause)
 
 
 class AdminArea(Base):

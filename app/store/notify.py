@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import select
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -93,7 +95,7 @@ class Changes:
 _malformed_seen = threading.Event()  # the first malformed payload is a warning, the rest are debug
 
 
-def _ids(value) -> tuple[list[int], bool]:
+def _ids(value: object) -> tuple[list[int], bool]:
     """The integer ids of a payload list, and whether anything in it was not one (and was skipped)."""
     if value is None:
         return [], False
@@ -104,7 +106,7 @@ def _ids(value) -> tuple[list[int], bool]:
     return good, len(good) != len(value)
 
 
-def _ignore(*_args) -> None:
+def _ignore(*_args: object) -> None:
     return None
 
 
@@ -200,7 +202,7 @@ class ChangeFeed:
             self._call(self.on_changes, changes)
 
     @staticmethod
-    def _call(fn, *args) -> None:
+    def _call(fn: Callable[..., object], *args: object) -> None:
         try:
             fn(*args)
         except Exception:  # a failing consumer must not stop the feed
@@ -218,7 +220,7 @@ class PgListener(ChangeFeed):
     expected_errors = (psycopg2.Error, OSError)
     lost_message = "数据库通知连接中断：%s"
 
-    def __init__(self, dsn: dict, *, channel: str = CHANNEL, timeout: float = 0.5,
+    def __init__(self, dsn: dict[str, Any], *, channel: str = CHANNEL, timeout: float = 0.5,
                  backoff: tuple[float, ...] = BACKOFF) -> None:
         super().__init__(backoff)
         self._dsn = dict(dsn)
@@ -226,13 +228,13 @@ class PgListener(ChangeFeed):
         self._timeout = timeout
 
     @classmethod
-    def for_store(cls, store: Store, **kw) -> PgListener:
+    def for_store(cls, store: Store, **kw: Any) -> PgListener:
         """A listener on ``store``'s server and database, with its login."""
         args = store.url.translate_connect_args(username="user", database="dbname")
         args.update({k: v for k, v in store.url.query.items() if isinstance(v, str)})
         return cls(args, **kw)
 
-    def _connect(self):
+    def _connect(self) -> psycopg2.extensions.connection:
         conn = psycopg2.connect(**self._dsn, connect_timeout=PG_CONNECT_TIMEOUT_S,
                                 application_name="gridhall-listen", keepalives=1, keepalives_idle=5,
                                 keepalives_interval=2, keepalives_count=2)
@@ -249,7 +251,7 @@ class PgListener(ChangeFeed):
         finally:
             conn.close()
 
-    def _listen(self, conn) -> None:
+    def _listen(self, conn: psycopg2.extensions.connection) -> None:
         idle = 0.0
         while not self._stop.is_set():
             readable, _, _ = select.select([conn], [], [], self._timeout)
@@ -278,7 +280,7 @@ class SqlitePoller(ChangeFeed):
     expected_errors = (sqlite3.Error, OSError)
     lost_message = "无法读取数据库文件的变更：%s"
 
-    def __init__(self, path, *, interval: float = 0.5, backoff: tuple[float, ...] = BACKOFF) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, interval: float = 0.5, backoff: tuple[float, ...] = BACKOFF) -> None:
         super().__init__(backoff)
         self._path = str(path)
         self._interval = interval
@@ -333,10 +335,11 @@ class SqlitePoller(ChangeFeed):
         return changes
 
 
-def change_feed(store: Store, **kw) -> ChangeFeed:
+def change_feed(store: Store, **kw: Any) -> ChangeFeed:
     """The change feed that fits ``store``'s backend (not started)."""
     if store.backend == "postgis":
         return PgListener.for_store(store, **kw)
+    assert store.path is not None  # a SpatiaLite store is a file
     return SqlitePoller(store.path, **kw)
 
 

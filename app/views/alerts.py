@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.definitions import Action, Light
 from app.i18n import Catalogue
-from app.views.events import EventGroup, Subscriptions
+from app.views.events import EventGroup, Signal, Subscriptions
 from app.views.queue_state import QueueState
 
 MAX_KEPT = 50
@@ -26,6 +27,12 @@ class Alert:
     at: datetime | None = None
 
 
+class AlertEvents(EventGroup):
+    """The signals of an :class:`AlertCenter`: ``alert(Alert)``."""
+
+    alert: Signal
+
+
 class AlertCenter:
     """Watches a QueueState and emits ``events.alert(Alert)`` on new cases and on lights turning worse.
 
@@ -37,7 +44,7 @@ class AlertCenter:
     def __init__(self, state: QueueState, catalogue: Catalogue | None = None) -> None:
         self.state = state
         self.cat = catalogue or Catalogue()
-        self.events = EventGroup("alert")
+        self.events = AlertEvents()
         self.alerts: list[Alert] = []
         self._lights: dict[int, Light] | None = None
         ev = state.events
@@ -69,13 +76,16 @@ class AlertCenter:
             del self._lights[case_id]  # gone: a case coming back is new again
         self._record(present)
 
-    def _record(self, ids) -> None:
+    def _record(self, ids: Iterable[int]) -> None:
         """Remember the light of the ids not seen before (later turns are compared with it)."""
+        lights = self._lights
+        if lights is None:  # no baseline yet: nothing to compare with
+            return
         for case_id in ids:
-            if case_id not in self._lights:
-                self._lights[case_id] = self._light(case_id)
+            if case_id not in lights:
+                lights[case_id] = self._light(case_id)
 
-    def _rows_changed(self, ids) -> None:
+    def _rows_changed(self, ids: list[int]) -> None:
         if self._baseline() or self._lights is None:
             return
         present = [i for i in ids if self.state.summary(i) is not None]
@@ -92,16 +102,19 @@ class AlertCenter:
     def _tick(self, _now: datetime) -> None:
         self._baseline()
 
-    def _lights_changed(self, ids) -> None:
+    def _lights_changed(self, ids: list[int]) -> None:
         if self._lights is not None:
             self._compare(ids, self.state.now)
 
-    def _compare(self, ids, now: datetime | None) -> None:
+    def _compare(self, ids: Iterable[int], now: datetime | None) -> None:
+        lights = self._lights
+        if lights is None:  # no baseline yet: nothing to compare with
+            return
         turned: dict[str, list[int]] = {"red": [], "yellow": []}
         for case_id in ids:
             light = self._light(case_id)
-            before = self._lights.get(case_id)
-            self._lights[case_id] = light
+            before = lights.get(case_id)
+            lights[case_id] = light
             if before is None or before == light:
                 continue
             if light is Light.RED:
@@ -124,7 +137,7 @@ class AlertCenter:
             self._emit("new", case_id, self.cat.tr("新上报案卷"), self.state.now)
 
     def _emit_group(self, kind: str, ids: list[int], what: str, now: datetime | None) -> None:
-        numbers = [self.state.summary(i).number for i in ids[:3] if self.state.summary(i) is not None]
+        numbers = [row.number for row in map(self.state.summary, ids[:3]) if row is not None]
         text = self.cat.tr("{n} 件案卷{what}：{numbers} 等", n=len(ids), what=what, numbers="、".join(numbers))
         alert = Alert(kind, ids[0], numbers[0] if numbers else "", text, now)
         self.alerts.insert(0, alert)
@@ -141,4 +154,4 @@ class AlertCenter:
         self.events.alert.emit(alert)
 
 
-__all__ = ["FLASH_MS", "GROUP_OVER", "MAX_KEPT", "Alert", "AlertCenter"]
+__all__ = ["FLASH_MS", "GROUP_OVER", "MAX_KEPT", "Alert", "AlertCenter", "AlertEvents"]

@@ -40,10 +40,15 @@ class Signal:
 
 
 class EventGroup:
-    """Named signals, accessed as attributes: ``events.tick.connect(...)``."""
+    """Named signals, accessed as attributes: ``events.tick.connect(...)``.
+
+    A subclass declares its signals as annotations (``tick: Signal``), so the type checker
+    knows them; each gets its own :class:`Signal`. Extra ``names`` add undeclared ones.
+    """
 
     def __init__(self, *names: str) -> None:
-        for name in names:
+        declared = [name for klass in reversed(type(self).__mro__) for name in vars(klass).get("__annotations__", {})]
+        for name in dict.fromkeys([*declared, *names]):
             setattr(self, name, Signal(name))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from app.domain.cases import CaseSummary
 from app.domain.definitions import CaseState, Light
@@ -24,6 +25,17 @@ class QueueFilter:
     def is_empty(self) -> bool:
         """True when the filter lets every row through."""
         return self == QueueFilter()
+
+
+class FilterChanges(TypedDict, total=False):
+    """Some fields of a :class:`QueueFilter` (the keyword arguments of ``update_filter``)."""
+
+    states: frozenset[CaseState]
+    lights: frozenset[Light]
+    category: str
+    department_code: str
+    grid_code: str
+    text: str
 
 
 def row_matches(f: QueueFilter, row: CaseSummary, light: Light) -> bool:
@@ -95,7 +107,7 @@ class RowTotals:
         self._open = open_rows
         self._by_stage = dict(+self._stages)  # unary + drops zero counts
 
-    def counters(self, table: TickTable) -> QueueCounters:
+    def counters(self, table: TickTable[int]) -> QueueCounters:
         """These totals plus the table's light and pause counts at its last advance."""
         lights = table.light_counts()
         return QueueCounters(

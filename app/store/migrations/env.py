@@ -8,13 +8,14 @@ store named by ``sqlalchemy.url`` (or ``-x db=...``) itself.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from app.store.models import Base
 
 config = context.config
 
 
-def _include(obj, name, type_, reflected, compare_to) -> bool:
+def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     # SpatiaLite's own metadata and R*Tree index tables are not part of our schema.
     from geoalchemy2.alembic_helpers import include_object
 
@@ -23,7 +24,7 @@ def _include(obj, name, type_, reflected, compare_to) -> bool:
     return include_object(obj, name, type_, reflected, compare_to)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -42,6 +43,8 @@ def _main() -> None:
     from app.store.engine import open_store
 
     url = context.get_x_argument(as_dictionary=True).get("db") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("No database: pass -x db=... or set sqlalchemy.url in the Alembic configuration")
     store = open_store(url, create=True)
     try:
         with store.engine.begin() as conn:

@@ -9,6 +9,9 @@ Revises:
 Create Date: 2026-11-21
 """
 
+import sqlite3
+from typing import cast
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -29,10 +32,10 @@ def _spatialite() -> bool:
 def _prepare() -> None:
     if _spatialite():
         bind = op.get_bind()
-        if bind.exec_driver_sql("SELECT CheckSpatialMetaData()").scalar() < 1:
+        if bind.exec_driver_sql("SELECT CheckSpatialMetaData()").scalar_one() < 1:
             # Loads the EPSG table, which holds 4549. Inside the migration's transaction it
             # must not open its own (argument 1); outside one, 1 makes it fast.
-            in_tx = bind.connection.dbapi_connection.in_transaction
+            in_tx = cast(sqlite3.Connection, bind.connection.dbapi_connection).in_transaction
             ok = bind.exec_driver_sql(f"SELECT InitSpatialMetaData({0 if in_tx else 1})").scalar()
             if not ok:
                 raise RuntimeError("SpatiaLite could not initialise its spatial metadata")

@@ -21,9 +21,12 @@ Revises: 0001
 Create Date: 2026-11-21
 """
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from alembic import op
 
+from app.domain.definitions import Role
 from app.store.security import (
     GROUP_ROLES,
     LOGIN_PREFIX,
@@ -56,7 +59,7 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _array(values) -> str:
+def _array(values: Iterable[str]) -> str:
     return "ARRAY[" + ",".join(_lit(v) for v in values) + "]::text[]"
 
 
@@ -492,7 +495,7 @@ DO $$ BEGIN
 END $$""")
 
 
-def _groups(roles) -> str:
+def _groups(roles: Iterable[Role]) -> str:
     return ", ".join(group_role(r) for r in roles)
 
 
@@ -556,7 +559,7 @@ _POLICIES = (
 
 
 def _schema() -> str:
-    return op.get_bind().exec_driver_sql("SELECT current_schema()").scalar()
+    return str(op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one())
 
 
 def upgrade() -> None:
