@@ -160,11 +160,7 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     if can_act(role, Action.APPROVE):
         add(APPROVALS_DOCK, "待审批", "bottom", lambda: ApprovalsDock(state, actor, perform, cat))
         panels.append(APPROVALS_DOCK)
-    for command in made.actions.commands.for_role(role, on_case=True):
-        if command.bulk:  # bulk runs declared with the commands (批量派遣, 批量结案, …)
-            made.registrations.append(registry.register(ActionSpec(
-                f"gridhall.desk.bulk_{command.verb}", f"批量{command.title}…", command.bulk_shortcut, "办理",
-                lambda c=command: open_bulk(window, state, runner, desk, actor, c, cat, made))))
+    _follow_bulk_commands(made, registry, window, state, runner, desk, actor, cat)
     # The to-do lists are other views of the queue: they share its tab group; the intake form
     # needs the full height, so it shares the layer tree's and comes to the front.
     lists = [d for d in panels if d != INTAKE_DOCK]
@@ -180,6 +176,31 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
         # wide enough for the form (a saved layout restored afterwards still wins)
         window.resizeDocks([intake], [INTAKE_WIDTH], Qt.Orientation.Horizontal)
     return _finish(made)
+
+
+def _follow_bulk_commands(made: Desk, registry, window, state, runner, desk, actor, cat) -> None:
+    """A bulk entry (批量派遣, 批量结案, …) per command declared ``bulk`` that the actor may take,
+    following the command registry as commands come and go."""
+    commands = made.actions.commands
+    shown: dict[str, object] = {}
+
+    def add(command) -> None:
+        if not (command.bulk and command.on_case and command.may(actor.role)) or command.id in shown:
+            return
+        shown[command.id] = registry.register(ActionSpec(
+            f"gridhall.desk.bulk_{command.verb}", f"批量{command.title}…", command.bulk_shortcut, "办理",
+            lambda c=command: open_bulk(window, state, runner, desk, actor, c, cat, made)))
+
+    def drop(command) -> None:
+        handle = shown.pop(command.id, None)
+        if handle is not None:
+            handle.remove()
+
+    for command in commands:
+        add(command)
+    made.teardowns.append(commands.added.connect(add))
+    made.teardowns.append(commands.removed.connect(drop))
+    made.teardowns.append(lambda: [shown.pop(i).remove() for i in list(shown)])
 
 
 def _tabify(window, docks, anchor: str, others: list[str]) -> None:

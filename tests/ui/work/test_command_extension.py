@@ -98,3 +98,31 @@ def test_a_plugins_command_comes_and_goes_with_the_plugin(qtbot, tmp_path, desk,
         assert NOTE_ID in desk.commands and NOTE_ID in window.action_registry.ids()
         manager.disable("noter")
         assert NOTE_ID not in desk.commands and NOTE_ID not in window.action_registry.ids()
+
+
+def test_a_command_declared_bulk_gets_a_bulk_entry_and_runs_on_the_selection(qtbot, tmp_path, desk, login_as, queue,
+                                                                             runner):
+    from dataclasses import replace
+
+    leader = login_as(Role.LEADER)
+    with desk_window(qtbot, tmp_path, queue, runner, desk, leader) as (window, made):
+        handle = desk.commands.register(replace(note_command(), bulk=True, bulk_shortcut="Ctrl+Alt+Shift+N"))
+        try:
+            entry = window.action_registry.action("gridhall.desk.bulk_note")
+            assert entry.shortcut().toString() == "Ctrl+Alt+Shift+N"
+            picked = [r for r in sorted(queue.rows, key=lambda r: r.number) if r.state is CaseState.HANDLING][:2]
+            queue.select(picked[0].id)
+            entry.trigger()
+            dialog = made.widgets["bulk_note"]
+            assert {r.state for r in dialog.rows} <= {CaseState.FILED, CaseState.DISPATCHED, CaseState.HANDLING}
+            assert [r.id for r in dialog.checked_rows()] == [picked[0].id]  # the selection is pre-checked
+            assert not dialog.submit() and "内容不能为空" in dialog.banner.text()  # checked once, before any call
+            dialog.widgets["text"].setText("本周内办结")
+            assert dialog.submit()
+            qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)
+            assert [n for n, _r in dialog.outcome.done] == [picked[0].number] and dialog.outcome.failed == []
+            assert desk.cases.events(picked[0].id)[-1].reason == "本周内办结"
+            runner.wait()
+        finally:
+            handle.remove()
+        assert "gridhall.desk.bulk_note" not in window.action_registry.ids()
