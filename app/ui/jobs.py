@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: Steps of a progress bar (fractions are shown in thousandths).
 STEPS = 1000
+#: Widest a job's ``title：message`` gets in the status bar (px); longer ones are elided, whole in the tooltip.
+LABEL_WIDTH = 360
 
 
 class JobEvents(QObject):
@@ -118,7 +120,8 @@ class JobRow(QWidget):
             self.cancel_button.setEnabled(False)
         else:
             text = f"{job.title}：{job.message}" if job.message else job.title
-        self.label.setText(text)
+        self.label.setToolTip(text)
+        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, LABEL_WIDTH))
         if job.fraction <= 0.0:
             self.bar.setRange(0, 0)  # indeterminate until the work says how far it is
         else:

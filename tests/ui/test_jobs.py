@@ -53,7 +53,7 @@ def test_the_strip_shows_progress_and_its_cancel_button_cancels(qtbot, runner, e
     assert row.label.text() == "导入部件"
     first_look.set()
     qtbot.waitUntil(lambda: row.bar.value() == STEPS // 2)
-    assert row.label.text() == "导入部件：已处理 50 条" and row.cancel_button.isEnabled()
+    assert row.label.text() == row.label.toolTip() == "导入部件：已处理 50 条" and row.cancel_button.isEnabled()
     qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
     assert job.cancel_requested and not row.cancel_button.isEnabled()
     assert row.label.text() == "导入部件：正在取消…"
@@ -143,3 +143,14 @@ def test_report_outcome_warns_about_a_problem_and_a_failure(qtbot):
     cancelled.run()
     assert report_outcome(window, cat, cancelled, lambda result: ("", False)) is None
     assert window.statusBar().currentMessage() == "Cancelled: Verify"
+
+
+def test_a_long_message_is_elided_and_whole_in_the_tooltip(qtbot):
+    from app.ui.jobs import LABEL_WIDTH, JobRow
+
+    job = Job("导入", lambda fb: None)
+    job.feedback.progress(0.1, "很长的消息" * 40)
+    row = JobRow(job, Catalogue())
+    qtbot.addWidget(row)
+    assert row.label.toolTip() == "导入：" + "很长的消息" * 40
+    assert "…" in row.label.text() and row.label.fontMetrics().horizontalAdvance(row.label.text()) <= LABEL_WIDTH
