@@ -53,7 +53,7 @@ class JobRunner:
 
         return unsubscribe
 
-    def _notify(self, event: str, job: Job, *args) -> None:
+    def _notify(self, event: str, job: Job, *args: object) -> None:
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
