@@ -142,7 +142,7 @@ class ActionDialog(QDialog):
         layout.addWidget(self.conflict)
         layout.addLayout(form)
         layout.addLayout(buttons)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(max(520, layout.minimumSize().width()))  # long translated labels stay whole
         self.submitter = Submitter(runner, [self.ok_button])
         self._load(runner)
 
