@@ -6,6 +6,7 @@ Nothing else looks anything up globally; every part gets what it needs through i
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class Hall:
     jobs: object = None  # app.jobs.JobRunner: long work with progress and cancel
     job_status: object = None  # app.ui.jobs.JobStatusWidget in the status bar
     plugins: object | None = None
+    layouts: object = None
     status_widgets: tuple = ()
     _closers: list = field(default_factory=list)
 
@@ -55,8 +57,12 @@ class Hall:
 
 
 def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None, settings=None,
-               plugins: bool = True, plugins_dir: Path = PLUGINS, actor=None, live: bool = True) -> Hall:
+               plugins: bool = True, plugins_dir: Path = PLUGINS, actor=None, live: bool = True,
+               mode: str = "desk", layout: str | Path | None = None) -> Hall:
     """Assemble the main window over ``store`` for ``actor`` (None: read-only); QGIS must be started.
+
+    The docks are arranged by the built-in layout of ``mode`` (desk: per role; analyst; wall)
+    or by the ``layout`` file (``app/views/layouts.py``); sizes follow in ``hall.layouts.start``.
 
     The Hall owns ``store`` from here on: its teardown disposes it. If anything fails half-way,
     what was already built (the store included) is torn down before the error propagates.
@@ -64,14 +70,14 @@ def build_hall(store: Store, *, lang: str = "zh_CN", clock: Clock | None = None,
     hall = Hall(store)
     try:
         _build(hall, lang=lang, clock=clock or SystemClock(), settings=settings, plugins=plugins,
-               plugins_dir=plugins_dir, actor=actor, live=live)
+               plugins_dir=plugins_dir, actor=actor, live=live, mode=mode, layout=layout)
     except BaseException:
         hall.teardown()
         raise
     return hall
 
 
-def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, live) -> None:
+def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, live, mode, layout) -> None:
     from qtpy.QtWidgets import QVBoxLayout, QWidget
 
     from app.core import build_core
@@ -137,24 +143,31 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
-    _default_left_column(window)
-    if plugins:
+    _install_layouts(hall, mode, layout, actor)
+    if plugins:  # plugin docks are placed by the layout as they register
         _install_plugins(hall, plugins_dir, clock, catalogue)
 
 
-def _default_left_column(window) -> None:
-    """One full-height tab group on the left (layers, attributes, the intake form) instead of
-    stacked, cramped docks; the intake form is in front when the role has it. A layout the
-    user saved replaces this (``restore_layout``)."""
-    reg = window.dock_registry
-    ids = set(reg.ids())
-    left = [reg.dock(i) for i in ("gridhall.layers", ATTRIBUTES_DOCK, "gridhall.desk.intake") if i in ids]
-    for dock in left[1:]:
-        window.tabifyDockWidget(left[0], dock)
-    if "gridhall.desk.intake" in ids:
-        reg.dock("gridhall.desk.intake").raise_()
-    elif left:
-        left[0].raise_()
+def _install_layouts(hall: Hall, mode: str, layout_file, actor) -> None:
+    """Arrange the docks by the mode's layout (per role on the desk) or ``layout_file``.
+
+    A malformed file is reported (status bar, log) and the built-in layout used instead. The
+    user's own arrangement is kept per user and mode, except with an explicit layout file.
+    """
+    from app.ui.layouts import WindowLayouts
+    from app.views.layouts import resolve_layout
+
+    window = hall.window
+    layout, problems = resolve_layout(mode, actor.role.value if actor is not None else None, layout_file)
+    for problem in problems:
+        log.warning("layout: %s", problem)
+    hall.layouts = layouts = WindowLayouts(
+        window, window.dock_registry, layout, window.settings, user=getattr(actor, "username", None),
+        mode=mode, remember=layout_file is None, problems=problems)
+    hall.on_teardown(layouts.close)
+    layouts.apply(sizes=False)  # sizes once the window has its size (``layouts.start``)
+    window.use_layouts(layouts)
+    window.show_problems(problems)
 
 
 def _install_jobs(hall: Hall, catalogue) -> None:
@@ -346,10 +359,31 @@ def _splash(app, lang: str):
     return splash
 
 
+def _scale_from_layout(mode: str, layout: str | None) -> None:
+    """Set the UI scale factor a layout asks for (Qt reads it when the application starts).
+
+    Only what is known before the login counts: the ``layout`` file, else the mode's generic
+    built-in layout (desk.toml, analyst.toml, wall.toml); $QT_SCALE_FACTOR, if set, wins.
+    """
+    import os
+
+    from app.views.layouts import resolve_layout
+
+    if os.environ.get("QT_SCALE_FACTOR"):
+        return
+    chosen, _problems = resolve_layout(mode, None, layout)  # problems are reported after the login
+    if chosen.scale is not None and chosen.scale != 1:
+        os.environ["QT_SCALE_FACTOR"] = f"{chosen.scale:g}"
+
+
 def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = None,
                size: tuple[int, int] = (1920, 1080), plugins: bool = True, user: str | None = None,
-               password: str | None = None, login: bool = True) -> int:
+               password: str | None = None, login: bool = True, mode: str = "desk",
+               layout: str | None = None) -> int:
     """Open the client on ``db_url``; with ``screenshot`` render once, save the PNG and exit.
+
+    ``mode`` (desk, analyst, wall) picks the built-in layout, ``layout`` a layout file instead;
+    the user's own arrangement of that mode is restored, except for screenshots (deterministic).
 
     Interactive start asks for a login unless ``login`` is False (read-only view) or ``user``
     is given (password from the caller, e.g. $GRIDHALL_PASSWORD); screenshots never ask.
@@ -364,6 +398,7 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     from app.gis.qgis_app import start_qgis
     from app.ui.style import apply_theme
 
+    _scale_from_layout(mode, layout)
     app = start_qgis()
     apply_theme(app)
     clock = SystemClock()
@@ -377,18 +412,22 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
         from app.ui.screenshot import screenshot_settings
         settings = screenshot_settings()
     splash = None if screenshot else _splash(app, lang)
-    hall = build_hall(store, lang=lang, clock=clock, settings=settings, plugins=plugins, actor=actor)
+    hall = build_hall(store, lang=lang, clock=clock, settings=settings, plugins=plugins, actor=actor,
+                      mode=mode, layout=layout)
     window = hall.window
-    window.resize(*size)
-    if not screenshot:
-        window.restore_layout()
+    for problem in hall.layouts.problems:  # a broken layout file: said once, then the built-in one
+        print(f"gridhall: {window.cat.text(problem)}", file=sys.stderr)
+    ratio = app.devicePixelRatio() if screenshot else 1  # a scaled screenshot keeps --size pixels
+    window.resize(round(size[0] / ratio), round(size[1] / ratio))
+    hall.layouts.start(restore=not screenshot)
     hall.controller.start()
     window.show()
     if splash is not None:
         splash.finish(window)
     if screenshot:
-        from app.ui.screenshot import arrange_for_screenshot, wait_for_queue
-        arrange_for_screenshot(window, size)
+        from app.ui.screenshot import wait_for_queue
+        app.processEvents()  # lay the shown window out, then size the docks for it
+        hall.layouts.apply_sizes()
         loaded = wait_for_queue(hall.state, timeout_ms=60000)
         if loaded and hall.state.visible_ids:
             # Show what a dispatcher sees after picking the most urgent case: its timeline,

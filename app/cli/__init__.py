@@ -51,6 +51,12 @@ def _seed(text: str) -> int:
     return value
 
 
+def _layout_file(text: str) -> str:
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"layout file '{text}' does not exist")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     p = argparse.ArgumentParser(prog="gridhall", description="GridHall 数字城管指挥大厅客户端")
@@ -67,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plugins", action="store_true", help="start without extension plugins")
     run.add_argument("--user", help="log in as USER with the password in $GRIDHALL_PASSWORD (no dialog)")
     run.add_argument("--no-login", action="store_true", help="read-only view without logging in")
+    run.add_argument("--mode", choices=("desk", "analyst", "wall"), default="desk",
+                     help="window mode: desk (per role, default), analyst (map and queue), wall (map only)")
+    run.add_argument("--layout", type=_layout_file, metavar="FILE",
+                     help="arrange the window by this layout file (TOML, see docs/layouts.md) instead of "
+                          "the mode's built-in layout; a malformed file is reported and the built-in used")
 
     db = sub.add_parser("db", help="create, upgrade or verify a database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -113,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_client(db_url=args.db or default_db_url(), lang=args.lang,
                               screenshot=args.screenshot, size=args.size,
                               plugins=not args.no_plugins, user=args.user,
-                              password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login)
+                              password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login,
+                              mode=args.mode, layout=args.layout)
         if args.command == "db":
             return _db(args)
         if args.command == "demo":

@@ -197,6 +197,31 @@ _EN: dict[str, str] = {
     "没有命令「{verb}」": "No command “{verb}”", "请选择「{verb}」的类型": "Choose the type of “{verb}”",
     "「{title}」不接受 {option}": "“{title}” does not take {option}", "{title}：{label}": "{title}: {label}",
     "「{label}」为否": "“{label}”: no", "「{label}」为是": "“{label}”: yes",
+    # window layouts (app.views.layouts, app.ui.layouts)
+    "重置布局": "Reset layout", "恢复本窗口模式的内置布局": "Restore this window mode's built-in layout",
+    "已恢复内置布局：{name}": "Built-in layout restored: {name}",
+    "布局 {source}：{problem}": "Layout {source}: {problem}",
+    "不是有效的 TOML：{error}": "not valid TOML: {error}",
+    "无法读取文件（{error}）": "the file cannot be read ({error})",
+    "缺少 format = {supported}（布局文件格式的版本）": "format = {supported} (the layout file format) is missing",
+    "format = {found} 不受支持，本版本读取 format = {supported}":
+        "format = {found} is not supported; this version reads format = {supported}",
+    "未知的键 {key}（可用：{allowed}）": "unknown key {key} (allowed: {allowed})",
+    "{key} 必须是{kind}，不能是 {value}": "{key} must be {kind}, not {value}",
+    "文字": "text", "true 或 false": "true or false", "文字列表": "a list of texts", "表": "a table",
+    "表的数组": "an array of tables", "数字": "a number",
+    "{key} = {value} 不是 {allowed} 之一": "{key} = {value} is not one of {allowed}",
+    "尺寸 {key} = {value} 无效：写像素数（如 320）或百分比（如 \"25%\"）":
+        "size {key} = {value} is invalid: write pixels (e.g. 320) or a percentage (e.g. \"25%\")",
+    "{key}：面板编号 {dock} 无效（只允许字母、数字、点、下划线和连字符）":
+        "{key}: dock id {dock} is invalid (letters, digits, dots, underscores and hyphens only)",
+    "{key}：组里没有面板（docks 为空）": "{key}: the group names no docks (docks is empty)",
+    "面板 {dock} 在布局中出现了不止一次": "dock {dock} appears more than once in the layout",
+    "{key}：front = {dock} 不在该组的 docks 中": "{key}: front = {dock} is not one of the group's docks",
+    "scale = {value} 超出范围（{low}–{high}）": "scale = {value} is out of range ({low}–{high})",
+    "找不到 {mode} 模式的内置布局（{folder}），各面板放在默认位置":
+        "no built-in layout for the {mode} mode ({folder}); every dock goes to its default place",
+    "已改用内置布局 {name}": "using the built-in layout {name} instead",
 }
 
 # English names of the domain enums (their ``.label`` is Chinese).

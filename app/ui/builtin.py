@@ -18,6 +18,7 @@ from app.views.queue_state import QueueState
 QUEUE_DOCK = "gridhall.queue"
 DETAIL_DOCK = "gridhall.detail"
 LAYERS_DOCK = "gridhall.layers"
+ATTRIBUTES_DOCK = "gridhall.attributes"  # registered by the composition root (it follows the map)
 
 
 def builtin_docks(

@@ -10,6 +10,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from app.i18n import Catalogue
+from app.views.events import Signal
 from app.views.handles import Registration
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,11 @@ class DockSpec:
 
 
 class DockRegistry:
-    """Adds docks to a main window and removes them with their teardown."""
+    """Adds docks to a main window and removes them with their teardown.
+
+    ``registered`` is emitted with the dock id once a dock is in the window (at its spec's
+    area), so the window's layout can move it where the layout wants it (``app.ui.layouts``).
+    """
 
     def __init__(
         self,
@@ -57,6 +62,8 @@ class DockRegistry:
         self._cat = catalogue or Catalogue()
         self._menu = panels_menu
         self._docks: dict[str, tuple[DockSpec, QDockWidget]] = {}
+        self._restored: set[str] = set()
+        self.registered = Signal("registered")
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -75,6 +82,19 @@ class DockRegistry:
             return self._docks[dock_id][1]
         except KeyError:
             raise KeyError(f"no dock '{dock_id}'; registered: {', '.join(self._docks)}") from None
+
+    def spec(self, dock_id: str) -> DockSpec:
+        """The spec ``dock_id`` was registered with."""
+        self.dock(dock_id)  # the KeyError naming the registered ids
+        return self._docks[dock_id][0]
+
+    def areas(self) -> dict[str, str]:
+        """Each registered dock's own area, in registration order (what a layout plans over)."""
+        return {dock_id: spec.area for dock_id, (spec, _dock) in self._docks.items()}
+
+    def restored(self, dock_id: str) -> bool:
+        """Whether ``dock_id`` was put back where the window's restored state had it."""
+        return dock_id in self._restored
 
     def widget(self, dock_id: str) -> QWidget:
         """The content widget of ``dock_id``."""
@@ -96,10 +116,15 @@ class DockRegistry:
         dock = QDockWidget(self._cat.tr(spec.title), self._window)
         dock.setObjectName(spec.id)  # saveState/restoreState key
         dock.setWidget(widget)
-        self._window.addDockWidget(AREAS[spec.area], dock)
+        # a dock the window's restored state knows (a plugin enabled again) goes back to its place
+        if self._window.restoreDockWidget(dock):
+            self._restored.add(spec.id)
+        else:
+            self._window.addDockWidget(AREAS[spec.area], dock)
         if self._menu is not None:
             self._menu.addAction(dock.toggleViewAction())
         self._docks[spec.id] = (spec, dock)
+        self.registered.emit(spec.id)
         return Registration("dock", spec.id, lambda: self.unregister(spec.id))
 
     def unregister(self, dock_id: str) -> None:
@@ -108,6 +133,7 @@ class DockRegistry:
         if entry is None:
             return
         spec, dock = entry
+        self._restored.discard(dock_id)
         widget = dock.widget()
         for teardown in (getattr(widget, "teardown", None), spec.teardown):
             if teardown is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from qtpy.QtCore import QByteArray, QSettings, Qt
+from qtpy.QtCore import QSettings, Qt
 from qtpy.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.i18n import Catalogue
-from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry
+from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry, ActionSpec
 from app.ui.builtin import QUEUE_DOCK
 from app.ui.docks import DockRegistry
 from app.ui.plugin_dialog import PluginStatusDialog, PluginStatusRow
@@ -18,7 +18,9 @@ from app.views.queue_state import QueueState
 VERSION = "0.1.0"
 ORGANIZATION = "GridHall"
 APPLICATION = "GridHall"
-_LAYOUT_VERSION = 1  # bump when dock ids change so stale layouts are ignored
+#: 视图 → 重置布局: back to the window mode's built-in layout.
+RESET_LAYOUT = ActionSpec("gridhall.view.reset_layout", "重置布局", "", "view", "reset_layout",
+                          tip="恢复本窗口模式的内置布局")
 
 
 def user_settings() -> QSettings:
@@ -60,8 +62,10 @@ class MainWindow(QMainWindow):
         self.action_registry = ActionRegistry(self, self.commands, self.cat, on_missing=self._not_available)
         self.panels_menu = self.action_registry.menu("view").addMenu(tr("面板"))
         self.dock_registry = DockRegistry(self, capabilities, self.cat, self.panels_menu)
-        for spec in BUILTIN_ACTIONS:
+        for spec in (*BUILTIN_ACTIONS, RESET_LAYOUT):
             self.action_registry.register(spec)
+        #: The window's layouts (``app.ui.layouts.WindowLayouts``), set by the composition root.
+        self.layouts = None
 
         self._backend = self._status_label("statusBackend")
         self._user = self._status_label("statusUser")
@@ -129,25 +133,29 @@ class MainWindow(QMainWindow):
     def _not_available(self, name: str) -> None:
         self.statusBar().showMessage(self.cat.tr("该功能当前不可用：{name}", name=name), 5000)
 
-    # ---- layout persistence --------------------------------------------------------
-    def save_layout(self) -> None:
-        """Remember geometry and dock layout in the injected QSettings."""
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState(_LAYOUT_VERSION))
-        self.settings.sync()
+    # ---- layout ----------------------------------------------------------------------
+    def use_layouts(self, layouts) -> None:
+        """Arrange docks with ``layouts`` (a ``WindowLayouts``): 重置布局 and saving on close."""
+        self.layouts = layouts
+        self.commands["reset_layout"] = self.reset_layout
 
-    def restore_layout(self) -> bool:
-        """Restore geometry and docks (call after the docks are registered); False if none saved."""
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(QByteArray(geometry))
-        if state is None:
-            return False
-        return bool(self.restoreState(QByteArray(state), _LAYOUT_VERSION))
+    def reset_layout(self) -> None:
+        """视图 → 重置布局: the mode's built-in layout again."""
+        if self.layouts is None:
+            self._not_available(self.cat.tr("重置布局"))
+            return
+        self.layouts.reset()
+        self.statusBar().showMessage(self.cat.tr("已恢复内置布局：{name}", name=self.layouts.layout.name), 5000)
+
+    def show_problems(self, problems) -> None:
+        """Tell the user, in the status bar, what went wrong with the layout files (Msg values)."""
+        if problems:
+            separator = "; " if self.cat.language == "en" else "；"
+            self.statusBar().showMessage(separator.join(self.cat.text(p) for p in problems), 20000)
 
     def closeEvent(self, event) -> None:
-        self.save_layout()
+        if self.layouts is not None:
+            self.layouts.save()
         super().closeEvent(event)
 
     def _status_label(self, name: str) -> QLabel:

@@ -115,25 +115,42 @@ def test_status_bar_slots(window):
     assert labels["statusClock"] == "2026-11-20 09:05:07"
 
 
-def test_layout_is_saved_to_and_restored_from_the_given_settings(qtbot, tmp_path):
+def test_closing_saves_the_arrangement_per_user_and_mode_in_the_given_settings(qtbot, tmp_path):
+    from app.ui.layouts import WindowLayouts
+    from app.views.layouts import parse_layout
+
     path = str(tmp_path / "layout.ini")
     first = MainWindow(QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(first)
     first.dock_registry.register(DockSpec("test.a", "甲", "left", QLabel))
     first.dock_registry.register(DockSpec("test.b", "乙", "right", QLabel))
+    layouts = WindowLayouts(first, first.dock_registry, parse_layout("format = 1"), first.settings,
+                            user="zhang", mode="desk")
+    first.use_layouts(layouts)
     first.show()
     first.dock_registry.dock("test.b").hide()
     first.close()  # saves
-    assert QSettings(path, QSettings.Format.IniFormat).value("window/state") is not None
+    assert QSettings(path, QSettings.Format.IniFormat).value("layouts/zhang/desk/state") is not None
+    layouts.close()
 
     second = MainWindow(QSettings(path, QSettings.Format.IniFormat))
     qtbot.addWidget(second)
     second.dock_registry.register(DockSpec("test.a", "甲", "left", QLabel))
     second.dock_registry.register(DockSpec("test.b", "乙", "right", QLabel))
-    assert second.restore_layout()
+    layouts = WindowLayouts(second, second.dock_registry, parse_layout("format = 1"), second.settings,
+                            user="zhang", mode="desk")
+    layouts.apply(sizes=False)
+    assert layouts.start(restore=True)
     second.show()
     assert second.dock_registry.dock("test.a").isVisible()
     assert not second.dock_registry.dock("test.b").isVisible()
+    layouts.close()
+
+
+def test_view_menu_has_reset_layout(window):
+    action = window.action_registry.action("gridhall.view.reset_layout")
+    assert action in window.action_registry.menu("view").actions()
+    assert action.text() == "重置布局"
 
 
 def test_english_on_request(qtbot, settings):
