@@ -6,11 +6,17 @@ Order: the workflow's ``Action`` order (menus follow it).
 
 from __future__ import annotations
 
-from app.commands.model import CliAlias, Command, Field, Problem
+from typing import TYPE_CHECKING, Any
+
+from app.commands.model import Call, CliAlias, Command, Field, Problem
 from app.commands.model import FieldKind as K
 from app.domain.definitions import Action, Level
 from app.domain.workflow import Outcome
 from app.services.errors import ValidationError
+
+if TYPE_CHECKING:
+    from app.commands.registry import CommandRegistry
+    from app.views.handles import Registration
 
 A = Action
 WORKDAY_MINUTES = 480
@@ -41,7 +47,7 @@ def _photos(kind: str, *, name: str = "photos", option: str = "--photo", label: 
     return Field(name, K.PHOTOS, label, photo_kind=kind, option=option, prompt=prompt)
 
 
-def _level(default=None) -> Field:
+def _level(default: str | None = None) -> Field:
     return Field("level", K.LEVEL, "等级", default=default, help="一般/紧急/工程（general/urgent/engineering）")
 
 
@@ -59,7 +65,7 @@ def _failed_check_needs_reason(values: dict) -> Problem | None:
 
 # ---- the service calls -----------------------------------------------------------------------
 
-def _report(cases, actor, _case_id, _version, v):
+def _report(cases: Any, actor: Any, _case_id: Any, _version: Any, v: dict) -> Any:
     from app.services.intake import ReportDraft
     from app.services.location import LocationInput
 
@@ -73,7 +79,7 @@ def _report(cases, actor, _case_id, _version, v):
     return cases.report(actor, draft)
 
 
-def _first_suggestion(cases, row, values: dict) -> dict:
+def _first_suggestion(cases: Any, row: Any, values: dict) -> dict:
     """Bulk dispatch without a department: each case goes to its first suggestion."""
     if values.get("department") is not None:
         return values
@@ -83,8 +89,8 @@ def _first_suggestion(cases, row, values: dict) -> dict:
     return {**values, "department": suggestions[0].department_id}
 
 
-def _request(kind: str):
-    def call(cases, actor, case_id, version, v):
+def _request(kind: str) -> Call:
+    def call(cases: Any, actor: Any, case_id: Any, version: Any, v: dict) -> Any:
         return getattr(cases, f"request_{kind}")(actor, case_id, version, reason=v["reason"])
     return call
 
@@ -224,15 +230,15 @@ def builtin_commands() -> tuple[Command, ...]:
     return tuple(made)
 
 
-def register_builtins(registry) -> list:
+def register_builtins(registry: CommandRegistry) -> list[Registration]:
     """Register every built-in command in ``registry``; returns the handles."""
     return [registry.register(c) for c in builtin_commands()]
 
 
-_DEFAULT = None
+_DEFAULT: CommandRegistry | None = None
 
 
-def default_registry():
+def default_registry() -> CommandRegistry:
     """The process's registry: the built-in commands plus whatever plugins (or tests) register.
 
     ``build_core`` hands it to every edge, so a command registered here shows in the GUI's menus

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.commands.model import Command, cases_of
+from app.commands.registry import CommandRegistry
+from app.i18n import Catalogue
 
 
 @dataclass
@@ -16,12 +18,13 @@ class BulkOutcome:
     done: list[tuple[str, Any]] = field(default_factory=list)
     failed: list[tuple[str, BaseException]] = field(default_factory=list)
 
-    def text(self, catalogue=None, describe_error=str) -> str:
+    def text(self, catalogue: Catalogue | None = None,
+             describe_error: Callable[[BaseException], str] = str) -> str:
         """A summary line, then one line per failure and per success (in ``catalogue``'s language)."""
-        def tr(text: str, **values) -> str:
+        def tr(text: str, **values: Any) -> str:
             return catalogue.tr(text, **values) if catalogue is not None else text.format(**values)
 
-        def label(member) -> str:
+        def label(member: Any) -> str:
             return catalogue.label(member) if catalogue is not None else member.label
 
         lines = [tr("成功 {done} 件，失败 {failed} 件", done=len(self.done), failed=len(self.failed))]
@@ -36,8 +39,8 @@ class BulkOutcome:
         return "\n".join(lines)
 
 
-def run_bulk(command: Command, target, actor, rows: Iterable, values: Mapping[str, Any] | None = None,
-             *, registry=None) -> BulkOutcome:
+def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any],
+             values: Mapping[str, Any] | None = None, *, registry: CommandRegistry | None = None) -> BulkOutcome:
     """Run ``command`` on each row (anything with ``id``, ``number``, ``version``) in turn.
 
     ``command`` may be a Command or a command id looked up in ``registry`` (default: the target's

@@ -9,12 +9,14 @@ hints and problem texts are Chinese source strings, translated at the edge with 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from enum import Enum
 from typing import Any
 
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
+from app.i18n import Catalogue
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationError
 
 
@@ -79,9 +81,9 @@ class Problem:
     field: str
     label: str
     text: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dc_field(default_factory=dict)
 
-    def message(self, catalogue=None) -> str:
+    def message(self, catalogue: Catalogue | None = None) -> str:
         """The message in ``catalogue``'s language (Chinese without one)."""
         if catalogue is None:
             return self.text.format(label=self.label, **self.params)
@@ -168,6 +170,11 @@ class Command:
         if self.action is None and self.roles is None:
             raise ValueError(f"command {self.id} has no workflow action: declare its roles")
 
+    @property
+    def cli_verb(self) -> str:
+        """The verb (always set after construction)."""
+        return self.verb or self.id
+
     # ---- who, when -------------------------------------------------------------------
     @property
     def allowed_roles(self) -> frozenset[Role]:
@@ -243,7 +250,7 @@ class Command:
                                         {"choices": "、".join(v for v, _l in f.choices)}))
                 continue
             elif f.kind is FieldKind.PHOTOS:
-                value = tuple(value)
+                value = tuple(value or ())
             out[f.name] = value
         if not problems:
             for check in self.checks:
@@ -253,7 +260,8 @@ class Command:
         return out, problems
 
     # ---- running ---------------------------------------------------------------------
-    def run(self, target, actor, case_id: int | None, version: int | None, values: Mapping[str, Any] | None = None):
+    def run(self, target: Any, actor: Any, case_id: int | None, version: int | None,
+            values: Mapping[str, Any] | None = None) -> Any:
         """Check ``values``, then make the service call (one transaction); returns its ActionResult.
 
         ``target`` is the Core (its ``cases`` is used) or a CaseService. Refused values raise
@@ -269,7 +277,7 @@ class Command:
             self._check_allowed(cases, actor, case_id)
         return self.call(cases, actor, case_id, version, cleaned)
 
-    def _check_allowed(self, cases, actor, case_id: int | None) -> None:
+    def _check_allowed(self, cases: Any, actor: Any, case_id: int | None) -> None:
         role = getattr(actor, "role", None)
         if role not in self.allowed_roles:
             who = getattr(role, "label", "未登录")
@@ -280,7 +288,7 @@ class Command:
                 raise InvalidTransition(f"案卷当前状态为「{state.label}」，不能执行「{self.title}」")
 
 
-def cases_of(target):
+def cases_of(target: Any) -> Any:
     """The CaseService of a Core (or the CaseService itself)."""
     return getattr(target, "cases", target)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from app.commands.model import CliAlias, Command
@@ -34,7 +34,7 @@ class CommandRegistry:
     Ids and verbs are unique; ``register`` returns a handle whose ``remove()`` unregisters.
     """
 
-    def __init__(self, reserved_verbs=RESERVED_VERBS) -> None:
+    def __init__(self, reserved_verbs: Iterable[str] = RESERVED_VERBS) -> None:
         self._commands: dict[str, Command] = {}
         self._reserved = frozenset(reserved_verbs)
         self.added = Signal("commands.added")
@@ -47,7 +47,7 @@ class CommandRegistry:
             raise ValueError(f"command id '{command.id}' is already registered; choose a unique id")
         if command.verb in self._reserved:
             raise ValueError(f"command verb '{command.verb}' is reserved; choose another verb")
-        clash = self.by_verb(command.verb)
+        clash = self.by_verb(command.cli_verb)
         if clash is not None:
             raise ValueError(f"command verb '{command.verb}' is taken by {clash.id}; choose another verb")
         for alias in command.aliases:
@@ -107,7 +107,7 @@ class CommandRegistry:
         """Every command-line verb with the commands it reaches (registration order)."""
         groups: dict[str, VerbGroup] = {}
         for c in self:
-            groups.setdefault(c.verb, VerbGroup(c.verb)).primary = c
+            groups.setdefault(c.cli_verb, VerbGroup(c.cli_verb)).primary = c
             for alias in c.aliases:
                 groups.setdefault(alias.verb, VerbGroup(alias.verb)).aliases.append((c, alias))
         return groups
