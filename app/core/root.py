@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from app.commands import CommandRegistry, default_registry
+from app.domain.calendar import WorkCalendar
 from app.domain.cases import PhotoRecord
 from app.domain.clock import Clock
+from app.domain.definitions import Action
 from app.domain.limits import LimitTable
 from app.domain.taxonomy import Taxonomy
 from app.services.actors import Actor
@@ -61,7 +63,7 @@ class Core:
         self.claims = ClaimService(self.store, self.clock)
 
     # ---- conflict control (advisory claims) ----------------------------------------
-    def claim(self, actor: Actor, case_id: int, action=None) -> ClaimOutcome:
+    def claim(self, actor: Actor, case_id: int, action: Action | str | None = None) -> ClaimOutcome:
         """Claim (or renew) ``case_id`` for ``actor`` at this workstation while a form is open."""
         return self.claims.claim(actor, case_id, self.workstation, action=action)
 
@@ -117,7 +119,7 @@ def default_workstation() -> str:
     return (os.environ.get("GRIDHALL_WORKSTATION") or socket.gethostname() or "").strip()[:64]
 
 
-def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calendar=None,
+def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calendar: WorkCalendar | None = None,
                         source: StoreCaseSource | None = None, workstation: str | None = None,
                         limits: LimitTable | None = None, commands: CommandRegistry | None = None) -> Core:
     """The desk's services over ``store`` (one CaseService publishing on ``bus``).
