@@ -204,6 +204,26 @@ class Command:
         return self.states is None or state in self.states
 
     # ---- values ----------------------------------------------------------------------
+    def describe(self, catalogue: Catalogue | None = None) -> dict[str, Any]:
+        """The declaration as plain data (JSON-ready) in ``catalogue``'s language: what a server or a
+        script needs to offer the command (who, from which states, which fields) without Python."""
+        tr = catalogue.tr if catalogue is not None else (lambda text: text)
+        states = self.allowed_states
+        return {
+            "id": self.id, "action": self.action.value if self.action else None, "title": tr(self.title),
+            "verb": self.cli_verb, "on_case": self.on_case, "direct": self.direct, "shortcut": self.shortcut,
+            "hint": tr(self.hint) if self.hint else "", "bulk": self.bulk,
+            "roles": [r.value for r in Role if r in self.allowed_roles],
+            "states": None if states is None else [s.value for s in CaseState if s in states],
+            "fields": [{
+                "name": f.name, "kind": f.kind.value, "label": tr(f.label), "required": f.required,
+                "help": tr(f.help) if f.help else "", "default": f.default, "minimum": f.minimum,
+                "maximum": f.maximum, "choices": [{"value": v, "label": tr(label)} for v, label in f.choices],
+                "photo_kind": f.photo_kind if f.kind is FieldKind.PHOTOS else None, "option": f.cli_option,
+                "prompt": f.prompt,
+            } for f in self.value_fields],
+        }
+
     def field(self, name: str) -> Field:
         for f in self.fields:
             if f.name == name:

@@ -88,3 +88,22 @@ def test_a_command_declares_who_may_take_it_unless_the_workflow_does():
 def test_the_default_registry_is_one_per_process():
     assert default_registry() is default_registry()
     assert [c.id for c in default_registry()][:len(Action)] == [c.id for c in builtin_commands()]
+
+
+def test_a_declaration_as_plain_data_for_servers_and_scripts():
+    import json
+
+    from app.i18n import Catalogue
+
+    check = next(c for c in builtin_commands() if c.action is Action.CHECK)
+    data = json.loads(json.dumps(check.describe(Catalogue("en"))))
+    assert (data["id"], data["verb"], data["title"], data["on_case"]) == ("gridhall.case.check", "check", "Checked", True)
+    assert data["roles"] == ["supervisor", "system"] and data["states"] == ["checking"]
+    outcome = data["fields"][0]
+    assert (outcome["name"], outcome["kind"], outcome["required"], outcome["default"]) == \
+        ("outcome", "choice", True, "passed")
+    assert outcome["choices"] == [{"value": "passed", "label": "Passed (to be closed)"},
+                                  {"value": "failed", "label": "Failed (rework)"}]
+    assert [f["name"] for f in data["fields"]] == ["outcome", "reason", "photos"]
+    assert data["fields"][2]["photo_kind"] == "after"
+    assert check.describe()["title"] == "核查回复"  # Chinese without a catalogue
