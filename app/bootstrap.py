@@ -301,7 +301,7 @@ def _follow_plugin_layers(services, map_view, hall: Hall) -> None:
 
 
 def _login(db_url: str, store: Store | None, clock: Clock, user: str | None, password: str | None,
-           ask: bool):
+           ask: bool, catalogue=None):
     """Who acts, and over which store: (store, actor, exit_code).
 
     ``user`` logs in without a dialog (password from the caller; on PostGIS ~/.pgpass may
@@ -319,7 +319,7 @@ def _login(db_url: str, store: Store | None, clock: Clock, user: str | None, pas
         try:
             own, actor = hall_login(db_url, user, password, clock=clock)
         except (AuthError, StoreError) as exc:
-            print(f"gridhall: {exc}")
+            print(f"gridhall: {catalogue.error(exc) if catalogue is not None else exc}")
             return store, None, 1
         if store is not None:
             store.dispose()
@@ -330,7 +330,8 @@ def _login(db_url: str, store: Store | None, clock: Clock, user: str | None, pas
 
         attempts = LoginAttempts(db_url, clock)
         demo = store is not None and store.path is not None and store.path.resolve() == DEFAULT_DB.resolve()
-        actor = ask_login(store, clock, username="demo_dispatcher" if demo else "", attempt=attempts)
+        actor = ask_login(store, clock, username="demo_dispatcher" if demo else "", attempt=attempts,
+                          catalogue=catalogue)
         if actor is None:
             if attempts.store is not None:
                 attempts.store.dispose()
@@ -401,8 +402,12 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     _scale_from_layout(mode, layout)
     app = start_qgis()
     apply_theme(app)
+    from app.i18n import Catalogue
+    from app.ui.translations import install_qt_translations
+    install_qt_translations(app, lang)  # Qt's own buttons and dialogs in the interface language
     clock = SystemClock()
-    store, actor, code = _login(db_url, store, clock, user, password, ask=login and not screenshot)
+    store, actor, code = _login(db_url, store, clock, user, password, ask=login and not screenshot,
+                                catalogue=Catalogue(lang))
     if code is not None:
         if store is not None:
             store.dispose()

@@ -137,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.cli.user import run_user
             return run_user(args)
     except StoreError as exc:
-        print(f"gridhall: {exc}", file=sys.stderr)
+        from app.i18n import Catalogue
+        cat = Catalogue(args.lang) if getattr(args, "lang", None) else Catalogue.from_env()
+        print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         print("gridhall: interrupted; nothing was committed by the interrupted step", file=sys.stderr)

@@ -12,6 +12,8 @@ import json
 import os
 import sys
 
+from app.domain.messages import Msg
+
 PASSWORD_ENV = "GRIDHALL_PASSWORD"
 EXIT_OK, EXIT_FAIL = 0, 1
 
@@ -26,13 +28,13 @@ def read_password(*, confirm: bool = False, prompt: str = "密码：") -> str:
     if from_env is not None:
         return from_env
     if not sys.stdin.isatty():
-        raise PasswordUnavailable(f"没有可用的密码：请设置环境变量 {PASSWORD_ENV}，或在交互终端中运行以便输入密码")
+        raise PasswordUnavailable(Msg("没有可用的密码：请设置环境变量 {variable}，或在交互终端中运行以便输入密码", variable=PASSWORD_ENV))
     try:
         first = getpass.getpass(prompt)
         if confirm and getpass.getpass("再次输入密码：") != first:
-            raise PasswordUnavailable("两次输入的密码不一致，未做任何修改")
+            raise PasswordUnavailable(Msg("两次输入的密码不一致，未做任何修改"))
     except (EOFError, KeyboardInterrupt):
-        raise PasswordUnavailable("已取消输入密码，未做任何修改") from None
+        raise PasswordUnavailable(Msg("已取消输入密码，未做任何修改")) from None
     return first
 
 
@@ -76,7 +78,8 @@ def run_user(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except (UserError, AuthError, StoreError, PasswordUnavailable) as exc:
-        print(f"gridhall: {exc}", file=sys.stderr)
+        from app.i18n import Catalogue
+        print(f"gridhall: {Catalogue.from_env().error(exc)}", file=sys.stderr)
         return EXIT_FAIL
 
 
@@ -111,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "list":
             _print_list(users.list_users(store), args.format)
         else:  # argparse's required subcommand makes this unreachable from the command line
-            raise users.UserError(f"未知的 user 子命令：{cmd}")
+            raise users.UserError(Msg("未知的 user 子命令：{cmd}", cmd=cmd))
     finally:
         store.dispose()
     return EXIT_OK

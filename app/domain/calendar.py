@@ -18,6 +18,8 @@ from itertools import accumulate
 
 import chinese_calendar
 
+from app.domain.messages import Msg
+
 #: One working day counts as 8 working hours (standards.md §4).
 WORKING_DAY_MINUTES = 480
 
@@ -97,7 +99,7 @@ class WorkCalendar:
             self._overrides.setdefault(d, False)
         # year -> cumulative working us at 00:00 of each day of the year (len = days + 1)
         self._prefix: dict[int, list[int]] = {}
-        self._workday_flags: dict[int, list[bool]] = {}
+        self._workday_flags: dict[int, tuple[bool, ...]] = {}
         self._fallback_years: set[int] = set()
         # year -> working us from the epoch to 00:00 on 1 January of that year
         self._year_start: dict[int, int] = {_EPOCH_YEAR: 0}
@@ -164,19 +166,19 @@ class WorkCalendar:
     def describe_day(self, d: date) -> str:
         """What kind of day ``d`` is, in Chinese (工作日, 周末, 法定节假日（国庆节）, 调休工作日…)."""
         if d in self._local_names and not self._overrides[d]:
-            return f"本地调整：休息日（{self._local_names[d]}）"
+            return Msg("本地调整：休息日（{name}）", name=self._local_names[d])
         if d in self._overrides:
-            return "本地调整：工作日" if self._overrides[d] else "本地调整：休息日"
+            return Msg("本地调整：工作日") if self._overrides[d] else Msg("本地调整：休息日")
         weekend = d.weekday() >= 5
         if self.is_fallback(d):
-            kind = "周末" if weekend else "工作日"
-            return f"{kind}（{d.year}年节假日数据缺失，按周一至周五推算）"
+            kind = Msg("周末") if weekend else Msg("工作日")
+            return Msg("{kind}（{year}年节假日数据缺失，按周一至周五推算）", kind=kind, year=d.year)
         _, name = chinese_calendar.get_holiday_detail(d)
         if self._statutory_workday(d):
-            return "调休工作日" if weekend else "工作日"
+            return Msg("调休工作日") if weekend else Msg("工作日")
         if name:
-            return f"法定节假日（{HOLIDAY_NAMES.get(name, name)}）"
-        return "周末"
+            return Msg("法定节假日（{name}）", name=Msg(HOLIDAY_NAMES.get(name, name)))
+        return Msg("周末")
 
     # ------------------------------------------------------------ prefix sums
 
@@ -191,9 +193,10 @@ class WorkCalendar:
                 flags = _weekday_flags(year)
             local = [(d, w) for d, w in self._overrides.items() if d.year == year]
             if local:
-                flags = list(flags)
+                edited = list(flags)
                 for d, workday in local:
-                    flags[d.timetuple().tm_yday - 1] = workday
+                    edited[d.timetuple().tm_yday - 1] = workday
+                flags = tuple(edited)
             prefix = [0, *accumulate(self._day_us if f else 0 for f in flags)]
             # flags first: a reader that finds the prefix must also find the flags
             self._workday_flags[year] = flags
@@ -310,6 +313,6 @@ class WorkCalendar:
             d += timedelta(days=1)
         return result
 
-    def window_text(self) -> str:
-        """The windows as text, e.g. 08:00–12:00、14:00–18:00."""
-        return "、".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in self._windows)
+    def window_text(self) -> Msg:
+        """The windows as text, e.g. 08:00–12:00、14:00–18:00 (English: 08:00–12:00, 14:00–18:00)."""
+        return Msg("{windows}", windows=[f"{s:%H:%M}–{e:%H:%M}" for s, e in self._windows])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.definitions import Kind
+from app.domain.messages import Msg, MsgError, Seq, msg_of
 from app.domain.taxonomy import Taxonomy, UnknownCategory, UnmappedLegacyCode
 
 #: Province-level prefixes of GB/T 2260 (including 71 Taiwan, 81 Hong Kong, 82 Macao).
@@ -22,55 +23,65 @@ PROVINCES = frozenset({
     "65", "71", "81", "82",
 })
 
-_GRID = "网格编码"
-_COMPONENT = "部件标识码"
-_LEGACY = "旧版部件标识码"
-_EVENT = "事件编码"
+_GRID = Msg("网格编码")
+_COMPONENT = Msg("部件标识码")
+_LEGACY = Msg("旧版部件标识码")
+_EVENT = Msg("事件编码")
+_STREET_RULE = Msg("001–399（001–099 街道，100–199 镇，200–399 乡）")
+_MAJOR, _MINOR, _SERIAL = Msg("大类段"), Msg("小类段"), Msg("流水号段")
 
 
-class CodeError(ValueError):
+def _of(label: Msg, code: str) -> Msg:
+    """"网格编码 320… 的" (English: "grid code 320…: "), the prefix of a segment's message."""
+    return Msg("{label} {code} 的", label=label, code=code)
+
+
+class CodeError(MsgError, ValueError):
     """An identifier is malformed; ``part`` names the faulty segment (or None for the whole)."""
 
-    def __init__(self, message: str, part: str | None = None):
+    def __init__(self, message: str | Msg, part: str | None = None):
         super().__init__(message)
         self.part = part
 
 
-def _digits(text: str | int, label: str, lengths: tuple[int, ...]) -> str:
+def _digits(text: str | int, label: Msg, lengths: tuple[int, ...]) -> str:
     """The stripped digit string, or CodeError naming the length or the first non-digit."""
     if isinstance(text, int) and not isinstance(text, bool):
         text = str(text)
     if not isinstance(text, str):
-        raise CodeError(f"{label}应为数字文本，实际为 {type(text).__name__}")
+        raise CodeError(Msg("{label}应为数字文本，实际为 {type}", label=label, type=type(text).__name__))
     s = text.strip()
-    want = "或".join(f"{n}位" for n in lengths)
+    want = Seq((Msg("{n}位", n=n) for n in lengths), "或", " or ")
     if not s:
-        raise CodeError(f"{label}为空：应为{want}数字")
+        raise CodeError(Msg("{label}为空：应为{want}数字", label=label, want=want))
     for i, ch in enumerate(s, start=1):
         if not ("0" <= ch <= "9"):
-            raise CodeError(f"{label} {s} 第{i}位「{ch}」不是数字：应为{want}数字")
+            raise CodeError(Msg("{label} {code} 第{i}位「{ch}」不是数字：应为{want}数字", label=label, code=s, i=i,
+                                ch=ch, want=want))
     if len(s) not in lengths:
-        raise CodeError(f"{label} {s} 应为{want}数字，实际{len(s)}位")
+        raise CodeError(Msg("{label} {code} 应为{want}数字，实际{n}位", label=label, code=s, want=want, n=len(s)))
     return s
 
 
-def check_admin_code(admin: str, label: str = "") -> str:
+def check_admin_code(admin: str, label: str | Msg = "") -> str:
     """Validate a 6-digit county-level GB/T 2260 code; return it or raise CodeError."""
-    msg = f"{label}行政区划段 {admin} 不是有效的县级行政区划代码"
+    msg = Msg("{label}行政区划段 {admin} 不是有效的县级行政区划代码", label=label, admin=admin)
     if len(admin) != 6 or not admin.isdigit():
-        raise CodeError(f"{msg}：应为6位数字", "admin")
+        raise CodeError(Msg("{msg}：应为6位数字", msg=msg), "admin")
     if admin[:2] not in PROVINCES:
-        raise CodeError(f"{msg}：省级代码 {admin[:2]} 不存在（GB/T 2260 省级代码为 11–82 中的34个）", "admin")
+        raise CodeError(Msg("{msg}：省级代码 {province} 不存在（GB/T 2260 省级代码为 11–82 中的34个）", msg=msg,
+                            province=admin[:2]), "admin")
     if admin[2:4] == "00":
-        raise CodeError(f"{msg}：第3–4位（地级段）不能为 00", "admin")
+        raise CodeError(Msg("{msg}：第3–4位（地级段）不能为 00", msg=msg), "admin")
     if admin[4:] == "00":
-        raise CodeError(f"{msg}：第5–6位（县级段）不能为 00，{admin} 是地级或省级代码", "admin")
+        raise CodeError(Msg("{msg}：第5–6位（县级段）不能为 00，{admin} 是地级或省级代码", msg=msg, admin=admin), "admin")
     return admin
 
 
-def _segment(value: str, label: str, whole: str, part: str, what: str, rule: str, ok: bool) -> None:
+def _segment(value: str, label: Msg, whole: str, part: str, what: Msg, rule: str | Msg, ok: bool) -> None:
     if not ok:
-        raise CodeError(f"{label} {whole} 的{what} {value} 无效：应为 {rule}", part)
+        raise CodeError(Msg("{label} {whole} 的{what} {value} 无效：应为 {rule}", label=label, whole=whole, what=what,
+                            value=value, rule=rule), part)
 
 
 def street_kind_of(street: str) -> str:
@@ -82,7 +93,7 @@ def street_kind_of(street: str) -> str:
         return "镇"
     if 200 <= n <= 399:
         return "乡"
-    raise CodeError(f"街道/乡镇代码 {street} 无效：应为 001–399（001–099 街道，100–199 镇，200–399 乡）", "street")
+    raise CodeError(Msg("街道/乡镇代码 {street} 无效：应为 {rule}", street=street, rule=_STREET_RULE), "street")
 
 
 @dataclass(frozen=True)
@@ -98,12 +109,11 @@ class GridCode:
     def parse(cls, text: str | int) -> GridCode:
         """Parse and validate; CodeError names the faulty part."""
         s = _digits(text, _GRID, (15,))
-        check_admin_code(s[:6], f"{_GRID} {s} 的")
+        check_admin_code(s[:6], _of(_GRID, s))
         street, community, seq = s[6:9], s[9:12], s[12:]
-        _segment(street, _GRID, s, "street", "街道/乡镇段", "001–399（001–099 街道，100–199 镇，200–399 乡）",
-                 1 <= int(street) <= 399)
-        _segment(community, _GRID, s, "community", "社区/村段", "001–999", community != "000")
-        _segment(seq, _GRID, s, "seq", "网格顺序号段", "001–999", seq != "000")
+        _segment(street, _GRID, s, "street", Msg("街道/乡镇段"), _STREET_RULE, 1 <= int(street) <= 399)
+        _segment(community, _GRID, s, "community", Msg("社区/村段"), "001–999", community != "000")
+        _segment(seq, _GRID, s, "seq", Msg("网格顺序号段"), "001–999", seq != "000")
         return cls(s[:6], street, community, seq)
 
     def __str__(self) -> str:
@@ -131,7 +141,8 @@ def _check_category(kind: Kind, code: str, label: str, whole: str, taxonomy: Tax
     try:
         taxonomy.get(kind, code)
     except UnknownCategory as exc:
-        raise CodeError(f"{label} {whole} 的类别段 {code} 无效：{exc}", "category") from None
+        raise CodeError(Msg("{label} {whole} 的类别段 {code} 无效：{error}", label=label, whole=whole, code=code,
+                            error=msg_of(exc)), "category") from None
 
 
 @dataclass(frozen=True)
@@ -151,11 +162,11 @@ class ComponentId:
 
     @classmethod
     def _from_digits(cls, s: str, taxonomy: Taxonomy | None) -> ComponentId:
-        check_admin_code(s[:6], f"{_COMPONENT} {s} 的")
+        check_admin_code(s[:6], _of(_COMPONENT, s))
         major, minor, serial = s[6:8], s[8:11], s[11:]
-        _segment(major, _COMPONENT, s, "major", "大类段", "01–05", "01" <= major <= "05")
-        _segment(minor, _COMPONENT, s, "minor", "小类段", "001–999", minor != "000")
-        _segment(serial, _COMPONENT, s, "serial", "流水号段", "000001–999999", serial != "000000")
+        _segment(major, _COMPONENT, s, "major", _MAJOR, "01–05", "01" <= major <= "05")
+        _segment(minor, _COMPONENT, s, "minor", _MINOR, "001–999", minor != "000")
+        _segment(serial, _COMPONENT, s, "serial", _SERIAL, "000001–999999", serial != "000000")
         _check_category(Kind.COMPONENT, major + minor, _COMPONENT, s, taxonomy)
         return cls(s[:6], major, minor, serial)
 
@@ -163,7 +174,7 @@ class ComponentId:
     def make(cls, admin: str, category_code: str, serial: int, taxonomy: Taxonomy | None = None) -> ComponentId:
         """Build from parts (serial as a number 1–999999), validating like ``parse``."""
         if not 1 <= serial <= 999_999:
-            raise CodeError(f"{_COMPONENT}流水号 {serial} 超出范围：应为 1–999999", "serial")
+            raise CodeError(Msg("{label}流水号 {serial} 超出范围：应为 1–999999", label=_COMPONENT, serial=serial), "serial")
         return cls.parse(f"{admin}{category_code}{serial:06d}", taxonomy)
 
     @classmethod
@@ -173,7 +184,8 @@ class ComponentId:
         try:
             cat = taxonomy.from_legacy(Kind.COMPONENT, old.category_code)
         except UnmappedLegacyCode as exc:
-            raise CodeError(f"{_LEGACY} {old} 无法转换为17位：{exc}", "category") from None
+            raise CodeError(Msg("{label} {old} 无法转换为17位：{error}", label=_LEGACY, old=old, error=msg_of(exc)),
+                            "category") from None
         return cls(old.admin, cat.major_code, cat.code[2:], old.serial)
 
     def __str__(self) -> str:
@@ -202,11 +214,11 @@ class LegacyComponentId:
 
     @classmethod
     def _from_digits(cls, s: str) -> LegacyComponentId:
-        check_admin_code(s[:6], f"{_LEGACY} {s} 的")
+        check_admin_code(s[:6], _of(_LEGACY, s))
         major, minor, serial = s[6:8], s[8:10], s[10:]
-        _segment(major, _LEGACY, s, "major", "大类段", "01–06", "01" <= major <= "06")
-        _segment(minor, _LEGACY, s, "minor", "小类段", "01–99", minor != "00")
-        _segment(serial, _LEGACY, s, "serial", "流水号段", "000001–999999", serial != "000000")
+        _segment(major, _LEGACY, s, "major", _MAJOR, "01–06", "01" <= major <= "06")
+        _segment(minor, _LEGACY, s, "minor", _MINOR, "01–99", minor != "00")
+        _segment(serial, _LEGACY, s, "serial", _SERIAL, "000001–999999", serial != "000000")
         return cls(s[:6], major, minor, serial)
 
     def __str__(self) -> str:
@@ -250,10 +262,10 @@ class EventCode:
     def parse(cls, text: str | int, taxonomy: Taxonomy | None = None) -> EventCode:
         """Parse and validate; with ``taxonomy`` the category must exist in the event list."""
         s = _digits(text, _EVENT, (11,))
-        check_admin_code(s[:6], f"{_EVENT} {s} 的")
+        check_admin_code(s[:6], _of(_EVENT, s))
         major, minor = s[6:8], s[8:]
-        _segment(major, _EVENT, s, "major", "大类段", "01–10", "01" <= major <= "10")
-        _segment(minor, _EVENT, s, "minor", "小类段", "001–999", minor != "000")
+        _segment(major, _EVENT, s, "major", _MAJOR, "01–10", "01" <= major <= "10")
+        _segment(minor, _EVENT, s, "minor", _MINOR, "001–999", minor != "000")
         _check_category(Kind.EVENT, major + minor, _EVENT, s, taxonomy)
         return cls(s[:6], major, minor)
 

@@ -9,12 +9,14 @@ limit. Arithmetic is done in integer microseconds so that the queue's fast path
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from app.domain.calendar import US_PER_MINUTE, WORKING_DAY_MINUTES, WorkCalendar
 from app.domain.cases import TimerSpec
 from app.domain.definitions import Basis, Light
+from app.domain.messages import Msg, Seq, Words
 
 _DAY_MINUTES = {Basis.WORKING: WORKING_DAY_MINUTES, Basis.NATURAL: 24 * 60}
 
@@ -103,7 +105,7 @@ def read_timer(spec: TimerSpec | None, cal: WorkCalendar, now: datetime) -> Time
     if spec is None:
         return NO_TIMER
     paused = spec.paused_since is not None
-    until = spec.paused_since if paused else now
+    until = now if spec.paused_since is None else spec.paused_since
     elapsed_us = _now_us(spec, cal, until) - _start_us(spec, cal)
     return _make_reading(_limit_us(spec), elapsed_us, deadline(spec, cal), paused)
 
@@ -142,33 +144,17 @@ def format_countdown_seconds(seconds: float) -> str:
     return f"{sign}{hours:02d}:{mins:02d}:{secs:02d}"
 
 
-# ------------------------------------------------------------------ queue clock
-
-#: Names that moved to :mod:`app.domain.ticktable`, still importable from here.
-_MOVED_TO_TICKTABLE = frozenset({"TickTable", "TickChanges", "WORKING_TERM", "NATURAL_TERM", "CONSTANT_TERM"})
-
-
-def __getattr__(name: str) -> object:
-    # lazy: ticktable imports this module's arithmetic, so an eager import here would be a cycle
-    if name in _MOVED_TO_TICKTABLE:
-        from app.domain import ticktable
-
-        return getattr(ticktable, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # ------------------------------------------------------------------ explanation
 
 
-def _when(dt: datetime, year: int) -> str:
+def _when(dt: datetime, year: int) -> Msg:
     """Month, day and time; the year too when it differs from ``year`` (the reading's year)."""
-    text = f"{dt.month}月{dt.day}日 {dt:%H:%M}"
-    if dt.year != year:
-        text = f"{dt.year}年{text}"
-    return text + f":{dt:%S}" if dt.second or dt.microsecond else text
+    time = f"{dt:%H:%M:%S}" if dt.second or dt.microsecond else f"{dt:%H:%M}"
+    text = Msg("{month}月{day}日 {time}", month=dt.month, day=dt.day, time=time)
+    return Msg("{year}年{date}", year=dt.year, date=text) if dt.year != year else text
 
 
-def _duration(minutes: float, basis: Basis) -> str:
+def _duration(minutes: float, basis: Basis) -> Msg:
     """Readable duration such as "3小时10分", "2个工作日3小时" or "1天2小时5分30秒"."""
     seconds = round(abs(minutes) * 60)
     day_seconds = _DAY_MINUTES[basis] * 60
@@ -177,32 +163,32 @@ def _duration(minutes: float, basis: Basis) -> str:
     mins, secs = divmod(rest, 60)
     parts = []
     if days:
-        parts.append(f"{days}个工作日" if basis is Basis.WORKING else f"{days}天")
+        parts.append(Msg("{n}个工作日", n=days) if basis is Basis.WORKING else Msg("{n}天", n=days))
     if hours:
-        parts.append(f"{hours}小时")
+        parts.append(Msg("{n}小时", n=hours))
     if mins:
-        parts.append(f"{mins}分")
+        parts.append(Msg("{n}分", n=mins))
     if secs:
-        parts.append(f"{secs}秒")
-    return "".join(parts) or "0分"
+        parts.append(Msg("{n}秒", n=secs))
+    return Msg("{parts}", parts=Words(parts)) if parts else Msg("{n}分", n=0)
 
 
-def format_limit(minutes: int, basis: Basis) -> str:
+def format_limit(minutes: int, basis: Basis) -> Msg:
     """A limit as people state it: "4 工作小时", "5 个工作日", "30 分钟", "2 小时"."""
     if basis is Basis.WORKING:
         if minutes and minutes % WORKING_DAY_MINUTES == 0:
-            return f"{minutes // WORKING_DAY_MINUTES} 个工作日"
+            return Msg("{n} 个工作日", n=minutes // WORKING_DAY_MINUTES)
         if minutes % 60 == 0:
-            return f"{minutes // 60} 工作小时"
-        return f"{minutes} 工作分钟"
+            return Msg("{n} 工作小时", n=minutes // 60)
+        return Msg("{n} 工作分钟", n=minutes)
     if minutes and minutes % 60 == 0:
-        return f"{minutes // 60} 小时"
-    return f"{minutes} 分钟"
+        return Msg("{n} 小时", n=minutes // 60)
+    return Msg("{n} 分钟", n=minutes)
 
 
 def _percent(ratio: float) -> str:
     if math.isinf(ratio):
-        return "时限为零"
+        return Msg("时限为零")
     p = ratio * 100
     # enough decimals that the shown figure sits on the same side of 80 % and 100 % as the light
     for digits in range(4):
@@ -212,17 +198,19 @@ def _percent(ratio: float) -> str:
     return f"{p}%"
 
 
-def _day_range(first, last) -> str:
+def _day_range(first: date, last: date) -> Msg:
     if first == last:
-        return f"{first.month}月{first.day}日"
+        return Msg("{month}月{day}日", month=first.month, day=first.day)
     if first.year != last.year:
-        return f"{first.year}年{first.month}月{first.day}日–{last.year}年{last.month}月{last.day}日"
+        return Msg("{year}年{month}月{day}日–{year2}年{month2}月{day2}日", year=first.year, month=first.month,
+                   day=first.day, year2=last.year, month2=last.month, day2=last.day)
     if first.month == last.month:
-        return f"{first.month}月{first.day}日–{last.day}日"
-    return f"{first.month}月{first.day}日–{last.month}月{last.day}日"
+        return Msg("{month}月{day}日–{day2}日", month=first.month, day=first.day, day2=last.day)
+    return Msg("{month}月{day}日–{month2}月{day2}日", month=first.month, day=first.day, month2=last.month,
+               day2=last.day)
 
 
-def _runs(days, describe) -> list[tuple[object, object, str]]:
+def _runs(days: Iterable[date], describe: Callable[[date], str]) -> list[tuple[date, date, str]]:
     """Group consecutive days with the same description into (first, last, description)."""
     runs: list[list] = []
     for d in days:
@@ -234,71 +222,81 @@ def _runs(days, describe) -> list[tuple[object, object, str]]:
     return [tuple(r) for r in runs]
 
 
-def _calendar_notes(cal: WorkCalendar, start: datetime, end: datetime) -> list[str]:
+def _clauses(items: Iterable[object]) -> Seq:
+    return Seq(items, "，", ", ")
+
+
+def _calendar_notes(cal: WorkCalendar, start: datetime, end: datetime) -> list[Msg]:
     notes = []
     days = [start.date() + timedelta(days=i) for i in range((end.date() - start.date()).days + 1)]
     off = [d for d in days if not cal.is_workday(d)]
     if off:
         runs = _runs(off, cal.describe_day)
         if len(runs) <= 6:
-            notes.append("其间 " + "，".join(f"{_day_range(a, b)}为{t}" for a, b, t in runs) + "，不计时")
+            notes.append(Msg("其间 {runs}，不计时", runs=_clauses(
+                Msg("{days}为{kind}", days=_day_range(a, b), kind=t) for a, b, t in runs)))
         else:
             counts: dict[str, int] = {}
             for d in off:
                 counts[cal.describe_day(d)] = counts.get(cal.describe_day(d), 0) + 1
-            detail = "、".join(f"{t} {n} 天" for t, n in counts.items())
-            notes.append(f"其间共有 {len(off)} 个非工作日不计时（{detail}）")
+            detail = [Msg("{kind} {n} 天", kind=t, n=n) for t, n in counts.items()]
+            notes.append(Msg("其间共有 {n} 个非工作日不计时（{detail}）", n=len(off), detail=detail))
     extra = [d for d in days if cal.is_workday(d) and (d.weekday() >= 5 or cal.describe_day(d).startswith("本地"))]
     if extra:
         runs = _runs(extra, cal.describe_day)
-        notes.append("，".join(f"{_day_range(a, b)}为{t}" for a, b, t in runs) + "，照常计时")
+        notes.append(Msg("{runs}，照常计时", runs=_clauses(
+            Msg("{days}为{kind}", days=_day_range(a, b), kind=t) for a, b, t in runs)))
     unknown = sorted({d.year for d in days if cal.is_fallback(d)})
     if unknown:
-        years = "、".join(f"{y}年" for y in unknown)
-        notes.append(f"注意：{years}的法定节假日数据缺失，该年按周一至周五为工作日推算")
+        notes.append(Msg("注意：{years}的法定节假日数据缺失，该年按周一至周五为工作日推算",
+                         years=[Msg("{year}年", year=y) for y in unknown]))
     return notes
 
 
-def explain(spec: TimerSpec | None, cal: WorkCalendar, now: datetime) -> str:
-    """Plain-language Chinese account of how the timer's figures were computed."""
+def explain(spec: TimerSpec | None, cal: WorkCalendar, now: datetime) -> Msg:
+    """Plain-language account of how the timer's figures were computed (a ``Msg``: Chinese as
+    ``str``, any language through the catalogue)."""
     if spec is None:
-        return "当前环节没有计时。"
+        return Msg("当前环节没有计时。")
     r = read_timer(spec, cal, now)
     working = spec.basis is Basis.WORKING
-    parts = [f"{spec.stage.label}时限 {format_limit(spec.limit_minutes, spec.basis)}"]
+    limit = format_limit(spec.limit_minutes, spec.basis)
     if working:
-        parts[0] += f"（工作时间：{cal.window_text()}，跳过周末和法定节假日，调休工作日照常计时"
         longest = max(r.limit_minutes, r.elapsed_minutes, abs(r.remaining_minutes), spec.paused_minutes)
-        if longest >= WORKING_DAY_MINUTES:
-            parts[0] += f"，1 个工作日按 {WORKING_DAY_MINUTES // 60} 工作小时计"
-        parts[0] += "）"
+        day = Msg("，1 个工作日按 {hours} 工作小时计", hours=WORKING_DAY_MINUTES // 60) \
+            if longest >= WORKING_DAY_MINUTES else ""
+        parts = [Msg("{stage}时限 {limit}（工作时间：{windows}，跳过周末和法定节假日，调休工作日照常计时{day}）",
+                     stage=spec.stage, limit=limit, windows=cal.window_text(), day=day)]
     else:
-        parts[0] += "（按自然时间连续计时，夜间、周末和节假日均计入）"
-    start = f"自 {_when(spec.started_at, now.year)} 开始计时"
+        parts = [Msg("{stage}时限 {limit}（按自然时间连续计时，夜间、周末和节假日均计入）", stage=spec.stage, limit=limit)]
     if working and not cal.in_window(spec.started_at):
-        start += f"（非工作时间，从 {_when(cal.next_working_instant(spec.started_at), now.year)} 起算）"
-    parts.append(start)
+        parts.append(Msg("自 {when} 开始计时（非工作时间，从 {start} 起算）", when=_when(spec.started_at, now.year),
+                         start=_when(cal.next_working_instant(spec.started_at), now.year)))
+    else:
+        parts.append(Msg("自 {when} 开始计时", when=_when(spec.started_at, now.year)))
     if now < spec.started_at:
-        parts.append("尚未到开始时间")
+        parts.append(Msg("尚未到开始时间"))
     if working:
         end = max(now, r.deadline or now, spec.started_at)
         parts.extend(_calendar_notes(cal, spec.started_at, end))
     if spec.paused_minutes:
-        parts.append(f"缓办/挂账暂停 {_duration(spec.paused_minutes, spec.basis)}（不计入用时，截止时间相应顺延）")
+        parts.append(Msg("缓办/挂账暂停 {duration}（不计入用时，截止时间相应顺延）",
+                         duration=_duration(spec.paused_minutes, spec.basis)))
     if spec.paused_since is not None:
         ran = max(now, spec.paused_since)
         held = cal.working_minutes(spec.paused_since, ran) if working else (ran - spec.paused_since) / timedelta(minutes=1)
-        parts.append(f"自 {_when(spec.paused_since, now.year)} 起缓办/挂账暂停中（已暂停 {_duration(held, spec.basis)}），暂停期间不计时")
+        parts.append(Msg("自 {when} 起缓办/挂账暂停中（已暂停 {duration}），暂停期间不计时",
+                         when=_when(spec.paused_since, now.year), duration=_duration(held, spec.basis)))
     if spec.extension_minutes:
-        parts.append(f"延期 +{format_limit(spec.extension_minutes, spec.basis)}")
+        parts.append(Msg("延期 +{limit}", limit=format_limit(spec.extension_minutes, spec.basis)))
     if r.deadline is None:
-        parts.append("截止时间待恢复计时后重新计算")
+        parts.append(Msg("截止时间待恢复计时后重新计算"))
     else:
-        parts.append(f"截止 {_when(r.deadline, now.year)}")
-    used = f"已用 {_duration(r.elapsed_minutes, spec.basis)}（{_percent(r.ratio)}）"
+        parts.append(Msg("截止 {when}", when=_when(r.deadline, now.year)))
+    used = Msg("已用 {duration}（{percent}）", duration=_duration(r.elapsed_minutes, spec.basis), percent=_percent(r.ratio))
     if r.overdue:
-        left = f"超时 {_duration(-r.remaining_minutes, spec.basis)}"
+        left = Msg("超时 {duration}", duration=_duration(-r.remaining_minutes, spec.basis))
     else:
-        left = f"剩余 {_duration(r.remaining_minutes, spec.basis)}"
-    parts.append(f"{used}，{left}，{r.light.label}")
-    return "；".join(parts) + "。"
+        left = Msg("剩余 {duration}", duration=_duration(r.remaining_minutes, spec.basis))
+    parts.append(Msg("{used}，{left}，{light}", used=used, left=left, light=r.light))
+    return Msg("{parts}。", parts=Seq(parts, "；", "; "))

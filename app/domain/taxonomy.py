@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.domain.definitions import Kind
+from app.domain.messages import Msg, MsgError
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "taxonomy"
 _FILES = {Kind.COMPONENT: "components.csv", Kind.EVENT: "events.csv"}
@@ -37,11 +38,11 @@ class TaxonomyError(ValueError):
     """A taxonomy data file is malformed (names the file and line)."""
 
 
-class UnknownCategory(ValueError):
+class UnknownCategory(MsgError, ValueError):
     """A (kind, code) pair is not in the GB/T 47678.5-2026 lists."""
 
 
-class UnmappedLegacyCode(ValueError):
+class UnmappedLegacyCode(MsgError, ValueError):
     """A legacy 4-digit category code has no row in the legacy map."""
 
 
@@ -247,31 +248,33 @@ class Taxonomy:
         """The 2026 category a 4-digit legacy code maps to; UnmappedLegacyCode otherwise."""
         kind = _kind(kind)
         code = str(legacy_code).strip()
-        label = f"旧版{kind.label}代码"
+        label = Msg("旧版{kind}代码", kind=kind)
         if not (len(code) == 4 and code.isdigit()):
-            raise UnmappedLegacyCode(f"{label} {code!r} 应为4位数字（2位大类 + 2位小类）")
+            raise UnmappedLegacyCode(Msg("{label} {code!r} 应为4位数字（2位大类 + 2位小类）", label=label, code=code))
         majors = LEGACY_MAJORS[kind]
         if code[:2] not in majors:
-            choices = "、".join(f"{k} {v}" for k, v in majors.items())
-            raise UnmappedLegacyCode(f"{label} {code} 的大类 {code[:2]} 不在已知的旧版大类中（{choices}）")
+            choices = [f"{k} {v}" for k, v in majors.items()]
+            raise UnmappedLegacyCode(Msg("{label} {code} 的大类 {major} 不在已知的旧版大类中（{choices}）", label=label,
+                                         code=code, major=code[:2], choices=choices))
         mapping = self._legacy.get((kind, code))
         if mapping is None:
-            raise UnmappedLegacyCode(
-                f"{label} {code}（旧大类「{majors[code[:2]]}」）在 legacy_map.csv 中没有对应的 "
-                f"GB/T 47678.5-2026 代码：请在该文件补一行 {kind.value},{code},<旧名称>,<新代码>，或人工选择新代码")
+            raise UnmappedLegacyCode(Msg(
+                "{label} {code}（旧大类「{major}」）在 legacy_map.csv 中没有对应的 GB/T 47678.5-2026 代码："
+                "请在该文件补一行 {kind},{code},<旧名称>,<新代码>，或人工选择新代码", label=label, code=code,
+                major=majors[code[:2]], kind=kind.value))
         return self._by_key[(kind, mapping.code)]
 
     # -- messages ------------------------------------------------------------------------
 
-    def _unknown_message(self, kind: Kind, code: str) -> str:
-        head = f"未知的{kind.label}分类代码 {code!r}：GB/T 47678.5-2026 {kind.label}清单中没有这一项"
+    def _unknown_message(self, kind: Kind, code: str) -> Msg:
+        head = Msg("未知的{kind}分类代码 {code!r}：GB/T 47678.5-2026 {kind}清单中没有这一项", kind=kind, code=code)
         if len(code) == 4 and code.isdigit() and (kind, code) in self._legacy:
             target = self._by_key[(kind, self._legacy[(kind, code)].code)]
-            return f"{head}。这像是4位旧版代码，对应新代码 {target}"
+            return Msg("{head}。这像是4位旧版代码，对应新代码 {target}", head=head, target=str(target))
         hints = self._suggest(kind, code)
         if hints:
-            return f"{head}。相近的有：{'、'.join(str(c) for c in hints)}"
-        return f"{head}。请按代码或名称搜索分类"
+            return Msg("{head}。相近的有：{hints}", head=head, hints=[str(c) for c in hints])
+        return Msg("{head}。请按代码或名称搜索分类", head=head)
 
     def _suggest(self, kind: Kind, code: str, n: int = 3) -> list[CategoryDef]:
         pool = self.of_kind(kind)

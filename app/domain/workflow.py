@@ -47,11 +47,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.definitions import OPEN_STATES, Action, CaseState, Role, Stage, _Labelled
+from app.domain.messages import Msg, MsgError, Seq, msg_of
 
 S, A, R = CaseState, Action, Role
+_E = TypeVar("_E", bound=_Labelled)
 
 
 class Outcome(_Labelled):
@@ -68,10 +70,10 @@ class Relative(Enum):
     PREVIOUS = "previous"  # the state before the pending request (不批准)
 
 
-class TransitionError(ValueError):
+class TransitionError(MsgError, ValueError):
     """An action is not allowed; the message says why in terms a dispatcher understands."""
 
-    def __init__(self, message: str, index: int | None = None):
+    def __init__(self, message: str | Msg, index: int | None = None):
         super().__init__(message)
         self.index = index  # replay(): 0-based index of the first illegal step
 
@@ -104,12 +106,13 @@ class Transition:
             return from_state
         if self.to_state is Relative.PREVIOUS:
             if previous_state is None:
-                raise TransitionError(f"「{self.action.label}」需要知道申请之前的状态")
+                raise TransitionError(Msg("「{action}」需要知道申请之前的状态", action=self.action))
             return previous_state
         return self.to_state
 
 
-def _t(action, froms, to, roles, description, *, reason=False, outcome=None, reworks=False) -> Transition:
+def _t(action: Action, froms: Iterable[CaseState | None], to: CaseState | Relative, roles: Iterable[Role],
+       description: str, *, reason: bool = False, outcome: Outcome | None = None, reworks: bool = False) -> Transition:
     return Transition(action, frozenset(froms), to, frozenset(roles) | {R.SYSTEM}, reason, description,
                       outcome, reworks)
 
@@ -163,7 +166,7 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
-def _coerce(enum: type, value: Any) -> Any:
+def _coerce(enum: type[_E], value: object) -> _E:
     """A member from a member, value, name or Chinese label (ValueError listing the choices)."""
     return value if isinstance(value, enum) else enum.parse(str(value))
 
@@ -177,8 +180,13 @@ def _in_order(states: Iterable[CaseState | None]) -> list[CaseState]:
     return [s for s in CaseState if s in wanted]
 
 
-def _quote(items: Iterable[Any], sep: str = "或") -> str:
-    return sep.join(f"「{i.label}」" for i in items)
+def _quote(items: Iterable[Any]) -> Seq:
+    """「a」或「b」 (English: “a” or “b”)."""
+    return Seq((Msg("「{item}」", item=i) for i in items), "或", " or ")
+
+
+def _either(items: Iterable[Any]) -> Seq:
+    return Seq(items, "或", " or ")
 
 
 class Workflow:
@@ -217,78 +225,90 @@ class Workflow:
 
     # -- checking -----------------------------------------------------------------------
 
-    def check(self, state, action, role, *, outcome=None, reason=None, previous_state=None) -> Transition:
+    def check(self, state: CaseState | str | None, action: Action | str, role: Role | str, *,
+              outcome: Outcome | str | None = None, reason: str | None = None,
+              previous_state: CaseState | str | None = None) -> Transition:
         """The transition ``role`` takes by ``action`` from ``state``, or TransitionError."""
         return self._resolve(state, action, role, outcome, reason, previous_state, True)[0]
 
-    def next_state(self, state, action, role, *, outcome=None, reason=None, previous_state=None) -> CaseState:
+    def next_state(self, state: CaseState | str | None, action: Action | str, role: Role | str, *,
+                   outcome: Outcome | str | None = None, reason: str | None = None,
+                   previous_state: CaseState | str | None = None) -> CaseState:
         """The state after ``action``; ``previous_state`` is the state before a pending request."""
         return self._resolve(state, action, role, outcome, reason, previous_state, True)[1]
 
-    def target_state(self, action, from_state, outcome=None, previous_state=None) -> CaseState:
+    def target_state(self, action: Action | str, from_state: CaseState | str | None,
+                     outcome: Outcome | str | None = None,
+                     previous_state: CaseState | str | None = None) -> CaseState:
         """The state after ``action`` regardless of role and reason."""
         return self._resolve(from_state, action, R.SYSTEM, outcome, None, previous_state, False)[1]
 
-    def _resolve(self, state, action, role, outcome, reason, previous_state, need_reason):
+    def _resolve(self, state_in: CaseState | str | None, action_in: Action | str, role_in: Role | str,
+                 outcome: Outcome | str | None, reason: str | None, previous_state: CaseState | str | None,
+                 need_reason: bool) -> tuple[Transition, CaseState]:
         try:
-            state, action, role = _as_state(state), _coerce(Action, action), _coerce(Role, role)
+            state, action, role = _as_state(state_in), _coerce(Action, action_in), _coerce(Role, role_in)
         except ValueError as exc:
-            raise TransitionError(str(exc)) from None
+            raise TransitionError(msg_of(exc)) from None
         rows = self._rows.get((action, state))
         if not rows:
             raise TransitionError(self._state_message(state, action))
         if role not in rows[0].roles:
             needed = [r for r in R if r in rows[0].roles and r is not R.SYSTEM]
-            raise TransitionError(f"「{role.label}」无权执行「{action.label}」，需要{_quote(needed)}")
+            raise TransitionError(Msg("「{role}」无权执行「{action}」，需要{needed}", role=role, action=action,
+                                      needed=_quote(needed)))
         t = self._pick(rows, action, outcome)
         if need_reason and t.needs_reason and not (reason and str(reason).strip()):
-            raise TransitionError(f"「{action.label}」必须填写理由")
+            raise TransitionError(Msg("「{action}」必须填写理由", action=action))
         if t.to_state is Relative.PREVIOUS:
+            assert state is not None  # only requests go back, and a request is made on a case
             return t, self._previous(state, action, _as_state(previous_state))
         return t, t.target(state)
 
     @staticmethod
-    def _pick(rows: list[Transition], action: Action, outcome) -> Transition:
+    def _pick(rows: list[Transition], action: Action, outcome: Outcome | str | None) -> Transition:
         options = [t.outcome for t in rows if t.outcome is not None]
         if not options:
             if outcome is not None:
-                raise TransitionError(f"「{action.label}」没有结果选项，不应给出结果 {outcome!r}")
+                raise TransitionError(Msg("「{action}」没有结果选项，不应给出结果 {outcome!r}", action=action,
+                                          outcome=outcome))
             return rows[0]
         if outcome is None:
-            raise TransitionError(f"「{action.label}」需要给出结果：{'或'.join(o.label for o in options)}")
+            raise TransitionError(Msg("「{action}」需要给出结果：{options}", action=action, options=_either(options)))
         try:
             wanted = Outcome.parse(outcome.value if isinstance(outcome, Outcome) else str(outcome))
         except ValueError:
-            raise TransitionError(
-                f"「{action.label}」的结果 {outcome!r} 无效：应为{'或'.join(o.label for o in options)}") from None
+            raise TransitionError(Msg("「{action}」的结果 {outcome!r} 无效：应为{options}", action=action,
+                                      outcome=outcome, options=_either(options))) from None
         return next(t for t in rows if t.outcome == wanted)
 
     def _previous(self, state: CaseState, action: Action, previous: CaseState | None) -> CaseState:
         origins = self.request_origins(state)
         if previous is None:
             if len(origins) != 1:
-                raise TransitionError(
-                    f"「{action.label}」需要知道「{state.label}」之前的状态（可能是{_quote(_in_order(origins))}）")
+                raise TransitionError(Msg("「{action}」需要知道「{state}」之前的状态（可能是{origins}）", action=action,
+                                          state=state, origins=_quote(_in_order(origins))))
             return next(iter(origins))
         if previous not in origins:
-            raise TransitionError(
-                f"「{state.label}」之前的状态不可能是「{previous.label}」（应为{_quote(_in_order(origins))}）")
+            raise TransitionError(Msg("「{state}」之前的状态不可能是「{previous}」（应为{origins}）", state=state,
+                                      previous=previous, origins=_quote(_in_order(origins))))
         return previous
 
-    def _state_message(self, state: CaseState | None, action: Action) -> str:
+    def _state_message(self, state: CaseState | None, action: Action) -> Msg:
         if state is None:
-            return f"案卷尚未上报，只能先执行「{A.REPORT.label}」"
+            return Msg("案卷尚未上报，只能先执行「{report}」", report=A.REPORT)
         if action is A.REPORT:
-            return f"案卷已上报（当前状态「{state.label}」），不能重复上报"
-        base = f"案卷当前状态为「{state.label}」，不能执行「{action.label}」"
+            return Msg("案卷已上报（当前状态「{state}」），不能重复上报", state=state)
         if state.is_terminal:
-            return f"{base}：「{state.label}」的案卷已办结"
+            return Msg("案卷当前状态为「{state}」，不能执行「{action}」：「{state}」的案卷已办结", state=state, action=action)
         froms = _in_order(s for (a, s) in self._rows if a is action)
         if not froms:
-            return f"{base}：当前流程没有启用此操作"
+            return Msg("案卷当前状态为「{state}」，不能执行「{action}」：当前流程没有启用此操作", state=state, action=action)
         if len(froms) <= 5:
-            return f"{base}：只有{_quote(froms)}的案卷可以{action.label}"
-        return f"{base}：「{state.label}」的案卷不能{action.label}"
+            return Msg("案卷当前状态为「{state}」，不能执行「{action}」：只有{froms}的案卷可以{action}", state=state,
+                       action=action, froms=_quote(froms))
+        return Msg("案卷当前状态为「{state}」，不能执行「{action}」：「{state}」的案卷不能{action}", state=state,
+                   action=action)
 
     # -- history ------------------------------------------------------------------------
 
@@ -306,11 +326,12 @@ class Workflow:
                 prev = stack[-1] if stack and state in REQUEST_STATES else None
                 target = self._resolve(state, action, role, outcome, None, prev, False)[1]
             except ValueError as exc:
-                raise TransitionError(f"第{i + 1}步「{_label(action)}」不合法：{exc}", index=i) from None
+                raise TransitionError(Msg("第{n}步「{action}」不合法：{error}", n=i + 1, action=action,
+                                          error=msg_of(exc)), index=i) from None
             _track(stack, action, state, target)
             state = target
         if state is None:
-            raise TransitionError("空的案卷历史：第一步应为「上报」", index=0)
+            raise TransitionError(Msg("空的案卷历史：第一步应为「上报」"), index=0)
         return state
 
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
 
 from app.domain.definitions import OPEN_STATES, STORE_SRID, Light
+from app.domain.messages import Msg
 
 #: Fields of the case layer, in order (QGIS memory-provider URI syntax).
 CASE_FIELDS = (("case_id", "integer"), ("number", "string"), ("light", "string"),
@@ -38,14 +39,14 @@ def new_case_layer(name: str = "案卷") -> QgsVectorLayer:
     fields = "&".join(f"field={n}:{t}" for n, t in CASE_FIELDS)
     layer = QgsVectorLayer(f"Point?crs=EPSG:{STORE_SRID}&{fields}&index=yes", name, "memory")
     if not layer.isValid():
-        raise RuntimeError("无法创建案卷内存图层：QGIS 的 memory 数据提供程序不可用")
+        raise RuntimeError(Msg("无法创建案卷内存图层：QGIS 的 memory 数据提供程序不可用"))
     return layer
 
 
 def _light(value) -> str:
     text = str(value)  # Light members print as their stored value
     if text not in _LIGHTS:
-        raise ValueError(f"未知的灯色 {value!r}；应为 {', '.join(sorted(_LIGHTS))} 之一")
+        raise ValueError(Msg("未知的灯色 {value!r}；应为 {choices} 之一", value=value, choices=sorted(_LIGHTS)))
     return text
 
 
@@ -60,7 +61,7 @@ class CaseLayerFeeder:
         self._index = {n: layer.fields().indexOf(n) for n in names}
         missing = [n for n, i in self._index.items() if i < 0]
         if missing:
-            raise ValueError(f"图层“{layer.name()}”缺少案卷字段：{', '.join(missing)}")
+            raise ValueError(Msg("图层“{name}”缺少案卷字段：{fields}", name=layer.name(), fields=list(missing)))
 
     def __len__(self) -> int:
         return len(self._fid)
@@ -86,7 +87,7 @@ class CaseLayerFeeder:
         feats = [self._feature(r) for r in rows]
         ok, added = provider.addFeatures(feats)
         if not ok:
-            raise RuntimeError(f"无法写入案卷图层：{provider.lastError()}")
+            raise RuntimeError(Msg("无法写入案卷图层：{error}", error=provider.lastError()))
         for row, feat in zip(rows, added, strict=True):
             self._fid[int(row.case_id)] = feat.id()
             self._light[int(row.case_id)] = _light(row.light)
@@ -99,7 +100,7 @@ class CaseLayerFeeder:
         self.remove(int(row.case_id), repaint=False)
         ok, added = self.layer.dataProvider().addFeatures([self._feature(row)])
         if not ok:
-            raise RuntimeError(f"无法写入案卷图层：{self.layer.dataProvider().lastError()}")
+            raise RuntimeError(Msg("无法写入案卷图层：{error}", error=self.layer.dataProvider().lastError()))
         self._fid[int(row.case_id)] = added[0].id()
         self._light[int(row.case_id)] = _light(row.light)
         self._changed()
@@ -128,7 +129,7 @@ class CaseLayerFeeder:
         if rows:
             ok, added = provider.addFeatures([self._feature(r) for r in rows])
             if not ok:
-                raise RuntimeError(f"无法写入案卷图层：{provider.lastError()}")
+                raise RuntimeError(Msg("无法写入案卷图层：{error}", error=provider.lastError()))
             for row, feat in zip(rows, added, strict=True):
                 self._fid[int(row.case_id)] = feat.id()
                 self._light[int(row.case_id)] = _light(row.light)
@@ -187,7 +188,8 @@ def read_open_cases(store, light: str = Light.NONE.value) -> list[CaseRow]:
     if not layer.isValid():
         from app.gis.layers import provider_error
 
-        raise RuntimeError(f"无法读取案卷表（{provider}）：{provider_error(layer) or '数据源无效'}")
+        raise RuntimeError(Msg("无法读取案卷表（{provider}）：{value}",
+                               provider=provider, value=provider_error(layer) or Msg("数据源无效")))
     rows = []
     for f in layer.getFeatures():
         g = f.geometry()

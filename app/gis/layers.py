@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from qgis.core import QgsCoordinateReferenceSystem, QgsMapLayer, QgsVectorLayer
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsCoordinateReferenceSystem,
+    QgsMapLayer,
+    QgsRuleBasedRenderer,
+    QgsVectorLayer,
+)
 
 from app.domain.definitions import STORE_SRID
+from app.domain.messages import Msg
 from app.gis.cases_layer import CaseLayerFeeder, new_case_layer
 
 STYLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "styles"
@@ -57,11 +64,11 @@ def apply_style(layer: QgsVectorLayer, style: str, styles_dir: Path | None = Non
     """Load ``<styles_dir>/<style>.qml`` into ``layer``; LayerError if it is missing or bad."""
     path = (styles_dir or STYLES_DIR) / f"{style}.qml"
     if not path.is_file():
-        raise LayerError(f"找不到图层样式文件 {path}；请重新安装 GridHall 或运行 "
-                         "python -m app.gis.export_styles 重新生成")
+        raise LayerError(Msg("找不到图层样式文件 {path}；请重新安装 GridHall 或运行 python -m app.gis.export_styles 重新生成",
+                             path=path))
     msg, ok = layer.loadNamedStyle(str(path), QgsMapLayer.AllStyleCategories)
     if not ok:
-        raise LayerError(f"图层样式 {path} 无法加载：{msg}")
+        raise LayerError(Msg("图层样式 {path} 无法加载：{msg}", path=path, msg=msg))
 
 
 def store_layer(store: UriSource, table: str, *, sql: str = "", name: str | None = None,
@@ -71,8 +78,8 @@ def store_layer(store: UriSource, table: str, *, sql: str = "", name: str | None
     layer = QgsVectorLayer(uri, name or LAYER_NAMES.get(table, table), provider)
     if not layer.isValid():
         err = provider_error(layer)
-        raise LayerError(f"无法打开图层“{layer.name()}”（{provider} 表 {table}）：{err or '数据源无效'}。"
-                         "请检查数据库是否可用且已初始化")
+        raise LayerError(Msg("无法打开图层“{name}”（{provider} 表 {table}）：{value}。请检查数据库是否可用且已初始化",
+                             name=layer.name(), provider=provider, table=table, value=err or Msg("数据源无效")))
     layer.setReadOnly(True)
     # SpatiaLite's cached statistics may predate the last import: compute the real extent.
     layer.updateExtents(True)
@@ -109,7 +116,7 @@ def build_layers(store: UriSource, tr: Callable[[str], str] | None = None) -> Ma
     tr = tr or (lambda text: text)
     cases = new_case_layer(tr(LAYER_NAMES["cases"]))
     apply_style(cases, "cases")
-    return MapLayers(
+    layers = MapLayers(
         roads=store_layer(store, "roads", name=tr(LAYER_NAMES["roads"])),
         admin_areas=store_layer(store, "admin_areas", name=tr(LAYER_NAMES["admin_areas"])),
         unit_grids=store_layer(store, "unit_grids", name=tr(LAYER_NAMES["unit_grids"])),
@@ -117,4 +124,29 @@ def build_layers(store: UriSource, tr: Callable[[str], str] | None = None) -> Ma
         cases=cases,
         feeder=CaseLayerFeeder(cases),
     )
+    for layer in layers.top_down():
+        translate_legend(layer, tr)
+    return layers
+
+
+def legend_labels(layer: QgsVectorLayer) -> list[str]:
+    """The labels of a layer's legend entries (rule or category labels), in order."""
+    renderer = layer.renderer()
+    if isinstance(renderer, QgsRuleBasedRenderer):
+        return [rule.label() for rule in renderer.rootRule().descendants() if rule.label()]
+    if isinstance(renderer, QgsCategorizedSymbolRenderer):
+        return [c.label() for c in renderer.categories()]
+    return []
+
+
+def translate_legend(layer: QgsVectorLayer, tr: Callable[[str], str]) -> None:
+    """Translate the legend labels the QML styles carry (Chinese source texts) with ``tr``."""
+    renderer = layer.renderer()
+    if isinstance(renderer, QgsRuleBasedRenderer):
+        for rule in renderer.rootRule().descendants():
+            if rule.label():
+                rule.setLabel(tr(rule.label()))
+    elif isinstance(renderer, QgsCategorizedSymbolRenderer):
+        for i, category in enumerate(renderer.categories()):
+            renderer.updateCategoryLabel(i, tr(category.label()))
 

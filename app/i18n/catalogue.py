@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from enum import Enum
 
 from app.domain.definitions import (
@@ -18,7 +20,9 @@ from app.domain.definitions import (
     Source,
     Stage,
 )
+from app.domain.messages import Msg, Seq, chinese
 from app.domain.workflow import Outcome
+from app.i18n.messages_en import MESSAGES_EN
 
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
 
@@ -284,6 +288,10 @@ for _action in Action:
     _EN.setdefault(f"{_action.label}（选中的案卷）", f"{_english} (selected case)")
     _EN.setdefault(f"批量{_action.label}…", f"Bulk {_english[:1].lower()}{_english[1:]}…")
 
+# Messages of the services, the store and the domain (errors, explanations) live in their own table.
+for _text, _english in MESSAGES_EN.items():
+    _EN.setdefault(_text, _english)
+
 
 class Catalogue:
     """Translates user-visible strings and enum labels into one language."""
@@ -295,11 +303,56 @@ class Catalogue:
             )
         self.language = language
 
-    def tr(self, text: str, **values: object) -> str:
-        """The translation of ``text`` with ``{name}`` placeholders filled from ``values``."""
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Catalogue:
+        """The command line's catalogue: ``$GRIDHALL_LANG`` (zh_CN or en), Chinese when unset.
+
+        Only this variable counts (not ``$LANG``): a server's locale must not change the
+        language of the messages operators and scripts read.
+        """
+        value = (os.environ if environ is None else environ).get("GRIDHALL_LANG", "").strip()
+        return cls(value if value in SUPPORTED_LANGUAGES else "zh_CN")
+
+    def tr(self, text: str | Msg, **values: object) -> str:
+        """The translation of ``text`` with ``{name}`` placeholders filled from ``values``.
+
+        ``text`` may be a ``Msg`` (its own parameters are used); values that are enum members,
+        messages or lists are shown in this language too (see ``app.domain.messages``).
+        """
+        if isinstance(text, Msg):
+            return self.text(text)
         if self.language == "en":
             text = _EN.get(text, text)
-        return text.format(**values) if values else text
+        return text.format(**{k: self._value(v) for k, v in values.items()}) if values else text
+
+    def text(self, message: str | Msg) -> str:
+        """A message (or a plain source string) in this language."""
+        if not isinstance(message, Msg):
+            return self.tr(message)
+        return message.render(self._lookup, self._value)
+
+    def error(self, exc: BaseException) -> str:
+        """The user's message for an error: its ``msg`` (or a ``Msg`` argument) translated, else ``str(exc)``."""
+        message = getattr(exc, "msg", None)
+        if not isinstance(message, Msg) and exc.args and isinstance(exc.args[0], Msg):
+            message = exc.args[0]  # e.g. RuntimeError(Msg(…))
+        return self.text(message) if isinstance(message, Msg) else str(exc)
+
+    def _lookup(self, text: str) -> str:
+        return _EN.get(text, text) if self.language == "en" else text
+
+    def _value(self, value: object) -> object:
+        if self.language != "en":
+            return chinese(value)
+        if isinstance(value, Msg):
+            return self.text(value)
+        if isinstance(value, Enum):
+            return self.label(value)
+        if isinstance(value, Seq):
+            return value.en.join(str(self._value(v)) for v in value)
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(self._value(v)) for v in value)
+        return value
 
     def label(self, member: Enum | None) -> str:
         """The display name of an enum member: its Chinese ``label`` or the English name."""

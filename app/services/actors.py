@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.definitions import Role
+from app.domain.messages import Msg
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,9 @@ class Actor:
             raise ValueError("Actor needs a username")
 
     @property
-    def label(self) -> str:
-        """The name shown in messages, e.g. 张三（派遣员）."""
-        return f"{self.display_name or self.username}（{self.role.label}）"
+    def label(self) -> Msg:
+        """The name shown in messages, e.g. 张三（派遣员） (a ``Msg``: the role follows the language)."""
+        return Msg("{name}（{role}）", name=self.display_name or self.username, role=self.role)
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.messages import Msg
 from app.services.errors import ValidationError
 from app.store.models import Attachment
 
@@ -69,8 +71,8 @@ def _decode(photo: PhotoInput, mime: str) -> datetime | None:
         with Image.open(io.BytesIO(photo.data)) as img:
             raw = img.getexif().get(36867) or img.getexif().get(306)  # DateTimeOriginal, DateTime
     except Exception:
-        raise ValidationError("photo", f"文件「{photo.filename}」看起来是 {mime.split('/')[1].upper()} 图片，"
-                                       "但已损坏或不完整，无法打开；请重新拍摄或导出后再上传") from None
+        raise ValidationError("photo", Msg("文件「{filename}」看起来是 {format} 图片，但已损坏或不完整，无法打开；请重新拍摄或导出后再上传",
+                                           filename=photo.filename, format=mime.split('/')[1].upper())) from None
     try:
         return datetime.strptime(str(raw).strip(), "%Y:%m:%d %H:%M:%S") if raw else None
     except ValueError:
@@ -81,23 +83,25 @@ def check_photo(photo: PhotoInput, max_bytes: int = DEFAULT_MAX_BYTES) -> Checke
     """Validate one photo (type by content, size, decodability); ValidationError('photo', ...) if bad."""
     name = photo.filename or "（未命名）"
     if photo.kind not in KINDS:
-        raise ValidationError("photo", f"附件类型「{photo.kind}」无效：应为 {'、'.join(KINDS)} 之一")
+        raise ValidationError("photo", Msg("附件类型「{kind}」无效：应为 {kinds} 之一",
+                                           kind=photo.kind, kinds=list(KINDS)))
     size = len(photo.data or b"")
     if size == 0:
-        raise ValidationError("photo", f"文件「{name}」是空文件（0 字节），不是照片")
+        raise ValidationError("photo", Msg("文件「{name}」是空文件（0 字节），不是照片", name=name))
     if size > max_bytes:
-        raise ValidationError("photo", f"照片「{name}」大小 {_size_text(size)}，超过上限 {_size_text(max_bytes)}；"
-                                       "请压缩后再上传")
+        raise ValidationError("photo", Msg("照片「{name}」大小 {size}，超过上限 {limit}；请压缩后再上传",
+                                           name=name, size=_size_text(size),
+                                           limit=_size_text(max_bytes)))
     mime = sniff_mime(photo.data)
     if mime is None:
-        raise ValidationError("photo", f"文件「{name}」不是图片（只接受 JPEG、PNG 或 WebP 照片，"
-                                       "按文件内容判断，与扩展名无关）")
+        raise ValidationError("photo", Msg("文件「{name}」不是图片（只接受 JPEG、PNG 或 WebP 照片，按文件内容判断，与扩展名无关）",
+                                           name=name))
     exif_time = _decode(photo, mime)
     return CheckedPhoto(filename=name[:200], data=photo.data, kind=photo.kind, mime=mime,
                         sha256=hashlib.sha256(photo.data).hexdigest(), taken_at=photo.taken_at or exif_time)
 
 
-def check_photos(photos, max_bytes: int = DEFAULT_MAX_BYTES) -> list[CheckedPhoto]:
+def check_photos(photos: Iterable[PhotoInput] | None, max_bytes: int = DEFAULT_MAX_BYTES) -> list[CheckedPhoto]:
     """Check every photo before anything is written (the first bad one raises)."""
     return [check_photo(p, max_bytes) for p in photos or ()]
 
@@ -108,11 +112,11 @@ def load_photo(path: str | Path, kind: str = "report") -> PhotoInput:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise ValidationError("photo", f"照片文件不存在：{p}") from None
+        raise ValidationError("photo", Msg("照片文件不存在：{p}", p=p)) from None
     except IsADirectoryError:
-        raise ValidationError("photo", f"{p} 是目录，不是照片文件") from None
+        raise ValidationError("photo", Msg("{p} 是目录，不是照片文件", p=p)) from None
     except OSError as exc:
-        raise ValidationError("photo", f"无法读取照片文件 {p}：{exc.strerror}") from None
+        raise ValidationError("photo", Msg("无法读取照片文件 {p}：{strerror}", p=p, strerror=exc.strerror)) from None
     return PhotoInput(filename=p.name, data=data, kind=kind)
 
 

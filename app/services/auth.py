@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
 from app.domain.definitions import Role
+from app.domain.messages import Msg, MsgError
 from app.services.actors import Actor
 from app.store.engine import Store
 from app.store.models import User
@@ -46,14 +47,14 @@ DEFAULT_MEMORY_COST = _DEFAULTS.memory_cost
 DEFAULT_PARALLELISM = _DEFAULTS.parallelism
 
 
-class AuthError(Exception):
+class AuthError(MsgError):
     """Login refused; ``str(err)`` is the message for the user.
 
     ``reason`` is ``invalid``, ``locked`` or ``disabled``; ``remaining`` the attempts left
     before the lock (None when not applicable).
     """
 
-    def __init__(self, message: str, *, reason: str = "invalid", remaining: int | None = None):
+    def __init__(self, message: str | Msg, *, reason: str = "invalid", remaining: int | None = None):
         super().__init__(message)
         self.reason = reason
         self.remaining = remaining
@@ -62,7 +63,7 @@ class AuthError(Exception):
 class PasswordPolicyError(AuthError):
     """A new password does not meet the minimum policy."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str | Msg):
         super().__init__(message, reason="policy")
 
 
@@ -92,15 +93,17 @@ def configure_hasher(*, time_cost: int = DEFAULT_TIME_COST, memory_cost: int = D
 def check_password_policy(password: str, *, username: str | None = None) -> None:
     """Raise PasswordPolicyError unless ``password`` is acceptable as a new password."""
     if not isinstance(password, str) or not password:
-        raise PasswordPolicyError("密码不能为空；请设置至少 8 个字符的密码")
+        raise PasswordPolicyError(Msg("密码不能为空；请设置至少 8 个字符的密码"))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordPolicyError(f"密码太短（{len(password)} 个字符）：至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+        raise PasswordPolicyError(Msg("密码太短（{count} 个字符）：至少需要 {min_password_length} 个字符",
+                                      count=len(password), min_password_length=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise PasswordPolicyError(f"密码太长：最多 {MAX_PASSWORD_LENGTH} 个字符")
+        raise PasswordPolicyError(Msg("密码太长：最多 {max_password_length} 个字符",
+                                      max_password_length=MAX_PASSWORD_LENGTH))
     if not password.strip():
-        raise PasswordPolicyError("密码不能全是空白字符")
+        raise PasswordPolicyError(Msg("密码不能全是空白字符"))
     if username and password.strip().lower() == username.strip().lower():
-        raise PasswordPolicyError("密码不能与用户名相同；请换一个密码")
+        raise PasswordPolicyError(Msg("密码不能与用户名相同；请换一个密码"))
 
 
 def hash_password(password: str) -> str:
@@ -177,9 +180,10 @@ def normalize_username(username: str) -> str:
 
 def _failure(failures: int) -> AuthError:
     if failures >= LOCK_AFTER:
-        return AuthError(f"{INVALID_MESSAGE}；{LOCKED_MESSAGE}", reason="locked", remaining=0)
+        return AuthError(Msg("{invalid}；{locked}", invalid=Msg(INVALID_MESSAGE), locked=Msg(LOCKED_MESSAGE)),
+                         reason="locked", remaining=0)
     left = LOCK_AFTER - failures
-    return AuthError(f"{INVALID_MESSAGE}，还可尝试 {left} 次", reason="invalid", remaining=left)
+    return AuthError(Msg("用户名或密码错误，还可尝试 {left} 次", left=left), reason="invalid", remaining=left)
 
 
 def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:

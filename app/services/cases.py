@@ -8,15 +8,19 @@ subclass with a Chinese message and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.deadlines import format_limit
 from app.domain.definitions import STORE_SRID, Action, CaseState, Kind, Level, Role, Stage
+from app.domain.messages import Msg, Seq
 from app.domain.workflow import Outcome
 from app.services import dispatch as dispatching
 from app.services import duplicates as dup
@@ -38,12 +42,12 @@ def _required(text: str | None, field: str, message: str) -> str:
     return value
 
 
-def _with_kind(photos, kind: str) -> list[PhotoInput]:
+def _with_kind(photos: Iterable[PhotoInput] | None, kind: str) -> list[PhotoInput]:
     # photos given without an explicit kind take the one the step implies (e.g. "after" at feedback)
     return [p if p.kind != "report" else PhotoInput(p.filename, p.data, kind, p.taken_at) for p in photos or ()]
 
 
-def _number_taken(session, case: Case, number: str) -> bool:
+def _number_taken(session: Session, case: Case, number: str) -> bool:
     """Whether ``number`` is in use, asked of the unique index (row-level security hides rows)."""
     case.number = number
     try:
@@ -60,14 +64,20 @@ def _number_taken(session, case: Case, number: str) -> bool:
     finally:
         if case in session:
             session.expunge(case)
-        case.id = None  # the rolled-back insert's id is not the case's
+        case.id = None  # type: ignore[assignment]  # the rolled-back insert's id is not the case's
 
 
 class _Probe(Exception):
     """Undoes a probe insert that succeeded (its number is free)."""
 
 
-def _insert_numbered(session, case: Case, kind: Kind, now) -> None:
+def _note_request(step: Step) -> None:
+    """不批准: record which request is refused (the case's state is the request state)."""
+    assert step.state is not None  # a request is pending on an existing case
+    step.payload.update(request=step.state.value)
+
+
+def _insert_numbered(session: Session, case: Case, kind: Kind, now: datetime) -> None:
     """Insert ``case`` with the next number of the day (call under the chain lock).
 
     A 专业部门操作员's login on PostGIS sees only its department's cases, so the largest
@@ -119,9 +129,9 @@ class CaseService(ServiceCore):
             where = resolve(session, draft.location, self.taxonomy)
             if where.component_id is not None and kind is Kind.COMPONENT \
                     and where.component_category_id != category.id:
-                comp_cat = session.get(Category, where.component_category_id)
-                raise ValidationError("category", f"部件 {where.component_code} 属于「{comp_cat.name}」，"
-                                                  f"与所选类别「{category.name}」不符；请改选类别或部件")
+                comp_cat = session.get_one(Category, where.component_category_id)
+                raise ValidationError("category", Msg("部件 {component_code} 属于「{comp_cat}」，"
+                                                      "与所选类别「{category}」不符；请改选类别或部件", component_code=where.component_code, comp_cat=comp_cat.name, category=category.name))
             # Read-only work before the chain lock: other workstations keep appending meanwhile.
             duplicates = dup.find_duplicates(
                 session, category=category, x=where.x, y=where.y, now=now,
@@ -162,12 +172,12 @@ class CaseService(ServiceCore):
     def _link_original(self, step: Step, original: int | str) -> None:
         orig = self._find_row(step.session, original)
         if orig.id == step.case.id:
-            raise ValidationError("original", "不能把案卷关联到它自己")
+            raise ValidationError("original", Msg("不能把案卷关联到它自己"))
         if orig.state in (CaseState.NOT_FILED.value, CaseState.VOIDED.value):
-            hint = f"（它是案卷 {self._number(step.session, orig.duplicate_of_id)} 的重复）" \
+            hint = Msg("（它是案卷 {number} 的重复）", number=self._number(step.session, orig.duplicate_of_id)) \
                 if orig.duplicate_of_id else ""
-            raise ValidationError("original", f"案卷 {orig.number} 「{CaseState(orig.state).label}」{hint}，"
-                                              "不能作为原案卷；请关联到仍有效的案卷")
+            raise ValidationError("original", Msg("案卷 {number} 「{state}」{hint}，不能作为原案卷；请关联到仍有效的案卷",
+                                                  number=orig.number, state=CaseState(orig.state), hint=hint))
         step.case.duplicate_of_id = orig.id
         step.payload.update({"duplicate_of": orig.number, "duplicate_of_id": orig.id})
 
@@ -181,16 +191,6 @@ class CaseService(ServiceCore):
                                        radius_m=self.settings.duplicate_radius_m,
                                        window_days=self.settings.duplicate_window_days)
 
-    def duplicates_of(self, case_id: int) -> list[dup.DuplicateCandidate]:
-        """Cases that may duplicate an existing case (itself excluded)."""
-        with self.store.session() as session:
-            case = self._load(session, case_id)
-            summary = queries.case_summary(session, case_id)
-            return dup.find_duplicates(session, category=session.get(Category, case.category_id), x=summary.x,
-                                       y=summary.y, now=self._now(), exclude_case_id=case_id,
-                                       radius_m=self.settings.duplicate_radius_m,
-                                       window_days=self.settings.duplicate_window_days)
-
     def send_verify(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None,
                     supervisor: str | None = None) -> ActionResult:
         """派发核实: ask a supervisor to verify on site."""
@@ -198,7 +198,7 @@ class CaseService(ServiceCore):
         return self._act(actor, case_id, expected_version, Action.SEND_VERIFY, reason=note, payload=payload)
 
     def verify(self, actor: Actor, case_id: int, expected_version: int, *, result: str, confirmed: bool = True,
-               photos=()) -> ActionResult:
+               photos: Iterable[PhotoInput] = ()) -> ActionResult:
         """核实回复: the supervisor's finding on site (the case returns to the desk to be filed)."""
         text = _required(result, "result", "核实结果不能为空：请写明现场是否属实及情况")
         checked = check_photos(_with_kind(photos, "other"), self.settings.max_photo_bytes)
@@ -247,7 +247,8 @@ class CaseService(ServiceCore):
         """接收: the department takes the task."""
         return self._act(actor, case_id, expected_version, Action.ACCEPT)
 
-    def feedback(self, actor: Actor, case_id: int, expected_version: int, *, text: str, photos=()) -> ActionResult:
+    def feedback(self, actor: Actor, case_id: int, expected_version: int, *, text: str,
+                 photos: Iterable[PhotoInput] = ()) -> ActionResult:
         """处置反馈 with photos (taken as 处置后照片 unless marked otherwise)."""
         body = _required(text, "text", "处置反馈不能为空：请写明处置情况")
         checked = check_photos(_with_kind(photos, "after"), self.settings.max_photo_bytes)
@@ -290,7 +291,7 @@ class CaseService(ServiceCore):
     def refuse(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
         """不批准: the case returns to the state before the request."""
         return self._act(actor, case_id, expected_version, Action.REFUSE, reason=reason,
-                         prepare=lambda step: step.payload.update(request=step.state.value))
+                         prepare=_note_request)
 
     def restore(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None) -> ActionResult:
         """恢复 a 缓办/挂账 case: the handling timer runs again (the pause is not counted)."""
@@ -305,7 +306,7 @@ class CaseService(ServiceCore):
         return self._act(actor, case_id, expected_version, Action.SEND_CHECK, reason=note, payload=payload)
 
     def check(self, actor: Actor, case_id: int, expected_version: int, *, outcome: Outcome | str,
-              reason: str | None = None, photos=()) -> ActionResult:
+              reason: str | None = None, photos: Iterable[PhotoInput] = ()) -> ActionResult:
         """核查回复: passed → 待结案; failed → 返工 to the same department (a reason is required)."""
         checked = check_photos(_with_kind(photos, "after"), self.settings.max_photo_bytes)
         return self._act(actor, case_id, expected_version, Action.CHECK, outcome=outcome, reason=reason,
@@ -316,13 +317,14 @@ class CaseService(ServiceCore):
 
         def prepare(step: Step) -> None:
             kinds = photo_kinds(step.session, step.case.id)
-            missing = [label for label, ok in (("处置前照片", bool(kinds & {"report", "before"})),
-                                               ("处置后照片", "after" in kinds)) if not ok]
+            missing = [label for label, ok in ((Msg("处置前照片"), bool(kinds & {"report", "before"})),
+                                               (Msg("处置后照片"), "after" in kinds)) if not ok]
+            missing = Seq(missing, "和", " and ")
             if missing and self.settings.require_photos_to_close:
-                raise ValidationError("photo", f"案卷 {step.case.number} 缺少{'和'.join(missing)}，按规定不能结案；"
-                                               "请返工并要求责任部门补充带拍摄时间的处置前后照片")
+                raise ValidationError("photo", Msg("案卷 {number} 缺少{missing}，按规定不能结案；请返工并要求责任部门补充带拍摄时间的处置前后照片",
+                                                   number=step.case.number, missing=missing))
             if missing:
-                step.warnings.append(f"案卷缺少{'和'.join(missing)}（结案证据不完整）")
+                step.warnings.append(Msg("案卷缺少{missing}（结案证据不完整）", missing=missing))
             step.case.closed_at = step.now
 
         return self._act(actor, case_id, expected_version, Action.CLOSE, reason=note, prepare=prepare)
@@ -354,7 +356,9 @@ class CaseService(ServiceCore):
     def get(self, case_ref: int | str) -> CaseSummary:
         """A case by id or number; NotFound otherwise."""
         with self.store.session() as session:
-            return queries.case_summary(session, self._find_row(session, case_ref).id)
+            summary = queries.case_summary(session, self._find_row(session, case_ref).id)
+        assert summary is not None  # its row was just found
+        return summary
 
     def events(self, case_id: int) -> list[CaseEventRecord]:
         """The case's timeline."""
@@ -368,7 +372,7 @@ class CaseService(ServiceCore):
                 return queries.open_case_summaries(session)[:limit]
             ids = session.scalars(select(Case.id).where(Case.state.in_([s.value for s in states]))
                                   .order_by(Case.reported_at, Case.id).limit(limit)).all()
-            return [queries.case_summary(session, i) for i in ids]
+            return [s for s in (queries.case_summary(session, i) for i in ids) if s is not None]
 
     def allowed_actions(self, actor: Actor, case_id: int) -> list[Action]:
         """What ``actor`` may do on the case now (for enabling buttons; the operations check again)."""
@@ -389,7 +393,7 @@ class CaseService(ServiceCore):
         """The limit and deadline the case would get if ``stage`` started now (default: 处置)."""
         with self.store.session() as session:
             case = self._load(session, case_id)
-            code = session.get(Category, case.category_id).code
+            code = session.get_one(Category, case.category_id).code
         lvl = intake.check_level(level) if level is not None else Level(case.level)
         return timers.preview(Kind(case.kind), code, lvl, stage, self._now(), self.limits, self.calendar)
 
@@ -397,7 +401,7 @@ class CaseService(ServiceCore):
         """The filing standard (立案标准) of the case's category."""
         with self.store.session() as session:
             case = self._load(session, case_id)
-            return self._standard(session.get(Category, case.category_id), Level(case.level))
+            return self._standard(session.get_one(Category, case.category_id), Level(case.level))
 
     def timer(self, case_id: int) -> dict[str, Any]:
         """The running timer as plain data with its explanation."""
@@ -411,29 +415,30 @@ class CaseService(ServiceCore):
         if category.filing_standard:
             return category.filing_standard
         rule = self.limits.lookup(Kind(category.kind), category.code, level, Stage.HANDLE)
-        condition = f"；条件：{rule.condition}" if rule.condition else ""
-        return (f"「{category.name}」（{category.code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，"
-                f"处置时限 {format_limit(rule.minutes, rule.basis)}{condition}")
+        condition = Msg("；条件：{condition}", condition=rule.condition) if rule.condition else ""
+        return Msg("「{name}」（{code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，处置时限 {limit}{condition}",
+                   name=category.name, code=category.code, limit=format_limit(rule.minutes, rule.basis),
+                   condition=condition)
 
     @staticmethod
-    def _load(session, case_id: int) -> Case:
+    def _load(session: Session, case_id: int) -> Case:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound(f"案卷不存在（id {case_id}）")
+            raise NotFound(Msg("案卷不存在（id {case_id}）", case_id=case_id))
         return case
 
     @staticmethod
-    def _find_row(session, ref: int | str) -> Case:
+    def _find_row(session: Session, ref: int | str) -> Case:
         text = str(ref).strip()
         case = session.scalars(select(Case).where(Case.number == text)).first()
         if case is None and text.isdigit() and len(text) < 12:
             case = session.get(Case, int(text))
         if case is None:
-            raise NotFound(f"案卷 {text} 不存在：请核对案卷号")
+            raise NotFound(Msg("案卷 {text} 不存在：请核对案卷号", text=text))
         return case
 
     @staticmethod
-    def _number(session, case_id: int | None) -> str:
+    def _number(session: Session, case_id: int | None) -> str:
         case = session.get(Case, case_id) if case_id else None
         return case.number if case else "?"
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, CursorResult, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
 from app.domain.definitions import Action, Role
+from app.domain.messages import Lines, Msg, msg_of
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
 from app.store.engine import Store
@@ -26,9 +30,10 @@ DEFAULT_TTL_S = 120
 RENEW_EVERY_S = 40
 
 
-def _label(enum, value: str | None, fallback: str = "") -> str:
+def _label(enum: type[Enum], value: str | None, fallback: str | Msg = "") -> Any:
+    """The enum member of a stored value (shown by its label), else the value or ``fallback``."""
     if value in enum._value2member_map_:
-        return enum(value).label
+        return enum(value)
     return value or fallback
 
 
@@ -46,11 +51,12 @@ class Claim:
     expires_at: datetime
 
     @property
-    def text(self) -> str:
-        """The banner text, e.g. 张三（派遣员）正在派遣此案卷."""
-        doing = _label(Action, self.action, "处理") if self.action else "处理"
-        where = f"（工作站 {self.workstation}）" if self.workstation else ""
-        return f"{self.display_name}（{_label(Role, self.role)}）正在{doing}此案卷{where}"
+    def text(self) -> Msg:
+        """The banner message, e.g. 张三（派遣员）正在派遣此案卷 (``str()`` gives the Chinese text)."""
+        doing = _label(Action, self.action, Msg("处理")) if self.action else Msg("处理")
+        where = Msg("（工作站 {workstation}）", workstation=self.workstation) if self.workstation else ""
+        return Msg("{name}（{role}）正在{doing}此案卷{where}", name=self.display_name, role=_label(Role, self.role),
+                   doing=doing, where=where)
 
 
 @dataclass(frozen=True)
@@ -80,11 +86,11 @@ class ClaimService:
         """
         ttl = self.ttl_s if ttl is None else ttl
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 5 <= ttl <= 3600:
-            raise ValidationError("ttl", f"占用时长应为 5–3600 秒的整数，而不是 {ttl!r}")
+            raise ValidationError("ttl", Msg("占用时长应为 5–3600 秒的整数，而不是 {ttl!r}", ttl=ttl))
         try:
             act = None if action is None else Action.parse(str(action)).value
         except ValueError as exc:
-            raise ValidationError("action", str(exc)) from None
+            raise ValidationError("action", msg_of(exc)) from None
         now = self._now()
         values = {"case_id": case_id, "holder": actor.username, "role": actor.role.value,
                   "workstation": (workstation or "").strip()[:64] or None, "action": act,
@@ -103,7 +109,7 @@ class ClaimService:
             where=mine_or_stale)
         with self.store.session() as session, session.begin():
             if session.get(Case, case_id) is None:
-                raise NotFound(f"案卷不存在（id {case_id}）")
+                raise NotFound(Msg("案卷不存在（id {case_id}）", case_id=case_id))
             session.execute(stmt)
             claim = self._read(session, case_id)
         assert claim is not None
@@ -112,8 +118,8 @@ class ClaimService:
     def release(self, actor: Actor, case_id: int) -> bool:
         """Drop the caller's claim (form closed or saved); True when there was one."""
         with self.store.session() as session, session.begin():
-            done = session.execute(delete(CaseClaim).where(CaseClaim.case_id == case_id,
-                                                           CaseClaim.holder == actor.username)).rowcount
+            done = cast(CursorResult[Any], session.execute(  # DML: a CursorResult (typed Result)
+                delete(CaseClaim).where(CaseClaim.case_id == case_id, CaseClaim.holder == actor.username))).rowcount
         return bool(done)
 
     def holder(self, case_id: int) -> Claim | None:
@@ -128,7 +134,7 @@ class ClaimService:
         return claim if claim is not None and claim.holder != actor.username else None
 
     @staticmethod
-    def _read(session, case_id: int) -> Claim | None:
+    def _read(session: Session, case_id: int) -> Claim | None:
         row = session.execute(select(CaseClaim, User.display_name)
                               .outerjoin(User, User.username == CaseClaim.holder)
                               .where(CaseClaim.case_id == case_id)).first()
@@ -139,18 +145,18 @@ class ClaimService:
                      c.expires_at)
 
 
-def _keep_if_mine(table, stmt, username: str):
+def _keep_if_mine(table: Table, stmt: postgresql.Insert | sqlite.Insert, username: str) -> ColumnElement[Any]:
     from sqlalchemy import case
 
     return case((table.c.holder == username, table.c.claimed_at), else_=stmt.excluded.claimed_at)
 
 
-def explain_conflict(store: Store, case_id: int, since_version: int) -> str:
+def explain_conflict(store: Store, case_id: int, since_version: int) -> Msg:
     """What happened to the case after ``since_version``: who did what when, one line per step."""
     with store.session() as session:
         case = session.get(Case, case_id)
         if case is None:
-            return f"案卷（id {case_id}）已不存在"
+            return Msg("案卷（id {case_id}）已不存在", case_id=case_id)
         rows = session.execute(
             select(CaseEvent.seq, CaseEvent.at, CaseEvent.actor, CaseEvent.role, CaseEvent.action,
                    CaseEvent.to_state, CaseEvent.reason, User.display_name)
@@ -158,18 +164,21 @@ def explain_conflict(store: Store, case_id: int, since_version: int) -> str:
             .where(CaseEvent.case_id == case_id, CaseEvent.seq > since_version)
             .order_by(CaseEvent.seq)).all()
     if not rows:
-        return f"案卷 {case.number} 自第 {since_version} 版以来没有变化（当前第 {case.version} 版）"
+        return Msg("案卷 {number} 自第 {since} 版以来没有变化（当前第 {version} 版）", number=case.number,
+                   since=since_version, version=case.version)
     from app.domain.definitions import CaseState
 
-    lines = [f"案卷 {case.number} 在你看到的第 {since_version} 版之后有 {len(rows)} 项变更"
-             f"（当前第 {case.version} 版）："]
+    steps = []
     for r in rows:
-        who = "系统" if r.role == Role.SYSTEM.value else f"{r.display_name or r.actor}（{_label(Role, r.role)}）"
-        why = f"：{r.reason}" if r.reason else ""
-        lines.append(f"  第 {r.seq} 版 {r.at:%m-%d %H:%M} {who}{_label(Action, r.action)}"
-                     f" → {_label(CaseState, r.to_state)}{why}")
-    lines.append("你填写的内容已保留；请核对以上变更后再保存")
-    return "\n".join(lines)
+        who = Role.SYSTEM if r.role == Role.SYSTEM.value else \
+            Msg("{name}（{role}）", name=r.display_name or r.actor, role=_label(Role, r.role))
+        steps.append(Msg("  第 {seq} 版 {at} {who}{action} → {state}{why}",
+                         seq=r.seq, at=f"{r.at:%m-%d %H:%M}", who=who,
+                         action=_label(Action, r.action), state=_label(CaseState, r.to_state),
+                         why=f"：{r.reason}" if r.reason else ""))
+    return Msg("案卷 {number} 在你看到的第 {since} 版之后有 {count} 项变更（当前第 {version} 版）：\n{steps}\n"
+               "你填写的内容已保留；请核对以上变更后再保存", number=case.number, since=since_version,
+               count=len(rows), version=case.version, steps=Lines(steps))
 
 
 __all__ = ["DEFAULT_TTL_S", "RENEW_EVERY_S", "Claim", "ClaimOutcome", "ClaimService", "explain_conflict"]

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, Select, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -17,10 +17,12 @@ from app.domain.cases import CaseSummary
 from app.domain.clock import Clock
 from app.domain.definitions import Action, CaseState, Kind, Role
 from app.domain.limits import LimitTable
+from app.domain.messages import Msg, msg_of
 from app.domain.taxonomy import Taxonomy
 from app.domain.workflow import (
     REQUEST_STATES,
     WORKFLOW,
+    Outcome,
     Transition,
     TransitionError,
     Workflow,
@@ -82,7 +84,7 @@ class Step:
     case: Case
     category: Category
     actor: Actor
-    state: CaseState
+    state: CaseState | None  # None: the case is being reported
     previous: CaseState | None  # the state before a pending request
     transition: Transition
     target: CaseState
@@ -106,20 +108,20 @@ def _clean(text: str | None) -> str | None:
 # -- refusals by the database (PostGIS: privileges, row-level security, migration 0002's checks) --
 
 #: (fragment of the database's English message, error class, what it means for the operator).
-_REFUSALS: tuple[tuple[str, type[ServiceError], str], ...] = (
-    ("row-level security", PermissionDenied, "本部门的数据库登录无权写入这一案卷（行级安全策略）"),
-    ("is not a member of gridhall_", PermissionDenied, "当前数据库登录不属于这一角色的组，不能以该角色办理"),
-    ("must record its events as actor", PermissionDenied, "当前数据库登录只能以自己的名义记录操作"),
-    ("has no active users row", PermissionDenied, "当前数据库登录在 users 表中没有启用的、角色一致的账户"),
-    ("records events for its own department", PermissionDenied, "专业部门操作员只能以本部门的名义记录操作"),
-    ("may not record a system event", PermissionDenied, "数据库只允许以“系统”名义记录自动回复"),
-    ("permission denied", PermissionDenied, "当前数据库登录没有这项权限"),
-    ("workflow:", InvalidTransition, "数据库的流程检查不允许这一步（角色或案卷状态不符）"),
-    ("the event starts from state", ConflictError, "案卷状态已被他人改变，请刷新后重试"),
-    ("chain_no must be", ConflictError, "审计链已被其他工作站推进，请重试"),
-    ("prev_hash must be", ConflictError, "审计链已被其他工作站推进，请重试"),
-    ("every change of a case is recorded", ServiceError, "案卷的变更与其事件记录不一致"),
-    ("duplicate key", ConflictError, "数据已被其他工作站写入（唯一约束），请刷新后重试"),
+_REFUSALS: tuple[tuple[str, type[ServiceError], Msg], ...] = (
+    ("row-level security", PermissionDenied, Msg("本部门的数据库登录无权写入这一案卷（行级安全策略）")),
+    ("is not a member of gridhall_", PermissionDenied, Msg("当前数据库登录不属于这一角色的组，不能以该角色办理")),
+    ("must record its events as actor", PermissionDenied, Msg("当前数据库登录只能以自己的名义记录操作")),
+    ("has no active users row", PermissionDenied, Msg("当前数据库登录在 users 表中没有启用的、角色一致的账户")),
+    ("records events for its own department", PermissionDenied, Msg("专业部门操作员只能以本部门的名义记录操作")),
+    ("may not record a system event", PermissionDenied, Msg("数据库只允许以“系统”名义记录自动回复")),
+    ("permission denied", PermissionDenied, Msg("当前数据库登录没有这项权限")),
+    ("workflow:", InvalidTransition, Msg("数据库的流程检查不允许这一步（角色或案卷状态不符）")),
+    ("the event starts from state", ConflictError, Msg("案卷状态已被他人改变，请刷新后重试")),
+    ("chain_no must be", ConflictError, Msg("审计链已被其他工作站推进，请重试")),
+    ("prev_hash must be", ConflictError, Msg("审计链已被其他工作站推进，请重试")),
+    ("every change of a case is recorded", ServiceError, Msg("案卷的变更与其事件记录不一致")),
+    ("duplicate key", ConflictError, Msg("数据已被其他工作站写入（唯一约束），请刷新后重试")),
 )
 #: SQLSTATEs of a refusal: integrity and check violations, privileges, RAISE, concurrency (not
 #: connection faults, which the caller's connectivity handling reports, nor programming errors).
@@ -134,11 +136,11 @@ def refusal_error(exc: DBAPIError) -> ServiceError | None:
         return None
     detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
     if code in ("40001", "40P01"):  # serialization failure, deadlock: nothing was written
-        return ConflictError(f"数据库拒绝：与其他工作站的操作同时发生冲突，请重试（{detail}）；本次操作未写入任何数据")
+        return ConflictError(Msg("数据库拒绝：与其他工作站的操作同时发生冲突，请重试（{detail}）；本次操作未写入任何数据", detail=detail))
     for fragment, cls, meaning in _REFUSALS:
         if fragment in detail:
-            return cls(f"数据库拒绝：{meaning}（{detail}）；本次操作未写入任何数据")
-    return ServiceError(f"数据库拒绝：{detail}；本次操作未写入任何数据")
+            return cls(Msg("数据库拒绝：{meaning}（{detail}）；本次操作未写入任何数据", meaning=meaning, detail=detail))
+    return ServiceError(Msg("数据库拒绝：{detail}；本次操作未写入任何数据", detail=detail))
 
 
 @contextmanager
@@ -157,7 +159,7 @@ def db_refusals() -> Iterator[None]:
         raise error from exc
 
 
-_SUMMARY: list = []
+_SUMMARY: list[Select] = []
 
 
 def _case_summary(session: Session, case_id: int) -> CaseSummary:
@@ -169,6 +171,7 @@ def _case_summary(session: Session, case_id: int) -> CaseSummary:
     if not _SUMMARY:
         _SUMMARY.append(queries._summary_select().where(Case.id == bindparam("summary_case_id")))
     row = session.connection().execute(_SUMMARY[0], {"summary_case_id": case_id}).first()
+    assert row is not None  # the case was just written in this transaction
     return queries._summary(row)
 
 
@@ -194,7 +197,7 @@ class ServiceCore:
 
     # -- checks ---------------------------------------------------------------------------
 
-    def _check(self, actor: Actor, state: CaseState | None, action: Action, *, outcome=None,
+    def _check(self, actor: Actor, state: CaseState | None, action: Action, *, outcome: Outcome | str | None = None,
                reason: str | None = None, previous: CaseState | None = None) -> Transition:
         """The workflow's transition, or PermissionDenied / ValidationError / InvalidTransition."""
         wf = self.workflow
@@ -203,25 +206,27 @@ class ServiceCore:
         except TransitionError as exc:
             roles = wf.roles_for(state, action)
             if roles and actor.role not in roles:
-                raise PermissionDenied(str(exc)) from exc
+                raise PermissionDenied(msg_of(exc)) from exc
             try:  # would it pass with a reason? then the reason is what is missing
                 wf.check(state, action, actor.role, outcome=outcome, reason="-", previous_state=previous)
             except TransitionError:
-                raise InvalidTransition(str(exc)) from exc
-            raise ValidationError("reason", str(exc)) from exc
+                raise InvalidTransition(msg_of(exc)) from exc
+            raise ValidationError("reason", msg_of(exc)) from exc
 
     @staticmethod
     def _check_department(session: Session, actor: Actor, case: Case, action: Action) -> None:
         if actor.role is not Role.DEPARTMENT or action not in DEPARTMENT_BOUND:
             return
         if actor.department_id is None:
-            raise PermissionDenied(f"账号 {actor.username} 没有绑定部门，不能「{action.label}」；请管理员为其绑定部门")
+            raise PermissionDenied(Msg("账号 {username} 没有绑定部门，不能「{action}」；请管理员为其绑定部门",
+                                       username=actor.username, action=action))
         if case.department_id != actor.department_id:
             owner = session.get(Department, case.department_id) if case.department_id else None
             mine = session.get(Department, actor.department_id)
-            owner_text = f"派遣给「{owner.name}」" if owner else "尚未派遣给任何部门"
-            raise PermissionDenied(f"案卷 {case.number} {owner_text}，{actor.label}属于「{mine.name if mine else '?'}」，"
-                                   f"不能「{action.label}」")
+            owner_text = Msg("派遣给「{name}」", name=owner.name) if owner else Msg("尚未派遣给任何部门")
+            raise PermissionDenied(Msg("案卷 {number} {owner}，{role}属于「{department}」，不能「{action}」",
+                                       number=case.number, owner=owner_text, role=actor.role,
+                                       department=mine.name if mine else "?", action=action))
 
     # -- compare-and-set ------------------------------------------------------------------
 
@@ -235,10 +240,12 @@ class ServiceCore:
         commit are serialised.
         """
         if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-            raise ValidationError("expected_version", f"版本号应为整数，而不是 {expected_version!r}")
-        done = session.execute(update(Case).where(Case.id == case_id, Case.version == expected_version)
-                               .values(version=Case.version)
-                               .execution_options(synchronize_session=False)).rowcount
+            raise ValidationError("expected_version", Msg("版本号应为整数，而不是 {expected_version!r}",
+                                                          expected_version=expected_version))
+        done = cast(CursorResult[Any], session.execute(  # DML: a CursorResult (typed Result)
+            update(Case).where(Case.id == case_id, Case.version == expected_version)
+            .values(version=Case.version)
+            .execution_options(synchronize_session=False))).rowcount
         if done != 1:
             raise self._conflict(session, case_id, expected_version)
         case = session.get(Case, case_id, populate_existing=True)
@@ -248,30 +255,30 @@ class ServiceCore:
     def _conflict(self, session: Session, case_id: int, expected: int) -> Exception:
         case = session.get(Case, case_id)
         if case is None:
-            return NotFound(f"案卷不存在（id {case_id}）：可能输错了案卷号")
+            return NotFound(Msg("案卷不存在（id {case_id}）：可能输错了案卷号", case_id=case_id))
         ev = session.execute(select(CaseEvent.actor, CaseEvent.role, CaseEvent.action, CaseEvent.at)
                              .where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq.desc()).limit(1)).first()
         if ev is None or expected > (case.version or 0):
-            return ConflictError(f"案卷 {case.number} 的版本号 {expected} 无效（当前为第 {case.version} 版），"
-                                 "请刷新后重试", case_number=case.number, current_version=case.version)
+            return ConflictError(Msg("案卷 {number} 的版本号 {expected} 无效（当前为第 {version} 版），请刷新后重试", number=case.number, expected=expected, version=case.version), case_number=case.number, current_version=case.version)
         name = session.scalar(select(User.display_name).where(User.username == ev.actor)) or ev.actor
-        role = Role(ev.role).label if ev.role in Role._value2member_map_ else ev.role
-        action = Action(ev.action).label if ev.action in Action._value2member_map_ else ev.action
-        when = f"{ev.at:%H:%M}" if ev.at.date() == self._now().date() else f"{ev.at.month}月{ev.at.day}日 {ev.at:%H:%M}"
-        return ConflictError(f"案卷 {case.number} 已被 {name}（{role}）于 {when} {action}"
-                             f"（当前为第 {case.version} 版，你看到的是第 {expected} 版），请刷新后重试",
+        role = Role(ev.role) if ev.role in Role._value2member_map_ else ev.role
+        action = Action(ev.action) if ev.action in Action._value2member_map_ else ev.action
+        when = f"{ev.at:%H:%M}" if ev.at.date() == self._now().date() else \
+            Msg("{month}月{day}日 {time}", month=ev.at.month, day=ev.at.day, time=f"{ev.at:%H:%M}")
+        return ConflictError(Msg("案卷 {number} 已被 {name}（{role}）于 {when} {action}（当前为第 {version} 版，"
+                                 "你看到的是第 {expected} 版），请刷新后重试", number=case.number, name=name, role=role, when=when, action=action, version=case.version, expected=expected),
                              case_number=case.number, current_version=case.version, by=ev.actor, action=ev.action)
 
     @staticmethod
     def _origin(session: Session, case: Case) -> CaseState | None:
         rows = session.execute(select(CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state)
                                .where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).all()
-        return request_origin([tuple(r) for r in rows])
+        return request_origin([(a, f, t) for a, f, t in rows])
 
     # -- the operation --------------------------------------------------------------------
 
     def _act(self, actor: Actor, case_id: int, expected_version: int, action: Action, *,
-             reason: str | None = None, outcome=None, prepare: Prepare | None = None,
+             reason: str | None = None, outcome: Outcome | str | None = None, prepare: Prepare | None = None,
              photos: list[CheckedPhoto] | None = None, payload: dict[str, Any] | None = None) -> ActionResult:
         """Run one operation on an existing case in a single transaction and publish it."""
         reason = _clean(reason)
@@ -286,20 +293,20 @@ class ServiceCore:
                     try:
                         target = transition.target(state, previous)
                     except TransitionError as exc:
-                        raise InvalidTransition(str(exc)) from exc
+                        raise InvalidTransition(msg_of(exc)) from exc
                     self._check_department(session, actor, case, action)
-                    step = Step(session, case, session.get(Category, case.category_id), actor, state, previous,
+                    step = Step(session, case, session.get_one(Category, case.category_id), actor, state, previous,
                                 transition, target, now, payload=dict(payload or {}), photos=list(photos or []),
                                 department_id=actor.department_id)
                     if prepare is not None:
                         prepare(step)
                     result = self._record(step, reason, outcome)
             except StaleCase as exc:  # cannot happen under the lock, but never lose a write silently
-                raise ConflictError(str(exc)) from exc
+                raise ConflictError(msg_of(exc)) from exc
         self._publish(result, actor, now)
         return result
 
-    def _record(self, step: Step, reason: str | None, outcome) -> ActionResult:
+    def _record(self, step: Step, reason: str | None, outcome: Outcome | str | None) -> ActionResult:
         """Timer, counters, the event (+ photos and automatic replies) and the resulting summary."""
         case, session, action = step.case, step.session, step.transition.action
         if step.transition.reworks:

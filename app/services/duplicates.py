@@ -6,11 +6,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Float, Integer, MetaData, Table, case, func, literal, select
+from sqlalchemy import Column, Float, Integer, MetaData, Row, Select, Table, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.domain.cases import CaseSummary
 from app.domain.definitions import OPEN_STATES, STORE_SRID, CaseState
+from app.domain.messages import Msg
 from app.store import queries
 from app.store.models import Case, Category
 
@@ -65,7 +66,7 @@ _ROUNDING = 0.002
 
 
 def _candidates(session: Session, category: Category, x: float, y: float, now: datetime, since: datetime,
-                radius_m: float, window_days: int, exclude_case_id: int | None, fetch: int):
+                radius_m: float, window_days: int, exclude_case_id: int | None, fetch: int) -> Select:
     """One statement: open and recently closed cases within the radius, best score first."""
     cx, cy = func.ST_X(Case.geom), func.ST_Y(Case.geom)
     dist2 = (cx - x) * (cx - x) + (cy - y) * (cy - y)
@@ -106,35 +107,36 @@ def _candidates(session: Session, category: Category, x: float, y: float, now: d
     return stmt
 
 
-def _score(r, category: Category, x: float, y: float, now: datetime, radius_m: float,
+def _score(r: Row, category: Category, x: float, y: float, now: datetime, radius_m: float,
            window_days: int) -> tuple[float, float, int, tuple[str, ...]]:
     dist = math.hypot(float(r.x) - x, float(r.y) - y)
-    reasons = [f"相距 {dist:.0f} 米"]
+    reasons = [Msg("相距 {dist:.0f} 米", dist=dist)]
     if r.cat_code == category.code:
         cat_score = 1.0
-        reasons.append(f"同一类别「{r.cat_name}」")
+        reasons.append(Msg("同一类别「{name}」", name=r.cat_name))
     else:
         cat_score = 0.5
-        reasons.append(f"同属大类「{r.major_name}」（{r.cat_name}）")
+        reasons.append(Msg("同属大类「{major}」（{name}）", major=r.major_name, name=r.cat_name))
     if r.state == CaseState.CLOSED.value:
         age = max(0.0, (now - r.closed_at) / timedelta(days=1))
         time_score = max(0.0, 1.0 - age / max(window_days, 1))
-        reasons.append(f"{_age_text(now - r.closed_at)}结案")
+        reasons.append(Msg("{age}结案", age=_age_text(now - r.closed_at)))
     else:
         time_score = 1.0
-        reasons.append(f"未结案（{CaseState(r.state).label}，{_age_text(now - r.reported_at)}上报）")
+        reasons.append(Msg("未结案（{state}，{age}上报）",
+                           state=CaseState(r.state), age=_age_text(now - r.reported_at)))
     dist_score = 1.0 - dist / radius_m if radius_m > 0 else 1.0
     score = _W_DISTANCE * dist_score + _W_CATEGORY * cat_score + _W_TIME * time_score
     return round(score, 3), dist, r.id, tuple(reasons)
 
 
-def _age_text(delta: timedelta) -> str:
+def _age_text(delta: timedelta) -> Msg:
     minutes = max(0, int(delta / timedelta(minutes=1)))
     if minutes < 60:
-        return f"{minutes} 分钟前"
+        return Msg("{n} 分钟前", n=minutes)
     if minutes < 24 * 60:
-        return f"{minutes // 60} 小时前"
-    return f"{minutes // (24 * 60)} 天前"
+        return Msg("{n} 小时前", n=minutes // 60)
+    return Msg("{n} 天前", n=minutes // (24 * 60))
 
 
 __all__ = ["DEFAULT_RADIUS_M", "DEFAULT_WINDOW_DAYS", "DuplicateCandidate", "find_duplicates"]

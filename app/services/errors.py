@@ -1,9 +1,15 @@
-"""Errors of the case services; ``str(err)`` is a precise Chinese message for the operator."""
+"""Errors of the case services; ``str(err)`` is a precise Chinese message for the operator.
+
+Each error carries its message as data (``err.msg``, an ``app.domain.messages.Msg``): the
+edges show it in the user's language with ``Catalogue.error(err)``.
+"""
 
 from __future__ import annotations
 
+from app.domain.messages import Msg, MsgError
 
-class ServiceError(Exception):
+
+class ServiceError(MsgError):
     """Base class: the operation was refused and nothing was written."""
 
 
@@ -18,7 +24,7 @@ class InvalidTransition(ServiceError):
 class ConflictError(ServiceError):
     """The case changed since the caller read it (stale ``expected_version``)."""
 
-    def __init__(self, message: str, *, case_number: str = "", current_version: int | None = None,
+    def __init__(self, message: str | Msg, *, case_number: str = "", current_version: int | None = None,
                  by: str | None = None, action: str | None = None):
         super().__init__(message)
         self.case_number = case_number
@@ -30,7 +36,7 @@ class ConflictError(ServiceError):
 class ValidationError(ServiceError):
     """An input is wrong; ``field`` names it (description, location, photo, department, ...)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str | Msg):
         super().__init__(message)
         self.field = field
 
@@ -39,5 +45,5 @@ class NotFound(ServiceError):
     """A case, department, component or user does not exist."""
 
 
-__all__ = ["ConflictError", "InvalidTransition", "NotFound", "PermissionDenied", "ServiceError",
+__all__ = ["ConflictError", "InvalidTransition", "Msg", "NotFound", "PermissionDenied", "ServiceError",
            "ValidationError"]

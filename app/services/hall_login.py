@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.domain.clock import Clock
+from app.domain.messages import Msg
 from app.services.actors import Actor
 from app.services.auth import (
     DISABLED_MESSAGE,
@@ -78,8 +79,8 @@ def _check_account(store: Store, name: str) -> Actor:
     login_role = security.login_name(name)
     account = load_account(store, name)
     if account is None:
-        raise AuthError(f"数据库登录 {login_role} 在本库的 users 表中没有对应账户；请管理员用 "
-                        "gridhall user add 建立账户", reason="invalid")
+        raise AuthError(Msg("数据库登录 {login_role} 在本库的 users 表中没有对应账户；请管理员用 gridhall user add 建立账户",
+                            login_role=login_role), reason="invalid")
     if account.active is False:
         raise AuthError(DISABLED_MESSAGE, reason="disabled")
     if account.locked:
@@ -88,8 +89,7 @@ def _check_account(store: Store, name: str) -> Actor:
         member = conn.execute(text("SELECT pg_has_role(session_user, :g, 'MEMBER')"),
                               {"g": security.group_role(account.role)}).scalar()
     if not member:
-        raise AuthError(f"数据库登录 {login_role} 不属于组角色 {security.group_role(account.role)}，"
-                        f"与 users 表中的角色（{account.actor().role.label}）不一致；请管理员修正", reason="invalid")
+        raise AuthError(Msg("数据库登录 {login_role} 不属于组角色 {group_role}，与 users 表中的角色（{role}）不一致；请管理员修正", login_role=login_role, group_role=security.group_role(account.role), role=account.actor().role), reason="invalid")
     return account.actor()
 
 
@@ -103,7 +103,7 @@ def hall_login(url: str | os.PathLike, username: str, password: str | None, *,
     _, path = parse_url(url)
     if path is not None:
         if not password:
-            raise AuthError("请输入密码", reason="invalid")
+            raise AuthError(Msg("请输入密码"), reason="invalid")
         store = open_store(url)
         try:
             return store, login(store, username, password, clock=clock)

@@ -7,47 +7,56 @@ global → built-in defaults (app/domain/limits.py).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 
-from app.domain.definitions import Basis, Kind, Level, Stage
+from app.domain.definitions import Basis, Kind, Level, Stage, _Labelled
 from app.domain.limits import LimitKey, LimitRule, LimitTable
+from app.domain.messages import Msg
 from app.services.errors import ValidationError
 from app.store.engine import Store
 from app.store.models import Category, TimeLimit
 
 _FIELD = "time_limits"
+_E = TypeVar("_E", bound=_Labelled)
 
 
-def _enum(enum, text: str | None, what: str, where: str):
+def _enum(enum: type[_E], text: str | None, what: str, where: Msg) -> _E:
     try:
         return enum.parse(text or "")
     except ValueError as exc:
-        raise ValidationError(_FIELD, f"{where}：{what} 无效（{exc}）；请在 time_limits 表中改正该行") from None
+        raise ValidationError(_FIELD, Msg("{where}：{what} 无效（{exc}）；请在 time_limits 表中改正该行",
+                                          where=where, what=what, exc=exc)) from None
 
 
 def _row_rule(row: TimeLimit, category: Category | None) -> tuple[LimitKey, LimitRule]:
-    where = f"time_limits 表第 {row.id} 行"
+    where = Msg("time_limits 表第 {id} 行", id=row.id)
     kind = _enum(Kind, row.kind, "kind", where) if row.kind else None
     if row.category_id is not None and row.major_code is not None:
-        raise ValidationError(_FIELD, f"{where}：category_id 与 major_code 只能填一个；请清空其中之一")
+        raise ValidationError(_FIELD, Msg("{where}：category_id 与 major_code 只能填一个；请清空其中之一", where=where))
+    code: str | None
     if category is not None:
         category_kind = Kind.parse(category.kind)
         if kind is not None and kind is not category_kind:
-            raise ValidationError(_FIELD, f"{where}：kind 为 {kind.value}，但类别 {category.code} 属于 "
-                                  f"{category_kind.value}；请改正 kind 或 category_id")
+            raise ValidationError(_FIELD, Msg("{where}：kind 为 {kind}，但类别 {code} 属于 {category_kind}；"
+                                              "请改正 kind 或 category_id", where=where, kind=kind.value, code=category.code, category_kind=category_kind.value))
         kind, code = category_kind, category.code
     elif row.category_id is not None:
-        raise ValidationError(_FIELD, f"{where}：category_id {row.category_id} 不存在于 categories 表；请改正")
+        raise ValidationError(_FIELD, Msg("{where}：category_id {category_id} 不存在于 categories 表；请改正",
+                                          where=where, category_id=row.category_id))
     else:
         code = (row.major_code or "").strip() or None
         if code is not None and (kind is None or len(code) != 2 or not code.isdigit()):
-            raise ValidationError(_FIELD, f"{where}：major_code '{code}' 须为两位数字，且须同时填写 kind")
+            raise ValidationError(_FIELD, Msg("{where}：major_code '{code}' 须为两位数字，且须同时填写 kind",
+                                              where=where, code=code))
     level = _enum(Level, row.level, "level", where)
     stage = _enum(Stage, row.stage, "stage", where)
     basis = _enum(Basis, row.basis, "basis", where)
     if row.minutes is None or row.minutes <= 0:
-        raise ValidationError(_FIELD, f"{where}：minutes {row.minutes} 须为正整数（{basis.label}分钟）")
-    return LimitKey(kind, code, level, stage), LimitRule(int(row.minutes), basis, row.condition or None, where)
+        raise ValidationError(_FIELD, Msg("{where}：minutes {minutes} 须为正整数（{basis}分钟）",
+                                          where=where, minutes=row.minutes, basis=basis))
+    return LimitKey(kind, code, level, stage), LimitRule(int(row.minutes), basis, row.condition or None, str(where))
 
 
 def load_limits(store: Store) -> LimitTable:
@@ -64,9 +73,11 @@ def load_limits(store: Store) -> LimitTable:
     for row, category in rows:
         key, rule = _row_rule(row, category)
         if key in rules:
-            raise ValidationError(_FIELD, f"time_limits 表第 {row.id} 行与{rules[key].source}的适用范围相同"
-                                  f"（{key.kind.value if key.kind else '任意'} {key.category_code or '默认'} "
-                                  f"{key.level.value} {key.stage.value}）；请删除其中一行")
+            raise ValidationError(_FIELD, Msg("time_limits 表第 {id} 行与{source}的适用范围相同（{value} {value2} {level} {stage}）；"
+                                              "请删除其中一行",
+                                              id=row.id, source=rules[key].source,
+                                      value=key.kind.value if key.kind else Msg("任意"), value2=key.category_code or Msg("默认"),
+                                      level=key.level.value, stage=key.stage.value))
         rules[key] = rule
     return LimitTable(rules)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import AreaLevel
+from app.domain.messages import Msg
 from app.store.models import AdminArea, Case, Category, Component, Department, RoutingRule, UnitGrid
 
 # How strongly each kind of reason points at a department (higher ranks first).
@@ -43,7 +44,7 @@ def _areas(session: Session, grid_id: int | None) -> dict[int, AdminArea]:
     return found
 
 
-def _rule_filter(cat: Category):
+def _rule_filter(cat: Category) -> ColumnElement[bool]:
     """Rules that cover ``cat``: by category, by its major, by its kind, or by anything."""
     return or_(
         RoutingRule.category_id == cat.id,
@@ -53,19 +54,19 @@ def _rule_filter(cat: Category):
     )
 
 
-def _rule_weight(rule: RoutingRule, cat: Category) -> tuple[int, str]:
+def _rule_weight(rule: RoutingRule, cat: Category) -> tuple[int, Msg]:
     if rule.category_id == cat.id:
-        return _W_RULE_CATEGORY, f"路由规则：类别「{cat.name}」"
+        return _W_RULE_CATEGORY, Msg("路由规则：类别「{name}」", name=cat.name)
     if rule.major_code:
-        return _W_RULE_MAJOR, f"路由规则：大类「{cat.major_name}」"
+        return _W_RULE_MAJOR, Msg("路由规则：大类「{name}」", name=cat.major_name)
     if rule.kind:
-        return _W_RULE_KIND, "路由规则：全部" + ("部件" if rule.kind == "component" else "事件")
-    return _W_RULE_KIND - 10, "路由规则：全部类别"
+        return _W_RULE_KIND, Msg("路由规则：全部部件") if rule.kind == "component" else Msg("路由规则：全部事件")
+    return _W_RULE_KIND - 10, Msg("路由规则：全部类别")
 
 
 def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
     """Departments for ``case`` ranked by component responsibility, 属地 routing rules and defaults."""
-    cat = session.get(Category, case.category_id)
+    cat = session.get_one(Category, case.category_id)
     scores: dict[int, list[tuple[int, str]]] = {}
 
     def add(dept_id: int | None, weight: int, reason: str) -> None:
@@ -75,9 +76,9 @@ def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
     if case.component_id is not None:
         comp = session.get(Component, case.component_id)
         if comp is not None:
-            add(comp.maintainer_department_id, _W_MAINTAINER, f"部件 {comp.code} 的养护单位")
-            add(comp.owner_department_id, _W_OWNER, f"部件 {comp.code} 的权属单位")
-            add(comp.authority_department_id, _W_AUTHORITY, f"部件 {comp.code} 的主管部门")
+            add(comp.maintainer_department_id, _W_MAINTAINER, Msg("部件 {code} 的养护单位", code=comp.code))
+            add(comp.owner_department_id, _W_OWNER, Msg("部件 {code} 的权属单位", code=comp.code))
+            add(comp.authority_department_id, _W_AUTHORITY, Msg("部件 {code} 的主管部门", code=comp.code))
     areas = _areas(session, case.grid_id)
     rules = session.scalars(select(RoutingRule).where(_rule_filter(cat))
                             .where(or_(RoutingRule.admin_area_id.is_(None),
@@ -86,11 +87,11 @@ def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
         weight, text = _rule_weight(rule, cat)
         area = areas.get(rule.admin_area_id) if rule.admin_area_id else None
         if area is not None:
-            level = AreaLevel(area.level).label if area.level in AreaLevel._value2member_map_ else ""
-            text += f"，{level}「{area.name}」属地管理"
+            level = AreaLevel(area.level) if area.level in AreaLevel._value2member_map_ else ""
+            text = Msg("{rule}，{level}「{area}」属地管理", rule=text, level=level, area=area.name)
             weight += {"community": 6, "street": 4, "district": 2}.get(area.level, 0)
         add(rule.department_id, weight - min(rule.priority or 100, 1000) // 100, text)
-    add(cat.default_department_id, _W_DEFAULT, f"类别「{cat.name}」的默认处置部门")
+    add(cat.default_department_id, _W_DEFAULT, Msg("类别「{name}」的默认处置部门", name=cat.name))
     if not scores:
         return []
     depts = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(list(scores))))}

@@ -10,6 +10,7 @@ from app.domain.cases import TimerSpec
 from app.domain.deadlines import deadline, explain, format_limit, read_timer
 from app.domain.definitions import Basis, CaseState, Kind, Level, Stage
 from app.domain.limits import LimitRule, LimitTable
+from app.domain.messages import Msg
 from app.domain.workflow import pauses_timer, stage_for
 from app.store.models import Case
 
@@ -87,6 +88,7 @@ def update_timer(case: Case, *, kind: Kind, category_code: str, from_state: Case
     if paused and case.paused_since is None:
         case.paused_since = now
     elif not paused and case.paused_since is not None:
+        assert case.timer_basis is not None  # a paused timer keeps its basis
         case.paused_minutes = (case.paused_minutes or 0) + basis_minutes(
             Basis(case.timer_basis), case.paused_since, now, calendar)
         case.paused_since = None
@@ -100,7 +102,7 @@ def update_timer(case: Case, *, kind: Kind, category_code: str, from_state: Case
 def timer_text(case_spec: TimerSpec | None, calendar: WorkCalendar, now: datetime) -> dict:
     """The timer as plain data for JSON output: figures, light and the explanation."""
     if case_spec is None:
-        return {"running": False, "explanation": "当前阶段不计时"}
+        return {"running": False, "explanation": Msg("当前阶段不计时")}
     r = read_timer(case_spec, calendar, now)
     return {
         "running": True, "stage": case_spec.stage.value, "stage_label": case_spec.stage.label,

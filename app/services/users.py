@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock, SystemClock
 from app.domain.definitions import DepartmentKind, Role
+from app.domain.messages import Msg, MsgError, msg_of
 from app.services.actors import Actor
 from app.services.auth import check_password_policy, hash_password, normalize_username, verify_password
 from app.store import security
@@ -47,7 +49,7 @@ MANAGER_ROLES = frozenset({Role.ADMIN, Role.SYSTEM})
 LOGIN_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
-class UserError(Exception):
+class UserError(MsgError):
     """An account operation was refused; ``str(err)`` says why and what to do (zh_CN)."""
 
 
@@ -160,17 +162,16 @@ def may_create_logins(session: Session) -> bool:
                                      "WHERE rolname = current_user")).scalar())
 
 
-def _login_op(fn, session: Session, *args, **kw) -> None:
+def _login_op(fn: Callable[..., object], target: security.Target, *args: Any, **kw: Any) -> None:
     # The login change joins the session's transaction; a refusal rolls the users row back too.
     try:
-        fn(session, *args, **kw)
+        fn(target, *args, **kw)
     except security.SecurityError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(msg_of(exc)) from None
     except Exception as exc:  # psycopg2's own error (security uses the raw cursor) or SQLAlchemy's
         if getattr(getattr(exc, "orig", exc), "pgcode", None) != "42501":  # insufficient_privilege
             raise
-        raise UserError("当前数据库账户无权管理数据库登录（需要 CREATEROLE）：请用数据库所有者的连接运行 "
-                        "gridhall user …") from None
+        raise UserError(Msg("当前数据库账户无权管理数据库登录（需要 CREATEROLE）：请用数据库所有者的连接运行 gridhall user …")) from None
 
 
 def directory_for(store: Store) -> UserDirectory:
@@ -188,10 +189,10 @@ def parse_role(role: Role | str) -> Role:
         try:
             parsed = Role.parse(str(role).strip())
         except ValueError:
-            choices = "、".join(f"{r.value}（{r.label}）" for r in LOGIN_ROLES)
-            raise UserError(f"未知角色“{role}”；可选：{choices}") from None
+            choices = [Msg("{value}（{label}）", value=r.value, label=r) for r in LOGIN_ROLES]
+            raise UserError(Msg("未知角色“{role}”；可选：{choices}", role=role, choices=choices)) from None
     if parsed is Role.SYSTEM:
-        raise UserError(f"角色“{role}”（系统）只供程序内部使用，不能分配给登录账户；请选择其他角色")
+        raise UserError(Msg("角色“{role}”（系统）只供程序内部使用，不能分配给登录账户；请选择其他角色", role=role))
     return parsed
 
 
@@ -199,27 +200,30 @@ def check_username(username: str) -> str:
     """The canonical username, or UserError saying which rule it breaks."""
     name = normalize_username(username)
     if not name:
-        raise UserError("用户名不能为空")
+        raise UserError(Msg("用户名不能为空"))
     if not USERNAME_PATTERN.fullmatch(name):
-        raise UserError(f"用户名“{username}”无效：只能使用小写英文字母、数字和 _ . -，"
-                        "以字母或数字开头，最长 63 个字符（例如 zhangsan 或 zhang.san）")
+        raise UserError(Msg("用户名“{username}”无效：只能使用小写英文字母、数字和 _ . -，以字母或数字开头，"
+                            "最长 63 个字符（例如 zhangsan 或 zhang.san）",
+                            username=username))
     if name in RESERVED_USERNAMES or name.startswith("pg_"):
-        raise UserError(f"用户名“{name}”是保留名称，请换一个")
+        raise UserError(Msg("用户名“{name}”是保留名称，请换一个", name=name))
     return name
 
 
 def _check_manager(actor: Actor | None) -> None:
     # None: local administration (CLI with direct database access, whose credentials decide).
     if actor is not None and actor.role not in MANAGER_ROLES:
-        raise UserError(f"{actor.label}无权管理用户账户；只有管理员可以这样做")
+        raise UserError(Msg("{actor}无权管理用户账户；只有管理员可以这样做",
+                            actor=Msg("{name}（{role}）",
+                                      name=actor.display_name or actor.username, role=actor.role)))
 
 
 def _department(session: Session, code: str) -> Department:
     dept = session.scalars(select(Department).where(Department.code == code.strip())).first()
     if dept is None:
-        raise UserError(f"部门代码“{code}”不存在；请检查代码（部门列表见部门管理）")
+        raise UserError(Msg("部门代码“{code}”不存在；请检查代码（部门列表见部门管理）", code=code))
     if dept.active is False:
-        raise UserError(f"部门“{dept.name}”（{dept.code}）已停用，不能再绑定用户")
+        raise UserError(Msg("部门“{dept}”（{code}）已停用，不能再绑定用户", dept=dept.name, code=dept.code))
     return dept
 
 
@@ -227,7 +231,7 @@ def _get(session: Session, username: str) -> User:
     name = normalize_username(username)
     user = session.scalars(select(User).where(User.username == name)).first()
     if user is None:
-        raise UserError(f"用户“{name}”不存在；用 gridhall user list 查看已有用户")
+        raise UserError(Msg("用户“{name}”不存在；用 gridhall user list 查看已有用户", name=name))
     return user
 
 
@@ -242,9 +246,10 @@ def add_user(store: Store, username: str, role: Role | str, *, display_name: str
     parsed = parse_role(role)
     display = (display_name or "").strip() or name
     if len(display) > MAX_DISPLAY_NAME:
-        raise UserError(f"姓名太长（{len(display)} 个字符）：最多 {MAX_DISPLAY_NAME} 个字符")
+        raise UserError(Msg("姓名太长（{count} 个字符）：最多 {max_display_name} 个字符",
+                            count=len(display), max_display_name=MAX_DISPLAY_NAME))
     if parsed is Role.DEPARTMENT and not (department_code or "").strip():
-        raise UserError("专业部门操作员必须绑定一个部门：请用 --department 给出部门代码")
+        raise UserError(Msg("专业部门操作员必须绑定一个部门：请用 --department 给出部门代码"))
     check_password_policy(password, username=name)
     password_hash = hash_password(password)  # slow on purpose: before the transaction, not inside
     directory = directory or directory_for(store)
@@ -253,8 +258,8 @@ def add_user(store: Store, username: str, role: Role | str, *, display_name: str
         try:
             with session.begin():
                 if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
-                    raise UserError(f"用户名“{name}”已被使用；请换一个用户名")
-                dept = _department(session, department_code) if (department_code or "").strip() else None
+                    raise UserError(Msg("用户名“{name}”已被使用；请换一个用户名", name=name))
+                dept = _department(session, department_code) if department_code and department_code.strip() else None
                 user = User(username=name, display_name=display, role=parsed.value,
                             department_id=dept.id if dept else None, password_hash=password_hash,
                             active=True, failed_attempts=0, locked=False, phone=phone, created_at=now)
@@ -262,7 +267,7 @@ def add_user(store: Store, username: str, role: Role | str, *, display_name: str
                 session.flush()
                 directory.added(session, name, parsed, password)
         except IntegrityError:  # another workstation took the name between our check and insert
-            raise UserError(f"用户名“{name}”已被使用；请换一个用户名") from None
+            raise UserError(Msg("用户名“{name}”已被使用；请换一个用户名", name=name)) from None
     return get_user(store, name)
 
 
@@ -296,9 +301,9 @@ def change_own_password(store: Store, actor: Actor, old_password: str, new_passw
     with store.session() as session, session.begin():
         user = _get(session, actor.username)
         if not verify_password(user.password_hash, old_password):
-            raise UserError("原密码不正确，密码未修改")
+            raise UserError(Msg("原密码不正确，密码未修改"))
         if old_password == new_password:
-            raise UserError("新密码不能与原密码相同")
+            raise UserError(Msg("新密码不能与原密码相同"))
         check_password_policy(new_password, username=user.username)
         user.password_hash = hash_password(new_password)
         directory.password_set(session, user.username, new_password)
@@ -307,20 +312,20 @@ def change_own_password(store: Store, actor: Actor, old_password: str, new_passw
 def _change_login_password(store: Store, username: str, old_password: str, new_password: str) -> None:
     name = normalize_username(username)
     if not old_password:
-        raise UserError("请输入原密码")
+        raise UserError(Msg("请输入原密码"))
     if old_password == new_password:
-        raise UserError("新密码不能与原密码相同")
+        raise UserError(Msg("新密码不能与原密码相同"))
     check_password_policy(new_password, username=name)
     try:
         address = make_url(security.login_url(store.url.render_as_string(hide_password=False), name))
     except security.SecurityError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(msg_of(exc)) from None
     try:
         own = open_store(address.set(password=old_password).render_as_string(hide_password=False),
                          check_schema=False)
     except StoreUnreachable as exc:
         if "password authentication failed" in str(exc):
-            raise UserError("原密码不正确，密码未修改") from None
+            raise UserError(Msg("原密码不正确，密码未修改")) from None
         raise
     try:
         _login_op(security.set_login_password, own, name, new_password)
@@ -336,13 +341,13 @@ def disable_user(store: Store, username: str, *, actor: Actor | None = None,
     with store.session() as session, session.begin():
         user = _get(session, username)
         if actor is not None and actor.username == user.username:
-            raise UserError("不能停用自己正在使用的账户；请让另一位管理员操作")
+            raise UserError(Msg("不能停用自己正在使用的账户；请让另一位管理员操作"))
         if user.role == Role.ADMIN.value and user.active:
             others = session.scalar(select(func.count()).select_from(User).where(
                 User.role == Role.ADMIN.value, User.active.isnot(False), User.id != user.id))
             if not others:
-                raise UserError(f"“{user.username}”是最后一个启用的管理员账户，停用后将无人能管理用户；"
-                                "请先添加另一个管理员")
+                raise UserError(Msg("“{username}”是最后一个启用的管理员账户，停用后将无人能管理用户；请先添加另一个管理员",
+                                    username=user.username))
         user.active = False
         directory.disabled(session, user.username)
 
@@ -375,7 +380,7 @@ def _info(user: User, dept: Department | None) -> UserInfo:
                     has_password=bool(user.password_hash), phone=user.phone, created_at=user.created_at)
 
 
-def _query():
+def _query() -> Select:
     return select(User, Department).outerjoin(Department, Department.id == User.department_id)
 
 
@@ -391,7 +396,8 @@ def get_user(store: Store, username: str) -> UserInfo:
     with store.session() as session:
         row = session.execute(_query().where(User.username == normalize_username(username))).first()
         if row is None:
-            raise UserError(f"用户“{normalize_username(username)}”不存在；用 gridhall user list 查看已有用户")
+            raise UserError(Msg("用户“{name}”不存在；用 gridhall user list 查看已有用户",
+                                name=normalize_username(username)))
         return _info(*row)
 
 
@@ -408,7 +414,7 @@ def _demo_department(session: Session) -> Department:
     dept = (session.scalars(active.where(Department.kind == DepartmentKind.STREET_OFFICE.value)).first()
             or session.scalars(active.where(Department.kind != DepartmentKind.CENTRE.value)).first())
     if dept is None:
-        raise UserError("库中还没有任何部门，无法创建演示用的专业部门操作员；请先导入部门（或运行 gridhall demo）")
+        raise UserError(Msg("库中还没有任何部门，无法创建演示用的专业部门操作员；请先导入部门（或运行 gridhall demo）"))
     return dept
 
 

@@ -11,13 +11,14 @@ import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import CursorResult, Engine, insert, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain.audit import GENESIS_HASH, canonical, event_hash
+from app.domain.messages import Msg
 from app.store.errors import StaleCase, StoreError
 from app.store.models import AuditHead, Case, CaseEvent
 
@@ -51,7 +52,7 @@ def lock_head(session: Session) -> tuple[int, str]:
         stmt = select(_HEAD.c.chain_no, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
     row = session.execute(stmt).first()
     if row is None:
-        raise StoreError("audit_head 表缺少第 1 行（审计链头），数据库可能被篡改；请运行 gridhall db verify")
+        raise StoreError(Msg("audit_head 表缺少第 1 行（审计链头），数据库可能被篡改；请运行 gridhall db verify"))
     return row.chain_no, row.hash
 
 
@@ -112,7 +113,8 @@ def append_event(
 
 
 def _stale(case: Case, db_version: int | None) -> StaleCase:
-    return StaleCase(f"案卷 {case.number} 已被他人更新（版本 {db_version}，本地 {case.version}），请刷新后重试")
+    return StaleCase(Msg("案卷 {number} 已被他人更新（版本 {db_version}，本地 {version}），请刷新后重试",
+                         number=case.number, db_version=db_version, version=case.version))
 
 
 # Engines whose case_events table has the chain trigger (looked up once per engine).
@@ -151,8 +153,9 @@ def _append_db_chained(session: Session, case: Case, *, action: Any, to_state: A
     # service that claimed the case already): a writer that got in first makes it match nothing.
     # The version moves only after the event exists: a department's new report is visible to
     # it (row-level security) at version 0, or once its first event names the department.
-    claimed = session.execute(_CASES.update().where(_CASES.c.id == case.id, _CASES.c.version == expected)
-                              .values(version=_CASES.c.version)).rowcount
+    claimed = cast(CursorResult[Any], session.execute(  # DML: a CursorResult (typed Result)
+        _CASES.update().where(_CASES.c.id == case.id, _CASES.c.version == expected)
+        .values(version=_CASES.c.version))).rowcount
     if claimed != 1:
         raise _stale(case, session.execute(select(Case.version).where(Case.id == case.id)).scalar())
     fields = {

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.domain.audit import AuditProblem, verify_chain
 from app.domain.definitions import Kind
+from app.domain.messages import Msg
 from app.store.engine import (
     MIGRATIONS_DIR,
     Store,
@@ -36,7 +40,7 @@ TAXONOMY_COLUMNS = ["kind", "major_code", "major_name", "code", "name"]
 VERIFY_BATCH = 5000
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration for our migrations, optionally bound to ``connection``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -54,9 +58,9 @@ def _migrate(store: Store, target: str = "head") -> None:
                 conn.exec_driver_sql("BEGIN")
             command.upgrade(alembic_config(conn), target)
     except DBAPIError as exc:
-        raise StoreError(f"建立或升级表结构失败（数据库 {store.display_url}）：{str(exc.orig).strip()}。"
-                         "GridHall 需要一个空数据库或由它建立的数据库；在 PostgreSQL 上还需要安装 "
-                         "postgis 扩展的权限（可请管理员执行 CREATE EXTENSION postgis）") from None
+        raise StoreError(Msg("建立或升级表结构失败（数据库 {display_url}）：{error}。GridHall 需要一个空数据库或由它建立的数据库；"
+                             "在 PostgreSQL 上还需要安装 postgis 扩展的权限（可请管理员执行 CREATE EXTENSION postgis）",
+                             display_url=store.display_url, error=str(exc.orig).strip())) from None
 
 
 def init_db(url: str | os.PathLike) -> Store:
@@ -82,7 +86,7 @@ def init_db(url: str | os.PathLike) -> Store:
             seed_reference(session)
     except BaseException:
         store.dispose()
-        if fresh_file:
+        if fresh_file and path is not None:
             _remove_sqlite_files(path)
         raise
     return store
@@ -122,21 +126,23 @@ def current_revision(store: Store) -> str | None:
     return current_revision_of(store)
 
 
-def _taxonomy_rows():
+def _taxonomy_rows() -> Iterator[dict[str, str]]:
     base = files("data") / "taxonomy"
     for name in TAXONOMY_FILES:
         resource = base / name
-        with resource.open(encoding="utf-8-sig", newline="") as fh:
+        # binary + wrapper: a Traversable's text open() takes no newline argument (csv needs "")
+        with io.TextIOWrapper(resource.open("rb"), encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames != TAXONOMY_COLUMNS:
-                raise StoreError(f"分类文件 {name} 的表头应为 {','.join(TAXONOMY_COLUMNS)}，"
-                                 f"实际为 {','.join(reader.fieldnames or [])}")
+                raise StoreError(Msg("分类文件 {name} 的表头应为 {expected}，实际为 {actual}",
+                                     name=name, expected=','.join(TAXONOMY_COLUMNS),
+                                     actual=','.join(reader.fieldnames or [])))
             for lineno, row in enumerate(reader, start=2):
                 try:
                     Kind(row["kind"])
                 except ValueError:
-                    raise StoreError(f"分类文件 {name} 第 {lineno} 行的 kind 无效：{row['kind']!r}"
-                                     "（应为 component 或 event）") from None
+                    raise StoreError(Msg("分类文件 {name} 第 {lineno} 行的 kind 无效：{kind!r}（应为 component 或 event）",
+                                         name=name, lineno=lineno, kind=row['kind'])) from None
                 yield row
 
 
@@ -164,15 +170,16 @@ def seed_time_limits(session: Session) -> int:
     try:
         table = LimitTable.load()
     except ValueError as exc:
-        raise StoreError(f"时限表 time_limits.csv 有误，无法写入数据库：{exc}") from None
-    ids = {(kind, code): id_ for id_, kind, code in session.execute(select(Category.id, Category.kind, Category.code))}
+        raise StoreError(Msg("时限表 time_limits.csv 有误，无法写入数据库：{exc}", exc=exc)) from None
+    ids: dict[tuple[str | None, str], int] = {
+        (kind, code): id_ for id_, kind, code in session.execute(select(Category.id, Category.kind, Category.code))}
     rows = []
     for key, rule in table.rules():
         kind = key.kind.value if key.kind else None
         code = key.category_code
         category_id = ids.get((kind, code)) if code and len(code) == 5 else None
         if code and len(code) == 5 and category_id is None:
-            raise StoreError(f"时限表中的类别 {kind} {code} 不在 categories 表中；请先导入分类")
+            raise StoreError(Msg("时限表中的类别 {kind} {code} 不在 categories 表中；请先导入分类", kind=kind, code=code))
         rows.append(TimeLimit(kind=kind, category_id=category_id,
                               major_code=code if code and len(code) == 2 else None,
                               level=key.level.value, stage=key.stage.value, minutes=rule.minutes,
@@ -205,7 +212,8 @@ def verify_audit(store: Store) -> AuditProblem | None:
             versions = {cid: v for cid, v in conn.execute(select(Case.id, Case.version))}
             result = conn.execution_options(yield_per=VERIFY_BATCH).execute(
                 select(*_EVENT_COLUMNS).order_by(CaseEvent.chain_no))
-            events = (row._mapping for row in result)
+            # a RowMapping is keyed by name (or column): the Mapping[str, Any] that verify_chain reads
+            events = cast("Iterator[Mapping[str, Any]]", (row._mapping for row in result))
             return verify_chain(events, (head.chain_no, head.hash), versions)
         finally:
             conn.rollback()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.definitions import STORE_SRID
+from app.domain.messages import Msg
 from app.store.errors import (
     SchemaMissing,
     SchemaOutdated,
@@ -112,7 +113,9 @@ def head_revision() -> str:
     """The newest schema revision this program knows."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None, "the program ships its migrations"
+    return head
 
 
 def open_store(url: str | os.PathLike, *, create: bool = False, check_schema: bool | None = None) -> Store:
@@ -146,24 +149,25 @@ def parse_url(url: str | os.PathLike) -> tuple[URL, Path | None]:
     try:
         parsed = make_url(text_url)
     except ArgumentError as exc:
-        raise StoreError(f"无法识别的数据库地址：{text_url}（{exc}）") from None
+        raise StoreError(Msg("无法识别的数据库地址：{text_url}（{exc}）", text_url=text_url, exc=exc)) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise StoreError(f"SQLite 数据库地址必须给出文件路径：{text_url}")
+            raise StoreError(Msg("SQLite 数据库地址必须给出文件路径：{text_url}", text_url=text_url))
         path = Path(parsed.database).expanduser().resolve()
         return URL.create("sqlite", database=str(path)), path
     if backend in ("postgresql", "postgres"):
         if not parsed.database:
-            raise StoreError(f"PostgreSQL 地址缺少数据库名：{parsed.render_as_string(hide_password=True)}")
+            raise StoreError(Msg("PostgreSQL 地址缺少数据库名：{url}",
+                                 url=parsed.render_as_string(hide_password=True)))
         return parsed.set(drivername="postgresql+psycopg2"), None
-    raise StoreError(f"不支持的数据库地址：{parsed.render_as_string(hide_password=True)}；"
-                     "请使用 SpatiaLite 文件路径（sqlite:///…）或 postgresql://用户:密码@主机:端口/库名")
+    raise StoreError(Msg("不支持的数据库地址：{url}；请使用 SpatiaLite 文件路径（sqlite:///…）或 postgresql://用户:密码@主机:端口/库名",
+                         url=parsed.render_as_string(hide_password=True)))
 
 
 # --- SpatiaLite ---------------------------------------------------------------------------
 
-def _load_spatialite(dbapi_conn, _record=None) -> None:
+def _load_spatialite(dbapi_conn: sqlite3.Connection, _record: object = None) -> None:
     module = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
     try:
         dbapi_conn.enable_load_extension(True)
@@ -171,8 +175,9 @@ def _load_spatialite(dbapi_conn, _record=None) -> None:
         dbapi_conn.enable_load_extension(False)
     except (AttributeError, sqlite3.OperationalError) as exc:
         raise SpatialiteUnavailable(
-            f"无法加载 SpatiaLite 扩展（{module}）：{exc}。请安装 Debian 软件包 {SPATIALITE_PACKAGE}"
-            f"（apt-get install {SPATIALITE_PACKAGE}，或运行 make setup）") from None
+            Msg("无法加载 SpatiaLite 扩展（{module}）：{exc}。请安装 Debian 软件包 {spatialite_package}（apt-get install {spatialite_package}，"
+                "或运行 make setup）",
+                module=module, exc=exc, spatialite_package=SPATIALITE_PACKAGE)) from None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -185,22 +190,22 @@ def _open_spatialite(url: URL, path: Path, create: bool) -> Store:
     try:
         exists = path.exists()
     except PermissionError:
-        raise StoreNotWritable(f"无权访问 {path}：上级目录不允许进入。请修改目录权限或换一个位置") from None
+        raise StoreNotWritable(Msg("无权访问 {path}：上级目录不允许进入。请修改目录权限或换一个位置", path=path)) from None
     if not exists:
         if not create:
-            raise StoreNotFound(f"数据库文件不存在：{path}。先运行 gridhall db init --db {path}")
+            raise StoreNotFound(Msg("数据库文件不存在：{path}。先运行 gridhall db init --db {path}", path=path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreNotWritable(f"无法创建数据库目录 {path.parent}：{exc.strerror}。"
-                                   "请换一个可写的位置或修改目录权限") from None
+            raise StoreNotWritable(Msg("无法创建数据库目录 {parent}：{strerror}。请换一个可写的位置或修改目录权限",
+                                       parent=path.parent, strerror=exc.strerror)) from None
     elif path.is_dir():
-        raise StoreError(f"{path} 是一个目录，不是数据库文件；请给出 .sqlite 文件的路径")
+        raise StoreError(Msg("{path} 是一个目录，不是数据库文件；请给出 .sqlite 文件的路径", path=path))
     if exists and not os.access(path, os.R_OK | os.W_OK, effective_ids=True):
-        raise StoreNotWritable(f"数据库文件不可读写：{path}。请修改文件权限（chmod u+rw）")
+        raise StoreNotWritable(Msg("数据库文件不可读写：{path}。请修改文件权限（chmod u+rw）", path=path))
     if not os.access(path.parent, os.W_OK | os.X_OK, effective_ids=True):
-        raise StoreNotWritable(f"目录不可写：{path.parent}（SQLite 需要在数据库旁写日志文件）。"
-                               "请修改目录权限或把数据库放到可写的位置")
+        raise StoreNotWritable(Msg("目录不可写：{parent}（SQLite 需要在数据库旁写日志文件）。请修改目录权限或把数据库放到可写的位置",
+                                   parent=path.parent))
     engine = create_engine(url)
     event.listen(engine, "connect", _load_spatialite)
     store = Store(engine=engine, url=url, backend="spatialite", path=path)
@@ -209,7 +214,7 @@ def _open_spatialite(url: URL, path: Path, create: bool) -> Store:
             conn.execute(text("SELECT count(*) FROM sqlite_master"))
     except DBAPIError as exc:
         store.dispose()
-        raise StoreError(f"{path} 不是可用的 SQLite 数据库：{exc.orig}") from None
+        raise StoreError(Msg("{path} 不是可用的 SQLite 数据库：{orig}", path=path, orig=exc.orig)) from None
     except BaseException:
         store.dispose()
         raise
@@ -238,13 +243,13 @@ def _open_postgis(url: URL, create: bool) -> Store:
         msg = _pg_message(exc, url)
         if f'database "{url.database}" does not exist' in msg:
             if not create:
-                raise StoreNotFound(f"PostgreSQL 服务器 {where} 上没有数据库 {url.database}。"
-                                    f"先运行 gridhall db init --db "
-                                    f"{url.render_as_string(hide_password=True)}") from None
+                raise StoreNotFound(Msg("PostgreSQL 服务器 {where} 上没有数据库 {database}。"
+                                        "先运行 gridhall db init --db {url}", where=where, database=url.database, url=url.render_as_string(hide_password=True))) from None
             _create_pg_database(url, where)
             return _open_postgis(url, create=False)
-        raise StoreUnreachable(f"无法连接 PostgreSQL 服务器 {where}（用户 {url.username}）：{msg}。"
-                               "请检查主机、端口、用户名和密码，以及服务器是否在运行") from None
+        raise StoreUnreachable(Msg("无法连接 PostgreSQL 服务器 {where}（用户 {username}）：{msg}。请检查主机、端口、用户名和密码，"
+                                   "以及服务器是否在运行",
+                                   where=where, username=url.username, msg=msg)) from None
     return Store(engine=engine, url=url, backend="postgis")
 
 
@@ -253,11 +258,13 @@ def _create_pg_database(url: URL, where: str) -> None:
                           connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
     try:
         with admin.connect() as conn:
+            assert url.database, "parse_url refuses a PostgreSQL address without a database name"
             quoted = conn.dialect.identifier_preparer.quote(url.database)
             conn.execute(text(f"CREATE DATABASE {quoted}"))
     except DBAPIError as exc:
-        raise StoreUnreachable(f"无法在 PostgreSQL 服务器 {where} 上创建数据库 {url.database}："
-                               f"{_pg_message(exc, url)}。请让管理员建库或授予 CREATEDB 权限") from None
+        raise StoreUnreachable(Msg("无法在 PostgreSQL 服务器 {where} 上创建数据库 {database}：{pg_message}。"
+                                   "请让管理员建库或授予 CREATEDB 权限",
+                                   where=where, database=url.database, pg_message=_pg_message(exc, url))) from None
     finally:
         admin.dispose()
 
@@ -278,14 +285,16 @@ def check_revision(store: Store) -> None:
     head = head_revision()
     where = store.display_url
     if rev is None:
-        raise SchemaMissing(f"数据库 {where} 还没有 GridHall 表结构。"
-                            f"请运行 gridhall db init --db {where}（或 gridhall db upgrade --db {where}）")
+        raise SchemaMissing(Msg("数据库 {where} 还没有 GridHall 表结构。请运行 gridhall db init --db {where}（或 gridhall db upgrade --db {where}）",
+                                where=where))
     if rev != head:
         from alembic.script import ScriptDirectory
 
         known = {s.revision for s in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
         if rev not in known:
-            raise SchemaOutdated(f"数据库 {where} 的表结构版本 {rev} 不是本程序所知的版本（最新 {head}），"
-                                 "可能由更新的 GridHall 创建；请升级 GridHall")
-        raise SchemaOutdated(f"数据库 {where} 的表结构版本 {rev} 较旧（最新 {head}）。"
-                             f"请运行 gridhall db upgrade --db {where}")
+            raise SchemaOutdated(Msg("数据库 {where} 的表结构版本 {rev} 不是本程序所知的版本（最新 {head}），可能由更新的 GridHall 创建；"
+                                     "请升级 GridHall",
+                                     where=where, rev=rev, head=head))
+        raise SchemaOutdated(Msg("数据库 {where} 的表结构版本 {rev} 较旧（最新 {head}）。"
+                                 "请运行 gridhall db upgrade --db {where}",
+                                 where=where, rev=rev, head=head))

@@ -1,9 +1,17 @@
-"""Errors raised by the store; each message says what is wrong and what to do (zh_CN)."""
+"""Errors raised by the store; each message says what is wrong and what to do (zh_CN).
+
+The message is data (``err.msg``, an ``app.domain.messages.Msg``); edges translate it.
+"""
 
 from __future__ import annotations
 
+from app.domain.messages import Msg, MsgError
 
-class StoreError(Exception):
+__all__ = ["Msg", "SchemaMissing", "SchemaOutdated", "SpatialiteUnavailable", "StaleCase", "StoreError",
+           "StoreNotFound", "StoreNotWritable", "StoreUnreachable"]
+
+
+class StoreError(MsgError):
     """Base class of every store error; ``str(err)`` is a message for the user."""
 
 

@@ -18,15 +18,21 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from app.domain.definitions import Role
+from app.domain.definitions import CaseState, Role
+from app.domain.messages import Msg
 from app.domain.workflow import REQUEST_ACTIONS, REQUEST_STATES, TRANSITIONS, WORKFLOW, Relative
 from app.store.engine import Store
 from app.store.errors import StoreError
+
+if TYPE_CHECKING:  # imported where used: SpatiaLite-only runs never load psycopg2
+    from psycopg2.extensions import connection as PgConnection
+    from psycopg2.sql import Composable
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +58,9 @@ def group_role(role: Role | str) -> str:
     """The NOLOGIN group role of ``role``, e.g. ``gridhall_dispatcher``."""
     parsed = role if isinstance(role, Role) else Role.parse(str(role))
     if parsed not in GROUP_ROLES:
-        raise SecurityError(f"角色“{parsed.value}”（{parsed.label}）没有对应的数据库组角色；"
-                            f"可选：{'、'.join(r.value for r in GROUP_ROLES)}")
+        raise SecurityError(Msg("角色“{role}”（{label}）没有对应的数据库组角色；可选：{choices}",
+                                role=parsed.value, label=parsed,
+                                choices=[r.value for r in GROUP_ROLES]))
     return GROUP_PREFIX + parsed.value
 
 
@@ -61,9 +68,10 @@ def login_name(username: str) -> str:
     """The PostgreSQL login of a GridHall user: ``gh_`` + username."""
     name = (username or "").strip().lower()
     if not name:
-        raise SecurityError("用户名不能为空")
+        raise SecurityError(Msg("用户名不能为空"))
     if len((LOGIN_PREFIX + name).encode()) > 63:
-        raise SecurityError(f"用户名“{name}”太长：数据库登录名 {LOGIN_PREFIX}{name} 超过 63 字节")
+        raise SecurityError(Msg("用户名“{name}”太长：数据库登录名 {login_prefix}{name} 超过 63 字节",
+                                name=name, login_prefix=LOGIN_PREFIX))
     return LOGIN_PREFIX + name
 
 
@@ -93,9 +101,12 @@ def workflow_rows() -> list[tuple[str, str | None, str, str, bool, str | None]]:
     for t in TRANSITIONS:
         for src in t.from_states:
             src_value = None if src is None else src.value
+            targets: list[CaseState]
             if t.to_state is Relative.SAME:
+                assert src is not None  # a relative target needs a state to start from
                 targets, relative = [src], "same"
             elif t.to_state is Relative.PREVIOUS:
+                assert src is not None
                 targets, relative = sorted(WORKFLOW.request_origins(src)), "previous"
             else:
                 targets, relative = [t.to_state], None
@@ -141,9 +152,14 @@ def _connection(target: Target) -> Iterator[Connection]:
         yield target
 
 
-def _cursor_exec(conn: Connection, query, args: tuple = ()) -> list[tuple]:
+def _raw(conn: Connection) -> PgConnection:
+    """The psycopg2 connection under ``conn`` (only PostgreSQL connections get here)."""
+    return cast("PgConnection", conn.connection.dbapi_connection)
+
+
+def _cursor_exec(conn: Connection, query: str | Composable, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     # psycopg2's sql module quotes identifiers and literals; SQLAlchemy's text() cannot bind DDL.
-    raw = conn.connection.dbapi_connection
+    raw = _raw(conn)
     with raw.cursor() as cur:
         cur.execute(query, args or None)
         return cur.fetchall() if cur.description else []
@@ -160,9 +176,8 @@ def _verifier(conn: Connection, login: str, password: str) -> str:
     from psycopg2.extensions import encrypt_password
 
     if not isinstance(password, str) or not password:
-        raise SecurityError("数据库登录密码不能为空")
-    raw = conn.connection.dbapi_connection
-    return encrypt_password(password, login, raw, "scram-sha-256")
+        raise SecurityError(Msg("数据库登录密码不能为空"))
+    return encrypt_password(password, login, _raw(conn), "scram-sha-256")
 
 
 def _exists(conn: Connection, login: str) -> bool:
@@ -171,8 +186,8 @@ def _exists(conn: Connection, login: str) -> bool:
 
 def _require(conn: Connection, login: str, username: str) -> None:
     if not _exists(conn, login):
-        raise SecurityError(f"数据库中没有用户“{username}”的登录账户（{login}）；"
-                            "先用 gridhall user add 建立账户")
+        raise SecurityError(Msg("数据库中没有用户“{username}”的登录账户（{login}）；先用 gridhall user add 建立账户",
+                                username=username, login=login))
 
 
 def login_exists(target: Target, username: str) -> bool:
@@ -198,19 +213,19 @@ def create_login(target: Target, username: str, role: Role | str, password: str,
     login = login_name(username)
     group = group_role(role)
     if group == GROUP_PREFIX + Role.DEPARTMENT.value and department_id is None:
-        raise SecurityError("专业部门操作员的数据库登录必须绑定部门：请给出部门（--department）")
+        raise SecurityError(Msg("专业部门操作员的数据库登录必须绑定部门：请给出部门（--department）"))
     with _connection(target) as conn:
         if _exists(conn, login):
-            raise SecurityError(f"数据库登录名 {login} 已存在（登录名在整个 PostgreSQL 服务器内唯一，"
-                                "可能被另一个库使用）；请换一个用户名，或先删除旧登录")
+            raise SecurityError(Msg("数据库登录名 {login} 已存在（登录名在整个 PostgreSQL 服务器内唯一，可能被另一个库使用）；请换一个用户名，或先删除旧登录",
+                                    login=login))
         if not _exists(conn, group):
-            raise SecurityError(f"组角色 {group} 不存在：数据库尚未初始化安全设置，请先运行 gridhall db upgrade")
+            raise SecurityError(Msg("组角色 {group} 不存在：数据库尚未初始化安全设置，请先运行 gridhall db upgrade", group=group))
         if department_id is not None:
             row = _cursor_exec(conn, "SELECT department_id FROM users WHERE username = %s",
                                (username_of_login(login),))
             if row and row[0][0] is not None and row[0][0] != department_id:
-                raise SecurityError(f"用户“{username}”在 users 表中属于部门 {row[0][0]}，"
-                                    f"与给出的部门 {department_id} 不一致")
+                raise SecurityError(Msg("用户“{username}”在 users 表中属于部门 {current}，与给出的部门 {department_id} 不一致",
+                                        username=username, current=row[0][0], department_id=department_id))
         verifier = _verifier(conn, login, password)
         try:
             _cursor_exec(conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
@@ -218,8 +233,7 @@ def create_login(target: Target, username: str, role: Role | str, password: str,
                 sql.Identifier(login), sql.Literal(verifier), sql.Identifier(group)))
         except Exception as exc:
             if "permission denied" in str(exc):
-                raise SecurityError("当前数据库账户无权创建登录（需要 CREATEROLE）：请用数据库所有者或"
-                                    "超级用户的连接运行 gridhall user add") from None
+                raise SecurityError(Msg("当前数据库账户无权创建登录（需要 CREATEROLE）：请用数据库所有者或超级用户的连接运行 gridhall user add")) from None
             raise
     log.info("已创建数据库登录 %s（%s）", login, group)
     return True
@@ -280,7 +294,9 @@ def _pgpass_escape(value: str) -> str:
 
 
 def _pgpass_fields(line: str) -> list[str]:
-    fields, cur, escaped = [], [], False
+    fields: list[str] = []
+    cur: list[str] = []
+    escaped = False
     for ch in line:
         if escaped:
             cur.append(ch)
@@ -310,7 +326,7 @@ def write_pgpass(host: str, port: int | str, db: str, user: str, password: str,
     nor readable by others.
     """
     if not password or "\n" in password or "\r" in password:
-        raise SecurityError("密码为空或包含换行，不能写入 .pgpass")
+        raise SecurityError(Msg("密码为空或包含换行，不能写入 .pgpass"))
     target = Path(path) if path is not None else default_pgpass()
     target = target.expanduser()
     key = [str(host), str(port), str(db), str(user)]

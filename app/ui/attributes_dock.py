@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from qtpy.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from app.domain.definitions import CaseState, ComponentStatus, Kind, Level, Light, Source
 from app.i18n import Catalogue
 
 #: Chinese captions of the columns the map reports, in display order; others follow as-is.
@@ -16,6 +19,11 @@ FIELD_LABELS = {
 }
 KIND_TITLES = {"grid": "单元网格", "component": "部件", "case": "案卷"}
 HIDDEN = {"geom", "fid"}
+#: Columns holding a stored enum value (``damaged``, ``red``, ``general``…): shown by their label.
+VALUE_ENUMS: dict[str, type[Enum]] = {
+    "state": CaseState, "status": ComponentStatus, "light": Light, "level": Level, "kind": Kind,
+    "source": Source,
+}
 
 
 class AttributesPanel(QWidget):
@@ -49,7 +57,14 @@ class AttributesPanel(QWidget):
         for row, (name, value) in enumerate(items):
             label = self._cat.tr(FIELD_LABELS.get(name, name))
             self.table.setItem(row, 0, QTableWidgetItem(label))
-            self.table.setItem(row, 1, QTableWidgetItem("" if value is None else str(value)))
+            self.table.setItem(row, 1, QTableWidgetItem(self.value_text(name, value)))
+
+    def value_text(self, name: str, value) -> str:
+        """A value as shown: enum values by their label in the interface language."""
+        if value is None:
+            return ""
+        enum = VALUE_ENUMS.get(name)
+        return self._cat.label_of(enum, str(value)) if enum is not None else str(value)
 
     def rows(self) -> list[tuple[str, str]]:
         """The (field, value) pairs shown, for tests and copy."""

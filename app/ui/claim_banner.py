@@ -9,6 +9,8 @@ from collections.abc import Callable
 from qtpy.QtCore import QObject, Qt, QTimer
 from qtpy.QtWidgets import QLabel, QWidget
 
+from app.domain.messages import Msg
+from app.i18n import Catalogue
 from app.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -17,8 +19,9 @@ log = logging.getLogger(__name__)
 class ClaimBanner(QLabel):
     """A yellow line above a form or the detail view; hidden when nobody else holds the case."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, catalogue: Catalogue | None = None) -> None:
         super().__init__(parent)
+        self.cat = catalogue or Catalogue()
         self.setObjectName("claimBanner")
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -26,9 +29,9 @@ class ClaimBanner(QLabel):
                            " border: 1px solid #e0c060; border-radius: 3px; }")
         self.setVisible(False)
 
-    def show_claim(self, text: str | None) -> None:
-        """Show ``text`` (a claim's ``.text``), or hide the banner for None/empty."""
-        self.setText(text or "")
+    def show_claim(self, text: str | Msg | None) -> None:
+        """Show ``text`` (a claim's ``.text``, translated), or hide the banner for None/empty."""
+        self.setText(self.cat.text(text) if text else "")
         self.setVisible(bool(text))
 
 

@@ -33,7 +33,7 @@ def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
     """Two lines describing one timeline entry."""
     actor = event.actor
     if event.role:
-        actor += f"（{cat.label_of(Role, event.role)}）"
+        actor = cat.tr("{name}（{role}）", name=actor, role=cat.label_of(Role, event.role))
     if event.department_name:
         actor += f" {event.department_name}"
     first = f"{event.at:%m-%d %H:%M}  {cat.label_of(Action, event.action)}  {actor}"
@@ -112,7 +112,7 @@ class CaseDetailDock(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         # who else is working on the shown case (filled by the desk's ClaimWatcher)
-        self.claim_banner = ClaimBanner(self)
+        self.claim_banner = ClaimBanner(self, self.cat)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.claim_banner)
@@ -199,7 +199,7 @@ class CaseDetailDock(QWidget):
             f'<span style="color:{colour}; font-weight:bold">● {self.cat.label(reading.light)}</span>'
             f"  {self.cat.label(row.timer.stage)}  <b>{countdown_text(reading)}</b>"
         )
-        self.explanation.setText(self.state.explain(self._case_id))
+        self.explanation.setText(self.cat.text(self.state.explain(self._case_id)))
 
     def _show_events(self, case_id: int, events: list[CaseEventRecord]) -> None:
         if case_id != self._case_id:
@@ -214,7 +214,7 @@ class CaseDetailDock(QWidget):
 
     def _events_failed(self, case_id: int, exc: BaseException) -> None:
         if case_id == self._case_id:
-            self.timeline_title.setText(self.cat.tr("加载失败：{error}", error=exc))
+            self.timeline_title.setText(self.cat.tr("加载失败：{error}", error=self.cat.error(exc)))
 
     def _rows_changed(self, ids: list[int]) -> None:
         if self._case_id in ids:

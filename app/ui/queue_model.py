@@ -141,7 +141,7 @@ class CaseQueueModel(QAbstractTableModel):
                 text = f"{text} {self._cat.tr('暂停')}"
             return text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._state.explain(case_id) or None
+            return self._cat.text(self._state.explain(case_id)) or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if reading is not None and reading.overdue:

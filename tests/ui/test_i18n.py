@@ -145,3 +145,99 @@ def test_bulk_action_titles_translate():
 def test_unknown_language_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="zh_CN, en"):
         Catalogue("fr")
+
+
+# ---- the English interface at the edges: errors, identify values, login, Qt's own buttons ----
+
+
+def test_error_text_translates_service_errors_conflicts_and_other_failures():
+    from app.domain.messages import Msg
+    from app.services.errors import ConflictError, ValidationError
+    from app.ui.forms.common import error_text
+
+    en = Catalogue("en")
+    invalid = ValidationError("description", Msg("问题描述不能为空：请写明现场情况（什么问题、在哪里、影响多大）"))
+    assert error_text(invalid, en) == "The description must not be empty: say what the problem is, where, and how serious"
+    assert error_text(invalid) == str(invalid)  # without a catalogue: Chinese, as before
+    conflict = ConflictError(Msg("案卷状态已被他人改变，请刷新后重试"))
+    assert error_text(conflict, en) == ("Someone else changed the case's state; refresh and retry. "
+                                        "What you typed is kept; refresh the case and submit again.")
+    assert not HAN.search(error_text(RuntimeError("boom"), en))
+
+
+def test_identify_values_are_shown_by_their_label(qtbot):
+    from app.ui.attributes_dock import AttributesPanel
+
+    panel = AttributesPanel(Catalogue("en"))
+    qtbot.addWidget(panel)
+    panel.show_feature("component", {"code": "32050800101001", "status": "damaged"})
+    assert ("State", "Damaged") in panel.rows() and panel.title.text() == "Component 32050800101001"
+    panel.show_feature("case", {"number": "S1", "state": "handling", "light": "red", "level": "general",
+                                "category": "06013 道路破损"})
+    rows = dict(panel.rows())
+    assert (rows["State"], rows["Light"], rows["Level"]) == ("Handling", "Red", "General")
+    assert rows["Category"] == "06013 道路破损"  # case data stays as it is
+    chinese = AttributesPanel()
+    qtbot.addWidget(chinese)
+    chinese.show_feature("case", {"number": "S1", "state": "handling"})
+    assert ("状态", "处置中") in chinese.rows()
+
+
+def test_login_dialog_speaks_english_including_refusals(qtbot, runner):
+    from qtpy.QtWidgets import QLabel, QPushButton
+
+    from app.domain.messages import Msg
+    from app.services.auth import LOCKED_MESSAGE, AuthError
+    from app.ui.forms.login_dialog import LoginDialog
+
+    dialog = LoginDialog(lambda name, password: None, runner, Catalogue("en"), username="zhangsan")
+    qtbot.addWidget(dialog)
+    shown = [dialog.windowTitle(), *(w.text() for w in dialog.findChildren(QLabel) + dialog.findChildren(QPushButton))]
+    assert not [t for t in shown if HAN.search(t)], shown
+    dialog._failed(AuthError(Msg("用户名或密码错误，还可尝试 {left} 次", left=2)))
+    assert dialog.banner.text() == "Wrong user name or password; 2 attempts left"
+    dialog._failed(AuthError(LOCKED_MESSAGE, reason="locked"))
+    assert not HAN.search(dialog.banner.text()) and not dialog.ok_button.isEnabled()
+
+
+def test_claims_and_timeline_entries_follow_the_language(qtbot):
+    from datetime import datetime
+
+    from app.domain.cases import CaseEventRecord
+    from app.services.claims import Claim
+    from app.ui.claim_banner import ClaimBanner
+    from app.ui.detail_dock import event_text
+
+    claim = Claim(1, "zhangsan", "张三", "dispatcher", "席位 3", "dispatch", datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 9, 2))
+    assert claim.text == "张三（派遣员）正在派遣此案卷（工作站 席位 3）"
+    banner = ClaimBanner(catalogue=Catalogue("en"))
+    qtbot.addWidget(banner)
+    banner.show_claim(claim.text)
+    assert banner.text() == "张三 (Dispatcher) is working on this case: Dispatch (workstation 席位 3)"
+    banner.show_claim(None)
+    assert banner.text() == "" and not banner.isVisibleTo(None)
+    event = CaseEventRecord(2, datetime(2026, 3, 2, 9, 30), "dispatch", "filed", "dispatched", "李四", "dispatcher",
+                            "区市政公用局")
+    assert event_text(event, Catalogue("en")) == ("03-02 09:30  Dispatch  李四 (Dispatcher) 区市政公用局\n"
+                                                  "Awaiting dispatch → Awaiting acceptance")
+
+
+def test_qt_dialog_buttons_use_qt_translations(qapp):
+    from qtpy.QtWidgets import QDialogButtonBox
+
+    from app.ui.translations import install_qt_translations, qt_translations_dir
+
+    if not (qt_translations_dir() / "qtbase_zh_CN.qm").is_file():
+        pytest.skip("Debian package qttranslations5-l10n is not installed")
+    assert install_qt_translations(qapp, "en") == []
+    translators = install_qt_translations(qapp, "zh_CN")
+    try:
+        assert translators
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        texts = {box.button(QDialogButtonBox.StandardButton.Ok).text(),
+                 box.button(QDialogButtonBox.StandardButton.Cancel).text()}
+        assert texts == {"确定", "取消"}
+        box.deleteLater()
+    finally:
+        for translator in translators:
+            qapp.removeTranslator(translator)

@@ -22,17 +22,19 @@ _BANNER_STYLES = {
 }
 
 
-def error_text(exc: BaseException) -> str:
-    """The operator's message for a failed request: what went wrong and what to do."""
+def error_text(exc: BaseException, catalogue: Catalogue | None = None) -> str:
+    """The operator's message for a failed request, in the catalogue's language: what went wrong
+    and what to do (errors carrying a message, ``exc.msg``, are translated; others are quoted)."""
+    cat = catalogue or Catalogue()
     if isinstance(exc, ConflictError):
-        return f"{exc}。你填写的内容已保留，刷新案卷后可再次提交。"
+        return cat.tr("{error}。你填写的内容已保留，刷新案卷后可再次提交。", error=cat.error(exc))
     if isinstance(exc, ServiceError):
-        return str(exc)
+        return cat.error(exc)
     name = type(exc).__name__
     if name in {"OperationalError", "InterfaceError", "DisconnectionError", "StoreError", "TimeoutError"}:
-        return (f"数据库连接出错（{exc.__class__.__name__}）：请求没有完成，你填写的内容已保留；"
-                "请检查网络或数据库后再提交。")
-    return f"提交失败：{exc}。你填写的内容已保留，可修改后再试。"
+        return cat.tr("数据库连接出错（{name}）：请求没有完成，你填写的内容已保留；请检查网络或数据库后再提交。",
+                      name=exc.__class__.__name__)
+    return cat.tr("提交失败：{error}。你填写的内容已保留，可修改后再试。", error=cat.error(exc))
 
 
 def error_field(exc: BaseException) -> str | None:
@@ -128,7 +130,7 @@ def hold_claim(dialog: QDialog, desk, actor, runner: TaskRunner, case_id: int,
                action) -> tuple[ClaimBanner, ClaimKeeper | None]:
     """Claim ``case_id`` for ``action`` while ``dialog`` is open (renewed in workers, released when it
     finishes); the returned banner shows who else holds it. Claims are advisory: nothing is blocked."""
-    banner = ClaimBanner(dialog)
+    banner = ClaimBanner(dialog, getattr(dialog, "cat", None))
     if actor is None or not hasattr(desk, "claim"):
         return banner, None  # a desk without claims (read-only, or a stand-in): nothing to hold
     keeper = ClaimKeeper(lambda cid: desk.claim(actor, cid, action), lambda cid: desk.release(actor, cid), runner,
@@ -190,8 +192,9 @@ class ConflictPanel(QWidget):
         self.show()
         if since is None:
             return True
-        self.runner.run_in_thread(lambda: self.desk.explain_conflict(self.case_id, since), self.details.setText,
-                                  lambda e: self.details.setText(error_text(e)), key=self._key)
+        self.runner.run_in_thread(lambda: self.desk.explain_conflict(self.case_id, since),
+                                  lambda text: self.details.setText(self.cat.text(text)),
+                                  lambda e: self.details.setText(error_text(e, self.cat)), key=self._key)
         return True
 
     def refresh(self) -> None:
@@ -209,7 +212,7 @@ class ConflictPanel(QWidget):
 
     def _reload_failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
-        self._banner.show_message(error_text(exc))
+        self._banner.show_message(error_text(exc, self.cat))
 
     def clear(self) -> None:
         """Hide the panel (a new submit starts)."""

@@ -127,7 +127,7 @@ class DispatchForm(QDialog):
         self.level.currentIndexChanged.connect(self._level_changed)
         self.dispatch_button.clicked.connect(self.submit)
         runner.run_in_thread(lambda: load_dispatch_data(desk, case_id), self._loaded,
-                             lambda exc: self.banner.show_message(error_text(exc)), key=f"dispatch.load.{id(self)}")
+                             lambda exc: self.banner.show_message(error_text(exc, self.cat)), key=f"dispatch.load.{id(self)}")
 
     # ---- loading -------------------------------------------------------------------
     def _loaded(self, data: dict) -> None:
@@ -141,16 +141,17 @@ class DispatchForm(QDialog):
         self.suggestions.clear()
         self.suggested_ids = set()
         for s in data["suggestions"]:
-            item = QTreeWidgetItem([str(s.rank), f"{s.name}（{s.code}）", "\n".join(s.reasons)])
+            reasons = "\n".join(self.cat.text(r) for r in s.reasons)
+            item = QTreeWidgetItem([str(s.rank), self.cat.tr("{value}（{label}）", value=s.name, label=s.code), reasons])
             item.setData(0, Qt.ItemDataRole.UserRole, s.department_id)
-            item.setToolTip(2, "\n".join(s.reasons))
+            item.setToolTip(2, reasons)
             self.suggestions.addTopLevelItem(item)
             self.suggested_ids.add(s.department_id)
         self.other.blockSignals(True)
         self.other.clear()
         self.other.addItem(self.cat.tr("（按上方建议）"), None)
         for dept_id, code, name in data["departments"]:
-            self.other.addItem(f"{name}（{code}）", dept_id)
+            self.other.addItem(self.cat.tr("{value}（{label}）", value=name, label=code), dept_id)
         self.other.blockSignals(False)
         self._show_preview(data["preview"])
         if self.suggestions.topLevelItemCount():
@@ -172,13 +173,13 @@ class DispatchForm(QDialog):
         when = f"{preview.deadline:%Y-%m-%d %H:%M}" if preview.deadline else "—"
         self.deadline.setText(self.cat.tr("<b>{limit}</b>，截止 <b>{deadline}</b>", limit=preview.limit_text,
                                           deadline=when)
-                              + f"<br><span style='color:#444'>{preview.explanation}</span>")
-        self.deadline.setToolTip(preview.source)
+                              + f"<br><span style='color:#444'>{self.cat.text(preview.explanation)}</span>")
+        self.deadline.setToolTip(self.cat.text(preview.source))
 
     def _level_changed(self) -> None:
         level = self.level.currentData()
         self.runner.run_in_thread(lambda: self.desk.cases.preview_deadline(self.case_id, level), self._show_preview,
-                                  lambda exc: self.deadline.setText(error_text(exc)), key=f"dispatch.preview.{id(self)}")
+                                  lambda exc: self.deadline.setText(error_text(exc, self.cat)), key=f"dispatch.preview.{id(self)}")
 
     # ---- choosing ------------------------------------------------------------------
     def _suggestion_picked(self, current, _previous) -> None:
@@ -238,6 +239,6 @@ class DispatchForm(QDialog):
         field = error_field(exc)
         target = {"reason": self.reason_error, "department": self.department_error}.get(field or "")
         if target is not None:
-            target.show_error(error_text(exc))
-        self.banner.show_message(error_text(exc))
+            target.show_error(error_text(exc, self.cat))
+        self.banner.show_message(error_text(exc, self.cat))
         self.conflict.explain(exc)  # a conflict: who changed what since the form read the case

@@ -12,7 +12,7 @@ def candidate_text(candidate, cat: Catalogue) -> str:
     """Two lines: number, category and state; then the reasons it may be the same problem."""
     case = candidate.case
     head = f"{case.number}  {case.category_name}  [{cat.label(case.state)}]  {round(candidate.score * 100)}%"
-    return f"{head}\n{'；'.join(candidate.reasons)}"
+    return f"{head}\n{cat.tr('；').join(cat.text(r) for r in candidate.reasons)}"
 
 
 class DuplicatesPanel(QWidget):

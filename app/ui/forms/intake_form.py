@@ -215,7 +215,7 @@ class IntakeForm(QWidget):
             self.errors[name].clear_error()
         place = " / ".join(p for p in (where.street_name, where.community_name) if p)
         comp = self.cat.tr(" · 部件 {code}", code=where.component_code) if where.component_code else ""
-        notes = f"\n{'；'.join(where.notes)}" if where.notes else ""
+        notes = f"\n{self.cat.tr('；').join(self.cat.text(n) for n in where.notes)}" if where.notes else ""
         grid = self.cat.tr("网格 {code}", code=where.grid_code)
         self.where.setText(f"{grid}  {place}{comp}  ({where.x:.1f}, {where.y:.1f}){notes}")
         self.where.setProperty("grid_code", where.grid_code)
@@ -233,7 +233,7 @@ class IntakeForm(QWidget):
     def _locate_failed(self, exc: BaseException) -> None:
         field = error_field(exc) or "location"
         self.where.setText(self.cat.tr("未定位"))
-        self.errors.get(field, self.errors["location"]).show_error(error_text(exc))
+        self.errors.get(field, self.errors["location"]).show_error(error_text(exc, self.cat))
         self.duplicates.show_candidates([])
 
     # ---- duplicates ----------------------------------------------------------------
@@ -242,7 +242,7 @@ class IntakeForm(QWidget):
             return
         draft = ReportDraft(category=self.category.value, description="-", location=self._location)
         self.runner.run_in_thread(lambda: self.desk.cases.suggest_duplicates(draft), self.duplicates.show_candidates,
-                                  lambda exc: self.duplicates.show_note(error_text(exc)),
+                                  lambda exc: self.duplicates.show_note(error_text(exc, self.cat)),
                                   key=f"intake.dups.{id(self)}")
 
     # ---- submit --------------------------------------------------------------------
@@ -294,9 +294,9 @@ class IntakeForm(QWidget):
     def _failed(self, exc: BaseException) -> None:
         field = error_field(exc)
         if field in self.errors:
-            self._show_error(field, error_text(exc))
+            self._show_error(field, error_text(exc, self.cat))
         else:
-            self.banner.show_message(error_text(exc))
+            self.banner.show_message(error_text(exc, self.cat))
 
     def _show_error(self, field: str, text: str) -> None:
         self.errors[field].show_error(text)

@@ -82,7 +82,7 @@ class LoginDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         reason = getattr(exc, "reason", "")
-        text = str(exc)
+        text = self.cat.error(exc)
         if reason == "locked":
             self.password.setEnabled(False)
             self.ok_button.setEnabled(False)

@@ -101,7 +101,7 @@ class TimersDock(QWidget):
         colour = QColor(LIGHT_COLOURS[reading.light])
         item.setForeground(0, QBrush(colour))
         item.setForeground(1, QBrush(colour))
-        tip = self.state.explain(case_id)
+        tip = self.cat.text(self.state.explain(case_id))
         for col in range(4):
             item.setToolTip(col, tip)
         return item

@@ -68,7 +68,7 @@ class DepartmentWorkbench(QWidget):
 
     def reload(self) -> None:
         rows = self.rows()
-        self.list.show_rows(rows, lambda r: self.state.explain(r.id))
+        self.list.show_rows(rows, lambda r: self.cat.text(self.state.explain(r.id)))
         waiting = sum(1 for r in rows if r.state is CaseState.DISPATCHED)
         handling = sum(1 for r in rows if r.state is CaseState.HANDLING)
         self.summary.setText(self.cat.tr("本部门在办 {n} 件 · 待接收 {w} · 处置中 {h}", n=len(rows), w=waiting,

@@ -1,0 +1,500 @@
+"""English for the messages of the services, the store, the map layers and the domain.
+
+Kept apart from the UI's table (``catalogue._EN``) so that error texts have one home; the
+catalogue merges this table in (entries written in ``_EN`` take precedence).
+"""
+
+from __future__ import annotations
+
+from app.domain.calendar import HOLIDAY_NAMES
+
+MESSAGES_EN: dict[str, str] = {
+    # -- shared pieces -----------------------------------------------------------------------
+    "{value}（{label}）": "{value} ({label})",
+    "{name}（{role}）": "{name} ({role})",
+    "{month}月{day}日 {time}": "{month}/{day} {time}",
+    "无": "none",
+    "任意": "any",
+    "默认": "default",
+    "类型": "Type",
+    # -- map legend (rule and category labels of resources/styles/*.qml) -------------------------
+    "红灯": "Red light", "黄灯": "Yellow light", "绿灯": "Green light", "无计时": "No timer",
+    "01 市政公用设施": "01 Public utilities", "02 交通设施": "02 Traffic facilities",
+    "03 市容环卫设施": "03 Sanitation facilities", "04 园林绿化设施": "04 Parks and greenery",
+    "05 其他管理部件": "05 Other managed components",
+    "区界": "District boundary", "街道界": "Street boundary", "社区界": "Community boundary",
+    "单元网格": "Grid cell", "单元网格（缩小）": "Grid cell (zoomed out)",
+    "快速路": "Expressway", "主干路": "Arterial road", "次干路": "Secondary road", "支路": "Branch road",
+    "街巷": "Lane", "其他道路": "Other road",
+    # punctuation joining translated parts
+    "；": "; ",
+    # how the forms frame a failed request (app.ui.forms.common.error_text)
+    "{error}。你填写的内容已保留，刷新案卷后可再次提交。":
+        "{error}. What you typed is kept; refresh the case and submit again.",
+    "数据库连接出错（{name}）：请求没有完成，你填写的内容已保留；请检查网络或数据库后再提交。":
+        "Database connection error ({name}): the request did not complete; what you typed is kept. "
+        "Check the network or the database, then submit again.",
+    "提交失败：{error}。你填写的内容已保留，可修改后再试。":
+        "Submitting failed: {error}. What you typed is kept; correct it and try again.",
+    # -- map layers ----------------------------------------------------------------------------
+    "找不到图层样式文件 {path}；请重新安装 GridHall 或运行 python -m app.gis.export_styles 重新生成":
+        "Layer style file {path} not found; reinstall GridHall or run python -m app.gis.export_styles to regenerate it",
+    "图层样式 {path} 无法加载：{msg}": "Layer style {path} cannot be loaded: {msg}",
+    "无法打开图层“{name}”（{provider} 表 {table}）：{value}。请检查数据库是否可用且已初始化":
+        "Cannot open layer “{name}” ({provider} table {table}): {value}. Check that the database is reachable and initialised",
+    "数据源无效": "invalid data source",
+    "无法创建案卷内存图层：QGIS 的 memory 数据提供程序不可用":
+        "Cannot create the in-memory case layer: QGIS's memory data provider is not available",
+    "未知的灯色 {value!r}；应为 {choices} 之一": "Unknown light {value!r}; use one of {choices}",
+    "图层“{name}”缺少案卷字段：{fields}": "Layer “{name}” lacks case fields: {fields}",
+    "无法写入案卷图层：{error}": "Cannot write to the case layer: {error}",
+    "无法读取案卷表（{provider}）：{value}": "Cannot read the case table ({provider}): {value}",
+    # -- the command line ----------------------------------------------------------------------
+    "没有可用的密码：请设置环境变量 {variable}，或在交互终端中运行以便输入密码":
+        "No password available: set the environment variable {variable}, or run in an interactive terminal to type it",
+    "两次输入的密码不一致，未做任何修改": "The two passwords differ; nothing was changed",
+    "已取消输入密码，未做任何修改": "Password entry cancelled; nothing was changed",
+    "未知的 user 子命令：{cmd}": "Unknown user subcommand: {cmd}",
+    # -- the command layer (app.commands) -------------------------------------------------------
+    "没有派遣建议：请单独派遣并选择部门": "No dispatch suggestions: dispatch this case on its own and choose a department",
+    # -- photos --------------------------------------------------------------------------------
+    "附件类型「{kind}」无效：应为 {kinds} 之一": "Attachment type “{kind}” is invalid: use one of {kinds}",
+    "文件「{name}」是空文件（0 字节），不是照片": "File “{name}” is empty (0 bytes), not a photo",
+    "照片「{name}」大小 {size}，超过上限 {limit}；请压缩后再上传":
+        "Photo “{name}” is {size}, more than the limit of {limit}; compress it and upload it again",
+    "文件「{name}」不是图片（只接受 JPEG、PNG 或 WebP 照片，按文件内容判断，与扩展名无关）":
+        "File “{name}” is not an image (only JPEG, PNG or WebP photos are accepted, judged by content, not by extension)",
+    "文件「{filename}」看起来是 {format} 图片，但已损坏或不完整，无法打开；请重新拍摄或导出后再上传":
+        "File “{filename}” looks like a {format} image but is damaged or incomplete and cannot be opened; "
+        "take or export it again and upload it",
+    "照片文件不存在：{p}": "Photo file does not exist: {p}",
+    "{p} 是目录，不是照片文件": "{p} is a directory, not a photo file",
+    "无法读取照片文件 {p}：{strerror}": "Cannot read photo file {p}: {strerror}",
+    "（未命名）": "(unnamed)",
+    # -- login and passwords -------------------------------------------------------------------
+    "用户名或密码错误": "Wrong user name or password",
+    "用户名或密码错误，还可尝试 {left} 次": "Wrong user name or password; {left} attempts left",
+    "账户已锁定（连续5次密码错误），请联系管理员解锁":
+        "The account is locked (5 wrong passwords in a row); ask an administrator to unlock it",
+    "账户已停用，请联系管理员": "The account is disabled; contact an administrator",
+    "账户已被管理员锁定，请联系管理员解锁": "An administrator locked the account; ask an administrator to unlock it",
+    "{invalid}；{locked}": "{invalid}; {locked}",
+    "这个数据库连接无权读取密码哈希：PostGIS 上每位用户以自己的数据库登录连接，"
+    "请用 app.services.hall_login 登录（或用数据库所有者的连接管理账户）":
+        "This database connection may not read password hashes: on PostGIS every user connects with their own "
+        "database login; sign in with app.services.hall_login (or manage accounts over the owner's connection)",
+    "请输入密码（本机的数据库密码文件 ~/.pgpass 中也没有这个账户的密码；可在登录时选择“记住密码”写入该文件）":
+        "Enter the password (this computer's database password file ~/.pgpass has none for this account; "
+        "choose “Remember password” when signing in to store it there)",
+    "密码不能为空；请设置至少 8 个字符的密码": "The password must not be empty; choose one of at least 8 characters",
+    "密码太短（{count} 个字符）：至少需要 {min_password_length} 个字符":
+        "The password is too short ({count} characters): it needs at least {min_password_length}",
+    "密码太长：最多 {max_password_length} 个字符": "The password is too long: at most {max_password_length} characters",
+    "密码不能全是空白字符": "The password must not be only blanks",
+    "密码不能与用户名相同；请换一个密码": "The password must differ from the user name; choose another one",
+    "请输入密码": "Enter the password",
+    "数据库登录 {login_role} 在本库的 users 表中没有对应账户；请管理员用 gridhall user add 建立账户":
+        "Database login {login_role} has no account in this database's users table; "
+        "an administrator can create one with gridhall user add",
+    "数据库登录 {login_role} 不属于组角色 {group_role}，与 users 表中的角色（{role}）不一致；请管理员修正":
+        "Database login {login_role} is not a member of group role {group_role}, which does not match its role "
+        "in the users table ({role}); ask an administrator to fix it",
+    # -- cases ---------------------------------------------------------------------------------
+    "不能把案卷关联到它自己": "A case cannot be linked to itself",
+    "（它是案卷 {number} 的重复）": " (it duplicates case {number})",
+    "案卷 {number} 「{state}」{hint}，不能作为原案卷；请关联到仍有效的案卷":
+        "Case {number} is “{state}”{hint} and cannot be the original; link to a case that is still valid",
+    "案卷不存在（id {case_id}）": "The case does not exist (id {case_id})",
+    "案卷不存在（id {case_id}）：可能输错了案卷号": "The case does not exist (id {case_id}): the case number may be mistyped",
+    "案卷 {text} 不存在：请核对案卷号": "Case {text} does not exist: check the case number",
+    "部件 {component_code} 属于「{comp_cat}」，与所选类别「{category}」不符；请改选类别或部件":
+        "Component {component_code} is a “{comp_cat}”, which does not match the chosen category “{category}”; "
+        "choose another category or component",
+    "案卷 {number} 缺少{missing}，按规定不能结案；请返工并要求责任部门补充带拍摄时间的处置前后照片":
+        "Case {number} lacks {missing} and may not be closed; send it back for rework and ask the department "
+        "for time-stamped photos from before and after",
+    "案卷缺少{missing}（结案证据不完整）": "The case lacks {missing} (incomplete evidence for closing)",
+    "处置前照片": "photos before handling",
+    "处置后照片": "photos after handling",
+    "占用时长应为 5–3600 秒的整数，而不是 {ttl!r}": "The claim time must be a whole number of 5–3600 seconds, not {ttl!r}",
+    "版本号应为整数，而不是 {expected_version!r}": "The version must be a whole number, not {expected_version!r}",
+    "案卷 {number} 的版本号 {expected} 无效（当前为第 {version} 版），请刷新后重试":
+        "Version {expected} of case {number} is not valid (it is at version {version}); refresh and retry",
+    "案卷 {number} 已被 {name}（{role}）于 {when} {action}（当前为第 {version} 版，你看到的是第 {expected} 版），请刷新后重试":
+        "Case {number} was changed by {name} ({role}) at {when}: {action} (now version {version}, you saw "
+        "version {expected}); refresh and retry",
+    "账号 {username} 没有绑定部门，不能「{action}」；请管理员为其绑定部门":
+        "Account {username} belongs to no department and cannot “{action}”; ask an administrator to assign one",
+    "派遣给「{name}」": "dispatched to “{name}”",
+    "尚未派遣给任何部门": "not dispatched to any department yet",
+    "案卷 {number} {owner}，{role}属于「{department}」，不能「{action}」":
+        "Case {number} is {owner}; the {role} belongs to “{department}” and cannot “{action}”",
+    # -- refusals by the database ----------------------------------------------------------------
+    "本部门的数据库登录无权写入这一案卷（行级安全策略）":
+        "Your department's database login may not write this case (row-level security)",
+    "当前数据库登录不属于这一角色的组，不能以该角色办理":
+        "The current database login is not in this role's group and cannot act in this role",
+    "当前数据库登录只能以自己的名义记录操作": "The current database login can only record actions in its own name",
+    "当前数据库登录在 users 表中没有启用的、角色一致的账户":
+        "The current database login has no active account with the same role in the users table",
+    "专业部门操作员只能以本部门的名义记录操作": "A department operator can only record actions for their own department",
+    "数据库只允许以“系统”名义记录自动回复": "The database only lets “System” record automatic replies",
+    "当前数据库登录没有这项权限": "The current database login lacks this privilege",
+    "数据库的流程检查不允许这一步（角色或案卷状态不符）":
+        "The database's workflow check refuses this step (role or case state do not match)",
+    "案卷状态已被他人改变，请刷新后重试": "Someone else changed the case's state; refresh and retry",
+    "审计链已被其他工作站推进，请重试": "Another workstation extended the audit chain; retry",
+    "案卷的变更与其事件记录不一致": "The case's change does not match its event record",
+    "数据已被其他工作站写入（唯一约束），请刷新后重试":
+        "Another workstation already wrote this data (unique constraint); refresh and retry",
+    "数据库拒绝：{detail}；本次操作未写入任何数据": "Refused by the database: {detail}; nothing was written",
+    "数据库拒绝：与其他工作站的操作同时发生冲突，请重试（{detail}）；本次操作未写入任何数据":
+        "Refused by the database: it clashed with another workstation's operation, retry ({detail}); nothing was written",
+    "数据库拒绝：{meaning}（{detail}）；本次操作未写入任何数据":
+        "Refused by the database: {meaning} ({detail}); nothing was written",
+    "数据库连接中断：本操作未执行，连接恢复后请重试":
+        "The database connection is lost: this operation was not carried out; retry when it is back",
+    # -- dispatch ------------------------------------------------------------------------------
+    "部门「{department}」不存在：请按部门代码或名称选择":
+        "Department “{department}” does not exist: choose by department code or name",
+    "部门「{dept}」已停用，不能派遣": "Department “{dept}” is disabled and cannot be dispatched to",
+    "（没有：请先在路由规则中为该类别配置责任部门）":
+        "(none: first configure a responsible department for this category in the routing rules)",
+    "「{dept}」不负责「{category}」类问题，不能派遣；负责该类别的部门有：{listed}":
+        "“{dept}” is not responsible for “{category}” problems and cannot be dispatched to; "
+        "departments responsible for this category: {listed}",
+    "「{dept}」不在派遣建议中（建议：{top}），请填写派遣理由":
+        "“{dept}” is not among the suggestions (suggested: {top}); give a dispatch reason",
+    "延期时长应为正整数分钟（1 个工作日 = 480 分钟），而不是 {minutes!r}":
+        "The extension must be a positive whole number of minutes (1 working day = 480 minutes), not {minutes!r}",
+    "延期时长 {minutes} 分钟过长：最多 {max_extension_minutes} 分钟":
+        "An extension of {minutes} minutes is too long: at most {max_extension_minutes} minutes",
+    "找不到延期申请的时长：请在批准时给出延期分钟数":
+        "The extension request's length is missing: give the minutes when approving",
+    "只有延期申请需要时长；「{request}」的批准不接受分钟数":
+        "Only extension requests take a length; approving “{request}” takes no minutes",
+    # -- intake --------------------------------------------------------------------------------
+    "缺少问题类别：请给出类别代码（如 event:06010）或按名称搜索选择":
+        "The category is missing: give a category code (e.g. event:06010) or search by name",
+    "数据库的 categories 表中没有{kind}类别 {code}：请运行 gridhall db upgrade 补齐参考数据":
+        "The database's categories table has no {kind} category {code}: run gridhall db upgrade to add the reference data",
+    "问题描述太长（{count} 字）：最多 {max_description} 字":
+        "The description is too long ({count} characters): at most {max_description}",
+    "{what}「{value}」无效：应为 {choices}": "{what} “{value}” is invalid: use {choices}",
+    "{code}（{kind}：{name}）": "{code} ({kind}: {name})",
+    "类别代码 {raw} 在部件和事件清单中都有：请写明类型，{names}":
+        "Category code {raw} is in both the component and the event list: say which, {names}",
+    "。相近的有：{hits}": ". Similar: {hits}",
+    "未知的类别代码「{raw}」：GB/T 47678.5-2026 清单中没有{hint}":
+        "Unknown category code “{raw}”: it is not in the GB/T 47678.5-2026 lists{hint}",
+    # -- time limits ---------------------------------------------------------------------------
+    "time_limits 表第 {id} 行": "time_limits row {id}",
+    "{where}：category_id 与 major_code 只能填一个；请清空其中之一":
+        "{where}: fill in only one of category_id and major_code; clear the other",
+    "{where}：minutes {minutes} 须为正整数（{basis}分钟）": "{where}: minutes {minutes} must be a positive whole number ({basis} minutes)",
+    "{where}：{what} 无效（{exc}）；请在 time_limits 表中改正该行": "{where}: {what} is invalid ({exc}); correct the row in the time_limits table",
+    "{where}：kind 为 {kind}，但类别 {code} 属于 {category_kind}；请改正 kind 或 category_id":
+        "{where}: kind is {kind} but category {code} is a {category_kind}; correct kind or category_id",
+    "{where}：category_id {category_id} 不存在于 categories 表；请改正":
+        "{where}: category_id {category_id} is not in the categories table; correct it",
+    "time_limits 表第 {id} 行与{source}的适用范围相同（{value} {value2} {level} {stage}）；请删除其中一行":
+        "time_limits row {id} has the same scope as {source} ({value} {value2} {level} {stage}); delete one of them",
+    "{where}：major_code '{code}' 须为两位数字，且须同时填写 kind":
+        "{where}: major_code '{code}' must be two digits, and kind must be filled in too",
+    # -- location ------------------------------------------------------------------------------
+    "缺少位置：请在地图上选点，或给出坐标、经纬度、部件标识码或地址":
+        "The location is missing: pick a point on the map, or give coordinates, longitude/latitude, a component id or an address",
+    "经纬度无效：{lon}, {lat}": "Invalid longitude/latitude: {lon}, {lat}",
+    "（经度和纬度是否写反了？应为 经度,纬度）": " (longitude and latitude swapped? The order is longitude,latitude)",
+    "经纬度 {lon}, {lat} 不在中国范围内{hint}": "Longitude/latitude {lon}, {lat} is outside China{hint}",
+    "经纬度 {lon}, {lat} 无法换算到 EPSG:{store_srid}": "Longitude/latitude {lon}, {lat} cannot be converted to EPSG:{store_srid}",
+    "位置不在本区任何单元网格内（x={x:.1f}, y={y:.1f}，EPSG:{store_srid}）：请在地图上重新选点，或核对坐标":
+        "The location is in none of the district's grid cells (x={x:.1f}, y={y:.1f}, EPSG:{store_srid}): "
+        "pick again on the map or check the coordinates",
+    "（由旧版16位代码转换为 {code}）": " (converted from the legacy 16-digit code to {code})",
+    "部件 {raw}{converted} 不存在：部件库中没有这个标识码，请核对标识码或在地图上点选部件":
+        "Component {raw}{converted} does not exist: no component has this id; check it or pick the component on the map",
+    "无法定位地址「{text}」：其中没有本区的道路名称，也没有与已有案卷相同的地址；请在地图上选点或给出坐标":
+        "Cannot locate the address “{text}”: it names no road of the district and matches no earlier case's address; "
+        "pick on the map or give coordinates",
+    "位置只能用一种方式给出，现在同时给了 {given}": "Give the location one way only; now given: {given}",
+    "无法进行经纬度换算（{exc}）：请安装 Debian 软件包 proj-data 和 python3-pyproj":
+        "Cannot convert longitude/latitude ({exc}): install the Debian packages proj-data and python3-pyproj",
+    "坐标不完整或无效：x={x}, y={y}": "Incomplete or invalid coordinates: x={x}, y={y}",
+    "经纬度需要同时给出经度和纬度": "Longitude/latitude needs both the longitude and the latitude",
+    # -- user accounts -------------------------------------------------------------------------
+    "角色“{role}”（系统）只供程序内部使用，不能分配给登录账户；请选择其他角色":
+        "Role “{role}” (System) is for internal use and cannot be given to a login; choose another role",
+    "用户名不能为空": "The user name must not be empty",
+    "用户名“{username}”无效：只能使用小写英文字母、数字和 _ . -，以字母或数字开头，最长 63 个字符（例如 zhangsan 或 zhang.san）":
+        "User name “{username}” is invalid: use lower-case letters, digits and _ . -, start with a letter or digit, "
+        "at most 63 characters (e.g. zhangsan or zhang.san)",
+    "用户名“{name}”是保留名称，请换一个": "User name “{name}” is reserved; choose another",
+    "{actor}无权管理用户账户；只有管理员可以这样做": "{actor} may not manage user accounts; only administrators can",
+    "部门代码“{code}”不存在；请检查代码（部门列表见部门管理）":
+        "Department code “{code}” does not exist; check it (see the department list)",
+    "部门“{dept}”（{code}）已停用，不能再绑定用户": "Department “{dept}” ({code}) is disabled; users can no longer be bound to it",
+    "用户“{name}”不存在；用 gridhall user list 查看已有用户": "User “{name}” does not exist; gridhall user list shows the users",
+    "姓名太长（{count} 个字符）：最多 {max_display_name} 个字符": "The name is too long ({count} characters): at most {max_display_name}",
+    "专业部门操作员必须绑定一个部门：请用 --department 给出部门代码":
+        "A department operator must belong to a department: give its code with --department",
+    "请输入原密码": "Enter the current password",
+    "新密码不能与原密码相同": "The new password must differ from the current one",
+    "库中还没有任何部门，无法创建演示用的专业部门操作员；请先导入部门（或运行 gridhall demo）":
+        "The database has no departments yet, so no demo department operator can be created; import departments "
+        "first (or run gridhall demo)",
+    "当前数据库账户无权管理数据库登录（需要 CREATEROLE）：请用数据库所有者的连接运行 gridhall user …":
+        "The current database account may not manage database logins (CREATEROLE needed): run gridhall user … "
+        "over the database owner's connection",
+    "原密码不正确，密码未修改": "The current password is wrong; the password was not changed",
+    "不能停用自己正在使用的账户；请让另一位管理员操作": "You cannot disable the account you are using; ask another administrator",
+    "未知角色“{role}”；可选：{choices}": "Unknown role “{role}”; choose one of: {choices}",
+    "用户名“{name}”已被使用；请换一个用户名": "User name “{name}” is taken; choose another",
+    "“{username}”是最后一个启用的管理员账户，停用后将无人能管理用户；请先添加另一个管理员":
+        "“{username}” is the last active administrator; without it nobody could manage users; add another "
+        "administrator first",
+    # -- the store -----------------------------------------------------------------------------
+    "案卷 {number} 已被他人更新（版本 {db_version}，本地 {version}），请刷新后重试":
+        "Someone else updated case {number} (version {db_version}, yours {version}); refresh and retry",
+    "audit_head 表缺少第 1 行（审计链头），数据库可能被篡改；请运行 gridhall db verify":
+        "The audit_head table lacks row 1 (the chain head); the database may have been tampered with; run gridhall db verify",
+    "建立或升级表结构失败（数据库 {display_url}）：{error}。GridHall 需要一个空数据库或由它建立的数据库；"
+    "在 PostgreSQL 上还需要安装 postgis 扩展的权限（可请管理员执行 CREATE EXTENSION postgis）":
+        "Creating or upgrading the schema failed (database {display_url}): {error}. GridHall needs an empty database "
+        "or one it created; on PostgreSQL it also needs the right to install the postgis extension "
+        "(an administrator can run CREATE EXTENSION postgis)",
+    "时限表 time_limits.csv 有误，无法写入数据库：{exc}": "time_limits.csv is wrong and cannot be written to the database: {exc}",
+    "时限表中的类别 {kind} {code} 不在 categories 表中；请先导入分类":
+        "Category {kind} {code} of the time-limit table is not in the categories table; import the categories first",
+    "分类文件 {name} 的表头应为 {expected}，实际为 {actual}": "The header of category file {name} should be {expected}, not {actual}",
+    "分类文件 {name} 第 {lineno} 行的 kind 无效：{kind!r}（应为 component 或 event）":
+        "Category file {name} line {lineno}: kind {kind!r} is invalid (use component or event)",
+    "不支持的数据库地址：{url}；请使用 SpatiaLite 文件路径（sqlite:///…）或 postgresql://用户:密码@主机:端口/库名":
+        "Unsupported database address: {url}; use a SpatiaLite file path (sqlite:///…) or "
+        "postgresql://user:password@host:port/database",
+    "数据库文件不可读写：{path}。请修改文件权限（chmod u+rw）": "The database file cannot be read and written: {path}. Change its permissions (chmod u+rw)",
+    "目录不可写：{parent}（SQLite 需要在数据库旁写日志文件）。请修改目录权限或把数据库放到可写的位置":
+        "The directory is not writable: {parent} (SQLite writes a journal next to the database). Change its "
+        "permissions or move the database somewhere writable",
+    "数据库 {where} 还没有 GridHall 表结构。请运行 gridhall db init --db {where}（或 gridhall db upgrade --db {where}）":
+        "Database {where} has no GridHall schema yet. Run gridhall db init --db {where} (or gridhall db upgrade --db {where})",
+    "数据库 {where} 的表结构版本 {rev} 较旧（最新 {head}）。请运行 gridhall db upgrade --db {where}":
+        "Database {where} has an older schema version {rev} (newest {head}). Run gridhall db upgrade --db {where}",
+    "无法识别的数据库地址：{text_url}（{exc}）": "Unrecognised database address: {text_url} ({exc})",
+    "SQLite 数据库地址必须给出文件路径：{text_url}": "A SQLite database address needs a file path: {text_url}",
+    "PostgreSQL 地址缺少数据库名：{url}": "The PostgreSQL address lacks a database name: {url}",
+    "无法加载 SpatiaLite 扩展（{module}）：{exc}。请安装 Debian 软件包 {spatialite_package}"
+    "（apt-get install {spatialite_package}，或运行 make setup）":
+        "Cannot load the SpatiaLite extension ({module}): {exc}. Install the Debian package {spatialite_package} "
+        "(apt-get install {spatialite_package}, or run make setup)",
+    "无权访问 {path}：上级目录不允许进入。请修改目录权限或换一个位置":
+        "No access to {path}: a parent directory cannot be entered. Change its permissions or use another place",
+    "数据库文件不存在：{path}。先运行 gridhall db init --db {path}":
+        "The database file does not exist: {path}. Run gridhall db init --db {path} first",
+    "{path} 是一个目录，不是数据库文件；请给出 .sqlite 文件的路径": "{path} is a directory, not a database file; give the path of a .sqlite file",
+    "{path} 不是可用的 SQLite 数据库：{orig}": "{path} is not a usable SQLite database: {orig}",
+    "无法连接 PostgreSQL 服务器 {where}（用户 {username}）：{msg}。请检查主机、端口、用户名和密码，以及服务器是否在运行":
+        "Cannot connect to the PostgreSQL server {where} (user {username}): {msg}. Check host, port, user name and "
+        "password, and whether the server is running",
+    "无法在 PostgreSQL 服务器 {where} 上创建数据库 {database}：{pg_message}。请让管理员建库或授予 CREATEDB 权限":
+        "Cannot create database {database} on the PostgreSQL server {where}: {pg_message}. Ask an administrator to "
+        "create it or to grant CREATEDB",
+    "数据库 {where} 的表结构版本 {rev} 不是本程序所知的版本（最新 {head}），可能由更新的 GridHall 创建；请升级 GridHall":
+        "Database {where} has schema version {rev}, which this program does not know (newest {head}); a newer "
+        "GridHall may have created it; upgrade GridHall",
+    "无法创建数据库目录 {parent}：{strerror}。请换一个可写的位置或修改目录权限":
+        "Cannot create the database directory {parent}: {strerror}. Use a writable place or change the permissions",
+    "PostgreSQL 服务器 {where} 上没有数据库 {database}。先运行 gridhall db init --db {url}":
+        "The PostgreSQL server {where} has no database {database}. Run gridhall db init --db {url} first",
+    "角色“{role}”（{label}）没有对应的数据库组角色；可选：{choices}":
+        "Role “{role}” ({label}) has no database group role; choose one of: {choices}",
+    "用户名“{name}”太长：数据库登录名 {login_prefix}{name} 超过 63 字节":
+        "User name “{name}” is too long: the database login {login_prefix}{name} exceeds 63 bytes",
+    "数据库登录密码不能为空": "The database login password must not be empty",
+    "数据库中没有用户“{username}”的登录账户（{login}）；先用 gridhall user add 建立账户":
+        "The database has no login for user “{username}” ({login}); create the account with gridhall user add first",
+    "专业部门操作员的数据库登录必须绑定部门：请给出部门（--department）":
+        "A department operator's database login must belong to a department: give it (--department)",
+    "密码为空或包含换行，不能写入 .pgpass": "The password is empty or contains a line break and cannot be written to .pgpass",
+    "数据库登录名 {login} 已存在（登录名在整个 PostgreSQL 服务器内唯一，可能被另一个库使用）；请换一个用户名，或先删除旧登录":
+        "Database login {login} already exists (logins are unique across the PostgreSQL server and another database "
+        "may use it); choose another user name or drop the old login first",
+    "组角色 {group} 不存在：数据库尚未初始化安全设置，请先运行 gridhall db upgrade":
+        "Group role {group} does not exist: the database's security set-up is missing; run gridhall db upgrade first",
+    "用户“{username}”在 users 表中属于部门 {current}，与给出的部门 {department_id} 不一致":
+        "User “{username}” belongs to department {current} in the users table, not to the given department {department_id}",
+    "当前数据库账户无权创建登录（需要 CREATEROLE）：请用数据库所有者或超级用户的连接运行 gridhall user add":
+        "The current database account may not create logins (CREATEROLE needed): run gridhall user add over the "
+        "owner's or a superuser's connection",
+    "SpatiaLite 库没有数据库登录账户：账户只在 users 表中，未做任何数据库操作":
+        "A SpatiaLite database has no database logins: accounts live in the users table only; nothing was done",
+    # -- the working calendar and timer explanations (app.domain.calendar, app.domain.deadlines) ---
+    "周末": "weekend",
+    "工作日": "working day",
+    "调休工作日": "make-up working day",
+    "本地调整：工作日": "local change: working day",
+    "本地调整：休息日": "local change: day off",
+    "本地调整：休息日（{name}）": "local change: day off ({name})",
+    "{kind}（{year}年节假日数据缺失，按周一至周五推算）": "{kind} (no holiday data for {year}; Monday–Friday assumed)",
+    "法定节假日（{name}）": "public holiday ({name})",
+    "{n}个工作日": "{n} working days",
+    "{n}天": "{n} d",
+    "{n}小时": "{n} h",
+    "{n}分": "{n} min",
+    "{n}秒": "{n} s",
+    "{parts}": "{parts}",
+    "{windows}": "{windows}",
+    "{parts}。": "{parts}.",
+    "{n} 个工作日": "{n} working days",
+    "{n} 工作小时": "{n} working hours",
+    "{n} 工作分钟": "{n} working minutes",
+    "{n} 小时": "{n} hours",
+    "{n} 分钟": "{n} minutes",
+    "时限为零": "zero time limit",
+    "{year}年{date}": "{year}/{date}",
+    "{year}年": "{year}",
+    "{month}月{day}日": "{month}/{day}",
+    "{month}月{day}日–{day2}日": "{month}/{day}–{month}/{day2}",
+    "{month}月{day}日–{month2}月{day2}日": "{month}/{day}–{month2}/{day2}",
+    "{year}年{month}月{day}日–{year2}年{month2}月{day2}日": "{year}/{month}/{day}–{year2}/{month2}/{day2}",
+    "{days}为{kind}": "{days}: {kind}",
+    "其间 {runs}，不计时": "meanwhile {runs}, not counted",
+    "{runs}，照常计时": "{runs}, counted as usual",
+    "{kind} {n} 天": "{kind} {n} d",
+    "其间共有 {n} 个非工作日不计时（{detail}）": "meanwhile {n} days off are not counted ({detail})",
+    "注意：{years}的法定节假日数据缺失，该年按周一至周五为工作日推算":
+        "note: no public-holiday data for {years}; Monday–Friday are assumed to be working days",
+    "当前环节没有计时。": "This stage has no timer.",
+    "当前阶段不计时": "This stage has no timer",
+    "，1 个工作日按 {hours} 工作小时计": "; 1 working day counts as {hours} working hours",
+    "{stage}时限 {limit}（工作时间：{windows}，跳过周末和法定节假日，调休工作日照常计时{day}）":
+        "{stage} time limit {limit} (working time: {windows}; weekends and public holidays are skipped, "
+        "make-up working days count{day})",
+    "{stage}时限 {limit}（按自然时间连续计时，夜间、周末和节假日均计入）":
+        "{stage} time limit {limit} (natural time, counted continuously: nights, weekends and holidays included)",
+    "自 {when} 开始计时": "timed from {when}",
+    "自 {when} 开始计时（非工作时间，从 {start} 起算）": "timed from {when} (outside working time; counted from {start})",
+    "尚未到开始时间": "not started yet",
+    "缓办/挂账暂停 {duration}（不计入用时，截止时间相应顺延）":
+        "paused (deferred/shelved) for {duration} (not counted; the deadline moves accordingly)",
+    "自 {when} 起缓办/挂账暂停中（已暂停 {duration}），暂停期间不计时":
+        "paused (deferred/shelved) since {when} (paused for {duration}); the pause is not counted",
+    "延期 +{limit}": "extended +{limit}",
+    "截止时间待恢复计时后重新计算": "the deadline is recomputed when timing resumes",
+    "截止 {when}": "due {when}",
+    "已用 {duration}（{percent}）": "used {duration} ({percent})",
+    "超时 {duration}": "overdue by {duration}",
+    "剩余 {duration}": "{duration} left",
+    "{used}，{left}，{light}": "{used}, {left}, {light}",
+    # -- filing standard, conflicts and claims ----------------------------------------------------
+    "「{name}」（{code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，处置时限 {limit}{condition}":
+        "“{name}” ({code}) has no filing standard of its own: file by the GB/T 47678.5 category definition; "
+        "time limit {limit}{condition}",
+    "；条件：{condition}": "; condition: {condition}",
+    "案卷 {number} 在你看到的第 {since} 版之后有 {count} 项变更（当前第 {version} 版）：\n{steps}\n"
+    "你填写的内容已保留；请核对以上变更后再保存":
+        "Case {number} has {count} changes after version {since}, which you saw (now version {version}):\n{steps}\n"
+        "What you typed is kept; check the changes above, then save again",
+    "{name}（{role}）正在{doing}此案卷{where}": "{name} ({role}) is working on this case: {doing}{where}",
+    "案卷 {number} 自第 {since} 版以来没有变化（当前第 {version} 版）":
+        "Case {number} has not changed since version {since} (now version {version})",
+    "处理": "handling",
+    "（工作站 {workstation}）": " (workstation {workstation})",
+    "案卷（id {case_id}）已不存在": "The case (id {case_id}) no longer exists",
+    "  第 {seq} 版 {at} {who}{action} → {state}{why}": "  version {seq} {at} {who}: {action} → {state}{why}",
+    # -- duplicates, routing and location notes ------------------------------------------------------
+    "{n} 天前": "{n} d ago",
+    "{n} 分钟前": "{n} min ago",
+    "{n} 小时前": "{n} h ago",
+    "相距 {dist:.0f} 米": "{dist:.0f} m away",
+    "同一类别「{name}」": "same category “{name}”",
+    "同属大类「{major}」（{name}）": "same main class “{major}” ({name})",
+    "{age}结案": "closed {age}",
+    "未结案（{state}，{age}上报）": "open ({state}, reported {age})",
+    "旧版类别代码 {raw} 已转换为 {code} {name}": "Legacy category code {raw} converted to {code} {name}",
+    "按道路「{road}」{number} 号估算位置（每对门牌约 {metres:g} 米），请在地图上核对":
+        "Location estimated from “{road}” no. {number} (about {metres:g} m per pair of house numbers); check it on the map",
+    "地址只匹配到道路「{road}」，位置取该道路中点（近似），请在地图上核对":
+        "The address only matched the road “{road}”; its midpoint is used (approximate); check it on the map",
+    "旧版部件标识码 {raw} 已转换为 {code}": "Legacy component id {raw} converted to {code}",
+    "地址与已有案卷的地址相同，采用其位置": "The address equals an earlier case's; its location is used",
+    "路由规则：全部类别": "routing rule: all categories",
+    "路由规则：全部部件": "routing rule: all components",
+    "路由规则：全部事件": "routing rule: all events",
+    "路由规则：类别「{name}」": "routing rule: category “{name}”",
+    "路由规则：大类「{name}」": "routing rule: main class “{name}”",
+    "{rule}，{level}「{area}」属地管理": "{rule}, {level} “{area}” is the local authority",
+    "类别「{name}」的默认处置部门": "default department for category “{name}”",
+    "部件 {code} 的养护单位": "maintainer of component {code}",
+    "部件 {code} 的权属单位": "owner of component {code}",
+    "部件 {code} 的主管部门": "authority of component {code}",
+    # -- identifiers (app.domain.codes) and categories (app.domain.taxonomy) -------------------------
+    "旧版部件标识码": "legacy component id",
+    "事件编码": "event code",
+    "001–399（001–099 街道，100–199 镇，200–399 乡）": "001–399 (001–099 street, 100–199 town, 200–399 township)",
+    "大类段": "main-class segment",
+    "小类段": "subclass segment",
+    "流水号段": "serial-number segment",
+    "街道/乡镇段": "street/town segment",
+    "社区/村段": "community/village segment",
+    "网格顺序号段": "grid sequence segment",
+    "{label} {code} 的": "{label} {code}: ",
+    "{label}行政区划段 {admin} 不是有效的县级行政区划代码": "{label}administrative segment {admin} is not a valid county-level division code",
+    "街道/乡镇代码 {street} 无效：应为 {rule}": "Street/town code {street} is invalid: it should be {rule}",
+    "{label}应为数字文本，实际为 {type}": "{label} should be a text of digits, not {type}",
+    "{n}位": "{n}",
+    "{label}为空：应为{want}数字": "{label} is empty: it should have {want} digits",
+    "{label} {code} 应为{want}数字，实际{n}位": "{label} {code} should have {want} digits, not {n}",
+    "{label} {code} 第{i}位「{ch}」不是数字：应为{want}数字":
+        "{label} {code}: character {i} “{ch}” is not a digit: it should have {want} digits",
+    "{msg}：应为6位数字": "{msg}: it should have 6 digits",
+    "{msg}：省级代码 {province} 不存在（GB/T 2260 省级代码为 11–82 中的34个）":
+        "{msg}: province code {province} does not exist (GB/T 2260 has 34 province codes between 11 and 82)",
+    "{msg}：第3–4位（地级段）不能为 00": "{msg}: digits 3–4 (prefecture segment) must not be 00",
+    "{msg}：第5–6位（县级段）不能为 00，{admin} 是地级或省级代码":
+        "{msg}: digits 5–6 (county segment) must not be 00; {admin} is a prefecture or province code",
+    "{label} {whole} 的{what} {value} 无效：应为 {rule}": "{label} {whole}: {what} {value} is invalid: it should be {rule}",
+    "{label} {whole} 的类别段 {code} 无效：{error}": "{label} {whole}: category segment {code} is invalid: {error}",
+    "{label}流水号 {serial} 超出范围：应为 1–999999": "{label} serial number {serial} is out of range: it should be 1–999999",
+    "{label} {old} 无法转换为17位：{error}": "{label} {old} cannot be converted to 17 digits: {error}",
+    "旧版{kind}代码": "legacy {kind} code",
+    "未知的{kind}分类代码 {code!r}：GB/T 47678.5-2026 {kind}清单中没有这一项":
+        "Unknown {kind} category code {code!r}: it is not in the GB/T 47678.5-2026 {kind} list",
+    "{head}。请按代码或名称搜索分类": "{head}. Search the categories by code or name",
+    "{head}。这像是4位旧版代码，对应新代码 {target}": "{head}. This looks like a 4-digit legacy code; its new code is {target}",
+    "{head}。相近的有：{hints}": "{head}. Similar: {hints}",
+    "{label} {code!r} 应为4位数字（2位大类 + 2位小类）": "{label} {code!r} should have 4 digits (2 for the main class + 2 for the subclass)",
+    "{label} {code} 的大类 {major} 不在已知的旧版大类中（{choices}）":
+        "{label} {code}: main class {major} is not a known legacy main class ({choices})",
+    "{label} {code}（旧大类「{major}」）在 legacy_map.csv 中没有对应的 GB/T 47678.5-2026 代码："
+    "请在该文件补一行 {kind},{code},<旧名称>,<新代码>，或人工选择新代码":
+        "{label} {code} (legacy main class “{major}”) has no GB/T 47678.5-2026 code in legacy_map.csv: add a line "
+        "{kind},{code},<old name>,<new code> to that file, or choose the new code by hand",
+    # -- the workflow (app.domain.workflow) -------------------------------------------------------------
+    "「{item}」": "“{item}”",
+    "案卷尚未上报，只能先执行「{report}」": "The case is not reported yet; only “{report}” is possible",
+    "案卷已上报（当前状态「{state}」），不能重复上报": "The case is already reported (now “{state}”) and cannot be reported again",
+    "案卷当前状态为「{state}」，不能执行「{action}」：「{state}」的案卷已办结":
+        "The case is “{state}” and cannot “{action}”: “{state}” cases are finished",
+    "案卷当前状态为「{state}」，不能执行「{action}」：当前流程没有启用此操作":
+        "The case is “{state}” and cannot “{action}”: the workflow does not enable this action",
+    "案卷当前状态为「{state}」，不能执行「{action}」：只有{froms}的案卷可以{action}":
+        "The case is “{state}” and cannot “{action}”: only {froms} cases can",
+    "案卷当前状态为「{state}」，不能执行「{action}」：「{state}」的案卷不能{action}":
+        "The case is “{state}” and cannot “{action}”: “{state}” cases cannot",
+    "「{role}」无权执行「{action}」，需要{needed}": "A “{role}” may not “{action}”; it needs {needed}",
+    "「{action}」必须填写理由": "“{action}” needs a reason",
+    "「{action}」需要给出结果：{options}": "“{action}” needs a result: {options}",
+    "「{action}」没有结果选项，不应给出结果 {outcome!r}": "“{action}” has no result options; {outcome!r} must not be given",
+    "「{action}」的结果 {outcome!r} 无效：应为{options}": "Result {outcome!r} of “{action}” is invalid: use {options}",
+    "「{state}」之前的状态不可能是「{previous}」（应为{origins}）":
+        "The state before “{state}” cannot be “{previous}” (it should be {origins})",
+    "「{action}」需要知道申请之前的状态": "“{action}” needs the state before the request",
+    "「{action}」需要知道「{state}」之前的状态（可能是{origins}）":
+        "“{action}” needs the state before “{state}” (it may be {origins})",
+    "空的案卷历史：第一步应为「上报」": "Empty case history: the first step must be “Report”",
+    "第{n}步「{action}」不合法：{error}": "Step {n} “{action}” is not allowed: {error}",
+}
+
+# Public holidays: the calendar names them in Chinese (its source, chinese_calendar, in English).
+MESSAGES_EN.update({chinese: english for english, chinese in HOLIDAY_NAMES.items()})
