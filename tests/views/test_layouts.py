@@ -223,3 +223,19 @@ def test_the_fallback_puts_every_dock_in_its_own_area_tabbed_there():
     plan = FALLBACK.plan({"q": "bottom", "d": "right", "t": "right", "l": "left"})
     assert [(g.area, g.docks, g.front) for g in plan.groups] == [
         ("bottom", ("q",), "q"), ("right", ("d", "t"), "d"), ("left", ("l",), "l")]
+
+
+def test_the_run_command_takes_a_mode_and_a_layout_file(tmp_path, capsys):
+    from app.cli import build_parser
+
+    parser = build_parser()
+    assert (parser.parse_args(["run"]).mode, parser.parse_args(["run"]).layout) == ("desk", None)
+    mine = tmp_path / "mine.toml"
+    mine.write_text("format = 1\n", encoding="utf-8")
+    args = parser.parse_args(["run", "--mode", "wall", "--layout", str(mine)])
+    assert (args.mode, args.layout) == ("wall", str(mine))
+    for wrong in (["run", "--mode", "cinema"], ["run", "--layout", str(tmp_path / "missing.toml")]):
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(wrong)
+        assert exited.value.code == 2
+    assert "missing.toml' does not exist" in capsys.readouterr().err
