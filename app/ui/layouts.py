@@ -146,7 +146,7 @@ def place_dock(window: QMainWindow, registry: DockRegistry, layout: Layout, dock
     else:
         orientation = ORIENTATIONS[layout.split(group.area)]
         area_groups = plan.in_area(group.area)
-        before = [g for g in area_groups[:area_groups.index(group)]]
+        before = area_groups[:area_groups.index(group)]
         anchor = next((registry.dock(g.docks[0]) for g in reversed(before)
                        if not registry.dock(g.docks[0]).isFloating()), None)
         window.removeDockWidget(dock)

@@ -206,7 +206,7 @@ def load_layout(path: str | Path) -> Layout:
     """The layout in the file at ``path`` (its name is the file's stem)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from a Windows editor is fine
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise LayoutError(Msg("布局 {source}：{problem}", source=str(path),

@@ -239,3 +239,9 @@ def test_the_run_command_takes_a_mode_and_a_layout_file(tmp_path, capsys):
             parser.parse_args(wrong)
         assert exited.value.code == 2
     assert "missing.toml' does not exist" in capsys.readouterr().err
+
+
+def test_a_byte_order_mark_from_a_windows_editor_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes("\ufeffformat = 1\ntitle = '夜班'\n".encode())
+    assert load_layout(path).title == "夜班"
