@@ -28,6 +28,7 @@ MESSAGES_EN: dict[str, str] = {
     "街巷": "Lane", "其他道路": "Other road",
     # punctuation joining translated parts
     "；": "; ",
+    "、": ", ",
     # how the forms frame a failed request (app.ui.forms.common.error_text)
     "{error}。你填写的内容已保留，刷新案卷后可再次提交。":
         "{error}. What you typed is kept; refresh the case and submit again.",

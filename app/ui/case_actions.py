@@ -210,7 +210,7 @@ class CaseActions:
         text = self.cat.tr("{number}：{action}完成，现为「{state}」", number=result.case.number,
                            action=self.cat.label(result.action), state=self.cat.label(result.case.state))
         if result.warnings:
-            text += "；" + "；".join(result.warnings)
+            text += self.cat.tr("；") + self.cat.tr("；").join(self.cat.text(w) for w in result.warnings)
         self.notify(text)
 
     def _failed(self, row, command: Command, exc: BaseException) -> None:

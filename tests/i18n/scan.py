@@ -133,3 +133,46 @@ def qml_legend_labels(folder: Path | None = None) -> dict[str, str]:
             if element.tag in {"rule", "category"} and element.get("label"):
                 labels.setdefault(element.get("label"), path.name)
     return labels
+
+
+LOG_CALLS = frozenset({"debug", "info", "warning", "error", "exception", "critical"})
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
+                and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)):
+            found.add(id(node.body[0].value))
+    return found
+
+
+def _inside(tree: ast.AST, names: frozenset[str] | set[str]) -> set[int]:
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and callee(node) in names:
+            found.update(id(n) for n in ast.walk(node))
+    return found
+
+
+def interface_literals(source: str, path: Path) -> tuple[dict[str, str], list[str]]:
+    """Chinese string constants of interface code (not docstrings or log lines): text -> place;
+    and the places of Chinese f-strings built outside tr()/Msg() (text no catalogue can hold)."""
+    tree = ast.parse(source)
+    skip = _docstrings(tree) | _inside(tree, LOG_CALLS)
+    in_fstring: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            in_fstring.update(id(n) for n in ast.walk(node) if n is not node)
+    translated = _inside(tree, {"tr", "Msg"})
+    texts: dict[str, str] = {}
+    fstrings: list[str] = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and HAN.search(node.value) \
+                and id(node) not in in_fstring:
+            texts.setdefault(node.value, where(path, node))
+        elif isinstance(node, ast.JoinedStr) and id(node) not in translated and _chinese_literal(node):
+            fstrings.append(f"{where(path, node)}: {ast.unparse(node)[:70]}")
+    return texts, fstrings

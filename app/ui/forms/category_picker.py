@@ -61,7 +61,7 @@ class CategoryPicker(QWidget):
         hits = self.taxonomy.search(text, limit=MAX_RESULTS)
         self.results.clear()
         for c in hits:
-            item = QListWidgetItem(f"{c.kind.label} {c.code}  {c.name}  · {c.major_name}")
+            item = QListWidgetItem(f"{self.cat.label(c.kind)} {c.code}  {c.name}  · {c.major_name}")
             item.setData(Qt.ItemDataRole.UserRole, f"{c.kind.value}:{c.code}")
             self.results.addItem(item)
         self.results.setVisible(bool(hits))

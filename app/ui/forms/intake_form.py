@@ -286,7 +286,7 @@ class IntakeForm(QWidget):
     def _reported(self, result) -> None:
         lines = [self.cat.tr("已登记：{number}（{state}）", number=result.case.number,
                              state=self.cat.label(result.case.state))]
-        lines += list(result.warnings)
+        lines += [self.cat.text(w) for w in result.warnings]
         self.banner.show_message("\n".join(lines), "warn" if result.warnings else "info")
         self.clear(keep_banner=True)
         self.reported.emit(result)

@@ -96,7 +96,7 @@ class PhotoPicker(QWidget):
             if problem:
                 problems.append(problem)
         if problems:
-            self.error.show_error("；".join(problems))
+            self.error.show_error(self.cat.tr("；").join(problems))
         return problems
 
     def add_bytes(self, filename: str, data: bytes, kind: str = "report") -> str | None:

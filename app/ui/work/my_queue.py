@@ -80,8 +80,8 @@ class MyQueueDock(QWidget):
     def reload(self) -> None:
         self._last = self.state.now
         rows = self.rows()
-        self.list.show_rows(rows, lambda r: "、".join(
-            a.label for a in needed_actions(r, self.actor.role, self.department_code)))
+        self.list.show_rows(rows, lambda r: self.cat.tr("、").join(
+            self.cat.label(a) for a in needed_actions(r, self.actor.role, self.department_code)))
         self.summary.setText(self.cat.tr("{role}待办 {n} 件", role=self.cat.label(self.actor.role), n=len(rows)))
 
     def do_next(self) -> None:
