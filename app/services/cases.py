@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from app.services.attachments import PhotoInput, check_photos, photo_kinds
 from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step, db_refusals
 from app.services.errors import NotFound, ValidationError
 from app.services.location import resolve
-from app.store import queries
+from app.store import queries, security
 from app.store.audit import lock_head
 from app.store.models import Case, Category
 
@@ -85,8 +85,7 @@ def _insert_numbered(session: Session, case: Case, kind: Kind, now: datetime) ->
     lock), so the first free one is found by galloping and bisecting on the unique index.
     """
     case.number = intake.next_number(session, kind, now)
-    hidden = session.get_bind().dialect.name == "postgresql" and session.execute(
-        text("SELECT gridhall_has_role('department')")).scalar()
+    hidden = security.session_in_group(session, Role.DEPARTMENT)
     if hidden:
         prefix, serial = case.number[:-4], int(case.number[-4:])
         step = 1

@@ -17,10 +17,10 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app.services.errors import ServiceError
+from app.store import security
 from app.store.engine import Store
 from app.store.notify import FeedStatus
 
@@ -80,11 +80,7 @@ class Connectivity:
     def for_store(cls, store: Store) -> Connectivity:
         """A Connectivity that probes ``store`` with ``SELECT 1``."""
 
-        def probe() -> None:
-            with store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-
-        return cls(probe)
+        return cls(lambda: security.ping(store.engine))
 
     # -- state ----------------------------------------------------------------------------
     @property

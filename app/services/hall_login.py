@@ -21,7 +21,6 @@ import logging
 import os
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.domain.clock import Clock
@@ -85,10 +84,7 @@ def _check_account(store: Store, name: str) -> Actor:
         raise AuthError(DISABLED_MESSAGE, reason="disabled")
     if account.locked:
         raise AuthError(LOCKED_BY_ADMIN, reason="locked", remaining=0)
-    with store.engine.connect() as conn:
-        member = conn.execute(text("SELECT pg_has_role(session_user, :g, 'MEMBER')"),
-                              {"g": security.group_role(account.role)}).scalar()
-    if not member:
+    if not security.login_in_group(store.engine, account.role):
         raise AuthError(Msg("数据库登录 {login_role} 不属于组角色 {group_role}，与 users 表中的角色（{role}）不一致；请管理员修正", login_role=login_role, group_role=security.group_role(account.role), role=account.actor().role), reason="invalid")
     return account.actor()
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -156,10 +156,7 @@ class PgDirectory:
 
 def may_create_logins(session: Session) -> bool:
     """Whether the session's database account may CREATE ROLE (owner with CREATEROLE, superuser)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    return bool(session.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles "
-                                     "WHERE rolname = current_user")).scalar())
+    return security.may_create_logins(session)
 
 
 def _login_op(fn: Callable[..., object], target: security.Target, *args: Any, **kw: Any) -> None:

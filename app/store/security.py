@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import CaseState, Role
@@ -349,8 +349,37 @@ def write_pgpass(host: str, port: int | str, db: str, user: str, password: str,
         raise
     return target
 
+# ---- probes the services ask (SQL stays in the store) ------------------------------------
+def may_create_logins(session: Session) -> bool:
+    """Whether the session's database account may CREATE ROLE (owner with CREATEROLE, superuser)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(session.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles "
+                                     "WHERE rolname = current_user")).scalar())
+
+
+def session_in_group(session: Session, role: Role | str) -> bool:
+    """Whether the session's PostgreSQL login belongs to ``role``'s group (False on SpatiaLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(session.execute(text("SELECT gridhall_has_role(:r)"), {"r": str(getattr(role, "value", role))}).scalar())
+
+
+def login_in_group(engine: Engine, role: Role | str) -> bool:
+    """Whether the engine's own login (``session_user``) is a member of ``role``'s group role."""
+    with engine.connect() as conn:
+        return bool(conn.execute(text("SELECT pg_has_role(session_user, :g, 'MEMBER')"),
+                                 {"g": group_role(role)}).scalar())
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (raises the driver's error when it is unreachable)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
 
 __all__ = [
+    "login_in_group", "may_create_logins", "ping", "session_in_group",
     "GROUP_PREFIX", "GROUP_ROLES", "LOGIN_PREFIX", "OPERATIONAL_ROLES", "SecurityError", "create_login",
     "default_pgpass", "disable_login", "drop_login", "enable_login", "group_role", "login_exists",
     "login_name", "login_url", "request_lists", "set_login_password", "sync_workflow_table",
