@@ -16,6 +16,7 @@ from typing import TypeVar
 from app.domain.calendar import WORKING_DAY_MINUTES
 from app.domain.deadlines import format_limit
 from app.domain.definitions import Basis, Kind, Level, Stage, _Labelled
+from app.domain.messages import Msg, as_msg
 
 _Enum = TypeVar("_Enum", bound=_Labelled)
 
@@ -139,7 +140,7 @@ class LimitTable:
                 if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                     continue  # blank line
                 try:
-                    key, rule = _parse_row(row, codes, f"{path.name} 第 {line} 行")
+                    key, rule = _parse_row(row, codes, Msg("{file} 第 {line} 行", file=path.name, line=line))
                 except ValueError as exc:
                     raise ValueError(f"{path}, line {line}: {exc}") from None
                 if key in rules:
@@ -176,21 +177,23 @@ class LimitTable:
         return self._find(kind, category_code, level, stage)[0]
 
     def explain_source(self, kind: Kind | str, category_code: str | None, level: Level | str,
-                       stage: Stage | str) -> str:
-        """Which rule applied and where it came from, in Chinese."""
+                       stage: Stage | str) -> Msg:
+        """Which rule applied and where it came from (a ``Msg``: Chinese as ``str``)."""
         rule, scope, key = self._find(kind, category_code, level, stage)
         kind_, level_, stage_ = _coerce(kind, level, stage)
-        what = f"{kind_.label} {category_code or '（无类别）'} {level_.label}案件的{stage_.label}时限"
+        what = Msg("{kind} {category} {level}案件的{stage}时限", kind=kind_, category=category_code or Msg("（无类别）"),
+                   level=level_, stage=stage_)
         scope_text = {
-            "category": f"该小类 {category_code} 的专门规定",
-            "major": f"大类 {key.category_code if key else ''} 的规定（该小类没有专门规定）",
-            "kind": f"{kind_.label}类的默认规定（该类别及其大类都没有专门规定）",
-            "global": "全局默认规定（该类别、大类和部件/事件类都没有专门规定）",
-            "builtin": "系统内置默认值（时限表中没有适用的规定）",
+            "category": Msg("该小类 {code} 的专门规定", code=category_code),
+            "major": Msg("大类 {code} 的规定（该小类没有专门规定）", code=key.category_code if key else ""),
+            "kind": Msg("{kind}类的默认规定（该类别及其大类都没有专门规定）", kind=kind_),
+            "global": Msg("全局默认规定（该类别、大类和部件/事件类都没有专门规定）"),
+            "builtin": Msg("系统内置默认值（时限表中没有适用的规定）"),
         }[scope]
-        condition = f"，条件：{rule.condition}" if rule.condition else ""
-        source = f"，来源：{rule.source}" if rule.source else ""
-        return f"{what}采用{scope_text}：{format_limit(rule.minutes, rule.basis)}（{rule.basis.label}）{condition}{source}。"
+        condition = Msg("，条件：{condition}", condition=rule.condition) if rule.condition else ""
+        source = Msg("，来源：{source}", source=as_msg(rule.source)) if rule.source else ""
+        return Msg("{what}采用{scope}：{limit}（{basis}）{condition}{source}。", what=what, scope=scope_text,
+                   limit=format_limit(rule.minutes, rule.basis), basis=rule.basis, condition=condition, source=source)
 
 
 def _coerce(kind: Kind | str, level: Level | str, stage: Stage | str) -> tuple[Kind, Level, Stage]:

@@ -387,6 +387,21 @@ MESSAGES_EN: dict[str, str] = {
     "超时 {duration}": "overdue by {duration}",
     "剩余 {duration}": "{duration} left",
     "{used}，{left}，{light}": "{used}, {left}, {light}",
+    # -- which time-limit rule applied (app.domain.limits) -------------------------------------------
+    "{kind} {category} {level}案件的{stage}时限": "the {stage} time limit of {level} {kind} cases in {category}",
+    "（无类别）": "(no category)",
+    "该小类 {code} 的专门规定": "the rule of subclass {code}",
+    "大类 {code} 的规定（该小类没有专门规定）": "the rule of main class {code} (the subclass has none of its own)",
+    "{kind}类的默认规定（该类别及其大类都没有专门规定）":
+        "the default rule for {kind} categories (neither the category nor its main class has one)",
+    "全局默认规定（该类别、大类和部件/事件类都没有专门规定）":
+        "the global default (no rule for the category, its main class or its kind)",
+    "系统内置默认值（时限表中没有适用的规定）": "the built-in default (the time-limit table has no matching rule)",
+    "，条件：{condition}": ", condition: {condition}",
+    "，来源：{source}": ", source: {source}",
+    "{what}采用{scope}：{limit}（{basis}）{condition}{source}。": "For {what}, {scope} applies: {limit} ({basis}){condition}{source}.",
+    "内置默认（standards.md §4）": "built-in default (standards.md §4)",
+    "{file} 第 {line} 行": "{file} line {line}",
     # -- filing standard, conflicts and claims ----------------------------------------------------
     "「{name}」（{code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，处置时限 {limit}{condition}":
         "“{name}” ({code}) has no filing standard of its own: file by the GB/T 47678.5 category definition; "

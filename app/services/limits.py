@@ -56,7 +56,7 @@ def _row_rule(row: TimeLimit, category: Category | None) -> tuple[LimitKey, Limi
     if row.minutes is None or row.minutes <= 0:
         raise ValidationError(_FIELD, Msg("{where}：minutes {minutes} 须为正整数（{basis}分钟）",
                                           where=where, minutes=row.minutes, basis=basis))
-    return LimitKey(kind, code, level, stage), LimitRule(int(row.minutes), basis, row.condition or None, str(where))
+    return LimitKey(kind, code, level, stage), LimitRule(int(row.minutes), basis, row.condition or None, where)
 
 
 def load_limits(store: Store) -> LimitTable:

@@ -90,3 +90,34 @@ def test_the_command_line_language_comes_from_gridhall_lang_only():
     assert Catalogue.from_env({"GRIDHALL_LANG": "en", "LANG": "zh_CN.UTF-8"}).language == "en"
     assert Catalogue.from_env({"LANG": "en_US.UTF-8"}).language == "zh_CN"
     assert Catalogue.from_env({"GRIDHALL_LANG": "fr"}).language == "zh_CN"
+
+
+def test_timer_explanations_and_limit_sources_read_in_english():
+    import re
+    from datetime import datetime
+
+    from app.domain.calendar import WorkCalendar
+    from app.domain.cases import TimerSpec
+    from app.domain.deadlines import explain, format_limit
+    from app.domain.definitions import Basis, Kind, Level, Stage
+    from app.domain.limits import LimitTable
+
+    han = re.compile(r"[\u4e00-\u9fff]")
+    cal = WorkCalendar()
+    # over the 2026 National Day holidays, paused once, extended, started outside working time
+    spec = TimerSpec(Stage.HANDLE, Basis.WORKING, 3 * 480, datetime(2026, 9, 30, 19, 5), paused_minutes=90,
+                     extension_minutes=480)
+    now = datetime(2026, 10, 9, 10, 0)
+    text = explain(spec, cal, now)
+    assert "国庆节" in text and "延期 +1 个工作日" in text  # Chinese as before
+    english = EN.text(text)
+    assert not han.search(english), english
+    assert "public holiday (National Day)" in english and "extended +1 working days" in english
+    natural = explain(TimerSpec(Stage.DISPATCH, Basis.NATURAL, 30, datetime(2026, 10, 9, 9, 0)), cal, now)
+    assert not han.search(EN.text(natural)) and EN.text(natural).endswith(".")
+    assert EN.text(explain(None, cal, now)) == "This stage has no timer."
+    assert (str(format_limit(120, Basis.NATURAL)), EN.text(format_limit(120, Basis.NATURAL))) == ("2 小时", "2 hours")
+    table = LimitTable.load()
+    source = table.explain_source(Kind.EVENT, "06013", Level.GENERAL, Stage.HANDLE)
+    condition = table.lookup(Kind.EVENT, "06013", Level.GENERAL, Stage.HANDLE).condition or ""
+    assert not han.search(EN.text(source).replace(condition, "")), EN.text(source)  # the condition is data

@@ -105,7 +105,7 @@ def test_every_tr_literal_in_app_and_plugins_has_english():
     texts, fstrings = scan_tree()
     assert len(texts) > 100  # the scan really found the UI's strings
     missing = [f"{texts[t]}: {t!r}" for t in english_missing(list(texts))]
-    assert missing == [], "strings without English in app/ui/i18n.py _EN:\n" + "\n".join(missing)
+    assert missing == [], "strings without English in app/i18n/catalogue.py _EN:\n" + "\n".join(missing)
     assert fstrings == [], "tr() given an f-string (use tr('…{n}…', n=…)):\n" + "\n".join(fstrings)
 
 
