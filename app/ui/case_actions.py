@@ -127,13 +127,6 @@ class CaseActions:
         """The commands that have a menu entry for this actor."""
         return list(self._shown.values())
 
-    def enabled_commands(self) -> list[Command]:
-        return [c for c in self._shown.values() if self.registry.action(c.id).isEnabled()]
-
-    def enabled_actions(self) -> list[Action]:
-        """The shown workflow actions that are enabled now."""
-        return [c.action for c in self.enabled_commands() if c.action is not None]
-
     # ---- enabling ------------------------------------------------------------------
     def refresh(self) -> None:
         """Enable what the declarations allow on the selected case; then ask the services to refine it."""

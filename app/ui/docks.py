@@ -69,10 +69,6 @@ class DockRegistry:
     def capabilities(self) -> frozenset[str]:
         return frozenset(self._capabilities)
 
-    def provide(self, capability: str) -> None:
-        """Declare that ``capability`` (e.g. "map", "cases") is available to docks."""
-        self._capabilities.add(capability)
-
     def ids(self) -> list[str]:
         return list(self._docks)
 
