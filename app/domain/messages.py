@@ -57,7 +57,7 @@ class Msg(str):
         params = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"Msg({self.id!r}{params})"
 
-    def __reduce__(self):  # pickle (worker processes): rebuild from id and parameters
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle (worker processes): rebuild from id and parameters
         return _rebuild, (self.id, dict(self.params))
 
 
@@ -76,7 +76,7 @@ class Seq(tuple):
         self.zh, self.en = zh, en
         return self
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return Seq, (tuple(self), self.zh, self.en)
 
 

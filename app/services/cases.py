@@ -316,9 +316,9 @@ class CaseService(ServiceCore):
 
         def prepare(step: Step) -> None:
             kinds = photo_kinds(step.session, step.case.id)
-            missing = [label for label, ok in ((Msg("处置前照片"), bool(kinds & {"report", "before"})),
+            lacking = [label for label, ok in ((Msg("处置前照片"), bool(kinds & {"report", "before"})),
                                                (Msg("处置后照片"), "after" in kinds)) if not ok]
-            missing = Seq(missing, "和", " and ")
+            missing = Seq(lacking, "和", " and ")
             if missing and self.settings.require_photos_to_close:
                 raise ValidationError("photo", Msg("案卷 {number} 缺少{missing}，按规定不能结案；请返工并要求责任部门补充带拍摄时间的处置前后照片",
                                                    number=step.case.number, missing=missing))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -46,16 +48,20 @@ def _summary_select() -> Select:
     )
 
 
-def _lookup(enum) -> dict:
+_E = TypeVar("_E", bound=Enum)
+
+
+def _lookup(enum: type[_E]) -> dict[str, _E]:
     return {m.value: m for m in enum}
 
 
 # Dict lookups are several times faster than Enum(value) over 10,000 rows.
-_KIND, _LEVEL, _STATE, _SOURCE, _STAGE, _BASIS = map(_lookup, (Kind, Level, CaseState, Source, Stage, Basis))
+_KIND, _LEVEL, _STATE = _lookup(Kind), _lookup(Level), _lookup(CaseState)
+_SOURCE, _STAGE, _BASIS = _lookup(Source), _lookup(Stage), _lookup(Basis)
 _NAN = math.nan
 
 
-def _summary(r) -> CaseSummary:
+def _summary(r: Sequence[Any]) -> CaseSummary:
     (id_, number, kind, cat_code, cat_name, level, state, source, reported_at, x, y, grid_code, street,
      community, dept_code, dept_name, address, description, comp_code, urge, rework, version, deadline,
      stage, basis, limit, started, paused_minutes, paused_since, extension) = r

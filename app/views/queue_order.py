@@ -38,11 +38,11 @@ class RemainingOrder:
     through :meth:`insert` / :meth:`remove`.
     """
 
-    def __init__(self, table: TickTable, rank: dict[int, int], ids: Iterable[int], descending: bool = False):
+    def __init__(self, table: TickTable[int], rank: dict[int, int], ids: Iterable[int], descending: bool = False):
         self._table = table
         self._rank = rank
         self._sign = -1 if descending else 1
-        self._terms = {}
+        self._terms: dict[int, tuple[str, int] | None] = {}
         self.ids: list[int] = []
         self._pos: dict[int, int] = {}
         self._heaps: dict[str, list[tuple[int, int, int]]] = {WORKING_TERM: [], NATURAL_TERM: [], DIFFERENCE: []}
@@ -142,7 +142,7 @@ class RemainingOrder:
             touched.append(case_id)
         self._index()
         for case_id in touched:
-            k = self._pos.get(case_id)
-            if k is not None:
-                self._certify(k - 1)
-                self._certify(k)
+            at = self._pos.get(case_id)
+            if at is not None:
+                self._certify(at - 1)
+                self._certify(at)

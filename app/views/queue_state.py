@@ -8,18 +8,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Unpack
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import CaseSummary
 from app.domain.deadlines import TimerReading, explain
 from app.domain.definitions import CaseState, Light
 from app.domain.ticktable import TickChanges, TickTable
-from app.views.events import EventGroup
-from app.views.queue_filter import QueueCounters, QueueFilter, RowTotals, row_matches
+from app.views.events import EventGroup, Signal
+from app.views.queue_filter import FilterChanges, QueueCounters, QueueFilter, RowTotals, row_matches
 from app.views.queue_order import RemainingOrder
 
-__all__ = ["LIGHT_RESORT_SECONDS", "MAX_REMOVED", "TIME_DEPENDENT_KEYS", "QueueCounters", "QueueFilter",
-           "QueueState", "SortKey"]
+__all__ = ["LIGHT_RESORT_SECONDS", "MAX_REMOVED", "TIME_DEPENDENT_KEYS", "QueueCounters", "QueueEvents",
+           "QueueFilter", "QueueState", "SortKey"]
 
 
 class SortKey(StrEnum):
@@ -51,6 +52,20 @@ MAX_REMOVED = 10_000
 _LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
 
 
+class QueueEvents(EventGroup):
+    """The signals of a :class:`QueueState` (see its docstring for their arguments)."""
+
+    rows_reset: Signal
+    rows_changed: Signal
+    lights_changed: Signal
+    tick: Signal
+    selection_changed: Signal
+    counters_changed: Signal
+    case_event: Signal
+    loading: Signal
+    load_failed: Signal
+
+
 class QueueState:
     """Holds the queue rows and their timers; views subscribe to ``events``.
 
@@ -70,13 +85,10 @@ class QueueState:
     whose light changed at once (see :meth:`_follow_lights`).
     """
 
-    def __init__(self, calendar: WorkCalendar, table_factory: Callable[..., TickTable] = TickTable) -> None:
+    def __init__(self, calendar: WorkCalendar, table_factory: Callable[..., TickTable[int]] = TickTable) -> None:
         self.calendar = calendar
         self._table_factory = table_factory
-        self.events = EventGroup(
-            "rows_reset", "rows_changed", "lights_changed", "tick", "selection_changed", "counters_changed",
-            "case_event", "loading", "load_failed",
-        )
+        self.events = QueueEvents()
         self._rows: dict[int, CaseSummary] = {}
         self._table = table_factory(calendar, [])
         self._cache: dict[int, TimerReading | None] = {}  # readings asked for since the last tick
@@ -294,7 +306,7 @@ class QueueState:
         self._refilter()
         self.events.rows_reset.emit()
 
-    def update_filter(self, **changes: object) -> None:
+    def update_filter(self, **changes: Unpack[FilterChanges]) -> None:
         """Change some fields of the filter (``update_filter(lights=frozenset({Light.RED}))``)."""
         self.set_filter(replace(self._filter, **changes))
 
@@ -325,7 +337,7 @@ class QueueState:
         return self.events.selection_changed.connect(forward)
 
     # ---- internals: clock and counters -----------------------------------------------
-    def _advance(self, now: datetime) -> TickChanges:
+    def _advance(self, now: datetime) -> TickChanges[int]:
         self._now = now
         self._cache.clear()
         changes = self._table.advance(now)
@@ -439,7 +451,7 @@ class QueueState:
         else:
             self._refilter()  # other sorts: O(rows log rows), only on a change of a row
 
-    def _reorder(self, changes: TickChanges) -> None:
+    def _reorder(self, changes: TickChanges[int]) -> None:
         """Follow the clock: light-filter membership, then the order of a time-dependent sort."""
         entering, leaving = [], []
         if self._filter.lights and changes.lights:
