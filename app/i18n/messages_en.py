@@ -18,7 +18,7 @@ MESSAGES_EN: dict[str, str] = {
     "默认": "default",
     "类型": "Type",
     # -- map legend (rule and category labels of resources/styles/*.qml) -------------------------
-    "红灯": "Red light", "黄灯": "Yellow light", "绿灯": "Green light", "无计时": "No timer",
+    # (红灯/黄灯/绿灯/无计时 are the Light labels: their English comes from the enum table)
     "01 市政公用设施": "01 Public utilities", "02 交通设施": "02 Traffic facilities",
     "03 市容环卫设施": "03 Sanitation facilities", "04 园林绿化设施": "04 Parks and greenery",
     "05 其他管理部件": "05 Other managed components",
