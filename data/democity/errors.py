@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.jobs.feedback import Cancelled
 from app.store.errors import StoreError
 
 
@@ -9,8 +10,8 @@ class DemoError(StoreError):
     """The demo cannot be generated; nothing was written."""
 
 
-class DemoCancelled(DemoError):
-    """The user cancelled; nothing was written."""
+class DemoCancelled(DemoError, Cancelled):
+    """The user cancelled; nothing was written (also an app.jobs.Cancelled)."""
 
 
 CANCELLED = "已取消，未写入任何数据"

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
-
 from app.domain.calendar import WorkCalendar
 from app.domain.clock import Clock, SystemClock
 from app.domain.limits import LimitTable
+from app.jobs.feedback import Feedback
+from app.store.bulk import BulkLoad
 from app.store.engine import Store, parse_url
-from app.store.models import AuditHead, Category
+from app.store.models import Category
 from data.democity.cases import CaseFactory
 from data.democity.errors import CANCELLED, DemoCancelled, DemoError
 from data.democity.geography import City
@@ -30,7 +30,7 @@ from data.democity.params import DEFAULT_NOW, SCALES
 from data.democity.static import StaticWriter
 from data.democity.stream import CaseStream
 from data.democity.timing import Timing
-from data.democity.writer import existing_rows, fix_sequences
+from data.democity.writer import FILLED
 
 Progress = Callable[[float, str], None]
 
@@ -78,13 +78,17 @@ class DemoSummary:
 
 def generate(url, *, seed: int = 1, scale: str = "district", now: datetime | None = DEFAULT_NOW,
              clock: Clock | None = None, progress: Progress | None = None,
-             cancel: Callable[[], bool] | None = None) -> DemoSummary:
+             cancel: Callable[[], bool] | None = None, feedback: Feedback | None = None) -> DemoSummary:
     """Create (if needed) and fill the store at ``url``; returns what was written.
 
     ``now`` is the demo's present (default 2026-11-20 10:30, a Friday); ``now=None`` takes
     it from ``clock`` (default the system clock) so open cases' lights spread at the real time.
     ``progress(fraction, message)`` is called along the way; ``cancel()`` returning True stops
-    and rolls everything back. Raises DemoError (or another StoreError) with a clear message.
+    and rolls everything back. ``feedback`` (an app.jobs.Feedback) gets the same reports and
+    its cancel works like ``cancel``; a cancel raises DemoCancelled (also an app.jobs.Cancelled).
+    Raises DemoError (or another StoreError) with a clear message; a failed or cancelled
+    generation leaves the store as it was (app.store.bulk: one transaction) and removes a
+    database file it created.
     """
     if scale not in SCALES:
         raise DemoError(f"未知的演示规模 {scale!r}：可选 district（一个区，约 1.8 万件案卷）或 "
@@ -95,8 +99,15 @@ def generate(url, *, seed: int = 1, scale: str = "district", now: datetime | Non
         now = (clock or SystemClock()).now()
     now = now.replace(microsecond=0)
     started = _time.monotonic()
-    report = progress or (lambda _f, _m: None)
-    stop = cancel or (lambda: False)
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, message)
+        if feedback is not None:
+            feedback.progress(fraction, message)
+
+    def stop() -> bool:
+        return bool((cancel is not None and cancel()) or (feedback is not None and feedback.cancelled))
 
     from app.store.commands import init_db
 
@@ -124,50 +135,52 @@ def _remove_sqlite(path: Path) -> None:
 def _fill(store: Store, spec, seed: int, now: datetime, report: Progress, stop) -> DemoSummary:
     rng = random.Random(seed)
     summary = DemoSummary(spec.name, seed, now)
-    with store.engine.begin() as conn:
-        if store.backend == "spatialite":
-            # A big page cache keeps the one large transaction from spilling to disk page by page.
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")
-        have = existing_rows(conn)
+    with BulkLoad(store) as load:
+        have = load.nonempty(FILLED)
         if have:
             listed = "、".join(f"{t} {n} 行" for t, n in have.items())
             raise DemoError(f"数据库已有数据（{listed}），演示数据只能生成到空数据库，未写入任何内容。"
                             f"请换一个新的数据库文件（例如 --db data/demo/new.sqlite），或删除/重建该数据库后再试")
-        cats = {(k, c): (i, n, m) for i, k, c, n, m in conn.execute(
-            select(Category.id, Category.kind, Category.code, Category.name, Category.major_code))}
+        cats = {(k, c): (i, n, m) for i, k, c, n, m in load.select(
+            Category.__table__, ["id", "kind", "code", "name", "major_code"])}
         if not any(k == "event" for k, _ in cats):
             raise DemoError("categories 表为空：请先运行 gridhall db init 导入 GB/T 47678.5 分类")
+        load.prepare()
         report(0.02, "生成地理底图")
         city = City(spec, rng)
-        static = StaticWriter(conn, city, spec, cats, rng, now)
+        static = StaticWriter(load, city, spec, cats, rng, now)
         static.write_areas_and_org()
         summary.streets, summary.communities = len(city.streets), len(city.communities)
         summary.grids, summary.roads = len(city.grids), len(city.roads)
         summary.departments, summary.users = len(static.depts), len(static.people)
         if stop():
             raise DemoCancelled(CANCELLED)
-        report(0.10, "布设部件")
+        report(0.06, "布设部件")
         refs = static.write_components(stop, report)
         summary.components = len(refs)
         if stop():
             raise DemoCancelled(CANCELLED)
-        report(0.25, "生成案卷历史")
+        report(0.12, "生成案卷历史")
         cal = WorkCalendar()
         clockwork = Clockwork(Timing(cal, rng), LimitTable.load())
         event_codes = {c: n for (k, c), (_i, n, _m) in cats.items() if k == "event"}
         factory = CaseFactory(city, refs, event_codes, event_codes, clockwork, rng)
         factory.all_depts = [d.key for d in static.depts if d.kind != "centre"]
-        stream = CaseStream(conn, spec, factory, clockwork, static, cats, now, rng)
-        head = stream.run(stop, lambda f, m: report(0.25 + 0.7 * f, m))
-        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(chain_no=head[0], hash=head[1]))
-        fix_sequences(conn)
+        stream = CaseStream(load, spec, factory, clockwork, static, cats, now, rng)
+        head = stream.run(stop, lambda f, m: report(0.12 + 0.78 * f, m))
         summary.cases, summary.events = stream.cases, head[0]
         summary.open_by_state = dict(sorted(Counter(stream.open_states).items()))
         summary.open_by_light = dict(sorted(Counter(stream.open_lights).items()))
         summary.audit_hash = head[1]
-        if stop():
-            raise DemoCancelled(CANCELLED)
-        report(0.97, "提交事务")
+        report(0.90, "写入数据库")
+        load.flush()
+
+        def check() -> None:
+            if stop():
+                raise DemoCancelled(CANCELLED)
+
+        check()
+        load.finish(head, lambda f, m: report(0.92 + 0.07 * f, m or "提交事务"), check)
     return summary
 
 
