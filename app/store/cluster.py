@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg2
@@ -31,7 +32,7 @@ def _major(path: Path) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", path.name)) or (0,)
 
 
-def find_bindir(env: dict[str, str] | None = None) -> Path:
+def find_bindir(env: Mapping[str, str] | None = None) -> Path:
     """The directory of the server binaries (initdb, pg_ctl, postgres).
 
     ``GRIDHALL_PG_BINDIR`` when set; else, in Debian's layout (/usr/lib/postgresql/N/bin), the
@@ -137,7 +138,7 @@ class PgCluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
     # -- databases ---------------------------------------------------------------------
-    def admin(self, dbname: str = "postgres"):
+    def admin(self, dbname: str = "postgres") -> _Closing:
         """An autocommit superuser connection over the unix socket."""
         conn = psycopg2.connect(host=str(self.socket_dir), port=self.port, user=SUPERUSER, dbname=dbname)
         conn.autocommit = True
@@ -164,13 +165,13 @@ class PgCluster:
 
 
 class _Closing:
-    def __init__(self, conn) -> None:
+    def __init__(self, conn: psycopg2.extensions.connection) -> None:
         self.conn = conn
 
-    def __enter__(self):
+    def __enter__(self) -> psycopg2.extensions.connection:
         return self.conn
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.conn.close()
 
 
