@@ -34,7 +34,8 @@ class BulkOutcome:
             if result.case.department_name and result.action.value == "dispatch":
                 line += tr("（{department}）", department=result.case.department_name)
             if result.warnings:
-                line += "；" + "；".join(result.warnings)
+                line += tr("；") + tr("；").join(catalogue.text(w) if catalogue is not None else w
+                                                for w in result.warnings)
             lines.append(line)
         return "\n".join(lines)
 

@@ -209,7 +209,7 @@ class CaseActions:
     def _failed(self, row, command: Command, exc: BaseException) -> None:
         # no modal box: the hall keeps working; the status bar and the alert banner carry it
         self.notify(self.cat.tr("{number} 未能{action}：{error}", number=row.number,
-                                action=self.cat.tr(command.title), error=error_text(exc)))
+                                action=self.cat.tr(command.title), error=error_text(exc, self.cat)))
 
 
 #: States each role's approvals queue holds (requests only those roles decide).

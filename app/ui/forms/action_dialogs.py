@@ -154,10 +154,10 @@ class ActionDialog(QDialog):
             if f.kind is FieldKind.INFO and f.load is not None:
                 runner.run_in_thread(lambda load=f.load: load(cases, case_id),
                                      lambda text, w=widget: self._show_info(w, text),
-                                     lambda exc, w=widget: self._show_info(w, error_text(exc)))
+                                     lambda exc, w=widget: self._show_info(w, error_text(exc, self.cat)))
             elif f.kind is FieldKind.DEPARTMENT and hasattr(self.desk, "departments"):
                 runner.run_in_thread(self.desk.departments, lambda rows, w=widget: set_departments(w, rows),
-                                     lambda exc: self.banner.show_message(error_text(exc)))
+                                     lambda exc: self.banner.show_message(error_text(exc, self.cat)))
 
     def _show_title(self, case) -> None:
         self.title.setText(f"<b>{self.cat.tr(self.command.title)}</b>　{case.number}　{case.category_name}"
@@ -169,7 +169,7 @@ class ActionDialog(QDialog):
         self._show_title(case)
 
     def _show_info(self, widget, text: str) -> None:
-        widget.setText(text)
+        widget.setText(self.cat.text(text))  # a Msg (e.g. the generated filing standard) in the language
         self.adjustSize()  # the text arrives after the dialog was laid out: make room for it
 
     def values(self) -> dict:
@@ -210,6 +210,6 @@ class ActionDialog(QDialog):
             return
         field = error_field(exc)
         if field in self.errors:
-            self.errors[field].show_error(error_text(exc))
-        self.banner.show_message(error_text(exc))
+            self.errors[field].show_error(error_text(exc, self.cat))
+        self.banner.show_message(error_text(exc, self.cat))
         self.conflict.explain(exc)  # a conflict: who changed what since the dialog read the case

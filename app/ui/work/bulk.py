@@ -137,11 +137,11 @@ class BulkDialog(QDialog):
         command, desk, actor = self.command, self.desk, self.actor
         self.banner.show_message(self.cat.tr("正在处理 {n} 件…", n=len(rows)), "info")
         return self.submitter.submit(lambda: run_bulk(command, desk, actor, rows, values),
-                                     self._done, lambda exc: self.banner.show_message(error_text(exc)))
+                                     self._done, lambda exc: self.banner.show_message(error_text(exc, self.cat)))
 
     def _done(self, outcome: BulkOutcome) -> None:
         self.outcome = outcome
-        head, _, rest = outcome.text(self.cat, error_text).partition("\n")
+        head, _, rest = outcome.text(self.cat, lambda exc: error_text(exc, self.cat)).partition("\n")
         self.banner.show_message(head, "warn" if outcome.failed else "info")
         self.details.setPlainText(rest)
         self.details.setVisible(bool(rest))
