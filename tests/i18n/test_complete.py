@@ -143,3 +143,16 @@ def test_the_interface_scan_skips_docstrings_and_logs():
     source = '"""模块说明"""\nlog.info("日志")\nX = {"a": "某列"}\nlabel = f"共 {n} 件"\nok = cat.tr(f"{n}")\n'
     texts, fstrings = interface_literals(source, ROOT / "demo.py")
     assert list(texts) == ["某列"] and fstrings == ["demo.py:4: f'共 {n} 件'"]
+
+
+def test_forms_give_error_text_their_catalogue():
+    """``error_text(exc)`` alone is Chinese: every caller in the interface passes its catalogue."""
+    import ast
+
+    bad = []
+    for path in python_files("app/ui", "plugins"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "error_text"
+                    and len(node.args) < 2 and not any(k.arg == "catalogue" for k in node.keywords)):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bad == [], "error_text() without a catalogue:\n" + "\n".join(bad)
