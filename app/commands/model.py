@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from app.domain.definitions import Action, CaseState, Role
+from app.domain.messages import Msg
 from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.services.errors import InvalidTransition, PermissionDenied, ValidationError
@@ -291,7 +292,7 @@ class Command:
         """
         cleaned = self.clean(values)
         if self.on_case and case_id is None:
-            raise ValidationError("case", f"「{self.title}」需要一件案卷")
+            raise ValidationError("case", Msg("「{title}」需要一件案卷", title=Msg(self.title)))
         cases = cases_of(target)
         if self.action is None:
             self._check_allowed(cases, actor, case_id)
@@ -300,12 +301,13 @@ class Command:
     def _check_allowed(self, cases: Any, actor: Any, case_id: int | None) -> None:
         role = getattr(actor, "role", None)
         if role not in self.allowed_roles:
-            who = getattr(role, "label", "未登录")
-            raise PermissionDenied(f"「{who}」无权执行「{self.title}」")
+            who = role if isinstance(role, Role) else Msg("未登录")
+            raise PermissionDenied(Msg("「{who}」无权执行「{title}」", who=who, title=Msg(self.title)))
         if self.on_case and self.states is not None:
             state = cases.get(case_id).state
             if state not in self.states:
-                raise InvalidTransition(f"案卷当前状态为「{state.label}」，不能执行「{self.title}」")
+                raise InvalidTransition(Msg("案卷当前状态为「{state}」，不能执行「{title}」", state=state,
+                                            title=Msg(self.title)))
 
 
 def cases_of(target: Any) -> Any:

@@ -58,6 +58,10 @@ MESSAGES_EN: dict[str, str] = {
     "未知的 user 子命令：{cmd}": "Unknown user subcommand: {cmd}",
     # -- the command layer (app.commands) -------------------------------------------------------
     "没有派遣建议：请单独派遣并选择部门": "No dispatch suggestions: dispatch this case on its own and choose a department",
+    "「{title}」需要一件案卷": "“{title}” needs a case",
+    "未登录": "not signed in",
+    "「{who}」无权执行「{title}」": "“{who}” may not “{title}”",
+    "案卷当前状态为「{state}」，不能执行「{title}」": "The case is “{state}” and cannot “{title}”",
     # -- photos --------------------------------------------------------------------------------
     "附件类型「{kind}」无效：应为 {kinds} 之一": "Attachment type “{kind}” is invalid: use one of {kinds}",
     "文件「{name}」是空文件（0 字节），不是照片": "File “{name}” is empty (0 bytes), not a photo",

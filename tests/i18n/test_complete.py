@@ -33,7 +33,6 @@ ERROR_TEXT_ALLOWED = {
     "app/gis/export_styles.py": "development tool that writes the QML files",
     "app/gis/qgis_app.py": "start-up failures of QGIS itself, already bilingual",
     # being rewritten onto the command layer by another change; convert to Msg there
-    "app/commands/model.py": "pending conversion (command layer)",
     "app/cli/case.py": "pending conversion (command layer)",
     "app/store/bulk.py": "pending conversion (bulk loader, command-line only)",
 }
