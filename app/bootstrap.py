@@ -30,6 +30,7 @@ class Hall:
     """Everything the running client is made of, for the screenshot path, tests and teardown."""
 
     store: Store
+    core: Core | None = None  # the headless application the window is built on
     window: object = None
     map_view: object = None
     state: object = None
@@ -85,8 +86,6 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     from app.gis.case_sync import CaseLayerSync
     from app.gis.layers import build_layers
     from app.i18n import Catalogue
-    from app.services.calendar import load_calendar
-    from app.services.case_source import StoreCaseSource
     from app.ui.builtin import builtin_docks, register_builtin_docks
     from app.ui.controller import QueueController
     from app.ui.live_status import LiveStatusIndicator, OfflineBanner
@@ -97,9 +96,12 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     store = hall.store
     hall.on_teardown(store.dispose)
     catalogue = Catalogue(lang)
-    calendar = load_calendar(store)
-    hall.state = state = QueueState(calendar)
-    source = StoreCaseSource(store)
+    # The headless core first (store, clock, calendar, limits, taxonomy, services, commands);
+    # the window, the map and the desk are built on it, with one CaseService and CaseBus.
+    hall.core = desk = build_core(store, clock)
+    source = desk.source
+    assert source is not None
+    hall.state = state = QueueState(desk.calendar)
     hall.runner = runner = TaskRunner()
     hall.on_teardown(runner.wait)
     hall.controller = controller = QueueController(state, source, runner, clock)
@@ -138,8 +140,6 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     window.commands["refresh"] = controller.refresh
     window.commands["zoom_full"] = map_view.zoom_full
 
-    # One CaseService and CaseBus for the whole window, over the same calendar and source.
-    desk = build_core(store, clock, calendar=calendar, source=source)
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
@@ -241,7 +241,8 @@ def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:
     from app.plugin.loader import PluginManager
 
     window = hall.window
-    services = AppServices(window.dock_registry, window.action_registry, hall.state, clock, catalogue)
+    services = AppServices(window.dock_registry, window.action_registry, hall.state, clock, catalogue,
+                           commands=hall.core.commands if hall.core is not None else None)
     manager = PluginManager(plugins_dir, plugins_dir.name, services)
     hall.plugins = manager
     hall.on_teardown(manager.shutdown)

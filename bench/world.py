@@ -16,11 +16,9 @@ from sqlalchemy import select
 from app.domain.calendar import WorkCalendar
 from app.domain.clock import Clock
 from app.domain.definitions import Role
-from app.domain.limits import LimitTable
-from app.domain.taxonomy import Taxonomy
 from app.services.actors import Actor
 from app.services.bus import CaseBus
-from app.services.cases import CaseService, CaseSettings
+from app.services.cases import CaseService
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
 from app.store.models import (
@@ -153,18 +151,14 @@ def build_world(store, *, password_hash: str | None = None) -> World:
     return w
 
 
-_TAXONOMY = None
-_LIMITS = None
 
 
-def service(store, clock: Clock, *, bus: CaseBus | None = None, settings: CaseSettings | None = None,
+def service(store, clock: Clock, *, bus: CaseBus | None = None,
             calendar: WorkCalendar | None = None) -> CaseService:
-    """A CaseService over ``store`` with the shipped taxonomy and limit table."""
-    global _TAXONOMY, _LIMITS
-    if _TAXONOMY is None:
-        _TAXONOMY, _LIMITS = Taxonomy.load(), LimitTable.load()
-    return CaseService(store, clock=clock, calendar=calendar or WorkCalendar(), limits=_LIMITS,
-                       taxonomy=_TAXONOMY, bus=bus, settings=settings)
+    """The case service of the headless core over ``store`` (the store's calendar and time limits)."""
+    from app.core import build_core
+
+    return build_core(store, clock, bus, calendar=calendar).cases
 
 
 def draft(category: str = "event:06010", *, at=INSIDE, description: str = "人民路边有一堆暴露垃圾", **kw) -> ReportDraft:

@@ -53,6 +53,20 @@ class Core:
     claims: ClaimService = field(init=False)
     _claim_listeners: list = field(init=False, default_factory=list)
 
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-time calendar every timer is computed with (loaded once from the store)."""
+        return self.cases.calendar
+
+    @property
+    def limits(self) -> LimitTable:
+        """The time limits in force (the store's ``time_limits``)."""
+        return self.cases.limits
+
+    def close(self) -> None:
+        """Dispose the store (the CLI's and servers' end; the GUI's Hall owns its store itself)."""
+        self.store.dispose()
+
     def __post_init__(self) -> None:
         if self.source is None:
             self.source = StoreCaseSource(self.store)
@@ -122,7 +136,7 @@ def default_workstation() -> str:
 def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calendar: WorkCalendar | None = None,
                         source: StoreCaseSource | None = None, workstation: str | None = None,
                         limits: LimitTable | None = None, commands: CommandRegistry | None = None) -> Core:
-    """The desk's services over ``store`` (one CaseService publishing on ``bus``).
+    """The application's services over ``store`` (one CaseService publishing on ``bus``).
 
     ``calendar``, ``limits`` and ``source`` reuse what the caller already built (the composition
     root loads them once); without them they are loaded/built here (limits from the store's
@@ -135,8 +149,6 @@ def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calend
     limits = limits if limits is not None else load_limits(store)
     cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus)
     return Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation, commands=commands)
-
-
 
 
 def open_core(db_url: str, clock: Clock, *, workstation: str | None = None) -> Core:
