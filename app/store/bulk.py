@@ -54,6 +54,7 @@ import logging
 import queue
 import sqlite3
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -75,6 +76,8 @@ log = logging.getLogger(__name__)
 BIG_TABLES: tuple[Table, ...] = (Component.__table__, Case.__table__, CaseEvent.__table__)
 #: Batches waiting for the writer thread (back-pressure on the generator).
 QUEUE_DEPTH = 4
+#: The interpreter's thread switch interval during a load (seconds).
+SWITCH_INTERVAL = 0.0005
 NOTIFY_CHANNEL = "gridhall_cases"  # app.store.notify.CHANNEL (migration 0003)
 
 Row = Sequence[Any]
@@ -89,8 +92,8 @@ class BulkLoad:
 
     ``with BulkLoad(store) as load:`` opens it; :meth:`insert` queues batches for a writer
     thread (so the database works while the caller generates the next batch), :meth:`finish`
-    rebuilds, checks and commits. Leaving the block without :meth:`finish` (an exception, a
-    cancel) rolls everything back.
+    checks, puts the triggers back and commits. Leaving the block without :meth:`finish` (an
+    exception, a cancel) rolls everything back.
     """
 
     def __init__(self, store: Store, big_tables: Sequence[Table] = BIG_TABLES):
@@ -103,6 +106,7 @@ class BulkLoad:
         self._thread: threading.Thread | None = None
         self._prepared = False
         self._done = False
+        self._switch: float | None = None
         self.rows: dict[str, int] = {}
         #: Seconds: the writer's busy time (wall and CPU), the caller's wait for it, the finish.
         self.stats = {"writer_busy": 0.0, "writer_cpu": 0.0, "waited": 0.0, "finish": 0.0}
@@ -110,6 +114,10 @@ class BulkLoad:
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> BulkLoad:
         self._impl.open()
+        # The writer hands the GIL back for every row it steps and then waits for the
+        # generating thread to let go of it: a shorter switch interval halves that wait.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._work, name="gridhall-bulk-writer", daemon=True)
         self._thread.start()
         return self
@@ -123,6 +131,12 @@ class BulkLoad:
         self._stop_writer()
         self._done = True
         self._impl.rollback()
+        self._restore_switch()
+
+    def _restore_switch(self) -> None:
+        if self._switch is not None:
+            sys.setswitchinterval(self._switch)
+            self._switch = None
 
     def _stop_writer(self) -> None:
         if self._thread is not None:
@@ -236,6 +250,7 @@ class BulkLoad:
             check()
         impl.commit()
         self._done = True
+        self._restore_switch()
         self.stats["finish"] = time.monotonic() - started
         log.info("bulk load: %s", ", ".join(f"{k} {v:.1f} s" for k, v in self.stats.items()))
         report(1.0, "")

@@ -27,7 +27,7 @@ class ScaleSpec:
     cases: int  # all cases over ``days`` (terminal and open)
     open_cases: int  # open cases spread over states and lights
     supervisors: int
-    compact_closed: bool = False  # closed cases get a 3-event history (city benchmark)
+    compact_closed: bool = False  # closed cases skip verification and detours (city benchmark)
     days: int = 365
 
     @property

@@ -132,6 +132,6 @@ class StaticWriter:
                 batch = []
                 if stop():
                     raise DemoCancelled(CANCELLED)
-                report(0.10 + 0.15 * min(1.0, cid / total), f"布设部件 {cid}")
+                report(0.06 + 0.06 * min(1.0, cid / total), f"布设部件 {cid}")
         self.load.insert(Component.__table__, COMPONENT_COLUMNS, batch, geometry="xy")
         return refs

@@ -115,11 +115,29 @@ def test_cancel_leaves_a_postgis_database_as_it_was(pg_url):
     assert summary.cases > 0
 
 
-def test_feedback_hears_progress_up_to_the_end(tmp_path):
+def test_small_batches_give_the_same_demo_and_steady_progress(store_url, tmp_path, monkeypatch):
+    reference = generate(tmp_path / "ref.sqlite", seed=2, scale="tiny")
+    # Many batches: checks and R*Tree upkeep across batch boundaries, progress from every stage.
+    monkeypatch.setattr("data.democity.static.COMPONENT_BATCH", 100)
+    monkeypatch.setattr("data.democity.stream.CASE_BATCH", 7)
+    monkeypatch.setattr("data.democity.stream.EVENT_BATCH", 50)
     heard = []
-    feedback = Feedback(lambda f, m: heard.append(f))
-    generate(tmp_path / "p.sqlite", scale="tiny", feedback=feedback)
+    summary = generate(store_url, seed=2, scale="tiny", feedback=Feedback(lambda f, m: heard.append(f)))
+    assert (summary.audit_hash, summary.events, summary.components) == \
+        (reference.audit_hash, reference.events, reference.components)
     assert heard == sorted(heard) and heard[-1] == 1.0
+    store = open_store(store_url)
+    assert verify_audit(store) is None
+    if store.backend == "spatialite":  # the R*Trees filled per batch hold every point, boxed right
+        with store.engine.connect() as conn:
+            for table in ("components", "cases"):
+                boxed = conn.execute(text(
+                    f"SELECT count(*) FROM {table} t JOIN idx_{table}_geom r ON r.pkid = t.id "
+                    "WHERE ST_X(t.geom) BETWEEN r.xmin - 0.01 AND r.xmax + 0.01 "
+                    "AND ST_Y(t.geom) BETWEEN r.ymin - 0.01 AND r.ymax + 0.01")).scalar()
+                total = conn.execute(text(f"SELECT count(*) FROM idx_{table}_geom")).scalar()
+                assert boxed == total == conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+    store.dispose()
 
 
 @pytest.mark.postgis
