@@ -33,21 +33,28 @@ class RemainingOrder:
     """Ids sorted by (remaining time, case-number rank), ascending or descending, kept sorted by
     :meth:`advance`; rows without a timer come after the timed ones (before, descending).
 
-    The table's order terms are read once: rebuild the order when a row's timer changes, when
-    :meth:`TickTable.advance` reports ``reordered``, or when the set of ids changes other than
-    through :meth:`insert` / :meth:`remove`.
+    The table's order terms are read once: pass a row whose timer changed through
+    :meth:`update` (out and back in), and rebuild the order when :meth:`TickTable.advance`
+    reports ``reordered`` or when the set of ids changes other than through :meth:`update`.
     """
 
     def __init__(self, table: TickTable[int], rank: dict[int, int], ids: Iterable[int], descending: bool = False):
         self._table = table
         self._rank = rank
         self._sign = -1 if descending else 1
-        self._terms: dict[int, tuple[str, int] | None] = {}
+        # (coordinate, base, generation) of each row, None without a timer. Each admitted timed
+        # row gets a fresh generation; a certificate names the generations of its pair, so one
+        # made for a row's old term dies when the row is updated, even if the row lands next to
+        # the same neighbour again (being neighbours alone does not make it live).
+        self._terms: dict[int, tuple[str, int, int] | None] = {}
+        self._next_gen = 0
         self.ids: list[int] = []
         self._pos: dict[int, int] = {}
-        self._heaps: dict[str, list[tuple[int, int, int]]] = {WORKING_TERM: [], NATURAL_TERM: [], DIFFERENCE: []}
+        # certificates: (X at which the pair swaps, a, b, generation of a, generation of b)
+        self._heaps: dict[str, list[tuple[int, int, int, int, int]]] = {
+            WORKING_TERM: [], NATURAL_TERM: [], DIFFERENCE: []}
         for case_id in ids:
-            self._terms[case_id] = self._term(case_id)
+            self._admit(case_id)
             self.ids.append(case_id)
         self.ids.sort(key=self.key)
         self._index()
@@ -56,6 +63,20 @@ class RemainingOrder:
 
     def __contains__(self, case_id: object) -> bool:
         return case_id in self._pos
+
+    def _admit(self, case_id: int) -> None:
+        """Read the row's order term now, under a new generation."""
+        term = self._term(case_id)
+        self._terms[case_id] = None if term is None else (*term, self._next_gen)
+        self._next_gen += 1
+
+    def _live(self, a: int, b: int, gen_a: int, gen_b: int) -> bool:
+        """Whether a certificate for (a, b) still holds: neighbours, and neither row changed since."""
+        k = self._pos.get(a)
+        if k is None or k + 1 >= len(self.ids) or self.ids[k + 1] != b:
+            return False
+        ta, tb = self._terms[a], self._terms[b]
+        return ta is not None and tb is not None and ta[2] == gen_a and tb[2] == gen_b
 
     def _term(self, case_id: int) -> tuple[str, int] | None:
         # before the table's first advance nothing is known about time: sort as untimed
@@ -68,7 +89,7 @@ class RemainingOrder:
         term = self._terms[case_id]
         if term is None:
             return (self._sign, 0, self._rank[case_id])
-        kind, base = term
+        kind, base, _ = term
         w, n = self._table.position or (0, 0)
         left = base - (w if kind == WORKING_TERM else n if kind == NATURAL_TERM else 0)
         return (0, self._sign * left, self._rank[case_id])
@@ -84,13 +105,13 @@ class RemainingOrder:
         ta, tb = self._terms[a], self._terms[b]
         if ta is None or tb is None or ta[0] == tb[0]:
             return
-        (ka, base_a), (kb, base_b) = ta, tb
+        (ka, base_a, gen_a), (kb, base_b, gen_b) = ta, tb
         up = (kb, ka) if self._sign > 0 else (ka, kb)
         coordinate = _MONOTONE.get(up)
         if coordinate is None:
             return  # their gap only grows
         at = self._sign * (base_b - base_a) + (0 if self._rank[b] < self._rank[a] else 1)
-        heapq.heappush(self._heaps[coordinate], (at, a, b))
+        heapq.heappush(self._heaps[coordinate], (at, a, b, gen_a, gen_b))
 
     def advance(self) -> bool:
         """Restore the order at the table's current position; True when any row moved."""
@@ -98,7 +119,7 @@ class RemainingOrder:
             return False
         w, n = self._table.position
         values = {WORKING_TERM: w, NATURAL_TERM: n, DIFFERENCE: n - w}
-        ids, pos = self.ids, self._pos
+        ids, pos, terms = self.ids, self._pos, self._terms
         moved = False
         busy = True
         while busy:  # a swap can make a new pair due on another coordinate
@@ -106,10 +127,13 @@ class RemainingOrder:
             for coordinate, heap in self._heaps.items():
                 value = values[coordinate]
                 while heap and heap[0][0] <= value:
-                    _, a, b = heapq.heappop(heap)
-                    k = pos.get(a)
+                    _, a, b, gen_a, gen_b = heapq.heappop(heap)
+                    k = pos.get(a)  # _live, inlined: this loop is the hot path of a long tick
                     if k is None or k + 1 >= len(ids) or ids[k + 1] != b:
-                        continue  # no longer neighbours in this order: stale
+                        continue  # stale: no longer neighbours in this order
+                    ta, tb = terms[a], terms[b]
+                    if ta is None or tb is None or ta[2] != gen_a or tb[2] != gen_b:
+                        continue  # stale: made for a term the row no longer has (it was updated)
                     ids[k], ids[k + 1] = b, a
                     pos[a], pos[b] = k + 1, k
                     moved = busy = True
@@ -121,10 +145,7 @@ class RemainingOrder:
     def _compact(self) -> None:
         for coordinate, heap in self._heaps.items():
             if len(heap) > 3 * len(self.ids) + 64:
-                ids, pos = self.ids, self._pos
-                self._heaps[coordinate] = [
-                    c for c in heap if (k := pos.get(c[1])) is not None and k + 1 < len(ids) and ids[k + 1] == c[2]
-                ]
+                self._heaps[coordinate] = [c for c in heap if self._live(*c[1:])]
                 heapq.heapify(self._heaps[coordinate])
 
     def update(self, leaving: Iterable[int], entering: Iterable[int]) -> None:
@@ -136,7 +157,7 @@ class RemainingOrder:
         for case_id in gone:
             self._terms.pop(case_id, None)
         for case_id in entering:
-            self._terms[case_id] = self._term(case_id)
+            self._admit(case_id)
             k = bisect_left(self.ids, self.key(case_id), key=self.key)
             self.ids.insert(k, case_id)
             touched.append(case_id)
