@@ -172,7 +172,7 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
         print(f"gridhall: {_problems(exc)}", file=sys.stderr)
         return EXIT_FAIL
     except (ServiceError, AuthError, StoreError) as exc:
-        print(f"gridhall: {exc}", file=sys.stderr)
+        print(f"gridhall: {Catalogue.from_env().error(exc)}", file=sys.stderr)  # $GRIDHALL_LANG
         return EXIT_FAIL
     finally:
         if store is not None:
