@@ -21,11 +21,13 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from app.commands import Command, CommandInputError, Problem
 from app.domain.definitions import Action, CaseState, Level, Source
 from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
+from app.ui.forms.action_dialogs import command_for
 from app.ui.forms.category_picker import CategoryPicker
 from app.ui.forms.common import Banner, FieldError, Submitter, error_field, error_text
 from app.ui.forms.duplicates_panel import DuplicatesPanel
@@ -36,6 +38,8 @@ from app.ui.tasks import TaskRunner
 PickFn = Callable[[Callable[[float, float, str | None], None]], None]
 LOOKUP_DELAY_MS = 350  # wait for typing to pause before asking the store
 _FIELDS = ("category", "location", "component", "address", "description", "photo", "level", "source")
+#: The 上报 command's field names the form shows under another name.
+_FORM_FIELD = {"at": "location", "lonlat": "location", "photos": "photo"}
 
 
 class IntakeForm(QWidget):
@@ -257,29 +261,59 @@ class IntakeForm(QWidget):
             photos=self.photos.photos("report"),
         )
 
+    def report_command(self) -> Command:
+        """The 上报 command of the registry the desk reaches (a plugin may wrap or replace it)."""
+        return command_for(self.desk, Action.REPORT)
+
+    def values(self) -> dict:
+        """What was typed, as the 上报 command's values (its declared field names)."""
+        loc = self._location or LocationInput()
+        return {
+            "category": self.category.value or self.category.edit.text().strip(),
+            "description": self.description.toPlainText(),
+            "at": (loc.x, loc.y) if loc.x is not None and loc.y is not None else None,
+            "lonlat": (loc.lon, loc.lat) if loc.lon is not None and loc.lat is not None else None,
+            "component": loc.component_code, "address": loc.address,
+            "level": self.level.currentData(), "source": self.source.currentData(),
+            "reporter": self.reporter_name.text(), "phone": self.reporter_phone.text(),
+            "photos": self.photos.photos("report"),
+        }
+
     def submit(self) -> bool:
-        """Report the case in a worker; False when a request is already running or input is missing."""
+        """Run the registry's 上报 command in a worker; False when a request is already running or input
+        is missing."""
         if self.actor is None:
             self.banner.show_message(self.cat.tr("演示模式未登录：不能上报。请以受理员、监督员等身份登录"))
             return False
         self._clear_errors()
-        draft = self.draft()
-        if not draft.description.strip():
+        values = self.values()
+        if not values["description"].strip():
             self._show_error("description", self.cat.tr("问题描述不能为空：请写明现场情况（什么问题、在哪里、影响多大）"))
             return False
-        actor = self.actor
-        return self.submitter.submit(lambda: self.desk.cases.report(actor, draft), self._reported, self._failed)
+        command, actor, desk = self.report_command(), self.actor, self.desk
+        problems = command.problems(values)
+        if problems:
+            self._show_problems(problems)
+            return False
+        return self.submitter.submit(lambda: command.run(desk, actor, None, None, values), self._reported,
+                                     self._failed)
 
     def link_to(self, case_id: int, number: str) -> bool:
-        """Report what was typed and link it to ``number`` at once (one click, no second filing)."""
+        """Report what was typed and link it to ``number`` at once (one click, no second filing):
+        the registry's 上报 command, then its 关联重复 command on the new case."""
         if self.actor is None or not self.duplicates.can_link:
             return False
         self._clear_errors()
-        draft, actor, cases = self.draft(), self.actor, self.desk.cases
+        values, actor, desk = self.values(), self.actor, self.desk
+        report, link = self.report_command(), command_for(desk, Action.LINK)
+        problems = report.problems(values)
+        if problems:
+            self._show_problems(problems)
+            return False
 
         def work():
-            new = cases.report(actor, draft)
-            return cases.link(actor, new.case.id, new.version, original=number)
+            new = report.run(desk, actor, None, None, values)
+            return link.run(desk, actor, new.case.id, new.version, {"original": number})
 
         return self.submitter.submit(work, self._reported, self._failed)
 
@@ -292,11 +326,24 @@ class IntakeForm(QWidget):
         self.reported.emit(result)
 
     def _failed(self, exc: BaseException) -> None:
-        field = error_field(exc)
+        if isinstance(exc, CommandInputError):  # the command refused the values (e.g. a wrapping plugin's check)
+            self._show_problems(exc.problems)
+            return
+        field = _FORM_FIELD.get(error_field(exc) or "", error_field(exc))
         if field in self.errors:
             self._show_error(field, error_text(exc, self.cat))
         else:
             self.banner.show_message(error_text(exc, self.cat))
+
+    def _show_problems(self, problems: list[Problem]) -> None:
+        """Mark each refused value at its field (the banner says the first)."""
+        for problem in reversed(problems):
+            text = problem.message(self.cat)
+            field = _FORM_FIELD.get(problem.field, problem.field)
+            if field in self.errors:
+                self._show_error(field, text)
+            else:
+                self.banner.show_message(self.cat.tr("未能上报：{message}", message=text))
 
     def _show_error(self, field: str, text: str) -> None:
         self.errors[field].show_error(text)

@@ -142,3 +142,76 @@ def test_a_supervisor_sees_duplicates_but_cannot_link(qtbot, desk, login_as, run
     assert widget.source.currentData() == "supervisor"  # the role's usual channel
     assert widget.duplicates.can_link is False
     assert widget.link_to(1, "X") is False
+
+
+# ---- the form runs the registry's 上报 command ------------------------------------------
+
+def _own_registry(desk):
+    """Give the desk a registry of its own (the built-ins), so a test's replacement stays private."""
+    from app.commands import CommandRegistry, register_builtins
+
+    registry = CommandRegistry()
+    register_builtins(registry)
+    desk.commands = registry
+    return registry
+
+
+def _replace_report(registry, **changes):
+    import dataclasses
+
+    from app.commands import command_id
+    from app.domain.definitions import Action
+
+    builtin = registry.get(command_id(Action.REPORT))
+    registry.unregister(builtin.id)
+    registry.register(dataclasses.replace(builtin, **changes))
+    return builtin
+
+
+def test_the_form_runs_the_report_command_a_plugin_wraps(qtbot, form, desk, runner):
+    registry = _own_registry(desk)
+    seen = []
+
+    def wrapped(cases, actor, case_id, version, values):  # e.g. a plugin stamping every report
+        seen.append(dict(values))
+        return builtin.call(cases, actor, case_id, version, {**values, "description": values["description"] + "【已复核】"})
+
+    builtin = _replace_report(registry, call=wrapped)
+    pick(form, desk)
+    form.description.setPlainText(TEXT)
+    form.set_point(*street_point(desk))
+    qtbot.waitUntil(lambda: "胥江街道" in form.where.text(), timeout=10000)
+    assert form.submit() is True
+    qtbot.waitUntil(lambda: form.banner.kind in ("info", "warn", "error"), timeout=10000)
+    runner.wait()
+    assert form.banner.kind != "error", form.banner.text()
+    assert len(seen) == 1 and seen[0]["category"] == f"event:{category(desk).code}" and seen[0]["at"]
+    number = form.banner.text().split("：")[1].split("（")[0]
+    assert desk.cases.get(number).description == TEXT + "【已复核】"
+
+
+def test_a_replaced_report_commands_checks_mark_the_field_before_any_request(qtbot, form, desk):
+    from app.commands import Problem
+
+    registry = _own_registry(desk)
+    before = count_cases(desk)
+
+    def needs_a_phone(values):
+        return None if values.get("phone") else Problem("phone", "联系电话", "{label}不能为空")
+
+    _replace_report(registry, checks=(needs_a_phone,))
+    pick(form, desk)
+    form.description.setPlainText(TEXT)
+    form.set_point(*street_point(desk))
+    assert form.submit() is False
+    assert form.submitter.requests == 0
+    assert "联系电话不能为空" in form.banner.text()
+    assert form.description.toPlainText() == TEXT and count_cases(desk) == before
+
+
+def test_a_missing_category_is_marked_at_the_category(form, desk):
+    form.description.setPlainText(TEXT)
+    form.set_point(*street_point(desk))
+    assert form.submit() is False
+    assert form.submitter.requests == 0
+    assert form.errors["category"].isVisible() and "类别" in form.errors["category"].text()
