@@ -59,9 +59,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from operator import methodcaller
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Table
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Integer, PoolProxiedConnection, Table
 from sqlalchemy.exc import DBAPIError
 
 from app.domain.audit import GENESIS_HASH
@@ -69,6 +70,9 @@ from app.domain.definitions import STORE_SRID
 from app.store.engine import Store, _load_spatialite
 from app.store.errors import StoreError
 from app.store.models import Case, CaseEvent, Component
+
+if TYPE_CHECKING:  # imported by SQLAlchemy when PostgreSQL is used
+    from psycopg2.extensions import cursor as PgCursor
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +126,8 @@ class BulkLoad:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if not self._done:
             self.abort()
 
@@ -296,7 +301,7 @@ def _json_text(v: Any) -> str:
     return text
 
 
-def _sqlite_converter(col) -> Callable[[Any], Any] | None:
+def _sqlite_converter(col: Column[Any]) -> Callable[[Any], Any] | None:
     # What SQLAlchemy's SQLite types store, so a bulk-loaded row equals an ORM-written one.
     t = col.type
     if isinstance(t, DateTime):
@@ -313,9 +318,10 @@ def _sqlite_converter(col) -> Callable[[Any], Any] | None:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_converter(col) -> Callable[[Any], str]:
+def _copy_converter(col: Column[Any]) -> Callable[[Any], str]:
     """The COPY text of one column's values (``\\N`` for NULL)."""
     t = col.type
+    fmt: Callable[[Any], str]
     if isinstance(t, JSON):
         return lambda v: _json_text(v).translate(_COPY_ESCAPES)
     if isinstance(t, DateTime):
@@ -323,15 +329,15 @@ def _copy_converter(col) -> Callable[[Any], str]:
     elif isinstance(t, Date):
         fmt = methodcaller("isoformat")
     elif isinstance(t, Boolean):
-        def fmt(v):
+        def fmt(v: Any) -> str:
             return "t" if v else "f"
     elif isinstance(t, Float):
-        def fmt(v):
+        def fmt(v: Any) -> str:
             return repr(float(v))
     elif isinstance(t, Integer):
         fmt = str
     else:
-        def fmt(v):
+        def fmt(v: Any) -> str:
             return str(v).translate(_COPY_ESCAPES)
     if not col.nullable:
         return fmt
@@ -349,7 +355,9 @@ class _Backend:
     replica = False  # PostgreSQL: foreign-key triggers are off too
 
     def open(self) -> None: ...
-    def query(self, sql: str, params: Sequence[Any]) -> list[tuple]: ...
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        raise NotImplementedError
+
     def _one(self, sql: str, params: Sequence[Any]) -> Any: ...
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
     def executemany(self, sql: str, rows: Sequence[Row]) -> None: ...
@@ -436,6 +444,12 @@ class _Sqlite(_Backend):
         self._big: set[str] = set()
         self._last_id = {}
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The load's connection (from :meth:`open` to the commit or rollback)."""
+        assert self.conn is not None, "the bulk load is not open"
+        return self.conn
+
     def open(self) -> None:
         # Other pooled connections would keep the WAL (and its lock) open: close them first.
         self.store.dispose()
@@ -453,20 +467,20 @@ class _Sqlite(_Backend):
             raise
         self.conn = conn
 
-    def query(self, sql, params):
-        return self.conn.execute(sql, params).fetchall()
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        return self.db.execute(sql, params).fetchall()
 
-    def _one(self, sql, params):
-        row = self.conn.execute(sql, params).fetchone()
+    def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        row = self.db.execute(sql, params).fetchone()
         return row[0] if row else None
 
-    def execute(self, sql, params=()):
-        self.conn.execute(sql, params)
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.db.execute(sql, params)
 
-    def executemany(self, sql, rows):
-        self.conn.executemany(sql, rows)
+    def executemany(self, sql: str, rows: Sequence[Row]) -> None:
+        self.db.executemany(sql, rows)
 
-    def _write(self, table, columns, rows, geometry):
+    def _write(self, table: Table, columns: tuple[str, ...], rows: Sequence[Row], geometry: str | None) -> None:
         cols = [table.c[c] for c in columns]
         convert = [(i, f) for i, c in enumerate(cols) if (f := _sqlite_converter(c)) is not None]
         marks = ["?"] * len(columns)
@@ -483,15 +497,15 @@ class _Sqlite(_Backend):
                     row[i] = f(row[i])
                 out.append(row)
             rows = out
-        self.conn.executemany(sql, rows)
+        self.db.executemany(sql, rows)
 
-    def prepare(self, big):
+    def prepare(self, big: list[str]) -> None:
         marks = ", ".join("?" * len(big))
         self._triggers = self.query(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks}) "
             "AND sql IS NOT NULL ORDER BY name", big)
         for name, _sql in self._triggers:
-            self.conn.execute(f'DROP TRIGGER "{name}"')
+            self.db.execute(f'DROP TRIGGER "{name}"')
         geo = dict(self.query(f"SELECT lower(f_table_name), spatial_index_enabled FROM geometry_columns "
                               f"WHERE lower(f_table_name) IN ({marks}) AND f_geometry_column = 'geom'",
                               [b.lower() for b in big]))
@@ -500,7 +514,7 @@ class _Sqlite(_Backend):
         self.replica = True  # foreign_keys=OFF: checked per batch
         self._checked = True
 
-    def batch_problem(self, table, first, last):
+    def batch_problem(self, table: Table, first: int, last: int) -> str | None:
         name = table.name
         if name in self._spatial:
             # The dropped BEFORE INSERT trigger's geometry constraint, then the AFTER INSERT
@@ -513,27 +527,27 @@ class _Sqlite(_Backend):
             if bad:
                 return f"{name} 中有 {bad} 个几何类型或坐标系不符"
             if self._spatial[name]:
-                self.conn.execute(f"SELECT count(RTreeAlign('idx_{name}_geom', ROWID, geom)) FROM \"{name}\" "
-                                  "WHERE ROWID BETWEEN ? AND ? AND geom IS NOT NULL", (first, last))
+                self.db.execute(f"SELECT count(RTreeAlign('idx_{name}_geom', ROWID, geom)) FROM \"{name}\" "
+                                "WHERE ROWID BETWEEN ? AND ? AND geom IS NOT NULL", (first, last))
         return super().batch_problem(table, first, last)
 
-    def restore(self, big):
+    def restore(self, big: list[str]) -> None:
         for name in self._spatial:
-            self.conn.execute("UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-                              "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = 'geom'", (name,))
+            self.db.execute("UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                            "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = 'geom'", (name,))
         for _name, sql in self._triggers:
-            self.conn.execute(sql)
+            self.db.execute(sql)
 
-    def fix_sequences(self, tables):
+    def fix_sequences(self, tables: list[str]) -> None:
         pass  # INTEGER PRIMARY KEY: the next rowid follows the largest one
 
-    def commit(self):
+    def commit(self) -> None:
         try:
-            self.conn.execute("COMMIT")
+            self.db.execute("COMMIT")
         finally:
             self._close()
 
-    def rollback(self):
+    def rollback(self) -> None:
         if self.conn is None:
             return
         try:
@@ -542,7 +556,7 @@ class _Sqlite(_Backend):
         finally:
             self._close()
 
-    def _close(self):
+    def _close(self) -> None:
         conn, self.conn = self.conn, None
         if conn is None:
             return
@@ -558,36 +572,42 @@ class _Sqlite(_Backend):
 class _Postgis(_Backend):
     def __init__(self, store: Store):
         self.store = store
-        self.raw = None
-        self.cur = None
+        self.raw: PoolProxiedConnection | None = None
+        self.cur: PgCursor | None = None
         self._disabled: list[str] = []
         self._big: set[str] = set()
         self._last_id = {}
 
-    def open(self):
+    @property
+    def c(self) -> PgCursor:
+        """The load's cursor (from :meth:`open` to the commit or rollback)."""
+        assert self.cur is not None, "the bulk load is not open"
+        return self.cur
+
+    def open(self) -> None:
         self.raw = self.store.engine.raw_connection()
-        self.cur = self.raw.cursor()
+        self.cur = cast("PgCursor", self.raw.cursor())  # psycopg2's, under the pool's proxy
         self.cur.execute("SET LOCAL synchronous_commit = off")
 
     def _sql(self, sql: str) -> str:
         return sql.replace("%", "%%").replace("?", "%s")
 
-    def query(self, sql, params):
-        self.cur.execute(self._sql(sql), tuple(params))
-        return self.cur.fetchall()
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        self.c.execute(self._sql(sql), tuple(params))
+        return self.c.fetchall()
 
-    def _one(self, sql, params):
-        self.cur.execute(self._sql(sql), tuple(params))
-        row = self.cur.fetchone()
+    def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        self.c.execute(self._sql(sql), tuple(params))
+        row = self.c.fetchone()
         return row[0] if row else None
 
-    def execute(self, sql, params=()):
-        self.cur.execute(self._sql(sql), tuple(params))
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.c.execute(self._sql(sql), tuple(params))
 
-    def executemany(self, sql, rows):
-        self.cur.executemany(self._sql(sql), rows)
+    def executemany(self, sql: str, rows: Sequence[Row]) -> None:
+        self.c.executemany(self._sql(sql), rows)
 
-    def _write(self, table, columns, rows, geometry):
+    def _write(self, table: Table, columns: tuple[str, ...], rows: Sequence[Row], geometry: str | None) -> None:
         conv = [_copy_converter(table.c[c]) for c in columns]
         buf = io.StringIO()
         write = buf.write
@@ -606,17 +626,17 @@ class _Postgis(_Backend):
                 else:
                     write(prefix + row[n] + "\n")
         buf.seek(0)
-        self.cur.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", buf, size=1 << 20)
+        self.c.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", buf, size=1 << 20)
 
-    def prepare(self, big):
+    def prepare(self, big: list[str]) -> None:
         self.replica = bool(self._one("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", ()))
         if self.replica:
             # pg_restore's way for a superuser: no user trigger and no foreign-key trigger fires.
-            self.cur.execute("SET LOCAL session_replication_role = replica")
+            self.c.execute("SET LOCAL session_replication_role = replica")
         else:
             for table in big:
                 try:
-                    self.cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                    self.c.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
                 except Exception as exc:
                     if not _is_db_error(exc):
                         raise
@@ -625,31 +645,32 @@ class _Postgis(_Backend):
         self._big = set(big)
         self._checked = True
 
-    def restore(self, big):
+    def restore(self, big: list[str]) -> None:
         for table in self._disabled:
-            self.cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            self.c.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         if self.replica:
-            self.cur.execute("SET LOCAL session_replication_role = origin")
+            self.c.execute("SET LOCAL session_replication_role = origin")
         for table in big:
-            self.cur.execute(f"ANALYZE {table}")
+            self.c.execute(f"ANALYZE {table}")
 
-    def fix_sequences(self, tables):
+    def fix_sequences(self, tables: list[str]) -> None:
         # Explicit ids were loaded: move each serial sequence past the largest one.
         for table in tables:
-            self.cur.execute(
+            self.c.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false) "
                 f"WHERE pg_get_serial_sequence('{table}', 'id') IS NOT NULL")
         # The skipped statement triggers of migration 0003 would have asked clients to reload.
-        self.cur.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, json.dumps({"resync": True})))
+        self.c.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, json.dumps({"resync": True})))
 
-    def commit(self):
+    def commit(self) -> None:
+        assert self.raw is not None, "the bulk load is not open"
         try:
             self.raw.commit()
         finally:
             self._close()
 
-    def rollback(self):
+    def rollback(self) -> None:
         if self.raw is None:
             return
         try:
@@ -657,10 +678,10 @@ class _Postgis(_Backend):
         finally:
             self._close()
 
-    def _close(self):
+    def _close(self) -> None:
         raw, self.raw = self.raw, None
         if raw is not None:
             try:
-                self.cur.close()
+                self.c.close()
             finally:
                 raw.close()
