@@ -97,7 +97,6 @@ class QueueState:
         self._sort_key = SortKey.REMAINING
         self._descending = False
         self._visible: list[int] = []
-        self._sorted_at: tuple[int, int] | None = None  # table position of the last sort
         self._order: RemainingOrder | None = None  # keeps the remaining-time sort as time runs
         self._light_sorted_at: datetime | None = None  # when the light sort last re-sorted every row
         self._rank: dict[int, int] = {}  # position of each row in case-number order (tie-break)
@@ -438,7 +437,6 @@ class QueueState:
 
     def _refilter(self) -> None:
         self._visible = self._sort([r.id for r in self._rows.values() if self._matches(r)])
-        self._sorted_at = self._table.position
 
     def _place(self, case_id: int) -> None:
         """One row was added, replaced or removed: move just that row where the sort allows."""
@@ -475,4 +473,3 @@ class QueueState:
         elif entering or leaving:
             gone = set(leaving)
             self._visible = self._sort([i for i in self._visible if i not in gone] + entering)
-        self._sorted_at = self._table.position
