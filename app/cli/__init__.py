@@ -57,8 +57,9 @@ def _layout_file(text: str) -> str:
     return text
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (``argv``: for ``gridhall case``, the plugins'
+    command hooks are loaded first unless ``--no-plugins``; see ``app.cli.case``)."""
     p = argparse.ArgumentParser(prog="gridhall", description="GridHall 数字城管指挥大厅客户端")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also print the log (login failures, reconnects, plugin problems) to stderr")
@@ -103,16 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
                          '"open_by_state": {state: n}, "open_by_light": {light: n}, "audit_hash", '
                          '"seconds", "demo_password", "demo_accounts": [username]}')
 
-    from app.cli.case import add_case_commands
+    from app.cli.case import add_case_commands, plugin_commands_wanted
     from app.cli.user import add_user_commands
     add_user_commands(sub)
-    add_case_commands(sub)
+    add_case_commands(sub, plugins=plugin_commands_wanted(argv))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     # The user gets one clear line per failure; the log (warnings included) only on request.
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

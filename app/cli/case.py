@@ -20,8 +20,10 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from app.commands import Command, CommandInputError, CommandRegistry, FieldKind, VerbGroup, default_registry
@@ -45,7 +47,32 @@ def _common() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL (default: $GRIDHALL_DB)")
     p.add_argument("--as", dest="user", required=True, metavar="USER", help="username to act as")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--no-plugins", action="store_true",
+                   help="offer only the built-in commands (skip the plugins' command hooks)")
     return p
+
+
+def plugin_commands_wanted(argv: Sequence[str] | None) -> bool:
+    """Whether ``gridhall <argv>`` is a ``case`` command that loads the plugins' command hooks
+    (not with ``--no-plugins``; not without ``argv``, e.g. a parser built for a test)."""
+    if argv is None:
+        return False
+    args = list(argv)
+    command = next((a for a in args if not a.startswith("-")), None)
+    return command == "case" and "--no-plugins" not in args
+
+
+def with_plugin_commands(registry: CommandRegistry, plugins_dir: Path | None = None) -> CommandRegistry:
+    """A copy of ``registry`` plus the commands of the plugins in ``plugins_dir`` (their manifests'
+    ``commands`` hooks, which import no Qt); each plugin that fails is reported in one line on stderr."""
+    from app.config import PLUGINS
+    from app.plugin.hooks import load_plugin_commands, snapshot
+
+    directory = Path(plugins_dir) if plugins_dir is not None else PLUGINS
+    copy = snapshot(registry)
+    for plugin_id, why in load_plugin_commands(directory, directory.name, copy).failures:
+        print(f"gridhall: 插件「{plugin_id}」的命令未加载，已跳过：{why}", file=sys.stderr)
+    return copy
 
 
 def _on_case(p: argparse.ArgumentParser) -> None:
@@ -125,12 +152,24 @@ def _add_verb(sub, group: VerbGroup, common: argparse.ArgumentParser) -> None:
             _add_field(target, f, required=single and f.required and f.group is None)
 
 
-def add_case_commands(subparsers, registry: CommandRegistry | None = None) -> argparse.ArgumentParser:
+def add_case_commands(subparsers: Any, registry: CommandRegistry | None = None, *, plugins: bool = False,
+                      plugins_dir: Path | None = None) -> argparse.ArgumentParser:
     """Add the ``case`` command to the top-level subparsers: a verb per command of ``registry``
-    (default: the process's registry, built-ins and whatever is registered there) plus show/list."""
+    (default: the process's registry, built-ins and whatever is registered there) plus show/list.
+
+    ``plugins``: first add the commands of the plugins in ``plugins_dir`` (default: the application's
+    plugins folder) through their manifests' Qt-free ``commands`` hooks, to a copy of the registry;
+    a plugin whose hook fails is skipped with one line on stderr.
+    """
     registry = registry if registry is not None else default_registry()
+    if plugins:
+        registry = with_plugin_commands(registry, plugins_dir)
     common = _common()
-    case = subparsers.add_parser("case", help="work on cases: report, dispatch, close, …")
+    case = subparsers.add_parser("case", help="work on cases: report, dispatch, close, …",
+                                 description="Work on cases through the same commands as the GUI. "
+                                             "Read verbs (show, list) take --format json|text.")
+    case.add_argument("--no-plugins", dest="case_no_plugins", action="store_true",
+                      help="offer only the built-in commands (skip the plugins' command hooks)")
     case.set_defaults(case_registry=registry)
     sub = case.add_subparsers(dest="case_command", required=True)
     for group in registry.verbs().values():
@@ -332,4 +371,4 @@ def _text(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["add_case_commands", "run_case"]
+__all__ = ["add_case_commands", "plugin_commands_wanted", "run_case", "with_plugin_commands"]

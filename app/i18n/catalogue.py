@@ -80,6 +80,9 @@ _EN: dict[str, str] = {
     # duban plugin
     "今日督办": "Urged today", "今日": "today", "督办 {n} 次": "urged {n}×",
     "暂无督办案卷": "No urged cases",
+    "督办备注": "Urge with a note", "督办要点": "Points urged",
+    "督办要点（记入办理过程）": "What is urged (recorded in the case history)",
+    "为选中的案卷记录督办要点": "Record what is urged on the selected case",
     # identify panel
     "要素属性": "Feature attributes",
     "点击地图上的网格、部件或案卷查看属性": "Click a grid cell, component or case on the map to see its attributes",

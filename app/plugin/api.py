@@ -9,6 +9,7 @@ from app.commands import Command, CommandRegistry, default_registry
 from app.domain.cases import CaseSummary
 from app.domain.clock import Clock
 from app.i18n import Catalogue
+from app.plugin.hooks import register_commands
 from app.plugin.manifest import API_VERSION, Manifest
 from app.plugin.registries import MapLayerEntry, NamedRegistry, ReportSection
 from app.ui.actions import ActionRegistry, ActionSpec
@@ -71,6 +72,15 @@ class PluginApi:
         ``gridhall case <verb>`` on the command line of the same process. Removed on disable.
         """
         return self._keep(self._s.commands.register(command))
+
+    def register_command_hook(self, hook: Callable[[CommandRegistry], object]) -> list[Registration]:
+        """Call a plugin's command hook (``MANIFEST.toml`` ``commands``) with the command registry and
+        keep the handles of what it registered (removed on disable). The loader calls this; the
+        command line calls the same hook (``app.plugin.hooks``), so the commands are declared once."""
+        handles = register_commands(hook, self._s.commands)
+        for handle in handles:
+            self._keep(handle)
+        return handles
 
     def register_map_layer(self, name: str, factory: Callable[[], object]) -> Registration:
         """Offer a map layer; the GIS calls ``factory()`` to build it."""

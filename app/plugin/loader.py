@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from app.plugin.api import AppServices, PluginApi
+from app.plugin.hooks import resolve_hook
 from app.plugin.manifest import Manifest, ManifestError, read_manifest
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class PluginRecord:
 
 
 class PluginManager:
-    """Finds ``<directory>/<name>/MANIFEST.toml``, imports ``<package>.<name>``, calls ``enable(api)``.
+    """Finds ``<directory>/<name>/MANIFEST.toml``, imports ``<package>.<name>``, calls ``enable(api)``
+    (and first the manifest's ``commands`` hook with the command registry, if it names one).
 
     A broken plugin is marked failed with its reason and skipped; it never stops the others.
     """
@@ -129,8 +131,9 @@ class PluginManager:
         name = f"{self.package}.{record.folder.name}"
         try:
             module = importlib.import_module(name)
-            if not callable(getattr(module, "enable", None)):
-                raise AttributeError(f"module {name} has no enable(api) function")
+            commands_only = record.manifest is not None and bool(record.manifest.commands)
+            if not callable(getattr(module, "enable", None)) and not commands_only:
+                raise AttributeError(f"module {name} has no enable(api) function (nor a commands hook)")
         except Exception as exc:
             sys.modules.pop(name, None)  # a half-imported module must not linger
             record.fail("import", exc)
@@ -148,7 +151,11 @@ class PluginManager:
         assert record.manifest is not None and record.module is not None
         api = self._api_factory(record.manifest, self.services)
         try:
-            record.module.enable(api)
+            if record.manifest.commands:  # the Qt-free hook `gridhall case` calls too (app.plugin.hooks)
+                api.register_command_hook(resolve_hook(record.manifest.commands, f"{self.package}.{record.folder.name}"))
+            enable = getattr(record.module, "enable", None)
+            if callable(enable):
+                enable(api)
         except Exception as exc:
             api.teardown()  # undo whatever it registered before raising
             record.fail("enable", exc)

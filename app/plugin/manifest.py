@@ -13,8 +13,10 @@ API_VERSION = "1.0"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([.-]?[A-Za-z0-9]+)?$")
 _API = re.compile(r"^(\d+)\.(\d+)$")
+#: ``commands``: "module.path:function" of a Qt-free module of the plugin's own package.
+_HOOK = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 REQUIRED = ("id", "name", "version", "api_version")
-OPTIONAL = ("description", "author")
+OPTIONAL = ("description", "author", "commands")
 
 
 class ManifestError(ValueError):
@@ -31,6 +33,9 @@ class Manifest:
     api_version: str
     description: str = ""
     author: str = ""
+    #: The plugin's case-command hook, "plugins.<id>.commands:register": a function of a module that
+    #: imports no Qt, called with the CommandRegistry (by the GUI and by ``gridhall case``).
+    commands: str = ""
 
 
 def api_compatible(wanted: str, provided: str = API_VERSION) -> bool:
@@ -73,6 +78,9 @@ def parse_manifest(text: str, folder_name: str, source: str = "MANIFEST.toml") -
     if not api_compatible(data["api_version"]):
         raise ManifestError(f"{source}: plugin needs API {data['api_version']}, this GridHall provides "
                             f"{API_VERSION}; update the plugin or GridHall")
+    if "commands" in data and not _HOOK.match(data["commands"]):
+        raise ManifestError(f"{source}: commands '{data['commands']}' must be 'module.path:function', "
+                            f"e.g. 'plugins.{data['id']}.commands:register'")
     return Manifest(**data)
 
 

@@ -175,3 +175,92 @@ def test_the_verbs_follow_the_registry_given():
     assert parser.parse_args(["case", "show", "S1", "--as", "boss"]).case_command == "show"
     with pytest.raises(SystemExit):
         parser.parse_args(["case", "dispatch", "S1", "--as", "boss"])  # an empty registry: read verbs only
+
+
+# ---- plugins' commands (their manifests' Qt-free hooks) ----------------------------------------
+
+@pytest.fixture
+def plugin_cli(store, monkeypatch, capsys):
+    """``gridhall case …`` with the parser built as ``main`` builds it (the plugins' hooks loaded)."""
+    auth.configure_hasher(time_cost=1, memory_cost=64, parallelism=1)
+    build_world(store, password_hash=auth.hash_password(PASSWORD))
+    db = str(store.path)
+    monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
+
+    def run(*argv: str):
+        full = ["case", *argv, "--db", db]
+        try:
+            args = build_parser(full).parse_args(full)
+        except SystemExit as exc:
+            out = capsys.readouterr()
+            return exc.code, out.out, out.err
+        code = run_case(args, clock=FixedClock(T0))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    yield run
+    auth.configure_hasher()
+
+
+@pytest.mark.parametrize("backend", ["spatialite"])
+def test_a_plugins_command_is_a_verb_and_runs_on_a_real_store(plugin_cli):
+    code, out, err = plugin_cli("report", "--as", "supervisor", "--at", "557150,3464450", "--category", "06010",
+                                "--description", "垃圾", "--format", "json")
+    assert code == 0 and err == "", err  # no plugin failed to load
+    number = _json(out)["case"]["number"]
+    assert plugin_cli("file", number, "--as", "leader_shift")[0] == 0
+    code, _, err = plugin_cli("duban-note", number, "--as", "boss")
+    assert code == 2 and "--text" in err
+    code, _, err = plugin_cli("duban-note", number, "--as", "leader_shift", "--text", "加快处理")
+    assert code == 1 and "无权" in err  # the workflow's 督办 roles: a leader only
+    code, out, err = plugin_cli("duban-note", number, "--as", "boss", "--text", "周五前清运", "--format", "json")
+    assert code == 0, err
+    view = _json(out)
+    assert view["action"] == "urge" and view["case"]["urge_count"] == 1
+    code, out, _ = plugin_cli("show", number, "--as", "boss")
+    assert "督办 → 待派遣：周五前清运" in out
+    code, _, err = plugin_cli("duban-note", number, "--as", "boss", "--text", "x", "--no-plugins")
+    assert code == 2 and "invalid choice" in err  # --no-plugins: the built-in verbs only
+
+
+def test_case_help_lists_the_plugins_verbs_unless_no_plugins(capsys):
+    from app.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["case", "--help"])
+    assert "duban-note" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["case", "--no-plugins", "--help"])
+    out = capsys.readouterr().out
+    assert "duban-note" not in out and "dispatch" in out
+    assert "duban-note" not in str(build_parser().format_help())  # a parser built without argv: no plugins
+
+
+def test_a_plugin_whose_hook_fails_is_skipped_with_one_line(tmp_path, monkeypatch, capsys):
+    import sys
+    import uuid
+
+    from app.cli.case import with_plugin_commands
+
+    package = f"gh_cli_plugins_{uuid.uuid4().hex[:8]}"
+    root = tmp_path / package
+    for name, body in {"good": "from commands.note import note_command\n\n"
+                               "def register(registry):\n    return registry.register(note_command())\n",
+                       "bad": "import no_such_module_here\n"}.items():
+        (root / name).mkdir(parents=True)
+        (root / name / "MANIFEST.toml").write_text(
+            f'id = "{name}"\nname = "{name}"\nversion = "1.0"\napi_version = "1.0"\n'
+            f'commands = "{package}.{name}.commands:register"\n', encoding="utf-8")
+        (root / name / "__init__.py").write_text("")
+        (root / name / "commands.py").write_text(body, encoding="utf-8")
+    (root / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        registry = with_plugin_commands(default_registry(), root)
+    finally:
+        for name in [m for m in sys.modules if m.startswith(package)]:
+            del sys.modules[name]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "插件「bad」" in err and "ModuleNotFoundError" in err
+    assert registry.by_verb("note") is not None  # the good plugin's command
+    assert default_registry().by_verb("note") is None  # added to a copy: the process's registry is untouched
