@@ -69,12 +69,16 @@ bench: setup $(DB)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench --db $(DB) $(if $(ONLY),--only $(ONLY))
 
 # `make test` in a clean Debian chroot (SUITE=bookworm or trixie), on a clean checkout of HEAD.
+# REUSE=1 keeps the previous run's chroot (its Debian packages) and only replaces the checkout;
+# TARGET=screenshot runs another target inside instead of test.
 test-debian:
-	tools/test-debian.sh $(SUITE)
+	REUSE=$(REUSE) TARGET=$(TARGET) tools/test-debian.sh $(SUITE)
 
+# Keeps test-debian's base systems, chroots and downloads in build/ (distclean removes them too).
 clean:
-	rm -rf $(VENV) data/demo $(CONSTRAINTS) *.egg-info
+	rm -rf $(VENV) data/demo *.egg-info
+	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name 'chroot-*' ! -name 'cache-*' \
+		! -name 'debian-*-base.tar' -exec rm -rf {} +
 
-# Also the chroots and their cached base systems and downloads (build/).
 distclean: clean
 	rm -rf --one-file-system build

@@ -6,12 +6,14 @@
 # build/chroot-SUITE, copies a clean checkout in (git archive HEAD: committed work only), gives it
 # this machine's apt sources (its Debian mirror, moved to SUITE), apt acquire settings, pip
 # configuration and CA certificates, and runs `make test` inside as root. Downloaded .debs and
-# wheels are kept in build/cache-SUITE so a second run downloads nothing. The mounts live in a
+# wheels are kept in build/cache-SUITE so a second run downloads nothing; REUSE=1 keeps the last
+# run's chroot, Debian packages installed, and only replaces the checkout. The mounts live in a
 # private mount and PID namespace: they and every process started inside end with the run.
-# Exit status: that of `make test`.
+# Exit status: that of `make test` (or of `make $TARGET`).
 set -euo pipefail
 
 SUITE=${1:-bookworm}
+TARGET=${TARGET:-test} # another make target (e.g. screenshot: `make run`'s set-up, headless)
 case $SUITE in
 	bookworm | trixie) ;;
 	*) echo "test-debian: SUITE must be bookworm or trixie, not '$SUITE'" >&2; exit 2 ;;
@@ -42,7 +44,7 @@ unmount_all() {
 }
 
 # -- inside the private namespace: mount, run, unmount --------------------------------------
-if [ "${2:-}" = "--in-namespace" ]; then
+in_namespace() {
 	trap unmount_all EXIT
 	mount -t proc proc "$CHROOT/proc"
 	mount -t sysfs -o ro sysfs "$CHROOT/sys" 2>/dev/null || mount --rbind -o ro /sys "$CHROOT/sys"
@@ -65,16 +67,17 @@ if [ "${2:-}" = "--in-namespace" ]; then
 	while IFS= read -r var; do # pip settings and the processor quirks some OpenBLAS builds need
 		env_args+=("$var")
 	done < <(env | grep -E '^(PIP_[A-Z_]*|OPENBLAS_CORETYPE|OPENBLAS_L2_SIZE|CI)=' || true)
-	log "make test"
+	log "make $TARGET"
 	set +e
-	chroot "$CHROOT" /usr/bin/env -i "${env_args[@]}" /bin/bash -c 'cd /root/gridhall && make test'
+	chroot "$CHROOT" /usr/bin/env -i "${env_args[@]}" /bin/bash -c "cd /root/gridhall && make $TARGET"
 	status=$?
 	set -e
-	log "make test exited with $status"
-	exit $status
-fi
+	log "make $TARGET exited with $status"
+	return $status
+}
 
 # -- outside: base system, fresh chroot, configuration ---------------------------------------
+main() {
 started=$(date +%s)
 command -v debootstrap >/dev/null || {
 	log "installing debootstrap"
@@ -99,10 +102,15 @@ if [ ! -s "$BASE" ]; then
 	rm -rf --one-file-system "$tmp"
 fi
 
-log "unpacking a fresh chroot"
-rm -rf --one-file-system "$CHROOT"
-mkdir -p "$CHROOT"
-tar -C "$CHROOT" -xf "$BASE"
+if [ "${REUSE:-}" = 1 ] && [ -f "$CHROOT/.test-debian" ]; then
+	log "reusing the chroot of the last run (REUSE=1): only the checkout is new"
+	rm -rf --one-file-system "$CHROOT/root/gridhall"
+else
+	log "unpacking a fresh chroot"
+	rm -rf --one-file-system "$CHROOT"
+	mkdir -p "$CHROOT"
+	tar -C "$CHROOT" -xf "$BASE"
+fi
 
 # apt: this machine's Debian mirror (suites moved to SUITE) and its acquire settings.
 rm -f "$CHROOT"/etc/apt/sources.list "$CHROOT"/etc/apt/sources.list.d/*
@@ -134,10 +142,15 @@ done
 mkdir -p "$CHROOT/root/gridhall"
 git -C "$ROOT" archive --format=tar HEAD | tar -C "$CHROOT/root/gridhall" -x
 log "checkout of $(git -C "$ROOT" rev-parse --short HEAD) copied in"
+touch "$CHROOT/.test-debian"
 
 set +e
 unshare --mount --propagation private --pid --fork --kill-child -- "$ROOT/tools/test-debian.sh" "$SUITE" --in-namespace
 status=$?
 set -e
 log "done in $(($(date +%s) - started)) s, exit status $status"
-exit $status
+return $status
+}
+
+# Everything above is parsed before anything runs: editing this file during a run is harmless.
+if [ "${2:-}" = "--in-namespace" ]; then in_namespace; exit; else main; exit; fi
