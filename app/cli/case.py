@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -184,14 +182,16 @@ def add_case_commands(subparsers: Any, registry: CommandRegistry | None = None, 
 # --- running ------------------------------------------------------------------------------
 
 def _password(user: str) -> str:
-    env = os.environ.get("GRIDHALL_PASSWORD")
-    if env is not None:
-        return env
-    return getpass.getpass(f"{user} 的密码：")
+    """$GRIDHALL_PASSWORD, else a hidden prompt; PasswordUnavailable without a terminal (no login
+    attempt is spent on an empty password read from a pipe)."""
+    from app.cli.user import read_password
+
+    return read_password(prompt=f"{user} 的密码：")
 
 
 def run_case(args: argparse.Namespace, *, clock=None) -> int:
     """Run one ``gridhall case`` subcommand; returns the exit code (1 with the reason on stderr)."""
+    from app.cli.user import PasswordUnavailable
     from app.config import default_db_url
     from app.core import build_core
     from app.domain.clock import SystemClock
@@ -210,7 +210,7 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     except CommandInputError as exc:
         print(f"gridhall: {_problems(exc)}", file=sys.stderr)
         return EXIT_FAIL
-    except (ServiceError, AuthError, StoreError) as exc:
+    except (ServiceError, AuthError, StoreError, PasswordUnavailable) as exc:
         print(f"gridhall: {Catalogue.from_env().error(exc)}", file=sys.stderr)  # $GRIDHALL_LANG
         return EXIT_FAIL
     finally:

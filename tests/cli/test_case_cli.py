@@ -264,3 +264,19 @@ def test_a_plugin_whose_hook_fails_is_skipped_with_one_line(tmp_path, monkeypatc
     assert err.count("\n") == 1 and "插件「bad」" in err and "ModuleNotFoundError" in err
     assert registry.by_verb("note") is not None  # the good plugin's command
     assert default_registry().by_verb("note") is None  # added to a copy: the process's registry is untouched
+
+
+def test_no_password_and_no_terminal_is_one_clear_line_and_spends_no_login_attempt(cli, store, monkeypatch):
+    """A script run from a pipe without $GRIDHALL_PASSWORD: one line, exit 1, no failed attempt counted."""
+    import io
+
+    from app.store.models import User
+
+    monkeypatch.delenv("GRIDHALL_PASSWORD")
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))  # not a terminal: nothing to ask on
+    code, out, err = cli("list", "--as", "dispatcher")
+    assert code == 1 and out == ""
+    assert err.startswith("gridhall: ") and "GRIDHALL_PASSWORD" in err and "Traceback" not in err
+    with store.session() as session:
+        user = session.query(User).filter_by(username="dispatcher").one()
+        assert not user.failed_attempts
