@@ -69,7 +69,10 @@ in_namespace() {
 	done < <(env | grep -E '^(PIP_[A-Z_]*|OPENBLAS_CORETYPE|OPENBLAS_L2_SIZE|CI)=' || true)
 	log "make $TARGET"
 	set +e
-	chroot "$CHROOT" /usr/bin/env -i "${env_args[@]}" /bin/bash -c "cd /root/gridhall && make $TARGET"
+	# Ctrl+C and Ctrl+\ as in a terminal, even when this run was started in the background
+	# (which ignores them): tests send SIGINT to a child and expect it to cancel.
+	chroot "$CHROOT" /usr/bin/env -i --default-signal=INT,QUIT "${env_args[@]}" \
+		/bin/bash -c "cd /root/gridhall && make $TARGET"
 	status=$?
 	set -e
 	log "make $TARGET exited with $status"
