@@ -43,12 +43,11 @@ def test_progress_and_cancel_go_both_ways(qgis_app):
 
 
 def _points_layer(n: int):
-    from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsVectorLayer
-    from qgis.PyQt.QtCore import QVariant
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
 
-    layer = QgsVectorLayer("Point?crs=EPSG:4549", "points", "memory")
-    layer.dataProvider().addAttributes([QgsField("n", QVariant.Int)])
-    layer.updateFields()
+    # The field in the URI: QgsField(name, QVariant.Type) is deprecated from QGIS 3.38 on, and its
+    # QMetaType.Type replacement does not exist in 3.22.
+    layer = QgsVectorLayer("Point?crs=EPSG:4549&field=n:integer", "points", "memory")
     features = []
     for i in range(n):
         f = QgsFeature(layer.fields())
