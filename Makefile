@@ -72,7 +72,7 @@ bench: setup $(DB)
 # REUSE=1 keeps the previous run's chroot (its Debian packages) and only replaces the checkout;
 # TARGET=screenshot runs another target inside instead of test.
 test-debian:
-	REUSE=$(REUSE) TARGET=$(TARGET) tools/test-debian.sh $(SUITE)
+	REUSE='$(REUSE)' TARGET='$(TARGET)' tools/test-debian.sh $(SUITE)
 
 # Keeps test-debian's base systems, chroots and downloads in build/ (distclean removes them too).
 clean:
