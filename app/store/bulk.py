@@ -51,6 +51,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import queue
 import sqlite3
 import struct
@@ -59,6 +60,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from operator import methodcaller
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -100,11 +102,17 @@ class BulkLoad:
     exception, a cancel) rolls everything back.
     """
 
-    def __init__(self, store: Store, big_tables: Sequence[Table] = BIG_TABLES):
+    def __init__(self, store: Store, big_tables: Sequence[Table] = BIG_TABLES, *, separate_process: bool = False):
         self.store = store
         self.backend = store.backend
         self.big = [t.name for t in big_tables]
-        self._impl: _Backend = _Sqlite(store) if store.backend == "spatialite" else _Postgis(store)
+        self._impl: _Backend
+        if separate_process:
+            # The database work (value conversion, COPY text, the driver's binding) in its own
+            # process: the writer thread only forwards batches, so the generator keeps the GIL.
+            self._impl = _Remote(store)
+        else:
+            self._impl = _Sqlite(store) if store.backend == "spatialite" else _Postgis(store)
         self._queue: queue.Queue = queue.Queue(QUEUE_DEPTH)
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -685,3 +693,155 @@ class _Postgis(_Backend):
                 self.c.close()
             finally:
                 raw.close()
+
+
+# --- the writer in its own process -----------------------------------------------------------------
+
+class _Remote(_Backend):
+    """The backend in a child process; every call is one round trip over a pair of pipes.
+
+    Rows cross pickled; the child does the conversion and the driver's work while the
+    generator makes the next batch. The child is a fresh interpreter (``python -c``, not
+    multiprocessing: nothing of the caller's main module or threads is re-run or copied). Its
+    connection holds the one transaction: a commit or rollback ends the child, and a parent
+    that dies takes the transaction with it (the pipe closes, the child rolls back).
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.send_end: Any = None
+        self.recv_end: Any = None
+        self.child: Any = None
+
+    def open(self) -> None:
+        import subprocess
+        from multiprocessing.connection import Connection
+
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        root = str(Path(__file__).resolve().parents[2])  # the directory that holds the app package
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        code = "import sys; from app.store.bulk import _child_main; _child_main(int(sys.argv[1]), int(sys.argv[2]))"
+        try:
+            self.child = subprocess.Popen([sys.executable, "-c", code, str(to_child_r), str(from_child_w)],
+                                          pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL)
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.send_end = Connection(to_child_w, readable=False)
+        self.recv_end = Connection(from_child_r, writable=False)
+        target = str(self.store.path) if self.store.backend == "spatialite" else \
+            self.store.url.render_as_string(hide_password=False)
+        self.store.dispose()  # the child's connection must be the only one (SQLite's journal mode)
+        self._call("open", target)
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self.send_end is None:
+            raise BulkLoadError("批量写入已结束")
+        try:
+            self.send_end.send((name, args))
+            ok, value = self.recv_end.recv()
+        except (EOFError, OSError):
+            self._end()
+            raise BulkLoadError("批量写入进程意外退出，已回滚，未写入任何数据") from None
+        if not ok:
+            raise value
+        return value
+
+    def _end(self) -> None:
+        for end in (self.send_end, self.recv_end):
+            if end is not None:
+                end.close()
+        self.send_end = self.recv_end = None
+        if self.child is not None:
+            try:
+                self.child.wait(60)
+            except Exception:
+                self.child.kill()
+                self.child.wait()
+            self.child = None
+
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        return cast(list, self._call("query", sql, tuple(params)))
+
+    def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        return self._call("_one", sql, tuple(params))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._call("execute", sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Row]) -> None:
+        self._call("executemany", sql, list(rows))
+
+    def insert(self, table: Table, columns: tuple[str, ...], rows: Sequence[Row], geometry: str | None) -> None:
+        self._call("insert", table.name, columns, rows, geometry)
+
+    def prepare(self, big: list[str]) -> None:
+        self._call("prepare", big)
+
+    def restore(self, big: list[str]) -> None:
+        self._call("restore", big)
+
+    def fix_sequences(self, tables: list[str]) -> None:
+        self._call("fix_sequences", tables)
+
+    def commit(self) -> None:
+        try:
+            self._call("commit")
+        finally:
+            self._end()
+
+    def rollback(self) -> None:
+        if self.send_end is None:
+            return
+        try:
+            self._call("rollback")
+        except BulkLoadError:
+            pass  # the child is gone: its transaction went with it
+        finally:
+            self._end()
+
+
+def _child_main(read_fd: int, write_fd: int) -> None:
+    """The child's loop: run each call on a local backend and answer (ok, value)."""
+    from multiprocessing.connection import Connection
+
+    from app.store.engine import open_store
+    from app.store.models import Base
+
+    inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
+    store: Store | None = None
+    impl: _Backend | None = None
+    try:
+        while True:
+            try:
+                name, args = inbox.recv()
+            except (EOFError, OSError):
+                return  # the parent is gone: the finally below rolls back
+            try:
+                if name == "open":
+                    store = open_store(args[0], check_schema=False)
+                    impl = _Sqlite(store) if store.backend == "spatialite" else _Postgis(store)
+                    value = impl.open()
+                else:
+                    assert impl is not None, "open first"
+                    if name == "insert":
+                        args = (Base.metadata.tables[args[0]], *args[1:])
+                    value = getattr(impl, name)(*args)
+                reply: tuple[bool, Any] = (True, value)
+            except BaseException as exc:
+                if _is_db_error(exc):
+                    exc = BulkLoadError(f"批量写入失败，已回滚，未写入任何数据：{_db_message(exc)}")
+                elif not isinstance(exc, StoreError):
+                    exc = BulkLoadError(f"批量写入失败，已回滚：{type(exc).__name__}: {exc}")
+                reply = (False, exc)
+            outbox.send(reply)
+            if name in ("commit", "rollback") or (name == "open" and not reply[0]):
+                return
+    finally:
+        if impl is not None:
+            with contextlib.suppress(Exception):
+                impl.rollback()
+        if store is not None:
+            store.dispose()

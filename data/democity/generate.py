@@ -135,7 +135,7 @@ def _remove_sqlite(path: Path) -> None:
 def _fill(store: Store, spec, seed: int, now: datetime, report: Progress, stop) -> DemoSummary:
     rng = random.Random(seed)
     summary = DemoSummary(spec.name, seed, now)
-    with BulkLoad(store) as load:
+    with BulkLoad(store, separate_process=spec.writer_process) as load:
         have = load.nonempty(FILLED)
         if have:
             listed = "、".join(f"{t} {n} 行" for t, n in have.items())

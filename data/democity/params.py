@@ -29,6 +29,7 @@ class ScaleSpec:
     supervisors: int
     compact_closed: bool = False  # closed cases skip verification and detours (city benchmark)
     days: int = 365
+    writer_process: bool = False  # write from a separate process (app.store.bulk): pays off at city scale
 
     @property
     def streets(self) -> int:
@@ -39,5 +40,6 @@ SCALES: dict[str, ScaleSpec] = {
     # Test scale: one street, two communities, ~100 grids.
     "tiny": ScaleSpec("tiny", 2, 1, (7, 9), 10.0, 300, 120, 3, days=21),
     "district": ScaleSpec("district", 6, 4, (9, 13), 10.0, 17_500, 480, 45),
-    "city": ScaleSpec("city", 20, 4, (9, 13), 27.0, 1_000_000, 3000, 600, compact_closed=True),
+    "city": ScaleSpec("city", 20, 4, (9, 13), 27.0, 1_000_000, 3000, 600, compact_closed=True,
+                      writer_process=True),
 }

@@ -96,6 +96,36 @@ def test_cancel_leaves_an_existing_spatialite_store_as_it_was(tmp_path, stage):
     assert not (tmp_path / "empty.sqlite-journal").exists()
 
 
+def _writer_process(monkeypatch) -> None:
+    """Tiny demos written from a separate process, as the city is."""
+    import dataclasses
+
+    from data.democity import params
+
+    monkeypatch.setitem(params.SCALES, "tiny", dataclasses.replace(params.SCALES["tiny"], writer_process=True))
+
+
+def test_a_writer_process_writes_the_same_demo(store_url, tmp_path, monkeypatch):
+    reference = generate(tmp_path / "ref.sqlite", seed=4, scale="tiny")
+    _writer_process(monkeypatch)
+    summary = generate(store_url, seed=4, scale="tiny")
+    assert (summary.audit_hash, summary.cases) == (reference.audit_hash, reference.cases)
+    store = open_store(store_url)
+    assert verify_audit(store) is None
+    store.dispose()
+
+
+def test_cancel_with_a_writer_process_leaves_the_store_as_it_was(store_url, monkeypatch):
+    init_db(store_url).dispose()
+    snapshot = _snapshot_sqlite if store_url.startswith("sqlite") else _snapshot_pg
+    target = store_url.removeprefix("sqlite:///") if store_url.startswith("sqlite") else store_url
+    before = snapshot(target)
+    _writer_process(monkeypatch)
+    with pytest.raises(DemoCancelled):
+        generate(store_url, scale="tiny", feedback=_cancel_during("生成案卷历史"))
+    assert snapshot(target) == before
+
+
 def test_cancel_removes_a_file_made_for_the_demo(tmp_path):
     path = tmp_path / "fresh.sqlite"
     with pytest.raises(DemoCancelled):
@@ -179,11 +209,11 @@ def test_database_owner_without_superuser_loads_through_disabled_user_triggers(p
         pg_cluster.drop_database(name)
 
 
-def _forged_load(url, events):
+def _forged_load(url, events, separate_process=False):
     """A bulk load of one area-less case and ``events`` (tuples after id) into an initialised store."""
     store = open_store(url)
     try:
-        with BulkLoad(store) as load:
+        with BulkLoad(store, separate_process=separate_process) as load:
             load.prepare()
             load.insert(AdminArea.__table__, ["id", "code", "name", "level"], [(1, "320508", "区", "district")])
             cat = load.select(Category.__table__, ["id"])[0][0]
@@ -219,10 +249,11 @@ def test_rows_the_triggers_accept_load_and_verify(store_url):
     store.dispose()
 
 
-def test_a_broken_link_is_refused_and_nothing_is_written(store_url):
+@pytest.mark.parametrize("separate_process", [False, True], ids=["thread", "process"])
+def test_a_broken_link_is_refused_and_nothing_is_written(store_url, separate_process):
     init_db(store_url).dispose()
     with pytest.raises(BulkLoadError, match="prev_hash"):
-        _forged_load(store_url, _event_rows(3, break_at=1))
+        _forged_load(store_url, _event_rows(3, break_at=1), separate_process)
     store = open_store(store_url)
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM admin_areas")).scalar() == 0
