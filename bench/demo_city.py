@@ -7,6 +7,7 @@ build/bench.json):
 
   demo.city_s.spatialite / demo.city_s.postgis            build time, wall (s)
   demo.city_cpu_s.<backend>                                this process's CPU for the build (s)
+  demo.city_writer_cpu_s.<backend>                         the writer process's CPU (s; city scale)
   demo.city_bytes.<backend>                                file / database size
   demo.city_verify_s.<backend>, demo.city_audit_ok.<backend>  verify-audit time and result
   demo.city_cases, demo.city_events, demo.city_components  what was built
@@ -19,6 +20,7 @@ was this build's own work. ``--scale district`` (or tiny) gives the same figures
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -41,6 +43,11 @@ def _start_cluster():
         sys.path.insert(0, str(ROOT / "tests"))
         from pg import start_cluster
     return start_cluster()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the writer process, once it has ended
+    return usage.ru_utime + usage.ru_stime
 
 
 def _progress(started: float):
@@ -74,10 +81,11 @@ def build(backend: str, *, scale: str = "city", seed: int = 1, verify: bool = Tr
             name = cluster.create_database()
             url = cluster.url(name)
         print(f"  {backend}: building {scale} …", flush=True)
-        started, cpu = time.monotonic(), time.process_time()
+        started, cpu, children = time.monotonic(), time.process_time(), _children_cpu()
         summary = generate(url, seed=seed, scale=scale, progress=_progress(started))
         out[f"{prefix}_s.{backend}"] = time.monotonic() - started
         out[f"{prefix}_cpu_s.{backend}"] = time.process_time() - cpu
+        out[f"{prefix}_writer_cpu_s.{backend}"] = _children_cpu() - children
         if cluster is None:
             out[f"{prefix}_bytes.{backend}"] = Path(url).stat().st_size
         else:

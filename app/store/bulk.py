@@ -9,8 +9,9 @@ R*Trees).
 Everything happens in ONE transaction (DDL is transactional on SQLite and PostgreSQL), so a
 failure or a cancel leaves the store as it was: leaving the ``with`` block without
 :meth:`BulkLoad.finish` rolls back. Batches go to a writer thread, so the database works
-(SQLite releases the GIL while it steps; PostgreSQL is another process) while the caller
-generates the next batch.
+while the caller generates the next batch; with ``separate_process=True`` (the city) that
+thread only forwards them to a child process that owns the connection and the transaction,
+so the value conversion and the driver's work no longer compete for the caller's GIL.
 
 SpatiaLite
   * a dedicated connection with ``foreign_keys=OFF``, a rollback journal
