@@ -1,7 +1,7 @@
 """The bench's district: 16 grids, 2 roads, 6 departments and a user per role of the loop.
 
-A copy of the test world (``tests/services/world.py``) so the benchmarks do not import the
-tests: grids are 100 m squares covering x 557000–557400, y 3464300–3464700 (EPSG:4549); the
+The one definition of the small district the service tests also use (``tests/services/world.py``
+imports it; the benchmarks never import the tests): grids are 100 m squares covering x 557000–557400, y 3464300–3464700 (EPSG:4549); the
 west half is 东园社区, the east half 北园社区, both in 平江街道. ``build_world`` fills an
 initialised store; ``service`` and ``draft`` make a CaseService and a valid report.
 """
