@@ -37,11 +37,8 @@ BACKENDS = ("spatialite", "postgis")
 
 
 def _start_cluster():
-    try:
-        from app.store.cluster import start_cluster
-    except ImportError:  # before the platform helper moved it
-        sys.path.insert(0, str(ROOT / "tests"))
-        from pg import start_cluster
+    from app.store.cluster import start_cluster
+
     return start_cluster()
 
 
