@@ -86,10 +86,7 @@ def build(backend: str, *, scale: str = "city", seed: int = 1, verify: bool = Tr
         if cluster is None:
             out[f"{prefix}_bytes.{backend}"] = Path(url).stat().st_size
         else:
-            with cluster.admin(name) as conn:
-                cur = conn.cursor()
-                cur.execute("SELECT pg_database_size(current_database())")
-                out[f"{prefix}_bytes.{backend}"] = cur.fetchone()[0]
+            out[f"{prefix}_bytes.{backend}"] = cluster.database_size(name)
         out[f"{prefix}_cases"], out[f"{prefix}_events"] = summary.cases, summary.events
         out[f"{prefix}_components"] = summary.components
         if verify:

@@ -26,10 +26,28 @@ from typing import Any
 
 from app.commands import Command, CommandInputError, CommandRegistry, FieldKind, VerbGroup, default_registry
 from app.domain.definitions import Action, CaseState, Role
+from app.domain.messages import Msg
 from app.i18n import Catalogue
 
 EXIT_OK, EXIT_FAIL = 0, 1
-_CAT = Catalogue()  # the command line speaks Chinese (the source language)
+_CAT = Catalogue.from_env()  # Chinese by default; $GRIDHALL_LANG=en for English
+
+
+def _bounded(low: int, high: int):
+    """An argparse type: a whole number in ``low..high`` (a huge or negative one is refused here,
+    not by the database)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(_CAT.tr("应为整数，而不是「{text}」", text=text)) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(_CAT.tr("应在 {low} 到 {high} 之间（不是 {value}）", low=low,
+                                                     high=high, value=value))
+        return value
+
+    return parse
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -75,7 +93,7 @@ def with_plugin_commands(registry: CommandRegistry, plugins_dir: Path | None = N
 
 def _on_case(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", help="case number (e.g. S20260302-0001) or id")
-    p.add_argument("--expect-version", type=int, default=None, metavar="N",
+    p.add_argument("--expect-version", type=_bounded(0, 2**31 - 1), default=None, metavar="N",
                    help="refuse unless the case is still at version N (default: the version read just before)")
 
 
@@ -175,7 +193,7 @@ def add_case_commands(subparsers: Any, registry: CommandRegistry | None = None, 
     sub.add_parser("show", help="show a case with its timeline", parents=[common]).add_argument("case")
     ls = sub.add_parser("list", help="list open cases", parents=[common])
     ls.add_argument("--state", action="append", default=None, help="only these states (repeatable)")
-    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--limit", type=_bounded(1, 10_000), default=50, help="at most this many cases (1–10000)")
     return case
 
 
@@ -198,7 +216,7 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     from app.services.auth import AuthError, login
     from app.services.errors import ServiceError
     from app.store.engine import open_store
-    from app.store.errors import StoreError
+    from app.store.errors import StoreError, database_error
 
     clock = clock or SystemClock()
     store = None
@@ -213,6 +231,12 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     except (ServiceError, AuthError, StoreError, PasswordUnavailable) as exc:
         print(f"gridhall: {Catalogue.from_env().error(exc)}", file=sys.stderr)  # $GRIDHALL_LANG
         return EXIT_FAIL
+    except Exception as exc:  # a driver's refusal (locked file, lost server): one line, not a traceback
+        refused = database_error(exc)
+        if refused is None:
+            raise
+        print(f"gridhall: {Catalogue.from_env().error(refused)}", file=sys.stderr)
+        return EXIT_FAIL
     finally:
         if store is not None:
             store.dispose()
@@ -222,8 +246,9 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
 
 def _problems(exc: CommandInputError) -> str:
     options = getattr(exc, "options", {})
-    return "；".join(p.message(_CAT) + (f"（{options[p.field]}）" if p.field in options else "")
-                    for p in exc.problems)
+    cat = Catalogue.from_env()  # $GRIDHALL_LANG as it is now
+    return cat.tr("；").join(cat.tr("{value}（{label}）", value=p.message(cat), label=options[p.field])
+                            if p.field in options else p.message(cat) for p in exc.problems)
 
 
 def _photos(paths, kind: str):
@@ -248,7 +273,7 @@ def _dispatch(core, actor, args) -> dict[str, Any]:
         return _view(svc, svc.get(args.case), events=True)
     group = core.commands.verbs().get(args.case_verb)
     if group is None:  # the registry changed between parsing and running
-        raise ValidationError("command", _CAT.tr("没有命令「{verb}」", verb=args.case_verb))
+        raise ValidationError("command", Msg("没有命令「{verb}」", verb=args.case_verb))
     command, values = _chosen(group, args)
     if not command.on_case:
         return _result(svc, _run(command, core, actor, None, None, values))
@@ -284,13 +309,13 @@ def _chosen(group: VerbGroup, args) -> tuple[Command, dict[str, Any]]:
             break
     command = command or group.primary
     if command is None:
-        raise ValidationError("command", _CAT.tr("请选择「{verb}」的类型", verb=group.verb))
+        raise ValidationError("command", Msg("请选择「{verb}」的类型", verb=group.verb))
     own = {f.cli_option for f in command.value_fields if f.cli}
     for other in group.commands:
         for f in other.value_fields:
             if f.cli and f.cli_option not in own and getattr(args, _opt(f.dest), None) is not None:
-                raise ValidationError(f.name, _CAT.tr("「{title}」不接受 {option}", title=_CAT.tr(command.title),
-                                                      option=f.cli_option))
+                raise ValidationError(f.name, Msg("「{title}」不接受 {option}", title=Msg(command.title),
+                                                  option=f.cli_option))
     for f in command.value_fields:
         if not f.cli or f.name in values:
             continue

@@ -90,6 +90,10 @@ class Problem:
             return self.text.format(label=self.label, **self.params)
         return catalogue.tr(self.text, label=catalogue.tr(self.label), **self.params)
 
+    def as_msg(self) -> Msg:
+        """The refusal as a message any edge translates (``Catalogue.error`` / ``Catalogue.text``)."""
+        return Msg(self.text, label=Msg(self.label), **self.params)
+
 
 MISSING = "{label}不能为空"
 OUT_OF_RANGE = "{label}应在 {minimum} 到 {maximum} 之间"
@@ -104,7 +108,7 @@ class CommandInputError(ValidationError):
     """
 
     def __init__(self, problems: list[Problem]):
-        super().__init__(problems[0].field, problems[0].message())
+        super().__init__(problems[0].field, problems[0].as_msg())
         self.problems = problems
 
 

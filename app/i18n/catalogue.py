@@ -229,6 +229,9 @@ _EN: dict[str, str] = {
     "找不到 {mode} 模式的内置布局（{folder}），各面板放在默认位置":
         "no built-in layout for the {mode} mode ({folder}); every dock goes to its default place",
     "已改用内置布局 {name}": "using the built-in layout {name} instead",
+    # command line: bounded numbers
+    "应为整数，而不是「{text}」": "must be a whole number, not '{text}'",
+    "应在 {low} 到 {high} 之间（不是 {value}）": "must be between {low} and {high} (not {value})",
 }
 
 # English names of the domain enums (their ``.label`` is Chinese).

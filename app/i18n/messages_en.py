@@ -26,6 +26,15 @@ MESSAGES_EN: dict[str, str] = {
     "单元网格": "Grid cell", "单元网格（缩小）": "Grid cell (zoomed out)",
     "快速路": "Expressway", "主干路": "Arterial road", "次干路": "Secondary road", "支路": "Branch road",
     "街巷": "Lane", "其他道路": "Other road",
+    # -- database driver refusals (app/store/errors.py database_error) -----------------------------
+    "数值过大，超出数据库能保存的范围；未写入任何内容":
+        "The number is too large for the database to hold; nothing was written",
+    "数据库正被另一个程序占用（已锁定），未写入任何内容；请稍后重试：{detail}":
+        "The database is in use by another program (locked); nothing was written. Try again shortly: {detail}",
+    "数据库拒绝了输入的值，未写入任何内容：{detail}": "The database refused a value; nothing was written: {detail}",
+    "数据库连接出错，未写入任何内容；请检查数据库后重试：{detail}":
+        "The database connection failed; nothing was written. Check the database and try again: {detail}",
+    "数据库拒绝了这次操作，未写入任何内容：{detail}": "The database refused the operation; nothing was written: {detail}",
     # punctuation joining translated parts
     "；": "; ",
     "、": ", ",

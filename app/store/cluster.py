@@ -158,6 +158,14 @@ class PgCluster:
             conn.cursor().execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return name
 
+    def database_size(self, name: str) -> int:
+        """The size of database ``name`` on disk, in bytes (``pg_database_size``)."""
+        with self.admin(name) as conn:
+            cur = conn.cursor()
+            cur.execute("SELECT pg_database_size(current_database())")
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+
     def drop_database(self, name: str) -> None:
         """Drop ``name``, disconnecting whoever still uses it."""
         with self.admin() as conn:

@@ -280,3 +280,49 @@ def test_no_password_and_no_terminal_is_one_clear_line_and_spends_no_login_attem
     with store.session() as session:
         user = session.query(User).filter_by(username="dispatcher").one()
         assert not user.failed_attempts
+
+
+@pytest.mark.parametrize("argv", [
+    ("list", "--limit", "99999999999999999999999"),
+    ("list", "--limit", "-5"),
+    ("list", "--state", "filed", "--limit", "0"),
+    ("urge", "S20260302-0001", "--expect-version", "99999999999999999999999"),
+])
+def test_numbers_out_of_range_are_refused_by_the_parser(cli, argv):
+    code, out, err = cli(*argv[:1], "--as", "dispatcher", *argv[1:])
+    assert code == 2 and out == "" and "Traceback" not in err and "之间" in err
+
+
+def test_a_value_refused_by_a_command_reads_in_english_with_gridhall_lang(cli, monkeypatch):
+    code, out, _ = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "06010",
+                       "--description", "垃圾", "--format", "json")
+    number = _json(out)["case"]["number"]
+    monkeypatch.setenv("GRIDHALL_LANG", "en")
+    code, out, err = cli("check", number, "--as", "supervisor", "--outcome", "failed")
+    assert code == 1 and out == ""
+    assert err.startswith("gridhall: ") and not any("\u4e00" <= ch <= "\u9fff" for ch in err), err
+
+
+def test_a_locked_database_is_one_line_and_nothing_written(cli, store, monkeypatch):
+    """Another program holds the SpatiaLite file locked: the driver's refusal is one clear line, exit 1."""
+    if store.path is None:
+        pytest.skip("a file lock is a SpatiaLite matter")
+    import sqlite3
+
+    from app.store import engine
+
+    code, out, _ = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "06010",
+                       "--description", "垃圾", "--format", "json")
+    number = _json(out)["case"]["number"]
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)  # do not wait long for the lock
+    other = sqlite3.connect(str(store.path), isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        code, out, err = cli("urge", number, "--as", "boss")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.startswith("gridhall: ") and "锁定" in err
+    code, out, _ = cli("show", number, "--as", "dispatcher", "--format", "json")
+    assert code == 0 and _json(out)["case"]["urge_count"] == 0
