@@ -106,11 +106,16 @@ def check_photos(photos: Iterable[PhotoInput] | None, max_bytes: int = DEFAULT_M
     return [check_photo(p, max_bytes) for p in photos or ()]
 
 
-def load_photo(path: str | Path, kind: str = "report") -> PhotoInput:
-    """Read a photo file from disk (for the CLI); ValidationError when it cannot be read."""
+def load_photo(path: str | Path, kind: str = "report", max_bytes: int = DEFAULT_MAX_BYTES) -> PhotoInput:
+    """Read a photo file from disk (for the CLI); ValidationError when it cannot be read.
+
+    At most ``max_bytes`` + 1 bytes are read, so an endless or huge file (``/dev/zero``, a disk
+    image) is refused by the size check instead of filling memory.
+    """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        with p.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise ValidationError("photo", Msg("照片文件不存在：{p}", p=p)) from None
     except IsADirectoryError:

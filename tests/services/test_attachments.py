@@ -42,3 +42,15 @@ def test_bad_kind_and_missing_file(tmp_path):
         check_photo(PhotoInput("a.png", _image("PNG"), "selfie"))
     with pytest.raises(ValidationError, match="照片文件不存在"):
         load_photo(tmp_path / "nope.jpg")
+
+
+def test_an_endless_file_is_read_only_up_to_the_limit_and_refused():
+    """`--photo /dev/zero` (or a disk image) must not fill memory: one byte past the limit is enough."""
+    from app.services.attachments import check_photo, load_photo
+    from app.services.errors import ValidationError
+
+    photo = load_photo("/dev/zero", "report", max_bytes=1024)
+    assert len(photo.data) == 1025
+    with pytest.raises(ValidationError) as err:
+        check_photo(photo, 1024)
+    assert err.value.field == "photo"
