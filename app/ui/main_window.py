@@ -19,7 +19,7 @@ VERSION = "0.1.0"
 ORGANIZATION = "GridHall"
 APPLICATION = "GridHall"
 #: 视图 → 重置布局: back to the window mode's built-in layout.
-RESET_LAYOUT = ActionSpec("gridhall.view.reset_layout", "重置布局", "", "view", "reset_layout",
+RESET_LAYOUT = ActionSpec("gridhall.view.reset_layout", "重置布局", "Ctrl+Alt+0", "view", "reset_layout",
                           tip="恢复本窗口模式的内置布局")
 
 
