@@ -127,34 +127,53 @@ class BulkLoad:
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> BulkLoad:
         self._impl.open()
-        # The writer hands the GIL back for every row it steps and then waits for the
-        # generating thread to let go of it: a shorter switch interval halves that wait.
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
-        self._thread = threading.Thread(target=self._work, name="gridhall-bulk-writer", daemon=True)
-        self._thread.start()
+        try:
+            # The writer hands the GIL back for every row it steps and then waits for the
+            # generating thread to let go of it: a shorter switch interval halves that wait.
+            self._switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
+            self._thread = threading.Thread(target=self._work, name="gridhall-bulk-writer", daemon=True)
+            self._thread.start()
+        except BaseException:
+            self._thread = None
+            self.abort()
+            raise
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if not self._done:
+        if self._done:
+            return
+        try:
             self.abort()
+        except Exception:
+            if exc is None:
+                raise
+            # The error that ended the load (a cancel, a failed check) is the one to report.
+            log.warning("bulk load: the rollback after %s failed", type(exc).__name__, exc_info=True)
 
     def abort(self) -> None:
-        """Stop the writer, roll back everything and restore the connection's settings."""
-        self._stop_writer()
+        """Drop the queued batches, stop the writer, roll back and restore the settings.
+
+        Each step runs even if an earlier one raises; the first error is raised at the end.
+        """
         self._done = True
-        self._impl.rollback()
-        self._restore_switch()
+        try:
+            self._stop_writer(drop_queued=True)
+        finally:
+            try:
+                self._impl.rollback()
+            finally:
+                self._restore_switch()
 
     def _restore_switch(self) -> None:
         if self._switch is not None:
             sys.setswitchinterval(self._switch)
             self._switch = None
 
-    def _stop_writer(self) -> None:
+    def _stop_writer(self, drop_queued: bool = False) -> None:
         if self._thread is not None:
-            if self._error is not None:  # the writer stopped taking batches: drop what waits
+            if drop_queued or self._error is not None:  # not to be written: drop what waits
                 _drain(self._queue)
             self._queue.put(None)
             self._thread.join()
@@ -211,10 +230,24 @@ class BulkLoad:
         return self.query(f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY id")
 
     def update(self, table: Table, set_columns: Sequence[str], key: str, rows: Sequence[Row]) -> None:
-        """``UPDATE table SET set_columns… WHERE key = …`` for each (values…, key) row."""
+        """``UPDATE table SET set_columns… WHERE key = …`` for each (values…, key) row.
+
+        The load's connection may not enforce foreign keys (SpatiaLite: ``foreign_keys=OFF``;
+        PostgreSQL as superuser: replica role), so the updated columns' foreign keys are then
+        checked set-wise over the whole table (meant for small tables, e.g. categories).
+        """
         self.flush()
         sets = ", ".join(f"{c} = ?" for c in set_columns)
         self._impl.executemany(f"UPDATE {table.name} SET {sets} WHERE {key} = ?", rows)
+        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+            col, ref = fk.parent.name, fk.column.table.name
+            if col not in set_columns:
+                continue
+            bad = self._impl._one(f"SELECT count(*) FROM {table.name} x WHERE x.{col} IS NOT NULL AND NOT EXISTS "
+                                  f"(SELECT 1 FROM {ref} r WHERE r.{fk.column.name} = x.{col})", ())
+            if bad:
+                raise BulkLoadError(f"批量写入的数据未通过数据库规则检查，已回滚："
+                                    f"{table.name}.{col} 中有 {bad} 行指向 {ref} 中不存在的记录")
 
     def prepare(self) -> None:
         """Set the big tables' per-row triggers aside (undone by finish, or by the rollback)."""
@@ -727,15 +760,23 @@ class _Remote(_Backend):
         try:
             self.child = subprocess.Popen([sys.executable, "-c", code, str(to_child_r), str(from_child_w)],
                                           pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL)
+        except BaseException:
+            os.close(to_child_w)
+            os.close(from_child_r)
+            raise
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
         self.send_end = Connection(to_child_w, readable=False)
         self.recv_end = Connection(from_child_r, writable=False)
-        target = str(self.store.path) if self.store.backend == "spatialite" else \
-            self.store.url.render_as_string(hide_password=False)
-        self.store.dispose()  # the child's connection must be the only one (SQLite's journal mode)
-        self._call("open", target)
+        try:
+            target = str(self.store.path) if self.store.backend == "spatialite" else \
+                self.store.url.render_as_string(hide_password=False)
+            self.store.dispose()  # the child's connection must be the only one (SQLite's journal mode)
+            self._call("open", target)
+        except BaseException:
+            self._end()  # closes the pipes: a child still waiting reads EOF and exits
+            raise
 
     def _call(self, name: str, *args: Any) -> Any:
         if self.send_end is None:

@@ -1,38 +1,42 @@
 """``gridhall demo``: fill an empty store with a deterministic fictitious district of Suzhou.
 
 Same seed and same ``now`` give identical database content, audit hashes included.
-Everything is written in one transaction: a failure or a cancel leaves no partial demo
-(a database file created for the demo is removed again).
+Everything is written in one transaction: a failure or a cancel leaves no partial demo. The
+schema that ``init_db`` commits first on an empty target is undone too (data.democity.pristine):
+a file made for the demo is removed, an empty file goes back to zero bytes, an empty PostgreSQL
+database loses the tables, functions and types the init made.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import time as _time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from app.domain.calendar import WorkCalendar
 from app.domain.clock import Clock, SystemClock
 from app.domain.limits import LimitTable
 from app.jobs.feedback import Feedback
 from app.store.bulk import BulkLoad
-from app.store.engine import Store, parse_url
+from app.store.engine import Store
 from app.store.models import Category
 from data.democity.cases import CaseFactory
 from data.democity.errors import CANCELLED, DemoCancelled, DemoError
 from data.democity.geography import City
 from data.democity.history import Clockwork
 from data.democity.params import DEFAULT_NOW, SCALES
+from data.democity.pristine import Pristine
 from data.democity.static import StaticWriter
 from data.democity.stream import CaseStream
 from data.democity.timing import Timing
 from data.democity.writer import FILLED
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,8 +91,8 @@ def generate(url, *, seed: int = 1, scale: str = "district", now: datetime | Non
     and rolls everything back. ``feedback`` (an app.jobs.Feedback) gets the same reports and
     its cancel works like ``cancel``; a cancel raises DemoCancelled (also an app.jobs.Cancelled).
     Raises DemoError (or another StoreError) with a clear message; a failed or cancelled
-    generation leaves the store as it was (app.store.bulk: one transaction) and removes a
-    database file it created.
+    generation leaves the store as it was: the data is one transaction (app.store.bulk) and on
+    an empty target the schema init_db made is undone (data.democity.pristine).
     """
     if scale not in SCALES:
         raise DemoError(f"未知的演示规模 {scale!r}：可选 district（一个区，约 1.8 万件案卷）或 "
@@ -111,15 +115,19 @@ def generate(url, *, seed: int = 1, scale: str = "district", now: datetime | Non
 
     from app.store.commands import init_db
 
-    _parsed, path = parse_url(url)
-    fresh = path is not None and not path.exists()
-    store = init_db(url)
+    if stop():  # before init_db commits anything
+        raise DemoCancelled(CANCELLED)
+    pristine = Pristine.capture(url)
+    try:
+        store = init_db(url)
+    except BaseException as exc:
+        _undo(pristine, exc)  # init_db removes a file it made; a database it made stays otherwise
+        raise
     try:
         summary = _fill(store, SCALES[scale], seed, now, report, stop)
-    except BaseException:
+    except BaseException as exc:
         store.dispose()
-        if fresh and path is not None:
-            _remove_sqlite(path)
+        _undo(pristine, exc)
         raise
     store.dispose()
     summary.seconds = _time.monotonic() - started
@@ -127,9 +135,15 @@ def generate(url, *, seed: int = 1, scale: str = "district", now: datetime | Non
     return summary
 
 
-def _remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+def _undo(pristine: Pristine | None, exc: BaseException) -> None:
+    """Put an empty target back as it was before init_db; never hides ``exc``."""
+    if pristine is None:
+        return
+    try:
+        pristine.restore()
+    except Exception as undo_error:
+        log.warning("demo: could not undo the schema made for the demo: %s", undo_error)
+        exc.add_note(f"清理为演示建立的表结构失败：{undo_error}")
 
 
 def _fill(store: Store, spec, seed: int, now: datetime, report: Progress, stop) -> DemoSummary:
