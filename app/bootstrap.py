@@ -170,6 +170,10 @@ def _install_layouts(hall: Hall, mode: str, layout_file, actor) -> None:
     window.show_problems(problems)
 
 
+#: Longest the window's teardown waits for cancelled jobs to stop (seconds).
+JOBS_TEARDOWN_WAIT_S = 10.0
+
+
 def _install_jobs(hall: Hall, catalogue) -> None:
     """The job runner (long work off the GUI thread), its strip in the status bar, and
     文件 → 校验审计链 running ``verify_audit`` as a job. Teardown cancels the jobs and waits."""
@@ -180,7 +184,9 @@ def _install_jobs(hall: Hall, catalogue) -> None:
 
     tr, window, store = catalogue.tr, hall.window, hall.store
     hall.jobs = jobs = JobRunner(max_workers=2, name="gui-job")
-    hall.on_teardown(jobs.shutdown)  # after the window's parts are gone, before the store closes
+    # After the window's parts are gone, before the store closes: cancel, then a bounded wait on
+    # the GUI thread (jobs stop at their next check; one that does not is left to its daemon thread).
+    hall.on_teardown(lambda: jobs.shutdown(timeout=JOBS_TEARDOWN_WAIT_S))
     events = JobEvents(jobs, window)
     hall.on_teardown(events.close)
     hall.job_status = JobStatusWidget(events, catalogue)
@@ -188,9 +194,8 @@ def _install_jobs(hall: Hall, catalogue) -> None:
 
     def verify(feedback):
         feedback.progress(0.0, tr("正在校验…"))
-        problem = verify_audit(store)  # read-only: a cancel drops the answer, nothing to undo
-        feedback.check()
-        return problem
+        # A fraction per batch of events; read-only, so a cancel just stops (within one batch).
+        return verify_audit(store, feedback)
 
     def describe(problem) -> tuple[str, bool]:
         if problem is None:

@@ -88,6 +88,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         c = db_sub.add_parser(name, help=text)
         c.add_argument("--db", required=True, help="SpatiaLite file or postgresql:// URL")
         if name == "verify-audit":
+            c.description = ("Check the case-event hash chain as a job: a progress bar on stderr; Ctrl+C "
+                             f"stops it (read-only, nothing to undo) and exits {EXIT_CANCELLED}.")
             _format_option(c, 'json: {"ok": true|false, "problem": null | {"chain_no": int|null, '
                               '"case_id": int|null, "message": str}}; exit 1 when broken')
 
@@ -151,7 +153,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _db(args: argparse.Namespace) -> int:
     from app.store import commands
-    from app.store.engine import open_store
 
     if args.db_command == "init":
         store = commands.init_db(args.db)
@@ -163,11 +164,26 @@ def _db(args: argparse.Namespace) -> int:
         print(f"数据库已升级到版本 {commands.current_revision(store)}：{redact(args.db)}")
         store.dispose()
         return EXIT_OK
-    store = open_store(args.db)
+    return _verify_audit(args)
+
+
+def _verify_audit(args: argparse.Namespace, *, runner=None) -> int:
+    """`db verify-audit` as a job: a progress bar on stderr; Ctrl+C stops it (read-only) with exit 130."""
+    from app.cli.progress import run_with_progress
+    from app.jobs import Job, JobState
+    from app.store import commands
+    from app.store.engine import open_store
+
+    store = open_store(args.db)  # a bad URL or file: one line from main(), no bar
     try:
-        problem = commands.verify_audit(store)
+        job = run_with_progress(Job("校验审计链", lambda feedback: commands.verify_audit(store, feedback)),
+                                runner=runner, cancelling="正在取消…")
     finally:
         store.dispose()
+    if job.state is JobState.CANCELLED:
+        print("gridhall: 已取消校验审计链；未得出结论，数据库未被改动", file=sys.stderr)
+        return EXIT_CANCELLED
+    problem = job.outcome()  # a failure raises its StoreError: one line in main()
     if args.format == "json":
         _print_json({"ok": problem is None, "problem": None if problem is None else {
             "chain_no": problem.chain_no, "case_id": problem.case_id, "message": problem.message}})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.jobs.job import Job, Work
@@ -30,11 +30,17 @@ class JobRunner:
     """Runs :class:`Job`\\ s on its own worker threads, never on the caller's (the GUI's) thread.
 
     ``max_workers`` jobs run at once; more wait their turn (``pending``). :meth:`shutdown`
-    cancels what is left and waits (the composition root calls it at teardown).
+    cancels what is left and waits a bounded time (the composition root calls it at teardown).
+    The worker threads are daemons: unlike a ThreadPoolExecutor's, which the interpreter joins
+    at exit, a job that ignores cancel past that wait does not keep the process alive.
     """
 
     def __init__(self, max_workers: int = 2, name: str = "job") -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
+        self._max_workers = max(1, max_workers)
+        self._name = name
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0  # workers waiting for a job
         self._lock = threading.Lock()
         self._listeners: list[JobListener] = []
         self._jobs: list[Job] = []
@@ -72,7 +78,14 @@ class JobRunner:
             if self._closed:
                 raise RuntimeError("the job runner is shut down")
             self._jobs.append(job)
-        self._pool.submit(self._run, job)
+            if self._idle == 0 and len(self._threads) < self._max_workers:
+                thread = threading.Thread(target=self._work, name=f"{self._name}_{len(self._threads)}",
+                                          daemon=True)
+                self._threads.append(thread)
+                self._idle += 1  # counted as idle until it takes the job below
+                thread.start()
+            self._idle -= 1  # a waiting worker will take this job
+        self._queue.put(job)
         return job
 
     def run(self, title: str, work: Work) -> Job:
@@ -97,15 +110,34 @@ class JobRunner:
     def shutdown(self, *, cancel: bool = True, timeout: float | None = 30.0) -> bool:
         """Refuse new jobs, cancel the running ones (unless ``cancel`` is False) and wait for them.
 
-        Returns False if some job did not finish within ``timeout`` (its thread is left to end).
+        Returns False if some job did not finish within ``timeout``: its (daemon) thread is left
+        to end on its own and does not hold up the interpreter's exit.
         """
         with self._lock:
-            self._closed = True
+            already, self._closed = self._closed, True
+            threads = list(self._threads)
+        if not already:
+            for _ in threads:
+                self._queue.put(None)  # after the queued jobs: they still run, see they are cancelled, finish
         if cancel:
             self.cancel_all()
         finished = self.wait(timeout)
-        self._pool.shutdown(wait=finished)  # queued jobs still run, see they are cancelled and finish
+        if finished:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join()
         return finished
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._idle += 1
 
     def _run(self, job: Job) -> None:
         unsubscribe = None

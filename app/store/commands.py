@@ -6,14 +6,16 @@ import csv
 import io
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib.resources import files
+from itertools import chain, islice
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Result, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -196,8 +198,23 @@ _EVENT_COLUMNS = (
 )
 
 
-def verify_audit(store: Store) -> AuditProblem | None:
-    """Check the whole case_events chain against audit_head and each case's version."""
+class VerifyFeedback(Protocol):
+    """What :func:`verify_audit` reports to (structurally an ``app.jobs.Feedback``)."""
+
+    def progress(self, fraction: float, message: str = "") -> None: ...
+
+    def check(self) -> None: ...
+
+
+def verify_audit(store: Store, feedback: VerifyFeedback | None = None, *,
+                 batch: int = VERIFY_BATCH) -> AuditProblem | None:
+    """Check the whole case_events chain against audit_head and each case's version.
+
+    The events are read ``batch`` at a time (bounded memory). With ``feedback``, each batch
+    verified reports ``progress(links verified / chain length, "verified/length")`` and ``check()`` runs
+    before each batch is fetched: a cancel raises (``app.jobs.Cancelled``) within one batch and
+    nothing is reported as broken. Read-only, so stopping leaves nothing to undo.
+    """
     with store.engine.connect() as conn:
         # One consistent snapshot while a writer may be appending.
         if store.backend == "postgis":
@@ -209,14 +226,48 @@ def verify_audit(store: Store) -> AuditProblem | None:
             if head is None:
                 return AuditProblem(None, None, "the audit_head row (id 1) is missing: "
                                                 "the chain head was deleted")
+            total = 0
+            if feedback is not None:
+                # The chain's length, known up front (chain_no is unique, so indexed: one lookup).
+                last = conn.execute(select(func.max(CaseEvent.chain_no))).scalar()
+                total = max(head.chain_no, last or 0)
+                feedback.check()
             versions = {cid: v for cid, v in conn.execute(select(Case.id, Case.version))}
-            result = conn.execution_options(yield_per=VERIFY_BATCH).execute(
+            result = conn.execution_options(yield_per=batch).execute(
                 select(*_EVENT_COLUMNS).order_by(CaseEvent.chain_no))
-            # a RowMapping is keyed by name (or column): the Mapping[str, Any] that verify_chain reads
-            events = cast("Iterator[Mapping[str, Any]]", (row._mapping for row in result))
-            return verify_chain(events, (head.chain_no, head.hash), versions)
+            if feedback is None:
+                # a RowMapping is keyed by name (or column): the Mapping[str, Any] that verify_chain reads
+                events = cast("Iterator[Mapping[str, Any]]", (row._mapping for row in result))
+            else:
+                events = _reported(result, batch, total, feedback)
+            problem = verify_chain(events, (head.chain_no, head.hash), versions)
+            if feedback is not None:
+                feedback.progress(1.0, f"{total}/{total}")
+            return problem
         finally:
             conn.rollback()
+
+
+def _reported(result: Result[Any], batch: int, total: int,
+              feedback: VerifyFeedback) -> Iterator[Mapping[str, Any]]:
+    """The rows of ``result`` as mappings, ``batch`` at a time: ``check()`` before each batch,
+    ``progress`` once it was verified. Rows stay lazy (made one at a time, as when iterating the
+    result) and the batches are flattened in C: no per-row overhead."""
+    rows = chain.from_iterable(_batches(iter(result), batch, total, feedback))
+    return cast("Iterator[Mapping[str, Any]]", map(attrgetter("_mapping"), rows))
+
+
+def _batches(rows: Iterator[Any], batch: int, total: int, feedback: VerifyFeedback) -> Iterator[Iterable[Any]]:
+    done = 0
+    while True:
+        feedback.check()
+        first = next(rows, None)
+        if first is None:
+            return
+        yield chain((first,), islice(rows, batch - 1))
+        # resumed once the consumer has verified the whole batch (the last one may be short)
+        done = min(done + batch, total)
+        feedback.progress(done / total if total else 1.0, f"{done}/{total}")
 
 
 def schema_guard_exists(store: Store) -> bool:
@@ -231,5 +282,5 @@ def schema_guard_exists(store: Store) -> bool:
 
 __all__ = [
     "alembic_config", "current_revision", "init_db", "schema_guard_exists",
-    "seed_reference", "seed_time_limits", "upgrade_db", "verify_audit",
+    "seed_reference", "seed_time_limits", "upgrade_db", "verify_audit", "VerifyFeedback",
 ]

@@ -193,3 +193,44 @@ def test_even_system_exit_in_the_work_is_a_failure_not_a_lost_thread(runner):
     assert job.wait(10)
     assert job.state is JobState.FAILED and isinstance(job.error, SystemExit)
     assert runner.jobs == []
+
+
+def test_a_job_that_ignores_cancel_does_not_keep_the_process_alive(tmp_path):
+    """After cancel and the bounded wait of shutdown, the interpreter exits (daemon workers)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        "import threading\n"
+        "from app.jobs import JobRunner\n"
+        "runner = JobRunner(name='stuck')\n"
+        "started = threading.Event()\n"
+        "job = runner.run('不理取消', lambda fb: (started.set(), threading.Event().wait())[1])\n"
+        "assert started.wait(30)\n"
+        "assert not runner.shutdown(timeout=0.1) and job.cancel_requested and not job.finished\n"
+        "assert all(t.daemon for t in threading.enumerate() if t.name.startswith('stuck'))\n"
+        "print('left')\n")
+    # The bound is a hang guard only (before the fix this never exited), not a figure.
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "left"), done.stderr
+
+
+def test_queued_jobs_run_in_turn_on_at_most_max_workers_threads():
+    runner = JobRunner(max_workers=2, name="turns")
+    gate = threading.Event()
+    threads: set[int] = set()
+    lock = threading.Lock()
+
+    def work(fb):
+        with lock:
+            threads.add(threading.get_ident())
+        gate.wait(10)
+
+    jobs = [runner.run(f"第 {i} 个", work) for i in range(5)]
+    gate.set()
+    assert all(job.wait(10) for job in jobs) and all(job.state is JobState.DONE for job in jobs)
+    assert 1 <= len(threads) <= 2
+    assert runner.shutdown(timeout=10)
+    assert not [t for t in threading.enumerate() if t.name.startswith("turns")]

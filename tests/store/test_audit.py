@@ -301,3 +301,60 @@ def test_a_writer_waiting_on_the_case_gets_stale_case_not_a_chain_error(store):
     with store.session() as s:
         assert [e.actor for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))] == ["a"]
     assert verify_audit(store) is None
+
+
+# -- verifying as a job: progress per batch, cancel within one batch -----------------------------
+
+def _recording_feedback(cancel_after: int | None = None):
+    """A job's Feedback recording each report; with ``cancel_after``, cancel at that report."""
+    from app.jobs import Feedback
+
+    fb, reports = Feedback(), []
+
+    def listen(fraction, message):
+        reports.append((fraction, message))
+        if cancel_after is not None and len(reports) == cancel_after:
+            fb.cancel()  # what the cancel button (or Ctrl+C) does, from the listener's thread
+
+    fb.subscribe(listen)
+    return fb, reports
+
+
+def test_verify_reports_progress_per_batch_up_to_one(store):
+    _history(store, 4)  # 12 links
+    fb, reports = _recording_feedback()
+    assert verify_audit(store, fb, batch=5) is None
+    fractions = [f for f, _ in reports]
+    assert fractions == [pytest.approx(5 / 12), pytest.approx(10 / 12), 1.0, 1.0]  # 3 batches, then done
+    assert reports[0][1] == "5/12" and reports[-1][1] == "12/12" and not fb.cancelled
+
+
+def test_verify_of_a_broken_chain_with_feedback_names_the_same_link(store):
+    _history(store, 4)
+    _tamper(store, "UPDATE case_events SET reason = '已处理完毕' WHERE chain_no = 7")
+    fb, reports = _recording_feedback()
+    assert verify_audit(store, fb, batch=5) == verify_audit(store)
+    assert verify_audit(store, fb, batch=5).chain_no == 7 and reports[-1][0] == 1.0
+
+
+def test_cancelled_verify_stops_within_one_batch_and_reports_nothing_broken(store):
+    from app.jobs import Cancelled
+
+    _history(store, 4)  # 12 links, read 2 at a time: 6 batches
+    _tamper(store, "UPDATE case_events SET reason = '已处理完毕' WHERE chain_no = 11")  # past the cancel
+    fb, reports = _recording_feedback(cancel_after=1)  # cancel once the first batch is verified
+    with pytest.raises(Cancelled):
+        verify_audit(store, fb, batch=2)
+    assert reports == [(pytest.approx(2 / 12), "2/12")]  # one batch read: no further fetch, no verdict
+    assert verify_audit(store).chain_no == 11  # not cancelled: the tampering is found
+
+
+def test_verify_cancelled_before_it_starts_reads_no_event(store):
+    from app.jobs import Cancelled, Feedback
+
+    _history(store)
+    fb = Feedback()
+    fb.cancel()
+    with pytest.raises(Cancelled):
+        verify_audit(store, fb)
+    assert fb.fraction == 0.0
