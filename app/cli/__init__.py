@@ -148,6 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gridhall: interrupted; nothing was committed by the interrupted step", file=sys.stderr)
         return EXIT_FAIL
+    except Exception as exc:  # a driver's refusal (locked file, lost server): one line, not a traceback
+        from app.store.errors import database_error
+
+        refused = database_error(exc)
+        if refused is None:
+            raise
+        from app.i18n import Catalogue
+        cat = Catalogue(args.lang) if getattr(args, "lang", None) else Catalogue.from_env()
+        print(f"gridhall: {cat.error(refused)}", file=sys.stderr)
+        return EXIT_FAIL
     return EXIT_USAGE
 
 
