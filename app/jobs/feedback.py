@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from app.jobs.listeners import Listeners
+
 ProgressListener = Callable[[float, str], None]
 
 
@@ -22,22 +24,16 @@ class Feedback:
     def __init__(self, listener: ProgressListener | None = None) -> None:
         self._cancel = threading.Event()
         self._lock = threading.Lock()
-        self._listeners: list[ProgressListener] = [listener] if listener is not None else []
+        self._listeners: Listeners[ProgressListener] = Listeners()
+        if listener is not None:
+            self._listeners.add(listener)
         self._on_cancel: list[Callable[[], None]] = []
         self.fraction = 0.0
         self.message = ""
 
     def subscribe(self, listener: ProgressListener) -> Callable[[], None]:
         """Call ``listener(fraction, message)`` on every report; returns the unsubscribe function."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report ``fraction`` done (clamped to 0..1) with ``message``.
@@ -48,9 +44,7 @@ class Feedback:
         self.fraction = min(1.0, max(0.0, float(fraction)))
         if message:
             self.message = message
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
+        for listener in self._listeners.snapshot():
             listener(self.fraction, self.message)
 
     __call__ = progress  # a Feedback is also a plain ``progress(fraction, message)`` callback

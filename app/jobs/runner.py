@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.jobs.job import Job, Work
+from app.jobs.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +43,17 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
         self._idle = 0  # workers waiting for a job
         self._lock = threading.Lock()
-        self._listeners: list[JobListener] = []
+        self._listeners: Listeners[JobListener] = Listeners()
         self._jobs: list[Job] = []
         self._closed = False
 
     # -- listeners ----------------------------------------------------------------------------
     def subscribe(self, listener: JobListener) -> Callable[[], None]:
         """Hear about every job from now on; returns the unsubscribe function."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.add(listener)
 
     def _notify(self, event: str, job: Job, *args: object) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
+        listeners = self._listeners.snapshot()
         for listener in listeners:
             callback = getattr(listener, event)
             if callback is None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from qtpy.QtWidgets import QWidget
 
-from app.commands import Command, CommandRegistry, builtin_commands, command_id
+from app.commands import Command, CommandRegistry, builtin_commands
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
@@ -32,11 +32,6 @@ MENU = "办理"
 #: The built-in commands' shortcuts by action (declared with the commands, so they never collide).
 SHORTCUTS: dict[Action, str] = {c.action: c.shortcut for c in builtin_commands()
                                 if c.action is not None and c.on_case and c.shortcut}
-
-
-def action_id(action: Action) -> str:
-    """The stable id of a case action, e.g. ``gridhall.case.dispatch``."""
-    return command_id(action)
 
 
 def role_actions(role: Role) -> list[Action]:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 import app.domain.definitions as definitions
+from app.commands import builtin_commands
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import Outcome
 from app.i18n import Catalogue, english_missing
 from app.ui.actions import BUILTIN_ACTIONS, MENUS
 from app.ui.attributes_dock import FIELD_LABELS, KIND_TITLES
 from app.ui.case_actions import case_action_specs
-from app.ui.forms.action_dialogs import _LABELS, PROMPTS
 from app.ui.live_status import BANNER_TEXT, STATUS_LOOK
 from app.ui.queue_model import COLUMNS
 from app.ui.work.case_list import COLUMNS as LIST_COLUMNS
@@ -122,8 +122,9 @@ def test_menu_action_and_column_titles_have_english_entries():
 
 
 def test_tables_translated_at_display_time_have_english_entries():
-    texts = [*FIELD_LABELS.values(), *KIND_TITLES.values(), *_LABELS.values(),
-             *(p.hint for p in PROMPTS.values() if p.hint), *LIST_COLUMNS, "位置",
+    prompted = [c for c in builtin_commands() if c.on_case]
+    texts = [*FIELD_LABELS.values(), *KIND_TITLES.values(), *(f.label for c in prompted for f in c.fields if f.prompt),
+             *(c.hint for c in prompted if c.hint), *LIST_COLUMNS, "位置",
              *(t for t in LIGHT_TEXT.values() if t), *(label for label, _ in STATUS_LOOK.values()), BANNER_TEXT]
     assert english_missing(texts) == []
 

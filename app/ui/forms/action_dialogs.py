@@ -6,8 +6,6 @@ Which fields, which are required, the hint and the service call all come from th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QDialog,
@@ -23,7 +21,6 @@ from app.commands import (
     Command,
     CommandInputError,
     FieldKind,
-    builtin_commands,
     default_registry,
 )
 from app.domain.definitions import Action
@@ -40,28 +37,7 @@ from app.ui.forms.common import (
 )
 from app.ui.tasks import TaskRunner
 
-__all__ = ["DIRECT", "PROMPTS", "WORKDAY_MINUTES", "ActionDialog", "Prompt", "command_for", "commands_of"]
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A summary of what a built-in command's prompt asks (its fields in order, the required ones, the hint)."""
-
-    fields: tuple[str, ...] = ()
-    required: tuple[str, ...] = ()
-    hint: str = ""
-
-
-def _builtin_prompts() -> dict[Action, Prompt]:
-    return {c.action: Prompt(tuple(f.name for f in c.fields if f.prompt),
-                             tuple(f.name for f in c.fields if f.prompt and f.required), c.hint)
-            for c in builtin_commands() if c.action is not None and c.on_case}
-
-
-#: Views of the built-in declarations (read-only; the commands are the source).
-PROMPTS: dict[Action, Prompt] = _builtin_prompts()
-DIRECT = frozenset(c.action for c in builtin_commands() if c.direct and c.action is not None)
-_LABELS = {f.name: f.label for c in builtin_commands() if c.on_case for f in c.fields if f.prompt}
+__all__ = ["WORKDAY_MINUTES", "ActionDialog", "command_for", "commands_of"]
 
 
 def commands_of(desk):

@@ -32,6 +32,6 @@ def wait_idle(qtbot, runner, timeout=15000):
 
 def trigger(window, action) -> None:
     """Trigger the registered QAction of a case action (as its menu entry or shortcut would)."""
-    from app.ui.case_actions import action_id
+    from app.commands import command_id
 
-    window.action_registry.action(action_id(action)).trigger()
+    window.action_registry.action(command_id(action)).trigger()

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
+from app.commands import command_id
 from app.domain.definitions import Action, CaseState, Role
-from app.ui.case_actions import SHORTCUTS, action_id, can_act, role_actions
+from app.ui.case_actions import SHORTCUTS, can_act, role_actions
 from app.ui.work.install import APPROVALS_DOCK, INTAKE_DOCK, WORKBENCH_DOCK
 
 from .helpers import desk_window, wait_idle
@@ -24,10 +25,10 @@ def first(state, wanted: CaseState, department: str | None = None, other_than: s
 def test_department_operator_does_not_see_dispatch(qtbot, tmp_path, desk, login_as, queue, runner):
     with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(Role.DEPARTMENT)) as (window, made):
         ids = window.action_registry.ids()
-        assert action_id(Action.DISPATCH) not in ids
-        assert action_id(Action.CLOSE) not in ids
+        assert command_id(Action.DISPATCH) not in ids
+        assert command_id(Action.CLOSE) not in ids
         assert "gridhall.desk.bulk_dispatch" not in ids
-        assert action_id(Action.ACCEPT) in ids and action_id(Action.FEEDBACK) in ids
+        assert command_id(Action.ACCEPT) in ids and command_id(Action.FEEDBACK) in ids
         assert WORKBENCH_DOCK in window.dock_registry.ids()
         assert APPROVALS_DOCK not in window.dock_registry.ids()
 
@@ -35,7 +36,7 @@ def test_department_operator_does_not_see_dispatch(qtbot, tmp_path, desk, login_
 def test_dispatcher_sees_dispatch_enabled_only_on_cases_awaiting_dispatch(qtbot, tmp_path, desk, login_as,
                                                                           queue, runner):
     with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(Role.DISPATCHER)) as (window, made):
-        dispatch = window.action_registry.action(action_id(Action.DISPATCH))
+        dispatch = window.action_registry.action(command_id(Action.DISPATCH))
         assert dispatch.shortcut().toString() == SHORTCUTS[Action.DISPATCH]
         assert not dispatch.isEnabled()  # nothing selected
         queue.select(first(queue, CaseState.FILED).id)
@@ -52,7 +53,7 @@ def test_department_actions_only_on_their_own_departments_cases(qtbot, tmp_path,
     operator = login_as(Role.DEPARTMENT)
     mine = desk.department_code(operator.department_id)
     with desk_window(qtbot, tmp_path, queue, runner, desk, operator) as (window, made):
-        accept = window.action_registry.action(action_id(Action.ACCEPT))
+        accept = window.action_registry.action(command_id(Action.ACCEPT))
         queue.select(first(queue, CaseState.DISPATCHED, other_than=mine).id)
         wait_idle(qtbot, runner)
         assert not accept.isEnabled()  # the services' allowed_actions drop other departments' cases
@@ -74,7 +75,7 @@ def test_a_failed_allowed_actions_query_is_logged(qtbot, tmp_path, desk, login_a
         with caplog.at_level(logging.WARNING, logger="app.ui.case_actions"):
             queue.select(first(queue, CaseState.FILED).id)
             wait_idle(qtbot, runner)
-        assert window.action_registry.action(action_id(Action.DISPATCH)).isEnabled()  # the workflow's answer
+        assert window.action_registry.action(command_id(Action.DISPATCH)).isEnabled()  # the workflow's answer
     assert "权限查询失败" in caplog.text
 
 
