@@ -26,6 +26,9 @@ MESSAGES_EN: dict[str, str] = {
     "单元网格": "Grid cell", "单元网格（缩小）": "Grid cell (zoomed out)",
     "快速路": "Expressway", "主干路": "Arterial road", "次干路": "Secondary road", "支路": "Branch road",
     "街巷": "Lane", "其他道路": "Other road",
+    "专业部门账户只能看到本部门的案卷事件，无法校验整条审计链；请用值班长、领导、分析员或管理员账户校验":
+        "A department account sees only its own department's case events, so it cannot check the whole "
+        "audit chain; check it as a shift leader, leader, analyst or administrator",
     # -- database driver refusals (app/store/errors.py database_error) -----------------------------
     "数值过大，超出数据库能保存的范围；未写入任何内容":
         "The number is too large for the database to hold; nothing was written",

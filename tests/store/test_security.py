@@ -461,3 +461,16 @@ def test_pg_dump_and_pg_restore_round_trip_a_demo_hall(pg_cluster, tmp_path):
     finally:
         pg_cluster.drop_database(source)
         pg_cluster.drop_database(target)
+
+
+def test_verify_audit_refuses_a_department_login_instead_of_a_false_tamper_alarm(hall):
+    """Row-level security hides other departments' events from a department login: the chain's
+    gaps must not read as tampering. The owner and a staff login verify the whole chain."""
+    from app.store.commands import verify_audit
+    from app.store.errors import StoreError
+
+    dept = hall.store_as("dept_a")
+    with pytest.raises(StoreError, match="专业部门账户"):
+        verify_audit(dept)
+    assert verify_audit(hall.store_as("shift_leader")) is None
+    assert verify_audit(hall.store) is None
