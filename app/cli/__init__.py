@@ -91,7 +91,24 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             c.description = ("Check the case-event hash chain as a job: a progress bar on stderr; Ctrl+C "
                              f"stops it (read-only, nothing to undo) and exits {EXIT_CANCELLED}.")
             _format_option(c, 'json: {"ok": true|false, "problem": null | {"chain_no": int|null, '
-                              '"case_id": int|null, "message": str}}; exit 1 when broken')
+                              '"case_id": int|null, "message": str}}, with --seal also "seals": [{"file", '
+                              '"ok", "status": "intact"|"rewritten"|"ahead"|"foreign", "chain_no", '
+                              '"sealed_at", "copy", "message"}]; exit 1 when broken')
+            c.add_argument("--seal", action="append", metavar="FILE", default=[],
+                           help="also prove the history up to this seal (from `gridhall db seal`) was not "
+                                "rewritten, even by the owner: the sealed link must still carry the sealed "
+                                "hash (repeatable)")
+    seal = db_sub.add_parser(
+        "seal", help="write a dated seal of the audit chain's head (keep it off the server)",
+        description="Verify the audit chain and write a dated seal of its head (JSON) as a job: a progress "
+                    "bar on stderr; Ctrl+C stops it (read-only, no file written) and exits "
+                    f"{EXIT_CANCELLED}. Keep the seal away from the server (print it, mail it to the "
+                    "supervising authority, put it in the monthly bulletin); `gridhall db verify-audit "
+                    "--seal FILE` later proves the history up to it was not rewritten.")
+    seal.add_argument("--db", required=True, help="SpatiaLite file or postgresql:// URL")
+    seal.add_argument("--out", metavar="FILE", help="the seal file, or a directory for the default name "
+                                                    "(default: gridhall-seal-<db>-<chain_no>-<date>.json in "
+                                                    "the current directory); never overwritten")
 
     demo = sub.add_parser(
         "demo", help="build the deterministic demo city",
@@ -174,6 +191,8 @@ def _db(args: argparse.Namespace) -> int:
         print(f"数据库已升级到版本 {commands.current_revision(store)}：{redact(args.db)}")
         store.dispose()
         return EXIT_OK
+    if args.db_command == "seal":
+        return _seal(args)
     return _verify_audit(args)
 
 
@@ -184,6 +203,8 @@ def _verify_audit(args: argparse.Namespace, *, runner=None) -> int:
     from app.store import commands
     from app.store.engine import open_store
 
+    if getattr(args, "seal", None):
+        return _verify_seals(args, runner=runner)
     store = open_store(args.db)  # a bad URL or file: one line from main(), no bar
     try:
         job = run_with_progress(Job("校验审计链", lambda feedback: commands.verify_audit(store, feedback)),
@@ -203,6 +224,88 @@ def _verify_audit(args: argparse.Namespace, *, runner=None) -> int:
         return EXIT_OK
     print(f"审计链被破坏 (audit chain broken): {problem}", file=sys.stderr)
     return EXIT_FAIL
+
+
+def _cli_catalogue(args: argparse.Namespace):
+    from app.i18n import Catalogue
+
+    return Catalogue(args.lang) if getattr(args, "lang", None) else Catalogue.from_env()
+
+
+def _seal(args: argparse.Namespace, *, runner=None) -> int:
+    """`db seal`: verify the chain and write a seal of its head as a job (read-only; Ctrl+C: exit 130)."""
+    from app.cli.progress import run_with_progress
+    from app.domain.clock import SystemClock
+    from app.domain.messages import Msg
+    from app.jobs import Job, JobState
+    from app.store.engine import open_store
+    from app.store.seal import SealError, make_seal, write_seal
+
+    cat = _cli_catalogue(args)
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):  # before the chain is read
+        raise SealError(Msg("{path} 已存在，封印不会覆盖已有文件；请用 --out 另选文件名", path=args.out))
+    store = open_store(args.db)  # a bad URL or file: one line from main(), no bar
+    try:
+        job = run_with_progress(Job(cat.text(Msg("封印审计链")), lambda feedback: make_seal(store, SystemClock(), feedback)),
+                                runner=runner, cancelling=cat.text(Msg("正在取消…")))
+    finally:
+        store.dispose()
+    if job.state is JobState.CANCELLED:
+        print(f"gridhall: {cat.text(Msg('已取消封印审计链；未写入封印文件，数据库未被改动'))}", file=sys.stderr)
+        return EXIT_CANCELLED
+    seal = job.outcome()  # a broken chain raises its SealError: one line in main()
+    path = write_seal(seal, args.out)
+    print(cat.text(Msg("审计链封印（第 {chain_no} 环，{sealed_at}）已写入 {path}；请把它保存在服务器以外："
+                       "打印出来、寄给监督机构、登入月报，日后用 gridhall db verify-audit --seal {path} 核对",
+                       chain_no=seal.chain_no, sealed_at=f"{seal.sealed_at:%Y-%m-%d %H:%M}", path=path)))
+    return EXIT_OK
+
+
+def _verify_seals(args: argparse.Namespace, *, runner=None) -> int:
+    """`db verify-audit --seal FILE…`: the chain check plus each seal, in one read-only job."""
+    from app.cli.progress import run_with_progress
+    from app.domain.messages import Msg
+    from app.jobs import Job, JobState
+    from app.store.engine import open_store
+    from app.store.seal import SealError, check_seals, read_seal
+
+    cat = _cli_catalogue(args)
+    seals, bad = [], []
+    for name in args.seal:  # every seal file is read first: a typo costs no chain check
+        try:
+            seals.append((name, read_seal(name)))
+        except SealError as exc:
+            bad.append(cat.error(exc))
+    if bad:
+        for line in bad:
+            print(f"gridhall: {line}", file=sys.stderr)
+        print(f"gridhall: {cat.text(Msg('未校验审计链：请先改正封印文件'))}", file=sys.stderr)
+        return EXIT_FAIL
+    store = open_store(args.db)
+    try:
+        job = run_with_progress(Job(cat.text(Msg("校验审计链")), lambda feedback: check_seals(store, seals, feedback)),
+                                runner=runner, cancelling=cat.text(Msg("正在取消…")))
+    finally:
+        store.dispose()
+    if job.state is JobState.CANCELLED:
+        print("gridhall: 已取消校验审计链；未得出结论，数据库未被改动", file=sys.stderr)
+        return EXIT_CANCELLED
+    report = job.outcome()
+    problem = report.problem
+    if args.format == "json":
+        _print_json({"ok": report.ok, "problem": None if problem is None else {
+            "chain_no": problem.chain_no, "case_id": problem.case_id, "message": problem.message},
+            "seals": [{"file": c.name, "ok": c.ok, "status": c.status.value, "chain_no": c.seal.chain_no,
+                       "sealed_at": c.seal.sealed_at.isoformat(sep=" "), "copy": c.copy,
+                       "message": cat.text(c.message)} for c in report.checks]})
+        return EXIT_OK if report.ok else EXIT_FAIL
+    if problem is None:
+        print("审计链完整：所有案卷事件的哈希链校验通过 (audit chain intact)")
+    else:
+        print(f"审计链被破坏 (audit chain broken): {problem}", file=sys.stderr)
+    for check in report.checks:
+        print(cat.text(check.message), file=sys.stdout if check.ok else sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAIL
 
 
 def demo_job(args: argparse.Namespace):

@@ -62,6 +62,65 @@ MESSAGES_EN: dict[str, str] = {
     "图层“{name}”缺少案卷字段：{fields}": "Layer “{name}” lacks case fields: {fields}",
     "无法写入案卷图层：{error}": "Cannot write to the case layer: {error}",
     "无法读取案卷表（{provider}）：{value}": "Cannot read the case table ({provider}): {value}",
+    # -- audit-chain seals (app/store/seal.py, gridhall db seal / verify-audit --seal) -------------
+    "{url}（集群标识 {system_identifier}）": "{url} (cluster {system_identifier})",
+    "审计链封印\n{lines}": "Audit chain seal\n{lines}",
+    "封印时间：{sealed_at}": "Sealed at: {sealed_at}",
+    "数据库：{where}": "Database: {where}",
+    "审计链：第 {chain_no} 环（{events} 条事件，{cases} 件案卷）":
+        "Audit chain: link {chain_no} ({events} events, {cases} cases)",
+    "链头哈希：{head_hash}": "Head hash: {head_hash}",
+    "首环哈希：{first_hash}": "First link's hash: {first_hash}",
+    "封印摘要：{digest}": "Seal digest: {digest}",
+    "GridHall {version}，表结构版本 {revision}": "GridHall {version}, schema revision {revision}",
+    "{name} 不是完好的 GridHall 审计链封印：{reason}": "{name} is not an intact GridHall audit chain seal: {reason}",
+    "缺少封印格式标记 {format}": "the format mark {format} is missing",
+    "格式版本无效": "invalid format version",
+    "封印 {name} 由更新版本的 GridHall 写成（格式 {version}，本程序只认到 {known}）；请升级 GridHall":
+        "Seal {name} was written by a newer GridHall (format {version}; this one reads up to {known}); "
+        "upgrade GridHall",
+    "内容不完整或字段无效": "incomplete, or a field is invalid",
+    "封印 {name} 已损坏或被改动：内容与其摘要不符，不能作为凭据":
+        "Seal {name} is damaged or was edited: its content does not match its digest, so it proves nothing",
+    "封印文件不存在：{name}": "Seal file not found: {name}",
+    "无法读取封印文件 {name}：{error}": "Cannot read seal file {name}: {error}",
+    "不是 JSON 文件（可能已损坏）": "not a JSON file (damaged?)",
+    "{path} 已存在，封印不会覆盖已有文件；请用 --out 另选文件名":
+        "{path} exists; a seal never overwrites a file. Choose another name with --out",
+    "无法写入封印文件 {path}：{error}": "Cannot write seal file {path}: {error}",
+    "审计链已被破坏，不能封印（先查明原因）：{problem}":
+        "The audit chain is broken, so it is not sealed (find out why first): {problem}",
+    "封印 {name} 属于另一个数据库（{url}），其第 1 环与本库不同：它证明不了本库的任何历史；"
+    "若本库是那个数据库的副本，则其历史从头被改写":
+        "Seal {name} belongs to another database ({url}) whose first link differs from this one's: it proves "
+        "nothing about this history (if this database is a copy of that one, its history was rewritten from "
+        "the start)",
+    "封印 {name}（{sealed_at}）记到第 {chain_no} 环，但本库的审计链只到第 {length} 环："
+    "链尾被删除（截断），或本库恢复自封印之前的备份":
+        "Seal {name} ({sealed_at}) reaches link {chain_no} but this database's audit chain ends at link "
+        "{length}: its tail was deleted (truncated), or the database was restored from a backup older than "
+        "the seal",
+    "封印 {name}（{sealed_at}）之前的历史被改写：封印所记的第 {chain_no} 环已不存在":
+        "The history before seal {name} ({sealed_at}) was rewritten: the sealed link {chain_no} no longer exists",
+    "封印 {name}（{sealed_at}）之前的历史被改写：第 {chain_no} 环的哈希现为 {now}，封印记为 {sealed}":
+        "The history before seal {name} ({sealed_at}) was rewritten: link {chain_no}'s hash is now {now}, "
+        "the seal says {sealed}",
+    "封印 {name}（{sealed_at}，第 {chain_no} 环）相符：之前的历史未被改写"
+    "（封印做于 {url}，历史相同：本库是其副本或恢复的备份）":
+        "Seal {name} ({sealed_at}, link {chain_no}) holds: the history before it was not rewritten (sealed on "
+        "{url} with the same history: this database is a copy or a restored backup of it)",
+    "封印 {name}（{sealed_at}，第 {chain_no} 环）相符：之前的历史未被改写":
+        "Seal {name} ({sealed_at}, link {chain_no}) holds: the history before it was not rewritten",
+    "封印审计链": "Seal the audit chain",
+    "正在取消…": "Cancelling…",
+    "已取消封印审计链；未写入封印文件，数据库未被改动":
+        "Sealing the audit chain was cancelled; no seal file was written and the database is unchanged",
+    "审计链封印（第 {chain_no} 环，{sealed_at}）已写入 {path}；请把它保存在服务器以外："
+    "打印出来、寄给监督机构、登入月报，日后用 gridhall db verify-audit --seal {path} 核对":
+        "Audit chain seal (link {chain_no}, {sealed_at}) written to {path}. Keep it off the server: print it, "
+        "send it to the supervising authority, put it in the monthly bulletin; check it later with "
+        "gridhall db verify-audit --seal {path}",
+    "未校验审计链：请先改正封印文件": "The audit chain was not checked: correct the seal files first",
     # -- the command line ----------------------------------------------------------------------
     "没有可用的密码：请设置环境变量 {variable}，或在交互终端中运行以便输入密码":
         "No password available: set the environment variable {variable}, or run in an interactive terminal to type it",
