@@ -139,7 +139,7 @@ class Seal:
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "db"
         return f"gridhall-seal-{stem}-{self.chain_no}-{self.sealed_at:%Y-%m-%d}.json"
 
-    def retimed(self, **changes: Any) -> Seal:
+    def replaced(self, **changes: Any) -> Seal:
         """A copy with ``changes`` and a fresh digest (tests, tools)."""
         return replace(self, **changes, digest="")
 

@@ -79,7 +79,7 @@ def test_the_seal_file_round_trips_and_is_never_overwritten(city, tmp_path):
     assert data["digest"].startswith("sha256:") and read_seal(path) == seal
     before = path.read_bytes()
     with pytest.raises(SealError, match="已存在"):
-        write_seal(seal.retimed(cases=1), path)
+        write_seal(seal.replaced(cases=1), path)
     assert path.read_bytes() == before
     with pytest.raises(SealError, match="无法写入"):
         write_seal(seal, tmp_path / "no" / "such" / "dir.json")
@@ -87,7 +87,7 @@ def test_the_seal_file_round_trips_and_is_never_overwritten(city, tmp_path):
 
 
 def test_the_owners_rewrite_with_a_rehashed_tail_is_caught_only_by_the_seal(city):
-    early = seal_of(city).retimed(chain_no=40, head_hash=link_hash(city, 40))  # sealed when the chain was at 40
+    early = seal_of(city).replaced(chain_no=40, head_hash=link_hash(city, 40))  # sealed when the chain was at 40
     seal = seal_of(city)
     rewrite_history(city, 50)  # the owner edits an early event and re-hashes everything after it
     assert link_hash(city, 50) != seal.head_hash  # really rewritten …
@@ -164,3 +164,36 @@ def test_seal_text_prints_in_both_languages(city):
     for text_ in (zh, en):
         assert seal.head_hash in text_ and seal.digest in text_ and "2026-11-30 17:00:05" in text_
     assert "Audit chain: link 2066 (2066 events, 288 cases)" in en
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_a_read_only_analyst_login_seals_and_checks_a_department_login_is_refused(city, request):
+    from sqlalchemy.engine import make_url
+
+    from app.store.engine import open_store
+    from app.store.errors import StoreError
+
+    cluster = request.getfixturevalue("pg_cluster")
+    logins = {"gh_seal_analyst": "gridhall_analyst", "gh_seal_department": "gridhall_department"}
+    with cluster.admin() as conn, conn.cursor() as cur:
+        for login, group in logins.items():
+            cur.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'seal-pw-1' IN ROLE {group}")
+    base = make_url(city.url.render_as_string(hide_password=False))
+    stores = {login: open_store(base.set(username=login, password="seal-pw-1").render_as_string(hide_password=False))
+              for login in logins}
+    try:
+        analyst = stores["gh_seal_analyst"]
+        seal = seal_of(analyst)  # SELECT only is enough: sealing and checking never write
+        assert seal == seal_of(city).replaced(database=seal.database) and "gh_seal_analyst" in seal.database.url
+        assert seal.database.same_as(seal_of(city).database)  # the same database, whoever sealed it
+        assert check_seals(analyst, [("s", seal)]).ok
+        with pytest.raises(StoreError, match="专业部门账户只能看到本部门的案卷事件"):
+            seal_of(stores["gh_seal_department"])
+        with pytest.raises(StoreError, match="专业部门账户只能看到本部门的案卷事件"):
+            check_seals(stores["gh_seal_department"], [("s", seal)])
+    finally:
+        for store in stores.values():
+            store.dispose()
+        with cluster.admin() as conn, conn.cursor() as cur:
+            for login in logins:
+                cur.execute(f"DROP ROLE IF EXISTS {login}")
