@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-from qtpy.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.domain.definitions import CaseState, ComponentStatus, Kind, Level, Light, Source
 from app.i18n import Catalogue
+from app.ui import plain
 
 #: Chinese captions of the columns the map reports, in display order; others follow as-is.
 FIELD_LABELS = {
@@ -17,6 +18,8 @@ FIELD_LABELS = {
     "initial_date": "初始日期", "changed_date": "变更日期", "data_source": "数据来源", "note": "备注",
     "case_id": "案卷ID", "id": "ID",
 }
+#: A value's cell shows at most this many characters (the cell elides; the tooltip has the rest).
+VALUE_CHARS = 300
 KIND_TITLES = {"grid": "单元网格", "component": "部件", "case": "案卷"}
 HIDDEN = {"geom", "fid"}
 #: Columns holding a stored enum value (``damaged``, ``red``, ``general``…): shown by their label.
@@ -33,8 +36,8 @@ class AttributesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("attributesPanel")
         self._cat = catalogue or Catalogue()
-        self.title = QLabel(self._cat.tr("点击地图上的网格、部件或案卷查看属性"))
-        self.title.setWordWrap(True)
+        # identified features carry data (names, notes, codes): plain text, clamped
+        self.title = plain.PlainLabel(self._cat.tr("点击地图上的网格、部件或案卷查看属性"), max_chars=200, max_lines=2)
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels([self._cat.tr("字段"), self._cat.tr("值")])
         self.table.verticalHeader().setVisible(False)
@@ -56,8 +59,11 @@ class AttributesPanel(QWidget):
         self.table.setRowCount(len(items))
         for row, (name, value) in enumerate(items):
             label = self._cat.tr(FIELD_LABELS.get(name, name))
-            self.table.setItem(row, 0, QTableWidgetItem(label))
-            self.table.setItem(row, 1, QTableWidgetItem(self.value_text(name, value)))
+            self.table.setItem(row, 0, QTableWidgetItem(plain.line(label, 80)))
+            text = self.value_text(name, value)
+            item = QTableWidgetItem(plain.line(text, VALUE_CHARS))
+            item.setToolTip(plain.tooltip(text))  # a long value elides in its cell: the whole text here
+            self.table.setItem(row, 1, item)
 
     def value_text(self, name: str, value) -> str:
         """A value as shown: enum values by their label in the interface language."""

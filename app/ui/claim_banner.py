@@ -11,6 +11,7 @@ from qtpy.QtWidgets import QLabel, QWidget
 
 from app.domain.messages import Msg
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class ClaimBanner(QLabel):
         super().__init__(parent)
         self.cat = catalogue or Catalogue()
         self.setObjectName("claimBanner")
+        plain.plain_text_label(self)  # names a user (their display name is data)
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setStyleSheet("#claimBanner { background: #fff3cd; color: #7a5b00; padding: 4px 8px;"
@@ -31,7 +33,7 @@ class ClaimBanner(QLabel):
 
     def show_claim(self, text: str | Msg | None) -> None:
         """Show ``text`` (a claim's ``.text``, translated), or hide the banner for None/empty."""
-        self.setText(self.cat.text(text) if text else "")
+        self.setText(plain.display(self.cat.text(text), 300, 3) if text else "")
         self.setVisible(bool(text))
 
 

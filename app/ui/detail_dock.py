@@ -18,7 +18,9 @@ from qtpy.QtWidgets import (
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.definitions import Action, CaseState, Role
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.claim_banner import ClaimBanner
+from app.ui.plain import PlainLabel
 from app.ui.ports import CaseSource
 from app.ui.queue_model import countdown_text
 from app.ui.style import LIGHT_COLOURS
@@ -27,21 +29,29 @@ from app.views.events import Subscriptions
 from app.views.queue_state import QueueState
 
 EVENTS_KEY = "detail.events"
+#: How much of each field the header shows (characters, lines); the rest is in the field's tooltip,
+#: so a 3,000-character address cannot push the description out of view.
+FIELD_LIMITS: dict[str, tuple[int, int]] = {
+    "类别": (60, 2), "责任部门": (60, 2), "网格": (80, 2), "地址": (80, 3), "描述": (600, 10),
+}
+#: A timeline entry's note is shown up to this (characters, lines); the whole note is in its tooltip.
+NOTE_LIMIT = (400, 8)
+NAME_CHARS = 60
 
 
 def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
-    """Two lines describing one timeline entry."""
-    actor = event.actor
+    """Two lines describing one timeline entry (names and the note as plain, clamped text)."""
+    actor = plain.line(event.actor, NAME_CHARS)
     if event.role:
         actor = cat.tr("{name}（{role}）", name=actor, role=cat.label_of(Role, event.role))
     if event.department_name:
-        actor += f" {event.department_name}"
+        actor += f" {plain.line(event.department_name, NAME_CHARS)}"
     first = f"{event.at:%m-%d %H:%M}  {cat.label_of(Action, event.action)}  {actor}"
     states = cat.label_of(CaseState, event.to_state)
     if event.from_state:
         states = f"{cat.label_of(CaseState, event.from_state)} → {states}"
-    second = states + (f" · {event.reason}" if event.reason else "")
-    return f"{first}\n{second}"
+    second = states + (f" · {plain.clamp(plain.clean(event.reason), *NOTE_LIMIT)[0]}" if event.reason else "")
+    return plain.breakable(f"{first}\n{second}")
 
 
 class CaseDetailDock(QWidget):
@@ -63,21 +73,27 @@ class CaseDetailDock(QWidget):
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
 
-        self.title = QLabel(tr("未选择案卷"), objectName="detailTitle")
+        # Case text is data: every label takes it as plain text (never HTML), wraps long runs and
+        # clamps long fields (app/ui/plain.py). Only 计时 is rich text, made of our own words.
+        self.title = PlainLabel(tr("未选择案卷"), max_chars=120, max_lines=2, objectName="detailTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setVerticalSpacing(3)
         for key in ("类别", "等级", "状态", "责任部门", "网格", "地址", "描述", "上报时间", "督办", "计时"):
-            label = QLabel(objectName=f"detail_{key}")
-            label.setWordWrap(True)
+            if key == "计时":
+                label = QLabel(objectName=f"detail_{key}")
+                label.setTextFormat(Qt.TextFormat.RichText)
+                label.setWordWrap(True)
+            else:
+                max_chars, max_lines = FIELD_LIMITS.get(key, (200, 3))
+                label = PlainLabel(max_chars=max_chars, max_lines=max_lines, objectName=f"detail_{key}")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
             form.addRow(tr(key), label)
-        self.explanation = QLabel(objectName="timerExplanation")
-        self.explanation.setWordWrap(True)
-        self.timeline_title = QLabel(tr("办理过程"), objectName="timelineTitle")
+        self.explanation = PlainLabel(objectName="timerExplanation")
+        self.timeline_title = PlainLabel(tr("办理过程"), max_chars=200, max_lines=2, objectName="timelineTitle")
         self.timeline = QListWidget(objectName="timeline")
         self.timeline.setWordWrap(True)
         # wrapping only works when the list cannot scroll sideways
@@ -196,8 +212,8 @@ class CaseDetailDock(QWidget):
             return
         colour = LIGHT_COLOURS[reading.light]
         self.fields["计时"].setText(
-            f'<span style="color:{colour}; font-weight:bold">● {self.cat.label(reading.light)}</span>'
-            f"  {self.cat.label(row.timer.stage)}  <b>{countdown_text(reading)}</b>"
+            f'<span style="color:{colour}; font-weight:bold">● {plain.html(self.cat.label(reading.light))}</span>'
+            f"  {plain.html(self.cat.label(row.timer.stage))}  <b>{plain.html(countdown_text(reading))}</b>"
         )
         self.explanation.setText(self.cat.text(self.state.explain(self._case_id)))
 
@@ -209,6 +225,8 @@ class CaseDetailDock(QWidget):
         for event in events:
             item = QListWidgetItem(event_text(event, self.cat))
             item.setData(Qt.ItemDataRole.UserRole, event.seq)
+            if event.reason and plain.clamp(plain.clean(event.reason), *NOTE_LIMIT)[1]:
+                item.setToolTip(plain.tooltip(event.reason))  # the whole note, as plain text
             self.timeline.addItem(item)
         self.timeline.scrollToBottom()
 

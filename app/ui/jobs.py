@@ -18,6 +18,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgr
 
 from app.i18n import Catalogue
 from app.jobs import Job, JobListener, JobRunner, JobState, Work
+from app.ui.plain import plain_text_label
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class JobRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        self.label = QLabel(objectName="jobLabel")
+        self.label = plain_text_label(QLabel(objectName="jobLabel"))  # a job may name a file: never HTML
         self.bar = QProgressBar(objectName="jobProgress")
         self.bar.setFixedWidth(140)
         self.bar.setMaximumHeight(16)
@@ -217,6 +218,7 @@ def report_outcome(window: QMainWindow, catalogue: Catalogue, job: Job,
         return None
     box = QMessageBox(QMessageBox.Icon.Warning, job.title, text, QMessageBox.StandardButton.Ok, window)
     box.setObjectName("jobOutcome")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # an error may quote input: shown, never rendered
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()  # not exec(): the window goes on ticking
     return box

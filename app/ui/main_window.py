@@ -12,6 +12,7 @@ from app.i18n import Catalogue
 from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry, ActionSpec
 from app.ui.builtin import QUEUE_DOCK
 from app.ui.docks import DockRegistry
+from app.ui.plain import ElidedLabel
 from app.ui.plugin_dialog import PluginStatusDialog, PluginStatusRow
 from app.views.queue_state import QueueState
 
@@ -67,8 +68,9 @@ class MainWindow(QMainWindow):
         #: The window's layouts (``app.ui.layouts.WindowLayouts``), set by the composition root.
         self.layouts = None
 
-        self._backend = self._status_label("statusBackend")
-        self._user = self._status_label("statusUser")
+        # the database path and the user's display name are data: plain, elided, whole in the tooltip
+        self._backend = self._status_label("statusBackend", ElidedLabel(max_width=420))
+        self._user = self._status_label("statusUser", ElidedLabel(max_width=320))
         self._scale = self._status_label("statusScale")
         self._coords = self._status_label("statusCoords")
         self._clock = self._status_label("statusClock")
@@ -158,7 +160,8 @@ class MainWindow(QMainWindow):
             self.layouts.save()
         super().closeEvent(event)
 
-    def _status_label(self, name: str) -> QLabel:
-        label = QLabel(objectName=name)
+    def _status_label(self, name: str, label: QLabel | None = None) -> QLabel:
+        label = label if label is not None else QLabel()
+        label.setObjectName(name)
         self.statusBar().addPermanentWidget(label)
         return label

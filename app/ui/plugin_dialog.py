@@ -16,6 +16,7 @@ from qtpy.QtWidgets import (
 )
 
 from app.i18n import Catalogue
+from app.ui import plain
 
 _STATE_TITLES = {
     "discovered": "已发现", "validated": "已校验", "loaded": "已加载", "enabled": "已启用",
@@ -48,11 +49,12 @@ class PluginStatusDialog(QDialog):
         for r, row in enumerate(rows):
             state = cat.tr(_STATE_TITLES.get(row.state, row.state))
             for c, text in enumerate((row.id, row.name, row.version, state, row.error)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item = QTableWidgetItem(plain.line(text, 300))  # a plugin's manifest is data too
+                item.setToolTip(plain.tooltip(text))
                 if row.state == "failed":
                     item.setForeground(QBrush(QColor("#c62828")))
                 self.table.setItem(r, c, item)
+        self.table.horizontalHeader().setMaximumSectionSize(360)  # a long name cannot push 错误 off the dialog
         self.table.resizeColumnsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)

@@ -18,6 +18,7 @@ from qtpy.QtWidgets import (
 
 from app.domain.definitions import OPEN_STATES, CaseState, Light
 from app.i18n import Catalogue
+from app.ui.plain import ElidedLabel, line
 from app.ui.queue_model import COLUMNS, CaseQueueModel
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueCounters, QueueFilter, QueueState
@@ -41,7 +42,7 @@ class CaseQueueDock(QWidget):
         self.stats = QLabel(objectName="queueStats")
         self.clock_label = QLabel(objectName="queueClock")
         self.clock_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.message = QLabel(objectName="queueMessage")
+        self.message = ElidedLabel(max_width=600, objectName="queueMessage")  # a load error may quote data
         header = QHBoxLayout()
         header.addWidget(self.stats, 1)
         header.addWidget(self.message)
@@ -65,6 +66,7 @@ class CaseQueueDock(QWidget):
         self.department_combo = QComboBox(objectName="departmentFilter")
         self.department_combo.addItem(tr("全部部门"), None)
         self.department_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.department_combo.setMaximumWidth(360)  # a department's name is data: it cannot widen the dock
         self.grid_edit = QLineEdit(objectName="gridFilter")
         self.grid_edit.setPlaceholderText(tr("网格编码"))
         self.grid_edit.setMaximumWidth(170)
@@ -198,7 +200,7 @@ class CaseQueueDock(QWidget):
         self.message.setText(self.cat.tr("正在加载案卷…") if loading else "")
 
     def _refresh_departments(self) -> None:
-        wanted = self.state.departments()
+        wanted = [(code, line(name, 40)) for code, name in self.state.departments()]
         present = [(self.department_combo.itemData(i), self.department_combo.itemText(i))
                    for i in range(1, self.department_combo.count())]
         if present == wanted:

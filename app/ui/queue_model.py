@@ -13,6 +13,7 @@ from app.domain.cases import CaseSummary
 from app.domain.deadlines import TimerReading, format_countdown_seconds
 from app.domain.definitions import Light
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.style import OVERDUE_TEXT, light_colour, light_tint
 from app.views.queue_state import QueueState, SortKey
 
@@ -48,6 +49,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("督办", SortKey.URGED, lambda r, c: str(r.urge_count) if r.urge_count else ""),
 )
 LIGHT_COLUMN = 0
+#: A cell shows at most this many characters (the view elides to the column anyway).
+CELL_CHARS = 200
 REMAINING_COLUMN = 1
 _SHORT_LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.NONE: ""}
 
@@ -113,9 +116,10 @@ class CaseQueueModel(QAbstractTableModel):
         if col in (LIGHT_COLUMN, REMAINING_COLUMN):
             return self._timer_data(case_id, col, role)
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[col].text(row, self._cat)
+            # case text is data: one line, controls made visible (cells are never rich text)
+            return plain.line(COLUMNS[col].text(row, self._cat), CELL_CHARS)
         if role == Qt.ItemDataRole.ToolTipRole and col == 4 and row.description:
-            return row.description
+            return plain.tooltip(row.description)  # a tooltip would render HTML-looking text
         return None
 
     def _timer_data(self, case_id: int, col: int, role: int):

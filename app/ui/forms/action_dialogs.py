@@ -25,6 +25,7 @@ from app.commands import (
 )
 from app.domain.definitions import Action
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.forms.command_fields import field_label, field_value, field_widget, set_departments
 from app.ui.forms.common import (
     Banner,
@@ -80,9 +81,11 @@ class ActionDialog(QDialog):
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
         self.fields = [f for f in self.command.fields if f.prompt]
-        self.setWindowTitle(f"{tr(self.command.title)} · {case.number}")
+        self.setWindowTitle(plain.line(f"{tr(self.command.title)} · {case.number}", 120))
         self.result_value = None
         self.title = QLabel(objectName="actionTitle")
+        self.title.setTextFormat(Qt.TextFormat.RichText)  # our own <b>; the case's words escaped
+        self.title.setWordWrap(True)
         self._show_title(case)
         self.banner = Banner(self, "actionBanner")
         self.claim_banner, self.keeper = hold_claim(self, desk, actor, runner, case.id, self.action)
@@ -111,7 +114,7 @@ class ActionDialog(QDialog):
         layout.addWidget(self.claim_banner)
         layout.addWidget(self.title)
         if self.command.hint:
-            hint = QLabel(tr(self.command.hint), objectName="actionHint")
+            hint = plain.PlainLabel(tr(self.command.hint), objectName="actionHint")  # a plugin's command may bring it
             hint.setStyleSheet("QLabel { color:#555; }")
             layout.addWidget(hint)
         layout.addWidget(self.banner)
@@ -136,8 +139,8 @@ class ActionDialog(QDialog):
                                      lambda exc: self.banner.show_message(error_text(exc, self.cat)))
 
     def _show_title(self, case) -> None:
-        self.title.setText(f"<b>{self.cat.tr(self.command.title)}</b>　{case.number}　{case.category_name}"
-                           f"　[{self.cat.label(case.state)}]")
+        self.title.setText(f"<b>{plain.html(self.cat.tr(self.command.title))}</b>　{plain.html(case.number)}"
+                           f"　{plain.html(plain.line(case.category_name, 120))}　[{plain.html(self.cat.label(case.state))}]")
 
     def _reloaded(self, case) -> None:
         # 刷新后重试: the version and the header change; every typed value stays

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from qtpy.QtCore import Qt, Signal
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.domain.definitions import Kind
 from app.domain.taxonomy import CategoryDef, Taxonomy
 from app.i18n import Catalogue
+from app.ui import plain
 
 MAX_RESULTS = 30
 
@@ -29,7 +30,7 @@ class CategoryPicker(QWidget):
         self.cat = catalogue or Catalogue()
         self.edit = QLineEdit(objectName="categorySearch")
         self.edit.setPlaceholderText(self.cat.tr("类别代码或名称，如 06010 / 井盖"))
-        self.current_label = QLabel(objectName="categoryCurrent")
+        self.current_label = plain.ElidedLabel(max_width=400, objectName="categoryCurrent")
         self.current_label.setStyleSheet("QLabel { color:#1f3a5f; font-weight:bold; }")
         self.results = QListWidget(objectName="categoryResults")
         self.results.setMaximumHeight(110)
@@ -61,7 +62,7 @@ class CategoryPicker(QWidget):
         hits = self.taxonomy.search(text, limit=MAX_RESULTS)
         self.results.clear()
         for c in hits:
-            item = QListWidgetItem(f"{self.cat.label(c.kind)} {c.code}  {c.name}  · {c.major_name}")
+            item = QListWidgetItem(plain.line(f"{self.cat.label(c.kind)} {c.code}  {c.name}  · {c.major_name}", 200))
             item.setData(Qt.ItemDataRole.UserRole, f"{c.kind.value}:{c.code}")
             self.results.addItem(item)
         self.results.setVisible(bool(hits))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from qtpy.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
+from qtpy.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
 
 from app.commands import Field, FieldKind
 from app.domain.definitions import Level
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.forms.photo_picker import PhotoPicker
+from app.ui.plain import PlainLabel
 
 #: Item data of a department picker meaning "each case's first suggestion" (bulk dispatch).
 FIRST_SUGGESTION = None
@@ -75,9 +77,7 @@ def field_widget(f: Field, cat: Catalogue, case=None, departments=None, *, first
             combo.setCurrentIndex(combo.findData(default))
         return combo
     if f.kind is FieldKind.INFO:
-        label = QLabel(tr("正在加载…"), objectName=name)
-        label.setWordWrap(True)
-        return label
+        return PlainLabel(tr("正在加载…"), max_chars=2000, max_lines=30, objectName=name)
     picker = PhotoPicker(cat)
     picker.setObjectName(name)
     return picker
@@ -86,7 +86,7 @@ def field_widget(f: Field, cat: Catalogue, case=None, departments=None, *, first
 def set_departments(combo: QComboBox, departments) -> None:
     """Add (id, code, name) departments to a department picker (after its first-suggestion item)."""
     for dept_id, code, name in departments:
-        combo.addItem(f"{name}（{code}）", dept_id)
+        combo.addItem(plain.line(f"{name}（{code}）", 80), dept_id)  # a department's name is data
 
 
 def field_value(f: Field, widget: QWidget) -> Any:

@@ -12,9 +12,12 @@ from qtpy.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolic
 from app.i18n import Catalogue
 from app.services.claims import RENEW_EVERY_S
 from app.services.errors import ConflictError, ServiceError, ValidationError
+from app.ui import plain
 from app.ui.claim_banner import ClaimBanner, ClaimKeeper
 from app.ui.tasks import TaskRunner
 
+#: A banner or field error shows at most this many characters (a message may quote long input).
+MESSAGE_CHARS = 600
 _BANNER_STYLES = {
     "error": "background:#fde7e9; color:#8e1b1b; border:1px solid #e0a3a8;",
     "warn": "background:#fff6d6; color:#6b4e00; border:1px solid #e8cf7a;",
@@ -48,6 +51,7 @@ class Banner(QLabel):
     def __init__(self, parent: QWidget | None = None, object_name: str = "formBanner") -> None:
         super().__init__(parent)
         self.setObjectName(object_name)
+        plain.plain_text_label(self)  # a message may quote what was typed: never HTML
         self.setWordWrap(True)
         self.kind = ""
         self.hide()
@@ -55,7 +59,7 @@ class Banner(QLabel):
     def show_message(self, text: str, kind: str = "error") -> None:
         """Show ``text`` as an error, warn or info message."""
         self.kind = kind
-        self.setText(text)
+        self.setText(plain.display(text, MESSAGE_CHARS, 12))
         self.setStyleSheet(f"QLabel {{ {_BANNER_STYLES[kind]} padding:5px 8px; border-radius:3px; }}")
         self.show()
 
@@ -71,12 +75,13 @@ class FieldError(QLabel):
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(f"error_{name}")
+        plain.plain_text_label(self)
         self.setWordWrap(True)
         self.setStyleSheet("QLabel { color:#b71c1c; font-size:10pt; }")
         self.hide()
 
     def show_error(self, text: str) -> None:
-        self.setText(text)
+        self.setText(plain.display(text, MESSAGE_CHARS, 6))
         self.show()
 
     def clear_error(self) -> None:
@@ -193,8 +198,9 @@ class ConflictPanel(QWidget):
         if since is None:
             return True
         self.runner.run_in_thread(lambda: self.desk.explain_conflict(self.case_id, since),
-                                  lambda text: self.details.setText(self.cat.text(text)),
-                                  lambda e: self.details.setText(error_text(e, self.cat)), key=self._key)
+                                  lambda text: self.details.setText(plain.display(self.cat.text(text), 3000, 40)),
+                                  lambda e: self.details.setText(plain.display(error_text(e, self.cat), MESSAGE_CHARS)),
+                                  key=self._key)
         return True
 
     def refresh(self) -> None:

@@ -22,6 +22,7 @@ from qtpy.QtWidgets import (
 from app.commands import Command
 from app.domain.definitions import Action, Level
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.forms.common import (
     Banner,
     ConflictPanel,
@@ -32,6 +33,9 @@ from app.ui.forms.common import (
     hold_claim,
 )
 from app.ui.tasks import TaskRunner
+
+#: A department as a suggestion or a choice shows at most this many characters.
+NAME_CHARS = 80
 
 
 def load_dispatch_data(desk, case_id: int) -> dict:
@@ -66,9 +70,9 @@ class DispatchForm(QDialog):
         self.setWindowTitle(tr("派遣"))
         self.result_value = None
         self.suggested_ids: set[int] = set()
-        self.title = QLabel(tr("正在加载…"), objectName="dispatchTitle")
+        # quotes the case's address and description: plain text, clamped (the whole in its tooltip)
+        self.title = plain.PlainLabel(tr("正在加载…"), max_chars=300, max_lines=4, objectName="dispatchTitle")
         self.title.setStyleSheet("QLabel { font-weight:bold; font-size:12pt; color:#1f3a5f; }")
-        self.title.setWordWrap(True)
         self.banner = Banner(self, "dispatchBanner")
         self.claim_banner, self.keeper = hold_claim(self, desk, actor, runner, case_id, Action.DISPATCH)
         self.conflict = ConflictPanel(runner, desk, case_id, lambda: self.version, self._reloaded, self.banner,
@@ -87,6 +91,7 @@ class DispatchForm(QDialog):
         for lvl in Level:
             self.level.addItem(self.cat.label(lvl), lvl.value)
         self.deadline = QLabel(objectName="dispatchDeadline")
+        self.deadline.setTextFormat(Qt.TextFormat.RichText)  # our own markup; every value in it escaped
         self.deadline.setWordWrap(True)
         self.reason = QLineEdit(objectName="dispatchReason")
         self.reason.setPlaceholderText(tr("派遣给建议以外的部门时必填"))
@@ -142,16 +147,17 @@ class DispatchForm(QDialog):
         self.suggested_ids = set()
         for s in data["suggestions"]:
             reasons = "\n".join(self.cat.text(r) for r in s.reasons)
-            item = QTreeWidgetItem([str(s.rank), self.cat.tr("{value}（{label}）", value=s.name, label=s.code), reasons])
+            name = plain.line(self.cat.tr("{value}（{label}）", value=s.name, label=s.code), NAME_CHARS)
+            item = QTreeWidgetItem([str(s.rank), plain.breakable(name), plain.display(reasons, 600, 10)])
             item.setData(0, Qt.ItemDataRole.UserRole, s.department_id)
-            item.setToolTip(2, reasons)
+            item.setToolTip(2, plain.tooltip(reasons))
             self.suggestions.addTopLevelItem(item)
             self.suggested_ids.add(s.department_id)
         self.other.blockSignals(True)
         self.other.clear()
         self.other.addItem(self.cat.tr("（按上方建议）"), None)
         for dept_id, code, name in data["departments"]:
-            self.other.addItem(self.cat.tr("{value}（{label}）", value=name, label=code), dept_id)
+            self.other.addItem(plain.line(self.cat.tr("{value}（{label}）", value=name, label=code), NAME_CHARS), dept_id)
         self.other.blockSignals(False)
         self._show_preview(data["preview"])
         if self.suggestions.topLevelItemCount():
@@ -171,15 +177,16 @@ class DispatchForm(QDialog):
 
     def _show_preview(self, preview) -> None:
         when = f"{preview.deadline:%Y-%m-%d %H:%M}" if preview.deadline else "—"
-        self.deadline.setText(self.cat.tr("<b>{limit}</b>，截止 <b>{deadline}</b>", limit=preview.limit_text,
-                                          deadline=when)
-                              + f"<br><span style='color:#444'>{self.cat.text(preview.explanation)}</span>")
+        self.deadline.setText(self.cat.tr("<b>{limit}</b>，截止 <b>{deadline}</b>", limit=plain.html(preview.limit_text),
+                                          deadline=plain.html(when))
+                              + f"<br><span style='color:#444'>{plain.html(self.cat.text(preview.explanation))}</span>")
         self.deadline.setToolTip(self.cat.text(preview.source))
 
     def _level_changed(self) -> None:
         level = self.level.currentData()
         self.runner.run_in_thread(lambda: self.desk.cases.preview_deadline(self.case_id, level), self._show_preview,
-                                  lambda exc: self.deadline.setText(error_text(exc, self.cat)), key=f"dispatch.preview.{id(self)}")
+                                  lambda exc: self.deadline.setText(plain.html(error_text(exc, self.cat))),
+                                  key=f"dispatch.preview.{id(self)}")
 
     # ---- choosing ------------------------------------------------------------------
     def _suggestion_picked(self, current, _previous) -> None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from qtpy.QtCore import Qt, Signal
-from qtpy.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from app.i18n import Catalogue
+from app.ui import plain
 
 
 def candidate_text(candidate, cat: Catalogue) -> str:
     """Two lines: number, category and state; then the reasons it may be the same problem."""
     case = candidate.case
-    head = f"{case.number}  {case.category_name}  [{cat.label(case.state)}]  {round(candidate.score * 100)}%"
-    return f"{head}\n{cat.tr('；').join(cat.text(r) for r in candidate.reasons)}"
+    head = f"{case.number}  {plain.line(case.category_name, 120)}  [{cat.label(case.state)}]  {round(candidate.score * 100)}%"
+    return plain.display(f"{head}\n{cat.tr('；').join(cat.text(r) for r in candidate.reasons)}", 600, 6)
 
 
 class DuplicatesPanel(QWidget):
@@ -24,9 +25,11 @@ class DuplicatesPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("duplicatesPanel")
         self.cat = catalogue or Catalogue()
-        self.title = QLabel(self.cat.tr("疑似重复：无"), objectName="duplicatesTitle")
+        self.title = plain.PlainLabel(self.cat.tr("疑似重复：无"), max_chars=300, max_lines=3, objectName="duplicatesTitle")
         self.list = QListWidget(objectName="duplicatesList")
         self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # or it never wraps
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setMaximumHeight(120)
         self.link_button = QPushButton(self.cat.tr("关联到此案卷（不重复立案）"), objectName="linkDuplicate")
         self.link_button.setEnabled(False)

@@ -27,6 +27,7 @@ from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.services.intake import ReportDraft
 from app.services.location import LocationInput
+from app.ui import plain
 from app.ui.forms.action_dialogs import command_for
 from app.ui.forms.category_picker import CategoryPicker
 from app.ui.forms.common import Banner, FieldError, Submitter, error_field, error_text
@@ -74,8 +75,7 @@ class IntakeForm(QWidget):
         self.component.setPlaceholderText(tr("部件标识码（16/17位）"))
         self.address = QLineEdit(objectName="intakeAddress")
         self.address.setPlaceholderText(tr("地址，如 人民路 25 号"))
-        self.where = QLabel(tr("未定位"), objectName="intakeWhere")
-        self.where.setWordWrap(True)
+        self.where = plain.PlainLabel(tr("未定位"), max_chars=400, max_lines=4, objectName="intakeWhere")
         self.description = QPlainTextEdit(objectName="intakeDescription")
         self.description.setPlaceholderText(tr("现场情况：什么问题、在哪里、影响多大"))
         self.description.setFixedHeight(72)

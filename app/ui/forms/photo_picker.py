@@ -20,6 +20,7 @@ from qtpy.QtWidgets import (
 
 from app.i18n import Catalogue
 from app.services.attachments import DEFAULT_MAX_BYTES, PhotoInput, kind_label, sniff_mime
+from app.ui import plain
 from app.ui.forms.common import FieldError
 
 THUMB = QSize(96, 72)
@@ -107,8 +108,8 @@ class PhotoPicker(QWidget):
         if pixmap is None:
             return self.cat.tr("「{name}」不是 JPEG/PNG/WebP 照片", name=filename)
         self._photos.append(PhotoInput(filename, data, kind))
-        item = QListWidgetItem(QIcon(pixmap), filename[:14])
-        item.setToolTip(filename)
+        item = QListWidgetItem(QIcon(pixmap), plain.line(filename)[:14])
+        item.setToolTip(plain.tooltip(filename))  # a file name is whatever its sender chose
         self.view.addItem(item)
         self.error.clear_error()
         self.changed.emit()
@@ -153,6 +154,6 @@ class PhotoStrip(QWidget):
             pixmap = thumbnail(p.data)
             label = f"{kind_label(p.kind)}"
             item = QListWidgetItem(QIcon(pixmap) if pixmap else QIcon(), label)
-            item.setToolTip(f"{kind_label(p.kind)} · {p.filename}")
+            item.setToolTip(plain.tooltip(f"{kind_label(p.kind)} · {p.filename}"))
             self.view.addItem(item)
         self.title.setText(self.cat.tr("照片 ({n})", n=len(list(photos))) if photos else self.cat.tr("照片：无"))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QApplication, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QApplication, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from app.i18n import Catalogue
+from app.ui import plain
 from app.views.alerts import FLASH_MS, MAX_KEPT, Alert, AlertCenter
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueState
@@ -32,8 +33,8 @@ class AlertBanner(QWidget):
         self.status = status
         self.sound = False  # audible alerts are opt-in: a hall full of beeping desks helps nobody
         self.beeps = 0
-        self.headline = QLabel(self.cat.tr("暂无提醒"), objectName="alertHeadline")
-        self.headline.setWordWrap(False)
+        # one line, plain text (an alert or a refusal may quote case text), elided to the strip
+        self.headline = plain.ElidedLabel(self.cat.tr("暂无提醒"), max_width=1200, objectName="alertHeadline")
         self.headline.setStyleSheet(f"QLabel {{ {_KIND_STYLE['info']} padding:4px 8px; font-weight:bold; }}")
         self.sound_button = QPushButton(self.cat.tr("提示音：关"), objectName="alertSound")
         self.sound_button.setCheckable(True)
@@ -70,17 +71,19 @@ class AlertBanner(QWidget):
 
     def show_alert(self, alert: Alert) -> None:
         """Flash the headline, prepend to the list, flash the status bar and beep if asked."""
-        self.headline.setText(f"{alert.at:%H:%M:%S}  {alert.text}" if alert.at else alert.text)
+        line = plain.line(f"{alert.at:%H:%M:%S}  {alert.text}" if alert.at else alert.text, 500)
+        self.headline.setText(line)
         self.headline.setStyleSheet(f"QLabel {{ {_KIND_STYLE.get(alert.kind, _KIND_STYLE['info'])} "
                                     "padding:4px 8px; font-weight:bold; }")
         self.headline.setProperty("kind", alert.kind)
-        self.list.insertItem(0, self.headline.text())
+        self.list.insertItem(0, line)
         self.list.item(0).setData(Qt.ItemDataRole.UserRole, alert.case_id)
+        self.list.item(0).setToolTip(plain.tooltip(line) if len(line) > plain.TOOLTIP_LINE else "")
         while self.list.count() > MAX_KEPT:
             self.list.takeItem(self.list.count() - 1)
         self.history_button.setText(self.cat.tr("历史 ({n})", n=self.list.count()))
         if self.status is not None:
-            self.status(alert.text, FLASH_MS)
+            self.status(plain.line(alert.text, 500), FLASH_MS)
         if self.sound and alert.kind in ("new", "red", "yellow"):
             self.beeps += 1
             QApplication.beep()

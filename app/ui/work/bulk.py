@@ -21,6 +21,7 @@ from qtpy.QtWidgets import (
 from app.commands import BulkOutcome, Command, FieldKind, run_bulk
 from app.domain.definitions import Action
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.forms.action_dialogs import command_for
 from app.ui.forms.command_fields import FIRST_SUGGESTION, field_label, field_value, field_widget
 from app.ui.forms.common import Banner, Submitter, error_text
@@ -65,7 +66,8 @@ class BulkDialog(QDialog):
         self.banner = Banner(self, "bulkBanner")
         self.list = QListWidget(objectName="bulkList")
         for r in self.rows:
-            item = QListWidgetItem(f"{r.number}  {r.category_name}  {r.street_name or ''}{r.community_name or ''}")
+            item = QListWidgetItem(plain.line(f"{r.number}  {r.category_name}  {r.street_name or ''}{r.community_name or ''}",
+                                              300))
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if (not chosen or r.id in chosen) else Qt.CheckState.Unchecked)
@@ -143,7 +145,7 @@ class BulkDialog(QDialog):
         self.outcome = outcome
         head, _, rest = outcome.text(self.cat, lambda exc: error_text(exc, self.cat)).partition("\n")
         self.banner.show_message(head, "warn" if outcome.failed else "info")
-        self.details.setPlainText(rest)
+        self.details.setPlainText(plain.clean(rest))  # plain text already; controls made visible
         self.details.setVisible(bool(rest))
         done_numbers = {n for n, _m in outcome.done}
         for i in range(self.list.count()):

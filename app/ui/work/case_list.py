@@ -11,11 +11,14 @@ from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWid
 from app.domain.cases import CaseSummary
 from app.domain.definitions import Light
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.queue_model import countdown_text
 from app.ui.style import LIGHT_COLOURS, LIGHT_TINTS
 from app.views.queue_state import QueueState
 
 COLUMNS = ("灯", "剩余", "案卷号", "状态", "类别", "责任部门")
+#: A cell shows at most this many characters of case text (the view elides to the column anyway).
+CELL_CHARS = 200
 #: A letter beside the dot, so the light does not rely on colour alone.
 LIGHT_TEXT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.NONE: ""}
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -73,14 +76,14 @@ class CaseList(QTreeWidget):
         where = " ".join(p for p in (row.street_name, row.community_name) if p)
         place = (row.department_name or where) if self.place == "department" else (row.address or where)
         item = QTreeWidgetItem([f"● {self.cat.tr(LIGHT_TEXT[light])}".strip(), countdown_text(reading), row.number, self.cat.label(row.state),
-                                row.category_name, place or "—"])
+                                plain.line(row.category_name, CELL_CHARS), plain.line(place, CELL_CHARS) or "—"])
         item.setData(0, ID_ROLE, row.id)
         item.setForeground(0, QBrush(QColor(LIGHT_COLOURS[light])))
         item.setBackground(0, QBrush(QColor(LIGHT_TINTS[light])))
         if reading is not None and reading.overdue:
             item.setForeground(1, QBrush(QColor(LIGHT_COLOURS[Light.RED])))
         if tooltip is not None:
-            text = tooltip(row)
+            text = plain.tooltip(tooltip(row))  # may quote case text: shown literally
             for col in range(len(COLUMNS)):
                 item.setToolTip(col, text)
         return item

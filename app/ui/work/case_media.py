@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QLabel, QListWidget, QVBoxLayout, QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QListWidget, QVBoxLayout, QWidget
 
 from app.domain.definitions import Action
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.forms.photo_picker import PhotoStrip
 from app.ui.tasks import TaskRunner
 from app.views.events import Subscriptions
@@ -31,9 +33,12 @@ class CaseMediaDock(QWidget):
         self.state, self.desk, self.runner = state, desk, runner
         self.cat = catalogue or Catalogue()
         self.strip = PhotoStrip(self.cat, self)
-        self.replies_title = QLabel(self.cat.tr("回复举报人"), objectName="repliesTitle")
+        self.replies_title = plain.PlainLabel(self.cat.tr("回复举报人"), max_chars=300, max_lines=3,
+                                              objectName="repliesTitle")
         self.replies = QListWidget(objectName="repliesList")
         self.replies.setWordWrap(True)
+        self.replies.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # or it never wraps
+        self.replies.setResizeMode(QListWidget.ResizeMode.Adjust)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.strip)
@@ -68,7 +73,11 @@ class CaseMediaDock(QWidget):
         self.replies.clear()
         for e in replies:
             how = self.cat.tr("自动") if e.payload.get("auto") else e.actor
-            self.replies.addItem(f"{e.at:%m-%d %H:%M} [{how}] {e.payload.get('text', '')}")
+            # a reply quotes what a person wrote: plain, clamped (the whole text in the tooltip)
+            text = plain.clean(e.payload.get("text", ""))
+            self.replies.addItem(plain.breakable(
+                f"{e.at:%m-%d %H:%M} [{plain.line(how, 60)}] {plain.clamp(text, 400, 8)[0]}"))
+            self.replies.item(self.replies.count() - 1).setToolTip(plain.tooltip(text))
         self.replies_title.setText(self.cat.tr("回复举报人 ({n})", n=len(replies)))
 
     def _case_event(self, case_id: int, _action: str) -> None:

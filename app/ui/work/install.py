@@ -11,6 +11,7 @@ from qtpy.QtWidgets import QSizePolicy
 from app.domain.definitions import Action, Role
 from app.i18n import Catalogue
 from app.services.live import apply_row
+from app.ui import plain
 from app.ui.actions import ActionSpec
 from app.ui.builtin import LAYERS_DOCK, QUEUE_DOCK
 from app.ui.case_actions import CaseActions, can_act
@@ -102,7 +103,7 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     docks, registry = window.dock_registry, window.action_registry
 
     def status(text: str, ms: int = 8000) -> None:
-        window.statusBar().showMessage(text, ms)
+        window.statusBar().showMessage(plain.line(text, 500), ms)  # one line; controls made visible
 
     made.bridge = BusBridge(desk.bus, desk.source, state, runner)
     made.teardowns.append(made.bridge.teardown)

@@ -10,6 +10,7 @@ from qtpy.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QW
 
 from app.domain.definitions import Light, Stage
 from app.i18n import Catalogue
+from app.ui import plain
 from app.ui.queue_model import countdown_text
 from app.ui.style import LIGHT_COLOURS
 from app.views.events import Subscriptions
@@ -96,7 +97,8 @@ class TimersDock(QWidget):
         row = self.state.summary(case_id)
         reading = self.state.reading(case_id)
         remaining = countdown_text(reading) + (f" {self.cat.tr('暂停')}" if reading.paused else "")
-        item = QTreeWidgetItem([row.number, remaining, row.category_name, row.department_name or "—"])
+        item = QTreeWidgetItem([row.number, remaining, plain.line(row.category_name, 200),
+                                plain.line(row.department_name, 200) or "—"])
         item.setData(0, Qt.ItemDataRole.UserRole, case_id)
         colour = QColor(LIGHT_COLOURS[reading.light])
         item.setForeground(0, QBrush(colour))
