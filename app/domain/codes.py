@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from app.domain.definitions import Kind
 from app.domain.messages import Msg, MsgError, Seq, msg_of
 from app.domain.taxonomy import Taxonomy, UnknownCategory, UnmappedLegacyCode
+from app.domain.text import TextRefused, clean_text
 
 #: Province-level prefixes of GB/T 2260 (including 71 Taiwan, 81 Hong Kong, 82 Macao).
 PROVINCES = frozenset({
@@ -45,12 +46,16 @@ class CodeError(MsgError, ValueError):
 
 
 def _digits(text: str | int, label: Msg, lengths: tuple[int, ...]) -> str:
-    """The stripped digit string, or CodeError naming the length or the first non-digit."""
+    """The digit string (NFKC: full-width and other scripts' digits become ASCII, the input policy
+    of app.domain.text applied), or CodeError naming the length or the first non-digit."""
     if isinstance(text, int) and not isinstance(text, bool):
         text = str(text)
     if not isinstance(text, str):
         raise CodeError(Msg("{label}应为数字文本，实际为 {type}", label=label, type=type(text).__name__))
-    s = text.strip()
+    try:
+        s = clean_text("code", text, label=label) or ""
+    except TextRefused as exc:
+        raise CodeError(msg_of(exc)) from None
     want = Seq((Msg("{n}位", n=n) for n in lengths), "或", " or ")
     if not s:
         raise CodeError(Msg("{label}为空：应为{want}数字", label=label, want=want))

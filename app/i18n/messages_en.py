@@ -585,6 +585,46 @@ MESSAGES_EN: dict[str, str] = {
         "“{action}” needs the state before “{state}” (it may be {origins})",
     "空的案卷历史：第一步应为「上报」": "Empty case history: the first step must be “Report”",
     "第{n}步「{action}」不合法：{error}": "Step {n} “{action}” is not allowed: {error}",
+    # -- the input policy (app.domain.text), reports (app.services.intake), photo files -----------------
+    "问题描述": "Description", "上报人姓名": "Reporter's name", "上报人电话": "Reporter's phone",
+    "结果说明": "Result note", "姓名": "Name", "电话": "Phone", "文件名": "File name", "席位": "Workstation",
+    "问题类别": "Category", "部门代码": "Department code", "案卷编号": "Case number",
+    "（{name}）": " ({name})",
+    "{label}共 {count:,} 字，超过 {limit:,} 字上限": "{label} has {count:,} characters, over the limit of {limit:,}",
+    "{head}…{tail}（共 {count:,} 字）": "{head}…{tail} ({count:,} characters)",
+    "{label}应为文本，实际为 {type}": "{label} must be text, not {type}",
+    "{label}含有控制字符 {code}{name}（第 {pos} 个字符），不能保存：请删除后重试":
+        "{label} contains the control character {code}{name} (character {pos}) and cannot be saved: "
+        "remove it and try again",
+    "{label}含有改变文字显示方向的控制字符 {code}{name}（第 {pos} 个字符），会让显示的文字与实际内容不同，不能保存":
+        "{label} contains the text-direction control {code}{name} (character {pos}), which makes the text "
+        "show differently from what it is; it cannot be saved",
+    "{label}含有无法按 UTF-8 解码的字节 0x{byte:02X}（第 {pos} 个字符）：请以 UTF-8 编码输入":
+        "{label} contains the byte 0x{byte:02X} that is not UTF-8 (character {pos}): enter it as UTF-8",
+    "{label}含有无效的 Unicode 代理字符 {code}（第 {pos} 个字符），不能保存":
+        "{label} contains an invalid Unicode surrogate {code} (character {pos}) and cannot be saved",
+    "{label}含有 Unicode 非字符 {code}（第 {pos} 个字符），不能保存":
+        "{label} contains the Unicode noncharacter {code} (character {pos}) and cannot be saved",
+    "{label}第 {pos} 个字符处叠加了超过 {limit} 个组合符号，不能保存":
+        "{label} stacks more than {limit} combining marks at character {pos} and cannot be saved",
+    "{label}「{value}」无效：第 {pos} 个字符「{ch}」不是数字；电话号码只能包含数字、空格和 + - ( ) # * 等符号":
+        "{label} “{value}” is invalid: character {pos} “{ch}” is not a digit; a phone number holds only digits, "
+        "spaces and signs such as + - ( ) # *",
+    "{label}「{value}」无效：至少应有 3 位数字": "{label} “{value}” is invalid: it needs at least 3 digits",
+    "坐标 {name} 应为数字，实际为 {type}": "Coordinate {name} must be a number, not {type}",
+    "坐标 {name}={value:.6g} 超出范围：应为 EPSG:{store_srid} 平面坐标（米）":
+        "Coordinate {name}={value:.6g} is out of range: use EPSG:{store_srid} plane coordinates (metres)",
+    "「{p}」{what}，不能作为照片：只接受普通的图片文件": "“{p}” {what} and cannot be a photo: only regular image files are accepted",
+    "是目录": "is a directory", "是命名管道（FIFO）": "is a named pipe (FIFO)", "是设备文件": "is a device file",
+    "是套接字": "is a socket", "不是普通文件": "is not a regular file",
+    "照片文件名为空：请给出照片文件的路径": "The photo file name is empty: give the path of a photo file",
+    "照片文件的路径「{p}」含有空字符 U+0000，不是有效的文件路径":
+        "The photo path “{p}” contains a NUL character (U+0000) and is not a valid file path",
+    "照片「{name}」的内容应为字节，实际为 {type}": "The content of photo “{name}” must be bytes, not {type}",
+    "图片「{filename}」的尺寸 {width}×{height} 像素过大（最多 {limit:,} 像素）":
+        "Image “{filename}” is {width}×{height} pixels, too large (at most {limit:,} pixels)",
+    "图片「{filename}」的像素过多（最多 {limit:,} 像素），无法打开":
+        "Image “{filename}” has too many pixels (at most {limit:,}) and cannot be opened",
 }
 
 # Public holidays: the calendar names them in Chinese (its source, chinese_calendar, in English).

@@ -1,22 +1,37 @@
-"""Photos attached to cases: checked by content (JPEG/PNG/WebP magic bytes, decodable), size-capped."""
+"""Photos attached to cases: checked by content (JPEG/PNG/WebP magic bytes, decodable), size-capped.
+
+A photo file is checked before it is read (:func:`load_photo`): only a regular file is opened
+(FIFOs, devices, sockets and directories are refused from ``stat`` without opening them), its
+size comes from ``stat`` (a sparse 4 GB file is refused without reading a byte), it is opened
+non-blocking and checked again on the open descriptor (a file swapped for a FIFO in between
+cannot block), its type is sniffed from the first bytes before the rest is read, and the rest
+is read in bounded chunks up to a hard cap.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain.messages import Msg
+from app.domain import text as policy
+from app.domain.messages import Msg, msg_of
 from app.services.errors import ValidationError
 from app.store.models import Attachment
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: Decoded images larger than this many pixels are refused (a small file can claim a huge canvas).
+MAX_PIXELS = 64_000_000
+#: Bytes read from a photo file at a time.
+CHUNK = 256 * 1024
 #: Attachment kinds: report photos, before/after handling, anything else.
 KINDS = ("report", "before", "after", "other")
 _KIND_LABELS = {"report": "上报照片", "before": "处置前照片", "after": "处置后照片", "other": "附件"}
@@ -66,10 +81,22 @@ def _decode(photo: PhotoInput, mime: str) -> datetime | None:
     except ImportError:  # Pillow missing: the magic bytes are all we can check
         return None
     try:
-        with Image.open(io.BytesIO(photo.data)) as img:
-            img.verify()
-        with Image.open(io.BytesIO(photo.data)) as img:
-            raw = img.getexif().get(36867) or img.getexif().get(306)  # DateTimeOriginal, DateTime
+        with warnings.catch_warnings():  # the pixel count is checked here, with a clear message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(photo.data)) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise ValidationError("photo", Msg("图片「{filename}」的尺寸 {width}×{height} 像素过大（最多 {limit:,} 像素）",
+                                                       filename=photo.filename, width=width, height=height,
+                                                       limit=MAX_PIXELS))
+                img.verify()
+            with Image.open(io.BytesIO(photo.data)) as img:
+                raw = img.getexif().get(36867) or img.getexif().get(306)  # DateTimeOriginal, DateTime
+    except Image.DecompressionBombError:
+        raise ValidationError("photo", Msg("图片「{filename}」的像素过多（最多 {limit:,} 像素），无法打开",
+                                           filename=photo.filename, limit=MAX_PIXELS)) from None
+    except ValidationError:
+        raise
     except Exception:
         raise ValidationError("photo", Msg("文件「{filename}」看起来是 {format} 图片，但已损坏或不完整，无法打开；请重新拍摄或导出后再上传",
                                            filename=photo.filename, format=mime.split('/')[1].upper())) from None
@@ -80,11 +107,17 @@ def _decode(photo: PhotoInput, mime: str) -> datetime | None:
 
 
 def check_photo(photo: PhotoInput, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedPhoto:
-    """Validate one photo (type by content, size, decodability); ValidationError('photo', ...) if bad."""
-    name = photo.filename or "（未命名）"
+    """Validate one photo (name, type by content, size, decodability); ValidationError('photo', ...) if bad."""
+    try:
+        name = policy.clean_text("filename", photo.filename) or "（未命名）"
+    except policy.TextRefused as exc:
+        raise ValidationError("photo", msg_of(exc)) from None
     if photo.kind not in KINDS:
         raise ValidationError("photo", Msg("附件类型「{kind}」无效：应为 {kinds} 之一",
-                                           kind=photo.kind, kinds=list(KINDS)))
+                                           kind=policy.excerpt(photo.kind, 24), kinds=list(KINDS)))
+    if not isinstance(photo.data, (bytes, bytearray, memoryview)) and photo.data is not None:
+        raise ValidationError("photo", Msg("照片「{name}」的内容应为字节，实际为 {type}", name=name,
+                                           type=type(photo.data).__name__))
     size = len(photo.data or b"")
     if size == 0:
         raise ValidationError("photo", Msg("文件「{name}」是空文件（0 字节），不是照片", name=name))
@@ -97,7 +130,7 @@ def check_photo(photo: PhotoInput, max_bytes: int = DEFAULT_MAX_BYTES) -> Checke
         raise ValidationError("photo", Msg("文件「{name}」不是图片（只接受 JPEG、PNG 或 WebP 照片，按文件内容判断，与扩展名无关）",
                                            name=name))
     exif_time = _decode(photo, mime)
-    return CheckedPhoto(filename=name[:200], data=photo.data, kind=photo.kind, mime=mime,
+    return CheckedPhoto(filename=name, data=bytes(photo.data), kind=photo.kind, mime=mime,
                         sha256=hashlib.sha256(photo.data).hexdigest(), taken_at=photo.taken_at or exif_time)
 
 
@@ -106,23 +139,100 @@ def check_photos(photos: Iterable[PhotoInput] | None, max_bytes: int = DEFAULT_M
     return [check_photo(p, max_bytes) for p in photos or ()]
 
 
-def load_photo(path: str | Path, kind: str = "report", max_bytes: int = DEFAULT_MAX_BYTES) -> PhotoInput:
-    """Read a photo file from disk (for the CLI); ValidationError when it cannot be read.
+def _refuse(p: str, what: Msg) -> ValidationError:
+    return ValidationError("photo", Msg("「{p}」{what}，不能作为照片：只接受普通的图片文件", p=policy.excerpt(p, 80),
+                                        what=what))
 
-    At most ``max_bytes`` + 1 bytes are read, so an endless or huge file (``/dev/zero``, a disk
-    image) is refused by the size check instead of filling memory.
+
+def _file_name(p: str) -> str:
+    """The file's name as text: bytes that are not UTF-8 shown as U+FFFD (a name on disk, not typed)."""
+    return os.fsencode(os.path.basename(p)).decode("utf-8", "replace")
+
+
+def _not_regular(mode: int) -> Msg | None:
+    if stat.S_ISREG(mode):
+        return None
+    what = (Msg("是目录") if stat.S_ISDIR(mode) else Msg("是命名管道（FIFO）") if stat.S_ISFIFO(mode)
+            else Msg("是设备文件") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else Msg("是套接字") if stat.S_ISSOCK(mode) else Msg("不是普通文件"))
+    return what
+
+
+def load_photo(path: str | os.PathLike[str], kind: str = "report", max_bytes: int = DEFAULT_MAX_BYTES) -> PhotoInput:
+    """Read a photo file from disk (for the CLI and importers), checking it before reading.
+
+    Only a regular file is opened (``stat`` first: FIFOs, devices, sockets and directories are
+    refused without opening them); its size from ``stat`` is checked against ``max_bytes`` (a
+    sparse giant is refused unread); it is opened with ``O_NONBLOCK`` and checked again on the
+    descriptor; the first bytes must be a JPEG, PNG or WebP before the rest is read, in chunks,
+    never more than ``max_bytes`` + 1 bytes (a file growing meanwhile is refused by size).
     """
-    p = Path(path)
+    p = os.fspath(path)
+    if not isinstance(p, str):
+        p = os.fsdecode(p)
+    if not p.strip():
+        raise ValidationError("photo", Msg("照片文件名为空：请给出照片文件的路径"))
     try:
-        with p.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
+        st = os.stat(p)
     except FileNotFoundError:
-        raise ValidationError("photo", Msg("照片文件不存在：{p}", p=p)) from None
-    except IsADirectoryError:
-        raise ValidationError("photo", Msg("{p} 是目录，不是照片文件", p=p)) from None
+        raise ValidationError("photo", Msg("照片文件不存在：{p}", p=policy.excerpt(p, 80))) from None
+    except ValueError:  # an embedded NUL byte
+        raise ValidationError("photo", Msg("照片文件的路径「{p}」含有空字符 U+0000，不是有效的文件路径",
+                                           p=policy.excerpt(p, 80))) from None
     except OSError as exc:
-        raise ValidationError("photo", Msg("无法读取照片文件 {p}：{strerror}", p=p, strerror=exc.strerror)) from None
-    return PhotoInput(filename=p.name, data=data, kind=kind)
+        raise ValidationError("photo", Msg("无法读取照片文件 {p}：{strerror}", p=policy.excerpt(p, 80),
+                                           strerror=exc.strerror or type(exc).__name__)) from None
+    problem = _not_regular(st.st_mode)
+    if problem is not None:
+        raise _refuse(p, problem)
+    name = _file_name(p)
+    _check_size(name, st.st_size, max_bytes)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(p, flags)
+    except OSError as exc:
+        raise ValidationError("photo", Msg("无法读取照片文件 {p}：{strerror}", p=policy.excerpt(p, 80),
+                                           strerror=exc.strerror or type(exc).__name__)) from None
+    try:
+        st = os.fstat(fd)  # what was opened, not what the path named a moment ago
+        problem = _not_regular(st.st_mode)
+        if problem is not None:
+            raise _refuse(p, problem)
+        _check_size(name, st.st_size, max_bytes)
+        data = _read_bounded(fd, name, max_bytes)
+    except OSError as exc:
+        raise ValidationError("photo", Msg("无法读取照片文件 {p}：{strerror}", p=policy.excerpt(p, 80),
+                                           strerror=exc.strerror or type(exc).__name__)) from None
+    finally:
+        os.close(fd)
+    return PhotoInput(filename=name, data=data, kind=kind)
+
+
+def _check_size(name: str, size: int, max_bytes: int) -> None:
+    if size == 0:
+        raise ValidationError("photo", Msg("文件「{name}」是空文件（0 字节），不是照片", name=policy.excerpt(name)))
+    if size > max_bytes:
+        raise ValidationError("photo", Msg("照片「{name}」大小 {size}，超过上限 {limit}；请压缩后再上传",
+                                           name=policy.excerpt(name), size=_size_text(size),
+                                           limit=_size_text(max_bytes)))
+
+
+def _read_bounded(fd: int, name: str, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` + 1 bytes, in chunks; the type is sniffed from the first chunk."""
+    parts: list[bytes] = []
+    total = 0
+    while total <= max_bytes:
+        chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
+        if not chunk:
+            break
+        if not parts and len(chunk) >= 12 and sniff_mime(chunk) is None:
+            raise ValidationError("photo", Msg("文件「{name}」不是图片（只接受 JPEG、PNG 或 WebP 照片，按文件内容判断，与扩展名无关）",
+                                               name=policy.excerpt(name)))
+        parts.append(chunk)
+        total += len(chunk)
+    if total > max_bytes:
+        _check_size(name, total, max_bytes)
+    return b"".join(parts)
 
 
 def store_photos(session: Session, case_id: int, event_id: int | None, photos: list[CheckedPhoto]) -> list[int]:
@@ -144,5 +254,5 @@ def kind_label(kind: str) -> str:
     return _KIND_LABELS.get(kind, kind)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "KINDS", "CheckedPhoto", "PhotoInput", "check_photo", "check_photos",
+__all__ = ["CHUNK", "DEFAULT_MAX_BYTES", "KINDS", "MAX_PIXELS", "CheckedPhoto", "PhotoInput", "check_photo", "check_photos",
            "kind_label", "load_photo", "photo_kinds", "sniff_mime", "store_photos"]
