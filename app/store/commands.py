@@ -33,6 +33,7 @@ from app.store.engine import (
 )
 from app.store.errors import StoreError
 from app.store.models import AuditHead, Case, CaseEvent, Category, TimeLimit
+from app.store.sql_timers import sync_statutory_days
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def seed_reference(session: Session) -> int:
     session.add_all(new)
     session.flush()
     seed_time_limits(session)
+    sync_statutory_days(session.connection())  # PostGIS: chinesecalendar's days for the SQL timers (0005)
     return len(new)
 
 
