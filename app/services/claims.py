@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, delete, select
+from sqlalchemy import ColumnElement, CursorResult, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,13 +99,13 @@ class ClaimService:
         table = CaseClaim.__table__
         stmt = dialect.insert(table).values(**values)
         mine_or_stale = (table.c.holder == actor.username) | (table.c.expires_at <= now)
-        # Renewing keeps the original claimed_at; taking over a stale claim starts anew.
+        # Renewing keeps the original claimed_at; a new claim or taking over a stale one starts anew.
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.case_id],
             set_={"holder": stmt.excluded.holder, "role": stmt.excluded.role,
                   "workstation": stmt.excluded.workstation, "action": stmt.excluded.action,
                   "expires_at": stmt.excluded.expires_at,
-                  "claimed_at": _keep_if_mine(table, stmt, actor.username)},
+                  "claimed_at": _keep_if_mine(table, stmt, actor.username, now)},
             where=mine_or_stale)
         with self.store.session() as session, session.begin():
             if session.get(Case, case_id) is None:
@@ -116,10 +116,17 @@ class ClaimService:
         return ClaimOutcome(claim.holder == actor.username, claim)
 
     def release(self, actor: Actor, case_id: int) -> bool:
-        """Drop the caller's claim (form closed or saved); True when there was one."""
+        """End the caller's claim (form closed or saved); True when there was one.
+
+        The claim is expired (``expires_at`` = ``claimed_at``), not deleted: on PostGIS no login
+        holds DELETE on case_claims (DELETE would also let it lock the whole table).
+        """
         with self.store.session() as session, session.begin():
             done = cast(CursorResult[Any], session.execute(  # DML: a CursorResult (typed Result)
-                delete(CaseClaim).where(CaseClaim.case_id == case_id, CaseClaim.holder == actor.username))).rowcount
+                update(CaseClaim).where(CaseClaim.case_id == case_id, CaseClaim.holder == actor.username,
+                                        CaseClaim.expires_at > CaseClaim.claimed_at)
+                .values(expires_at=CaseClaim.claimed_at)
+                .execution_options(synchronize_session=False))).rowcount
         return bool(done)
 
     def holder(self, case_id: int) -> Claim | None:
@@ -145,10 +152,13 @@ class ClaimService:
                      c.expires_at)
 
 
-def _keep_if_mine(table: Table, stmt: postgresql.Insert | sqlite.Insert, username: str) -> ColumnElement[Any]:
+def _keep_if_mine(table: Table, stmt: postgresql.Insert | sqlite.Insert, username: str,
+                  now: datetime) -> ColumnElement[Any]:
     from sqlalchemy import case
 
-    return case((table.c.holder == username, table.c.claimed_at), else_=stmt.excluded.claimed_at)
+    # Only a live claim of the caller is renewed; a released or expired one starts anew.
+    return case(((table.c.holder == username) & (table.c.expires_at > now), table.c.claimed_at),
+                else_=stmt.excluded.claimed_at)
 
 
 def explain_conflict(store: Store, case_id: int, since_version: int) -> Msg:
