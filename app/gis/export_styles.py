@@ -88,6 +88,7 @@ def _checked(expression: str) -> str:
 
 def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.8) -> QgsTextFormat:
     fmt = QgsTextFormat()
+    fmt.setAllowHtmlFormatting(False)  # labels show names from the data: text, never markup
     font = QFont(FONT)
     font.setBold(bold)
     fmt.setFont(font)

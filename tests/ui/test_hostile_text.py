@@ -29,6 +29,7 @@ from app.i18n import Catalogue
 from app.ui import plain
 from app.ui.detail_dock import CaseDetailDock
 from app.views.queue_state import QueueState
+from ui.forms.world import desk, desk_store, desk_template, login_as  # noqa: F401  (fixtures)
 
 from .conftest import NOW
 
@@ -427,3 +428,117 @@ def test_duplicate_candidates_show_text(qtbot, hostile, probe):
     panel.show()
     assert "<font" in panel.list.item(0).text()
     clean_screen(panel)
+
+
+# ---- against a real store: the dispatch dialog and the dispatcher's whole desk ------------------
+
+
+@pytest.fixture
+def hostile_store(desk, login_as, probe):  # noqa: F811
+    """The demo store with hostile text where strangers and admins put it: a 待派遣 case's address
+    and description, the first suggested department's name and the shift leader's display name
+    (written as they came: what a store filled before any input policy holds), and a reply to the
+    reporter made through the service."""
+    from sqlalchemy import text
+
+    from app.domain.definitions import CaseState, Role
+    from app.services.users import demo_username
+
+    cases = sorted(desk.source.open_cases(), key=lambda r: r.number)
+    filed = next(r for r in cases if r.state is CaseState.FILED)
+    department_id = desk.cases.dispatch_suggestions(filed.id)[0].department_id
+    with desk.store.session() as s:
+        s.execute(text("UPDATE cases SET address = :a, description = :d WHERE id = :id"),
+                  {"a": markup(probe, "A")[:190], "d": markup(probe, "S") + LONG + CONTROLS, "id": filed.id})
+        s.execute(text("UPDATE departments SET name = :n WHERE id = :id"),
+                  {"n": '<font color="red" size="6">RED-BIGD</font>', "id": department_id})
+        s.execute(text("UPDATE users SET display_name = :n WHERE username = :u"),
+                  {"n": '<font color="red" size="6">RED-BIGU</font>', "u": demo_username(Role.SHIFT_LEADER)})
+        s.commit()
+    acceptor = login_as(Role.ACCEPTOR)
+    desk.cases.reply(acceptor, filed.id, desk.cases.get(filed.id).version, text=markup(probe, "P"))
+    leader = login_as(Role.SHIFT_LEADER)
+    desk.claim(leader, filed.id, "dispatch")  # the banner names the leader (a display name is data)
+    return filed.id
+
+
+def test_the_dispatch_dialog_quotes_case_text_as_text(qtbot, desk, login_as, runner, hostile_store):  # noqa: F811
+    from app.domain.definitions import Role
+    from app.ui.forms.dispatch_form import DispatchForm
+
+    case = desk.cases.get(hostile_store)
+    form = DispatchForm(desk, login_as(Role.DISPATCHER), runner, case.id, case.version)
+    qtbot.addWidget(form)
+    form.resize(780, 520)
+    form.show()
+    qtbot.waitUntil(lambda: form.dispatch_button.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: form.claim_banner.isVisible(), timeout=10000)
+    runner.wait()
+    QApplication.processEvents()
+    save(form, "dispatch-dialog.png")
+    assert form.title.textFormat() == Qt.TextFormat.PlainText and "<font" in form.title.text()
+    assert "RED-BIGU" in form.claim_banner.text() and form.claim_banner.textFormat() == Qt.TextFormat.PlainText
+    assert "<font" in form.suggestions.topLevelItem(0).text(1)
+    assert form.width() < 1000  # the 3,000-character description cannot widen the dialog
+    clean_screen(form)
+    form.reject()
+    runner.wait()
+
+
+def test_the_dispatchers_desk_at_1920x1080(qtbot, tmp_path, desk, login_as, runner, hostile_store,  # noqa: F811
+                                           probe):
+    from app.domain.definitions import Role
+    from app.services.calendar import load_calendar
+    from app.ui.builtin import builtin_docks, register_builtin_docks
+    from app.ui.claim_banner import ClaimWatcher
+    from app.ui.layouts import WindowLayouts
+    from app.ui.main_window import MainWindow
+    from app.ui.work.install import install_work
+    from app.views.layouts import builtin_layout
+    from ui.work.helpers import wait_idle
+
+    state = QueueState(load_calendar(desk.store))
+    state.reset(desk.source.open_cases(), desk.clock.now())
+    dispatcher = login_as(Role.DISPATCHER)
+    window = MainWindow(QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), capabilities=("cases", "map"))
+    qtbot.addWidget(window)
+    central = QLabel("地图")
+    central.setStyleSheet("background:#e8eaed;")
+    window.set_central(central)
+    register_builtin_docks(window.dock_registry, builtin_docks(state, desk.source, runner, Catalogue(),
+                                                               lambda: QLabel("图层树")))
+    teardown = install_work(window, state, runner, desk, dispatcher)
+    dock = window.findChild(CaseDetailDock)
+    watcher = ClaimWatcher(state, lambda case_id: desk.claim_text(dispatcher, case_id), runner, dock.show_claim)
+    try:
+        layout, _problems = builtin_layout("desk", "dispatcher")
+        window.layouts = WindowLayouts(window, window.dock_registry, layout, window.settings, user=dispatcher.username)
+        window.resize(1920, 1080)
+        window.show()
+        window.layouts.apply()
+        qtbot.waitExposed(window)
+        window.set_user(f"{markup(probe)}（派遣员）")
+        state.select(hostile_store)
+        qtbot.waitUntil(lambda: dock.timeline.count() > 0, timeout=10000)
+        qtbot.waitUntil(lambda: dock.claim_banner.isVisible(), timeout=10000)
+        wait_idle(qtbot, runner)
+        QApplication.processEvents()
+        save(window, "desk-dispatcher.png")
+        assert window.width() == 1920
+        assert "RED-BIGU" in dock.claim_banner.text()
+        description = dock.fields["描述"]
+        assert description.text().startswith("<font") and description.text().endswith("…")
+        assert not description.visibleRegion().isEmpty()
+        media = teardown.desk.widgets["gridhall.desk.media"]
+        qtbot.waitUntil(lambda: any("RED-BIGP" in media.replies.item(i).text() for i in range(media.replies.count())),
+                        timeout=10000)
+        window.dock_registry.dock("gridhall.desk.media").raise_()
+        QApplication.processEvents()
+        save(window, "desk-dispatcher-replies.png")
+        clean_screen(window)
+        clean_screen(window)
+    finally:
+        watcher.teardown()
+        runner.wait()
+        teardown()
+        window.dock_registry.unregister_all()

@@ -71,7 +71,7 @@ class DispatchForm(QDialog):
         self.result_value = None
         self.suggested_ids: set[int] = set()
         # quotes the case's address and description: plain text, clamped (the whole in its tooltip)
-        self.title = plain.PlainLabel(tr("正在加载…"), max_chars=300, max_lines=4, objectName="dispatchTitle")
+        self.title = plain.PlainLabel(tr("正在加载…"), max_chars=200, max_lines=3, objectName="dispatchTitle")
         self.title.setStyleSheet("QLabel { font-weight:bold; font-size:12pt; color:#1f3a5f; }")
         self.banner = Banner(self, "dispatchBanner")
         self.claim_banner, self.keeper = hold_claim(self, desk, actor, runner, case_id, Action.DISPATCH)
