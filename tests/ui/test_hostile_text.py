@@ -542,3 +542,42 @@ def test_the_dispatchers_desk_at_1920x1080(qtbot, tmp_path, desk, login_as, runn
         runner.wait()
         teardown()
         window.dock_registry.unregister_all()
+
+
+def test_action_and_bulk_dialogs_quote_case_text_as_text(qtbot, desk, login_as, runner, hostile_store,  # noqa: F811
+                                                         probe):
+    from dataclasses import replace
+
+    from app.domain.definitions import Action, Role
+    from app.services.calendar import load_calendar
+    from app.ui.forms.action_dialogs import ActionDialog
+    from app.ui.work.bulk import BulkDialog
+
+    leader = login_as(Role.SHIFT_LEADER)
+    state = QueueState(load_calendar(desk.store))
+    rows = [replace(r, category_name=markup(probe, "C")) if r.id == hostile_store else r
+            for r in desk.source.open_cases()]
+    state.reset(rows, desk.clock.now())
+    case = state.summary(hostile_store)
+    dialog = ActionDialog(desk, leader, runner, Action.FILE, case)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    runner.wait()
+    QApplication.processEvents()
+    assert "&lt;font" in dialog.title.text() and "<font" not in dialog.title.text().replace("<b>", "")
+    assert dialog.width() < 1000
+    clean_screen(dialog)
+    dialog.reject()
+
+    departments = [(1, "D1", markup(probe, "D")), (2, "D2", LONG)]
+    bulk = BulkDialog(desk, login_as(Role.DISPATCHER), runner, state, Action.DISPATCH, [hostile_store], departments)
+    qtbot.addWidget(bulk)
+    bulk.show()
+    QApplication.processEvents()
+    texts = [bulk.list.item(i).text() for i in range(bulk.list.count())]
+    assert any("RED-BIGC" in t for t in texts)
+    assert bulk.width() < 1000  # a 3,000-character department name cannot widen the dialog
+    save(bulk, "bulk-dialog.png")
+    clean_screen(bulk)
+    bulk.reject()
+    runner.wait()

@@ -71,6 +71,9 @@ def field_widget(f: Field, cat: Catalogue, case=None, departments=None, *, first
         else:
             if first_suggestion:
                 combo.addItem(tr("按各案卷的首选建议"), FIRST_SUGGESTION)
+            # sized to a usual name, not the longest one (a department's name is data)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(24)
             set_departments(combo, departments or [])
             default = f.default
         if default is not None and combo.findData(default) >= 0:
