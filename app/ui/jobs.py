@@ -18,7 +18,7 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgr
 
 from app.i18n import Catalogue
 from app.jobs import Job, JobListener, JobRunner, JobState, Work
-from app.ui.plain import plain_text_label
+from app.ui.plain import looks_rich, plain_text_label, tooltip
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class JobRow(QWidget):
             self.cancel_button.setEnabled(False)
         else:
             text = f"{job.title}：{job.message}" if job.message else job.title
-        self.label.setToolTip(text)
+        self.label.setToolTip(tooltip(text) if looks_rich(text) else text)  # a job may name a file
         self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, LABEL_WIDTH))
         if job.fraction <= 0.0:
             self.bar.setRange(0, 0)  # indeterminate until the work says how far it is

@@ -105,6 +105,11 @@ def html(text: object) -> str:
     return _html.escape(breakable(clean(text))).replace("\n", "<br>")
 
 
+def looks_rich(text: str) -> bool:
+    """Whether Qt might take ``text`` for HTML (it looks for tags and entities)."""
+    return "<" in text or "&" in text
+
+
 def tooltip(text: object) -> str:
     """A tooltip that shows ``text`` literally and wraps ('' for empty text).
 
@@ -114,7 +119,7 @@ def tooltip(text: object) -> str:
     shown, cut = clamp(clean(text), TOOLTIP_CHARS, 40)
     if not shown.strip():
         return ""
-    if not cut and "<" not in shown and "&" not in shown and all(len(x) <= TOOLTIP_LINE for x in shown.split("\n")):
+    if not cut and not looks_rich(shown) and all(len(x) <= TOOLTIP_LINE for x in shown.split("\n")):
         return shown
     return f'<p style="white-space:pre-wrap">{_html.escape(breakable(shown))}</p>'
 

@@ -388,7 +388,7 @@ def test_the_identify_panel_shows_feature_text(qtbot, probe):
 def test_message_boxes_plugins_and_photos_show_text(qtbot, probe):
     from app.jobs import Job
     from app.ui.forms.photo_picker import PhotoStrip
-    from app.ui.jobs import report_outcome
+    from app.ui.jobs import JobRow, report_outcome
     from app.ui.plugin_dialog import PluginStatusDialog
 
     window = QMainWindow()
@@ -399,6 +399,12 @@ def test_message_boxes_plugins_and_photos_show_text(qtbot, probe):
     assert box is not None and box.textFormat() == Qt.TextFormat.PlainText
     clean_screen(box)
     box.close()
+    row = JobRow(job, Catalogue())
+    qtbot.addWidget(row)
+    row.refresh()
+    assert row.label.textFormat() == Qt.TextFormat.PlainText and "&lt;img" in row.label.toolTip()
+    row.show()
+    clean_screen(row)
 
     dialog = PluginStatusDialog([SimpleNamespace(id=markup(probe), name=LONG, version="1", state="failed",
                                                  error=markup(probe) + CONTROLS)])
