@@ -9,6 +9,7 @@ from qtpy.QtGui import QBrush, QColor, QFont
 from qtpy.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.domain.definitions import Action
+from app.ui import plain
 
 CASE_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 
@@ -49,11 +50,11 @@ class DubanTodayWidget(QWidget):
         for case in urged:
             is_today = self._urged_today.get(case.id) == today
             mark = f"【{self.api.tr('今日')}】" if is_today else ""
-            text = (f"{mark}{case.number}  {case.category_name}\n"
-                    f"{case.department_name or '—'} · {self.api.tr('督办 {n} 次', n=case.urge_count)}")
+            text = (f"{mark}{case.number}  {plain.line(case.category_name)}\n"
+                    f"{plain.line(case.department_name or '—')} · {self.api.tr('督办 {n} 次', n=case.urge_count)}")
             item = QListWidgetItem(text)
             item.setData(CASE_ID_ROLE, case.id)
-            item.setToolTip(case.address or case.description)
+            item.setToolTip(plain.tooltip(case.address or case.description))  # case text is data, never markup
             if is_today:
                 item.setFont(bold)
                 item.setForeground(QBrush(QColor("#c62828")))
