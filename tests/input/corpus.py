@@ -10,6 +10,9 @@ photo files are made by :func:`make_file`, and the expected ``words`` are the Ch
 
 ``needs="check_draft"`` marks inputs that only ``intake.check_draft`` (the input policy over
 the whole draft) catches; the runner expects a refusal once ``CaseService.report`` calls it.
+``needs="reason"`` marks notes and reasons of case steps (``field="note"``: a 督办 note on a
+reported case), caught once the services clean ``reason`` with ``intake.clean_text("reason", …)``
+(app/services/core.py ``_clean``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ SAME = object()
 CLI_OPTIONS = {
     "description": "--description", "address": "--address", "reporter_name": "--reporter", "reporter_phone": "--phone",
     "category": "--category", "level": "--level", "source": "--source", "component": "--component",
-    "at": "--at", "lonlat": "--lonlat", "photo_file": "--photo",
+    "at": "--at", "lonlat": "--lonlat", "photo_file": "--photo", "note": "--note",
 }
 
 
@@ -37,7 +40,8 @@ class Entry:
 
     id: str
     field: str  # description, address, reporter_name, reporter_phone, category, kind, level, source, component,
-    #             at (x, y), lonlat (lon, lat), photo (filename, bytes), photo_file (a make_file kind)
+    #             at (x, y), lonlat (lon, lat), photo (filename, bytes), photo_file (a make_file kind),
+    #             note (the note of a 督办 on a reported case)
     value: Any
     refused: bool = True
     error_field: str | None = None  # the ValidationError's field (default: ``field``; photos: "photo")
@@ -234,7 +238,20 @@ PHOTOS = [
     _accept("photo-markup-name", "photo", ("<img src=x onerror=alert(1)>.png", PNG)),
 ]
 
-CORPUS: list[Entry] = [*DESCRIPTION, *ADDRESS, *REPORTER, *CODES, *LOCATION, *PHOTOS]
+NOTES = [
+    _refuse("note-terminal-clear", "note", ESC_CLEAR, "理由", "U+001B", error_field="reason", needs="reason"),
+    _refuse("note-1001", "note", "督" * 1001, "1,001 字", "1,000 字上限", error_field="reason", needs="reason"),
+    _refuse("note-120kb", "note", "督办" * 61_440, "122,880 字", error_field="reason", needs="reason"),
+    _refuse("note-rlo", "note", "请\u202e办督", "U+202E", error_field="reason", needs="reason"),
+    _refuse("note-nul", "note", "督办\x00", "U+0000", error_field="reason", needs="reason"),
+    _refuse("note-gbk", "note", GBK, "UTF-8", error_field="reason", needs="reason"),
+    _refuse("note-bel", "note", "督办\x07\x07\x07", "U+0007", error_field="reason", needs="reason"),
+    _accept("note-markup", "note", "<b>尽快</b><img src=/etc/passwd>"),
+    _accept("note-crlf", "note", "第一条\r\n第二条", "第一条\n第二条", needs="reason"),
+    _accept("note-1000", "note", "督" * 1000),
+]
+
+CORPUS: list[Entry] = [*DESCRIPTION, *ADDRESS, *REPORTER, *CODES, *LOCATION, *PHOTOS, *NOTES]
 
 
 def make_file(kind: str, where: Path) -> str:

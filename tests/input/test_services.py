@@ -29,6 +29,20 @@ EN = Catalogue("en")
 WIRED = "check_draft" in CaseService.report.__code__.co_names
 
 
+def _reasons_cleaned() -> bool:
+    """Whether the services clean notes and reasons by the input policy (probed, not inspected)."""
+    from app.services import core
+
+    try:
+        core._clean("\x1b")
+    except ValidationError:
+        return True
+    return False
+
+
+REASONS = _reasons_cleaned()
+
+
 @pytest.fixture(scope="module", params=["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def desk(request, tmp_path_factory):
     """One store with the tiny district per backend, its core and a directory for photo files."""
@@ -116,7 +130,12 @@ def test_corpus_through_the_report_service(desk, entry: Entry):
     core, world, files = desk
     if entry.needs == "check_draft" and not WIRED:
         pytest.xfail("needs intake.check_draft in CaseService.report (wired by the lead)")
+    if entry.needs == "reason" and not REASONS:
+        pytest.xfail("needs intake.clean_text('reason', …) in app/services/core.py _clean (wired by the lead)")
     actor = world.actors["acceptor"]
+    if entry.field == "note":
+        _note(core, world, entry)
+        return
     before = _counts(core.store)
     if entry.refused:
         with pytest.raises(ValidationError) as err:
@@ -133,9 +152,29 @@ def test_corpus_through_the_report_service(desk, entry: Entry):
     assert _stored(core.store, entry, result.case.id) == expected
 
 
+def _note(core, world, entry: Entry) -> None:
+    """A 督办 (urge) by the leader on a freshly reported case, with the entry as its note."""
+    reported = core.cases.report(world.actors["acceptor"], draft())
+    before = _counts(core.store)
+    urge = lambda: core.cases.urge(world.actors["boss"], reported.case.id, reported.version,  # noqa: E731
+                                   note=entry.value)
+    if entry.refused:
+        with pytest.raises(ValidationError) as err:
+            urge()
+        _check_message(entry, err.value)
+        assert _counts(core.store) == before, "a refused note wrote something"
+        return
+    urge()
+    assert _counts(core.store) == (before[0], before[1] + 1, before[2])
+    with core.store.session() as s:
+        reason = s.scalars(select(CaseEvent.reason).where(CaseEvent.case_id == reported.case.id)
+                           .order_by(CaseEvent.seq.desc()).limit(1)).one()
+    assert reason == (entry.value if entry.stored is SAME else entry.stored)
+
+
 def test_the_corpus_is_large_and_varied():
     assert len(CORPUS) >= 100
     fields = {e.field for e in CORPUS}
     assert {"description", "address", "reporter_name", "reporter_phone", "category", "level", "source",
-            "component", "photo", "photo_file"} <= fields
+            "component", "photo", "photo_file", "note"} <= fields
     assert not any(isinstance(e.value, float) and math.isnan(e.value) for e in CORPUS)
