@@ -150,12 +150,18 @@ def _file_name(p: str) -> str:
 
 
 def _not_regular(mode: int) -> Msg | None:
+    """What a file is when it is not a regular file (from its ``st_mode``), else None."""
     if stat.S_ISREG(mode):
         return None
-    what = (Msg("是目录") if stat.S_ISDIR(mode) else Msg("是命名管道（FIFO）") if stat.S_ISFIFO(mode)
-            else Msg("是设备文件") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else Msg("是套接字") if stat.S_ISSOCK(mode) else Msg("不是普通文件"))
-    return what
+    if stat.S_ISDIR(mode):
+        return Msg("是目录")
+    if stat.S_ISFIFO(mode):
+        return Msg("是命名管道（FIFO）")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return Msg("是设备文件")
+    if stat.S_ISSOCK(mode):
+        return Msg("是套接字")
+    return Msg("不是普通文件")
 
 
 def load_photo(path: str | os.PathLike[str], kind: str = "report", max_bytes: int = DEFAULT_MAX_BYTES) -> PhotoInput:
