@@ -224,6 +224,9 @@ MESSAGES_EN: dict[str, str] = {
     "数据已被其他工作站写入（唯一约束），请刷新后重试":
         "Another workstation already wrote this data (unique constraint); refresh and retry",
     "数据库拒绝：{detail}；本次操作未写入任何数据": "Refused by the database: {detail}; nothing was written",
+    "数据库中的数据被其他会话锁住，等待 {timeout} 后仍未释放（已请求数据库结束占用的会话）；本次操作未写入任何数据，请稍后重试":
+        "The data is locked by another database session and was still locked after {timeout} (the database was "
+        "asked to end the sessions holding it); nothing was written, please try again shortly",
     "数据库拒绝：与其他工作站的操作同时发生冲突，请重试（{detail}）；本次操作未写入任何数据":
         "Refused by the database: it clashed with another workstation's operation, retry ({detail}); nothing was written",
     "数据库拒绝：{meaning}（{detail}）；本次操作未写入任何数据":

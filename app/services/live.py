@@ -7,6 +7,11 @@ closure upserts or removes the rows in the queue and publishes ``CaseChanged`` o
 
 This client's own changes come back through the feed too: rows whose version was already
 published on the bus (the services publish after commit) are skipped, so nothing flashes twice.
+
+Only what the feed read from the tables arrives here (on PostGIS through this login's
+row-level security): a notification is a hint, never data, so a forged one shows nothing and
+reloads nothing. The feed asks :meth:`LiveSync.watched` which cases the queue shows, to find
+those this login can no longer see (a case taken away from a department leaves its queue).
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ class LiveSync:
         feed.on_changes = self._changed
         feed.on_resync = self._resync
         feed.on_status = self._status
+        feed.watched = self.watched
         self._unsubscribe = bus.subscribe(self._heard)
 
     # -- life cycle -----------------------------------------------------------------------
@@ -100,6 +106,13 @@ class LiveSync:
         return self.feed.status
 
     # -- feed thread ----------------------------------------------------------------------
+    def watched(self) -> list[int]:
+        """The case ids the queue shows (read from the feed's thread: a snapshot of its rows)."""
+        rows = getattr(self.queue, "rows", None)
+        if rows is None:
+            return []
+        return [row.id for row in tuple(rows)]
+
     def _heard(self, change: CaseChanged) -> None:
         with self._lock:
             for case_id, version in change.versions.items():

@@ -234,6 +234,9 @@ def _open_postgis(url: URL, create: bool) -> Store:
     engine = create_engine(
         url, pool_pre_ping=True,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "gridhall"})
+    from app.store.locks import install_session_limits
+
+    install_session_limits(engine)  # lock, statement and idle limits of an application login
     where = f"{url.host or 'localhost'}:{url.port or 5432}"
     try:
         with engine.connect() as conn:
