@@ -342,6 +342,17 @@ def test_every_table_with_case_data_has_row_level_security(hall):
     assert [t for t, secured in tables.items() if not secured] == []
 
 
+def test_no_view_reads_past_row_level_security(hall):
+    """A view runs as its owner unless security_invoker is set: it would show a department every case."""
+    views = su(hall, """
+        SELECT c.relname FROM pg_class c
+         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v', 'm')
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                                      AND d.deptype = 'e')
+           AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)""")
+    assert views == []
+
+
 # --- the migration itself ------------------------------------------------------------------------
 
 def _at(store, revision: str) -> None:
