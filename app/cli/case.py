@@ -6,7 +6,10 @@ this file. ``show`` and ``list`` are the read verbs. The older combined forms st
 declared with the commands: ``verify --send``, ``check --send``, ``reject --duplicate-of``,
 ``request --type …``.
 
-The password comes from ``GRIDHALL_PASSWORD`` or a prompt. Without ``--expect-version`` the
+The password comes from ``GRIDHALL_PASSWORD`` or a prompt. On PostGIS ``--as X`` connects as X's
+own database login ``gh_X`` (password from ``GRIDHALL_PASSWORD``, else the libpq password file
+``~/.pgpass``, else a prompt): the account in the URL is never used, so a scripted action faces
+the same privileges, row-level security and checks as X's workstation. Without ``--expect-version`` the
 command acts on the version it reads just before acting: the compare-and-set still refuses a
 change made between that read and the write, but not one made before the read.
 A refused action exits 1 with the reason on stderr.
@@ -207,6 +210,24 @@ def _password(user: str) -> str:
     return read_password(prompt=f"{user} 的密码：")
 
 
+def _login_as(url: str, user: str, clock):
+    """(Store connected as ``user``'s login ``gh_<user>``, Actor) on PostGIS. The password is
+    $GRIDHALL_PASSWORD, else libpq's password file, else a prompt (only on a terminal)."""
+    import os
+
+    from app.cli.user import PASSWORD_ENV
+    from app.services.auth import AuthError
+    from app.services.hall_login import NO_PASSWORD_MESSAGE, hall_login
+
+    password = os.environ.get(PASSWORD_ENV) or None
+    try:
+        return hall_login(url, user, password, clock=clock)
+    except AuthError as exc:
+        if password is not None or str(exc) != NO_PASSWORD_MESSAGE:
+            raise
+    return hall_login(url, user, _password(user), clock=clock)  # a prompt, or PasswordUnavailable
+
+
 def run_case(args: argparse.Namespace, *, clock=None) -> int:
     """Run one ``gridhall case`` subcommand; returns the exit code (1 with the reason on stderr)."""
     from app.cli.user import PasswordUnavailable
@@ -215,14 +236,18 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
     from app.domain.clock import SystemClock
     from app.services.auth import AuthError, login
     from app.services.errors import ServiceError
-    from app.store.engine import open_store
+    from app.store.engine import open_store, parse_url
     from app.store.errors import StoreError, database_error
 
     clock = clock or SystemClock()
     store = None
     try:
-        store = open_store(args.db or default_db_url())
-        actor = login(store, args.user, _password(args.user), clock=clock)
+        url = args.db or default_db_url()
+        if parse_url(url)[1] is None:  # PostGIS: as the user's own login, never the URL's account
+            store, actor = _login_as(url, args.user, clock)
+        else:
+            store = open_store(url)
+            actor = login(store, args.user, _password(args.user), clock=clock)
         core = build_core(store, clock, commands=getattr(args, "case_registry", None))
         out = _dispatch(core, actor, args)
     except CommandInputError as exc:

@@ -155,10 +155,10 @@ MESSAGES_EN: dict[str, str] = {
     "账户已停用，请联系管理员": "The account is disabled; contact an administrator",
     "账户已被管理员锁定，请联系管理员解锁": "An administrator locked the account; ask an administrator to unlock it",
     "{invalid}；{locked}": "{invalid}; {locked}",
-    "这个数据库连接无权读取密码哈希：PostGIS 上每位用户以自己的数据库登录连接，"
-    "请用 app.services.hall_login 登录（或用数据库所有者的连接管理账户）":
-        "This database connection may not read password hashes: on PostGIS every user connects with their own "
-        "database login; sign in with app.services.hall_login (or manage accounts over the owner's connection)",
+    "这个数据库连接无权记录登录结果：PostGIS 上每位用户以自己的数据库登录连接，"
+    "请用 app.services.hall_login 登录（或用管理员的登录管理账户）":
+        "This database connection may not record login results: on PostGIS every user connects with their own "
+        "database login; sign in with app.services.hall_login (or manage accounts with an administrator's login)",
     "请输入密码（本机的数据库密码文件 ~/.pgpass 中也没有这个账户的密码；可在登录时选择“记住密码”写入该文件）":
         "Enter the password (this computer's database password file ~/.pgpass has none for this account; "
         "choose “Remember password” when signing in to store it there)",
@@ -322,9 +322,10 @@ MESSAGES_EN: dict[str, str] = {
     "库中还没有任何部门，无法创建演示用的专业部门操作员；请先导入部门（或运行 gridhall demo）":
         "The database has no departments yet, so no demo department operator can be created; import departments "
         "first (or run gridhall demo)",
-    "当前数据库账户无权管理数据库登录（需要 CREATEROLE）：请用数据库所有者的连接运行 gridhall user …":
-        "The current database account may not manage database logins (CREATEROLE needed): run gridhall user … "
-        "over the database owner's connection",
+    "当前数据库账户无权管理数据库登录：请用管理员（{group} 组成员）的登录运行 gridhall user …，第一次设置时用超级用户":
+        "The current database account may not manage database logins: run gridhall user … with an "
+        "administrator's login (a member of {group}); a superuser's the first time",
+    "数据库拒绝了这次登录管理操作：{error}": "The database refused this login management operation: {error}",
     "原密码不正确，密码未修改": "The current password is wrong; the password was not changed",
     "不能停用自己正在使用的账户；请让另一位管理员操作": "You cannot disable the account you are using; ask another administrator",
     "未知角色“{role}”；可选：{choices}": "Unknown role “{role}”; choose one of: {choices}",
@@ -402,9 +403,6 @@ MESSAGES_EN: dict[str, str] = {
         "Group role {group} does not exist: the database's security set-up is missing; run gridhall db upgrade first",
     "用户“{username}”在 users 表中属于部门 {current}，与给出的部门 {department_id} 不一致":
         "User “{username}” belongs to department {current} in the users table, not to the given department {department_id}",
-    "当前数据库账户无权创建登录（需要 CREATEROLE）：请用数据库所有者或超级用户的连接运行 gridhall user add":
-        "The current database account may not create logins (CREATEROLE needed): run gridhall user add over the "
-        "owner's or a superuser's connection",
     "SpatiaLite 库没有数据库登录账户：账户只在 users 表中，未做任何数据库操作":
         "A SpatiaLite database has no database logins: accounts live in the users table only; nothing was done",
     # -- the working calendar and timer explanations (app.domain.calendar, app.domain.deadlines) ---

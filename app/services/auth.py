@@ -1,5 +1,10 @@
 """Passwords and login: argon2id hashes, a lock after repeated failures, no user enumeration.
 
+On SpatiaLite the argon2id hash in ``users.password_hash`` is the password. On PostGIS the
+login's SCRAM verifier is the only one (``password_hash`` is NULL, no group may read it):
+``login`` there proves the password by connecting as the user's login ``gh_<name>``, and the
+lock after repeated failures is ``users.locked``, which the database turns into NOLOGIN.
+
 Plain passwords live only in local variables: they are never logged, stored or put in an
 exception message. Unknown usernames and wrong passwords get the same answer, including the
 "attempts left" countdown (kept in memory for names that do not exist).
@@ -37,8 +42,8 @@ MAX_PASSWORD_LENGTH = 256
 INVALID_MESSAGE = "用户名或密码错误"
 LOCKED_MESSAGE = f"账户已锁定（连续{LOCK_AFTER}次密码错误），请联系管理员解锁"
 DISABLED_MESSAGE = "账户已停用，请联系管理员"
-NO_HASH_ACCESS = ("这个数据库连接无权读取密码哈希：PostGIS 上每位用户以自己的数据库登录连接，"
-                  "请用 app.services.hall_login 登录（或用数据库所有者的连接管理账户）")
+NO_HASH_ACCESS = ("这个数据库连接无权记录登录结果：PostGIS 上每位用户以自己的数据库登录连接，"
+                  "请用 app.services.hall_login 登录（或用管理员的登录管理账户）")
 
 # argon2-cffi's own defaults (RFC 9106 low-memory profile) are what production uses.
 _DEFAULTS = PasswordHasher()
@@ -195,7 +200,7 @@ def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:
     name = normalize_username(username)
     where = store.display_url
     user = load_account(store, name) if name else None
-    if user is not None:
+    if user is not None and store.backend == "spatialite":
         user.password_hash = _password_hash(store, user.id)
     if user is None:
         if _phantoms.count(where, name) >= LOCK_AFTER:
@@ -206,6 +211,8 @@ def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:
     if user.locked:
         log.warning("登录被拒绝：账户 %s 已锁定", name)
         raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)
+    if store.backend == "postgis":
+        return _login_postgis(store, user, password, clock)
     if not verify_password(user.password_hash, password):
         failures = _record_failure(store, user.id)
         log.warning("登录失败：用户 %s 密码错误（连续第 %d 次，%s）", name, failures,
@@ -217,6 +224,27 @@ def login(store: Store, username: str, password: str, *, clock: Clock) -> Actor:
     if not _record_success(store, user, password):
         raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)  # locked meanwhile
     log.info("用户 %s（%s）登录成功，%s", name, user.role, clock.now().isoformat(timespec="seconds"))
+    return user.actor()
+
+
+def _login_postgis(store: Store, user: Account, password: str, clock: Clock) -> Actor:
+    """The password is the login's: connecting as it with the password is the proof."""
+    from app.store.security import may_record_logins, try_login
+
+    if not may_record_logins(store.engine):  # a workstation's own login: hall_login is its way in
+        raise AuthError(NO_HASH_ACCESS, reason="invalid")
+    outcome = try_login(store.url, user.username, password if isinstance(password, str) else "")
+    if outcome == "invalid":
+        failures = _record_failure(store, user.id)
+        log.warning("登录失败：用户 %s 密码错误（连续第 %d 次，%s）", user.username, failures,
+                    clock.now().isoformat(timespec="seconds"))
+        raise _failure(failures)
+    if outcome == "disabled" or not user.active:  # NOLOGIN: disabled (or locked meanwhile)
+        log.warning("登录被拒绝：账户 %s 已停用", user.username)
+        raise AuthError(DISABLED_MESSAGE, reason="disabled")
+    if not _record_success(store, user, password):
+        raise AuthError(LOCKED_MESSAGE, reason="locked", remaining=0)
+    log.info("用户 %s（%s）以数据库登录验证成功，%s", user.username, user.role, clock.now().isoformat(timespec="seconds"))
     return user.actor()
 
 
@@ -277,7 +305,7 @@ def _record_success(store: Store, user: Account, password: str) -> bool:
     with store.engine.begin() as conn:
         done = conn.execute(update(User).where(User.id == user.id, User.locked.isnot(True))
                             .values(failed_attempts=0)).rowcount
-        if done and needs_rehash(user.password_hash or ""):
+        if done and store.backend == "spatialite" and needs_rehash(user.password_hash or ""):
             # Only if nobody set a new password since we read this one.
             conn.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
                          .values(password_hash=_state.hasher.hash(password)))

@@ -6,8 +6,11 @@ transaction as the ``users`` row change. On SpatiaLite ``LocalDirectory`` does n
 ``PgDirectory``: in that same transaction (PostgreSQL DDL is transactional, so a refused
 insert leaves no orphan login) it creates the login ``gh_<username>`` in the group role
 ``gridhall_<role>`` (app.store.security), changes its password (sent as a SCRAM verifier,
-never in clear) and disables/enables it (NOLOGIN/LOGIN). This needs a connection that may
-CREATE ROLE: the administrator runs ``gridhall user …`` with the database owner's URL.
+never in clear) and disables/enables it (NOLOGIN/LOGIN, its open sessions ended), all through
+the database's account functions (migration 0007): the administrator runs ``gridhall user …``
+as their own login (a member of ``gridhall_admin``); no login holds CREATEROLE. On PostGIS the
+login's SCRAM verifier is the only password: ``users.password_hash`` stays NULL and is never
+read (no group may), and ``users.active``/``users.locked`` switch the login by a trigger.
 Usernames are therefore restricted to what makes a safe PostgreSQL role name (ASCII
 ``[a-z0-9_.-]``, at most 63 characters, no ``pg_`` prefix, no reserved names).
 """
@@ -21,10 +24,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, column, exists, func, insert, literal, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.domain.clock import Clock, SystemClock
 from app.domain.definitions import DepartmentKind, Role
@@ -123,7 +126,11 @@ class LocalDirectory:
 
 
 class PgDirectory:
-    """Accounts are also PostgreSQL logins (``gh_<username>`` in ``gridhall_<role>``)."""
+    """Accounts are also PostgreSQL logins (``gh_<username>`` in ``gridhall_<role>``).
+
+    The caller flushes its ``users`` changes first: the database's account functions and the
+    trigger on ``users`` see them.
+    """
 
     def added(self, session: Session, username: str, role: Role, password: str) -> None:
         dept = session.scalar(select(User.department_id).where(User.username == username))
@@ -142,6 +149,10 @@ class PgDirectory:
             _login_op(security.disable_login, session, username)
 
     def enabled(self, session: Session, username: str) -> None:
+        # LOGIN only for an account that is active and not locked (as the trigger on users keeps it)
+        row = session.execute(select(User.active, User.locked).where(User.username == username)).first()
+        if row is not None and (row.active is False or row.locked):
+            return
         if security.login_exists(session, username):
             _login_op(security.enable_login, session, username)
 
@@ -155,7 +166,7 @@ class PgDirectory:
 
 
 def may_create_logins(session: Session) -> bool:
-    """Whether the session's database account may CREATE ROLE (owner with CREATEROLE, superuser)."""
+    """Whether the session's database account may create logins (administrators, superusers)."""
     return security.may_create_logins(session)
 
 
@@ -168,7 +179,7 @@ def _login_op(fn: Callable[..., object], target: security.Target, *args: Any, **
     except Exception as exc:  # psycopg2's own error (security uses the raw cursor) or SQLAlchemy's
         if getattr(getattr(exc, "orig", exc), "pgcode", None) != "42501":  # insufficient_privilege
             raise
-        raise UserError(Msg("当前数据库账户无权管理数据库登录（需要 CREATEROLE）：请用数据库所有者的连接运行 gridhall user …")) from None
+        raise UserError(security.NO_ACCOUNT_RIGHTS) from None
 
 
 def directory_for(store: Store) -> UserDirectory:
@@ -224,9 +235,24 @@ def _department(session: Session, code: str) -> Department:
     return dept
 
 
+def _users(session: Session) -> Select:
+    """SELECT users: on PostGIS without password_hash (no group may read it; it is NULL there)."""
+    stmt = select(User)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.options(defer(User.password_hash, raiseload=True))
+    return stmt
+
+
+def _new_user(session: Session, **values: Any) -> int:
+    """INSERT a users row naming only the given columns (on PostGIS never password_hash); its id."""
+    if session.get_bind().dialect.name == "postgresql":
+        values.pop("password_hash", None)
+    return session.execute(insert(User).values(**values).returning(User.id)).scalar_one()
+
+
 def _get(session: Session, username: str) -> User:
     name = normalize_username(username)
-    user = session.scalars(select(User).where(User.username == name)).first()
+    user = session.scalars(_users(session).where(User.username == name)).first()
     if user is None:
         raise UserError(Msg("用户“{name}”不存在；用 gridhall user list 查看已有用户", name=name))
     return user
@@ -248,7 +274,8 @@ def add_user(store: Store, username: str, role: Role | str, *, display_name: str
     if parsed is Role.DEPARTMENT and not (department_code or "").strip():
         raise UserError(Msg("专业部门操作员必须绑定一个部门：请用 --department 给出部门代码"))
     check_password_policy(password, username=name)
-    password_hash = hash_password(password)  # slow on purpose: before the transaction, not inside
+    # slow on purpose: before the transaction, not inside; on PostGIS the login's verifier only
+    password_hash = hash_password(password) if store.backend == "spatialite" else None
     directory = directory or directory_for(store)
     now = (clock or SystemClock()).now()
     with store.session() as session:
@@ -257,11 +284,9 @@ def add_user(store: Store, username: str, role: Role | str, *, display_name: str
                 if session.scalar(select(func.count()).select_from(User).where(User.username == name)):
                     raise UserError(Msg("用户名“{name}”已被使用；请换一个用户名", name=name))
                 dept = _department(session, department_code) if department_code and department_code.strip() else None
-                user = User(username=name, display_name=display, role=parsed.value,
-                            department_id=dept.id if dept else None, password_hash=password_hash,
-                            active=True, failed_attempts=0, locked=False, phone=phone, created_at=now)
-                session.add(user)
-                session.flush()
+                _new_user(session, username=name, display_name=display, role=parsed.value,
+                          department_id=dept.id if dept else None, password_hash=password_hash,
+                          active=True, failed_attempts=0, locked=False, phone=phone, created_at=now)
                 directory.added(session, name, parsed, password)
         except IntegrityError:  # another workstation took the name between our check and insert
             raise UserError(Msg("用户名“{name}”已被使用；请换一个用户名", name=name)) from None
@@ -273,13 +298,15 @@ def set_password(store: Store, username: str, password: str, *, actor: Actor | N
     """Set a new password (an administrator's reset): also clears the failure count and the lock."""
     _check_manager(actor)
     check_password_policy(password, username=normalize_username(username))
-    password_hash = hash_password(password)
+    password_hash = hash_password(password) if store.backend == "spatialite" else None
     directory = directory or directory_for(store)
     with store.session() as session, session.begin():
         user = _get(session, username)
-        user.password_hash = password_hash
+        if password_hash is not None:
+            user.password_hash = password_hash
         user.failed_attempts = 0
         user.locked = False
+        session.flush()  # unlocked: the trigger on users lets an active user's login log in again
         directory.password_set(session, user.username, password)
 
 
@@ -346,6 +373,7 @@ def disable_user(store: Store, username: str, *, actor: Actor | None = None,
                 raise UserError(Msg("“{username}”是最后一个启用的管理员账户，停用后将无人能管理用户；请先添加另一个管理员",
                                     username=user.username))
         user.active = False
+        session.flush()  # on PostGIS the trigger on users already makes the login NOLOGIN
         directory.disabled(session, user.username)
 
 
@@ -357,6 +385,7 @@ def enable_user(store: Store, username: str, *, actor: Actor | None = None,
     with store.session() as session, session.begin():
         user = _get(session, username)
         user.active = True
+        session.flush()
         directory.enabled(session, user.username)
 
 
@@ -369,33 +398,40 @@ def unlock_user(store: Store, username: str, *, actor: Actor | None = None) -> N
         user.failed_attempts = 0
 
 
-def _info(user: User, dept: Department | None) -> UserInfo:
+def _info(user: User, dept: Department | None, has_password: bool) -> UserInfo:
     return UserInfo(id=user.id, username=user.username, display_name=user.display_name,
                     role=Role(user.role), department_code=dept.code if dept else None,
                     department_name=dept.name if dept else None, active=user.active is not False,
                     locked=bool(user.locked), failed_attempts=user.failed_attempts or 0,
-                    has_password=bool(user.password_hash), phone=user.phone, created_at=user.created_at)
+                    has_password=has_password, phone=user.phone, created_at=user.created_at)
 
 
-def _query() -> Select:
-    return select(User, Department).outerjoin(Department, Department.id == User.department_id)
+def _query(session: Session) -> Select:
+    """(User, Department, has a password): on PostGIS the password is the login's (it exists)."""
+    if session.get_bind().dialect.name == "postgresql":
+        roles = table("pg_roles", column("rolname"), schema="pg_catalog")
+        has_password = exists().where(roles.c.rolname == literal(security.LOGIN_PREFIX) + User.username)
+    else:
+        has_password = User.password_hash.isnot(None) & (User.password_hash != "")
+    return (_users(session).add_columns(Department, has_password.label("has_password"))
+            .outerjoin(Department, Department.id == User.department_id))
 
 
 def list_users(store: Store) -> list[UserInfo]:
     """Every account, ordered by username."""
     with store.session() as session:
-        rows = session.execute(_query().order_by(User.username)).all()
-        return [_info(u, d) for u, d in rows]
+        rows = session.execute(_query(session).order_by(User.username)).all()
+        return [_info(u, d, bool(p)) for u, d, p in rows]
 
 
 def get_user(store: Store, username: str) -> UserInfo:
     """One account; UserError if there is none by that name."""
     with store.session() as session:
-        row = session.execute(_query().where(User.username == normalize_username(username))).first()
+        row = session.execute(_query(session).where(User.username == normalize_username(username))).first()
         if row is None:
             raise UserError(Msg("用户“{name}”不存在；用 gridhall user list 查看已有用户",
                                 name=normalize_username(username)))
-        return _info(*row)
+        return _info(row[0], row[1], bool(row[2]))
 
 
 # --- demo logins ----------------------------------------------------------------------------
@@ -426,23 +462,23 @@ def create_demo_logins(store: Store, password: str, *, clock: Clock | None = Non
     directory = directory or directory_for(store)
     now = (clock or SystemClock()).now()
     names = []
+    local = store.backend == "spatialite"  # on PostGIS the password is the login's only
     with store.session() as session, session.begin():
         if isinstance(directory, PgDirectory) and not may_create_logins(session):
-            # A workstation's own login cannot CREATE ROLE: the users rows still get made, and
-            # the administrator runs `gridhall user passwd` with the owner's URL to add logins.
-            log.warning("当前数据库账户无权创建登录（需要 CREATEROLE）：演示账户只写入 users 表，未建数据库登录")
+            # Only administrators create logins: the users rows still get made, and an
+            # administrator runs `gridhall user passwd` to give each its login.
+            log.warning("当前数据库账户无权创建登录（须为管理员）：演示账户只写入 users 表，未建数据库登录")
             directory = LocalDirectory()
         dept = _demo_department(session)
         for role in LOGIN_ROLES:
             name = demo_username(role)
             names.append(name)
             dept_id = dept.id if role is Role.DEPARTMENT else None
-            user = session.scalars(select(User).where(User.username == name)).first()
+            user = session.scalars(_users(session).where(User.username == name)).first()
             if user is None:
-                session.add(User(username=name, display_name=f"演示{role.label}", role=role.value,
-                                 department_id=dept_id, password_hash=hash_password(password), active=True,
-                                 failed_attempts=0, locked=False, created_at=now))
-                session.flush()
+                _new_user(session, username=name, display_name=f"演示{role.label}", role=role.value,
+                          department_id=dept_id, password_hash=hash_password(password) if local else None,
+                          active=True, failed_attempts=0, locked=False, created_at=now)
                 # ensure, not added: a demo login of another database of the cluster is reused
                 directory.ensure(session, name, role, password)
                 continue
@@ -450,7 +486,7 @@ def create_demo_logins(store: Store, password: str, *, clock: Clock | None = Non
             if role is Role.DEPARTMENT and user.department_id is None:
                 user.department_id = dept_id
             user.active, user.locked, user.failed_attempts = True, False, 0
-            if not verify_password(user.password_hash, password):
+            if local and not verify_password(user.password_hash, password):
                 user.password_hash = hash_password(password)
             session.flush()
             directory.ensure(session, name, role, password)

@@ -52,6 +52,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+def _as_schema_owner(conn: Connection) -> None:
+    """On PostgreSQL, run the migration as the owner of the schema's objects (``SET LOCAL ROLE``):
+    what it creates then belongs to the NOLOGIN owner (migration 0007), not to the DBA's login or
+    a superuser. A database not yet built, or one whose owner the session cannot become, is
+    migrated as the session's own role."""
+    owner = conn.exec_driver_sql(
+        "SELECT r.rolname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid = c.relowner "
+        "WHERE c.oid = to_regclass('alembic_version') AND r.rolname <> current_user "
+        "AND NOT r.rolsuper AND pg_has_role(session_user, r.oid, 'MEMBER')").scalar()
+    if owner is not None:
+        from psycopg2 import sql
+
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+
+
 def _migrate(store: Store, target: str = "head") -> None:
     try:
         with store.engine.begin() as conn:
@@ -59,6 +77,8 @@ def _migrate(store: Store, target: str = "head") -> None:
                 # pysqlite runs DDL outside transactions; an explicit one makes a failed
                 # migration leave nothing behind (SQLite's DDL is transactional).
                 conn.exec_driver_sql("BEGIN")
+            else:
+                _as_schema_owner(conn)
             command.upgrade(alembic_config(conn), target)
     except DBAPIError as exc:
         raise StoreError(Msg("建立或升级表结构失败（数据库 {display_url}）：{error}。GridHall 需要一个空数据库或由它建立的数据库；"

@@ -7,7 +7,13 @@ privileges, the row-level security and the workflow checks of migration 0002. On
 (one file, one user) there are no logins: every function here is a no-op returning False.
 
 Passwords never reach the server, a log or an exception in clear: the client computes the
-SCRAM-SHA-256 verifier (libpq's PQencryptPasswordConn) and sends only that.
+SCRAM-SHA-256 verifier (libpq's PQencryptPasswordConn) and sends only that. The verifier is the
+only password on PostGIS (``users.password_hash`` stays NULL there).
+
+No login holds CREATEROLE (migration 0007): logins are created, given a password, disabled and
+enabled only through the SECURITY DEFINER functions of the schema ``gridhall_accounts``, owned
+by the NOLOGIN role ``gridhall_usermgr`` that nobody can become, EXECUTE granted to
+``gridhall_admin`` (and superusers). The schema's objects belong to the NOLOGIN ``gridhall_owner``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import CaseState, Role
@@ -38,6 +44,14 @@ log = logging.getLogger(__name__)
 
 GROUP_PREFIX = "gridhall_"
 LOGIN_PREFIX = "gh_"
+#: What a login name these functions accept looks like (the username rules of app.services.users).
+LOGIN_PATTERN = "^gh_[a-z0-9][a-z0-9_.-]*$"
+#: The NOLOGIN owner of the schema's objects (the DBA's login is a member; migrations SET ROLE to it).
+OWNER_ROLE = "gridhall_owner"
+#: The NOLOGIN role with CREATEROLE that owns the account functions; it has no member.
+ACCOUNTS_ROLE = "gridhall_usermgr"
+#: The schema of the account functions (owned by ACCOUNTS_ROLE).
+ACCOUNTS_SCHEMA = "gridhall_accounts"
 #: Roles that act on cases; analysts only read, administrators configure.
 OPERATIONAL_ROLES = (Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.SUPERVISOR,
                      Role.DEPARTMENT, Role.LEADER)
@@ -198,18 +212,38 @@ def login_exists(target: Target, username: str) -> bool:
         return _exists(conn, login_name(username))
 
 
+NO_ACCOUNT_RIGHTS = Msg("当前数据库账户无权管理数据库登录：请用管理员（{group} 组成员）的登录运行 gridhall user …，"
+                        "第一次设置时用超级用户", group=GROUP_PREFIX + Role.ADMIN.value)
+
+
+def _call(conn: Connection, function: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Run ``gridhall_accounts.<function>(args)``; a refusal becomes a SecurityError."""
+    import psycopg2
+    from psycopg2 import sql
+
+    query = sql.SQL("SELECT {}.{}({})").format(sql.Identifier(ACCOUNTS_SCHEMA), sql.Identifier(function),
+                                               sql.SQL(", ").join(sql.Placeholder() * len(args)))
+    try:
+        return _cursor_exec(conn, query, args)
+    except psycopg2.Error as exc:
+        if exc.pgcode == "42501" and "gridhall_accounts:" not in str(exc):  # no EXECUTE / USAGE
+            raise SecurityError(NO_ACCOUNT_RIGHTS) from None
+        if exc.pgcode in ("42501", "42704", "22023", "42710"):  # the functions' own refusals
+            first = (exc.diag.message_primary or str(exc)).strip()
+            raise SecurityError(Msg("数据库拒绝了这次登录管理操作：{error}", error=first)) from None
+        raise
+
+
 def create_login(target: Target, username: str, role: Role | str, password: str,
                  department_id: int | None = None) -> bool:
-    """CREATE ROLE gh_<username> LOGIN in the group of ``role``; False on SpatiaLite.
+    """Create the login gh_<username> in the group of ``role``; False on SpatiaLite.
 
     A 专业部门操作员 needs ``department_id``; the department the database enforces is the
-    one of the ``users`` row of the same name (checked to agree when both exist). Needs a
-    connection with CREATEROLE (the database owner or a superuser).
+    one of the ``users`` row of the same name (checked to agree when both exist). Runs
+    ``gridhall_accounts.create_login`` (an administrator's login or a superuser).
     """
     if _no_op(target, "创建登录账户"):
         return False
-    from psycopg2 import sql
-
     login = login_name(username)
     group = group_role(role)
     if group == GROUP_PREFIX + Role.DEPARTMENT.value and department_id is None:
@@ -226,21 +260,17 @@ def create_login(target: Target, username: str, role: Role | str, password: str,
             if row and row[0][0] is not None and row[0][0] != department_id:
                 raise SecurityError(Msg("用户“{username}”在 users 表中属于部门 {current}，与给出的部门 {department_id} 不一致",
                                         username=username, current=row[0][0], department_id=department_id))
-        verifier = _verifier(conn, login, password)
-        try:
-            _cursor_exec(conn, sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                                       "PASSWORD {} IN ROLE {}").format(
-                sql.Identifier(login), sql.Literal(verifier), sql.Identifier(group)))
-        except Exception as exc:
-            if "permission denied" in str(exc):
-                raise SecurityError(Msg("当前数据库账户无权创建登录（需要 CREATEROLE）：请用数据库所有者或超级用户的连接运行 gridhall user add")) from None
-            raise
+        _call(conn, "create_login", login, group, _verifier(conn, login, password))
     log.info("已创建数据库登录 %s（%s）", login, group)
     return True
 
 
 def set_login_password(target: Target, username: str, password: str) -> bool:
-    """Give the login a new password (sent as a SCRAM verifier); False on SpatiaLite."""
+    """Give the login a new password (sent as a SCRAM verifier); False on SpatiaLite.
+
+    A login changes its own password itself (ALTER ROLE on oneself needs no privilege); any
+    other login's goes through ``gridhall_accounts.set_password`` (administrators).
+    """
     if _no_op(target, "修改登录密码"):
         return False
     from psycopg2 import sql
@@ -249,35 +279,62 @@ def set_login_password(target: Target, username: str, password: str) -> bool:
     with _connection(target) as conn:
         _require(conn, login, username)
         verifier = _verifier(conn, login, password)
-        _cursor_exec(conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login),
-                                                                      sql.Literal(verifier)))
+        if _cursor_exec(conn, "SELECT session_user")[0][0] == login:
+            _cursor_exec(conn, sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login),
+                                                                          sql.Literal(verifier)))
+        else:
+            _call(conn, "set_password", login, verifier)
     return True
 
 
-def _alter(target: Target, username: str, clause: str, what: str) -> bool:
+def _set_enabled(target: Target, username: str, enabled: bool, what: str) -> bool:
     if _no_op(target, what):
         return False
-    from psycopg2 import sql
-
     login = login_name(username)
     with _connection(target) as conn:
         _require(conn, login, username)
-        _cursor_exec(conn, sql.SQL("ALTER ROLE {} " + clause).format(sql.Identifier(login)))
+        _call(conn, "set_enabled", login, enabled)
     return True
 
 
 def disable_login(target: Target, username: str) -> bool:
-    """ALTER ROLE … NOLOGIN (the role and its history stay); False on SpatiaLite."""
-    return _alter(target, username, "NOLOGIN", "停用登录账户")
+    """NOLOGIN (the role and its history stay) and its open sessions ended; False on SpatiaLite."""
+    return _set_enabled(target, username, False, "停用登录账户")
 
 
 def enable_login(target: Target, username: str) -> bool:
-    """ALTER ROLE … LOGIN; False on SpatiaLite."""
-    return _alter(target, username, "LOGIN", "启用登录账户")
+    """LOGIN again; False on SpatiaLite."""
+    return _set_enabled(target, username, True, "启用登录账户")
+
+
+def try_login(url: str | URL, username: str, password: str) -> str:
+    """Connect to ``url``'s server and database as ``username``'s login with ``password`` (the
+    database checks it against the SCRAM verifier): ``"ok"``, ``"invalid"`` (wrong password or
+    no such login) or ``"disabled"`` (right password, NOLOGIN). Other failures raise the
+    driver's error."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url) if isinstance(url, str) else url
+    if not password:
+        return "invalid"
+    options = {k: v for k, v in u.query.items() if isinstance(v, str)}
+    try:
+        conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=login_name(username),
+                                password=password, connect_timeout=5, passfile="/dev/null", **options)
+    except psycopg2.OperationalError as exc:
+        message = str(exc)
+        if "password authentication failed" in message or ("role" in message and "does not exist" in message):
+            return "invalid"
+        if "not permitted to log in" in message:
+            return "disabled"
+        raise
+    conn.close()
+    return "ok"
 
 
 def drop_login(target: Target, username: str) -> bool:
-    """DROP ROLE IF EXISTS the login (e.g. undoing a failed add); False on SpatiaLite."""
+    """DROP ROLE IF EXISTS the login (a superuser's cleanup: tests, a mistaken login); False on SpatiaLite."""
     if _no_op(target, "删除登录账户"):
         return False
     from psycopg2 import sql
@@ -351,11 +408,14 @@ def write_pgpass(host: str, port: int | str, db: str, user: str, password: str,
 
 # ---- probes the services ask (SQL stays in the store) ------------------------------------
 def may_create_logins(session: Session) -> bool:
-    """Whether the session's database account may CREATE ROLE (owner with CREATEROLE, superuser)."""
+    """Whether the session's database account may create logins: EXECUTE on
+    ``gridhall_accounts.create_login`` (administrators, superusers)."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    return bool(session.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles "
-                                     "WHERE rolname = current_user")).scalar())
+    return bool(session.execute(text(
+        "SELECT CASE WHEN to_regnamespace(:schema) IS NULL OR NOT has_schema_privilege(:schema, 'USAGE') "
+        "THEN false WHEN to_regprocedure(:fn) IS NULL THEN false ELSE has_function_privilege(:fn, 'EXECUTE') END"),
+        {"fn": f"{ACCOUNTS_SCHEMA}.create_login(text,text,text)", "schema": ACCOUNTS_SCHEMA}).scalar())
 
 
 def session_in_group(session: Session, role: Role | str) -> bool:
@@ -372,6 +432,14 @@ def login_in_group(engine: Engine, role: Role | str) -> bool:
                                  {"g": group_role(role)}).scalar())
 
 
+def may_record_logins(engine: Engine) -> bool:
+    """Whether the engine's login may record login failures and locks in ``users`` (the owner,
+    administrators, superusers), i.e. check other users' passwords for the application."""
+    with engine.connect() as conn:
+        return bool(conn.execute(text("SELECT has_column_privilege('users', 'failed_attempts', 'UPDATE') "
+                                      "AND has_column_privilege('users', 'locked', 'UPDATE')")).scalar())
+
+
 def ping(engine: Engine) -> None:
     """One round trip to the database (raises the driver's error when it is unreachable)."""
     with engine.connect() as conn:
@@ -379,8 +447,8 @@ def ping(engine: Engine) -> None:
 
 
 __all__ = [
-    "login_in_group", "may_create_logins", "ping", "session_in_group",
-    "GROUP_PREFIX", "GROUP_ROLES", "LOGIN_PREFIX", "OPERATIONAL_ROLES", "SecurityError", "create_login",
+    "login_in_group", "may_create_logins", "may_record_logins", "ping", "session_in_group", "try_login",
+    "ACCOUNTS_ROLE", "ACCOUNTS_SCHEMA", "LOGIN_PATTERN", "OWNER_ROLE", "GROUP_PREFIX", "GROUP_ROLES", "LOGIN_PREFIX", "OPERATIONAL_ROLES", "SecurityError", "create_login",
     "default_pgpass", "disable_login", "drop_login", "enable_login", "group_role", "login_exists",
     "login_name", "login_url", "request_lists", "set_login_password", "sync_workflow_table",
     "username_of_login", "workflow_rows", "write_pgpass",

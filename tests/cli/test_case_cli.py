@@ -18,7 +18,12 @@ from app.services import auth
 def cli(store, tmp_path, monkeypatch, capsys):
     """Run ``gridhall case …`` against the tiny district; returns (exit code, stdout, stderr)."""
     auth.configure_hasher(time_cost=1, memory_cost=64, parallelism=1)  # fast hashes for tests
-    build_world(store, password_hash=auth.hash_password(PASSWORD))
+    if store.backend == "spatialite":
+        build_world(store, password_hash=auth.hash_password(PASSWORD))
+    else:  # PostGIS: --as X connects as X's own login gh_X (the password is the login's only)
+        from tests.store.hall import world_logins
+
+        world_logins(store, build_world(store), PASSWORD)
     db = str(store.path) if store.path else store.url.render_as_string(hide_password=False)
     monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
     clock = FixedClock(T0)

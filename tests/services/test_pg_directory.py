@@ -125,40 +125,64 @@ def test_demo_logins_are_database_logins_and_idempotent(hall, pg_cluster):
         assert _group_of(pg_cluster, demo_username(role)) == {security.group_role(role)}
 
 
+def _dba(cluster, store):
+    """The DBA's own login as docs/deploy.md makes it: a member of gridhall_owner, nothing more."""
+    name, password = f"dba_{secrets.token_hex(3)}", "Dba#pass-2026"
+    with cluster.admin() as conn, conn.cursor() as cur:
+        cur.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s', (password,))
+        cur.execute(f'GRANT {security.OWNER_ROLE} TO "{name}"')
+    return name, store.url.set(username=name, password=password).render_as_string(hide_password=False)
+
+
+def _drop(cluster, name):
+    with cluster.admin() as conn, conn.cursor() as cur:
+        cur.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
 @on_postgis
-def test_demo_logins_without_createrole_write_only_the_users_rows(hall, pg_cluster):
-    admin = _name()
-    add_user(hall, admin, "admin", display_name="管理员", password=PASSWORD)
+def test_demo_logins_without_the_account_functions_write_only_the_users_rows(hall, pg_cluster):
     from app.store.engine import open_store
 
-    url = hall.url.set(username=security.login_name(admin), password=PASSWORD)
-    as_admin = open_store(url.render_as_string(hide_password=False))
+    dba, url = _dba(pg_cluster, hall)  # owns the schema, but no EXECUTE on gridhall_accounts
+    as_dba = open_store(url)
     try:
-        names = create_demo_logins(as_admin, "gridhall-demo")
+        names = create_demo_logins(as_dba, "gridhall-demo")
     finally:
-        as_admin.dispose()
+        as_dba.dispose()
+        _drop(pg_cluster, dba)
     assert get_user(hall, names[0]).active
     assert not any(security.login_exists(hall, n) for n in names)
 
 
 @on_postgis
-def test_an_admin_login_without_createrole_gets_a_clear_refusal(hall, pg_cluster):
+def test_an_admin_login_manages_logins_and_the_dba_gets_a_clear_refusal(hall, pg_cluster):
     admin, clerk = _name(), _name()
     add_user(hall, admin, "admin", display_name="管理员", password=PASSWORD)
     add_user(hall, clerk, "acceptor", display_name="王芳", password=PASSWORD)
     from app.store.engine import open_store
 
-    url = hall.url.set(username=security.login_name(admin), password=PASSWORD)
-    as_admin = open_store(url.render_as_string(hide_password=False))
+    dba, url = _dba(pg_cluster, hall)
+    as_dba = open_store(url)
     try:
-        with pytest.raises(UserError, match="需要 CREATEROLE"):
-            set_password(as_admin, clerk, "Second#pass-2")
-        with pytest.raises(UserError, match="需要 CREATEROLE"):
-            add_user(as_admin, _name(), "analyst", display_name="x", password=PASSWORD)
+        with pytest.raises(UserError, match="无权管理数据库登录"):
+            set_password(as_dba, clerk, "Second#pass-2")
+        with pytest.raises(UserError, match="无权管理数据库登录"):
+            add_user(as_dba, _name(), "analyst", display_name="x", password=PASSWORD)
+    finally:
+        as_dba.dispose()
+        _drop(pg_cluster, dba)
+    _connect(pg_cluster, hall, clerk, PASSWORD).close()  # nothing changed: the old password still works
+    # the administrator's own login does it, through the database's account functions
+    as_admin = open_store(hall.url.set(username=security.login_name(admin), password=PASSWORD)
+                          .render_as_string(hide_password=False))
+    try:
+        set_password(as_admin, clerk, "Second#pass-2")
+        other = _name()
+        add_user(as_admin, other, "analyst", display_name="x", password=PASSWORD)
     finally:
         as_admin.dispose()
-    _connect(pg_cluster, hall, clerk, PASSWORD).close()  # nothing changed: the old password still works
-
+    _connect(pg_cluster, hall, clerk, "Second#pass-2").close()
+    _connect(pg_cluster, hall, other, PASSWORD).close()
 
 
 @on_postgis
