@@ -70,4 +70,42 @@ def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any
     return outcome
 
 
-__all__ = ["BulkOutcome", "run_bulk"]
+
+
+@dataclass(frozen=True)
+class BulkSummary:
+    """What a bulk run is about to do: how many cases per action and per department, in order.
+
+    ``departments`` lists (department name, count) most cases first (ties by name); a case whose
+    department is not known yet (its first suggestion still being looked up) counts under ``None``.
+    """
+
+    action: str  # the command's title (Chinese source text)
+    total: int
+    departments: tuple[tuple[str | None, int], ...]
+
+    def lines(self, catalogue: Catalogue | None = None) -> list[str]:
+        """One line per action, then one per department (in ``catalogue``'s language)."""
+        def tr(text: str, **values: Any) -> str:
+            return catalogue.tr(text, **values) if catalogue is not None else text.format(**values)
+
+        out = [tr("{action}：{n} 件", action=tr(self.action), n=self.total)]
+        for name, n in self.departments:
+            out.append(tr("  {department}：{n} 件", department=name if name is not None else tr("（部门待定）"), n=n))
+        return out
+
+
+def summarize(command: Command, rows: Iterable[Any], department_of: Callable[[Any], str | None]) -> BulkSummary:
+    """The summary of running ``command`` on ``rows``; ``department_of(row)`` names where each case
+    goes (派遣: the chosen department or the case's first suggestion) or lies (other commands)."""
+    counts: dict[str | None, int] = {}
+    total = 0
+    for row in rows:
+        total += 1
+        name = department_of(row)
+        counts[name] = counts.get(name, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+    return BulkSummary(command.title, total, tuple(ordered))
+
+
+__all__ = ["BulkOutcome", "BulkSummary", "run_bulk", "summarize"]

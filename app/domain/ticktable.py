@@ -213,6 +213,11 @@ class TickTable(Generic[K]):
         """How many rows have a running pause."""
         return self._paused
 
+    def is_paused(self, case_id: K) -> bool:
+        """Whether the case's timer is paused (缓办/挂账): its remaining time is frozen."""
+        row = self._rows.get(case_id)
+        return row is not None and row.frozen_elapsed_us is not None
+
     def order_term(self, case_id: K) -> tuple[str, int] | None:
         """``(coordinate, base)`` with remaining µs = base − that coordinate at the last advance.
 

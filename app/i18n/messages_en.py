@@ -628,5 +628,48 @@ MESSAGES_EN: dict[str, str] = {
         "Image “{filename}” has too many pixels (at most {limit:,}) and cannot be opened",
 }
 
+# Safe actions and the F1 help (issue 10: app/ui/work/bulk.py, case_actions.py, help.py, the work docks).
+MESSAGES_EN.update({
+    "全选": "Select all", "全不选": "Select none", "勾选要处理的案卷：": "Tick the cases to act on:",
+    "尚未勾选案卷：在列表中勾选要处理的案卷": "No case ticked yet: tick the cases to act on in the list",
+    "我已核对以上清单和汇总（{n} 件）": "I have checked the list and the summary above ({n} cases)",
+    "批量{action} {n} 件": "{action} {n} cases",
+    "先勾选要处理的案卷": "Tick the cases to act on first",
+    "先核对清单并勾选「我已核对」": "Check the list and tick \"I have checked\" first",
+    "{action}：{n} 件": "{action}: {n} cases", "  {department}：{n} 件": "  {department}: {n} cases",
+    "（部门待定）": "(department being looked up)", "（无责任部门）": "(no department)",
+    "（无派遣建议）": "(no dispatch suggestion)",
+    "不可用：{why}": "Not available: {why}",
+    "没有选中的案卷：请先在队列中选择一件案卷": "No case selected: select a case in the queue first",
+    "所选案卷 {number} 不在当前列表中（被筛选隐藏）：清除筛选或重新选择":
+        "The selected case {number} is not in the list (hidden by the filter): clear the filter or select again",
+    "你的角色「{role}」不能{action}": "Your role ({role}) cannot {action}",
+    "案卷当前为「{state}」；{action}只能用于：{states}": "The case is {state}; {action} is only for: {states}",
+    "该案卷不属于你的部门": "The case does not belong to your department",
+    "服务端规则不允许对该案卷{action}": "The rules do not allow {action} on this case",
+    "所选案卷 {number} 不在列表的可见范围内（被筛选隐藏或已滚出视野）：请在列表中重新选择后再操作":
+        "The selected case {number} is not visible in a list (hidden by the filter or scrolled away): "
+        "select it in the list again, then act",
+    "{title}（选中的案卷）": "{title} (selected case)",
+    "当前案卷 {number} 被筛选隐藏": "The current case {number} is hidden by the filter",
+    "先在列表中选中一件申请": "Select a request in the list first", "没有待审批的申请": "No request to decide",
+    "先在列表中选中一件案卷": "Select a case in the list first",
+    "没有现在可办理的案卷（暂停、缓办、挂账的案卷不计）":
+        "No case to act on now (paused, deferred and shelved cases do not count)",
+    "GridHall 帮助": "GridHall help", "办理闭环": "The closed loop", "各角色的工作": "What each role does",
+    "批量 {key}": "bulk {key}", "可办理：": "Commands: ", "快捷键": "Keyboard shortcuts", "本窗口": "This window",
+    "菜单": "Menu", "命令": "Command", "所有办理命令（按角色）": "Every case command (by role)", "批量": "Bulk",
+    "角色": "Roles", "列表和对话框中的按键": "Keys in lists and dialogs", "按键": "Key", "作用": "What it does",
+    "在案卷列表中移动；选中的案卷即当前案卷，详情和地图随之变化":
+        "Move in a case list; the selected case is the current case, the details and the map follow it",
+    "关闭对话框，不提交": "Close a dialog without submitting",
+    "在对话框的输入项之间移动": "Move between the inputs of a dialog",
+    "勾选/取消勾选（如批量对话框的案卷和“我已核对”）；按下有焦点的按钮":
+        "Tick or untick (the cases and \"I have checked\" in a bulk dialog); press the focused button",
+    "在批量对话框中不执行任何操作：批量操作只能勾选“我已核对”后点击按钮执行":
+        "Does nothing in a bulk dialog: a bulk action runs only after ticking \"I have checked\" and pressing its button",
+    "办理闭环、各角色的工作和所有快捷键": "The closed loop, what each role does and every keyboard shortcut",
+})
+
 # Public holidays: the calendar names them in Chinese (its source, chinese_calendar, in English).
 MESSAGES_EN.update({chinese: english for english, chinese in HOLIDAY_NAMES.items()})

@@ -40,7 +40,9 @@ BUILTIN_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("gridhall.map.zoom_full", "全图", "Ctrl+0", "map", "zoom_full"),
     ActionSpec("gridhall.queue.focus_filter", "筛选案卷", "Ctrl+F", "cases", "focus_filter"),
     ActionSpec("gridhall.plugins.status", "插件状态…", "", "plugins", "show_plugins"),
-    ActionSpec("gridhall.help.about", "关于", "F1", "help", "about"),
+    ActionSpec("gridhall.help.guide", "帮助", "F1", "help", "help",
+               tip="办理闭环、各角色的工作和所有快捷键"),
+    ActionSpec("gridhall.help.about", "关于", "", "help", "about"),
 )
 
 
@@ -60,6 +62,7 @@ class ActionRegistry:
         self._on_missing = on_missing
         self._menus: dict[str, QMenu] = {}
         self._actions: dict[str, QAction] = {}
+        self._specs: dict[str, ActionSpec] = {}
         for key in MENUS:
             self.menu(key)
 
@@ -69,6 +72,7 @@ class ActionRegistry:
             title = self._cat.tr(MENUS.get(key, key))
             menu = self._window.menuBar().addMenu(title)
             menu.setObjectName(f"menu_{key}")
+            menu.setToolTipsVisible(True)  # a disabled entry says why
             self._menus[key] = menu
         return self._menus[key]
 
@@ -82,6 +86,11 @@ class ActionRegistry:
 
     def ids(self) -> list[str]:
         return list(self._actions)
+
+    def specs(self) -> list[ActionSpec]:
+        """The registered specs, in menu order then registration order (the help lists them)."""
+        order = {key: i for i, key in enumerate(self._menus)}
+        return sorted(self._specs.values(), key=lambda s: order.get(s.menu, len(order)))
 
     def register(self, spec: ActionSpec) -> Registration:
         """Add ``spec`` to its menu; ValueError if the id is taken."""
@@ -98,11 +107,13 @@ class ActionRegistry:
         self.menu(spec.menu).addAction(action)
         self._window.addAction(action)  # shortcuts work even when the menu bar is hidden (F11)
         self._actions[spec.id] = action
+        self._specs[spec.id] = spec
         return Registration("action", spec.id, lambda: self.unregister(spec.id))
 
     def unregister(self, action_id: str) -> None:
         """Remove an action from its menu and the window."""
         action = self._actions.pop(action_id, None)
+        self._specs.pop(action_id, None)
         if action is None:
             return
         for menu in self._menus.values():

@@ -84,6 +84,10 @@ class CaseActions:
         self._subs.connect(self.commands.removed, self._removed)
         self._subs.connect(state.events.selection_changed, lambda _id: self.refresh())
         self._subs.connect(state.events.rows_changed, self._rows_changed)
+        self._subs.connect(state.events.rows_reset, self._enable_from_rules)  # a filter may hide the case
+        #: ``shows(case_id)`` of each list that can show the selected case on screen (see :meth:`add_view`).
+        self._views: list[Callable[[int], bool]] = []
+        self._queue_view: Callable[[int], bool] | None = None
         self.open_dialog = None
         self.refresh()
 
@@ -138,11 +142,83 @@ class CaseActions:
         case_id = self.state.selected_id
         row = self.state.summary(case_id) if case_id is not None else None
         refined = self._refined_for[1] if self._refined_for and self._refined_for[0] == case_id else None
+        listed = case_id is not None and (case_id in set(self.state.visible_ids) or self._listed_elsewhere(case_id))
         for command in self._shown.values():
-            on = row is not None and command.allows(self.actor.role, row.state)
-            if on and refined is not None and command.action is not None:
-                on = command.action in refined
-            self.registry.action(command.id).setEnabled(on)
+            why = self.why_disabled(command, row, refined, listed)
+            action = self.registry.action(command.id)
+            action.setEnabled(why is None)
+            if why is not None:
+                tip = self.cat.tr("不可用：{why}", why=why)
+            elif command.tip:
+                tip = self.cat.tr(command.tip)
+            else:
+                tip = self.cat.tr("{title}（选中的案卷）", title=self.cat.tr(command.title))
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+
+    def why_disabled(self, command: Command, row, refined=None, listed: bool = True) -> str | None:
+        """Why ``command`` cannot run on ``row`` now, in the user's language (None: it can)."""
+        tr = self.cat.tr
+        if row is None:
+            return tr("没有选中的案卷：请先在队列中选择一件案卷")
+        if not listed:
+            return tr("所选案卷 {number} 不在当前列表中（被筛选隐藏）：清除筛选或重新选择", number=row.number)
+        if not command.allows(self.actor.role, row.state):
+            states = command.allowed_states
+            if states and not any(command.allows(self.actor.role, s) for s in states):
+                return tr("你的角色「{role}」不能{action}", role=self.cat.label(self.actor.role),
+                          action=tr(command.title))
+            wanted = tr("、").join(self.cat.label(s) for s in CaseState
+                                  if states and s in states and command.allows(self.actor.role, s))
+            return tr("案卷当前为「{state}」；{action}只能用于：{states}", state=self.cat.label(row.state),
+                      action=tr(command.title), states=wanted or "—")
+        if refined is not None and command.action is not None and command.action not in refined:
+            if self.actor.role is Role.DEPARTMENT:
+                return tr("该案卷不属于你的部门")
+            return tr("服务端规则不允许对该案卷{action}", action=tr(command.title))
+        return None
+
+    # ---- which case an action may act on -------------------------------------------
+    def add_view(self, shows: Callable[[int], bool], *, queue: bool = False) -> Callable[[], None]:
+        """Register a list that shows cases: ``shows(case_id)`` is True when the case's row is selected
+        and on screen there. ``queue``: the case queue's table itself (without one, a case the queue's
+        filter shows counts as shown). Returns the remover."""
+        if queue:
+            self._queue_view = shows
+        else:
+            self._views.append(shows)
+        self._enable_from_rules()
+
+        def remove() -> None:
+            if queue and self._queue_view is shows:
+                self._queue_view = None
+            elif shows in self._views:
+                self._views.remove(shows)
+        return remove
+
+    def _listed_elsewhere(self, case_id: int | None) -> bool:
+        return case_id is not None and any(view(case_id) for view in self._views)
+
+    def on_screen(self, case_id: int) -> bool:
+        """Whether ``case_id`` is selected and on screen in a list (the queue, or a registered list)."""
+        if self._queue_view is not None:
+            if self._queue_view(case_id):
+                return True
+        elif case_id in set(self.state.visible_ids):
+            return True
+        return self._listed_elsewhere(case_id)
+
+    def target(self) -> tuple[int | None, str | None]:
+        """The case a shortcut or menu entry acts on, or why there is none: the selected case, if it is
+        shown in a list (on screen, when a list is registered with :meth:`add_view`)."""
+        case_id = self.state.selected_id
+        row = self.state.summary(case_id) if case_id is not None else None
+        if row is None:
+            return None, self.cat.tr("请先在队列中选择一件案卷")
+        if not self.on_screen(case_id):
+            return None, self.cat.tr("所选案卷 {number} 不在列表的可见范围内（被筛选隐藏或已滚出视野）："
+                                     "请在列表中重新选择后再操作", number=row.number)
+        return case_id, None
 
     def _refine_failed(self, case_id: int, exc: BaseException) -> None:
         # the declarations' answer stays enabled and the services check again on every call: log, do not nag
@@ -170,13 +246,21 @@ class CaseActions:
         return self.commands.get(which)
 
     def perform(self, which: Command | Action | str, case_id: int | None = None):
-        """Run a command on ``case_id`` (default: the selected case): its own form, a prompt or at once."""
+        """Run a command on ``case_id``, or (shortcut, menu) on the selected case if it is shown in a
+        list: its own form, a prompt or at once. A hidden or scrolled-away case is refused with a
+        status message, so a key press never acts on a case the user cannot see."""
         command = self.command(which)
-        case_id = case_id if case_id is not None else self.state.selected_id
+        if case_id is None:
+            case_id, why = self.target()
+            if why is not None:
+                self.notify(why)
+                return None
         row = self.state.summary(case_id) if case_id is not None else None
         if row is None:
             self.notify(self.cat.tr("请先在队列中选择一件案卷"))
             return None
+        if case_id != self.state.selected_id:
+            self.state.select(case_id)  # the lists, the detail and the map follow the case acted on
         if command.form == "dispatch":
             dialog = DispatchForm(self.desk, self.actor, self.runner, row.id, row.version, self.cat, self.parent,
                                   command=command)

@@ -213,7 +213,7 @@ class CaseDetailDock(QWidget):
         colour = LIGHT_COLOURS[reading.light]
         self.fields["计时"].setText(
             f'<span style="color:{colour}; font-weight:bold">● {plain.html(self.cat.label(reading.light))}</span>'
-            f"  {plain.html(self.cat.label(row.timer.stage))}  <b>{plain.html(countdown_text(reading))}</b>"
+            f"  {plain.html(self.cat.label(row.timer.stage))}  <b>{plain.html(countdown_text(reading, self.cat))}</b>"
         )
         self.explanation.setText(self.cat.text(self.state.explain(self._case_id)))
 

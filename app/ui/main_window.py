@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
             "quit": self.close,
             "toggle_fullscreen": self.set_fullscreen,
             "about": self.show_about,
+            "help": self.show_help,
             "focus_filter": self.focus_queue_filter,
         }
         self.action_registry = ActionRegistry(self, self.commands, self.cat, on_missing=self._not_available)
@@ -67,6 +68,9 @@ class MainWindow(QMainWindow):
             self.action_registry.register(spec)
         #: The window's layouts (``app.ui.layouts.WindowLayouts``), set by the composition root.
         self.layouts = None
+        #: The case commands (``app.commands.CommandRegistry``) the help lists; set by the desk.
+        self.command_registry = None
+        self.help_dialog = None
 
         # the database path and the user's display name are data: plain, elided, whole in the tooltip
         self._backend = self._status_label("statusBackend", ElidedLabel(max_width=420))
@@ -125,6 +129,17 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.raise_()
             dock.widget().focus_filter()
+
+    def show_help(self) -> None:
+        """F1: the loop, each role's work and every shortcut (generated as it opens)."""
+        from app.ui.help import HelpDialog
+
+        if self.help_dialog is not None:
+            self.help_dialog.close()
+            self.help_dialog.deleteLater()
+        self.help_dialog = HelpDialog(self.action_registry, self.command_registry, self.cat, self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
 
     def show_about(self) -> None:
         QMessageBox.about(

@@ -117,9 +117,13 @@ class CaseQueueDock(QWidget):
         self.department_combo.currentIndexChanged.connect(self._department_changed)
         self.grid_edit.textChanged.connect(lambda text: state.update_filter(grid_code=text.strip()))
         self.clear_button.clicked.connect(self.clear_filters)
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        # the selection (highlighted row), not the bare current index, names the case: Qt moves the
+        # current index without selecting (e.g. to row 0 when the table gets the focus back after a
+        # dialog), and the detail and map must never follow a row that is not highlighted
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._restore_selection)
 
+        self._hidden_note = False  # the header says the current case is filtered out
         ev = state.events
         self._subs = Subscriptions()
         self._subs.connect(ev.counters_changed, self._show_counters)
@@ -178,10 +182,25 @@ class CaseQueueDock(QWidget):
     def _department_changed(self, _index: int) -> None:
         self.state.update_filter(department_code=self.department_combo.currentData() or "")
 
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        case_id = self.model.case_id_at(current.row()) if current.isValid() else None
+    def _selection_changed(self, *_args) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        case_id = self.model.case_id_at(rows[0].row()) if rows else None
         if case_id is not None:
             self.state.select(case_id)
+
+    def shows(self, case_id: int) -> bool:
+        """Whether ``case_id``'s row is selected and on screen (the window shown, the dock not hidden
+        behind another tab, the row inside the scrolled viewport). Before the window is shown only
+        the filter counts."""
+        row = self.model.row_of(case_id)
+        if row is None:
+            return False
+        if not self.window().isVisible():
+            return True
+        if not self.isVisible() or not self.table.selectionModel().isRowSelected(row, QModelIndex()):
+            return False
+        rect = self.table.visualRect(self.model.index(row, 0))
+        return rect.isValid() and self.table.viewport().rect().intersects(rect)
 
     # ---- state → view --------------------------------------------------------------
     def _show_counters(self, c: QueueCounters) -> None:
@@ -216,13 +235,24 @@ class CaseQueueDock(QWidget):
         self.department_combo.blockSignals(False)
 
     def _select_row(self, case_id: int | None) -> None:
+        """The current case changed (any reason): highlight its row and scroll it into view; a case
+        the filter hides is said so in the header instead of leaving another row highlighted."""
         row = self.model.row_of(case_id) if case_id is not None else None
+        summary = self.state.summary(case_id) if case_id is not None else None
+        hidden = row is None and summary is not None
+        if hidden:
+            self.message.setText(self.cat.tr("当前案卷 {number} 被筛选隐藏", number=summary.number))
+        elif self._hidden_note:
+            self.message.setText("")
+        self._hidden_note = hidden
         if row is None:
             self.table.clearSelection()
             return
-        if self.table.currentIndex().row() != row:
+        selection = self.table.selectionModel()
+        index = self.model.index(row, 0)
+        if not selection.isRowSelected(row, QModelIndex()) or self.table.currentIndex().row() != row:
             self.table.selectRow(row)
-            self.table.scrollTo(self.model.index(row, 0))
+        self.table.scrollTo(index)
 
     def _restore_selection(self) -> None:
         self._select_row(self.state.selected_id)

@@ -55,10 +55,13 @@ REMAINING_COLUMN = 1
 _SHORT_LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.NONE: ""}
 
 
-def countdown_text(reading: TimerReading | None) -> str:
-    """``01:59:30`` remaining, ``-00:12:03`` overdue, ``—`` without a timer."""
+def countdown_text(reading: TimerReading | None, catalogue: Catalogue | None = None) -> str:
+    """``01:59:30`` remaining, ``-00:12:03`` overdue, ``—`` without a timer, ``暂停`` while paused
+    (缓办/挂账: a frozen countdown, negative or not, would read as work waiting)."""
     if reading is None:
         return "—"
+    if reading.paused:
+        return (catalogue or Catalogue()).tr("暂停")
     return format_countdown_seconds(round(reading.remaining_minutes * 60))
 
 
@@ -140,14 +143,15 @@ class CaseQueueModel(QAbstractTableModel):
                 return self._bold
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            text = countdown_text(reading)
-            if reading is not None and reading.paused:
-                text = f"{text} {self._cat.tr('暂停')}"
-            return text
+            return countdown_text(reading, self._cat)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._cat.text(self._state.explain(case_id)) or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if reading is not None and reading.paused:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor("#6b7280"))  # grey: nothing runs
+            return None
         if reading is not None and reading.overdue:
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QBrush(QColor(OVERDUE_TEXT))

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from app.domain.ticktable import CONSTANT_TERM, NATURAL_TERM, WORKING_TERM, TickTable
 
 DIFFERENCE = "d"  # natural − working position
+PAUSED = "p"  # a paused timer (缓办/挂账): constant, and sorted after every running timer
 
 # (coordinate of the row whose remaining counts "up" in X, of the other) -> X
 _MONOTONE = {
@@ -31,7 +32,8 @@ _MONOTONE = {
 
 class RemainingOrder:
     """Ids sorted by (remaining time, case-number rank), ascending or descending, kept sorted by
-    :meth:`advance`; rows without a timer come after the timed ones (before, descending).
+    :meth:`advance`; rows with a paused timer (缓办/挂账: nothing to do until restored) come after
+    the running ones, and rows without a timer after those (the reverse, descending).
 
     The table's order terms are read once: pass a row whose timer changed through
     :meth:`update` (out and back in), and rebuild the order when :meth:`TickTable.advance`
@@ -82,14 +84,19 @@ class RemainingOrder:
         # before the table's first advance nothing is known about time: sort as untimed
         if case_id not in self._table or self._table.position is None:
             return None
-        return self._table.order_term(case_id)
+        term = self._table.order_term(case_id)
+        if term is not None and self._table.is_paused(case_id):
+            return PAUSED, term[1]
+        return term
 
     def key(self, case_id: int) -> tuple[int, int, int]:
         """The ascending sort key of ``case_id`` at the table's current position."""
         term = self._terms[case_id]
         if term is None:
-            return (self._sign, 0, self._rank[case_id])
+            return (2 * self._sign, 0, self._rank[case_id])
         kind, base, _ = term
+        if kind == PAUSED:
+            return (self._sign, self._sign * base, self._rank[case_id])
         w, n = self._table.position or (0, 0)
         left = base - (w if kind == WORKING_TERM else n if kind == NATURAL_TERM else 0)
         return (0, self._sign * left, self._rank[case_id])

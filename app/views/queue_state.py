@@ -371,11 +371,13 @@ class QueueState:
         return row_matches(self._filter, row, self._table.light(row.id))
 
     def _sort_by_light(self, ids: list[int]) -> None:
-        """Sort ``ids`` in place by light, then ratio (descending folded in, ties by case number)."""
+        """Sort ``ids`` in place: running timers before paused ones (缓办/挂账), then by light, then
+        ratio (descending folded in, ties by case number)."""
         table, rank = self._table, self._rank
         sign = -1 if self._descending else 1
         keys = {
-            case_id: (sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio, rank[case_id])
+            case_id: (sign * table.is_paused(case_id), sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio,
+                      rank[case_id])
             for case_id, ratio in zip(ids, table.ratios(ids) if table.position else [0.0] * len(ids), strict=True)
         }
         ids.sort(key=keys.__getitem__)
@@ -402,7 +404,8 @@ class QueueState:
 
         def key(case_id: int) -> tuple:
             ratio = table.ratio(case_id) if case_id in table else 0.0
-            return (sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio, rank[case_id])
+            return (sign * table.is_paused(case_id), sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio,
+                    rank[case_id])
 
         for case_id in [i for i in changed if i in shown and i not in leaving] + entering:
             insort(self._visible, case_id, key=key)

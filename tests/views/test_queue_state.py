@@ -192,10 +192,11 @@ def brute_order(state, calendar, now):
         if state.sort_key is SortKey.URGED:
             return (r.urge_count,)
         reading = read_timer(r.timer, calendar, now) if r.timer is not None else None
+        paused = reading is not None and reading.paused  # 缓办/挂账: after every running timer
         if state.sort_key is SortKey.REMAINING:
-            return (0, reading.remaining_minutes) if reading is not None else (1, 0.0)
+            return (1 if paused else 0, reading.remaining_minutes) if reading is not None else (2, 0.0)
         light = reading.light if reading is not None else Light.NONE
-        return (_LIGHT_RANK[light], -(reading.ratio if reading is not None else 0.0))
+        return (paused, _LIGHT_RANK[light], -(reading.ratio if reading is not None else 0.0))
 
     shown.sort(key=value, reverse=state.descending)
     return tuple(r.id for r in shown)
@@ -268,32 +269,33 @@ def test_light_sort_moves_rows_to_their_new_light_at_once(calendar, spec_numbers
     for seconds in deltas:
         now += timedelta(seconds=seconds)
         s.tick(now)
-        ranks = [_LIGHT_RANK[s.light(i)] for i in s.visible_ids]
-        assert ranks == sorted(ranks)
+        ranks = [(s.reading(i) is not None and s.reading(i).paused, _LIGHT_RANK[s.light(i)]) for i in s.visible_ids]
+        assert ranks == sorted(ranks)  # running before paused, each by light
         assert set(s.visible_ids) == {r.id for r in s.rows}
 
 
 def test_remaining_order_follows_natural_rows_overtaking_working_ones_at_night(calendar):
     # after the working day the working timers stand still while the natural ones run on
+    # (a paused timer, 缓办/挂账, stays after both: nothing to do on it until it is restored)
     evening = NOW.replace(hour=17, minute=30)
     rows = [
-        case_row(1, evening, limit_minutes=60, started_minutes_ago=0, basis=Basis.NATURAL),
+        case_row(1, evening, limit_minutes=150, started_minutes_ago=0, basis=Basis.NATURAL),
         case_row(2, evening, limit_minutes=120, started_minutes_ago=0, basis=Basis.WORKING),
         case_row(3, evening, limit_minutes=60, started_minutes_ago=0, paused=True),
     ]
     s = QueueState(calendar)
     s.reset(rows, evening)
-    assert s.visible_ids == (1, 3, 2)
+    assert s.visible_ids == (2, 1, 3)
     resets = record(s.events.rows_reset)
     s.tick(evening + timedelta(seconds=1))
-    assert s.visible_ids == (1, 3, 2) and not resets
-    s.tick(evening + timedelta(hours=3))  # natural: -120 min; working still 120; paused 60
-    assert s.visible_ids == (1, 3, 2)
-    s.set_sort(SortKey.REMAINING, descending=True)
-    assert s.visible_ids == (2, 3, 1)
-    s.tick(NOW + timedelta(days=3, hours=1))  # Monday 11:00: the working timer has 2 h used
-    assert s.visible_ids == (3, 2, 1)
+    assert s.visible_ids == (2, 1, 3) and not resets
+    s.tick(evening + timedelta(hours=3))  # natural: -30 min; working 90 (30 min used before 18:00); paused 60
+    assert s.visible_ids == (1, 2, 3)
     assert resets
+    s.set_sort(SortKey.REMAINING, descending=True)
+    assert s.visible_ids == (3, 2, 1)
+    s.tick(NOW + timedelta(days=3, hours=1))  # Monday 11:00
+    assert s.visible_ids == (3, 2, 1)
 
 
 def test_tick_announces_changed_lights_only(calendar):
@@ -308,7 +310,8 @@ def test_tick_announces_changed_lights_only(calendar):
 
 
 def test_equal_remaining_times_fall_back_to_case_number_at_the_exact_tick(calendar):
-    rows = [case_row(1, NOW, limit_minutes=61), case_row(2, NOW, limit_minutes=60, paused=True)]
+    # row 2's start is still ahead (a constant term that is not a pause: it sorts among the running ones)
+    rows = [case_row(1, NOW, limit_minutes=61), case_row(2, NOW, limit_minutes=60, started_minutes_ago=-10)]
     s = QueueState(calendar)
     s.reset(rows, NOW)
     assert s.visible_ids == (2, 1)

@@ -44,6 +44,8 @@ class ApprovalsDock(QWidget):
         self._subs = Subscriptions()
         self._subs.connect(ev.rows_reset, self.reload)
         self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._subs.connect(ev.selection_changed, lambda case_id: (self.list.follow(case_id), self._enable()))
+        self.list.itemSelectionChanged.connect(self._enable)
         self.reload()
 
     def teardown(self) -> None:
@@ -58,12 +60,27 @@ class ApprovalsDock(QWidget):
         rows = self.rows()
         self.list.show_rows(rows, lambda r: f"{self.cat.label(r.state)} · {r.department_name or ''}")
         self.summary.setText(self.cat.tr("待审批 {n} 件", n=len(rows)))
-        has = bool(rows)
-        self.approve_button.setEnabled(has)
-        self.refuse_button.setEnabled(has)
+        self.list.follow(self.state.selected_id)
+        self._enable()
+
+    def _chosen(self):
+        """The highlighted request (never an unhighlighted top row)."""
+        items = self.list.selectedItems()
+        return items[0] if len(items) == 1 else None
+
+    def _enable(self) -> None:
+        item = self._chosen()
+        if item is None:
+            why = self.cat.tr("不可用：{why}", why=self.cat.tr("先在列表中选中一件申请") if self.list.topLevelItemCount()
+                              else self.cat.tr("没有待审批的申请"))
+        else:
+            why = ""
+        for button in (self.approve_button, self.refuse_button):
+            button.setEnabled(item is not None)
+            button.setToolTip(why)
 
     def _run(self, action: Action) -> None:
-        item = self.list.currentItem() or self.list.topLevelItem(0)
+        item = self._chosen()
         if item is None:
             return
         case_id = item.data(0, ID_ROLE)

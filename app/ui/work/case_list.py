@@ -27,13 +27,16 @@ ROW_CAP = 300
 
 
 def urgency_key(state: QueueState) -> Callable[[CaseSummary], tuple]:
-    """Sort key: overdue first, then least time left; untimed rows last, oldest first."""
+    """Sort key: overdue first, then least time left; untimed rows next, oldest first; paused timers
+    (缓办/挂账, nothing to do until restored) last."""
     def key(row: CaseSummary) -> tuple:
         if state.light(row.id) is Light.NONE:  # cheap: untimed rows need no reading
             return (1, 0.0, row.reported_at)
         reading = state.reading(row.id)
         if reading is None:
             return (1, 0.0, row.reported_at)
+        if reading.paused:
+            return (2, reading.remaining_minutes, row.reported_at)
         return (0, reading.remaining_minutes, row.reported_at)
     return key
 
@@ -75,12 +78,12 @@ class CaseList(QTreeWidget):
         light = reading.light if reading is not None else Light.NONE
         where = " ".join(p for p in (row.street_name, row.community_name) if p)
         place = (row.department_name or where) if self.place == "department" else (row.address or where)
-        item = QTreeWidgetItem([f"● {self.cat.tr(LIGHT_TEXT[light])}".strip(), countdown_text(reading), row.number, self.cat.label(row.state),
+        item = QTreeWidgetItem([f"● {self.cat.tr(LIGHT_TEXT[light])}".strip(), countdown_text(reading, self.cat), row.number, self.cat.label(row.state),
                                 plain.line(row.category_name, CELL_CHARS), plain.line(place, CELL_CHARS) or "—"])
         item.setData(0, ID_ROLE, row.id)
         item.setForeground(0, QBrush(QColor(LIGHT_COLOURS[light])))
         item.setBackground(0, QBrush(QColor(LIGHT_TINTS[light])))
-        if reading is not None and reading.overdue:
+        if reading is not None and reading.overdue and not reading.paused:
             item.setForeground(1, QBrush(QColor(LIGHT_COLOURS[Light.RED])))
         if tooltip is not None:
             text = plain.tooltip(tooltip(row))  # may quote case text: shown literally
@@ -94,6 +97,29 @@ class CaseList(QTreeWidget):
 
     def selected_ids(self) -> list[int]:
         return [item.data(0, ID_ROLE) for item in self.selectedItems()]
+
+    def follow(self, case_id: int | None) -> None:
+        """The current case changed: highlight its row here (scrolled into view), or none."""
+        ids = self.ids()
+        if case_id in ids:
+            item = self.topLevelItem(ids.index(case_id))
+            if self.currentItem() is not item or not item.isSelected():
+                self.setCurrentItem(item)
+            self.scrollToItem(item)
+        else:
+            self.clearSelection()
+
+    def shows(self, case_id: int) -> bool:
+        """Whether ``case_id``'s row is highlighted and on screen here (window and list shown)."""
+        ids = self.ids()
+        if case_id not in ids:
+            return False
+        item = self.topLevelItem(ids.index(case_id))
+        if not self.window().isVisible():
+            return True  # not on screen yet: being listed counts
+        if not self.isVisible() or not item.isSelected():
+            return False
+        return self.viewport().rect().intersects(self.visualItemRect(item))
 
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         case_id = item.data(0, ID_ROLE)

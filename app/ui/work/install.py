@@ -16,6 +16,7 @@ from app.ui.actions import ActionSpec
 from app.ui.builtin import LAYERS_DOCK, QUEUE_DOCK
 from app.ui.case_actions import CaseActions, can_act
 from app.ui.docks import DockSpec
+from app.ui.forms.action_dialogs import commands_of
 from app.ui.forms.intake_form import IntakeForm
 from app.ui.tasks import TaskRunner
 from app.ui.work.alerts import AlertBanner, AlertCenter
@@ -105,6 +106,8 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     def status(text: str, ms: int = 8000) -> None:
         window.statusBar().showMessage(plain.line(text, 500), ms)  # one line; controls made visible
 
+    window.command_registry = commands_of(desk)  # the F1 help lists every role's commands
+    made.teardowns.append(lambda: setattr(window, "command_registry", None))
     made.bridge = BusBridge(desk.bus, desk.source, state, runner)
     made.teardowns.append(made.bridge.teardown)
     made.alerts = AlertCenter(state, cat)
@@ -162,6 +165,13 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
         add(APPROVALS_DOCK, "待审批", "bottom", lambda: ApprovalsDock(state, actor, perform, cat))
         panels.append(APPROVALS_DOCK)
     _follow_bulk_commands(made, registry, window, state, runner, desk, actor, cat)
+    # a shortcut acts only on a case shown (selected, on screen) in one of these lists
+    if QUEUE_DOCK in docks.ids() and hasattr(docks.dock(QUEUE_DOCK).widget(), "shows"):
+        made.teardowns.append(made.actions.add_view(docks.dock(QUEUE_DOCK).widget().shows, queue=True))
+    for dock_id in (MY_QUEUE_DOCK, WORKBENCH_DOCK, APPROVALS_DOCK):
+        widget = made.widgets.get(dock_id)
+        if widget is not None:
+            made.teardowns.append(made.actions.add_view(widget.list.shows))
     # The to-do lists are other views of the queue: they share its tab group; the intake form
     # needs the full height, so it shares the layer tree's and comes to the front.
     lists = [d for d in panels if d != INTAKE_DOCK]

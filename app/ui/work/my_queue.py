@@ -5,7 +5,7 @@ from __future__ import annotations
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain.cases import CaseSummary
-from app.domain.definitions import Action, Role
+from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.ui.work.case_list import CaseList, urgency_key
@@ -24,11 +24,30 @@ def needed_actions(row: CaseSummary, role: Role, department_code: str | None = N
     return [a for a in WORKFLOW.actions(row.state, role) if a not in SIDE_ACTIONS]
 
 
+#: States whose case waits (缓办, 挂账): listed, but never "the next case" (恢复 is a decision, not a to-do).
+WAITING_STATES = frozenset({CaseState.DEFERRED, CaseState.SHELVED})
+
+
 def my_rows(state: QueueState, role: Role, department_code: str | None = None) -> list[CaseSummary]:
-    """The rows needing ``role``'s action, most urgent first."""
+    """The rows needing ``role``'s action, most urgent first (paused and waiting cases last)."""
     rows = [r for r in state.rows if needed_actions(r, role, department_code)]
-    rows.sort(key=urgency_key(state))
+    key = urgency_key(state)
+    rows.sort(key=lambda r: (not actionable_now(state, r), key(r)))
     return rows
+
+
+def actionable_now(state: QueueState, row: CaseSummary) -> bool:
+    """Whether the case is work to do now: not 缓办/挂账 and its timer not paused."""
+    if row.state in WAITING_STATES:
+        return False
+    reading = state.reading(row.id) if row.timer is not None else None
+    return not (reading is not None and reading.paused)
+
+
+def next_case(state: QueueState, role: Role, department_code: str | None = None) -> CaseSummary | None:
+    """The case 办理下一件 opens: the most urgent one ``role`` can act on now (never a paused,
+    缓办 or 挂账 case)."""
+    return next((r for r in my_rows(state, role, department_code) if actionable_now(state, r)), None)
 
 
 class MyQueueDock(QWidget):
@@ -59,6 +78,7 @@ class MyQueueDock(QWidget):
         self._subs.connect(ev.rows_reset, self.reload)
         self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
         self._subs.connect(ev.tick, self._tick)
+        self._subs.connect(ev.selection_changed, self.list.follow)
         self._last = None
         self.reload()
 
@@ -82,14 +102,20 @@ class MyQueueDock(QWidget):
         rows = self.rows()
         self.list.show_rows(rows, lambda r: self.cat.tr("、").join(
             self.cat.label(a) for a in needed_actions(r, self.actor.role, self.department_code)))
+        self.list.follow(self.state.selected_id)
         self.summary.setText(self.cat.tr("{role}待办 {n} 件", role=self.cat.label(self.actor.role), n=len(rows)))
+        has_next = next_case(self.state, self.actor.role, self.department_code) is not None
+        self.next_button.setEnabled(has_next)
+        self.next_button.setToolTip(self.cat.tr("选中最紧急的一件并打开它的第一个待办操作") if has_next else
+                                    self.cat.tr("不可用：{why}", why=self.cat.tr(
+                                        "没有现在可办理的案卷（暂停、缓办、挂账的案卷不计）")))
 
     def do_next(self) -> None:
-        """Select the most urgent case and start its first pending action."""
-        rows = self.rows()
-        if not rows:
+        """Select the most urgent case the role can act on now (skipping paused, 缓办 and 挂账 cases)
+        and start its first pending action."""
+        row = next_case(self.state, self.actor.role, self.department_code)
+        if row is None:
             return
-        row = rows[0]
         self.state.select(row.id)
         actions = needed_actions(row, self.actor.role, self.department_code)
         if actions and self.perform is not None:

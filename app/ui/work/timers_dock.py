@@ -96,7 +96,7 @@ class TimersDock(QWidget):
     def _child(self, case_id: int) -> QTreeWidgetItem:
         row = self.state.summary(case_id)
         reading = self.state.reading(case_id)
-        remaining = countdown_text(reading) + (f" {self.cat.tr('暂停')}" if reading.paused else "")
+        remaining = countdown_text(reading, self.cat)
         item = QTreeWidgetItem([row.number, remaining, plain.line(row.category_name, 200),
                                 plain.line(row.department_name, 200) or "—"])
         item.setData(0, Qt.ItemDataRole.UserRole, case_id)

@@ -77,13 +77,10 @@ class DepartmentWorkbench(QWidget):
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
-        return item.data(0, ID_ROLE) if item is not None else None
+        return item.data(0, ID_ROLE) if item is not None and item.isSelected() else None
 
     def _follow_selection(self) -> None:
-        selected = self.state.selected_id
-        ids = self.list.ids()
-        if selected in ids:
-            self.list.setCurrentItem(self.list.topLevelItem(ids.index(selected)))
+        self.list.follow(self.state.selected_id)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -91,7 +88,19 @@ class DepartmentWorkbench(QWidget):
         row = self.state.summary(case_id) if case_id is not None else None
         allowed = set(WORKFLOW.actions(row.state, self.actor.role)) if row is not None else set()
         for action, button in self.buttons.items():
-            button.setEnabled(action in allowed)
+            on = action in allowed
+            button.setEnabled(on)
+            shortcut = SHORTCUTS.get(action, "")
+            if on:
+                button.setToolTip(shortcut)
+            elif row is None:
+                button.setToolTip(self.cat.tr("不可用：{why}", why=self.cat.tr("先在列表中选中一件案卷")))
+            else:
+                states = self.cat.tr("、").join(self.cat.label(s) for s in CaseState
+                                  if action in WORKFLOW.actions(s, self.actor.role))
+                button.setToolTip(self.cat.tr("不可用：{why}", why=self.cat.tr(
+                    "案卷当前为「{state}」；{action}只能用于：{states}", state=self.cat.label(row.state),
+                    action=self.cat.label(action), states=states or "—")))
 
     def _run(self, action: Action) -> None:
         case_id = self.current_id()

@@ -118,6 +118,8 @@ def test_a_command_declared_bulk_gets_a_bulk_entry_and_runs_on_the_selection(qtb
             assert [r.id for r in dialog.checked_rows()] == [picked[0].id]  # the selection is pre-checked
             assert not dialog.submit() and "内容不能为空" in dialog.banner.text()  # checked once, before any call
             dialog.widgets["text"].setText("本周内办结")
+            assert not dialog.submit()  # not confirmed
+            dialog.confirm.setChecked(True)
             assert dialog.submit()
             qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)
             assert [n for n, _r in dialog.outcome.done] == [picked[0].number] and dialog.outcome.failed == []

@@ -38,10 +38,14 @@ def test_my_queue_holds_exactly_the_cases_the_role_must_act_on(qtbot, login_as, 
                                           CaseState.EXTENSION_REQUESTED, CaseState.DEFER_REQUESTED,
                                           CaseState.SHELVE_REQUESTED, CaseState.SHELVED, CaseState.FED_BACK,
                                           CaseState.CHECKING, CaseState.CHECKED} for i in shown)
-    # most urgent first: an overdue case comes before any case with time left
+    # most urgent first: an overdue case comes before any case with time left (running timers;
+    # paused 缓办/挂账 cases come after every case that can be acted on)
     readings = [queue.reading(i) for i in dock.list.ids()]
-    timed = [r.remaining_minutes for r in readings if r is not None and r.light is not Light.NONE]
+    timed = [r.remaining_minutes for r in readings if r is not None and r.light is not Light.NONE and not r.paused]
     assert timed == sorted(timed)
+    waiting = [queue.summary(i).state in (CaseState.DEFERRED, CaseState.SHELVED) or (r is not None and r.paused)
+               for i, r in zip(dock.list.ids(), readings, strict=True)]
+    assert waiting == sorted(waiting)
     dock.teardown()
 
 
@@ -128,8 +132,12 @@ def test_bulk_close_reports_successes_and_failures(qtbot, desk, login_as, queue,
     desk.cases.urge(login_as(Role.LEADER), stale.id, stale.version)  # the queue's version is now stale
     dialog = BulkDialog(desk, leader, runner, queue, Action.CLOSE)
     qtbot.addWidget(dialog)
+    assert dialog.checked_rows() == []  # nothing is ticked unless selected in the queue
+    qtbot.mouseClick(dialog.select_all, Qt.MouseButton.LeftButton)
     assert len(dialog.checked_rows()) == len(checked)
-    dialog.submit()
+    assert not dialog.submit()  # not confirmed yet: nothing runs
+    dialog.confirm.setChecked(True)
+    assert dialog.submit()
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)
     outcome = dialog.outcome
     assert [n for n, _m in outcome.failed] == [stale.number]
@@ -147,6 +155,7 @@ def test_bulk_dispatch_uses_each_cases_first_suggestion(qtbot, desk, login_as, q
                         preselected=[r.id for r in filed], departments=desk.departments())
     qtbot.addWidget(dialog)
     assert {r.id for r in dialog.checked_rows()} == {r.id for r in filed}
+    dialog.confirm.setChecked(True)
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)  # a second click while running
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)
