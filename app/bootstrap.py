@@ -452,8 +452,14 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
         ok = window.grab().save(screenshot)
         hall.teardown()
         if not (ok and loaded and rendered):
-            print(f"gridhall: screenshot incomplete (saved={ok}, queue loaded={loaded}, "
-                  f"map rendered={rendered})")
+            from app.domain.messages import Msg
+
+            why = [Msg("无法写入 {path}（目录不存在、没有写权限或磁盘已满？）", path=screenshot)] if not ok else []
+            if not loaded:
+                why.append(Msg("案卷队列 60 秒内未加载完"))
+            if not rendered:
+                why.append(Msg("地图 60 秒内未绘制完"))
+            print(f"gridhall: {window.cat.text(Msg('截图不完整：{why}', why=why))}", file=sys.stderr)
             return 1
         print(f"saved {screenshot}")
         return 0

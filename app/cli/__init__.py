@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import typing
 from collections.abc import Sequence
 
 from app.config import default_db_url, redact
@@ -60,7 +61,7 @@ def _layout_file(text: str) -> str:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser of every subcommand (``argv``: for ``gridhall case``, the plugins'
     command hooks are loaded first unless ``--no-plugins``; see ``app.cli.case``)."""
-    p = argparse.ArgumentParser(prog="gridhall", description="GridHall 数字城管指挥大厅客户端")
+    p = _Parser(prog="gridhall", description="GridHall 数字城管指挥大厅客户端")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also print the log (login failures, reconnects, plugin problems) to stderr")
     sub = p.add_subparsers(dest="command", required=True)
@@ -84,9 +85,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     for name, text in (("init", "create the schema and reference data"),
                        ("upgrade", "migrate the schema to the newest revision"),
-                       ("verify-audit", "check the case-event hash chain")):
+                       ("verify-audit", "check the case-event hash chain"),
+                       ("check", "diagnose the store: file integrity, SpatiaLite metadata, tables, revision")):
         c = db_sub.add_parser(name, help=text)
         c.add_argument("--db", required=True, help="SpatiaLite file or postgresql:// URL")
+        if name == "check":
+            c.description = ("Diagnose the store without changing it: a damaged file, missing SpatiaLite "
+                             "metadata, a missing table or an old revision is reported with advice; exit 1 "
+                             "when anything is wrong.")
+            _format_option(c, 'json: {"ok": true|false, "findings": [{"problem": str, "advice": str}]}')
         if name == "verify-audit":
             c.description = ("Check the case-event hash chain as a job: a progress bar on stderr; Ctrl+C "
                              f"stops it (read-only, nothing to undo) and exits {EXIT_CANCELLED}.")
@@ -130,51 +137,259 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return p
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error in one line (the option, the problem, where the help is),
+    oversized input named by its size instead of echoed."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_clipped(message)} ({self.prog} --help)\n")
+
+
+#: An argument longer than this is named by its size in a message, never echoed whole.
+ECHO_LIMIT = 80
+
+
+def _clipped(text: str) -> str:
+    """``text`` with every long run (a quoted value, a long word) replaced by an excerpt."""
+    import re
+
+    from app.domain.text import excerpt
+
+    def shorten(m: re.Match) -> str:
+        return str(excerpt(m.group(0), ECHO_LIMIT // 2))
+
+    return re.sub(rf"\S{{{ECHO_LIMIT},}}", shorten, text)
+
+
+class ArgumentRefused(Exception):
+    """An argument the command line refuses before doing anything (exit 2); ``msg`` says why."""
+
+    def __init__(self, msg) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+def _undecodable(argv: Sequence[str]) -> tuple[int, str | None] | None:
+    """(position, option) of the first argument that is not valid UTF-8 (decoded by Python with
+    surrogate escapes, e.g. a GBK script on a UTF-8 system), or None."""
+    for i, arg in enumerate(argv):
+        if any("\udc80" <= ch <= "\udcff" for ch in arg):
+            if arg.startswith("--") and "=" in arg:
+                return i + 1, arg.split("=", 1)[0]
+            if arg.startswith("-"):
+                return i + 1, None
+            before = argv[i - 1] if i else ""
+            return i + 1, before if before.startswith("-") and "=" not in before else None
+    return None
+
+
+def _say(cat, message) -> None:
+    """One line on stderr: ``gridhall: <message in the user's language>``."""
+    text = cat.text(message) if not isinstance(message, BaseException) else cat.error(message)
+    text = " ".join(text.split()) if "\n" in text else text
+    print(f"gridhall: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
-    argv = sys.argv[1:] if argv is None else argv
+    """Run the command line; returns the process exit code.
+
+    Whatever happens, the user gets one line on stderr (never a traceback; the detail goes to
+    the log, shown with ``-v``), a broken pipe on stdout ends quietly (exit 141, like a shell
+    tool killed by SIGPIPE), and Ctrl+C says truthfully whether the step was committed.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdin is None:  # started with stdin closed (`<&-`): reads see end of file, prompts refuse
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    watch: list = []  # the CommitWatch of a command that writes, once installed
+    try:
+        code = _main(argv, watch)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
+    except KeyboardInterrupt:  # while parsing or loading, or in the one-line handlers themselves
+        from app.i18n import Catalogue
+
+        _say(Catalogue.from_env(), _interrupted(watch[0] if watch else None))
+        return EXIT_CANCELLED
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``gridhall case show … | head -1``): stop quietly."""
+    import signal
+
+    try:  # later writes (and the interpreter's final flush) go nowhere instead of failing again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 128 + signal.SIGPIPE
+
+
+def _main(argv: list[str], watch_box: list) -> int:
+    from app.domain.messages import Msg
+    from app.i18n import Catalogue
+
+    bad = _undecodable(argv)
+    if bad is not None:
+        cat = Catalogue("en") if "en" in argv and "--lang" in argv else Catalogue.from_env()
+        position, option = bad
+        _say(cat, Msg("参数 {option} 不是有效的 UTF-8 文本（可能来自 GBK 编码的脚本）；请把脚本或终端改为 UTF-8 后重试",
+                      option=option or Msg("第 {position} 个", position=position)))
+        return EXIT_USAGE
     args = build_parser(argv).parse_args(argv)
     # The user gets one clear line per failure; the log (warnings included) only on request.
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from app.store.errors import StoreError
+    from app.domain.messages import MsgError
 
+    cat = _cli_catalogue(args)
+    watch = None
+    if args.command in ("case", "user", "demo"):
+        from app.store.commit_watch import CommitWatch
+
+        watch = CommitWatch().install()
+        watch_box.append(watch)
     try:
-        if args.command == "run":
-            from app.bootstrap import run_client
-            return run_client(db_url=args.db or default_db_url(), lang=args.lang,
-                              screenshot=args.screenshot, size=args.size,
-                              plugins=not args.no_plugins, user=args.user,
-                              password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login,
-                              mode=args.mode, layout=args.layout)
-        if args.command == "db":
-            return _db(args)
-        if args.command == "demo":
-            return _demo(args)
-        if args.command == "case":
-            from app.cli.case import run_case
-            return run_case(args)
-        if args.command == "user":
-            from app.cli.user import run_user
-            return run_user(args)
-    except StoreError as exc:
-        from app.i18n import Catalogue
-        cat = Catalogue(args.lang) if getattr(args, "lang", None) else Catalogue.from_env()
-        print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
+        _check_arguments(args)
+        return _run(args)
+    except ArgumentRefused as exc:
+        _say(cat, exc.msg)
+        return EXIT_USAGE
+    except MsgError as exc:  # StoreError and every other refusal that carries its message
+        _say(cat, exc)
         return EXIT_FAIL
     except KeyboardInterrupt:
-        print("gridhall: interrupted; nothing was committed by the interrupted step", file=sys.stderr)
+        _say(cat, _interrupted(watch))
+        return EXIT_CANCELLED
+    except BrokenPipeError:
+        raise
+    except EOFError:  # a prompt read from a closed stdin
+        _say(cat, Msg("没有可用的输入：标准输入已关闭，无法询问密码；请设置环境变量 GRIDHALL_PASSWORD，或在交互终端中运行"))
         return EXIT_FAIL
-    except Exception as exc:  # a driver's refusal (locked file, lost server): one line, not a traceback
+    except Exception as exc:  # a driver's refusal (locked file, lost server) or a fault: one line
         from app.store.errors import database_error
 
         refused = database_error(exc)
-        if refused is None:
-            raise
-        from app.i18n import Catalogue
-        cat = Catalogue(args.lang) if getattr(args, "lang", None) else Catalogue.from_env()
-        print(f"gridhall: {cat.error(refused)}", file=sys.stderr)
+        if refused is not None:
+            _say(cat, refused)
+            return EXIT_FAIL
+        from app.config import redact_text
+
+        logging.getLogger("app.cli").info("unexpected error: %s", redact_text(repr(exc)), exc_info=True)
+        _say(cat, _fault(exc))
         return EXIT_FAIL
+    finally:
+        if watch is not None:
+            watch.remove()  # (the verdict above was taken first)
+
+
+def _fault(exc: BaseException):
+    from app.domain.messages import Msg
+
+    if isinstance(exc, UnicodeError):
+        return Msg("文本编码出错（{kind}），未完成操作；请使用 UTF-8 终端和脚本（gridhall -v … 可查看详情）",
+                   kind=type(exc).__name__)
+    if isinstance(exc, OverflowError):
+        return Msg("数值过大，超出可处理的范围；未写入任何内容")
+    if isinstance(exc, MemoryError):
+        return Msg("内存不足，未完成操作；请检查输入的文件或数据是否过大")
+    if isinstance(exc, OSError) and exc.strerror:
+        return Msg("系统错误：{strerror}，未完成操作（gridhall -v … 可查看详情）", strerror=exc.strerror)
+    return Msg("内部错误（{kind}），未完成操作；请用 gridhall -v … 重新运行查看详情，并报告这个问题",
+               kind=type(exc).__name__)
+
+
+def _interrupted(watch):
+    """The truthful line after Ctrl+C: was the interrupted step committed, and what did it make?"""
+    from app.domain.messages import Msg
+
+    verdict = watch.verdict() if watch is not None else None
+    if verdict is None or verdict.committed is False:
+        return Msg("已中断：被中断的这一步没有提交，数据库未被改动")
+    if verdict.committed is None:
+        return Msg("已中断：无法确定这一步是否已提交；重新提交之前，请先用 gridhall case list 查看是否已有这件案卷")
+    if verdict.numbers:
+        return Msg("已中断，但这一步在中断前已经提交：案卷 {numbers}；不要重复提交，可用 gridhall case show {first} 查看",
+                   numbers=", ".join(verdict.numbers), first=verdict.numbers[0])
+    return Msg("已中断，但这一步在中断前已经提交；不要重复提交")
+
+
+#: User and case names are short (users.username is VARCHAR(64); case numbers S20260302-0001).
+MAX_NAME = 64
+#: Projected coordinates of the store (metres) and longitudes/latitudes are far below this.
+MAX_COORDINATE = 1e8
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before anything is opened, arguments no command can take (exit 2, one line)."""
+    import math
+
+    from app.domain.messages import Msg
+
+    db = getattr(args, "db", None)
+    if db is not None:  # an empty --db is an error, never a fallback to $GRIDHALL_DB or the demo store
+        from app.store.engine import parse_url
+
+        parse_url(db)
+    elif args.command in ("run", "case") and os.environ.get("GRIDHALL_DB") is not None:
+        env = os.environ["GRIDHALL_DB"]
+        if env and any("\udc80" <= ch <= "\udcff" for ch in env):
+            raise ArgumentRefused(Msg("环境变量 GRIDHALL_DB 不是有效的 UTF-8 文本"))
+        if env:
+            from app.store.engine import parse_url
+
+            parse_url(env)
+    for dest, option in (("user", "--as" if args.command == "case" else "--user"), ("case", "CASE"),
+                         ("name", "NAME")):
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and len(value) > MAX_NAME:
+            raise ArgumentRefused(Msg("{option} 过长（{count:,} 个字符，最多 {limit} 个）", option=option,
+                                      count=len(value), limit=MAX_NAME))
+    for dest, value in vars(args).items():
+        pair = isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, float) for v in value)
+        if pair and not all(math.isfinite(v) and abs(v) < MAX_COORDINATE for v in value):
+            option = "--" + dest.removeprefix("opt_").replace("_", "-")
+            raise ArgumentRefused(Msg("{option} 的坐标超出范围：应为两个有限的数（投影坐标，米，例如 557150,3464450），"
+                                      "不能是无穷大或 {limit:.0e} 以上的数", option=option, limit=MAX_COORDINATE))
+    shot = getattr(args, "screenshot", None)
+    if shot is not None:
+        _check_screenshot(shot)
+
+
+def _check_screenshot(path_text: str) -> None:
+    """A screenshot path that can be written, checked before the window is built."""
+    from app.domain.messages import Msg
+
+    path = os.path.abspath(path_text or ".")
+    parent = os.path.dirname(path)
+    if not path_text.strip() or os.path.isdir(path):
+        raise ArgumentRefused(Msg("截图路径 {path} 是目录或为空：请给出 .png 文件的路径", path=path_text))
+    if not os.path.isdir(parent):
+        raise ArgumentRefused(Msg("截图无法保存：目录 {parent} 不存在", parent=parent))
+    if not os.access(parent, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise ArgumentRefused(Msg("截图无法保存：没有写入 {path} 的权限", path=path))
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from app.bootstrap import run_client
+        return run_client(db_url=args.db or default_db_url(), lang=args.lang,
+                          screenshot=args.screenshot, size=args.size,
+                          plugins=not args.no_plugins, user=args.user,
+                          password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login,
+                          mode=args.mode, layout=args.layout)
+    if args.command == "db":
+        return _db(args)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "case":
+        from app.cli.case import run_case
+        return run_case(args)
+    if args.command == "user":
+        from app.cli.user import run_user
+        return run_user(args)
     return EXIT_USAGE
 
 
@@ -193,7 +408,28 @@ def _db(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.db_command == "seal":
         return _seal(args)
+    if args.db_command == "check":
+        return _check(args)
     return _verify_audit(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    """`db check`: every finding with its advice (stderr), exit 1 when there is any."""
+    from app.domain.messages import Msg
+    from app.store.diagnose import check_store
+
+    cat = _cli_catalogue(args)
+    findings = check_store(args.db)
+    if args.format == "json":
+        _print_json({"ok": not findings, "findings": [{"problem": cat.text(f.problem), "advice": cat.text(f.advice)}
+                                                      for f in findings]})
+        return EXIT_FAIL if findings else EXIT_OK
+    if not findings:
+        print(cat.text(Msg("数据库检查通过：文件完整，SpatiaLite/PostGIS 元数据和全部数据表都在，表结构为最新版本")))
+        return EXIT_OK
+    for f in findings:
+        print(f"gridhall: {cat.text(f.problem)} — {cat.text(f.advice)}", file=sys.stderr)
+    return EXIT_FAIL
 
 
 def _verify_audit(args: argparse.Namespace, *, runner=None) -> int:

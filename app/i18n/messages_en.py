@@ -626,6 +626,107 @@ MESSAGES_EN: dict[str, str] = {
         "Image “{filename}” is {width}×{height} pixels, too large (at most {limit:,} pixels)",
     "图片「{filename}」的像素过多（最多 {limit:,} 像素），无法打开":
         "Image “{filename}” has too many pixels (at most {limit:,}) and cannot be opened",
+    # -- command line: hostile input, damaged stores (issue 9, helper J) ---------------------
+    "内部错误（{kind}），未完成操作；请用 gridhall -v … 重新运行查看详情，并报告这个问题":
+        "Internal error ({kind}); the operation was not completed. Run again with gridhall -v … for the details "
+        "and report the problem",
+    "已中断，但这一步在中断前已经提交；不要重复提交": "Interrupted, but the step had been committed before; do not submit it again",
+    "文本编码出错（{kind}），未完成操作；请使用 UTF-8 终端和脚本（gridhall -v … 可查看详情）":
+        "Text encoding error ({kind}); the operation was not completed. Use a UTF-8 terminal and scripts "
+        "(gridhall -v … shows the details)",
+    "数值过大，超出可处理的范围；未写入任何内容": "A number is too large to handle; nothing was written",
+    "内存不足，未完成操作；请检查输入的文件或数据是否过大":
+        "Out of memory; the operation was not completed. Check whether the input file or data is too large",
+    "系统错误：{strerror}，未完成操作（gridhall -v … 可查看详情）":
+        "System error: {strerror}; the operation was not completed (gridhall -v … shows the details)",
+    "已中断：被中断的这一步没有提交，数据库未被改动":
+        "Interrupted: the interrupted step was not committed; the database was not changed",
+    "已中断：无法确定这一步是否已提交；重新提交之前，请先用 gridhall case list 查看是否已有这件案卷":
+        "Interrupted: it cannot be told whether the step was committed; before submitting again, check with "
+        "gridhall case list whether the case is already there",
+    "已中断，但这一步在中断前已经提交：案卷 {numbers}；不要重复提交，可用 gridhall case show {first} 查看":
+        "Interrupted, but the step had been committed before: case {numbers}; do not submit it again "
+        "(gridhall case show {first} shows it)",
+    "参数 {option} 不是有效的 UTF-8 文本（可能来自 GBK 编码的脚本）；请把脚本或终端改为 UTF-8 后重试":
+        "Argument {option} is not valid UTF-8 text (perhaps from a GBK-encoded script); switch the script or "
+        "terminal to UTF-8 and try again",
+    "第 {position} 个": "number {position}",
+    "截图路径 {path} 是目录或为空：请给出 .png 文件的路径":
+        "The screenshot path {path} is a directory or empty: give the path of a .png file",
+    "截图无法保存：目录 {parent} 不存在": "The screenshot cannot be saved: the directory {parent} does not exist",
+    "截图无法保存：没有写入 {path} 的权限": "The screenshot cannot be saved: no permission to write {path}",
+    "没有可用的输入：标准输入已关闭，无法询问密码；请设置环境变量 GRIDHALL_PASSWORD，或在交互终端中运行":
+        "No input: standard input is closed, so the password cannot be asked for; set the environment "
+        "variable GRIDHALL_PASSWORD or run in an interactive terminal",
+    "{option} 过长（{count:,} 个字符，最多 {limit} 个）": "{option} is too long ({count:,} characters, at most {limit})",
+    "{option} 的坐标超出范围：应为两个有限的数（投影坐标，米，例如 557150,3464450），不能是无穷大或 {limit:.0e} 以上的数":
+        "The coordinates of {option} are out of range: give two finite numbers (projected coordinates in metres, "
+        "e.g. 557150,3464450), not infinity or {limit:.0e} and above",
+    "数据库检查通过：文件完整，SpatiaLite/PostGIS 元数据和全部数据表都在，表结构为最新版本":
+        "Database check passed: the file is intact, the SpatiaLite/PostGIS metadata and every table are there, "
+        "and the schema is at the newest revision",
+    "环境变量 GRIDHALL_DB 不是有效的 UTF-8 文本": "The environment variable GRIDHALL_DB is not valid UTF-8 text",
+    "数据库文件已损坏（{detail}），未写入任何内容；请运行 gridhall db check --db … 查看损坏情况，并从备份恢复":
+        "The database file is damaged ({detail}); nothing was written. Run gridhall db check --db … to see the "
+        "damage, and restore from a backup",
+    "数据库缺少数据表（{detail}），可能已损坏或不完整，未写入任何内容；请运行 gridhall db check --db … 查看，并从备份恢复":
+        "The database lacks a table ({detail}) and may be damaged or incomplete; nothing was written. Run "
+        "gridhall db check --db … to see what is wrong, and restore from a backup",
+    "数据库地址为空：请给出 SpatiaLite 文件路径或 postgresql://用户@主机:端口/库名":
+        "The database address is empty: give a SpatiaLite file path or postgresql://user@host:port/database",
+    "数据库地址含有空字符 U+0000，不是有效的文件路径或地址":
+        "The database address contains a NUL character (U+0000) and is not a valid file path or address",
+    "无法识别数据库地址 {url} 中的主机和端口：端口应为 1–65535 的数字，IPv6 地址写在方括号里（如 [::1]:5432）":
+        "Cannot read the host and port of the database address {url}: the port must be a number from 1 to 65535, "
+        "an IPv6 address goes in brackets (e.g. [::1]:5432)",
+    "{path} 是空文件（0 字节），不是 GridHall 数据库；如要在这里新建数据库，请运行 gridhall db init --db {path}":
+        "{path} is an empty file (0 bytes), not a GridHall database; to create a database there, run "
+        "gridhall db init --db {path}",
+    "{path} 不是可用的 SQLite 数据库（文件头不符）；请检查路径":
+        "{path} is not a SQLite database file (wrong header); check the path",
+    "{path} 不是普通文件（可能是设备、命名管道或套接字），不能作为数据库文件":
+        "{path} is not a regular file (perhaps a device, a named pipe or a socket) and cannot be a database file",
+    "无法读取 {path}：{strerror}": "Cannot read {path}: {strerror}",
+    "{path} 缺少 SpatiaLite 元数据表 {tables}：几何字段和地图无法使用。请运行 gridhall db check --db {path} 查看，并从备份恢复":
+        "{path} lacks the SpatiaLite metadata tables {tables}: geometry columns and the map cannot work. Run "
+        "gridhall db check --db {path} to see what is wrong, and restore from a backup",
+    "{path} 已损坏，无法读取（{detail}）；请运行 gridhall db check --db {path} 查看，并从备份恢复":
+        "{path} is damaged and cannot be read ({detail}); run gridhall db check --db {path} to see the damage, "
+        "and restore from a backup",
+    "请从最近的备份恢复数据库（恢复后用 gridhall db verify-audit --seal … 核对审计链）":
+        "restore the database from the latest backup (then check the audit chain with "
+        "gridhall db verify-audit --seal …)",
+    "表结构版本 {rev} 较旧（最新 {head}）": "The schema revision {rev} is old (newest {head})",
+    "请运行 gridhall db upgrade --db {where}": "run gridhall db upgrade --db {where}",
+    "缺少数据表：{tables}": "Missing tables: {tables}",
+    "数据库 {where} 没有记录表结构版本（alembic_version 为空）":
+        "The database {where} records no schema revision (alembic_version is empty)",
+    "如果这是新数据库，请运行 gridhall db init --db {where}；否则请从备份恢复":
+        "if this is a new database, run gridhall db init --db {where}; otherwise restore from a backup",
+    "表结构版本 {rev} 不是本程序所知的版本（最新 {head}）":
+        "The schema revision {rev} is not one this program knows (newest {head})",
+    "可能由更新的 GridHall 创建；请升级 GridHall": "perhaps made by a newer GridHall; upgrade GridHall",
+    "数据库文件不存在：{path}": "The database file does not exist: {path}",
+    "请检查路径；如要新建，请运行 gridhall db init --db {path}":
+        "check the path; to create a database, run gridhall db init --db {path}",
+    "请检查路径，或从备份恢复数据库文件": "check the path, or restore the database file from a backup",
+    "缺少 SpatiaLite 元数据表 {tables}：几何字段和地图无法使用":
+        "The SpatiaLite metadata tables {tables} are missing: geometry columns and the map cannot work",
+    "{where} 里没有 GridHall 表结构": "{where} holds no GridHall schema",
+    "如要在这里新建数据库，请运行 gridhall db init --db {where}": "to create a database there, run gridhall db init --db {where}",
+    "数据库文件已损坏，无法读取（{detail}）": "The database file is damaged and cannot be read ({detail})",
+    "请检查地址、服务器和登录后重试": "check the address, the server and the login, then try again",
+    "请检查数据库后重试": "check the database, then try again",
+    "数据库文件已损坏（完整性检查：{lines}）": "The database file is damaged (integrity check: {lines})",
+    "数据库 {where} 没有安装 PostGIS 扩展": "The database {where} has no PostGIS extension",
+    "请让管理员运行 CREATE EXTENSION postgis，或从备份恢复":
+        "ask the administrator to run CREATE EXTENSION postgis, or restore from a backup",
+    "缺少 PostGIS 元数据 {tables}": "The PostGIS metadata {tables} is missing",
+    "无法写入 {path}（目录不存在、没有写权限或磁盘已满？）":
+        "{path} could not be written (no such directory, no permission, or the disk is full?)",
+    "案卷队列 60 秒内未加载完": "the case queue did not load within 60 s",
+    "地图 60 秒内未绘制完": "the map did not finish drawing within 60 s",
+    "截图不完整：{why}": "Screenshot incomplete: {why}",
 }
 
 # Safe actions and the F1 help (issue 10: app/ui/work/bulk.py, case_actions.py, help.py, the work docks).

@@ -128,7 +128,7 @@ def open_store(url: str | os.PathLike, *, create: bool = False, check_schema: bo
         check_schema = not create
     parsed, path = parse_url(url)
     if path is not None:
-        store = _open_spatialite(parsed, path, create)
+        store = _open_spatialite(parsed, path, create, check_schema=check_schema)
     else:
         store = _open_postgis(parsed, create)
     if check_schema:
@@ -143,13 +143,27 @@ def open_store(url: str | os.PathLike, *, create: bool = False, check_schema: bo
 def parse_url(url: str | os.PathLike) -> tuple[URL, Path | None]:
     """The SQLAlchemy URL of ``url`` and, for SpatiaLite, the absolute file path."""
     text_url = os.fspath(url)
+    if not text_url.strip():  # never a fallback to $GRIDHALL_DB or the demo district
+        raise StoreError(Msg("数据库地址为空：请给出 SpatiaLite 文件路径或 postgresql://用户@主机:端口/库名"))
+    if "\x00" in text_url:
+        raise StoreError(Msg("数据库地址含有空字符 U+0000，不是有效的文件路径或地址"))
     if "://" not in text_url:
         path = Path(text_url).expanduser().resolve()
         return URL.create("sqlite", database=str(path)), path
+    from app.config import redact
+    from app.domain.text import excerpt
+
+    shown = excerpt(redact(text_url), 120)
     try:
         parsed = make_url(text_url)
+        port = parsed.port  # make_url converts the port with int(): ':abc' or '[::1:5432' raise ValueError
     except ArgumentError as exc:
-        raise StoreError(Msg("无法识别的数据库地址：{text_url}（{exc}）", text_url=text_url, exc=exc)) from None
+        raise StoreError(Msg("无法识别的数据库地址：{text_url}（{exc}）", text_url=shown, exc=exc)) from None
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise StoreError(Msg("无法识别数据库地址 {url} 中的主机和端口：端口应为 1–65535 的数字，"
+                             "IPv6 地址写在方括号里（如 [::1]:5432）", url=shown))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
@@ -186,7 +200,7 @@ def _load_spatialite(dbapi_conn: sqlite3.Connection, _record: object = None) -> 
     cur.close()
 
 
-def _open_spatialite(url: URL, path: Path, create: bool) -> Store:
+def _open_spatialite(url: URL, path: Path, create: bool, *, check_schema: bool = False) -> Store:
     try:
         exists = path.exists()
     except PermissionError:
@@ -206,6 +220,11 @@ def _open_spatialite(url: URL, path: Path, create: bool) -> Store:
     if not os.access(path.parent, os.W_OK | os.X_OK, effective_ids=True):
         raise StoreNotWritable(Msg("目录不可写：{parent}（SQLite 需要在数据库旁写日志文件）。请修改目录权限或把数据库放到可写的位置",
                                    parent=path.parent))
+    if exists and not create:
+        # read-only look first: the connection settings below would write (WAL) to whatever file this is
+        from app.store.sqlite_file import probe
+
+        probe(path, check_schema=check_schema)
     engine = create_engine(url)
     event.listen(engine, "connect", _load_spatialite)
     store = Store(engine=engine, url=url, backend="spatialite", path=path)
@@ -224,10 +243,11 @@ def _open_spatialite(url: URL, path: Path, create: bool) -> Store:
 # --- PostGIS ------------------------------------------------------------------------------
 
 def _pg_message(exc: DBAPIError, url: URL) -> str:
-    msg = str(exc.orig).strip()
-    if url.password:
-        msg = msg.replace(str(url.password), "***")
-    return msg
+    # libpq's message; any URL or DSN in it has its password hidden by position (never by
+    # searching the text for the password: a one-letter password would garble the message)
+    from app.config import redact_text
+
+    return redact_text(str(exc.orig).strip())
 
 
 def _open_postgis(url: URL, create: bool) -> Store:
