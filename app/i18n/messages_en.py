@@ -774,3 +774,22 @@ MESSAGES_EN.update({
 
 # Public holidays: the calendar names them in Chinese (its source, chinese_calendar, in English).
 MESSAGES_EN.update({chinese: english for english, chinese in HOLIDAY_NAMES.items()})
+
+# Case search (issue 10, item 2: app/services/search.py).
+MESSAGES_EN.update({
+    "检索内容共 {n} 个字，超过 {limit} 字上限": "The search has {n} characters, more than the {limit} allowed",
+    "检索词共 {n} 个，超过 {limit} 个上限": "The search has {n} words, more than the {limit} allowed",
+    "检索词 {word} 缺少要找的内容": "{word}: say what to look for after the colon",
+    "没有名为 {text} 的案卷状态": "No case state is called {text}",
+    "没有名为 {text} 的案件来源": "No case source is called {text}",
+    "类型只能是部件或事件：{text}": "The type is either 部件 (component) or 事件 (event), not {text}",
+    "{what}只能是数字：{text}": "{what} is digits only: {text}",
+    "日期 {text} 不存在": "The date {text} does not exist",
+    "日期范围 {text} 的结束早于开始": "The period {text} ends before it starts",
+    "看不懂日期 {text}：请写成 2026-12-07、2026-12 或 2026-12-01..2026-12-07":
+        "Cannot read the date {text}: write 2026-12-07, 2026-12 or 2026-12-01..2026-12-07",
+    "每页条数须在 1 到 {limit} 之间": "A page holds 1 to {limit} cases",
+    "起始位置不能为负数": "The start of a page cannot be negative",
+    "没有名称或编码含 {text} 的类别": "No category has {text} in its code or name",
+    "没有名称或编码含 {text} 的部门": "No department has {text} in its code or name",
+})

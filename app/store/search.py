@@ -1,0 +1,335 @@
+"""Search over every case: the search index (``case_search``) and the search query.
+
+One definition of the index on both backends, so SpatiaLite and PostGIS find the same cases:
+
+* a case's **document** is its number, reporter phone, address, grid code, component code,
+  category name and description joined by spaces, ASCII letters lower-cased (``doc_sql``),
+  capped at :data:`MAX_DOC` characters (the description comes last, so only its tail can be cut);
+* its **terms** are, for every character of the document (``terms_sql``):
+  a Chinese character (U+3400–U+9FFF) gives the bigram it starts (``井盖``), or itself alone
+  when the next character is not Chinese; an ASCII letter or digit gives the rest of its
+  letter/digit run from there, up to :data:`ASCII_TERM` characters (``s20261207``,
+  ``20261207``, ``0261207`` … ``7``: every substring of a run is a prefix of one of them);
+  every other character separates.
+
+Chinese has no spaces and two-character words (井盖, 占道) are common, so words are found as
+sets of bigrams; a one-character word as a prefix of a bigram; digits (serials, phones,
+codes) as prefixes of run suffixes. The index only narrows the candidates: every hit is then
+checked by a plain substring test on the stored document (or on the named field), so results
+are exact and the same on both backends whatever the index engine does at its edges.
+
+SpatiaLite keeps the terms in an FTS5 table (``unicode61`` over the space-separated terms,
+the document ``UNINDEXED``; rowid = case id); PostgreSQL in a ``tsvector`` built with
+``array_to_tsvector`` (the terms verbatim, no parser) under a GIN index. Triggers on ``cases``
+keep it in step (SQL only, so any program writing the file keeps it right); on PostgreSQL the
+trigger function is SECURITY DEFINER (a login has no write grant on the index, and the
+database's own derive trigger updates cases as the owner) and ``case_search`` has row-level
+security: a department sees the index rows of the cases it sees, and the search joins
+``cases`` as well. The migration is ``0011_search``; bulk loads that set triggers aside call
+:func:`fill_missing` (PostgreSQL: ``gridhall_search_fill()``).
+
+The query side (:func:`search_ids`) never puts user text into the FTS/tsquery syntax: terms
+are cut into the same kind of tokens here, and tokens hold only ``[0-9a-z]`` and Chinese
+characters; everything else is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+#: Longest indexed document (characters); the description, last, loses its tail beyond it.
+MAX_DOC = 4000
+#: Longest ASCII term (a run suffix); longer query runs are looked up by their first characters.
+ASCII_TERM = 24
+#: Chinese characters: CJK Unified Ideographs Extension A and the URO block.
+CJK_FIRST, CJK_LAST = 0x3400, 0x9FFF
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOWER = _UPPER.lower()
+_ASCII_LOWER = str.maketrans(_UPPER, _LOWER)
+
+
+def _code(dialect: str, expr: str) -> str:
+    # unicode() (SQLite) and ascii() (PostgreSQL, UTF8) both give the code point.
+    return f"{'unicode' if dialect == 'sqlite' else 'ascii'}({expr})"
+
+
+def _lower_ascii(dialect: str, expr: str) -> str:
+    # SQLite's lower() changes ASCII only; PostgreSQL's follows the locale: translate() does ASCII only.
+    return f"lower({expr})" if dialect == "sqlite" else f"translate({expr}, '{_UPPER}', '{_LOWER}')"
+
+
+def doc_sql(dialect: str, row: str) -> str:
+    """The document of the case row ``row`` (``NEW`` in a trigger, an alias elsewhere)."""
+    parts = [
+        f"{row}.number",
+        f"coalesce({row}.reporter_phone, '')",
+        f"coalesce({row}.address, '')",
+        f"coalesce((SELECT g.code FROM unit_grids g WHERE g.id = {row}.grid_id), '')",
+        f"coalesce((SELECT k.code FROM components k WHERE k.id = {row}.component_id), '')",
+        f"coalesce((SELECT t.name FROM categories t WHERE t.id = {row}.category_id), '')",
+        f"coalesce({row}.description, '')",
+    ]
+    joined = " || ' ' || ".join(parts)
+    return f"substr({_lower_ascii(dialect, joined)}, 1, {MAX_DOC})"
+
+
+def terms_sql(dialect: str, doc: str) -> str:
+    """A scalar subquery: the terms of the document ``doc`` (FTS5 text or a tsvector)."""
+    d = f"({doc} || ' ')"  # a trailing separator ends the last run
+
+    def ch(i: str) -> str:
+        return _code(dialect, f"substr({d}, {i}, 1)")
+
+    def ascii_(i: str) -> str:
+        return f"({ch(i)} BETWEEN 48 AND 57 OR {ch(i)} BETWEEN 97 AND 122)"
+
+    def han(i: str) -> str:
+        return f"({ch(i)} BETWEEN {CJK_FIRST} AND {CJK_LAST})"
+
+    run_end = f"(SELECT q.n FROM search_positions q WHERE q.n > p.n AND NOT {ascii_('q.n')} ORDER BY q.n LIMIT 1)"
+    shortest = "min" if dialect == "sqlite" else "least"
+    token = (f"CASE WHEN {ascii_('p.n')} THEN substr({d}, p.n, {shortest}({ASCII_TERM}, {run_end} - p.n)) "
+             f"WHEN {han('p.n + 1')} THEN substr({d}, p.n, 2) ELSE substr({d}, p.n, 1) END")
+    rows = f"FROM search_positions p WHERE p.n <= length({doc}) AND ({ascii_('p.n')} OR {han('p.n')})"
+    if dialect == "sqlite":
+        return f"(SELECT coalesce(group_concat(tok, ' '), '') FROM (SELECT {token} AS tok {rows}))"
+    return (f"(SELECT array_to_tsvector(coalesce(array_agg(DISTINCT tok), '{{}}'::text[])) "
+            f"FROM (SELECT {token} AS tok {rows}) toks)")
+
+
+def fill_sql(dialect: str, where: str) -> str:
+    """INSERT the index rows of the cases ``c`` matching ``where`` (SQL over alias ``c``)."""
+    doc = doc_sql(dialect, "c")
+    source = f"SELECT x.id, x.doc, {terms_sql(dialect, 'x.doc')} FROM (SELECT c.id, {doc} AS doc FROM cases c WHERE {where}) x"
+    if dialect == "sqlite":
+        return f"INSERT INTO case_search (rowid, doc, terms) {source}"
+    return f"INSERT INTO case_search (case_id, doc, terms) {source}"
+
+
+def fill_missing(conn: Connection) -> int:
+    """Index the cases that have no index row yet (after a bulk load set the triggers aside).
+
+    Returns the number of cases indexed. Needs the owner's rights on PostgreSQL.
+    """
+    dialect = conn.dialect.name
+    key = "rowid" if dialect == "sqlite" else "case_id"
+    result = conn.execute(text(fill_sql(dialect, f"c.id NOT IN (SELECT {key} FROM case_search)")))
+    return int(result.rowcount or 0)
+
+
+# --- the query ----------------------------------------------------------------------------------
+
+_RUN = re.compile(r"[0-9a-z]+|[\u3400-\u9fff]+")
+
+
+def normalize(term: str) -> str:
+    """A query term as the document holds text: ASCII letters lower-cased, nothing else changed."""
+    return term.strip().translate(_ASCII_LOWER)
+
+
+def query_tokens(term: str) -> list[tuple[str, bool]]:
+    """The index tokens a document containing ``term`` (normalised) must have: (token, prefix?).
+
+    A Chinese run gives its bigrams (one character: a prefix); an ASCII run its first
+    :data:`ASCII_TERM` characters, as a prefix. Empty when the term has no letter, digit or
+    Chinese character (then only the substring test applies).
+    """
+    out: list[tuple[str, bool]] = []
+    for run in _RUN.findall(term):
+        if run[0].isascii():
+            out.append((run[:ASCII_TERM], True))
+        elif len(run) == 1:
+            out.append((run, True))
+        else:
+            out.extend((run[i:i + 2], False) for i in range(len(run) - 1))
+    return list(dict.fromkeys(out))
+
+
+def doc_terms(doc: str) -> set[str]:
+    """The index terms of a document, computed in Python exactly as ``terms_sql`` does (tests)."""
+    d = doc.translate(_ASCII_LOWER)[:MAX_DOC] + " "
+
+    def is_ascii(c: str) -> bool:
+        return "0" <= c <= "9" or "a" <= c <= "z"
+
+    def is_han(c: str) -> bool:
+        return CJK_FIRST <= ord(c) <= CJK_LAST
+
+    out = set()
+    for i, c in enumerate(d[:-1]):
+        if is_ascii(c):
+            end = i + 1
+            while is_ascii(d[end]):
+                end += 1
+            out.add(d[i:min(end, i + ASCII_TERM)])
+        elif is_han(c):
+            out.add(d[i:i + 2] if is_han(d[i + 1]) else c)
+    return out
+
+
+def _fts5(tokens: Sequence[tuple[str, bool]]) -> str:
+    # Tokens hold only [0-9a-z] and Chinese characters: quoting them cannot break the syntax.
+    return " AND ".join(f'"{t}"' + ("*" if prefix else "") for t, prefix in tokens)
+
+
+def _tsquery(tokens: Sequence[tuple[str, bool]]) -> str:
+    return " & ".join(f"'{t}'" + (":*" if prefix else "") for t, prefix in tokens)
+
+
+#: Fields a term may be limited to, and the SQL text each is tested on (ASCII lower-cased).
+FIELDS = {
+    "number": "c.number",
+    "phone": "coalesce(c.reporter_phone, '')",
+    "address": "coalesce(c.address, '')",
+    "description": "coalesce(c.description, '')",
+}
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    """What to look for; every part narrows (AND). Empty criteria find every case.
+
+    ``terms``: (field or None, normalised text): the text occurs in the case's document (None)
+    or in that field (:data:`FIELDS`). ``grid_prefixes`` / ``component_prefixes``: code
+    prefixes, any of them. ``reported_from`` ≤ reported_at < ``reported_until``.
+    ``scope_department_id``: only the cases of that department (SpatiaLite's department
+    scope; PostgreSQL's row-level security applies in any case).
+    """
+
+    terms: tuple[tuple[str | None, str], ...] = ()
+    states: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    category_ids: tuple[int, ...] = ()
+    department_ids: tuple[int, ...] = ()
+    grid_prefixes: tuple[str, ...] = ()
+    component_prefixes: tuple[str, ...] = ()
+    reported_from: datetime | None = None
+    reported_until: datetime | None = None
+    scope_department_id: int | None = None
+    exact: str | None = field(default=None)  # a number/serial/phone to rank first
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _where(dialect: str, c: SearchCriteria, params: dict[str, object]) -> tuple[str, list[str]]:
+    """(FROM clause, WHERE conditions) for the criteria; fills ``params``."""
+    conds: list[str] = []
+    tokens: list[tuple[str, bool]] = []
+    for i, (fld, term) in enumerate(c.terms):
+        tokens.extend(query_tokens(term))
+        params[f"t{i}"] = term
+        haystack = "s.doc" if fld is None else _lower_ascii(dialect, FIELDS[fld])
+        conds.append(f"instr({haystack}, :t{i}) > 0" if dialect == "sqlite" else f"strpos({haystack}, :t{i}) > 0")
+    tokens = list(dict.fromkeys(tokens))
+    if dialect == "sqlite":
+        source = "cases c JOIN case_search s ON s.rowid = c.id" if c.terms else "cases c"
+        if tokens:
+            # The index drives (CROSS JOIN fixes SQLite's join order): otherwise the planner may walk
+            # cases by a state or date index and probe the FTS table once per case.
+            source = "case_search s CROSS JOIN cases c ON c.id = s.rowid"
+            params["fts"] = _fts5(tokens)
+            conds.insert(0, "case_search MATCH :fts")
+    else:
+        source = "cases c JOIN case_search s ON s.case_id = c.id" if c.terms else "cases c"
+        if tokens:
+            params["tsq"] = _tsquery(tokens)
+            conds.insert(0, "s.terms @@ CAST(:tsq AS tsquery)")
+
+    def any_of(column: str, name: str, values: Sequence[object]) -> None:
+        if values:
+            keys = [f":{name}{i}" for i in range(len(values))]
+            params.update({f"{name}{i}": v for i, v in enumerate(values)})
+            conds.append(f"{column} IN ({', '.join(keys)})")
+
+    any_of("c.state", "st", c.states)
+    any_of("c.source", "so", c.sources)
+    any_of("c.kind", "ki", c.kinds)
+    any_of("c.category_id", "ca", c.category_ids)
+    any_of("c.department_id", "de", c.department_ids)
+    for name, table, column, prefixes in (("gp", "unit_grids", "c.grid_id", c.grid_prefixes),
+                                          ("cp", "components", "c.component_id", c.component_prefixes)):
+        if prefixes:
+            likes = []
+            for i, p in enumerate(prefixes):
+                params[f"{name}{i}"] = _like_prefix(p)
+                likes.append(f"x.code LIKE :{name}{i} ESCAPE '\\'")
+            conds.append(f"{column} IN (SELECT x.id FROM {table} x WHERE {' OR '.join(likes)})")
+    if c.reported_from is not None:
+        params["rfrom"] = c.reported_from
+        conds.append("c.reported_at >= :rfrom")
+    if c.reported_until is not None:
+        params["runtil"] = c.reported_until
+        conds.append("c.reported_at < :runtil")
+    if c.scope_department_id is not None:
+        params["scope"] = c.scope_department_id
+        conds.append("c.department_id = :scope")
+    return source, conds
+
+
+def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
+               offset: int = 0, count_limit: int | None = None) -> tuple[list[int], int]:
+    """The ids of one page of matching cases, best first, and how many match in all.
+
+    Order: the exact number, serial (the digits after the last ``-``) or reporter phone given
+    as ``criteria.exact`` first, then numbers containing it, then the rest; newest report first
+    within each. ``count_limit``: stop counting there (the total is then at most that).
+    """
+    conn = session.connection()
+    dialect = conn.dialect.name
+    params: dict[str, object] = {}
+    source, conds = _where(dialect, criteria, params)
+    where = f"WHERE {' AND '.join(conds)}" if conds else ""
+    if criteria.exact:
+        params["exact"] = criteria.exact
+        params["serial"] = "%-" + criteria.exact.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        contains = "instr(lower(c.number), :exact) > 0" if dialect == "sqlite" else "strpos(lower(c.number), :exact) > 0"
+        rank = (f"CASE WHEN lower(c.number) = :exact OR lower(c.number) LIKE :serial ESCAPE '\\' "
+                f"OR c.reporter_phone = :exact THEN 0 WHEN {contains} THEN 1 ELSE 2 END")
+        order = f"{rank}, c.reported_at DESC, c.id DESC"
+    else:
+        order = "c.reported_at DESC, c.id DESC"
+    params["limit"], params["offset"] = limit, offset
+    ids = [int(r[0]) for r in conn.execute(
+        text(f"SELECT c.id FROM {source} {where} ORDER BY {order} LIMIT :limit OFFSET :offset"), params)]
+    if offset == 0 and len(ids) < limit:
+        return ids, len(ids)
+    if count_limit is None:
+        total = conn.execute(text(f"SELECT count(*) FROM {source} {where}"), params).scalar_one()
+    else:
+        params["cap"] = count_limit
+        total = conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM {source} {where} LIMIT :cap) n"),
+                             params).scalar_one()
+    return ids, int(total)
+
+
+def category_ids(session: Session, needle: str) -> list[int]:
+    """Categories whose code starts with ``needle`` or whose name (or major's name) contains it."""
+    conn = session.connection()
+    fn = "instr" if conn.dialect.name == "sqlite" else "strpos"
+    rows = conn.execute(text(
+        f"SELECT id FROM categories WHERE code LIKE :p ESCAPE '\\' OR {fn}(name, :n) > 0 OR {fn}(major_name, :n) > 0"),
+        {"p": _like_prefix(needle), "n": needle})
+    return [int(r[0]) for r in rows]
+
+
+def department_ids(session: Session, needle: str) -> list[int]:
+    """Departments whose code is ``needle`` or whose name contains it."""
+    fn = "instr" if session.connection().dialect.name == "sqlite" else "strpos"
+    rows = session.connection().execute(text(
+        f"SELECT id FROM departments WHERE lower(code) = lower(:n) OR {fn}(name, :n) > 0"), {"n": needle})
+    return [int(r[0]) for r in rows]
+
+
+__all__ = ["ASCII_TERM", "FIELDS", "MAX_DOC", "SearchCriteria", "category_ids", "department_ids", "doc_sql",
+           "doc_terms", "fill_missing", "fill_sql", "normalize", "query_tokens", "search_ids", "terms_sql"]
