@@ -233,6 +233,22 @@ def test_a_missing_department_means_no(hall):
                                "WHERE gridhall_department_may_write(id)", (list(everything),)) == [(0,)]
 
 
+def test_a_department_reports_and_feeds_back_with_photos_as_its_login(hall):
+    """The legitimate path still works: photos with the login's own event, on its own cases."""
+    from services.world import draft, photo, service
+
+    me, s = hall.actor("dept_a"), service(hall.store_as("dept_a"), SystemClock())
+    reported = s.report(me, draft(photos=(photo(),)))
+    a = hall.cases["handling_a"]
+    version = su(hall, "SELECT version FROM cases WHERE id = %s", (a,))[0][0]
+    s.feedback(me, a, version, text="已清运", photos=(photo("after", "后.png"),))
+    counts = "SELECT e.actor, count(*) FROM attachments t JOIN case_events e ON e.id = t.event_id " \
+             "WHERE t.case_id = %s GROUP BY 1"
+    assert su(hall, counts, (reported.case.id,)) == [(me.username, 1)]
+    assert su(hall, counts, (a,)) == [(me.username, 1)]
+    assert verify_audit(hall.store) is None
+
+
 # --- claims (Why 6) ---------------------------------------------------------------------------------
 
 def claim_sql(case: int, holder: str, role: str, expires: str = "now() + interval '2 minutes'",
