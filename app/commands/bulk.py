@@ -41,13 +41,16 @@ class BulkOutcome:
 
 
 def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any],
-             values: Mapping[str, Any] | None = None, *, registry: CommandRegistry | None = None) -> BulkOutcome:
+             values: Mapping[str, Any] | None = None, *, registry: CommandRegistry | None = None,
+             precheck: Callable[[Any], None] | None = None) -> BulkOutcome:
     """Run ``command`` on each row (anything with ``id``, ``number``, ``version``) in turn.
 
     ``command`` may be a Command or a command id looked up in ``registry`` (default: the target's
     ``commands``). Each case is one service call, so one transaction; a failure is recorded and the
     next case runs. ``command.bulk_prepare(cases, row, values)`` may fill per-case values
-    (派遣: each case's first suggestion). Call it from a worker thread in a GUI.
+    (派遣: each case's first suggestion). ``precheck(row)`` may refuse a case before anything is
+    sent (结案: its closing evidence, ``app.commands.evidence.closing_precheck``). Call it from a
+    worker thread in a GUI.
     """
     if isinstance(command, str):
         registry = registry if registry is not None else getattr(target, "commands", None)
@@ -61,6 +64,8 @@ def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any
     base = dict(values or {})
     for row in rows:
         try:
+            if precheck is not None:
+                precheck(row)
             row_values = command.bulk_prepare(cases, row, base) if command.bulk_prepare is not None else base
             result = command.run(cases, actor, row.id, row.version, row_values)
         except Exception as exc:  # noqa: BLE001 — every failure is reported in the outcome

@@ -214,7 +214,12 @@ MESSAGES_EN: dict[str, str] = {
     "当前数据库登录在 users 表中没有启用的、角色一致的账户":
         "The current database login has no active account with the same role in the users table",
     "专业部门操作员只能以本部门的名义记录操作": "A department operator can only record actions for their own department",
-    "数据库只允许以“系统”名义记录自动回复": "The database only lets “System” record automatic replies",
+    "只有数据库自己记录“系统”事件（自动回复）": "Only the database itself records “System” events (automatic replies)",
+    "账户已停用或已锁定，不能再记录操作": "The account is disabled or locked and can no longer record actions",
+    "本机时钟与数据库时钟相差超过 5 分钟：请校准本机时钟后重试":
+        "This workstation's clock is more than 5 minutes off the database's clock: set it right and try again",
+    "事件内容与数据库推算的结果（时限、部门、次数）不符":
+        "The event contradicts what the database derives (deadline, department, counts)",
     "当前数据库登录没有这项权限": "The current database login lacks this privilege",
     "数据库的流程检查不允许这一步（角色或案卷状态不符）":
         "The database's workflow check refuses this step (role or case state do not match)",
@@ -770,6 +775,28 @@ MESSAGES_EN.update({
     "在批量对话框中不执行任何操作：批量操作只能勾选“我已核对”后点击按钮执行":
         "Does nothing in a bulk dialog: a bulk action runs only after ticking \"I have checked\" and pressing its button",
     "办理闭环、各角色的工作和所有快捷键": "The closed loop, what each role does and every keyboard shortcut",
+    # closing evidence, checked before 结案 is sent (app/domain/evidence.py, app/commands/evidence.py)
+    "结案证据不完整，缺少：{missing}": "The closing evidence is incomplete; missing: {missing}",
+    "结案证据不完整，按规定不能结案，缺少：{missing}":
+        "The closing evidence is incomplete and the rules do not allow closing; missing: {missing}",
+    "处置前照片的拍摄时间": "the time the photo before handling was taken",
+    "处置后照片的拍摄时间": "the time the photo after handling was taken",
+    "晚于处置前照片拍摄的处置后照片": "a photo after handling taken later than the photo before",
+    "证据不完整，仍然结案（记录在案）": "Close despite the incomplete evidence (recorded)",
+    "正在检查结案证据…": "Checking the closing evidence…", "拍摄于 {time}": "taken {time}",
+    "拍摄时间未知": "time not known", "没有拍摄时间": "no time taken", "结案证据：": "Closing evidence:",
+    "处置前照片：{state}": "Photo before handling: {state}", "处置后照片：{state}": "Photo after handling: {state}",
+    "缺少": "missing", "无法检查结案证据：{error}": "The closing evidence could not be checked: {error}",
+    "结案证据尚未检查完（或检查失败）：请稍候或重新打开":
+        "The closing evidence is not checked yet (or the check failed): wait, or open the dialog again",
+    "{missing}；确认要结案请勾选“证据不完整，仍然结案”":
+        "{missing}; to close anyway, tick \"Close despite the incomplete evidence\"",
+    "也结案证据不完整的案卷（记录在案）": "Also close cases whose evidence is incomplete (recorded)",
+    "结案前逐件检查结案证据（处置前、处置后照片及拍摄时间）；":
+        "The closing evidence (photos before and after handling, with their times) is checked case by case; ",
+    "证据不完整的案卷也会结案": "cases with incomplete evidence are closed too",
+    "证据不完整的案卷不会结案，结果中列出缺少什么":
+        "cases with incomplete evidence are not closed: the result says what is missing",
 })
 
 # Public holidays: the calendar names them in Chinese (its source, chinese_calendar, in English).

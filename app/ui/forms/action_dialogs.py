@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,6 +24,7 @@ from app.commands import (
     FieldKind,
     default_registry,
 )
+from app.commands.evidence import check_closing, needs_evidence
 from app.domain.definitions import Action
 from app.i18n import Catalogue
 from app.ui import plain
@@ -119,11 +121,22 @@ class ActionDialog(QDialog):
             layout.addWidget(hint)
         layout.addWidget(self.banner)
         layout.addWidget(self.conflict)
+        # 结案: the closing evidence is checked before anything is sent (app.commands.evidence)
+        self.runner = runner
+        self.evidence_check = None
+        self.evidence = plain.PlainLabel("", max_chars=600, max_lines=6, objectName="actionEvidence")
+        self.evidence_ack = QCheckBox(tr("证据不完整，仍然结案（记录在案）"), objectName="actionEvidenceAck")
+        self.evidence_ack.toggled.connect(lambda _on: self._enable_ok())
+        self.evidence_ack.hide()
+        self.evidence.setVisible(needs_evidence(self.command))
+        layout.addWidget(self.evidence)
+        layout.addWidget(self.evidence_ack)
         layout.addLayout(form)
         layout.addLayout(buttons)
         self.setMinimumWidth(max(520, layout.minimumSize().width()))  # long translated labels stay whole
         self.submitter = Submitter(runner, [self.ok_button])
         self._load(runner)
+        self._check_evidence()
 
     def _load(self, runner: TaskRunner) -> None:
         """Fill what the fields read from the store (立案标准, the department list) in workers."""
@@ -138,6 +151,63 @@ class ActionDialog(QDialog):
                 runner.run_in_thread(self.desk.departments, lambda rows, w=widget: set_departments(w, rows),
                                      lambda exc: self.banner.show_message(error_text(exc, self.cat)))
 
+    # ---- closing evidence --------------------------------------------------------------
+    def _check_evidence(self) -> None:
+        if not needs_evidence(self.command):
+            return
+        self.evidence_check = None
+        self.evidence.setText(self.cat.tr("正在检查结案证据…"))
+        self._enable_ok()
+        desk, case = self.desk, self.case
+        self.runner.run_in_thread(lambda: check_closing(desk, case), self._evidence_loaded, self._evidence_failed)
+
+    def _evidence_loaded(self, check) -> None:
+        self.evidence_check = check
+        tr = self.cat.tr
+
+        def when(at) -> str:
+            if at is not None:
+                return tr("拍摄于 {time}", time=at.strftime("%Y-%m-%d %H:%M"))
+            return tr("拍摄时间未知") if not check.times_known else tr("没有拍摄时间")
+
+        lines = [tr("结案证据："),
+                 tr("处置前照片：{state}", state=when(check.before_at) if check.has_before else tr("缺少")),
+                 tr("处置后照片：{state}", state=when(check.after_at) if check.has_after else tr("缺少"))]
+        self.evidence.setText("\n".join(lines))
+        message = check.message()
+        if message is not None:
+            self.banner.show_message(self.cat.text(message), "error" if check.refused else "warn")
+        self.evidence_ack.setVisible(bool(check.missing) and not check.refused)
+        self._enable_ok()
+
+    def _evidence_failed(self, exc: BaseException) -> None:
+        self.evidence.setText(self.cat.tr("无法检查结案证据：{error}", error=error_text(exc, self.cat)))
+        self._enable_ok()
+
+    def evidence_problem(self) -> str | None:
+        """Why the close cannot be sent yet because of its evidence (None: it may be sent)."""
+        if not needs_evidence(self.command):
+            return None
+        check = self.evidence_check
+        if check is None:
+            return self.cat.tr("结案证据尚未检查完（或检查失败）：请稍候或重新打开")
+        message = check.message()
+        if message is None:
+            return None
+        if check.refused:
+            return self.cat.text(message)
+        if not self.evidence_ack.isChecked():
+            return self.cat.tr("{missing}；确认要结案请勾选“证据不完整，仍然结案”", missing=self.cat.text(message))
+        return None
+
+    def _enable_ok(self) -> None:
+        if not needs_evidence(self.command):
+            return
+        why = self.evidence_problem()
+        submitter = getattr(self, "submitter", None)
+        self.ok_button.setEnabled(why is None and submitter is not None and not submitter.busy)
+        self.ok_button.setToolTip("" if why is None else self.cat.tr("不可用：{why}", why=why))
+
     def _show_title(self, case) -> None:
         self.title.setText(f"<b>{plain.html(self.cat.tr(self.command.title))}</b>　{plain.html(case.number)}"
                            f"　{plain.html(plain.line(case.category_name, 120))}　[{plain.html(self.cat.label(case.state))}]")
@@ -146,6 +216,7 @@ class ActionDialog(QDialog):
         # 刷新后重试: the version and the header change; every typed value stays
         self.case, self.version = case, case.version
         self._show_title(case)
+        self._check_evidence()  # photos may have been added meanwhile
 
     def _show_info(self, widget, text: str) -> None:
         widget.setText(self.cat.text(text))  # a Msg (e.g. the generated filing standard) in the language
@@ -171,6 +242,10 @@ class ActionDialog(QDialog):
                 else:
                     self.banner.show_message(problem.message(self.cat))
             return False
+        evidence = self.evidence_problem()
+        if evidence is not None:  # named before anything is sent
+            self.banner.show_message(evidence, "error")
+            return False
         command, desk, actor, case_id, version = self.command, self.desk, self.actor, self.case.id, self.version
         return self.submitter.submit(lambda: command.run(desk, actor, case_id, version, values),
                                      self._done, self._failed)
@@ -186,9 +261,11 @@ class ActionDialog(QDialog):
                 if problem.field in self.errors:
                     self.errors[problem.field].show_error(problem.message(self.cat))
             self.banner.show_message(exc.problems[0].message(self.cat))
+            self._enable_ok()
             return
         field = error_field(exc)
         if field in self.errors:
             self.errors[field].show_error(error_text(exc, self.cat))
         self.banner.show_message(error_text(exc, self.cat))
         self.conflict.explain(exc)  # a conflict: who changed what since the dialog read the case
+        self._enable_ok()

@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
 
 from app.commands import BulkOutcome, Command, FieldKind, run_bulk
 from app.commands.bulk import BulkSummary, summarize
+from app.commands.evidence import closing_precheck, needs_evidence, strict_evidence
 from app.domain.definitions import Action
 from app.i18n import Catalogue
 from app.ui import plain
@@ -126,6 +127,10 @@ class BulkDialog(QDialog):
         self.details.setMaximumHeight(130)
         self.details.hide()
         self.count = QLabel(objectName="bulkCount")
+        # 结案: each case's closing evidence is checked before its close is sent
+        self.evidence_ack = QCheckBox(tr("也结案证据不完整的案卷（记录在案）"), objectName="bulkEvidenceAck")
+        self.evidence_ack.setVisible(needs_evidence(self.command) and not strict_evidence(desk))
+        self.evidence_ack.toggled.connect(lambda _on: self._changed())
         self.confirm = QCheckBox(objectName="bulkConfirm")
         self.confirm.toggled.connect(lambda _on: self._enable())
         self.run_button = QPushButton(objectName="bulkRun")
@@ -147,6 +152,7 @@ class BulkDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addLayout(form)
         layout.addWidget(self.summary)
+        layout.addWidget(self.evidence_ack)
         layout.addWidget(self.confirm)
         layout.addLayout(buttons)
         self.resize(620, 560)
@@ -213,6 +219,10 @@ class BulkDialog(QDialog):
         lines = summary.lines(self.cat)
         if summary.total == 0:
             lines = [self.cat.tr("尚未勾选案卷：在列表中勾选要处理的案卷")]
+        elif needs_evidence(self.command):
+            lines.append(self.cat.tr("结案前逐件检查结案证据（处置前、处置后照片及拍摄时间）；") + (
+                self.cat.tr("证据不完整的案卷也会结案") if self.evidence_ack.isChecked() and not self.evidence_ack.isHidden()
+                else self.cat.tr("证据不完整的案卷不会结案，结果中列出缺少什么")))
         self.summary.setText(plain.clean("\n".join(lines)))
         self.summary.setToolTip(plain.tooltip("\n".join(lines)))
 
@@ -275,8 +285,10 @@ class BulkDialog(QDialog):
             self.banner.show_message(self.cat.tr("先核对清单并勾选「我已核对」"), "warn")
             return False
         command, desk, actor = self.command, self.desk, self.actor
+        precheck = closing_precheck(desk, accept_incomplete=self.evidence_ack.isChecked()) \
+            if needs_evidence(command) else None
         self.banner.show_message(self.cat.tr("正在处理 {n} 件…", n=len(rows)), "info")
-        return self.submitter.submit(lambda: run_bulk(command, desk, actor, rows, values),
+        return self.submitter.submit(lambda: run_bulk(command, desk, actor, rows, values, precheck=precheck),
                                      self._done, lambda exc: self.banner.show_message(error_text(exc, self.cat)))
 
     def _done(self, outcome: BulkOutcome) -> None:

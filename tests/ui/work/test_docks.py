@@ -136,6 +136,7 @@ def test_bulk_close_reports_successes_and_failures(qtbot, desk, login_as, queue,
     qtbot.mouseClick(dialog.select_all, Qt.MouseButton.LeftButton)
     assert len(dialog.checked_rows()) == len(checked)
     assert not dialog.submit()  # not confirmed yet: nothing runs
+    dialog.evidence_ack.setChecked(True)  # the demo's cases lack photos; the configuration allows it
     dialog.confirm.setChecked(True)
     assert dialog.submit()
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)

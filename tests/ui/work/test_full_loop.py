@@ -93,7 +93,12 @@ def test_full_loop_through_the_gui(qtbot, tmp_path, desk, login_as, queue, runne
     step(Role.ACCEPTOR, Action.SEND_CHECK)
     step(Role.SUPERVISOR, Action.CHECK)
     assert state.summary(case_id).state is CaseState.CHECKED
-    step(Role.SHIFT_LEADER, Action.CLOSE)
+    def close(dialog):
+        # the evidence is checked before sending: no before photo was taken in this loop
+        assert "处置前照片" in dialog.banner.text() and not dialog.ok_button.isEnabled()
+        dialog.evidence_ack.setChecked(True)  # the configuration does not require it: confirm
+
+    step(Role.SHIFT_LEADER, Action.CLOSE, fill=close)
     assert state.summary(case_id) is None  # closed cases leave the queue
 
     actions = [e.action for e in desk.cases.events(case_id)]
