@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -42,7 +42,7 @@ from app.services.errors import (
 )
 from app.services.timers import update_timer
 from app.store import queries
-from app.store.audit import append_event
+from app.store.audit import LOOP_COLUMNS, append_event, db_derives
 from app.store.engine import Store
 from app.store.errors import StaleCase
 from app.store.models import Case, CaseEvent, Category, Department, User
@@ -114,7 +114,11 @@ _REFUSALS: tuple[tuple[str, type[ServiceError], Msg], ...] = (
     ("must record its events as actor", PermissionDenied, Msg("当前数据库登录只能以自己的名义记录操作")),
     ("has no active users row", PermissionDenied, Msg("当前数据库登录在 users 表中没有启用的、角色一致的账户")),
     ("records events for its own department", PermissionDenied, Msg("专业部门操作员只能以本部门的名义记录操作")),
-    ("may not record a system event", PermissionDenied, Msg("数据库只允许以“系统”名义记录自动回复")),
+    ("may not record a system event", PermissionDenied, Msg("只有数据库自己记录“系统”事件（自动回复）")),
+    ("is disabled or locked", PermissionDenied, Msg("账户已停用或已锁定，不能再记录操作")),
+    ("from the database's clock", ServiceError, Msg("本机时钟与数据库时钟相差超过 5 分钟：请校准本机时钟后重试")),
+    ("contradicts the database", ServiceError, Msg("事件内容与数据库推算的结果（时限、部门、次数）不符")),
+    ("changed without a case event", ServiceError, Msg("案卷的变更与其事件记录不一致")),
     ("permission denied", PermissionDenied, Msg("当前数据库登录没有这项权限")),
     ("workflow:", InvalidTransition, Msg("数据库的流程检查不允许这一步（角色或案卷状态不符）")),
     ("the event starts from state", ConflictError, Msg("案卷状态已被他人改变，请刷新后重试")),
@@ -299,7 +303,9 @@ class ServiceCore:
                                 transition, target, now, payload=dict(payload or {}), photos=list(photos or []),
                                 department_id=actor.department_id)
                     if prepare is not None:
-                        prepare(step)
+                        # PostGIS derives the case's columns: what prepare sets is never flushed.
+                        with session.no_autoflush if db_derives(session) else nullcontext():
+                            prepare(step)
                     result = self._record(step, reason, outcome)
             except StaleCase as exc:  # cannot happen under the lock, but never lose a write silently
                 raise ConflictError(msg_of(exc)) from exc
@@ -307,29 +313,47 @@ class ServiceCore:
         return result
 
     def _record(self, step: Step, reason: str | None, outcome: Outcome | str | None) -> ActionResult:
-        """Timer, counters, the event (+ photos and automatic replies) and the resulting summary."""
+        """Timer, counters, the event (+ photos and automatic replies) and the resulting summary.
+
+        On PostGIS (migration 0006) the database derives the case's columns, the deadline and
+        the automatic replies from the event: what ``prepare`` set on the case is discarded
+        (the database refuses a login's direct change of a case) and the case is read back.
+        """
         case, session, action = step.case, step.session, step.transition.action
-        if step.transition.reworks:
-            case.rework_count = (case.rework_count or 0) + 1
-        before = case.deadline_at
-        update_timer(case, kind=Kind(case.kind), category_code=step.category.code, from_state=step.state,
-                     to_state=step.target, now=step.now, limits=self.limits, calendar=self.calendar,
-                     restart=step.restart_timer or step.transition.reworks,
-                     extension_minutes=step.extension_minutes)
-        if case.deadline_at is not None and case.deadline_at != before:
-            step.payload["deadline"] = case.deadline_at  # the new deadline is part of the record
+        with session.no_autoflush:
+            derives = db_derives(session)  # (looked up once per engine)
+        if derives:
+            session.expire(case, LOOP_COLUMNS)  # the event carries what the database needs
+        else:
+            if step.transition.reworks:
+                case.rework_count = (case.rework_count or 0) + 1
+            before = case.deadline_at
+            update_timer(case, kind=Kind(case.kind), category_code=step.category.code, from_state=step.state,
+                         to_state=step.target, now=step.now, limits=self.limits, calendar=self.calendar,
+                         restart=step.restart_timer or step.transition.reworks,
+                         extension_minutes=step.extension_minutes)
+            if case.deadline_at is not None and case.deadline_at != before:
+                step.payload["deadline"] = case.deadline_at  # the new deadline is part of the record
         if outcome is not None:
-            step.payload.setdefault("outcome", getattr(outcome, "value", str(outcome)))
+            chosen = step.transition.outcome
+            step.payload.setdefault("outcome", chosen.value if chosen is not None
+                                    else getattr(outcome, "value", str(outcome)))
         event = append_event(session, case, action=action, from_state=step.state, to_state=step.target,
                              actor=step.actor.username, role=step.actor.role, at=step.now,
                              department_id=step.department_id, reason=reason, payload=step.payload)
         if step.photos:
             step.details["attachment_ids"] = store_photos(session, case.id, event.id, step.photos)
-        self._auto_reply(step, action, reason)
+        if derives:
+            step.payload = dict(event.payload or {})  # with what the database added (the deadline …)
+            self._db_replies(step, event)
+        else:
+            self._auto_reply(step, action, reason)
         summary = _case_summary(session, case.id)
-        return ActionResult(summary, action, case.version, tuple(step.warnings), step.details)
+        return ActionResult(summary, action, summary.version if derives else case.version, tuple(step.warnings),
+                            step.details)
 
     def _auto_reply(self, step: Step, action: Action, reason: str | None) -> None:
+        """SpatiaLite: write the automatic reply (PostGIS: the database writes the same event)."""
         case = step.case
         if not (self.settings.auto_reply and replies.needs_reply(case.source, action)):
             return
@@ -338,8 +362,21 @@ class ServiceCore:
                                   reported_at=case.reported_at, reason=reason, original=original)
         append_event(step.session, case, action=Action.REPLY, from_state=step.target, to_state=step.target,
                      actor="system", role=Role.SYSTEM, at=step.now,
-                     payload={"text": text, "auto": True, "after": action.value})
+                     payload=replies.reply_payload(text, action, step.actor.username))
         step.details.setdefault("replies", []).append(text)
+
+    @staticmethod
+    def _db_replies(step: Step, event: CaseEvent) -> None:
+        """PostGIS: the automatic replies the database wrote after ``event`` (read only when one is due)."""
+        if not replies.needs_reply(step.case.source, step.transition.action):
+            return
+        texts = step.session.scalars(
+            select(CaseEvent.payload).where(CaseEvent.case_id == event.case_id, CaseEvent.seq > event.seq,
+                                            CaseEvent.role == Role.SYSTEM.value,
+                                            CaseEvent.action == Action.REPLY.value)
+            .order_by(CaseEvent.seq)).all()
+        for payload in texts:
+            step.details.setdefault("replies", []).append((payload or {}).get("text"))
 
     def _publish(self, result: ActionResult, actor: Actor, now: datetime) -> None:
         if self.bus is not None:

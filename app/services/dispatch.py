@@ -5,13 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.domain.definitions import Action, CaseState, Level
+from app.domain.derived import MAX_EXTENSION_MINUTES
 from app.domain.messages import Msg
 from app.services.core import Step
 from app.services.errors import InvalidTransition, NotFound, ValidationError
 from app.services.routing import departments_handling, find_department, suggest
 from app.store.models import CaseEvent, Component, Department
-
-MAX_EXTENSION_MINUTES = 60 * 24 * 365
 
 
 def prepare_dispatch(step: Step, department: int | str, level: Level | None, reason: str | None) -> None:

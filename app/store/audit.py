@@ -48,6 +48,9 @@ def lock_head(session: Session) -> tuple[int, str]:
         # so no other writer can append between our read of the head and our insert.
         session.execute(_HEAD.update().where(_HEAD.c.id == 1).values(chain_no=_HEAD.c.chain_no))
         stmt = select(_HEAD.c.chain_no, _HEAD.c.hash).where(_HEAD.c.id == 1)
+    elif _db_triggers(session)[2]:
+        # Migration 0010: logins may not lock audit_head themselves; the owner's function does.
+        stmt = select(text("chain_no"), text("hash")).select_from(text("gridhall_lock_chain()"))
     else:
         stmt = select(_HEAD.c.chain_no, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
     row = session.execute(stmt).first()
@@ -117,22 +120,61 @@ def _stale(case: Case, db_version: int | None) -> StaleCase:
                          number=case.number, db_version=db_version, version=case.version))
 
 
-# Engines whose case_events table has the chain trigger (looked up once per engine).
-_DB_CHAINED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+# Per engine: (case_events has the chain trigger, it has migration 0006's derive trigger, the
+# schema has migration 0010's gridhall_lock_chain()).
+_DB_CHAINED: weakref.WeakKeyDictionary[Engine, tuple[bool, bool, bool]] = weakref.WeakKeyDictionary()
 
 
-def _db_fills_chain(session: Session) -> bool:
+def _db_triggers(session: Session) -> tuple[bool, bool, bool]:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
-        return False
+        return False, False, False
     engine = bind.engine
     known = _DB_CHAINED.get(engine)
     if known is None:
-        known = bool(session.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'case_events_chain' "
-            "AND tgrelid = to_regclass('case_events') AND tgenabled <> 'D')")).scalar())
+        row = session.execute(text(
+            "SELECT bool_or(tgname = 'case_events_chain'), bool_or(tgname = 'case_events_derive'), "
+            "to_regprocedure('gridhall_lock_chain()') IS NOT NULL FROM pg_trigger "
+            "WHERE tgrelid = to_regclass('case_events') AND tgenabled <> 'D'")).one()
+        known = (bool(row[0]), bool(row[1]), bool(row[2]))
         _DB_CHAINED[engine] = known
     return known
+
+
+def _db_fills_chain(session: Session) -> bool:
+    return _db_triggers(session)[0]
+
+
+def db_derives(session: Session) -> bool:
+    """Whether the database derives a case's loop columns from its appended events (PostGIS,
+    migration 0006): the client then appends the event and reads the case back."""
+    return _db_triggers(session)[1]
+
+
+def import_path(session: Session) -> None:
+    """Make the session's transaction the owner's import path (PostGIS, migration 0006).
+
+    Inside it the database takes case columns, event times and payloads as they come (no
+    derived columns, no automatic replies), so :func:`append_event` keeps the case's version
+    and state itself, as on SpatiaLite. Only an exempt session (the owner, a superuser) gets
+    this; for a login the setting has no effect. A no-op on SpatiaLite.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SET LOCAL gridhall.import = 'on'"))
+    session.info["gridhall_import"] = session.get_transaction()
+
+
+def _importing(session: Session) -> bool:
+    marked = session.info.get("gridhall_import")
+    return marked is not None and marked is session.get_transaction()
+
+
+#: The case columns the events set (migration 0006 derives them on PostGIS).
+LOOP_COLUMNS = ("state", "version", "updated_at", "reported_at", "level", "department_id", "duplicate_of_id",
+                "filed_at", "dispatched_at", "fed_back_at", "closed_at", "stage", "timer_basis", "limit_minutes",
+                "timer_started_at", "paused_since", "paused_minutes", "extension_minutes", "deadline_at",
+                "handle_deadline_at", "urge_count", "rework_count")
 
 
 _CASES = Case.__table__
@@ -165,12 +207,21 @@ def _append_db_chained(session: Session, case: Case, *, action: Any, to_state: A
     }
     # chain_no, prev_hash and hash left empty: the BEFORE INSERT trigger takes the chain lock,
     # fills them in (the same hash as app.domain.audit) and an AFTER trigger moves the head.
-    row = session.execute(_EVENTS.insert().values(fields).returning(
-        _EVENTS.c.id, _EVENTS.c.chain_no, _EVENTS.c.prev_hash, _EVENTS.c.hash)).one()
-    session.execute(_CASES.update().where(_CASES.c.id == case.id)
-                    .values(version=expected + 1, state=to_value, updated_at=at))
-    for name, value in (("version", expected + 1), ("state", to_value), ("updated_at", at)):
-        set_committed_value(case, name, value)
+    # With migration 0006 the database also sets the case's columns from the event (and may add
+    # what it derived to the payload, and write an automatic reply): the case is read back.
+    derives = db_derives(session) and not _importing(session)
+    returning = [_EVENTS.c.id, _EVENTS.c.chain_no, _EVENTS.c.prev_hash, _EVENTS.c.hash]
+    if derives:
+        returning.append(_EVENTS.c.payload)
+    row = session.execute(_EVENTS.insert().values(fields).returning(*returning)).one()
+    if derives:
+        fields["payload"] = row.payload
+        session.expire(case, LOOP_COLUMNS)
+    else:
+        session.execute(_CASES.update().where(_CASES.c.id == case.id)
+                        .values(version=expected + 1, state=to_value, updated_at=at))
+        for name, value in (("version", expected + 1), ("state", to_value), ("updated_at", at)):
+            set_committed_value(case, name, value)
     event = CaseEvent(**fields, id=row.id, chain_no=row.chain_no, prev_hash=row.prev_hash, hash=row.hash)
     make_transient_to_detached(event)
     session.add(event)  # persistent without another INSERT
@@ -205,8 +256,10 @@ def bulk_chain(
 def bulk_append(session: Session, rows: Iterable[Mapping[str, Any]], batch: int = 10000) -> tuple[int, str]:
     """Lock the head, chain and insert ``rows`` with executemany, move the head; returns it.
 
-    The caller keeps each case's ``version`` (its last seq) and ``state`` consistent.
+    The caller keeps each case's ``version`` (its last seq) and ``state`` consistent: this is the
+    owner's import path (:func:`import_path`), where the database derives nothing.
     """
+    import_path(session)
     head = lock_head(session)
     chained, new_head = bulk_chain(rows, head)
     for start in range(0, len(chained), batch):
@@ -222,4 +275,4 @@ def read_head(session: Session) -> tuple[int, str] | None:
     return (row.chain_no, row.hash) if row else None
 
 
-__all__ = ["append_event", "bulk_append", "bulk_chain", "lock_head", "read_head"]
+__all__ = ["LOOP_COLUMNS", "append_event", "bulk_append", "bulk_chain", "db_derives", "import_path", "lock_head", "read_head"]

@@ -630,6 +630,8 @@ class _Postgis(_Backend):
         self.raw = self.store.engine.raw_connection()
         self.cur = cast("PgCursor", self.raw.cursor())  # psycopg2's, under the pool's proxy
         self.cur.execute("SET LOCAL synchronous_commit = off")
+        # The owner's import path (migration 0006): case columns and event times are taken as given.
+        self.cur.execute("SET LOCAL gridhall.import = 'on'")
 
     def _sql(self, sql: str) -> str:
         return sql.replace("%", "%%").replace("?", "%s")
