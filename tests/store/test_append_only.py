@@ -9,7 +9,7 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import select, text
 
 from app.domain.definitions import Action, CaseState, Role
-from app.store.audit import append_event
+from app.store.audit import append_event, import_path
 from app.store.commands import verify_audit
 from app.store.models import Case, Category
 
@@ -19,6 +19,7 @@ T0 = datetime(2026, 5, 11, 9, 30)
 def _history(store) -> int:
     """One case with three events; returns its id."""
     with store.session() as s, s.begin():
+        import_path(s)  # a written history, not the loop: no derived columns, no replies (PostGIS)
         cat = s.scalars(select(Category).where(Category.kind == "event", Category.code == "06001")).one()
         case = Case(number="SJ2026051100001", kind="event", category_id=cat.id, state="reported", source="public",
                     description="路面有暴露垃圾", reported_at=T0, geom=WKTElement("POINT(500000 3500000)", srid=4549))

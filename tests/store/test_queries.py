@@ -11,7 +11,7 @@ from sqlalchemy import event, insert, select
 
 from app.domain.cases import CaseSummary, TimerSpec
 from app.domain.definitions import Action, Basis, CaseState, Kind, Level, Role, Source, Stage
-from app.store.audit import append_event
+from app.store.audit import append_event, import_path
 from app.store.models import AdminArea, Case, Category, Component, Department, UnitGrid
 from app.store.queries import case_events, case_summary, layer_extent, open_case_summaries
 
@@ -164,6 +164,7 @@ def test_case_timeline(store):
     ids = _populate(store)
     dept_id = ids["world"]["dept"].id
     with store.session() as s, s.begin():
+        import_path(s)  # a written history: the payloads stay as given (PostGIS derives nothing)
         case = s.get(Case, ids["nowhere"])
         case.state, case.version = "reported", 0
         append_event(s, case, action=Action.REPORT, to_state=CaseState.REPORTED, actor="wang",

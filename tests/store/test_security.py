@@ -6,7 +6,8 @@ import os
 import secrets
 import stat
 import subprocess
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg2
 import pytest
@@ -23,6 +24,11 @@ from tests.store import hall as _hall
 from tests.store.hall import EVERYONE, OPERATIONAL, ROLE_OF, Hall, event_sql, refused, run, step  # noqa: F401
 
 pytestmark = pytest.mark.postgis
+
+
+def _db_now() -> datetime:
+    """The database's clock as clients record it (naive China Standard Time, whole seconds)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
 
 # The hall (set up as docs/deploy.md says) lives in tests/store/hall.py; these names stay importable
 # from here too.
@@ -139,11 +145,12 @@ def test_refusal_returns_exactly_to_the_state_before_the_request(hall):
     refused(hall, "dispatcher", *event_sql(step(hall, "dispatcher", case, "refuse", "return_requested",
                                                 "handling", reason="理由不足")), match="state before its request")
     conn = hall.connect("dispatcher")
-    with conn, conn.cursor() as cur:
+    with conn, conn.cursor() as cur:  # the database moves the case itself (migration 0006)
         cur.execute(*event_sql(step(hall, "dispatcher", case, "refuse", "return_requested", "dispatched",
-                                    reason="理由不足")))
-        cur.execute("UPDATE cases SET state = 'dispatched', version = version + 1 WHERE id = %s", (case,))
+                                    reason="理由不足", at=_db_now())))
     conn.close()
+    with hall.store.session() as s:
+        assert (s.get(Case, case).state, s.get(Case, case).version) == ("dispatched", 2)
     assert verify_audit(hall.store) is None
 
 
@@ -157,8 +164,8 @@ def test_forged_links_are_refused(hall):
     refused(hall, "dispatcher", *event_sql({**base, "chain_no": head_no + 2}), match="chain_no must be")
     refused(hall, "dispatcher", *event_sql({**base, "seq": 5}), match="next seq is 2")
     refused(hall, "dispatcher", "UPDATE audit_head SET chain_no = chain_no + 1", match="audit_head must name")
-    # Even a correct hash that the client computed itself does not help without the case moving.
-    refused(hall, "dispatcher", *event_sql(base), match="leaves it in state dispatched")
+    # A well-formed event dated by the client (here: in the past) is refused: the database dates events.
+    refused(hall, "dispatcher", *event_sql(base), match="from the database's clock")
     with hall.store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT chain_no, hash FROM audit_head").one() == (head_no, head_hash)
     assert verify_audit(hall.store) is None
@@ -168,15 +175,18 @@ def test_a_raw_sql_client_can_take_a_legal_step_and_the_database_hashes_it(hall)
     filed = hall.cases["filed"]
     conn = hall.connect("dispatcher")
     with conn, conn.cursor() as cur:
+        # The event alone: the database moves the case and records the deadline (migration 0006).
         cur.execute(*event_sql(step(hall, "dispatcher", filed, "dispatch", "filed", "dispatched",
-                                    payload='{"deadline":"2026-03-02 17:00:00","minutes":480,"名":"甲"}')))
-        cur.execute("UPDATE cases SET state = 'dispatched', version = version + 1, department_id = %s "
-                    "WHERE id = %s", (hall.world.dept["JD001"], filed))
+                                    department_id=hall.world.dept["JD001"], at=_db_now(),
+                                    payload='{"minutes":480,"名":"甲"}')))
     conn.close()
     with hall.store.session() as s:
         ev = s.scalars(select(CaseEvent).where(CaseEvent.case_id == filed).order_by(CaseEvent.seq.desc())).first()
         assert (ev.seq, ev.chain_no, len(ev.hash)) == (2, len(hall.cases) + 1, 64)
         assert s.execute(select(func.max(CaseEvent.chain_no))).scalar() == ev.chain_no
+        assert ev.payload["deadline"] == f"{s.get(Case, filed).deadline_at:%Y-%m-%d %H:%M:%S}"
+        assert (s.get(Case, filed).state, s.get(Case, filed).department_id) == ("dispatched",
+                                                                               hall.world.dept["JD001"])
     assert verify_audit(hall.store) is None
 
 
@@ -200,7 +210,7 @@ def test_department_sees_and_changes_only_its_own_cases(hall):
 # --- the normal path ------------------------------------------------------------------------------
 
 def test_the_whole_loop_runs_through_the_services_as_database_logins(hall):
-    clock = FixedClock(T0)
+    clock = FixedClock(_db_now())  # events are dated by the database's clock (±5 minutes)
 
     def svc(who):
         return service(hall.store_as(who), clock), hall.actor(who)
@@ -217,7 +227,7 @@ def test_the_whole_loop_runs_through_the_services_as_database_logins(hall):
     r = s.dispatch(me, cid, r.version, department="JD001")
     s, me = svc("dept_a")
     r = s.accept(me, cid, r.version)
-    clock.advance(timedelta(hours=1))
+    clock.advance(timedelta(minutes=3))  # within the database clock's 5 minutes
     r = s.feedback(me, cid, r.version, text="已清运", photos=(photo("after", "后.png"),))
     s, me = svc("acceptor")
     r = s.send_check(me, cid, r.version)
@@ -234,7 +244,7 @@ def test_the_whole_loop_runs_through_the_services_as_database_logins(hall):
 
 
 def test_a_department_report_is_visible_to_its_department_only(hall):
-    s = service(hall.store_as("dept_a"), FixedClock(T0))
+    s = service(hall.store_as("dept_a"), FixedClock(_db_now()))
     r = s.report(hall.actor("dept_a"), draft(photos=(photo(),)))
     assert r.case.state is CaseState.REPORTED
     assert r.case.id in {row[0] for row in run(hall, "dept_a", "SELECT id FROM cases")}
