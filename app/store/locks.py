@@ -18,7 +18,8 @@ A hostile login can set its own limits to 0 and hold a row lock (or the audit ch
 in an idle transaction. The others then hit their ``lock_timeout`` (SQLSTATE 55P03) and call
 ``gridhall_release_blockers()`` (migration 0008, SECURITY DEFINER): it ends the application
 sessions that have held a transaction with locks for longer than ``RELEASE_AFTER_S`` seconds
-and are not themselves waiting for a lock, and records each in ``lock_releases``.
+and are not themselves waiting for a lock (for less than ``RELEASE_WAITING_AFTER_S``: no
+application login's own limit lets it wait that long), and records each in ``lock_releases``.
 :func:`run_releasing` wraps an operation: on a lock timeout it calls the release function once
 and runs the operation again. ``RELEASE_AFTER_S`` is below the lock timeout, so whoever made a
 statement wait that long already qualifies at the first call.
@@ -53,6 +54,8 @@ TIMEOUTS: tuple[tuple[str, str], ...] = (
 )
 #: A session holding locks in a transaction older than this is ended by the release function.
 RELEASE_AFTER_S = 4
+#: … unless it is waiting for a lock itself (a victim), for less than this (twice the lock timeout).
+RELEASE_WAITING_AFTER_S = 10
 #: SQLSTATE lock_not_available: the statement waited ``lock_timeout`` for a lock.
 LOCK_NOT_AVAILABLE = "55P03"
 RELEASE_FUNCTION = "gridhall_release_blockers"
@@ -226,6 +229,7 @@ def run_releasing(store: Store, operation: Callable[[], T]) -> T:
 
 __all__ = [
     "IDLE_IN_TRANSACTION_TIMEOUT", "LOCK_NOT_AVAILABLE", "LOCK_TIMEOUT", "RELEASE_AFTER_S", "RELEASE_FUNCTION",
+    "RELEASE_WAITING_AFTER_S",
     "RELEASE_SQL", "STATEMENT_TIMEOUT", "TIMEOUTS", "HallLocked", "application_groups", "apply_session_limits",
     "install_session_limits", "is_lock_timeout", "plpgsql_role_defaults", "release_blockers", "release_on",
     "role_defaults_sql", "run_releasing", "set_role_defaults",

@@ -91,9 +91,11 @@ def parse_hint(payload: str) -> tuple[int | None, bool]:
 
     A hint is never trusted: it only says when to look (see the module).
     """
+    if not payload.startswith("{"):
+        return None, False
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # anyone may NOTIFY: malformed, deeply nested, huge numbers
         return None, False
     if not isinstance(data, dict):
         return None, False

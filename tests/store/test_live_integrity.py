@@ -123,6 +123,7 @@ def _forgeries(hall) -> list[str]:
         json.dumps({"chain": 10**9}),  # a link that does not exist
         json.dumps({"claims": True}),  # claims unchanged
         "not json",
+        '{"a":' * 1200 + "1" + "}" * 1200,  # nested deeper than the JSON parser recurses
     ]
 
 

@@ -251,3 +251,44 @@ def test_a_workstation_stuck_before_its_commit_does_not_freeze_the_hall(hall, wh
         go_on.set()
         thread.join(BOUND_S)
     assert "error" in seen  # nothing of the stuck operation was written
+
+
+def test_a_session_that_waits_for_its_own_accomplice_is_ended_too(hall):
+    # One session holds an advisory lock (no transaction); a second holds the case's row lock and
+    # waits, without limits, for that advisory lock: a "victim" that waits longer than any
+    # application login's own limit allows is a blocker.
+    target = hall.cases["handling_a"]
+    accomplice, blocker = hall.connect("dept_a"), hall.connect("dept_a")
+    accomplice.autocommit = True
+    try:
+        accomplice.cursor().execute("SELECT pg_advisory_lock(42)")
+        with blocker.cursor() as cur:
+            cur.execute(NO_LIMITS)
+            blocker.commit()
+            cur.execute("SELECT pg_backend_pid()")
+            pid = cur.fetchone()[0]
+            cur.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (target,))
+        waiting = threading.Thread(target=lambda: _quietly(blocker, "SELECT pg_advisory_lock(42)"), daemon=True)
+        waiting.start()
+        with hall.cluster.admin(hall.db) as conn, conn.cursor() as cur:
+            waited = 0.0
+            while waited <= locks.RELEASE_WAITING_AFTER_S:  # the condition the release needs, not a timing
+                cur.execute("SELECT coalesce(extract(epoch FROM clock_timestamp() - waitstart), 0) FROM pg_locks "
+                            "WHERE pid = %s AND NOT granted", (pid,))
+                row = cur.fetchone()
+                waited = float(row[0]) if row else 0.0
+                threading.Event().wait(0.2)
+        Workstation(hall, "leader").append(target)
+        waiting.join(BOUND_S)
+        assert not _alive(hall, pid)
+    finally:
+        blocker.close()
+        accomplice.close()
+
+
+def _quietly(conn, sql: str) -> None:
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    except psycopg2.Error:  # its session was ended
+        pass

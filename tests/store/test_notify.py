@@ -138,7 +138,8 @@ def test_hints_are_parsed_strictly():
     assert parse_hint('{"chain": 12}') == (12, False)
     assert parse_hint('{"claims": true}') == (None, True)
     for junk in ("not json", "[1]", '{"ids": [5], "action": "report"}', '{"chain": "12"}', '{"chain": true}',
-                 '{"claims": 1}', '{"resync": true}'):
+                 '{"claims": 1}', '{"resync": true}', '{"a":' * 3000 + "1" + "}" * 3000, '{"chain": 1e400}',
+                 '{"chain": ' + "9" * 5000 + "}"):
         assert parse_hint(junk) == (None, False), junk
 
 

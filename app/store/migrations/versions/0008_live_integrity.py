@@ -15,7 +15,8 @@ has the values; logins created later get them where they are created). A login m
 own to 0, so ``gridhall_release_blockers()`` (SECURITY DEFINER, EXECUTE for every group) ends
 the application sessions of this database that have held a transaction with locks (a
 transaction id: rows written or locked; a table lock above ROW EXCLUSIVE) for longer than
-``RELEASE_AFTER_S`` and are not waiting for a lock themselves; never a superuser's, the
+``RELEASE_AFTER_S`` and are not waiting for a lock themselves (or have waited longer than
+``RELEASE_WAITING_AFTER_S``, which no application login's own limit allows); never a superuser's, the
 owner's or the caller's own session. Each is recorded in ``lock_releases`` (readable by
 administrators). The function's owner needs ``pg_signal_backend`` (to end sessions) and
 ``pg_read_all_stats`` (to see other logins' transactions): granted here when the migration
@@ -31,7 +32,7 @@ import logging
 
 from alembic import op
 
-from app.store.locks import RELEASE_AFTER_S, TIMEOUTS
+from app.store.locks import RELEASE_AFTER_S, RELEASE_WAITING_AFTER_S, TIMEOUTS
 from app.store.security import GROUP_ROLES, group_role
 
 revision = "0008"
@@ -141,7 +142,10 @@ BEGIN
                     WHERE g.rolname = ANY({_groups_array()}) AND pg_catalog.pg_has_role(a.usesysid, g.oid, 'MEMBER'))
        AND a.state IN ('idle in transaction', 'active')
        AND a.xact_start < pg_catalog.clock_timestamp() - interval '{RELEASE_AFTER_S} seconds'
-       AND a.wait_event_type IS DISTINCT FROM 'Lock'
+       -- a waiter is a victim, unless it has waited longer than any application login may
+       AND (a.wait_event_type IS DISTINCT FROM 'Lock'
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks w WHERE w.pid = a.pid AND NOT w.granted
+                        AND w.waitstart < pg_catalog.clock_timestamp() - interval '{RELEASE_WAITING_AFTER_S} seconds'))
        AND (a.backend_xid IS NOT NULL  -- it wrote or row-locked something
             OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks l  -- or holds a table lock the application's statements wait for
                         WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation' AND l.database = a.datid
