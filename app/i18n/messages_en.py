@@ -738,11 +738,11 @@ MESSAGES_EN: dict[str, str] = {
 MESSAGES_EN.update({
     "全选": "Select all", "全不选": "Select none", "勾选要处理的案卷：": "Tick the cases to act on:",
     "尚未勾选案卷：在列表中勾选要处理的案卷": "No case ticked yet: tick the cases to act on in the list",
-    "我已核对以上清单和汇总（{n} 件）": "I have checked the list and the summary above ({n} cases)",
-    "批量{action} {n} 件": "{action} {n} cases",
+    "我已核对以上清单和汇总（{n} 件）": "I have checked the list and the summary above ({n})",
+    "批量{action} {n} 件": "{action} ({n})",
     "先勾选要处理的案卷": "Tick the cases to act on first",
     "先核对清单并勾选「我已核对」": "Check the list and tick \"I have checked\" first",
-    "{action}：{n} 件": "{action}: {n} cases", "  {department}：{n} 件": "  {department}: {n} cases",
+    "{action}：{n} 件": "{action}: {n}", "  {department}：{n} 件": "  {department}: {n}",
     "（部门待定）": "(department being looked up)", "（无责任部门）": "(no department)",
     "（无派遣建议）": "(no dispatch suggestion)",
     "不可用：{why}": "Not available: {why}",
@@ -775,6 +775,7 @@ MESSAGES_EN.update({
     "在批量对话框中不执行任何操作：批量操作只能勾选“我已核对”后点击按钮执行":
         "Does nothing in a bulk dialog: a bulk action runs only after ticking \"I have checked\" and pressing its button",
     "办理闭环、各角色的工作和所有快捷键": "The closed loop, what each role does and every keyboard shortcut",
+    "内容：{sections}": "Contents: {sections}",
     # closing evidence, checked before 结案 is sent (app/domain/evidence.py, app/commands/evidence.py)
     "结案证据不完整，缺少：{missing}": "The closing evidence is incomplete; missing: {missing}",
     "结案证据不完整，按规定不能结案，缺少：{missing}":

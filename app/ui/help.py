@@ -82,7 +82,9 @@ def help_markdown(catalogue: Catalogue, shortcuts: Iterable[ShortcutRow], comman
     tr = cat.tr
     language = "en" if cat.language == "en" else "zh_CN"
     guide = _guide()
-    out = [f"# {tr('GridHall 帮助')}", "", f"## {tr('办理闭环')}", "", _prose(guide.get("loop"), language), ""]
+    contents = tr("、").join([tr("办理闭环"), tr("各角色的工作"), tr("快捷键")])
+    out = [f"# {tr('GridHall 帮助')}", "", tr("内容：{sections}", sections=contents), "",
+           f"## {tr('办理闭环')}", "", _prose(guide.get("loop"), language), ""]
 
     out += [f"## {tr('各角色的工作')}", ""]
     roles = guide.get("roles", {})

@@ -20,7 +20,7 @@ def test_summary_counts_per_department_most_first_and_unknown_last():
     assert summary.total == 5 and summary.action == "派遣"
     assert summary.departments == (("环卫所", 2), ("城管中队", 1), ("排水公司", 1), (None, 1))
     assert summary.lines() == ["派遣：5 件", "  环卫所：2 件", "  城管中队：1 件", "  排水公司：1 件", "  （部门待定）：1 件"]
-    assert summary.lines(Catalogue("en"))[0] == "Dispatch: 5 cases"
+    assert summary.lines(Catalogue("en"))[0] == "Dispatch: 5"
 
 
 def test_an_empty_selection_summarises_to_nothing():
