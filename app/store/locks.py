@@ -152,8 +152,7 @@ def set_role_defaults(store: Store, login: str) -> bool:
     if store.backend != "postgis":
         return False
     with store.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection  # psycopg2's connection
         with raw.cursor() as cur:
             for statement in role_defaults_sql(login, store.url.database):
                 cur.execute(statement)
@@ -200,9 +199,7 @@ def release_blockers(store: Store) -> int:
     if store.backend != "postgis":
         return 0
     with store.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        return release_on(raw)
+        return release_on(conn.connection.dbapi_connection)
 
 
 def run_releasing(store: Store, operation: Callable[[], T]) -> T:

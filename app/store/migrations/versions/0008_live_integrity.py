@@ -29,6 +29,7 @@ Create Date: 2026-12-07
 
 import importlib
 import logging
+from typing import Any
 
 from alembic import op
 
@@ -55,13 +56,14 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _scalar(sql: str):
+def _scalar(sql: str) -> Any:
     return op.get_bind().exec_driver_sql(sql).scalar()
 
 
 def _raw(sql: str) -> None:
     """Run DDL as it is (no bind-parameter or %-format processing of function bodies)."""
-    cur = op.get_bind().connection.dbapi_connection.cursor()
+    raw: Any = op.get_bind().connection.dbapi_connection  # psycopg2's connection
+    cur = raw.cursor()
     try:
         cur.execute(sql)
     finally:
