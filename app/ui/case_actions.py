@@ -156,6 +156,10 @@ class CaseActions:
             action.setToolTip(tip)
             action.setStatusTip(tip)
 
+    def enable_from_rules(self, *_args) -> None:
+        """Re-enable the actions from what is known (a list was shown or hidden)."""
+        self._enable_from_rules()
+
     def why_disabled(self, command: Command, row, refined=None, listed: bool = True) -> str | None:
         """Why ``command`` cannot run on ``row`` now, in the user's language (None: it can)."""
         tr = self.cat.tr

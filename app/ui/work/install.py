@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
-from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtCore import QObject, Qt, QTimer, Signal
 from qtpy.QtWidgets import QSizePolicy
 
 from app.domain.definitions import Action, Role
@@ -172,6 +173,13 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
         widget = made.widgets.get(dock_id)
         if widget is not None:
             made.teardowns.append(made.actions.add_view(widget.list.shows))
+            # a list coming into view (its tab raised) or going away changes what a key may act on;
+            # after the event, when the dock's children have followed it
+            def follow(_visible, actions=made.actions) -> None:
+                QTimer.singleShot(0, actions.enable_from_rules)
+
+            docks.dock(dock_id).visibilityChanged.connect(follow)
+            made.teardowns.append(lambda d=docks.dock(dock_id), f=follow: _disconnect(d.visibilityChanged, f))
     # The to-do lists are other views of the queue: they share its tab group; the intake form
     # needs the full height, so it shares the layer tree's and comes to the front.
     lists = [d for d in panels if d != INTAKE_DOCK]
@@ -212,6 +220,11 @@ def _follow_bulk_commands(made: Desk, registry, window, state, runner, desk, act
     made.teardowns.append(commands.added.connect(add))
     made.teardowns.append(commands.removed.connect(drop))
     made.teardowns.append(lambda: [shown.pop(i).remove() for i in list(shown)])
+
+
+def _disconnect(signal, slot) -> None:
+    with contextlib.suppress(TypeError, RuntimeError):  # already gone with its widget
+        signal.disconnect(slot)
 
 
 def _tabify(window, docks, anchor: str, others: list[str]) -> None:
