@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from services.world import PASSWORD, T0, build_world, png_bytes
@@ -12,6 +14,11 @@ from app.cli.case import add_case_commands, run_case
 from app.commands import CommandRegistry, default_registry
 from app.domain.clock import FixedClock
 from app.services import auth
+
+
+def _db_now() -> datetime:
+    """The database's clock as clients record it (naive China Standard Time, whole seconds)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
 
 
 @pytest.fixture
@@ -26,7 +33,8 @@ def cli(store, tmp_path, monkeypatch, capsys):
         world_logins(store, build_world(store), PASSWORD)
     db = str(store.path) if store.path else store.url.render_as_string(hide_password=False)
     monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
-    clock = FixedClock(T0)
+    # as a login, an event is dated by the database's clock (within 5 minutes: migration 0006)
+    clock = FixedClock(T0 if store.backend == "spatialite" else _db_now())
 
     def run(*argv: str):
         try:
