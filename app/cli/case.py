@@ -197,6 +197,12 @@ def add_case_commands(subparsers: Any, registry: CommandRegistry | None = None, 
     ls = sub.add_parser("list", help="list open cases", parents=[common])
     ls.add_argument("--state", action="append", default=None, help="only these states (repeatable)")
     ls.add_argument("--limit", type=_bounded(1, 10_000), default=50, help="at most this many cases (1–10000)")
+    fd = sub.add_parser("find", parents=[common],
+                        help="search every case in any state: number or part of it, serial, phone, words, codes, "
+                             "状态:/来源:/类别:/部门:/网格:/部件: and dates (app/services/search.py)")
+    fd.add_argument("query", nargs="*", help="what to look for, e.g. 0294, 井盖 人民路, 已结案 2026-12")
+    fd.add_argument("--limit", type=_bounded(1, 500), default=50, help="cases per page (1–500)")
+    fd.add_argument("--offset", type=_bounded(0, 10_000_000), default=0, help="skip this many (paging)")
     return case
 
 
@@ -296,6 +302,15 @@ def _dispatch(core, actor, args) -> dict[str, Any]:
         return {"cases": [_case(c) for c in svc.list_cases(states=states, limit=args.limit)]}
     if cmd == "show":
         return _view(svc, svc.get(args.case), events=True)
+    if cmd == "find":
+        from app.services.search import SearchError
+
+        try:
+            found = core.find_cases(actor, " ".join(args.query), limit=args.limit, offset=args.offset)
+        except SearchError as exc:
+            raise ValidationError("query", exc.msg) from None
+        return {"total": found.total, "more_than_total": found.capped, "offset": found.offset,
+                "cases": [_case(c) for c in found.rows]}
     group = core.commands.verbs().get(args.case_verb)
     if group is None:  # the registry changed between parsing and running
         raise ValidationError("command", Msg("没有命令「{verb}」", verb=args.case_verb))
@@ -395,7 +410,11 @@ def _text(out: dict[str, Any]) -> str:
     if "cases" in out:
         lines = [f"{c['number']}  {c['state_label']:<6} {c['category_name']}  {c.get('department_name') or '-'}  "
                  f"{c.get('grid_code') or '-'}" for c in out["cases"]]
-        return "\n".join(lines) if lines else "（没有案卷）"
+        if "total" in out:  # find: how many, then the page
+            more = "以上" if out["more_than_total"] else ""
+            shown = f"，显示第 {out['offset'] + 1}–{out['offset'] + len(lines)} 件" if lines else ""
+            lines.insert(0, f"共找到 {out['total']} 件{more}{shown}")
+        return "\n".join(lines) if len(lines) > ("total" in out) else (lines[0] if lines else "（没有案卷）")
     c = out["case"]
     head = f"案卷 {c['number']}「{c['category_name']}」状态：{c['state_label']}（第 {c['version']} 版）"
     if "action_label" in out:

@@ -16,7 +16,7 @@ from app.commands import CommandRegistry, default_registry
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import PhotoRecord
 from app.domain.clock import Clock
-from app.domain.definitions import Action
+from app.domain.definitions import Action, Role
 from app.domain.limits import LimitTable
 from app.domain.taxonomy import Taxonomy
 from app.services.actors import Actor
@@ -27,6 +27,7 @@ from app.services.cases import CaseService
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
 from app.services.limits import load_limits
 from app.services.location import LocationInput, ResolvedLocation, resolve
+from app.services.search import CaseSearch, SearchResult
 from app.store import queries
 from app.store.engine import Store
 
@@ -126,6 +127,18 @@ class Core:
             return None
         with self.store.session() as session:
             return queries.department_code(session, department_id)
+
+    def find_cases(self, actor: Actor | None, query: str, *, limit: int = 50, offset: int = 0) -> SearchResult:
+        """Search every case, any state (app/services/search.py's query language); safe from workers.
+
+        A department operator finds only its department's cases: on PostGIS row-level security
+        decides (its login is the store's), on SpatiaLite the search is scoped to its department.
+        Raises ``SearchError`` (a MsgError) for a query it cannot understand.
+        """
+        scope = None
+        if actor is not None and actor.role is Role.DEPARTMENT and self.store.backend == "spatialite":
+            scope = actor.department_id if actor.department_id is not None else -1
+        return CaseSearch(self.store).find(query, department_id=scope, limit=limit, offset=offset)
 
 
 def default_workstation() -> str:

@@ -50,7 +50,7 @@ MAX_WORDS = 12
 #: Largest page.
 MAX_PAGE = 500
 #: Counting stops here (a query matching more says "more than").
-COUNT_CAP = 100_000
+COUNT_CAP = 1_000
 
 _KEYS = {
     "编号": "number", "no": "number", "number": "number",

@@ -36,7 +36,7 @@ characters; everything else is a bound parameter.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,47 +82,63 @@ def doc_sql(dialect: str, row: str) -> str:
 
 
 def terms_sql(dialect: str, doc: str) -> str:
-    """A scalar subquery: the terms of the document ``doc`` (FTS5 text or a tsvector)."""
-    d = f"({doc} || ' ')"  # a trailing separator ends the last run
+    """A scalar subquery: the terms of the document ``doc`` (FTS5 text or a tsvector).
 
-    def ch(i: str) -> str:
-        return _code(dialect, f"substr({d}, {i}, 1)")
-
-    def ascii_(i: str) -> str:
-        return f"({ch(i)} BETWEEN 48 AND 57 OR {ch(i)} BETWEEN 97 AND 122)"
-
-    def han(i: str) -> str:
-        return f"({ch(i)} BETWEEN {CJK_FIRST} AND {CJK_LAST})"
-
-    run_end = f"(SELECT q.n FROM search_positions q WHERE q.n > p.n AND NOT {ascii_('q.n')} ORDER BY q.n LIMIT 1)"
+    One row per character position (``search_positions``; the position after the end reads as
+    a separator), classified once: 1 ASCII letter or digit, 2 Chinese, 0 separator. A window
+    gives each position the next separator at or after it (where its ASCII run ends) and
+    whether the next character is Chinese.
+    """
+    u = _code(dialect, f"substr({doc}, p.n, 1)")
+    kind = (f"CASE WHEN {u} BETWEEN 48 AND 57 OR {u} BETWEEN 97 AND 122 THEN 1 "
+            f"WHEN {u} BETWEEN {CJK_FIRST} AND {CJK_LAST} THEN 2 ELSE 0 END")
+    chars = f"SELECT p.n AS n, {kind} AS k FROM search_positions p WHERE p.n <= length({doc}) + 1"
+    walk = (f"SELECT ch.n AS n, ch.k AS k, lead(ch.k) OVER (ORDER BY ch.n) AS k2, "
+            f"min(CASE WHEN ch.k <> 1 THEN ch.n END) OVER (ORDER BY ch.n DESC) AS stop FROM ({chars}) ch")
     shortest = "min" if dialect == "sqlite" else "least"
-    token = (f"CASE WHEN {ascii_('p.n')} THEN substr({d}, p.n, {shortest}({ASCII_TERM}, {run_end} - p.n)) "
-             f"WHEN {han('p.n + 1')} THEN substr({d}, p.n, 2) ELSE substr({d}, p.n, 1) END")
-    rows = f"FROM search_positions p WHERE p.n <= length({doc}) AND ({ascii_('p.n')} OR {han('p.n')})"
+    token = (f"CASE WHEN w.k = 1 THEN substr({doc}, w.n, {shortest}({ASCII_TERM}, w.stop - w.n)) "
+             f"WHEN w.k2 = 2 THEN substr({doc}, w.n, 2) ELSE substr({doc}, w.n, 1) END")
+    rows = f"FROM ({walk}) w WHERE w.k > 0"
     if dialect == "sqlite":
-        return f"(SELECT coalesce(group_concat(tok, ' '), '') FROM (SELECT {token} AS tok {rows}))"
+        return f"(SELECT coalesce(group_concat(tok, ' '), '') FROM (SELECT {token} AS tok {rows}) toks)"
     return (f"(SELECT array_to_tsvector(coalesce(array_agg(DISTINCT tok), '{{}}'::text[])) "
             f"FROM (SELECT {token} AS tok {rows}) toks)")
 
 
-def fill_sql(dialect: str, where: str) -> str:
-    """INSERT the index rows of the cases ``c`` matching ``where`` (SQL over alias ``c``)."""
-    doc = doc_sql(dialect, "c")
-    source = f"SELECT x.id, x.doc, {terms_sql(dialect, 'x.doc')} FROM (SELECT c.id, {doc} AS doc FROM cases c WHERE {where}) x"
-    if dialect == "sqlite":
-        return f"INSERT INTO case_search (rowid, doc, terms) {source}"
-    return f"INSERT INTO case_search (case_id, doc, terms) {source}"
+def fill_statements(dialect: str, where: str) -> list[str]:
+    """PostgreSQL: the statement indexing the cases ``c`` matching ``where`` (SQL over alias ``c``).
 
-
-def fill_missing(conn: Connection) -> int:
-    """Index the cases that have no index row yet (after a bulk load set the triggers aside).
-
-    Returns the number of cases indexed. Needs the owner's rights on PostgreSQL.
+    ``OFFSET 0`` keeps the document a computed value: pulled up, it would be rebuilt (three
+    lookups and the concatenation) at each reference in the term SQL.
     """
-    dialect = conn.dialect.name
-    key = "rowid" if dialect == "sqlite" else "case_id"
-    result = conn.execute(text(fill_sql(dialect, f"c.id NOT IN (SELECT {key} FROM case_search)")))
-    return int(result.rowcount or 0)
+    return [f"INSERT INTO case_search (case_id, doc, terms) SELECT x.id, x.doc, gridhall_search_terms(x.doc) "
+            f"FROM (SELECT c.id, {doc_sql(dialect, 'c')} AS doc FROM cases c WHERE {where} OFFSET 0) x"]
+
+
+#: Cases per batch when SpatiaLite's index is filled from Python.
+FILL_BATCH = 5000
+
+
+def fill_missing(conn: Connection, progress: Callable[[int], None] | None = None) -> int:
+    """Index the cases that have no index row yet (the migration; a bulk load that set triggers aside).
+
+    PostgreSQL runs ``gridhall_search_fill()`` (the owner's). On SpatiaLite the documents come
+    from the same SQL as the trigger's and are cut into terms by :func:`doc_terms` (the same
+    terms as the trigger's SQL, tests/store/test_search.py checks; several times faster than
+    SQLite evaluating that SQL per character). Returns the number of cases indexed;
+    ``progress(n)`` after each batch.
+    """
+    if conn.dialect.name != "sqlite":
+        return int(conn.execute(text("SELECT gridhall_search_fill()")).scalar_one())
+    rows = conn.execute(text(f"SELECT c.id, {doc_sql('sqlite', 'c')} FROM cases c "
+                             "WHERE c.id NOT IN (SELECT rowid FROM case_search) ORDER BY c.id")).all()
+    insert = text("INSERT INTO case_search (rowid, doc, terms) VALUES (:id, :doc, :terms)")
+    for start in range(0, len(rows), FILL_BATCH):
+        batch = rows[start:start + FILL_BATCH]
+        conn.execute(insert, [{"id": i, "doc": d, "terms": " ".join(sorted(doc_terms(d)))} for i, d in batch])
+        if progress is not None:
+            progress(start + len(batch))
+    return len(rows)
 
 
 # --- the query ----------------------------------------------------------------------------------
@@ -154,25 +170,25 @@ def query_tokens(term: str) -> list[tuple[str, bool]]:
 
 
 def doc_terms(doc: str) -> set[str]:
-    """The index terms of a document, computed in Python exactly as ``terms_sql`` does (tests)."""
-    d = doc.translate(_ASCII_LOWER)[:MAX_DOC] + " "
-
-    def is_ascii(c: str) -> bool:
-        return "0" <= c <= "9" or "a" <= c <= "z"
-
-    def is_han(c: str) -> bool:
-        return CJK_FIRST <= ord(c) <= CJK_LAST
-
-    out = set()
-    for i, c in enumerate(d[:-1]):
-        if is_ascii(c):
-            end = i + 1
-            while is_ascii(d[end]):
-                end += 1
-            out.add(d[i:min(end, i + ASCII_TERM)])
-        elif is_han(c):
-            out.add(d[i:i + 2] if is_han(d[i + 1]) else c)
+    """The index terms of a document, exactly as ``terms_sql`` cuts them (bulk fills and tests)."""
+    out: set[str] = set()
+    for run in _RUN.findall(doc.translate(_ASCII_LOWER)[:MAX_DOC]):
+        if run[0].isascii():
+            out.update(run[i:i + ASCII_TERM] for i in range(len(run)))
+        else:
+            out.update(run[i:i + 2] for i in range(len(run)))  # the last one is a single character
     return out
+
+
+def _index_is_exact(term: str) -> bool:
+    """True when the index alone decides whether a document holds ``term``: one ASCII run of at
+    most :data:`ASCII_TERM` characters (a prefix of a run suffix is exactly a substring of the
+    run), or one or two Chinese characters (a bigram, or a prefix of the terms a character
+    starts). Otherwise hits are confirmed by a substring test."""
+    runs = _RUN.findall(term)
+    if len(runs) != 1 or runs[0] != term:
+        return False
+    return len(term) <= (ASCII_TERM if term.isascii() else 2)
 
 
 def _fts5(tokens: Sequence[tuple[str, bool]]) -> str:
@@ -222,12 +238,25 @@ def _like_prefix(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(dialect: str, c: SearchCriteria, params: dict[str, object]) -> tuple[str, list[str]]:
-    """(FROM clause, WHERE conditions) for the criteria; fills ``params``."""
+def _where(dialect: str, c: SearchCriteria, params: dict[str, object],
+           exact_tier: bool = False) -> tuple[str, list[str]]:
+    """(FROM clause, WHERE conditions) for the criteria; fills ``params``.
+
+    ``exact_tier``: only the cases whose number, serial or phone is ``c.exact``; its ASCII runs
+    are then looked up as whole index terms (a serial ``0294`` is a run of its own), not prefixes.
+    """
     conds: list[str] = []
     tokens: list[tuple[str, bool]] = []
+    if exact_tier and c.exact:
+        tokens.extend((t, False) for t in _RUN.findall(c.exact) if t.isascii() and len(t) <= ASCII_TERM)
+        params["exact"] = c.exact
+        params["serial"] = "%-" + c.exact.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append("(lower(c.number) = :exact OR lower(c.number) LIKE :serial ESCAPE '\\' "
+                     "OR c.reporter_phone = :exact)")
     for i, (fld, term) in enumerate(c.terms):
         tokens.extend(query_tokens(term))
+        if fld is None and _index_is_exact(term):
+            continue
         params[f"t{i}"] = term
         haystack = "s.doc" if fld is None else _lower_ascii(dialect, FIELDS[fld])
         conds.append(f"instr({haystack}, :t{i}) > 0" if dialect == "sqlite" else f"strpos({haystack}, :t{i}) > 0")
@@ -277,40 +306,58 @@ def _where(dialect: str, c: SearchCriteria, params: dict[str, object]) -> tuple[
     return source, conds
 
 
+#: Most cases in the exact tier (number, serial or phone equal to what was typed).
+EXACT_MAX = 100
+
+
+def _ids(conn: Connection, sql: str, params: dict[str, object]) -> list[int]:
+    return [int(r[0]) for r in conn.execute(text(sql), params)]
+
+
 def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
                offset: int = 0, count_limit: int | None = None) -> tuple[list[int], int]:
     """The ids of one page of matching cases, best first, and how many match in all.
 
-    Order: the exact number, serial (the digits after the last ``-``) or reporter phone given
-    as ``criteria.exact`` first, then numbers containing it, then the rest; newest report first
-    within each. ``count_limit``: stop counting there (the total is then at most that).
+    Order: the cases whose number, serial (the digits after the last ``-``) or reporter phone
+    is ``criteria.exact`` first, then the rest, newest registered first (case id: the order of
+    registration, which the index can walk backwards and stop after a page, however many
+    cases match). ``count_limit``: stop counting there (the total is then at most that).
     """
     conn = session.connection()
     dialect = conn.dialect.name
     params: dict[str, object] = {}
     source, conds = _where(dialect, criteria, params)
-    where = f"WHERE {' AND '.join(conds)}" if conds else ""
+    key = "s.rowid" if source.startswith("case_search") else "c.id"
+
+    def select(conditions: list[str], ps: dict[str, object], lim: int, off: int) -> list[int]:
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        ps = {**ps, "limit": lim, "offset": off}
+        return _ids(conn, f"SELECT c.id FROM {source} {where} ORDER BY {key} DESC LIMIT :limit OFFSET :offset", ps)
+
+    first: list[int] = []
     if criteria.exact:
-        params["exact"] = criteria.exact
-        params["serial"] = "%-" + criteria.exact.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        contains = "instr(lower(c.number), :exact) > 0" if dialect == "sqlite" else "strpos(lower(c.number), :exact) > 0"
-        rank = (f"CASE WHEN lower(c.number) = :exact OR lower(c.number) LIKE :serial ESCAPE '\\' "
-                f"OR c.reporter_phone = :exact THEN 0 WHEN {contains} THEN 1 ELSE 2 END")
-        order = f"{rank}, c.reported_at DESC, c.id DESC"
-    else:
-        order = "c.reported_at DESC, c.id DESC"
-    params["limit"], params["offset"] = limit, offset
-    ids = [int(r[0]) for r in conn.execute(
-        text(f"SELECT c.id FROM {source} {where} ORDER BY {order} LIMIT :limit OFFSET :offset"), params)]
-    if offset == 0 and len(ids) < limit:
-        return ids, len(ids)
+        exact_params: dict[str, object] = {}
+        _, exact_conds = _where(dialect, criteria, exact_params, exact_tier=True)
+        first = select(exact_conds, exact_params, EXACT_MAX, 0)
+    page = first[offset:offset + limit]
+    rest_conds = list(conds)
+    if first:
+        params.update({f"x{i}": v for i, v in enumerate(first)})
+        rest_conds.append(f"c.id NOT IN ({', '.join(f':x{i}' for i in range(len(first)))})")
+    if len(page) < limit:
+        page += select(rest_conds, params, limit - len(page), max(0, offset - len(first)))
+    if offset == 0 and len(page) < limit:
+        return page, len(page)
+    where = f"WHERE {' AND '.join(conds)}" if conds else ""
+    if key == "s.rowid" and not any("c." in cond for cond in conds):
+        source = "case_search s"  # SQLite, text only: the index alone counts (no row-level security there)
     if count_limit is None:
         total = conn.execute(text(f"SELECT count(*) FROM {source} {where}"), params).scalar_one()
     else:
         params["cap"] = count_limit
         total = conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM {source} {where} LIMIT :cap) n"),
                              params).scalar_one()
-    return ids, int(total)
+    return page, int(total)
 
 
 def category_ids(session: Session, needle: str) -> list[int]:
@@ -332,4 +379,4 @@ def department_ids(session: Session, needle: str) -> list[int]:
 
 
 __all__ = ["ASCII_TERM", "FIELDS", "MAX_DOC", "SearchCriteria", "category_ids", "department_ids", "doc_sql",
-           "doc_terms", "fill_missing", "fill_sql", "normalize", "query_tokens", "search_ids", "terms_sql"]
+           "doc_terms", "fill_missing", "fill_statements", "normalize", "query_tokens", "search_ids", "terms_sql"]

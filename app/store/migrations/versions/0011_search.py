@@ -6,7 +6,7 @@ this migration installs it on both backends and fills it for the cases already s
 SpatiaLite
   ``search_positions(n)`` (1 … MAX_DOC + 1, the character positions the SQL walks), the FTS5
   table ``case_search(terms, doc UNINDEXED)`` (rowid = case id, ``unicode61`` over the
-  space-separated terms) and three triggers on ``cases`` (insert; update of a searched column;
+  space-separated terms, a prefix index of one character for one-character Chinese words) and three triggers on ``cases`` (insert; update of a searched column;
   delete).
 PostgreSQL
   the same ``search_positions``; ``case_search(case_id, doc, terms tsvector)`` with a GIN index
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from app.store.search import MAX_DOC, doc_sql, fill_sql, terms_sql
+from app.store.search import MAX_DOC, doc_sql, fill_missing, fill_statements, terms_sql
 from app.store.security import GROUP_ROLES, group_role
 
 revision = "0011"
@@ -56,15 +56,17 @@ def _changed(old: str, new: str) -> str:
 
 def _sqlite_upgrade() -> None:
     _positions()
-    op.execute("CREATE VIRTUAL TABLE case_search USING fts5(terms, doc UNINDEXED, tokenize = 'unicode61')")
-    insert = (f"INSERT INTO case_search (rowid, doc, terms) SELECT x.id, x.doc, {terms_sql('sqlite', 'x.doc')} "
-              f"FROM (SELECT NEW.id AS id, {doc_sql('sqlite', 'NEW')} AS doc) x;")
+    op.execute("CREATE VIRTUAL TABLE case_search USING fts5(terms, doc UNINDEXED, tokenize = 'unicode61', prefix = '1')")
+    # Two steps: the document is stored, then cut into terms from the stored column (a derived
+    # document would be rebuilt at every reference in the term SQL).
+    insert = (f"INSERT INTO case_search (rowid, doc, terms) VALUES (NEW.id, {doc_sql('sqlite', 'NEW')}, ''); "
+              f"UPDATE case_search SET terms = {terms_sql('sqlite', 'case_search.doc')} WHERE rowid = NEW.id;")
     op.execute(f"CREATE TRIGGER cases_search_insert AFTER INSERT ON cases BEGIN {insert} END")
     op.execute(f"CREATE TRIGGER cases_search_update AFTER UPDATE OF {', '.join(SEARCHED)} ON cases "
                f"WHEN {_changed('OLD', 'NEW')} BEGIN DELETE FROM case_search WHERE rowid = OLD.id; {insert} END")
     op.execute("CREATE TRIGGER cases_search_delete AFTER DELETE ON cases "
                "BEGIN DELETE FROM case_search WHERE rowid = OLD.id; END")
-    op.execute(fill_sql("sqlite", "1 = 1"))
+    fill_missing(op.get_bind())
 
 
 def _schema() -> str:
@@ -80,12 +82,17 @@ def _postgres_upgrade() -> None:
         doc text NOT NULL,
         terms tsvector NOT NULL)""")
     op.execute("CREATE INDEX ix_case_search_terms ON case_search USING gin (terms)")
-    upsert = (f"INSERT INTO case_search (case_id, doc, terms) SELECT x.id, x.doc, {terms_sql('postgresql', 'x.doc')} "
-              f"FROM (SELECT NEW.id AS id, {doc_sql('postgresql', 'NEW')} AS doc) x "
+    upsert = ("d := " + doc_sql("postgresql", "NEW") + ";\n  "
+              "INSERT INTO case_search (case_id, doc, terms) VALUES (NEW.id, d, gridhall_search_terms(d)) "
               "ON CONFLICT (case_id) DO UPDATE SET doc = EXCLUDED.doc, terms = EXCLUDED.terms;")
     bind = op.get_bind()  # raw: the bodies hold % (RAISE) and :: casts, no bind parameters
     bind.exec_driver_sql(f"""
+CREATE FUNCTION gridhall_search_terms(d text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE {path} AS $$
+  SELECT {terms_sql("postgresql", "d")}
+$$""".replace("%", "%%"))
+    bind.exec_driver_sql(f"""
 CREATE FUNCTION gridhall_cases_search() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
+DECLARE d text;
 BEGIN
   IF TG_TABLE_SCHEMA IS DISTINCT FROM '{schema}' OR TG_TABLE_NAME IS DISTINCT FROM 'cases' THEN
     RAISE EXCEPTION 'trigger function gridhall_cases_search runs only on {schema}.cases, not on %.%',
@@ -98,11 +105,11 @@ END $$""".replace("%", "%%"))
 CREATE FUNCTION gridhall_search_fill() RETURNS integer LANGUAGE plpgsql {path} AS $$
 DECLARE n integer;
 BEGIN
-  {fill_sql('postgresql', 'NOT EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = c.id)')};
+  {fill_statements('postgresql', 'NOT EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = c.id)')[0]};
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$""".replace("%", "%%"))
-    for fn in ("gridhall_cases_search()", "gridhall_search_fill()"):
+    for fn in ("gridhall_search_terms(text)", "gridhall_cases_search()", "gridhall_search_fill()"):
         op.execute(f"REVOKE EXECUTE ON FUNCTION {fn} FROM PUBLIC")
     op.execute("CREATE TRIGGER cases_search_insert AFTER INSERT ON cases "
                "FOR EACH ROW EXECUTE FUNCTION gridhall_cases_search()")
@@ -111,7 +118,7 @@ END $$""".replace("%", "%%"))
                "EXECUTE FUNCTION gridhall_cases_search()")
     everyone = ", ".join(group_role(r) for r in GROUP_ROLES)
     staff = ", ".join(group_role(r) for r in GROUP_ROLES if r.value != "department")
-    op.execute(f"GRANT SELECT ON case_search, search_positions TO {everyone}")
+    op.execute(f"GRANT SELECT ON case_search TO {everyone}")
     op.execute("ALTER TABLE case_search ENABLE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY case_search_staff ON case_search FOR SELECT TO {staff} USING (true)")
     op.execute(f"""CREATE POLICY case_search_department_read ON case_search FOR SELECT TO {DEPARTMENT_GROUP}
@@ -133,6 +140,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS cases_search_insert ON cases")
         op.execute("DROP FUNCTION IF EXISTS gridhall_search_fill()")
         op.execute("DROP FUNCTION IF EXISTS gridhall_cases_search()")
+        op.execute("DROP FUNCTION IF EXISTS gridhall_search_terms(text)")
     else:
         for name in ("cases_search_delete", "cases_search_update", "cases_search_insert"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
