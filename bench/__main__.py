@@ -264,5 +264,18 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+
+def bench_search(ctx) -> None:
+    """Group ``search`` (bench/search.py): the district (``--db``, upgraded in a copy if its schema is
+    older), the city demo if data/demo/city.sqlite exists, and 1,000,000 synthetic cases in a
+    throwaway SpatiaLite (not with ``--skip-city``): search.archive_ms, .city, .million."""
+    from bench.search import run
+
+    run(str(ctx.get("db") or "data/demo/district.sqlite"), rounds=int(ctx["rounds"]),
+        million=0 if ctx["skip_city"] else 1_000_000)
+
+
+GROUPS["search"] = ((), bench_search)
+
 if __name__ == "__main__":
     sys.exit(main())
