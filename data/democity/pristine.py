@@ -32,7 +32,7 @@ from sqlalchemy.engine import URL, Connection
 
 from app.store.engine import parse_url
 from app.store.models import Base
-from app.store.security import GROUP_ROLES, group_role
+from app.store.security import ACCOUNTS_ROLE, ACCOUNTS_SCHEMA, GROUP_ROLES, OWNER_ROLE, group_role
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class _PgState:
     extensions: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
     schema_acl: set[tuple[str, str]] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -132,6 +133,7 @@ def _pg_state(conn: Connection) -> _PgState:
             "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END, "
             "a.privilege_type FROM pg_namespace n, aclexplode(n.nspacl) a "
             "WHERE n.oid = current_schema()::regnamespace")},
+        schemas={r[0] for r in rows("SELECT nspname FROM pg_namespace")},
     )
 
 
@@ -174,8 +176,12 @@ def _restore_pg(url: URL, before: _PgState) -> None:
                 conn.exec_driver_sql(f"REVOKE {privilege} ON SCHEMA {schema_name} FROM {grantee}")
             for ext in sorted(now.extensions - before.extensions):
                 conn.exec_driver_sql(f'DROP EXTENSION IF EXISTS "{ext}"')
-        # Roles are cluster-wide: each in its own transaction, and only if nothing needs it.
-        for name in sorted((now.roles - before.roles) & {group_role(r) for r in GROUP_ROLES}):
+            if ACCOUNTS_SCHEMA in now.schemas - before.schemas:  # the account functions (migration 0007)
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {ACCOUNTS_SCHEMA} CASCADE")
+        # Roles are cluster-wide: each in its own transaction, and only if nothing needs it. The
+        # account manager first (on PostgreSQL 16+ it holds the groups WITH ADMIN OPTION).
+        ours = [ACCOUNTS_ROLE, *sorted(group_role(r) for r in GROUP_ROLES), OWNER_ROLE]
+        for name in [r for r in ours if r in now.roles - before.roles]:
             try:
                 with engine.begin() as conn:
                     members = conn.execute(text(
