@@ -185,3 +185,15 @@ def test_parser_reads_what_a_dispatcher_types():
     assert parse('"人民路 12号"').terms == [(None, "人民路 12号")]
     assert parse("ＡＢ１２").terms == [(None, "ab12")]  # full-width folded
     assert parse("http://x").terms == [(None, "http://x")]
+
+
+def test_the_core_scopes_a_department_operator_on_spatialite(store, cases, world, clock):
+    from app.core import build_core
+
+    core = build_core(store, clock)
+    mine = ids(core.find_cases(world.actors["dept_jd"], ""))
+    if store.backend == "spatialite":
+        assert mine == {cases["garbage"]}  # the department's own, nothing else
+    else:  # PostGIS: the login's row-level security decides (this store is the superuser's)
+        assert mine == set(cases.values())
+    assert ids(core.find_cases(world.actors["dispatcher"], "")) == set(cases.values())
