@@ -16,7 +16,7 @@ from qgis.PyQt.QtWidgets import QVBoxLayout, QWidget
 from app.gis.flash import Highlight, flash_point
 from app.gis.identify import BrowseTool
 from app.gis.layers import MapLayers, store_crs
-from app.gis.render import BACKGROUND, extent_at_scale, render_settings
+from app.gis.render import BACKGROUND, configure_canvas, extent_at_scale, render_settings
 
 #: Scale the map zooms to when showing one case.
 CASE_SCALE = 2000
@@ -42,8 +42,7 @@ class MapView(QWidget):
         self.canvas = QgsMapCanvas(self)
         self.canvas.setCanvasColor(BACKGROUND)
         self.canvas.setDestinationCrs(store_crs())
-        self.canvas.setParallelRenderingEnabled(True)
-        self.canvas.setCachingEnabled(True)
+        configure_canvas(self.canvas)  # parallel, cached layers, cheap labelling (app.gis.render)
         self.canvas.enableAntiAliasing(True)
         self.project = QgsProject()
         self.project.setCrs(store_crs())
