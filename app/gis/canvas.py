@@ -7,21 +7,27 @@ the view's deletion) the layer objects, and the case feeder that writes to one, 
 
 from __future__ import annotations
 
-from qgis.core import QgsLayerTreeModel, QgsPointXY, QgsProject, QgsRectangle
-from qgis.gui import QgsLayerTreeMapCanvasBridge, QgsLayerTreeView, QgsMapCanvas
+from collections.abc import Callable
+
+from qgis.core import QgsFeature, QgsLayerTreeModel, QgsPointXY, QgsProject, QgsRectangle, QgsVectorLayer
+from qgis.gui import QgsHighlight, QgsLayerTreeMapCanvasBridge, QgsLayerTreeView, QgsMapCanvas
 from qgis.PyQt.QtCore import QEventLoop, QSize, QTimer, pyqtSignal
-from qgis.PyQt.QtGui import QImage
-from qgis.PyQt.QtWidgets import QVBoxLayout, QWidget
+from qgis.PyQt.QtGui import QColor, QImage
+from qgis.PyQt.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from app.gis.flash import Highlight, flash_point
 from app.gis.identify import BrowseTool
 from app.gis.layers import MapLayers, store_crs
 from app.gis.render import BACKGROUND, configure_canvas, extent_at_scale, render_settings
+from app.gis.tools.decorations import MapDecorations
 
 #: Scale the map zooms to when showing one case.
 CASE_SCALE = 2000
 _FULL_EXTENT_MARGIN = 0.03
 _LEGEND_MUPP = 10.0  # map units per pixel assumed for legend patches
+#: The identified feature's outline: cyan, unlike the case lights and the selected-case ring.
+IDENTIFY_COLOUR = QColor(0, 170, 255, 255)
+IDENTIFY_FILL = QColor(0, 170, 255, 60)
 
 
 def format_scale(scale: float) -> str:
@@ -52,7 +58,14 @@ class MapView(QWidget):
         # Children are deleted in order: the project (and its layers) after canvas and bridge.
         self.project.setParent(self)
         self.tool = BrowseTool(self.canvas, [])
+        self.tool.hit.connect(self.highlight_feature)
         self.tool.identified.connect(self.identified)
+        #: The identified feature's outline (QgsHighlight), until the next identify or clear.
+        self.feature_highlight: QgsHighlight | None = None
+        #: Right-click menu entries: (title, callback(x, y) in the store CRS); None is a separator.
+        self.context_entries: list[tuple[str, Callable[[float, float], object]] | None] = []
+        self.canvas.contextMenuAboutToShow.connect(self._populate_context_menu)
+        self.decorations = MapDecorations(self.canvas)  # scale bar and north arrow
         self.canvas.setMapTool(self.tool)
         self.canvas.scaleChanged.connect(self.scale_changed)
         self._highlight = Highlight(self.canvas)
@@ -102,6 +115,7 @@ class MapView(QWidget):
         if self.canvas.isDrawing():
             self.canvas.waitWhileRendering()
         self._highlight.clear()
+        self.clear_feature_highlight()
         self.canvas.unsetMapTool(self.tool)
         self.project.removeAllMapLayers()
         self.layers = None
@@ -150,6 +164,41 @@ class MapView(QWidget):
     def clear_highlight(self) -> None:
         """Remove the selected-case ring, if any."""
         self._highlight.clear()
+
+    def highlight_feature(self, layer: QgsVectorLayer, feature: QgsFeature) -> QgsHighlight:
+        """Outline ``feature`` of ``layer`` (the identified one), replacing the last outline."""
+        self.clear_feature_highlight()
+        highlight = QgsHighlight(self.canvas, feature.geometry(), layer)
+        highlight.setColor(IDENTIFY_COLOUR)
+        highlight.setFillColor(IDENTIFY_FILL)
+        highlight.setWidth(3)
+        highlight.setBuffer(0.6)  # mm around points and lines, so a dot gets a visible rim
+        highlight.setMinWidth(2)
+        highlight.show()
+        self.feature_highlight = highlight
+        return highlight
+
+    def clear_feature_highlight(self) -> None:
+        if self.feature_highlight is not None:
+            self.feature_highlight.hide()
+            self.canvas.scene().removeItem(self.feature_highlight)
+            self.feature_highlight = None
+
+    def context_menu(self, x: float, y: float, menu: QMenu | None = None) -> QMenu:
+        """The right-click menu for map point (x, y): one action per :attr:`context_entries`."""
+        menu = menu if menu is not None else QMenu(self)
+        for entry in self.context_entries:
+            if entry is None:
+                menu.addSeparator()
+                continue
+            title, callback = entry
+            action = menu.addAction(title)
+            action.triggered.connect(lambda _checked=False, c=callback: c(x, y))
+        return menu
+
+    def _populate_context_menu(self, menu: QMenu, event) -> None:
+        point = event.mapPoint()
+        self.context_menu(point.x(), point.y(), menu)
 
     def highlight_point(self) -> QgsPointXY | None:
         """Where the ring is (store CRS), None when there is none."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from qgis.core import QgsVectorLayer
-from qgis.gui import QgsMapCanvas, QgsMapMouseEvent, QgsMapToolIdentify
+from qgis.core import QgsFeature, QgsVectorLayer
+from qgis.gui import QgsMapCanvas, QgsMapMouseEvent, QgsMapTool, QgsMapToolIdentify
 from qgis.PyQt.QtCore import QDate, QDateTime, QPoint, Qt, QVariant, pyqtSignal
 
 #: Pixels the mouse may move between press and release and still count as a click.
@@ -33,13 +33,20 @@ class BrowseTool(QgsMapToolIdentify):
     """
 
     identified = pyqtSignal(str, dict)
+    #: the layer and feature of the last hit (before ``identified``): the map highlights it
+    hit = pyqtSignal(QgsVectorLayer, QgsFeature)
 
     def __init__(self, canvas: QgsMapCanvas, targets: list[tuple[str, QgsVectorLayer]]):
         super().__init__(canvas)
         self._targets = list(targets)
         self._press: QPoint | None = None
         self._dragging = False
+        self.last_hit = None
         self.setCursor(Qt.ArrowCursor)
+
+    def flags(self):
+        """Right clicks open the map's context menu (``QgsMapCanvas.contextMenuAboutToShow``)."""
+        return super().flags() | QgsMapTool.ShowContextMenu
 
     def set_targets(self, targets: list[tuple[str, QgsVectorLayer]]) -> None:
         """Replace the identifiable layers (priority order)."""
@@ -57,6 +64,7 @@ class BrowseTool(QgsMapToolIdentify):
         hit = results[0]
         kind = next(k for k, layer in self._targets if layer.id() == hit.mLayer.id())
         feat = hit.mFeature
+        self.last_hit = (hit.mLayer, QgsFeature(feat))
         attrs = {field.name(): plain_value(feat.attribute(i))
                  for i, field in enumerate(feat.fields())}
         return kind, attrs
@@ -84,6 +92,8 @@ class BrowseTool(QgsMapToolIdentify):
             self.canvas().setCursor(Qt.ArrowCursor)
             self.canvas().panActionEnd(e.pos())
             return
-        hit = self.identify_pixel(e.pos().x(), e.pos().y())
-        if hit is not None:
-            self.identified.emit(*hit)
+        found = self.identify_pixel(e.pos().x(), e.pos().y())
+        if found is not None:
+            if self.last_hit is not None:
+                self.hit.emit(*self.last_hit)
+            self.identified.emit(*found)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qgis.core import QgsVectorLayer
-from qgis.gui import QgsMapCanvas, QgsMapMouseEvent, QgsMapTool, QgsMapToolIdentify
+from qgis.core import QgsPointXY, QgsVectorLayer
+from qgis.gui import QgsMapCanvas, QgsMapMouseEvent, QgsMapTool, QgsMapToolIdentify, QgsVertexMarker
 from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtGui import QColor
 
 from app.gis.identify import plain_value
 
+#: The picked point's marker: blue, unlike the selected case's magenta ring.
+MARKER_COLOUR = QColor("#1565c0")
 PickCallback = Callable[[float, float, "str | None"], None]
 #: The components layer, or a callable returning the current one (None: points only).
 Components = "QgsVectorLayer | Callable[[], QgsVectorLayer | None] | None"
@@ -61,11 +64,28 @@ class PickPointTool(QgsMapToolIdentify):
 
 
 class MapPicker:
-    """Arms a PickPointTool for one click, then gives the canvas its previous tool back."""
+    """Arms a PickPointTool for one click, then gives the canvas its previous tool back.
+
+    The picked point keeps a marker (a cross in a ring) until the next pick, a cancel or
+    :meth:`clear_marker`; while armed the map shows a crosshair cursor.
+    """
 
     def __init__(self, canvas: QgsMapCanvas, components: Components = None):
         self.canvas = canvas
         self.tool = PickPointTool(canvas, components)
+        self.markers: list[QgsVertexMarker] = []
+        for icon, colour, pen, size in ((QgsVertexMarker.ICON_CIRCLE, QColor(255, 255, 255, 235), 6, 24),
+                                        (QgsVertexMarker.ICON_CIRCLE, MARKER_COLOUR, 3, 24),
+                                        (QgsVertexMarker.ICON_CROSS, MARKER_COLOUR, 2, 16)):
+            marker = QgsVertexMarker(canvas)
+            marker.setIconType(icon)
+            marker.setIconSize(size)
+            marker.setPenWidth(pen)
+            marker.setColor(colour)
+            marker.setFillColor(QColor(0, 0, 0, 0))
+            marker.hide()
+            self.markers.append(marker)
+        self.marker_point: QgsPointXY | None = None
         self._previous: QgsMapTool | None = None
         self._callback: PickCallback | None = None
         self.tool.picked.connect(self._picked)
@@ -88,7 +108,20 @@ class MapPicker:
         self._callback = None
         self._restore()
 
+    def show_marker(self, x: float, y: float) -> None:
+        """Mark (x, y) (canvas CRS) as the picked location."""
+        self.marker_point = QgsPointXY(x, y)
+        for marker in self.markers:
+            marker.setCenter(self.marker_point)
+            marker.show()
+
+    def clear_marker(self) -> None:
+        self.marker_point = None
+        for marker in self.markers:
+            marker.hide()
+
     def _picked(self, x: float, y: float, code: str) -> None:
+        self.show_marker(x, y)
         callback, self._callback = self._callback, None
         self._restore()
         if callback is not None:
