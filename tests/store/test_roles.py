@@ -23,7 +23,7 @@ from app.domain.clock import FixedClock
 from app.domain.definitions import Role
 from app.services.auth import LOCK_AFTER, AuthError, login
 from app.services.users import disable_user, enable_user, list_users, set_password, unlock_user
-from app.store import security
+from app.store import locks, security
 from app.store.models import Case
 from tests.store import hall as _hall
 from tests.store.hall import DBA, EVERYONE, refused, run
@@ -112,6 +112,11 @@ def test_the_admin_login_manages_users_through_the_functions(hall):
     assert not _can_log_in(hall, "analyst")
     enable_user(admin, name)
     assert _can_log_in(hall, "analyst")
+    # a login made through the function has the application logins' limits as its defaults
+    settings = _admin(hall, "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+                            "WHERE s.setrole = %s::regrole AND d.datname = current_database()",
+                      (hall.login("analyst"),))
+    assert settings and {f"{k}={v}" for k, v in locks.TIMEOUTS} <= set(settings[0][0])
     infos = {i.username: i for i in list_users(admin)}  # no password_hash read: the admin may not
     assert infos[name].has_password and infos[name].status == "正常"
     # a clerk's login may not call them at all

@@ -7,7 +7,8 @@ Who owns what, who may do what (docs/deploy.md sections 1–2 say how a hall is 
   run as it (``SET ROLE``, app.store.commands) so new objects are owned by it too.
 - ``gridhall_usermgr`` (NOLOGIN, CREATEROLE, member of ``pg_signal_backend``, and no member:
   nobody can become it) owns the schema ``gridhall_accounts`` and its SECURITY DEFINER
-  functions, the only way logins are created, given a password, disabled and enabled.
+  functions, the only way logins are created (with the session limits of app.store.locks as
+  their defaults in the hall's database), given a password, disabled and enabled.
   EXECUTE on them is granted to ``gridhall_admin`` only. They accept only ``gh_`` logins that
   hold no power but GridHall's groups, grant only those groups, accept a password only as a
   SCRAM-SHA-256 verifier, and end the sessions of a login they disable. They read nothing in
@@ -35,6 +36,7 @@ Create Date: 2026-12-07
 
 from alembic import op
 
+from app.store.locks import plpgsql_role_defaults
 from app.store.security import (
     ACCOUNTS_ROLE,
     ACCOUNTS_SCHEMA,
@@ -149,6 +151,8 @@ BEGIN
   END IF;
   EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS '
                             'INHERIT PASSWORD %L IN ROLE %I', p_login, p_verifier, p_group);
+  -- the lock, statement and idle limits of an application login (app.store.locks, migration 0008)
+  {plpgsql_role_defaults("p_login")}
 END $$""",
         f"""
 CREATE FUNCTION {s}.set_password(p_login text, p_verifier text) RETURNS void
