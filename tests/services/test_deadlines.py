@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import text
+
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import TimerSpec
 from app.domain.clock import FixedClock
@@ -17,8 +19,25 @@ from services.world import draft
 LIMITS = LimitTable({LimitKey(Kind.EVENT, "06010", Level.GENERAL, Stage.HANDLE): LimitRule(480, Basis.WORKING)})
 
 
+def _db_limits(store, table: LimitTable, level: Level, stage: Stage) -> None:
+    """PostGIS derives deadlines from its own time_limits (migration 0006): for ``level`` and ``stage``
+    make it hold exactly ``table``'s rules (none: the built-in limits apply)."""
+    if store.backend != "postgis":
+        return
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM time_limits WHERE level = :level AND stage = :stage"),
+                     {"level": level.value, "stage": stage.value})
+        for key, rule in table.rules():
+            conn.execute(text("INSERT INTO time_limits (kind, category_id, level, stage, minutes, basis) "
+                              "SELECT kind, id, :level, :stage, :minutes, :basis FROM categories "
+                              "WHERE kind = :kind AND code = :code"),
+                         {"kind": key.kind.value, "code": key.category_code, "level": key.level.value,
+                          "stage": key.stage.value, "minutes": rule.minutes, "basis": rule.basis.value})
+
+
 def test_deadline_over_qingming_weekend_with_defer_and_extension(store, world):
     clock = FixedClock(datetime(2025, 4, 3, 15, 40))  # Thursday before 清明 (Fri 4 – Sun 6 April 2025)
+    _db_limits(store, LIMITS, Level.GENERAL, Stage.HANDLE)
     svc = CaseService(store, clock=clock, calendar=WorkCalendar(), limits=LIMITS, taxonomy=Taxonomy.load())
     a = world.actors
     r = svc.report(a["supervisor"], draft())
@@ -63,6 +82,7 @@ def test_deadline_over_qingming_weekend_with_defer_and_extension(store, world):
 
 def test_urgent_limit_runs_on_natural_time(store, world):
     clock = FixedClock(datetime(2025, 4, 3, 17, 30))
+    _db_limits(store, LimitTable(), Level.URGENT, Stage.HANDLE)  # the built-in limit
     svc = CaseService(store, clock=clock, calendar=WorkCalendar(), limits=LimitTable(), taxonomy=Taxonomy.load())
     a = world.actors
     r = svc.report(a["supervisor"], draft(level="urgent"))
