@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, column, exists, func, insert, literal, select, table
+from sqlalchemy import ColumnElement, Select, column, exists, func, insert, literal, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -410,7 +410,8 @@ def _query(session: Session) -> Select:
     """(User, Department, has a password): on PostGIS the password is the login's (it exists)."""
     if session.get_bind().dialect.name == "postgresql":
         roles = table("pg_roles", column("rolname"), schema="pg_catalog")
-        has_password = exists().where(roles.c.rolname == literal(security.LOGIN_PREFIX) + User.username)
+        has_password: ColumnElement[bool] = exists().where(
+            roles.c.rolname == literal(security.LOGIN_PREFIX) + User.username)
     else:
         has_password = User.password_hash.isnot(None) & (User.password_hash != "")
     return (_users(session).add_columns(Department, has_password.label("has_password"))

@@ -64,8 +64,7 @@ def _as_schema_owner(conn: Connection) -> None:
     if owner is not None:
         from psycopg2 import sql
 
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection  # psycopg2's connection
         with raw.cursor() as cur:
             cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
 

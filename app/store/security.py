@@ -318,10 +318,11 @@ def try_login(url: str | URL, username: str, password: str) -> str:
     u = make_url(url) if isinstance(url, str) else url
     if not password:
         return "invalid"
-    options = {k: v for k, v in u.query.items() if isinstance(v, str)}
+    params: dict[str, Any] = {k: v for k, v in u.query.items() if isinstance(v, str)}
+    params.update(host=u.host, port=u.port, dbname=u.database, user=login_name(username), password=password,
+                  connect_timeout=5, passfile="/dev/null")
     try:
-        conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=login_name(username),
-                                password=password, connect_timeout=5, passfile="/dev/null", **options)
+        conn = psycopg2.connect(**params)
     except psycopg2.OperationalError as exc:
         message = str(exc)
         if "password authentication failed" in message or ("role" in message and "does not exist" in message):

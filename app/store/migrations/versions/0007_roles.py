@@ -66,7 +66,7 @@ def _spatialite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
 
-def _scalar(sql: str):
+def _scalar(sql: str) -> object:
     return op.get_bind().exec_driver_sql(sql).scalar()
 
 
@@ -263,7 +263,7 @@ DO $$ DECLARE r record; BEGIN
   END LOOP;
 END $$""")
     op.execute(f"GRANT pg_signal_backend TO {ACCOUNTS_ROLE}")
-    if int(_scalar("SHOW server_version_num")) >= 160000:
+    if int(str(_scalar("SHOW server_version_num"))) >= 160000:
         # 16+: CREATEROLE acts only on roles held WITH ADMIN OPTION (made by it, or granted here).
         for group in _groups():
             op.execute(f"GRANT {group} TO {ACCOUNTS_ROLE} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE")
