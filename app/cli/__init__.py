@@ -69,7 +69,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="open the desktop client")
     run.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL "
                                                 "(default: $GRIDHALL_DB or the demo district)")
-    run.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN", help="user interface language")
+    run.add_argument("--lang", choices=("zh_CN", "en"), default=None,
+                     help="user interface language (default zh_CN; a refusal before the window opens "
+                          "follows $GRIDHALL_LANG)")
     run.add_argument("--screenshot", metavar="PNG", help="render the window, save it as PNG and exit")
     run.add_argument("--size", type=_size, default=(1920, 1080), help="window size, e.g. 1920x1080")
     run.add_argument("--no-plugins", action="store_true", help="start without extension plugins")
@@ -158,7 +160,15 @@ def _clipped(text: str) -> str:
     def shorten(m: re.Match) -> str:
         return str(excerpt(m.group(0), ECHO_LIMIT // 2))
 
-    return re.sub(rf"\S{{{ECHO_LIMIT},}}", shorten, text)
+    return _printable(re.sub(rf"\S{{{ECHO_LIMIT},}}", shorten, text))
+
+
+def _printable(line: str) -> str:
+    """``line`` with control, escape and bidi-override characters shown as \\uXXXX (an echoed
+    argument must not clear the terminal or reorder the line)."""
+    from app.domain.text import excerpt
+
+    return str(excerpt(line, len(line)))  # (a text within the width comes back escaped, not elided)
 
 
 class ArgumentRefused(Exception):
@@ -187,7 +197,33 @@ def _say(cat, message) -> None:
     """One line on stderr: ``gridhall: <message in the user's language>``."""
     text = cat.text(message) if not isinstance(message, BaseException) else cat.error(message)
     text = " ".join(text.split()) if "\n" in text else text
-    print(f"gridhall: {text}", file=sys.stderr)
+    print(f"gridhall: {_printable(text)}", file=sys.stderr)
+
+
+#: Characters that drive a terminal (C0/C1 controls but newline and tab, DEL) or reorder a line (bidi).
+_TERMINAL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+
+
+class _Inert:
+    """A text stream that shows terminal-driving characters as ``\\uXXXX`` instead of passing them on.
+
+    The case and user commands print what strangers typed (case text, names, numbers as given);
+    stored or echoed text must not clear the screen or reverse a line of whoever reads it. In JSON
+    output the escape is the same string (``\\u202e`` inside a JSON string decodes to U+202E).
+    """
+
+    def __init__(self, stream) -> None:
+        import re
+
+        self._stream = stream
+        self._pattern = re.compile(_TERMINAL)
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._pattern.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,6 +281,9 @@ def _main(argv: list[str], watch_box: list) -> int:
     from app.domain.messages import MsgError
 
     cat = _cli_catalogue(args)
+    streams = sys.stdout, sys.stderr
+    if args.command in ("case", "user") and not isinstance(sys.stdout, _Inert):  # (no progress bars there)
+        sys.stdout, sys.stderr = _Inert(sys.stdout), _Inert(sys.stderr)
     watch = None
     if args.command in ("case", "user", "demo"):
         from app.store.commit_watch import CommitWatch
@@ -283,6 +322,7 @@ def _main(argv: list[str], watch_box: list) -> int:
     finally:
         if watch is not None:
             watch.remove()  # (the verdict above was taken first)
+        sys.stdout, sys.stderr = streams
 
 
 def _fault(exc: BaseException):
@@ -375,7 +415,7 @@ def _check_screenshot(path_text: str) -> None:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "run":
         from app.bootstrap import run_client
-        return run_client(db_url=args.db or default_db_url(), lang=args.lang,
+        return run_client(db_url=args.db or default_db_url(), lang=args.lang or "zh_CN",
                           screenshot=args.screenshot, size=args.size,
                           plugins=not args.no_plugins, user=args.user,
                           password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login,
@@ -512,7 +552,10 @@ def _verify_seals(args: argparse.Namespace, *, runner=None) -> int:
             seals.append((name, read_seal(name)))
         except SealError as exc:
             bad.append(cat.error(exc))
-    if bad:
+    if len(bad) == 1:  # one bad seal file: one line
+        print(f"gridhall: {cat.text(Msg('{problem}；未校验审计链：请先改正封印文件', problem=bad[0]))}", file=sys.stderr)
+        return EXIT_FAIL
+    if bad:  # several: a line for each, then what was not done
         for line in bad:
             print(f"gridhall: {line}", file=sys.stderr)
         print(f"gridhall: {cat.text(Msg('未校验审计链：请先改正封印文件'))}", file=sys.stderr)

@@ -732,6 +732,7 @@ MESSAGES_EN: dict[str, str] = {
     "案卷队列 60 秒内未加载完": "the case queue did not load within 60 s",
     "地图 60 秒内未绘制完": "the map did not finish drawing within 60 s",
     "截图不完整：{why}": "Screenshot incomplete: {why}",
+    "{problem}；未校验审计链：请先改正封印文件": "{problem}; the audit chain was not checked: correct the seal files first",
 }
 
 # Safe actions and the F1 help (issue 10: app/ui/work/bulk.py, case_actions.py, help.py, the work docks).

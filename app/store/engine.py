@@ -176,7 +176,7 @@ def parse_url(url: str | os.PathLike) -> tuple[URL, Path | None]:
                                  url=parsed.render_as_string(hide_password=True)))
         return parsed.set(drivername="postgresql+psycopg2"), None
     raise StoreError(Msg("不支持的数据库地址：{url}；请使用 SpatiaLite 文件路径（sqlite:///…）或 postgresql://用户:密码@主机:端口/库名",
-                         url=parsed.render_as_string(hide_password=True)))
+                         url=shown))
 
 
 # --- SpatiaLite ---------------------------------------------------------------------------
