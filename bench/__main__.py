@@ -16,6 +16,8 @@ demo   4. Demo generation of the district into a temporary SpatiaLite file (s), 
           demo.city_s.spatialite, demo.city_s.postgis; about 15 minutes in all on 2 cores).
           ``--skip-city`` leaves the city out.
 live   Live sync on a throwaway PostGIS cluster (``bench/live.py``).
+desk   The desk never stalls (``bench/desk_stall.py``): event-loop latency (5 ms probe) over a
+       scripted session at 1920x1080 and 3840x2160; the department operator's start-up; quit.
 
 Every figure printed is also recorded under a stable name in build/bench.json
 (``bench/figures.py``), merged with what earlier runs of other groups left there.
@@ -198,6 +200,21 @@ def bench_city() -> int:
     return 0 if all(v for k, v in figures.items() if "_audit_ok." in k) else 1
 
 
+def bench_map_redraw(store, rounds: int) -> None:
+    """Street-scale redraw and repaint after one case change (``bench/map_redraw.py``)."""
+    from bench.map_redraw import run
+
+    print("1b. Map redraw (issue 10): full street-scale redraw, and one case change on a cached canvas")
+    run(store, rounds)
+
+
+def bench_desk(db: str) -> int:
+    """The desk never stalls: event-loop latency over a scripted session (``bench/desk_stall.py``)."""
+    from bench.desk_stall import run
+
+    return run(db)
+
+
 def bench_live() -> int:
     """The live-sync group: its own throwaway PostGIS cluster and processes (bench/live.py)."""
     from bench.live import main as live_main
@@ -208,10 +225,12 @@ def bench_live() -> int:
 #: name → (needs, run(ctx)) in the order the groups run; ``needs`` ("qgis", "store") says what
 #: main() prepares: ctx holds "store" (the --db store) and "rounds". New groups add an entry.
 GROUPS: dict[str, tuple[tuple[str, ...], object]] = {
-    "map": (("qgis", "store"), lambda ctx: bench_render(ctx["store"], ctx["rounds"])),
+    "map": (("qgis", "store"), lambda ctx: (bench_render(ctx["store"], ctx["rounds"]),
+                                            bench_map_redraw(ctx["store"], ctx["rounds"]))),
     "queue": (("qgis", "store"), lambda ctx: (bench_tick(ctx["rounds"]), bench_query(ctx["store"], ctx["rounds"]))),
     "demo": ((), lambda ctx: (bench_demo(), 0 if ctx["skip_city"] else bench_city())[1]),
     "live": ((), lambda ctx: bench_live()),
+    "desk": (("qgis",), lambda ctx: bench_desk(ctx["db"])),
 }
 
 
@@ -242,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.figures import path
 
-    ctx: dict[str, object] = {"rounds": args.rounds, "store": None, "skip_city": args.skip_city}
+    ctx: dict[str, object] = {"rounds": args.rounds, "store": None, "skip_city": args.skip_city, "db": args.db}
     if "qgis" in needs:
         from app.gis.qgis_app import start_qgis
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+from qgis.PyQt.QtCore import QTimer
 
 from app.domain.definitions import OPEN_STATES, STORE_SRID, Light
 from app.domain.messages import Msg
@@ -19,6 +20,9 @@ from app.domain.messages import Msg
 CASE_FIELDS = (("case_id", "integer"), ("number", "string"), ("light", "string"),
                ("state", "string"), ("category", "string"), ("level", "string"))
 _LIGHTS = {light.value for light in Light}
+#: A burst of changes (50 live updates, a bulk run) repaints the case layer at most this often;
+#: the features change at once. Each repaint redraws this layer alone over the canvas's cache.
+REPAINT_MS = 150
 
 
 class CaseRow(NamedTuple):
@@ -51,10 +55,21 @@ def _light(value) -> str:
 
 
 class CaseLayerFeeder:
-    """Keeps a case layer equal to the set of open cases, changing only what changed."""
+    """Keeps a case layer equal to the set of open cases, changing only what changed.
 
-    def __init__(self, layer: QgsVectorLayer):
+    Every change asks for a repaint of the case layer only (``triggerRepaint``: a canvas with its
+    render cache invalidates that layer's image alone); a burst of changes is one repaint at once
+    and at most one more per ``REPAINT_MS``.
+    """
+
+    def __init__(self, layer: QgsVectorLayer, repaint_ms: int = REPAINT_MS):
         self.layer = layer
+        self.repaints = 0  # how many repaints were asked for (tests)
+        self._repaint_due = False
+        self._repaint_timer = QTimer(layer)  # deleted with the layer
+        self._repaint_timer.setSingleShot(True)
+        self._repaint_timer.setInterval(repaint_ms)
+        self._repaint_timer.timeout.connect(self._repaint_later)
         self._fid: dict[int, int] = {}  # case id → feature id
         self._light: dict[int, str] = {}
         names = [n for n, _ in CASE_FIELDS]
@@ -149,7 +164,7 @@ class CaseLayerFeeder:
                 self._light[case_id] = value
         if changes:
             self.layer.dataProvider().changeAttributeValues(changes)
-            self.layer.triggerRepaint()
+            self.repaint()
         return len(changes)
 
     def light_of(self, case_id: int) -> str | None:
@@ -158,6 +173,28 @@ class CaseLayerFeeder:
 
     def _changed(self) -> None:
         self.layer.updateExtents()
+        self.repaint()
+
+    def repaint(self) -> None:
+        """Repaint the case layer now, or once the current interval ends if one just happened."""
+        if self._repaint_timer.isActive():
+            self._repaint_due = True
+            return
+        self._trigger()
+        self._repaint_timer.start()
+
+    def repaint_pending(self) -> bool:
+        """Whether a repaint is still to come (the end of a burst)."""
+        return self._repaint_due
+
+    def _repaint_later(self) -> None:
+        if self._repaint_due:
+            self._repaint_due = False
+            self._trigger()
+            self._repaint_timer.start()
+
+    def _trigger(self) -> None:
+        self.repaints += 1
         self.layer.triggerRepaint()
 
 

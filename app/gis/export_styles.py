@@ -15,23 +15,28 @@ from qgis.core import (
     QgsExpression,
     QgsFeatureRequest,
     QgsFillSymbol,
+    QgsFontMarkerSymbolLayer,
+    QgsGeometryGeneratorSymbolLayer,
     QgsLineSymbol,
     QgsMapLayer,
     QgsMapUnitScale,
     QgsMarkerSymbol,
+    QgsMarkerSymbolLayer,
     QgsPalLayerSettings,
     QgsProperty,
     QgsRendererCategory,
     QgsRuleBasedLabeling,
     QgsRuleBasedRenderer,
     QgsSimpleLineSymbolLayer,
+    QgsSymbol,
+    QgsSymbolLayer,
     QgsTextBufferSettings,
     QgsTextFormat,
     QgsUnitTypes,
     QgsVectorLayer,
     QgsVectorLayerSimpleLabeling,
 )
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QPointF, Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
 from app.domain.definitions import Light
@@ -41,12 +46,18 @@ FONT = "WenQuanYi Micro Hei"  # Debian fonts-wqy-microhei; Qt substitutes a CJK 
 
 #: Scale denominators: labels and details appear only when zoomed in closer than these.
 GRID_LABEL_SCALE = 6000
-COMPONENT_SCALE = 15000
+COMPONENT_SCALE = 10000
 ROAD_LABEL_SCALE = 15000
 LANE_SCALE = 12000
 BRANCH_SCALE = 40000
 CASE_LABEL_SCALE = 2500
+CASE_NUMBER_GAP_MM = 2.8  # from the case's centre to its number
+CASE_NUMBER_CHAR_MM = 1.62  # advance of one digit of the 3 mm number
 CASE_SMALL_SCALE = 12000  # cases drawn smaller when zoomed out further than this
+#: Components: full markers closer than COMPONENT_FULL_SCALE; between it and COMPONENT_SCALE only
+#: small pale dots (a texture under the case markers, which stay legible at 4K); none further out.
+COMPONENT_FULL_SCALE = 6000
+COMPONENT_DOT_OPACITY = 0.45
 GRID_FAINT_SCALE = 10000  # grid outlines fade when zoomed out further than this
 STREET_LABEL_CLOSEST = 3000  # street names give way to details when zoomed in closer
 
@@ -86,7 +97,9 @@ def _checked(expression: str) -> str:
     return expression
 
 
-def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.8) -> QgsTextFormat:
+def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.0) -> QgsTextFormat:
+    """A plain text format; ``buffer_mm`` > 0 adds a halo (drawn as a path: costly, so only for
+    the few street and community names, never for per-feature labels such as grid codes)."""
     fmt = QgsTextFormat()
     fmt.setAllowHtmlFormatting(False)  # labels show names from the data: text, never markup
     font = QFont(FONT)
@@ -96,7 +109,7 @@ def _text(size: float, colour: str, *, bold: bool = False, buffer_mm: float = 0.
     fmt.setSizeUnit(QgsUnitTypes.RenderPoints)
     fmt.setColor(QColor(colour))
     buf = QgsTextBufferSettings()
-    buf.setEnabled(True)
+    buf.setEnabled(buffer_mm > 0)
     buf.setSize(buffer_mm)
     buf.setColor(QColor(255, 255, 255, 230))
     fmt.setBuffer(buf)
@@ -149,9 +162,12 @@ def roads_style(layer: QgsVectorLayer) -> None:
     renderer = QgsRuleBasedRenderer(root)
     renderer.setUsingSymbolLevels(True)
     layer.setRenderer(renderer)
-    pal = _label("name", _text(10, "#454b54", buffer_mm=1.0), is_expression=False,
-                 min_scale=ROAD_LABEL_SCALE)
-    pal.placement = QgsPalLayerSettings.Curved
+    pal = _label("name", _text(10, "#454b54", buffer_mm=0.8), is_expression=False, min_scale=ROAD_LABEL_SCALE)
+    # Straight along the line (curved placement tries many more candidates); a halo, as there
+    # are few road names in a view and components line the roads.
+    pal.placement = QgsPalLayerSettings.Line
+    pal.placementFlags = QgsPalLayerSettings.OnLine
+    pal.obstacleSettings().setIsObstacle(False)
     pal.mergeLines = True
     pal.repeatDistance = 120
     pal.repeatDistanceUnit = QgsUnitTypes.RenderMillimeters
@@ -176,9 +192,11 @@ def admin_areas_style(layer: QgsVectorLayer) -> None:
     lroot = QgsRuleBasedLabeling.Rule(None)
     street = _label("name", _text(15, "#59616c", bold=True, buffer_mm=1.2), is_expression=False)
     street.placement = QgsPalLayerSettings.OverPoint
+    street.obstacleSettings().setIsObstacle(False)
     lroot.appendChild(QgsRuleBasedLabeling.Rule(street, STREET_LABEL_CLOSEST, 250000, "\"level\" = 'street'", "街道名"))
     community = _label("name", _text(10.5, "#6d7580", buffer_mm=1.0), is_expression=False)
     community.placement = QgsPalLayerSettings.OverPoint
+    community.obstacleSettings().setIsObstacle(False)
     lroot.appendChild(QgsRuleBasedLabeling.Rule(community, 0, 12000, "\"level\" = 'community'",
                                                 "社区名"))
     layer.setLabeling(QgsRuleBasedLabeling(lroot))
@@ -186,50 +204,103 @@ def admin_areas_style(layer: QgsVectorLayer) -> None:
 
 
 def unit_grids_style(layer: QgsVectorLayer) -> None:
-    """Thin grid outlines; codes only at street scale (short code until 1:2,500)."""
+    """Thin grid outlines; codes only at street scale (short code until 1:2,500).
+
+    The codes are part of the grid's symbol (a text marker under each cell's centre), not labels:
+    the case layer draws over them, and they cost the labelling engine nothing.
+    """
     def outline(colour: str, width: float) -> QgsFillSymbol:
         return QgsFillSymbol.createSimple({"style": "no", "outline_color": colour,
                                            "outline_width": str(width)})
     # Zoomed out the grid only hints at itself, so the road network stays readable.
     root = QgsRuleBasedRenderer.Rule(None)
-    root.appendChild(QgsRuleBasedRenderer.Rule(outline("#c2c8d0", 0.2), 0, GRID_FAINT_SCALE, "", "单元网格"))
+    close = outline("#c2c8d0", 0.2)
+    close.appendSymbolLayer(grid_code_layer())
+    root.appendChild(QgsRuleBasedRenderer.Rule(close, 0, GRID_FAINT_SCALE, "", "单元网格"))
     root.appendChild(QgsRuleBasedRenderer.Rule(outline("#d9dce1", 0.15), GRID_FAINT_SCALE, 0, "",
                                                "单元网格（缩小）"))
     layer.setRenderer(QgsRuleBasedRenderer(root))
-    expr = _checked("CASE WHEN @map_scale <= 2500 THEN \"code\" ELSE right(\"code\", 6) END")
-    pal = _label(expr, _text(7.5, "#8a929c", buffer_mm=0.6), min_scale=GRID_LABEL_SCALE)
-    pal.placement = QgsPalLayerSettings.OverPoint
-    pal.quadOffset = QgsPalLayerSettings.QuadrantBelow  # under the centre: room for a case above
-    pal.priority = 2  # the first label to drop where space is short
-    layer.setLabeling(QgsVectorLayerSimpleLabeling(pal))
-    layer.setLabelsEnabled(True)
+    layer.setLabeling(None)
+    layer.setLabelsEnabled(False)
+
+
+def grid_code_layer() -> QgsGeometryGeneratorSymbolLayer:
+    """A cell's code as text just under its centre, closer than 1:6,000 (the short code until
+    1:2,500); drawn with the grid, so case markers (a layer above) are never covered by it."""
+    text = QgsFontMarkerSymbolLayer(FONT, "", 2.6, QColor("#7a828c"))
+    text.setVerticalAnchorPoint(QgsMarkerSymbolLayer.Top)
+    text.setOffset(QPointF(0, 0.8))
+    text.setDataDefinedProperty(QgsSymbolLayer.PropertyCharacter, QgsProperty.fromExpression(_checked(
+        "CASE WHEN @map_scale <= 2500 THEN \"code\" ELSE right(\"code\", 6) END")))
+    marker = QgsMarkerSymbol()
+    marker.changeSymbolLayer(0, text)
+    generator = QgsGeometryGeneratorSymbolLayer.create({"geometryModifier": "point_on_surface($geometry)",
+                                                        "SymbolType": "Marker"})
+    generator.setSymbolType(QgsSymbol.Marker)
+    generator.setSubSymbol(marker)
+    generator.setDataDefinedProperty(QgsSymbolLayer.PropertyLayerEnabled, QgsProperty.fromExpression(
+        _checked(f"@map_scale <= {GRID_LABEL_SCALE}")))
+    return generator
 
 
 def components_style(layer: QgsVectorLayer) -> None:
-    """Small markers by major category (code digits 7–8); hidden beyond 1:15,000."""
-    cats = []
+    """Markers by major category (code digits 7–8) close up; thinned to small pale dots between
+    1:6,000 and 1:10,000; hidden further out, where the case markers must stand alone.
+
+    Rule-based with scale ranges, so QGIS skips the features of an inactive rule outright: at a
+    district view on a 4K screen the 29,000 components cost nothing and swamp nothing.
+    """
+    root = QgsRuleBasedRenderer.Rule(None)
+    full = QgsRuleBasedRenderer.Rule(None, 0, COMPONENT_FULL_SCALE, "", "部件")
+    dots = QgsRuleBasedRenderer.Rule(None, COMPONENT_FULL_SCALE, COMPONENT_SCALE, "", "部件")
     for major, (name, shape, colour) in COMPONENT_MAJORS.items():
+        where = f"substr(\"code\", 7, 2) = '{major}'"
         sym = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": "2.4",
                                             "outline_color": "#ffffff", "outline_width": "0.25"})
-        # Many components share a street: smaller markers until zoomed in close.
         sym.setDataDefinedSize(QgsProperty.fromExpression(_checked(
-            "CASE WHEN @map_scale > 5000 THEN 1.5 WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END")))
-        cats.append(QgsRendererCategory(major, sym, f"{major} {name}"))
-    layer.setRenderer(QgsCategorizedSymbolRenderer(_checked("substr(\"code\", 7, 2)"), cats))
+            "CASE WHEN @map_scale > 2500 THEN 1.9 ELSE 2.4 END")))
+        full.appendChild(QgsRuleBasedRenderer.Rule(sym, 0, 0, _checked(where), f"{major} {name}"))
+        dot = QgsMarkerSymbol.createSimple({"name": "circle", "color": colour, "size": "0.9",
+                                            "outline_style": "no"})
+        dot.setOpacity(COMPONENT_DOT_OPACITY)
+        dots.appendChild(QgsRuleBasedRenderer.Rule(dot, 0, 0, _checked(where), f"{major} {name}"))
+    root.appendChild(full)
+    root.appendChild(dots)
+    layer.setRenderer(QgsRuleBasedRenderer(root))
     layer.setScaleBasedVisibility(True)
     layer.setMinimumScale(COMPONENT_SCALE)
     layer.setMaximumScale(0)
+    layer.setLabelsEnabled(False)
+
+
+def case_number_layer() -> QgsFontMarkerSymbolLayer:
+    """The case number beside the circle, drawn by the symbol itself when zoomed in closer than
+    1:2,500: the case layer takes no part in the shared labelling pass, so a live change repaints
+    the case layer alone (QGIS re-renders every labelled layer when any labelled layer changes)."""
+    text = QgsFontMarkerSymbolLayer(FONT, "", 3.0, QColor("#30353c"))
+    text.setStrokeColor(QColor(0, 0, 0, 0))
+    text.setStrokeWidth(0)  # a stroke is drawn over the glyphs: no halo
+    text.setOffset(QPointF(2.9, -1.4))
+    text.setDataDefinedProperty(QgsSymbolLayer.PropertyCharacter, QgsProperty.fromField("number"))
+    # A font marker is centred on its point whatever its anchor: shift it right by half its width.
+    text.setDataDefinedProperty(QgsSymbolLayer.PropertyOffset, QgsProperty.fromExpression(_checked(
+        f"concat({CASE_NUMBER_GAP_MM} + length(\"number\") * {CASE_NUMBER_CHAR_MM / 2}, ',', -1.4)")))
+    text.setDataDefinedProperty(QgsSymbolLayer.PropertyLayerEnabled, QgsProperty.fromExpression(
+        _checked(f"@map_scale <= {CASE_LABEL_SCALE}")))
+    return text
 
 
 def cases_style(layer: QgsVectorLayer) -> None:
-    """Large circles with a white outline by light; red drawn over yellow over green."""
+    """Large circles with a white outline by light; red drawn over yellow over green; the number
+    beside each circle close up (a font marker, not a label: see ``case_number_layer``)."""
     cats = []
     for light in (Light.RED, Light.YELLOW, Light.GREEN, Light.NONE):
         sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": LIGHT_COLOURS[light.value],
                                             "size": "4.6", "outline_color": "#ffffff",
                                             "outline_width": "0.7"})
-        sym.setDataDefinedSize(QgsProperty.fromExpression(_checked(
-            f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN 3.4 ELSE 4.6 END")))
+        sym.symbolLayer(0).setDataDefinedProperty(QgsSymbolLayer.PropertySize, QgsProperty.fromExpression(
+            _checked(f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN 3.4 ELSE 4.6 END")))
+        sym.appendSymbolLayer(case_number_layer())
         cats.append(QgsRendererCategory(light.value, sym, light.label))
     renderer = QgsCategorizedSymbolRenderer("light", cats)
     order = _checked("CASE WHEN \"light\" = 'red' THEN 3 WHEN \"light\" = 'yellow' THEN 2 "
@@ -237,22 +308,8 @@ def cases_style(layer: QgsVectorLayer) -> None:
     renderer.setOrderBy(QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(order, True)]))
     renderer.setOrderByEnabled(True)
     layer.setRenderer(renderer)
-    # Numbers only close up. Further out each circle is still an obstacle that pushes grid
-    # codes and names aside, but registers no label: a blank label was drawn (halo and all)
-    # for every open case and cost more than the circles themselves at full extent.
-    number = _label("number", _text(8, "#30353c", buffer_mm=0.8), is_expression=False)
-    number.placement = QgsPalLayerSettings.AroundPoint
-    number.dist = 1.5
-    number.obstacleSettings().setIsObstacle(True)
-    number.obstacleSettings().setFactor(2.0)
-    number.priority = 8
-    obstacle = QgsPalLayerSettings(number)
-    obstacle.drawLabels = False  # obstacle only
-    root = QgsRuleBasedLabeling.Rule(None)
-    root.appendChild(QgsRuleBasedLabeling.Rule(number, 0, CASE_LABEL_SCALE, "", "案卷编号"))
-    root.appendChild(QgsRuleBasedLabeling.Rule(obstacle, CASE_LABEL_SCALE, 0, "", "案卷避让"))
-    layer.setLabeling(QgsRuleBasedLabeling(root))
-    layer.setLabelsEnabled(True)
+    layer.setLabeling(None)
+    layer.setLabelsEnabled(False)
 
 
 #: style name (QML file stem) → (geometry type of a scratch layer, its fields, builder)

@@ -31,20 +31,34 @@ def test_every_layer_loads_its_shipped_style(map_layers):
     for table, layer in map_layers.by_key().items():
         assert (STYLES_DIR / f"{table}.qml").is_file()
         assert layer.renderer() is not None, table
-    # Components: categorised by major category 01–05, hidden when zoomed out beyond 1:15,000.
+    # Components: by major category 01–05 (full markers close up, pale dots further out), hidden
+    # when zoomed out beyond 1:10,000.
     comp = map_layers.components
-    assert sorted(c.value() for c in comp.renderer().categories()) == ["01", "02", "03", "04", "05"]
-    assert comp.isInScaleRange(5000) and not comp.isInScaleRange(20000)
+    filters = [r.filterExpression() for r in comp.renderer().rootRule().descendants() if r.filterExpression()]
+    assert sorted({f.split("'")[1] for f in filters}) == ["01", "02", "03", "04", "05"]
+    assert len(filters) == 10
+    assert comp.isInScaleRange(5000) and comp.isInScaleRange(9000) and not comp.isInScaleRange(12000)
     # Cases: one symbol per light, drawn red last (on top).
     cases = map_layers.cases.renderer()
     assert {c.value() for c in cases.categories()} == {"red", "yellow", "green", "none"}
     assert cases.orderByEnabled()
 
 
-def test_grid_labels_only_at_street_scale(map_layers):
-    pal = map_layers.unit_grids.labeling().settings()
-    assert map_layers.unit_grids.labelsEnabled()
-    assert pal.scaleVisibility and pal.minimumScale == 6000
+def test_grid_codes_are_drawn_by_the_grid_symbol_not_labelled(map_layers):
+    from qgis.core import QgsSymbolLayer
+
+    grids = map_layers.unit_grids
+    assert not grids.labelsEnabled()  # out of the shared labelling pass
+    layers = [layer for rule in grids.renderer().rootRule().descendants() if rule.symbol()
+              for layer in rule.symbol().symbolLayers() if layer.layerType() == "GeometryGenerator"]
+    assert len(layers) == 1
+    enabled = layers[0].dataDefinedProperties().property(QgsSymbolLayer.PropertyLayerEnabled)
+    assert enabled.isActive() and "6000" in enabled.expressionString()
+
+
+def test_the_case_layer_takes_no_part_in_labelling(map_layers):
+    assert not map_layers.cases.labelsEnabled()
+    assert map_layers.cases.labeling() is None or not map_layers.cases.labelsEnabled()
 
 
 def test_component_major_comes_from_the_standard_code(map_layers):
