@@ -21,6 +21,7 @@ from app.store.errors import StoreError
 log = logging.getLogger(__name__)
 
 ATTRIBUTES_DOCK = "gridhall.attributes"
+INTAKE_DOCK_ID = "gridhall.desk.intake"  # app.ui.work.install.INTAKE_DOCK
 #: Map scale of the `--screenshot` view: street scale, where grid codes and components show.
 SCREENSHOT_SCALE = 5000
 
@@ -38,6 +39,9 @@ class Hall:
     runner: object = None
     jobs: object = None  # app.jobs.JobRunner: long work with progress and cancel
     job_status: object = None  # app.ui.jobs.JobStatusWidget in the status bar
+    job_events: object = None  # app.ui.jobs.JobEvents: the runner's events on the GUI thread
+    map_tools: object = None  # app.gis.tools.controller.MapTools
+    map_tools_ui: object = None  # app.ui.map_toolbar.MapToolsUi: the map toolbar and 地图 menu
     plugins: object | None = None
     layouts: object = None
     status_widgets: tuple = ()
@@ -143,6 +147,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
+    _install_map_tools(hall, catalogue, actor)
     _install_layouts(hall, mode, layout, actor)
     if plugins:  # plugin docks are placed by the layout as they register
         _install_plugins(hall, plugins_dir, clock, catalogue)
@@ -187,7 +192,7 @@ def _install_jobs(hall: Hall, catalogue) -> None:
     # After the window's parts are gone, before the store closes: cancel, then a bounded wait on
     # the GUI thread (jobs stop at their next check; one that does not is left to its daemon thread).
     hall.on_teardown(lambda: jobs.shutdown(timeout=JOBS_TEARDOWN_WAIT_S))
-    events = JobEvents(jobs, window)
+    hall.job_events = events = JobEvents(jobs, window)
     hall.on_teardown(events.close)
     hall.job_status = JobStatusWidget(events, catalogue)
     window.statusBar().insertPermanentWidget(0, hall.job_status)
@@ -231,13 +236,110 @@ def _install_identify(hall: Hall, catalogue) -> None:
     def on_identified(kind: str, attributes: dict) -> None:
         panel = panel_holder.get("panel")
         if panel is not None:
-            panel.show_feature(kind, attributes)
+            panel.show_feature(kind, describe_feature(hall, kind, attributes))
+            if ATTRIBUTES_DOCK in hall.window.dock_registry.ids():  # identify raises its panel
+                dock = hall.window.dock_registry.dock(ATTRIBUTES_DOCK)
+                dock.show()
+                dock.raise_()
         case_id = attributes.get("case_id")
         if kind == "case" and case_id is not None and hall.state.summary(int(case_id)) is not None:
             hall.state.select(int(case_id))
 
     hall.map_view.identified.connect(on_identified)
     hall.on_teardown(lambda: hall.map_view.identified.disconnect(on_identified))
+
+
+def describe_feature(hall: Hall, kind: str, attributes: dict) -> dict:
+    """An identified feature's attributes as the panel shows them: ids replaced by what they name
+    (a case's state, category, department and address from the queue; a component's category and
+    departments); enum values are labelled by the panel."""
+    shown = dict(attributes)
+    core = hall.core
+    if kind == "case" and attributes.get("case_id") is not None and hall.state is not None:
+        row = hall.state.summary(int(attributes["case_id"]))
+        if row is not None:
+            shown.update(state=row.state.value, level=row.level.value, source=row.source.value,
+                         category=f"{row.category_code} {row.category_name}",
+                         department=row.department_name or "", grid_code=row.grid_code or "",
+                         address=row.address or "")
+    elif kind == "component" and core is not None:
+        code = str(attributes.get("code") or "")
+        category = core.taxonomy.find("component", code[6:11]) if len(code) == 17 else None
+        if category is not None:
+            shown["category"] = f"{category.code} {category.name}"
+            shown.pop("category_id", None)
+        names = {dept_id: name for dept_id, _code, name in core.departments()} if any(
+            attributes.get(f"{role}_department_id") for role in ("authority", "owner", "maintainer")) else {}
+        for role in ("authority", "owner", "maintainer"):
+            dept_id = shown.pop(f"{role}_department_id", None)
+            if dept_id is not None:
+                shown[f"{role}_department"] = names.get(dept_id, str(dept_id))
+    return shown
+
+
+#: The map's own status messages last this long (ms).
+_MAP_STATUS_MS = 6000
+
+
+def _install_map_tools(hall: Hall, catalogue, actor) -> None:
+    """The map toolbar and 地图 menu (tools, extent history, measure, go-to, bookmarks, export as a
+    job), the map's right-click menu and the queue rows' right-click menu."""
+    from app.gis.tools.controller import MapTools
+    from app.ui.jobs import job_command, report_outcome
+    from app.ui.map_toolbar import MapToolsUi, map_context_entries
+
+    window, view, tr = hall.window, hall.map_view, catalogue.tr
+    tools = MapTools(view, window.settings, getattr(actor, "username", None))
+    hall.on_teardown(tools.teardown)
+    pending: dict[str, str] = {}
+
+    def export_work(feedback):
+        return pending["work"](feedback)
+
+    def describe(path) -> tuple[str, bool]:
+        return tr("地图已导出：{path}", path=str(path)), False
+
+    command = None
+    if hall.jobs is not None and hall.job_events is not None:
+        command = job_command(hall.jobs, hall.job_events, tr("导出地图"), export_work,
+                              lambda job: report_outcome(window, catalogue, job, describe))
+        hall.on_teardown(command.disconnect)
+
+    def export(path: str):
+        if command is None:
+            return None
+        now = hall.core.clock.now() if hall.core is not None else None
+        pending["work"] = tools.export_work(path, tr("GridHall 数字城管 · 地图"),
+                                            now.strftime("%Y-%m-%d %H:%M") if now is not None else "",
+                                            tr("图例"))
+        return command()
+
+    ui = MapToolsUi(window, tools, tools.bookmarks, catalogue, export)
+    hall.on_teardown(ui.teardown)
+    hall.map_tools, hall.map_tools_ui = tools, ui
+
+    def new_case(x: float, y: float) -> None:
+        if INTAKE_DOCK_ID not in window.dock_registry.ids():
+            return
+        dock = window.dock_registry.dock(INTAKE_DOCK_ID)
+        dock.show()
+        dock.raise_()
+        dock.widget().set_point(x, y, None)
+
+    may_report = INTAKE_DOCK_ID in window.dock_registry.ids()
+    view.context_entries = map_context_entries(
+        catalogue, identify=tools.identify_at, coordinate_text=tools.coordinate_text,
+        zoom_here=tools.zoom_here, new_case=new_case if may_report else None,
+        notify=lambda text: window.statusBar().showMessage(text, _MAP_STATUS_MS))
+    hall.on_teardown(lambda: setattr(view, "context_entries", []))
+
+    def locate(case_id: int) -> None:
+        row = hall.state.summary(case_id)
+        if row is not None:
+            view.zoom_to_case(row.x, row.y)
+
+    window.commands["locate_case"] = locate
+    window.install_queue_menu()
 
 
 def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:

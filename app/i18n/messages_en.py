@@ -822,3 +822,53 @@ MESSAGES_EN.update({
     "没有名称或编码含 {text} 的类别": "No category has {text} in its code or name",
     "没有名称或编码含 {text} 的部门": "No department has {text} in its code or name",
 })
+
+# Map tools (issue 10, item 4: app/gis/tools/, app/ui/map_toolbar.py, the map and queue context menus).
+MESSAGES_EN.update({
+    "书签名称不能为空": "A bookmark needs a name",
+    "书签名称过长（最多 {n} 个字）": "The bookmark name is too long (at most {n} characters)",
+    "地图范围为空，无法保存书签": "The map shows no extent: nothing to bookmark",
+    "书签已达上限（{n} 个），请先删除一些": "You have {n} bookmarks, the most allowed: delete some first",
+    "坐标 {a}, {b} 既不是 EPSG:4549 的 x,y，也不是经纬度": "{a}, {b} is neither an EPSG:4549 x,y nor a longitude,latitude",
+    "没有编码为 {code} 的网格或部件": "No unit grid or component has the code {code}",
+    "坐标无效：{text}": "Not a valid coordinate: {text}",
+    "经纬度 {a}, {b} 像是写反了：应为 经度,纬度": "{a}, {b} looks reversed: write longitude,latitude",
+    "请输入网格编码、部件编码或坐标": "Enter a grid code, a component code or a coordinate",
+    "无法识别：{text}（应为网格编码、部件编码、x,y 或 经度,纬度）":
+        "Cannot read {text} (enter a grid code, a component code, x,y or longitude,latitude)",
+    "正在打开图层…": "Opening the layers…",
+    "不支持的导出格式：{suffix}（可导出 PNG 或 PDF）": "Cannot export to {suffix} (PNG or PDF)",
+    "正在排版…": "Laying out the page…",
+    "正在输出…": "Writing the file…",
+    "导出地图时无法打开图层“{name}”": "The layer “{name}” could not be opened for the export",
+    "地图导出失败：{error}": "The map export failed: {error}",
+    "浏览/识别": "Browse/identify", "点击识别网格、部件或案卷，拖动平移":
+        "Click to identify a grid, component or case; drag to pan",
+    "平移": "Pan", "拖动地图平移": "Drag the map to pan",
+    "拉框放大": "Zoom box", "单击或拉框放大": "Click or drag a box to zoom in",
+    "测量距离": "Measure distance", "测量面积": "Measure area",
+    "单击添加节点，右键或双击结束，Esc 清除": "Click to add points; right click or double click ends; Esc clears",
+    "放大": "Zoom in", "放大一级": "Zoom in one step", "缩小": "Zoom out", "缩小一级": "Zoom out one step",
+    "上一视图": "Previous extent", "回到上一个地图范围": "Back to the previous map extent",
+    "下一视图": "Next extent", "前进到下一个地图范围": "Forward to the next map extent",
+    "定位到…": "Go to…", "输入网格编码、部件编码、x,y（EPSG:4549）或 经度,纬度":
+        "Enter a grid code, a component code, x,y (EPSG:4549) or longitude,latitude",
+    "添加书签…": "Add bookmark…", "把当前地图范围存为书签": "Save the current map extent as a bookmark",
+    "书签管理…": "Bookmarks…", "前往或删除书签": "Go to or delete a bookmark",
+    "导出地图…": "Export map…",
+    "把当前地图导出为 PNG 或 PDF（含标题、图例、比例尺、指北针和时间）":
+        "Export the current map to PNG or PDF (with title, legend, scale bar, north arrow and time)",
+    "书签管理": "Bookmarks", "前往": "Go to", "删除": "Delete",
+    "地图工具": "Map tools", "书签": "Bookmarks", "定位：网格/部件编码、x,y 或 经度,纬度":
+        "Go to: grid/component code, x,y or lon,lat",
+    "测量：{value}": "Measured: {value}", "没有上一视图": "No previous extent", "没有下一视图": "No next extent",
+    "已定位到{kind} {what}": "Went to {kind} {what}",
+    "添加书签": "Add bookmark", "书签名称：": "Bookmark name:", "已添加书签：{name}": "Bookmark added: {name}",
+    "导出地图": "Export map", "地图导出正在进行": "A map export is already running",
+    "识别此处": "Identify here", "复制坐标": "Copy coordinate", "在此新建上报": "New report here",
+    "缩放至此": "Zoom here", "已复制坐标：{coordinate}": "Coordinate copied: {coordinate}",
+    "复制案卷号": "Copy case number", "在地图上定位": "Locate on the map", "查看办理过程": "Show history",
+    "地图已导出：{path}": "Map exported: {path}", "GridHall 数字城管 · 地图": "GridHall city management · map",
+    "图例": "Legend",
+    "处置部门": "Department", "主管部门": "Authority", "权属部门": "Owner", "养护部门": "Maintainer",
+})

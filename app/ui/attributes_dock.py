@@ -16,12 +16,16 @@ FIELD_LABELS = {
     "light": "灯色", "level": "等级", "status": "状态", "area_m2": "面积(m²)",
     "community": "社区", "street": "街道", "grid_code": "网格", "legacy_code": "旧编码",
     "initial_date": "初始日期", "changed_date": "变更日期", "data_source": "数据来源", "note": "备注",
+    "department": "处置部门", "address": "地址", "source": "来源",
+    "authority_department": "主管部门", "owner_department": "权属部门", "maintainer_department": "养护部门",
     "case_id": "案卷ID", "id": "ID",
 }
 #: A value's cell shows at most this many characters (the cell elides; the tooltip has the rest).
 VALUE_CHARS = 300
 KIND_TITLES = {"grid": "单元网格", "component": "部件", "case": "案卷"}
-HIDDEN = {"geom", "fid"}
+#: Internal ids (the identify wiring shows what they name instead, e.g. the category's name).
+HIDDEN = {"geom", "fid", "category_id", "grid_id", "community_id", "supervisor_id", "authority_department_id",
+          "owner_department_id", "maintainer_department_id"}
 #: Columns holding a stored enum value (``damaged``, ``red``, ``general``…): shown by their label.
 VALUE_ENUMS: dict[str, type[Enum]] = {
     "state": CaseState, "status": ComponentStatus, "light": Light, "level": Level, "kind": Kind,

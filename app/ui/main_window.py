@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from qtpy.QtCore import QSettings, Qt
-from qtpy.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from qtpy.QtWidgets import QAction, QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.i18n import Catalogue
 from app.ui.actions import BUILTIN_ACTIONS, ActionRegistry, ActionSpec
-from app.ui.builtin import QUEUE_DOCK
+from app.ui.builtin import DETAIL_DOCK, QUEUE_DOCK
 from app.ui.docks import DockRegistry
 from app.ui.plain import ElidedLabel
 from app.ui.plugin_dialog import PluginStatusDialog, PluginStatusRow
@@ -129,6 +129,38 @@ class MainWindow(QMainWindow):
             dock.show()
             dock.raise_()
             dock.widget().focus_filter()
+
+    def install_queue_menu(self) -> None:
+        """Give the case queue's rows their right-click menu (:meth:`queue_row_actions`)."""
+        if QUEUE_DOCK in self.dock_registry.ids() and hasattr(self.dock_registry.widget(QUEUE_DOCK), "row_actions"):
+            self.dock_registry.widget(QUEUE_DOCK).row_actions = self.queue_row_actions
+
+    def queue_row_actions(self, case_id: int) -> list:
+        """A queue row's menu (the row is already the selected case): the case commands the user
+        has (enabled or saying why not), then 在地图上定位 and 查看办理过程."""
+        tr = self.cat.tr
+        ids = {c.id for c in self.command_registry} if self.command_registry is not None else set()
+        actions: list = [self.action_registry.action(i) for i in self.action_registry.ids() if i in ids]
+        if actions:
+            actions.append(None)
+        locate = QAction(tr("在地图上定位"), self)
+        locate.setObjectName("locateCase")
+        locate.triggered.connect(lambda _checked=False: self.commands.get("locate_case", lambda _id: None)(case_id))
+        history = QAction(tr("查看办理过程"), self)
+        history.setObjectName("showHistory")
+        history.triggered.connect(lambda _checked=False: self.show_history(case_id))
+        return [*actions, locate, history]
+
+    def show_history(self, case_id: int) -> None:
+        """Raise the case detail (its timeline is the case's history) with the timeline focused."""
+        if DETAIL_DOCK not in self.dock_registry.ids():
+            return
+        dock = self.dock_registry.dock(DETAIL_DOCK)
+        dock.show()
+        dock.raise_()
+        timeline = getattr(dock.widget(), "timeline", None)
+        if timeline is not None:
+            timeline.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_help(self) -> None:
         """F1: the loop, each role's work and every shortcut (generated as it opens)."""

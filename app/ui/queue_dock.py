@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from qtpy.QtCore import QModelIndex, Qt
+from collections.abc import Callable
+
+from qtpy.QtCore import QModelIndex, QPoint, Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -122,6 +126,12 @@ class CaseQueueDock(QWidget):
         # dialog), and the detail and map must never follow a row that is not highlighted
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._restore_selection)
+        # right click: the row under the cursor becomes the current case, then its menu
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu_requested)
+        #: ``row_actions(case_id)`` → the QActions (None: a separator) above 复制案卷号 in a row's
+        #: menu: the window's case commands, 定位, 查看办理过程 (set by the window's wiring).
+        self.row_actions: Callable[[int], list] | None = None
 
         self._hidden_note = False  # the header says the current case is filtered out
         ev = state.events
@@ -161,6 +171,37 @@ class CaseQueueDock(QWidget):
                        *self.light_buttons.values()):
             widget.blockSignals(False)
         self.state.set_filter(QueueFilter())
+
+    def context_menu(self, pos: QPoint) -> QMenu | None:
+        """The menu for the row at viewport ``pos``: selects that row first (the actions act on
+        the selected case), then its actions; None off the rows."""
+        index = self.table.indexAt(pos)
+        case_id = self.model.case_id_at(index.row()) if index.isValid() else None
+        if case_id is None:
+            return None
+        self.table.selectRow(index.row())
+        menu = QMenu(self)
+        menu.setObjectName("queueRowMenu")
+        menu.setToolTipsVisible(True)  # a disabled case action says why
+        for action in (self.row_actions(case_id) if self.row_actions is not None else []):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        if menu.actions() and not menu.actions()[-1].isSeparator():
+            menu.addSeparator()
+        summary = self.state.summary(case_id)
+        number = summary.number if summary is not None else ""
+        copy = menu.addAction(self.cat.tr("复制案卷号"))
+        copy.setObjectName("copyCaseNumber")
+        copy.triggered.connect(lambda _checked=False, n=number: QApplication.clipboard().setText(n))
+        return menu
+
+    def _context_menu_requested(self, pos: QPoint) -> None:
+        menu = self.context_menu(pos)
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
     # ---- user input → state --------------------------------------------------------
     def _state_changed(self, _index: int) -> None:
