@@ -10,6 +10,7 @@ from app.domain.definitions import Action
 from app.i18n import Catalogue
 from app.ui.case_actions import SHORTCUTS, approvable_states
 from app.ui.work.case_list import ID_ROLE, CaseList
+from app.ui.work.throttle import Throttle
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueState
 
@@ -42,8 +43,9 @@ class ApprovalsDock(QWidget):
         layout.addLayout(buttons)
         ev = state.events
         self._subs = Subscriptions()
-        self._subs.connect(ev.rows_reset, self.reload)
-        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._reload_soon = Throttle(self.reload, parent=self)  # a burst of changes: one reload per 250 ms
+        self._subs.connect(ev.rows_reset, self._reload_soon)
+        self._subs.connect(ev.rows_changed, lambda _ids: self._reload_soon())
         self._subs.connect(ev.selection_changed, lambda case_id: (self.list.follow(case_id), self._enable()))
         self.list.itemSelectionChanged.connect(self._enable)
         self.reload()

@@ -67,9 +67,10 @@ class CaseList(QTreeWidget):
         """Replace the items with ``rows`` (keeps the checked/selected ids)."""
         selected = set(self.selected_ids())
         self.clear()
-        for row in list(rows)[:ROW_CAP]:
-            item = self._item(row, tooltip)
-            self.addTopLevelItem(item)
+        shown = list(rows)[:ROW_CAP]
+        items = [self._item(row, tooltip) for row in shown]
+        self.addTopLevelItems(items)  # one insertion: the header sizes its columns once, not per row
+        for row, item in zip(shown, items, strict=True):
             if row.id in selected:
                 item.setSelected(True)
 

@@ -9,6 +9,7 @@ from app.domain.definitions import Action, CaseState, Role
 from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.ui.work.case_list import CaseList, urgency_key
+from app.ui.work.throttle import Throttle
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueState
 
@@ -75,8 +76,9 @@ class MyQueueDock(QWidget):
         layout.addWidget(self.list)
         ev = state.events
         self._subs = Subscriptions()
-        self._subs.connect(ev.rows_reset, self.reload)
-        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._reload_soon = Throttle(self.reload, parent=self)  # a burst of changes: one reload per 250 ms
+        self._subs.connect(ev.rows_reset, self._reload_soon)
+        self._subs.connect(ev.rows_changed, lambda _ids: self._reload_soon())
         self._subs.connect(ev.tick, self._tick)
         self._subs.connect(ev.selection_changed, self.list.follow)
         self._last = None

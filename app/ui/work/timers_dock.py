@@ -13,6 +13,7 @@ from app.i18n import Catalogue
 from app.ui import plain
 from app.ui.queue_model import countdown_text
 from app.ui.style import LIGHT_COLOURS
+from app.ui.work.throttle import Throttle
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueState
 
@@ -46,8 +47,9 @@ class TimersDock(QWidget):
         self._last: datetime | None = None
         ev = state.events
         self._subs = Subscriptions()
-        self._subs.connect(ev.rows_reset, self.reload)
-        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._reload_soon = Throttle(self.reload, parent=self)  # a burst of changes: one reload per 250 ms
+        self._subs.connect(ev.rows_reset, self._reload_soon)
+        self._subs.connect(ev.rows_changed, lambda _ids: self._reload_soon())
         self._subs.connect(ev.tick, self._tick)
         self.reload()
 

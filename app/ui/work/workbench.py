@@ -11,6 +11,7 @@ from app.domain.workflow import WORKFLOW
 from app.i18n import Catalogue
 from app.ui.case_actions import SHORTCUTS
 from app.ui.work.case_list import ID_ROLE, CaseList, urgency_key
+from app.ui.work.throttle import Throttle
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueState
 
@@ -47,8 +48,9 @@ class DepartmentWorkbench(QWidget):
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         ev = state.events
         self._subs = Subscriptions()
-        self._subs.connect(ev.rows_reset, self.reload)
-        self._subs.connect(ev.rows_changed, lambda _ids: self.reload())
+        self._reload_soon = Throttle(self.reload, parent=self)  # a burst of changes: one reload per 250 ms
+        self._subs.connect(ev.rows_reset, self._reload_soon)
+        self._subs.connect(ev.rows_changed, lambda _ids: self._reload_soon())
         self._subs.connect(ev.selection_changed, lambda _id: self._follow_selection())
         self.reload()
 
