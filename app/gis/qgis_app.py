@@ -79,6 +79,14 @@ def profile_path() -> str | None:
     return os.environ.get("QGIS_CUSTOM_CONFIG_PATH") if _app is not None else None
 
 
+def discard_temp_profile() -> None:
+    """Remove the temporary QGIS profile now (a process ending without ``stop_qgis`` or atexit)."""
+    global _temp_profile
+    if _temp_profile:
+        shutil.rmtree(_temp_profile, ignore_errors=True)
+        _temp_profile = None
+
+
 def stop_qgis() -> None:
     """Tear QGIS down (exitQgis) and remove the temporary profile; safe to call twice.
 
