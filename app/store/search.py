@@ -314,6 +314,45 @@ def _ids(conn: Connection, sql: str, params: dict[str, object]) -> list[int]:
     return [int(r[0]) for r in conn.execute(text(sql), params)]
 
 
+#: PostgreSQL: a text matching fewer index rows than this is answered from those rows (sorted);
+#: a broader one by walking the cases newest first until a page is full.
+PROBE = 5000
+
+
+def _narrow_postgres(conn: Connection, criteria: SearchCriteria, params: dict[str, object], conds: list[str],
+                     limit: int, offset: int, count_limit: int | None) -> tuple[list[int], int] | None:
+    """The page and total when the text is narrow (fewer than :data:`PROBE` index rows), else None.
+
+    A GIN index gives its rows in no useful order: asked for the newest 50, the planner either
+    sorts every match (slow for a broad word) or walks the cases backwards testing each (slow
+    for a rare one, such as a phone number: a million rows for one hit). The candidates are
+    fetched first, at most PROBE of them, straight from the index; only when there are that
+    many does the walk run.
+    """
+    others = [c for c in conds if not c.startswith("s.terms @@")]
+    ps = {**params, "probe": PROBE}
+    tier = "1"
+    if criteria.exact:
+        exact: dict[str, object] = {}
+        _where("postgresql", criteria, exact, exact_tier=True)
+        ps["exact"], ps["serial"] = exact["exact"], exact["serial"]
+        tier = ("CASE WHEN lower(c.number) = :exact OR lower(c.number) LIKE :serial ESCAPE '\\' "
+                "OR c.reporter_phone = :exact THEN 0 ELSE 1 END")
+    candidates = ("SELECT s.case_id, s.doc FROM case_search s WHERE s.terms @@ CAST(:tsq AS tsquery) "
+                  "LIMIT :probe")
+    where = f"WHERE {' AND '.join(others)}" if others else ""
+    rows = conn.execute(text(
+        f"WITH s AS MATERIALIZED ({candidates}) SELECT (SELECT count(*) FROM s), c.id, {tier} AS tier "
+        f"FROM s JOIN cases c ON c.id = s.case_id {where} ORDER BY tier, c.id DESC"), ps).all()
+    found = int(rows[0][0]) if rows else int(conn.execute(
+        text(f"SELECT count(*) FROM ({candidates}) n"), ps).scalar_one())
+    if found >= PROBE:
+        return None
+    ids = [int(r[1]) for r in rows]
+    total = len(ids) if count_limit is None else min(len(ids), count_limit)
+    return ids[offset:offset + limit], total
+
+
 def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
                offset: int = 0, count_limit: int | None = None) -> tuple[list[int], int]:
     """The ids of one page of matching cases, best first, and how many match in all.
@@ -328,6 +367,10 @@ def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
     params: dict[str, object] = {}
     source, conds = _where(dialect, criteria, params)
     key = "s.rowid" if source.startswith("case_search") else "c.id"
+    if "tsq" in params:
+        narrow = _narrow_postgres(conn, criteria, params, conds, limit, offset, count_limit)
+        if narrow is not None:
+            return narrow
 
     def select(conditions: list[str], ps: dict[str, object], lim: int, off: int) -> list[int]:
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
