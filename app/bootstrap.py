@@ -284,7 +284,7 @@ _MAP_STATUS_MS = 6000
 def _install_map_tools(hall: Hall, catalogue, actor) -> None:
     """The map toolbar and 地图 menu (tools, extent history, measure, go-to, bookmarks, export as a
     job), the map's right-click menu and the queue rows' right-click menu."""
-    from app.gis.tools.controller import MapTools
+    from app.gis.tools.controller import MapTools, theme_icons
     from app.ui.jobs import job_command, report_outcome
     from app.ui.map_toolbar import MapToolsUi, map_context_entries
 
@@ -314,7 +314,7 @@ def _install_map_tools(hall: Hall, catalogue, actor) -> None:
                                             tr("图例"))
         return command()
 
-    ui = MapToolsUi(window, tools, tools.bookmarks, catalogue, export)
+    ui = MapToolsUi(window, tools, tools.bookmarks, catalogue, export, theme_icons())
     hall.on_teardown(ui.teardown)
     hall.map_tools, hall.map_tools_ui = tools, ui
 

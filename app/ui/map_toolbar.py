@@ -145,7 +145,7 @@ class MapToolsUi:
     """
 
     def __init__(self, window: QMainWindow, port: MapPort, bookmarks, catalogue: Catalogue,
-                 export: Callable[[str], object] | None = None) -> None:
+                 export: Callable[[str], object] | None = None, icons: dict | None = None) -> None:
         self.window, self.port, self.bookmarks, self.cat = window, port, bookmarks, catalogue
         self.export = export
         tr = catalogue.tr
@@ -171,12 +171,21 @@ class MapToolsUi:
 
         self.toolbar = QToolBar(tr("地图工具"), window)
         self.toolbar.setObjectName("mapToolbar")
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # icons (the map's theme) when the map gives them: the toolbar stays one row in English too;
+        # the tooltip names the action and its shortcut
+        icons = icons or {}
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly if icons
+                                        else Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action_id in TOOLBAR:
             if not action_id:
                 self.toolbar.addSeparator()
             elif action_id in registry.ids():
-                self.toolbar.addAction(registry.action(action_id))
+                action = registry.action(action_id)
+                if action_id in icons:
+                    action.setIcon(icons[action_id])
+                if action.shortcut().toString():
+                    action.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
+                self.toolbar.addAction(action)
         self.bookmark_button = QToolButton(objectName="bookmarkButton")
         self.bookmark_button.setText(tr("书签"))
         self.bookmark_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -16,6 +16,29 @@ from app.gis.tools.goto import POINT_SCALE, Target, resolve, store_to_lonlat
 from app.gis.tools.measure import MeasureTool
 from app.gis.tools.print_layout import export_map, snapshot_map
 
+#: Toolbar icons from the QGIS theme, by action id.
+ICONS = {
+    "gridhall.map.browse": "mActionIdentify.svg", "gridhall.map.pan": "mActionPan.svg",
+    "gridhall.map.zoom_box": "mActionZoomToArea.svg", "gridhall.map.zoom_in": "mActionZoomIn.svg",
+    "gridhall.map.zoom_out": "mActionZoomOut.svg", "gridhall.map.zoom_full": "mActionZoomFullExtent.svg",
+    "gridhall.map.extent_back": "mActionZoomLast.svg", "gridhall.map.extent_forward": "mActionZoomNext.svg",
+    "gridhall.map.measure_distance": "mActionMeasure.svg", "gridhall.map.measure_area": "mActionMeasureArea.svg",
+    "gridhall.map.bookmark_add": "mActionNewBookmark.svg", "gridhall.map.bookmarks": "mActionShowBookmarks.svg",
+    "gridhall.map.export": "mActionSaveMapAsImage.svg",
+}
+
+
+def theme_icons() -> dict:
+    """Action id → QIcon of the QGIS theme (icons that cannot be found are left out)."""
+    from qgis.core import QgsApplication
+
+    icons = {}
+    for action_id, name in ICONS.items():
+        icon = QgsApplication.getThemeIcon(f"/{name}")
+        if not icon.isNull():
+            icons[action_id] = icon
+    return icons
+
 
 class MapTools(QObject):
     tool_changed = pyqtSignal(str)

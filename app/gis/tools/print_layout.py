@@ -24,6 +24,7 @@ from qgis.core import (
     QgsLayoutItemScaleBar,
     QgsLayoutPoint,
     QgsLayoutSize,
+    QgsLegendStyle,
     QgsMapLayerStyle,
     QgsPrintLayout,
     QgsProject,
@@ -169,8 +170,15 @@ def build_layout(snapshot: MapSnapshot, project: QgsProject, layers: list[QgsVec
     group.removeAllChildren()
     for layer in layers:
         group.addLayer(layer)
-    legend.setLegendFilterByMapEnabled(False)
+    legend.setLegendFilterByMapEnabled(True)  # only what the printed map shows (one rule set per scale)
     legend.setMaximumSymbolSize(5.0)  # road widths are map units: keep their patches slim
+    legend.setSymbolHeight(3.5)
+    for style, size, bold in ((QgsLegendStyle.Title, 12, True), (QgsLegendStyle.Group, 9, True),
+                              (QgsLegendStyle.Subgroup, 9, True), (QgsLegendStyle.SymbolLabel, 8, False)):
+        font = QFont()
+        font.setPointSizeF(size)
+        font.setBold(bold)
+        legend.rstyle(style).setFont(font)
     legend.attemptMove(QgsLayoutPoint(PAGE_W - MARGIN - LEGEND_W, top, mm))
     legend.setResizeToContents(True)
     legend.setFrameEnabled(True)
