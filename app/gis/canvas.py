@@ -197,6 +197,8 @@ class MapView(QWidget):
         return menu
 
     def _populate_context_menu(self, menu: QMenu, event) -> None:
+        # QGIS puts its own untranslated "Copy Coordinate" submenu first: ours replaces it
+        menu.clear()
         point = event.mapPoint()
         self.context_menu(point.x(), point.y(), menu)
 

@@ -216,3 +216,25 @@ def test_map_context_menu_acts_on_the_clicked_point(view, district):
     menu.actions()[2].trigger()
     assert got == [("zoom", x, y)]
     assert view.tool.flags() & 16  # QgsMapTool.ShowContextMenu: the canvas asks for the menu
+
+
+def test_a_right_click_on_the_canvas_opens_the_menu(qtbot, view, district):
+    from qgis.PyQt.QtCore import QTimer
+    from qgis.PyQt.QtWidgets import QApplication
+
+    got, shown = [], []
+    view.context_entries = [("缩放至此", lambda x, y: got.append((x, y)))]
+    view.canvas.contextMenuAboutToShow.connect(
+        lambda menu, event: shown.append([a.text() for a in menu.actions()]))
+
+    def close_popup():
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            popup.close()
+        else:
+            QTimer.singleShot(20, close_popup)
+
+    QTimer.singleShot(20, close_popup)
+    # QgsMapCanvas shows the menu on a right-button release when the tool asks for it
+    qtbot.mouseClick(view.canvas.viewport(), Qt.RightButton, pos=pixel(view, *district.rel(300, 200)))
+    assert shown == [["缩放至此"]]
