@@ -159,30 +159,41 @@ def _open_hall(db: Path, role: str, size, tmp: Path):
     return hall, probe, usable, filled
 
 
+_BURST_CHILD = """
+import sys
+from app.core import open_core
+from app.domain.clock import SystemClock
+from app.services.case_source import StoreCaseSource
+from bench.desk_stall import _actor
+core = open_core("sqlite:///" + sys.argv[1], SystemClock())
+leader = _actor(core.store, "leader")
+made = 0
+for row in StoreCaseSource(core.store).open_cases()[:int(sys.argv[2])]:
+    try:
+        core.cases.urge(leader, row.id, row.version, note="压测督办")
+        made += 1
+    except Exception:  # a case changed meanwhile: the burst goes on
+        continue
+core.store.dispose()
+print(made)
+"""
+
+
 def _live_burst(db: Path, n: int, done: list) -> threading.Thread:
-    """Another client (a leader) urges ``n`` open cases, one transaction each, in a thread."""
+    """Another client (a leader, in its own process like another workstation) urges ``n`` open
+    cases, one transaction each; a thread here only waits for it."""
+    import subprocess
+    import sys
 
-    def work():
-        from app.core import open_core
-        from app.domain.clock import SystemClock
-        from app.services.case_source import StoreCaseSource
+    root = Path(__file__).resolve().parents[1]
 
-        core = open_core(f"sqlite:///{db}", SystemClock())
-        made = 0
-        try:
-            leader = _actor(core.store, "leader")
-            rows = StoreCaseSource(core.store).open_cases()[:n]
-            for row in rows:
-                try:
-                    core.cases.urge(leader, row.id, row.version, note="压测督办")
-                    made += 1
-                except Exception:  # noqa: BLE001 (a case changed meanwhile: the burst goes on)
-                    continue
-        finally:
-            core.store.dispose()
-            done.append(made)
+    def wait():
+        child = subprocess.run([sys.executable, "-c", _BURST_CHILD, str(db), str(n)], cwd=root,
+                               capture_output=True, text=True, timeout=300)
+        lines = child.stdout.split()
+        done.append(int(lines[-1]) if child.returncode == 0 and lines else 0)
 
-    thread = threading.Thread(target=work, name="bench-live-burst", daemon=True)
+    thread = threading.Thread(target=wait, name="bench-live-burst", daemon=True)
     thread.start()
     return thread
 
@@ -341,6 +352,12 @@ def run(db: str, sizes=SIZES) -> int:
     print("6. The desk never stalls: event-loop latency (5 ms probe) over a scripted session")
     with tempfile.TemporaryDirectory(prefix="gridhall-desk-") as tmpdir:
         tmp = Path(tmpdir)
+        from app.store.commands import upgrade_db
+
+        base = tmp / "base.sqlite"
+        shutil.copyfile(db, base)  # the sessions write (live changes, a bulk dispatch): copies only
+        upgrade_db(base).dispose()  # a demo file made before the newest migrations
+        db = str(base)
         for role in ("department", "dispatcher"):
             copy = tmp / f"{role}.sqlite"
             shutil.copyfile(db, copy)

@@ -28,6 +28,8 @@ _INCH_M = 0.0254
 #: Label candidates QGIS tries (its defaults: 5 per cm of line, 2.5 per cm² of polygon). Our
 #: labels are placed over points, over polygon centres or along straight roads: few suffice.
 LINE_CANDIDATES_PER_CM = 1.0
+#: How often a canvas shows a render in progress (QGIS: 250 ms); ours finish sooner than this.
+MAP_UPDATE_INTERVAL_MS = 3000
 POLYGON_CANDIDATES_PER_CM2 = 0.5
 
 
@@ -47,6 +49,10 @@ def configure_canvas(canvas) -> None:
     a layer's ``triggerRepaint`` then redraws that layer alone, over the cached others."""
     canvas.setParallelRenderingEnabled(True)
     canvas.setCachingEnabled(True)
+    # While a render runs QGIS shows its progress every 250 ms by composing every layer's partial
+    # image on the GUI thread: tens of ms a time at 4K. The cached map (moved/scaled) stays shown
+    # until the render is done instead.
+    canvas.setMapUpdateInterval(MAP_UPDATE_INTERVAL_MS)
     canvas.setLabelingEngineSettings(labelling_settings(canvas.labelingEngineSettings()))
 
 
