@@ -229,6 +229,8 @@ MESSAGES_EN: dict[str, str] = {
     "数据已被其他工作站写入（唯一约束），请刷新后重试":
         "Another workstation already wrote this data (unique constraint); refresh and retry",
     "数据库拒绝：{detail}；本次操作未写入任何数据": "Refused by the database: {detail}; nothing was written",
+    "数据库拒绝：文本超过字段长度上限；本次操作未写入任何数据":
+        "Refused by the database: a text is longer than its field allows; nothing was written",
     "数据库中的数据被其他会话锁住，等待 {timeout} 后仍未释放（已请求数据库结束占用的会话）；本次操作未写入任何数据，请稍后重试":
         "The data is locked by another database session and was still locked after {timeout} (the database was "
         "asked to end the sessions holding it); nothing was written, please try again shortly",
@@ -842,6 +844,8 @@ MESSAGES_EN.update({
     "正在输出…": "Writing the file…",
     "导出地图时无法打开图层“{name}”": "The layer “{name}” could not be opened for the export",
     "地图导出失败：{error}": "The map export failed: {error}",
+    "无法写入文件 {path}：请检查目录是否存在、是否有写权限":
+        "Cannot write {path}: check that the folder exists and that you may write there",
     "浏览/识别": "Browse/identify", "点击识别网格、部件或案卷，拖动平移":
         "Click to identify a grid, component or case; drag to pan",
     "平移": "Pan", "拖动地图平移": "Drag the map to pan",

@@ -3,6 +3,7 @@ decorations, pick marker, identify highlight, map context menu, print-layout exp
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -167,11 +168,21 @@ def test_export_png_and_pdf_as_a_job(view, tmp_path):
     assert dark(int(w * 0.78), int(h * 0.1), int(w * 0.97), int(h * 0.6)) > 20     # the legend
 
 
-def test_export_refuses_an_unknown_format(view, tmp_path):
+def test_export_refuses_an_unknown_format_and_an_unwritable_place(view, tmp_path):
     snapshot = snapshot_map(view.project, view.canvas, "t", "", "")
     with pytest.raises(MsgError):
         export_map(snapshot, tmp_path / "map.tif", Feedback())
     assert not (tmp_path / "map.tif").exists()
+    with pytest.raises(MsgError, match="无法写入文件"):
+        export_map(snapshot, tmp_path / "missing" / "map.pdf", Feedback())
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro").chmod(0o500)
+    try:
+        if not os.access(tmp_path / "ro", os.W_OK):  # root writes anywhere
+            with pytest.raises(MsgError, match="无法写入文件"):
+                export_map(snapshot, tmp_path / "ro" / "map.png", Feedback())
+    finally:
+        (tmp_path / "ro").chmod(0o700)
 
 
 def test_pick_shows_a_crosshair_and_a_marker_at_the_picked_point(qtbot, view, district):

@@ -222,6 +222,8 @@ def export_map(snapshot: MapSnapshot, path: str | Path, feedback: Feedback | Non
     fmt = path.suffix.lower()
     if fmt not in (".png", ".pdf"):
         raise MsgError(Msg("不支持的导出格式：{suffix}（可导出 PNG 或 PDF）", suffix=path.suffix or "—"))
+    if not path.parent.is_dir():
+        raise MsgError(Msg("无法写入文件 {path}：请检查目录是否存在、是否有写权限", path=path))
     fb = feedback or Feedback()
     fb.progress(0.05, Msg("正在打开图层…"))
     project = QgsProject()
@@ -244,6 +246,8 @@ def export_map(snapshot: MapSnapshot, path: str | Path, feedback: Feedback | Non
             settings.dpi = PDF_DPI
             settings.rasterizeWholeImage = False
             result = exporter.exportToPdf(str(path), settings)
+        if result == QgsLayoutExporter.FileError:
+            raise MsgError(Msg("无法写入文件 {path}：请检查目录是否存在、是否有写权限", path=path))
         if result != QgsLayoutExporter.Success:
             raise MsgError(Msg("地图导出失败：{error}", error=exporter.errorMessage() or result))
         fb.check()
