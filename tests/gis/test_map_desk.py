@@ -223,3 +223,20 @@ def test_export_runs_as_a_job_and_writes_the_file(qtbot, hall, tmp_path):
     qtbot.waitUntil(lambda: job.finished, timeout=120000)
     assert job.error is None and path.stat().st_size > 1000
     qtbot.waitUntil(lambda: "地图已导出" in hall.window.statusBar().currentMessage(), timeout=5000)
+
+
+@pytest.mark.parametrize("role", ["acceptor", "shift_leader", "department", "leader"])
+def test_no_shortcut_clashes_for_other_roles(qtbot, qgis_app, tiny_city, tmp_path, role):
+    from app.domain.definitions import Role
+
+    built = _hall(qtbot, tiny_city, tmp_path, Role(role))
+    try:
+        seen = {}
+        for action in built.window.actions():
+            key = action.shortcut().toString()
+            if key:
+                assert key not in seen, f"{key}: {seen[key]} and {action.objectName()}"
+                seen[key] = action.objectName()
+        assert "gridhall.map.measure_distance" in seen.values()
+    finally:
+        built.teardown()
