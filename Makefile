@@ -64,8 +64,9 @@ test-pyside: setup
 test: lint test-pyqt test-pyside
 
 # Figures, not pass/fail; each is also merged into build/bench.json (bench/figures.py).
-# ONLY=map|queue|demo|live (or a comma-separated list) runs those groups alone.
+# ONLY=map|queue|demo|live|desk|search (or a comma-separated list) runs those groups alone.
 bench: setup $(DB)
+	$(PY) -m app db upgrade --db $(DB) >/dev/null
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench --db $(DB) $(if $(ONLY),--only $(ONLY))
 
 # `make test` in a clean Debian chroot (SUITE=bookworm or trixie), on a clean checkout of HEAD.
