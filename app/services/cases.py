@@ -19,19 +19,20 @@ from sqlalchemy.orm import Session
 
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.deadlines import format_limit
-from app.domain.definitions import STORE_SRID, Action, CaseState, Kind, Level, Role, Stage
+from app.domain.definitions import STORE_SRID, Action, CaseState, Kind, Level, Role, Source, Stage
 from app.domain.messages import Msg, Seq
 from app.domain.workflow import Outcome
 from app.services import dispatch as dispatching
 from app.services import duplicates as dup
 from app.services import intake, routing, timers
 from app.services.actors import Actor
-from app.services.attachments import PhotoInput, check_photos, photo_kinds
+from app.services.attachments import CheckedPhoto, PhotoInput, check_photos, photo_kinds
 from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step, db_refusals
 from app.services.errors import NotFound, ValidationError
 from app.services.location import resolve
 from app.store import queries, security
 from app.store.audit import lock_head
+from app.store.locks import run_releasing
 from app.store.models import Case, Category
 
 
@@ -117,12 +118,24 @@ class CaseService(ServiceCore):
         self._check(actor, None, Action.REPORT)
         if link_to is not None:
             self._check(actor, CaseState.REPORTED, Action.LINK, reason="-")
+        draft = intake.check_draft(draft)  # the one input policy (app/domain/text.py) on every field
         kind, code, notes = intake.parse_category(draft.category, draft.kind, self.taxonomy)
         description = intake.check_description(draft.description)
         level = intake.check_level(draft.level)
         source = intake.check_source(draft.source, actor.role)
         photos = check_photos(draft.photos, self.settings.max_photo_bytes)
         now = self._now()
+
+        def attempt() -> ActionResult:  # a whole transaction: run again after a lock timeout
+            return self._report(actor, draft, link_to, kind, code, notes, description, level, source, photos, now)
+
+        result = run_releasing(self.store, attempt)
+        self._publish(result, actor, now)
+        return result
+
+    def _report(self, actor: Actor, draft: intake.ReportDraft, link_to: int | str | None, kind: Kind, code: str,
+                notes: list[str], description: str, level: Level, source: Source, photos: list[CheckedPhoto],
+                now: datetime) -> ActionResult:
         with db_refusals(), self.store.session() as session, session.begin():
             category = intake.category_row(session, kind, code)
             where = resolve(session, draft.location, self.taxonomy)
@@ -154,7 +167,6 @@ class CaseService(ServiceCore):
             result = self._record(step, None, None)
             if link_to is not None:
                 result = self._link_in(step, link_to, result)
-        self._publish(result, actor, now)
         return result
 
     def _link_in(self, reported: Step, original: int | str, first: ActionResult) -> ActionResult:

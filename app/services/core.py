@@ -45,6 +45,7 @@ from app.store import queries
 from app.store.audit import LOOP_COLUMNS, append_event, db_derives
 from app.store.engine import Store
 from app.store.errors import StaleCase
+from app.store.locks import run_releasing
 from app.store.models import Case, CaseEvent, Category, Department, User
 
 #: Actions a 专业部门操作员 may only take on cases dispatched to their own department.
@@ -102,7 +103,10 @@ Prepare = Callable[[Step], None]
 
 
 def _clean(text: str | None) -> str | None:
-    return (text or "").strip() or None
+    """A reason or note through the one input policy (app/domain/text.py): None when empty."""
+    from app.services.intake import clean_text  # intake imports this module's neighbours
+
+    return clean_text("reason", text)
 
 
 # -- refusals by the database (PostGIS: privileges, row-level security, migration 0002's checks) --
@@ -136,6 +140,8 @@ _REFUSAL_CODES = frozenset({"42501", "40001", "40P01"})
 def refusal_error(exc: DBAPIError) -> ServiceError | None:
     """The ServiceError (a Chinese message) for a refusal by the database; None for other faults."""
     code = getattr(exc.orig, "pgcode", None) or ""
+    if code == "22001" or "value too long for" in str(exc.orig):  # a length both backends enforce
+        return ValidationError("text", Msg("数据库拒绝：文本超过字段长度上限；本次操作未写入任何数据"))
     if code[:2] not in _REFUSAL_CLASSES and code not in _REFUSAL_CODES:
         return None
     detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
@@ -287,6 +293,18 @@ class ServiceCore:
         """Run one operation on an existing case in a single transaction and publish it."""
         reason = _clean(reason)
         now = self._now()
+
+        def attempt() -> ActionResult:  # a whole transaction: run again after a lock timeout
+            return self._attempt(actor, case_id, expected_version, action, reason=reason, outcome=outcome,
+                                 prepare=prepare, photos=photos, payload=payload, now=now)
+
+        result = run_releasing(self.store, attempt)
+        self._publish(result, actor, now)
+        return result
+
+    def _attempt(self, actor: Actor, case_id: int, expected_version: int, action: Action, *,
+                 reason: str | None, outcome: Outcome | str | None, prepare: Prepare | None,
+                 photos: list[CheckedPhoto] | None, payload: dict[str, Any] | None, now: datetime) -> ActionResult:
         with db_refusals(), self.store.session() as session:
             try:
                 with session.begin():
@@ -309,7 +327,6 @@ class ServiceCore:
                     result = self._record(step, reason, outcome)
             except StaleCase as exc:  # cannot happen under the lock, but never lose a write silently
                 raise ConflictError(msg_of(exc)) from exc
-        self._publish(result, actor, now)
         return result
 
     def _record(self, step: Step, reason: str | None, outcome: Outcome | str | None) -> ActionResult:
