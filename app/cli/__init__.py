@@ -278,6 +278,8 @@ def _main(argv: list[str], watch_box: list) -> int:
     # The user gets one clear line per failure; the log (warnings included) only on request.
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # a Ctrl+C while a pooled connection closes is logged with a traceback there
+        logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
     from app.domain.messages import MsgError
 
     cat = _cli_catalogue(args)
@@ -291,6 +293,7 @@ def _main(argv: list[str], watch_box: list) -> int:
         watch = CommitWatch().install()
         watch_box.append(watch)
     try:
+        _preload(args.command)
         _check_arguments(args)
         return _run(args)
     except ArgumentRefused as exc:
@@ -323,6 +326,21 @@ def _main(argv: list[str], watch_box: list) -> int:
         if watch is not None:
             watch.remove()  # (the verdict above was taken first)
         sys.stdout, sys.stderr = streams
+
+
+def _preload(command: str) -> None:
+    """Import numpy from Python before the store's libraries import it from C.
+
+    GeoAlchemy2 imports Shapely optionally, and Shapely's extension imports numpy through numpy's
+    C API, which turns a Ctrl+C landing there into an ImportError after printing a traceback: the
+    interrupt was lost (the step went on and committed) and a traceback was shown. Imported here,
+    a Ctrl+C during the import is an ordinary KeyboardInterrupt with its one line.
+    """
+    if command in ("case", "user", "db", "demo"):
+        import contextlib
+
+        with contextlib.suppress(ImportError):  # (numpy comes with Shapely)
+            import numpy  # noqa: F401
 
 
 def _fault(exc: BaseException):
