@@ -322,10 +322,17 @@ def test_no_login_can_lock_a_case_table_or_the_chain_head(hall, who):
                                                                                 "KEY SHARE")]
     statements += ["UPDATE audit_head SET chain_no = chain_no", "UPDATE cases SET state = state",
                    "UPDATE cases SET department_id = department_id", "UPDATE case_claims SET case_id = case_id"]
-    if who != "admin":
-        statements += [f"LOCK TABLE {t} IN ACCESS EXCLUSIVE MODE" for t in ("users", "departments", "categories",
-                                                                            "workflow_transitions", "time_limits")]
+    # the administrator included: it edits reference data column by column and deletes none
+    statements += [f"LOCK TABLE {t} IN {m} MODE" for t in ("users", "departments", "categories",
+                                                            "workflow_transitions", "time_limits", "calendar_days")
+                   for m in ("SHARE", "EXCLUSIVE", "ACCESS EXCLUSIVE")]
     all_refused(hall, who, statements, "permission denied")
+
+
+def test_the_administrator_edits_reference_data_but_deletes_and_locks_none(hall):
+    assert run(hall, "admin", "UPDATE departments SET phone = '0571-1' WHERE code = 'JD001'") == 1
+    refused(hall, "admin", "DELETE FROM calendar_days", match="permission denied")
+    refused(hall, "admin", "DELETE FROM departments WHERE code = 'JD001'", match="permission denied")
 
 
 def test_only_the_compare_and_set_update_is_left_on_cases(hall):

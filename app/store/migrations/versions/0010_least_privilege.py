@@ -45,6 +45,9 @@ from alembic import op
 
 from app.store.security import GROUP_ROLES, OPERATIONAL_ROLES, group_role
 
+#: 0002's reference tables (written by gridhall_admin).
+_REFERENCE_TABLES = importlib.import_module("app.store.migrations.versions.0002_security").REFERENCE_TABLES
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
@@ -241,10 +244,24 @@ def _table_grants() -> None:
     op.execute(f"REVOKE INSERT, UPDATE, DELETE ON case_claims FROM {operational}")
     op.execute(f"GRANT INSERT ON case_claims TO {operational}")
     op.execute(f"GRANT UPDATE ({', '.join(CLAIM_UPDATE_COLUMNS)}) ON case_claims TO {operational}")
+    # Reference data: the administrator edits rows column by column and deletes none (rows are
+    # retired, e.g. departments.active). A table-level UPDATE or DELETE would also allow
+    # LOCK TABLE … ACCESS EXCLUSIVE on a table every case write reads (a frozen hall).
+    admin = group_role("admin")
+    for table in _REFERENCE_TABLES:
+        columns = [name for (name,) in _rows(
+            "SELECT attname FROM pg_attribute WHERE attrelid = "
+            f"'{table}'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")]
+        op.execute(f"REVOKE UPDATE, DELETE ON {table} FROM {admin}")
+        op.execute(f"GRANT UPDATE ({', '.join(columns)}) ON {table} TO {admin}")
 
 
 def _restore_table_grants() -> None:
     operational = _groups(OPERATIONAL_ROLES)
+    admin = group_role("admin")
+    for table in _REFERENCE_TABLES:
+        op.execute(f"REVOKE UPDATE ON {table} FROM {admin}")
+        op.execute(f"GRANT UPDATE, DELETE ON {table} TO {admin}")
     op.execute(f"REVOKE UPDATE ON cases FROM {operational}")
     op.execute(f"GRANT UPDATE ON cases TO {operational}")
     op.execute(f"GRANT UPDATE (chain_no, hash) ON audit_head TO {operational}")
