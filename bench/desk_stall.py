@@ -307,7 +307,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from app.gis.qgis_app import start_qgis
 app = start_qgis()
 from qgis.PyQt.QtCore import QSettings, QTimer
-from app.bootstrap import build_hall, end_process
+from app.bootstrap import build_hall
+try:
+    from app.bootstrap import end_process
+except ImportError:  # a tree from before it (before/after comparisons)
+    def end_process(_hall, code):
+        sys.exit(code)
 from app.store.engine import open_store
 from bench.desk_stall import _actor
 store = open_store(sys.argv[1])
