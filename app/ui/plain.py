@@ -26,8 +26,7 @@ import html as _html
 import re
 import unicodedata
 
-from qtpy.QtCore import QSize, Qt
-from qtpy.QtGui import QPainter
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QLabel, QSizePolicy, QWidget
 
 ZWSP = "\u200b"
@@ -159,56 +158,42 @@ class PlainLabel(QLabel):
 
 
 class ElidedLabel(QLabel):
-    """A one-line label for data: plain text, painted elided to its width ("…") with the whole text
-    in a plain tooltip when cut. ``text()`` is the whole (cleaned) text. Its size hint is the text's
-    width up to ``max_width`` and its minimum small, so a 10,000-character name cannot widen the
-    status bar or the alert strip."""
+    """A one-line label for data: plain text elided ("…") to at most ``max_width`` pixels, with the
+    whole text in a plain tooltip when cut. ``text()`` is the whole (cleaned) text. The label is
+    never wider than ``max_width``, so a 10,000-character name cannot widen the status bar or the
+    alert strip.
+
+    No Qt virtual is overridden in Python (paint, resize, size hints): a Python override called
+    while Qt tears a window down at exit crashed the interpreter ("wrapped C/C++ object has been
+    deleted" inside paintEvent, then a segmentation fault).
+    """
 
     def __init__(self, text: object = "", parent: QWidget | None = None, *, max_width: int = 480,
                  mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight, **kwargs) -> None:
         super().__init__(parent, **kwargs)
         self.max_width, self.mode = max_width, mode
+        self._full = ""
         plain_text_label(self)
         self.setWordWrap(False)
+        self.setMaximumWidth(max_width)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("…") * 3)  # a layout may squeeze it
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setText(text)
 
-    def setText(self, text: object) -> None:  # noqa: N802 (Qt override)
-        super().setText(line(text, 4 * TOOLTIP_CHARS))
-        self._tip()
+    def setText(self, text: object) -> None:  # noqa: N802 (shadows QLabel.setText for Python callers)
+        self._full = line(text, 4 * TOOLTIP_CHARS)
+        shown = self.shown_text()
+        super().setText(shown)
+        self.setToolTip(tooltip(self._full) if shown != self._full else "")
+
+    def text(self) -> str:  # the whole text (QLabel holds the elided one)
+        return self._full
 
     def clear(self) -> None:
         self.setText("")
 
     def shown_text(self) -> str:
-        """What fits in the label's width (what is painted)."""
-        room = max(0, self.contentsRect().width() - 2 * max(self.margin(), 0))
-        return self.fontMetrics().elidedText(self.text(), self.mode, room) if self.text() else ""
-
-    def _tip(self) -> None:
-        self.setToolTip(tooltip(self.text()) if self.shown_text() != self.text() else "")
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        self._tip()
-
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        painter = QPainter(self)
-        self.drawFrame(painter)
-        rect = self.contentsRect()
-        margin = max(self.margin(), 0)
-        rect.adjust(margin, margin, -margin, -margin)
-        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(),
-                                  self.shown_text(), self.foregroundRole())
-        painter.end()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """What the label shows: the text elided to ``max_width``."""
         margins = self.contentsMargins()
-        extra = margins.left() + margins.right() + 2 * max(self.margin(), 0)
-        width = min(self.fontMetrics().horizontalAdvance(self.text()) + extra + 2, self.max_width)
-        return QSize(max(width, extra), self.minimumSizeHint().height())
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        margins = self.contentsMargins()
-        height = self.fontMetrics().height() + margins.top() + margins.bottom() + 2 * max(self.margin(), 0)
-        return QSize(margins.left() + margins.right() + self.fontMetrics().horizontalAdvance("…") * 3, height)
+        room = max(0, self.max_width - margins.left() - margins.right() - 2 * max(self.margin(), 0) - 2)
+        return self.fontMetrics().elidedText(self._full, self.mode, room) if self._full else ""
