@@ -267,8 +267,10 @@ def _fill_postgis(raw, n: int) -> None:
             lines.append(f"{case_id}\t{text_doc}\t{terms.replace(chr(92), chr(92) * 2)}\n")
         write.copy_expert("COPY search_load FROM STDIN", io.StringIO("".join(lines)))
     read.close()
+    write.execute("DROP INDEX ix_case_search_terms")  # built once at the end, as a restore does
     write.execute("INSERT INTO case_search (case_id, doc, terms) "
                   "SELECT id, doc, array_to_tsvector(terms) FROM search_load")
+    write.execute("CREATE INDEX ix_case_search_terms ON case_search USING gin (terms)")
     write.execute("DROP TABLE search_load")
     raw.commit()
 

@@ -367,10 +367,17 @@ def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
     params: dict[str, object] = {}
     source, conds = _where(dialect, criteria, params)
     key = "s.rowid" if source.startswith("case_search") else "c.id"
+    walk = False
     if "tsq" in params:
         narrow = _narrow_postgres(conn, criteria, params, conds, limit, offset, count_limit)
         if narrow is not None:
             return narrow
+        walk = True  # a broad text: walk the cases newest first (GIN can only hand over every match)
+
+    def walking(on: bool) -> None:
+        # GIN is reached only through bitmap scans: with them off the planner walks cases_pkey backwards.
+        if walk:
+            conn.execute(text("SELECT set_config('enable_bitmapscan', :v, true)"), {"v": "off" if on else "on"})
 
     def select(conditions: list[str], ps: dict[str, object], lim: int, off: int) -> list[int]:
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -387,10 +394,19 @@ def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
     if first:
         params.update({f"x{i}": v for i, v in enumerate(first)})
         rest_conds.append(f"c.id NOT IN ({', '.join(f':x{i}' for i in range(len(first)))})")
-    if len(page) < limit:
-        page += select(rest_conds, params, limit - len(page), max(0, offset - len(first)))
-    if offset == 0 and len(page) < limit:
-        return page, len(page)
+    walking(True)
+    try:
+        if len(page) < limit:
+            page += select(rest_conds, params, limit - len(page), max(0, offset - len(first)))
+        if offset == 0 and len(page) < limit:
+            return page, len(page)
+        return page, _count(conn, source, key, conds, params, count_limit)
+    finally:
+        walking(False)
+
+
+def _count(conn: Connection, source: str, key: str, conds: list[str], params: dict[str, object],
+           count_limit: int | None) -> int:
     where = f"WHERE {' AND '.join(conds)}" if conds else ""
     if key == "s.rowid" and not any("c." in cond for cond in conds):
         source = "case_search s"  # SQLite, text only: the index alone counts (no row-level security there)
@@ -400,7 +416,7 @@ def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
         params["cap"] = count_limit
         total = conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM {source} {where} LIMIT :cap) n"),
                              params).scalar_one()
-    return page, int(total)
+    return int(total)
 
 
 def category_ids(session: Session, needle: str) -> list[int]:
