@@ -1,4 +1,4 @@
-"""Every built-in case operation, declared once: 上报 … 结案, the requests, approvals, 督办, 回复.
+"""Every built-in case operation, declared once: 上报 … 结案, the requests, approvals, 督办, 回复, 修改.
 
 The GUI, ``gridhall case``, bulk runs and plugins all reach the case services through these.
 Order: the workflow's ``Action`` order (menus follow it).
@@ -93,6 +93,12 @@ def _request(kind: str) -> Call:
     def call(cases: Any, actor: Any, case_id: Any, version: Any, v: dict) -> Any:
         return getattr(cases, f"request_{kind}")(actor, case_id, version, reason=v["reason"])
     return call
+
+
+def _edit(cases: Any, actor: Any, case_id: Any, version: Any, v: dict) -> Any:
+    # An empty field leaves the case's value as it is (a form shows every field empty).
+    given = {name: v.get(name) or None for name in ("address", "description", "reporter_name", "reporter_phone")}
+    return cases.edit(actor, case_id, version, reason=v["reason"], **given)
 
 
 def builtin_commands() -> tuple[Command, ...]:
@@ -226,6 +232,14 @@ def builtin_commands() -> tuple[Command, ...]:
              _reason(required=False)),
             hint="本条与哪件案卷重复", shortcut="Ctrl+Shift+K",
             aliases=_alias("reject", "--duplicate-of", field="original")),
+        Command(
+            command_id(A.EDIT), A.EDIT.label, _edit, A.EDIT,
+            (Field("address", K.LINE, "地址", help="新的地址（不填则不改）"),
+             Field("description", K.TEXT, "描述", help="新的问题描述（不填则不改）"),
+             Field("reporter_name", K.LINE, "举报人", option="--reporter", help="新的举报人（不填则不改）"),
+             Field("reporter_phone", K.LINE, "联系电话", option="--phone", help="新的联系电话（不填则不改）"),
+             _reason("为什么修改（记入办理过程）")),
+            hint="只填写要改正的内容；修改前后的内容记入办理过程", shortcut="Ctrl+Shift+M"),
     ]
     return tuple(made)
 

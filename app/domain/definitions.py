@@ -135,6 +135,7 @@ class Action(_Labelled):
     RESTORE = ("restore", "恢复")
     REPLY = ("reply", "回复举报人")
     LINK = ("link", "关联重复")
+    EDIT = ("edit", "修改")
 
 
 class Stage(_Labelled):

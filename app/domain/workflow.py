@@ -31,7 +31,9 @@ Main loop (who acts in brackets; * = a reason is required)::
 
 Side paths: 申请作废* request_void [受理员/派遣员/值班长] from any open state ▶ 作废申请中, then
 批准[值班长] ▶ 已作废 or 不批准* ▶ back; 作废* void [值班长] directly from any open state;
-督办 urge [领导] and 回复举报人 reply [受理员] keep the state. 系统 (import/demo) may do anything;
+督办 urge [领导] and 回复举报人 reply [受理员] keep the state, and so does 修改* edit
+[受理员/值班长/派遣员] (an open case's address, description, reporter and phone; the event
+records each field's before and after). 系统 (import/demo) may do anything;
 管理员 and 分析员 have no case powers: they configure and evaluate, and evaluation would be
 meaningless if the people scored could be bypassed by an all-powerful account.
 
@@ -163,6 +165,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(A.VOID, _OPEN - {S.VOID_REQUESTED}, S.VOIDED, {R.SHIFT_LEADER}, "值班长直接作废（保留记录）", reason=True),
     _t(A.URGE, _OPEN, Relative.SAME, {R.LEADER}, "领导督办：提高优先级并记录"),
     _t(A.REPLY, _ALL, Relative.SAME, {R.ACCEPTOR}, "回复举报人（立案时和结案时各一次）"),
+    _t(A.EDIT, _OPEN, Relative.SAME, {R.ACCEPTOR, R.SHIFT_LEADER, R.DISPATCHER},
+       "修改案卷的描述信息（地址、描述、举报人、联系电话），记录修改前后的内容", reason=True),
 )
 
 

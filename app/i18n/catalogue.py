@@ -253,7 +253,7 @@ _ENUM_EN: dict[type[Enum], dict[str, str]] = {
         "request_void": "Request void", "approve": "Approve", "refuse": "Refuse",
         "feedback": "Feedback", "send_check": "Send to check", "check": "Checked", "close": "Close",
         "rework": "Rework", "void": "Void", "urge": "Urge", "restore": "Restore",
-        "reply": "Reply to reporter", "link": "Link duplicate",
+        "reply": "Reply to reporter", "link": "Link duplicate", "edit": "Edit",
     },
     Role: {
         "acceptor": "Acceptor", "shift_leader": "Shift leader", "dispatcher": "Dispatcher",

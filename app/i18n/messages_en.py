@@ -876,3 +876,17 @@ MESSAGES_EN.update({
     "图例": "Legend",
     "处置部门": "Department", "主管部门": "Authority", "权属部门": "Owner", "养护部门": "Maintainer",
 })
+
+# 修改 edit (issue 8): a case's descriptive fields change through a recorded event.
+MESSAGES_EN.update({
+    "没有要修改的内容：请填写要改正的地址、描述、举报人或联系电话":
+        "Nothing to edit: fill in the address, description, reporter or phone to correct",
+    "没有要修改的内容：新的内容与案卷现有的相同": "Nothing to edit: the new text is what the case already says",
+    "新的地址（不填则不改）": "The new address (empty: unchanged)",
+    "新的问题描述（不填则不改）": "The new description (empty: unchanged)",
+    "新的举报人（不填则不改）": "The new reporter (empty: unchanged)",
+    "新的联系电话（不填则不改）": "The new phone (empty: unchanged)",
+    "为什么修改（记入办理过程）": "Why the case is edited (recorded in its history)",
+    "只填写要改正的内容；修改前后的内容记入办理过程":
+        "Fill in only what needs correcting; the text before and after is recorded in the case's history",
+})

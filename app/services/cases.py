@@ -31,7 +31,7 @@ from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, Serv
 from app.services.errors import NotFound, ValidationError
 from app.services.location import resolve
 from app.store import queries, security
-from app.store.audit import lock_head
+from app.store.audit import db_derives, lock_head
 from app.store.locks import run_releasing
 from app.store.models import Case, Category
 
@@ -361,6 +361,42 @@ class CaseService(ServiceCore):
         """回复举报人 by hand (the automatic replies at filing and closing are recorded too)."""
         body = _required(text, "text", "回复内容不能为空")
         return self._act(actor, case_id, expected_version, Action.REPLY, payload={"text": body, "auto": False})
+
+    def edit(self, actor: Actor, case_id: int, expected_version: int, *, reason: str, address: str | None = None,
+             description: str | None = None, reporter_name: str | None = None,
+             reporter_phone: str | None = None) -> ActionResult:
+        """修改: correct an open case's descriptive fields; the event records each field's before and after.
+
+        ``None`` leaves a field as it is; empty text clears the address, reporter name or phone
+        (a description cannot be emptied). Every new value goes through the input policy.
+        """
+        wanted: dict[str, str | None] = {}
+        if address is not None:
+            wanted["address"] = intake.clean_text("address", address)
+        if description is not None:
+            wanted["description"] = intake.check_description(description)
+        if reporter_name is not None:
+            wanted["reporter_name"] = intake.clean_text("reporter_name", reporter_name)
+        if reporter_phone is not None:
+            wanted["reporter_phone"] = intake.clean_text("reporter_phone", reporter_phone)
+        if not wanted:
+            raise ValidationError("changes", Msg("没有要修改的内容：请填写要改正的地址、描述、举报人或联系电话"))
+
+        def prepare(step: Step) -> None:
+            case = step.case
+            changes = {name: [getattr(case, name), value] for name, value in wanted.items()
+                       if getattr(case, name) != value}
+            if not changes:
+                raise ValidationError("changes", Msg("没有要修改的内容：新的内容与案卷现有的相同"))
+            step.payload["changes"] = changes
+            if db_derives(step.session):
+                # PostGIS (migration 0012): the database applies the event's changes; read them back.
+                step.session.expire(case, list(changes))
+            else:
+                for name, (_before, after) in changes.items():
+                    setattr(case, name, after)
+
+        return self._act(actor, case_id, expected_version, Action.EDIT, reason=reason, prepare=prepare)
 
     # -- reads ----------------------------------------------------------------------------
 

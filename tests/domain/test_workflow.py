@@ -6,7 +6,7 @@ from collections import deque
 
 import pytest
 
-from app.domain.definitions import Action, CaseState, Role, Stage
+from app.domain.definitions import OPEN_STATES, Action, CaseState, Role, Stage
 from app.domain.workflow import (
     REQUEST_STATES,
     TRANSITIONS,
@@ -317,8 +317,19 @@ class TestAllowed:
 
     def test_shift_leader_on_a_new_report(self):
         assert set(WORKFLOW.actions(S.REPORTED, R.SHIFT_LEADER)) == {
-            A.FILE, A.REJECT, A.LINK, A.REQUEST_VOID, A.VOID,
+            A.FILE, A.REJECT, A.LINK, A.REQUEST_VOID, A.VOID, A.EDIT,
         }
+
+    def test_edit_keeps_the_state_of_every_open_case_and_needs_a_reason(self):
+        assert {s for s in S if A.EDIT in WORKFLOW.actions(s, R.ACCEPTOR)} == set(OPEN_STATES)
+        for role in R:
+            may = any(A.EDIT in WORKFLOW.actions(s, role) for s in S)
+            assert may == (role in {R.ACCEPTOR, R.SHIFT_LEADER, R.DISPATCHER, R.SYSTEM}), role
+        assert WORKFLOW.next_state(S.HANDLING, A.EDIT, R.DISPATCHER, reason="地址笔误") is S.HANDLING
+        with pytest.raises(TransitionError):
+            WORKFLOW.check(S.HANDLING, A.EDIT, R.DISPATCHER)  # no reason
+        with pytest.raises(TransitionError):
+            WORKFLOW.check(S.CLOSED, A.EDIT, R.SHIFT_LEADER, reason="x")
 
     def test_roles_for(self):
         assert WORKFLOW.roles_for(S.CHECKED, A.REWORK) == {R.SHIFT_LEADER, R.DISPATCHER, R.SYSTEM}
