@@ -49,6 +49,7 @@ def perform(svc, actor, t: Transition, case_id: int, version: int, original_id: 
         Action.URGE: lambda: svc.urge(actor, case_id, version),
         Action.RESTORE: lambda: svc.restore(actor, case_id, version),
         Action.REPLY: lambda: svc.reply(actor, case_id, version, text="您好，已收到"),
+        Action.EDIT: lambda: svc.edit(actor, case_id, version, reason=reason, address="人民路21号（更正）"),
     }
     return calls[a]()
 

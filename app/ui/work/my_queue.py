@@ -15,7 +15,7 @@ from app.views.queue_state import QueueState
 
 #: Actions possible on (almost) every open case: they do not make a case "need" anyone.
 REFRESH_EVERY_S = 10
-SIDE_ACTIONS = frozenset({Action.URGE, Action.REPLY, Action.REQUEST_VOID, Action.VOID, Action.LINK})
+SIDE_ACTIONS = frozenset({Action.URGE, Action.REPLY, Action.REQUEST_VOID, Action.VOID, Action.LINK, Action.EDIT})
 
 
 def needed_actions(row: CaseSummary, role: Role, department_code: str | None = None) -> list[Action]:

@@ -32,7 +32,7 @@ def test_my_queue_holds_exactly_the_cases_the_role_must_act_on(qtbot, login_as, 
     qtbot.addWidget(dock)
     shown = set(dock.list.ids())
     expected = {r.id for r in queue.rows if set(WORKFLOW.actions(r.state, Role.DISPATCHER))
-                - {Action.URGE, Action.REPLY, Action.REQUEST_VOID, Action.VOID, Action.LINK}}
+                - {Action.URGE, Action.REPLY, Action.REQUEST_VOID, Action.VOID, Action.LINK, Action.EDIT}}
     assert shown == expected and shown
     assert all(queue.summary(i).state in {CaseState.FILED, CaseState.RETURN_REQUESTED, CaseState.DEFERRED,
                                           CaseState.EXTENSION_REQUESTED, CaseState.DEFER_REQUESTED,
