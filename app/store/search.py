@@ -314,6 +314,14 @@ def _ids(conn: Connection, sql: str, params: dict[str, object]) -> list[int]:
     return [int(r[0]) for r in conn.execute(text(sql), params)]
 
 
+class _Broad(Exception):  # noqa: N818 (a signal, not an error)
+    """A broad text whose capped total the probe already knows."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.total = total
+
+
 #: PostgreSQL: a text matching fewer index rows than this is answered from those rows (sorted);
 #: a broader one by walking the cases newest first until a page is full.
 PROBE = 5000
@@ -347,6 +355,8 @@ def _narrow_postgres(conn: Connection, criteria: SearchCriteria, params: dict[st
     found = int(rows[0][0]) if rows else int(conn.execute(
         text(f"SELECT count(*) FROM ({candidates}) n"), ps).scalar_one())
     if found >= PROBE:
+        if count_limit is not None and len(rows) >= count_limit:
+            raise _Broad(count_limit)  # the probe alone shows the count reaches its cap
         return None
     ids = [int(r[1]) for r in rows]
     total = len(ids) if count_limit is None else min(len(ids), count_limit)
@@ -368,8 +378,12 @@ def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
     source, conds = _where(dialect, criteria, params)
     key = "s.rowid" if source.startswith("case_search") else "c.id"
     walk = False
+    known: int | None = None
     if "tsq" in params:
-        narrow = _narrow_postgres(conn, criteria, params, conds, limit, offset, count_limit)
+        try:
+            narrow = _narrow_postgres(conn, criteria, params, conds, limit, offset, count_limit)
+        except _Broad as broad:
+            narrow, known = None, broad.total
         if narrow is not None:
             return narrow
         walk = True  # a broad text: walk the cases newest first (GIN can only hand over every match)
@@ -400,7 +414,7 @@ def search_ids(session: Session, criteria: SearchCriteria, *, limit: int = 50,
             page += select(rest_conds, params, limit - len(page), max(0, offset - len(first)))
         if offset == 0 and len(page) < limit:
             return page, len(page)
-        return page, _count(conn, source, key, conds, params, count_limit)
+        return page, known if known is not None else _count(conn, source, key, conds, params, count_limit)
     finally:
         walking(False)
 

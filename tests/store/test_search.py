@@ -174,3 +174,19 @@ class TestLogins:
                 cur.execute("SELECT proconfig, prosecdef FROM pg_proc WHERE oid = %s::regprocedure", (fn,))
                 config, definer = cur.fetchone()
                 assert definer == (fn == "gridhall_cases_search()")
+
+
+@pytest.mark.parametrize("probe", [2, 5000])
+def test_broad_and_narrow_texts_give_the_same_page(store, world, monkeypatch, probe):
+    """PostgreSQL answers a text with fewer index rows than PROBE from them, a broader one by a walk."""
+    made = [seed_case(store, world, CaseState.CLOSED, at=T0)[0] for _ in range(6)]
+    _set(store, made[2], description="井盖松动")
+    monkeypatch.setattr(search, "PROBE", probe)
+    with store.session() as s:
+        assert search_ids(s, SearchCriteria(terms=((None, "种子"),)), limit=3) == (made[:1:-1][:3], 5)
+        assert search_ids(s, SearchCriteria(terms=((None, "种子"),)), limit=3, count_limit=4) == (
+            made[:1:-1][:3], 4)
+        assert search_ids(s, SearchCriteria(terms=((None, "种子"),)), limit=3, offset=3)[0] == [made[1], made[0]]
+        assert search_ids(s, SearchCriteria(terms=((None, "种子案"),), states=("closed",)), limit=2,
+                          count_limit=2) == ([made[5], made[4]], 2)
+        assert search_ids(s, SearchCriteria(terms=((None, "井盖"),)), limit=3) == ([made[2]], 1)
