@@ -402,6 +402,10 @@ def _result(svc, result) -> dict[str, Any]:
     return view
 
 
+#: The fields a 修改 event changes, as the timeline names them.
+_EDITED = {"address": "地址", "description": "描述", "reporter_name": "举报人", "reporter_phone": "联系电话"}
+
+
 def _label(enum, value: str) -> str:
     return enum(value).label if value in enum._value2member_map_ else value
 
@@ -437,6 +441,8 @@ def _text(out: dict[str, Any]) -> str:
         why = f"：{e.reason}" if e.reason else ""
         lines.append(f"  {e.seq:>3} {e.at:%Y-%m-%d %H:%M} {e.actor}（{_label(Role, e.role)}）"
                      f"{_label(Action, e.action)} → {_label(CaseState, e.to_state)}{why}")
+        for name, (before, after) in ((e.payload or {}).get("changes") or {}).items():  # 修改: before → after
+            lines.append(f"      {_EDITED.get(name, name)}：{before or '（空）'} → {after or '（空）'}")
     return "\n".join(lines)
 
 
