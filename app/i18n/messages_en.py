@@ -887,6 +887,7 @@ MESSAGES_EN.update({
     "新的举报人（不填则不改）": "The new reporter (empty: unchanged)",
     "新的联系电话（不填则不改）": "The new phone (empty: unchanged)",
     "为什么修改（记入办理过程）": "Why the case is edited (recorded in its history)",
+    "{field}：{before} → {after}": "{field}: {before} → {after}", "（空）": "(empty)",
     "只填写要改正的内容；修改前后的内容记入办理过程":
         "Fill in only what needs correcting; the text before and after is recorded in the case's history",
 })

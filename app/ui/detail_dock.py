@@ -37,6 +37,8 @@ FIELD_LIMITS: dict[str, tuple[int, int]] = {
 #: A timeline entry's note is shown up to this (characters, lines); the whole note is in its tooltip.
 NOTE_LIMIT = (400, 8)
 NAME_CHARS = 60
+#: The fields a 修改 event changes, as a timeline entry names them (Chinese source text).
+EDITED_FIELDS = {"address": "地址", "description": "描述", "reporter_name": "举报人", "reporter_phone": "联系电话"}
 
 
 def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
@@ -51,7 +53,21 @@ def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
     if event.from_state:
         states = f"{cat.label_of(CaseState, event.from_state)} → {states}"
     second = states + (f" · {plain.clamp(plain.clean(event.reason), *NOTE_LIMIT)[0]}" if event.reason else "")
-    return plain.breakable(f"{first}\n{second}")
+    return plain.breakable("\n".join([first, second, *_edited(event, cat)]))
+
+
+def _edited(event: CaseEventRecord, cat: Catalogue) -> list[str]:
+    """A 修改 event's lines: each changed field, before → after (one clamped line each)."""
+    changes = (event.payload or {}).get("changes")
+    if not isinstance(changes, dict):
+        return []
+
+    def shown(value: object) -> str:
+        return plain.line(value, NOTE_LIMIT[0] // 4) if value else cat.tr("（空）")
+
+    pairs = [(name, pair) for name, pair in changes.items() if isinstance(pair, (list, tuple)) and len(pair) == 2]
+    return [cat.tr("{field}：{before} → {after}", field=cat.tr(EDITED_FIELDS.get(name, name)),
+                   before=shown(pair[0]), after=shown(pair[1])) for name, pair in pairs]
 
 
 class CaseDetailDock(QWidget):
