@@ -25,7 +25,7 @@ class PasswordUnavailable(Exception):
 def read_password(*, confirm: bool = False, prompt: str = "密码：") -> str:
     """The password from $GRIDHALL_PASSWORD, else a hidden prompt (twice with ``confirm``)."""
     from_env = os.environ.get(PASSWORD_ENV)
-    if from_env is not None:
+    if from_env:  # an empty GRIDHALL_PASSWORD is no password (it would cost a login attempt)
         return from_env
     if not sys.stdin.isatty():
         raise PasswordUnavailable(Msg("没有可用的密码：请设置环境变量 {variable}，或在交互终端中运行以便输入密码", variable=PASSWORD_ENV))

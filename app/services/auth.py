@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import case, func, select, update
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
@@ -301,11 +301,32 @@ def _record_failure(store: Store, user_id: int) -> int:
 
 
 def _record_success(store: Store, user: Account, password: str) -> bool:
-    """Reset the counter (and upgrade the hash); False if the account was locked meanwhile."""
+    """Reset the counter (and upgrade the hash); False if the account was locked meanwhile.
+
+    A login with nothing to reset only reads: a read-only command must not need the store's
+    write lock (another program holding it made ``case list`` wait and fail). A reset that
+    finds the store busy is logged and skipped — the next login resets the counter.
+    """
+    rehash = store.backend == "spatialite" and needs_rehash(user.password_hash or "")
+    if not user.failed_attempts and not rehash:
+        with store.engine.connect() as conn:
+            locked = conn.execute(select(User.locked).where(User.id == user.id)).scalar()
+        return not locked
+    try:
+        return _reset(store, user, password, rehash)
+    except OperationalError as exc:
+        if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+            raise
+        log.warning("login of %s: the store is busy, the failed-attempts counter is reset next time", user.username)
+        with store.engine.connect() as conn:
+            return not conn.execute(select(User.locked).where(User.id == user.id)).scalar()
+
+
+def _reset(store: Store, user: Account, password: str, rehash: bool) -> bool:
     with store.engine.begin() as conn:
         done = conn.execute(update(User).where(User.id == user.id, User.locked.isnot(True))
                             .values(failed_attempts=0)).rowcount
-        if done and store.backend == "spatialite" and needs_rehash(user.password_hash or ""):
+        if done and rehash:
             # Only if nobody set a new password since we read this one.
             conn.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
                          .values(password_hash=_state.hasher.hash(password)))

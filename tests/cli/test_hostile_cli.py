@@ -368,3 +368,20 @@ def test_db_check_on_postgis(store, backend):
     p = gridhall("db", "check", "--db", db)
     assert p.returncode == 1 and "audit_head" in p.stderr and "backup" in p.stderr, p.stderr
     one_line(gridhall("db", "verify-audit", "--db", db), 1, "db check")
+
+
+def test_a_read_only_command_works_while_another_program_holds_the_write_lock(desk, backend):
+    """Logging in only reads when there is no failed-attempts counter to reset (SQLite's write lock
+    held by another program made ``case list`` wait out the busy timeout and fail)."""
+    if backend != "spatialite":
+        pytest.skip("SQLite's file lock")
+    db, _snapshot = desk
+    holder = sqlite3.connect(db, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held like another program's open write
+        p = gridhall("case", "list", "--db", db, "--as", "acceptor", "--format", "json", timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "locked" not in p.stderr
+    finally:
+        holder.rollback()
+        holder.close()
