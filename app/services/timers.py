@@ -74,8 +74,13 @@ def update_timer(case: Case, *, kind: Kind, category_code: str, from_state: Case
     table; 缓办/挂账 pause it (kept while a void request is pending); leaving the pause adds
     its basis minutes to ``paused_minutes``; ``extension_minutes`` adds an approved 延期.
     """
-    previous = from_state if to_state is CaseState.VOID_REQUESTED else None
-    stage = stage_for(to_state, previous)
+    if from_state is not None and from_state == to_state:
+        # 督办, 回复, 修改 keep the state and its timer (a same-state step on 作废申请中 must not
+        # look for the stage "before" the request in the request itself, which has none).
+        stage = Stage(case.stage) if case.stage else None
+    else:
+        previous = from_state if to_state is CaseState.VOID_REQUESTED else None
+        stage = stage_for(to_state, previous)
     if stage is None:
         _clear(case)
         return

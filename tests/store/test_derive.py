@@ -285,6 +285,9 @@ def _loop(store, world) -> dict[str, int]:
     r = svc.dispatch(a["dispatcher"], cid, r.version, department="JD001")
     r = svc.accept(a["dept_jd"], cid, r.version)
     r = svc.request_void(a["acceptor"], cid, r.version, reason="误报？")
+    before = (r.case.timer, r.case.deadline_at)
+    r = svc.urge(a["boss"], cid, r.version, note="作废申请期间督办")  # a same-state step keeps the timer
+    assert r.case.timer is not None and (r.case.timer, r.case.deadline_at) == before
     r = svc.refuse(a["leader_shift"], cid, r.version, reason="属实")
     r = svc.feedback(a["dept_jd"], cid, r.version, text="已彻底清理")
     r = svc.send_check(a["acceptor"], cid, r.version)
@@ -348,7 +351,7 @@ def test_the_database_derives_what_the_python_services_compute(store, _store_tem
         assert on_pg[name][0] == on_lite[name][0], name
         assert on_pg[name][1] == on_lite[name][1], name
     main = on_pg["main"][0]
-    assert (main["state"], main["rework_count"], main["urge_count"]) == ("closed", 2, 1)
+    assert (main["state"], main["rework_count"], main["urge_count"]) == ("closed", 2, 2)
     shelved = on_pg["shelved"][0]
     assert shelved["paused_since"] is not None and shelved["stage"] == "handle"
     deadlines = [p["deadline"] for *_, p in on_pg["main"][1] if "deadline" in p]

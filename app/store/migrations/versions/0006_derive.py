@@ -229,7 +229,8 @@ BEGIN
     END IF;
     -- app.services.timers.update_timer
     old_deadline := c.deadline_at;
-    stage := {stage_case};
+    -- a same-state step (督办, 回复, 修改) keeps the stage, also on 作废申请中 (timers.update_timer)
+    stage := CASE WHEN NEW.from_state = NEW.to_state THEN c.stage ELSE {stage_case} END;
     IF stage IS NULL THEN
       c.stage := NULL; c.timer_basis := NULL; c.limit_minutes := NULL; c.timer_started_at := NULL;
       c.paused_since := NULL; c.deadline_at := NULL; c.paused_minutes := 0; c.extension_minutes := 0;
