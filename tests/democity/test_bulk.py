@@ -112,6 +112,11 @@ def test_a_writer_process_writes_the_same_demo(store_url, tmp_path, monkeypatch)
     assert (summary.audit_hash, summary.cases) == (reference.audit_hash, reference.cases)
     store = open_store(store_url)
     assert verify_audit(store) is None
+    # the search index's triggers were set aside during the load: every case is indexed after it
+    with store.engine.connect() as conn:
+        indexed = conn.execute(text("SELECT count(*) FROM case_search")).scalar_one()
+        assert indexed == summary.cases > 0, (indexed, summary.cases)
+
     store.dispose()
 
 
