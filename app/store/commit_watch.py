@@ -67,14 +67,14 @@ class CommitWatch:
 
     # -- the session events ----------------------------------------------------------------
 
-    def _added(self, session, instance) -> None:
+    def _added(self, session: Any, instance: object) -> None:
         from app.store.models import CaseEvent
 
         if isinstance(instance, CaseEvent):
             with self._lock:
                 self._pending.setdefault(id(session), []).append(instance)
 
-    def _before_commit(self, session) -> None:
+    def _before_commit(self, session: Any) -> None:
         with self._lock:
             events = self._pending.pop(id(session), [])
         if not events:
@@ -84,13 +84,13 @@ class CommitWatch:
         with self._lock:
             self._committing[id(session)] = (session.get_bind(), written)
 
-    def _after_commit(self, session) -> None:
+    def _after_commit(self, session: Any) -> None:
         with self._lock:
             done = self._committing.pop(id(session), None)
             if done is not None:
                 self.committed.extend(done[1])
 
-    def _after_rollback(self, session) -> None:
+    def _after_rollback(self, session: Any) -> None:
         with self._lock:
             self._pending.pop(id(session), None)
             self._committing.pop(id(session), None)
@@ -113,7 +113,7 @@ class CommitWatch:
         return Verdict(verdict, tuple(dict.fromkeys(w.number or str(w.case_id) for w in committed)))
 
 
-def _number(session, case_id: int) -> str | None:
+def _number(session: Any, case_id: int) -> str | None:
     """The case's number as the session holds it (no query: the session is committing)."""
     from sqlalchemy.orm.util import identity_key
 
@@ -123,7 +123,7 @@ def _number(session, case_id: int) -> str | None:
     return getattr(case, "number", None) or None
 
 
-def _in_database(engine, written: list[Written]) -> bool | None:
+def _in_database(engine: Any, written: list[Written]) -> bool | None:
     """Whether the events of ``written`` are in the database (None: it cannot be asked)."""
     from sqlalchemy import and_, or_, select
 

@@ -27,6 +27,8 @@ Create Date: 2026-12-07
 
 from collections.abc import Iterable
 
+from datetime import time
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -66,7 +68,7 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _us(t) -> int:
+def _us(t: time) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
 

@@ -103,7 +103,9 @@ def _rows(sql: str) -> list[tuple]:
 
 def _raw(sql: str) -> None:
     """Run DDL as it is: no bind-parameter or %-format processing of function bodies."""
-    cur = op.get_bind().connection.dbapi_connection.cursor()
+    dbapi = op.get_bind().connection.dbapi_connection
+    assert dbapi is not None  # an open migration connection
+    cur = dbapi.cursor()
     try:
         cur.execute(sql)
     finally:
@@ -359,11 +361,11 @@ SELECT t.tgfoid, array_agg(DISTINCT t.tgrelid) FROM pg_trigger t JOIN pg_class c
         for oid, *_ in funcs:
             if oid in definer:
                 continue
-            who = need[oid] | callers.get(oid, set())
+            users = need[oid] | callers.get(oid, set())
             for name in calls[oid]:
                 for callee in by_name[name]:
-                    if callee != oid and callee not in triggers and not who <= need[callee]:
-                        need[callee] |= who
+                    if callee != oid and callee not in triggers and not users <= need[callee]:
+                        need[callee] |= users
                         changed = True
     return need
 
