@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, defer
 from app.domain.clock import Clock, SystemClock
 from app.domain.definitions import DepartmentKind, Role
 from app.domain.messages import Msg, MsgError, msg_of
+from app.domain.text import TextRefused, clean_text
 from app.services.actors import Actor
 from app.services.auth import check_password_policy, hash_password, normalize_username, verify_password
 from app.store import security
@@ -206,6 +207,10 @@ def parse_role(role: Role | str) -> Role:
 
 def check_username(username: str) -> str:
     """The canonical username, or UserError saying which rule it breaks."""
+    try:  # the input policy first: a 10,000-character or escape-laden name is named by its size
+        clean_text("username", username)
+    except TextRefused as exc:
+        raise UserError(msg_of(exc)) from None
     name = normalize_username(username)
     if not name:
         raise UserError(Msg("用户名不能为空"))
@@ -267,7 +272,11 @@ def add_user(store: Store, username: str, role: Role | str, *, display_name: str
     _check_manager(actor)
     name = check_username(username)
     parsed = parse_role(role)
-    display = (display_name or "").strip() or name
+    try:
+        display = clean_text("display_name", display_name) or name
+        phone = clean_text("phone", phone)
+    except TextRefused as exc:
+        raise UserError(msg_of(exc)) from None
     if len(display) > MAX_DISPLAY_NAME:
         raise UserError(Msg("姓名太长（{count} 个字符）：最多 {max_display_name} 个字符",
                             count=len(display), max_display_name=MAX_DISPLAY_NAME))

@@ -92,6 +92,19 @@ def test_bad_usernames_are_refused(store, name):
     assert list_users(store) == []
 
 
+@pytest.mark.parametrize("field, value", [("username", "z" * 10_000), ("username", "li\x1b[2J"),
+                                          ("display_name", "王" * 10_000), ("display_name", "王\u202e芳"),
+                                          ("phone", "1380013800\x07")])
+def test_hostile_account_fields_are_named_never_echoed(store, field, value):
+    kwargs = {"username": "wangfang", "display_name": "王芳", "phone": None, field: value}
+    with pytest.raises(UserError) as refused:
+        add_user(store, kwargs["username"], Role.DISPATCHER, display_name=kwargs["display_name"],
+                 password="s3cret-pass", phone=kwargs["phone"])
+    text = str(refused.value)
+    assert len(text) < 300 and "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert list_users(store) == []
+
+
 @pytest.mark.parametrize("password, message", [("short1", "至少需要 8 个字符"), ("        ", "空白"),
                                                ("wangfang", "不能与用户名相同")])
 def test_weak_passwords_are_refused(store, password, message):
