@@ -102,7 +102,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     catalogue = Catalogue(lang)
     # The headless core first (store, clock, calendar, limits, taxonomy, services, commands);
     # the window, the map and the desk are built on it, with one CaseService and CaseBus.
-    hall.core = desk = build_core(store, clock)
+    hall.core = desk = build_core(store, clock, actor=actor)
     source = desk.source
     assert source is not None
     hall.state = state = QueueState(desk.calendar)

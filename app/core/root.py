@@ -16,13 +16,13 @@ from app.commands import CommandRegistry, default_registry
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import PhotoRecord
 from app.domain.clock import Clock
-from app.domain.definitions import Action, Role
+from app.domain.definitions import Action
 from app.domain.limits import LimitTable
 from app.domain.taxonomy import Taxonomy
 from app.services.actors import Actor
 from app.services.bus import CaseBus
 from app.services.calendar import load_calendar
-from app.services.case_source import StoreCaseSource
+from app.services.case_source import StoreCaseSource, read_scope
 from app.services.cases import CaseService
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
 from app.services.limits import load_limits
@@ -111,10 +111,16 @@ class Core:
         with self.store.session() as session:
             return resolve(session, location, self.taxonomy)
 
+    def scope_to(self, actor: Actor | None) -> None:
+        """Limit the shared case source's reads to what ``actor`` may see (a department operator on
+        SpatiaLite: its department's cases and its own undispatched reports; PostGIS: its login's RLS)."""
+        assert self.source is not None
+        self.source.scope_to(actor)
+
     def photos(self, case_id: int) -> list[PhotoRecord]:
-        """The case's photos, oldest first."""
-        with self.store.session() as session:
-            return queries.case_photos(session, case_id)
+        """The case's photos, oldest first (none for a case outside the source's scope)."""
+        assert self.source is not None
+        return self.source.photos(case_id)
 
     def departments(self) -> list[tuple[int, str, str]]:
         """(id, code, name) of every active department, by code."""
@@ -135,9 +141,7 @@ class Core:
         decides (its login is the store's), on SpatiaLite the search is scoped to its department.
         Raises ``SearchError`` (a MsgError) for a query it cannot understand.
         """
-        scope = None
-        if actor is not None and actor.role is Role.DEPARTMENT and self.store.backend == "spatialite":
-            scope = actor.department_id if actor.department_id is not None else -1
+        scope = read_scope(self.store, actor)
         return CaseSearch(self.store).find(query, department_id=scope, limit=limit, offset=offset)
 
 
@@ -148,20 +152,25 @@ def default_workstation() -> str:
 
 def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calendar: WorkCalendar | None = None,
                         source: StoreCaseSource | None = None, workstation: str | None = None,
-                        limits: LimitTable | None = None, commands: CommandRegistry | None = None) -> Core:
+                        limits: LimitTable | None = None, commands: CommandRegistry | None = None,
+                        actor: Actor | None = None) -> Core:
     """The application's services over ``store`` (one CaseService publishing on ``bus``).
 
     ``calendar``, ``limits`` and ``source`` reuse what the caller already built (the composition
     root loads them once); without them they are loaded/built here (limits from the store's
     time_limits table). ``commands`` defaults to the process's registry (built-ins and plugins'),
-    so the GUI, the CLI and plugins share one set of case commands.
+    so the GUI, the CLI and plugins share one set of case commands. ``actor``: the user whose
+    reads the case source is scoped to (``Core.scope_to``; a department operator on SpatiaLite).
     """
     taxonomy = Taxonomy.load()
     bus = bus or CaseBus()
     calendar = calendar if calendar is not None else load_calendar(store)
     limits = limits if limits is not None else load_limits(store)
     cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus)
-    return Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation, commands=commands)
+    core = Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation, commands=commands)
+    if actor is not None:
+        core.scope_to(actor)
+    return core
 
 
 def open_core(db_url: str, clock: Clock, *, workstation: str | None = None) -> Core:

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain.cases import CaseEventRecord, CaseSummary, PhotoRecord, TimerSpec
@@ -48,6 +48,27 @@ def _summary_select() -> Select:
     )
 
 
+def department_scope(department_id: int) -> ColumnElement[bool]:
+    """The cases a department operator may read: those dispatched to its department and its own
+    reports not yet dispatched (the first event recorded by that department).
+
+    The same rule as PostGIS's row-level security (policy ``cases_department_read``); SpatiaLite
+    has no such thing, so the reads below apply it when given a ``department_id`` scope.
+    """
+    first = aliased(CaseEvent, name="first_event")
+    reported_here = exists().where(first.case_id == Case.id, first.seq == 1, first.department_id == department_id)
+    return or_(Case.department_id == department_id, and_(Case.department_id.is_(None), reported_here))
+
+
+def _scoped(stmt: Select, scope: int | None) -> Select:
+    return stmt if scope is None else stmt.where(department_scope(scope))
+
+
+def visible(session: Session, case_id: int, scope: int | None) -> bool:
+    """Whether the case exists and is readable in ``scope`` (None: no scope, any existing case)."""
+    return session.scalar(_scoped(select(Case.id).where(Case.id == case_id), scope)) is not None
+
+
 _E = TypeVar("_E", bound=Enum)
 
 
@@ -81,13 +102,15 @@ def _summary(r: Sequence[Any]) -> CaseSummary:
     )
 
 
-def open_case_summaries(session: Session, *, since: datetime | None = None) -> list[CaseSummary]:
-    """Every open (non-terminal) case, oldest report first; ``since``: only those updated since.
+def open_case_summaries(session: Session, *, since: datetime | None = None,
+                        scope: int | None = None) -> list[CaseSummary]:
+    """Every open (non-terminal) case, oldest report first; ``since``: only those updated since;
+    ``scope``: only what that department may read (:func:`department_scope`).
 
     x/y are the case point in EPSG:4549 (the grid centroid when the case has no point,
     NaN when it has neither).
     """
-    stmt = _summary_select().where(Case.state.in_(_OPEN_VALUES))
+    stmt = _scoped(_summary_select().where(Case.state.in_(_OPEN_VALUES)), scope)
     if since is not None:
         stmt = stmt.where(Case.updated_at >= since)
     stmt = stmt.order_by(Case.reported_at, Case.id)
@@ -95,24 +118,27 @@ def open_case_summaries(session: Session, *, since: datetime | None = None) -> l
     return [_summary(r) for r in session.connection().execute(stmt)]
 
 
-def case_summary(session: Session, case_id: int) -> CaseSummary | None:
-    """The summary of one case in any state, or None when it does not exist."""
-    row = session.connection().execute(_summary_select().where(Case.id == case_id)).first()
+def case_summary(session: Session, case_id: int, *, scope: int | None = None) -> CaseSummary | None:
+    """The summary of one case in any state, or None when it does not exist (or is outside ``scope``)."""
+    row = session.connection().execute(_scoped(_summary_select().where(Case.id == case_id), scope)).first()
     return _summary(row) if row else None
 
 
-def case_summaries(session: Session, ids: Iterable[int]) -> list[CaseSummary]:
-    """The summaries of the cases ``ids`` in one query, in the order given (missing ones left out)."""
+def case_summaries(session: Session, ids: Iterable[int], *, scope: int | None = None) -> list[CaseSummary]:
+    """The summaries of the cases ``ids`` in one query, in the order given (missing ones, and those
+    outside ``scope``, left out)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    rows = session.connection().execute(_summary_select().where(Case.id.in_(wanted)))
+    rows = session.connection().execute(_scoped(_summary_select().where(Case.id.in_(wanted)), scope))
     found = {s.id: s for s in map(_summary, rows)}
     return [found[i] for i in wanted if i in found]
 
 
-def case_events(session: Session, case_id: int) -> list[CaseEventRecord]:
-    """The timeline of one case, in order."""
+def case_events(session: Session, case_id: int, *, scope: int | None = None) -> list[CaseEventRecord]:
+    """The timeline of one case, in order (empty when the case is outside ``scope``)."""
+    if scope is not None and not visible(session, case_id, scope):
+        return []
     stmt = (
         select(CaseEvent.seq, CaseEvent.at, CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state,
                CaseEvent.actor, CaseEvent.role, Department.name.label("department_name"),
@@ -144,8 +170,10 @@ def layer_extent(session: Session) -> tuple[float, float, float, float] | None:
     return tuple(float(v) for v in row)  # type: ignore[return-value]
 
 
-def case_photos(session: Session, case_id: int) -> list[PhotoRecord]:
-    """The case's photos, oldest first."""
+def case_photos(session: Session, case_id: int, *, scope: int | None = None) -> list[PhotoRecord]:
+    """The case's photos, oldest first (none when the case is outside ``scope``)."""
+    if scope is not None and not visible(session, case_id, scope):
+        return []
     rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
     return [PhotoRecord(r.id, r.kind, r.filename, r.mime, bytes(r.data), r.event_id) for r in rows]
 
