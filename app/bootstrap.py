@@ -42,6 +42,7 @@ class Hall:
     job_events: object = None  # app.ui.jobs.JobEvents: the runner's events on the GUI thread
     map_tools: object = None  # app.gis.tools.controller.MapTools
     map_tools_ui: object = None  # app.ui.map_toolbar.MapToolsUi: the map toolbar and 地图 menu
+    search_hits: object = None  # app.gis.search_hits.SearchHits: the archive's hits on the map
     plugins: object | None = None
     layouts: object = None
     status_widgets: tuple = ()
@@ -148,6 +149,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
     _install_map_tools(hall, catalogue, actor)
+    _install_archive(hall, catalogue, actor)
     _install_layouts(hall, mode, layout, actor)
     if plugins:  # plugin docks are placed by the layout as they register
         _install_plugins(hall, plugins_dir, clock, catalogue)
@@ -340,6 +342,52 @@ def _install_map_tools(hall: Hall, catalogue, actor) -> None:
 
     window.commands["locate_case"] = locate
     window.install_queue_menu()
+
+
+def _install_archive(hall: Hall, catalogue, actor) -> None:
+    """The case archive (案卷库): every case searched in a worker, hits marked on the map; the
+    queue's search box falls back to it when the loaded queue holds no match (or on Enter)."""
+    from app.gis.search_hits import SearchHits
+    from app.ui.archive_dock import ARCHIVE_DOCK, ArchiveDock
+    from app.ui.builtin import QUEUE_DOCK
+    from app.ui.docks import DockSpec
+
+    core, window, state = hall.core, hall.window, hall.state
+    hits = SearchHits(hall.map_view.canvas)
+    hall.on_teardown(hits.teardown)
+
+    def find(query: str, limit: int, offset: int):
+        return core.find_cases(actor, query, limit=limit, offset=offset)
+
+    def make() -> ArchiveDock:
+        return ArchiveDock(state, find, hall.runner, catalogue,
+                           on_hits=lambda rows: hits.show((row.x, row.y) for row in rows))
+
+    window.dock_registry.register(DockSpec(ARCHIVE_DOCK, "案卷库", "bottom", make, ("cases",)))
+    hall.search_hits = hits
+
+    def search_all(text: str, explicit: bool, report) -> None:
+        if ARCHIVE_DOCK not in window.dock_registry.ids():
+            return
+        dock = window.dock_registry.dock(ARCHIVE_DOCK)
+        archive = dock.widget()
+
+        def done(result) -> None:
+            if isinstance(result, BaseException):
+                report(None, catalogue.error(result))
+                return
+            report(result.total, "")
+            if explicit and result.total:
+                dock.show()
+                dock.raise_()
+
+        archive.search(text, done=done)
+
+    if QUEUE_DOCK in window.dock_registry.ids():
+        queue = window.dock_registry.widget(QUEUE_DOCK)
+        queue.search_all = search_all
+        queue.search_all_button.setVisible(True)
+        hall.on_teardown(lambda: setattr(queue, "search_all", None))
 
 
 def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:

@@ -761,6 +761,23 @@ MESSAGES_EN.update({
         "select it in the list again, then act",
     "{title}（选中的案卷）": "{title} (selected case)",
     "当前案卷 {number} 被筛选隐藏": "The current case {number} is hidden by the filter",
+    # -- the case archive (issue 10, item 2) -----------------------------------------------------
+    "案卷库": "Case archive",
+    "当前案卷 {number} 来自案卷库，不在队列中": "The current case {number} comes from the archive; it is not in the queue",
+    "搜索全部案卷": "Search all cases",
+    "在全部案卷（含已结案、已作废、不予立案）中查找搜索框里的内容（回车）":
+        "Look for the search box's text in every case, closed, voided and not filed too (Enter)",
+    "全部案卷中也没有找到「{query}」": "No case at all matches \u201c{query}\u201d",
+    "本页无匹配，已在全部案卷中找到 {n} 件（见「案卷库」）":
+        "Nothing here matches; found {n} among all cases (see Case archive)",
+    "全部案卷中找到 {n} 件（见「案卷库」）": "Found {n} among all cases (see Case archive)",
+    "正在全部案卷中查找…": "Searching all cases…",
+    "案卷号/流水号/电话/地址/描述，或 状态:已结案 部门: 网格: 2026-12-01..2026-12-07":
+        "Number/serial/phone/address/description, or 状态:已结案 部门: 网格: 2026-12-01..2026-12-07",
+    "查询": "Search", "上一页": "Previous", "下一页": "Next",
+    "全部案卷中没有找到「{query}」": "No case matches \u201c{query}\u201d",
+    "超过 {n}": "more than {n}",
+    "共 {total} 件 · 第 {first}–{last} 件": "{total} cases · {first}–{last}",
     "先在列表中选中一件申请": "Select a request in the list first", "没有待审批的申请": "No request to decide",
     "先在列表中选中一件案卷": "Select a case in the list first",
     "没有现在可办理的案卷（暂停、缓办、挂账的案卷不计）":

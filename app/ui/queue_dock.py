@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qtpy.QtCore import QModelIndex, QPoint, Qt
+from qtpy.QtCore import QModelIndex, QPoint, Qt, QTimer
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -75,6 +75,9 @@ class CaseQueueDock(QWidget):
         self.grid_edit.setPlaceholderText(tr("网格编码"))
         self.grid_edit.setMaximumWidth(170)
         self.clear_button = QPushButton(tr("清除"), objectName="clearFilter")
+        self.search_all_button = QPushButton(tr("搜索全部案卷"), objectName="searchAllCases")
+        self.search_all_button.setToolTip(tr("在全部案卷（含已结案、已作废、不予立案）中查找搜索框里的内容（回车）"))
+        self.search_all_button.hide()  # shown once the window wires search_all
         bar = QHBoxLayout()
         bar.addWidget(self.state_combo)
         for button in self.light_buttons.values():
@@ -83,6 +86,7 @@ class CaseQueueDock(QWidget):
         bar.addWidget(self.department_combo)
         bar.addWidget(self.grid_edit)
         bar.addWidget(self.clear_button)
+        bar.addWidget(self.search_all_button)
 
         self.model = CaseQueueModel(state, self.cat, self)
         self.table = QTableView(objectName="queueTable")
@@ -118,6 +122,13 @@ class CaseQueueDock(QWidget):
 
         self.state_combo.currentIndexChanged.connect(self._state_changed)
         self.search.textChanged.connect(self._search_changed)
+        self.search.returnPressed.connect(lambda: self.search_everywhere(explicit=True))
+        self.search_all_button.clicked.connect(lambda: self.search_everywhere(explicit=True))
+        # what the loaded queue does not hold is looked for in every case, once typing pauses
+        self._fallback = QTimer(self)
+        self._fallback.setSingleShot(True)
+        self._fallback.setInterval(400)
+        self._fallback.timeout.connect(lambda: self.search_everywhere(explicit=False))
         self.department_combo.currentIndexChanged.connect(self._department_changed)
         self.grid_edit.textChanged.connect(lambda text: state.update_filter(grid_code=text.strip()))
         self.clear_button.clicked.connect(self.clear_filters)
@@ -132,6 +143,9 @@ class CaseQueueDock(QWidget):
         #: ``row_actions(case_id)`` → the QActions (None: a separator) above 复制案卷号 in a row's
         #: menu: the window's case commands, 定位, 查看办理过程 (set by the window's wiring).
         self.row_actions: Callable[[int], list] | None = None
+        #: ``search_all(text, explicit, report)`` searches every case (the archive, in a worker) and
+        #: calls ``report(total, error)`` on the GUI thread (total None: refused, ``error`` says why).
+        self.search_all: Callable[[str, bool, Callable[[int | None, str], None]], None] | None = None
 
         self._hidden_note = False  # the header says the current case is filtered out
         ev = state.events
@@ -219,6 +233,37 @@ class CaseQueueDock(QWidget):
             self.state.update_filter(category=text, text="")
         else:
             self.state.update_filter(category="", text=text)
+        self._fallback.stop()
+        if self.search_all is not None:
+            self.search_all_button.setVisible(True)
+            if text and not self.state.visible_ids:
+                self._fallback.start()
+            elif not self._hidden_note:
+                self.message.setText("")
+
+    def search_everywhere(self, explicit: bool = True) -> None:
+        """Look for the search box's text in every case (Enter, 搜索全部案卷, or nothing matched here)."""
+        self._fallback.stop()
+        text = self.search.text().strip()
+        if self.search_all is None or not text:
+            return
+        here = len(self.state.visible_ids)
+
+        def report(total: int | None, error: str = "") -> None:
+            if self.search.text().strip() != text:
+                return  # the box changed meanwhile
+            tr = self.cat.tr
+            if total is None:
+                self.message.setText(error)
+            elif total == 0:
+                self.message.setText(tr("全部案卷中也没有找到「{query}」", query=line(text, 40)))
+            elif here == 0:
+                self.message.setText(tr("本页无匹配，已在全部案卷中找到 {n} 件（见「案卷库」）", n=total))
+            else:
+                self.message.setText(tr("全部案卷中找到 {n} 件（见「案卷库」）", n=total))
+
+        self.message.setText(self.cat.tr("正在全部案卷中查找…"))
+        self.search_all(text, explicit, report)
 
     def _department_changed(self, _index: int) -> None:
         self.state.update_filter(department_code=self.department_combo.currentData() or "")
@@ -281,7 +326,9 @@ class CaseQueueDock(QWidget):
         row = self.model.row_of(case_id) if case_id is not None else None
         summary = self.state.summary(case_id) if case_id is not None else None
         hidden = row is None and summary is not None
-        if hidden:
+        if hidden and case_id == self.state.archived_id:
+            self.message.setText(self.cat.tr("当前案卷 {number} 来自案卷库，不在队列中", number=summary.number))
+        elif hidden:
             self.message.setText(self.cat.tr("当前案卷 {number} 被筛选隐藏", number=summary.number))
         elif self._hidden_note:
             self.message.setText("")

@@ -102,6 +102,7 @@ class QueueState:
         self._rank: dict[int, int] = {}  # position of each row in case-number order (tie-break)
         self._totals = RowTotals()  # open, urged, by stage: change only with the rows
         self._selected: int | None = None
+        self._archived: CaseSummary | None = None  # the current case, found in the archive, not queued
         # Load bookkeeping (see reset): every upsert/remove gets the next epoch number.
         self._epoch = 0
         self._loaded_token = -1
@@ -142,8 +143,28 @@ class QueueState:
         return self._selected
 
     def summary(self, case_id: int) -> CaseSummary | None:
-        """The row of ``case_id``, or None when it is not in the queue."""
-        return self._rows.get(case_id)
+        """The row of ``case_id``, or None when it is not in the queue (nor the current archive case)."""
+        row = self._rows.get(case_id)
+        if row is None and self._archived is not None and self._archived.id == case_id:
+            return self._archived
+        return row
+
+    @property
+    def archived_id(self) -> int | None:
+        """The current case when it was opened from the archive and is not in the queue."""
+        return self._archived.id if self._archived is not None else None
+
+    def select_found(self, row: CaseSummary) -> None:
+        """Make a case found by the archive search current: its queue row when the queue holds it,
+        else ``row`` itself (closed, voided, another desk's) until another case becomes current."""
+        if row.id in self._rows:
+            self._archived = None
+            self.select(row.id)
+            return
+        if self._selected == row.id:
+            self._selected = None  # show the fresh row again
+        self._archived = row
+        self.select(row.id)
 
     def reading(self, case_id: int) -> TimerReading | None:
         """The timer reading of ``case_id`` at the last tick (None without a running timer)."""
@@ -215,7 +236,7 @@ class QueueState:
         self._table = self._table_factory(
             self.calendar, [(r.id, r.timer) for r in self._rows.values() if r.timer is not None]
         )
-        if self._selected not in self._rows:
+        if self._selected not in self._rows and self._selected != self.archived_id:
             self._selected = None
         self._advance(now)
         self._rows_changed()
@@ -318,8 +339,10 @@ class QueueState:
 
     def select(self, case_id: int | None) -> None:
         """Make ``case_id`` the current case (None clears); announces the change once."""
-        if case_id is not None and case_id not in self._rows:
+        if case_id is not None and case_id not in self._rows and case_id != self.archived_id:
             raise KeyError(f"case {case_id} is not in the queue")
+        if self._archived is not None and case_id != self._archived.id:
+            self._archived = None
         if case_id == self._selected:
             return
         self._selected = case_id
@@ -329,7 +352,7 @@ class QueueState:
         """Call ``callback(case_id, x, y)`` whenever a case becomes current; returns the disconnector."""
 
         def forward(case_id: int | None) -> None:
-            row = self._rows.get(case_id) if case_id is not None else None
+            row = self.summary(case_id) if case_id is not None else None
             if row is not None:
                 callback(row.id, row.x, row.y)
 
