@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qgis.core import QgsPointXY, QgsWkbTypes
+from qgis.core import QgsGeometry, QgsPointXY, QgsWkbTypes
 from qgis.gui import QgsMapCanvas, QgsRubberBand
 from qgis.PyQt.QtGui import QColor
 
@@ -22,21 +22,21 @@ class SearchHits:
     def __init__(self, canvas: QgsMapCanvas) -> None:
         self.canvas = canvas
         self.band = QgsRubberBand(canvas, QgsWkbTypes.PointGeometry)
-        self.band.setColor(HIT_COLOUR)
+        self.band.setStrokeColor(HIT_COLOUR)
+        self.band.setFillColor(QColor(0, 0, 0, 0))  # a ring: the case's light stays visible inside
         self.band.setIcon(QgsRubberBand.ICON_CIRCLE)
-        self.band.setIconSize(14)
+        self.band.setIconSize(16)
         self.band.setWidth(3)
         self.count = 0
 
     def show(self, points: Iterable[tuple[float, float]]) -> None:
         """Mark ``points`` (x, y in the store's CRS), replacing the last ones."""
-        self.band.reset(QgsWkbTypes.PointGeometry)
-        self.count = 0
-        for x, y in points:
-            self.band.addPoint(QgsPointXY(x, y), False)
-            self.count += 1
-        self.band.updatePosition()
-        self.band.update()
+        marks = [QgsPointXY(x, y) for x, y in points]
+        self.count = len(marks)
+        if marks:
+            self.band.setToGeometry(QgsGeometry.fromMultiPointXY(marks), None)
+        else:
+            self.band.reset(QgsWkbTypes.PointGeometry)
 
     def teardown(self) -> None:
         self.band.reset(QgsWkbTypes.PointGeometry)

@@ -97,6 +97,7 @@ class ArchiveDock(QWidget):
         self._result: Any = None
         self.busy = False
         self.query.returnPressed.connect(self.search)
+        self.query.textChanged.connect(lambda text: None if text.strip() else self.clear())
         self.search_button.clicked.connect(self.search)
         self.prev_button.clicked.connect(lambda: self._page(-1))
         self.next_button.clicked.connect(lambda: self._page(1))
@@ -123,6 +124,17 @@ class ArchiveDock(QWidget):
         self.runner.run_in_thread(lambda: find(text, PAGE, offset),
                                   lambda result: self._show(result, done),
                                   lambda exc: self._failed(exc, done), key=SEARCH_KEY)
+
+    def clear(self) -> None:
+        """Empty the query's answer: no rows, no hits on the map, no pending search."""
+        self.runner.cancel(SEARCH_KEY)
+        self.busy = False
+        self._result, self._rows = None, []
+        self.table.setRowCount(0)
+        self.status.setText("")
+        self._update_paging()
+        if self.on_hits is not None:
+            self.on_hits([])
 
     def open_row(self, row: int) -> None:
         """Make result ``row`` the current case (detail, map)."""

@@ -88,6 +88,7 @@ def test_closed_and_voided_cases_are_found_and_open_in_the_detail_dock(qtbot, ha
     assert archive.table.item(0, 0).text() == closed.number
     assert archive.table.item(0, 1).text() == "已结案"
     assert hall.search_hits.count == len(archive.rows())  # the page is marked on the map
+    assert len(hall.search_hits.band.asGeometry().asMultiPoint()) == len(archive.rows())
 
     _search(qtbot, archive, "状态:已作废")
     assert voided.id in {r.id for r in archive.rows()}
@@ -105,6 +106,9 @@ def test_closed_and_voided_cases_are_found_and_open_in_the_detail_dock(qtbot, ha
     centre = hall.map_view.canvas.center()
     assert (centre.x(), centre.y()) == pytest.approx((voided.x, voided.y), abs=1.0)  # located
     assert "来自案卷库" in _queue(hall).message.text()
+
+    archive.query.clear()  # clearing the query clears the list and the map's marks
+    assert archive.rows() == [] and hall.search_hits.count == 0
 
     # another case becomes current: the archived one leaves the state
     hall.state.select(hall.state.visible_ids[0])
