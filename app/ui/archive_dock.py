@@ -48,7 +48,7 @@ class ArchiveDock(QWidget):
         super().__init__(parent)
         self.setObjectName("caseArchive")
         self.state = state
-        self.find = find
+        self.finder = find
         self.runner = runner
         self.cat = catalogue or Catalogue()
         self.on_hits = on_hits
@@ -120,7 +120,7 @@ class ArchiveDock(QWidget):
         self.busy = True
         self.status.setText(self.cat.tr("正在全部案卷中查找…"))
         self._update_paging()
-        find = self.find
+        find = self.finder
         self.runner.run_in_thread(lambda: find(text, PAGE, offset),
                                   lambda result: self._show(result, done),
                                   lambda exc: self._failed(exc, done), key=SEARCH_KEY)
