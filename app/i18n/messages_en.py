@@ -908,3 +908,28 @@ MESSAGES_EN.update({
     "只填写要改正的内容；修改前后的内容记入办理过程":
         "Fill in only what needs correcting; the text before and after is recorded in the case's history",
 })
+
+
+# -- alerts (issue 10, item 6): rules, grouping, acknowledge, history ---------------------------
+MESSAGES_EN.update({
+    "提醒规则 {where} 的 {key} 应是文字列表": "Alert rules {where}: {key} should be a list of words",
+    "提醒规则 {where} 的 {key} 不认识：{values}（可用：{allowed}）":
+        "Alert rules {where}: {key} has unknown values {values} (known: {allowed})",
+    "提醒规则 {where} 有未知的设置 {key}": "Alert rules {where}: unknown setting {key}",
+    "提醒规则 {where} 的 interval_s 应是 {low:g}–{high:g} 秒，不能是 {value}":
+        "Alert rules {where}: interval_s should be {low:g}–{high:g} seconds, not {value}",
+    "提醒规则文件 {path} 不存在，使用内置规则": "The alert rules file {path} does not exist; using the built-in rules",
+    "提醒规则文件 {path} 无法读取（{error}），使用内置规则":
+        "The alert rules file {path} cannot be read ({error}); using the built-in rules",
+    "提醒规则 {where} 应是一张表": "Alert rules {where} should be a table",
+    "{n} 件案卷转红": "{n} cases turned red", "{n} 件案卷转黄": "{n} cases turned yellow",
+    "{n} 件新上报案卷": "{n} new reports", "，": ", ", " 等": " …", "{head}：{numbers}{more}": "{head}: {numbers}{more}",
+    "确认提醒": "Acknowledge", "确认当前提醒（{key}）": "Acknowledge the alert shown ({key})", "查看": "Show",
+    "在队列中选中提醒的案卷": "Select the alerted case in the queue", "规则…": "Rules…",
+    "哪些提醒、哪些类别和级别、提示音、横幅最短间隔":
+        "Which alerts, which categories and levels, sound, and how often the banner may change",
+    "个人提醒规则已损坏，已忽略": "Your own alert rules were damaged and are ignored",
+    "未确认 {n}": "{n} unacknowledged", "提醒规则": "Alert rules", "级别": "Level",
+    "类别代码前缀，用逗号分隔；留空为全部类别": "Category code prefixes, separated by commas; empty: every category",
+    " 秒": " s", "横幅最短间隔": "Banner interval", "恢复默认": "Restore defaults",
+})

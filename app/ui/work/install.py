@@ -121,7 +121,9 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
             return widget
         made.registrations.append(docks.register(DockSpec(dock_id, title, area, build)))
 
-    add(ALERTS_DOCK, "提醒", "top", lambda: AlertBanner(made.alerts, state, cat, status))
+    add(ALERTS_DOCK, "提醒", "top", lambda: AlertBanner(
+        made.alerts, state, cat, status, settings=getattr(window, "settings", None),
+        user=getattr(actor, "username", None), role=actor.role.value if actor is not None else None))
     banner = made.widgets[ALERTS_DOCK]
     banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 

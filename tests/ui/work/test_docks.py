@@ -18,6 +18,7 @@ from app.ui.work.case_media import CaseMediaDock
 from app.ui.work.install import MEDIA_DOCK
 from app.ui.work.my_queue import MyQueueDock, needed_actions
 from app.ui.work.timers_dock import TimersDock
+from app.views.alerts import AlertRules
 from app.views.queue_state import QueueState
 from ui.forms.world import T0, png_bytes, street_point
 
@@ -94,8 +95,9 @@ def test_timers_dock_puts_overdue_first_per_stage_and_explains_on_hover(qtbot, q
 
 def test_alerts_new_case_and_lights_turning_yellow_and_red(qtbot, queue, desk, login_as):
     center = AlertCenter(queue)
-    flashes = []
-    banner = AlertBanner(center, queue, status=lambda text, ms: flashes.append(text))
+    flashes, now = [], [0.0]
+    banner = AlertBanner(center, queue, status=lambda text, ms: flashes.append(text), clock=lambda: now[0],
+                         rules=AlertRules(sound=frozenset({"red", "new"})))
     qtbot.addWidget(banner)
     queue.tick(T0)  # baseline
     green = [r.id for r in queue.rows if queue.reading(r.id) and queue.reading(r.id).light is Light.GREEN
@@ -119,7 +121,10 @@ def test_alerts_new_case_and_lights_turning_yellow_and_red(qtbot, queue, desk, l
     row = queue.rows[0]
     queue.upsert(row, Action.REPORT.value)
     assert center.alerts[0].kind == "new" and center.alerts[0].case_id == row.id
-    assert banner.beeps == 1
+    assert banner.beeps == 0  # within the banner's interval: it waits for the next change
+    now[0] += banner.rules.interval_s
+    banner.poll()
+    assert banner.beeps == 1 and banner.headline.property("kind") == "new"
     banner.teardown()
     center.teardown()
 
