@@ -922,6 +922,7 @@ MESSAGES_EN.update({
     "提醒规则文件 {path} 无法读取（{error}），使用内置规则":
         "The alert rules file {path} cannot be read ({error}); using the built-in rules",
     "提醒规则 {where} 应是一张表": "Alert rules {where} should be a table",
+    "提醒规则 {where} 的 categories 最多 50 项": "Alert rules {where}: at most 50 categories",
     "{n} 件案卷转红": "{n} cases turned red", "{n} 件案卷转黄": "{n} cases turned yellow",
     "{n} 件新上报案卷": "{n} new reports", "，": ", ", " 等": " …", "{head}：{numbers}{more}": "{head}: {numbers}{more}",
     "确认提醒": "Acknowledge", "确认当前提醒（{key}）": "Acknowledge the alert shown ({key})", "查看": "Show",
@@ -932,4 +933,5 @@ MESSAGES_EN.update({
     "未确认 {n}": "{n} unacknowledged", "提醒规则": "Alert rules", "级别": "Level",
     "类别代码前缀，用逗号分隔；留空为全部类别": "Category code prefixes, separated by commas; empty: every category",
     " 秒": " s", "横幅最短间隔": "Banner interval", "恢复默认": "Restore defaults",
+    "确认提醒栏当前显示的提醒": "Acknowledge the alert shown in the alert strip",
 })

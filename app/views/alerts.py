@@ -102,7 +102,10 @@ class AlertRules:
         if "levels" in data and (lv := names("levels", sorted(levels))) is not None:
             rules = replace(rules, levels=lv)
         if "categories" in data and (cats := names("categories", None)) is not None:
-            rules = replace(rules, categories=tuple(sorted(c.strip() for c in cats if c.strip())))
+            kept = sorted({c.strip()[:32] for c in cats if c.strip()})
+            if len(kept) > 50:
+                problems.append(Msg("提醒规则 {where} 的 categories 最多 50 项", where=where))
+            rules = replace(rules, categories=tuple(kept[:50]))
         if "interval_s" in data:
             value = data["interval_s"]
             low, high = INTERVAL_RANGE

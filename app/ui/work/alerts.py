@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtGui import QFont, QKeySequence
+from qtpy.QtGui import QFont
 from qtpy.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -27,7 +27,6 @@ from qtpy.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QShortcut,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +52,7 @@ from app.views.queue_state import QueueState
 
 __all__ = ["ACK_SHORTCUT", "AlertBanner", "AlertCenter", "AlertRulesDialog", "rules_key"]
 
+#: The key of 确认提醒 (registered as a window action by app/ui/work/install.py, so F1 lists it).
 ACK_SHORTCUT = "Ctrl+K"
 
 _KIND_STYLE = {
@@ -100,9 +100,6 @@ class AlertBanner(QWidget):
         self.ack_button = QPushButton(self.cat.tr("确认提醒"), objectName="alertAcknowledge")
         self.ack_button.setToolTip(self.cat.tr("确认当前提醒（{key}）", key=ACK_SHORTCUT))
         self.ack_button.clicked.connect(self.acknowledge)
-        self.ack_shortcut = QShortcut(QKeySequence(ACK_SHORTCUT), self)
-        self.ack_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-        self.ack_shortcut.activated.connect(self.acknowledge)
         self.show_button = QPushButton(self.cat.tr("查看"), objectName="alertShowCase")
         self.show_button.setToolTip(self.cat.tr("在队列中选中提醒的案卷"))
         self.show_button.clicked.connect(self.select_shown)

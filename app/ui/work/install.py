@@ -20,7 +20,7 @@ from app.ui.docks import DockSpec
 from app.ui.forms.action_dialogs import commands_of
 from app.ui.forms.intake_form import IntakeForm
 from app.ui.tasks import TaskRunner
-from app.ui.work.alerts import AlertBanner, AlertCenter
+from app.ui.work.alerts import ACK_SHORTCUT, AlertBanner, AlertCenter
 from app.ui.work.approvals import ApprovalsDock
 from app.ui.work.bulk import BulkDialog
 from app.ui.work.case_media import CaseMediaDock
@@ -134,6 +134,9 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     made.registrations.append(registry.register(ActionSpec(
         "gridhall.desk.sound", "提示音", "", "view", banner.set_sound, checkable=True,
         tip="新案卷、黄灯、红灯时发出提示音（默认关闭）")))
+    made.registrations.append(registry.register(ActionSpec(
+        "gridhall.desk.ack_alert", "确认提醒", ACK_SHORTCUT, "view", banner.acknowledge,
+        tip="确认提醒栏当前显示的提醒")))
     add(TIMERS_DOCK, "时限监控", "right", lambda: TimersDock(state, cat))
     add(MEDIA_DOCK, "照片与回复", "right", lambda: CaseMediaDock(state, desk, runner, cat))
     _tabify(window, docks, TIMERS_DOCK, [MEDIA_DOCK])

@@ -13,10 +13,12 @@ from samples import case_row
 from app.domain.definitions import Action
 from app.i18n import Catalogue
 from app.ui.work.alerts import ACK_SHORTCUT, AlertBanner, AlertRulesDialog, rules_key
+from app.ui.work.install import ALERTS_DOCK
 from app.views.alerts import AlertCenter, AlertRules
 from app.views.queue_state import QueueState
 
 from ..conftest import NOW
+from .helpers import desk_window
 
 
 class Clock:
@@ -79,9 +81,7 @@ def test_acknowledge_by_button_and_key_and_the_count_stays(qtbot, calendar):
     clock.t += 10
     banner.poll()
     assert "2 件新上报案卷" in banner.headline.text() and banner.ack_button.isEnabled()
-    host.activateWindow()
-    banner.ack_shortcut.activated.emit()  # the key: Ctrl+K (its context is the window)
-    assert banner.ack_shortcut.key().toString() == ACK_SHORTCUT
+    banner.acknowledge()  # what the window's 确认提醒 action (Ctrl+K) calls
     assert banner.unacked.text() == "" and banner.feed.unacknowledged == 0
     banner.teardown()
     center.teardown()
@@ -160,3 +160,18 @@ def test_english(qtbot, calendar):
     assert dialog.windowTitle() == "Alert rules"
     banner.teardown()
     center.teardown()
+
+
+def test_the_window_has_an_acknowledge_action_on_ctrl_k(qtbot, tmp_path, queue, runner, desk, login_as):
+    from app.domain.definitions import Role
+
+    with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(Role.DISPATCHER)) as (window, made):
+        action = window.action_registry.action("gridhall.desk.ack_alert")
+        assert action.shortcut().toString() == ACK_SHORTCUT
+        banner = made.widgets[ALERTS_DOCK]
+        assert banner.role == "dispatcher" and banner.rules.kinds == {"red", "yellow", "new"}
+        queue.tick(queue.now)  # baseline
+        queue.upsert(queue.rows[0], Action.REPORT.value)
+        assert banner.feed.unacknowledged == 1
+        action.trigger()
+        assert banner.feed.unacknowledged == 0 and banner.unacked.text() == ""
