@@ -516,28 +516,36 @@ def _splash(app, lang: str):
     return splash
 
 
-def _scale_from_layout(mode: str, layout: str | None) -> None:
-    """Set the UI scale factor a layout asks for (Qt reads it when the application starts).
+def _scale_from_layout(mode: str, layout: str | None, ui_scale: float | None = None,
+                       screen: tuple[int, int, float] | None = None) -> None:
+    """Set the UI scale factor (Qt reads it when the application starts).
 
-    Only what is known before the login counts: the ``layout`` file, else the mode's generic
-    built-in layout (desk.toml, analyst.toml, wall.toml); $QT_SCALE_FACTOR, if set, wins.
+    ``ui_scale`` (--ui-scale, $GRIDHALL_UI_SCALE) wins; else the layout's ``scale`` — only what
+    is known before the login counts: the ``layout`` file, else the mode's generic built-in
+    layout (desk.toml, analyst.toml, wall.toml); else automatic from ``screen`` (width, height,
+    logical DPI; ``app.ui.style.auto_ui_scale``). $QT_SCALE_FACTOR, if set, wins over all.
     """
     import os
 
+    from app.ui.style import choose_ui_scale
     from app.views.layouts import resolve_layout
 
     if os.environ.get("QT_SCALE_FACTOR"):
         return
     chosen, _problems = resolve_layout(mode, None, layout)  # problems are reported after the login
-    if chosen.scale is not None and chosen.scale != 1:
-        os.environ["QT_SCALE_FACTOR"] = f"{chosen.scale:g}"
+    scale = choose_ui_scale(ui_scale, chosen.scale, screen)
+    if scale != 1:
+        os.environ["QT_SCALE_FACTOR"] = f"{scale:g}"
 
 
 def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = None,
                size: tuple[int, int] = (1920, 1080), plugins: bool = True, user: str | None = None,
                password: str | None = None, login: bool = True, mode: str = "desk",
-               layout: str | None = None) -> int:
+               layout: str | None = None, ui_scale: float | None = None) -> int:
     """Open the client on ``db_url``; with ``screenshot`` render once, save the PNG and exit.
+
+    ``ui_scale`` None scales the UI for the screen (a screenshot: for ``size``), see
+    ``_scale_from_layout``.
 
     ``mode`` (desk, analyst, wall) picks the built-in layout, ``layout`` a layout file instead;
     the user's own arrangement of that mode is restored, except for screenshots (deterministic).
@@ -553,9 +561,9 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     # the store comes out of the login, connected as the user's own database login.
     store = open_store(db_url) if path is not None or not logging_in else None
     from app.gis.qgis_app import start_qgis
-    from app.ui.style import apply_theme
+    from app.ui.style import apply_theme, probe_screen
 
-    _scale_from_layout(mode, layout)
+    _scale_from_layout(mode, layout, ui_scale, (*size, 96.0) if screenshot else probe_screen())
     app = start_qgis()
     apply_theme(app)
     from app.i18n import Catalogue

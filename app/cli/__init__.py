@@ -52,6 +52,19 @@ def _seed(text: str) -> int:
     return value
 
 
+def _ui_scale(text: str) -> float | None:
+    """--ui-scale / $GRIDHALL_UI_SCALE: "auto" (None: from the screen) or a factor 0.5–4."""
+    if text.strip().lower() in ("", "auto"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"UI scale must be auto or a number such as 1.5, not '{text}'") from None
+    if not 0.5 <= value <= 4.0:
+        raise argparse.ArgumentTypeError(f"UI scale {value:g} is out of range (0.5–4)")
+    return value
+
+
 def _layout_file(text: str) -> str:
     if not os.path.isfile(text):
         raise argparse.ArgumentTypeError(f"layout file '{text}' does not exist")
@@ -74,6 +87,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                           "follows $GRIDHALL_LANG)")
     run.add_argument("--screenshot", metavar="PNG", help="render the window, save it as PNG and exit")
     run.add_argument("--size", type=_size, default=(1920, 1080), help="window size, e.g. 1920x1080")
+    run.add_argument("--ui-scale", type=_ui_scale, default=None, metavar="FACTOR",
+                     help="UI scale: auto (default: from the screen, 2 at 3840x2160) or a factor 0.5-4 "
+                          "(also $GRIDHALL_UI_SCALE)")
     run.add_argument("--no-plugins", action="store_true", help="start without extension plugins")
     run.add_argument("--user", help="log in as USER with the password in $GRIDHALL_PASSWORD (no dialog)")
     run.add_argument("--no-login", action="store_true", help="read-only view without logging in")
@@ -411,6 +427,12 @@ def _check_arguments(args: argparse.Namespace) -> None:
             option = "--" + dest.removeprefix("opt_").replace("_", "-")
             raise ArgumentRefused(Msg("{option} 的坐标超出范围：应为两个有限的数（投影坐标，米，例如 557150,3464450），"
                                       "不能是无穷大或 {limit:.0e} 以上的数", option=option, limit=MAX_COORDINATE))
+    if args.command == "run" and args.ui_scale is None and os.environ.get("GRIDHALL_UI_SCALE"):
+        try:
+            _ui_scale(os.environ["GRIDHALL_UI_SCALE"])
+        except argparse.ArgumentTypeError:
+            raise ArgumentRefused(Msg("环境变量 GRIDHALL_UI_SCALE 应为 auto 或 0.5–4 之间的数，不能是 {value}",
+                                      value=os.environ["GRIDHALL_UI_SCALE"][:40])) from None
     shot = getattr(args, "screenshot", None)
     if shot is not None:
         _check_screenshot(shot)
@@ -437,7 +459,9 @@ def _run(args: argparse.Namespace) -> int:
                           screenshot=args.screenshot, size=args.size,
                           plugins=not args.no_plugins, user=args.user,
                           password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login,
-                          mode=args.mode, layout=args.layout)
+                          mode=args.mode, layout=args.layout,
+                          ui_scale=args.ui_scale if args.ui_scale is not None
+                          else _ui_scale(os.environ.get("GRIDHALL_UI_SCALE", "auto")))
     if args.command == "db":
         return _db(args)
     if args.command == "demo":

@@ -907,6 +907,11 @@ MESSAGES_EN.update({
     "{field}：{before} → {after}": "{field}: {before} → {after}", "（空）": "(empty)",
     "只填写要改正的内容；修改前后的内容记入办理过程":
         "Fill in only what needs correcting; the text before and after is recorded in the case's history",
+    "环境变量 GRIDHALL_UI_SCALE 应为 auto 或 0.5–4 之间的数，不能是 {value}":
+        "GRIDHALL_UI_SCALE must be auto or a number between 0.5 and 4, not {value}",
+    "允许面板浮动": "Allow floating panels",
+    "打开后可把面板拖出主窗口；关闭时浮动的面板回到窗口中":
+        "When on, panels can be dragged out of the main window; turning it off docks floating panels back",
 })
 
 

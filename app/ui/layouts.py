@@ -13,12 +13,12 @@ import logging
 import re
 from collections.abc import Iterable
 
-from qtpy.QtCore import QByteArray, QSettings, Qt
-from qtpy.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from qtpy.QtCore import QByteArray, QRect, QSettings, Qt
+from qtpy.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from app.domain.messages import Msg
 from app.ui.docks import AREAS, DockRegistry
-from app.views.layouts import SIDES, Layout, Plan
+from app.views.layouts import SIDES, Layout, Plan, clamp_rect, screen_bucket
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,45 @@ CORNER_ENUMS = {
 #: Version passed to saveState/restoreState: bump when saved arrangements must be dropped.
 SAVED_VERSION = 2
 _NO_TITLE = "gridhallNoTitleBar"
+
+
+#: QSettings key of 视图 → 允许面板浮动 (off: a careless drag cannot tear a dock off the window).
+FLOATABLE_KEY = "layouts/floatable"
+_MOVABLE = QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+
+
+def set_floatable(dock: QDockWidget, allowed: bool) -> None:
+    """Let ``dock`` float (be dragged off the window) or not; a floating one docks back when not."""
+    features = _MOVABLE | (QDockWidget.DockWidgetFeature.DockWidgetFloatable if allowed
+                           else QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+    dock.setFeatures(features)
+    if not allowed and dock.isFloating():
+        dock.setFloating(False)
+
+
+def screen_of(window: QWidget) -> tuple[tuple[int, int], QRect]:
+    """The size in device pixels and the usable area (logical) of the screen ``window`` is on."""
+    handle = window.windowHandle()
+    screen = (handle.screen() if handle is not None else None) or QApplication.screenAt(
+        window.geometry().center()) or QApplication.primaryScreen()
+    ratio = screen.devicePixelRatio()
+    size = screen.geometry().size()
+    return (round(size.width() * ratio), round(size.height() * ratio)), screen.availableGeometry()
+
+
+def clamp_to_screen(window: QWidget, available: QRect) -> bool:
+    """Move and shrink ``window`` into ``available``; True if it had to (it hung off the screen)."""
+    frame, inner = window.frameGeometry(), window.geometry()
+    extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
+    rect = (frame.x(), frame.y(), frame.width(), frame.height())
+    x, y, w, h = clamp_rect(rect, (available.x(), available.y(), available.width(), available.height()))
+    if (x, y, w, h) == rect:
+        return False
+    if window.isMaximized() or window.isFullScreen():
+        return False  # the window manager fits those
+    window.resize(w - extra_w, h - extra_h)
+    window.move(x, y)
+    return True
 
 
 def _across(area: str) -> Qt.Orientation:
@@ -160,7 +199,8 @@ def place_dock(window: QMainWindow, registry: DockRegistry, layout: Layout, dock
 
 
 class SavedArrangements:
-    """The user's own window arrangement per user and mode (QSettings group ``layouts/<user>/<mode>``).
+    """The user's own window arrangement per user, mode and screen size
+    (QSettings group ``layouts/<user>/<mode>/<screen>``, screen e.g. ``1920x1080``).
 
     Holds the window geometry, Qt's dock state (versioned by :data:`SAVED_VERSION`) and the
     ids of the docks it covered, so docks that are new since are placed by the layout instead
@@ -171,15 +211,18 @@ class SavedArrangements:
         self.settings = settings
 
     @staticmethod
-    def group(user: str | None, mode: str) -> str:
-        """The settings group of ``user`` (None: not logged in) in ``mode``."""
-        return f"layouts/{_key(user or '_anonymous')}/{_key(mode)}"
+    def group(user: str | None, mode: str, screen: str | None = None) -> str:
+        """The settings group of ``user`` (None: not logged in) in ``mode`` on ``screen`` (a
+        :func:`~app.views.layouts.screen_bucket`; None: the whole mode)."""
+        group = f"layouts/{_key(user or '_anonymous')}/{_key(mode)}"
+        return f"{group}/{_key(screen)}" if screen else group
 
-    def save(self, window: QMainWindow, user: str | None, mode: str, dock_ids: Iterable[str]) -> None:
-        """Remember ``window``'s geometry and dock arrangement."""
+    def save(self, window: QMainWindow, user: str | None, mode: str, dock_ids: Iterable[str],
+             screen: str | None = None) -> None:
+        """Remember ``window``'s geometry and dock arrangement (for ``screen``)."""
         s = self.settings
         s.remove("window")  # the single, user-less layout of older versions
-        s.beginGroup(self.group(user, mode))
+        s.beginGroup(self.group(user, mode, screen))
         try:
             s.setValue("geometry", window.saveGeometry())
             s.setValue("state", window.saveState(SAVED_VERSION))
@@ -189,14 +232,15 @@ class SavedArrangements:
             s.endGroup()
         s.sync()
 
-    def restore(self, window: QMainWindow, user: str | None, mode: str) -> list[str] | None:
+    def restore(self, window: QMainWindow, user: str | None, mode: str,
+                screen: str | None = None) -> list[str] | None:
         """Restore what was saved; returns the dock ids it covered, or None (nothing usable).
 
         A missing, older or damaged entry is ignored (logged), never an error: start-up goes on
         with the built-in layout.
         """
         s = self.settings
-        s.beginGroup(self.group(user, mode))
+        s.beginGroup(self.group(user, mode, screen))
         try:
             version, state, geometry, docks = (s.value(k) for k in ("version", "state", "geometry", "docks"))
         finally:
@@ -218,9 +262,9 @@ class SavedArrangements:
         text = docks if isinstance(docks, str) else ",".join(docks or [])
         return [d for d in text.split(",") if d]
 
-    def forget(self, user: str | None, mode: str) -> None:
-        """Drop the saved arrangement of ``user`` in ``mode``."""
-        self.settings.remove(self.group(user, mode))
+    def forget(self, user: str | None, mode: str, screen: str | None = None) -> None:
+        """Drop the saved arrangement of ``user`` in ``mode`` (on ``screen``; None: on every screen)."""
+        self.settings.remove(self.group(user, mode, screen))
         self.settings.sync()
 
 
@@ -242,22 +286,30 @@ class WindowLayouts:
 
     ``remember`` False (a ``--layout`` file, screenshots) neither restores nor saves the
     user's arrangement. ``problems`` are shown in the status bar once the window is up.
+    ``screen`` gives the screen's size in device pixels and usable area (default: asked of Qt
+    for the window's screen); arrangements are kept per screen size and a restored window is
+    kept inside the usable area. Docks do not float unless 允许面板浮动 is on (kept in settings).
     """
 
     def __init__(self, window: QMainWindow, registry: DockRegistry, layout: Layout, settings: QSettings,
                  *, user: str | None = None, mode: str = "desk", remember: bool = True,
-                 problems: Iterable[Msg] = ()) -> None:
+                 problems: Iterable[Msg] = (), screen=None) -> None:
         self.window, self.registry, self.layout = window, registry, layout
         self.user, self.mode, self.remember = user, mode, remember
         self.saved = SavedArrangements(settings)
+        self.settings = settings
         self.problems = list(problems)
         self.restored = False
+        self.screen = screen or (lambda: screen_of(window))
+        self.floatable = _flag(settings.value(FLOATABLE_KEY, False))
         self._disconnect = registry.registered.connect(self._registered)
 
     def apply(self, sizes: bool = True) -> Plan:
         """Arrange the window as the layout says (sizes too unless ``sizes`` is False)."""
         self.restored = False
-        return apply_layout(self.window, self.registry, self.layout, sizes=sizes)
+        plan = apply_layout(self.window, self.registry, self.layout, sizes=sizes)
+        self._set_floatable()
+        return plan
 
     def apply_sizes(self) -> None:
         """Size the areas and groups for the window's current size."""
@@ -269,30 +321,59 @@ class WindowLayouts:
         Returns True when the saved arrangement was restored. Docks it does not cover (new
         since it was saved) are placed by the layout.
         """
-        covered = self.saved.restore(self.window, self.user, self.mode) if restore and self.remember else None
+        covered = (self.saved.restore(self.window, self.user, self.mode, self.bucket())
+                   if restore and self.remember else None)
         if covered is None:
             self.apply_sizes()
             return False
         self.restored = True
+        self.keep_on_screen()
         for dock_id in self.registry.ids():
             if dock_id not in covered:
                 place_dock(self.window, self.registry, self.layout, dock_id)
+        self._set_floatable()
         return True
 
+    def bucket(self) -> str:
+        """The screen-size key of the window's screen ("1920x1080")."""
+        return screen_bucket(*self.screen()[0])
+
+    def keep_on_screen(self) -> bool:
+        """Move and shrink the window into its screen's usable area (True if it was off it)."""
+        return clamp_to_screen(self.window, self.screen()[1])
+
     def reset(self) -> None:
-        """Back to the layout as built in (视图 → 重置布局); the next save keeps it."""
+        """Back to the layout as built in (视图 → 重置布局), sized for the window on this screen;
+        the next save keeps it."""
+        self.keep_on_screen()
         self.apply()
 
+    def set_floatable(self, allowed: bool) -> None:
+        """视图 → 允许面板浮动: let docks be dragged off the window (kept for the next start)."""
+        self.floatable = bool(allowed)
+        self.settings.setValue(FLOATABLE_KEY, self.floatable)
+        self._set_floatable()
+
+    def _set_floatable(self) -> None:
+        for dock_id in self.registry.ids():
+            set_floatable(self.registry.dock(dock_id), self.floatable)
+
     def save(self) -> None:
-        """Remember the user's arrangement (on close)."""
+        """Remember the user's arrangement for this screen size (on close)."""
         if self.remember:
-            self.saved.save(self.window, self.user, self.mode, self.registry.ids())
+            self.saved.save(self.window, self.user, self.mode, self.registry.ids(), self.bucket())
 
     def close(self) -> None:
         """Stop following the dock registry."""
         self._disconnect()
 
     def _registered(self, dock_id: str) -> None:
+        set_floatable(self.registry.dock(dock_id), self.floatable)
         if self.restored and self.registry.restored(dock_id):
             return  # the user's saved arrangement knows this dock: Qt put it back
         place_dock(self.window, self.registry, self.layout, dock_id)
+
+
+def _flag(value) -> bool:
+    """A QSettings boolean (INI files give back the text "true"/"false")."""
+    return value.lower() == "true" if isinstance(value, str) else bool(value)

@@ -187,6 +187,15 @@ class MainWindow(QMainWindow):
         """Arrange docks with ``layouts`` (a ``WindowLayouts``): 重置布局 and saving on close."""
         self.layouts = layouts
         self.commands["reset_layout"] = self.reset_layout
+        # off by default: a careless drag on a title bar must not tear a panel off the window
+        if getattr(self, "floating_action", None) is not None:  # another WindowLayouts took over
+            self.floating_action.deleteLater()
+        self.floating_action = self.action_registry.menu("view").addAction(self.cat.tr("允许面板浮动"))
+        self.floating_action.setObjectName("gridhall.view.allow_floating")
+        self.floating_action.setCheckable(True)
+        self.floating_action.setChecked(layouts.floatable)
+        self.floating_action.setToolTip(self.cat.tr("打开后可把面板拖出主窗口；关闭时浮动的面板回到窗口中"))
+        self.floating_action.toggled.connect(layouts.set_floatable)
 
     def reset_layout(self) -> None:
         """视图 → 重置布局: the mode's built-in layout again."""

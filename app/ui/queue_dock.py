@@ -20,7 +20,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from app.domain.definitions import OPEN_STATES, CaseState, Light
+from app.domain.definitions import OPEN_STATES, CaseState, Level, Light, Source
 from app.i18n import Catalogue
 from app.ui.plain import ElidedLabel, line
 from app.ui.queue_model import COLUMNS, CaseQueueModel
@@ -35,6 +35,24 @@ _STRETCH_COLUMN = 4  # 类别 takes the spare width
 
 class CaseQueueDock(QWidget):
     """A view of one :class:`QueueState`; user input goes to the state, never kept here."""
+
+    def column_widths(self) -> list[int]:
+        """Each column's width in pixels: its share of characters, but never less than its header
+        (plus the sort arrow) nor, for the state, level and source columns, than their longest
+        label in the interface language — "Awaiting acceptance" and "Engineering" are not cut."""
+        char = self.table.fontMetrics().horizontalAdvance("0")
+        header = self.table.horizontalHeader().fontMetrics()
+        cells = self.table.fontMetrics()
+        labelled = {3: CaseState, 5: Level, 9: Source}
+        widths = []
+        for col, share in enumerate(_WIDTHS[: len(COLUMNS)]):
+            title = str(self.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole) or "")
+            width = max(share * char + 12, header.horizontalAdvance(title) + 2 * char + 16)
+            if col in labelled:
+                longest = max(cells.horizontalAdvance(self.cat.label(m)) for m in labelled[col])
+                width = max(width, min(longest, 24 * char) + 14)
+            widths.append(width)
+        return widths
 
     def __init__(self, state: QueueState, catalogue: Catalogue | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -105,12 +123,11 @@ class CaseQueueDock(QWidget):
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
         hh.setStretchLastSection(False)
-        char = self.table.fontMetrics().horizontalAdvance("0")
-        for col, width in enumerate(_WIDTHS[: len(COLUMNS)]):
+        for col, width in enumerate(self.column_widths()):
             if col == _STRETCH_COLUMN:
                 hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
             else:
-                self.table.setColumnWidth(col, width * char + 12)
+                self.table.setColumnWidth(col, width)
         self.clock_label.setMinimumWidth(self.clock_label.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24)
 
         layout = QVBoxLayout(self)

@@ -187,6 +187,26 @@ def _with_front(group: Group, hidden: set[str]) -> Group:
 FALLBACK = Layout(name="fallback", source="<built-in fallback>")
 
 
+# ---- screens ----------------------------------------------------------------------------------
+def screen_bucket(width: int, height: int) -> str:
+    """The key a user's arrangement is saved under for a screen of ``width``×``height`` device
+    pixels: its resolution, odd sizes rounded to 8 px ("1920x1080", "3840x2160"), so one user
+    keeps one arrangement for the hall's 1080p monitor and another for the 4K one."""
+    return f"{max(1, round(width / 8)) * 8}x{max(1, round(height / 8)) * 8}"
+
+
+def clamp_rect(rect: tuple[int, int, int, int], available: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``rect`` (x, y, width, height) moved and shrunk to lie inside ``available`` (the screen's
+    usable area): a window saved on a bigger or another screen never hangs off this one, so its
+    title bar and status bar stay reachable."""
+    x, y, w, h = rect
+    ax, ay, aw, ah = available
+    w, h = min(w, aw), min(h, ah)
+    x = min(max(x, ax), ax + aw - w)
+    y = min(max(y, ay), ay + ah - h)
+    return x, y, w, h
+
+
 # ---- parsing ---------------------------------------------------------------------------------
 def parse_layout(text: str, name: str = "layout", source: str = "") -> Layout:
     """The layout in TOML ``text``; :class:`LayoutError` names the first problem found."""

@@ -4,7 +4,7 @@ late (plugin) docks, 重置布局 and the user's own arrangement saved per user 
 from __future__ import annotations
 
 import pytest
-from qtpy.QtCore import QSettings, Qt
+from qtpy.QtCore import QRect, QSettings, Qt
 from qtpy.QtWidgets import QLabel
 
 from app.domain.definitions import Role
@@ -101,7 +101,12 @@ def show(qtbot, window):
     qtbot.waitExposed(window)
 
 
+#: A 1920×1080 screen with a 40 px panel at the bottom, for the arrangements kept per screen size.
+FHD = ((1920, 1080), QRect(0, 0, 1920, 1040))
+
+
 def use(window, layout, **kwargs) -> WindowLayouts:
+    kwargs.setdefault("screen", lambda: FHD)
     layouts = WindowLayouts(window, window.dock_registry, layout, window.settings, **kwargs)
     layouts.apply()
     window.use_layouts(layouts)
@@ -235,8 +240,8 @@ def test_the_users_arrangement_is_saved_per_user_and_mode_and_restored(qtbot, ha
     dock(window, QUEUE_DOCK).close()
     window.close()  # saves
     saved = QSettings(str(tmp_path / "user.ini"), QSettings.Format.IniFormat)
-    assert saved.value("layouts/alice/desk/state") is not None
-    assert int(saved.value("layouts/alice/desk/version")) == SAVED_VERSION
+    assert saved.value("layouts/alice/desk/1920x1080/state") is not None
+    assert int(saved.value("layouts/alice/desk/1920x1080/version")) == SAVED_VERSION
     assert saved.value("window/state") is None  # the old, user-less entry is gone
 
     again = _second_window(qtbot, tmp_path / "user.ini", calendar, source, runner)
@@ -284,7 +289,7 @@ def test_new_docks_and_vanished_docks_do_not_break_a_saved_arrangement(qtbot, ha
     show(qtbot, window)
     window.dock_registry.unregister("gridhall.desk.timers")  # a dock this version does not have yet
     window.close()
-    assert "gridhall.desk.timers" not in str(window.settings.value("layouts/alice/desk/docks"))
+    assert "gridhall.desk.timers" not in str(window.settings.value("layouts/alice/desk/1920x1080/docks"))
 
     # now the plugin is gone and the timers dock is new (not in the saved state)
     again = _second_window(qtbot, tmp_path / "user.ini", calendar, source, runner)
@@ -316,7 +321,7 @@ def test_a_damaged_or_outdated_saved_arrangement_falls_back_to_the_layout(qtbot,
     window.addDockWidget(LEFT, dock(window, DETAIL_DOCK))
     layouts.save()
     layouts.reset()
-    group = SavedArrangements.group("alice", "desk")
+    group = SavedArrangements.group("alice", "desk", "1920x1080")
     for key, value in damage.items():
         window.settings.setValue(f"{group}/{key}", value)
     assert not layouts.start(restore=True)

@@ -130,7 +130,8 @@ def test_closing_saves_the_arrangement_per_user_and_mode_in_the_given_settings(q
     first.show()
     first.dock_registry.dock("test.b").hide()
     first.close()  # saves
-    assert QSettings(path, QSettings.Format.IniFormat).value("layouts/zhang/desk/state") is not None
+    screen = layouts.bucket()  # kept per screen size too: the offscreen screen here
+    assert QSettings(path, QSettings.Format.IniFormat).value(f"layouts/zhang/desk/{screen}/state") is not None
     layouts.close()
 
     second = MainWindow(QSettings(path, QSettings.Format.IniFormat))

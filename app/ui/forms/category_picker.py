@@ -37,8 +37,8 @@ class CategoryPicker(QWidget):
         self.results.hide()
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.edit, 2)
-        top.addWidget(self.current_label, 3)
+        top.addWidget(self.edit, 3)  # its hint (代码或名称，如 06010 / 井盖) is not cut
+        top.addWidget(self.current_label, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

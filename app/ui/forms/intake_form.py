@@ -88,6 +88,7 @@ class IntakeForm(QWidget):
         self.clear_button = QPushButton(tr("清空"), objectName="intakeClear")
 
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)  # fields use the dock's width
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setVerticalSpacing(3)
         head = QHBoxLayout()
