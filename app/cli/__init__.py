@@ -87,7 +87,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                           "follows $GRIDHALL_LANG)")
     run.add_argument("--screenshot", metavar="PNG", help="render the window, save it as PNG and exit")
     run.add_argument("--size", type=_size, default=(1920, 1080), help="window size, e.g. 1920x1080")
-    run.add_argument("--ui-scale", type=_ui_scale, default=None, metavar="FACTOR",
+    run.add_argument("--ui-scale", type=lambda text: _ui_scale(text) or "auto", default=None, metavar="FACTOR",
                      help="UI scale: auto (default: from the screen, 2 at 3840x2160) or a factor 0.5-4 "
                           "(also $GRIDHALL_UI_SCALE)")
     run.add_argument("--no-plugins", action="store_true", help="start without extension plugins")
@@ -460,8 +460,8 @@ def _run(args: argparse.Namespace) -> int:
                           plugins=not args.no_plugins, user=args.user,
                           password=os.environ.get("GRIDHALL_PASSWORD"), login=not args.no_login,
                           mode=args.mode, layout=args.layout,
-                          ui_scale=args.ui_scale if args.ui_scale is not None
-                          else _ui_scale(os.environ.get("GRIDHALL_UI_SCALE", "auto")))
+                          ui_scale=_ui_scale(os.environ.get("GRIDHALL_UI_SCALE", "auto")) if args.ui_scale is None
+                          else None if args.ui_scale == "auto" else args.ui_scale)
     if args.command == "db":
         return _db(args)
     if args.command == "demo":

@@ -148,8 +148,10 @@ def test_a_ui_scale_is_set_for_qt_at_3840x2160(monkeypatch):
 
 
 def test_a_bad_ui_scale_is_refused_in_the_users_language(monkeypatch, capsys):
-    from app.cli import main
+    from app.cli import build_parser, main
 
+    for given, parsed in (("auto", "auto"), ("1.5", 1.5), ("2", 2.0)):  # "auto" beats $GRIDHALL_UI_SCALE
+        assert build_parser(["run"]).parse_args(["run", "--ui-scale", given]).ui_scale == parsed
     with pytest.raises(SystemExit) as exit_:
         main(["run", "--ui-scale", "huge"])
     assert exit_.value.code == 2
