@@ -16,8 +16,13 @@ DEFAULT_DB = DATA / "demo" / "district.sqlite"
 
 
 def default_db_url() -> str:
-    """The database to open when none is named: $GRIDHALL_DB or the embedded demo district."""
-    return os.environ.get("GRIDHALL_DB") or str(DEFAULT_DB)
+    """The database to open when none is named: $GRIDHALL_DB or the embedded demo district.
+
+    A GRIDHALL_DB that is set but blank is returned as it is (and refused where it is opened):
+    an empty address is an error, never a silent fallback to the demo store.
+    """
+    named = os.environ.get("GRIDHALL_DB")
+    return str(DEFAULT_DB) if named is None else named
 
 
 def redact(url: str) -> str:

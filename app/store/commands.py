@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 TAXONOMY_FILES = ("components.csv", "events.csv")
 TAXONOMY_COLUMNS = ["kind", "major_code", "major_name", "code", "name"]
+#: How long a migration waits for a table lock on PostgreSQL before it gives up (nothing changed).
+MIGRATION_LOCK_TIMEOUT = "15s"
 #: Rows fetched at a time while verifying the chain (bounded memory for millions of events).
 VERIFY_BATCH = 5000
 
@@ -77,6 +79,10 @@ def _migrate(store: Store, target: str = "head") -> None:
                 # migration leave nothing behind (SQLite's DDL is transactional).
                 conn.exec_driver_sql("BEGIN")
             else:
+                # A migration's ALTER waits for every open reader of the table, and every
+                # workstation then queues behind it: give up after a while instead (the message
+                # says so), so one idle session cannot turn an upgrade into a frozen hall.
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
                 _as_schema_owner(conn)
             command.upgrade(alembic_config(conn), target)
     except DBAPIError as exc:

@@ -385,3 +385,12 @@ def test_a_read_only_command_works_while_another_program_holds_the_write_lock(de
     finally:
         holder.rollback()
         holder.close()
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_a_blank_gridhall_db_is_an_error_not_the_demo_store(value, tmp_path):
+    demo = ROOT / "data" / "demo" / "district.sqlite"
+    before = _sha(demo) if demo.exists() else None
+    p = gridhall("case", "list", "--as", "acceptor", env={"GRIDHALL_DB": value})
+    one_line(p, 1, "address is empty")
+    assert (_sha(demo) if demo.exists() else None) == before

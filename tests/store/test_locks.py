@@ -140,9 +140,13 @@ def test_role_defaults_apply_without_the_client(hall):
     assert body.count("ALTER ROLE %I IN DATABASE %I SET") == 3 and "p_login" in body
 
 
-def test_the_release_function_is_the_owners_and_everyone_may_call_it(hall):
+def test_the_release_function_is_the_owners_and_everyone_but_analysts_may_call_it(hall):
     for who in EVERYONE:
-        assert run(hall, who, locks.RELEASE_SQL) == [(0,)]
+        if who == "analyst":  # reads only: never blocked, so no reason to end anybody's session
+            with pytest.raises(psycopg2.Error, match="permission denied"):
+                run(hall, who, locks.RELEASE_SQL)
+        else:
+            assert run(hall, who, locks.RELEASE_SQL) == [(0,)]
     with hall.cluster.admin(hall.db) as conn, conn.cursor() as cur:
         cur.execute("SELECT prosecdef, proconfig, has_function_privilege('public', oid, 'EXECUTE') "
                     "FROM pg_proc WHERE proname = %s", (locks.RELEASE_FUNCTION,))

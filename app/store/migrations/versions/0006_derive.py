@@ -42,6 +42,7 @@ from alembic import op
 
 from app.domain.definitions import CaseState
 from app.domain.derived import DEFAULT_REASON, MAX_EXTENSION_MINUTES, REPLY_SOURCES, TEMPLATES
+from app.domain.text import FIELDS
 from app.domain.workflow import TRANSITIONS, Relative, pauses_timer, stage_for
 
 revision = "0006"
@@ -122,6 +123,28 @@ BEGIN
       RAISE EXCEPTION 'case_events: the event time % is more than {tolerance_text} from the database''s clock (%)', NEW.at, clock
         USING ERRCODE = 'check_violation',
               HINT = 'events are recorded at the time they happen; set the workstation''s clock right';
+    END IF;
+    IF length(NEW.reason) > {max_reason} OR octet_length(NEW.payload::text) > {max_payload} THEN
+      RAISE EXCEPTION 'case_events: a reason holds at most {max_reason} characters and a payload at most {max_payload} bytes'
+        USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.at < (SELECT e.at FROM case_events e WHERE e.case_id = NEW.case_id ORDER BY e.seq DESC LIMIT 1) THEN
+      RAISE EXCEPTION 'case_events: the event time % is before the case''s last event', NEW.at
+        USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.role <> 'system' AND NEW.payload IS NOT NULL AND json_typeof(NEW.payload) = 'object'
+       AND (NEW.payload::jsonb -> 'auto' IS DISTINCT FROM NULL AND NEW.payload::jsonb -> 'auto' <> 'false'::jsonb
+            OR NEW.payload::jsonb ? 'caused_by') THEN  -- a reply by hand says "auto": false
+      RAISE EXCEPTION 'case_events: only the database marks an event as automatic (payload auto, caused_by)'
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- A dispatch names the department it sends the case to; any other event names the login's own
+    -- department or none (an event naming another department would show it to that department).
+    IF NEW.role <> 'system' AND NEW.action <> 'dispatch' AND NEW.department_id IS NOT NULL
+       AND NEW.department_id IS DISTINCT FROM (SELECT department_id FROM users
+                                               WHERE username = gridhall_username(session_user)) THEN
+      RAISE EXCEPTION 'case_events: an event names the department of the login that records it (or none)'
+        USING ERRCODE = 'insufficient_privilege';
     END IF;
   END IF;
   IF NEW.payload IS NOT NULL AND json_typeof(NEW.payload) NOT IN ('object', 'null') THEN
@@ -360,6 +383,20 @@ BEGIN
       RAISE EXCEPTION 'a new case starts with its department, link, timer, counts and step times empty: its events set them'
         USING ERRCODE = 'check_violation';
     END IF;
+    IF length(NEW.description) > {max_description} THEN
+      RAISE EXCEPTION 'a case description holds at most {max_description} characters' USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.kind IS DISTINCT FROM (SELECT g.kind FROM categories g WHERE g.id = NEW.category_id) THEN
+      RAISE EXCEPTION 'a new case''s kind is its category''s kind' USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.kind = 'component' AND NEW.component_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM components m WHERE m.id = NEW.component_id AND m.category_id = NEW.category_id) THEN
+      RAISE EXCEPTION 'a new component case names a component of its own category' USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.grid_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unit_grids u WHERE u.id = NEW.grid_id
+                                                 AND NEW.geom IS NOT NULL AND ST_DWithin(u.geom, NEW.geom, 1.0)) THEN
+      RAISE EXCEPTION 'a new case''s grid is the grid its location lies in' USING ERRCODE = 'check_violation';
+    END IF;
   ELSIF NEW IS DISTINCT FROM OLD THEN
     RAISE EXCEPTION 'case % was changed without a case event: a login changes a case only by appending its case event (the database derives the case''s columns)', OLD.id
       USING ERRCODE = 'insufficient_privilege';
@@ -367,7 +404,35 @@ BEGIN
   RETURN NEW;
 END $$"""
 
+_ATTACHMENTS = """
+CREATE FUNCTION gridhall_attachments_check() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+DECLARE x record;
+BEGIN
+  IF TG_TABLE_SCHEMA <> {schema} OR TG_TABLE_NAME <> 'attachments' OR TG_OP <> 'INSERT' THEN
+    RAISE EXCEPTION 'gridhall_attachments_check() runs only as the BEFORE INSERT trigger of %.attachments', {schema}
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  -- Stored with its event, in the transaction that records it: the event's row is visible here and
+  -- its writer is still in progress, which for a row another transaction wrote cannot be.
+  SELECT e.xmin::text::bigint AS xid INTO x FROM case_events e WHERE e.id = NEW.event_id AND e.case_id = NEW.case_id;
+  IF NOT FOUND OR pg_catalog.txid_status(((pg_catalog.txid_current() >> 32) << 32) | x.xid)
+                  IS DISTINCT FROM 'in progress' THEN
+    RAISE EXCEPTION 'an attachment is stored with the event that records it, in the same transaction'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.data IS NULL OR NEW.size IS DISTINCT FROM octet_length(NEW.data)
+     OR NEW.sha256 IS DISTINCT FROM encode(sha256(NEW.data), 'hex') THEN
+    RAISE EXCEPTION 'an attachment''s size and sha256 are those of its data' USING ERRCODE = 'check_violation';
+  END IF;
+  IF octet_length(NEW.data) > {max_bytes} THEN
+    RAISE EXCEPTION 'an attachment holds at most {max_bytes} bytes' USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$"""
+
 _TRIGGERS = (
+    "CREATE TRIGGER attachments_check BEFORE INSERT ON attachments FOR EACH ROW WHEN (NOT gridhall_exempt()) "
+    "EXECUTE FUNCTION gridhall_attachments_check()",
     "CREATE TRIGGER case_events_author BEFORE INSERT ON case_events FOR EACH ROW WHEN (NEW.role = 'system') "
     "EXECUTE FUNCTION gridhall_case_events_author()",
     "CREATE TRIGGER case_events_derive BEFORE INSERT ON case_events FOR EACH ROW "
@@ -380,6 +445,8 @@ _TRIGGERS = (
     "EXECUTE FUNCTION gridhall_cases_unchanged()",
 )
 _DROP = (
+    "DROP TRIGGER IF EXISTS attachments_check ON attachments",
+    "DROP FUNCTION IF EXISTS gridhall_attachments_check()",
     "DROP TRIGGER IF EXISTS cases_new_defaults ON cases",
     "DROP TRIGGER IF EXISTS cases_unchanged ON cases",
     "DROP TRIGGER IF EXISTS case_events_reply ON case_events",
@@ -392,7 +459,16 @@ _DROP = (
     "DROP TABLE IF EXISTS reply_templates",
 )
 FUNCTIONS = ("gridhall_case_events_derive()", "gridhall_case_events_author()", "gridhall_case_events_reply()",
-             "gridhall_cases_unchanged()")
+             "gridhall_cases_unchanged()", "gridhall_attachments_check()")
+#: The largest payload of a login's event (an edit of a long description fits many times over).
+MAX_PAYLOAD_BYTES = 64 * 1024
+#: The largest attachment the database stores (the client's default limit is 10 MB).
+ATTACHMENT_MAX_BYTES = 64 * 1024 * 1024
+
+
+def field_limit(field: str) -> int:
+    """The input policy's limit of ``field`` (app/domain/text.py), enforced by the database too."""
+    return FIELDS[field].limit
 
 
 def _new_case_check() -> str:
@@ -410,11 +486,14 @@ def functions(schema: str) -> list[str]:
         _DERIVE.format(**common, clock=CLOCK, tolerance=_lit(CLOCK_TOLERANCE), tolerance_text=CLOCK_TOLERANCE,
                        checked=_lit(CaseState.CHECKED.value), max_extension=MAX_EXTENSION_MINUTES,
                        levels=_array(lv.value for lv in Level), reworks=_reworks(),
-                       stage_case=_stage_case("NEW.to_state", "NEW.from_state"), paused_states=_paused_states()),
+                       stage_case=_stage_case("NEW.to_state", "NEW.from_state"), paused_states=_paused_states(),
+                       max_reason=field_limit("reason"), max_payload=MAX_PAYLOAD_BYTES),
         _AUTHOR.format(**common, events=_lit(f"{schema}.case_events")),
         _REPLY.format(**common, sources=_array(s.value for s in sorted(REPLY_SOURCES, key=lambda s: s.value)),
                       default_reason=_lit(DEFAULT_REASON)),
-        _CASES_UNCHANGED.format(**common, cases=_lit(f"{schema}.cases"), new_case_check=_new_case_check()),
+        _CASES_UNCHANGED.format(**common, cases=_lit(f"{schema}.cases"), new_case_check=_new_case_check(),
+                                max_description=field_limit("description")),
+        _ATTACHMENTS.format(**common, max_bytes=ATTACHMENT_MAX_BYTES),
     ]
 
 

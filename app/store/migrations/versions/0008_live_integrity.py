@@ -144,6 +144,11 @@ BEGIN
                     WHERE g.rolname = ANY({_groups_array()}) AND pg_catalog.pg_has_role(a.usesysid, g.oid, 'MEMBER'))
        AND a.state IN ('idle in transaction', 'active')
        AND a.xact_start < pg_catalog.clock_timestamp() - interval '{RELEASE_AFTER_S} seconds'
+       -- idle in its transaction (no honest workstation idles there), or at it for longer than any
+       -- honest step takes: calling this function at will cannot end a workstation's honest work
+       AND ((a.state = 'idle in transaction'
+             AND a.state_change < pg_catalog.clock_timestamp() - interval '{RELEASE_AFTER_S} seconds')
+            OR a.xact_start < pg_catalog.clock_timestamp() - interval '{RELEASE_WAITING_AFTER_S} seconds')
        -- a waiter is a victim, unless it has waited longer than any application login may
        AND (a.wait_event_type IS DISTINCT FROM 'Lock'
             OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks w WHERE w.pid = a.pid AND NOT w.granted
@@ -235,8 +240,8 @@ def upgrade() -> None:
     quoted_owner = _own(owner, "TABLE lock_releases", *(f"FUNCTION {fn}" for fn in _NEW_FUNCTIONS))
     for fn in _NEW_FUNCTIONS:
         op.execute(f"REVOKE EXECUTE ON FUNCTION {fn} FROM PUBLIC")
-    everyone = ", ".join(group_role(r) for r in GROUP_ROLES)
-    op.execute(f"GRANT EXECUTE ON FUNCTION gridhall_release_blockers() TO {everyone}")
+    callers = ", ".join(group_role(r) for r in GROUP_ROLES if r.value != "analyst")  # analysts are never blocked
+    op.execute(f"GRANT EXECUTE ON FUNCTION gridhall_release_blockers() TO {callers}")
     op.execute(f"GRANT SELECT ON lock_releases TO {group_role('admin')}")
     missing = [r for r in OWNER_NEEDS if not _scalar(f"SELECT pg_has_role({_lit(owner)}, {_lit(r)}, 'USAGE')")]
     statements = [f"GRANT {', '.join(missing)} TO {quoted_owner}"] if missing else []
