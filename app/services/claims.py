@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
@@ -110,7 +111,14 @@ class ClaimService:
         with self.store.session() as session, session.begin():
             if session.get(Case, case_id) is None:
                 raise NotFound(Msg("案卷不存在（id {case_id}）", case_id=case_id))
-            session.execute(stmt)
+            held = self._read(session, case_id)
+            if held is None or held.holder == actor.username or held.expires_at <= now:
+                try:  # another holder's live claim is left alone (PostGIS's row-level security
+                    with session.begin_nested():  # refuses the upsert outright where the clocks differ)
+                        session.execute(stmt)
+                except DBAPIError as exc:
+                    if getattr(exc.orig, "pgcode", None) != "42501":
+                        raise
             claim = self._read(session, case_id)
         assert claim is not None
         return ClaimOutcome(claim.holder == actor.username, claim)

@@ -243,7 +243,9 @@ def test_report_field_through_the_cli(hall, entry):
     if entry.field == "note":  # a 督办 note on a case, by the leader
         argv = ["case", "duban-note", number, "--db", db, "--as", "boss", "--text", entry.value]
     else:
-        argv = ["case", "report", "--db", db, "--as", "acceptor", *AT]
+        # a component, or an address meant to be located, is the report's location instead of --at
+        locate = () if entry.field == "component" or "无法定位地址" in entry.words else AT
+        argv = ["case", "report", "--db", db, "--as", "acceptor", *locate]
         if entry.field != "category":
             argv += ["--category", "06010"]
         if entry.field != "description":

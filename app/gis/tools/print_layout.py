@@ -30,6 +30,7 @@ from qgis.core import (
     QgsProject,
     QgsRectangle,
     QgsScaleBarSettings,
+    QgsTextFormat,
     QgsUnitTypes,
     QgsVectorLayer,
 )
@@ -46,6 +47,14 @@ LEGEND_W = 62.0
 NORTH_ARROW_SVG = "/usr/share/qgis/svg/arrows/NorthArrow_02.svg"
 PNG_DPI = 150
 PDF_DPI = 200
+
+
+def _set_font(item: object, font: QFont) -> None:
+    """A label's or legend style's font: a text format where QGIS has one (3.40 deprecates setFont)."""
+    if hasattr(item, "setTextFormat"):
+        item.setTextFormat(QgsTextFormat.fromQFont(font))  # type: ignore[attr-defined]
+    else:
+        item.setFont(font)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -128,7 +137,7 @@ def build_layout(snapshot: MapSnapshot, project: QgsProject, layers: list[QgsVec
     font = QFont()
     font.setPointSizeF(18)
     font.setBold(True)
-    title.setFont(font)
+    _set_font(title, font)
     title.attemptMove(QgsLayoutPoint(MARGIN, MARGIN - 2, mm))
     title.attemptResize(QgsLayoutSize(PAGE_W - 2 * MARGIN - 70, 12, mm))
     layout.addLayoutItem(title)
@@ -137,7 +146,7 @@ def build_layout(snapshot: MapSnapshot, project: QgsProject, layers: list[QgsVec
     when.setText(snapshot.time_text)
     small = QFont()
     small.setPointSizeF(10)
-    when.setFont(small)
+    _set_font(when, small)
     when.setHAlign(2)  # Qt.AlignRight
     when.attemptMove(QgsLayoutPoint(PAGE_W - MARGIN - 70, MARGIN, mm))
     when.attemptResize(QgsLayoutSize(70, 8, mm))
@@ -178,7 +187,7 @@ def build_layout(snapshot: MapSnapshot, project: QgsProject, layers: list[QgsVec
         font = QFont()
         font.setPointSizeF(size)
         font.setBold(bold)
-        legend.rstyle(style).setFont(font)
+        _set_font(legend.rstyle(style), font)
     legend.attemptMove(QgsLayoutPoint(PAGE_W - MARGIN - LEGEND_W, top, mm))
     legend.setResizeToContents(True)
     legend.setFrameEnabled(True)
