@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from qgis.core import QgsFeature, QgsLayerTreeModel, QgsPointXY, QgsProject, QgsRectangle, QgsVectorLayer
 from qgis.gui import QgsHighlight, QgsLayerTreeMapCanvasBridge, QgsLayerTreeView, QgsMapCanvas
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QEventLoop, QSize, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QImage
 from qgis.PyQt.QtWidgets import QMenu, QVBoxLayout, QWidget
@@ -103,7 +104,12 @@ class MapView(QWidget):
         model.setLegendMapViewData(_LEGEND_MUPP, 96, _LEGEND_MUPP * 96 / 0.0254)
         # Show only the rules that apply at the current scale (no "zoomed out" duplicates).
         model.setLegendFilterByScale(self.canvas.scale())
-        self.canvas.scaleChanged.connect(model.setLegendFilterByScale)
+
+        def follow_scale(scale: float) -> None:  # the tree may be gone before the canvas (teardown)
+            if not sip.isdeleted(model):
+                model.setLegendFilterByScale(scale)
+
+        self.canvas.scaleChanged.connect(follow_scale)
         view.setModel(model)
         return view
 

@@ -26,13 +26,20 @@ def tiny_city(tmp_path_factory):
 def _hall(qtbot, tiny_city, tmp_path, role, lang="zh_CN"):
     from app.bootstrap import build_hall
     from app.domain.clock import FixedClock
+    from app.domain.definitions import Role
     from app.services.actors import Actor
     from app.store.engine import open_store
 
     path = tmp_path / "hall.sqlite"
     shutil.copyfile(tiny_city, path)
-    hall = build_hall(open_store(path), clock=FixedClock(T0), plugins=False, live=False, lang=lang,
-                      actor=Actor("u1", "用户甲", role),
+    store = open_store(path)
+    department = None
+    if role is Role.DEPARTMENT:  # a department operator sees its own department's cases only
+        with store.engine.connect() as conn:
+            department = conn.exec_driver_sql("SELECT department_id FROM cases WHERE department_id IS NOT NULL "
+                                              "AND closed_at IS NULL LIMIT 1").scalar()
+    hall = build_hall(store, clock=FixedClock(T0), plugins=False, live=False, lang=lang,
+                      actor=Actor("u1", "用户甲", role, department_id=department),
                       settings=QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
     hall.window.resize(1600, 1000)
     hall.window.show()

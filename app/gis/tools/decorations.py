@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from qgis.gui import QgsMapCanvas, QgsMapCanvasItem
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QPointF, QRectF, Qt
 from qgis.PyQt.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainterPath, QPen, QPolygonF
 
@@ -47,8 +48,12 @@ class MapDecorations(QgsMapCanvasItem):
         self.setZValue(1000)
         self.show_scale_bar = True
         self.show_north_arrow = True
-        canvas.extentsChanged.connect(self.update)
-        canvas.rotationChanged.connect(self.update)
+        canvas.extentsChanged.connect(self._repaint)
+        canvas.rotationChanged.connect(self._repaint)
+
+    def _repaint(self, *_args: object) -> None:
+        if not sip.isdeleted(self):  # the item may go before the canvas (teardown)
+            self.update()
 
     def ui_factor(self) -> float:
         """Logical DPI relative to 96 (1.0 on a plain screen; 2.0 at a 200 % UI scale)."""
