@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import Enum
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from sqlalchemy import Connection, func, select, text
 from app.domain.audit import AuditProblem, verify_chain
 from app.domain.clock import CST, Clock
 from app.domain.messages import Lines, Msg
-from app.store.commands import VerifyFeedback
+from app.store.commands import VerifyFeedback, _batches, _rows_hidden_by_department  # one verify loop
 from app.store.engine import Store
 from app.store.errors import StoreError
 from app.store.models import AuditHead, Case, CaseEvent
@@ -360,24 +360,6 @@ class _Snapshot:
         if feedback is not None:
             feedback.progress(1.0, f"{total}/{total}")
         return problem
-
-
-def _rows_hidden_by_department(conn: Connection) -> bool:
-    return bool(conn.execute(text(
-        "SELECT gridhall_has_role('department') AND NOT EXISTS "
-        "(SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls))")).scalar())
-
-
-def _batches(rows: Iterator[Any], batch: int, total: int, feedback: VerifyFeedback) -> Iterator[Iterable[Any]]:
-    done = 0
-    while True:
-        feedback.check()
-        first = next(rows, None)
-        if first is None:
-            return
-        yield chain((first,), islice(rows, batch - 1))
-        done = min(done + batch, total)
-        feedback.progress(done / total if total else 1.0, f"{done}/{total}")
 
 
 def make_seal(store: Store, clock: Clock, feedback: VerifyFeedback | None = None) -> Seal:
