@@ -46,6 +46,7 @@ run: setup $(DB)
 	$(PY) main.py --db $(DB)
 
 screenshot: setup $(DB)
+	$(PY) -m app db upgrade --db $(DB) >/dev/null
 	QT_QPA_PLATFORM=offscreen $(PY) main.py --db $(DB) --screenshot docs/screenshot.png --size 1920x1080
 
 # mypy: the packages and strictness are in setup.cfg [mypy]; its cache (build/mypy) makes reruns quick.
