@@ -40,6 +40,7 @@ from app.services.errors import (
     ServiceError,
     ValidationError,
 )
+from app.services.intake import clean_text
 from app.services.timers import update_timer
 from app.store import queries
 from app.store.audit import LOOP_COLUMNS, append_event, db_derives
@@ -104,8 +105,6 @@ Prepare = Callable[[Step], None]
 
 def _clean(text: str | None) -> str | None:
     """A reason or note through the one input policy (app/domain/text.py): None when empty."""
-    from app.services.intake import clean_text  # intake imports this module's neighbours
-
     return clean_text("reason", text)
 
 
