@@ -99,6 +99,7 @@ class CaseState(_Labelled):
     CLOSED = ("closed", "已结案")
     VOID_REQUESTED = ("void_requested", "作废申请中")
     VOIDED = ("voided", "已作废")
+    DISPUTED = ("disputed", "争议协调中")
 
     @property
     def is_terminal(self) -> bool:
@@ -136,6 +137,9 @@ class Action(_Labelled):
     REPLY = ("reply", "回复举报人")
     LINK = ("link", "关联重复")
     EDIT = ("edit", "修改")
+    DISPUTE = ("dispute", "职责争议")
+    RULE = ("rule", "协调裁定")
+    CALLBACK = ("callback", "回访")
 
 
 class Stage(_Labelled):

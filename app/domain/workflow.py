@@ -29,6 +29,12 @@ Main loop (who acts in brackets; * = a reason is required)::
                                                        ▼ [监督员]           │
     已结案 CLOSED ◀──结案 close [值班长]── 待结案 CHECKED ─────────────────────┘
 
+Responsibility disputes: 职责争议* dispute [专业部门] from 待接收/处置中 ▶ 争议协调中 DISPUTED;
+协调裁定* rule [派遣员, 领导] ▶ 待接收 with the department the coordinator names (the same one:
+the dispute is dismissed and its timer runs on; another: it gets a fresh handling limit; 代整改:
+a designated department does the remedial work, payload ``remedial``). 回访 callback [受理员]
+records the public reporter's satisfaction on a closed case (state unchanged).
+
 Side paths: 申请作废* request_void [受理员/派遣员/值班长] from any open state ▶ 作废申请中, then
 批准[值班长] ▶ 已作废 or 不批准* ▶ back; 作废* void [值班长] directly from any open state;
 督办 urge [领导] and 回复举报人 reply [受理员] keep the state, and so does 修改* edit
@@ -167,6 +173,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(A.REPLY, _ALL, Relative.SAME, {R.ACCEPTOR}, "回复举报人（立案时和结案时各一次）"),
     _t(A.EDIT, _OPEN, Relative.SAME, {R.ACCEPTOR, R.SHIFT_LEADER, R.DISPATCHER},
        "修改案卷的描述信息（地址、描述、举报人、联系电话），记录修改前后的内容", reason=True),
+    _t(A.DISPUTE, {S.DISPATCHED, S.HANDLING}, S.DISPUTED, {R.DEPARTMENT},
+       "对职责归属有争议：提交协调，说明理由", reason=True),
+    _t(A.RULE, {S.DISPUTED}, S.DISPATCHED, {R.DISPATCHER, R.LEADER},
+       "协调裁定：确定责任部门，或指定部门代整改", reason=True),
+    _t(A.CALLBACK, {S.CLOSED}, Relative.SAME, {R.ACCEPTOR}, "结案后回访举报人，记录满意度"),
 )
 
 
@@ -376,6 +387,7 @@ _STAGES: dict[CaseState, Stage | None] = {
     S.SHELVE_REQUESTED: Stage.HANDLE,
     S.DEFERRED: Stage.HANDLE,  # kept but paused
     S.SHELVED: Stage.HANDLE,  # kept but paused
+    S.DISPUTED: Stage.HANDLE,  # the handling timer runs on while the coordinator rules
     S.FED_BACK: Stage.CHECK,
     S.CHECKING: Stage.CHECK,
     S.CHECKED: Stage.CLOSE,

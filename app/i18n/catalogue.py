@@ -243,7 +243,7 @@ _ENUM_EN: dict[type[Enum], dict[str, str]] = {
         "defer_requested": "Deferral requested", "shelve_requested": "Shelving requested",
         "deferred": "Deferred", "shelved": "Shelved", "fed_back": "Awaiting check",
         "checking": "Checking", "checked": "Awaiting closing", "closed": "Closed",
-        "void_requested": "Void requested", "voided": "Voided",
+        "void_requested": "Void requested", "voided": "Voided", "disputed": "Disputed (coordinating)",
     },
     Action: {
         "report": "Report", "send_verify": "Send to verify", "verify": "Verified", "file": "File",
@@ -254,6 +254,7 @@ _ENUM_EN: dict[type[Enum], dict[str, str]] = {
         "feedback": "Feedback", "send_check": "Send to check", "check": "Checked", "close": "Close",
         "rework": "Rework", "void": "Void", "urge": "Urge", "restore": "Restore",
         "reply": "Reply to reporter", "link": "Link duplicate", "edit": "Edit",
+        "dispute": "Dispute responsibility", "rule": "Coordinator's ruling", "callback": "Call-back",
     },
     Role: {
         "acceptor": "Acceptor", "shift_leader": "Shift leader", "dispatcher": "Dispatcher",

@@ -83,11 +83,12 @@ class TestTable:
             if not state.is_terminal:
                 assert reachable(state) & terminal, state
 
-    def test_terminal_states_only_allow_the_reply(self):
+    def test_terminal_states_only_allow_the_reply_and_the_callback(self):
         for state in S:
             if state.is_terminal:
                 assert successors(state) == {state}
-                assert {t.action for t in TRANSITIONS if state in t.from_states} == {A.REPLY}
+                expected = {A.REPLY, A.CALLBACK} if state is S.CLOSED else {A.REPLY}
+                assert {t.action for t in TRANSITIONS if state in t.from_states} == expected
 
     def test_every_action_is_in_the_table(self):
         assert {t.action for t in TRANSITIONS} == set(A)
@@ -312,7 +313,7 @@ class TestTimers:
 class TestAllowed:
     def test_department_while_handling(self):
         assert WORKFLOW.actions(S.HANDLING, R.DEPARTMENT) == [
-            A.REQUEST_RETURN, A.REQUEST_EXTENSION, A.REQUEST_DEFER, A.REQUEST_SHELVE, A.FEEDBACK,
+            A.REQUEST_RETURN, A.REQUEST_EXTENSION, A.REQUEST_DEFER, A.REQUEST_SHELVE, A.FEEDBACK, A.DISPUTE,
         ]
 
     def test_shift_leader_on_a_new_report(self):
