@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= data/demo/district.sqlite
 # tools/setup-apt.sh adds the distribution's PostgreSQL and the PostGIS package of its major.
 APT_PACKAGES := python3-qgis qgis-providers libsqlite3-mod-spatialite xvfb xauth fonts-wqy-microhei \
-	poppler-utils python3-venv qttranslations5-l10n
+	poppler-utils python3-venv qttranslations5-l10n python3-pil
 CONSTRAINTS := build/constraints.txt
 SUITE ?= bookworm
 export QGIS_NO_OVERRIDE_IMPORT := 1
