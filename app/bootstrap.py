@@ -658,14 +658,14 @@ def install_desk(hall, desk: Core, actor: Actor | None) -> Callable[[], None]:
     """
     from app.ui.work.install import install_work
 
-    pick = None
+    pick = unpick = None
     map_view = getattr(hall, "map_view", None)
     if map_view is not None and hasattr(map_view, "canvas"):
         from app.gis.pick_tool import MapPicker
 
         picker = MapPicker(map_view.canvas, lambda: map_view.layers.components if map_view.layers else None)
-        pick = picker.pick
-    teardown = install_work(hall.window, hall.state, hall.runner, desk, actor, pick=pick,
+        pick, unpick = picker.pick, picker.clear_marker
+    teardown = install_work(hall.window, hall.state, hall.runner, desk, actor, pick=pick, unpick=unpick,
                             catalogue=getattr(hall.window, "cat", None))
     stop_watching = watch_claims(hall.window.dock_registry, hall.state, hall.runner, desk, actor)
     if actor is not None:

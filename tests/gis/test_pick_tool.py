@@ -84,3 +84,65 @@ def test_install_desk_wires_the_pick_tool_into_the_intake_form(qtbot, qgis_app, 
         assert "平江街道" in form.where.text()  # street and community filled from the pick
     finally:
         hall.teardown()
+
+
+def _marks(canvas) -> list:
+    from qgis.gui import QgsVertexMarker
+
+    return [item for item in canvas.scene().items() if isinstance(item, QgsVertexMarker)]
+
+
+def test_the_pick_marker_goes_when_the_report_is_sent_or_the_form_emptied(qtbot, qgis_app, district_store, district,
+                                                                          tmp_path):
+    """The picked point's marker belongs to the form's draft: gone once the report is registered
+    and when 清空 empties the form, so the map never shows a stale location."""
+    import shutil
+
+    from qgis.PyQt.QtCore import QSettings
+
+    from app.bootstrap import build_hall
+    from app.domain.clock import FixedClock
+    from app.domain.definitions import CaseState, Kind
+    from app.services.actors import Actor
+    from app.store.engine import open_store
+    from app.ui.work.install import INTAKE_DOCK
+
+    path = tmp_path / "district.sqlite"
+    shutil.copyfile(district_store.url.database, path)  # a report is written: not in the shared store
+    store = open_store(path)
+    hall = build_hall(store, clock=FixedClock(datetime(2026, 11, 20, 10, 30)), plugins=False,
+                      settings=QSettings(str(tmp_path / "hall.ini"), QSettings.IniFormat),
+                      actor=Actor("acc", "受理员甲", "acceptor"))
+    try:
+        view = hall.map_view
+        hall.window.resize(1200, 800)
+        hall.window.show()
+        qtbot.waitExposed(hall.window)
+        view.zoom_full()
+        assert view.wait_rendered(15000)
+        form = hall.window.dock_registry.widget(INTAKE_DOCK)
+        assert _marks(view.canvas) and not any(m.isVisible() for m in _marks(view.canvas))
+
+        def pick_here() -> None:
+            form.pick_button.click()
+            click(qtbot, view, *district.rel(140, 160))
+            qtbot.waitUntil(lambda: form.where.property("grid_code") is not None, timeout=10000)
+            assert any(m.isVisible() for m in _marks(view.canvas))
+
+        pick_here()
+        qtbot.mouseClick(form.clear_button, Qt.LeftButton)  # 清空: the draft and its marker go
+        assert not any(m.isVisible() for m in _marks(view.canvas))
+
+        pick_here()
+        code = hall.core.taxonomy.in_major(Kind.EVENT, "06")[0].code
+        form.category.set_value(f"event:{code}")
+        form.description.setPlainText("路面有一处坑洼，车辆绕行")
+        before = len(hall.core.cases.list_cases(states=list(CaseState), limit=1000))
+        assert form.submit() is True
+        qtbot.waitUntil(lambda: not form.submitter.busy, timeout=15000)
+        assert form.banner.kind in ("info", "warn"), form.banner.text()
+        assert len(hall.core.cases.list_cases(states=list(CaseState), limit=1000)) == before + 1
+        assert not any(m.isVisible() for m in _marks(view.canvas))  # reported: the marker is gone
+        assert form.where.property("grid_code") is None or form.where.text() == form.cat.tr("未定位")
+    finally:
+        hall.teardown()  # disposes the store too

@@ -49,13 +49,14 @@ class IntakeForm(QWidget):
     reported = Signal(object)  # ActionResult of the new case (or of the link)
 
     def __init__(self, desk, actor, runner: TaskRunner, catalogue: Catalogue | None = None,
-                 pick: PickFn | None = None, parent=None) -> None:
+                 pick: PickFn | None = None, parent=None, unpick: Callable[[], None] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("intakeForm")
         self.desk, self.actor, self.runner = desk, actor, runner
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
         self._pick = pick
+        self._unpick = unpick  # takes the picked point's marker off the map (a report sent, the form emptied)
         self._location: LocationInput | None = None
 
         self.banner = Banner(self, "intakeBanner")
@@ -366,6 +367,8 @@ class IntakeForm(QWidget):
         self.photos.clear()
         self.duplicates.show_candidates([])
         self._location = None
+        if self._unpick is not None:
+            self._unpick()
         self.where.setText(self.cat.tr("未定位"))
         for label in self.errors.values():
             label.clear_error()

@@ -95,8 +95,11 @@ class Desk:
 
 
 def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, pick=None,
-                 catalogue: Catalogue | None = None) -> Callable[[], None]:
+                 catalogue: Catalogue | None = None, unpick=None) -> Callable[[], None]:
     """Register the desk docks/actions for ``actor`` (None: read-only) in ``window``; returns the teardown.
+
+    ``pick(callback)`` arms the map for the intake form's 地图选点; ``unpick()`` takes the picked
+    point's marker off the map again (the report sent or the form emptied).
 
     The returned callable also carries the :class:`Desk` as ``.desk`` (tests look inside).
     """
@@ -150,7 +153,7 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     panels: list[str] = []
     role = actor.role
     if can_act(role, Action.REPORT):
-        add(INTAKE_DOCK, "上报登记", "left", lambda: IntakeForm(desk, actor, runner, cat, pick))
+        add(INTAKE_DOCK, "上报登记", "left", lambda: IntakeForm(desk, actor, runner, cat, pick, unpick=unpick))
         panels.append(INTAKE_DOCK)
 
         def new_report() -> None:
