@@ -11,6 +11,7 @@ import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from app.commands import CommandRegistry, default_registry
 from app.domain.calendar import WorkCalendar
@@ -25,6 +26,7 @@ from app.services.calendar import load_calendar
 from app.services.case_source import StoreCaseSource, read_scope
 from app.services.cases import CaseService
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
+from app.services.ledger import LedgerReport, LedgerService
 from app.services.limits import load_limits
 from app.services.location import LocationInput, ResolvedLocation, resolve
 from app.services.search import CaseSearch, SearchResult
@@ -143,6 +145,12 @@ class Core:
         """
         scope = read_scope(self.store, actor)
         return CaseSearch(self.store).find(query, department_id=scope, limit=limit, offset=offset)
+
+    def ledger(self, actor: Actor | None, start: date, end: date, *, kind: str | None = None,
+               department: str | None = None) -> LedgerReport:
+        """The request ledger (台账) of ``start`` … ``end`` with its monthly shares (app/services/ledger.py);
+        a department operator reads its own department's cases only. Safe from workers."""
+        return LedgerService(self.store).report(actor, start, end, kind=kind, department=department)
 
 
 def default_workstation() -> str:

@@ -940,3 +940,47 @@ MESSAGES_EN.update({
     " 秒": " s", "横幅最短间隔": "Banner interval", "恢复默认": "Restore defaults",
     "确认提醒栏当前显示的提醒": "Acknowledge the alert shown in the alert strip",
 })
+
+
+# -- the request ledger (台账, issue 11 item 3): service, CLI and dock ---------------------------
+MESSAGES_EN.update({
+    "延期": "Extension", "回退": "Return", "待处理": "Pending", "已批准": "Approved", "未批准": "Refused",
+    "已裁定": "Ruled", "未审批即终止": "Lapsed (case ended first)", "直接作废": "Voided directly",
+    "台账": "Ledger", "月度占比": "Monthly shares", "类型": "Type", "结果": "Outcome", "意见": "Note",
+    "申请时间": "Requested at", "申请人": "Requested by", "申请人角色": "Requester role",
+    "申请部门": "Requester dept.", "申请理由": "Reason", "申请延期（分钟）": "Minutes asked",
+    "审批时间": "Decided at", "审批人": "Decided by", "审批人角色": "Decider role", "审批意见": "Decision note",
+    "批准延期（分钟）": "Minutes granted", "暂停开始": "Paused from", "暂停结束": "Paused until",
+    "暂停时长（分钟）": "Paused (minutes)", "裁定": "Ruling", "裁定责任部门": "Ruled department",
+    "终止于": "Ended by", "月份": "Month", "部门名称": "Department name", "派遣数": "Dispatched",
+    "延期申请数": "Extensions", "延期率": "Extension rate", "回退申请数": "Returns", "回退率": "Return rate",
+    "缓办申请数": "Deferrals", "缓办占比": "Deferral share", "挂账申请数": "Shelvings",
+    "挂账占比": "Shelving share", "作废数": "Voids", "作废占比": "Void share", "职责争议数": "Disputes",
+    "职责争议占比": "Dispute share",
+    "维持原责任部门": "Upheld", "改派责任部门": "Reassigned", "指定部门代整改": "Remedial work assigned",
+    "台账 {start} 至 {end}：{count} 条": "Ledger {start} to {end}: {count} entries",
+    "申请 {minutes} 分钟": "asked {minutes} min", "批准 {minutes} 分钟": "granted {minutes} min",
+    "暂停 {minutes} 分钟": "paused {minutes} min", "暂停中": "still paused",
+    "（因{action}终止）": "(ended by {action})", "月度占比（申请数 / 派遣数）": "Monthly shares (requests / dispatches)",
+    "开始日期 {start} 晚于结束日期 {end}": "The start date {start} is after the end date {end}",
+    "台账的时间段最长 {days} 天（{start} 至 {end} 太长）":
+        "A ledger covers at most {days} days ({start} to {end} is too long)",
+    "台账类型「{kind}」无效：应为 extension、return、defer、shelve、void 或 dispute":
+        "Ledger type “{kind}” is not valid: use extension, return, defer, shelve, void or dispute",
+    "部门「{department}」不存在：请按部门代码选择": "Department “{department}” does not exist: give a department code",
+    "导出路径 {path} 是目录或为空：请给出文件路径": "The export path {path} is a folder or empty: give a file path",
+    "无法导出：目录 {folder} 不存在": "Cannot export: the folder {folder} does not exist",
+    "无法导出：没有写入 {path} 的权限": "Cannot export: no permission to write {path}",
+    "无法写入 {path}：{error}": "Cannot write {path}: {error}",
+    "日期「{text}」无效：应为 YYYY-MM-DD，例如 2026-12-01": "The date “{text}” is not valid: use YYYY-MM-DD, e.g. 2026-12-01",
+    "xlsx 是二进制文件：请用 --out 给出文件路径": "xlsx is a binary file: give a file path with --out",
+    "台账已导出到 {path}（{count} 条）": "Ledger exported to {path} ({count} entries)",
+    "时间段": "Period", "至": "to", "全部类型": "All types", "查询": "Search", "导出 Excel…": "Export Excel…",
+    "导出 CSV…": "Export CSV…", "正在查询台账…": "Reading the ledger…", "共 {n} 条": "{n} entries",
+    "台账查询失败：{error}": "The ledger could not be read: {error}", "导出台账": "Export the ledger",
+    "导出台账（{fmt}）": "Export the ledger ({fmt})", "Excel 工作簿 (*.xlsx)": "Excel workbook (*.xlsx)",
+    "CSV 文件 (*.csv)": "CSV file (*.csv)", "正在导出…": "Exporting…",
+    "双击一行：在案卷详情中查看该案卷": "Double-click a row: show the case in the case details",
+    "{month} {department}：延期 {ext}/{n}，回退 {ret}/{n}，缓办 {defer}/{n}，挂账 {shelve}/{n}":
+        "{month} {department}: extensions {ext}/{n}, returns {ret}/{n}, deferrals {defer}/{n}, shelvings {shelve}/{n}",
+})
