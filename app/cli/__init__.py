@@ -152,6 +152,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from app.cli.user import add_user_commands
     add_user_commands(sub)
     add_case_commands(sub, plugins=plugin_commands_wanted(argv))
+    from app.cli.tasks import add_task_commands
+    add_task_commands(sub)
     return p
 
 
@@ -472,6 +474,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "user":
         from app.cli.user import run_user
         return run_user(args)
+    if args.command == "task":
+        from app.cli.tasks import run_task
+        return run_task(args)
     return EXIT_USAGE
 
 

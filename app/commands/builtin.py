@@ -89,6 +89,20 @@ def _first_suggestion(cases: Any, row: Any, values: dict) -> dict:
     return {**values, "department": suggestions[0].department_id}
 
 
+def _supervisor_suggestions(cases: Any, case_id: int) -> str:
+    """The supervisors suggested for the case's verify/check task (a form's INFO field)."""
+    from app.services.supervisors import suggestions_for
+
+    return suggestions_for(cases.store, case_id)
+
+
+def _send_fields() -> tuple[Field, ...]:
+    """派发核实/派发核查: the suggestion shown, the supervisor named (empty: the first suggestion), a note."""
+    return (Field("suggestion", K.INFO, "监督员建议", load=_supervisor_suggestions),
+            Field("supervisor", K.LINE, "监督员", help="监督员用户名；不填则派给首选建议"),
+            _note())
+
+
 def _request(kind: str) -> Call:
     def call(cases: Any, actor: Any, case_id: Any, version: Any, v: dict) -> Any:
         return getattr(cases, f"request_{kind}")(actor, case_id, version, reason=v["reason"])
@@ -122,8 +136,9 @@ def builtin_commands() -> tuple[Command, ...]:
             tip="登记新上报的问题"),
         Command(
             command_id(A.SEND_VERIFY), A.SEND_VERIFY.label,
-            lambda c, a, i, ver, v: c.send_verify(a, i, ver, note=v.get("note")), A.SEND_VERIFY,
-            (_note(),), direct=True, shortcut="Ctrl+Shift+V", aliases=_alias("verify", "--send")),
+            lambda c, a, i, ver, v: c.send_verify(a, i, ver, note=v.get("note"), supervisor=v.get("supervisor")),
+            A.SEND_VERIFY, _send_fields(), hint="派给一名监督员现场核实（不填则派给首选建议）", shortcut="Ctrl+Shift+V",
+            aliases=_alias("verify", "--send")),
         Command(
             command_id(A.VERIFY), A.VERIFY.label,
             lambda c, a, i, ver, v: c.verify(a, i, ver, result=v["text"], confirmed=v["confirmed"],
@@ -196,8 +211,9 @@ def builtin_commands() -> tuple[Command, ...]:
             hint="处置情况；附处置后照片", shortcut="Ctrl+Shift+F"),
         Command(
             command_id(A.SEND_CHECK), A.SEND_CHECK.label,
-            lambda c, a, i, ver, v: c.send_check(a, i, ver, note=v.get("note")), A.SEND_CHECK,
-            (_note(),), direct=True, shortcut="Ctrl+Shift+C", aliases=_alias("check", "--send")),
+            lambda c, a, i, ver, v: c.send_check(a, i, ver, note=v.get("note"), supervisor=v.get("supervisor")),
+            A.SEND_CHECK, _send_fields(), hint="派给一名监督员现场核查（不填则派给首选建议）", shortcut="Ctrl+Shift+C",
+            aliases=_alias("check", "--send")),
         Command(
             command_id(A.CHECK), A.CHECK.label,
             lambda c, a, i, ver, v: c.check(a, i, ver, outcome=v["outcome"], reason=v.get("reason"),

@@ -204,9 +204,12 @@ class CaseService(ServiceCore):
 
     def send_verify(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None,
                     supervisor: str | None = None) -> ActionResult:
-        """派发核实: ask a supervisor to verify on site."""
-        payload = {"supervisor": supervisor} if supervisor else None
-        return self._act(actor, case_id, expected_version, Action.SEND_VERIFY, reason=note, payload=payload)
+        """派发核实: ask a supervisor to verify on site: ``supervisor`` (checked: exists, active, 监督员),
+        else the first suggestion (the grid's assigned supervisor, then the nearest on duty)."""
+        from app.services.supervisors import prepare_send
+
+        return self._act(actor, case_id, expected_version, Action.SEND_VERIFY, reason=note,
+                         prepare=lambda step: prepare_send(step, supervisor))
 
     def verify(self, actor: Actor, case_id: int, expected_version: int, *, result: str, confirmed: bool = True,
                photos: Iterable[PhotoInput] = ()) -> ActionResult:
@@ -312,9 +315,11 @@ class CaseService(ServiceCore):
 
     def send_check(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None,
                    supervisor: str | None = None) -> ActionResult:
-        """派发核查: ask a supervisor to check the result on site."""
-        payload = {"supervisor": supervisor} if supervisor else None
-        return self._act(actor, case_id, expected_version, Action.SEND_CHECK, reason=note, payload=payload)
+        """派发核查: ask a supervisor to check the result on site (named or suggested, as for 派发核实)."""
+        from app.services.supervisors import prepare_send
+
+        return self._act(actor, case_id, expected_version, Action.SEND_CHECK, reason=note,
+                         prepare=lambda step: prepare_send(step, supervisor))
 
     def check(self, actor: Actor, case_id: int, expected_version: int, *, outcome: Outcome | str,
               reason: str | None = None, photos: Iterable[PhotoInput] = ()) -> ActionResult:

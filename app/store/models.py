@@ -93,8 +93,21 @@ class UnitGrid(Base):
     code: Mapped[str] = mapped_column(String(15), unique=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("admin_areas.id"), index=True)
     area_m2: Mapped[float] = mapped_column(Float)
-    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # assigned 监督员 (admin writes)
     geom = mapped_column(_geom("POLYGON"))
+
+
+class SupervisorPosition(Base):
+    """Where a supervisor's handheld last was, and whether the supervisor is on duty (migration 0014).
+
+    The grid a supervisor is assigned to is ``UnitGrid.supervisor_id`` (the administrator's).
+    """
+
+    __tablename__ = "supervisor_positions"
+    username: Mapped[str] = mapped_column(String(64), ForeignKey("users.username"), primary_key=True)
+    on_duty: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    geom = mapped_column(_geom("POINT"))
 
 
 class Category(Base):

@@ -27,7 +27,7 @@ def test_the_builtins_cover_every_case_operation_in_workflow_order():
     assert command_id(Action.DISPATCH) == "gridhall.case.dispatch"
     assert [c.verb for c in commands][:4] == ["report", "send-verify", "verify", "file"]
     assert not next(c for c in commands if c.action is Action.REPORT).on_case
-    assert {c.action for c in commands if c.direct} == {Action.ACCEPT, Action.SEND_VERIFY, Action.SEND_CHECK}
+    assert {c.action for c in commands if c.direct} == {Action.ACCEPT}  # 派发核实/核查 ask for the supervisor
     shortcuts = [c.shortcut for c in commands if c.shortcut] + [c.bulk_shortcut for c in commands if c.bulk]
     assert len(shortcuts) == len(set(shortcuts)) == len(Action) - 1 + 2  # all but 上报, plus two bulk runs
 

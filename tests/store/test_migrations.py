@@ -16,7 +16,7 @@ from app.store.models import Base
 
 GEOMETRY = {
     "admin_areas": "MULTIPOLYGON", "roads": "LINESTRING", "unit_grids": "POLYGON",
-    "components": "POINT", "cases": "POINT",
+    "components": "POINT", "cases": "POINT", "supervisor_positions": "POINT",
 }
 # SpatiaLite's geometry_columns.geometry_type codes (XY).
 SPATIALITE_TYPES = {1: "POINT", 2: "LINESTRING", 3: "POLYGON", 6: "MULTIPOLYGON"}
