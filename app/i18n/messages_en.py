@@ -756,6 +756,12 @@ MESSAGES_EN.update({
     "案卷当前为「{state}」；{action}只能用于：{states}": "The case is {state}; {action} is only for: {states}",
     "该案卷不属于你的部门": "The case does not belong to your department",
     "服务端规则不允许对该案卷{action}": "The rules do not allow {action} on this case",
+    "已选中 {n} 件案卷：单件操作只用于一件案卷，请只选中一件；多件请用「办理」菜单中的批量操作":
+        "{n} cases are selected: a single-case action takes one case; select just one, or use a bulk "
+        "action in the Handle menu for several",
+    "在队列中选中的 {picked} 件案卷中有 {n} 件不能{action}（状态不符），未勾选":
+        "{n} of the {picked} cases selected in the queue cannot take {action} (their state does not "
+        "allow it) and are not ticked",
     "所选案卷 {number} 不在列表的可见范围内（被筛选隐藏或已滚出视野）：请在列表中重新选择后再操作":
         "The selected case {number} is not visible in a list (hidden by the filter or scrolled away): "
         "select it in the list again, then act",

@@ -77,6 +77,8 @@ class CaseActions:
         self._shown: dict[str, Command] = {}
         self._registrations: dict[str, object] = {}
         self._refined_for: tuple[int, frozenset[Action]] | None = None
+        self._blocked_for: int | None = None  # the case ``_blocked`` is about
+        self._blocked: dict[Action, object] = {}  # why a gate refuses an action (CaseService.action_blocks)
         self._subs = Subscriptions()
         for command in self.commands:
             self._add(command)
@@ -88,6 +90,8 @@ class CaseActions:
         #: ``shows(case_id)`` of each list that can show the selected case on screen (see :meth:`add_view`).
         self._views: list[Callable[[int], bool]] = []
         self._queue_view: Callable[[int], bool] | None = None
+        #: ``(shows, picked)`` of the lists where several rows can be picked at once (for bulk actions).
+        self._pickers: list[tuple[Callable[[int], bool], Callable[[], list[int]]]] = []
         self.open_dialog = None
         self.refresh()
 
@@ -134,7 +138,7 @@ class CaseActions:
         self._refined_for = None
         self._enable_from_rules()
         if row is not None:
-            self.runner.run_in_thread(lambda: self.desk.cases.allowed_actions(self.actor, case_id),
+            self.runner.run_in_thread(lambda: self._ask_allowed(case_id),
                                       lambda acts: self._refined(case_id, acts),
                                       lambda exc: self._refine_failed(case_id, exc), key=self.ALLOWED_KEY)
 
@@ -143,8 +147,11 @@ class CaseActions:
         row = self.state.summary(case_id) if case_id is not None else None
         refined = self._refined_for[1] if self._refined_for and self._refined_for[0] == case_id else None
         listed = case_id is not None and (case_id in set(self.state.visible_ids) or self._listed_elsewhere(case_id))
+        many = self.picked_with(case_id) if row is not None else 1
         for command in self._shown.values():
             why = self.why_disabled(command, row, refined, listed)
+            if why is None and many > 1:
+                why = self._many_text(many)
             action = self.registry.action(command.id)
             action.setEnabled(why is None)
             if why is not None:
@@ -177,20 +184,30 @@ class CaseActions:
             return tr("案卷当前为「{state}」；{action}只能用于：{states}", state=self.cat.label(row.state),
                       action=tr(command.title), states=wanted or "—")
         if refined is not None and command.action is not None and command.action not in refined:
+            blocked = self._blocked.get(command.action) if self._blocked_for == row.id else None
+            if blocked is not None:  # a gate of the loop (立案 before 核实): say why and what to do
+                return self.cat.text(blocked)
             if self.actor.role is Role.DEPARTMENT:
                 return tr("该案卷不属于你的部门")
             return tr("服务端规则不允许对该案卷{action}", action=tr(command.title))
         return None
 
     # ---- which case an action may act on -------------------------------------------
-    def add_view(self, shows: Callable[[int], bool], *, queue: bool = False) -> Callable[[], None]:
+    def add_view(self, shows: Callable[[int], bool], *, queue: bool = False,
+                 picked: Callable[[], list[int]] | None = None) -> Callable[[], None]:
         """Register a list that shows cases: ``shows(case_id)`` is True when the case's row is selected
         and on screen there. ``queue``: the case queue's table itself (without one, a case the queue's
-        filter shows counts as shown). Returns the remover."""
+        filter shows counts as shown). ``picked()``: the ids of the rows picked there (a list where
+        several rows can be selected): while the current case is one of several picked rows, a
+        single-case action is refused (it would act on one case of a selection that looks like
+        many) and the bulk actions start with the picked rows. Returns the remover."""
         if queue:
             self._queue_view = shows
         else:
             self._views.append(shows)
+        pair = (shows, picked) if picked is not None else None
+        if pair is not None:
+            self._pickers.append(pair)
         self._enable_from_rules()
 
         def remove() -> None:
@@ -198,7 +215,32 @@ class CaseActions:
                 self._queue_view = None
             elif shows in self._views:
                 self._views.remove(shows)
+            if pair is not None and pair in self._pickers:
+                self._pickers.remove(pair)
         return remove
+
+    def picked_cases(self) -> list[int]:
+        """The cases a bulk action starts with: the rows picked in the list showing the current case
+        (several after Shift/Ctrl+click or Shift+arrows), else the current case alone, else none."""
+        case_id = self.state.selected_id
+        if case_id is None:
+            return []
+        for shows, picked in self._pickers:
+            ids = picked()
+            if case_id in ids and shows(case_id):
+                return ids
+        return [case_id]
+
+    def picked_with(self, case_id: int | None) -> int:
+        """How many rows are picked together with ``case_id`` in the list showing it (1: it alone)."""
+        if case_id is None:
+            return 0
+        counts = [len(ids) for shows, picked in self._pickers if case_id in (ids := picked()) and shows(case_id)]
+        return max(counts, default=1)
+
+    def _many_text(self, n: int) -> str:
+        return self.cat.tr("已选中 {n} 件案卷：单件操作只用于一件案卷，请只选中一件；"
+                           "多件请用「办理」菜单中的批量操作", n=n)
 
     def _listed_elsewhere(self, case_id: int | None) -> bool:
         return case_id is not None and any(view(case_id) for view in self._views)
@@ -222,14 +264,26 @@ class CaseActions:
         if not self.on_screen(case_id):
             return None, self.cat.tr("所选案卷 {number} 不在列表的可见范围内（被筛选隐藏或已滚出视野）："
                                      "请在列表中重新选择后再操作", number=row.number)
+        many = self.picked_with(case_id)
+        if many > 1:
+            return None, self._many_text(many)
         return case_id, None
 
     def _refine_failed(self, case_id: int, exc: BaseException) -> None:
         # the declarations' answer stays enabled and the services check again on every call: log, do not nag
         log.warning("asking which actions are allowed on case %s failed: %s", case_id, exc)
 
-    def _refined(self, case_id: int, actions) -> None:
+    def _ask_allowed(self, case_id: int):
+        """(worker) What the services allow on the case, and why a gate refuses what it refuses."""
+        cases = self.desk.cases
+        allowed = cases.allowed_actions(self.actor, case_id)
+        blocks = getattr(cases, "action_blocks", None)
+        return allowed, (blocks(self.actor, case_id) if blocks is not None else {})
+
+    def _refined(self, case_id: int, answer) -> None:
+        actions, blocked = answer if isinstance(answer, tuple) else (answer, {})
         if case_id == self.state.selected_id:
+            self._blocked_for, self._blocked = case_id, dict(blocked)
             self._refined_for = (case_id, frozenset(actions))
             self._enable_from_rules()
 

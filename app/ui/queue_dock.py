@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qtpy.QtCore import QModelIndex, QPoint, Qt, QTimer
+from qtpy.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -111,7 +111,9 @@ class CaseQueueDock(QWidget):
         self.table.setModel(self.model)
         self.model.track_view(self.table)  # ticks repaint only the visible countdown cells
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # several rows may be picked (Shift/Ctrl+click, Shift+arrows) for the bulk actions; the
+        # current row among them is the current case, the only one a single-case action takes
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
@@ -153,6 +155,8 @@ class CaseQueueDock(QWidget):
         # current index without selecting (e.g. to row 0 when the table gets the focus back after a
         # dialog), and the detail and map must never follow a row that is not highlighted
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self._picked_before_reset: list[int] = []  # the picked rows survive a reload or re-sort
+        self.model.modelAboutToBeReset.connect(self._remember_picked)
         self.model.modelReset.connect(self._restore_selection)
         # right click: the row under the cursor becomes the current case, then its menu
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -286,10 +290,27 @@ class CaseQueueDock(QWidget):
         self.state.update_filter(department_code=self.department_combo.currentData() or "")
 
     def _selection_changed(self, *_args) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        case_id = self.model.case_id_at(rows[0].row()) if rows else None
+        selection = self.table.selectionModel()
+        current = self.table.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row(), QModelIndex()):
+            row = current.row()  # the row clicked or moved to last (Shift/Ctrl+click, Shift+arrow)
+        else:
+            rows = selection.selectedRows()
+            if not rows:
+                return
+            row = rows[-1].row()  # the current row was unpicked (Ctrl+click): the last picked one
+        case_id = self.model.case_id_at(row)
         if case_id is not None:
             self.state.select(case_id)
+
+    def picked_ids(self) -> list[int]:
+        """The case ids of the picked (highlighted) rows, in table order: what a bulk action starts
+        with. One row unless the user extended the selection (Shift/Ctrl+click, Shift+arrows)."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [i for i in (self.model.case_id_at(r) for r in rows) if i is not None]
+
+    def _remember_picked(self) -> None:
+        self._picked_before_reset = self.picked_ids()
 
     def shows(self, case_id: int) -> bool:
         """Whether ``case_id``'s row is selected and on screen (the window shown, the dock not hidden
@@ -355,9 +376,23 @@ class CaseQueueDock(QWidget):
             return
         selection = self.table.selectionModel()
         index = self.model.index(row, 0)
-        if not selection.isRowSelected(row, QModelIndex()) or self.table.currentIndex().row() != row:
-            self.table.selectRow(row)
+        rows = QItemSelectionModel.SelectionFlag.Rows
+        if not selection.isRowSelected(row, QModelIndex()):
+            # another case became current (a map click, an alert, after an action): it alone is picked
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect | rows)
+        elif self.table.currentIndex().row() != row:
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)  # keep the picks
         self.table.scrollTo(index)
 
     def _restore_selection(self) -> None:
+        picked, self._picked_before_reset = self._picked_before_reset, []
         self._select_row(self.state.selected_id)
+        current = self.model.row_of(self.state.selected_id) if self.state.selected_id is not None else None
+        if current is None or self.state.selected_id not in picked:
+            return  # the current case left the list, or was not among the picks: they are dropped
+        rows = sorted(r for r in (self.model.row_of(i) for i in picked) if r is not None and r != current)
+        chosen = QItemSelection()
+        for row in rows:  # one selection change for all of them (a thousand picks, one signal)
+            chosen.select(self.model.index(row, 0), self.model.index(row, 0))
+        self.table.selectionModel().select(chosen, QItemSelectionModel.SelectionFlag.Select
+                                           | QItemSelectionModel.SelectionFlag.Rows)

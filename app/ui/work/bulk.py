@@ -91,7 +91,8 @@ class BulkDialog(QDialog):
         role = actor.role
         self.rows = [r for r in state.rows if r.id in visible and self.command.allows(role, r.state)]
         self.rows.sort(key=lambda r: r.number)
-        chosen = set(preselected) & {r.id for r in self.rows}
+        picked = set(preselected)
+        chosen = picked & {r.id for r in self.rows}
         self.banner = Banner(self, "bulkBanner")
         self.list = QListWidget(objectName="bulkList")
         for r in self.rows:
@@ -166,6 +167,10 @@ class BulkDialog(QDialog):
                                          "warn")
             else:
                 self.banner.show_message(tr("当前筛选下没有可{action}的案卷", action=title), "warn")
+        elif len(picked) > 1 and len(picked) > len(chosen):
+            # picked in the queue but not eligible here: said, never silently dropped
+            self.banner.show_message(tr("在队列中选中的 {picked} 件案卷中有 {n} 件不能{action}（状态不符），未勾选",
+                                        picked=len(picked), n=len(picked) - len(chosen), action=title), "warn")
 
     # ---- Return never runs ---------------------------------------------------------
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -284,6 +289,12 @@ class BulkDialog(QDialog):
         if not self.confirm.isChecked():
             self.banner.show_message(self.cat.tr("先核对清单并勾选「我已核对」"), "warn")
             return False
+        if needs_evidence(self.command) and self.evidence_ack.isChecked() and not self.evidence_ack.isHidden():
+            # the shift leader's override of incomplete evidence is recorded with its reason (the note)
+            if not (values.get("note") or "").strip():
+                self.banner.show_message(self.cat.tr("证据不完整仍然结案，须在备注中写明理由（记录在案）"), "warn")
+                return False
+            values = {**values, "override": True}
         command, desk, actor = self.command, self.desk, self.actor
         precheck = closing_precheck(desk, accept_incomplete=self.evidence_ack.isChecked()) \
             if needs_evidence(command) else None

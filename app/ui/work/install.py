@@ -176,11 +176,16 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     _follow_bulk_commands(made, registry, window, state, runner, desk, actor, cat)
     # a shortcut acts only on a case shown (selected, on screen) in one of these lists
     if QUEUE_DOCK in docks.ids() and hasattr(docks.dock(QUEUE_DOCK).widget(), "shows"):
-        made.teardowns.append(made.actions.add_view(docks.dock(QUEUE_DOCK).widget().shows, queue=True))
+        queue_dock = docks.dock(QUEUE_DOCK).widget()
+        made.teardowns.append(made.actions.add_view(queue_dock.shows, queue=True,
+                                                    picked=getattr(queue_dock, "picked_ids", None)))
+        if hasattr(queue_dock, "picked_ids"):  # picking more rows or fewer changes what a key may do
+            _follow_picks(made, queue_dock.table.selectionModel().selectionChanged)
     for dock_id in (MY_QUEUE_DOCK, WORKBENCH_DOCK, APPROVALS_DOCK):
         widget = made.widgets.get(dock_id)
         if widget is not None:
-            made.teardowns.append(made.actions.add_view(widget.list.shows))
+            made.teardowns.append(made.actions.add_view(widget.list.shows, picked=widget.list.selected_ids))
+            _follow_picks(made, widget.list.itemSelectionChanged)
             # a list coming into view (its tab raised) or going away changes what a key may act on;
             # after the event, when the dock's children have followed it
             def follow(_visible, actions=made.actions) -> None:
@@ -230,6 +235,15 @@ def _follow_bulk_commands(made: Desk, registry, window, state, runner, desk, act
     made.teardowns.append(lambda: [shown.pop(i).remove() for i in list(shown)])
 
 
+def _follow_picks(made: Desk, signal) -> None:
+    """Re-enable the case actions whenever ``signal`` says the picked rows of a list changed."""
+    def follow(*_args, actions=made.actions) -> None:
+        actions.enable_from_rules()
+
+    signal.connect(follow)
+    made.teardowns.append(lambda: _disconnect(signal, follow))
+
+
 def _disconnect(signal, slot) -> None:
     with contextlib.suppress(TypeError, RuntimeError):  # already gone with its widget
         signal.disconnect(slot)
@@ -260,13 +274,17 @@ def _department_code(made: Desk, runner: TaskRunner, desk, actor) -> None:
 
 
 def open_bulk(window, state, runner, desk, actor, command, cat, made: Desk):
-    """Open the bulk dialog of ``command`` (a Command or an Action) on the queue's shown rows
-    (the departments are loaded first when the command asks for one)."""
+    """Open the bulk dialog of ``command`` (a Command or an Action) on the queue's shown rows, the
+    rows picked in the list showing the current case ticked (the departments are loaded first when
+    the command asks for one)."""
     from app.commands import FieldKind
     from app.ui.forms.action_dialogs import command_for
 
     command = command_for(desk, command)
-    preselected = [state.selected_id] if state.selected_id is not None else []
+    if made.actions is not None:
+        preselected = made.actions.picked_cases()
+    else:
+        preselected = [state.selected_id] if state.selected_id is not None else []
 
     def show(departments) -> None:
         dialog = BulkDialog(desk, actor, runner, state, command, preselected, departments, cat, window)
