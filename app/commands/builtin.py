@@ -1,4 +1,4 @@
-"""Every built-in case operation, declared once: 上报 … 结案, the requests, approvals, 督办, 回复, 修改.
+"""Every built-in case operation, declared once: 上报 … 结案, the requests, approvals, 督办, 回复, 修改, 争议, 裁定, 回访.
 
 The GUI, ``gridhall case``, bulk runs and plugins all reach the case services through these.
 Order: the workflow's ``Action`` order (menus follow it).
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from app.commands.model import Call, CliAlias, Command, Field, Problem
 from app.commands.model import FieldKind as K
 from app.domain.definitions import Action, Level
+from app.domain.loop import CALLBACK_LABELS, RULING_LABELS, URGE_LEVELS
 from app.domain.workflow import Outcome
 from app.services.errors import ValidationError
 
@@ -232,8 +233,16 @@ def builtin_commands() -> tuple[Command, ...]:
             command_id(A.VOID), A.VOID.label, lambda c, a, i, ver, v: c.void(a, i, ver, reason=v["reason"]),
             A.VOID, (_reason(),), hint="作废的原因（记录保留）", shortcut="Ctrl+Shift+Del"),
         Command(
-            command_id(A.URGE), A.URGE.label, lambda c, a, i, ver, v: c.urge(a, i, ver, note=v.get("note")),
-            A.URGE, (_note(),), shortcut="Ctrl+U"),
+            command_id(A.URGE), A.URGE.label,
+            lambda c, a, i, ver, v: c.urge(a, i, ver, level=int(v.get("level") or 1), deadline=v.get("deadline"),
+                                           note=v.get("note")),
+            A.URGE,
+            (Field("level", K.CHOICE, "督办级别", default="1",
+                   choices=tuple((str(n), f"{n} {label}") for n, label in URGE_LEVELS.items())),
+             Field("deadline", K.LINE, "督办时限", prompt=False,
+                   help="限期办结的时间，如 2026-12-08 17:30（早于现有处置时限时取代它）"),
+             _note()),
+            shortcut="Ctrl+U"),
         Command(
             command_id(A.RESTORE), A.RESTORE.label,
             lambda c, a, i, ver, v: c.restore(a, i, ver, note=v.get("note")), A.RESTORE, (_note(),),
@@ -256,6 +265,29 @@ def builtin_commands() -> tuple[Command, ...]:
              Field("reporter_phone", K.LINE, "联系电话", option="--phone", help="新的联系电话（不填则不改）"),
              _reason("为什么修改（记入办理过程）")),
             hint="只填写要改正的内容；修改前后的内容记入办理过程", shortcut="Ctrl+Shift+M"),
+        Command(
+            command_id(A.DISPUTE), A.DISPUTE.label,
+            lambda c, a, i, ver, v: c.dispute(a, i, ver, reason=v["reason"]), A.DISPUTE,
+            (_reason("为什么不属于本部门职责（提交协调）"),), hint="为什么不属于本部门职责（提交协调）",
+            shortcut="Ctrl+Shift+T"),
+        Command(
+            command_id(A.RULE), A.RULE.label,
+            lambda c, a, i, ver, v: c.rule(a, i, ver, department=v["department"], ruling=v["ruling"],
+                                           reason=v["reason"], responsible=v.get("responsible") or None), A.RULE,
+            (Field("department", K.DEPARTMENT, "部门", required=True,
+                   help="裁定负责（或代整改）的部门：代码、名称或 id"),
+             Field("ruling", K.CHOICE, "裁定结果", required=True, default="upheld",
+                   choices=tuple(RULING_LABELS.items())),
+             Field("responsible", K.LINE, "责任部门", prompt=False, help="代整改时：实际责任部门的代码或名称"),
+             _reason("裁定的依据")),
+            hint="裁定的依据（记入办理过程）", shortcut="Ctrl+Shift+O"),
+        Command(
+            command_id(A.CALLBACK), A.CALLBACK.label,
+            lambda c, a, i, ver, v: c.callback(a, i, ver, result=v["result"], note=v.get("note")), A.CALLBACK,
+            (Field("result", K.CHOICE, "回访结果", required=True, default="satisfied",
+                   choices=tuple(CALLBACK_LABELS.items())),
+             _note()),
+            hint="举报人对处置结果的评价", shortcut="Ctrl+Shift+U"),
     ]
     return tuple(made)
 

@@ -168,6 +168,8 @@ def _resolve(entry: LedgerEntry, e: LedgerEvent, action: Action | None) -> None:
     entry.decision_note, entry.resolved_by = e.reason, e.action
     if entry.outcome is LedgerOutcome.APPROVED and entry.kind is LedgerKind.EXTENSION:
         granted = _minutes(e.payload)
+        if granted is None:  # (older stores and the demo generator name it so)
+            granted = _minutes(e.payload, "extension_minutes")
         entry.granted_minutes = granted if granted is not None else entry.requested_minutes
     if entry.outcome is LedgerOutcome.RULED:
         entry.ruling = (e.payload or {}).get("ruling")
@@ -201,7 +203,7 @@ def pair_case(events: Sequence[LedgerEvent]) -> list[LedgerEntry]:
         elif action is A.VOID:  # 作废 by the shift leader without a request
             entry = _open(e, LedgerKind.VOID, responsible)
             entry.outcome, entry.resolved_by = LedgerOutcome.DIRECT, e.action
-            entry.decided_at, entry.decided_by, entry.decider_role, entry.decision_note = e.at, e.actor, e.role, e.reason
+            entry.decided_at, entry.decided_by, entry.decider_role = e.at, e.actor, e.role  # (its reason is the request's)
             entries.append(entry)
         if action in (A.DISPATCH, A.RULE):
             responsible = e.department_id

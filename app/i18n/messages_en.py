@@ -990,3 +990,47 @@ MESSAGES_EN.update({
     "{month} {department}：延期 {ext}/{n}，回退 {ret}/{n}，缓办 {defer}/{n}，挂账 {shelve}/{n}":
         "{month} {department}: extensions {ext}/{n}, returns {ret}/{n}, deferrals {defer}/{n}, shelvings {shelve}/{n}",
 })
+
+# -- 督办 levels and deadlines, 职责争议, 协调裁定, 回访 (issue 11, items 5–7: app/services/loop.py) --
+MESSAGES_EN.update({
+    "一般督办": "Routine urge", "重点督办": "Priority urge", "挂牌督办": "Listed urge",
+    "1 一般督办": "1 Routine urge", "2 重点督办": "2 Priority urge", "3 挂牌督办": "3 Listed urge",
+    "督办级别": "Urge level", "督办时限": "Urge deadline",
+    "限期办结的时间，如 2026-12-08 17:30（早于现有处置时限时取代它）":
+        "When it must be done, e.g. 2026-12-08 17:30 (replaces a later handling deadline)",
+    "维持原责任部门": "Upheld: same department", "改由其他部门负责": "Reassigned to another department",
+    "指定部门代整改": "Remedial work by a designated department",
+    "满意": "Satisfied", "基本满意": "Basically satisfied", "不满意": "Unsatisfied", "未联系上": "Unreachable",
+    "为什么不属于本部门职责（提交协调）": "Why this is not your department's duty (goes to the coordinator)",
+    "裁定结果": "Ruling", "裁定的依据": "Grounds of the ruling",
+    "裁定的依据（记入办理过程）": "Grounds of the ruling (recorded in the timeline)",
+    "裁定负责（或代整改）的部门：代码、名称或 id":
+        "The department ruled responsible (or doing the remedial work): code, name or id",
+    "责任部门": "Responsible department",
+    "代整改时：实际责任部门的代码或名称": "For remedial work: code or name of the responsible department",
+    "回访结果": "Call-back result", "举报人对处置结果的评价": "The reporter's view of how the problem was handled",
+    "督办级别应为 1（一般督办）、2（重点督办）或 3（挂牌督办），而不是 {level!r}":
+        "The urge level is 1 (routine), 2 (priority) or 3 (listed), not {level!r}",
+    "督办时限应写成「年-月-日 时:分」，如 2026-12-08 17:30，而不是 {deadline!r}":
+        "Give the urge deadline as year-month-day hour:minute, e.g. 2026-12-08 17:30, not {deadline!r}",
+    "督办时限 {deadline} 不晚于现在（{now}）：请给出将来的时间":
+        "The urge deadline {deadline} is not after now ({now}): give a time in the future",
+    "裁定结果应为 upheld（维持原责任部门）、reassigned（改由其他部门负责）或 remedial（指定部门代整改），而不是 {ruling!r}":
+        "The ruling is upheld (same department), reassigned (another department) or remedial (a designated "
+        "department does the remedial work), not {ruling!r}",
+    "回访结果应为 satisfied（满意）、basically_satisfied（基本满意）、unsatisfied（不满意）或 unreachable（未联系上），而不是 {result!r}":
+        "The call-back result is satisfied, basically_satisfied, unsatisfied or unreachable, not {result!r}",
+    "部门「{dept}」已停用，不能裁定由其负责": "Department {dept} is retired and cannot be ruled responsible",
+    "「维持原责任部门」的裁定仍由「{current}」负责，而不是「{dept}」；改由其他部门负责请选 reassigned":
+        "An upheld ruling keeps {current} responsible, not {dept}; to hand the case to another department "
+        "choose reassigned",
+    "「改由其他部门负责」的裁定要指定另一个部门，而不是原部门「{dept}」":
+        "A reassigning ruling names another department than {dept}, which has the case now",
+    "只有「指定部门代整改」的裁定才写明责任部门":
+        "Only a remedial ruling names the responsible department",
+    "代整改的部门「{dept}」与责任部门相同：代整改由另一个部门承担":
+        "{dept} is both the responsible department and the one doing the remedial work: remedial work is "
+        "done by another department",
+    "案卷 {number} 来源为「{source}」，没有要回访的举报人：只回访{sources}的举报人":
+        "Case {number} came from {source}: there is no reporter to call back (only reporters of {sources} are)",
+})

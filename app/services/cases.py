@@ -25,6 +25,7 @@ from app.domain.workflow import Outcome
 from app.services import dispatch as dispatching
 from app.services import duplicates as dup
 from app.services import intake, routing, timers
+from app.services import loop as looping
 from app.services.actors import Actor
 from app.services.attachments import CheckedPhoto, PhotoInput, check_photos, photo_kinds
 from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step, db_refusals
@@ -353,14 +354,34 @@ class CaseService(ServiceCore):
         """作废 directly (shift leader); the record stays."""
         return self._act(actor, case_id, expected_version, Action.VOID, reason=reason)
 
-    def urge(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None) -> ActionResult:
-        """督办: a leader raises the case's priority; the count is kept on the case."""
+    def urge(self, actor: Actor, case_id: int, expected_version: int, *, level: int | str = 1,
+             deadline: datetime | str | None = None, note: str | None = None) -> ActionResult:
+        """督办: a leader raises the case's priority (``level`` 1 一般 / 2 重点 / 3 挂牌督办; the case keeps
+        the highest) and may set a ``deadline`` that replaces a later handling deadline."""
+        lvl = looping.check_urge_level(level)
+        due = looping.check_urge_deadline(deadline)
+        return self._act(actor, case_id, expected_version, Action.URGE, reason=note,
+                         prepare=lambda step: looping.prepare_urge(step, lvl, due))
 
-        def prepare(step: Step) -> None:
-            step.case.urge_count = (step.case.urge_count or 0) + 1
-            step.payload["urge_count"] = step.case.urge_count
+    def dispute(self, actor: Actor, case_id: int, expected_version: int, *, reason: str) -> ActionResult:
+        """职责争议: the department disputes its responsibility; the coordinator rules (the handling timer runs on)."""
+        return self._act(actor, case_id, expected_version, Action.DISPUTE, reason=reason)
 
-        return self._act(actor, case_id, expected_version, Action.URGE, reason=note, prepare=prepare)
+    def rule(self, actor: Actor, case_id: int, expected_version: int, *, department: int | str, ruling: str,
+             reason: str, responsible: int | str | None = None) -> ActionResult:
+        """协调裁定 a dispute: ``department`` is responsible (upheld / reassigned) or does the remedial work
+        (``remedial``, 代整改; ``responsible``: the department it works for); the case is 待接收 again."""
+        chosen = looping.check_ruling(ruling)
+        return self._act(actor, case_id, expected_version, Action.RULE, reason=reason,
+                         prepare=lambda step: looping.prepare_rule(step, department, chosen, responsible))
+
+    def callback(self, actor: Actor, case_id: int, expected_version: int, *, result: str,
+                 note: str | None = None) -> ActionResult:
+        """回访: the reporter's satisfaction with a closed case (public and hotline reports)."""
+        chosen = looping.check_callback_result(result)
+        text = intake.clean_text("reason", note)
+        return self._act(actor, case_id, expected_version, Action.CALLBACK,
+                         prepare=lambda step: looping.prepare_callback(step, chosen, text))
 
     def reply(self, actor: Actor, case_id: int, expected_version: int, *, text: str) -> ActionResult:
         """回复举报人 by hand (the automatic replies at filing and closing are recorded too)."""

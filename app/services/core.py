@@ -52,7 +52,7 @@ from app.store.models import Case, CaseEvent, Category, Department, User
 #: Actions a 专业部门操作员 may only take on cases dispatched to their own department.
 DEPARTMENT_BOUND = frozenset({
     Action.ACCEPT, Action.FEEDBACK, Action.REQUEST_RETURN, Action.REQUEST_EXTENSION,
-    Action.REQUEST_DEFER, Action.REQUEST_SHELVE,
+    Action.REQUEST_DEFER, Action.REQUEST_SHELVE, Action.DISPUTE,
 })
 
 

@@ -100,6 +100,9 @@ def update_timer(case: Case, *, kind: Kind, category_code: str, from_state: Case
     if extension_minutes:
         case.extension_minutes = (case.extension_minutes or 0) + int(extension_minutes)
     case.deadline_at = deadline(spec_of(case), calendar)
+    urged = getattr(case, "urge_deadline_at", None)  # 督办 (migration 0015)
+    if stage is Stage.HANDLE and case.deadline_at is not None and urged is not None and urged < case.deadline_at:
+        case.deadline_at = urged  # while handled, a leader's earlier urge deadline is the case's deadline
     if stage is Stage.HANDLE and case.deadline_at is not None:
         case.handle_deadline_at = case.deadline_at
 

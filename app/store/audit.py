@@ -174,7 +174,7 @@ def _importing(session: Session) -> bool:
 LOOP_COLUMNS = ("state", "version", "updated_at", "reported_at", "level", "department_id", "duplicate_of_id",
                 "filed_at", "dispatched_at", "fed_back_at", "closed_at", "stage", "timer_basis", "limit_minutes",
                 "timer_started_at", "paused_since", "paused_minutes", "extension_minutes", "deadline_at",
-                "handle_deadline_at", "urge_count", "rework_count")
+                "handle_deadline_at", "urge_count", "rework_count", "urge_level", "urge_deadline_at")
 
 
 _CASES = Case.__table__

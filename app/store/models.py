@@ -237,6 +237,10 @@ class Case(Base):
     # The handling (处置) deadline kept after the stage moves on, for evaluation.
     handle_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 督办 (migration 0015): the highest level of the case's urges (0: never urged) and the
+    # earliest deadline an urge set (it replaces a later handling deadline).
+    urge_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urge_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=0)  # = number of case_events
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
