@@ -154,6 +154,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_case_commands(sub, plugins=plugin_commands_wanted(argv))
     from app.cli.tasks import add_task_commands
     add_task_commands(sub)
+    from app.cli.ledger import add_ledger_command
+    add_ledger_command(sub)
     return p
 
 
@@ -477,6 +479,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "task":
         from app.cli.tasks import run_task
         return run_task(args)
+    if args.command == "ledger":
+        from app.cli.ledger import run_ledger
+        return run_ledger(args)
     return EXIT_USAGE
 
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
+from services.world import PASSWORD, T0, build_world, draft, service
 
 from app.cli import main
 from app.domain.clock import FixedClock
 from app.services import auth
 from app.services.ledger import LedgerService, export
-from services.world import PASSWORD, T0, build_world, draft, service
 
 DAY = T0.date().isoformat()
 
