@@ -125,6 +125,8 @@ def generate(url, *, seed: int = 1, scale: str = "district", now: datetime | Non
         raise
     try:
         summary = _fill(store, SCALES[scale], seed, now, report, stop)
+        from app.store.supervisors import place_at_their_grids  # supervisors on patrol (issue 11)
+        place_at_their_grids(store, now)
     except BaseException as exc:
         store.dispose()
         _undo(pristine, exc)

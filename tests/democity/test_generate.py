@@ -261,3 +261,17 @@ def _dt(value):
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+def test_supervisors_patrol_their_grids(demo):
+    """Every supervisor with grids stands in one of them (issue 11: suggestions need positions); most on duty."""
+    _summary, store = demo
+    rows = _rows(store, """
+        SELECT p.username, p.on_duty, EXISTS (SELECT 1 FROM unit_grids g JOIN users u ON u.id = g.supervisor_id
+                                               WHERE u.username = p.username AND ST_Contains(g.geom, p.geom))
+          FROM supervisor_positions p""")
+    supervisors = _rows(store, "SELECT count(DISTINCT supervisor_id) FROM unit_grids")[0][0]
+    assert len(rows) == supervisors > 0
+    assert all(inside for _u, _d, inside in rows)
+    on_duty = sum(1 for _u, duty, _i in rows if duty)
+    assert 0 < on_duty < len(rows) or len(rows) < 5
