@@ -150,6 +150,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     hall.on_teardown(install_desk(hall, desk, actor))
     _install_map_tools(hall, catalogue, actor)
     _install_archive(hall, catalogue, actor)
+    _install_ledger(hall, catalogue, actor)
     _install_layouts(hall, mode, layout, actor)
     if plugins:  # plugin docks are placed by the layout as they register
         _install_plugins(hall, plugins_dir, clock, catalogue)
@@ -388,6 +389,29 @@ def _install_archive(hall: Hall, catalogue, actor) -> None:
         queue.search_all = search_all
         queue.search_all_button.setVisible(True)
         hall.on_teardown(lambda: setattr(queue, "search_all", None))
+
+
+#: Roles that read the request ledger (台账): those who decide, lead, evaluate, and the departments (their own).
+LEDGER_ROLES = ("dispatcher", "shift_leader", "leader", "analyst", "department")
+
+
+def _install_ledger(hall: Hall, catalogue, actor) -> None:
+    """The request ledger (台账): read in a worker through ``core.ledger`` (a department its own cases),
+    exported as jobs; a double click makes the entry's case current."""
+    from app.ui.docks import DockSpec
+    from app.ui.ledger_dock import LEDGER_DOCK, LedgerDock
+
+    if actor is None or actor.role.value not in LEDGER_ROLES:
+        return
+    core, state = hall.core, hall.state
+    source = core.source
+
+    def make() -> LedgerDock:
+        return LedgerDock(lambda start, end, kind: core.ledger(actor, start, end, kind=kind), hall.runner,
+                          core.clock.now().date(), catalogue, jobs=hall.jobs, job_events=hall.job_events,
+                          state=state, fetch=source.case if source is not None else None)
+
+    hall.window.dock_registry.register(DockSpec(LEDGER_DOCK, "台账", "bottom", make, ("cases",)))
 
 
 def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:
