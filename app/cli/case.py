@@ -254,7 +254,8 @@ def run_case(args: argparse.Namespace, *, clock=None) -> int:
         else:
             store = open_store(url)
             actor = login(store, args.user, _password(args.user), clock=clock)
-        core = build_core(store, clock, commands=getattr(args, "case_registry", None))
+        # scoped to the user: a department operator reads only its cases (SpatiaLite; PostGIS: its login's RLS)
+        core = build_core(store, clock, commands=getattr(args, "case_registry", None), actor=actor)
         out = _dispatch(core, actor, args)
     except CommandInputError as exc:
         print(f"gridhall: {_problems(exc)}", file=sys.stderr)

@@ -118,6 +118,7 @@ class Core:
         SpatiaLite: its department's cases and its own undispatched reports; PostGIS: its login's RLS)."""
         assert self.source is not None
         self.source.scope_to(actor)
+        self.cases.scope = read_scope(self.store, actor)  # CaseService.get / events / list_cases too
 
     def photos(self, case_id: int) -> list[PhotoRecord]:
         """The case's photos, oldest first (none for a case outside the source's scope)."""

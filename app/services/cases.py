@@ -426,25 +426,45 @@ class CaseService(ServiceCore):
 
     # -- reads ----------------------------------------------------------------------------
 
-    def get(self, case_ref: int | str) -> CaseSummary:
-        """A case by id or number; NotFound otherwise."""
+    #: The department the reads below are limited to (``app.services.case_source.read_scope``: a
+    #: department operator on SpatiaLite; PostGIS's row-level security needs none), set by
+    #: ``Core.scope_to``; an ``actor`` passed to a read decides for that call instead.
+    scope: int | None = None
+
+    def _scope(self, actor: Actor | None) -> int | None:
+        from app.services.case_source import read_scope
+
+        return read_scope(self.store, actor) if actor is not None else self.scope
+
+    def get(self, case_ref: int | str, *, actor: Actor | None = None) -> CaseSummary:
+        """A case by id or number; NotFound otherwise — also for a case outside the reader's scope
+        (another department's: the same answer as for no such case, nothing of it is read)."""
+        scope = self._scope(actor)
         with self.store.session() as session:
-            summary = queries.case_summary(session, self._find_row(session, case_ref).id)
-        assert summary is not None  # its row was just found
+            summary = queries.case_summary(session, self._find_row(session, case_ref).id, scope=scope)
+        if summary is None:  # outside the scope
+            raise NotFound(Msg("案卷 {text} 不存在：请核对案卷号", text=str(case_ref).strip()))
         return summary
 
-    def events(self, case_id: int) -> list[CaseEventRecord]:
-        """The case's timeline."""
+    def events(self, case_id: int, *, actor: Actor | None = None) -> list[CaseEventRecord]:
+        """The case's timeline; NotFound for a case outside the reader's scope."""
+        scope = self._scope(actor)
         with self.store.session() as session:
+            if scope is not None and not queries.visible(session, case_id, scope):
+                raise NotFound(Msg("案卷不存在（id {case_id}）", case_id=case_id))
             return queries.case_events(session, case_id)
 
-    def list_cases(self, *, states: list[CaseState] | None = None, limit: int = 200) -> list[CaseSummary]:
-        """Open cases (or those in ``states``), oldest report first."""
+    def list_cases(self, *, states: list[CaseState] | None = None, limit: int = 200,
+                   actor: Actor | None = None) -> list[CaseSummary]:
+        """Open cases (or those in ``states``), oldest report first; only those in the reader's scope."""
+        scope = self._scope(actor)
         with self.store.session() as session:
             if states is None:
-                return queries.open_case_summaries(session)[:limit]
-            ids = session.scalars(select(Case.id).where(Case.state.in_([s.value for s in states]))
-                                  .order_by(Case.reported_at, Case.id).limit(limit)).all()
+                return queries.open_case_summaries(session, scope=scope)[:limit]
+            stmt = select(Case.id).where(Case.state.in_([s.value for s in states]))
+            if scope is not None:
+                stmt = stmt.where(queries.department_scope(scope))
+            ids = session.scalars(stmt.order_by(Case.reported_at, Case.id).limit(limit)).all()
             return [s for s in (queries.case_summary(session, i) for i in ids) if s is not None]
 
     def allowed_actions(self, actor: Actor, case_id: int) -> list[Action]:

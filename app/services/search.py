@@ -259,7 +259,8 @@ class CaseSearch:
              offset: int = 0) -> SearchResult:
         """One page of the cases matching ``query`` (see the module's query language).
 
-        ``department_id``: only that department's cases (a department operator on SpatiaLite).
+        ``department_id``: only what that department may read, its cases and its own undispatched
+        reports (a department operator on SpatiaLite).
         Raises :class:`SearchError` for a query it cannot understand.
         """
         if not 1 <= limit <= MAX_PAGE:

@@ -216,8 +216,9 @@ class SearchCriteria:
     ``terms``: (field or None, normalised text): the text occurs in the case's document (None)
     or in that field (:data:`FIELDS`). ``grid_prefixes`` / ``component_prefixes``: code
     prefixes, any of them. ``reported_from`` ≤ reported_at < ``reported_until``.
-    ``scope_department_id``: only the cases of that department (SpatiaLite's department
-    scope; PostgreSQL's row-level security applies in any case).
+    ``scope_department_id``: only what that department may read — its cases and its own reports
+    not yet dispatched (SpatiaLite's department scope, ``queries.department_scope``;
+    PostgreSQL's row-level security applies in any case).
     """
 
     terms: tuple[tuple[str | None, str], ...] = ()
@@ -300,9 +301,11 @@ def _where(dialect: str, c: SearchCriteria, params: dict[str, object],
     if c.reported_until is not None:
         params["runtil"] = c.reported_until
         conds.append("c.reported_at < :runtil")
-    if c.scope_department_id is not None:
+    if c.scope_department_id is not None:  # queries.department_scope's rule, in this module's SQL
         params["scope"] = c.scope_department_id
-        conds.append("c.department_id = :scope")
+        conds.append("(c.department_id = :scope OR (c.department_id IS NULL AND EXISTS ("
+                     "SELECT 1 FROM case_events fe WHERE fe.case_id = c.id AND fe.seq = 1 "
+                     "AND fe.department_id = :scope)))")
     return source, conds
 
 

@@ -2,7 +2,9 @@
 
 ``AlertCenter`` watches the queue and raises an :class:`Alert` when a case is new or its light
 turns yellow or red — only those its :class:`AlertRules` let through (which kinds, categories,
-levels). ``AlertFeed`` turns those into a calm banner: what arrives within the rate limit is
+levels). A supervisor's verify or check task (a case in 核实中/核查中) turning red is a ``task``
+alert where the rules ask for that kind (the acceptor's: they sent the task), a plain ``red``
+one otherwise. ``AlertFeed`` turns those into a calm banner: what arrives within the rate limit is
 coalesced into one :class:`AlertGroup` ("3 件案卷转红"), the banner changes at most every
 ``rules.interval_s`` seconds, one acknowledge clears the group shown, the unacknowledged count
 stays visible, and every alert is kept in a history with its time and case. The clock is injected
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import RESOURCES
-from app.domain.definitions import Action, Level, Light
+from app.domain.definitions import Action, CaseState, Level, Light
 from app.domain.messages import Msg
 from app.i18n import Catalogue
 from app.views.events import EventGroup, Signal, Subscriptions
@@ -35,20 +37,22 @@ GROUP_OVER = 3  # more lights than this turning in one tick become one alert
 FLASH_MS = 8000
 RULES_FILE = RESOURCES / "alerts.toml"
 
-#: The kinds of alert a rule may name, most urgent first.
-KINDS = ("red", "yellow", "new")
-_SEVERITY = {"red": 0, "yellow": 1, "new": 2, "info": 3}
+#: The kinds of alert a rule may name, most urgent first ("task": a supervisor's verify/check task went red).
+KINDS = ("red", "task", "yellow", "new")
+_SEVERITY = {"red": 0, "task": 1, "yellow": 2, "new": 3, "info": 4}
+#: The states of a supervisor's task (as app.services.supervisors.TASK_STATES).
+TASK_STATES = frozenset({CaseState.VERIFYING, CaseState.CHECKING})
 INTERVAL_RANGE = (1.0, 600.0)
 
 
 @dataclass(frozen=True)
 class AlertRules:
-    """Which alerts a desk gets and how: ``kinds`` (red | yellow | new), ``categories`` (category
+    """Which alerts a desk gets and how: ``kinds`` (red | task | yellow | new), ``categories`` (category
     code prefixes; empty: every category), ``levels`` (Level values; empty: every level),
     ``sound`` (kinds that beep when the sound is on) and ``interval_s`` (the banner changes at
     most this often)."""
 
-    kinds: frozenset[str] = frozenset(KINDS)
+    kinds: frozenset[str] = frozenset({"red", "yellow", "new"})  # "task" where a role's rules ask for it
     categories: tuple[str, ...] = ()
     levels: frozenset[str] = frozenset()
     sound: frozenset[str] = frozenset({"red"})
@@ -250,33 +254,50 @@ class AlertCenter:
         lights = self._lights
         if lights is None:  # no baseline yet: nothing to compare with
             return
-        turned: dict[str, list[int]] = {"red": [], "yellow": []}
+        turned: dict[str, list[int]] = {"red": [], "task": [], "yellow": []}
         for case_id in ids:
             light = self._light(case_id)
             before = lights.get(case_id)
             lights[case_id] = light
             if before is None or before == light:
                 continue
-            if not self._wanted("red" if light is Light.RED else "yellow", case_id):
+            kind = self._red_kind(case_id) if light is Light.RED else "yellow"
+            if not self._wanted(kind, case_id):
                 continue
             if light is Light.RED:
-                turned["red"].append(case_id)
+                turned[kind].append(case_id)
             elif light is Light.YELLOW and before is Light.GREEN:
                 turned["yellow"].append(case_id)
-        for kind, what in (("red", self.cat.tr("超时（红灯）")), ("yellow", self.cat.tr("即将超时（黄灯）"))):
+        for kind, what in (("red", self.cat.tr("超时（红灯）")), ("task", self.cat.tr("核实/核查任务超时（红灯）")),
+                           ("yellow", self.cat.tr("即将超时（黄灯）"))):
             found = turned[kind]
             if len(found) > GROUP_OVER:
                 # many at once (the workday starts, timers resume): one alert, not a storm
                 self._emit_group(kind, found, what, now)
             else:
                 for case_id in found:
-                    self._emit(kind, case_id, what, now)
+                    self._emit(kind, case_id, self._task_text(case_id) if kind == "task" else what, now)
 
     def _case_event(self, case_id: int, action: str) -> None:
         if self._lights is not None and self.state.summary(case_id) is not None:
             self._record([case_id])
         if action == Action.REPORT.value and self._wanted("new", case_id):
             self._emit("new", case_id, self.cat.tr("新上报案卷"), self.state.now)
+
+    def _task_text(self, case_id: int) -> str:
+        row = self.state.summary(case_id)
+        if row is not None and row.state is CaseState.VERIFYING:
+            return self.cat.tr("核实任务超时（红灯）")
+        if row is not None and row.state is CaseState.CHECKING:
+            return self.cat.tr("核查任务超时（红灯）")
+        return self.cat.tr("核实/核查任务超时（红灯）")
+
+    def _red_kind(self, case_id: int) -> str:
+        """"task" for a supervisor's verify/check task turning red where the rules want those, else "red"."""
+        row = self.state.summary(case_id)
+        if row is not None and row.state in TASK_STATES and "task" in self.rules.kinds:
+            return "task"
+        return "red"
 
     def _wanted(self, kind: str, case_id: int) -> bool:
         row = self.state.summary(case_id)
@@ -441,6 +462,8 @@ class AlertFeed:
             n = len(dict.fromkeys(counts[kind])) or 1
             if kind == "red":
                 parts.append(self.cat.tr("{n} 件案卷转红", n=n))
+            elif kind == "task":
+                parts.append(self.cat.tr("{n} 件核实/核查任务超时", n=n))
             elif kind == "yellow":
                 parts.append(self.cat.tr("{n} 件案卷转黄", n=n))
             elif kind == "new":
@@ -478,5 +501,5 @@ class AlertFeed:
         return done
 
 
-__all__ = ["FLASH_MS", "GROUP_OVER", "KINDS", "MAX_HISTORY", "MAX_KEPT", "RULES_FILE", "Alert", "AlertCenter",
+__all__ = ["FLASH_MS", "GROUP_OVER", "KINDS", "MAX_HISTORY", "MAX_KEPT", "RULES_FILE", "TASK_STATES", "Alert", "AlertCenter",
            "AlertEntry", "AlertEvents", "AlertFeed", "AlertGroup", "AlertRules", "FeedEvents", "load_rules"]

@@ -14,14 +14,16 @@ from services.world import MANHOLE, draft, photo
 
 @pytest.fixture
 def cases(svc, world):
-    """Open cases at JD001 and at PS, an undispatched report by JD001 and one by an acceptor."""
+    """Open cases at JD001 and at PS, an undispatched report by JD001 and one by an acceptor.
+
+    The filed ones are a supervisor's reports (filed without a site verification first)."""
     a = world.actors
     made = {}
-    r = svc.report(a["acceptor"], draft(description="人民路边有一堆暴露垃圾", photos=[photo()]))
+    r = svc.report(a["supervisor"], draft(description="人民路边有一堆暴露垃圾", photos=[photo()]))
     r = svc.file(a["leader_shift"], r.case.id, r.version)
     r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
     made["jd"] = r.case.id
-    r = svc.report(a["acceptor"], draft("component:01002", description="井盖松动", photos=[photo()],
+    r = svc.report(a["supervisor"], draft("component:01002", description="井盖松动", photos=[photo()],
                                         location=LocationInput(component_code=MANHOLE)))
     r = svc.file(a["leader_shift"], r.case.id, r.version)
     r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="PS")
@@ -107,3 +109,131 @@ def test_the_map_case_layer_shows_only_the_department_cases(qapp, store, world, 
     else:
         assert shown == set(cases.values())
     sync.close()
+
+
+# ---- the headless reads (CaseService, CLI) and the search ------------------------------------
+
+@pytest.fixture
+def department_store(store, world):
+    """What a JD001 operator's programs read through: on SpatiaLite the one store (the services
+    scope it), on PostGIS the operator's own login (row-level security decides)."""
+    if store.backend == "spatialite":
+        yield store
+        return
+    from store.hall import world_logins
+
+    from app.store import security
+    from app.store.engine import open_store
+    from services.world import PASSWORD
+
+    world_logins(store, world, PASSWORD)
+    opened = open_store(store.url.set(username=security.login_name("dept_jd"), password=PASSWORD)
+                        .render_as_string(hide_password=False))
+    try:
+        yield opened
+    finally:
+        opened.dispose()
+        for who in world.actors:
+            security.drop_login(store, who)
+
+
+def test_case_service_reads_only_the_department_cases(store, svc, world, cases, clock, department_store):
+    """CaseService.get / events / list_cases (the CLI's and the forms' reads): another department's
+    case is "not found", with nothing of it in the answer, by id and by number."""
+    from app.domain.definitions import CaseState
+    from app.services.errors import NotFound
+
+    jd = world.actors["dept_jd"]
+    core = build_core(department_store, clock, actor=jd)
+    mine = {cases["jd"], cases["jd_report"]}
+    others = {cases["ps"], cases["other_report"]}
+    for key in ("ps", "other_report"):
+        number = svc.get(cases[key]).number  # the staff's unscoped service reads it
+        for ref in (cases[key], number):
+            with pytest.raises(NotFound) as refused:
+                core.cases.get(ref)
+            assert "井盖" not in str(refused.value) and "噪音" not in str(refused.value)
+        if store.backend == "spatialite":
+            with pytest.raises(NotFound):  # said so
+                core.cases.events(cases[key])
+            with pytest.raises(NotFound):  # an actor passed to the call scopes an unscoped service
+                svc.get(cases[key], actor=jd)
+        else:
+            assert core.cases.events(cases[key]) == []  # PostGIS: the rows are not there for this login
+    assert {c.id for c in core.cases.list_cases()} == mine
+    assert {c.id for c in core.cases.list_cases(states=list(CaseState), limit=1000)} == mine
+    for case_id in mine:
+        assert core.cases.get(case_id).id == case_id
+    assert [e.action for e in core.cases.events(cases["jd"])][:1] == ["report"]
+    if store.backend == "spatialite":
+        assert {c.id for c in svc.list_cases(actor=jd)} == mine
+        assert not others & {c.id for c in svc.list_cases(states=list(CaseState), actor=jd)}
+    # staff read everything, as before
+    staff = build_core(store, clock, actor=world.actors["dispatcher"])
+    assert {c.id for c in staff.cases.list_cases()} == mine | others
+    assert staff.cases.get(cases["ps"]).id == cases["ps"]
+
+
+def test_search_finds_the_department_own_undispatched_reports(store, world, cases, clock, department_store):
+    """A department operator's search covers what it may read: its department's cases AND the
+    reports it made itself that are not dispatched yet — never another department's."""
+    jd = world.actors["dept_jd"]
+    core = build_core(department_store, clock, actor=jd)
+    found = {r.id for r in core.find_cases(jd, "").rows}
+    assert found == {cases["jd"], cases["jd_report"]}
+    assert {r.id for r in core.find_cases(jd, "路灯").rows} == {cases["jd_report"]}  # its own report's words
+    assert {r.id for r in core.find_cases(jd, "井盖").rows} == set()  # PS's case: not found
+    assert {r.id for r in core.find_cases(jd, "噪音").rows} == set()  # an acceptor's report: not found
+
+
+def test_the_cli_answers_a_department_operator_within_its_scope(store, svc, world, cases, monkeypatch, capsys):
+    """`gridhall case show/list/find --as dept_jd`: another department's case is not found and nothing
+    of it is printed; on PostGIS the CLI connects as the operator's own login."""
+    import json
+
+    from sqlalchemy import update
+
+    from app.cli import build_parser
+    from app.cli.case import run_case
+    from app.domain.clock import FixedClock
+    from app.services import auth
+    from app.store import security
+    from app.store.models import User
+    from services.world import PASSWORD
+
+    auth.configure_hasher(time_cost=1, memory_cost=64, parallelism=1)
+    try:
+        if store.backend == "spatialite":
+            with store.session() as s, s.begin():
+                s.execute(update(User).values(password_hash=auth.hash_password(PASSWORD)))
+            db = str(store.path)
+        else:
+            from store.hall import world_logins
+
+            world_logins(store, world, PASSWORD)
+            db = store.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
+
+        def run(*argv: str):
+            code = run_case(build_parser().parse_args(["case", *argv, "--db", db, "--as", "dept_jd"]),
+                            clock=FixedClock(clock_now))
+            out = capsys.readouterr()
+            return code, out.out, out.err
+
+        clock_now = svc.clock.now()
+        ps = svc.get(cases["ps"])
+        code, out, err = run("show", ps.number)
+        assert code == 1 and "不存在" in err and "井盖" not in out + err and "苏州排水" not in out + err
+        code, out, err = run("show", svc.get(cases["jd"]).number)
+        assert code == 0, err
+        code, out, err = run("list", "--format", "json")
+        assert code == 0, err
+        assert {c["id"] for c in json.loads(out)["cases"]} == {cases["jd"], cases["jd_report"]}
+        code, out, err = run("find", "--format", "json")
+        assert code == 0, err
+        assert ps.number not in out and svc.get(cases["jd_report"]).number in out
+    finally:
+        auth.configure_hasher()
+        if store.backend != "spatialite":
+            for who in world.actors:
+                security.drop_login(store, who)

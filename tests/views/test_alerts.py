@@ -128,7 +128,7 @@ def test_rules_load_per_role_with_user_overrides():
     base, problems = load_rules(None)
     assert problems == [] and base.kinds == {"red", "yellow", "new"} and base.interval_s == 20
     acceptor, _ = load_rules("acceptor")
-    assert acceptor.kinds == {"new"} and acceptor.sound == {"new"} and acceptor.interval_s == 20
+    assert acceptor.kinds == {"new", "task"} and acceptor.sound == {"new", "task"} and acceptor.interval_s == 20
     leader, _ = load_rules("leader")
     assert leader.kinds == {"red"} and leader.interval_s == 60 and leader.sound == frozenset()
     mine, problems = load_rules("dispatcher", {"interval_s": 45, "categories": ["06"]})

@@ -57,11 +57,12 @@ ACK_SHORTCUT = "Ctrl+K"
 
 _KIND_STYLE = {
     "red": "background:#c62828; color:#ffffff;",
+    "task": "background:#ad1457; color:#ffffff;",
     "yellow": "background:#f9a825; color:#1b1f24;",
     "new": "background:#1f5fa8; color:#ffffff;",
     "info": "background:#dde3ea; color:#1f3a5f;",
 }
-_KIND_LABEL = {"red": "红灯", "yellow": "黄灯", "new": "新上报"}
+_KIND_LABEL = {"red": "红灯", "task": "核实/核查任务超时", "yellow": "黄灯", "new": "新上报"}
 
 
 def rules_key(user: str | None) -> str:

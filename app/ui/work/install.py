@@ -166,6 +166,10 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
                                                                new_report)))
     add(MY_QUEUE_DOCK, "待我办理", "bottom", lambda: MyQueueDock(state, actor, cat, perform=perform))
     panels.append(MY_QUEUE_DOCK)
+    if role is Role.SUPERVISOR:  # 我的任务: the verify/check tasks sent to this supervisor (issue 11)
+        from app.ui.tasks_dock import TASKS_DOCK, TasksDock, supervisor_tasks
+        add(TASKS_DOCK, "我的任务", "bottom", lambda: TasksDock(state, runner, supervisor_tasks(desk, actor), cat))
+        panels.append(TASKS_DOCK)
     if role is Role.DEPARTMENT:
         add(WORKBENCH_DOCK, "部门工作台", "bottom", lambda: DepartmentWorkbench(state, actor, perform, cat))
         panels.append(WORKBENCH_DOCK)
