@@ -151,6 +151,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from app.cli.case import add_case_commands, plugin_commands_wanted
     from app.cli.user import add_user_commands
     add_user_commands(sub)
+    from app.cli.admin import add_admin_commands
+    add_admin_commands(sub)
     add_case_commands(sub, plugins=plugin_commands_wanted(argv))
     from app.cli.tasks import add_task_commands
     add_task_commands(sub)
@@ -476,6 +478,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "user":
         from app.cli.user import run_user
         return run_user(args)
+    if args.command == "admin":
+        from app.cli.admin import run_admin
+        return run_admin(args)
     if args.command == "task":
         from app.cli.tasks import run_task
         return run_task(args)

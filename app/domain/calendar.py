@@ -1,7 +1,8 @@
 """Working-time calendar: which days are workdays and how many working minutes lie between instants.
 
-Workdays come from the ``chinesecalendar`` package (statutory holidays and 调休 working weekends)
-with local overrides on top. All datetimes are naive China Standard Time.
+Workdays come from the statutory years the store keeps (holidays and 调休 working weekends, each
+year official or estimated: app.domain.statutory; seeded from ``chinesecalendar`` and the
+``holidays`` library) with local overrides on top. All datetimes are naive China Standard Time.
 
 Internally every instant maps to an integer number of working microseconds since a fixed epoch
 (the *ordinal*), built from per-year prefix sums computed lazily, so converting an instant costs
@@ -16,9 +17,16 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate
 
-import chinese_calendar
-
 from app.domain.messages import Msg
+from app.domain.statutory import (
+    ESTIMATED,
+    HOLIDAY_NAMES,
+    StatutoryYear,
+    chinesecalendar_years,
+    seed_through,
+    seed_year,
+    statutory_year,
+)
 
 #: One working day counts as 8 working hours (standards.md §4).
 WORKING_DAY_MINUTES = 480
@@ -29,35 +37,14 @@ _EPOCH_YEAR = 2000
 
 DEFAULT_WINDOWS: tuple[tuple[time, time], ...] = ((time(8), time(12)), (time(14), time(18)))
 
-#: Chinese names of the holidays chinese_calendar knows (it names them in English).
-HOLIDAY_NAMES = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节",
-    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
-}
-
 
 @cache
-def statutory_year(year: int) -> tuple[bool, ...] | None:
-    """Statutory workday flags for each day of ``year``; None if chinesecalendar lacks the year."""
-    try:
-        chinese_calendar.is_workday(date(year, 1, 1))
-    except NotImplementedError:
-        return None
-    # chinese_calendar.is_workday rescans its whole table on every call (slow for a year's worth
-    # of days), so apply its rule directly to its published tables; a test checks they agree
-    workdays, holidays = chinese_calendar.workdays, chinese_calendar.holidays
-    flags = []
-    d = date(year, 1, 1)
-    while d.year == year:
-        flags.append(d in workdays or (d.weekday() <= 4 and d not in holidays))
-        d += timedelta(days=1)
-    return tuple(flags)
+def _default_year(year: int) -> StatutoryYear | None:
+    """The calendar without a store: chinesecalendar's years and the estimated years after them."""
+    known = chinesecalendar_years()
+    if known and known[0] <= year <= seed_through():
+        return seed_year(year)
+    return None
 
 
 @cache
@@ -75,13 +62,51 @@ def _datetime_us_of_day(dt: datetime) -> int:
     return _time_us(dt.time())
 
 
+class _Days:
+    """Everything a WorkCalendar knows about days, and the caches built from it (swapped whole by
+    :meth:`WorkCalendar.reload`, so a reader holding one sees one consistent calendar)."""
+
+    def __init__(self, years: Mapping[int, StatutoryYear] | None, overrides: Mapping[date, bool] | None,
+                 holidays: Mapping[date, str] | None, version: object) -> None:
+        self.years: dict[int, StatutoryYear] | None = dict(years) if years is not None else None
+        self.overrides: dict[date, bool] = dict(overrides or {})
+        self.local_names: dict[date, str] = dict(holidays or {})
+        for d in self.local_names:
+            self.overrides.setdefault(d, False)
+        self.version = version
+        # year -> statutory flags (None: no data, Monday–Friday)
+        self.statutory: dict[int, tuple[bool, ...] | None] = {}
+        # year -> cumulative working us at 00:00 of each day of the year (len = days + 1)
+        self.prefix: dict[int, list[int]] = {}
+        self.flags: dict[int, tuple[bool, ...]] = {}
+        # year -> working us from the epoch to 00:00 on 1 January of that year
+        self.year_start: dict[int, int] = {_EPOCH_YEAR: 0}
+
+    def year(self, year: int) -> StatutoryYear | None:
+        if self.years is not None:
+            return self.years.get(year)
+        return _default_year(year)
+
+    def statutory_flags(self, year: int) -> tuple[bool, ...] | None:
+        if year in self.statutory:
+            return self.statutory[year]
+        known = self.year(year)
+        flags = known.flags() if known is not None else None
+        self.statutory[year] = flags
+        return flags
+
+
 class WorkCalendar:
     """Working days and working windows; converts between instants and working minutes.
 
+    ``years`` holds the statutory arrangement of each year (holidays, 调休 workdays, official or
+    estimated) as the store keeps it (app.services.calendar.load_calendar); without it, the
+    libraries' seed (chinesecalendar, then ``holidays`` estimates: app.domain.statutory). A year
+    with no arrangement counts Monday–Friday (:meth:`is_fallback`).
     ``overrides`` maps a date to True (extra workday) or False (day off) on top of the statutory
     calendar; ``holidays`` maps a date to the name of a local day off (shown in explanations;
     an override of True for the same date wins).
-    The calendar is immutable after construction (its caches depend on that).
+    The days change only through :meth:`reload`, which swaps them whole (its caches depend on that).
     """
 
     def __init__(
@@ -89,20 +114,24 @@ class WorkCalendar:
         windows: tuple[tuple[time, time], ...] = DEFAULT_WINDOWS,
         overrides: Mapping[date, bool] | None = None,
         holidays: Mapping[date, str] | None = None,
+        years: Mapping[int, StatutoryYear] | None = None,
+        version: object = None,
     ):
         self._windows = tuple(windows)
         self._window_us = self._check_windows(self._windows)
         self._day_us = sum(end - start for start, end in self._window_us)
-        self._overrides: dict[date, bool] = dict(overrides or {})
-        self._local_names: dict[date, str] = dict(holidays or {})
-        for d in self._local_names:
-            self._overrides.setdefault(d, False)
-        # year -> cumulative working us at 00:00 of each day of the year (len = days + 1)
-        self._prefix: dict[int, list[int]] = {}
-        self._workday_flags: dict[int, tuple[bool, ...]] = {}
-        self._fallback_years: set[int] = set()
-        # year -> working us from the epoch to 00:00 on 1 January of that year
-        self._year_start: dict[int, int] = {_EPOCH_YEAR: 0}
+        self._d = _Days(years, overrides, holidays, version)
+
+    def reload(self, years: Mapping[int, StatutoryYear] | None, overrides: Mapping[date, bool] | None = None,
+               holidays: Mapping[date, str] | None = None, version: object = None) -> None:
+        """Replace the days (a saved configuration change); computations already running finish
+        on the days they started with."""
+        self._d = _Days(years, overrides, holidays, version)
+
+    @property
+    def version(self) -> object:
+        """What the days were loaded from (the store's configuration version; None without a store)."""
+        return self._d.version
 
     @staticmethod
     def _check_windows(windows: tuple[tuple[time, time], ...]) -> tuple[tuple[int, int], ...]:
@@ -134,26 +163,53 @@ class WorkCalendar:
         """Working minutes in one workday with these windows."""
         return self._day_us / US_PER_MINUTE
 
-    def _statutory_workday(self, d: date) -> bool:
-        flags = statutory_year(d.year)
-        if flags is None:
-            # chinese_calendar only knows the years the State Council has published
-            self._fallback_years.add(d.year)
+    @staticmethod
+    def _statutory_workday(days: _Days, d: date) -> bool:
+        flags = days.statutory_flags(d.year)
+        if flags is None:  # no arrangement for the year: Monday–Friday
             return d.weekday() < 5
         return flags[d.timetuple().tm_yday - 1]
 
     def is_workday(self, d: date) -> bool:
         """Whether ``d`` is a working day (local override, else statutory calendar, else Mon–Fri)."""
-        if d in self._overrides:
-            return self._overrides[d]
-        return self._statutory_workday(d)
+        days = self._d
+        if d in days.overrides:
+            return days.overrides[d]
+        return self._statutory_workday(days, d)
 
     def is_fallback(self, d: date) -> bool:
-        """Whether ``d``'s year is unknown to chinesecalendar, so Mon–Fri was assumed."""
-        if d in self._overrides:
+        """Whether ``d``'s year has no statutory arrangement at all, so Mon–Fri was assumed."""
+        days = self._d
+        if d in days.overrides:
             return False
-        self._statutory_workday(d)
-        return d.year in self._fallback_years
+        return days.year(d.year) is None
+
+    def year_status(self, year: int) -> str | None:
+        """'official', 'estimated', or None when the calendar has no arrangement for ``year``."""
+        known = self._d.year(year)
+        return known.status if known is not None else None
+
+    def year_source(self, year: int) -> str | None:
+        """Where ``year``'s arrangement comes from (e.g. the State Council's notice), if known."""
+        known = self._d.year(year)
+        return known.source if known is not None else None
+
+    def is_estimated(self, d: date) -> bool:
+        """Whether ``d`` is counted from an estimated year (a local override is certain)."""
+        days = self._d
+        if d in days.overrides:
+            return False
+        known = days.year(d.year)
+        return known is not None and known.status == ESTIMATED
+
+    def uncertain_years(self, start: date, end: date) -> dict[int, str | None]:
+        """The years touching [start, end] that are estimated ('estimated') or unknown (None)."""
+        result: dict[int, str | None] = {}
+        for year in range(start.year, end.year + 1):
+            status = self.year_status(year)
+            if status != "official":
+                result[year] = status
+        return result
 
     def windows_on(self, d: date) -> list[tuple[datetime, datetime]]:
         """The working windows of day ``d`` as datetimes (empty on a day off)."""
@@ -165,33 +221,34 @@ class WorkCalendar:
 
     def describe_day(self, d: date) -> str:
         """What kind of day ``d`` is, in Chinese (工作日, 周末, 法定节假日（国庆节）, 调休工作日…)."""
-        if d in self._local_names and not self._overrides[d]:
-            return Msg("本地调整：休息日（{name}）", name=self._local_names[d])
-        if d in self._overrides:
-            return Msg("本地调整：工作日") if self._overrides[d] else Msg("本地调整：休息日")
+        days = self._d
+        if d in days.local_names and not days.overrides[d]:
+            return Msg("本地调整：休息日（{name}）", name=days.local_names[d])
+        if d in days.overrides:
+            return Msg("本地调整：工作日") if days.overrides[d] else Msg("本地调整：休息日")
         weekend = d.weekday() >= 5
-        if self.is_fallback(d):
+        known = days.year(d.year)
+        if known is None:
             kind = Msg("周末") if weekend else Msg("工作日")
             return Msg("{kind}（{year}年节假日数据缺失，按周一至周五推算）", kind=kind, year=d.year)
-        _, name = chinese_calendar.get_holiday_detail(d)
-        if self._statutory_workday(d):
+        name = known.name_of(d)
+        if self._statutory_workday(days, d):
             return Msg("调休工作日") if weekend else Msg("工作日")
         if name:
-            return Msg("法定节假日（{name}）", name=Msg(HOLIDAY_NAMES.get(name, name)))
-        return Msg("周末")
+            return Msg("法定节假日（{name}）", name=Msg(name))
+        return Msg("周末") if weekend else Msg("法定节假日")
 
     # ------------------------------------------------------------ prefix sums
 
-    def _year_tables(self, year: int) -> list[int]:
-        prefix = self._prefix.get(year)
+    def _year_tables(self, days: _Days, year: int) -> list[int]:
+        prefix = days.prefix.get(year)
         if prefix is None:
             if not 1 <= year <= 9999:
                 raise ValueError(f"year {year} is outside the supported range 1–9999")
-            flags = statutory_year(year)
+            flags = days.statutory_flags(year)
             if flags is None:
-                self._fallback_years.add(year)
                 flags = _weekday_flags(year)
-            local = [(d, w) for d, w in self._overrides.items() if d.year == year]
+            local = [(d, w) for d, w in days.overrides.items() if d.year == year]
             if local:
                 edited = list(flags)
                 for d, workday in local:
@@ -199,36 +256,37 @@ class WorkCalendar:
                 flags = tuple(edited)
             prefix = [0, *accumulate(self._day_us if f else 0 for f in flags)]
             # flags first: a reader that finds the prefix must also find the flags
-            self._workday_flags[year] = flags
-            self._prefix[year] = prefix
+            days.flags[year] = flags
+            days.prefix[year] = prefix
         return prefix
 
-    def _start_of_year(self, year: int) -> int:
-        start = self._year_start.get(year)
+    def _start_of_year(self, days: _Days, year: int) -> int:
+        start = days.year_start.get(year)
         if start is not None:
             return start
         # walk from the nearest known year; each step builds one year's table once
-        known = min(self._year_start, key=lambda y: abs(y - year))
-        value = self._year_start[known]
+        known = min(days.year_start, key=lambda y: abs(y - year))
+        value = days.year_start[known]
         if known < year:
             for y in range(known, year):
-                value += self._year_tables(y)[-1]
-                self._year_start[y + 1] = value
+                value += self._year_tables(days, y)[-1]
+                days.year_start[y + 1] = value
         else:
             for y in range(known - 1, year - 1, -1):
-                value -= self._year_tables(y)[-1]
-                self._year_start[y] = value
+                value -= self._year_tables(days, y)[-1]
+                days.year_start[y] = value
         return value
 
     # --------------------------------------------------------------- ordinals
 
     def ordinal_us(self, dt: datetime) -> int:
         """Working microseconds from the epoch (2000-01-01 00:00) to ``dt``; exact integer form of ordinal."""
+        days = self._d
         year = dt.year
-        prefix = self._year_tables(year)
+        prefix = self._year_tables(days, year)
         doy = dt.toordinal() - date(year, 1, 1).toordinal()
-        value = self._start_of_year(year) + prefix[doy]
-        if self._workday_flags[year][doy]:
+        value = self._start_of_year(days, year) + prefix[doy]
+        if days.flags[year][doy]:
             t = _datetime_us_of_day(dt)
             for start, end in self._window_us:
                 if t <= start:
@@ -238,14 +296,15 @@ class WorkCalendar:
 
     def from_ordinal_us(self, x: int) -> datetime:
         """The earliest instant whose ordinal_us equals ``x``."""
+        days = self._d
         year = _EPOCH_YEAR + int(x // (250 * self._day_us))
         year = max(1, min(9999, year))
-        while year > 1 and x <= self._start_of_year(year):
+        while year > 1 and x <= self._start_of_year(days, year):
             year -= 1
-        while year < 9999 and x > self._start_of_year(year + 1):
+        while year < 9999 and x > self._start_of_year(days, year + 1):
             year += 1
-        start = self._start_of_year(year)
-        prefix = self._year_tables(year)
+        start = self._start_of_year(days, year)
+        prefix = self._year_tables(days, year)
         rest = x - start
         j = bisect_left(prefix, rest)  # first midnight whose cumulative reaches x
         if j == 0:  # x precedes year 1
@@ -316,3 +375,7 @@ class WorkCalendar:
     def window_text(self) -> Msg:
         """The windows as text, e.g. 08:00–12:00、14:00–18:00 (English: 08:00–12:00, 14:00–18:00)."""
         return Msg("{windows}", windows=[f"{s:%H:%M}–{e:%H:%M}" for s, e in self._windows])
+
+
+__all__ = ["DEFAULT_WINDOWS", "HOLIDAY_NAMES", "US_PER_MINUTE", "WORKING_DAY_MINUTES", "StatutoryYear", "WorkCalendar",
+           "statutory_year"]

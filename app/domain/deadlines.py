@@ -250,6 +250,10 @@ def _calendar_notes(cal: WorkCalendar, start: datetime, end: datetime) -> list[M
     if unknown:
         notes.append(Msg("注意：{years}的法定节假日数据缺失，该年按周一至周五为工作日推算",
                          years=[Msg("{year}年", year=y) for y in unknown]))
+    estimated = sorted({d.year for d in days if cal.is_estimated(d)})
+    if estimated:
+        notes.append(Msg("注意：{years}的节假日安排为推算（尚未录入国务院办公厅通知），不含调休工作日，"
+                         "正式安排录入后截止时间可能变化", years=[Msg("{year}年", year=y) for y in estimated]))
     return notes
 
 

@@ -1090,3 +1090,76 @@ MESSAGES_EN.update({
     "网格 {grid} 的责任监督员：{who}": "Supervisor assigned to grid {grid}: {who}",
     "（无）": "(none)",
 })
+# -- the working calendar's years and the configuration history (issue 12: app.domain.statutory,
+#    app.domain.calendar_file, app.domain.config_audit, app.services.calendar, app.cli.admin) -----
+MESSAGES_EN.update({
+    "正式": "official", "推算": "estimated", "调休": "make-up day off", "法定节假日": "public holiday",
+    "年份 {year} 超出支持的范围（1–9999）": "Year {year} is outside the supported range (1–9999)",
+    "状态“{status}”无效：应为 official（正式）或 estimated（推算）":
+        "Status “{status}” is not valid: use official or estimated",
+    "日期不在 {year} 年内：{days}": "Dates outside {year}: {days}",
+    "同一天不能既是节假日又是调休工作日：{days}": "A day cannot be both a holiday and a make-up working day: {days}",
+    "调休工作日应为周六或周日（周一至周五本来就是工作日）：{days}":
+        "Make-up working days must be Saturdays or Sundays (Monday–Friday are working days anyway): {days}",
+    "节假日名称过长（最多 {limit} 个字符）：{days}": "Holiday name too long (at most {limit} characters): {days}",
+    "来源说明过长（{count:,} 个字符，最多 1000 个）": "Source too long ({count:,} characters, at most 1000)",
+    "{year} 年没有任何工作日；请检查节假日和调休工作日":
+        "{year} has no working day at all; check the holidays and make-up working days",
+    "{year} 年的日历有误，未做任何修改：{problems}": "The calendar of {year} is wrong; nothing was changed: {problems}",
+    "{where}：日期“{text}”无效，应为 YYYY-MM-DD（例如 2027-02-06）":
+        "{where}: date “{text}” is not valid; use YYYY-MM-DD (e.g. 2027-02-06)",
+    "{where}：名称过长（最多 {limit} 个字符）": "{where}: name too long (at most {limit} characters)",
+    "{where}：日期范围 {first}..{last} 无效（结束不能早于开始，且不超过一年）":
+        "{where}: date range {first}..{last} is not valid (the end may not precede the start; at most one year)",
+    "日历文件不是有效的 TOML：{detail}": "The calendar file is not valid TOML: {detail}",
+    "日历文件有未知的项：{keys}（可用：year、status、source、holidays、workdays）":
+        "The calendar file has unknown keys: {keys} (known: year, status, source, holidays, workdays)",
+    "日历文件须写明年份，例如 year = 2027": "The calendar file must give its year, e.g. year = 2027",
+    "source 应为文本（国务院办公厅通知的名称和文号）": "source must be text (the State Council notice's title and number)",
+    "holidays 应为一张表：\"日期\" = \"名称\"": "holidays must be a table: \"date\" = \"name\"",
+    "workdays 应为日期列表，例如 workdays = [\"2027-02-20\"]":
+        "workdays must be a list of dates, e.g. workdays = [\"2027-02-20\"]",
+    "日历 CSV 文件的表头应为 date,kind,name": "A calendar CSV file's header must be date,kind,name",
+    "第 {lineno} 行": "line {lineno}",
+    "{where}：类型“{kind}”无效：应为 holiday（节假日）或 workday（调休工作日）":
+        "{where}: kind “{kind}” is not valid: use holiday or workday",
+    "日历文件只能包含一年的日期，实际包含：{years}": "A calendar file holds one year's dates; this one has: {years}",
+    "不支持的日历文件类型：{name}（应为 .toml 或 .csv）": "Unsupported calendar file type: {name} (use .toml or .csv)",
+    "配置变更记录第 {expected} 条缺失（下一条是第 {seq} 条）":
+        "Configuration change {expected} is missing (the next one is {seq})",
+    "配置变更记录第 {seq} 条的前一哈希不符：前一条被改动或删除":
+        "Configuration change {seq} does not link to the one before: that one was changed or deleted",
+    "配置变更记录第 {seq} 条的内容与哈希不符：该条被改动":
+        "Configuration change {seq} does not match its hash: it was changed",
+    "注意：{years}的节假日安排为推算（尚未录入国务院办公厅通知），不含调休工作日，正式安排录入后截止时间可能变化":
+        "Note: the holidays of {years} are estimated (the State Council's notice has not been entered), without "
+        "make-up working days; deadlines may move once the official arrangement is entered",
+    "{years}节假日安排为推算（尚未录入国务院办公厅通知），未来 {days} 天内的截止时间可能变化":
+        "the holidays of {years} are estimated (the State Council's notice has not been entered); deadlines in the "
+        "next {days} days may move",
+    "{years}没有节假日数据（按周一至周五计算）": "{years} has no holiday data (Monday–Friday counted)",
+    "工作日历提醒：{parts}；请管理员录入正式安排（gridhall admin calendar set）":
+        "Working calendar: {parts}; an administrator should enter the official arrangement "
+        "(gridhall admin calendar set)",
+    "只有管理员可以修改工作日历（当前角色：{role}）": "Only an administrator may change the working calendar (your role: {role})",
+    "原因过长（{count:,} 个字符，最多 1000 个）": "Reason too long ({count:,} characters, at most 1000)",
+    "日历文件过大（{size:,} 字节，最多 {limit:,}）": "The calendar file is too large ({size:,} bytes, at most {limit:,})",
+    "无法读取日历文件 {name}：{detail}": "Cannot read the calendar file {name}: {detail}",
+    "日历文件 {name} 中没有任何日期，无法确定年份": "The calendar file {name} has no dates, so its year is unknown",
+    "导入日历文件 {name}": "imported the calendar file {name}",
+    "{year} 年已是正式安排（{source}），不能用推算覆盖；如需修改请用 gridhall admin calendar set":
+        "{year} already has the official arrangement ({source}); an estimate cannot replace it. To change it use "
+        "gridhall admin calendar set",
+    "按日历库推算": "estimated from the holiday libraries",
+    "数据库尚无日历年度表（calendar_years）：请先运行 gridhall db upgrade":
+        "The database has no calendar years table (calendar_years) yet: run gridhall db upgrade first",
+    "{year} 年的日历与已存的相同，未做修改": "The calendar of {year} is already exactly this; nothing was changed",
+    "已保存 {year} 年的日历（配置变更第 {change} 条）": "Saved the calendar of {year} (configuration change {change})",
+    "无数据（按周一至周五计算）": "no data (Monday–Friday counted)",
+    "{year} 年：{status}": "{year}: {status}",
+    "来源：{source}": "Source: {source}",
+    "最后修改：{who}，{at}": "Last changed by {who} at {at}",
+    "工作日 {n} 天": "{n} working days",
+    "节假日：": "Holidays:", "调休工作日：": "Make-up working days:", "变更记录：": "Changes:",
+    "工作日历：{years}为推算": "Calendar: {years} estimated",
+})

@@ -156,6 +156,47 @@ class CalendarDay(Base):
     note: Mapped[str | None] = mapped_column(String(64))
 
 
+class CalendarYear(Base):
+    """A year of the statutory calendar: official (the State Council's notice) or estimated (migration 0016)."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16))  # 'official' | 'estimated'
+    source: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class StatutoryDay(Base):
+    """Every day of each year in ``calendar_years``: workday flag and holiday name (migrations 0005, 0016)."""
+
+    __tablename__ = "statutory_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConfigChange(Base):
+    """One change of the hall's configuration: append-only, hash-chained like case_events (migration 0016).
+
+    ``seq`` is gap-free from 1; ``hash`` is SHA-256 over ``prev_hash`` and the canonical change
+    (app.domain.config_audit).
+    """
+
+    __tablename__ = "config_changes"
+    __table_args__ = (Index("ix_config_changes_entity_key", "entity", "key"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(32))  # e.g. 'calendar_year'
+    key: Mapped[str] = mapped_column(String(64))  # e.g. '2027'
+    before: Mapped[str | None] = mapped_column(Text)  # canonical JSON, null when created
+    after: Mapped[str | None] = mapped_column(Text)  # canonical JSON, null when removed
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class RoutingRule(Base):
     """Route a category (or a whole major, or anything) in an area to a department."""
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, text
 
-from app.domain.calendar import statutory_year
+from app.domain.statutory import statutory_year
 
 #: The table the migration creates and ``sync_statutory_days`` keeps in step.
 STATUTORY_TABLE = "statutory_days"
@@ -42,11 +42,19 @@ def statutory_rows() -> dict[date, bool]:
 
 
 def sync_statutory_days(conn: Connection) -> int:
-    """Make ``statutory_days`` hold exactly chinesecalendar's days; returns the rows changed.
+    """Keep the statutory days in step with the calendar libraries; returns the rows (before
+    migration 0016) or years (from 0016 on) changed.
 
-    Writes only what differs (an up-to-date table is only read), so running it again is cheap
-    and needs no write privilege. A no-op on SpatiaLite and before migration 0005.
+    From migration 0016 on the store's years are data (``calendar_years``): this seeds the years
+    the store lacks and refreshes those only the seed wrote (app.store.calendar_years.seed_calendar),
+    never a year an administrator set. Before it (PostgreSQL, migration 0005): ``statutory_days``
+    made to hold exactly chinesecalendar's days. Writes only what differs (an up-to-date table is
+    only read), so running it again is cheap. A no-op on SpatiaLite before migration 0016.
     """
+    from app.store.calendar_years import has_calendar_years, seed_calendar
+
+    if has_calendar_years(conn):
+        return seed_calendar(conn)
     if conn.dialect.name != "postgresql":
         return 0
     if conn.execute(text(f"SELECT to_regclass('{STATUTORY_TABLE}')")).scalar() is None:

@@ -221,3 +221,96 @@ def test_ordinal_counts_from_the_2000_epoch_and_inverts():
 def test_bad_windows_are_refused(windows, message):
     with pytest.raises(ValueError, match=message):
         WorkCalendar(windows=windows)
+
+
+# ------------------------------------------------------------- statutory years as data (issue 12)
+
+from app.domain.calendar_file import CalendarFileError, parse_csv, parse_toml  # noqa: E402
+from app.domain.deadlines import explain  # noqa: E402
+from app.domain.messages import MsgError  # noqa: E402
+from app.domain.statutory import ESTIMATED, OFFICIAL, StatutoryYear, estimated_year, official_year, seed_years  # noqa: E402
+
+
+def test_the_seed_is_official_where_chinesecalendar_knows_and_estimated_after():
+    years = seed_years(2026)
+    assert years[2026].status == OFFICIAL and "chinesecalendar" in years[2026].source
+    assert years[2027].status == ESTIMATED and years[2028].status == ESTIMATED and 2029 not in years
+    # chinesecalendar's flags and names come through unchanged
+    assert years[2025].flags() == CAL_STATUTORY_2025 and years[2025].holidays[date(2025, 10, 1)] == "国庆节"
+    assert date(2025, 1, 26) in years[2025].workdays  # a 调休 Sunday
+    # 2027 from the holidays library: the Spring Festival and its observed days, no 调休 workday
+    spring = {d for d, n in years[2027].holidays.items() if n == "春节"}
+    assert {date(2027, 2, 5), date(2027, 2, 8), date(2027, 2, 9), date(2027, 2, 10)} <= spring
+    assert years[2027].workdays == frozenset()
+    assert estimated_year(2027) == years[2027] and official_year(2027) is None
+
+
+CAL_STATUTORY_2025 = tuple(chinese_calendar.is_workday(date(2025, 1, 1) + timedelta(days=i)) for i in range(365))
+
+
+def test_without_a_store_the_calendar_counts_2027_s_spring_festival_and_says_it_is_estimated():
+    assert not CAL.is_workday(date(2027, 2, 8)) and not CAL.is_workday(date(2027, 2, 10))
+    assert CAL.is_estimated(date(2027, 2, 8)) and not CAL.is_fallback(date(2027, 2, 8))
+    assert CAL.year_status(2027) == ESTIMATED and CAL.year_status(2026) == OFFICIAL and CAL.year_status(2099) is None
+    assert CAL.describe_day(date(2027, 2, 8)) == "法定节假日（春节）"
+    # Thursday 17:00 + 2 working hours: Friday the 5th is New Year's Eve, the festival runs to the 10th
+    assert CAL.add_working_minutes(datetime(2027, 2, 4, 17), 120) == datetime(2027, 2, 11, 9)
+    from app.domain.cases import TimerSpec
+    from app.domain.definitions import Basis, Stage
+
+    text = explain(TimerSpec(Stage.HANDLE, Basis.WORKING, 960, datetime(2027, 2, 4, 9)), CAL, datetime(2027, 2, 4, 10))
+    assert "2027年的节假日安排为推算" in text
+
+
+def test_a_calendar_built_from_stored_years_uses_them_and_reloads_whole():
+    # the estimate's days off, plus one 调休 working Sunday
+    official = StatutoryYear(2027, OFFICIAL, {date(2027, 2, 5) + timedelta(days=i): "春节" for i in range(6)},
+                             frozenset({date(2027, 2, 14)}), "国办发明电〔2026〕N号")
+    cal = WorkCalendar(years={2027: estimated_year(2027)}, version=1)
+    before = cal.add_working_minutes(datetime(2027, 2, 4, 17), 3 * 480)
+    assert cal.year_status(2026) is None and cal.is_fallback(date(2026, 10, 1))  # only what it was given
+    cal.reload({2027: official}, version=2)
+    assert cal.version == 2 and cal.is_workday(date(2027, 2, 14)) and not cal.is_workday(date(2027, 2, 10))
+    assert cal.describe_day(date(2027, 2, 14)) == "调休工作日"
+    after = cal.add_working_minutes(datetime(2027, 2, 4, 17), 3 * 480)
+    # 1 h on the 4th, the 11th, the 12th, then 7 h: Monday the 15th, or the 调休 Sunday the 14th
+    assert (before, after) == (datetime(2027, 2, 15, 17), datetime(2027, 2, 14, 17))
+
+
+@pytest.mark.parametrize(("year", "message"), [
+    (StatutoryYear(2027, OFFICIAL, {date(2026, 12, 31): "x"}), "日期不在 2027 年内"),
+    (StatutoryYear(2027, OFFICIAL, {date(2027, 2, 6): "春节"}, frozenset({date(2027, 2, 6)})), "既是节假日又是调休工作日"),
+    (StatutoryYear(2027, OFFICIAL, {}, frozenset({date(2027, 2, 8)})), "调休工作日应为周六或周日"),
+    (StatutoryYear(2027, OFFICIAL, {date(2027, 1, 1) + timedelta(days=i): "" for i in range(365)}), "没有任何工作日"),
+    (StatutoryYear(2027, "rumoured"), "状态“rumoured”无效"),
+])
+def test_a_wrong_year_is_refused_with_every_reason(year, message):
+    assert any(message in str(p) for p in year.problems())
+    with pytest.raises(MsgError, match="未做任何修改"):
+        year.check()
+
+
+def test_a_year_round_trips_through_its_record_and_its_days():
+    year = seed_years(2026)[2026]
+    assert StatutoryYear.from_record(year.as_record()) == year
+    rows = year.days()
+    assert len(rows) == 365 and StatutoryYear.from_days(2026, year.status, rows, year.source).same_days(year)
+
+
+def test_calendar_files_toml_and_csv():
+    toml = parse_toml('year = 2027\nsource = "通知"\nworkdays = ["2027-02-14"]\n'
+                      '[holidays]\n"2027-01-01" = "元旦"\n"2027-02-05..2027-02-11" = "春节"\n')
+    assert toml.year == 2027 and toml.status == OFFICIAL and toml.source == "通知"
+    assert len(toml.holidays) == 8 and toml.holidays[date(2027, 2, 11)] == "春节" and toml.workdays == {date(2027, 2, 14)}
+    csv_year = parse_csv("date,kind,name\n2027-01-01,holiday,元旦\n2027-02-05..2027-02-11,节假日,春节\n2027-02-14,workday,\n")
+    assert (csv_year.year, csv_year.holidays, csv_year.workdays) == (2027, toml.holidays, toml.workdays)
+    for bad, message in (("date,kind\n2027-02-30,holiday\n", "日期“2027-02-30”无效"),
+                         ("date,kind\n2027-01-01,party\n", "类型“party”无效"),
+                         ("date,kind\n2027-01-01,holiday\n2028-01-01,holiday\n", "只能包含一年"),
+                         ("day,what\n", "表头")):
+        with pytest.raises(CalendarFileError, match=message):
+            parse_csv(bad)
+    with pytest.raises(CalendarFileError, match="year = 2027"):
+        parse_toml('[holidays]\n"2027-01-01" = "元旦"\n')
+    with pytest.raises(CalendarFileError, match="日期范围"):
+        parse_toml('year = 2027\n[holidays]\n"2027-02-11..2027-02-05" = "春节"\n')

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from app.domain.calendar import statutory_year
 from app.domain.cases import TimerSpec
 from app.domain.deadlines import deadline
-from app.domain.definitions import Basis, Kind, Level, Stage
+from app.domain.definitions import Basis, Kind, Level, Role, Stage
 from app.services.calendar import load_calendar
 from app.services.errors import ValidationError
 from app.services.limits import load_limits
@@ -103,16 +103,25 @@ def test_is_workday_matches_the_python_calendar(store, calendar):
 
 
 def test_statutory_days_hold_every_year_chinesecalendar_knows(store):
+    """From migration 0016 on, statutory_days holds every stored year (calendar_years): chinesecalendar's
+    years exactly as it has them, plus the estimated years after; db init/upgrade repairs what the
+    seed owns and drops days of years the store does not hold."""
+    from app.store.calendar_years import days_off_the_record
+
     years = statutory_years()
     assert years[0] <= 2004 and years[-1] >= 2026 and statutory_year(years[-1] + 1) is None
     with store.engine.begin() as conn:
         rows = dict(conn.execute(text("SELECT day, workday FROM statutory_days")).all())
-        assert rows == statutory_rows()
+        assert {d: w for d, w in rows.items() if d.year in years} == statutory_rows()
+        assert {d.year for d in rows} - set(years) == {years[-1] + 1, years[-1] + 2}  # estimated
         assert sync_statutory_days(conn) == 0  # already in step: nothing written
+        assert days_off_the_record(conn) == []
         conn.execute(text("UPDATE statutory_days SET workday = NOT workday WHERE day = '2025-10-01'"))
         conn.execute(text("INSERT INTO statutory_days VALUES ('1999-01-01', false)"))
-        assert sync_statutory_days(conn) == 2
+        assert days_off_the_record(conn) == [2025]
+        assert sync_statutory_days(conn) == 2  # 2025 rewritten (and recorded), 1999's day dropped
         assert dict(conn.execute(text("SELECT day, workday FROM statutory_days")).all()) == rows
+        assert days_off_the_record(conn) == []
 
 
 def test_basis_minutes_matches_python(store, calendar):
@@ -369,8 +378,9 @@ def test_functions_are_fenced_and_granted(store):
                                r=group_role(role), o=oid), (sig, role)
         for role in GROUP_ROLES:
             assert _scalar(conn, "SELECT has_table_privilege(:r, 'statutory_days', 'SELECT')", r=group_role(role))
-            assert not _scalar(conn, "SELECT has_table_privilege(:r, 'statutory_days', 'UPDATE')",
-                               r=group_role(role))
+            # only the administrator enters calendar years (migration 0016)
+            assert _scalar(conn, "SELECT has_table_privilege(:r, 'statutory_days', 'UPDATE')",
+                           r=group_role(role)) is (role is Role.ADMIN)
 
 
 def test_migration_upgrades_and_downgrades(pg_cluster, pg_database):
