@@ -116,6 +116,12 @@ class LedgerService:
         counted = in_period(pair_requests(events), start, end, department_id=dept_id)  # every kind: the shares
         if dept_id is not None:
             dispatched = {k: n for k, n in dispatched.items() if k[1] == dept_id}
+        if actor is not None and actor.role is Role.DEPARTMENT:
+            # its cases' histories name other departments (a case returned from them): their shares
+            # would count only what passed through this department's cases, so only its own row
+            own = actor.department_id
+            counted = [x for x in counted if x.department_id == own]
+            dispatched = {k: n for k, n in dispatched.items() if k[1] == own}
         shares = [ShareRow(r.month, r.department_id, r.dispatched, r.counts, *names.get(r.department_id, (None, None)))
                   for r in monthly_shares(counted, dispatched)]
         return LedgerReport(start, end, wanted, department.strip() if department else None, entries, shares)

@@ -134,9 +134,13 @@ def test_bad_periods_kinds_and_departments_are_refused(store, world):
     assert svc.report(None, DAY, DAY, kind="延期").kind is LedgerKind.EXTENSION
 
 
-def test_a_department_reads_only_its_own_cases(store, world, ledger_cases, clock):
-    jd = world.actors["dept_jd"]
-    mine = {ledger_cases[k] for k in ("extension", "defer", "shelve", "withdrawn")}
+def test_a_department_reads_only_its_own_cases(store, svc, world, ledger_cases, clock):
+    jd, a = world.actors["dept_jd"], world.actors
+    r = _handling(svc, a, "HW", "dept_hw")  # returned by HW, now JD001's: its history comes along
+    r = svc.request_return(a["dept_hw"], r.case.id, r.version, reason="不归环卫")
+    r = svc.approve(a["dispatcher"], r.case.id, r.version)
+    svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
+    mine = {ledger_cases[k] for k in ("extension", "defer", "shelve", "withdrawn")} | {r.case.id}
     if store.backend == "spatialite":
         report = LedgerService(store).report(jd, DAY, DAY)
     else:  # PostGIS: the department's own login; row-level security decides
@@ -157,7 +161,9 @@ def test_a_department_reads_only_its_own_cases(store, world, ledger_cases, clock
             for name in world.actors:
                 security.drop_login(store, name)
     assert {x.case_id for x in report.entries} == mine
-    assert {r.department for r in report.shares} == {"JD001"}
+    assert {x.department for x in report.entries if x.case_id == r.case.id} == {"HW"}
+    [share] = report.shares  # only its own row: the others' would count only what passed through its cases
+    assert (share.department, share.dispatched) == ("JD001", 5)
 
 
 def test_a_dispute_and_its_ruling(svc, store, world):
