@@ -148,6 +148,8 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
+    from app.ui.calendar_warning import install_calendar_watch  # estimated holidays ahead; live reload
+    hall.on_teardown(install_calendar_watch(window, store, desk.calendar, clock, runner, catalogue))
     _install_map_tools(hall, catalogue, actor)
     _install_archive(hall, catalogue, actor)
     _install_ledger(hall, catalogue, actor)
