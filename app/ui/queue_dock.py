@@ -96,15 +96,21 @@ class CaseQueueDock(QWidget):
         self.search_all_button = QPushButton(tr("搜索全部案卷"), objectName="searchAllCases")
         self.search_all_button.setToolTip(tr("在全部案卷（含已结案、已作废、不予立案）中查找搜索框里的内容（回车）"))
         self.search_all_button.hide()  # shown once the window wires search_all
+        # the search box keeps a usable width: never under SEARCH_MIN_CHARS characters; where the
+        # dock is too narrow for one row of filters (the acceptor's queue at 1080p) the department,
+        # grid and 清除 filters move to a second row (see _arrange_filters)
+        self.search.setMinimumWidth(self.search_min_width())
         bar = QHBoxLayout()
         bar.addWidget(self.state_combo)
         for button in self.light_buttons.values():
             bar.addWidget(button)
         bar.addWidget(self.search, 1)
-        bar.addWidget(self.department_combo)
-        bar.addWidget(self.grid_edit)
-        bar.addWidget(self.clear_button)
         bar.addWidget(self.search_all_button)
+        self._filter_row = bar
+        self._second_row = QHBoxLayout()
+        self._second_row.addStretch(1)
+        self._wrapped: bool | None = None
+        self._arrange_filters(wrap=True)  # the narrow form until shown: it never widens the dock
 
         self.model = CaseQueueModel(state, self.cat, self)
         self.table = QTableView(objectName="queueTable")
@@ -137,6 +143,7 @@ class CaseQueueDock(QWidget):
         layout.setSpacing(4)
         layout.addLayout(header)
         layout.addLayout(bar)
+        layout.addLayout(self._second_row)
         layout.addWidget(self.table, 1)
 
         self.state_combo.currentIndexChanged.connect(self._state_changed)
@@ -184,6 +191,56 @@ class CaseQueueDock(QWidget):
         """Disconnect from the state before the dock is destroyed."""
         self._subs.close()
         self.model.teardown()
+
+    # ---- the filter bar ------------------------------------------------------------
+    SEARCH_MIN_CHARS = 20  # "类别/案卷号/地址" and a case number, in the interface font
+
+    def search_min_width(self) -> int:
+        """The search box's smallest width: SEARCH_MIN_CHARS characters (≥ 240 px at scale 1)."""
+        return max(240, self.search.fontMetrics().horizontalAdvance("0") * self.SEARCH_MIN_CHARS + 24)
+
+    def _one_row_width(self) -> int:
+        """The width every filter needs in one row, the search box at its smallest."""
+        widgets = [self.state_combo, *self.light_buttons.values(), self.department_combo, self.grid_edit,
+                   self.clear_button, self.search_all_button]
+        shown = [w for w in widgets if not w.isHidden()]
+        spacing = max(self._filter_row.spacing(), 4)
+        margins = self.layout().contentsMargins() if self.layout() is not None else None
+        edge = margins.left() + margins.right() if margins is not None else 8
+        return sum(w.sizeHint().width() for w in shown) + self.search_min_width() + spacing * len(shown) + edge
+
+    def _arrange_filters(self, wrap: bool | None = None) -> None:
+        """One row of filters when the dock is wide enough, else department/grid/清除 on a second row."""
+        if wrap is None:
+            # a margin above the one-row minimum, so a dock shown in one row can still be narrowed
+            wrap = self.width() < self._one_row_width() + 24
+        if wrap == self._wrapped:
+            return
+        self._wrapped = wrap
+        movable = (self.department_combo, self.grid_edit, self.clear_button)
+        for widget in movable:
+            self._filter_row.removeWidget(widget)
+            self._second_row.removeWidget(widget)
+        if wrap:
+            for i, widget in enumerate(movable):
+                self._second_row.insertWidget(i, widget)
+        else:
+            at = self._filter_row.indexOf(self.search) + 1
+            for i, widget in enumerate(movable):
+                self._filter_row.insertWidget(at + i, widget)
+
+    @property
+    def filters_wrapped(self) -> bool:
+        """Whether the filters take two rows (a narrow dock)."""
+        return bool(self._wrapped)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self._arrange_filters()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().showEvent(event)
+        self._arrange_filters()
 
     # ---- commands ------------------------------------------------------------------
     def focus_filter(self) -> None:

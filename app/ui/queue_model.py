@@ -173,15 +173,9 @@ class CaseQueueModel(QAbstractTableModel):
 
     def _icon(self, light: Light) -> QIcon:
         if light not in self._icons:
-            pix = QPixmap(14, 14)
-            pix.fill(QColor(0, 0, 0, 0))
-            painter = QPainter(pix)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QColor("#ffffff"))
-            painter.setBrush(light_colour(light))
-            painter.drawEllipse(1, 1, 12, 12)
-            painter.end()
-            self._icons[light] = QIcon(pix)
+            from app.ui.drawn_icon import dot_icon
+
+            self._icons[light] = dot_icon(light_colour(light))  # drawn at the UI scale: crisp at 4K
         return self._icons[light]
 
     def _reindex(self) -> None:
