@@ -116,6 +116,7 @@ class LedgerDock(QWidget):
 
         self.report: LedgerReport | None = None
         self.busy = False
+        self._shown = False  # read once when first shown
         self.export_job: Job | None = None  # the export running
         self.last_export: Job | None = None
         self.search_button.clicked.connect(lambda: self.search())
@@ -137,6 +138,13 @@ class LedgerDock(QWidget):
         table.setWordWrap(False)
         table.verticalHeader().hide()
         return table
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The first time the tab is opened, read this month's ledger (in a worker)."""
+        super().showEvent(event)
+        if self.report is None and not self.busy and not self._shown:
+            self._shown = True
+            self.search()
 
     def teardown(self) -> None:
         self.runner.cancel(LOAD_KEY)

@@ -147,3 +147,14 @@ def test_a_refused_read_says_why(qtbot, ledger_store, runner, jobs, calendar):
     assert isinstance(answer, ValidationError)
     assert "开始日期晚于结束日期" in dock.status.text() and dock.table.rowCount() == 0
     assert not dock.csv_button.isEnabled()
+
+
+def test_the_first_show_reads_this_month(qtbot, ledger_store, runner, jobs, calendar):
+    dock, _state = _dock(qtbot, ledger_store, runner, jobs, calendar)
+    assert dock.report is None
+    dock.show()
+    qtbot.waitUntil(lambda: dock.report is not None, timeout=10_000)
+    assert dock.table.rowCount() == 3
+    dock.hide()
+    dock.show()  # not again: the user asks with 查询
+    assert not dock.busy
