@@ -6,12 +6,14 @@ Order: the workflow's ``Action`` order (menus follow it).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from app.commands.model import Call, CliAlias, Command, Field, Problem
 from app.commands.model import FieldKind as K
 from app.domain.definitions import Action, Level
 from app.domain.loop import CALLBACK_LABELS, RULING_LABELS, URGE_LEVELS
+from app.domain.messages import Msg
 from app.domain.workflow import Outcome
 from app.services.errors import ValidationError
 
@@ -48,6 +50,34 @@ def _photos(kind: str, *, name: str = "photos", option: str = "--photo", label: 
     return Field(name, K.PHOTOS, label, photo_kind=kind, option=option, prompt=prompt)
 
 
+def _photo_time() -> Field:
+    return Field("photo_time", K.LINE, "拍摄时间", option="--photo-time", prompt=False,
+                 help="照片的拍摄时间，如 2026-03-02 10:15（手持终端给出的时间；优先于照片的 EXIF 拍摄时间）")
+
+
+def _timed(photos: Any, stated: Any) -> tuple:
+    """The photos with the stated shooting time (``--photo-time``) where one is given."""
+    from app.services.attachments import PhotoInput
+
+    photos = tuple(photos or ())
+    text = (stated or "").strip() if isinstance(stated, str) else stated
+    if not text:
+        return photos
+    if not photos:
+        raise ValidationError("photo_time", Msg("给出了拍摄时间（--photo-time），但没有附照片"))
+    at = None
+    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"):
+        try:
+            at = datetime.strptime(text, pattern)
+            break
+        except ValueError:
+            continue
+    if at is None:
+        raise ValidationError("photo_time", Msg("拍摄时间「{text}」无效：应为「年-月-日 时:分」，如 2026-03-02 10:15",
+                                                text=str(text)[:40]))
+    return tuple(PhotoInput(p.filename, p.data, p.kind, at) for p in photos)
+
+
 def _level(default: str | None = None) -> Field:
     return Field("level", K.LEVEL, "等级", default=default, help="一般/紧急/工程（general/urgent/engineering）")
 
@@ -76,7 +106,7 @@ def _report(cases: Any, actor: Any, _case_id: Any, _version: Any, v: dict) -> An
     draft = ReportDraft(category=v["category"], description=v.get("description") or "", location=location,
                         level=v.get("level") or Level.GENERAL, source=v.get("source"),
                         reporter_name=v.get("reporter"), reporter_phone=v.get("phone"),
-                        photos=tuple(v.get("photos") or ()))
+                        photos=_timed(v.get("photos"), v.get("photo_time")))
     return cases.report(actor, draft)
 
 
@@ -131,6 +161,7 @@ def builtin_commands() -> tuple[Command, ...]:
                 Field("source", K.LINE, "来源", help="supervisor|hotline|public|media|video|police|leader|department"),
                 Field("description", K.TEXT, "描述", default="", help="现场情况：什么问题、在哪里、影响多大"),
                 _photos("report"),
+                _photo_time(),
                 Field("reporter", K.LINE, "举报人"),
                 Field("phone", K.LINE, "联系电话"),
             ),
@@ -143,11 +174,11 @@ def builtin_commands() -> tuple[Command, ...]:
         Command(
             command_id(A.VERIFY), A.VERIFY.label,
             lambda c, a, i, ver, v: c.verify(a, i, ver, result=v["text"], confirmed=v["confirmed"],
-                                             photos=v["photos"]), A.VERIFY,
+                                             photos=_timed(v["photos"], v.get("photo_time"))), A.VERIFY,
             (_text("核实结果", option="--result"),
              Field("confirmed", K.BOOL, "问题属实", default=True, option="--not-confirmed"),
-             _photos("other")),
-            hint="写明现场是否属实及情况", shortcut="Ctrl+Shift+Y"),
+             _photos("other"), _photo_time()),
+            hint="写明现场是否属实及情况；不属实的案卷不能立案（不予立案或再次派发核实）", shortcut="Ctrl+Shift+Y"),
         Command(
             command_id(A.FILE), A.FILE.label,
             lambda c, a, i, ver, v: c.file(a, i, ver, level=v.get("level"), note=v.get("note")), A.FILE,
@@ -205,10 +236,11 @@ def builtin_commands() -> tuple[Command, ...]:
         Command(
             command_id(A.FEEDBACK), A.FEEDBACK.label,
             lambda c, a, i, ver, v: c.feedback(a, i, ver, text=v["text"],
-                                               photos=tuple(v.get("before") or ()) + tuple(v.get("photos") or ())),
+                                               photos=_timed(tuple(v.get("before") or ()) + tuple(v.get("photos") or ()),
+                                                             v.get("photo_time"))),
             A.FEEDBACK,
             (_text(), _photos("after"),
-             _photos("before", name="before", option="--before", label="处置前照片", prompt=False)),
+             _photos("before", name="before", option="--before", label="处置前照片", prompt=False), _photo_time()),
             hint="处置情况；附处置后照片", shortcut="Ctrl+Shift+F"),
         Command(
             command_id(A.SEND_CHECK), A.SEND_CHECK.label,
@@ -218,14 +250,19 @@ def builtin_commands() -> tuple[Command, ...]:
         Command(
             command_id(A.CHECK), A.CHECK.label,
             lambda c, a, i, ver, v: c.check(a, i, ver, outcome=v["outcome"], reason=v.get("reason"),
-                                            photos=v["photos"]), A.CHECK,
+                                            photos=_timed(v["photos"], v.get("photo_time"))), A.CHECK,
             (Field("outcome", K.CHOICE, "核查结果", required=True, default=Outcome.PASSED.value,
                    choices=((Outcome.PASSED.value, "通过（待结案）"), (Outcome.FAILED.value, "不通过（返工）"))),
-             _reason(required=False), _photos("after")),
+             _reason(required=False), _photos("after"), _photo_time()),
             hint="不通过时必须写明理由（返工给原部门）", shortcut="Ctrl+K", checks=(_failed_check_needs_reason,)),
         Command(
-            command_id(A.CLOSE), A.CLOSE.label, lambda c, a, i, ver, v: c.close(a, i, ver, note=v.get("note")),
-            A.CLOSE, (_note(),), shortcut="Ctrl+E", bulk=True, bulk_shortcut="Ctrl+Shift+J"),
+            command_id(A.CLOSE), A.CLOSE.label,
+            lambda c, a, i, ver, v: c.close(a, i, ver, note=v.get("note"), override=bool(v.get("override"))),
+            A.CLOSE,
+            (_note(),
+             Field("override", K.BOOL, "证据不完整，仍然结案", default=False, option="--override", prompt=False,
+                   help="结案证据不完整时由值班长确认仍然结案（须在 --note 中写明理由，记录在案）")),
+            shortcut="Ctrl+E", bulk=True, bulk_shortcut="Ctrl+Shift+J"),
         Command(
             command_id(A.REWORK), A.REWORK.label, lambda c, a, i, ver, v: c.rework(a, i, ver, reason=v["reason"]),
             A.REWORK, (_reason(),), hint="处置不合格的原因", shortcut="Ctrl+Shift+W"),

@@ -24,7 +24,7 @@ from app.services.actors import Actor
 from app.services.bus import CaseBus
 from app.services.calendar import load_calendar
 from app.services.case_source import StoreCaseSource, read_scope
-from app.services.cases import CaseService
+from app.services.cases import CaseService, CaseSettings
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
 from app.services.ledger import LedgerReport, LedgerService
 from app.services.limits import load_limits
@@ -175,7 +175,8 @@ def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calend
     bus = bus or CaseBus()
     calendar = calendar if calendar is not None else load_calendar(store)
     limits = limits if limits is not None else load_limits(store)
-    cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus)
+    cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus,
+                        settings=CaseSettings.from_env())
     core = Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation, commands=commands)
     if actor is not None:
         core.scope_to(actor)

@@ -83,3 +83,4 @@ class PhotoRecord:
     mime: str
     data: bytes
     event_id: int | None = None
+    taken_at: datetime | None = None  # the shooting time (EXIF or stated), None when unknown

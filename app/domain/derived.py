@@ -22,7 +22,7 @@ TEMPLATES = {
                   "处置结果将再次告知您。感谢您对城市管理的支持！"),
     Action.CLOSE: ("您好！您反映的「{category}」问题（案卷号 {number}）已处置完毕，经监督员现场核查后结案。"
                    "如仍有问题，欢迎再次反映。感谢您对城市管理的支持！"),
-    Action.REJECT: ("您好！您{when}反映的「{category}」问题（案卷号 {number}）经核实不予立案，原因：{reason}。"
+    Action.REJECT: ("您好！您{when}反映的「{category}」问题（案卷号 {number}）经审核不予立案，原因：{reason}。"
                     "如有疑问，欢迎来电咨询。"),
     Action.LINK: ("您好！您{when}反映的「{category}」问题已由案卷 {original} 受理处置，我们会按该案卷的进展处理，"
                   "不再重复立案。感谢您的反映！"),

@@ -1163,3 +1163,44 @@ MESSAGES_EN.update({
     "节假日：": "Holidays:", "调休工作日：": "Make-up working days:", "变更记录：": "Changes:",
     "工作日历：{years}为推算": "Calendar: {years} estimated",
 })
+
+# Issue 11, items 1–2 (helper GATES): verification before filing, closing evidence.
+MESSAGES_EN.update({
+    "（{result}）": " ({result})",
+    "案卷 {number} 经现场核实问题不属实{result}，不能立案：请「不予立案」并写明理由（将回复举报人），或再次「派发核实」":
+        "Case {number} was verified on site as not confirmed{result} and cannot be filed: reject it (not filed) "
+        "with a reason (the reporter is told), or send it to verify again",
+    "案卷 {number} 来自「{source}」，按规定须先由监督员现场核实才能立案：请先「派发核实」，核实属实后再立案":
+        "Case {number} came from \"{source}\": such reports are verified on site by a supervisor before filing. "
+        "Send it to verify first, and file it once the report is confirmed",
+    "核实结果为不属实：案卷不能立案，请「不予立案」并写明理由，或再次「派发核实」":
+        "Verified as not confirmed: the case cannot be filed; reject it (not filed) with a reason, "
+        "or send it to verify again",
+    "案卷 {number}：{message}；请返工并要求责任部门补充带拍摄时间的处置前后照片":
+        "Case {number}: {message}. Send it back for rework and ask the department for before and after photos "
+        "with their shooting times",
+    "案卷 {number}：{message}；按类别「{category}」的规定，须由值班长确认仍然结案（--override）并在备注中写明理由，或返工补充照片":
+        "Case {number}: {message}. Under the rule of category \"{category}\" the shift leader must confirm closing "
+        "anyway (--override) with the reason in the note, or send it back for the photos",
+    "证据不完整仍然结案，须在备注中写明理由（记录在案）":
+        "Closing with incomplete evidence needs the reason in the note (it is recorded)",
+    "结案证据不完整，已按值班长确认结案（记录在案）：{message}":
+        "Closed with incomplete evidence on the shift leader's confirmation (recorded): {message}",
+    "派遣之后拍摄的处置后照片": "a photo after handling taken after the dispatch",
+    "环境变量 {name} 应为 1 或 0（true/false、yes/no、on/off），不能是「{value}」":
+        "The environment variable {name} should be 1 or 0 (true/false, yes/no, on/off), not \"{value}\"",
+    "给出了拍摄时间（--photo-time），但没有附照片": "A shooting time (--photo-time) was given but no photo",
+    "拍摄时间「{text}」无效：应为「年-月-日 时:分」，如 2026-03-02 10:15":
+        "The shooting time \"{text}\" is not valid: give it as year-month-day hour:minute, e.g. 2026-03-02 10:15",
+    "拍摄时间": "Shooting time",
+    "照片的拍摄时间，如 2026-03-02 10:15（手持终端给出的时间；优先于照片的 EXIF 拍摄时间）":
+        "When the photos were taken, e.g. 2026-03-02 10:15 (as the handheld states it; it takes precedence over "
+        "the photos' EXIF time)",
+    "证据不完整，仍然结案": "Close despite incomplete evidence",
+    "结案证据不完整时由值班长确认仍然结案（须在 --note 中写明理由，记录在案）":
+        "The shift leader closes although the closing evidence is incomplete (give the reason with --note; "
+        "it is recorded)",
+    "写明现场是否属实及情况；不属实的案卷不能立案（不予立案或再次派发核实）":
+        "What was found on site and whether the report is confirmed; a case not confirmed cannot be filed "
+        "(reject it or send it to verify again)",
+})

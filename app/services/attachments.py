@@ -91,7 +91,9 @@ def _decode(photo: PhotoInput, mime: str) -> datetime | None:
                                                        limit=MAX_PIXELS))
                 img.verify()
             with Image.open(io.BytesIO(photo.data)) as img:
-                raw = img.getexif().get(36867) or img.getexif().get(306)  # DateTimeOriginal, DateTime
+                exif = img.getexif()
+                # DateTimeOriginal lives in the Exif sub-IFD (0x8769); DateTime (306) in IFD0 is the fallback
+                raw = exif.get_ifd(0x8769).get(36867) or exif.get(36867) or exif.get(306)
     except Image.DecompressionBombError:
         raise ValidationError("photo", Msg("图片「{filename}」的像素过多（最多 {limit:,} 像素），无法打开",
                                            filename=photo.filename, limit=MAX_PIXELS)) from None

@@ -9,6 +9,7 @@ subclass with a Chinese message and writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,21 +21,36 @@ from sqlalchemy.orm import Session
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.deadlines import format_limit
 from app.domain.definitions import STORE_SRID, Action, CaseState, Kind, Level, Role, Source, Stage
-from app.domain.messages import Msg, Seq
+from app.domain.evidence import EvidenceCheck
+from app.domain.messages import Msg
 from app.domain.workflow import Outcome
 from app.services import dispatch as dispatching
 from app.services import duplicates as dup
-from app.services import intake, routing, timers
+from app.services import gates, intake, routing, timers
 from app.services import loop as looping
 from app.services.actors import Actor
-from app.services.attachments import CheckedPhoto, PhotoInput, check_photos, photo_kinds
+from app.services.attachments import CheckedPhoto, PhotoInput, check_photos
 from app.services.core import DEPARTMENT_BOUND, ActionResult, CaseSettings, ServiceCore, Step, db_refusals
 from app.services.errors import NotFound, ValidationError
 from app.services.location import resolve
 from app.store import queries, security
 from app.store.audit import db_derives, lock_head
 from app.store.locks import run_releasing
-from app.store.models import Case, Category
+from app.store.models import Attachment, Case, Category
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """One attachment of a case as ``CaseService.attachments`` lists it (no data)."""
+
+    id: int
+    kind: str  # report | before | after | other
+    filename: str
+    mime: str
+    taken_at: datetime | None  # the shooting time (EXIF or stated), None when unknown
+    size: int
+    sha256: str
+    event_id: int | None
 
 
 def _required(text: str | None, field: str, message: str) -> str:
@@ -217,15 +233,27 @@ class CaseService(ServiceCore):
         """核实回复: the supervisor's finding on site (the case returns to the desk to be filed)."""
         text = _required(result, "result", "核实结果不能为空：请写明现场是否属实及情况")
         checked = check_photos(_with_kind(photos, "other"), self.settings.max_photo_bytes)
-        return self._act(actor, case_id, expected_version, Action.VERIFY, photos=checked,
+
+        def prepare(step: Step) -> None:
+            if not confirmed:  # the gate: never filed silently (CaseService.file refuses it)
+                step.warnings.append(Msg("核实结果为不属实：案卷不能立案，请「不予立案」并写明理由，或再次「派发核实」"))
+
+        return self._act(actor, case_id, expected_version, Action.VERIFY, photos=checked, prepare=prepare,
                          payload={"result": text, "confirmed": bool(confirmed)})
 
     def file(self, actor: Actor, case_id: int, expected_version: int, *, level: Level | str | None = None,
              note: str | None = None) -> ActionResult:
-        """立案: the case meets its category's filing standard (shown in the result)."""
+        """立案: the case meets its category's filing standard (shown in the result).
+
+        Refused (app.services.gates) when the case's latest verification says not confirmed, and
+        when its source needs verification (``source_rules``) and none is recorded.
+        """
         new_level = intake.check_level(level) if level is not None else None
 
         def prepare(step: Step) -> None:
+            refusal = gates.filing_refusal(step.session, step.case)
+            if refusal is not None:
+                raise ValidationError("verify", refusal)
             if new_level is not None and new_level.value != step.case.level:
                 step.case.level = new_level.value
                 step.payload["level"] = new_level.value
@@ -329,19 +357,35 @@ class CaseService(ServiceCore):
         return self._act(actor, case_id, expected_version, Action.CHECK, outcome=outcome, reason=reason,
                          photos=checked)
 
-    def close(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None) -> ActionResult:
-        """结案; without before/after photos: a warning, or a refusal when the settings require them."""
+    def close(self, actor: Actor, case_id: int, expected_version: int, *, note: str | None = None,
+              override: bool = False) -> ActionResult:
+        """结案 with its evidence (app.services.gates.closing_check), recorded in the payload.
+
+        Missing evidence (before/after photos with their shooting times, the after photo taken
+        after the latest dispatch and not before the before photo): refused when the category's
+        ``close_evidence`` is 'refuse' (or the settings' ``require_photos_to_close``); with
+        'override' only as the shift leader's ``override`` with a reason (``note``), recorded as
+        ``"override": true``; 'none' does not check.
+        """
+        reason = (note or "").strip()
 
         def prepare(step: Step) -> None:
-            kinds = photo_kinds(step.session, step.case.id)
-            lacking = [label for label, ok in ((Msg("处置前照片"), bool(kinds & {"report", "before"})),
-                                               (Msg("处置后照片"), "after" in kinds)) if not ok]
-            missing = Seq(lacking, "和", " and ")
-            if missing and self.settings.require_photos_to_close:
-                raise ValidationError("photo", Msg("案卷 {number} 缺少{missing}，按规定不能结案；请返工并要求责任部门补充带拍摄时间的处置前后照片",
-                                                   number=step.case.number, missing=missing))
-            if missing:
-                step.warnings.append(Msg("案卷缺少{missing}（结案证据不完整）", missing=missing))
+            check = gates.closing_check(step.session, step.case, step.category,
+                                        strict=self.settings.require_photos_to_close)
+            step.payload["evidence"] = check.payload()
+            message = check.message()
+            if message is not None:
+                if check.refused:
+                    raise ValidationError("photo", Msg("案卷 {number}：{message}；请返工并要求责任部门补充带拍摄时间的处置前后照片",
+                                                       number=step.case.number, message=message))
+                if not override:
+                    raise ValidationError("override", Msg(
+                        "案卷 {number}：{message}；按类别「{category}」的规定，须由值班长确认仍然结案（--override）并在备注中写明理由，"
+                        "或返工补充照片", number=step.case.number, message=message, category=step.category.name))
+                if not reason:
+                    raise ValidationError("note", Msg("证据不完整仍然结案，须在备注中写明理由（记录在案）"))
+                step.payload["override"] = True
+                step.warnings.append(Msg("结案证据不完整，已按值班长确认结案（记录在案）：{message}", message=message))
             step.case.closed_at = step.now
 
         return self._act(actor, case_id, expected_version, Action.CLOSE, reason=note, prepare=prepare)
@@ -474,7 +518,35 @@ class CaseService(ServiceCore):
             actions = self.workflow.actions(CaseState(case.state), actor.role)
             if actor.role is Role.DEPARTMENT and case.department_id != actor.department_id:
                 actions = [a for a in actions if a not in DEPARTMENT_BOUND]
+            if Action.FILE in actions and gates.filing_refusal(session, case) is not None:
+                actions = [a for a in actions if a is not Action.FILE]
             return actions
+
+    def action_blocks(self, actor: Actor, case_id: int) -> dict[Action, Msg]:
+        """Actions the workflow gives ``actor`` on the case that a gate refuses now, with why (立案 before 核实)."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            if Action.FILE not in self.workflow.actions(CaseState(case.state), actor.role):
+                return {}
+            refusal = gates.filing_refusal(session, case)
+            return {Action.FILE: refusal} if refusal is not None else {}
+
+    def closing_evidence(self, case_id: int) -> EvidenceCheck:
+        """The case's closing evidence now, as 结案 will check it (for the desk, before sending)."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            return gates.closing_check(session, case, session.get_one(Category, case.category_id),
+                                       strict=self.settings.require_photos_to_close)
+
+    def attachments(self, case_id: int) -> list[AttachmentInfo]:
+        """The case's attachments without their data (kind, file name, type, shooting time, size, digest)."""
+        with self.store.session() as session:
+            self._load(session, case_id)
+            rows = session.execute(select(Attachment.id, Attachment.kind, Attachment.filename, Attachment.mime,
+                                          Attachment.taken_at, Attachment.size, Attachment.sha256,
+                                          Attachment.event_id)
+                                   .where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
+            return [AttachmentInfo(*row) for row in rows]
 
     def dispatch_suggestions(self, case_id: int) -> list[routing.DispatchSuggestion]:
         """Departments for the case, ranked, with reasons."""
@@ -537,4 +609,4 @@ class CaseService(ServiceCore):
 
 
 
-__all__ = ["ActionResult", "CaseService", "CaseSettings"]
+__all__ = ["ActionResult", "AttachmentInfo", "CaseService", "CaseSettings"]

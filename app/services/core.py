@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,11 +61,29 @@ DEPARTMENT_BOUND = frozenset({
 class CaseSettings:
     """Tunable rules of the case services (a city may change them in its configuration)."""
 
-    require_photos_to_close: bool = False  # refuse 结案 without before/after photos (else warn)
+    #: refuse 结案 without its evidence in every category (else each category's ``close_evidence``
+    #: decides); switched on by the environment variable GRIDHALL_REQUIRE_PHOTOS_TO_CLOSE=1
+    require_photos_to_close: bool = False
     max_photo_bytes: int = DEFAULT_MAX_BYTES
     duplicate_radius_m: float = 50.0
     duplicate_window_days: int = 7
     auto_reply: bool = True  # 两次回复 to public and hotline reporters
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CaseSettings:
+        """The settings a hall's configuration sets (``GRIDHALL_REQUIRE_PHOTOS_TO_CLOSE``: 1/0, true/false, yes/no, on/off)."""
+        env = os.environ if environ is None else environ
+        raw = env.get(REQUIRE_PHOTOS_ENV, "").strip().lower()
+        if raw in ("", "0", "false", "no", "off"):
+            return cls()
+        if raw in ("1", "true", "yes", "on"):
+            return cls(require_photos_to_close=True)
+        raise ValidationError("settings", Msg("环境变量 {name} 应为 1 或 0（true/false、yes/no、on/off），不能是「{value}」",
+                                              name=REQUIRE_PHOTOS_ENV, value=raw[:40]))
+
+
+#: The environment variable that makes every category refuse a close without its evidence.
+REQUIRE_PHOTOS_ENV = "GRIDHALL_REQUIRE_PHOTOS_TO_CLOSE"
 
 
 @dataclass(frozen=True)
@@ -400,4 +419,5 @@ class ServiceCore:
                                          {result.case.id: result.version}))
 
 
-__all__ = ["ActionResult", "CaseSettings", "Prepare", "ServiceCore", "Step", "db_refusals", "refusal_error"]
+__all__ = ["REQUIRE_PHOTOS_ENV", "ActionResult", "CaseSettings", "Prepare", "ServiceCore", "Step", "db_refusals",
+           "refusal_error"]

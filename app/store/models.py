@@ -123,6 +123,17 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(64))
     filing_standard: Mapped[str | None] = mapped_column(Text)  # 立案标准
     default_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    #: 结案证据 without before/after photos with their times: refuse | override (the shift leader's
+    #: recorded override with a reason) | none (not checked). Migration 0013.
+    close_evidence: Mapped[str] = mapped_column(String(16), default="override", server_default="override")
+
+
+class SourceRule(Base):
+    """Whether reports from a source must be verified on site (核实) before filing (立案). Migration 0013."""
+
+    __tablename__ = "source_rules"
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)  # Source
+    verify_before_filing: Mapped[bool] = mapped_column(Boolean)
 
 
 class TimeLimit(Base):

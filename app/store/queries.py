@@ -175,7 +175,7 @@ def case_photos(session: Session, case_id: int, *, scope: int | None = None) -> 
     if scope is not None and not visible(session, case_id, scope):
         return []
     rows = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
-    return [PhotoRecord(r.id, r.kind, r.filename, r.mime, bytes(r.data), r.event_id) for r in rows]
+    return [PhotoRecord(r.id, r.kind, r.filename, r.mime, bytes(r.data), r.event_id, r.taken_at) for r in rows]
 
 
 def active_departments(session: Session) -> list[tuple[int, str, str]]:

@@ -113,7 +113,7 @@ def test_reasons_and_department_binding(svc, store, world):
     _refused(store, lambda: svc.feedback(a["dept_jd"], r.case.id, r.version, text=""), "text", "不能为空")
 
 
-def test_closing_without_photos_warns_or_is_refused(store, world, clock):
+def test_closing_without_photos_needs_the_override_or_is_refused(store, world, clock):
     strict = service(store, clock, settings=CaseSettings(require_photos_to_close=True))
     lax = service(store, clock)
     a = world.actors
@@ -124,14 +124,17 @@ def test_closing_without_photos_warns_or_is_refused(store, world, clock):
         r = lax.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
         r = lax.accept(a["dept_jd"], r.case.id, r.version)
         r = lax.feedback(a["dept_jd"], r.case.id, r.version, text="已清理",
-                         photos=(photo("after"),) if photos else ())
+                         photos=(photo("after", taken_at=clock.now()),) if photos else ())
         r = lax.send_check(a["acceptor"], r.case.id, r.version)
         return lax.check(a["supervisor"], r.case.id, r.version, outcome="passed")
 
     bare = checked()
     _refused(store, lambda: strict.close(a["leader_shift"], bare.case.id, bare.version), "photo",
-             "缺少处置前照片和处置后照片", "返工")
-    warned = lax.close(a["leader_shift"], bare.case.id, bare.version)
+             "缺少：处置前照片", "返工")
+    _refused(store, lambda: lax.close(a["leader_shift"], bare.case.id, bare.version), "override", "--override")
+    _refused(store, lambda: lax.close(a["leader_shift"], bare.case.id, bare.version, override=True), "note",
+             "写明理由")
+    warned = lax.close(a["leader_shift"], bare.case.id, bare.version, override=True, note="照片丢失，现场已核查")
     assert warned.case.state.value == "closed" and "结案证据不完整" in warned.warnings[0]
-    full = checked(photos=(photo(),))
+    full = checked(photos=(photo(taken_at=clock.now()),))
     assert strict.close(a["leader_shift"], full.case.id, full.version).warnings == ()

@@ -22,7 +22,7 @@ from app.services.location import LocationInput
 from app.services.search import CaseSearch
 from app.store.commands import verify_audit
 from app.store.models import Case, CaseEvent
-from services.world import INSIDE, draft
+from services.world import INSIDE, draft, verified
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def handling(svc, world):
     a = world.actors
     r = svc.report(a["acceptor"], draft(location=LocationInput(x=INSIDE[0], y=INSIDE[1], address="人民路12号"), source="hotline", reporter_name="刘先生",
                                         reporter_phone="13800138000"))
+    r = verified(svc, world, r)  # a hotline report: verified on site before filing
     r = svc.file(a["leader_shift"], r.case.id, r.version)
     r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
     return svc.accept(a["dept_jd"], r.case.id, r.version)

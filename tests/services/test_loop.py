@@ -18,7 +18,7 @@ def test_full_loop_public_report_to_closed(svc, world, clock, bus, store):
     a = world.actors
     seen = []
     bus.subscribe(seen.append)
-    r = svc.report(a["acceptor"], draft(source="public", reporter_name="市民甲", photos=(photo(),)))
+    r = svc.report(a["acceptor"], draft(source="public", reporter_name="市民甲", photos=(photo(taken_at=clock.now()),)))
     cid = r.case.id
     assert (r.case.state, r.version, r.case.grid_code) == (CaseState.REPORTED, 1, "320599001001006")
     assert (r.case.street_name, r.case.community_name) == ("平江街道", "东园社区")
@@ -33,16 +33,19 @@ def test_full_loop_public_report_to_closed(svc, world, clock, bus, store):
     assert r.case.timer is not None and r.case.deadline_at is not None
     r = svc.accept(a["dept_jd"], cid, r.version)
     clock.advance(timedelta(hours=1))
-    r = svc.feedback(a["dept_jd"], cid, r.version, text="已清运", photos=(photo("after", "后.png"),))
+    r = svc.feedback(a["dept_jd"], cid, r.version, text="已清运", photos=(photo("after", "后.png", taken_at=clock.now()),))
     r = svc.send_check(a["acceptor"], cid, r.version)
     r = svc.check(a["supervisor"], cid, r.version, outcome="failed", reason="仍有残留")
     assert (r.case.state, r.case.rework_count, r.case.department_code) == (CaseState.DISPATCHED, 1, "JD001")
     r = svc.accept(a["dept_jd"], cid, r.version)
-    r = svc.feedback(a["dept_jd"], cid, r.version, text="已彻底清理", photos=(photo("after", "后2.png"),))
+    r = svc.feedback(a["dept_jd"], cid, r.version, text="已彻底清理",
+                     photos=(photo("after", "后2.png", taken_at=clock.now()),))
     r = svc.send_check(a["acceptor"], cid, r.version)
     r = svc.check(a["supervisor"], cid, r.version, outcome="passed")
     r = svc.close(a["leader_shift"], cid, r.version)
     assert r.case.state is CaseState.CLOSED and r.warnings == ()
+    closed = svc.events(cid)[-2]  # the close, then its automatic reply
+    assert closed.payload["evidence"]["missing"] == [] and "override" not in closed.payload
     assert r.case.timer is None
     events = svc.events(cid)
     assert [e.seq for e in events] == list(range(1, r.version + 1))
@@ -61,6 +64,8 @@ def test_full_loop_public_report_to_closed(svc, world, clock, bus, store):
 def _random_path(svc, a, cid: int, v: int, rng: random.Random, clock) -> None:
     """Walk one case along a random legal path of a working day."""
     step = lambda: clock.advance(timedelta(minutes=rng.randint(1, 25)))  # noqa: E731
+    if svc.get(cid).source.value == "hotline":  # verified on site before filing
+        v = svc.verify(a["supervisor"], cid, svc.send_verify(a["acceptor"], cid, v).version, result="属实").version
     r = svc.file(a["leader_shift"], cid, v)
     if rng.random() < 0.1:
         svc.void(a["leader_shift"], cid, r.version, reason="重复登记")
@@ -101,8 +106,8 @@ def _check_and_close(svc, a, cid, v, rng) -> None:
         r = svc.feedback(dept, cid, r.version, text="返工完成")
         r = svc.send_check(a["acceptor"], cid, r.version)
     r = svc.check(a["supervisor"], cid, r.version, outcome="passed")
-    if rng.random() < 0.8:
-        svc.close(a["leader_shift"], cid, r.version)
+    if rng.random() < 0.8:  # no photos in this simulation: the shift leader's recorded override
+        svc.close(a["leader_shift"], cid, r.version, override=True, note="照片另行归档")
 
 
 def _simulated_day(svc, world, clock, n: int = 24) -> None:
@@ -117,7 +122,7 @@ def _simulated_day(svc, world, clock, n: int = 24) -> None:
             r = svc.report(a["supervisor" if i % 2 else "acceptor"], draft(at=(x, y), source="hotline"))
         if i % 7 == 3:
             svc.reject(a["leader_shift"], r.case.id, r.version, reason="不属于城管职责")
-        elif i % 5 == 0:
+        elif i % 5 == 0:  # supervisors' component reports: filed directly
             r = svc.file(a["leader_shift"], r.case.id, r.version)
             r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="PS")
         else:

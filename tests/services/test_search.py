@@ -8,7 +8,7 @@ import pytest
 
 from app.services.location import LocationInput
 from app.services.search import MAX_QUERY, CaseSearch, SearchError, parse
-from services.world import MANHOLE, T0, draft
+from services.world import MANHOLE, T0, draft, verified
 
 
 @pytest.fixture
@@ -23,10 +23,12 @@ def cases(svc, world, clock):
         return r
 
     r = report("garbage", description="人民路边有一堆暴露垃圾", source="hotline", reporter_phone="13800138000")
+    r = verified(svc, world, r)
     r = svc.file(a["leader_shift"], r.case.id, r.version)
     r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
     svc.accept(a["dept_jd"], r.case.id, r.version)  # open (处置中), at JD001
     r = report("stall", category="event:09006", description="占道经营，堵塞人行道", source="public", reporter_phone="13912345678")
+    r = verified(svc, world, r)
     r = svc.file(a["leader_shift"], r.case.id, r.version)
     svc.void(a["leader_shift"], r.case.id, r.version, reason="重复登记")  # voided
     r = report("rejected", category="event:06012", description="井边有少量落叶", source="public")
@@ -170,6 +172,7 @@ def test_the_index_follows_the_case_through_its_events(store, svc, world, clock)
     r = svc.report(a["acceptor"], draft(description="路灯不亮，夜间漆黑"))
     cid = r.case.id
     assert numbers(find("路灯 已上报")) == [r.case.number]
+    r = verified(svc, world, r)  # a hotline report: verified before filing
     r = svc.file(a["leader_shift"], cid, r.version)
     r = svc.dispatch(a["dispatcher"], cid, r.version, department="JD001")
     assert find("路灯 已上报").total == 0 and ids(find("路灯 待接收")) == {cid}

@@ -43,7 +43,7 @@ def perform(svc, actor, t: Transition, case_id: int, version: int, original_id: 
         Action.SEND_CHECK: lambda: svc.send_check(actor, case_id, version),
         Action.CHECK: lambda: svc.check(actor, case_id, version, outcome=t.outcome,
                                         reason=reason if t.outcome is Outcome.FAILED else None),
-        Action.CLOSE: lambda: svc.close(actor, case_id, version),
+        Action.CLOSE: lambda: svc.close(actor, case_id, version, override=True, note=reason),  # seeded: no photos
         Action.REWORK: lambda: svc.rework(actor, case_id, version, reason=reason),
         Action.VOID: lambda: svc.void(actor, case_id, version, reason=reason),
         Action.URGE: lambda: svc.urge(actor, case_id, version),

@@ -49,12 +49,19 @@ def png_bytes(width: int = 8, height: int = 8, color=(200, 30, 30)) -> bytes:
     return buf.getvalue()
 
 
-def photo(kind: str = "report", name: str = "现场.png", **kw):
-    """A valid PhotoInput."""
+def photo(kind: str = "report", name: str = "现场.png", taken_at: datetime | None = None, **kw):
+    """A valid PhotoInput (``taken_at``: the shooting time the handheld states)."""
     from app.services.attachments import PhotoInput
 
-    return PhotoInput(name, png_bytes(**kw), kind)
+    return PhotoInput(name, png_bytes(**kw), kind, taken_at)
+
+
+def verified(svc, world, result, *, confirmed: bool = True, text: str = "现场属实"):
+    """派发核实 then 核实 of a reported case (public and hotline reports are filed only after it)."""
+    a = world.actors
+    r = svc.send_verify(a["acceptor"], result.case.id, result.version)
+    return svc.verify(a["supervisor"], r.case.id, r.version, result=text, confirmed=confirmed)
 
 
 __all__ = ["CELL", "INSIDE", "MANHOLE", "MANHOLE_LEGACY", "OUTSIDE", "PASSWORD", "T0", "USERS", "X0", "Y0", "World",
-           "build_world", "draft", "photo", "png_bytes", "service"]
+           "build_world", "draft", "photo", "png_bytes", "service", "verified"]

@@ -222,7 +222,8 @@ def test_the_database_writes_the_reply_and_records_who_caused_it(hall):
     case = hall.cases["checked"]
     with hall.store.engine.begin() as conn:  # a public report (the owner may change it)
         conn.exec_driver_sql("UPDATE cases SET source = 'public' WHERE id = %s", (case,))
-    run(hall, "shift_leader", *event_sql(now_step(hall, "shift_leader", case, "close", "checked", "closed")))
+    run(hall, "shift_leader", *event_sql(now_step(hall, "shift_leader", case, "close", "checked", "closed",
+                                                  payload='{"override": true}', reason="照片另行归档")))  # seeded: no photos
     reply = last_event(hall, case)
     with hall.store.session() as s:
         c = s.get(Case, case)
@@ -239,9 +240,11 @@ def test_services_as_logins_read_back_what_the_database_derived(hall):
     s, me = service(hall.store_as("acceptor"), clock), hall.actor("acceptor")
     r = s.report(me, draft(source="hotline", reporter_name="市民乙", photos=(photo(),)))
     assert (r.case.state, r.version, r.case.timer is not None) == (CaseState.REPORTED, 1, True)
+    r = s.send_verify(me, r.case.id, r.version)  # a hotline report is verified on site before filing
+    r = service(hall.store_as("supervisor"), clock).verify(hall.actor("supervisor"), r.case.id, r.version, result="属实")
     s, me = service(hall.store_as("shift_leader"), clock), hall.actor("shift_leader")
     r = s.file(me, r.case.id, r.version)
-    assert r.version == 3 and "已立案" in r.details["replies"][0]  # the event and the database's reply
+    assert r.version == 5 and "已立案" in r.details["replies"][0]  # the event and the database's reply
     s, me = service(hall.store_as("dispatcher"), clock), hall.actor("dispatcher")
     r = s.dispatch(me, r.case.id, r.version, department="JD001")
     assert r.case.department_code == "JD001" and r.case.deadline_at is not None
@@ -298,7 +301,7 @@ def _loop(store, world) -> dict[str, int]:
     r = svc.send_check(a["acceptor"], cid, r.version)
     r = svc.check(a["supervisor"], cid, r.version, outcome="passed")
     clock.advance(timedelta(days=1))
-    svc.close(a["leader_shift"], cid, r.version)
+    svc.close(a["leader_shift"], cid, r.version, override=True, note="照片无拍摄时间，值班长确认")
     r = svc.report(a["acceptor"], draft(source="hotline"), link_to=number)  # ids differ by backend, numbers do not
     cases["linked"] = r.case.id
     r = svc.report(a["acceptor"], draft(source="public", description="重复？"))

@@ -7,7 +7,7 @@ import queue
 import select
 
 import pytest
-from services.world import T0, build_world, draft, service
+from services.world import T0, build_world, draft, service, verified
 from sqlalchemy import text
 
 from app.domain.clock import FixedClock
@@ -82,6 +82,7 @@ def test_automatic_reply_does_not_rename_the_operators_step(store):
     svc = service(store, FixedClock(T0))
     with Collector(store) as feed:
         r = svc.report(world.actors["acceptor"], draft(source="hotline", reporter_phone="13800000000"))
+        r = verified(svc, world, r)  # verified on site before filing
         filed = svc.file(world.actors["leader_shift"], r.case.id, r.version)
         assert filed.version == r.version + 2  # 立案 + the automatic reply to the hotline caller
         got = Changes()

@@ -218,7 +218,7 @@ def test_the_whole_loop_runs_through_the_services_as_database_logins(hall):
         return service(hall.store_as(who), clock), hall.actor(who)
 
     s, me = svc("acceptor")
-    r = s.report(me, draft(source="public", reporter_name="市民甲", photos=(photo(),)))
+    r = s.report(me, draft(source="public", reporter_name="市民甲", photos=(photo(taken_at=clock.now()),)))
     cid = r.case.id
     r = s.send_verify(me, cid, r.version)
     s, me = svc("supervisor")
@@ -230,7 +230,7 @@ def test_the_whole_loop_runs_through_the_services_as_database_logins(hall):
     s, me = svc("dept_a")
     r = s.accept(me, cid, r.version)
     clock.advance(timedelta(minutes=3))  # within the database clock's 5 minutes
-    r = s.feedback(me, cid, r.version, text="已清运", photos=(photo("after", "后.png"),))
+    r = s.feedback(me, cid, r.version, text="已清运", photos=(photo("after", "后.png", taken_at=clock.now()),))
     s, me = svc("acceptor")
     r = s.send_check(me, cid, r.version)
     s, me = svc("supervisor")

@@ -128,6 +128,9 @@ class ActionDialog(QDialog):
         self.evidence_ack = QCheckBox(tr("证据不完整，仍然结案（记录在案）"), objectName="actionEvidenceAck")
         self.evidence_ack.toggled.connect(lambda _on: self._enable_ok())
         self.evidence_ack.hide()
+        note_widget = self.widgets.get("note")
+        if needs_evidence(self.command) and hasattr(note_widget, "textChanged"):
+            note_widget.textChanged.connect(lambda _text: self._enable_ok())  # an override needs its reason
         self.evidence.setVisible(needs_evidence(self.command))
         layout.addWidget(self.evidence)
         layout.addWidget(self.evidence_ack)
@@ -198,7 +201,13 @@ class ActionDialog(QDialog):
             return self.cat.text(message)
         if not self.evidence_ack.isChecked():
             return self.cat.tr("{missing}；确认要结案请勾选“证据不完整，仍然结案”", missing=self.cat.text(message))
+        note = self.widgets.get("note")
+        if note is not None and not (field_value(self._field("note"), note) or "").strip():
+            return self.cat.tr("证据不完整仍然结案，须在备注中写明理由（记录在案）")
         return None
+
+    def _field(self, name: str):
+        return next(f for f in self.fields if f.name == name)
 
     def _enable_ok(self) -> None:
         if not needs_evidence(self.command):
@@ -224,7 +233,11 @@ class ActionDialog(QDialog):
 
     def values(self) -> dict:
         """What was typed, as the command's values."""
-        return {f.name: field_value(f, self.widgets[f.name]) for f in self.fields if f.kind is not FieldKind.INFO}
+        values = {f.name: field_value(f, self.widgets[f.name]) for f in self.fields if f.kind is not FieldKind.INFO}
+        if needs_evidence(self.command) and self.evidence_ack.isChecked() and not self.evidence_ack.isHidden() \
+                and any(f.name == "override" for f in self.command.value_fields):
+            values["override"] = True  # the shift leader's recorded override of incomplete evidence
+        return values
 
     def submit(self) -> bool:
         """Check the values against the command's declarations, then run it in a worker (one request at a time)."""
