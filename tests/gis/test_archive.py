@@ -1,5 +1,7 @@
 """Search over every case in the window (issue 10, item 2): the case archive dock and the queue's
-search box falling back to it, over a generated demo store with closed and voided cases."""
+search box falling back to it, over a generated demo store with closed and voided cases — on
+SpatiaLite and on PostGIS (the window over a PostgreSQL store; a department operator through its
+own login, where row-level security decides what it finds)."""
 
 from __future__ import annotations
 
@@ -13,23 +15,59 @@ pytestmark = pytest.mark.qgis
 T0 = datetime(2026, 11, 20, 10, 30)
 
 
-@pytest.fixture(scope="module")
-def tiny_city(tmp_path_factory):
+class TinyCity:
+    """The generated tiny demo on one backend; :meth:`url` makes a fresh copy for one test."""
+
+    def __init__(self, backend: str, source, cluster=None) -> None:
+        self.backend, self.source, self.cluster = backend, source, cluster
+        self._made: list[str] = []
+
+    def url(self, tmp_path) -> str:
+        if self.backend == "spatialite":
+            path = tmp_path / "hall.sqlite"
+            shutil.copyfile(self.source, path)
+            return f"sqlite:///{path}"
+        name = self.cluster.create_database(template=self.source)
+        self._made.append(name)
+        return self.cluster.url(name)
+
+    def drop_copies(self) -> None:
+        while self._made:
+            self.cluster.drop_database(self._made.pop())
+
+
+@pytest.fixture(scope="module", params=["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def tiny_city(request, tmp_path_factory):
     from data.democity.generate import generate
 
-    path = tmp_path_factory.mktemp("archive") / "tiny.sqlite"
-    generate(f"sqlite:///{path}", seed=3, scale="tiny", now=T0)
-    return path
+    if request.param == "spatialite":
+        path = tmp_path_factory.mktemp("archive") / "tiny.sqlite"
+        generate(f"sqlite:///{path}", seed=3, scale="tiny", now=T0)
+        yield TinyCity("spatialite", path)
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    template = cluster.create_database()
+    try:
+        generate(cluster.url(template), seed=3, scale="tiny", now=T0)
+        yield TinyCity("postgis", template, cluster)
+    finally:
+        cluster.drop_database(template)
 
 
-def _hall(qtbot, tiny_city, tmp_path, actor, lang="zh_CN"):
+@pytest.fixture(autouse=True)
+def _drop_copies(tiny_city):
+    yield
+    if tiny_city.backend == "postgis":
+        tiny_city.drop_copies()  # after the test's hall (and its connections) are gone
+
+
+def _hall(qtbot, tiny_city, tmp_path, actor, lang="zh_CN", url=None):
     from app.bootstrap import build_hall
     from app.domain.clock import FixedClock
     from app.store.engine import open_store
 
-    path = tmp_path / "hall.sqlite"
-    shutil.copyfile(tiny_city, path)
-    hall = build_hall(open_store(path), clock=FixedClock(T0), plugins=False, live=False, lang=lang, actor=actor,
+    store = open_store(url or tiny_city.url(tmp_path))
+    hall = build_hall(store, clock=FixedClock(T0), plugins=False, live=False, lang=lang, actor=actor,
                       settings=QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
     hall.window.resize(1600, 1000)
     hall.window.show()
@@ -169,16 +207,22 @@ def test_paging_walks_the_results(qtbot, hall):
     assert not set(first) & {r.id for r in archive.rows()}
 
 
-def test_a_department_operator_on_spatialite_finds_only_its_departments_cases(qtbot, qgis_app, tiny_city, tmp_path):
+def test_a_department_operator_finds_only_its_departments_cases(qtbot, qgis_app, tiny_city, tmp_path):
+    """SpatiaLite: the services scope the search; PostGIS: the operator's own login, row-level security."""
+    import secrets
+
     from sqlalchemy import text
 
     from app.core import build_core
     from app.domain.clock import FixedClock
     from app.domain.definitions import Role
     from app.services.actors import Actor
+    from app.store import security
     from app.store.engine import open_store
 
-    probe = open_store(tiny_city)
+    url = tiny_city.url(tmp_path)
+    probe = open_store(url)
+    login = None
     try:
         everything = build_core(probe, FixedClock(T0)).find_cases(None, "", limit=500).rows
         departments = {r.department_code for r in everything if r.department_code}
@@ -186,14 +230,30 @@ def test_a_department_operator_on_spatialite_finds_only_its_departments_cases(qt
         dept_code = sorted(departments)[0]
         with probe.engine.connect() as conn:
             dept_id = conn.execute(text("SELECT id FROM departments WHERE code = :c"), {"c": dept_code}).scalar_one()
+        name = "d1"
+        if tiny_city.backend == "postgis":  # a user and its own login, as docs/deploy.md adds them
+            from app.services.users import add_user
+
+            name, password = f"d1{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+            add_user(probe, name, Role.DEPARTMENT, display_name="部门甲", password=password,
+                     department_code=dept_code)
+            login = name
+            url = probe.url.set(username=security.login_name(name), password=password).render_as_string(
+                hide_password=False)
+        built = _hall(qtbot, tiny_city, tmp_path, Actor(name, "部门甲", Role.DEPARTMENT, department_id=dept_id),
+                      url=url)
+        try:
+            archive = _archive(built)
+            _search(qtbot, archive, "")
+            found = archive.rows()
+            assert found and {r.department_code for r in found} == {dept_code}
+            other = next(r for r in everything if r.department_code and r.department_code != dept_code)
+            _search(qtbot, archive, other.number)  # another department's case by its number: not there
+            assert other.id not in {r.id for r in archive.rows()}
+        finally:
+            built.runner.wait()
+            built.teardown()
     finally:
+        if login is not None:
+            security.drop_login(probe, login)
         probe.dispose()
-    built = _hall(qtbot, tiny_city, tmp_path, Actor("d1", "部门甲", Role.DEPARTMENT, department_id=dept_id))
-    try:
-        archive = _archive(built)
-        _search(qtbot, archive, "")
-        found = archive.rows()
-        assert found and {r.department_code for r in found} == {dept_code}
-    finally:
-        built.runner.wait()
-        built.teardown()
