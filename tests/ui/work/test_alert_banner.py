@@ -108,12 +108,12 @@ def test_history_lists_time_and_case_and_a_click_selects_it(qtbot, calendar):
 def test_rules_come_from_the_role_and_the_users_settings(qtbot, calendar, settings):
     settings.setValue(rules_key("zhang"), '{"kinds": ["red"], "interval_s": 40}')
     state, center, banner, clock, _ = _desk(qtbot, calendar, settings=settings, user="zhang", role="acceptor")
-    assert banner.rules.kinds == {"red"} and banner.rules.interval_s == 40 and banner.rules.sound == {"new"}
+    assert banner.rules.kinds == {"red"} and banner.rules.interval_s == 40 and banner.rules.sound == {"new", "task"}
     _report(state, 20)
     assert banner.feed.history == []  # the user's own rules: no new-report alerts
     other = AlertBanner(AlertCenter(state), state, settings=settings, user="li", role="acceptor")
     qtbot.addWidget(other)
-    assert other.rules.kinds == {"new"} and other.problems == []  # another user: the role's defaults
+    assert other.rules.kinds == {"new", "task"} and other.problems == []  # another user: the role's defaults
     settings.setValue(rules_key("wang"), "{broken")
     broken = AlertBanner(AlertCenter(state), state, settings=settings, user="wang", role="dispatcher")
     qtbot.addWidget(broken)
