@@ -127,10 +127,18 @@ def _supervisor_suggestions(cases: Any, case_id: int) -> str:
     return suggestions_for(cases.store, case_id)
 
 
+def _supervisor_choices(cases: Any, case_id: int) -> list:
+    """The supervisors a form offers for the task: the first suggestion (empty value), each suggested one,
+    then every other active supervisor."""
+    from app.services.supervisors import supervisor_choices
+
+    return supervisor_choices(cases.store, case_id)
+
+
 def _send_fields() -> tuple[Field, ...]:
     """派发核实/派发核查: the suggestion shown, the supervisor named (empty: the first suggestion), a note."""
     return (Field("suggestion", K.INFO, "监督员建议", load=_supervisor_suggestions),
-            Field("supervisor", K.LINE, "监督员", help="监督员用户名；不填则派给首选建议"),
+            Field("supervisor", K.CHOICE, "监督员", help="监督员用户名；不填则派给首选建议", load=_supervisor_choices),
             _note())
 
 

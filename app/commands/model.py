@@ -60,7 +60,9 @@ class Field:
     prompt: bool = True  # a form asks for it (False: command line only)
     cli: bool = True  # the command line offers it
     group: str | None = None  # fields of one group exclude each other on the command line
-    load: Callable[[Any, int], str] | None = None  # INFO: ``load(cases, case_id)`` in a worker
+    # INFO: ``load(cases, case_id)`` → the text shown; CHOICE: → [(value, label)] offered (a form
+    # fills its list in a worker; the command line takes any value then, the service checks it)
+    load: Callable[[Any, int], Any] | None = None
 
     @property
     def cli_option(self) -> str:

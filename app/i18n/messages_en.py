@@ -1089,6 +1089,9 @@ MESSAGES_EN.update({
     "案卷 {number} 的监督员建议：": "Supervisors suggested for case {number}:",
     "网格 {grid} 的责任监督员：{who}": "Supervisor assigned to grid {grid}: {who}",
     "（无）": "(none)",
+    "首选建议：{name}（{username}）": "First suggestion: {name} ({username})",
+    "不指定监督员（没有可建议的监督员）": "No supervisor named (none to suggest)",
+    "{name}（{username}）": "{name} ({username})",
 })
 # -- the working calendar's years and the configuration history (issue 12: app.domain.statutory,
 #    app.domain.calendar_file, app.domain.config_audit, app.services.calendar, app.cli.admin) -----

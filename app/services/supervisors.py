@@ -216,6 +216,26 @@ def suggestions_for(store: Any, case_id: int) -> Msg | str:
         return suggestion_text(suggest(session, case))
 
 
+def supervisor_choices(store: Any, case_id: int) -> list[tuple[str, Msg]]:
+    """What a send form offers: "" (the first suggestion), the suggested supervisors in their order,
+    then every other active, unlocked supervisor by name; labels carry name, username and why."""
+    with store.session() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(Msg("案卷不存在（id {case_id}）", case_id=case_id))
+        ranked = suggest(session, case)
+        others = sorted((u for u in _people(session, User.role == Role.SUPERVISOR.value)
+                         if _usable(u) and u.username not in {s.username for s in ranked}),
+                        key=lambda u: u.username)
+    first = Msg("首选建议：{name}（{username}）", name=ranked[0].display_name, username=ranked[0].username) \
+        if ranked else Msg("不指定监督员（没有可建议的监督员）")
+    out: list[tuple[str, Msg]] = [("", first)]
+    out += [(s.username, Msg("{rank}. {name}（{username}）：{reasons}", rank=s.rank, name=s.display_name,
+                             username=s.username, reasons=Seq(s.reasons, "；", "; "))) for s in ranked]
+    out += [(u.username, Msg("{name}（{username}）", name=u.display_name, username=u.username)) for u in others]
+    return out
+
+
 def prepare_send(step: Step, supervisor: str | None) -> None:
     """派发核实/派发核查: name the supervisor in the event (given and checked, else the first suggestion)."""
     name = (supervisor or "").strip()
@@ -362,4 +382,4 @@ class SupervisorService:
 
 
 __all__ = ["SEES_ALL", "TASK_STATES", "Position", "SupervisorService", "SupervisorSuggestion", "SupervisorTask",
-           "check_supervisor", "prepare_send", "suggest", "suggestion_text", "suggestions_for"]
+           "check_supervisor", "prepare_send", "suggest", "suggestion_text", "suggestions_for", "supervisor_choices"]

@@ -28,7 +28,7 @@ from app.commands.evidence import check_closing, needs_evidence
 from app.domain.definitions import Action
 from app.i18n import Catalogue
 from app.ui import plain
-from app.ui.forms.command_fields import field_label, field_value, field_widget, set_departments
+from app.ui.forms.command_fields import field_label, field_value, field_widget, set_choices, set_departments
 from app.ui.forms.common import (
     Banner,
     ConflictPanel,
@@ -150,6 +150,10 @@ class ActionDialog(QDialog):
                 runner.run_in_thread(lambda load=f.load: load(cases, case_id),
                                      lambda text, w=widget: self._show_info(w, text),
                                      lambda exc, w=widget: self._show_info(w, error_text(exc, self.cat)))
+            elif f.kind is FieldKind.CHOICE and f.load is not None:  # e.g. the suggested supervisors
+                runner.run_in_thread(lambda load=f.load: load(cases, case_id),
+                                     lambda rows, w=widget: set_choices(w, rows, self.cat),
+                                     lambda exc: self.banner.show_message(error_text(exc, self.cat)))
             elif f.kind is FieldKind.DEPARTMENT and hasattr(self.desk, "departments"):
                 runner.run_in_thread(self.desk.departments, lambda rows, w=widget: set_departments(w, rows),
                                      lambda exc: self.banner.show_message(error_text(exc, self.cat)))

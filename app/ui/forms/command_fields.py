@@ -86,6 +86,13 @@ def field_widget(f: Field, cat: Catalogue, case=None, departments=None, *, first
     return picker
 
 
+def set_choices(combo: QComboBox, rows, cat: Catalogue) -> None:
+    """Replace a CHOICE picker's items with loaded (value, label) rows (labels are data: one plain line)."""
+    combo.clear()
+    for value, label in rows:
+        combo.addItem(plain.line(cat.text(label), 120), value)
+
+
 def set_departments(combo: QComboBox, departments) -> None:
     """Add (id, code, name) departments to a department picker (after its first-suggestion item)."""
     for dept_id, code, name in departments:

@@ -72,16 +72,36 @@ def test_the_send_dialog_shows_the_suggested_supervisors_and_sends_to_the_first(
     acceptor = login_as(Role.ACCEPTOR)
     reported = _reported(desk, login_as)
     queue.reset(desk.source.open_cases(), T0)
-    row = queue.summary(reported.case.id)
-    dialog = ActionDialog(desk, acceptor, runner, Action.SEND_VERIFY, row)
+    dialog = ActionDialog(desk, acceptor, runner, Action.SEND_VERIFY, queue.summary(reported.case.id))
     qtbot.addWidget(dialog)
     wait_idle(qtbot, runner)
     shown = dialog.widgets["suggestion"].text()
     assert "本网格的责任监督员" in shown and shown.splitlines()[1].startswith("1. ")
     first = shown.splitlines()[1].split("（", 1)[1].split("）", 1)[0]
-    assert dialog.widgets["supervisor"].text() == ""  # empty: the first suggestion
+    picker = dialog.widgets["supervisor"]
+    assert picker.currentIndex() == 0 and picker.currentData() == ""  # the first suggestion, by default
+    assert picker.itemText(0) == f"首选建议：{picker.itemText(1)[3:].split('（')[0]}（{first}）"
+    assert picker.itemData(1) == first and picker.count() > 2  # then the others, every supervisor offered
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, runner)
     assert dialog.result_value is not None, dialog.banner.text()
     assert dialog.result_value.case.state is CaseState.VERIFYING
-    assert dialog.result_value.details["supervisor"]["username"] == first
+    assert dialog.result_value.details["supervisor"] == {**dialog.result_value.details["supervisor"],
+                                                         "username": first, "suggested": True}
+
+
+def test_the_send_dialog_sends_to_the_supervisor_picked(qtbot, desk, login_as, queue, runner):
+    acceptor = login_as(Role.ACCEPTOR)
+    reported = _reported(desk, login_as)
+    queue.reset(desk.source.open_cases(), T0)
+    dialog = ActionDialog(desk, acceptor, runner, Action.SEND_VERIFY, queue.summary(reported.case.id))
+    qtbot.addWidget(dialog)
+    wait_idle(qtbot, runner)
+    picker = dialog.widgets["supervisor"]
+    picker.setCurrentIndex(picker.count() - 1)  # the last one offered: not among the suggestions
+    picked = picker.currentData()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, runner)
+    assert dialog.result_value is not None, dialog.banner.text()
+    assert dialog.result_value.details["supervisor"]["username"] == picked
+    assert not dialog.result_value.details["supervisor"]["suggested"]
