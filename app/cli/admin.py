@@ -164,8 +164,9 @@ def _show_text(view, cat) -> str:
     if view.history:
         lines.append(cat.tr("变更记录："))
         for h in view.history:
+            colon = ": " if cat.language == "en" else "："
             lines.append(f"  #{h['seq']} {h['at']:%Y-%m-%d %H:%M:%S} {h['actor']}"
-                         + (f"：{h['reason']}" if h["reason"] else ""))
+                         + (f"{colon}{h['reason']}" if h["reason"] else ""))
     return "\n".join(lines)
 
 
