@@ -24,7 +24,7 @@ from app.services.calendar import WARNING_DAYS, calendar_warning, refresh_calend
 log = logging.getLogger(__name__)
 
 #: How often the store's configuration version is asked (milliseconds).
-INTERVAL_MS = 30_000
+INTERVAL_MS = 10_000
 
 
 class CalendarWarning(QLabel):
