@@ -96,6 +96,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     from app.ui.live_status import LiveStatusIndicator, OfflineBanner
     from app.ui.main_window import MainWindow, user_settings
     from app.ui.tasks import TaskRunner
+    from app.views.queue_order import urged_first
     from app.views.queue_state import QueueState
 
     store = hall.store
@@ -106,7 +107,8 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     hall.core = desk = build_core(store, clock, actor=actor)
     source = desk.source
     assert source is not None
-    hall.state = state = QueueState(desk.calendar)
+    # 督办 raises the priority: urged cases first in the dispatcher's and the department's queue
+    hall.state = state = QueueState(desk.calendar, urged_first=urged_first(actor.role if actor else None))
     hall.runner = runner = TaskRunner()
     hall.on_teardown(runner.wait)
     hall.controller = controller = QueueController(state, source, runner, clock)

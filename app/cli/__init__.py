@@ -258,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if sys.stdin is None:  # started with stdin closed (`<&-`): reads see end of file, prompts refuse
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    for name in ("stdout", "stderr"):  # started with it closed (`>&-`): what it would show goes nowhere
+        if getattr(sys, name) is None:  # (and the file opened takes the closed descriptor, not a database)
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     watch: list = []  # the CommitWatch of a command that writes, once installed
     try:
         code = _main(argv, watch)

@@ -30,6 +30,7 @@ from typing import Any
 from app.commands import Command, CommandInputError, CommandRegistry, FieldKind, VerbGroup, default_registry
 from app.domain.definitions import Action, CaseState, Role
 from app.domain.messages import Msg
+from app.domain.timeline import urge_text
 from app.i18n import Catalogue
 
 EXIT_OK, EXIT_FAIL = 0, 1
@@ -392,6 +393,7 @@ def _view(svc, summary, *, events: bool = False) -> dict[str, Any]:
         view["suggestions"] = svc.dispatch_suggestions(summary.id)
     if events:
         view["events"] = svc.events(summary.id)
+        view["attachments"] = svc.attachments(summary.id)  # kind, file name, shooting time, size; no data
     return view
 
 
@@ -403,12 +405,25 @@ def _result(svc, result) -> dict[str, Any]:
     return view
 
 
-#: The fields a 修改 event changes, as the timeline names them.
-_EDITED = {"address": "地址", "description": "描述", "reporter_name": "举报人", "reporter_phone": "联系电话"}
+#: Continuation lines of a fact (a feedback text of several lines) are indented under it.
+_FACT_INDENT = "      "
 
 
-def _label(enum, value: str) -> str:
-    return enum(value).label if value in enum._value2member_map_ else value
+def _facts(event, cat: Catalogue) -> list[str]:
+    """The event's facts (app.domain.timeline), one indented line each, in the user's language."""
+    from app.domain.timeline import event_facts
+
+    return [_FACT_INDENT + cat.text(fact).replace("\n", "\n" + _FACT_INDENT + "  ") for fact in event_facts(event)]
+
+
+def _attachments(out: dict[str, Any], cat: Catalogue) -> list[str]:
+    from app.domain.timeline import attachment_line
+
+    files = out.get("attachments")
+    if not files:
+        return [cat.tr("附件：无")] if files is not None else []
+    return [cat.tr("附件（{n}）：", n=len(files))] + [
+        "  " + cat.text(attachment_line(a.kind, a.filename, a.taken_at, a.size)) for a in files]
 
 
 def _text(out: dict[str, Any]) -> str:
@@ -429,6 +444,10 @@ def _text(out: dict[str, Any]) -> str:
     if c.get("department_name"):
         lines.append(f"责任部门：{c['department_name']}")
     lines.append(f"计时：{out['timer']['explanation']}")
+    cat = Catalogue.from_env()  # $GRIDHALL_LANG as it is now
+    urged = urge_text(c.get("urge_level") or 0, c.get("urge_deadline_at"))
+    if urged is not None:
+        lines.append(cat.tr("督办：{urge}", urge=urged))
     details = out.get("details") or {}
     if details.get("filing_standard"):
         lines.append(f"立案标准：{details['filing_standard']}")
@@ -438,12 +457,14 @@ def _text(out: dict[str, Any]) -> str:
     lines += [f"注意：{w}" for w in out.get("warnings", [])]
     for s in out.get("suggestions", []) if c["state"] == "filed" else []:
         lines.append(f"派遣建议 {s.rank}：{s.name}（{s.code}）— {'；'.join(s.reasons)}")
+    lines += _attachments(out, cat)
     for e in out.get("events", []):
-        why = f"：{e.reason}" if e.reason else ""
-        lines.append(f"  {e.seq:>3} {e.at:%Y-%m-%d %H:%M} {e.actor}（{_label(Role, e.role)}）"
-                     f"{_label(Action, e.action)} → {_label(CaseState, e.to_state)}{why}")
-        for name, (before, after) in ((e.payload or {}).get("changes") or {}).items():  # 修改: before → after
-            lines.append(f"      {_EDITED.get(name, name)}：{before or '（空）'} → {after or '（空）'}")
+        step = cat.tr("{actor}（{role}）{action} → {state}", actor=e.actor, role=cat.label_of(Role, e.role),
+                      action=cat.label_of(Action, e.action), state=cat.label_of(CaseState, e.to_state))
+        if e.reason:
+            step = cat.tr("{line}：{reason}", line=step, reason=e.reason)
+        lines.append(f"  {e.seq:>3} {e.at:%Y-%m-%d %H:%M} {step}")
+        lines += _facts(e, cat)  # every fact of the event: department, minutes, results, texts, …
     return "\n".join(lines)
 
 

@@ -107,7 +107,7 @@ def _report(cases: Any, actor: Any, _case_id: Any, _version: Any, v: dict) -> An
                         level=v.get("level") or Level.GENERAL, source=v.get("source"),
                         reporter_name=v.get("reporter"), reporter_phone=v.get("phone"),
                         photos=_timed(v.get("photos"), v.get("photo_time")))
-    return cases.report(actor, draft)
+    return cases.report(actor, draft, link_to=v.get("duplicate_of") or None)
 
 
 def _first_suggestion(cases: Any, row: Any, values: dict) -> dict:
@@ -172,6 +172,8 @@ def builtin_commands() -> tuple[Command, ...]:
                 _photo_time(),
                 Field("reporter", K.LINE, "举报人"),
                 Field("phone", K.LINE, "联系电话"),
+                Field("duplicate_of", K.CASE_REF, "原案卷号", prompt=False,
+                      help="与已有案卷重复时：同时关联到该案卷（不予重复立案）"),
             ),
             tip="登记新上报的问题"),
         Command(

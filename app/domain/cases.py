@@ -55,6 +55,8 @@ class CaseSummary:
     version: int = 0
     timer: TimerSpec | None = None
     deadline_at: datetime | None = None
+    urge_level: int = 0  # 督办 level (0 none, 1–3): the highest of the case's urges
+    urge_deadline_at: datetime | None = None  # the earliest deadline an urge set
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class CaseEventRecord:
     department_name: str | None = None
     reason: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    photos: int = 0  # how many attachments were stored with this event
 
 
 @dataclass(frozen=True)

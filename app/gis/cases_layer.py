@@ -3,6 +3,10 @@
 Working-time deadlines cannot be evaluated in SQL or a QGIS expression, so the application
 (the case queue, once a second) computes each case's light and hands it to
 ``CaseLayerFeeder``: one changed light is one attribute change in the provider, no reload.
+
+An urged case (督办) carries its level in the ``urge`` field; the style draws a ring around it,
+thicker with the level, as part of the case's own symbol: no label, so the case layer stays out
+of the shared labelling pass and a live change repaints this layer alone.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from app.domain.messages import Msg
 
 #: Fields of the case layer, in order (QGIS memory-provider URI syntax).
 CASE_FIELDS = (("case_id", "integer"), ("number", "string"), ("light", "string"),
-               ("state", "string"), ("category", "string"), ("level", "string"))
+               ("state", "string"), ("category", "string"), ("level", "string"), ("urge", "integer"))
 _LIGHTS = {light.value for light in Light}
 #: A burst of changes (50 live updates, a bulk run) repaints the case layer at most this often;
 #: the features change at once. Each repaint redraws this layer alone over the canvas's cache.
@@ -36,6 +40,7 @@ class CaseRow(NamedTuple):
     number: str
     category: str = ""
     level: str = ""
+    urge: int = 0  # 督办 level (0 none, 1–3): the style rings an urged case
 
 
 def new_case_layer(name: str = "案卷") -> QgsVectorLayer:
@@ -89,7 +94,7 @@ class CaseLayerFeeder:
         f = QgsFeature(self.layer.fields())
         f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(row.x), float(row.y))))
         f.setAttributes([int(row.case_id), row.number, _light(row.light), str(row.state),
-                         row.category or "", str(row.level or "")])
+                         row.category or "", str(row.level or ""), int(row.urge or 0)])
         return f
 
     def set_cases(self, rows: Iterable[CaseRow | tuple]) -> int:
@@ -201,7 +206,8 @@ class CaseLayerFeeder:
 def case_row(summary, light: Light | str) -> CaseRow:
     """The map row of one queue ``CaseSummary`` with its current light."""
     return CaseRow(summary.id, summary.x, summary.y, _light(light), str(summary.state), summary.number,
-                   f"{summary.category_code} {summary.category_name}".strip(), str(summary.level))
+                   f"{summary.category_code} {summary.category_name}".strip(), str(summary.level),
+                   int(getattr(summary, "urge_level", 0) or 0))
 
 
 def rows_from_summaries(summaries: Iterable, lights: Mapping[int, Light | str]) -> list[CaseRow]:
@@ -228,11 +234,13 @@ def read_open_cases(store, light: str = Light.NONE.value) -> list[CaseRow]:
         raise RuntimeError(Msg("无法读取案卷表（{provider}）：{value}",
                                provider=provider, value=provider_error(layer) or Msg("数据源无效")))
     rows = []
+    urged = layer.fields().indexOf("urge_level") >= 0  # (migration 0015)
     for f in layer.getFeatures():
         g = f.geometry()
         if g is None or g.isEmpty():
             continue  # a case without a location cannot be drawn
         p = g.asPoint()
         rows.append(CaseRow(int(f["id"]), p.x(), p.y(), light, str(f["state"]), str(f["number"]),
-                            str(f["category_id"]), str(f["level"] or "")))
+                            str(f["category_id"]), str(f["level"] or ""),
+                            int(f["urge_level"] or 0) if urged else 0))
     return rows

@@ -28,6 +28,7 @@ from qgis.core import (
     QgsRuleBasedLabeling,
     QgsRuleBasedRenderer,
     QgsSimpleLineSymbolLayer,
+    QgsSimpleMarkerSymbolLayer,
     QgsSymbol,
     QgsSymbolLayer,
     QgsTextBufferSettings,
@@ -54,6 +55,10 @@ CASE_LABEL_SCALE = 2500
 CASE_NUMBER_GAP_MM = 2.8  # from the case's centre to its number
 CASE_NUMBER_CHAR_MM = 1.62  # advance of one digit of the 3 mm number
 CASE_SMALL_SCALE = 12000  # cases drawn smaller when zoomed out further than this
+#: 督办: a ring around an urged case, thicker with its level (the queue's and the detail's mark colour)
+URGE_COLOUR = "#7b1fa2"
+URGE_RING_MM = 2.6  # the ring's diameter beyond the case circle's
+URGE_WIDTH_MM = (0.5, 0.3)  # ring width: base + per level
 #: Components: full markers closer than COMPONENT_FULL_SCALE; between it and COMPONENT_SCALE only
 #: small pale dots (a texture under the case markers, which stay legible at 4K); none further out.
 COMPONENT_FULL_SCALE = 6000
@@ -284,15 +289,31 @@ def case_number_layer() -> QgsFontMarkerSymbolLayer:
     text.setDataDefinedProperty(QgsSymbolLayer.PropertyCharacter, QgsProperty.fromField("number"))
     # A font marker is centred on its point whatever its anchor: shift it right by half its width.
     text.setDataDefinedProperty(QgsSymbolLayer.PropertyOffset, QgsProperty.fromExpression(_checked(
-        f"concat({CASE_NUMBER_GAP_MM} + length(\"number\") * {CASE_NUMBER_CHAR_MM / 2}, ',', -1.4)")))
+        f"concat({CASE_NUMBER_GAP_MM} + CASE WHEN coalesce(\"urge\", 0) > 0 THEN {URGE_RING_MM / 2 + 0.8} ELSE 0 END"
+        f" + length(\"number\") * {CASE_NUMBER_CHAR_MM / 2}, ',', -1.4)")))  # clear of an urged case's ring
     text.setDataDefinedProperty(QgsSymbolLayer.PropertyLayerEnabled, QgsProperty.fromExpression(
         _checked(f"@map_scale <= {CASE_LABEL_SCALE}")))
     return text
 
 
+def urge_ring_layer() -> QgsSimpleMarkerSymbolLayer:
+    """The 督办 mark: a ring around an urged case (field ``urge`` > 0), thicker with the level; part
+    of the symbol, so it costs the labelling engine nothing and repaints with the case layer."""
+    ring = QgsSimpleMarkerSymbolLayer.create({"name": "circle", "color": "0,0,0,0", "size": "7.2",
+                                              "outline_color": URGE_COLOUR, "outline_width": "0.8"})
+    ring.setDataDefinedProperty(QgsSymbolLayer.PropertySize, QgsProperty.fromExpression(_checked(
+        f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN {3.4 + URGE_RING_MM} ELSE {4.6 + URGE_RING_MM} END")))
+    ring.setDataDefinedProperty(QgsSymbolLayer.PropertyStrokeWidth, QgsProperty.fromExpression(_checked(
+        f"{URGE_WIDTH_MM[0]} + {URGE_WIDTH_MM[1]} * min(coalesce(\"urge\", 0), 3)")))
+    ring.setDataDefinedProperty(QgsSymbolLayer.PropertyLayerEnabled, QgsProperty.fromExpression(_checked(
+        "coalesce(\"urge\", 0) > 0")))
+    return ring
+
+
 def cases_style(layer: QgsVectorLayer) -> None:
-    """Large circles with a white outline by light; red drawn over yellow over green; the number
-    beside each circle close up (a font marker, not a label: see ``case_number_layer``)."""
+    """Large circles with a white outline by light; urged cases ringed (``urge_ring_layer``) and drawn
+    over the others, then red over yellow over green; the number beside each circle close up (a
+    font marker, not a label: see ``case_number_layer``)."""
     cats = []
     for light in (Light.RED, Light.YELLOW, Light.GREEN, Light.NONE):
         sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": LIGHT_COLOURS[light.value],
@@ -300,11 +321,12 @@ def cases_style(layer: QgsVectorLayer) -> None:
                                             "outline_width": "0.7"})
         sym.symbolLayer(0).setDataDefinedProperty(QgsSymbolLayer.PropertySize, QgsProperty.fromExpression(
             _checked(f"CASE WHEN @map_scale > {CASE_SMALL_SCALE} THEN 3.4 ELSE 4.6 END")))
+        sym.insertSymbolLayer(0, urge_ring_layer())  # under the circle's white outline
         sym.appendSymbolLayer(case_number_layer())
         cats.append(QgsRendererCategory(light.value, sym, light.label))
     renderer = QgsCategorizedSymbolRenderer("light", cats)
-    order = _checked("CASE WHEN \"light\" = 'red' THEN 3 WHEN \"light\" = 'yellow' THEN 2 "
-                     "WHEN \"light\" = 'green' THEN 1 ELSE 0 END")
+    order = _checked("coalesce(\"urge\", 0) * 4 + CASE WHEN \"light\" = 'red' THEN 3 "
+                     "WHEN \"light\" = 'yellow' THEN 2 WHEN \"light\" = 'green' THEN 1 ELSE 0 END")
     renderer.setOrderBy(QgsFeatureRequest.OrderBy([QgsFeatureRequest.OrderByClause(order, True)]))
     renderer.setOrderByEnabled(True)
     layer.setRenderer(renderer)
@@ -318,7 +340,8 @@ BUILDERS = {
     "admin_areas": ("MultiPolygon", "field=name:string&field=level:string", admin_areas_style),
     "unit_grids": ("Polygon", "field=code:string", unit_grids_style),
     "components": ("Point", "field=code:string&field=name:string", components_style),
-    "cases": ("Point", "field=case_id:integer&field=number:string&field=light:string", cases_style),
+    "cases": ("Point", "field=case_id:integer&field=number:string&field=light:string&field=urge:integer",
+              cases_style),
 }
 
 

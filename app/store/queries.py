@@ -38,6 +38,7 @@ def _summary_select() -> Select:
             Case.urge_count, Case.rework_count, Case.version, Case.deadline_at,
             Case.stage, Case.timer_basis, Case.limit_minutes, Case.timer_started_at,
             Case.paused_minutes, Case.paused_since, Case.extension_minutes,
+            Case.urge_level, Case.urge_deadline_at,  # 督办 (migration 0015)
         )
         .join(Category, Category.id == Case.category_id)
         .outerjoin(UnitGrid, UnitGrid.id == Case.grid_id)
@@ -85,7 +86,7 @@ _NAN = math.nan
 def _summary(r: Sequence[Any]) -> CaseSummary:
     (id_, number, kind, cat_code, cat_name, level, state, source, reported_at, x, y, grid_code, street,
      community, dept_code, dept_name, address, description, comp_code, urge, rework, version, deadline,
-     stage, basis, limit, started, paused_minutes, paused_since, extension) = r
+     stage, basis, limit, started, paused_minutes, paused_since, extension, urge_level, urge_deadline) = r
     timer = None
     if stage and basis and limit is not None and started is not None:
         timer = TimerSpec(stage=_STAGE[stage], basis=_BASIS[basis], limit_minutes=limit, started_at=started,
@@ -98,7 +99,7 @@ def _summary(r: Sequence[Any]) -> CaseSummary:
         street_name=street, community_name=community, department_code=dept_code,
         department_name=dept_name, address=address, description=description or "",
         component_code=comp_code, urge_count=urge or 0, rework_count=rework or 0, version=version or 0,
-        timer=timer, deadline_at=deadline,
+        timer=timer, deadline_at=deadline, urge_level=urge_level or 0, urge_deadline_at=urge_deadline,
     )
 
 
@@ -139,10 +140,14 @@ def case_events(session: Session, case_id: int, *, scope: int | None = None) -> 
     """The timeline of one case, in order (empty when the case is outside ``scope``)."""
     if scope is not None and not visible(session, case_id, scope):
         return []
+    # how many attachments each event stored (through the case_id index: a case has few)
+    photos = (select(func.count(Attachment.id))
+              .where(Attachment.case_id == case_id, Attachment.event_id == CaseEvent.id)
+              .correlate(CaseEvent).scalar_subquery())
     stmt = (
         select(CaseEvent.seq, CaseEvent.at, CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state,
                CaseEvent.actor, CaseEvent.role, Department.name.label("department_name"),
-               CaseEvent.reason, CaseEvent.payload)
+               CaseEvent.reason, CaseEvent.payload, photos.label("photos"))
         .outerjoin(Department, Department.id == CaseEvent.department_id)
         .where(CaseEvent.case_id == case_id)
         .order_by(CaseEvent.seq)
@@ -150,7 +155,7 @@ def case_events(session: Session, case_id: int, *, scope: int | None = None) -> 
     return [
         CaseEventRecord(seq=r.seq, at=r.at, action=r.action, from_state=r.from_state, to_state=r.to_state,
                         actor=r.actor, role=r.role, department_name=r.department_name, reason=r.reason,
-                        payload=dict(r.payload or {}))
+                        payload=dict(r.payload or {}), photos=r.photos or 0)
         for r in session.execute(stmt)
     ]
 

@@ -17,12 +17,13 @@ from qtpy.QtWidgets import (
 
 from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.definitions import Action, CaseState, Role
+from app.domain.timeline import event_facts, urge_text
 from app.i18n import Catalogue
 from app.ui import plain
 from app.ui.claim_banner import ClaimBanner
 from app.ui.plain import PlainLabel
 from app.ui.ports import CaseSource
-from app.ui.queue_model import countdown_text
+from app.ui.queue_model import URGE_COLOUR, countdown_text
 from app.ui.style import LIGHT_COLOURS
 from app.ui.tasks import TaskRunner
 from app.views.events import Subscriptions
@@ -37,8 +38,6 @@ FIELD_LIMITS: dict[str, tuple[int, int]] = {
 #: A timeline entry's note is shown up to this (characters, lines); the whole note is in its tooltip.
 NOTE_LIMIT = (400, 8)
 NAME_CHARS = 60
-#: The fields a 修改 event changes, as a timeline entry names them (Chinese source text).
-EDITED_FIELDS = {"address": "地址", "description": "描述", "reporter_name": "举报人", "reporter_phone": "联系电话"}
 
 
 def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
@@ -53,21 +52,12 @@ def event_text(event: CaseEventRecord, cat: Catalogue) -> str:
     if event.from_state:
         states = f"{cat.label_of(CaseState, event.from_state)} → {states}"
     second = states + (f" · {plain.clamp(plain.clean(event.reason), *NOTE_LIMIT)[0]}" if event.reason else "")
-    return plain.breakable("\n".join([first, second, *_edited(event, cat)]))
+    return plain.breakable("\n".join([first, second, *_facts(event, cat)]))
 
 
-def _edited(event: CaseEventRecord, cat: Catalogue) -> list[str]:
-    """A 修改 event's lines: each changed field, before → after (one clamped line each)."""
-    changes = (event.payload or {}).get("changes")
-    if not isinstance(changes, dict):
-        return []
-
-    def shown(value: object) -> str:
-        return plain.line(value, NOTE_LIMIT[0] // 4) if value else cat.tr("（空）")
-
-    pairs = [(name, pair) for name, pair in changes.items() if isinstance(pair, (list, tuple)) and len(pair) == 2]
-    return [cat.tr("{field}：{before} → {after}", field=cat.tr(EDITED_FIELDS.get(name, name)),
-                   before=shown(pair[0]), after=shown(pair[1])) for name, pair in pairs]
+def _facts(event: CaseEventRecord, cat: Catalogue) -> list[str]:
+    """Every fact of the event (app.domain.timeline, shared with the CLI), one clamped line each."""
+    return [plain.line(cat.text(fact), NOTE_LIMIT[0]) for fact in event_facts(event)]
 
 
 class CaseDetailDock(QWidget):
@@ -213,6 +203,10 @@ class CaseDetailDock(QWidget):
             "上报时间": f"{row.reported_at:%Y-%m-%d %H:%M} · {cat.label(row.source)}",
             "督办": cat.tr("督办 {n} 次 · 返工 {m} 次", n=row.urge_count, m=row.rework_count),
         }
+        urged = urge_text(row.urge_level, row.urge_deadline_at)
+        if urged is not None:  # the 督办 level first, marked as in the queue: the case's priority
+            values["督办"] = f"{cat.text(urged)} · {values['督办']}"
+        self.fields["督办"].setStyleSheet(f"color: {URGE_COLOUR}; font-weight: bold" if urged is not None else "")
         for key, text in values.items():
             self.fields[key].setText(text)
         self._show_timer()
@@ -241,8 +235,11 @@ class CaseDetailDock(QWidget):
         for event in events:
             item = QListWidgetItem(event_text(event, self.cat))
             item.setData(Qt.ItemDataRole.UserRole, event.seq)
-            if event.reason and plain.clamp(plain.clean(event.reason), *NOTE_LIMIT)[1]:
-                item.setToolTip(plain.tooltip(event.reason))  # the whole note, as plain text
+            facts = [self.cat.text(fact) for fact in event_facts(event)]
+            long_fact = any(len(text) > NOTE_LIMIT[0] or "\n" in text for text in facts)
+            if (event.reason and plain.clamp(plain.clean(event.reason), *NOTE_LIMIT)[1]) or long_fact:
+                # the whole note and facts (a long feedback text), as plain text
+                item.setToolTip(plain.tooltip("\n".join([event.reason or "", *facts]).strip()))
             self.timeline.addItem(item)
         self.timeline.scrollToBottom()
 

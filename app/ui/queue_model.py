@@ -6,12 +6,13 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
-from qtpy.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
+from qtpy.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
 
 from app.domain.cases import CaseSummary
 from app.domain.deadlines import TimerReading, format_countdown_seconds
 from app.domain.definitions import Light
+from app.domain.timeline import urge_text
 from app.i18n import Catalogue
 from app.ui import plain
 from app.ui.style import OVERDUE_TEXT, light_colour, light_tint
@@ -34,6 +35,13 @@ def _place(r: CaseSummary, _: Catalogue) -> str:
     return "/".join(p for p in (r.street_name, r.community_name) if p)
 
 
+def _urged(r: CaseSummary, c: Catalogue) -> str:
+    """The 督办 cell: the level and the count of an urged case (``3 级 · 2 次``), else the count."""
+    if r.urge_level:
+        return c.tr("{level} 级 · {n} 次", level=r.urge_level, n=r.urge_count)
+    return str(r.urge_count) if r.urge_count else ""
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("灯", SortKey.LIGHT, lambda r, c: ""),  # filled from the reading
     Column("剩余", SortKey.REMAINING, lambda r, c: ""),  # filled from the reading
@@ -46,8 +54,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("责任部门", SortKey.DEPARTMENT, lambda r, c: r.department_name or ""),
     Column("来源", SortKey.SOURCE, lambda r, c: c.label(r.source)),
     Column("上报时间", SortKey.REPORTED, lambda r, c: r.reported_at.strftime("%m-%d %H:%M")),
-    Column("督办", SortKey.URGED, lambda r, c: str(r.urge_count) if r.urge_count else ""),
+    Column("督办", SortKey.URGED, _urged),
 )
+NUMBER_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key is SortKey.NUMBER)
+URGED_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key is SortKey.URGED)
+#: The colour of the 督办 mark: the queue's number icon and 督办 cell, the detail, the map's ring.
+URGE_COLOUR = "#7b1fa2"
 LIGHT_COLUMN = 0
 #: A cell shows at most this many characters (the view elides to the column anyway).
 CELL_CHARS = 200
@@ -75,7 +87,7 @@ class CaseQueueModel(QAbstractTableModel):
         self._ids: tuple[int, ...] = state.visible_ids
         self._row_of: dict[int, int] = {}
         self._reindex()
-        self._icons: dict[Light, QIcon] = {}
+        self._icons: dict[object, QIcon] = {}  # by light, and ("urge", level)
         self._bold = QFont()
         self._bold.setBold(True)
         ev = state.events
@@ -123,7 +135,36 @@ class CaseQueueModel(QAbstractTableModel):
             return plain.line(COLUMNS[col].text(row, self._cat), CELL_CHARS)
         if role == Qt.ItemDataRole.ToolTipRole and col == 4 and row.description:
             return plain.tooltip(row.description)  # a tooltip would render HTML-looking text
+        if row.urge_level and col in (NUMBER_COLUMN, URGED_COLUMN):
+            return self._urge_data(row, col, role)
         return None
+
+    def _urge_data(self, row: CaseSummary, col: int, role: int):
+        """An urged case's mark: a ring before its number, its 督办 cell bold in the mark's colour."""
+        if role == Qt.ItemDataRole.DecorationRole and col == NUMBER_COLUMN:
+            return self._urge_icon(row.urge_level)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._cat.text(urge_text(row.urge_level, row.urge_deadline_at))
+        if col == URGED_COLUMN and role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(QColor(URGE_COLOUR))
+        if col == URGED_COLUMN and role == Qt.ItemDataRole.FontRole:
+            return self._bold
+        return None
+
+    def _urge_icon(self, level: int) -> QIcon:
+        """A ring in the mark's colour, thicker with the level (as the map draws it)."""
+        key = ("urge", level)
+        if key not in self._icons:
+            pix = QPixmap(14, 14)
+            pix.fill(QColor(0, 0, 0, 0))
+            painter = QPainter(pix)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            width = 1 + min(int(level), 3)
+            painter.setPen(QPen(QColor(URGE_COLOUR), width))
+            painter.drawEllipse(QRectF(width / 2 + 0.5, width / 2 + 0.5, 13 - width, 13 - width))
+            painter.end()
+            self._icons[key] = QIcon(pix)
+        return self._icons[key]
 
     def _timer_data(self, case_id: int, col: int, role: int):
         reading = self._state.reading(case_id)

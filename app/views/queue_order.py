@@ -9,15 +9,41 @@ decrease while time runs forward (or X only decreases: that pair never swaps). S
 neighbour pair that can swap gets a *certificate*: the value of X at which it swaps, kept in a
 heap per X. A tick pops only the certificates that failed and swaps those neighbours (a
 kinetic sorted list), so a tick costs O(swaps · log n) instead of a sort of every row.
+
+督办 raises a case's priority: for the roles in ``URGED_FIRST_ROLES`` (the dispatcher and the
+department operator) the time orders put urged cases first, the highest 督办 level first
+(:func:`urge_tier`), each tier in its own remaining-time order. Rows of different tiers never
+swap as time runs, so they get no certificate.
 """
 
 from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from app.domain.definitions import Role
 from app.domain.ticktable import CONSTANT_TERM, NATURAL_TERM, WORKING_TERM, TickTable
+
+#: The roles whose queue puts urged cases first (issue 11: 督办 raises the priority for the
+#: department that handles the case and the dispatcher who watches it); others keep the time order.
+URGED_FIRST_ROLES = frozenset({Role.DISPATCHER, Role.DEPARTMENT})
+
+
+def urged_first(role: Role | str | None) -> bool:
+    """Whether the queue of ``role`` (None: nobody signed in) sorts urged cases first."""
+    if role is None:
+        return False
+    try:
+        return Role(role) in URGED_FIRST_ROLES
+    except ValueError:
+        return False
+
+
+def urge_tier(urge_level: int | None) -> int:
+    """The leading sort term of a row when urged cases go first: 3 级 before 2 级 before 1 级 before
+    cases not urged (0)."""
+    return -int(urge_level or 0)
 
 DIFFERENCE = "d"  # natural − working position
 PAUSED = "p"  # a paused timer (缓办/挂账): constant, and sorted after every running timer
@@ -40,10 +66,15 @@ class RemainingOrder:
     reports ``reordered`` or when the set of ids changes other than through :meth:`update`.
     """
 
-    def __init__(self, table: TickTable[int], rank: dict[int, int], ids: Iterable[int], descending: bool = False):
+    def __init__(self, table: TickTable[int], rank: dict[int, int], ids: Iterable[int], descending: bool = False,
+                 tier: Callable[[int], int] | None = None):
         self._table = table
         self._rank = rank
         self._sign = -1 if descending else 1
+        # ``tier(case_id)``: a leading term (urged cases first), read when a row is admitted;
+        # rows of different tiers are never neighbours that swap
+        self._tier_of = tier
+        self._tiers: dict[int, int] = {}
         # (coordinate, base, generation) of each row, None without a timer. Each admitted timed
         # row gets a fresh generation; a certificate names the generations of its pair, so one
         # made for a row's old term dies when the row is updated, even if the row lands next to
@@ -71,6 +102,8 @@ class RemainingOrder:
         term = self._term(case_id)
         self._terms[case_id] = None if term is None else (*term, self._next_gen)
         self._next_gen += 1
+        if self._tier_of is not None:
+            self._tiers[case_id] = self._tier_of(case_id)
 
     def _live(self, a: int, b: int, gen_a: int, gen_b: int) -> bool:
         """Whether a certificate for (a, b) still holds: neighbours, and neither row changed since."""
@@ -89,17 +122,18 @@ class RemainingOrder:
             return PAUSED, term[1]
         return term
 
-    def key(self, case_id: int) -> tuple[int, int, int]:
+    def key(self, case_id: int) -> tuple[int, int, int, int]:
         """The ascending sort key of ``case_id`` at the table's current position."""
+        tier = self._tiers.get(case_id, 0)
         term = self._terms[case_id]
         if term is None:
-            return (2 * self._sign, 0, self._rank[case_id])
+            return (tier, 2 * self._sign, 0, self._rank[case_id])
         kind, base, _ = term
         if kind == PAUSED:
-            return (self._sign, self._sign * base, self._rank[case_id])
+            return (tier, self._sign, self._sign * base, self._rank[case_id])
         w, n = self._table.position or (0, 0)
         left = base - (w if kind == WORKING_TERM else n if kind == NATURAL_TERM else 0)
-        return (0, self._sign * left, self._rank[case_id])
+        return (tier, 0, self._sign * left, self._rank[case_id])
 
     def _index(self) -> None:
         self._pos = {case_id: k for k, case_id in enumerate(self.ids)}
@@ -112,6 +146,8 @@ class RemainingOrder:
         ta, tb = self._terms[a], self._terms[b]
         if ta is None or tb is None or ta[0] == tb[0]:
             return
+        if self._tiers and self._tiers.get(a, 0) != self._tiers.get(b, 0):
+            return  # an urged row and one of a lower tier: never swapped by time
         (ka, base_a, gen_a), (kb, base_b, gen_b) = ta, tb
         up = (kb, ka) if self._sign > 0 else (ka, kb)
         coordinate = _MONOTONE.get(up)
@@ -163,6 +199,7 @@ class RemainingOrder:
             self.ids = [i for i in self.ids if i not in gone]
         for case_id in gone:
             self._terms.pop(case_id, None)
+            self._tiers.pop(case_id, None)
         for case_id in entering:
             self._admit(case_id)
             k = bisect_left(self.ids, self.key(case_id), key=self.key)

@@ -17,7 +17,7 @@ from app.domain.definitions import CaseState, Light
 from app.domain.ticktable import TickChanges, TickTable
 from app.views.events import EventGroup, Signal
 from app.views.queue_filter import FilterChanges, QueueCounters, QueueFilter, RowTotals, row_matches
-from app.views.queue_order import RemainingOrder
+from app.views.queue_order import RemainingOrder, urge_tier
 
 __all__ = ["LIGHT_RESORT_SECONDS", "MAX_REMOVED", "TIME_DEPENDENT_KEYS", "QueueCounters", "QueueEvents",
            "QueueFilter", "QueueState", "SortKey"]
@@ -85,7 +85,10 @@ class QueueState:
     whose light changed at once (see :meth:`_follow_lights`).
     """
 
-    def __init__(self, calendar: WorkCalendar, table_factory: Callable[..., TickTable[int]] = TickTable) -> None:
+    def __init__(self, calendar: WorkCalendar, table_factory: Callable[..., TickTable[int]] = TickTable, *,
+                 urged_first: bool = False) -> None:
+        #: the time orders (remaining, light) put urged cases first, highest level first (queue_order)
+        self.urged_first = urged_first
         self.calendar = calendar
         self._table_factory = table_factory
         self.events = QueueEvents()
@@ -393,13 +396,18 @@ class QueueState:
     def _matches(self, row: CaseSummary) -> bool:
         return row_matches(self._filter, row, self._table.light(row.id))
 
+    def _tier(self, case_id: int) -> int:
+        """The leading sort term of a row in the time orders (0 for all unless urged cases go first)."""
+        return urge_tier(self._rows[case_id].urge_level) if self.urged_first else 0
+
     def _sort_by_light(self, ids: list[int]) -> None:
         """Sort ``ids`` in place: running timers before paused ones (缓办/挂账), then by light, then
         ratio (descending folded in, ties by case number)."""
         table, rank = self._table, self._rank
         sign = -1 if self._descending else 1
         keys = {
-            case_id: (sign * table.is_paused(case_id), sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio,
+            case_id: (self._tier(case_id), sign * table.is_paused(case_id), sign * _LIGHT_RANK[table.light(case_id)],
+                      -sign * ratio,
                       rank[case_id])
             for case_id, ratio in zip(ids, table.ratios(ids) if table.position else [0.0] * len(ids), strict=True)
         }
@@ -427,7 +435,8 @@ class QueueState:
 
         def key(case_id: int) -> tuple:
             ratio = table.ratio(case_id) if case_id in table else 0.0
-            return (sign * table.is_paused(case_id), sign * _LIGHT_RANK[table.light(case_id)], -sign * ratio,
+            return (self._tier(case_id), sign * table.is_paused(case_id), sign * _LIGHT_RANK[table.light(case_id)],
+                    -sign * ratio,
                     rank[case_id])
 
         for case_id in [i for i in changed if i in shown and i not in leaving] + entering:
@@ -449,7 +458,8 @@ class QueueState:
 
     def _sort(self, ids: list[int]) -> list[int]:
         if self._sort_key is SortKey.REMAINING:
-            self._order = RemainingOrder(self._table, self._rank, ids, self._descending)
+            self._order = RemainingOrder(self._table, self._rank, ids, self._descending,
+                                         self._tier if self.urged_first else None)
             return self._order.ids
         self._order = None
         if self._sort_key is SortKey.LIGHT:
