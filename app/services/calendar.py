@@ -177,8 +177,8 @@ def set_year(store: Store, actor: Actor, year: int, *, holidays: Iterable[str] |
     """Enter ``year``'s arrangement (e.g. from the State Council's notice).
 
     ``holidays`` (``DATE``, ``DATE..DATE``, optionally ``=NAME``) and ``workdays`` replace the
-    stored lists when given; what is not given is kept. ``official`` marks the year official
-    (else its status stays; a new year is estimated). Returns the change's number, or None
+    stored lists when given; what is not given is kept (for a year not stored yet: the
+    libraries' estimate). ``official`` marks the year official (else the status stays). Returns the change's number, or None
     when nothing changed.
     """
     _require_admin(actor)
@@ -192,12 +192,13 @@ def set_year(store: Store, actor: Actor, year: int, *, holidays: Iterable[str] |
             add_workdays(given, workdays)
     except CalendarFileError as exc:
         raise ValidationError("calendar", exc.msg) from None
-    status = OFFICIAL if official else (current.status if current else ESTIMATED)
+    base = current if current is not None else seed_year(year)  # a year not stored yet: the libraries' days
+    status = OFFICIAL if official else base.status
     new = StatutoryYear(
         year, status,
-        given.holidays if holidays is not None else dict(current.holidays) if current else {},
-        frozenset(given.workdays) if workdays is not None else current.workdays if current else frozenset(),
-        source if source is not None else (current.source if current else ""))
+        given.holidays if holidays is not None else dict(base.holidays),
+        frozenset(given.workdays) if workdays is not None else base.workdays,
+        source if source is not None else base.source)
     return _save(store, actor, new, reason or "gridhall admin calendar set", clock)
 
 

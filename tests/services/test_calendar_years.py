@@ -117,6 +117,13 @@ def test_only_an_administrator_changes_the_calendar(store):
         service.estimate_year(store, DISPATCHER, 2029)
 
 
+def test_a_year_not_stored_yet_starts_from_the_libraries_estimate(store):
+    assert service.set_year(store, ADMIN, 2030, workdays=["2030-02-09"]) is not None
+    view = service.show_year(store, 2030)
+    assert view.status == ESTIMATED and view.workdays == [date(2030, 2, 9)]
+    assert "春节" in view.holidays.values() and "holidays" in view.source
+
+
 def test_estimate_and_import(store, tmp_path):
     seeded, change = service.estimate_year(store, ADMIN, 2029)
     assert seeded.status == ESTIMATED and change is not None
