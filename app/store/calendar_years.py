@@ -202,15 +202,17 @@ def seed_calendar(conn: Connection, *, this_year: int | None = None, at: datetim
 
 
 def days_off_the_record(conn: Connection) -> list[int]:
-    """The years whose stored days differ from the last change recorded for them (days written
-    around the configuration history); empty when every year is as its history says."""
+    """The years whose stored days differ from the last change recorded for them, or that have
+    days but no ``calendar_years`` row (days written around the configuration history); empty
+    when every year is as its history says."""
     recorded: dict[int, dict[str, Any]] = {}
     for change in changes(conn, CALENDAR_ENTITY):
         if change["after"] is not None:
             recorded[int(change["key"])] = json.loads(change["after"])
     stored = read_years(conn)
-    return sorted(y for y in set(recorded) | set(stored)
-                  if y not in stored or y not in recorded or stored[y].as_record() != recorded[y])
+    orphans = {d.year for (d,) in conn.execute(sa.select(DAYS.c.day))} - set(stored)  # days of no stored year
+    return sorted(orphans | {y for y in set(recorded) | set(stored)
+                             if y not in stored or y not in recorded or stored[y].as_record() != recorded[y]})
 
 
 def require_calendar_tables(conn: Connection) -> None:

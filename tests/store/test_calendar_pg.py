@@ -76,5 +76,6 @@ def test_the_administrator_enters_a_year_as_its_own_login_and_the_sql_timers_cou
         assert verify_config_history(conn) is None and days_off_the_record(conn) == []
     # a day written around the history (by the administrator's login, by raw SQL) is noticed
     assert run(hall, "admin", "UPDATE statutory_days SET workday = true WHERE day = '2027-02-08'") == 1
+    assert run(hall, "admin", "INSERT INTO statutory_days (day, workday) VALUES ('2035-01-01', false)") == 1
     with hall.store.engine.connect() as conn:
-        assert days_off_the_record(conn) == [2027]
+        assert days_off_the_record(conn) == [2027, 2035]
