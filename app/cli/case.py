@@ -405,6 +405,12 @@ def _result(svc, result) -> dict[str, Any]:
     return view
 
 
+def _urge_mark(case: dict[str, Any], cat: Catalogue) -> str:
+    """A listed case's 督办 mark (``  督办 3 级``), empty when it is not urged."""
+    level = case.get("urge_level") or 0
+    return "  " + cat.tr("督办 {level} 级", level=level) if level else ""
+
+
 #: Continuation lines of a fact (a feedback text of several lines) are indented under it.
 _FACT_INDENT = "      "
 
@@ -428,8 +434,9 @@ def _attachments(out: dict[str, Any], cat: Catalogue) -> list[str]:
 
 def _text(out: dict[str, Any]) -> str:
     if "cases" in out:
+        cat = Catalogue.from_env()
         lines = [f"{c['number']}  {c['state_label']:<6} {c['category_name']}  {c.get('department_name') or '-'}  "
-                 f"{c.get('grid_code') or '-'}" for c in out["cases"]]
+                 f"{c.get('grid_code') or '-'}" + _urge_mark(c, cat) for c in out["cases"]]
         if "total" in out:  # find: how many, then the page
             more = "以上" if out["more_than_total"] else ""
             shown = f"，显示第 {out['offset'] + 1}–{out['offset'] + len(lines)} 件" if lines else ""

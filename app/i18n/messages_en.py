@@ -1269,6 +1269,7 @@ MESSAGES_EN.update({
     "附件（{n}）：": "Attachments ({n}):",
     "督办：{urge}": "Urged: {urge}",
     "{level} 级 · {n} 次": "L{level} · {n}×",
+    "督办 {level} 级": "urged L{level}",
     "与已有案卷重复时：同时关联到该案卷（不予重复立案）":
         "When it duplicates an existing case: link it to that case in the same step (it is not filed twice)",
 })

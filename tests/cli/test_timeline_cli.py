@@ -151,6 +151,9 @@ def test_every_fact_of_a_public_case_is_in_the_text_timeline(desk, monkeypatch):
     assert "申请延期 → 延期申请中：需要吊车" in out
     assert "：{" not in out and "caused_by" not in out and "urge_level" not in out
 
+    code, listed, err = run("list", "--as", "boss", "--state", "closed")
+    assert code == 0 and f"{number}  已结案" in listed and listed.rstrip().endswith("督办 3 级"), (err, listed)
+
     monkeypatch.setenv("GRIDHALL_LANG", "en")
     code, out, err = run("show", number, "--as", "boss")
     assert code == 0, err
