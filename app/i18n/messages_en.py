@@ -996,6 +996,11 @@ MESSAGES_EN.update({
     "一般督办": "Routine urge", "重点督办": "Priority urge", "挂牌督办": "Listed urge",
     "1 一般督办": "1 Routine urge", "2 重点督办": "2 Priority urge", "3 挂牌督办": "3 Listed urge",
     "督办级别": "Urge level", "督办时限": "Urge deadline",
+    "1 一般督办 / 2 重点督办 / 3 挂牌督办": "1 routine / 2 priority / 3 listed urge",
+    "upheld 维持原责任部门 / reassigned 改由其他部门负责 / remedial 指定部门代整改":
+        "upheld: same department / reassigned: another department / remedial: a designated department does the work",
+    "satisfied 满意 / basically_satisfied 基本满意 / unsatisfied 不满意 / unreachable 未联系上":
+        "satisfied / basically_satisfied / unsatisfied / unreachable (not reached)",
     "限期办结的时间，如 2026-12-08 17:30（早于现有处置时限时取代它）":
         "When it must be done, e.g. 2026-12-08 17:30 (replaces a later handling deadline)",
     "维持原责任部门": "Upheld: same department", "改由其他部门负责": "Reassigned to another department",

@@ -26,7 +26,7 @@ DELAYS = {
     "desk": ("desk", 2, 25), "verify": ("supervisor", 15, 70), "file": ("desk", 3, 30),
     "dispatch": ("desk", 2, 25), "accept": ("department", 5, 90), "request": ("department", 30, 240),
     "approve": ("desk", 10, 120), "urge": ("leader", 60, 400), "check": ("supervisor", 20, 100),
-    "close": ("desk", 5, 45), "reply": ("desk", 5, 40),
+    "close": ("desk", 5, 45), "reply": ("desk", 5, 40), "callback": ("desk", 240, 2400),
 }
 PAUSE_DAYS = {"defer": (2, 15), "shelve": (20, 100)}
 EXTENSION_MINUTES = 480
@@ -34,7 +34,10 @@ OPEN_STATE_WEIGHTS = {
     "reported": 40, "verifying": 30, "filed": 40, "dispatched": 50, "handling": 120,
     "return_requested": 12, "extension_requested": 15, "defer_requested": 10, "shelve_requested": 8,
     "deferred": 20, "shelved": 20, "fed_back": 30, "checking": 30, "checked": 25, "void_requested": 10,
+    "disputed": 8,
 }
+#: 回访 results of the public and hotline reporters called back after closing (shares).
+CALLBACK_SHARES = (("satisfied", 0.70), ("basically_satisfied", 0.17), ("unsatisfied", 0.07), ("unreachable", 0.06))
 
 
 @dataclass
@@ -77,7 +80,7 @@ def variations(rng: random.Random) -> set[str]:
     """Detours of a closed case (standards-like shares: ~3 % rework, ~3 % extension, ~2 % return...)."""
     out = set()
     for name, p in (("return", 0.02), ("extension", 0.03), ("refuse", 0.008), ("defer", 0.006),
-                    ("shelve", 0.003), ("rework", 0.03), ("urge", 0.025)):
+                    ("shelve", 0.003), ("rework", 0.03), ("urge", 0.025), ("dispute", 0.01)):
         if rng.random() < p:
             out.add(name)
     return out
@@ -117,7 +120,11 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
             add("approve", "shift_leader", "voided", "approve")
         return steps
     returned = "return" in var or target == "return_requested"
-    add("dispatch", "dispatcher", "dispatched", "dispatch", dept="wrong" if returned else "case")
+    # 职责争议: the department disputes; the coordinator upholds it, or (half the closed ones, when
+    # the case was not returned already) rules another department responsible.
+    disputed = "dispute" in var or target == "disputed"
+    away = disputed and target != "disputed" and not returned and rng.random() < 0.5
+    add("dispatch", "dispatcher", "dispatched", "dispatch", dept="wrong" if returned or away else "case")
     if returned:
         add("request_return", "department", "return_requested", "accept", "return", dept="wrong")
         if target == "return_requested":
@@ -126,7 +133,14 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
         add("dispatch", "dispatcher", "dispatched", "dispatch", dept="case")
     if target == "dispatched":
         return steps
-    add("accept", "department", "handling", "accept", dept="case")
+    add("accept", "department", "handling", "accept", dept="wrong" if away else "case")
+    if disputed:
+        add("dispute", "department", "disputed", "request", "dispute", dept="wrong" if away else "case")
+        if target == "disputed":
+            return steps
+        ruling = "reassigned" if away else "upheld"
+        add("rule", "dispatcher", "dispatched", "approve", f"rule_{ruling}", payload={"ruling": ruling}, dept="case")
+        add("accept", "department", "handling", "accept", dept="case")
     if "urge" in var:
         add("urge", "leader", "handling", "urge")
     if "refuse" in var:
@@ -136,7 +150,7 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
         add("request_extension", "department", "extension_requested", "request", "extension", dept="case")
         if target == "extension_requested":
             return steps
-        add("approve", "dispatcher", "handling", "approve", payload={"extension_minutes": EXTENSION_MINUTES})
+        add("approve", "dispatcher", "handling", "approve", payload={"minutes": EXTENSION_MINUTES})  # as the services
     for pause, paused in (("defer", "deferred"), ("shelve", "shelved")):
         if pause in var or target in (f"{pause}_requested", paused):
             add(f"request_{pause}", "department", f"{pause}_requested", "request", pause, dept="case")
@@ -171,6 +185,14 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
     add("close", "shift_leader", "closed", "close")
     if verified:
         add("reply", "acceptor", "closed", "reply")
+    if source in ("public", "hotline") and not compact and rng.random() < 0.8:  # 回访 (app.domain.derived.REPLY_SOURCES)
+        r, result = rng.random(), CALLBACK_SHARES[-1][0]
+        for name, share in CALLBACK_SHARES:
+            if r < share:
+                result = name
+                break
+            r -= share
+        add("callback", "acceptor", "closed", "callback", payload={"result": result})
     if target != "closed":
         raise ValueError(f"no path from a {source} report to {target}")
     return steps
@@ -254,7 +276,8 @@ class Clockwork:
             anchor = self.timing.within(now - timedelta(days=rng.uniform(lo, hi)), "desk")
             anchor = min(anchor, now - timedelta(hours=1)).replace(microsecond=0)
         minutes, basis = self.limit(d.kind, d.code, d.level, stage)
-        ext = EXTENSION_MINUTES if any(s.payload and "extension_minutes" in s.payload for s in steps[k:]) else 0
+        ext = EXTENSION_MINUTES if any(s.action == "approve" and s.payload and "minutes" in s.payload
+                                       for s in steps[k:]) else 0
         frac = {Light.GREEN: rng.uniform(0.08, 0.72), Light.YELLOW: rng.uniform(0.84, 0.97),
                 Light.RED: rng.uniform(1.15, 3.0)}[light]
         used = frac * (minutes + ext)
@@ -306,10 +329,10 @@ class Clockwork:
         last = None
         ext = 0
         for step, t in zip(d.steps, d.times, strict=True):
-            if step.to_state == "dispatched":
+            if step.to_state == "dispatched" and (step.payload or {}).get("ruling") != "upheld":  # upheld: runs on
                 last, ext = t, 0
-            elif step.payload and "extension_minutes" in step.payload:
-                ext += step.payload["extension_minutes"]
+            elif step.action == "approve" and step.payload and "minutes" in step.payload:
+                ext += step.payload["minutes"]
         if last is None:
             return None
         minutes, basis = self.limit(d.kind, d.code, d.level, Stage.HANDLE)

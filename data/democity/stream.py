@@ -17,6 +17,11 @@ from datetime import datetime, timedelta
 from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False)'s string encoder
 
 from app.domain.audit import GENESIS_HASH
+from app.domain.cases import TimerSpec
+from app.domain.deadlines import deadline
+from app.domain.definitions import Stage
+from app.domain.workflow import stage_for
+from app.services.timers import basis_minutes
 from app.store.bulk import BulkLoad
 from app.store.models import Case, CaseEvent
 from data.democity.cases import CaseFactory
@@ -30,13 +35,15 @@ CASE_COLUMNS = (
     "description", "reporter_name", "reporter_phone", "department_id", "duplicate_of_id", "reported_at",
     "filed_at", "dispatched_at", "fed_back_at", "closed_at", "stage", "timer_basis", "limit_minutes",
     "timer_started_at", "paused_since", "paused_minutes", "extension_minutes", "deadline_at",
-    "handle_deadline_at", "urge_count", "rework_count", "version", "updated_at", "geom",
+    "handle_deadline_at", "urge_count", "rework_count", "version", "updated_at", "urge_level", "geom",
 )
 EVENT_COLUMNS = (
     "id", "chain_no", "case_id", "seq", "action", "from_state", "to_state", "actor", "role", "department_id",
     "at", "reason", "payload", "prev_hash", "hash",
 )
 _STAMPS = {"dispatch": "dispatched", "feedback": "fed_back", "close": "closed"}
+#: 督办 levels drawn for the urges (1 一般 most often; app.domain.loop.URGE_LEVELS).
+_URGE_LEVELS = (1, 1, 1, 1, 1, 1, 2, 2, 2, 3)
 
 
 class CaseStream:
@@ -108,6 +115,8 @@ class CaseStream:
         prev = None
         stamps: dict[str, datetime] = {}
         heap = self._heap
+        urge_level = 0
+        timer: dict = {}  # the running limit as the live services keep it (stage, start, pauses, extension)
         for seq, (step, at) in enumerate(zip(d.steps, d.times, strict=True), start=1):
             key = dept_of.get(step.dept) if step.dept else None
             role = step.role
@@ -119,15 +128,34 @@ class CaseStream:
                 actor = rng.choice(st.by_role[role])
             action = step.action
             payload = step.payload
+            restart = action == "dispatch" or (action == "check" and step.to_state == "dispatched") \
+                or (action == "rule" and key != current_dept)
+            if action == "report":  # the case's facts, as CaseService.report records them
+                payload = self._report_facts(d)
+            elif action in ("approve", "refuse"):  # the request decided (as app.services.dispatch)
+                payload = {"request": prev, **(payload or {})}
             if action == "dispatch":
                 current_dept = key
-                payload = {"department": key}
-            elif action == "urge":
+                payload = self._department(key)  # code and name, as the services record them
+            elif action == "urge":  # the payload CaseService.urge writes (level only: no urge deadline here)
                 d.urges += 1
+                level = _URGE_LEVELS[(case_id * 31 + seq) % len(_URGE_LEVELS)]
+                urge_level = max(urge_level, level)
+                payload = {"urge_count": d.urges, "urge_level": level}
+            elif action == "rule":  # as CaseService.rule: the department ruled responsible (a new one: a new limit)
+                if key != current_dept:
+                    stamps["dispatched"] = at
+                    payload = {**payload, **self._department(key), "deadline": self._handle_deadline(d, at)}
+                else:
+                    payload = {**payload, **self._department(key)}
+                current_dept = key
+            elif action == "callback":  # as CaseService.callback: the department evaluated
+                payload = {**payload, **self._department(current_dept)}
             elif action == "check" and step.to_state == "dispatched":
                 d.reworks += 1
             elif action == "file":
                 stamps.setdefault("filed", at)
+            payload = self._timed(d, timer, action, prev, step.to_state, at, payload, restart)
             name = _STAMPS.get(action)
             if name:
                 stamps[name] = at
@@ -147,7 +175,7 @@ class CaseStream:
             timer.limit_minutes if timer else None, timer.started_at if timer else None,
             timer.paused_since if timer else None, 0, timer.extension_minutes if timer else 0,
             self.clock.deadline_of(d) if timer else None, self.clock.handle_deadline(d), d.urges, d.reworks,
-            len(d.steps), d.times[-1], float(f"{x:.2f}"), float(f"{y:.2f}"),
+            len(d.steps), d.times[-1], urge_level, float(f"{x:.2f}"), float(f"{y:.2f}"),
         ))
         if timer:
             self.open_states.append(prev)
@@ -155,6 +183,71 @@ class CaseStream:
             self.open_lights.append("paused" if paused else self.clock.light_of(d, self.now).value)
         if len(self._case_rows) >= CASE_BATCH:
             self._write_cases()
+
+    def _department(self, key: str | None) -> dict:
+        """A department as the live services name it in an event payload (code and name)."""
+        names = getattr(self, "_dept_names", None)
+        if names is None:
+            names = self._dept_names = {d.key: (d.code, d.name) for d in self.static.depts}
+        if key is None:
+            return {}
+        code, name = names[key]
+        return {"department": code, "department_name": name}
+
+    def _report_facts(self, d: Draft) -> dict:
+        """The report payload of CaseService.report: location and the case's facts (codes)."""
+        city = self.static.city
+        grid = city.grids[d.grid]
+        streets = getattr(self, "_street_of", None)
+        if streets is None:
+            streets = self._street_of = {c.code: c.parent_code for c in city.communities}
+        x, y = d.point
+        return {"location": "component" if d.component else "point", "grid": grid.code, "x": round(x, 2),
+                "y": round(y, 2), "kind": d.kind, "category": d.code, "level": d.level, "source": d.source,
+                "community": grid.community_code, "street": streets.get(grid.community_code),
+                "component": self.static.component_code.get(d.component) if d.component else None}
+
+    def _timed(self, d: Draft, timer: dict, action: str, prev: str | None, to: str, at: datetime,
+               payload: dict | None, restart: bool) -> dict | None:
+        """``payload`` with what app.services.timers.update_timer records: a new ``deadline``, and
+        ``limit_minutes`` and ``basis`` when a limit starts (mirrors core._record)."""
+        before = timer.get("due")
+        if prev is not None and prev == to:
+            stage = timer.get("stage")
+        else:
+            stage = stage_for(to, prev if to == "void_requested" else None)
+        if stage is None:
+            timer.clear()
+            return payload
+        started = False
+        if restart or timer.get("stage") is not stage or "start" not in timer:
+            minutes, basis = self.clock.limit(d.kind, d.code, d.level, stage)
+            timer.clear()
+            timer.update(stage=stage, minutes=minutes, basis=basis, start=at, paused=0, since=None, ext=0)
+            started = True
+        paused = to in ("deferred", "shelved") or (to == "void_requested" and timer["since"] is not None)
+        if paused and timer["since"] is None:
+            timer["since"] = at
+        elif not paused and timer["since"] is not None:
+            timer["paused"] += basis_minutes(timer["basis"], timer["since"], at, self.clock.cal)
+            timer["since"] = None
+        if action == "approve" and prev == "extension_requested":
+            timer["ext"] += int((payload or {}).get("minutes") or 0)
+        due = deadline(TimerSpec(timer["stage"], timer["basis"], timer["minutes"], timer["start"], timer["paused"],
+                                 timer["since"], timer["ext"]), self.clock.cal)
+        timer["due"] = due
+        if due is None or due == before:
+            return payload
+        extra = {"deadline": f"{due:%Y-%m-%d %H:%M:%S}"}
+        if started:
+            extra.update(limit_minutes=timer["minutes"], basis=timer["basis"].value)
+        return {**(payload or {}), **extra}
+
+    def _handle_deadline(self, d: Draft, start: datetime) -> str | None:
+        """The deadline of a handling limit started at ``start`` (as the payload records it)."""
+        minutes, basis = self.clock.limit(d.kind, d.code, d.level, Stage.HANDLE)
+        due = deadline(TimerSpec(Stage.HANDLE, basis, minutes, start), self.clock.cal)
+        return f"{due:%Y-%m-%d %H:%M:%S}" if due else None
 
     def _flush_events(self, before: datetime | None) -> None:
         heap = self._heap

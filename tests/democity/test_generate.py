@@ -275,3 +275,36 @@ def test_supervisors_patrol_their_grids(demo):
     assert all(inside for _u, _d, inside in rows)
     on_duty = sum(1 for _u, duty, _i in rows if duty)
     assert 0 < on_duty < len(rows) or len(rows) < 5
+
+
+def test_urges_disputes_and_call_backs_carry_what_the_services_write(demo):
+    """督办 levels, 争议/裁定 and 回访 in the demo: the payloads CaseService writes, the case columns they set."""
+    _summary, store = demo
+    depts = {i: (code, name) for i, code, name in _rows(store, "SELECT id, code, name FROM departments")}
+    cases = {i: (source, level, dept) for i, source, level, dept in _rows(
+        store, "SELECT id, source, urge_level, department_id FROM cases")}
+    seen = defaultdict(int)
+    levels: dict[int, int] = defaultdict(int)
+    for case_id, action, dept_id, payload in _rows(
+            store, "SELECT case_id, action, department_id, payload FROM case_events "
+                   "WHERE action IN ('urge', 'dispute', 'rule', 'callback') ORDER BY chain_no"):
+        p = _payload(payload)
+        seen[action] += 1
+        if action == "urge":
+            assert set(p) == {"urge_count", "urge_level"} and p["urge_level"] in (1, 2, 3)
+            levels[case_id] = max(levels[case_id], p["urge_level"])
+        elif action == "dispute":
+            assert p == {}
+        elif action == "rule":
+            code, name = depts[dept_id]
+            assert {k: p[k] for k in ("department", "department_name")} == {"department": code, "department_name": name}
+            assert set(p) == ({"ruling", "department", "department_name"} if p["ruling"] == "upheld"
+                              else {"ruling", "department", "department_name", "deadline"})
+        else:
+            source, _level, case_dept = cases[case_id]
+            assert source in ("public", "hotline")
+            assert p["result"] in ("satisfied", "basically_satisfied", "unsatisfied", "unreachable")
+            assert p == {"result": p["result"], "department": depts[case_dept][0],
+                         "department_name": depts[case_dept][1]}
+    assert seen["urge"] and seen["dispute"] and seen["callback"], dict(seen)
+    assert {i: level for i, (_s, level, _d) in cases.items() if level} == dict(levels)

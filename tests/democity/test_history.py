@@ -15,7 +15,7 @@ from app.domain.workflow import WORKFLOW, stage_for
 from data.democity.history import Clockwork, Draft, build_path, open_targets, timer_start_index
 from data.democity.timing import Timing
 
-DETOURS = ["return", "extension", "refuse", "defer", "shelve", "rework", "urge", "late_void"]
+DETOURS = ["return", "extension", "refuse", "defer", "shelve", "rework", "urge", "late_void", "dispute"]
 NOW = datetime(2026, 11, 20, 10, 30)
 
 
@@ -48,7 +48,25 @@ def test_a_detour_shows_in_the_path():
     assert actions[:3] == ["report", "send_verify", "verify"]
     assert actions.count("dispatch") == 2 and "request_return" in actions
     assert any(s.action == "check" and s.payload == {"outcome": "failed"} for s in path)
-    assert actions[-2:] == ["close", "reply"]
+    assert actions[-2:] == ["close", "reply"] or actions[-3:] == ["close", "reply", "callback"]  # 回访: 80 %
+
+
+def test_disputes_and_call_backs_in_the_paths():
+    rng = random.Random(5)
+    paths = [build_path(rng, "public", "closed", {"dispute"}) for _ in range(40)]
+    rulings = {s.payload["ruling"] for p in paths for s in p if s.action == "rule"}
+    assert rulings == {"upheld", "reassigned"}
+    for p in paths:
+        actions = [s.action for s in p]
+        i = actions.index("dispute")
+        assert actions[i - 1:i + 3] == ["accept", "dispute", "rule", "accept"]
+        rule = p[i + 1]
+        assert rule.dept == "case" and p[i].dept == ("wrong" if rule.payload["ruling"] == "reassigned" else "case")
+    results = [s.payload["result"] for p in paths for s in p if s.action == "callback"]
+    assert 20 <= len(results) < 40 and set(results) <= {"satisfied", "basically_satisfied", "unsatisfied",
+                                                         "unreachable"}
+    assert not any(s.action == "callback" for s in build_path(rng, "supervisor", "closed", set()))
+    assert [s.action for s in build_path(rng, "hotline", "disputed", set())][-2:] == ["accept", "dispute"]
 
 
 def test_unknown_target_is_refused():

@@ -4,7 +4,8 @@ Both backends
   ``cases.urge_level`` (integer NOT NULL, default 0: not urged; else the highest level of the
   case's urges, 1 一般督办 / 2 重点督办 / 3 挂牌督办) and ``cases.urge_deadline_at`` (the earliest
   deadline a leader set in an urge). Both stay on the record after the case closes: they say how
-  the case was urged; a list of open cases reads them as the case's current priority.
+  the case was urged; a list of open cases reads them as the case's current priority. A case
+  urged before this migration (its urges carry no level) gets level 1, the derive's default.
 SpatiaLite
   nothing else: app.services.cases (urge, dispute, rule, callback) and
   app.services.timers.update_timer derive the same in Python.
@@ -242,6 +243,8 @@ def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:  # plain ALTER TABLE … ADD COLUMN on both backends
         batch.add_column(sa.Column("urge_level", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("urge_deadline_at", sa.DateTime(), nullable=True))
+    # An urge recorded before 0015 carries no level: it was a 一般督办 (the derive's default level 1).
+    op.execute("UPDATE cases SET urge_level = 1 WHERE urge_count > 0")
     if not _postgres():
         return
     sync_workflow_table(op.get_bind())
