@@ -64,12 +64,13 @@ def _json(out: str) -> dict:
     return json.loads(out)
 
 
-def test_full_loop_through_the_cli(cli, tmp_path):
+def test_full_loop_through_the_cli(cli, tmp_path, store):
     pic = tmp_path / "现场.png"
     pic.write_bytes(png_bytes())
+    now = (T0 if store.backend == "spatialite" else _db_now()).strftime("%Y-%m-%d %H:%M:%S")  # the run's clock
     code, out, err = cli("report", "--as", "acceptor", "--at", "557150,3464450", "--category", "event:06010",
                          "--source", "public", "--description", "路边暴露垃圾", "--photo", str(pic),
-                         "--format", "json")
+                         "--photo-time", now, "--format", "json")
     assert code == 0, err
     case = _json(out)["case"]
     number = case["number"]
@@ -94,7 +95,8 @@ def test_full_loop_through_the_cli(cli, tmp_path):
     for argv in [("accept", number, "--as", "dept_jd"),
                  ("request", number, "--as", "dept_jd", "--type", "extension", "--minutes", "60", "--reason", "需要吊车"),
                  ("approve", number, "--as", "dispatcher"),
-                 ("feedback", number, "--as", "dept_jd", "--text", "已清运", "--before", str(pic), "--photo", str(after)),
+                 ("feedback", number, "--as", "dept_jd", "--text", "已清运", "--before", str(pic), "--photo", str(after),
+                  "--photo-time", now),
                  ("check", number, "--as", "acceptor", "--send"),
                  ("check", number, "--as", "supervisor", "--outcome", "passed")]:
         code, out, err = cli(*argv)
