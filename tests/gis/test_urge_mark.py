@@ -72,3 +72,67 @@ def test_the_layer_follows_an_urge_from_the_queue(qgis_app):
         assert {f["case_id"]: f["urge"] for f in layer.getFeatures()} == {1: 0, 2: 2}
     finally:
         sync.close()
+
+
+@pytest.fixture(scope="module")
+def urged_city(tmp_path_factory):
+    """A generated tiny demo store with two open cases urged (3 级 and 1 级) through the service."""
+    from sqlalchemy import text
+
+    from app.core import build_core
+    from app.domain.clock import FixedClock
+    from app.domain.definitions import Role
+    from app.services.actors import Actor
+    from app.store.engine import open_store
+    from data.democity.generate import generate
+
+    path = tmp_path_factory.mktemp("urged") / "tiny.sqlite"
+    generate(f"sqlite:///{path}", seed=3, scale="tiny", now=NOW)
+    store = open_store(path)
+    try:
+        with store.engine.connect() as conn:
+            leader = conn.execute(text("SELECT username FROM users WHERE role = 'leader' LIMIT 1")).scalar_one()
+            ids = [r[0] for r in conn.execute(text(
+                "SELECT id FROM cases WHERE state IN ('dispatched', 'handling') AND urge_level = 0 "
+                "ORDER BY id DESC LIMIT 2"))]
+        core = build_core(store, FixedClock(NOW))
+        boss = Actor(leader, "领导", Role.LEADER)
+        for case_id, level in zip(ids, (3, 1), strict=True):
+            core.cases.urge(boss, case_id, core.cases.get(case_id).version, level=level, note="尽快")
+    finally:
+        store.dispose()
+    return path, ids
+
+
+@pytest.mark.parametrize(("role", "first"), [("dispatcher", True), ("leader", False)])
+def test_the_desk_puts_urged_cases_first_for_the_dispatcher_only(qtbot, qgis_app, urged_city, tmp_path, role,
+                                                                 first):
+    import shutil
+
+    from qgis.PyQt.QtCore import QSettings
+
+    from app.bootstrap import build_hall
+    from app.domain.clock import FixedClock
+    from app.domain.definitions import Role
+    from app.services.actors import Actor
+    from app.store.engine import open_store
+
+    source, (top, second) = urged_city
+    path = tmp_path / "hall.sqlite"
+    shutil.copyfile(source, path)
+    store = open_store(path)
+    hall = build_hall(store, clock=FixedClock(NOW), plugins=False, live=False, actor=Actor("x", "某人", Role(role)),
+                      settings=QSettings(str(tmp_path / "h.ini"), QSettings.IniFormat))
+    try:
+        hall.controller.start()
+        qtbot.waitUntil(lambda: len(hall.state.rows) > 2, timeout=20000)
+        assert hall.state.urged_first is first
+        levels = [hall.state.summary(i).urge_level for i in hall.state.visible_ids]
+        assert levels.count(0) and len(levels) - levels.count(0) >= 2
+        # the dispatcher: 3 级, then 2 级, then 1 级, then the rest; the leader: the time order alone
+        assert (levels == sorted(levels, reverse=True)) is first
+        layer = hall.map_view.layers.feeder.layer
+        marks = {f["case_id"]: f["urge"] for f in layer.getFeatures() if f["urge"]}
+        assert marks.get(top) == 3 and marks.get(second) == 1
+    finally:
+        hall.teardown()
