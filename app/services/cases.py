@@ -36,7 +36,7 @@ from app.services.location import resolve
 from app.store import queries, security
 from app.store.audit import db_derives, lock_head
 from app.store.locks import run_releasing
-from app.store.models import Attachment, Case, Category
+from app.store.models import AdminArea, Attachment, Case, Category
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,17 @@ def _number_taken(session: Session, case: Case, number: str) -> bool:
         if case in session:
             session.expunge(case)
         case.id = None  # type: ignore[assignment]  # the rolled-back insert's id is not the case's
+
+
+def report_facts(session: Session, case: Case, category: Category, where: Any) -> dict[str, Any]:
+    """What the report event records of its case so that evaluation never needs the case row:
+    kind, category, level, source, grid, community, street and component (codes; None where the
+    case has none). PostGIS (migration 0017) adds the same from the case row and refuses others."""
+    areas = dict(session.execute(select(AdminArea.id, AdminArea.code).where(
+        AdminArea.id.in_([i for i in (where.community_id, where.street_id) if i is not None]))).all())
+    return {"kind": case.kind, "category": category.code, "level": case.level, "source": case.source,
+            "grid": where.grid_code, "community": areas.get(where.community_id),
+            "street": areas.get(where.street_id), "component": where.component_code}
 
 
 class _Probe(Exception):
@@ -177,7 +188,7 @@ class CaseService(ServiceCore):
             step = Step(session, case, category, actor, None, None, self._check(actor, None, Action.REPORT),
                         CaseState.REPORTED, now, photos=photos, department_id=actor.department_id)
             step.payload = {"location": where.method, "grid": where.grid_code, "x": round(where.x, 2),
-                            "y": round(where.y, 2)}
+                            "y": round(where.y, 2), **report_facts(session, case, category, where)}
             step.warnings.extend(list(notes) + list(where.notes))
             step.details["location"] = where
             step.details["duplicates"] = duplicates

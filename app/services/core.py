@@ -369,6 +369,8 @@ class ServiceCore:
                          extension_minutes=step.extension_minutes)
             if case.deadline_at is not None and case.deadline_at != before:
                 step.payload["deadline"] = case.deadline_at  # the new deadline is part of the record
+                if case.timer_started_at == step.now and case.limit_minutes is not None:  # a limit starts
+                    step.payload.update(limit_minutes=case.limit_minutes, basis=case.timer_basis)
         if outcome is not None:
             chosen = step.transition.outcome
             step.payload.setdefault("outcome", chosen.value if chosen is not None

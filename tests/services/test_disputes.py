@@ -73,7 +73,7 @@ def test_a_reassignment_restarts_the_handling_limit_at_the_new_department(svc, w
     assert c.deadline_at > now and c.handle_deadline_at == c.deadline_at
     last = events(store, r.case.id)[-1]
     assert last.payload == {"ruling": "reassigned", "department": "HW", "department_name": "区环境卫生管理所",
-                            "deadline": last.payload["deadline"]}
+                            **{k: last.payload[k] for k in ("deadline", "limit_minutes", "basis")}}  # a new limit
     # the new department takes it; the disputing one has no business with it any more
     r = svc.accept(world.actors["dept_hw"], r.case.id, r.version)
     assert r.case.state is CaseState.HANDLING
@@ -85,7 +85,8 @@ def test_remedial_work_names_the_responsible_department(svc, world, clock, store
                  reason="先由环卫所代为清理", responsible="区市政工程管理处")
     last = events(store, r.case.id)[-1]
     assert last.payload == {"ruling": "remedial", "responsible": "SZ", "department": "HW",
-                            "department_name": "区环境卫生管理所", "deadline": last.payload["deadline"]}
+                            "department_name": "区环境卫生管理所",
+                            **{k: last.payload[k] for k in ("deadline", "limit_minutes", "basis")}}
 
 
 @pytest.mark.parametrize(("kw", "error", "field"), [
