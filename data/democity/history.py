@@ -76,6 +76,10 @@ class Draft:
     timer: TimerSpec | None = None
 
 
+#: Report sources filed only after a confirmed 核实 (app/store/migrations/versions/0013_gates.py SOURCE_RULES).
+VERIFY_BEFORE_FILING = frozenset({"public", "hotline", "media", "police"})
+
+
 def variations(rng: random.Random) -> set[str]:
     """Detours of a closed case (standards-like shares: ~3 % rework, ~3 % extension, ~2 % return...)."""
     out = set()
@@ -93,7 +97,8 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
     def add(action, role, to, delay, reason=None, payload=None, dept=None):
         steps.append(Step(action, role, to, delay, reason and texts.reason(rng, reason), payload, dept))
 
-    verified = source != "supervisor" and not compact
+    # sources verified on site before filing (source_rules, migration 0013) are, even in a compact history
+    verified = source in VERIFY_BEFORE_FILING or (source != "supervisor" and not compact)
     add("report", "supervisor" if source == "supervisor" else "acceptor", "reported", "report")
     if verified:
         add("send_verify", "acceptor", "verifying", "desk")
