@@ -68,16 +68,16 @@ def satisfaction(store: Store, start: datetime, end: datetime) -> list[Satisfact
                                 .where(CaseEvent.case_id.in_(missing),
                                        CaseEvent.action.in_([Action.DISPATCH.value, Action.RULE.value]))
                                 .order_by(CaseEvent.case_id, CaseEvent.seq)).all()
-            for case_id, seq, code, name in handled:
+            for case_id, seq, dept_code, dept_name in handled:
                 if seq < latest[case_id][0]:
-                    latest[case_id][1].update(department=code, department_name=name)
+                    latest[case_id][1].update(department=dept_code, department_name=dept_name)
     counts: dict[str | None, dict[str, int]] = {}
     names: dict[str | None, str | None] = {}
     for _seq, payload in latest.values():
         result = payload.get("result")
-        if result not in CALLBACK_RESULTS:
+        if not isinstance(result, str) or result not in CALLBACK_RESULTS:
             continue
-        code = payload.get("department")
+        code: str | None = payload.get("department")
         names.setdefault(code, payload.get("department_name"))
         tally = counts.setdefault(code, dict.fromkeys(CALLBACK_RESULTS, 0))
         tally[result] += 1

@@ -145,7 +145,7 @@ class CaseStream:
             elif action == "rule":  # as CaseService.rule: the department ruled responsible (a new one: a new limit)
                 if key != current_dept:
                     stamps["dispatched"] = at
-                    payload = {**payload, **self._department(key), "deadline": self._handle_deadline(d, at)}
+                    payload = {**payload, **self._department(key), **self._handle_limit(d, at)}
                 else:
                     payload = {**payload, **self._department(key)}
                 current_dept = key
@@ -243,11 +243,11 @@ class CaseStream:
             extra.update(limit_minutes=timer["minutes"], basis=timer["basis"].value)
         return {**(payload or {}), **extra}
 
-    def _handle_deadline(self, d: Draft, start: datetime) -> str | None:
-        """The deadline of a handling limit started at ``start`` (as the payload records it)."""
+    def _handle_limit(self, d: Draft, start: datetime) -> dict:
+        """A handling limit started at ``start`` as the payload records it (deadline, limit_minutes, basis)."""
         minutes, basis = self.clock.limit(d.kind, d.code, d.level, Stage.HANDLE)
         due = deadline(TimerSpec(Stage.HANDLE, basis, minutes, start), self.clock.cal)
-        return f"{due:%Y-%m-%d %H:%M:%S}" if due else None
+        return {"deadline": f"{due:%Y-%m-%d %H:%M:%S}", "limit_minutes": minutes, "basis": basis.value} if due else {}
 
     def _flush_events(self, before: datetime | None) -> None:
         heap = self._heap

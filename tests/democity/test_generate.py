@@ -299,7 +299,7 @@ def test_urges_disputes_and_call_backs_carry_what_the_services_write(demo):
             code, name = depts[dept_id]
             assert {k: p[k] for k in ("department", "department_name")} == {"department": code, "department_name": name}
             assert set(p) == ({"ruling", "department", "department_name"} if p["ruling"] == "upheld"
-                              else {"ruling", "department", "department_name", "deadline"})
+                              else {"ruling", "department", "department_name", "deadline", "limit_minutes", "basis"})
         else:
             source, _level, case_dept = cases[case_id]
             assert source in ("public", "hotline")

@@ -71,3 +71,19 @@ def test_the_satisfied_share_per_department_comes_from_the_call_backs(svc, world
     (jd,) = rows
     assert (jd.numerator, jd.denominator, jd.share) == (3, 4, 0.75)
     assert satisfaction(store, datetime(2020, 1, 1), datetime(2020, 2, 1)) == []
+
+
+def test_a_call_back_without_its_department_counts_for_the_last_dispatch(svc, world, clock, store, backend):
+    if backend != "spatialite":
+        pytest.skip("PostGIS adds the department to every call-back (migration 0015); imports aside")
+    from app.domain.definitions import Action, Role
+    from app.store.audit import append_event
+
+    r = closed(svc, world, clock)
+    start = clock.now()
+    with store.session() as s, s.begin():  # an imported call-back: no department in its payload
+        case = s.get(Case, r.case.id)
+        append_event(s, case, action=Action.CALLBACK, from_state="closed", to_state="closed", actor="import",
+                     role=Role.ACCEPTOR, at=start, payload={"result": "unsatisfied"})
+    (row,) = satisfaction(store, start, start + timedelta(minutes=1))
+    assert (row.department, row.unsatisfied, row.share) == ("JD001", 1, 0.0)

@@ -44,6 +44,7 @@ def test_an_earlier_urge_deadline_replaces_the_handling_deadline(svc, world, clo
     r = handling(svc, world, clock)
     computed = row(store, r.case.id).deadline_at
     assert computed is not None
+    clock.advance(timedelta(minutes=30))
     later = computed + timedelta(days=2)
     r = svc.urge(boss, r.case.id, r.version, level=2, deadline=f"{later:%Y-%m-%d %H:%M}")
     c = row(store, r.case.id)

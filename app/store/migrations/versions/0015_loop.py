@@ -45,6 +45,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -67,7 +69,7 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _array(values) -> str:
+def _array(values: Iterable[str]) -> str:
     return "ARRAY[" + ",".join(_lit(v) for v in values) + "]::text[]"
 
 
