@@ -280,6 +280,12 @@ def verify_audit(store: Store, feedback: VerifyFeedback | None = None, *,
             else:
                 events = _reported(result, batch, total, feedback)
             problem = verify_chain(events, (head.chain_no, head.hash), versions)
+            if problem is None:  # the configuration history's chain too (migration 0016)
+                from app.store.calendar_years import has_calendar_years, verify_config_history
+
+                broken = verify_config_history(conn) if has_calendar_years(conn) else None
+                if broken is not None:
+                    problem = AuditProblem(None, None, str(broken))
             if feedback is not None:
                 feedback.progress(1.0, f"{total}/{total}")
             return problem

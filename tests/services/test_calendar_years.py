@@ -159,3 +159,15 @@ def test_the_configuration_history_is_append_only(store):
             conn.execute(text(sql))
     with store.engine.connect() as conn:
         assert verify_config_history(conn) is None
+
+
+@pytest.mark.parametrize("backend", ["spatialite"])
+def test_verify_audit_checks_the_configuration_history_too(store):
+    from app.store.commands import verify_audit
+
+    assert verify_audit(store) is None
+    with store.engine.begin() as conn:  # tampering on SpatiaLite: the trigger dropped first
+        conn.execute(text("DROP TRIGGER config_changes_no_update"))
+        conn.execute(text("UPDATE config_changes SET reason = 'nothing to see' WHERE seq = 3"))
+    problem = verify_audit(store)
+    assert problem is not None and "配置变更记录第 3 条的内容与哈希不符" in problem.message
