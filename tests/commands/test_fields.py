@@ -26,7 +26,7 @@ def test_required_fields_are_refused_in_the_users_language():
 
 def test_values_are_stripped_and_optional_ones_take_their_defaults():
     verify = COMMANDS[Action.VERIFY]
-    assert verify.clean({"text": "  属实  "}) == {"text": "属实", "confirmed": True, "photos": None}
+    assert verify.clean({"text": "  属实  "}) == {"text": "属实", "confirmed": True, "photos": None, "photo_time": None}
     assert verify.clean({"text": "属实", "confirmed": 0, "photos": []})["confirmed"] is False
     assert COMMANDS[Action.URGE].clean({"note": "  "}) == {"level": "1", "deadline": None, "note": None}
     assert COMMANDS[Action.CHECK].field("outcome").default == "passed"

@@ -104,6 +104,6 @@ def test_a_declaration_as_plain_data_for_servers_and_scripts():
         ("outcome", "choice", True, "passed")
     assert outcome["choices"] == [{"value": "passed", "label": "Passed (to be closed)"},
                                   {"value": "failed", "label": "Failed (rework)"}]
-    assert [f["name"] for f in data["fields"]] == ["outcome", "reason", "photos"]
+    assert [f["name"] for f in data["fields"]] == ["outcome", "reason", "photos", "photo_time"]
     assert data["fields"][2]["photo_kind"] == "after"
     assert check.describe()["title"] == "核查回复"  # Chinese without a catalogue
