@@ -4,6 +4,7 @@ the single close dialog and the bulk close, over a real store; strict by configu
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 from qtpy.QtCore import Qt
@@ -26,7 +27,10 @@ def _checked(queue):
 
 
 def _attach(desk, case_id, *kinds):
-    photos = check_photos([PhotoInput(f"{k}.png", png_bytes(), kind=k) for k in kinds])
+    """Photos of ``kinds`` shot a minute after the case's latest dispatch (the after photo's rule)."""
+    dispatched = desk.cases.closing_evidence(case_id).dispatched_at or datetime(2026, 1, 1)
+    at = dispatched + timedelta(minutes=1)
+    photos = check_photos([PhotoInput(f"{k}.png", png_bytes(), kind=k, taken_at=at) for k in kinds])
     with desk.store.session() as session:
         store_photos(session, case_id, None, photos)
         session.commit()
@@ -58,12 +62,17 @@ def test_close_without_the_before_photo_is_refused_before_sending_naming_what_is
     runner.wait()
     assert dialog.submitter.requests == 0
     assert desk.cases.get(row.id).state is CaseState.CHECKED  # nothing was sent
-    # not strict by configuration: the user may close after confirming, and it is sent
+    # the category allows the shift leader's override, with a reason: then it is sent
     dialog.evidence_ack.setChecked(True)
+    assert not dialog.ok_button.isEnabled() and "写明理由" in dialog.ok_button.toolTip()
+    dialog.widgets["note"].setText("处置前照片遗失，现场核查已确认")
     assert dialog.ok_button.isEnabled()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=20000)
     assert desk.cases.get(row.id).state is CaseState.CLOSED
+    close = [e for e in desk.cases.events(row.id) if e.action == Action.CLOSE.value][-1]
+    assert close.payload["override"] is True and close.payload["evidence"]["missing"] == ["before_photo"]
+    assert close.reason == "处置前照片遗失，现场核查已确认"
 
 
 def test_strict_configuration_cannot_be_confirmed_away(qtbot, desk, login_as, queue, runner):

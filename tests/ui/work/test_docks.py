@@ -141,7 +141,8 @@ def test_bulk_close_reports_successes_and_failures(qtbot, desk, login_as, queue,
     qtbot.mouseClick(dialog.select_all, Qt.MouseButton.LeftButton)
     assert len(dialog.checked_rows()) == len(checked)
     assert not dialog.submit()  # not confirmed yet: nothing runs
-    dialog.evidence_ack.setChecked(True)  # the demo's cases lack photos; the configuration allows it
+    dialog.evidence_ack.setChecked(True)  # the demo's cases lack photos; the shift leader overrides …
+    dialog.widgets["note"].setText("演示数据无照片")  # … with a reason
     dialog.confirm.setChecked(True)
     assert dialog.submit()
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)
@@ -182,7 +183,9 @@ def test_photos_and_replies_of_the_selected_case(qtbot, tmp_path, desk, login_as
         result = desk.cases.report(login_as(Role.ACCEPTOR), ReportDraft(
             category="event:06001", description="带照片的上报", location=LocationInput(x=x, y=y), source="public",
             photos=(PhotoInput("a.png", png_bytes()), PhotoInput("b.png", png_bytes("#2e7d32")))))
-        filed = desk.cases.file(login_as(Role.SHIFT_LEADER), result.case.id, result.version)
+        sent = desk.cases.send_verify(login_as(Role.ACCEPTOR), result.case.id, result.version)
+        verified = desk.cases.verify(login_as(Role.SUPERVISOR), result.case.id, sent.version, result="属实")
+        filed = desk.cases.file(login_as(Role.SHIFT_LEADER), result.case.id, verified.version)
         qtbot.waitUntil(lambda: queue.summary(result.case.id) is not None and
                         queue.summary(result.case.id).version == filed.version, timeout=10000)
         media: CaseMediaDock = made.widgets[MEDIA_DOCK]

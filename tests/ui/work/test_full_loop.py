@@ -68,6 +68,11 @@ def test_full_loop_through_the_gui(qtbot, tmp_path, desk, login_as, queue, runne
             qtbot.waitUntil(lambda: state.summary(case_id) is None or state.summary(case_id).version > before)
             return window, made
 
+    # a hotline report is verified on site before it is filed (the gate of issue 11)
+    with desk_window(qtbot, tmp_path, state, runner, desk, login_as(Role.ACCEPTOR)):  # the queue follows the bus
+        sent = desk.cases.send_verify(login_as(Role.ACCEPTOR), case_id, state.summary(case_id).version)
+        verified = desk.cases.verify(login_as(Role.SUPERVISOR), case_id, sent.version, result="现场属实")
+        qtbot.waitUntil(lambda: state.summary(case_id).version == verified.version)
     step(Role.SHIFT_LEADER, Action.FILE)
     assert state.summary(case_id).state is CaseState.FILED
     step(Role.DISPATCHER, Action.DISPATCH, fill=lambda form: form.choose(27))  # JD001, the demo department
@@ -96,12 +101,15 @@ def test_full_loop_through_the_gui(qtbot, tmp_path, desk, login_as, queue, runne
     def close(dialog):
         # the evidence is checked before sending: no before photo was taken in this loop
         assert "处置前照片" in dialog.banner.text() and not dialog.ok_button.isEnabled()
-        dialog.evidence_ack.setChecked(True)  # the configuration does not require it: confirm
+        dialog.evidence_ack.setChecked(True)  # the category allows the shift leader's override …
+        assert not dialog.ok_button.isEnabled()  # … with its reason
+        dialog.widgets["note"].setText("处置前未拍照，现场核查已确认")
+        assert dialog.ok_button.isEnabled()
 
     step(Role.SHIFT_LEADER, Action.CLOSE, fill=close)
     assert state.summary(case_id) is None  # closed cases leave the queue
 
     actions = [e.action for e in desk.cases.events(case_id)]
-    assert actions == ["report", "file", "reply", "dispatch", "accept", "feedback", "send_check", "check",
+    assert actions == ["report", "send_verify", "verify", "file", "reply", "dispatch", "accept", "feedback", "send_check", "check",
                        "close", "reply"]
     assert [p.kind for p in desk.photos(case_id)] == ["after"]

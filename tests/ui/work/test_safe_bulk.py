@@ -108,7 +108,8 @@ def test_confirmed_bulk_close_runs_on_the_ticked_cases_only(qtbot, desk, login_a
     dialog.list.item(0).setCheckState(Qt.CheckState.Checked)
     first = dialog.checked_rows()[0]
     assert "结案：1 件" in dialog.summary.text()
-    dialog.evidence_ack.setChecked(True)  # the demo's cases lack photos (see test_closing_evidence.py)
+    dialog.evidence_ack.setChecked(True)  # the demo's cases lack photos (see test_closing_evidence.py) …
+    dialog.widgets["note"].setText("演示数据无照片")  # … the override's reason
     dialog.confirm.setChecked(True)
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=20000)
