@@ -45,6 +45,7 @@ class StaticWriter:
         self.by_role: dict[str, list[str]] = defaultdict(list)
         self.operators: dict[str, list[str]] = defaultdict(list)
         self.grid_supervisor: list[str] = []
+        self.component_code: dict[int, str] = {}  # component id → code (the report event names it)
 
     def write_areas_and_org(self) -> None:
         city, load = self.city, self.load
@@ -124,7 +125,8 @@ class StaticWriter:
             refs.append(CompRef(cid, p.code, p.i, p.j, p.u, p.v, p.x, p.y, maint))
             cat_id, cat_name, _major = cats[("component", p.code)]
             changed = None if status == "intact" else min(initial + timedelta(days=rng.randint(90, 1500)), today)
-            batch.append((cid, f"{district}{p.code}{serial[p.code]:06d}", None, cat_id, cat_name, grid + 1,
+            self.component_code[cid] = f"{district}{p.code}{serial[p.code]:06d}"
+            batch.append((cid, self.component_code[cid], None, cat_id, cat_name, grid + 1,
                           dept_id[auth], dept_id[owner], dept_id[maint], status, initial, changed, source, None,
                           float(f"{p.x:.2f}"), float(f"{p.y:.2f}")))
             if len(batch) >= COMPONENT_BATCH:
