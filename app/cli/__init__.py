@@ -158,6 +158,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_task_commands(sub)
     from app.cli.ledger import add_ledger_command
     add_ledger_command(sub)
+    from app.cli.evaluate import add_evaluate_command
+    add_evaluate_command(sub)
     return p
 
 
@@ -490,6 +492,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ledger":
         from app.cli.ledger import run_ledger
         return run_ledger(args)
+    if args.command == "evaluate":
+        from app.cli.evaluate import run_evaluate
+        return run_evaluate(args)
     return EXIT_USAGE
 
 

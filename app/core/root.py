@@ -26,6 +26,7 @@ from app.services.calendar import load_calendar
 from app.services.case_source import StoreCaseSource, read_scope
 from app.services.cases import CaseService, CaseSettings
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
+from app.services.evaluation import Evaluation, EvaluationService
 from app.services.ledger import LedgerReport, LedgerService
 from app.services.limits import load_limits
 from app.services.location import LocationInput, ResolvedLocation, resolve
@@ -152,6 +153,15 @@ class Core:
         """The request ledger (台账) of ``start`` … ``end`` with its monthly shares (app/services/ledger.py);
         a department operator reads its own department's cases only. Safe from workers."""
         return LedgerService(self.store).report(actor, start, end, kind=kind, department=department)
+
+    def evaluate(self, actor: Actor | None, subject: str, start: date, end: date, *, level: str | None = None,
+                 department: str | None = None) -> Evaluation:
+        """The evaluation (考核评价) of regions, departments or positions over ``start`` … ``end``, from the
+        case events only (app/services/evaluation.py); ranked, with every count behind every rate. The
+        day is the core's clock's. Safe from workers."""
+        today = self.clock.now().date()
+        return EvaluationService(self.store, today=lambda: today).evaluate(actor, subject, start, end, level=level,
+                                                                          department=department)
 
 
 def default_workstation() -> str:

@@ -1278,3 +1278,32 @@ MESSAGES_EN.update({
     "与已有案卷重复时：同时关联到该案卷（不予重复立案）":
         "When it duplicates an existing case: link it to that case in the same step (it is not filed twice)",
 })
+
+# -- evaluation (考核评价, app/services/evaluation.py, app/cli/evaluate.py) ---------------------------
+MESSAGES_EN.update({
+    "结案率": "Closing rate", "按期结案率": "On-time closing rate", "问题及时解决率": "Problems solved in time",
+    "监督举报率": "Verified public reports rate", "处置率": "Handling rate", "按期处置率": "On-time handling rate",
+    "返工率": "Rework rate", "有效上报率": "Valid report rate", "漏报率": "Missed report rate",
+    "按时核实率": "On-time verification rate", "按时核查率": "On-time check rate",
+    "核实按时派发率": "Verifications sent on time", "核查按时派发率": "Checks sent on time",
+    "按时立案率": "On-time filing rate", "准确立案率": "Filing accuracy", "按时派遣率": "On-time dispatch rate",
+    "准确派遣率": "Dispatch accuracy",
+    "时间段 {start} 至 {end} 尚未开始：无法考核未来的时间段":
+        "The period {start} to {end} has not begun: a future period cannot be evaluated",
+    "考核的时间段最长 {days} 天（{start} 至 {end} 太长）":
+        "An evaluation covers at most {days} days ({start} to {end} is too long)",
+    "考核对象「{subject}」无效：应为 region、department 或 position":
+        "Subject \"{subject}\" is not valid: use region, department or position",
+    "区域层级「{level}」无效：应为 grid、community、street 或 district":
+        "Region level \"{level}\" is not valid: use grid, community, street or district",
+    "岗位「{level}」无效：应为 supervisor、acceptor、shift_leader 或 dispatcher":
+        "Position \"{level}\" is not valid: use supervisor, acceptor, shift_leader or dispatcher",
+    "部门考核不分层级：请去掉 --level": "Departments have no levels: leave out --level",
+    "该时间段没有可考核的案卷": "The period has no cases to evaluate",
+    "时间段尚未结束：数字截至目前，之后还会变化": "The period has not ended: the figures are as of now and will change",
+    "考核 {subject} {level}：{start} 至 {end}，涉及案卷 {cases} 件，规则版本 {version}":
+        "Evaluation {subject} {level}: {start} to {end}, {cases} cases, rules version {version}",
+    "（案卷太少，不参与排名）": "(too few cases: not ranked)",
+    "存疑记录": "Doubtful records",
+    "考核结果已导出到 {path}（{count} 个对象）": "Evaluation exported to {path} ({count} subjects)",
+})
