@@ -8,8 +8,10 @@ nothing here reads a mutable case column or a rule that may be edited later exce
 and bands of ``resources/evaluation.toml`` (named by version and hash in every result).
 
 Definitions (``[start, end)`` is the period; "on time" = at or before the deadline in force, i.e.
-the last ``deadline`` an event of the running stage recorded; an unknown deadline is never on
-time and is flagged ``no_deadline``):
+the last ``deadline`` an event of the running stage recorded; a stage whose limit-recording
+events set no deadline has no limit and is never late; on events older than that record (no
+``limit_minutes`` anywhere in the case) a missing deadline is unknown: never on time, flagged
+``no_deadline``):
 
 Regions (grid, community, street, district — by the report's facts) and their cases = the cases
   filed (first 立案) in the period.
@@ -260,9 +262,10 @@ class Timed:
 
     event: Event
     deadline: datetime | None  # None: no deadline known
+    limitless: bool = False  # the running stage has no limit (recorded so): never late
 
     def on_time(self) -> bool:
-        return self.deadline is not None and self.event.at <= self.deadline
+        return self.limitless if self.deadline is None else self.event.at <= self.deadline
 
 
 def walk(events: Sequence[Event]) -> list[Timed]:
@@ -271,8 +274,11 @@ def walk(events: Sequence[Event]) -> list[Timed]:
     out: list[Timed] = []
     stage = None
     running: datetime | None = None
+    # events that record every limit they start (migration 0017 on): a stage entered without a
+    # deadline has no limit; older events recorded none, so there a missing deadline is unknown
+    recorded = any("limit_minutes" in (e.payload or {}) for e in events)
     for e in events:
-        out.append(Timed(e, running))
+        out.append(Timed(e, running, recorded and running is None and stage is not None))
         payload = e.payload or {}
         to, before = _state(e.to_state), _state(e.from_state)
         if to is None:
@@ -348,6 +354,8 @@ def case_facts(h: CaseHistory, rules: EvaluationRules) -> CaseFacts:
             if t.event.seq <= filed.event.seq or t.event.seq > closed.event.seq:
                 continue
             if t.event.from_state == t.event.to_state or t.event.role == Role.SYSTEM.value:
+                continue
+            if t.deadline is None and t.limitless:
                 continue
             if t.deadline is None:
                 no_deadline = True
