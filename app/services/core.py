@@ -362,14 +362,15 @@ class ServiceCore:
         else:
             if step.transition.reworks:
                 case.rework_count = (case.rework_count or 0) + 1
-            before = case.deadline_at
+            before, stage, started = case.deadline_at, case.stage, case.timer_started_at
             update_timer(case, kind=Kind(case.kind), category_code=step.category.code, from_state=step.state,
                          to_state=step.target, now=step.now, limits=self.limits, calendar=self.calendar,
                          restart=step.restart_timer or step.transition.reworks,
                          extension_minutes=step.extension_minutes)
             if case.deadline_at is not None and case.deadline_at != before:
                 step.payload["deadline"] = case.deadline_at  # the new deadline is part of the record
-                if case.timer_started_at == step.now and case.limit_minutes is not None:  # a limit starts
+                if step.restart_timer or step.transition.reworks or case.stage != stage or started is None:
+                    # a limit starts (the condition of timers.update_timer)
                     step.payload.update(limit_minutes=case.limit_minutes, basis=case.timer_basis)
         if outcome is not None:
             chosen = step.transition.outcome

@@ -16,9 +16,9 @@ PostgreSQL
   * on a ``report`` event: refuses a fact that contradicts the case row (a login's word is not
     trusted: a lying category or grid would move the case to another subject's figures) and
     adds the facts left out;
-  * on any event whose payload carries a new ``deadline`` while the case's timer started at the
-    event's time (a limit starts): adds ``limit_minutes`` and ``basis`` from the case row (what
-    the derive just set), refusing others;
+  * on any event that starts a limit (the derive set a new ``deadline`` and restarted the timer at
+    the event's time: a report, a dispatch, a ruling, a new stage): adds ``limit_minutes`` and
+    ``basis`` from the case row (what the derive just set), refusing others;
   * hashes the event again when its payload changed (as 0006's derive does).
   The owner's exempt sessions outside the import path get the facts added, never refused.
 SpatiaLite
@@ -35,6 +35,9 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 from alembic import op
+
+from app.domain.definitions import CaseState
+from app.domain.workflow import stage_for
 
 revision = "0017"
 down_revision = "0016"
@@ -87,7 +90,11 @@ BEGIN
   END IF;
   IF p ? 'deadline' THEN  -- the derive set a new deadline: does a limit start here?
     SELECT x.limit_minutes, x.timer_basis, x.timer_started_at INTO c FROM cases x WHERE x.id = NEW.case_id;
-    IF FOUND AND c.timer_started_at = NEW.at AND c.limit_minutes IS NOT NULL THEN
+    -- (a restart: a dispatch, a ruling, a report, a new stage; not a same-second extension or urge)
+    IF FOUND AND c.timer_started_at = NEW.at AND c.limit_minutes IS NOT NULL
+       AND (NEW.from_state IS NULL OR NEW.action IN ('dispatch', 'rule')
+            OR (NEW.from_state <> 'void_requested' AND NEW.to_state <> 'void_requested'
+                AND ({stage_from}) IS DISTINCT FROM ({stage_to}))) THEN
       f := f || pg_catalog.jsonb_build_object('limit_minutes', c.limit_minutes, 'basis', c.timer_basis);
     END IF;
   END IF;
@@ -108,9 +115,17 @@ BEGIN
 END $$"""
 
 
+def _stage(column: str) -> str:
+    """SQL of app.domain.workflow.stage_for(column) (作废申请中 excluded: the caller skips it)."""
+    arms = " ".join(f"WHEN {_lit(s.value)} THEN {_lit(st.value) if (st := stage_for(s)) else 'NULL'}"
+                    for s in CaseState if s is not CaseState.VOID_REQUESTED)
+    return f"CASE {column} {arms} END"
+
+
 def function(schema: str) -> str:
     """The CREATE FUNCTION statement (``schema``: where the tables live)."""
-    return _FACTS.format(path=f"SET search_path = {schema}, pg_temp", schema=_lit(schema))
+    return _FACTS.format(path=f"SET search_path = {schema}, pg_temp", schema=_lit(schema),
+                         stage_from=_stage("NEW.from_state"), stage_to=_stage("NEW.to_state"))
 
 
 def _postgres() -> bool:
