@@ -155,6 +155,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     _install_map_tools(hall, catalogue, actor)
     _install_archive(hall, catalogue, actor)
     _install_ledger(hall, catalogue, actor)
+    _install_admin(hall, catalogue, actor)
     _install_layouts(hall, mode, layout, actor)
     if plugins:  # plugin docks are placed by the layout as they register
         _install_plugins(hall, plugins_dir, clock, catalogue)
@@ -416,6 +417,21 @@ def _install_ledger(hall: Hall, catalogue, actor) -> None:
                           state=state, fetch=source.case if source is not None else None)
 
     hall.window.dock_registry.register(DockSpec(LEDGER_DOCK, "台账", "bottom", make, ("cases",)))
+
+
+def _install_admin(hall: Hall, catalogue, actor) -> None:
+    """The administrator's workspace (系统管理: calendar, users, configuration, history; app/ui/admin),
+    for the administrator only; its pages call the configuration services in workers."""
+    from app.domain.definitions import Role
+    from app.ui.admin.workspace import ADMIN_DOCK, ADMIN_TITLE, make_workspace
+    from app.ui.docks import DockSpec
+
+    if actor is None or actor.role is not Role.ADMIN:
+        return
+    core = hall.core
+    make = make_workspace(hall.store, actor, hall.runner, catalogue, lambda: core.clock.now().date(),
+                          core.departments)
+    hall.window.dock_registry.register(DockSpec(ADMIN_DOCK, ADMIN_TITLE, "right", make, ()))
 
 
 def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:

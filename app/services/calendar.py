@@ -182,6 +182,17 @@ def set_year(store: Store, actor: Actor, year: int, *, holidays: Iterable[str] |
     when nothing changed.
     """
     _require_admin(actor)
+    _current_year, new = plan_year(store, year, holidays=holidays, workdays=workdays, official=official,
+                                   source=source)
+    return _save(store, actor, new, reason or "gridhall admin calendar set", clock)
+
+
+def plan_year(store: Store, year: int, *, holidays: Iterable[str] | None = None,
+              workdays: Iterable[str] | None = None, official: bool = False,
+              source: str | None = None) -> tuple[StatutoryYear | None, StatutoryYear]:
+    """What :func:`set_year` would store, without storing it (the dry run): (stored year or None,
+    the new year). The entered dates are parsed as ``set_year`` does; the new year is not checked
+    (``StatutoryYear.problems`` says what saving it would refuse)."""
     _check_year_number(year)
     current = _current(store, year)
     given = YearInput(year=year)
@@ -194,12 +205,11 @@ def set_year(store: Store, actor: Actor, year: int, *, holidays: Iterable[str] |
         raise ValidationError("calendar", exc.msg) from None
     base = current if current is not None else seed_year(year)  # a year not stored yet: the libraries' days
     status = OFFICIAL if official else base.status
-    new = StatutoryYear(
+    return current, StatutoryYear(
         year, status,
         given.holidays if holidays is not None else dict(base.holidays),
         frozenset(given.workdays) if workdays is not None else base.workdays,
         source if source is not None else base.source)
-    return _save(store, actor, new, reason or "gridhall admin calendar set", clock)
 
 
 def import_year(store: Store, actor: Actor, path: str | Path, *, official: bool = False,
@@ -236,14 +246,20 @@ def estimate_year(store: Store, actor: Actor, year: int, *, reason: str | None =
     Refused over an official year (an estimate must not replace the State Council's notice).
     """
     _require_admin(actor)
+    _current_year, seeded = plan_estimate(store, year)
+    return seeded, _save(store, actor, seeded, reason or Msg("按日历库推算").text(), clock)
+
+
+def plan_estimate(store: Store, year: int) -> tuple[StatutoryYear | None, StatutoryYear]:
+    """What :func:`estimate_year` would store (the dry run): (stored year or None, the estimate);
+    refused over an official year."""
     _check_year_number(year)
     current = _current(store, year)
     if current is not None and current.status == OFFICIAL:
         raise ValidationError("year", Msg("{year} 年已是正式安排（{source}），不能用推算覆盖；如需修改请用 "
                                           "gridhall admin calendar set", year=year, source=current.source))
-    seeded = seed_year(year)
-    return seeded, _save(store, actor, seeded, reason or Msg("按日历库推算").text(), clock)
+    return current, seed_year(year)
 
 
 __all__ = ["WARNING_DAYS", "YearView", "calendar_warning", "config_version", "estimate_year", "import_year",
-           "load_calendar", "refresh_calendar", "set_year", "show_year"]
+           "load_calendar", "plan_estimate", "plan_year", "refresh_calendar", "set_year", "show_year"]

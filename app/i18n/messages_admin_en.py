@@ -1,0 +1,107 @@
+"""English for the administrator's workspace (app/ui/admin, app/views/config_diff.py; issue 12).
+
+Kept in its own table so the workspace's texts have one home; the catalogue merges it in (entries
+of the UI's own table and ``messages_en`` take precedence).
+"""
+
+from __future__ import annotations
+
+ADMIN_EN: dict[str, str] = {
+    # -- the workspace and its pages ---------------------------------------------------------
+    "系统管理": "Administration",
+    "工作日历": "Working calendar",
+    "用户": "Users",
+    "配置变更记录": "Configuration history",
+    "部门": "Departments",
+    "类别": "Categories",
+    "路由规则": "Routing rules",
+    "时限": "Time limits",
+    "考核权重": "Evaluation weights",
+    # -- the change dialog (dry run, reason) ---------------------------------------------------
+    "将要做的修改（预览，尚未保存）：": "What will change (preview, nothing saved yet):",
+    "修改原因（必填，记入配置变更记录）：": "Reason (required, recorded in the configuration history):",
+    "例如：依据国务院办公厅通知录入": "e.g. entered from the State Council's notice",
+    "应用": "Apply",
+    "确定": "OK",
+    "未修改（已取消）": "Nothing changed (cancelled)",
+    "正在检查…": "Checking…",
+    "正在保存…": "Saving…",
+    "没有变化，未保存": "Nothing changes; not saved",
+    # -- differences ---------------------------------------------------------------------------
+    "+ {field}：{value}": "+ {field}: {value}",
+    "- {field}：{value}": "- {field}: {value}",
+    "是": "yes",
+    "否": "no",
+    "节假日": "Holidays",
+    "调休工作日": "Make-up working days",
+    "年份": "Year",
+    "代码": "Code",
+    "上级": "Parent",
+    "联系方式": "Contact",
+    "优先级": "Priority",
+    "时限（分钟）": "Limit (minutes)",
+    "结案标准": "Closing standard",
+    "结案证据": "Closing evidence",
+    # -- 工作日历 ------------------------------------------------------------------------------
+    "读取": "Read",
+    "日期": "Date",
+    "星期": "Weekday",
+    "安排": "Arrangement",
+    "放假": "Day off",
+    "调休上班": "Make-up working day",
+    "周一": "Mon", "周二": "Tue", "周三": "Wed", "周四": "Thu", "周五": "Fri", "周六": "Sat", "周日": "Sun",
+    "每行一项：日期或日期..日期，可加 =名称，例如 2027-02-05..2027-02-11=春节":
+        "One per line: a date or DATE..DATE, optionally =NAME, e.g. 2027-02-05..2027-02-11=Spring Festival",
+    "每行一个调休上班的周六或周日，例如 2027-02-20": "One Saturday or Sunday worked per line, e.g. 2027-02-20",
+    "正式安排（依据国务院办公厅通知）": "Official arrangement (from the State Council's notice)",
+    "通知的标题和文号": "The notice's title and number",
+    "预览并保存…": "Preview and save…",
+    "按日历库推算…": "Estimate from the libraries…",
+    "正在读取 {year} 年的工作日历…": "Reading the working calendar of {year}…",
+    "未录入（按库推算显示）": "not stored (shown as the libraries estimate it)",
+    "工作日 {count} 天": "{count} working days",
+    "{at} 由 {who} 修改": "changed {at} by {who}",
+    "{year} 年：节假日 {holidays} 天，调休工作日 {workdays} 天":
+        "{year}: {holidays} holiday(s), {workdays} make-up working day(s)",
+    "保存 {year} 年工作日历": "Save the working calendar of {year}",
+    "按日历库推算 {year} 年": "Estimate {year} from the libraries",
+    "已保存 {year} 年工作日历（配置变更第 {seq} 条）": "Working calendar of {year} saved (configuration change {seq})",
+    # -- 用户 ---------------------------------------------------------------------------------
+    "添加用户": "Add user",
+    "添加用户…": "Add user…",
+    "停用": "Disable",
+    "启用": "Enable",
+    "解锁": "Unlock",
+    "重置密码…": "Reset password…",
+    "再次输入密码": "Password again",
+    "两次输入的密码不一致": "The two passwords differ",
+    "例如 zhangsan": "e.g. zhangsan",
+    "正在读取用户…": "Reading the accounts…",
+    "共 {count} 个账户": "{count} account(s)",
+    "正常": "Active",
+    "已锁定": "Locked",
+    "已停用": "Disabled",
+    "未设密码": "No password",
+    "已添加用户 {name}（{role}）": "User {name} added ({role})",
+    "已停用 {name}": "{name} disabled",
+    "已启用 {name}": "{name} enabled",
+    "已解锁 {name}": "{name} unlocked",
+    "重置 {name} 的密码": "Reset the password of {name}",
+    "已重置 {name} 的密码": "Password of {name} reset",
+    # -- 配置变更记录 ----------------------------------------------------------------------------
+    "序号": "No.",
+    "时间": "Time",
+    "操作人": "By",
+    "对象": "What",
+    "键": "Key",
+    "原因": "Reason",
+    "原因：{reason}": "Reason: {reason}",
+    "（未填写）": "(none given)",
+    "（没有差异）": "(no differences)",
+    "新建": "Created",
+    "正在读取配置变更记录…": "Reading the configuration history…",
+    "共 {count} 条配置变更": "{count} configuration change(s)",
+    "第 {seq} 条 · {at} · {actor} · {entity} {key}": "No. {seq} · {at} · {actor} · {entity} {key}",
+}
+
+__all__ = ["ADMIN_EN"]

@@ -1,0 +1,76 @@
+"""The administrator's workspace: one dock (系统管理) whose tabs are the pages over the configuration
+services — 工作日历, 用户, 配置变更记录 (and the organisation and rule editors as their services land).
+
+Registered by the GUI root for the administrator only (app/bootstrap.py); the administrator's desk
+layout (resources/layouts/desk_admin.toml) gives it most of the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from qtpy.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from app.i18n import Catalogue
+from app.services.actors import Actor
+from app.store.engine import Store
+from app.ui.admin.calendar_page import CalendarPage
+from app.ui.admin.common import AdminPage
+from app.ui.admin.history_page import HistoryPage
+from app.ui.admin.users_page import Departments, UsersPage
+from app.ui.tasks import TaskRunner
+
+ADMIN_DOCK = "gridhall.admin"
+ADMIN_TITLE = "系统管理"
+
+
+class AdminWorkspace(QWidget):
+    """The pages as tabs; a saved change refreshes the history page."""
+
+    def __init__(self, store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue, today: date,
+                 departments: Departments, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("adminWorkspace")
+        tr = catalogue.tr
+        self.tabs = QTabWidget(objectName="adminTabs")
+        self.history = HistoryPage(store, runner, catalogue)
+        self.calendar = CalendarPage(store, actor, runner, catalogue, today, on_saved=self._changed)
+        self.users = UsersPage(store, actor, runner, catalogue, departments)
+        self.pages: dict[str, AdminPage] = {}
+        for key, title, page in (("calendar", "工作日历", self.calendar), ("users", "用户", self.users)):
+            self.add_page(key, tr(title), page)
+        self.add_page("history", tr("配置变更记录"), self.history)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+
+    def add_page(self, key: str, title: str, page: AdminPage, *, before: str | None = None) -> None:
+        """Add a page as a tab (before the page ``before`` when given)."""
+        self.pages[key] = page
+        if before is not None and before in self.pages:
+            self.tabs.insertTab(self.tabs.indexOf(self.pages[before]), page, title)
+        else:
+            self.tabs.addTab(page, title)
+
+    def _changed(self) -> None:
+        if self.history.loaded:
+            self.history.reload()
+
+    def teardown(self) -> None:
+        for page in self.pages.values():
+            page.teardown()
+
+    def show_page(self, key: str) -> AdminPage:
+        page = self.pages[key]
+        self.tabs.setCurrentWidget(page)
+        return page
+
+
+def make_workspace(store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue,
+                   today: Callable[[], date], departments: Departments) -> Callable[[], AdminWorkspace]:
+    """The dock's factory (the registry makes the widget when the dock is registered)."""
+    return lambda: AdminWorkspace(store, actor, runner, catalogue, today(), departments)
+
+
+__all__ = ["ADMIN_DOCK", "ADMIN_TITLE", "AdminWorkspace", "make_workspace"]
