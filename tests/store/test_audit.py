@@ -269,6 +269,7 @@ PAYLOADS = [
 def test_payloads_hash_the_same_in_python_and_in_the_database(store, payload):
     with store.session() as s, s.begin():
         case = _new_case(s, "E06012026051132")
+        case.source = "supervisor"  # filed directly (a public report is verified first: migration 0013)
         append_event(s, case, action=Action.REPORT, to_state=CaseState.REPORTED, actor="li",
                      role=Role.ACCEPTOR, at=T0, payload=payload)
         append_event(s, case, action=Action.FILE, to_state=CaseState.FILED, actor="wang",
