@@ -15,6 +15,7 @@ import argparse
 import sys
 from typing import Any
 
+from app.domain.clock import Clock
 from app.domain.messages import Msg
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -49,7 +50,7 @@ def add_evaluate_command(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def run_evaluate(args: argparse.Namespace, *, clock=None) -> int:
+def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
     """Run ``gridhall evaluate``; returns the exit code (one line on stderr for every refusal)."""
     from app.cli import ArgumentRefused
     from app.cli.ledger import _catalogue, _date, _inert, _line, _open
