@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qtpy.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
-from qtpy.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from qtpy.QtGui import QBrush, QColor, QFont, QIcon, QPen
 
 from app.domain.cases import CaseSummary
 from app.domain.deadlines import TimerReading, format_countdown_seconds
@@ -155,15 +155,19 @@ class CaseQueueModel(QAbstractTableModel):
         """A ring in the mark's colour, thicker with the level (as the map draws it)."""
         key = ("urge", level)
         if key not in self._icons:
-            pix = QPixmap(14, 14)
-            pix.fill(QColor(0, 0, 0, 0))
-            painter = QPainter(pix)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            width = 1 + min(int(level), 3)
-            painter.setPen(QPen(QColor(URGE_COLOUR), width))
-            painter.drawEllipse(QRectF(width / 2 + 0.5, width / 2 + 0.5, 13 - width, 13 - width))
-            painter.end()
-            self._icons[key] = QIcon(pix)
+            from app.ui.drawn_icon import drawn_icon
+
+            width = 1 + min(int(level), 3)  # pixels of the 14-pixel design, scaled with the icon
+
+            def draw(painter, rect: QRectF) -> None:  # at the UI scale: crisp at 4K
+                unit = min(rect.width(), rect.height()) / 14
+                pen, side = width * unit, (13 - width) * unit
+                left, top = rect.center().x() - 7 * unit, rect.center().y() - 7 * unit
+                painter.setPen(QPen(QColor(URGE_COLOUR), pen))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(QRectF(left + pen / 2 + 0.5 * unit, top + pen / 2 + 0.5 * unit, side, side))
+
+            self._icons[key] = drawn_icon(draw)
         return self._icons[key]
 
     def _timer_data(self, case_id: int, col: int, role: int):

@@ -129,3 +129,23 @@ def test_the_light_dots_are_drawn_at_the_pixel_ratio(qtbot, queue, ratio):  # no
     pix = icon.pixmap(14, 14)
     assert pix.width() >= 14
     model.teardown()
+
+
+@pytest.mark.parametrize("level", [1, 3])
+def test_the_urge_ring_is_drawn_at_the_pixel_ratio_too(qtbot, queue, level):  # noqa: F811
+    from app.ui.queue_model import URGE_COLOUR, CaseQueueModel
+
+    model = CaseQueueModel(queue, Catalogue())
+    image = QImage(32, 32, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(2.0)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    model._urge_icon(level).paint(painter, QRect(0, 0, 16, 16))
+    painter.end()
+    assert not _blocky(image)
+    assert image.pixelColor(16, 16).alpha() == 0  # a ring: clear in the middle
+    ring = [image.pixelColor(x, 16) for x in range(16) if image.pixelColor(x, 16).alpha() == 255]
+    assert ring and ring[0].name() == URGE_COLOUR
+    thick = len(ring)  # a higher level draws a thicker ring
+    assert thick >= 2 * level
+    model.teardown()
