@@ -130,3 +130,19 @@ def test_bad_input_and_an_empty_period(store, three):
     record = evaluation_record(empty, _tr)
     assert empty.empty and record["results"] == [] and record["note"] and not record["partial"]
     assert svc.evaluate(None, "department", DAY, TODAY).partial
+
+
+def test_the_headless_core_evaluates_with_its_clock(store, world, three, clock):
+    from app.core.root import build_core
+
+    core = build_core(store, clock)
+    try:
+        ev = core.evaluate(None, "department", DAY, DAY)
+        assert ev.partial  # the core's clock is still on T0's day
+        later = _svc(store).evaluate(None, "department", DAY, DAY)  # the same figures, the day over
+        assert [r.record() for r in ev.results] == [r.record() for r in later.results] and not later.partial
+        assert [r.code for r in core.evaluate(world.actors["dept_jd"], "department", DAY, DAY).results] == ["JD001"]
+        with pytest.raises(ValidationError):
+            core.evaluate(None, "department", DAY + timedelta(days=1), DAY + timedelta(days=1))  # the future
+    finally:
+        core.close()
