@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -221,6 +221,32 @@ class SubjectResult:
     insufficient: bool = False
     rank: int | None = None
     flags: dict[str, list[str]] = field(default_factory=dict)
+    #: the case numbers behind each count (a case once per unit counted) and each rate's counts
+    members: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    sources: dict[str, tuple[str, str, str | None]] = field(default_factory=dict, repr=False)
+
+    def inc(self, key: str, number: str, n: int = 1) -> None:
+        """Count ``n`` for ``key``, remembering the case behind it."""
+        self.counts[key] = self.counts.get(key, 0) + n
+        if n > 0:
+            self.members.setdefault(key, []).extend([number] * n)
+
+    def rate(self, key: str, numerator: str, denominator: str, minus: str | None = None) -> None:
+        """The rate ``key`` = counts[numerator] (− counts[minus]) / counts[denominator]."""
+        c = self.counts
+        self.rates[key] = Figure(c.get(numerator, 0) - (c.get(minus, 0) if minus else 0), c.get(denominator, 0))
+        self.sources[key] = (numerator, denominator, minus)
+
+    def behind(self, key: str) -> tuple[list[str], list[str]]:
+        """The case numbers behind rate or count ``key``: (numerator, denominator), sorted; a case
+        appears as often as it was counted (two dispatches of one case: twice)."""
+        if key not in self.sources:
+            return sorted(self.members.get(key, [])), []
+        numerator, denominator, minus = self.sources[key]
+        top = Counter(self.members.get(numerator, []))
+        if minus:
+            top -= Counter(self.members.get(minus, []))
+        return sorted(top.elements()), sorted(self.members.get(denominator, []))
 
     def record(self) -> dict[str, Any]:
         return {
@@ -487,12 +513,12 @@ def evaluate_regions(cases: Iterable[CaseHistory], start: datetime, end: datetim
         if r is None:
             r = out[code] = SubjectResult("region", level, code, (names or {}).get(code))
         _count_case(r, f, rules, end)
-        r.counts["report_supervision"] = r.counts.get("report_supervision", 0) + int(f.verified_public)
+        r.inc("report_supervision", h.number, int(f.verified_public))
         _flag(r, f)
     for r in out.values():
         _rates_of_cases(r)
-        r.rates["report_supervision_rate"] = Figure(r.counts.get("report_supervision", 0), r.counts["filed"])
-        r.rates["timely_solved_rate"] = Figure(r.counts["closed_on_time"], r.counts["filed"])  # 问题及时解决率
+        r.rate("report_supervision_rate", "report_supervision", "filed")
+        r.rate("timely_solved_rate", "closed_on_time", "filed")  # 问题及时解决率
         per_grid = r.counts["filed"] / max(1, (grids or {}).get(r.code, 1) if level != "grid" else 1)
         r.base = r.counts["due_to_close"]
         _score(r, rules, "region", {"case_count": (f"region_{rules.region_band_class}", per_grid)})
@@ -505,19 +531,20 @@ def _count_case(r: SubjectResult, f: CaseFacts, rules: EvaluationRules, end: dat
     for k in ("filed", "due_to_close", "closed", "closed_on_time", "voided", "deferred_cases", "dispatched",
               "extension", "return", "defer", "shelve"):
         c.setdefault(k, 0)
-    c["filed"] += 1
+    no = f.history.number
+    r.inc("filed", no)
     excluded = f.voided or (rules.close_rate_excludes_deferred and f.deferred and f.closed is None)
-    c["voided"] += int(f.voided)
-    c["deferred_cases"] += int(f.deferred)
+    r.inc("voided", no, int(f.voided))
+    r.inc("deferred_cases", no, int(f.deferred))
     if not excluded:
-        c["due_to_close"] += 1
+        r.inc("due_to_close", no)
         if f.closed is not None:
-            c["closed"] += 1
-            c["closed_on_time"] += int(f.all_on_time)
+            r.inc("closed", no)
+            r.inc("closed_on_time", no, int(f.all_on_time))
     if f.assignments:
-        c["dispatched"] += 1
+        r.inc("dispatched", no)
     for k, n in f.requests.items():
-        c[k] = c.get(k, 0) + n
+        r.inc(k, no, n)
     handled = [a for a in f.assignments if a.handled is not None and not a.returned]
     h_avg = r.averages.setdefault("handling", Average(0, 0))
     c_avg = r.averages.setdefault("closing", Average(0, 0))
@@ -533,10 +560,11 @@ def _count_case(r: SubjectResult, f: CaseFacts, rules: EvaluationRules, end: dat
 
 def _rates_of_cases(r: SubjectResult) -> None:
     c = r.counts
-    r.rates["close_rate"] = Figure(c["closed"], c["due_to_close"])
-    r.rates["close_on_time_rate"] = Figure(c["closed_on_time"], c["due_to_close"])
+    r.rate("close_rate", "closed", "due_to_close")
+    r.rate("close_on_time_rate", "closed_on_time", "due_to_close")
     for k in ("extension", "return", "defer", "shelve"):
-        r.rates[f"{k}_share"] = Figure(c.get(k, 0), c["dispatched"])
+        c.setdefault(k, 0)
+        r.rate(f"{k}_share", k, "dispatched")
 
 
 # ---- departments -------------------------------------------------------------------------------------
@@ -559,37 +587,37 @@ def evaluate_departments(cases: Iterable[CaseHistory], start: datetime, end: dat
                 for k in ("assigned", "returned", "due", "handled", "handled_on_time", "closed", "reworks",
                           "cases", "extension", "return", "defer", "shelve", "moved_away"):
                     r.counts[k] = 0
-            c = r.counts
-            c["assigned"] += 1
+            no = h.number
+            r.inc("assigned", no)
             if h.case_id not in seen[a.department_id]:
                 seen[a.department_id].add(h.case_id)
-                c["cases"] += 1
+                r.inc("cases", no)
                 _flag(r, f)
             for k, n in a.requests.items():
-                c[k] += n
+                r.inc(k, no, n)
             if a.returned:
-                c["returned"] += 1
+                r.inc("returned", no)
                 continue
-            c["moved_away"] += int(a.moved)
-            c["due"] += 1
-            c["reworks"] += a.reworks
+            r.inc("moved_away", no, int(a.moved))
+            r.inc("due", no)
+            r.inc("reworks", no, a.reworks)
             if a.handled is not None and a.handled.event.at < end:
-                c["handled"] += 1
-                c["handled_on_time"] += int(a.handled.on_time())
+                r.inc("handled", no)
+                r.inc("handled_on_time", no, int(a.handled.on_time()))
                 avg = r.averages.get("handling", Average(0, 0))
                 r.averages["handling"] = Average(avg.total_minutes + _minutes(a.start.event.at, a.handled.event.at),
                                                  avg.count + 1)
                 if f.closed is not None and f.closed.event.seq > a.handled.event.seq:
-                    c["closed"] += 1
+                    r.inc("closed", no)
     for r in out.values():
         c = r.counts
-        r.rates["close_rate"] = Figure(c["closed"], c["due"])
-        r.rates["handle_rate"] = Figure(c["handled"], c["due"])
-        r.rates["handle_on_time_rate"] = Figure(c["handled_on_time"], c["due"])
-        r.rates["rework_rate"] = Figure(c["reworks"], c["handled"])
+        r.rate("close_rate", "closed", "due")
+        r.rate("handle_rate", "handled", "due")
+        r.rate("handle_on_time_rate", "handled_on_time", "due")
+        r.rate("rework_rate", "reworks", "handled")
         for k in ("extension", "defer", "shelve"):
-            r.rates[f"{k}_share"] = Figure(c[k], c["assigned"])
-        r.rates["return_share"] = Figure(c["returned"], c["assigned"])
+            r.rate(f"{k}_share", k, "assigned")
+        r.rate("return_share", "returned", "assigned")
         r.averages.setdefault("handling", Average(0, 0))
         r.base = c["due"]
         _score(r, rules, "department", {"case_count": ("department_cases", c["cases"])})
@@ -606,8 +634,8 @@ def _pos(out: dict[tuple[str, str], SubjectResult], role: str, who: str) -> Subj
     return r
 
 
-def _add(r: SubjectResult, key: str, n: int = 1) -> None:
-    r.counts[key] = r.counts.get(key, 0) + n
+def _add(r: SubjectResult, key: str, number: str, n: int = 1) -> None:
+    r.inc(key, number, n)
 
 
 _POSITION_COUNTS = {
@@ -634,45 +662,45 @@ def evaluate_positions(cases: Iterable[CaseHistory], start: datetime, end: datet
             if e.action == "report":
                 if e.role == Role.SUPERVISOR.value:
                     r = _pos(out, e.role, e.actor)
-                    _add(r, "reports")
-                    _add(r, "valid_reports", int(f.filed is not None))
+                    _add(r, "reports", h.number)
+                    _add(r, "valid_reports", h.number, int(f.filed is not None))
                     _flag(r, f)
                 elif e.role == Role.ACCEPTOR.value:
-                    _add(_pos(out, e.role, e.actor), "accepted")
+                    _add(_pos(out, e.role, e.actor), "accepted", h.number)
             elif e.action in ("send_verify", "send_check") and e.role == Role.ACCEPTOR.value:
                 kind = "verify" if e.action == "send_verify" else "check"
                 r = _pos(out, e.role, e.actor)
-                _add(r, f"{kind}_sent")
-                _add(r, f"{kind}_sent_on_time", int(t.on_time()))
+                _add(r, f"{kind}_sent", h.number)
+                _add(r, f"{kind}_sent_on_time", h.number, int(t.on_time()))
                 answer = next((x for x in timed[i + 1:] if x.event.action == kind), None)
                 who = (e.payload or {}).get("supervisor") or (answer.event.actor if answer else None)
                 if who:
                     s = _pos(out, Role.SUPERVISOR.value, str(who))
-                    _add(s, f"{kind}_tasks")
-                    _add(s, f"{kind}_on_time", int(answer is not None and answer.event.at < end and answer.on_time()))
+                    _add(s, f"{kind}_tasks", h.number)
+                    _add(s, f"{kind}_on_time", h.number, int(answer is not None and answer.event.at < end and answer.on_time()))
             elif e.action == "file" and e.role == Role.SHIFT_LEADER.value and f.filed is t:
                 r = _pos(out, e.role, e.actor)
-                _add(r, "filed")
-                _add(r, "filed_on_time", int(t.on_time()))
-                _add(r, "filed_voided", int(f.voided_after_filing))
+                _add(r, "filed", h.number)
+                _add(r, "filed_on_time", h.number, int(t.on_time()))
+                _add(r, "filed_voided", h.number, int(f.voided_after_filing))
             elif e.action == "close" and e.role == Role.SHIFT_LEADER.value:
                 r = _pos(out, e.role, e.actor)
-                _add(r, "closed")
-                _add(r, "closed_on_time", int(t.on_time()))
+                _add(r, "closed", h.number)
+                _add(r, "closed_on_time", h.number, int(t.on_time()))
                 _flag(r, f)
             elif e.action == "dispatch" and e.role == Role.DISPATCHER.value:
                 r = _pos(out, e.role, e.actor)
-                _add(r, "dispatched")
-                _add(r, "dispatched_on_time", int(t.on_time()))
+                _add(r, "dispatched", h.number)
+                _add(r, "dispatched_on_time", h.number, int(t.on_time()))
                 mine = next((a for a in f.assignments if a.start is t), None)
-                _add(r, "redispatched", int(mine is not None and (mine.returned or mine.moved)))
+                _add(r, "redispatched", h.number, int(mine is not None and (mine.returned or mine.moved)))
         if grid_supervisors and _in(f.filed, start, end):
             sup = grid_supervisors.get(str(h.facts.get("grid")))
             if sup:
                 r = _pos(out, Role.SUPERVISOR.value, sup)
-                _add(r, "grid_filed")
+                _add(r, "grid_filed", h.number)
                 first = f.report.event if f.report else None
-                _add(r, "missed", int(h.facts.get("source") in rules.public_sources
+                _add(r, "missed", h.number, int(h.facts.get("source") in rules.public_sources
                                       and (first is None or first.role != Role.SUPERVISOR.value)))
     results = []
     for (who_role, _who), r in out.items():
@@ -685,26 +713,26 @@ def evaluate_positions(cases: Iterable[CaseHistory], start: datetime, end: datet
         r.name = (names or {}).get(r.code)
         c = r.counts
         if who_role == Role.SUPERVISOR.value:
-            r.rates["valid_report_rate"] = Figure(c["valid_reports"], c["reports"])
-            r.rates["missed_rate"] = Figure(c["missed"], c["grid_filed"])
-            r.rates["verify_on_time_rate"] = Figure(c["verify_on_time"], c["verify_tasks"])
-            r.rates["check_on_time_rate"] = Figure(c["check_on_time"], c["check_tasks"])
+            r.rate("valid_report_rate", "valid_reports", "reports")
+            r.rate("missed_rate", "missed", "grid_filed")
+            r.rate("verify_on_time_rate", "verify_on_time", "verify_tasks")
+            r.rate("check_on_time_rate", "check_on_time", "check_tasks")
             r.base = c["reports"] + c["verify_tasks"] + c["check_tasks"]
             _score(r, rules, "supervisor", {})
         elif who_role == Role.ACCEPTOR.value:
-            r.rates["verify_sent_on_time_rate"] = Figure(c["verify_sent_on_time"], c["verify_sent"])
-            r.rates["check_sent_on_time_rate"] = Figure(c["check_sent_on_time"], c["check_sent"])
+            r.rate("verify_sent_on_time_rate", "verify_sent_on_time", "verify_sent")
+            r.rate("check_sent_on_time_rate", "check_sent_on_time", "check_sent")
             r.base = c["accepted"] + c["verify_sent"] + c["check_sent"]
             _score(r, rules, "acceptor", {"accepted_count": ("handled", c["accepted"])})
         elif who_role == Role.SHIFT_LEADER.value:
-            r.rates["file_on_time_rate"] = Figure(c["filed_on_time"], c["filed"])
-            r.rates["file_accuracy_rate"] = Figure(c["filed"] - c["filed_voided"], c["filed"])
-            r.rates["close_on_time_rate"] = Figure(c["closed_on_time"], c["closed"])
+            r.rate("file_on_time_rate", "filed_on_time", "filed")
+            r.rate("file_accuracy_rate", "filed", "filed", minus="filed_voided")
+            r.rate("close_on_time_rate", "closed_on_time", "closed")
             r.base = c["filed"] + c["closed"]
             _score(r, rules, "shift_leader", {})
         else:
-            r.rates["dispatch_on_time_rate"] = Figure(c["dispatched_on_time"], c["dispatched"])
-            r.rates["dispatch_accuracy_rate"] = Figure(c["dispatched"] - c["redispatched"], c["dispatched"])
+            r.rate("dispatch_on_time_rate", "dispatched_on_time", "dispatched")
+            r.rate("dispatch_accuracy_rate", "dispatched", "dispatched", minus="redispatched")
             r.base = c["dispatched"]
             _score(r, rules, "dispatcher", {"dispatch_count": ("handled", c["dispatched"])})
         _finish_flags(r)

@@ -238,3 +238,25 @@ def test_rules_file_and_grades():
     assert rules.grade(89.99).grade == "B" and rules.grade(None) is None
     with pytest.raises(ValueError):
         EvaluationRules.parse(b"version = [")
+
+
+def test_the_cases_behind_every_figure():
+    st1, _ = evaluate_regions(CASES, START, END, RULES, level="street", grids=GRIDS)
+    assert st1.behind("close_on_time_rate") == (["S1"], ["S1", "S2"])
+    assert st1.behind("report_supervision_rate") == (["S2"], ["S1", "S2"])
+    d1, _d2 = evaluate_departments(CASES, START, END, RULES, names={1: ("D1", "部门一"), 2: ("D2", "部门二")})
+    assert d1.behind("handle_on_time_rate") == (["S1"], ["S1", "S2", "S3"])
+    assert d1.behind("rework_rate") == (["S2"], ["S1", "S2"])
+    results = {(r.level, r.code): r for r in evaluate_positions(CASES, START, END, RULES,
+                                                                  grid_supervisors=SUPERVISORS)}
+    assert results["shift_leader", "leader1"].behind("file_accuracy_rate") == (["S1", "S2", "S3"],
+                                                                             ["S1", "S2", "S3", "S4"])
+    assert results["dispatcher", "disp1"].behind("dispatch_accuracy_rate") == (["S1", "S2", "S3"],
+                                                                              ["S1", "S2", "S3", "S3"])
+    assert results["supervisor", "sup1"].behind("check_on_time_rate") == (["S1", "S2", "S2"], ["S1", "S2", "S2"])
+    # every rate of every subject: its lists are exactly as long as its counts
+    for r in [st1, d1, *results.values()]:
+        for key, figure in r.rates.items():
+            top, bottom = r.behind(key)
+            assert (len(top), len(bottom)) == (figure.numerator, figure.denominator), (r.code, key)
+    assert "members" not in st1.record() and "sources" not in st1.record()
