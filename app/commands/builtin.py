@@ -286,7 +286,7 @@ def builtin_commands() -> tuple[Command, ...]:
             A.URGE,
             (Field("level", K.CHOICE, "督办级别", default="1", help="1 一般督办 / 2 重点督办 / 3 挂牌督办",
                    choices=tuple((str(n), f"{n} {label}") for n, label in URGE_LEVELS.items())),
-             Field("deadline", K.LINE, "督办时限", prompt=False,
+             Field("deadline", K.LINE, "督办时限",
                    help="限期办结的时间，如 2026-12-08 17:30（早于现有处置时限时取代它）"),
              _note()),
             shortcut="Ctrl+U"),
@@ -326,7 +326,7 @@ def builtin_commands() -> tuple[Command, ...]:
              Field("ruling", K.CHOICE, "裁定结果", required=True, default="upheld",
                    help="upheld 维持原责任部门 / reassigned 改由其他部门负责 / remedial 指定部门代整改",
                    choices=tuple(RULING_LABELS.items())),
-             Field("responsible", K.LINE, "责任部门", prompt=False, help="代整改时：实际责任部门的代码或名称"),
+             Field("responsible", K.LINE, "责任部门", help="代整改时：实际责任部门的代码或名称"),
              _reason("裁定的依据")),
             hint="裁定的依据（记入办理过程）", shortcut="Ctrl+Shift+O"),
         Command(
