@@ -184,9 +184,11 @@ def build_core(store: Store, clock: Clock, bus: CaseBus | None = None, *, calend
     taxonomy = Taxonomy.load()
     bus = bus or CaseBus()
     calendar = calendar if calendar is not None else load_calendar(store)
-    limits = limits if limits is not None else load_limits(store)
+    limits = limits if limits is not None else load_limits(store, clock.now())
     cases = CaseService(store, clock=clock, calendar=calendar, limits=limits, taxonomy=taxonomy, bus=bus,
                         settings=CaseSettings.from_env())
+    cases.config_live = True  # reload the calendar and limits on another workstation's saved change
+    cases.config_seen = calendar.version if isinstance(calendar.version, int) else None
     core = Core(store, cases, bus, clock, taxonomy, source=source, workstation=workstation, commands=commands)
     if actor is not None:
         core.scope_to(actor)

@@ -1307,3 +1307,104 @@ MESSAGES_EN.update({
     "存疑记录": "Doubtful records",
     "考核结果已导出到 {path}（{count} 个对象）": "Evaluation exported to {path} ({count} subjects)",
 })
+
+
+# -- the administrator's configuration (issue 12): app/services/config.py, gridhall admin … ----------
+MESSAGES_EN.update({
+    "派遣规则": "routing rule", "设置": "setting", "全部": "all",
+    "+ {entity} {key}": "+ {entity} {key}",
+    "~ {entity} {key}：{diffs}": "~ {entity} {key}: {diffs}",
+    "{count} 个启用的类别没有任何派遣规则或默认处置部门：{keys}":
+        "{count} enabled categories have no routing rule and no default department: {keys}",
+    "{what}「{value}」无效：应为 true 或 false": "{what} \"{value}\" is not valid: use true or false",
+    "派遣规则重叠：{scope}（区域 {area}，优先级 {priority}）同时派往 {departments}；请调整优先级或停用其中之一":
+        "Overlapping routing rules: {scope} (area {area}, priority {priority}) goes to {departments} at once; "
+        "change a priority or retire one of them",
+    "网格 {grid}（{community}，{street}）": "grid {grid} ({community}, {street})",
+    "「{name}」（{key}）在{place}派往 {dept}（{code}），因为：{reasons}":
+        "\"{name}\" ({key}) at {place} goes to {dept} ({code}), because: {reasons}",
+    "「{name}」（{key}）在{place}没有任何派遣规则或默认处置部门：派遣员只能手工选择部门":
+        "\"{name}\" ({key}) at {place} has no routing rule and no default department: the dispatcher must "
+        "choose a department by hand",
+    "{text}；其次：{others}": "{text}; next: {others}",
+    "配置文件第 {n} 个 [[{section}]]：{error}": "Configuration file, [[{section}]] number {n}: {error}",
+    "配置文件第 {n} 个 [[calendar]] 无效：{error}": "Configuration file, [[calendar]] number {n} is not valid: {error}",
+    "只有管理员可以修改配置（当前角色：{role}）": "Only an administrator may change the configuration (your role: {role})",
+    "请写明修改原因（--reason）：每项配置变更都记录原因":
+        "Give the reason for the change (--reason): every configuration change records why",
+    "{what} 过长或含控制字符（最多 {limit} 个字符）":
+        "{what} is too long or holds control characters (at most {limit} characters)",
+    "{what} 不能为空": "{what} may not be empty",
+    "{what}「{value}」无效：应为 {allowed} 之一": "{what} \"{value}\" is not valid: use one of {allowed}",
+    "{what}「{value}」不是时间：应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM":
+        "{what} \"{value}\" is not a time: use YYYY-MM-DD or YYYY-MM-DD HH:MM",
+    "统一社会信用代码「{code}」应为 18 位字母或数字": "Unified social credit code \"{code}\" must be 18 letters or digits",
+    "辖区 {code} 不是已有的行政区划代码": "Jurisdiction {code} is not a known administrative area code",
+    "区域 {code} 不是已有的行政区划代码": "Area {code} is not a known administrative area code",
+    "类别 {key} 不在 GB/T 47678.5 类别表中（categories）；只能启用或修改已有类别":
+        "Category {key} is not in the GB/T 47678.5 table (categories); only existing categories can be "
+        "enabled or changed",
+    "结案证据要求「{value}」无效：应为 refuse、override 或 none":
+        "Closing evidence rule \"{value}\" is not valid: use refuse, override or none",
+    "默认处置部门 {code} 不存在": "Default department {code} does not exist",
+    "派遣规则的范围「{scope}」无效：应为 all、kind:KIND、major:KIND:NN 或 category:KIND:CODE（已有类别）":
+        "Routing scope \"{scope}\" is not valid: use all, kind:KIND, major:KIND:NN or category:KIND:CODE "
+        "(an existing category)",
+    "部门 {code} 不存在": "Department {code} does not exist",
+    "部门 {code} 已停用，不能接收新的派遣规则": "Department {code} is retired and cannot receive new routing rules",
+    "优先级应为 0–1000 的整数（越小越优先），不能是 {value}":
+        "The priority is a whole number 0–1000 (lower wins), not {value}",
+    "时限须为正整数分钟，不能是 {value}：时限为零的环节会立即超时":
+        "A time limit is a positive whole number of minutes, not {value}: a stage with a zero limit is overdue "
+        "at once",
+    "时限 {value} 分钟过长（最多 {limit} 分钟）": "A limit of {value} minutes is too long (at most {limit})",
+    "未知的设置 {name}：可用 {names}": "Unknown setting {name}: use {names}",
+    "设置 {name} 应是一张表（TOML 表）": "Setting {name} must be a table (a TOML table)",
+    "部门不能删除（历史案卷引用它），只能停用（retire）":
+        "Departments are never deleted (past cases name them): retire it instead",
+    "部门 {code} 仍有 {count} 件未办结的案卷，不能删除，只能停用（retire）":
+        "Department {code} still has {count} open cases: it cannot be deleted, only retired",
+    "部门 {code} 仍有 {count} 件未办结的案卷：部门只能停用，不能删除；这些案卷仍由它办理或改派":
+        "Department {code} still has {count} open cases: a department is retired, never deleted; those cases "
+        "stay with it or are reassigned",
+    "时限 {key} 已安排自 {at} 起的新规定；生效时间不能早于它（{eff}）":
+        "Limit {key} already has a new rule from {at}; the effective time may not be earlier ({eff})",
+    "生效时间 {at} 早于现在：配置变更只能从现在或将来生效（已发生的计时不变）":
+        "Effective time {at} is in the past: a configuration change applies from now or later (timers that "
+        "already started keep their rules)",
+    "配置文件 {name} 的 format 应为 {version}（gridhall admin export 写出的文件）":
+        "Configuration file {name} must say format = {version} (a file written by gridhall admin export)",
+    "配置文件的 settings 应是一张表": "The configuration file's settings must be a table",
+    "部门 {code} 不能是自己的上级部门": "Department {code} cannot be its own parent",
+    "上级部门 {code} 不存在": "Parent department {code} does not exist",
+    "时限的类别或大类代码 {code} 须同时给出 kind（component 或 event）":
+        "A limit's category or major code {code} needs a kind (component or event)",
+    "类别应写成 KIND:CODE，例如 event:01001": "Write the category as KIND:CODE, e.g. event:01001",
+    "配置文件过大（{size:,} 字节，最多 {limit:,}）": "The configuration file is too large ({size:,} bytes, at most {limit:,})",
+    "无法读取配置文件 {name}：{detail}": "Cannot read the configuration file {name}: {detail}",
+    "配置文件 {name} 不是有效的 TOML：{error}": "Configuration file {name} is not valid TOML: {error}",
+    "配置文件的 {section} 应是表数组（[[{section}]]）": "The configuration file's {section} must be an array of tables ([[{section}]])",
+    "配置文件中部门 {code} 出现了两次": "Department {code} appears twice in the configuration file",
+    "配置文件中类别 {key} 出现了两次": "Category {key} appears twice in the configuration file",
+    "配置文件中时限 {key} 出现了两次": "Limit {key} appears twice in the configuration file",
+    "大类代码「{code}」应为两位数字": "Major code \"{code}\" must be two digits",
+    "类别 {key} 不存在": "Category {key} does not exist",
+    "考核权重设置无效：{error}": "The evaluation weights are not valid: {error}",
+    "提醒规则设置只有 [default] 和 [roles.<角色>] 两种表": "Alert rules have only [default] and [roles.<role>] tables",
+    "没有派遣规则 {key}（gridhall admin route list 列出全部）": "No routing rule {key} (gridhall admin route list lists them)",
+    "停用该规则后，启用的类别 {keys} 将没有任何派遣规则；请先为它们添加规则或默认处置部门":
+        "Without this rule the enabled categories {keys} would have no route; add a rule or a default department "
+        "for them first",
+    "没有时限 {key}": "No limit {key}",
+    "导入配置文件 {name}": "Imported configuration file {name}",
+    "已导出配置到 {path}（部门 {d} 个，类别 {c} 个，派遣规则 {r} 条，时限 {l} 条，日历 {y} 年）":
+        "Configuration exported to {path} ({d} departments, {c} categories, {r} routing rules, {l} limits, "
+        "{y} calendar years)",
+    "预览：以上 {n} 项变更未保存（去掉 --dry-run 即保存）":
+        "Preview: the {n} changes above were not saved (leave out --dry-run to save them)",
+    "已保存 {n} 项变更（配置变更第 {first}–{last} 条）": "Saved {n} changes (configuration changes {first}–{last})",
+    "无法写入 {name}：{detail}": "Cannot write {name}: {detail}",
+    "配置与已存的相同，未做修改": "The configuration is already so: nothing changed",
+    "配置检查：没有发现问题": "Configuration check: no problems found",
+    "注意：{warning}": "Note: {warning}",
+})

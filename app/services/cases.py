@@ -22,6 +22,7 @@ from app.domain.cases import CaseEventRecord, CaseSummary
 from app.domain.deadlines import format_limit
 from app.domain.definitions import STORE_SRID, Action, CaseState, Kind, Level, Role, Source, Stage
 from app.domain.evidence import EvidenceCheck
+from app.domain.limit_versions import limits_at
 from app.domain.messages import Msg
 from app.domain.workflow import Outcome
 from app.services import dispatch as dispatching
@@ -152,6 +153,7 @@ class CaseService(ServiceCore):
         level = intake.check_level(draft.level)
         source = intake.check_source(draft.source, actor.role)
         photos = check_photos(draft.photos, self.settings.max_photo_bytes)
+        self._follow_config()
         now = self._now()
 
         def attempt() -> ActionResult:  # a whole transaction: run again after a lock timeout
@@ -571,7 +573,8 @@ class CaseService(ServiceCore):
             case = self._load(session, case_id)
             code = session.get_one(Category, case.category_id).code
         lvl = intake.check_level(level) if level is not None else Level(case.level)
-        return timers.preview(Kind(case.kind), code, lvl, stage, self._now(), self.limits, self.calendar)
+        now = self._now()
+        return timers.preview(Kind(case.kind), code, lvl, stage, now, limits_at(self.limits, now), self.calendar)
 
     def filing_standard(self, case_id: int) -> str:
         """The filing standard (立案标准) of the case's category."""
@@ -590,7 +593,7 @@ class CaseService(ServiceCore):
     def _standard(self, category: Category, level: Level) -> str:
         if category.filing_standard:
             return category.filing_standard
-        rule = self.limits.lookup(Kind(category.kind), category.code, level, Stage.HANDLE)
+        rule = limits_at(self.limits, self._now()).lookup(Kind(category.kind), category.code, level, Stage.HANDLE)
         condition = Msg("；条件：{condition}", condition=rule.condition) if rule.condition else ""
         return Msg("「{name}」（{code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，处置时限 {limit}{condition}",
                    name=category.name, code=category.code, limit=format_limit(rule.minutes, rule.basis),

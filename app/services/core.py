@@ -17,6 +17,7 @@ from app.domain.calendar import WorkCalendar
 from app.domain.cases import CaseSummary
 from app.domain.clock import Clock
 from app.domain.definitions import Action, CaseState, Kind, Role
+from app.domain.limit_versions import limits_at
 from app.domain.limits import LimitTable
 from app.domain.messages import Msg, msg_of
 from app.domain.taxonomy import Taxonomy
@@ -217,6 +218,33 @@ class ServiceCore:
         self.workflow = workflow
         self.bus = bus
         self.settings = settings or CaseSettings()
+        #: Follow the store's configuration (issue 12): before each operation, reload the calendar
+        #: and the time limits when another workstation saved a change (build_core turns it on).
+        self.config_live = False
+        self.config_seen: int | None = None
+
+    def refresh_config(self, *, force: bool = False) -> bool:
+        """Reload the calendar (in place) and the time limits when the store's configuration
+        version (``config_changes``' last seq) moved since the last look; whether it reloaded."""
+        from app.services.calendar import refresh_calendar
+        from app.services.limits import load_limits
+        from app.store.calendar_years import config_version
+
+        try:
+            with self.store.engine.connect() as conn:
+                version = config_version(conn)
+        except DBAPIError:  # a store before migration 0016
+            return False
+        if version == self.config_seen and not force:
+            return False
+        refresh_calendar(self.store, self.calendar)
+        self.limits = load_limits(self.store, self._now())
+        self.config_seen = version
+        return True
+
+    def _follow_config(self) -> None:
+        if self.config_live:
+            self.refresh_config()
 
     # -- time -----------------------------------------------------------------------------
 
@@ -310,6 +338,7 @@ class ServiceCore:
              photos: list[CheckedPhoto] | None = None, payload: dict[str, Any] | None = None) -> ActionResult:
         """Run one operation on an existing case in a single transaction and publish it."""
         reason = _clean(reason)
+        self._follow_config()
         now = self._now()
 
         def attempt() -> ActionResult:  # a whole transaction: run again after a lock timeout
@@ -364,7 +393,7 @@ class ServiceCore:
                 case.rework_count = (case.rework_count or 0) + 1
             before, stage, started = case.deadline_at, case.stage, case.timer_started_at
             update_timer(case, kind=Kind(case.kind), category_code=step.category.code, from_state=step.state,
-                         to_state=step.target, now=step.now, limits=self.limits, calendar=self.calendar,
+                         to_state=step.target, now=step.now, limits=limits_at(self.limits, step.now), calendar=self.calendar,
                          restart=step.restart_timer or step.transition.reworks,
                          extension_minutes=step.extension_minutes)
             if case.deadline_at is not None and case.deadline_at != before:

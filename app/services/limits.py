@@ -7,11 +7,13 @@ global → built-in defaults (app/domain/limits.py).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
 
 from app.domain.definitions import Basis, Kind, Level, Stage, _Labelled
+from app.domain.limit_versions import LimitVersion, VersionedLimitTable
 from app.domain.limits import LimitKey, LimitRule, LimitTable
 from app.domain.messages import Msg
 from app.services.errors import ValidationError
@@ -59,8 +61,10 @@ def _row_rule(row: TimeLimit, category: Category | None) -> tuple[LimitKey, Limi
     return LimitKey(kind, code, level, stage), LimitRule(int(row.minutes), basis, row.condition or None, where)
 
 
-def load_limits(store: Store) -> LimitTable:
-    """The time limits held in ``store`` (the shipped CSV when the table is empty).
+def load_limits(store: Store, now: datetime | None = None) -> LimitTable:
+    """The time limits held in ``store`` (the shipped CSV when the table is empty), with every
+    version's period of validity (migration 0018): ``limits_at(table, when)`` is the table in
+    force at ``when``; looked up directly, the rules in force at ``now`` (None: the latest).
 
     ValidationError names the bad row (unknown enum, missing kind, duplicate scope...).
     """
@@ -69,17 +73,19 @@ def load_limits(store: Store) -> LimitTable:
                                .order_by(TimeLimit.id)).all()
     if not rows:
         return LimitTable.load()
-    rules: dict[LimitKey, LimitRule] = {}
+    versions: dict[LimitKey, list[tuple[LimitVersion, int]]] = {}
     for row, category in rows:
         key, rule = _row_rule(row, category)
-        if key in rules:
-            raise ValidationError(_FIELD, Msg("time_limits 表第 {id} 行与{source}的适用范围相同（{value} {value2} {level} {stage}）；"
-                                              "请删除其中一行",
-                                              id=row.id, source=rules[key].source,
-                                      value=key.kind.value if key.kind else Msg("任意"), value2=key.category_code or Msg("默认"),
-                                      level=key.level.value, stage=key.stage.value))
-        rules[key] = rule
-    return LimitTable(rules)
+        version = LimitVersion(key, rule, row.valid_from, row.valid_to)
+        for other, _other_id in versions.get(key, []):
+            if other.overlaps(version):
+                raise ValidationError(_FIELD, Msg("time_limits 表第 {id} 行与{source}的适用范围相同（{value} {value2} {level} {stage}）；"
+                                                  "请删除其中一行",
+                                                  id=row.id, source=other.rule.source,
+                                          value=key.kind.value if key.kind else Msg("任意"), value2=key.category_code or Msg("默认"),
+                                          level=key.level.value, stage=key.stage.value))
+        versions.setdefault(key, []).append((version, row.id))
+    return VersionedLimitTable([v for vs in versions.values() for v, _ in vs], now)
 
 
 __all__ = ["load_limits"]

@@ -45,13 +45,15 @@ def _areas(session: Session, grid_id: int | None) -> dict[int, AdminArea]:
 
 
 def _rule_filter(cat: Category) -> ColumnElement[bool]:
-    """Rules that cover ``cat``: by category, by its major, by its kind, or by anything."""
-    return or_(
+    """Active rules that cover ``cat``: by category, by its major, by its kind, or by anything
+    (a retired rule, ``active`` false since migration 0018, covers nothing)."""
+    return and_(RoutingRule.active.is_(True), or_(
         RoutingRule.category_id == cat.id,
         and_(RoutingRule.category_id.is_(None), RoutingRule.major_code == cat.major_code,
              or_(RoutingRule.kind.is_(None), RoutingRule.kind == cat.kind)),
-        and_(RoutingRule.category_id.is_(None), RoutingRule.major_code.is_(None)),
-    )
+        and_(RoutingRule.category_id.is_(None), RoutingRule.major_code.is_(None),
+             or_(RoutingRule.kind.is_(None), RoutingRule.kind == cat.kind)),
+    ))
 
 
 def _rule_weight(rule: RoutingRule, cat: Category) -> tuple[int, Msg]:

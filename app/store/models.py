@@ -126,6 +126,9 @@ class Category(Base):
     #: 结案证据 without before/after photos with their times: refuse | override (the shift leader's
     #: recorded override with a reason) | none (not checked). Migration 0013.
     close_evidence: Mapped[str] = mapped_column(String(16), default="override", server_default="override")
+    #: The city uses the category (migration 0018); a disabled one is kept for its old cases.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    closing_standard: Mapped[str | None] = mapped_column(Text)  # 结案标准 (migration 0018)
 
 
 class SourceRule(Base):
@@ -145,7 +148,8 @@ class TimeLimit(Base):
 
     __tablename__ = "time_limits"
     __table_args__ = (
-        UniqueConstraint("kind", "category_id", "major_code", "level", "stage", name="uq_time_limits_scope"),
+        UniqueConstraint("kind", "category_id", "major_code", "level", "stage", "valid_from",
+                         name="uq_time_limits_scope_from"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str | None] = mapped_column(String(16))  # Kind; null: any kind
@@ -156,6 +160,9 @@ class TimeLimit(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     basis: Mapped[str] = mapped_column(String(16))  # Basis
     condition: Mapped[str | None] = mapped_column(Text)  # 立案条件/结案条件 text
+    # In force from ``valid_from`` (null: since ever) until ``valid_to`` (null: still); migration 0018.
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class CalendarDay(Base):
@@ -219,6 +226,17 @@ class RoutingRule(Base):
     admin_area_id: Mapped[int | None] = mapped_column(ForeignKey("admin_areas.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     priority: Mapped[int] = mapped_column(Integer, default=100)  # lower wins
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")  # retired, never deleted (0018)
+
+
+class ConfigValue(Base):
+    """A whole setting stored as canonical JSON: the evaluation weights' and alert rules' overrides (0018)."""
+
+    __tablename__ = "config_values"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)  # 'evaluation' | 'alerts'
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
 
 
 class Road(Base):
