@@ -42,6 +42,8 @@ def add_evaluate_command(subparsers: Any) -> argparse.ArgumentParser:
                         '[{"rank", "code", "name", "score", "grade", "colour", "insufficient", "base", "counts", '
                         '"rates": {KEY: {"numerator", "denominator", "value"}}, "averages", "components", '
                         '"weight_sum", "flags": {KEY: {"count", "cases"}}}]}')
+    p.add_argument("--cases", action="store_true",
+                   help='json: each rate also lists the case numbers behind it ("cases": {"numerator", "denominator"})')
     p.add_argument("--out", metavar="FILE", default=None, help="write to FILE instead of standard output")
     p.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL (default: $GRIDHALL_DB)")
     p.add_argument("--as", dest="user", default=None, metavar="USER", help="read as this user")
@@ -88,7 +90,7 @@ def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int
         except ValidationError as exc:
             raise ArgumentRefused(exc.msg) from None
         if args.out is not None:
-            path = write(ev, args.out, args.format, cat.tr)
+            path = write(ev, args.out, args.format, cat.tr, cases=args.cases)
             print(cat.tr(Msg("考核结果已导出到 {path}（{count} 个对象）", path=str(path), count=len(ev.results))))
             return EXIT_OK
     except (ServiceError, AuthError, StoreError, PasswordUnavailable, LedgerWriteError) as exc:
@@ -97,7 +99,7 @@ def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int
     finally:
         if store is not None:
             store.dispose()
-    data = render(ev, args.format, cat.tr)
+    data = render(ev, args.format, cat.tr, cases=args.cases)
     if args.format == "csv":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

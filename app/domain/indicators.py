@@ -248,13 +248,19 @@ class SubjectResult:
             top -= Counter(self.members.get(minus, []))
         return sorted(top.elements()), sorted(self.members.get(denominator, []))
 
-    def record(self) -> dict[str, Any]:
+    def record(self, *, cases: bool = False) -> dict[str, Any]:
+        """As JSON; ``cases``: each rate also lists the case numbers behind its numerator and denominator."""
+        rates = {k: v.record() for k, v in sorted(self.rates.items())}
+        if cases:
+            for k, figure in rates.items():
+                top, bottom = self.behind(k)
+                figure["cases"] = {"numerator": top, "denominator": bottom}
         return {
             "subject": self.subject, "level": self.level, "code": self.code, "name": self.name,
             "rank": self.rank, "score": None if self.score is None else round(self.score, 4), "grade": self.grade,
             "colour": self.colour, "insufficient": self.insufficient, "base": self.base,
             "counts": dict(sorted(self.counts.items())),
-            "rates": {k: v.record() for k, v in sorted(self.rates.items())},
+            "rates": rates,
             "averages": {k: v.record() for k, v in sorted(self.averages.items())},
             "components": {k: None if v is None else round(v, 4) for k, v in sorted(self.components.items())},
             "weight_sum": self.weight_sum,

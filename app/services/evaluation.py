@@ -149,8 +149,9 @@ class EvaluationService:
 
 # ---- renderings -----------------------------------------------------------------------------------
 
-def evaluation_record(ev: Evaluation, tr: Translate) -> dict[str, Any]:
-    """The evaluation as JSON: stable English keys, every count behind every rate."""
+def evaluation_record(ev: Evaluation, tr: Translate, *, cases: bool = False) -> dict[str, Any]:
+    """The evaluation as JSON: stable English keys, every count behind every rate (``cases``: and the
+    case numbers behind each rate's numerator and denominator)."""
     note = None
     if ev.empty:
         note = tr(Msg("该时间段没有可考核的案卷"))
@@ -159,7 +160,7 @@ def evaluation_record(ev: Evaluation, tr: Translate) -> dict[str, Any]:
     return {"subject": ev.subject, "level": ev.level, "from": ev.start.isoformat(), "to": ev.end.isoformat(),
             "partial": ev.partial, "empty": ev.empty, "note": note, "cases_in_period": ev.cases,
             "rules": {"version": ev.rules_version, "sha256": ev.rules_sha256},
-            "count": len(ev.results), "results": [r.record() for r in ev.results]}
+            "count": len(ev.results), "results": [r.record(cases=cases) for r in ev.results]}
 
 
 def _columns(ev: Evaluation) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -230,9 +231,10 @@ def report_text(ev: Evaluation, tr: Translate) -> str:
     return "\n".join(lines)
 
 
-def render(ev: Evaluation, fmt: str, tr: Translate) -> bytes:
+def render(ev: Evaluation, fmt: str, tr: Translate, *, cases: bool = False) -> bytes:
     if fmt == "json":
-        return (json.dumps(evaluation_record(ev, tr), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        record = evaluation_record(ev, tr, cases=cases)
+        return (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if fmt == "csv":
         return csv_bytes(ev)
     if fmt == "text":
@@ -240,14 +242,14 @@ def render(ev: Evaluation, fmt: str, tr: Translate) -> bytes:
     raise ValueError(f"unknown evaluation format {fmt!r}")
 
 
-def write(ev: Evaluation, path: str | Path, fmt: str, tr: Translate) -> Path:
+def write(ev: Evaluation, path: str | Path, fmt: str, tr: Translate, *, cases: bool = False) -> Path:
     """Write the rendering through a temporary file in the target folder (no partial file on failure)."""
     from app.services.ledger import LedgerWriteError, _atomic, check_writable
 
     target = check_writable(path)
     try:
         with _atomic(target) as temp, open(temp, "wb") as out:
-            out.write(render(ev, fmt, tr))
+            out.write(render(ev, fmt, tr, cases=cases))
     except OSError as exc:
         if isinstance(exc, LedgerWriteError):
             raise

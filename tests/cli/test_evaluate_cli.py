@@ -153,3 +153,15 @@ def test_unwritable_paths_write_nothing(eval_db, capsys, tmp_path):
                               "--out", str(target), "--db", eval_db)
         assert code == 2 and out == "" and err.count("\n") == 1 and words in err
     assert list(folder.iterdir()) == []
+
+
+def test_the_cases_behind_each_rate_on_request(eval_db, capsys):
+    code, out, err = _run(capsys, "--subject", "department", "--from", DAY, "--to", DAY, "--format", "json",
+                          "--cases", "--db", eval_db)
+    assert code == 0, err
+    for r in json.loads(out)["results"]:
+        for figure in r["rates"].values():
+            assert len(figure["cases"]["numerator"]) == figure["numerator"]
+            assert len(figure["cases"]["denominator"]) == figure["denominator"]
+    hw = next(r for r in json.loads(out)["results"] if r["code"] == "HW")
+    assert len(hw["rates"]["return_share"]["cases"]["numerator"]) == 1
