@@ -428,9 +428,13 @@ def _install_admin(hall: Hall, catalogue, actor) -> None:
 
     if actor is None or actor.role is not Role.ADMIN:
         return
-    core = hall.core
-    make = make_workspace(hall.store, actor, hall.runner, catalogue, lambda: core.clock.now().date(),
-                          core.departments)
+    core, pick = hall.core, None
+    map_view = hall.map_view
+    if map_view is not None and hasattr(map_view, "canvas"):  # the routing test box picks its point on the map
+        from app.gis.pick_tool import MapPicker
+
+        pick = MapPicker(map_view.canvas, lambda: map_view.layers.components if map_view.layers else None).pick
+    make = make_workspace(hall.store, actor, hall.runner, catalogue, core.clock, core.departments, pick)
     hall.window.dock_registry.register(DockSpec(ADMIN_DOCK, ADMIN_TITLE, "right", make, ()))
 
 

@@ -20,7 +20,7 @@ ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
 #: Field names shown by their meaning (other fields by their own name).
 FIELD_LABELS: dict[str, str] = {
-    "holidays": "节假日", "workdays": "调休工作日", "status": "状态", "source": "来源", "year": "年份",
+    "holidays": "节假日", "workdays": "调休上班日", "status": "状态", "source": "来源", "year": "年份",
     "name": "名称", "code": "代码", "kind": "类型", "parent": "上级", "contact": "联系方式", "active": "启用",
     "level": "级别", "priority": "优先级", "department": "部门", "category": "类别", "minutes": "时限（分钟）",
     "filing_standard": "立案标准", "closing_standard": "结案标准", "evidence": "结案证据",

@@ -101,7 +101,7 @@ class CalendarPage(AdminPage):
         self.estimate_button = QPushButton(tr("按日历库推算…"), objectName="calendarEstimate")
         form = QFormLayout()
         form.addRow(tr("节假日"), self.holidays_edit)
-        form.addRow(tr("调休工作日"), self.workdays_edit)
+        form.addRow(tr("调休上班日"), self.workdays_edit)
         form.addRow("", self.official)
         form.addRow(tr("来源"), self.source)
         buttons = QHBoxLayout()
@@ -119,6 +119,7 @@ class CalendarPage(AdminPage):
         split.addWidget(editor)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
+        split.setSizes([1000, 1000])  # half each: the days listed, the form
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)

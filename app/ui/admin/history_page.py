@@ -90,9 +90,9 @@ class HistoryPage(AdminPage):
                    entity=self.entity_label(change.entity), key=change.key)
         lines = [text(head), text(Msg("原因：{reason}", reason=change.reason or Msg("（未填写）")))]
         if change.before is None:
-            lines.append(text(Msg("新建")))
+            lines.append(text(Msg("新建的记录")))
         elif change.after is None:
-            lines.append(text(Msg("删除")))
+            lines.append(text(Msg("删除的记录")))
         lines += [text(x) for x in diff_lines(change.before, change.after)] or [text(Msg("（没有差异）"))]
         self.detail.setPlainText("\n".join(lines))
 

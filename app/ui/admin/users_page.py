@@ -153,8 +153,12 @@ class UsersPage(AdminPage):
         if user is None:
             return
         store, actor, name = self.store, self.actor, user.username
-        self.call("act", lambda: fn(store, name, actor=actor),
-                  lambda _none: (self.say(Msg(said.id, name=name)), self.reload()))
+
+        def done(_none: None) -> None:
+            self.say(Msg(said.id, name=name))
+            self.reload(lambda _users: self.say(Msg(said.id, name=name)))
+
+        self.call("act", lambda: fn(store, name, actor=actor), done)
 
     def ask_add(self) -> _Dialog:
         """The 添加用户 dialog (window-modal); the account is created when the service agrees."""

@@ -1,5 +1,5 @@
 """The administrator's workspace: one dock (系统管理) whose tabs are the pages over the configuration
-services — 工作日历, 用户, 配置变更记录 (and the organisation and rule editors as their services land).
+services — 工作日历, 用户, 部门, 类别, 路由规则, 时限 and 配置变更记录.
 
 Registered by the GUI root for the administrator only (app/bootstrap.py); the administrator's desk
 layout (resources/layouts/desk_admin.toml) gives it most of the window.
@@ -12,11 +12,14 @@ from datetime import date
 
 from qtpy.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from app.domain.clock import Clock, SystemClock
 from app.i18n import Catalogue
 from app.services.actors import Actor
+from app.services.config import ConfigService
 from app.store.engine import Store
 from app.ui.admin.calendar_page import CalendarPage
 from app.ui.admin.common import AdminPage
+from app.ui.admin.config_pages import CategoriesPage, DepartmentsPage, LimitsPage, PickFn, RoutesPage
 from app.ui.admin.history_page import HistoryPage
 from app.ui.admin.users_page import Departments, UsersPage
 from app.ui.tasks import TaskRunner
@@ -29,7 +32,8 @@ class AdminWorkspace(QWidget):
     """The pages as tabs; a saved change refreshes the history page."""
 
     def __init__(self, store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue, today: date,
-                 departments: Departments, parent=None) -> None:
+                 departments: Departments, *, clock: Clock | None = None, pick: PickFn | None = None,
+                 parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("adminWorkspace")
         tr = catalogue.tr
@@ -37,8 +41,16 @@ class AdminWorkspace(QWidget):
         self.history = HistoryPage(store, runner, catalogue)
         self.calendar = CalendarPage(store, actor, runner, catalogue, today, on_saved=self._changed)
         self.users = UsersPage(store, actor, runner, catalogue, departments)
+        self.config = config = ConfigService(store, clock or SystemClock())
+        changed = self._changed
+        self.departments = DepartmentsPage(config, actor, runner, catalogue, changed)
+        self.categories = CategoriesPage(config, actor, runner, catalogue, changed)
+        self.routes = RoutesPage(config, actor, runner, catalogue, changed, pick=pick)
+        self.limits = LimitsPage(config, actor, runner, catalogue, changed)
         self.pages: dict[str, AdminPage] = {}
-        for key, title, page in (("calendar", "工作日历", self.calendar), ("users", "用户", self.users)):
+        for key, title, page in (("calendar", "工作日历", self.calendar), ("users", "用户", self.users),
+                                 ("departments", "部门", self.departments), ("categories", "类别", self.categories),
+                                 ("routes", "路由规则", self.routes), ("limits", "时限", self.limits)):
             self.add_page(key, tr(title), page)
         self.add_page("history", tr("配置变更记录"), self.history)
         layout = QVBoxLayout(self)
@@ -54,7 +66,11 @@ class AdminWorkspace(QWidget):
             self.tabs.addTab(page, title)
 
     def _changed(self) -> None:
-        if self.history.loaded:
+        """A saved change: the pages already read show it at their next look (the history now)."""
+        for page in self.pages.values():
+            if page is not self.tabs.currentWidget() and page.loaded:
+                page.loaded = False  # read again when shown
+        if self.history.loaded or self.tabs.currentWidget() is self.history:
             self.history.reload()
 
     def teardown(self) -> None:
@@ -67,10 +83,11 @@ class AdminWorkspace(QWidget):
         return page
 
 
-def make_workspace(store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue,
-                   today: Callable[[], date], departments: Departments) -> Callable[[], AdminWorkspace]:
+def make_workspace(store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue, clock: Clock,
+                   departments: Departments, pick: PickFn | None = None) -> Callable[[], AdminWorkspace]:
     """The dock's factory (the registry makes the widget when the dock is registered)."""
-    return lambda: AdminWorkspace(store, actor, runner, catalogue, today(), departments)
+    return lambda: AdminWorkspace(store, actor, runner, catalogue, clock.now().date(), departments, clock=clock,
+                                  pick=pick)
 
 
 __all__ = ["ADMIN_DOCK", "ADMIN_TITLE", "AdminWorkspace", "make_workspace"]

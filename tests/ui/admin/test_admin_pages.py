@@ -90,7 +90,7 @@ def test_a_year_entered_through_the_page_is_stored_with_its_reason(qtbot, worksp
     page.save_button.click()
     dialog = _dialog(qtbot, page)
     diff = dialog.diff.toPlainText()
-    assert "状态：推算 → 正式" in diff and "+ 调休工作日：2027-02-14" in diff
+    assert "状态：推算 → 正式" in diff and "+ 调休上班日：2027-02-14" in diff
     assert not dialog.ok_button.isEnabled()  # no reason, no change
     assert calendar_service.show_year(admin_store, 2027).status == "estimated"  # the dry run wrote nothing
     dialog.reason_edit.setText("依据国务院办公厅通知录入")
@@ -185,7 +185,7 @@ def test_the_users_page_lists_adds_a_user_who_can_log_in_and_disables_them(qtbot
 @pytest.mark.parametrize("workspace", ["en"], indirect=True)
 def test_the_workspace_speaks_english(qtbot, workspace):
     assert [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())] == [
-        "Working calendar", "Users", "Configuration history"]
+        "Working calendar", "Users", "Department", "Category", "Routing rules", "Time limits", "Configuration history"]
     page = workspace.show_page("users")
     _read(qtbot, page)
     assert page.add_button.text() == "Add user…"
