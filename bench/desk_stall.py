@@ -46,35 +46,45 @@ class Probe:
         self.timer.setInterval(PROBE_MS)
         self.timer.timeout.connect(self._tick)
         self.last: float | None = None
+        self.last_cpu = 0.0
         self.gaps: list[float] = []
+        self.ends: list[float] = []  # when each gap ended (perf_counter)
+        self.cpu: list[float] = []  # the GUI thread's CPU time in each gap (ms)
         self.first_tick: float | None = None
 
     def start(self) -> None:
         self.last = None
         self.gaps = []
+        self.ends = []
+        self.cpu = []
         self.timer.start()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.first_tick is None:
             self.first_tick = now
         if self.last is not None:
             self.gaps.append(max(0.0, (now - self.last) * 1000 - PROBE_MS))
-        self.last = now
+            self.ends.append(now)
+            self.cpu.append((cpu - self.last_cpu) * 1000)
+        self.last, self.last_cpu = now, cpu
 
     def stop(self) -> None:
         self.timer.stop()
 
 
 class Watchdog:
-    """GRIDHALL_BENCH_VERBOSE: samples the GUI thread's stack whenever the probe is late > 150 ms."""
+    """GRIDHALL_BENCH_VERBOSE: samples the GUI thread's Python stack every few ms; ``blame`` then
+    names the stacks seen during each long gap of the probe (what the event loop was doing).
 
-    def __init__(self, probe: Probe):
-        import collections
+    A sample is taken when the GUI thread lets go of the GIL (between Python bytecodes, or in a
+    C++ call that releases it), so a long C++ call shows as the Python line that made it."""
 
+    def __init__(self, probe: Probe, every_s: float = 0.003):
         self.probe = probe
+        self.every_s = every_s
         self.main = threading.main_thread().ident
-        self.seen: collections.Counter = collections.Counter()
+        self.samples: list[tuple[float, str]] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="bench-watchdog", daemon=True)
         self.thread.start()
@@ -83,21 +93,28 @@ class Watchdog:
         import sys
         import traceback
 
-        while not self.stop.wait(0.05):
-            last = self.probe.last
-            if last is None or (time.perf_counter() - last) < 0.15 or not self.probe.timer.isActive():
-                continue
+        here = Path(__file__).name
+        while not self.stop.wait(self.every_s):
             frame = sys._current_frames().get(self.main)
             if frame is None:
                 continue
-            stack = traceback.extract_stack(frame)
-            where = " < ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in reversed(stack[-7:]))
-            self.seen[where] += 1
+            stack = [f for f in traceback.extract_stack(frame) if "site-packages" not in f.filename]
+            inner = [f for f in reversed(stack) if Path(f.filename).name != here][:6] or list(reversed(stack))[:2]
+            if inner and Path(inner[0].filename).name == here:
+                continue  # the bench waiting: the event loop is free
+            where = " < ".join(f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in inner)
+            self.samples.append((time.perf_counter(), where))
 
-    def report(self) -> None:
+    def blame(self, start: float, end: float) -> list[tuple[str, int]]:
+        """The stacks sampled between ``start`` and ``end`` (perf_counter), most often first."""
+        import collections
+
+        seen = collections.Counter(w for t, w in self.samples if start <= t <= end)
+        return seen.most_common()
+
+    def close(self) -> None:
         self.stop.set()
-        for where, n in self.seen.most_common(12):
-            print(f"      {n:4d} x 50 ms  {where}")
+        self.thread.join(1)
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -198,8 +215,8 @@ def _live_burst(db: Path, n: int, done: list) -> threading.Thread:
     return thread
 
 
-def _script(hall, db: Path, actor_done: list):
-    """The session's steps (each a callable run on the GUI thread)."""
+def _script(hall, db: Path, actor_done: list) -> list[tuple[str, object]]:
+    """The session's steps: (phase, callable run on the GUI thread)."""
     from qgis.core import QgsPointXY
     from qgis.PyQt.QtCore import Qt
     from qgis.PyQt.QtTest import QTest
@@ -209,29 +226,32 @@ def _script(hall, db: Path, actor_done: list):
 
     canvas = hall.map_view.canvas
     state = hall.state
-    steps = []
+    steps: list[tuple[str, object]] = []
     centre = hall.map_view.full_extent().center()
     for scale in (20000, 10000, 5000, 2500, 5000):
-        steps.append(lambda s=scale: (canvas.setCenter(QgsPointXY(centre.x(), centre.y())), canvas.zoomScale(s)))
+        steps.append(("zoom", lambda s=scale: (canvas.setCenter(QgsPointXY(centre.x(), centre.y())),
+                                               canvas.zoomScale(s))))
     for dx, dy in ((300, 0), (0, 300), (-300, 0), (0, -300), (600, 200), (-600, -200)):
-        steps.append(lambda dx=dx, dy=dy: (canvas.setCenter(QgsPointXY(canvas.center().x() + dx,
-                                                                       canvas.center().y() + dy)), canvas.refresh()))
-    steps.append(hall.map_view.zoom_full)
+        steps.append(("pan", lambda dx=dx, dy=dy: (canvas.setCenter(QgsPointXY(canvas.center().x() + dx,
+                                                                              canvas.center().y() + dy)),
+                                                   canvas.refresh())))
+    steps.append(("zoom", hall.map_view.zoom_full))
     for i in range(8):
-        steps.append(lambda i=i: state.visible_ids and state.select(state.visible_ids[(i * 37) % len(state.visible_ids)]))
+        steps.append(("select", lambda i=i: state.visible_ids
+                      and state.select(state.visible_ids[(i * 37) % len(state.visible_ids)])))
     for key in list(SortKey)[:6]:
-        steps.append(lambda k=key: state.set_sort(k))
-        steps.append(lambda k=key: state.set_sort(k, True))
+        steps.append(("sort", lambda k=key: state.set_sort(k)))
+        steps.append(("sort", lambda k=key: state.set_sort(k, True)))
     queue = hall.window.dock_registry.widget("gridhall.queue") if "gridhall.queue" in hall.window.dock_registry.ids() else None
     table = getattr(queue, "table", None)
     if table is not None:
-        steps.append(table.setFocus)
+        steps.append(("keys", table.setFocus))
         for _ in range(15):
-            steps.append(lambda: QTest.keyClick(table, Qt.Key_Down))
-    steps.append(lambda: _live_burst(db, 50, actor_done))
+            steps.append(("keys", lambda: QTest.keyClick(table, Qt.Key_Down)))
+    steps.append(("burst", lambda: _live_burst(db, 50, actor_done)))
     for _ in range(8):
-        steps.append(lambda: None)  # the burst arrives while the user goes on
-        steps.append(lambda: state.visible_ids and state.select(state.visible_ids[0]))
+        steps.append(("burst", lambda: None))  # the burst arrives while the user goes on
+        steps.append(("burst", lambda: state.visible_ids and state.select(state.visible_ids[0])))
     desk = hall.core
 
     def bulk():
@@ -241,42 +261,66 @@ def _script(hall, db: Path, actor_done: list):
         actor = _actor(hall.store, "dispatcher")
         hall.runner.run_in_thread(lambda: run_bulk("gridhall.case.dispatch", desk, actor, filed, {}),
                                   lambda _outcome: None, lambda _exc: None, key="bench.bulk")
-    steps.append(bulk)
+    steps.append(("bulk", bulk))
     for i in range(10):
-        steps.append(lambda i=i: state.visible_ids and state.select(state.visible_ids[i % len(state.visible_ids)]))
+        steps.append(("bulk", lambda i=i: state.visible_ids
+                      and state.select(state.visible_ids[i % len(state.visible_ids)])))
     return steps
+
+
+#: The phases in the order the session runs them (``settle``: the last live changes and the bulk's
+#: own events arriving after the script, then the map's last render).
+PHASES = ("zoom", "pan", "select", "sort", "keys", "burst", "bulk", "settle")
 
 
 def session(db: Path, size, tmp: Path) -> dict[str, float]:
     from qgis.PyQt.QtWidgets import QApplication
 
     app = QApplication.instance()
+    if os.environ.get("GRIDHALL_BENCH_VERBOSE"):
+        print(f"      session {size[0]}x{size[1]} starts, wall {time.time():.3f}", flush=True)
     hall, probe, usable, filled = _open_hall(db, "dispatcher", size, tmp)
     burst_done: list = []
     steps = _script(hall, db, burst_done)
     _wait(app, lambda: not hall.map_view.canvas.isDrawing(), 30)
+    verbose = bool(os.environ.get("GRIDHALL_BENCH_VERBOSE"))
     probe.start()
-    watchdog = Watchdog(probe) if os.environ.get("GRIDHALL_BENCH_VERBOSE") else None
-    blame = []  # (worst gap while the step ran and settled, step duration ms, step index)
-    for i, step in enumerate(steps):
+    watchdog = Watchdog(probe) if verbose else None
+    spans: list[tuple[str, int, float]] = []  # (phase, step index, start) of every step
+    for i, (phase, step) in enumerate(steps):
         t_next = time.perf_counter() + STEP_MS / 1000
-        seen = len(probe.gaps)
-        t_step = time.perf_counter()
+        spans.append((phase, i, time.perf_counter()))
         step()
-        took = (time.perf_counter() - t_step) * 1000
         _wait(app, lambda t=t_next: time.perf_counter() >= t, 10)
-        blame.append((max(probe.gaps[seen:], default=0.0), took, i, getattr(step, "__name__", "")))
-    if watchdog is not None:
-        watchdog.report()
-    if os.environ.get("GRIDHALL_BENCH_VERBOSE"):
-        for worst, took, i, name in sorted(blame, reverse=True)[:12]:
-            print(f"      step {i:3d} {name:<12} worst gap {worst:8.1f} ms   step itself {took:8.1f} ms")
+    spans.append(("settle", len(steps), time.perf_counter()))
     _wait(app, lambda: bool(burst_done), 120)
     # the last live changes and the bulk's own events arrive; then the map settles
     _wait(app, lambda: False, 3)
     _wait(app, lambda: not hall.map_view.canvas.isDrawing(), 30)
     probe.stop()
+    if watchdog is not None:
+        watchdog.close()
     gaps = probe.gaps
+    phases: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+    phases_cpu: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+    worst: list[tuple[float, float, str, int, float]] = []  # (gap, its CPU, phase, step, its end)
+    k = 0
+    for gap, end, cpu in zip(gaps, probe.ends, probe.cpu, strict=True):
+        while k + 1 < len(spans) and spans[k + 1][2] <= end:
+            k += 1
+        phase, index, _ = spans[k]
+        phases[phase] = max(phases.get(phase, 0.0), gap)
+        phases_cpu[phase] = max(phases_cpu.get(phase, 0.0), cpu)
+        worst.append((gap, cpu, phase, index, end))
+    if verbose:
+        wall = time.time() - time.perf_counter()  # perf_counter → wall clock (to line up with a profiler's trace)
+        longest = sorted(worst, reverse=True)[:6] + sorted(worst, key=lambda w: -w[1])[:6]
+        for gap, cpu, phase, index, end in longest:
+            print(f"      gap {gap:7.1f} ms (CPU {cpu:5.1f}) in {phase:<6} step {index:3d}  "
+                  f"wall {wall + end - gap / 1000:.3f}–{wall + end:.3f}  mono {end - gap / 1000:.3f}–{end:.3f}")
+            if watchdog is not None:
+                for where, n in watchdog.blame(end - gap / 1000 - PROBE_MS / 1000, end)[:5]:
+                    print(f"           {n:3d}x  {where}")
     t0 = time.perf_counter()
     hall.teardown()
     quit_s = time.perf_counter() - t0
@@ -284,7 +328,8 @@ def session(db: Path, size, tmp: Path) -> dict[str, float]:
     app.processEvents()
     return {"p50": _pct(gaps, 50), "p99": _pct(gaps, 99), "max": max(gaps, default=0.0),
             "usable": usable, "filled": filled, "quit": quit_s, "samples": len(gaps),
-            "burst": burst_done[0] if burst_done else 0}
+            "burst": burst_done[0] if burst_done else 0, "phases": phases, "phases_cpu": phases_cpu,
+            "max_cpu": max(probe.cpu, default=0.0)}
 
 
 def startup(db: Path, role: str, tmp: Path) -> tuple[float, float, float]:
@@ -387,6 +432,12 @@ def run(db: str, sizes=SIZES) -> int:
             print(f"   {key:<10} stall p50 {fig['p50']:7.1f}  p99 {fig['p99']:7.1f}  max {fig['max']:7.1f} ms "
                   f"({fig['samples']} probes, {fig['burst']} live changes)   usable {fig['usable']:5.2f} s   filled {fig['filled']:5.2f} s   "
                   f"quit {fig['quit']:5.2f} s")
+            print("   " + " " * 11 + "max by phase: " + "  ".join(f"{k} {v:.0f}" for k, v in fig["phases"].items()) + " ms")
+            print("   " + " " * 11 + "GUI thread's CPU in the longest block by phase: "
+                  + "  ".join(f"{k} {v:.0f}" for k, v in fig["phases_cpu"].items()) + " ms")
+            for phase, value in fig["phases"].items():
+                record(f"desk.stall_max_ms.{phase}.{key}", value, "ms")
+            record(f"desk.stall_max_cpu_ms.{key}", fig["max_cpu"], "ms")
     print(f"   ({datetime.now():%H:%M}; goal: p99 < 50 ms, max < 200 ms, usable < 2 s, filled < 3 s, quit < 1 s)")
     return 0
 

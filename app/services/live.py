@@ -20,6 +20,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Protocol
 
 from app.domain.cases import CaseSummary
@@ -158,15 +159,18 @@ class LiveSync:
     def _apply(self, loaded: list[tuple[int, CaseSummary | None, str | None, str | None]]) -> None:
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         versions: dict[int, int] = {}
-        for case_id, row, action, actor in loaded:
-            with self._lock:  # a newer row may have been delivered meanwhile
-                if row is not None and row.version <= self._seen.get(case_id, -1):
-                    continue
-            if self.queue is not None:
-                apply_row(self.queue, case_id, row, action)
-            if row is not None:
-                versions[case_id] = row.version
-            groups[(action or "update", actor or "")].append(case_id)
+        # the batch's rows are one change for the views (QueueState.batch): one repaint, not one per case
+        batch = getattr(self.queue, "batch", None)
+        with batch() if batch is not None else nullcontext():
+            for case_id, row, action, actor in loaded:
+                with self._lock:  # a newer row may have been delivered meanwhile
+                    if row is not None and row.version <= self._seen.get(case_id, -1):
+                        continue
+                if self.queue is not None:
+                    apply_row(self.queue, case_id, row, action)
+                if row is not None:
+                    versions[case_id] = row.version
+                groups[(action or "update", actor or "")].append(case_id)
         for (action, actor), ids in groups.items():
             self.bus.publish(CaseChanged(tuple(ids), action, actor,
                                          versions={i: versions[i] for i in ids if i in versions}))

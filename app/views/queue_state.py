@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
@@ -50,6 +51,21 @@ LIGHT_RESORT_SECONDS = 30
 MAX_REMOVED = 10_000
 
 _LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
+_STATE_RANK = {state: k for k, state in enumerate(CaseState)}
+
+#: The sort value of a row for each key whose order does not change as the clock runs (ties: case number).
+_STATIC_VALUES: dict[SortKey, Callable[[CaseSummary], object]] = {
+    SortKey.NUMBER: lambda r: r.number,
+    SortKey.STATE: lambda r: _STATE_RANK[r.state],
+    SortKey.CATEGORY: lambda r: r.category_code,
+    SortKey.LEVEL: lambda r: r.level.value,
+    SortKey.GRID: lambda r: r.grid_code or "",
+    SortKey.PLACE: lambda r: (r.street_name or "", r.community_name or ""),
+    SortKey.DEPARTMENT: lambda r: r.department_name or "",
+    SortKey.SOURCE: lambda r: r.source.value,
+    SortKey.REPORTED: lambda r: r.reported_at,
+    SortKey.URGED: lambda r: r.urge_count,
+}
 
 
 class QueueEvents(EventGroup):
@@ -112,6 +128,11 @@ class QueueState:
         self._touched: dict[int, int] = {}  # case id -> epoch of its last upsert/remove
         self._removed: OrderedDict[int, tuple[int, int | None]] = OrderedDict()  # id -> (epoch, version)
         self.counters = QueueCounters()
+        # inside batch(): what the changes will announce once it ends
+        self._batch_depth = 0
+        self._batch_before: list[int] | None = None
+        self._batch_ids: dict[int, None] = {}
+        self._batch_events: list[tuple[int, str]] = []
 
     # ---- reading -------------------------------------------------------------------
     @property
@@ -299,6 +320,11 @@ class QueueState:
         else:
             self._row_changed(old, new)
             self._place(case_id)
+        if self._batch_depth:
+            self._batch_ids[case_id] = None
+            if action is not None:
+                self._batch_events.append((case_id, action))
+            return
         if before == self._visible:
             self.events.rows_changed.emit([case_id])
         else:
@@ -339,6 +365,40 @@ class QueueState:
         self._descending = descending
         self._refilter()
         self.events.rows_reset.emit()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make several :meth:`upsert`/:meth:`remove` calls one change for the views: when the
+        outermost batch ends they hear one ``rows_reset`` (the shown rows or their order changed)
+        or one ``rows_changed`` with every changed id, one ``counters_changed``, then each
+        ``case_event`` in order. A burst of live changes or a bulk action's results then repaints
+        the table, the map's case layer and the lists once instead of once per case. The state
+        itself (rows, order, counters) is current after each call, as without a batch; a
+        ``selection_changed`` (the current case removed) is still announced at once."""
+        if self._batch_depth == 0:
+            self._batch_before = list(self._visible)
+            self._batch_ids = {}
+            self._batch_events = []
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                self._end_batch()
+
+    def _end_batch(self) -> None:
+        before, ids, case_events = self._batch_before, list(self._batch_ids), self._batch_events
+        self._batch_before, self._batch_ids, self._batch_events = None, {}, []
+        if not ids:
+            return
+        if before == self._visible:
+            self.events.rows_changed.emit(ids)
+        else:
+            self.events.rows_reset.emit()
+        self.events.counters_changed.emit(self.counters)
+        for case_id, action in case_events:
+            self.events.case_event.emit(case_id, action)
 
     def select(self, case_id: int | None) -> None:
         """Make ``case_id`` the current case (None clears); announces the change once."""
@@ -442,19 +502,30 @@ class QueueState:
         for case_id in [i for i in changed if i in shown and i not in leaving] + entering:
             insort(self._visible, case_id, key=key)
 
-    def _sort_value(self, row: CaseSummary) -> tuple:
-        return {
-            SortKey.NUMBER: (row.number,),
-            SortKey.STATE: (list(CaseState).index(row.state),),
-            SortKey.CATEGORY: (row.category_code,),
-            SortKey.LEVEL: (row.level.value,),
-            SortKey.GRID: (row.grid_code or "",),
-            SortKey.PLACE: (row.street_name or "", row.community_name or ""),
-            SortKey.DEPARTMENT: (row.department_name or "",),
-            SortKey.SOURCE: (row.source.value,),
-            SortKey.REPORTED: (row.reported_at,),
-            SortKey.URGED: (row.urge_count,),
-        }[self._sort_key]
+    def _insert_sorted(self, case_id: int) -> None:
+        """Insert ``case_id`` into the shown rows (sorted by a static key) where the sort puts it:
+        a binary search, O(log rows) comparisons, instead of sorting every row again."""
+        value, rows, rank, visible = _STATIC_VALUES[self._sort_key], self._rows, self._rank, self._visible
+        v, r = value(rows[case_id]), rank[case_id]
+        lo, hi = 0, len(visible)
+        if self._descending:  # value descending, ties in case-number order (as _sort)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                other = visible[mid]
+                mv = value(rows[other])
+                if mv > v or (mv == v and rank[other] < r):
+                    lo = mid + 1
+                else:
+                    hi = mid
+        else:
+            while lo < hi:
+                mid = (lo + hi) // 2
+                other = visible[mid]
+                if (value(rows[other]), rank[other]) < (v, r):
+                    lo = mid + 1
+                else:
+                    hi = mid
+        visible.insert(lo, case_id)
 
     def _sort(self, ids: list[int]) -> list[int]:
         if self._sort_key is SortKey.REMAINING:
@@ -466,9 +537,9 @@ class QueueState:
             self._sort_by_light(ids)
             self._light_sorted_at = self._now
             return ids
-        rows = self._rows
-        ids.sort(key=lambda i: self._rank[i])
-        ids.sort(key=lambda i: self._sort_value(rows[i]), reverse=self._descending)
+        rows, value = self._rows, _STATIC_VALUES[self._sort_key]
+        ids.sort(key=self._rank.__getitem__)
+        ids.sort(key=lambda i: value(rows[i]), reverse=self._descending)
         return ids
 
     def _refilter(self) -> None:
@@ -482,8 +553,14 @@ class QueueState:
         if self._order is not None:
             self._order.update([case_id] if shown else [], [case_id] if wanted else [])
             self._visible = self._order.ids
+        elif self._sort_key in _STATIC_VALUES:
+            # the other rows keep their order: take this one out and put it back where it belongs
+            if case_id in self._visible:
+                self._visible.remove(case_id)
+            if wanted:
+                self._insert_sorted(case_id)
         else:
-            self._refilter()  # other sorts: O(rows log rows), only on a change of a row
+            self._refilter()  # the light sort: O(rows log rows), only on a change of a row
 
     def _reorder(self, changes: TickChanges[int]) -> None:
         """Follow the clock: light-filter membership, then the order of a time-dependent sort."""

@@ -10,6 +10,7 @@ from qtpy.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QW
 
 from app.domain.definitions import Action
 from app.ui import plain
+from app.ui.sight import WhenSeen, out_of_sight
 
 CASE_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 
@@ -22,6 +23,7 @@ class DubanTodayWidget(QWidget):
         self.setObjectName("dubanToday")
         self.api = api
         self._urged_today: dict[int, date] = {}
+        self._sight = WhenSeen(self, self.refresh)  # changed while out of sight: rebuilt when seen
         self.summary = QLabel(objectName="dubanSummary")
         self.list = QListWidget(objectName="dubanList")
         self.list.setAlternatingRowColors(True)
@@ -32,7 +34,7 @@ class DubanTodayWidget(QWidget):
         layout.addWidget(self.list, 1)
         # The subscriptions belong to the API and are undone when the plugin is disabled.
         api.subscribe_case_events(self._case_event)
-        api.subscribe_queue_reset(self.refresh)
+        api.subscribe_queue_reset(self._refresh_when_seen)
 
     def case_ids(self) -> list[int]:
         """Ids in display order."""
@@ -66,10 +68,19 @@ class DubanTodayWidget(QWidget):
             self.list.addItem(QListWidgetItem(self.api.tr("暂无督办案卷")))
             self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
 
+    def _refresh_when_seen(self) -> None:
+        """Rebuild now, or once seen if the list is out of sight in a shown window (a tab behind
+        another, a closed dock): a burst of changes costs a list nobody sees nothing."""
+        if out_of_sight(self):
+            self._sight.arm()
+            return
+        self._sight.disarm()
+        self.refresh()
+
     def _case_event(self, case_id: int, action: str) -> None:
         if action == Action.URGE.value:
             self._urged_today[case_id] = self.api.clock.now().date()
-        self.refresh()
+        self._refresh_when_seen()
 
     def _clicked(self, item: QListWidgetItem) -> None:
         case_id = item.data(CASE_ID_ROLE)

@@ -94,7 +94,7 @@ class MyQueueDock(QWidget):
     def _tick(self, now) -> None:
         # the countdowns and the urgency order drift with the clock: re-read now and then, not every second
         if self._last is None or (now - self._last).total_seconds() >= REFRESH_EVERY_S:
-            self.reload()
+            self._reload_soon()  # waits while the list is out of sight
 
     def rows(self) -> list[CaseSummary]:
         return my_rows(self.state, self.actor.role, self.department_code)

@@ -58,7 +58,7 @@ class TimersDock(QWidget):
 
     def _tick(self, now: datetime) -> None:
         if self._last is None or (now - self._last).total_seconds() >= REFRESH_EVERY_S:
-            self.reload()
+            self._reload_soon()  # waits while the list is out of sight
 
     def groups(self) -> dict[Stage, list[int]]:
         """Case ids per stage, overdue first then least time left (paused timers last)."""
