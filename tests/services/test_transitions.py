@@ -50,8 +50,22 @@ def perform(svc, actor, t: Transition, case_id: int, version: int, original_id: 
         Action.RESTORE: lambda: svc.restore(actor, case_id, version),
         Action.REPLY: lambda: svc.reply(actor, case_id, version, text="您好，已收到"),
         Action.EDIT: lambda: svc.edit(actor, case_id, version, reason=reason, address="人民路21号（更正）"),
+        Action.DISPUTE: lambda: svc.dispute(actor, case_id, version, reason=reason),
+        Action.RULE: lambda: svc.rule(actor, case_id, version, department="HW", ruling="reassigned", reason=reason),
+        Action.CALLBACK: lambda: _public(svc.store, case_id) or svc.callback(actor, case_id, version,
+                                                                            result="satisfied"),
     }
     return calls[a]()
+
+
+def _public(store, case_id: int) -> None:
+    """Make a seeded case a public report (a call-back is made only to reporters who get replies)."""
+    from sqlalchemy import update
+
+    from app.store.models import Case
+
+    with store.session() as s, s.begin():
+        s.execute(update(Case).where(Case.id == case_id).values(source="public"))
 
 
 @pytest.fixture(scope="module")
