@@ -154,6 +154,16 @@ ADMIN_EN: dict[str, str] = {
     "（全部）": "(all)",
     "结束该时限…": "End this limit…",
     "结束时限": "End the limit",
+    # -- 考核与提醒 (evaluation weights, alert rules) -------------------------------------------
+    "考核与提醒": "Evaluation and alerts",
+    "考核权重、计数档与等级": "Evaluation weights, count bands and grades",
+    "提醒规则": "Alert rules",
+    "重新读取": "Read again",
+    "已读取": "Read",
+    "已保存的设置（覆盖随程序提供的文件）": "Stored setting (overrides the shipped file)",
+    "随程序提供的文件（尚未修改）": "The shipped file (not changed yet)",
+    "TOML 格式有误：{error}": "The TOML is malformed: {error}",
+    "保存设置：{name}": "Save the setting: {name}",
 }
 
 __all__ = ["ADMIN_EN"]

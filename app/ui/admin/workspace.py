@@ -1,5 +1,5 @@
 """The administrator's workspace: one dock (系统管理) whose tabs are the pages over the configuration
-services — 工作日历, 用户, 部门, 类别, 路由规则, 时限 and 配置变更记录.
+services — 工作日历, 用户, 部门, 类别, 路由规则, 时限, 考核与提醒 and 配置变更记录.
 
 Registered by the GUI root for the administrator only (app/bootstrap.py); the administrator's desk
 layout (resources/layouts/desk_admin.toml) gives it most of the window.
@@ -21,6 +21,7 @@ from app.ui.admin.calendar_page import CalendarPage
 from app.ui.admin.common import AdminPage
 from app.ui.admin.config_pages import CategoriesPage, DepartmentsPage, LimitsPage, PickFn, RoutesPage
 from app.ui.admin.history_page import HistoryPage
+from app.ui.admin.settings_page import SettingsPage
 from app.ui.admin.users_page import Departments, UsersPage
 from app.ui.tasks import TaskRunner
 
@@ -47,10 +48,12 @@ class AdminWorkspace(QWidget):
         self.categories = CategoriesPage(config, actor, runner, catalogue, changed)
         self.routes = RoutesPage(config, actor, runner, catalogue, changed, pick=pick)
         self.limits = LimitsPage(config, actor, runner, catalogue, changed)
+        self.settings = SettingsPage(config, actor, runner, catalogue, changed)
         self.pages: dict[str, AdminPage] = {}
         for key, title, page in (("calendar", "工作日历", self.calendar), ("users", "用户", self.users),
                                  ("departments", "部门", self.departments), ("categories", "类别", self.categories),
-                                 ("routes", "路由规则", self.routes), ("limits", "时限", self.limits)):
+                                 ("routes", "路由规则", self.routes), ("limits", "时限", self.limits),
+                                 ("settings", "考核与提醒", self.settings)):
             self.add_page(key, tr(title), page)
         self.add_page("history", tr("配置变更记录"), self.history)
         layout = QVBoxLayout(self)

@@ -185,8 +185,20 @@ def test_the_users_page_lists_adds_a_user_who_can_log_in_and_disables_them(qtbot
 @pytest.mark.parametrize("workspace", ["en"], indirect=True)
 def test_the_workspace_speaks_english(qtbot, workspace):
     assert [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())] == [
-        "Working calendar", "Users", "Department", "Category", "Routing rules", "Time limits", "Configuration history"]
+        "Working calendar", "Users", "Department", "Category", "Routing rules", "Time limits", "Evaluation and alerts",
+        "Configuration history"]
     page = workspace.show_page("users")
     _read(qtbot, page)
     assert page.add_button.text() == "Add user…"
     assert "account" in page.status.full_text()
+
+    # a refusal of the configuration service, in English too
+    limits = workspace.show_page("limits")
+    qtbot.waitUntil(lambda: bool(limits.loaded and not limits.busy), timeout=10000)
+    limits.new_button.click()
+    limits.minutes.setValue(0)
+    limits.save_button.click()
+    qtbot.waitUntil(lambda: limits.status.property("error") is True, timeout=10000)
+    text = limits.status.full_text()
+    assert text and not any("\u4e00" <= ch <= "\u9fff" for ch in text), text
+    assert limits.dialog is None

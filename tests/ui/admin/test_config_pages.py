@@ -144,3 +144,25 @@ def test_a_limit_of_zero_is_refused_and_a_new_limit_recorded(qtbot, workspace, s
     assert "960" in diff
     last = config_history.history(store)[0]
     assert (last.entity, last.reason) == ("time_limit", "延长垃圾清运时限") and '"minutes":960' in last.after
+
+
+def test_the_evaluation_weights_are_changed_as_toml_with_a_reason(qtbot, workspace, store):
+    from app.services.config import stored_setting
+
+    page = workspace.show_page("settings")
+    qtbot.waitUntil(lambda: bool(page.loaded and not page.busy and page.edit.toPlainText()), timeout=15000)
+    text = page.edit.toPlainText()
+    assert "valid_report_rate = 40" in text and page.stored is None
+    page.edit.setPlainText(text.replace("[general]", "[general"))  # broken TOML: named, nothing asked
+    page.save_button.click()
+    _refused(qtbot, page, "TOML")
+    page.edit.setPlainText(text.replace("valid_report_rate = 40", "valid_report_rate = 50")
+                           .replace("missed_rate = 20              # 漏报率", "missed_rate = 10              # 漏报率"))
+    page.save_button.click()
+    diff = _apply(qtbot, page, "加重有效上报")
+    assert "valid_report_rate：40 → 50" in diff and "missed_rate：20 → 10" in diff
+    stored = stored_setting(store, "evaluation")
+    assert stored["weights"]["supervisor"]["valid_report_rate"] == 50
+    last = config_history.history(store)[0]
+    assert (last.entity, last.key, last.reason) == ("setting", "evaluation", "加重有效上报")
+    qtbot.waitUntil(lambda: page.stored is not None, timeout=15000)
