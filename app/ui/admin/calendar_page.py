@@ -165,6 +165,7 @@ class CalendarPage(AdminPage):
         self.workdays_edit.setPlainText("\n".join(d.isoformat() for d in view.workdays))
         self.official.setChecked(view.status == OFFICIAL)
         self.source.setText(view.source)
+        self.source.setCursorPosition(0)  # the notice's title from its start
         self.say(Msg("{year} 年：节假日 {holidays} 天，调休工作日 {workdays} 天", year=view.year,
                      holidays=len(view.holidays), workdays=len(view.workdays)))
         if done is not None:
