@@ -26,6 +26,7 @@ from app.services.calendar import load_calendar
 from app.services.case_source import StoreCaseSource, read_scope
 from app.services.cases import CaseService, CaseSettings
 from app.services.claims import ClaimOutcome, ClaimService, explain_conflict
+from app.services.config import ConfigService
 from app.services.evaluation import Evaluation, EvaluationService
 from app.services.ledger import LedgerReport, LedgerService
 from app.services.limits import load_limits
@@ -70,6 +71,16 @@ class Core:
     def close(self) -> None:
         """Dispose the store (the CLI's and servers' end; the GUI's Hall owns its store itself)."""
         self.store.dispose()
+
+    def configuration(self) -> ConfigService:
+        """The administrator's configuration editors (issue 12, app/services/config.py) over the core's
+        store and clock. Safe from workers; on PostGIS the core's login is the one that writes."""
+        return ConfigService(self.store, self.clock)
+
+    def refresh_config(self) -> bool:
+        """Reload the calendar and the time limits now if the store's configuration changed (the case
+        service also does so by itself before each operation); whether it reloaded."""
+        return self.cases.refresh_config()
 
     def __post_init__(self) -> None:
         if self.source is None:

@@ -132,6 +132,9 @@ def category_row(session: Session, kind: Kind, code: str) -> Category:
         raise ValidationError("category", Msg("数据库的 categories 表中没有{kind}类别 {code}："
                                               "请运行 gridhall db upgrade 补齐参考数据",
                                               kind=kind, code=code))
+    if row.enabled is False:  # the administrator's choice (issue 12): the city does not use it
+        raise ValidationError("category", Msg("类别「{name}」（{code}）本市未启用，不能上报新案卷：请改选其他类别"
+                                              "（管理员可用 gridhall admin category set 启用）", name=row.name, code=code))
     return row
 
 

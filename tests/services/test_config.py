@@ -18,7 +18,7 @@ from app.services.errors import PermissionDenied, ValidationError
 from app.store import calendar_years as years_store
 from app.store.models import Case, Department, TimeLimit
 from services.seed import seed_case
-from services.world import T0, build_world
+from services.world import T0, build_world, draft
 
 INSIDE_XY = (557150.0, 3464450.0)
 GARBAGE = {"kind": "event", "code": "06010", "level": "general", "stage": "handle"}
@@ -117,6 +117,8 @@ def test_category_standards_enabled_and_evidence(cfg, world, store):
     assert c["filing_standard"].startswith("垃圾暴露面积")
     cfg.set_category(admin(world), "event", "06010", enabled=False, reason="本市不用")
     assert cfg.state().categories["event:06010"]["enabled"] is False
+    with pytest.raises(ValidationError, match="本市未启用，不能上报新案卷"):
+        build_core(store, FixedClock(T0)).cases.report(world.actors["acceptor"], draft("event:06010"))
     with pytest.raises(ValidationError, match="结案证据要求「maybe」无效"):
         cfg.set_category(admin(world), "event", "06010", close_evidence="maybe", reason="r")
     with pytest.raises(ValidationError, match="event:99999 不存在"):
@@ -201,6 +203,8 @@ def test_timer_uses_the_rule_in_force_when_it_started(store, world, clock):
     clock.advance(timedelta(days=2))
     third, after = _dispatch_case(core, world, store)  # the same running service: reloaded
     assert after.timer.limit_minutes == 960
+    assert core.refresh_config() is False  # nothing new since
+    assert core.configuration().limits(clock.now())[0] is not None
     with store.session() as s:
         deadlines = dict(s.execute(select(Case.id, Case.deadline_at)).all())
         limits = dict(s.execute(select(Case.id, Case.limit_minutes)).all())
