@@ -90,12 +90,29 @@ def parse_period(start: date, end: date, today: date) -> None:
                                             start=start.isoformat(), end=end.isoformat()))
 
 
+def load_rules(store: Store) -> EvaluationRules:
+    """The evaluation rules in force: the administrator's stored override (``config_values``
+    'evaluation', recorded in config_changes; app/services/config.py), else the shipped
+    resources/evaluation.toml. Every result names the rules' version and SHA-256."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.services.config import dumps_toml, stored_setting
+
+    try:
+        value = stored_setting(store, "evaluation")
+    except DBAPIError:  # a store without config_values
+        value = None
+    if value is None:
+        return EvaluationRules.load()
+    return EvaluationRules.parse(dumps_toml(value).encode("utf-8"))
+
+
 class EvaluationService:
     """Evaluates regions, departments and positions from the store's case events."""
 
     def __init__(self, store: Store, rules: EvaluationRules | None = None, *, today: Callable[[], date] | None = None):
         self.store = store
-        self.rules = rules or EvaluationRules.load()
+        self.rules = rules or load_rules(store)
         self._today = today or date.today
 
     def evaluate(self, actor: Actor | None, subject: str, start: date, end: date, *, level: str | None = None,
@@ -259,4 +276,4 @@ def write(ev: Evaluation, path: str | Path, fmt: str, tr: Translate, *, cases: b
 
 
 __all__ = ["FORMATS", "LABELS", "MAX_DAYS", "Evaluation", "EvaluationService", "csv_bytes", "evaluation_record",
-           "parse_period", "render", "report_text", "write"]
+           "load_rules", "parse_period", "render", "report_text", "write"]

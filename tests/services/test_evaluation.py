@@ -146,3 +146,23 @@ def test_the_headless_core_evaluates_with_its_clock(store, world, three, clock):
             core.evaluate(None, "department", DAY + timedelta(days=1), DAY + timedelta(days=1))  # the future
     finally:
         core.close()
+
+
+def test_the_administrator_s_stored_weights_apply_and_are_named(store, world, three, clock):
+    import tomllib
+
+    from app.domain.indicators import DEFAULT_PATH
+    from app.services.config import ConfigService
+
+    shipped = _svc(store).evaluate(None, "department", DAY, DAY)
+    value = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    value["version"] = "test-2"
+    value["weights"]["department"] = {"close_rate": 100}  # only the closing rate counts
+    ConfigService(store, clock).set_setting(world.actors["admin"], "evaluation", value, reason="考核只看结案率")
+    stored = _svc(store).evaluate(None, "department", DAY, DAY)
+    assert (stored.rules_version, shipped.rules_version) == ("test-2", shipped.rules_version)
+    assert stored.rules_sha256 != shipped.rules_sha256
+    jd = next(r for r in stored.results if r.code == "JD001")
+    assert jd.score == pytest.approx(50.0) and jd.weight_sum == 100  # 1 of 2 closed
+    # the counts behind the rates are the same: only the weights moved
+    assert [r.rates for r in stored.results] == [r.rates for r in shipped.results]
