@@ -90,17 +90,29 @@ def parse_period(start: date, end: date, today: date) -> None:
                                             start=start.isoformat(), end=end.isoformat()))
 
 
-def load_rules(store: Store) -> EvaluationRules:
-    """The evaluation rules in force: the administrator's stored override (``config_values``
-    'evaluation', recorded in config_changes; app/services/config.py), else the shipped
-    resources/evaluation.toml. Every result names the rules' version and SHA-256."""
+def load_rules(store: Store, at: datetime | None = None) -> EvaluationRules:
+    """The evaluation rules in force at ``at`` (None: now): the administrator's override as the
+    configuration history (``config_changes``, setting 'evaluation'; app/services/config.py) had it
+    then, else the shipped resources/evaluation.toml — so weights edited later never change a past
+    period's scores. Every result names the rules' version and SHA-256."""
+    from sqlalchemy import select
     from sqlalchemy.exc import DBAPIError
 
-    from app.services.config import dumps_toml, stored_setting
+    from app.services.config import VALUE, dumps_toml, stored_setting
+    from app.store.models import ConfigChange
 
+    value = None
     try:
-        value = stored_setting(store, "evaluation")
-    except DBAPIError:  # a store without config_values
+        if at is None:
+            value = stored_setting(store, "evaluation")
+        else:
+            with store.engine.connect() as conn:
+                row = conn.execute(select(ConfigChange.after)
+                                   .where(ConfigChange.entity == VALUE, ConfigChange.key == "evaluation",
+                                          ConfigChange.at < at)
+                                   .order_by(ConfigChange.seq.desc()).limit(1)).first()
+            value = json.loads(row[0]) if row is not None and row[0] else None
+    except DBAPIError:  # a store without the configuration tables
         value = None
     if value is None:
         return EvaluationRules.load()
@@ -112,7 +124,7 @@ class EvaluationService:
 
     def __init__(self, store: Store, rules: EvaluationRules | None = None, *, today: Callable[[], date] | None = None):
         self.store = store
-        self.rules = rules or load_rules(store)
+        self.rules = rules  # None: the rules in force at each period's end (load_rules)
         self._today = today or date.today
 
     def evaluate(self, actor: Actor | None, subject: str, start: date, end: date, *, level: str | None = None,
@@ -140,7 +152,7 @@ class EvaluationService:
         parse_period(start, end, today)
         scope = read_scope(self.store, actor)
         since, until = datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
-        rules = self.rules
+        rules = self.rules or load_rules(self.store, until)
         with self.store.session() as session:
             dept_id = None
             if department:

@@ -158,8 +158,11 @@ def test_the_administrator_s_stored_weights_apply_and_are_named(store, world, th
     value = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
     value["version"] = "test-2"
     value["weights"]["department"] = {"close_rate": 100}  # only the closing rate counts
+    clock.advance(timedelta(days=2))  # two days later the administrator changes the weights
     ConfigService(store, clock).set_setting(world.actors["admin"], "evaluation", value, reason="考核只看结案率")
-    stored = _svc(store).evaluate(None, "department", DAY, DAY)
+    past = _svc(store).evaluate(None, "department", DAY, DAY)  # T0's day was evaluated with the old rules
+    assert render(past, "json", _tr) == render(shipped, "json", _tr)
+    stored = _svc(store).evaluate(None, "department", DAY, DAY + timedelta(days=2))
     assert (stored.rules_version, shipped.rules_version) == ("test-2", shipped.rules_version)
     assert stored.rules_sha256 != shipped.rules_sha256
     jd = next(r for r in stored.results if r.code == "JD001")
