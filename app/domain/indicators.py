@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.definitions import CaseState, Role
+from app.domain.loop import REACHED_RESULTS, SATISFIED_RESULTS
 from app.domain.workflow import stage_for
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "resources" / "evaluation.toml"
@@ -578,21 +579,43 @@ def _rates_of_cases(r: SubjectResult) -> None:
 def evaluate_departments(cases: Iterable[CaseHistory], start: datetime, end: datetime, rules: EvaluationRules, *,
                          names: Mapping[int, tuple[str, str]] | None = None,
                          only: int | None = None) -> list[SubjectResult]:
-    """Every department with an assignment in the period (``only``: that department id)."""
+    """Every department with an assignment or a call-back in the period (``only``: that department id).
+
+    回访: a case's latest call-back in the period counts for the department its payload names (else
+    the case's last assignment before it); satisfied share = (satisfied + basically satisfied) /
+    call-backs that reached the reporter (app.store.callbacks counts the same way)."""
     out: dict[int, SubjectResult] = {}
     seen: dict[int, set[int]] = defaultdict(set)
+    by_code = {code: i for i, (code, _n) in (names or {}).items()}
+
+    def subject(dept: int) -> SubjectResult:
+        r = out.get(dept)
+        if r is None:
+            code, name = (names or {}).get(dept, (str(dept), None))
+            r = out[dept] = SubjectResult("department", "department", code, name)
+            for k in ("assigned", "returned", "due", "handled", "handled_on_time", "closed", "reworks", "cases",
+                      "extension", "return", "defer", "shelve", "moved_away", "callbacks_reached", "satisfied"):
+                r.counts[k] = 0
+        return r
+
     for h in cases:
         f = case_facts(h, rules)
+        calls = [t.event for t in f.timed if t.event.action == "callback" and start <= t.event.at < end]
+        if calls:
+            last = calls[-1]
+            payload = last.payload or {}
+            dept = by_code.get(str(payload.get("department"))) if payload.get("department") else None
+            if dept is None:
+                before = [a.department_id for a in f.assignments if a.start.event.seq < last.seq]
+                dept = before[-1] if before else None
+            if dept is not None and (only is None or dept == only) and payload.get("result") in REACHED_RESULTS:
+                r = subject(dept)
+                r.inc("callbacks_reached", h.number)
+                r.inc("satisfied", h.number, int(payload.get("result") in SATISFIED_RESULTS))
         for a in f.assignments:
             if not _in(a.start, start, end) or (only is not None and a.department_id != only):
                 continue
-            code, name = (names or {}).get(a.department_id, (str(a.department_id), None))
-            r = out.get(a.department_id)
-            if r is None:
-                r = out[a.department_id] = SubjectResult("department", "department", code, name)
-                for k in ("assigned", "returned", "due", "handled", "handled_on_time", "closed", "reworks",
-                          "cases", "extension", "return", "defer", "shelve", "moved_away"):
-                    r.counts[k] = 0
+            r = subject(a.department_id)
             no = h.number
             r.inc("assigned", no)
             if h.case_id not in seen[a.department_id]:
@@ -624,6 +647,7 @@ def evaluate_departments(cases: Iterable[CaseHistory], start: datetime, end: dat
         for k in ("extension", "defer", "shelve"):
             r.rate(f"{k}_share", k, "assigned")
         r.rate("return_share", "returned", "assigned")
+        r.rate("satisfied_share", "satisfied", "callbacks_reached")  # 回访满意率 (not weighted)
         r.averages.setdefault("handling", Average(0, 0))
         r.base = c["due"]
         _score(r, rules, "department", {"case_count": ("department_cases", c["cases"])})

@@ -1287,7 +1287,7 @@ MESSAGES_EN.update({
     "按时核实率": "On-time verification rate", "按时核查率": "On-time check rate",
     "核实按时派发率": "Verifications sent on time", "核查按时派发率": "Checks sent on time",
     "按时立案率": "On-time filing rate", "准确立案率": "Filing accuracy", "按时派遣率": "On-time dispatch rate",
-    "准确派遣率": "Dispatch accuracy",
+    "准确派遣率": "Dispatch accuracy", "回访满意率": "Call-back satisfaction",
     "时间段 {start} 至 {end} 尚未开始：无法考核未来的时间段":
         "The period {start} to {end} has not begun: a future period cannot be evaluated",
     "考核的时间段最长 {days} 天（{start} 至 {end} 太长）":

@@ -55,6 +55,7 @@ LABELS: dict[str, Msg] = {
     "verify_sent_on_time_rate": Msg("核实按时派发率"), "check_sent_on_time_rate": Msg("核查按时派发率"),
     "file_on_time_rate": Msg("按时立案率"), "file_accuracy_rate": Msg("准确立案率"),
     "dispatch_on_time_rate": Msg("按时派遣率"), "dispatch_accuracy_rate": Msg("准确派遣率"),
+    "satisfied_share": Msg("回访满意率"),
 }
 
 

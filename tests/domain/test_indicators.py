@@ -91,7 +91,10 @@ S2 = case(2, "S2", facts("G2", "C1", "ST1", "public"),
           ("feedback", "handling", "fed_back", "d1", t(5, "15:00"), dl(t(5, "17:00"), **LIMIT)),
           ("send_check", "fed_back", "checking", "acc1", t(5, "15:10"), {"supervisor": "sup1"}),
           ("check", "checking", "checked", "sup1", t(5, "15:30"), dl(t(5, "17:30"), outcome="passed", **LIMIT)),
-          ("close", "checked", "closed", "leader1", t(5, "16:00")))
+          ("close", "checked", "closed", "leader1", t(5, "16:00")),
+          ("callback", "closed", "closed", "acc1", t(6, "09:00"), {"result": "unreachable", "department": "D1"}),
+          ("callback", "closed", "closed", "acc1", t(6, "15:00"),
+           {"result": "basically_satisfied", "department": "D1"}))  # the later call-back counts
 S3 = case(3, "S3", facts("G3", "C2", "ST2", "supervisor"),
           ("report", None, "reported", "sup2", t(10, "09:00"), dl(t(10, "10:00"), **LIMIT)),
           ("file", "reported", "filed", "leader1", t(10, "09:10"), dl(t(10, "10:10"), **LIMIT)),
@@ -173,6 +176,7 @@ def test_departments_by_hand():
     # 10·100 (3 cases) + 30·66.67 + 30·33.33 + 30·50 = 5500 → 55.0, D
     assert (d1.score, d1.grade, d1.rank) == (pytest.approx(55.0), "D", 1)
     assert d1.flags == {"moved": ["S3"], "reworked": ["S2"]}
+    assert fig(d1, "satisfied_share") == (1, 1) and "satisfied_share" not in d1.components  # 回访, not weighted
     # D2: its one assignment came back (回退): nothing due, not ranked
     assert (d2.counts["returned"], fig(d2, "return_share"), d2.base, d2.rank) == (1, (1, 1), 0, None)
     assert d2.rates["close_rate"].value is None and d2.insufficient
