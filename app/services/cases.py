@@ -569,6 +569,7 @@ class CaseService(ServiceCore):
     def preview_deadline(self, case_id: int, level: Level | str | None = None,
                          stage: Stage = Stage.HANDLE) -> timers.DeadlinePreview:
         """The limit and deadline the case would get if ``stage`` started now (default: 处置)."""
+        self._follow_config()  # the limits in force now, also when another workstation just saved one
         with self.store.session() as session:
             case = self._load(session, case_id)
             code = session.get_one(Category, case.category_id).code
@@ -581,6 +582,12 @@ class CaseService(ServiceCore):
         with self.store.session() as session:
             case = self._load(session, case_id)
             return self._standard(session.get_one(Category, case.category_id), Level(case.level))
+
+    def closing_standard(self, case_id: int) -> str | None:
+        """The closing standard (结案标准, migration 0018) of the case's category; None when none was entered."""
+        with self.store.session() as session:
+            case = self._load(session, case_id)
+            return session.get_one(Category, case.category_id).closing_standard
 
     def timer(self, case_id: int) -> dict[str, Any]:
         """The running timer as plain data with its explanation."""

@@ -115,6 +115,8 @@ def test_category_standards_enabled_and_evidence(cfg, world, store):
     c = cfg.state().categories["event:06010"]
     assert (c["closing_standard"], c["close_evidence"]) == ("清理干净、拍摄处理后照片", "refuse")
     assert c["filing_standard"].startswith("垃圾暴露面积")
+    cid, _version = seed_case(store, world, CaseState.FED_BACK, at=T0)
+    assert build_core(store, FixedClock(T0)).cases.closing_standard(cid) == "清理干净、拍摄处理后照片"
     cfg.set_category(admin(world), "event", "06010", enabled=False, reason="本市不用")
     assert cfg.state().categories["event:06010"]["enabled"] is False
     with pytest.raises(ValidationError, match="本市未启用，不能上报新案卷"):
@@ -216,6 +218,8 @@ def test_timer_uses_the_rule_in_force_when_it_started(store, world, clock):
     table = core.cases.limits
     assert limits_at(table, T0).lookup("event", "06010", "general", "handle").minutes == 240
     assert limits_at(table, clock.now()).lookup("event", "06010", "general", "handle").minutes == 960
+    cfg.set_limit(admin(world), **GARBAGE, minutes=720, basis="working", reason="再放宽")
+    assert core.cases.preview_deadline(third).rule.minutes == 720  # a preview follows at once too
 
 
 def test_limit_cannot_start_in_the_past(cfg, world):
