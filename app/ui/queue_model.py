@@ -64,6 +64,16 @@ LIGHT_COLUMN = 0
 #: A cell shows at most this many characters (the view elides to the column anyway).
 CELL_CHARS = 200
 REMAINING_COLUMN = 1
+#: The roles any cell answers; a delegate asks each painted cell for about seven roles, and a
+#: 4K queue paints some 500 cells: the others are refused before any work.
+_ANSWERED_ROLES = frozenset(int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.TextAlignmentRole, CASE_ID_ROLE))
+#: Columns whose cells carry more than text: the light and countdown, the number and 督办 of an urged case.
+_MARKED_COLUMNS = frozenset({LIGHT_COLUMN, REMAINING_COLUMN, NUMBER_COLUMN, URGED_COLUMN})
+#: What a plain text cell answers (not the timer columns, not the number and 督办 of an urged case).
+_PLAIN_TEXT_ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, CASE_ID_ROLE))
 _SHORT_LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.NONE: ""}
 
 
@@ -88,6 +98,8 @@ class CaseQueueModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self._reindex()
         self._icons: dict[object, QIcon] = {}  # by light, and ("urge", level)
+        # the cell texts of each row, made once per version of the row (a repaint asks again)
+        self._texts: dict[int, tuple[CaseSummary, list[str | None]]] = {}
         self._bold = QFont()
         self._bold.setBold(True)
         ev = state.events
@@ -119,8 +131,10 @@ class CaseQueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self._ids):
+        if role not in _ANSWERED_ROLES or not index.isValid() or index.row() >= len(self._ids):
             return None
+        if role not in _PLAIN_TEXT_ROLES and index.column() not in _MARKED_COLUMNS:
+            return None  # a plain text cell has no colour, font, icon or alignment of its own
         case_id = self._ids[index.row()]
         row = self._state.summary(case_id)
         if row is None:
@@ -131,13 +145,23 @@ class CaseQueueModel(QAbstractTableModel):
         if col in (LIGHT_COLUMN, REMAINING_COLUMN):
             return self._timer_data(case_id, col, role)
         if role == Qt.ItemDataRole.DisplayRole:
-            # case text is data: one line, controls made visible (cells are never rich text)
-            return plain.line(COLUMNS[col].text(row, self._cat), CELL_CHARS)
+            return self._text(row, col)
         if role == Qt.ItemDataRole.ToolTipRole and col == 4 and row.description:
             return plain.tooltip(row.description)  # a tooltip would render HTML-looking text
         if row.urge_level and col in (NUMBER_COLUMN, URGED_COLUMN):
             return self._urge_data(row, col, role)
         return None
+
+    def _text(self, row: CaseSummary, col: int) -> str:
+        """The text of a cell; made once per version of the row (the row object is replaced on a change)."""
+        cached = self._texts.get(row.id)
+        if cached is None or cached[0] is not row:
+            cached = self._texts[row.id] = (row, [None] * len(COLUMNS))
+        text = cached[1][col]
+        if text is None:
+            # case text is data: one line, controls made visible (cells are never rich text)
+            text = cached[1][col] = plain.line(COLUMNS[col].text(row, self._cat), CELL_CHARS)
+        return text
 
     def _urge_data(self, row: CaseSummary, col: int, role: int):
         """An urged case's mark: a ring before its number, its 督办 cell bold in the mark's colour."""
@@ -230,6 +254,8 @@ class CaseQueueModel(QAbstractTableModel):
         self.beginResetModel()
         self._ids = self._state.visible_ids
         self._reindex()
+        if len(self._texts) > 2 * len(self._ids) + 64:  # rows that left: their texts go
+            self._texts = {i: t for i, t in self._texts.items() if i in self._row_of}
         self.endResetModel()
 
     def _on_rows_changed(self, ids: list[int]) -> None:
