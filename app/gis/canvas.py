@@ -105,8 +105,13 @@ class MapView(QWidget):
         # Show only the rules that apply at the current scale (no "zoomed out" duplicates).
         model.setLegendFilterByScale(self.canvas.scale())
 
+        shown_at = [self.canvas.scale()]
+
         def follow_scale(scale: float) -> None:  # the tree may be gone before the canvas (teardown)
-            if not sip.isdeleted(model):
+            # a pan or a case located at the same scale emits scaleChanged too: the legend of every
+            # layer would be rebuilt (QGIS does not compare) and the tree laid out again for nothing
+            if not sip.isdeleted(model) and abs(scale - shown_at[0]) > 1e-6 * max(abs(scale), 1.0):
+                shown_at[0] = scale
                 model.setLegendFilterByScale(scale)
 
         self.canvas.scaleChanged.connect(follow_scale)
