@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from app.domain.messages import Msg
 
@@ -193,7 +194,7 @@ def _yes_no(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes or no, not {text[:20]!r}")
 
 
-def add_config_commands(groups) -> None:
+def add_config_commands(groups: Any) -> None:
     """The configuration groups under ``gridhall admin`` (next to ``calendar``)."""
 
     def common(parser: argparse.ArgumentParser, *, change: bool = False) -> argparse.ArgumentParser:
@@ -213,6 +214,11 @@ def add_config_commands(groups) -> None:
     imp.add_argument("--effective-at", metavar="TIME", help="changed time limits apply from TIME (default: now)")
     common(groups.add_parser("check", help="list the stored configuration's problems (overlapping routes, "
                                            "categories without any route)"))
+    hist = common(groups.add_parser("history", help="the configuration history: who changed what, when and why"))
+    hist.add_argument("--entity", help="department, category, route, time_limit, setting or calendar_year")
+    hist.add_argument("--key", help="one record's key (as the history names it)")
+    hist.add_argument("--format", choices=("text", "json"), default="text",
+                      help='json: [{"seq", "entity", "key", "actor", "at", "reason", "before", "after"}]')
 
     dept = groups.add_parser("department", help="departments: list, add or change, retire (never delete)")
     sub = dept.add_subparsers(dest="config_command", required=True)
@@ -283,7 +289,7 @@ def add_config_commands(groups) -> None:
     scope(end)
 
 
-def _result_text(cat, result) -> str:
+def _result_text(cat: Any, result: Any) -> str:
     lines = [cat.text(m) for m in result.lines()]
     if not result.changes:
         lines.append(cat.tr("配置与已存的相同，未做修改"))
@@ -296,11 +302,30 @@ def _result_text(cat, result) -> str:
     return "\n".join(lines)
 
 
+def _history(rows: list[dict[str, Any]], fmt: str, cat: Any) -> str:
+    from app.services.config import ConfigChange
+
+    def record(text: str | None) -> Any:
+        return json.loads(text) if text else None
+
+    if fmt == "json":
+        return json.dumps([{"seq": r["seq"], "entity": r["entity"], "key": r["key"], "actor": r["actor"],
+                            "at": r["at"].isoformat(sep=" "), "reason": r["reason"], "before": record(r["before"]),
+                            "after": record(r["after"])} for r in rows], ensure_ascii=False, indent=2)
+    colon = ": " if cat.language == "en" else "："
+    lines = []
+    for r in rows:
+        lines.append(f"#{r['seq']} {r['at']:%Y-%m-%d %H:%M:%S} {r['actor']}" + (f"{colon}{r['reason']}" if r["reason"] else ""))
+        change = ConfigChange(r["entity"], r["key"], record(r["before"]), record(r["after"]))
+        lines.append("  " + cat.text(change.describe()))
+    return "\n".join(lines) if lines else cat.tr("没有配置变更记录")
+
+
 def _row(record: dict, fields: tuple[str, ...]) -> str:
     return "  ".join("—" if record.get(f) is None else str(record.get(f)) for f in fields)
 
 
-def _config(store, actor, args, clock, cat) -> str:
+def _config(store: Any, actor: Any, args: argparse.Namespace, clock: Any, cat: Any) -> str:
     from app.services.config import ConfigService, dumps_toml, parse_time, route_key
 
     config = ConfigService(store, clock)
@@ -327,6 +352,8 @@ def _config(store, actor, args, clock, cat) -> str:
     if group == "import":
         return _result_text(cat, config.import_config(actor, args.file, reason=args.reason, dry_run=args.dry_run,
                                                       effective_at=args.effective_at))
+    if group == "history":
+        return _history(config.history(args.entity, args.key), args.format, cat)
     if group == "check":
         problems = config.problems()
         return "\n".join(cat.text(p) for p in problems) if problems else cat.tr("配置检查：没有发现问题")

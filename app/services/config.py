@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -136,7 +136,7 @@ def _text(value: Any, what: str, limit: int, *, required: bool = False) -> str |
     return text
 
 
-def _enum_value(enum, text: Any, what: str) -> str:
+def _enum_value(enum: Any, text: Any, what: str) -> str:
     try:
         return enum.parse(str(text or "")).value
     except ValueError:
@@ -252,7 +252,7 @@ def _read_state(conn: Connection, now: datetime) -> _State:
 def _check_department(state: _State, record: dict[str, Any], planned: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     code = _text(record.get("code"), "code", 32, required=True)
     assert code is not None
-    out = {"code": code, "name": _text(record.get("name"), "name", 64, required=True),
+    out: dict[str, Any] = {"code": code, "name": _text(record.get("name"), "name", 64, required=True),
            "kind": _enum_value(DepartmentKind, record.get("kind"), "kind"),
            "credit_code": _text(record.get("credit_code"), "credit_code", 18),
            "parent": _text(record.get("parent"), "parent", 32), "area": _text(record.get("area"), "area", 12),
@@ -645,7 +645,8 @@ class ConfigService:
                          years=_years_of(doc))
 
     # -- the one way to write --------------------------------------------------------------
-    def _run(self, actor: Actor, plan, reason: str | None, dry_run: bool, *, effective_at=None, warn: bool = False,
+    def _run(self, actor: Actor, plan: Callable[[_State], list[ConfigChange]], reason: str | None, dry_run: bool, *,
+             effective_at: datetime | str | None = None, warn: bool = False,
              years: list[StatutoryYear] | None = None) -> ConfigResult:
         _require_admin(actor)
         why = _reason(reason)
@@ -670,9 +671,9 @@ class ConfigService:
                                                      year.as_record()))
             result = ConfigResult(changes + year_changes, applied=not dry_run)
             if warn:
-                after = _apply_to_state(state, changes)
-                result.warnings.extend(overlapping_routes(after.routes))
-                missing = unrouted_categories(after.categories, after.routes)
+                planned = _apply_to_state(state, changes)
+                result.warnings.extend(overlapping_routes(planned.routes))
+                missing = unrouted_categories(planned.categories, planned.routes)
                 if missing:
                     result.warnings.append(_unrouted_msg(missing))
             if any(c.entity == ROUTE for c in changes):
@@ -798,7 +799,7 @@ def _route_id(conn: Connection, state: _State, record: Mapping[str, Any]) -> int
 def _limit_scope(state: _State, record: Mapping[str, Any]) -> list[Any]:
     kind, code = record.get("kind"), record.get("code")
     if code and len(code) == 5:
-        return [_L.c.category_id == state.category_ids[category_key(kind, code)]]
+        return [_L.c.category_id == state.category_ids[category_key(str(kind), code)]]
     clauses = [_L.c.category_id.is_(None),
                _L.c.kind == kind if kind else sa.or_(_L.c.kind.is_(None), _L.c.kind == ""),
                _L.c.major_code == code if code else sa.or_(_L.c.major_code.is_(None), _L.c.major_code == "")]
@@ -829,7 +830,7 @@ def _write_limit(conn: Connection, state: _State, change: ConfigChange, eff: dat
     if after is None:
         return
     kind, code = after.get("kind"), after.get("code")
-    category_id = state.category_ids[category_key(kind, code)] if code and len(code) == 5 else None
+    category_id = state.category_ids[category_key(str(kind), code)] if code and len(code) == 5 else None
     conn.execute(_L.insert().values(kind=kind, category_id=category_id,
                                     major_code=code if code and len(code) == 2 else None, level=after["level"],
                                     stage=after["stage"], minutes=after["minutes"], basis=after["basis"],

@@ -4,6 +4,8 @@ a dry run shows the diff and saves nothing, bad input is one clear line."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from services.world import PASSWORD, T0, build_world
 
@@ -110,6 +112,13 @@ def test_verbs_and_validation_messages(cli, store, tmp_path):
     assert code == 0 and "close_evidence: override → refuse" in out and "未保存" in out, err
     code, out, err = cli("check")
     assert code == 0 and "没有任何派遣规则或默认处置部门" in out
+    code, out, err = cli("history", "--entity", "department", who="analyst")
+    assert code == 0 and "admin：新设" in out and "+ 部门 CG" in out, err
+    code, out, err = cli("history", "--entity", "time_limit", "--format", "json")
+    [limit] = json.loads(out)
+    assert limit["key"] == "event:06010:general:handle" and limit["reason"] == "放宽"
+    assert (limit["before"]["minutes"], limit["after"]["minutes"], limit["after"]["valid_from"]) == (
+        240, 600, "2026-04-01 00:00:00")
 
     bad = tmp_path / "bad.toml"
     bad.write_text('format = 1\n[[limits]]\nkind = "event"\nlevel = "general"\nstage = "handle"\nminutes = 0\n'
