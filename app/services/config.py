@@ -896,8 +896,16 @@ def _plan_document(state: _State, doc: Mapping[str, Any]) -> list[ConfigChange]:
         if after != before:
             changes.append(ConfigChange(DEPARTMENT, after["code"], before, after))
     departments = {**state.departments, **planned}
-    # new departments first, parents before children, so parent ids exist when written
-    changes.sort(key=lambda c: (c.before is not None, (c.after or {}).get("parent") is not None))
+    # parents before children, so a parent's id exists when a child names it; no cycles
+    def depth(code: str) -> int:
+        seen: list[str] = []
+        while code is not None and code in departments:
+            if code in seen:
+                raise ValidationError("departments", Msg("配置文件中部门的上级关系成环：{codes}", codes="→".join(seen + [code])))
+            seen.append(code)
+            code = departments[code].get("parent")
+        return len(seen)
+    changes.sort(key=lambda c: depth(c.key))
     seen: set[str] = set()
     for i, record in enumerate(doc.get("categories", []), 1):
         try:

@@ -265,3 +265,19 @@ def test_export_import_round_trip_changes_nothing(cfg, world, store, tmp_path):
     applied = cfg.import_config(admin(world), path)
     assert applied.applied and len(history(store)) == before + 1
     assert history(store)[-1]["reason"] == "导入配置文件 config.toml"
+
+    # new departments whose parents are new too (listed child first) are written parents first
+    extra = ('\n[[departments]]\ncode = "CG2"\nname = "二中队"\nkind = "company"\nparent = "CG1"\n'
+             '\n[[departments]]\ncode = "CG1"\nname = "一大队"\nkind = "bureau"\nparent = "CG"\n'
+             '\n[[departments]]\ncode = "CG"\nname = "执法局"\nkind = "bureau"\n')
+    path.write_text(path.read_text(encoding="utf-8").replace("\n[[categories]]", extra + "\n[[categories]]", 1),
+                    encoding="utf-8")
+    assert cfg.import_config(admin(world), path).applied
+    with store.session() as s:
+        rows = {d.code: d for d in s.scalars(select(Department))}
+        assert rows["CG2"].parent_id == rows["CG1"].id and rows["CG1"].parent_id == rows["CG"].id
+    cycle = path.read_text(encoding="utf-8").replace('name = "执法局"\nkind = "bureau"\n',
+                                                     'name = "执法局"\nkind = "bureau"\nparent = "CG2"\n')
+    path.write_text(cycle, encoding="utf-8")
+    with pytest.raises(ValidationError, match="上级关系成环"):
+        cfg.import_config(admin(world), path, dry_run=True)
