@@ -1408,6 +1408,7 @@ MESSAGES_EN.update({
     "配置检查：没有发现问题": "Configuration check: no problems found",
     "注意：{warning}": "Note: {warning}",
     "没有配置变更记录": "No configuration changes recorded",
+    "部门 {code} 以 {parent} 为上级将使上级关系成环": "Department {code} under {parent} would make the parents a cycle",
     "配置文件中部门的上级关系成环：{codes}": "The departments' parents in the configuration file form a cycle: {codes}",
     "类别「{name}」（{code}）本市未启用，不能上报新案卷：请改选其他类别（管理员可用 gridhall admin category set 启用）":
         "Category \"{name}\" ({code}) is not used in this city and takes no new reports: choose another category "

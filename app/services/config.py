@@ -266,6 +266,13 @@ def _check_department(state: _State, record: dict[str, Any], planned: Mapping[st
             raise ValidationError("parent", Msg("部门 {code} 不能是自己的上级部门", code=code))
         if parent not in state.departments and parent not in planned:
             raise ValidationError("parent", Msg("上级部门 {code} 不存在", code=parent))
+        seen, up = {code}, parent
+        while up is not None:
+            if up in seen:
+                raise ValidationError("parent", Msg("部门 {code} 以 {parent} 为上级将使上级关系成环", code=code,
+                                                    parent=parent))
+            seen.add(up)
+            up = (planned.get(up) or state.departments.get(up) or {}).get("parent")
     if out["area"] is not None and out["area"] not in state.area_ids:
         raise ValidationError("area", Msg("辖区 {code} 不是已有的行政区划代码", code=out["area"]))
     return out

@@ -93,7 +93,10 @@ def test_only_admin_and_reason_required(cfg, world, store):
         cfg.set_department(admin(world), "CG", name="x", credit_code="123", reason="r")
     with pytest.raises(ValidationError, match="上级部门 NOPE 不存在"):
         cfg.set_department(admin(world), "CG", name="x", parent="NOPE", reason="r")
-    assert len(history(store)) == before
+    cfg.set_department(admin(world), "SZ", parent="HW", reason="并入")
+    with pytest.raises(ValidationError, match="将使上级关系成环"):
+        cfg.set_department(admin(world), "HW", parent="SZ", reason="r")
+    assert len(history(store)) == before + 1  # only the accepted change
 
 
 def test_dry_run_returns_the_diff_and_writes_nothing(cfg, world, store):
