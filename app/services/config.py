@@ -39,6 +39,7 @@ from app.domain.definitions import Basis, DepartmentKind, Kind, Level, Role, Sta
 from app.domain.messages import Msg, MsgError, Seq
 from app.domain.statutory import StatutoryYear
 from app.services.actors import Actor
+from app.services.core import db_refusals
 from app.services.errors import PermissionDenied, ValidationError
 from app.store import calendar_years as years_store
 from app.store.engine import Store
@@ -662,7 +663,9 @@ class ConfigService:
         if eff < now:
             raise ValidationError("effective_at", Msg("生效时间 {at} 早于现在：配置变更只能从现在或将来生效（已发生的计时不变）",
                                                       at=_ts(eff)))
-        with self.store.engine.begin() as conn:
+        # a refusal by the database (PostGIS: privileges, a concurrent save taking the same history
+        # link) becomes one clear message; nothing is written
+        with db_refusals(), self.store.engine.begin() as conn:
             state = _read_state(conn, now)
             changes = plan(state)
             year_changes = []
