@@ -152,7 +152,7 @@ def test_the_whole_loop_as_each_roles_own_login(hall):
     own = s.report(me, draft(source="department", description="本部门上报"))
     assert own.case.number.endswith("-0004")
     s, me = desk("acceptor")
-    r = s.report(me, draft(source="public", reporter_name="市民甲", photos=(photo(),)))
+    r = s.report(me, draft(source="public", reporter_name="市民甲", photos=(photo(taken_at=clock.now()),)))
     cid = r.case.id
     r = s.send_verify(me, cid, r.version)
     s, me = desk("supervisor")
@@ -165,7 +165,7 @@ def test_the_whole_loop_as_each_roles_own_login(hall):
     s, me = desk("dept_jd")
     r = s.accept(me, cid, r.version)
     clock.advance(timedelta(minutes=3))
-    r = s.feedback(me, cid, r.version, text="已清运", photos=(photo("after", "后.png"),))
+    r = s.feedback(me, cid, r.version, text="已清运", photos=(photo("after", "后.png", taken_at=clock.now()),))
     s, me = desk("acceptor")
     r = s.send_check(me, cid, r.version)
     s, me = desk("supervisor")
