@@ -15,7 +15,9 @@ class TimerSpec:
 
     ``limit_minutes`` is the base limit in ``basis`` minutes; ``extension_minutes`` the
     approved 延期; ``paused_minutes`` the finished 缓办/挂账 pauses (basis minutes);
-    ``paused_since`` is set while a pause is running.
+    ``paused_since`` is set while a pause is running. ``cap`` is an instant the timer must not
+    run past (a leader's 督办 deadline while the case is handled): the effective deadline is the
+    earlier of the computed one and the cap (:mod:`app.domain.deadlines`).
     """
 
     stage: Stage
@@ -25,6 +27,7 @@ class TimerSpec:
     paused_minutes: int = 0
     paused_since: datetime | None = None
     extension_minutes: int = 0
+    cap: datetime | None = None
 
 
 @dataclass(frozen=True)

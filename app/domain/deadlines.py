@@ -4,6 +4,17 @@ Working-basis timers count working time from the calendar; natural-basis timers 
 limits) count continuous time. Pauses (缓办/挂账) stop the clock; approved 延期 extends the
 limit. Arithmetic is done in integer microseconds so that the queue's fast path
 (:class:`app.domain.ticktable.TickTable`) and the single-case path (:func:`read_timer`) agree exactly.
+
+A 督办 deadline (``TimerSpec.cap``, while the case is handled: :func:`urge_cap`) bounds the timer:
+the effective deadline is the earlier of the computed one and the cap, exactly as the store's
+``cases.deadline_at`` (app.services.timers.update_timer; the PostGIS derive). The cap is placed
+on the timer's own clock (working time for working-basis limits: a cap outside working hours
+counts as the end of the last working period before it), and the effective limit is the
+counted time from the timer's start to the effective deadline (finished pauses excluded, as
+elapsed time is). Lights follow standards.md §4 against that limit: green up to 80 %, yellow
+up to 100 %, red after; remaining time counts to the effective deadline. A pause does not move
+the cap: while paused the reading is frozen, and on resuming the time the pause took before the
+cap is gone. A cap earlier than the start leaves no time: red from the start.
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from datetime import date, datetime, timedelta
 
 from app.domain.calendar import US_PER_MINUTE, WORKING_DAY_MINUTES, WorkCalendar
 from app.domain.cases import TimerSpec
-from app.domain.definitions import Basis, Light
+from app.domain.definitions import Basis, Light, Stage
 from app.domain.messages import Msg, Seq, Words
 
 _DAY_MINUTES = {Basis.WORKING: WORKING_DAY_MINUTES, Basis.NATURAL: 24 * 60}
@@ -25,7 +36,7 @@ _DAY_MINUTES = {Basis.WORKING: WORKING_DAY_MINUTES, Basis.NATURAL: 24 * 60}
 class TimerReading:
     """Where a timer stands at one instant (minutes are basis minutes)."""
 
-    limit_minutes: float  # base limit plus approved extension
+    limit_minutes: float  # base limit plus approved extension; less when a 督办 deadline caps it
     elapsed_minutes: float  # counted time, pauses excluded
     remaining_minutes: float  # negative when overdue
     ratio: float  # elapsed / limit
@@ -33,6 +44,7 @@ class TimerReading:
     deadline: datetime | None  # None without a timer or while paused
     paused: bool
     overdue: bool
+    capped: bool = False  # a 督办 deadline earlier than the computed one governs the figures
 
 
 NO_TIMER = TimerReading(0.0, 0.0, 0.0, 0.0, Light.NONE, None, False, False)
@@ -54,10 +66,11 @@ def _light(elapsed_us: int, limit_us: int) -> Light:
 def _ratio(elapsed_us: int, limit_us: int) -> float:
     if limit_us > 0:
         return elapsed_us / limit_us
-    return math.inf if elapsed_us > 0 else 0.0
+    return math.inf if elapsed_us > 0 or limit_us < 0 else 0.0
 
 
-def _make_reading(limit_us: int, elapsed_us: int, deadline: datetime | None, paused: bool) -> TimerReading:
+def _make_reading(limit_us: int, elapsed_us: int, deadline: datetime | None, paused: bool,
+                  capped: bool = False) -> TimerReading:
     elapsed_us = max(0, elapsed_us)  # before the start (bad data or a future start) nothing is used
     remaining_us = limit_us - elapsed_us
     return TimerReading(
@@ -69,6 +82,7 @@ def _make_reading(limit_us: int, elapsed_us: int, deadline: datetime | None, pau
         deadline=deadline,
         paused=paused,
         overdue=remaining_us < 0,
+        capped=capped,
     )
 
 
@@ -90,8 +104,26 @@ def _now_us(spec: TimerSpec, cal: WorkCalendar, now: datetime) -> int:
     return _td_us(now - datetime.min)
 
 
-def deadline(spec: TimerSpec | None, cal: WorkCalendar) -> datetime | None:
-    """When the timer runs out; None without a timer or while a pause is running (it moves)."""
+def urge_cap(stage: Stage | None, urge_deadline: datetime | None) -> datetime | None:
+    """The cap a case's 督办 deadline puts on its timer: only while it is handled (处置), as the
+    store's derive applies it (the dispatch, verify and check stages keep their own limits)."""
+    return urge_deadline if stage is Stage.HANDLE else None
+
+
+def _timing(spec: TimerSpec, cal: WorkCalendar) -> tuple[int, int, bool]:
+    """(start position, effective limit µs, capped): the limit shrinks to the counted time from
+    the start to the cap when the cap comes first (negative when the cap precedes the start)."""
+    start_us = _start_us(spec, cal)
+    limit_us = _limit_us(spec)
+    if spec.cap is not None:
+        room = _now_us(spec, cal, spec.cap) - start_us
+        if room < limit_us:
+            return start_us, room, True
+    return start_us, limit_us, False
+
+
+def computed_deadline(spec: TimerSpec | None, cal: WorkCalendar) -> datetime | None:
+    """When the limit runs out, ignoring any cap; None without a timer or while paused."""
     if spec is None or spec.paused_since is not None:
         return None
     total = spec.limit_minutes + spec.extension_minutes + spec.paused_minutes
@@ -100,14 +132,25 @@ def deadline(spec: TimerSpec | None, cal: WorkCalendar) -> datetime | None:
     return spec.started_at + timedelta(minutes=total)
 
 
+def deadline(spec: TimerSpec | None, cal: WorkCalendar) -> datetime | None:
+    """When the timer runs out: the earlier of the computed deadline and the cap (督办); None
+    without a timer or while a pause is running (it moves)."""
+    due = computed_deadline(spec, cal)
+    if due is not None and spec is not None and spec.cap is not None and spec.cap < due:
+        return spec.cap
+    return due
+
+
 def read_timer(spec: TimerSpec | None, cal: WorkCalendar, now: datetime) -> TimerReading:
-    """Read a timer at ``now``: elapsed excludes finished pauses and a running pause."""
+    """Read a timer at ``now``: elapsed excludes finished pauses and a running pause; a cap
+    (督办 deadline) earlier than the computed deadline shortens the limit the light uses."""
     if spec is None:
         return NO_TIMER
     paused = spec.paused_since is not None
     until = now if spec.paused_since is None else spec.paused_since
-    elapsed_us = _now_us(spec, cal, until) - _start_us(spec, cal)
-    return _make_reading(_limit_us(spec), elapsed_us, deadline(spec, cal), paused)
+    start_us, limit_us, capped = _timing(spec, cal)
+    elapsed_us = _now_us(spec, cal, until) - start_us
+    return _make_reading(limit_us, elapsed_us, deadline(spec, cal), paused, capped)
 
 
 # ------------------------------------------------------------------ formatting
@@ -257,6 +300,21 @@ def _calendar_notes(cal: WorkCalendar, start: datetime, end: datetime) -> list[M
     return notes
 
 
+def _cap_clause(spec: TimerSpec, cal: WorkCalendar, now: datetime, r: TimerReading) -> Msg:
+    assert spec.cap is not None
+    cap = _when(spec.cap, now.year)
+    if r.paused:  # the pause does not move the leader's deadline
+        if now > spec.cap:
+            return Msg("督办限时 {cap} 已过（不因缓办/挂账顺延）", cap=cap)
+        return Msg("督办限时 {cap}（不因缓办/挂账顺延）", cap=cap)
+    original = computed_deadline(spec, cal)
+    assert original is not None  # not paused
+    if r.capped:
+        return Msg("督办限时 {cap}（早于原{stage}时限 {original}）", cap=cap, stage=spec.stage,
+                   original=_when(original, now.year))
+    return Msg("督办限时 {cap}（不早于{stage}时限，截止时间不变）", cap=cap, stage=spec.stage)
+
+
 def explain(spec: TimerSpec | None, cal: WorkCalendar, now: datetime) -> Msg:
     """Plain-language account of how the timer's figures were computed (a ``Msg``: Chinese as
     ``str``, any language through the catalogue)."""
@@ -293,11 +351,19 @@ def explain(spec: TimerSpec | None, cal: WorkCalendar, now: datetime) -> Msg:
                          when=_when(spec.paused_since, now.year), duration=_duration(held, spec.basis)))
     if spec.extension_minutes:
         parts.append(Msg("延期 +{limit}", limit=format_limit(spec.extension_minutes, spec.basis)))
+    if spec.cap is not None:
+        parts.append(_cap_clause(spec, cal, now, r))
     if r.deadline is None:
         parts.append(Msg("截止时间待恢复计时后重新计算"))
     else:
         parts.append(Msg("截止 {when}", when=_when(r.deadline, now.year)))
-    used = Msg("已用 {duration}（{percent}）", duration=_duration(r.elapsed_minutes, spec.basis), percent=_percent(r.ratio))
+    if r.capped and r.limit_minutes <= 0:
+        percent: object = Msg("督办限时早于计时开始")
+    elif r.capped:
+        percent = Msg("按督办限时 {percent}", percent=_percent(r.ratio))
+    else:
+        percent = _percent(r.ratio)
+    used = Msg("已用 {duration}（{percent}）", duration=_duration(r.elapsed_minutes, spec.basis), percent=percent)
     if r.overdue:
         left = Msg("超时 {duration}", duration=_duration(-r.remaining_minutes, spec.basis))
     else:

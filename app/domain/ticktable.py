@@ -18,12 +18,11 @@ from app.domain.deadlines import (
     NO_TIMER,
     TimerReading,
     _light,
-    _limit_us,
     _make_reading,
     _now_us,
     _ratio,
-    _start_us,
     _td_us,
+    _timing,
     deadline,
 )
 from app.domain.definitions import Basis, Light
@@ -36,10 +35,11 @@ K = TypeVar("K", bound=Hashable)  # a row's id (the queue uses case ids)
 @dataclass(frozen=True)
 class _Row:
     basis: Basis
-    limit_us: int
+    limit_us: int  # the effective limit: shortened by a 督办 cap (see app.domain.deadlines)
     start_us: int  # basis position the limit counts from (finished pauses included)
     frozen_elapsed_us: int | None  # set while paused: elapsed does not move
     deadline: datetime | None
+    capped: bool
 
 
 #: Order terms (see :meth:`TickTable.order_term`): remaining = base − the coordinate named here.
@@ -61,7 +61,8 @@ class TickTable(Generic[K]):
     rows whose light actually changes.
 
     Every row's position is a basis coordinate (working ordinal µs or natural µs) and a row's
-    light only changes when its coordinate crosses 80 % or 100 % of its limit. So each running
+    light only changes when its coordinate crosses 80 % or 100 % of its limit (a 督办 cap is
+    folded into the limit when the row is updated, so the tick never looks at it). So each running
     row has one pending event (its next light change, or its start when that lies ahead) in a
     heap per basis; :meth:`advance` pops only the events that are due. Readings are computed
     on demand (:meth:`last_reading`) for the few rows a view shows.
@@ -93,11 +94,11 @@ class TickTable(Generic[K]):
         if spec is None:
             row = None
         else:
-            start_us = _start_us(spec, self._cal)
+            start_us, limit_us, capped = _timing(spec, self._cal)
             frozen = None
             if spec.paused_since is not None:
                 frozen = _now_us(spec, self._cal, spec.paused_since) - start_us
-            row = _Row(spec.basis, _limit_us(spec), start_us, frozen, deadline(spec, self._cal))
+            row = _Row(spec.basis, limit_us, start_us, frozen, deadline(spec, self._cal), capped)
         self._rows[case_id] = row
         if row is not None and row.frozen_elapsed_us is not None:
             self._paused += 1
@@ -275,9 +276,9 @@ class TickTable(Generic[K]):
         if row is None:
             return NO_TIMER
         if row.frozen_elapsed_us is not None:
-            return _make_reading(row.limit_us, row.frozen_elapsed_us, None, True)
+            return _make_reading(row.limit_us, row.frozen_elapsed_us, None, True, row.capped)
         now_us = working_now if row.basis is Basis.WORKING else natural_now
-        return _make_reading(row.limit_us, now_us - row.start_us, row.deadline, False)
+        return _make_reading(row.limit_us, now_us - row.start_us, row.deadline, False, row.capped)
 
     def last_reading(self, case_id: K) -> TimerReading:
         """The reading of one case at the last :meth:`advance` (computed now, not stored)."""

@@ -466,6 +466,14 @@ MESSAGES_EN: dict[str, str] = {
     "延期 +{limit}": "extended +{limit}",
     "截止时间待恢复计时后重新计算": "the deadline is recomputed when timing resumes",
     "截止 {when}": "due {when}",
+    "督办限时 {cap}（早于原{stage}时限 {original}）":
+        "urged deadline {cap} (earlier than the {stage} time limit's {original})",
+    "督办限时 {cap}（不早于{stage}时限，截止时间不变）":
+        "urged deadline {cap} (not earlier than the {stage} time limit; the deadline stands)",
+    "督办限时 {cap}（不因缓办/挂账顺延）": "urged deadline {cap} (a deferral or shelving does not move it)",
+    "督办限时 {cap} 已过（不因缓办/挂账顺延）": "the urged deadline {cap} has passed (a deferral or shelving does not move it)",
+    "按督办限时 {percent}": "{percent} of the time to the urged deadline",
+    "督办限时早于计时开始": "the urged deadline precedes the start",
     "已用 {duration}（{percent}）": "used {duration} ({percent})",
     "超时 {duration}": "overdue by {duration}",
     "剩余 {duration}": "{duration} left",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import TimerSpec
-from app.domain.deadlines import deadline, explain, format_limit, read_timer
+from app.domain.deadlines import computed_deadline, deadline, explain, format_limit, read_timer, urge_cap
 from app.domain.definitions import Basis, CaseState, Kind, Level, Stage
 from app.domain.limits import LimitRule, LimitTable
 from app.domain.messages import Msg
@@ -30,12 +30,15 @@ class DeadlinePreview:
 
 
 def spec_of(case: Case) -> TimerSpec | None:
-    """The case row's timer as a TimerSpec (None when no timer runs)."""
+    """The case row's timer as a TimerSpec (None when no timer runs), capped by the case's 督办
+    deadline while it is handled (:func:`app.domain.deadlines.urge_cap`)."""
     if not case.stage or not case.timer_basis or case.limit_minutes is None or case.timer_started_at is None:
         return None
-    return TimerSpec(stage=Stage(case.stage), basis=Basis(case.timer_basis), limit_minutes=case.limit_minutes,
+    stage = Stage(case.stage)
+    return TimerSpec(stage=stage, basis=Basis(case.timer_basis), limit_minutes=case.limit_minutes,
                      started_at=case.timer_started_at, paused_minutes=case.paused_minutes or 0,
-                     paused_since=case.paused_since, extension_minutes=case.extension_minutes or 0)
+                     paused_since=case.paused_since, extension_minutes=case.extension_minutes or 0,
+                     cap=urge_cap(stage, case.urge_deadline_at))
 
 
 def basis_minutes(basis: Basis, start: datetime, end: datetime, calendar: WorkCalendar) -> int:
@@ -48,10 +51,12 @@ def basis_minutes(basis: Basis, start: datetime, end: datetime, calendar: WorkCa
 
 
 def preview(kind: Kind, category_code: str, level: Level, stage: Stage, now: datetime,
-            limits: LimitTable, calendar: WorkCalendar) -> DeadlinePreview:
-    """The limit and deadline a stage would get if it started at ``now``."""
+            limits: LimitTable, calendar: WorkCalendar, urge_deadline: datetime | None = None) -> DeadlinePreview:
+    """The limit and deadline a stage would get if it started at ``now`` (``urge_deadline``: the
+    case's 督办 deadline, which bounds the handling stage's)."""
     rule = limits.lookup(kind, category_code, level, stage)
-    spec = TimerSpec(stage=stage, basis=rule.basis, limit_minutes=rule.minutes, started_at=now)
+    spec = TimerSpec(stage=stage, basis=rule.basis, limit_minutes=rule.minutes, started_at=now,
+                     cap=urge_cap(stage, urge_deadline))
     return DeadlinePreview(stage=stage, level=level, rule=rule, started_at=now, deadline=deadline(spec, calendar),
                            limit_text=format_limit(rule.minutes, rule.basis),
                            source=limits.explain_source(kind, category_code, level, stage),
@@ -99,12 +104,14 @@ def update_timer(case: Case, *, kind: Kind, category_code: str, from_state: Case
         case.paused_since = None
     if extension_minutes:
         case.extension_minutes = (case.extension_minutes or 0) + int(extension_minutes)
+    # while handled, a leader's earlier 督办 deadline is the case's deadline (spec_of caps the timer)
     case.deadline_at = deadline(spec_of(case), calendar)
-    urged = getattr(case, "urge_deadline_at", None)  # 督办 (migration 0015)
-    if stage is Stage.HANDLE and case.deadline_at is not None and urged is not None and urged < case.deadline_at:
-        case.deadline_at = urged  # while handled, a leader's earlier urge deadline is the case's deadline
     if stage is Stage.HANDLE and case.deadline_at is not None:
         case.handle_deadline_at = case.deadline_at
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat(sep=" ") if when else None
 
 
 def timer_text(case_spec: TimerSpec | None, calendar: WorkCalendar, now: datetime) -> dict:
@@ -116,7 +123,10 @@ def timer_text(case_spec: TimerSpec | None, calendar: WorkCalendar, now: datetim
         "running": True, "stage": case_spec.stage.value, "stage_label": case_spec.stage.label,
         "basis": case_spec.basis.value, "limit_minutes": case_spec.limit_minutes,
         "extension_minutes": case_spec.extension_minutes, "paused_minutes": case_spec.paused_minutes,
-        "paused": r.paused, "deadline": r.deadline.isoformat(sep=" ") if r.deadline else None,
+        "paused": r.paused, "deadline": _iso(r.deadline),
+        # 督办: the cap, whether it governs, and the deadline the limit alone gives
+        "urge_deadline": _iso(case_spec.cap), "capped": r.capped,
+        "computed_deadline": _iso(computed_deadline(case_spec, calendar)),
         "elapsed_minutes": round(r.elapsed_minutes, 1), "remaining_minutes": round(r.remaining_minutes, 1),
         "light": r.light.value, "light_label": r.light.label, "overdue": r.overdue,
         "explanation": explain(case_spec, calendar, now),

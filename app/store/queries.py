@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain.cases import CaseEventRecord, CaseSummary, PhotoRecord, TimerSpec
+from app.domain.deadlines import urge_cap
 from app.domain.definitions import OPEN_STATES, Basis, CaseState, Kind, Level, Source, Stage
 from app.store.models import AdminArea, Attachment, Case, CaseEvent, Category, Component, Department, UnitGrid
 
@@ -89,9 +90,10 @@ def _summary(r: Sequence[Any]) -> CaseSummary:
      stage, basis, limit, started, paused_minutes, paused_since, extension, urge_level, urge_deadline) = r
     timer = None
     if stage and basis and limit is not None and started is not None:
-        timer = TimerSpec(stage=_STAGE[stage], basis=_BASIS[basis], limit_minutes=limit, started_at=started,
+        timer_stage = _STAGE[stage]
+        timer = TimerSpec(stage=timer_stage, basis=_BASIS[basis], limit_minutes=limit, started_at=started,
                           paused_minutes=paused_minutes or 0, paused_since=paused_since,
-                          extension_minutes=extension or 0)
+                          extension_minutes=extension or 0, cap=urge_cap(timer_stage, urge_deadline))
     return CaseSummary(
         id=id_, number=number, kind=_KIND[kind], category_code=cat_code, category_name=cat_name,
         level=_LEVEL[level], state=_STATE[state], source=_SOURCE[source], reported_at=reported_at,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app.domain.deadlines import read_timer
 from app.domain.definitions import CaseState
 from app.services.errors import PermissionDenied, ValidationError
+from app.store import queries
 from app.store.models import Case, CaseEvent
+from app.views.queue_state import QueueState
 from services.loop_steps import handling
 
 
@@ -91,3 +95,85 @@ def test_only_a_leader_urges(svc, world, clock):
     r = handling(svc, world, clock)
     with pytest.raises(PermissionDenied):
         svc.urge(world.actors["dispatcher"], r.case.id, r.version, level=2)
+
+
+def _queue_reading(svc, store, case_id: int, now: datetime):
+    """The case as the queue reads it: its summary from the store, ticked by a QueueState."""
+    with store.session() as s:
+        (summary,) = queries.case_summaries(s, [case_id])
+    state = QueueState(svc.calendar)
+    state.reset([summary], now)
+    return summary, state
+
+
+def _minutes_to(svc, timer: dict, now: datetime, due: datetime) -> float:
+    if timer["basis"] == "working":
+        return svc.calendar.working_minutes(now, due)
+    return (due - now) / timedelta(minutes=1)
+
+
+def test_after_an_earlier_urge_deadline_the_light_and_the_remaining_time_follow_it(svc, world, clock, store):
+    boss = world.actors["boss"]
+    r = handling(svc, world, clock)
+    computed = row(store, r.case.id).deadline_at
+    clock.advance(timedelta(minutes=30))
+    before = svc.timer(r.case.id)
+    assert before["light"] == "green" and not before["capped"] and before["urge_deadline"] is None
+    sooner = (clock.now() + timedelta(hours=1)).replace(second=0, microsecond=0)
+    r = svc.urge(boss, r.case.id, r.version, level=2, deadline=sooner)
+    now = clock.now()
+    timer = svc.timer(r.case.id)
+    assert timer["capped"] and timer["deadline"] == timer["urge_deadline"] == f"{sooner:%Y-%m-%d %H:%M:%S}"
+    assert timer["computed_deadline"] == f"{computed:%Y-%m-%d %H:%M:%S}"
+    assert timer["remaining_minutes"] == round(_minutes_to(svc, timer, now, sooner), 1)
+    assert timer["remaining_minutes"] < before["remaining_minutes"] - 30
+    assert f"督办限时 {sooner.month}月{sooner.day}日 {sooner:%H:%M}（早于原处置时限 " in timer["explanation"]
+    assert f"截止 {sooner.month}月{sooner.day}日 {sooner:%H:%M}；" in timer["explanation"]
+    # the queue reads the same figures from its own summary and tick table
+    summary, state = _queue_reading(svc, store, r.case.id, now)
+    assert summary.timer is not None and summary.timer.cap == sooner and summary.deadline_at == sooner
+    assert state.reading(r.case.id).remaining_minutes == pytest.approx(timer["remaining_minutes"], abs=0.05)
+    assert "督办限时" in state.explain(r.case.id)
+
+    clock.set(sooner + timedelta(minutes=1))  # past the leader's deadline, long before the computed one
+    late = svc.timer(r.case.id)
+    assert (late["light"], late["overdue"]) == ("red", True)
+    assert late["remaining_minutes"] == round(_minutes_to(svc, late, clock.now(), sooner), 1) < 0
+    summary, state = _queue_reading(svc, store, r.case.id, clock.now())
+    assert state.light(r.case.id).value == "red" and state.reading(r.case.id).overdue
+    assert summary.timer is not None  # the limit alone would still be green
+    assert read_timer(replace(summary.timer, cap=None), svc.calendar, clock.now()).light.value == "green"
+
+
+def test_the_urge_deadline_caps_only_the_handling_timer(svc, world, clock, store):
+    a = world.actors
+    from services.world import draft
+    r = svc.report(a["supervisor"], draft())
+    r = svc.file(a["leader_shift"], r.case.id, r.version)
+    soon = (clock.now() + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    r = svc.urge(a["boss"], r.case.id, r.version, deadline=soon)
+    timer = svc.timer(r.case.id)  # the dispatch stage keeps its own limit and light
+    assert timer["stage"] == "dispatch" and timer["urge_deadline"] is None and not timer["capped"]
+    r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
+    timer = svc.timer(r.case.id)
+    assert timer["stage"] == "handle" and timer["capped"] and timer["deadline"] == f"{soon:%Y-%m-%d %H:%M:%S}"
+
+
+def test_a_pause_does_not_move_the_urge_deadline(svc, world, clock, store):
+    a = world.actors
+    r = handling(svc, world, clock)
+    soon = (clock.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
+    r = svc.urge(a["boss"], r.case.id, r.version, deadline=soon)
+    clock.advance(timedelta(minutes=30))
+    r = svc.request_defer(a["dept_jd"], r.case.id, r.version, reason="等待配合")
+    r = svc.approve(a["dispatcher"], r.case.id, r.version)
+    clock.advance(timedelta(hours=3))  # the pause runs past the leader's deadline
+    paused = svc.timer(r.case.id)
+    assert paused["paused"] and paused["deadline"] is None and row(store, r.case.id).deadline_at is None
+    assert "已过（不因缓办/挂账顺延）" in paused["explanation"]
+    r = svc.restore(a["dispatcher"], r.case.id, r.version)
+    resumed = svc.timer(r.case.id)
+    c = row(store, r.case.id)
+    assert c.deadline_at == soon and resumed["deadline"] == f"{soon:%Y-%m-%d %H:%M:%S}"  # store and reading agree
+    assert resumed["capped"] and resumed["remaining_minutes"] == round(
+        _minutes_to(svc, resumed, clock.now(), soon), 1) <= 0

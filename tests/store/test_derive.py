@@ -317,6 +317,21 @@ def _loop(store, world) -> dict[str, int]:
     r = svc.request_void(a["acceptor"], r.case.id, r.version, reason="重复")
     clock.advance(timedelta(hours=3))
     svc.refuse(a["leader_shift"], r.case.id, r.version, reason="不重复")
+    # 督办 with a deadline: it caps the handling deadline; a pause does not move it; a later one changes nothing
+    r = svc.report(a["supervisor"], draft())
+    cases["urged"] = cid = r.case.id
+    r = svc.file(a["leader_shift"], cid, r.version)
+    r = svc.dispatch(a["dispatcher"], cid, r.version, department="JD001")
+    r = svc.accept(a["dept_jd"], cid, r.version)
+    r = svc.urge(a["boss"], cid, r.version, level=3, deadline=clock.now() + timedelta(hours=1))
+    assert r.case.deadline_at == r.case.urge_deadline_at == clock.now() + timedelta(hours=1)
+    r = svc.request_defer(a["dept_jd"], cid, r.version, reason="雨天")
+    r = svc.approve(a["dispatcher"], cid, r.version)
+    clock.advance(timedelta(hours=2))
+    r = svc.restore(a["dispatcher"], cid, r.version)
+    assert r.case.deadline_at == r.case.urge_deadline_at
+    r = svc.urge(a["boss"], cid, r.version, level=1, deadline=clock.now() + timedelta(days=3))
+    assert r.case.deadline_at == r.case.urge_deadline_at and r.case.urge_level == 3
     return cases
 
 
