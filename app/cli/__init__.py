@@ -160,6 +160,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_ledger_command(sub)
     from app.cli.evaluate import add_evaluate_command
     add_evaluate_command(sub)
+    from app.cli.report import add_report_command
+    add_report_command(sub)
     return p
 
 
@@ -495,6 +497,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         from app.cli.evaluate import run_evaluate
         return run_evaluate(args)
+    if args.command == "report":
+        from app.cli.report import run_report
+        return run_report(args)
     return EXIT_USAGE
 
 

@@ -1422,3 +1422,8 @@ MESSAGES_EN.update({
         "Category \"{name}\" ({code}) is not used in this city and takes no new reports: choose another category "
         "(an administrator enables it with gridhall admin category set)",
 })
+
+# -- the monthly bulletin (issue 13, item 3): its own table; entries above win ---------------------
+from app.i18n.messages_bulletin_en import BULLETIN_EN  # noqa: E402
+
+MESSAGES_EN.update({k: v for k, v in BULLETIN_EN.items() if k not in MESSAGES_EN})

@@ -1,0 +1,79 @@
+"""Build a bulletin file: gather the figures, render the map page with QGIS, write the PDF through a
+temporary file renamed at the end, and record the build in the history (``bulletins``).
+
+Callable from the CLI (``gridhall report``) and from a GUI job (``feedback``: progress and cancel);
+a failure or a cancel leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.domain.clock import Clock
+from app.domain.messages import Msg
+from app.services.actors import Actor
+from app.services.bulletin import Bulletin, Month, gather, record_build
+from app.services.ledger import _atomic, check_writable
+from app.store.engine import Store
+
+Translate = Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path
+    pages: int
+    bulletin: Bulletin
+    history_id: int | None
+
+
+def _map_png(store: Store, b: Bulletin, folder: str, tr: Translate) -> Path:
+    from app.reports.map import render_map
+    from app.store import bulletins as store_bul
+
+    with store.session() as session:
+        points = store_bul.case_points(session, b.reported_ids)
+        grids = store_bul.grid_polygons(session, [g for g, _n in b.hotspots])
+        extent = store_bul.district_extent_wkt(session)
+    return render_map(Path(folder) / "map.png", title=tr(Msg("{month} 案卷与热点网格", month=str(b.month))),
+                      time_text=f"{b.month.start.isoformat()} – {b.month.end.isoformat()}",
+                      legend_title=tr(Msg("图例")), cases_name=tr(Msg("本月上报的案卷（{n} 件）", n=len(points))),
+                      hotspots_name=tr(Msg("热点网格（前 {n} 个）", n=len(grids))), points=points, grids=grids,
+                      extent_wkt=extent)
+
+
+def build_bulletin(store: Store, actor: Actor | None, month: Month, out: str | Path, clock: Clock, tr: Translate, *,
+                   lang: str, department: str | None = None, with_map: bool = True, by: str = "",
+                   record: bool = True, progress: Callable[[float, Msg], None] | None = None) -> Built:
+    """Write the bulletin of ``month`` (or ``department``'s report) to ``out``; returns what was built."""
+    from app.reports.pdf import build_pdf, register_font
+
+    target = check_writable(out)
+    register_font()  # a missing font refuses before anything is computed
+    step = progress or (lambda _f, _m: None)
+    step(0.05, Msg("正在校验审计链并计算指标…"))
+    b = gather(store, actor, month, clock, department=department)
+    folder = tempfile.mkdtemp(prefix="gridhall-bulletin-")
+    try:
+        png = None
+        if with_map and department is None:
+            step(0.6, Msg("正在用 QGIS 渲染地图页…"))
+            png = _map_png(store, b, folder, tr)
+        step(0.8, Msg("正在排版 PDF…"))
+        with _atomic(target) as temp:
+            pages = build_pdf(b, temp, tr, map_png=png)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    history_id = None
+    if record:
+        history_id = record_build(store, b, target, pages, by or (actor.username if actor else "gridhall"), lang, clock)
+    step(1.0, Msg("完成"))
+    return Built(target, pages, b, history_id)
+
+
+__all__ = ["Built", "build_bulletin"]

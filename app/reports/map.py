@@ -1,0 +1,101 @@
+"""The bulletin's map page: the month's reported cases and its hotspot grids, rendered to a PNG by a
+QGIS print layout (``app.gis.tools.print_layout.build_layout``: title, map, legend, scale bar,
+north arrow) in this process's QgsApplication (``app.gis.qgis_app.start_qgis``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.domain.messages import Msg, MsgError
+
+DPI = 110
+
+
+def render_map(path: str | Path, *, title: str, time_text: str, legend_title: str, cases_name: str,
+               hotspots_name: str, points: Sequence[tuple[str, str]], grids: dict[str, str],
+               extent_wkt: str | None) -> Path:
+    """Write a PNG of the month's cases (points: number, WKT) and hotspot grids (code: WKT)."""
+    if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        import tempfile
+
+        runtime = os.path.join(tempfile.gettempdir(), f"gridhall-runtime-{os.getuid()}")
+        os.makedirs(runtime, mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = runtime
+    from app.gis.qgis_app import start_qgis
+
+    start_qgis(gui=True)
+    from qgis.core import (
+        QgsFeature,
+        QgsField,
+        QgsFillSymbol,
+        QgsGeometry,
+        QgsLayoutExporter,
+        QgsMarkerSymbol,
+        QgsProject,
+        QgsRectangle,
+        QgsSingleSymbolRenderer,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtCore import QVariant
+
+    from app.gis.layers import store_crs
+    from app.gis.tools.print_layout import MapSnapshot, build_layout
+
+    crs = store_crs().authid()
+    grid_layer = QgsVectorLayer(f"Polygon?crs={crs}", hotspots_name, "memory")
+    grid_layer.dataProvider().addAttributes([QgsField("code", QVariant.String)])
+    grid_layer.updateFields()
+    feats = []
+    for code, wkt in sorted(grids.items()):
+        f = QgsFeature(grid_layer.fields())
+        f.setGeometry(QgsGeometry.fromWkt(wkt))
+        f.setAttribute("code", code)
+        feats.append(f)
+    grid_layer.dataProvider().addFeatures(feats)
+    grid_layer.updateExtents()
+    grid_layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
+        {"color": "230,60,40,150", "outline_color": "150,20,10", "outline_width": "0.6"})))
+    case_layer = QgsVectorLayer(f"Point?crs={crs}", cases_name, "memory")
+    case_layer.dataProvider().addAttributes([QgsField("number", QVariant.String)])
+    case_layer.updateFields()
+    feats = []
+    for number, wkt in points:
+        f = QgsFeature(case_layer.fields())
+        f.setGeometry(QgsGeometry.fromWkt(wkt))
+        f.setAttribute("number", number)
+        feats.append(f)
+    case_layer.dataProvider().addFeatures(feats)
+    case_layer.updateExtents()
+    case_layer.setRenderer(QgsSingleSymbolRenderer(QgsMarkerSymbol.createSimple(
+        {"name": "circle", "color": "30,90,200,170", "outline_style": "no", "size": "1.2"})))
+    extent = QgsGeometry.fromWkt(extent_wkt).boundingBox() if extent_wkt else QgsRectangle()
+    if extent.isEmpty():
+        extent = case_layer.extent() if feats else QgsRectangle(0, 0, 1000, 1000)
+    extent.scale(1.05)
+    project = QgsProject()
+    project.setCrs(store_crs())
+    project.addMapLayers([grid_layer, case_layer], False)
+    path = Path(path)
+    try:
+        layout = build_layout(MapSnapshot(title, time_text, extent, [], legend_title), project,
+                              [case_layer, grid_layer])
+        settings = QgsLayoutExporter.ImageExportSettings()
+        settings.dpi = DPI
+        settings.generateWorldFile = False
+        settings.exportMetadata = False
+        result = QgsLayoutExporter(layout).exportToImage(str(path), settings)
+        if result != QgsLayoutExporter.Success:
+            raise MsgError(Msg("地图页渲染失败（QGIS 打印布局，错误 {error}）", error=int(result)))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        project.removeAllMapLayers()
+    return path
+
+
+__all__ = ["render_map"]
