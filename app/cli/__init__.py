@@ -162,6 +162,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_evaluate_command(sub)
     from app.cli.report import add_report_command
     add_report_command(sub)
+    from app.cli.wall import add_wall_command
+    add_wall_command(sub)
     return p
 
 
@@ -500,6 +502,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "report":
         from app.cli.report import run_report
         return run_report(args)
+    if args.command == "wall":
+        from app.cli.wall import run_wall
+        return run_wall(args)
     return EXIT_USAGE
 
 

@@ -1,0 +1,143 @@
+"""The wall's map: open cases by light over a last-24-hours heatmap and the hotspot grids.
+
+A dark ``MapView`` without any map tool (nothing to click on a wall): the district's roads,
+streets and grids dimmed, a memory layer of the reports of the last 24 hours drawn with QGIS's
+heatmap renderer, a memory layer of the hotspot grids outlined, and the case layer (the queue's
+lights, fed by ``CaseLayerSync``). Every layer changes in place: ``HeatFeeder.set_points`` adds
+and removes only the points that changed, so a live change never reloads a layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from qgis.core import (
+    QgsFeature,
+    QgsFillSymbol,
+    QgsGeometry,
+    QgsGradientColorRamp,
+    QgsHeatmapRenderer,
+    QgsPointXY,
+    QgsSingleSymbolRenderer,
+    QgsUnitTypes,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor
+
+from app.domain.definitions import STORE_SRID
+from app.gis.canvas import MapView
+from app.gis.layers import MapLayers
+
+WALL_BACKGROUND = QColor("#070b14")
+
+
+def heat_layer(name: str = "近24小时热力") -> QgsVectorLayer:
+    """A memory point layer (case id) drawn with a heatmap renderer."""
+    layer = QgsVectorLayer(f"Point?crs=EPSG:{STORE_SRID}&field=case_id:integer&index=yes", name, "memory")
+    renderer = QgsHeatmapRenderer()
+    renderer.setRadius(14)
+    renderer.setRadiusUnit(QgsUnitTypes.RenderMillimeters)
+    ramp = QgsGradientColorRamp(QColor(0, 0, 0, 0), QColor(255, 60, 40, 230))
+    ramp.setStops([])
+    from qgis.core import QgsGradientStop
+
+    ramp.setStops([QgsGradientStop(0.25, QColor(30, 90, 255, 90)), QgsGradientStop(0.55, QColor(0, 220, 200, 150)),
+                   QgsGradientStop(0.8, QColor(255, 210, 0, 200))])
+    renderer.setColorRamp(ramp)
+    renderer.setMaximumValue(0)  # automatic
+    layer.setRenderer(renderer)
+    layer.setOpacity(0.85)
+    return layer
+
+
+class HeatFeeder:
+    """Keeps the heat layer equal to a set of (case id, x, y), changing only what changed."""
+
+    def __init__(self, layer: QgsVectorLayer) -> None:
+        self.layer = layer
+        self._fid: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._fid)
+
+    def set_points(self, points: Iterable[tuple[int, float, float]]) -> int:
+        wanted = {int(cid): (x, y) for cid, x, y in points}
+        provider = self.layer.dataProvider()
+        gone = [self._fid.pop(cid) for cid in list(self._fid) if cid not in wanted]
+        if gone:
+            provider.deleteFeatures(gone)
+        new = [cid for cid in wanted if cid not in self._fid]
+        feats = []
+        for cid in new:
+            f = QgsFeature(self.layer.fields())
+            f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(*wanted[cid])))
+            f.setAttributes([cid])
+            feats.append(f)
+        if feats:
+            ok, added = provider.addFeatures(feats)
+            if ok:
+                for cid, feat in zip(new, added, strict=True):
+                    self._fid[cid] = feat.id()
+        if gone or feats:
+            self.layer.triggerRepaint()
+        return len(gone) + len(feats)
+
+
+def hotspot_layer(name: str = "热点网格") -> QgsVectorLayer:
+    layer = QgsVectorLayer(f"Polygon?crs=EPSG:{STORE_SRID}&field=code:string&field=reports:integer", name, "memory")
+    symbol = QgsFillSymbol.createSimple({"color": "255,80,60,40", "outline_color": "255,120,80,255",
+                                         "outline_width": "0.8", "outline_width_unit": "MM"})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    return layer
+
+
+class HotspotFeeder:
+    def __init__(self, layer: QgsVectorLayer) -> None:
+        self.layer = layer
+        self._shown: tuple = ()
+
+    def set_grids(self, grids: Iterable[tuple[str, int, str | None]]) -> bool:
+        rows = tuple((code, n, wkt) for code, n, wkt in grids if wkt)
+        if rows == self._shown:
+            return False
+        provider = self.layer.dataProvider()
+        provider.truncate()
+        feats = []
+        for code, n, wkt in rows:
+            f = QgsFeature(self.layer.fields())
+            f.setGeometry(QgsGeometry.fromWkt(wkt))
+            f.setAttributes([code, n])
+            feats.append(f)
+        provider.addFeatures(feats)
+        self._shown = rows
+        self.layer.triggerRepaint()
+        return True
+
+
+class WallMap(MapView):
+    """A MapView for the wall: dark, no map tool, no context menu; heat and hotspot layers."""
+
+    def __init__(self, layers: MapLayers, parent=None) -> None:
+        super().__init__(None, parent)
+        self.heat = HeatFeeder(heat_layer())
+        self.hotspots = HotspotFeeder(hotspot_layer())
+        self.canvas.setCanvasColor(WALL_BACKGROUND)
+        self.set_layers(layers)
+        for layer, opacity in ((layers.roads, 0.35), (layers.admin_areas, 0.45), (layers.unit_grids, 0.2)):
+            layer.setOpacity(opacity)
+        root = self.project.layerTreeRoot()
+        node = root.findLayer(layers.components.id())
+        if node is not None:
+            node.setItemVisibilityChecked(False)
+        for extra, index in ((self.hotspots.layer, 1), (self.heat.layer, 2)):
+            self.project.addMapLayer(extra, False)
+            root.insertLayer(index, extra)
+        self.canvas.unsetMapTool(self.tool)
+        self.canvas.setContextMenuPolicy(Qt.NoContextMenu)
+        self.canvas.setFocusPolicy(Qt.NoFocus)
+        self.decorations_visible = True
+        self.zoom_full()
+
+
+__all__ = ["HeatFeeder", "HotspotFeeder", "WallMap", "heat_layer", "hotspot_layer"]

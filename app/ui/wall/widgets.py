@@ -1,0 +1,425 @@
+"""The wall's widgets: headline tiles, panels with a data-age stamp, banners, the playlist, the window.
+
+Dark LED theme; every size derives from ``Theme.px`` (the layout's ``min_text_px`` at 1080
+lines, scaled by the screen's height), so the smallest type stays legible from 10 m. Widgets
+update in place (a label's text is set only when it changed: no flicker), show no cursor and
+take no focus; nothing on the wall edits, asks or opens a dialog.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QColor, QPainter, QPen
+from qtpy.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+
+from app.domain.definitions import Action, Level
+from app.domain.wall import Tile
+from app.views.wall.layout import Screen, WallLayout
+from app.views.wall.model import Playlist, WallSnapshot
+
+BG, PANEL, EDGE, TEXT, DIM = "#05080f", "#0c1424", "#1d3557", "#e8f1ff", "#7d8ba6"
+GOOD, BAD, WARN, ACCENT, STALE = "#33d17a", "#ff4d4f", "#ffc53d", "#38bdf8", "#596273"
+TREND_COLOURS = ("#38bdf8", "#f472b6", "#facc15", "#34d399", "#a78bfa")
+PANEL_TITLES = {"departments": "部门处置排行", "trend": "类别趋势（近7日上报）", "hotspots": "热点网格（近24小时）",
+                "urged": "督办案卷", "latest": "最新动态"}
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Type sizes in pixels from the layout's minimum at 1080 lines and the screen's height."""
+
+    min_px: int
+    height: int
+
+    @property
+    def scale(self) -> float:
+        return max(self.height, 480) / 1080
+
+    def px(self, factor: float = 1.0) -> int:
+        return max(1, round(self.min_px * self.scale * factor))
+
+
+def _set(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)
+
+
+def _label(theme: Theme, factor: float = 1.0, colour: str = TEXT, bold: bool = False) -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(f"color: {colour}; font-size: {theme.px(factor)}px; "
+                        f"font-weight: {'700' if bold else '400'}; background: transparent;")
+    label.setTextFormat(Qt.PlainText)
+    _elastic(label)
+    return label
+
+
+def _elastic(label: QLabel) -> None:
+    """A label that never widens the screen: long text is cut at the edge, not a wider window."""
+    label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+    label.setMinimumWidth(1)
+
+
+class TileWidget(QFrame):
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tile")
+        self.setStyleSheet(f"#tile {{ background: {PANEL}; border: 2px solid {EDGE}; border-radius: 8px; }}")
+        box = QVBoxLayout(self)
+        m = theme.px(0.4)
+        box.setContentsMargins(m, m // 2, m, m // 2)
+        box.setSpacing(0)
+        self.title = _label(theme, 1.0, DIM)
+        self.value = _label(theme, 2.3, TEXT, bold=True)
+        self.delta = _label(theme, 0.85, DIM)
+        self.delta_px = theme.px(0.85)
+        for w in (self.title, self.value, self.delta):
+            box.addWidget(w)
+
+    def show_tile(self, tile: Tile) -> None:
+        _set(self.title, tile.title)
+        _set(self.value, tile.text)
+        _set(self.delta, tile.delta_text or "较昨日同时 —")
+        colour = {"good": GOOD, "bad": BAD}.get(tile.trend, DIM)
+        style = f"color: {colour}; font-size: {self.delta_px}px; background: transparent;"
+        if self.delta.styleSheet() != style:
+            self.delta.setStyleSheet(style)
+
+
+class Panel(QFrame):
+    """A titled panel with its own data-age stamp; greyed out when its data are stale."""
+
+    def __init__(self, title: str, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.setObjectName("panel")
+        self.setStyleSheet(f"#panel {{ background: {PANEL}; border: 2px solid {EDGE}; border-radius: 8px; }}")
+        box = QVBoxLayout(self)
+        m = theme.px(0.5)
+        box.setContentsMargins(m, m // 2, m, m // 2)
+        head = QHBoxLayout()
+        self.title = _label(theme, 1.25, ACCENT, bold=True)
+        self.title.setText(title)
+        self.stamp = _label(theme, 0.8, DIM)
+        self.stamp.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.stamp.setMinimumWidth(theme.px(0.8) * 11)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.stamp)
+        box.addLayout(head)
+        self.body = QWidget()
+        box.addWidget(self.body, 1)
+        self.stale = False
+
+    def set_age(self, as_of: datetime | None, stale: bool) -> None:
+        text = "" if as_of is None else (f"数据截至 {as_of:%H:%M}" if stale else f"更新于 {as_of:%H:%M:%S}")
+        _set(self.stamp, text)
+        if stale != self.stale:
+            self.stale = stale
+            self.setGraphicsEffect(None)
+            if stale:
+                from qtpy.QtWidgets import QGraphicsColorizeEffect
+
+                effect = QGraphicsColorizeEffect(self)
+                effect.setColor(QColor(STALE))
+                effect.setStrength(1.0)
+                self.setGraphicsEffect(effect)
+
+    def show_snapshot(self, snapshot: WallSnapshot) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class TablePanel(Panel):
+    """Rows of plain text (escaped) in a rich-text label, replaced only when they changed."""
+
+    def __init__(self, key: str, theme: Theme, rows: Callable[[WallSnapshot], tuple[list[str], list[list[str]]]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(PANEL_TITLES[key], theme, parent)
+        self.key = key
+        self._rows = rows
+        box = QVBoxLayout(self.body)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.table = QLabel()
+        self.table.setTextFormat(Qt.RichText)
+        self.table.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        _elastic(self.table)
+        self.table.setStyleSheet(f"color: {TEXT}; font-size: {theme.px(1.0)}px; background: transparent;")
+        box.addWidget(self.table, 1)
+
+    def show_snapshot(self, snapshot: WallSnapshot) -> None:
+        head, rows = self._rows(snapshot)
+        pad = self.theme.px(0.35)
+        cells = "".join(f'<th align="left" style="color:{DIM}; padding:{pad}px;">{html.escape(h)}</th>' for h in head)
+        body = "".join("<tr>" + "".join(f'<td style="padding:{pad}px;">{html.escape(c)}</td>' for c in row) + "</tr>"
+                       for row in rows)
+        if not rows:
+            body = f'<tr><td style="color:{DIM}; padding:{pad}px;">暂无</td></tr>'
+        text = f'<table width="100%" cellspacing="0"><tr>{cells}</tr>{body}</table>'
+        if self.table.text() != text:
+            self.table.setText(text)
+
+
+def _departments(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
+    return (["部门", "在办", "超期", "结案"],
+            [[r.name, str(r.open), str(r.overdue), str(r.closed)] for r in s.departments[:8]])
+
+
+def _hotspots(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
+    return (["网格", "社区", "上报", "在办"], [[g.code[-6:], g.community, str(g.reports), str(g.open)] for g in s.hotspots[:8]])
+
+
+def _urged(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
+    return (["案卷", "级别", "督办时限", "部门"],
+            [[u.number[-8:], f"{u.level}级", f"{u.deadline:%m-%d %H:%M}" if u.deadline else "—", u.department]
+             for u in s.urged[:8]])
+
+
+def _label_of(enum, value: str) -> str:
+    try:
+        return enum(value).label
+    except ValueError:
+        return value
+
+
+def _latest(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
+    return (["时间", "动作", "类别", "案卷"],
+            [[f"{t.at:%H:%M}", _label_of(Action, t.action), t.category, t.number[-8:]] for t in s.ticker[:8]])
+
+
+class TrendPanel(Panel):
+    """Reports per day of the top categories, drawn as lines (repainted only on new data)."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(PANEL_TITLES["trend"], theme, parent)
+        self.key = "trend"
+        self.data: tuple = ()
+        self.days: tuple = ()
+        self.body.paintEvent = self._paint  # type: ignore[method-assign]
+
+    def show_snapshot(self, snapshot: WallSnapshot) -> None:
+        if (snapshot.trend, snapshot.trend_days) != (self.data, self.days):
+            self.data, self.days = snapshot.trend, snapshot.trend_days
+            self.body.update()
+
+    def _paint(self, _event) -> None:
+        p = QPainter(self.body)
+        p.setRenderHint(QPainter.Antialiasing)
+        w, h = self.body.width(), self.body.height()
+        t = self.theme
+        font = p.font()
+        font.setPixelSize(t.px(0.85))
+        p.setFont(font)
+        legend_h = t.px(1.3) * ((len(self.data) + 1) // 2)
+        left, bottom, top = t.px(1.6), t.px(1.3), t.px(0.4)
+        plot_h = max(10, h - bottom - top - legend_h)
+        peak = max([max(v) for _n, v in self.data] + [1])
+        p.setPen(QPen(QColor(EDGE), 2))
+        p.drawLine(left, top + plot_h, w - t.px(0.5), top + plot_h)
+        p.setPen(QColor(DIM))
+        p.drawText(0, top + t.px(0.7), str(peak))
+        n = max(len(self.days), 2)
+        step = (w - left - t.px(0.8)) / (n - 1)
+        for i, day in enumerate(self.days):
+            p.drawText(int(left + i * step - t.px(1)), top + plot_h + t.px(1.1), f"{day:%m-%d}" if i % 2 == 0 else "")
+        for k, (name, values) in enumerate(self.data):
+            colour = QColor(TREND_COLOURS[k % len(TREND_COLOURS)])
+            p.setPen(QPen(colour, max(3, t.px(0.12))))
+            pts = [(left + i * step, top + plot_h - plot_h * v / peak) for i, v in enumerate(values)]
+            for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
+                p.drawLine(int(x1), int(y1), int(x2), int(y2))
+            col, row = k % 2, k // 2
+            lx, ly = left + col * (w - left) / 2, top + plot_h + t.px(1.5) + row * t.px(1.3)
+            p.fillRect(int(lx), int(ly), t.px(0.8), t.px(0.4), colour)
+            p.setPen(QColor(TEXT))
+            p.drawText(int(lx + t.px(1.0)), int(ly + t.px(0.55)), f"{name} {sum(values)}")
+        p.end()
+
+
+def make_panel(key: str, theme: Theme) -> Panel:
+    if key == "trend":
+        return TrendPanel(theme)
+    rows = {"departments": _departments, "hotspots": _hotspots, "urged": _urged, "latest": _latest}[key]
+    return TablePanel(key, theme, rows)
+
+
+class PlaylistStack(QStackedWidget):
+    """The rotating panels: one shown at a time, moved on by the playlist's dwell time."""
+
+    def __init__(self, playlist: Playlist, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.playlist = playlist
+        self.panels = {key: make_panel(key, theme) for key in dict.fromkeys(playlist.panels)}
+        for panel in self.panels.values():
+            self.addWidget(panel)
+        self.setCurrentWidget(self.panels[playlist.current()])
+
+    def advance(self, now: float) -> None:
+        if self.playlist.advance(now):
+            self.setCurrentWidget(self.panels[self.playlist.current()])
+
+
+class Ticker(QLabel):
+    """The latest cases in one line along the bottom."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.PlainText)
+        _elastic(self)
+        self.setStyleSheet(f"color: {TEXT}; background: {PANEL}; border-top: 2px solid {EDGE}; "
+                           f"font-size: {theme.px(1.0)}px; padding: {theme.px(0.3)}px;")
+        self.stale = False
+
+    def show_snapshot(self, snapshot: WallSnapshot) -> None:
+        items = []
+        for t in snapshot.ticker[:6]:
+            level = "【紧急】" if t.level == Level.URGENT.value else ""
+            items.append(f"{t.at:%H:%M} {level}{_label_of(Action, t.action)} {t.category} {t.place}".strip())
+        _set(self, "最新：" + "　｜　".join(items) if items else "最新：暂无")
+
+    def set_age(self, as_of: datetime | None, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self.setStyleSheet(self.styleSheet().replace(f"color: {TEXT}", f"color: {STALE}") if stale
+                               else self.styleSheet().replace(f"color: {STALE}", f"color: {TEXT}"))
+
+
+class TileStrip(QWidget):
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        box = QHBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(theme.px(0.4))
+        self.tiles: dict[str, TileWidget] = {}
+        from app.domain.wall import TILE_KEYS
+
+        for key in TILE_KEYS:
+            self.tiles[key] = TileWidget(theme)
+            box.addWidget(self.tiles[key], 1)
+        self.stale = False
+
+    def show_snapshot(self, snapshot: WallSnapshot) -> None:
+        for tile in snapshot.tiles:
+            self.tiles[tile.key].show_tile(tile)
+
+    def set_age(self, as_of: datetime | None, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            for w in self.tiles.values():
+                w.setGraphicsEffect(None)
+                if stale:
+                    from qtpy.QtWidgets import QGraphicsColorizeEffect
+
+                    effect = QGraphicsColorizeEffect(w)
+                    effect.setColor(QColor(STALE))
+                    w.setGraphicsEffect(effect)
+
+
+class Banner(QLabel):
+    """A full-width line: the alert (red) or the stale warning (amber); hidden when empty."""
+
+    def __init__(self, theme: Theme, colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.PlainText)
+        self.setAlignment(Qt.AlignCenter)
+        _elastic(self)
+        self.setStyleSheet(f"color: #ffffff; background: {colour}; font-size: {theme.px(1.3)}px; font-weight: 700;"
+                           f" padding: {theme.px(0.25)}px;")
+        self.hide()
+
+    def say(self, text: str) -> None:
+        _set(self, text)
+        self.setVisible(bool(text))
+
+
+class WallScreen(QWidget):
+    """One screen of the wall: a header (title, clock, banners), the bands and areas of its Screen."""
+
+    def __init__(self, layout: WallLayout, screen: Screen, theme: Theme, playlist: Playlist,
+                 map_widget: QWidget | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.setObjectName("wall")
+        self.setStyleSheet(f"#wall {{ background: {BG}; }}")
+        self.setAutoFillBackground(True)
+        pal = self.palette()
+        pal.setColor(self.backgroundRole(), QColor(BG))
+        self.setPalette(pal)
+        self.setCursor(Qt.BlankCursor)
+        self.setFocusPolicy(Qt.NoFocus)
+        self.parts: list[QWidget] = []  # everything that shows the snapshot and its age
+        box = QVBoxLayout(self)
+        m = theme.px(0.4)
+        box.setContentsMargins(m, m // 2, m, m // 2)
+        box.setSpacing(m)
+        head = QHBoxLayout()
+        self.title = _label(theme, 1.6, TEXT, bold=True)
+        self.title.setText(layout.title)
+        self.clock = _label(theme, 1.3, ACCENT, bold=True)
+        self.clock.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.clock.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+        self.clock.setMinimumWidth(theme.px(1.3) * 12)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.clock)
+        box.addLayout(head)
+        self.alert = Banner(theme, "#b3141b")
+        self.stale_banner = Banner(theme, "#8a5a00")
+        box.addWidget(self.alert)
+        box.addWidget(self.stale_banner)
+        self.playlist_stack: PlaylistStack | None = None
+        if screen.top != "none":
+            box.addWidget(self._band(screen.top))
+        middle = QHBoxLayout()
+        middle.setSpacing(m)
+        main = self._area(screen.main, playlist, map_widget)
+        middle.addWidget(main, 100 - screen.side_width)
+        if screen.side != "none":
+            middle.addWidget(self._area(screen.side, playlist, map_widget), screen.side_width)
+        box.addLayout(middle, 1)
+        if screen.bottom != "none":
+            box.addWidget(self._band(screen.bottom))
+
+    def _band(self, kind: str) -> QWidget:
+        widget: QWidget = TileStrip(self.theme) if kind == "tiles" else Ticker(self.theme)
+        self.parts.append(widget)
+        return widget
+
+    def _area(self, kind: str, playlist: Playlist, map_widget: QWidget | None) -> QWidget:
+        if kind == "map":
+            if map_widget is not None and map_widget.parent() is None:
+                frame = QFrame()
+                frame.setObjectName("mapframe")
+                frame.setStyleSheet(f"#mapframe {{ border: 2px solid {EDGE}; border-radius: 8px; }}")
+                lay = QVBoxLayout(frame)
+                lay.setContentsMargins(2, 2, 2, 2)
+                lay.addWidget(map_widget)
+                self.map_frame = frame
+                return frame
+            kind = "hotspots"  # one map per wall: another screen asking for it gets the hotspot list
+        if kind == "playlist":
+            stack = PlaylistStack(playlist, self.theme)
+            self.playlist_stack = stack
+            self.parts.extend(stack.panels.values())
+            return stack
+        panel = make_panel(kind, self.theme)
+        self.parts.append(panel)
+        return panel
+
+    def show_snapshot(self, snapshot: WallSnapshot) -> None:
+        for part in self.parts:
+            part.show_snapshot(snapshot)  # type: ignore[attr-defined]
+
+    def set_age(self, as_of: datetime | None, stale: bool) -> None:
+        for part in self.parts:
+            part.set_age(as_of, stale)  # type: ignore[attr-defined]
+        self.stale_banner.say(f"⚠ 数据截至 {as_of:%H:%M}　数据库连接中断，正在重连…" if stale and as_of
+                              else ("⚠ 数据库连接中断，正在重连…" if stale else ""))
+
+    def set_clock(self, now: datetime) -> None:
+        _set(self.clock, f"{now:%Y-%m-%d %H:%M:%S}")
+
+
+__all__ = ["Banner", "Panel", "PlaylistStack", "Theme", "TileStrip", "Ticker", "WallScreen", "make_panel"]
