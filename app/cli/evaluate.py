@@ -36,12 +36,13 @@ def add_evaluate_command(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--department", metavar="CODE", default=None, help="department subject: only this department")
     p.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day (included), YYYY-MM-DD")
-    p.add_argument("--format", choices=("json", "csv", "text"), default="text",
+    p.add_argument("--format", choices=("json", "csv", "text", "xlsx"), default="text",
                    help='output format (default text); json: {"subject", "level", "from", "to", "partial", '
                         '"empty", "note", "cases_in_period", "rules": {"version", "sha256"}, "count", "results": '
                         '[{"rank", "code", "name", "score", "grade", "colour", "insufficient", "base", "counts", '
                         '"rates": {KEY: {"numerator", "denominator", "value"}}, "averages", "components", '
-                        '"weight_sum", "flags": {KEY: {"count", "cases"}}}]}')
+                        '"weight_sum", "flags": {KEY: {"count", "cases"}}}]}; xlsx (needs --out): the CSV\'s table, '
+                        'with --cases a second sheet of the cases behind each rate')
     p.add_argument("--cases", action="store_true",
                    help='json: each rate also lists the case numbers behind it ("cases": {"numerator", "denominator"})')
     p.add_argument("--out", metavar="FILE", default=None, help="write to FILE instead of standard output")
@@ -76,6 +77,8 @@ def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int
         parse_period(start, end, today)
     except ValidationError as exc:
         raise ArgumentRefused(exc.msg) from None
+    if args.format == "xlsx" and args.out is None:
+        raise ArgumentRefused(Msg("xlsx 格式需要 --out 文件"))
     if args.out is not None:
         try:
             check_writable(args.out)
@@ -90,7 +93,12 @@ def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int
         except ValidationError as exc:
             raise ArgumentRefused(exc.msg) from None
         if args.out is not None:
-            path = write(ev, args.out, args.format, cat.tr, cases=args.cases)
+            if args.format == "xlsx":
+                from app.services.bulletin import export_evaluation
+
+                path = export_evaluation(ev, args.out, "xlsx", cases=args.cases)
+            else:
+                path = write(ev, args.out, args.format, cat.tr, cases=args.cases)
             print(cat.tr(Msg("考核结果已导出到 {path}（{count} 个对象）", path=str(path), count=len(ev.results))))
             return EXIT_OK
     except (ServiceError, AuthError, StoreError, PasswordUnavailable, LedgerWriteError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 BULLETIN_EN: dict[str, str] = {
+    "xlsx 格式需要 --out 文件": "The xlsx format needs --out FILE",
     "输出文件 {path} 应以 .pdf 结尾": "The output file {path} must end in .pdf",
     "还没有生成过简报": "No bulletin has been built yet",
     "今天（{today}）不是本月第一个工作日（{first}）：不生成简报":

@@ -271,11 +271,15 @@ def table_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+Sheet = tuple[str, Sequence[str], Sequence[Sequence[Any]]]  # title, headers, rows
+
+
 def export_table(rows: Sequence[Sequence[Any]], path: str | os.PathLike[str], fmt: str | None = None, *,
-                 headers: Sequence[str] = (), title: str = "Sheet1") -> Path:
+                 headers: Sequence[str] = (), title: str = "Sheet1", more: Sequence[Sheet] = ()) -> Path:
     """Write ``headers`` + ``rows`` to ``path`` as xlsx or csv (``fmt`` None: from the suffix),
     through a temporary file renamed at the end (nothing is left behind on failure or Ctrl+C).
-    Raises LedgerWriteError for a path that cannot be written, ValidationError for a format."""
+    ``more``: further sheets (xlsx only; a CSV holds the first table). Raises LedgerWriteError for
+    a path that cannot be written, ValidationError for a format."""
     target = check_writable(path)
     fmt = (fmt or target.suffix.lstrip(".")).lower()
     if fmt not in TABLE_FORMATS:
@@ -285,34 +289,79 @@ def export_table(rows: Sequence[Sequence[Any]], path: str | os.PathLike[str], fm
             if fmt == "csv":
                 Path(temp).write_bytes(table_csv(headers, rows))
             else:
-                _write_xlsx(temp, headers, rows, title)
+                _write_xlsx(temp, [(title, headers, rows), *more])
     except OSError as exc:
         raise LedgerWriteError(Msg("无法导出：写入 {path} 失败（{error}）", path=str(target)[:200],
                                    error=exc.strerror or str(exc))) from None
     return target
 
 
-def _write_xlsx(path: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str) -> None:
+def _write_xlsx(path: str, sheets: Sequence[Sheet]) -> None:
     from openpyxl import Workbook  # type: ignore[import-untyped]
     from openpyxl.styles import Font  # type: ignore[import-untyped]
 
     book = Workbook()
-    ws = book.active
-    ws.title = (title or "Sheet1")[:31]
-    if headers:
-        ws.append(list(headers))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-    for row in rows:
-        ws.append([_safe_cell(v) for v in row])
-    width = len(headers) or max((len(r) for r in rows), default=0)
-    for i in range(1, width + 1):
-        sample = [str(headers[i - 1])] if headers else []
-        sample += [str(r[i - 1]) for r in rows[:200] if len(r) >= i and r[i - 1] is not None]
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(
-            60, max(8, max((len(s) for s in sample), default=4) * 1.6 + 2))
+    for n, (title, headers, rows) in enumerate(sheets):
+        ws = book.active if n == 0 else book.create_sheet()
+        ws.title = (title or f"Sheet{n + 1}")[:31]
+        if headers:
+            ws.append(list(headers))
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
+            ws.freeze_panes = "A2"
+        for row in rows:
+            ws.append([_safe_cell(v) for v in row])
+        width = len(headers) or max((len(r) for r in rows), default=0)
+        for i in range(1, width + 1):
+            sample = [str(headers[i - 1])] if headers else []
+            sample += [str(r[i - 1]) for r in rows[:200] if len(r) >= i and r[i - 1] is not None]
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(
+                60, max(8, max((len(s) for s in sample), default=4) * 1.6 + 2))
     book.save(path)
+
+
+def _cell(text: str) -> Any:
+    """A CSV cell back as a number where it is one (xlsx keeps numbers numeric)."""
+    if text in ("True", "False"):
+        return text == "True"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def evaluation_table(ev: Evaluation) -> tuple[list[str], list[list[Any]]]:
+    """The evaluation's table exactly as its CSV (``app.services.evaluation.csv_bytes``), typed."""
+    from app.services.evaluation import csv_bytes
+
+    reader = csv.reader(io.StringIO(csv_bytes(ev).decode("utf-8-sig")))
+    headers = next(reader)
+    return headers, [[_cell(c) for c in row] for row in reader]
+
+
+def behind_table(ev: Evaluation) -> tuple[list[str], list[list[Any]]]:
+    """The cases behind every rate of every subject: (code, rate, side, case number) — a case
+    listed as often as it was counted."""
+    rows: list[list[Any]] = []
+    for r in ev.results:
+        for key in sorted(r.rates):
+            top, bottom = r.behind(key)
+            rows += [[r.code, key, "numerator", n] for n in top]
+            rows += [[r.code, key, "denominator", n] for n in bottom]
+    return ["code", "rate", "side", "case_number"], rows
+
+
+def export_evaluation(ev: Evaluation, path: str | os.PathLike[str], fmt: str, *, cases: bool = False) -> Path:
+    """``gridhall evaluate --format xlsx|csv --out``: the table, and with ``cases`` (xlsx) a second
+    sheet with the cases behind each rate."""
+    headers, rows = evaluation_table(ev)
+    more: list[Sheet] = []
+    if cases:
+        h2, r2 = behind_table(ev)
+        more.append(("cases", h2, r2))
+    return export_table(rows, path, fmt, headers=headers, title=f"{ev.subject}-{ev.level or 'all'}", more=more)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -340,5 +389,5 @@ def build_history(store: Store, month: str | None = None) -> list[store_bul.Buil
         return store_bul.build_history(session, month=month)
 
 
-__all__ = ["SHARE_KINDS", "TABLE_FORMATS", "Bulletin", "ChainBroken", "Month", "build_history", "channel_label",
-           "export_table", "first_workday", "gather", "parse_month", "record_build", "sha256_file", "table_csv"]
+__all__ = ["SHARE_KINDS", "TABLE_FORMATS", "Bulletin", "ChainBroken", "Month", "behind_table", "build_history",
+           "channel_label", "evaluation_table", "export_evaluation", "export_table", "first_workday", "gather", "parse_month", "record_build", "sha256_file", "table_csv"]
