@@ -568,14 +568,16 @@ class CaseService(ServiceCore):
 
     def preview_deadline(self, case_id: int, level: Level | str | None = None,
                          stage: Stage = Stage.HANDLE) -> timers.DeadlinePreview:
-        """The limit and deadline the case would get if ``stage`` started now (default: 处置)."""
+        """The limit and deadline the case would get if ``stage`` started now (default: 处置; a
+        督办 deadline earlier than the handling limit's is the deadline, as the dispatch will set)."""
         self._follow_config()  # the limits in force now, also when another workstation just saved one
         with self.store.session() as session:
             case = self._load(session, case_id)
             code = session.get_one(Category, case.category_id).code
         lvl = intake.check_level(level) if level is not None else Level(case.level)
         now = self._now()
-        return timers.preview(Kind(case.kind), code, lvl, stage, now, limits_at(self.limits, now), self.calendar)
+        return timers.preview(Kind(case.kind), code, lvl, stage, now, limits_at(self.limits, now), self.calendar,
+                              urge_deadline=case.urge_deadline_at)
 
     def filing_standard(self, case_id: int) -> str:
         """The filing standard (立案标准) of the case's category."""

@@ -154,6 +154,8 @@ def test_the_urge_deadline_caps_only_the_handling_timer(svc, world, clock, store
     r = svc.urge(a["boss"], r.case.id, r.version, deadline=soon)
     timer = svc.timer(r.case.id)  # the dispatch stage keeps its own limit and light
     assert timer["stage"] == "dispatch" and timer["urge_deadline"] is None and not timer["capped"]
+    preview = svc.preview_deadline(r.case.id)  # what the dispatch form shows before dispatching
+    assert preview.deadline == soon and "督办限时" in preview.explanation
     r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
     timer = svc.timer(r.case.id)
     assert timer["stage"] == "handle" and timer["capped"] and timer["deadline"] == f"{soon:%Y-%m-%d %H:%M:%S}"
