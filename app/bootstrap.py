@@ -155,6 +155,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     _install_map_tools(hall, catalogue, actor)
     _install_archive(hall, catalogue, actor)
     _install_ledger(hall, catalogue, actor)
+    _install_stats(hall, catalogue, actor)
     _install_admin(hall, catalogue, actor)
     _install_layouts(hall, mode, layout, actor)
     if plugins:  # plugin docks are placed by the layout as they register
@@ -419,6 +420,43 @@ def _install_ledger(hall: Hall, catalogue, actor) -> None:
     hall.window.dock_registry.register(DockSpec(LEDGER_DOCK, "台账", "bottom", make, ("cases",)))
 
 
+#: Roles that read the statistics (统计分析): those who evaluate and lead.
+STATS_ROLES = ("analyst", "leader", "shift_leader", "dispatcher", "admin")
+
+
+def _install_stats(hall: Hall, catalogue, actor) -> None:
+    """The statistics dock (统计分析, issue 13): charts computed as jobs over ``app.services.statistics``
+    (the evaluation's figures), the cases behind a figure marked with the archive's hits, the grid
+    layer coloured by density or score (app/gis/stats_grid.py; its style restored)."""
+    from app.gis.stats_grid import GridShading
+    from app.services import statistics
+    from app.ui.docks import DockSpec
+    from app.ui.stats.dock import STATS_DOCK, StatsDock
+
+    if actor is None or actor.role.value not in STATS_ROLES or hall.jobs is None:
+        return
+    core, store = hall.core, hall.store
+    layers = getattr(hall.map_view, "layers", None)
+    shading = GridShading(layers.unit_grids) if layers is not None else None
+    if shading is not None:
+        hall.on_teardown(shading.teardown)
+    hits = hall.search_hits
+
+    def make() -> StatsDock:
+        today = core.clock.now().date()
+        return StatsDock(
+            lambda start, end, feedback: statistics.compute(store, actor, start, end, today=today, feedback=feedback,
+                                                            tr=catalogue.text),
+            today, catalogue, jobs=hall.jobs, job_events=hall.job_events, runner=hall.runner,
+            month_cases=lambda action, first, last: statistics.month_cases(store, actor, action, first, last),
+            points=lambda numbers: statistics.case_points(store, actor, numbers),
+            on_hits=hits.show if hits is not None else None,
+            shade=shading.show if shading is not None else None,
+            unshade=shading.restore if shading is not None else None)
+
+    hall.window.dock_registry.register(DockSpec(STATS_DOCK, "统计分析", "bottom", make, ("cases",)))
+
+
 def _install_admin(hall: Hall, catalogue, actor) -> None:
     """The administrator's workspace (系统管理: calendar, users, configuration, history; app/ui/admin),
     for the administrator only; its pages call the configuration services in workers."""
@@ -646,6 +684,9 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
         app.processEvents()  # lay the shown window out, then size the docks for it
         hall.layouts.apply_sizes()
         loaded = wait_for_queue(hall.state, timeout_ms=60000)
+        if hall.jobs is not None:  # e.g. the statistics dock's charts
+            from app.ui.screenshot import wait_for_jobs
+            wait_for_jobs(hall.jobs)
         if loaded and hall.state.visible_ids:
             # Show what a dispatcher sees after picking the most urgent case: its timeline,
             # and the map at street scale with grid codes, components and the flashing case.

@@ -39,3 +39,20 @@ def wait_for_queue(state: QueueState, timeout_ms: int = 30000) -> bool:
     for d in disconnects:
         d()
     return result["ok"]
+
+
+def wait_for_jobs(runner, timeout_ms: int = 60000) -> bool:
+    """Run the event loop until ``runner`` (an app.jobs.JobRunner) has no unfinished job (True) or
+    ``timeout_ms`` passed (False): a screenshot shows what the docks' jobs computed."""
+    import time
+
+    from qtpy.QtWidgets import QApplication
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while any(not job.finished for job in runner.jobs):
+        if time.monotonic() > deadline:
+            return False
+        QApplication.processEvents()
+        time.sleep(0.02)
+    QApplication.processEvents()  # deliver the finished events
+    return True
