@@ -37,9 +37,21 @@ def _dt(value: object) -> datetime | None:
 
 
 def open_wall_store(url: str | os.PathLike) -> Store:
-    """Open ``url`` for reading only: every connection of the returned store refuses writes."""
+    """Open ``url`` for reading only: every connection of the returned store refuses writes (a
+    SpatiaLite file is opened ``mode=ro`` with ``query_only``; PostgreSQL transactions are READ ONLY)."""
     store = open_store(url)
     if store.backend == "spatialite":
+        from pathlib import Path
+
+        uri = f"{Path(str(store.path)).as_uri()}?mode=ro"
+
+        def open_read_only(_dialect, _record, cargs, cparams) -> None:
+            # mode=ro: a vanished file is an error, never a new empty database
+            cargs[:] = [uri]
+            cparams["uri"] = True
+
+        event.listen(store.engine, "do_connect", open_read_only)
+
         def read_only(dbapi_conn, _record) -> None:
             dbapi_conn.execute("PRAGMA query_only = ON")
     else:

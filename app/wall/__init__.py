@@ -125,6 +125,7 @@ class Wall:
 
     def _failed(self, exc: BaseException) -> None:
         log.warning("the wall could not read the store: %s", exc)
+        self.store.engine.dispose()  # the next read opens fresh connections (a restarted server, a new file)
         self.model.failed(str(exc))
 
     # --- live -------------------------------------------------------------------------------
