@@ -76,6 +76,11 @@ class Draft:
     timer: TimerSpec | None = None
 
 
+#: The close payload and reason of a demo case (no photos are generated): the evidence missing and
+#: the shift leader's override, as CaseService.close records them (app/domain/evidence.py codes).
+CLOSE_OVERRIDE = {"evidence": {"before_at": None, "after_at": None, "missing": ["before_photo", "after_photo"]},
+                  "override": True}
+CLOSE_OVERRIDE_REASON = "演示数据未附现场照片，值班长确认结案"
 #: Report sources filed only after a confirmed 核实 (app/store/migrations/versions/0013_gates.py SOURCE_RULES).
 VERIFY_BEFORE_FILING = frozenset({"public", "hotline", "media", "police"})
 
@@ -187,7 +192,8 @@ def build_path(rng: random.Random, source: str, target: str, var: set[str], comp
     add("check", "supervisor", "checked", "check", payload={"outcome": "passed"})
     if target == "checked":
         return steps
-    add("close", "shift_leader", "closed", "close")
+    # the demo stores no photos: each close is the shift leader's recorded override (CaseService.close)
+    steps.append(Step("close", "shift_leader", "closed", "close", CLOSE_OVERRIDE_REASON, dict(CLOSE_OVERRIDE)))
     if verified:
         add("reply", "acceptor", "closed", "reply")
     if source in ("public", "hotline") and not compact and rng.random() < 0.8:  # 回访 (app.domain.derived.REPLY_SOURCES)

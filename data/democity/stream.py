@@ -277,8 +277,11 @@ _payload_text: dict[tuple, str] = {}
 
 
 def _payload_json(payload: dict) -> str:
-    key = tuple(payload.items())
-    text = _payload_text.get(key)
+    try:
+        key = tuple(payload.items())
+        text = _payload_text.get(key)
+    except TypeError:  # a nested value (the close's evidence): written out each time, not cached
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     if text is None:
         text = _payload_text[key] = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return text

@@ -24,3 +24,11 @@ def test_public_channels_are_verified_before_filing(source, compact):
             assert (last.payload or {}).get("confirmed") is True
         elif source == "supervisor":
             assert not verifies
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_every_demo_close_records_its_missing_evidence_and_the_override(compact):
+    steps = build_path(random.Random(3), "public", "closed", set(), compact)
+    close = next(s for s in steps if s.action == "close")
+    assert close.payload["override"] is True and close.reason
+    assert close.payload["evidence"]["missing"] == ["before_photo", "after_photo"]  # the demo stores no photos
