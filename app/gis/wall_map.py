@@ -32,7 +32,7 @@ from app.gis.layers import MapLayers
 WALL_BACKGROUND = QColor("#070b14")
 
 
-def heat_layer(name: str = "近24小时热力") -> QgsVectorLayer:
+def heat_layer(name: str = "heat") -> QgsVectorLayer:
     """A memory point layer (case id) drawn with a heatmap renderer."""
     layer = QgsVectorLayer(f"Point?crs=EPSG:{STORE_SRID}&field=case_id:integer&index=yes", name, "memory")
     renderer = QgsHeatmapRenderer()
@@ -84,7 +84,7 @@ class HeatFeeder:
         return len(gone) + len(feats)
 
 
-def hotspot_layer(name: str = "热点网格") -> QgsVectorLayer:
+def hotspot_layer(name: str = "hotspots") -> QgsVectorLayer:
     layer = QgsVectorLayer(f"Polygon?crs=EPSG:{STORE_SRID}&field=code:string&field=reports:integer", name, "memory")
     symbol = QgsFillSymbol.createSimple({"color": "255,80,60,40", "outline_color": "255,120,80,255",
                                          "outline_width": "0.8", "outline_width_unit": "MM"})

@@ -173,7 +173,9 @@ class Wall:
             screen.set_age(as_of, stale)
 
     def _alert(self, alerts) -> None:
-        text = "⚠ " + alert_text(alerts)
+        from app.ui.wall.widgets import tr
+
+        text = "⚠ " + alert_text(alerts, tr)
         self.alert_until = self.monotonic() + self.layout.alert_hold_s
         for screen in self.screens:
             screen.alert.say(text)

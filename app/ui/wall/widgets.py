@@ -19,12 +19,25 @@ from qtpy.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QStackedWid
 
 from app.domain.definitions import Action, Level
 from app.domain.wall import Tile
+from app.i18n import Catalogue
 from app.views.wall.layout import Screen, WallLayout
 from app.views.wall.model import Playlist, WallSnapshot
 
 BG, PANEL, EDGE, TEXT, DIM = "#05080f", "#0c1424", "#1d3557", "#e8f1ff", "#7d8ba6"
 GOOD, BAD, WARN, ACCENT, STALE = "#33d17a", "#ff4d4f", "#ffc53d", "#38bdf8", "#596273"
 TREND_COLOURS = ("#38bdf8", "#f472b6", "#facc15", "#34d399", "#a78bfa")
+_catalogue = [Catalogue("zh_CN")]
+
+
+def set_language(lang: str) -> None:
+    """The wall's language (zh_CN by default; en)."""
+    _catalogue[0] = Catalogue(lang)
+
+
+def tr(text: str, **values: object) -> str:
+    return _catalogue[0].tr(text, **values)
+
+
 PANEL_TITLES = {"departments": "部门处置排行", "trend": "类别趋势（近7日上报）", "hotspots": "热点网格（近24小时）",
                 "urged": "督办案卷", "latest": "最新动态"}
 
@@ -81,13 +94,26 @@ class TileWidget(QFrame):
             box.addWidget(w)
 
     def show_tile(self, tile: Tile) -> None:
-        _set(self.title, tile.title)
+        _set(self.title, tr(tile.title))
         _set(self.value, tile.text)
-        _set(self.delta, tile.delta_text or "较昨日同时 —")
+        _set(self.delta, delta_text(tile))
         colour = {"good": GOOD, "bad": BAD}.get(tile.trend, DIM)
         style = f"color: {colour}; font-size: {self.delta_px}px; background: transparent;"
         if self.delta.styleSheet() != style:
             self.delta.setStyleSheet(style)
+
+
+def delta_text(tile: Tile) -> str:
+    """'较昨日同时 ▲3', '… ▼1.5点' (percentage points), '… 持平' or '… —' (nothing to compare)."""
+    d = tile.delta
+    if d is None:
+        return tr("较昨日同时 —")
+    if abs(d) < 0.05:
+        return tr("较昨日同时 持平")
+    arrow = "▲" if d > 0 else "▼"
+    if tile.percent:
+        return tr("较昨日同时 {arrow}{n}点", arrow=arrow, n=f"{abs(d):.1f}")
+    return tr("较昨日同时 {arrow}{n}", arrow=arrow, n=f"{abs(d):.0f}")
 
 
 class Panel(QFrame):
@@ -103,7 +129,7 @@ class Panel(QFrame):
         box.setContentsMargins(m, m // 2, m, m // 2)
         head = QHBoxLayout()
         self.title = _label(theme, 1.25, ACCENT, bold=True)
-        self.title.setText(title)
+        self.title.setText(tr(title))
         self.stamp = _label(theme, 0.8, DIM)
         self.stamp.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.stamp.setMinimumWidth(theme.px(0.8) * 11)
@@ -115,7 +141,8 @@ class Panel(QFrame):
         self.stale = False
 
     def set_age(self, as_of: datetime | None, stale: bool) -> None:
-        text = "" if as_of is None else (f"数据截至 {as_of:%H:%M}" if stale else f"更新于 {as_of:%H:%M:%S}")
+        text = "" if as_of is None else (tr("数据截至 {t}", t=f"{as_of:%H:%M}") if stale
+                                         else tr("更新于 {t}", t=f"{as_of:%H:%M:%S}"))
         _set(self.stamp, text)
         if stale != self.stale:
             self.stale = stale
@@ -152,11 +179,12 @@ class TablePanel(Panel):
     def show_snapshot(self, snapshot: WallSnapshot) -> None:
         head, rows = self._rows(snapshot)
         pad = self.theme.px(0.35)
-        cells = "".join(f'<th align="left" style="color:{DIM}; padding:{pad}px;">{html.escape(h)}</th>' for h in head)
+        cells = "".join(f'<th align="left" style="color:{DIM}; padding:{pad}px;">{html.escape(tr(h))}</th>'
+                        for h in head)
         body = "".join("<tr>" + "".join(f'<td style="padding:{pad}px;">{html.escape(c)}</td>' for c in row) + "</tr>"
                        for row in rows)
         if not rows:
-            body = f'<tr><td style="color:{DIM}; padding:{pad}px;">暂无</td></tr>'
+            body = f'<tr><td style="color:{DIM}; padding:{pad}px;">{html.escape(tr("暂无"))}</td></tr>'
         text = f'<table width="100%" cellspacing="0"><tr>{cells}</tr>{body}</table>'
         if self.table.text() != text:
             self.table.setText(text)
@@ -173,20 +201,20 @@ def _hotspots(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
 
 def _urged(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
     return (["案卷", "级别", "督办时限", "部门"],
-            [[u.number[-8:], f"{u.level}级", f"{u.deadline:%m-%d %H:%M}" if u.deadline else "—", u.department]
+            [[u.number[-8:], tr("{n}级", n=u.level), f"{u.deadline:%m-%d %H:%M}" if u.deadline else "—", u.department]
              for u in s.urged[:8]])
 
 
 def _label_of(enum, value: str) -> str:
-    try:
-        return enum(value).label
-    except ValueError:
-        return value
+    return _catalogue[0].label_of(enum, value)
 
 
 def _latest(s: WallSnapshot) -> tuple[list[str], list[list[str]]]:
     return (["时间", "动作", "类别", "案卷"],
             [[f"{t.at:%H:%M}", _label_of(Action, t.action), t.category, t.number[-8:]] for t in s.ticker[:8]])
+
+
+
 
 
 class TrendPanel(Panel):
@@ -275,9 +303,9 @@ class Ticker(QLabel):
     def show_snapshot(self, snapshot: WallSnapshot) -> None:
         items = []
         for t in snapshot.ticker[:6]:
-            level = "【紧急】" if t.level == Level.URGENT.value else ""
+            level = tr("【紧急】") if t.level == Level.URGENT.value else ""
             items.append(f"{t.at:%H:%M} {level}{_label_of(Action, t.action)} {t.category} {t.place}".strip())
-        _set(self, "最新：" + "　｜　".join(items) if items else "最新：暂无")
+        _set(self, tr("最新：{items}", items="　｜　".join(items)) if items else tr("最新：暂无"))
 
     def set_age(self, as_of: datetime | None, stale: bool) -> None:
         if stale != self.stale:
@@ -357,7 +385,7 @@ class WallScreen(QWidget):
         box.setSpacing(m)
         head = QHBoxLayout()
         self.title = _label(theme, 1.6, TEXT, bold=True)
-        self.title.setText(layout.title)
+        self.title.setText(tr(layout.title))
         self.clock = _label(theme, 1.3, ACCENT, bold=True)
         self.clock.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.clock.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
@@ -415,8 +443,11 @@ class WallScreen(QWidget):
     def set_age(self, as_of: datetime | None, stale: bool) -> None:
         for part in self.parts:
             part.set_age(as_of, stale)  # type: ignore[attr-defined]
-        self.stale_banner.say(f"⚠ 数据截至 {as_of:%H:%M}　数据库连接中断，正在重连…" if stale and as_of
-                              else ("⚠ 数据库连接中断，正在重连…" if stale else ""))
+        if stale and as_of:
+            text = "⚠ " + tr("数据截至 {t}　数据库连接中断，正在重连…", t=f"{as_of:%H:%M}")
+        else:
+            text = "⚠ " + tr("数据库连接中断，正在重连…") if stale else ""
+        self.stale_banner.say(text)
 
     def set_clock(self, now: datetime) -> None:
         _set(self.clock, f"{now:%Y-%m-%d %H:%M:%S}")

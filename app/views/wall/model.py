@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from app.domain.definitions import Level, Light
 from app.domain.wall import Tile, daily_trend, headline, windows
+from app.i18n import Catalogue
 from app.store import wall as q
 from app.store.engine import Store
 from app.views.events import EventGroup, Signal
@@ -179,21 +180,20 @@ class WallAlerts:
             self.events.raised.emit(raised)
 
 
-def alert_text(alerts: list[WallAlert]) -> str:
-    """One banner line: '紧急案卷 E… 暴露垃圾（某街道）' or '3 件案卷转红：E…、E…'."""
+def alert_text(alerts: list[WallAlert], tr: Callable[..., str] | None = None) -> str:
+    """One banner line: '紧急案卷 E… 暴露垃圾（某街道）' or '3 件案卷转红：E…、E…' (``tr``: a catalogue's)."""
+    tr = tr or Catalogue("zh_CN").tr
     urgent = [a for a in alerts if a.kind == "urgent"]
     red = [a for a in alerts if a.kind == "red"]
     parts = []
-    if len(urgent) == 1:
-        a = urgent[0]
-        parts.append(f"紧急案卷 {a.number} {a.category}" + (f"（{a.place}）" if a.place else ""))
-    elif urgent:
-        parts.append(f"{len(urgent)} 件紧急案卷：" + "、".join(a.number for a in urgent[:3]))
-    if len(red) == 1:
-        a = red[0]
-        parts.append(f"案卷转红 {a.number} {a.category}" + (f"（{a.place}）" if a.place else ""))
-    elif red:
-        parts.append(f"{len(red)} 件案卷转红：" + "、".join(a.number for a in red[:3]))
+    for group, one, many in ((urgent, "紧急案卷 {number} {category}", "{n} 件紧急案卷：{numbers}"),
+                             (red, "案卷转红 {number} {category}", "{n} 件案卷转红：{numbers}")):
+        if len(group) == 1:
+            a = group[0]
+            line = tr(one, number=a.number, category=a.category)
+            parts.append(line + (tr("（{place}）", place=a.place) if a.place else ""))
+        elif group:
+            parts.append(tr(many, n=len(group), numbers="、".join(a.number for a in group[:3])))
     return "　".join(parts)
 
 
