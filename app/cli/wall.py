@@ -39,6 +39,7 @@ def add_wall_command(sub) -> None:
                    help="wall layout (TOML, docs/wall.md); a malformed file is reported and the default used")
     p.add_argument("--screenshot", metavar="PNG", help="render the wall offscreen, save it as PNG and exit")
     p.add_argument("--size", type=_size, default=(3840, 2160), help="screen size for --screenshot (3840x2160)")
+    p.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="wall language (default zh_CN)")
     p.add_argument("--at", type=_at, default=None, metavar="TIME",
                    help="freeze the clock at TIME (demos and screenshots of the demo district's day)")
 
@@ -65,7 +66,10 @@ def run_wall(args: argparse.Namespace) -> int:
         print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
         return 1
     app = start_qgis()
+    from app.ui.wall.widgets import set_language
     from app.wall import Wall
+
+    set_language(args.lang or "zh_CN")
 
     clock = FixedClock(args.at) if args.at else SystemClock()
     if args.screenshot:

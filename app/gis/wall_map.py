@@ -136,7 +136,6 @@ class WallMap(MapView):
         self.canvas.unsetMapTool(self.tool)
         self.canvas.setContextMenuPolicy(Qt.NoContextMenu)
         self.canvas.setFocusPolicy(Qt.NoFocus)
-        self.decorations_visible = True
         self.zoom_full()
 
 

@@ -58,3 +58,8 @@ def test_a_missing_or_binary_file_gives_the_default(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00title")
     layout, problem = load_layout(binary)
     assert layout == DEFAULT and "UTF-8" in str(problem)
+
+
+def test_the_shipped_two_screen_example_parses():
+    layout, problem = load_layout(DEFAULT_FILE.with_name("two_screens.toml"))
+    assert problem is None and len(layout.screens) == 2 and layout.screens[1].main == "playlist"

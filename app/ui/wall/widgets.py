@@ -88,8 +88,8 @@ class TileWidget(QFrame):
         box.setSpacing(0)
         self.title = _label(theme, 1.0, DIM)
         self.value = _label(theme, 2.3, TEXT, bold=True)
-        self.delta = _label(theme, 0.85, DIM)
-        self.delta_px = theme.px(0.85)
+        self.delta = _label(theme, 0.8, DIM)
+        self.delta_px = theme.px(0.8)
         for w in (self.title, self.value, self.delta):
             box.addWidget(w)
 
@@ -250,8 +250,14 @@ class TrendPanel(Panel):
         p.drawText(0, top + t.px(0.7), str(peak))
         n = max(len(self.days), 2)
         step = (w - left - t.px(0.8)) / (n - 1)
+        metrics = p.fontMetrics()
         for i, day in enumerate(self.days):
-            p.drawText(int(left + i * step - t.px(1)), top + plot_h + t.px(1.1), f"{day:%m-%d}" if i % 2 == 0 else "")
+            if i % 2 and i != len(self.days) - 1:
+                continue
+            text = f"{day:%m-%d}"
+            width = metrics.horizontalAdvance(text)
+            x = min(max(0, int(left + i * step - width / 2)), w - width)
+            p.drawText(x, top + plot_h + t.px(1.1), text)
         for k, (name, values) in enumerate(self.data):
             colour = QColor(TREND_COLOURS[k % len(TREND_COLOURS)])
             p.setPen(QPen(colour, max(3, t.px(0.12))))
