@@ -43,13 +43,19 @@ INTAKE_WIDTH = 440
 
 class BusBridge(QObject):
     """Carries CaseBus changes (published on whatever thread committed) to the GUI thread,
-    re-reads the changed rows in a worker and updates the QueueState."""
+    re-reads the changed rows in a worker and updates the QueueState.
+
+    One read runs at a time; the cases that change meanwhile (a bulk action commits one case after
+    another) are read together next and reach the queue as one batch (``QueueState.batch``): the
+    views repaint once per batch, not once per case."""
 
     changed = Signal(object)
 
     def __init__(self, bus, source, state: QueueState, runner: TaskRunner) -> None:
         super().__init__()
         self.source, self.state, self.runner = source, state, runner
+        self._waiting: dict[int, str] = {}  # case id -> action, for the next read
+        self._reading = False
         self.changed.connect(self._apply)
         self._unsubscribe = bus.subscribe(self.changed.emit)
 
@@ -62,13 +68,42 @@ class BusBridge(QObject):
             known = self.state.summary(case_id)
             if known is not None and case_id in versions and known.version >= versions[case_id]:
                 continue  # already current (e.g. delivered by live sync): no second read
+            self._waiting.pop(case_id, None)
+            self._waiting[case_id] = change.action  # the latest action, in the order of the changes
+        self._read_next()
 
-            self.runner.run_in_thread(lambda i=case_id: self.source.case(i),
-                                      lambda row, i=case_id: self._update(i, row, change.action),
-                                      lambda exc: log.error("reloading a changed case failed: %s", exc))
+    def _read_next(self) -> None:
+        if self._reading or not self._waiting:
+            return
+        actions, self._waiting = self._waiting, {}
+        self._reading = True
+        ids = list(actions)
 
-    def _update(self, case_id: int, row, action: str) -> None:
-        apply_row(self.state, case_id, row, action)
+        def read() -> list[tuple[int, object, BaseException | None]]:
+            rows = []
+            for case_id in ids:
+                try:
+                    rows.append((case_id, self.source.case(case_id), None))
+                except Exception as exc:  # noqa: BLE001 — one failed read must not drop the others
+                    rows.append((case_id, None, exc))
+            return rows
+
+        self.runner.run_in_thread(read, lambda rows: self._update(rows, actions), self._failed)
+
+    def _update(self, rows, actions: dict[int, str]) -> None:
+        self._reading = False
+        with self.state.batch():
+            for case_id, row, exc in rows:
+                if exc is not None:
+                    log.error("reloading a changed case failed: %s", exc)
+                    continue
+                apply_row(self.state, case_id, row, actions[case_id])
+        self._read_next()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._reading = False
+        log.error("reloading changed cases failed: %s", exc)
+        self._read_next()
 
 
 class Desk:
