@@ -33,7 +33,7 @@ STATS_EN: dict[str, str] = {
     "上报数": "Reports", "结案数": "Closures", "处置反馈": "Feedbacks", "得分": "Score", "件": "cases", "分": "points",
     "1小时内": "< 1 h", "1–2小时": "1–2 h", "2–4小时": "2–4 h", "4–8小时": "4–8 h", "8–24小时": "8–24 h",
     "1–3天": "1–3 d", "3天以上": "> 3 d",
-    "累计 {share}": "cumulative {share}", "占 {share}": "{share} of all",
+    "网格 {code}": "grid {code}", "累计 {share}": "cumulative {share}", "占 {share}": "{share} of all",
     "案卷太少，不参与排名；按期处置 {share}": "too few cases to rank; handled on time {share}",
     "无得分；按期处置 {share}": "no score; handled on time {share}",
     "第 {rank} 名，{grade} 级，得分 {score}；按期处置 {share}":

@@ -268,12 +268,15 @@ def _handling(handled) -> Chart:
     bars = tuple(Bar(str(n), label, len(by[n]), tuple(by[n]), "#ff7f0e",
                      Msg("占 {share}", share=f"{len(by[n]) / total:.1%}") if total else None)
                  for n, (_h, label) in enumerate(HANDLING_BINS))
-    return Chart("handling", TITLES["handling"], (Series(Msg("处置反馈"), bars, "#ff7f0e"),), unit=Msg("件"))
+    return Chart("handling", TITLES["handling"], (Series(Msg("处置反馈"), bars, "#ff7f0e"),), horizontal=True,
+                 unit=Msg("件"))
 
 
 def _hotspots(by_grid: dict[str, list[str]]) -> Chart:
     top = sorted(by_grid.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:HOTSPOTS]
-    bars = tuple(Bar(code, code, len(numbers), tuple(numbers), "#8c564b") for code, numbers in top)
+    # labelled by the short code (its last six digits, as the map labels grids), the full code in the note
+    bars = tuple(Bar(code, code[-6:], len(numbers), tuple(numbers), "#8c564b", Msg("网格 {code}", code=code))
+                 for code, numbers in top)
     return Chart("hotspots", TITLES["hotspots"], (Series(Msg("上报数"), bars, "#8c564b"),), horizontal=True,
                  unit=Msg("件"))
 

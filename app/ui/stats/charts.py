@@ -7,6 +7,7 @@ from enum import Enum
 
 import pyqtgraph as pg
 from qtpy.QtCore import QPointF, Signal
+from qtpy.QtGui import QFontMetrics
 
 from app.domain.messages import Msg
 from app.i18n import Catalogue
@@ -15,6 +16,7 @@ from app.ui.style import hall_font
 
 BAR = 0.7  # bar thickness (one slot = 1)
 ROWS = 10  # horizontal bars shown at once
+LABEL_CHARS = 11  # longer bar names are elided
 
 
 def label_text(cat: Catalogue, label: object) -> str:
@@ -45,6 +47,8 @@ class ChartView(pg.PlotWidget):
             axis.setTextPen(pg.mkPen("#333333"))
             axis.setPen(pg.mkPen("#999999"))
         self.legend = None
+        self._items: list = []
+        self._shape: tuple | None = None
         self.scene().sigMouseClicked.connect(self._clicked)
 
     def _title(self, text: str) -> None:
@@ -53,49 +57,32 @@ class ChartView(pg.PlotWidget):
         item.titleLabel.item.setFont(self.font)
 
     def show_chart(self, chart: Chart) -> None:
+        """Draw ``chart``. The plot items are made once per shape and then updated, never removed:
+        removing a pyqtgraph item while QGIS's Python is loaded raises in its itemChange (a null
+        QVariant it cannot convert), so a recomputed chart only changes the items' data."""
         self.chart = chart
         item = self.getPlotItem()
-        item.clear()
-        if self.legend is not None:
-            if self.legend.scene() is not None:
-                self.legend.scene().removeItem(self.legend)
-            item.legend = self.legend = None
+        shape = (chart.line, chart.horizontal, len(chart.series))
+        if shape != self._shape:
+            self._build(chart)
+            self._shape = shape
         self._title(self.cat.text(chart.title))
         bars = chart.series[0].bars if chart.series else ()
         labels = [label_text(self.cat, b.label) for b in bars]
         n = len(bars)
-        if chart.line:
-            self.legend = item.addLegend(offset=(6, 4), labelTextSize="8pt")
-            for s in chart.series:
-                pen = pg.mkPen(s.colour, width=2)
-                item.plot(list(range(n)), [b.value for b in s.bars], pen=pen, symbol="o", symbolSize=6,
-                          symbolBrush=s.colour, symbolPen=pen, name=self.cat.text(s.name))
-            for _sample, text in self.legend.items:
-                text.item.setFont(self.font)
-        elif chart.horizontal:
-            s = chart.series[0]
-            ys = list(range(n))
-            brushes = [pg.mkBrush(b.colour or s.colour) for b in s.bars]
-            item.addItem(pg.BarGraphItem(x0=0, y=ys, height=BAR, width=[b.value for b in s.bars], brushes=brushes,
-                                         pen=pg.mkPen(None)))
-            item.invertY(True)
-        else:
-            k = len(chart.series)
-            width = BAR / max(1, k)
-            for i, s in enumerate(chart.series):
-                xs = [x - BAR / 2 + width * (i + 0.5) for x in range(n)]
-                brushes = [pg.mkBrush(b.colour or s.colour) for b in s.bars]
-                item.addItem(pg.BarGraphItem(x=xs, height=[b.value for b in s.bars], width=width, brushes=brushes,
-                                             pen=pg.mkPen(None), name=self.cat.text(s.name)))
-            if k > 1:
-                self.legend = item.addLegend(offset=(6, 4), labelTextSize="8pt")
-                for s in chart.series:
-                    self.legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=s.colour),
-                                        self.cat.text(s.name))
-                for _sample, text in self.legend.items:
-                    text.item.setFont(self.font)
-        if not chart.horizontal:
-            item.invertY(False)
+        for i, s in enumerate(chart.series):
+            plotted = self._items[i]
+            values = [b.value for b in s.bars]
+            if chart.line:
+                plotted.setData(list(range(n)), values)
+            elif chart.horizontal:
+                plotted.setOpts(x0=0, y=list(range(n)), height=BAR, width=values,
+                                brushes=[pg.mkBrush(b.colour or s.colour) for b in s.bars])
+            else:
+                width = BAR / len(chart.series)
+                plotted.setOpts(x=[x - BAR / 2 + width * (i + 0.5) for x in range(n)], height=values, width=width,
+                                brushes=[pg.mkBrush(b.colour or s.colour) for b in s.bars])
+        item.invertY(chart.horizontal)
         self._ticks(labels, chart)
         top = max((b.value for s in chart.series for b in s.bars), default=0) or 1
         if chart.horizontal:  # the first ROWS rows; the wheel or a drag scrolls through the rest
@@ -104,9 +91,34 @@ class ChartView(pg.PlotWidget):
             self.setMouseEnabled(x=False, y=n > ROWS)
             item.getViewBox().setLimits(yMin=-0.6, yMax=max(n, 1) - 0.4)
         else:
-            item.setYRange(0, top * 1.1, padding=0)
+            item.setYRange(0, top * (1.3 if len(chart.series) > 1 else 1.1), padding=0)
             item.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
         self.setToolTip(self.cat.tr("单击柱或点：列出背后的案卷"))
+
+    def _build(self, chart: Chart) -> None:
+        """The plot items of ``chart``'s shape (the first time it is shown)."""
+        item = self.getPlotItem()
+        if self._items:  # another shape than before (not done by the dock: a view keeps its chart)
+            item.clear()
+        self._items = []
+        if chart.line or len(chart.series) > 1:
+            self.legend = item.addLegend(offset=(-6, -4) if chart.line else (6, 4), labelTextSize="8pt")
+        for s in chart.series:
+            if chart.line:
+                pen = pg.mkPen(s.colour, width=2)
+                plotted = item.plot([], [], pen=pen, symbol="o", symbolSize=6, symbolBrush=s.colour, symbolPen=pen,
+                                    name=self.cat.text(s.name))
+            else:
+                plotted = (pg.BarGraphItem(x0=0, y=[], height=BAR, width=[], pen=pg.mkPen(None)) if chart.horizontal
+                           else pg.BarGraphItem(x=[], height=[], width=BAR, pen=pg.mkPen(None)))
+                item.addItem(plotted)
+                if self.legend is not None:
+                    self.legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=s.colour),
+                                        self.cat.text(s.name))
+            self._items.append(plotted)
+        if self.legend is not None:
+            for _sample, text in self.legend.items:
+                text.item.setFont(self.font)
 
     def _ticks(self, labels: list[str], chart: Chart) -> None:
         item = self.getPlotItem()
@@ -116,9 +128,11 @@ class ChartView(pg.PlotWidget):
         axis.setTicks([major, []])
         other = item.getAxis("bottom" if chart.horizontal else "left")
         other.setTicks(None)
-        if chart.horizontal:
-            width = max((len(t) for t in labels), default=4)
-            axis.setWidth(min(220, 12 + width * 11))
+        if chart.horizontal:  # long names elided (the list's title names the bar in full)
+            labels = [t if len(t) <= LABEL_CHARS else t[:LABEL_CHARS - 1] + "…" for t in labels]
+            axis.setTicks([list(enumerate(labels)), []])
+            metrics = QFontMetrics(self.font)
+            axis.setWidth(12 + max((metrics.horizontalAdvance(t) for t in labels), default=30))
         else:
             item.getAxis("left").setWidth(40)
 

@@ -148,3 +148,25 @@ def test_english(qtbot, store, history, jobs):
     assert "reports 3" in dock.status.text()
     dock.set_period("quarter", date(2026, 3, 2))
     assert dock.period() == (date(2026, 1, 1), date(2026, 3, 31))
+
+
+def test_the_map_colours_grids_by_density_or_by_the_evaluations_grade(qtbot, store, history, jobs):
+    shaded: list = []
+    run = (lambda start, end, feedback:
+           statistics.compute(store, None, start, end, today=TODAY, feedback=feedback))
+    dock = StatsDock(run, TODAY, Catalogue(), jobs=jobs[0], job_events=jobs[1],
+                     shade=lambda colours, legend: shaded.append((colours, legend)),
+                     unshade=lambda: shaded.append(None))
+    qtbot.addWidget(dock)
+    dock.set_period("day", DAY)
+    _computed(qtbot, dock)
+    colours, legend = shaded[-1]  # density by default: every grid with a report, yellow to red
+    grids = EvaluationService(store, today=lambda: TODAY).evaluate(None, "region", DAY, DAY, level="grid")
+    assert set(colours) == {r.code for r in grids.results}
+    assert legend and all(c in {colour for colour, _l in legend} for c in colours.values())
+    dock.map_mode.setCurrentIndex(2)  # by score: the grade colours of the grid evaluation
+    colours, legend = shaded[-1]
+    assert colours == {r.code: r.colour for r in grids.results if r.colour}
+    assert sorted(label for _c, label in legend) == sorted({r.grade for r in grids.results if r.grade})
+    dock.map_mode.setCurrentIndex(0)
+    assert shaded[-1] is None  # the grid layer's own style back
