@@ -907,8 +907,9 @@ def _plan_document(state: _State, doc: Mapping[str, Any]) -> list[ConfigChange]:
             changes.append(ConfigChange(DEPARTMENT, after["code"], before, after))
     departments = {**state.departments, **planned}
     # parents before children, so a parent's id exists when a child names it; no cycles
-    def depth(code: str) -> int:
+    def depth(start: str) -> int:
         seen: list[str] = []
+        code: str | None = start
         while code is not None and code in departments:
             if code in seen:
                 raise ValidationError("departments", Msg("配置文件中部门的上级关系成环：{codes}", codes="→".join(seen + [code])))

@@ -50,13 +50,13 @@ def test_seal_then_verify_then_the_owners_rewrite_is_caught(city, capsys, tmp_pa
     store, url = city
     path = seal(url, capsys)
     name = store.url.database if store.backend == "postgis" else "city-3"
-    assert re.fullmatch(rf".*/work/gridhall-seal-{name}-2066-\d{{4}}-\d\d-\d\d\.json", path)
+    assert re.fullmatch(rf".*/work/gridhall-seal-{name}-2090-\d{{4}}-\d\d-\d\d\.json", path)
     if store.url.password:
         assert store.url.password not in Path(path).read_text(encoding="utf-8")  # the display URL only
 
     assert main(["db", "verify-audit", "--db", url, "--seal", path]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "审计链完整" in out and last_line(out).endswith("第 2066 环）相符：之前的历史未被改写")
+    assert "审计链完整" in out and last_line(out).endswith("第 2090 环）相符：之前的历史未被改写")
 
     rewrite_history(store, 100)
     assert main(["db", "verify-audit", "--db", url]) == EXIT_OK  # the chain alone: "intact"
@@ -64,13 +64,13 @@ def test_seal_then_verify_then_the_owners_rewrite_is_caught(city, capsys, tmp_pa
     assert main(["db", "verify-audit", "--db", url, "--seal", path]) == EXIT_FAIL
     captured = capsys.readouterr()
     assert "审计链完整" in captured.out
-    assert "之前的历史被改写：第 2066 环的哈希现为" in last_line(captured.err)
+    assert "之前的历史被改写：第 2090 环的哈希现为" in last_line(captured.err)
 
     assert main(["db", "verify-audit", "--db", url, "--seal", path, "--format", "json"]) == EXIT_FAIL
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and report["problem"] is None
     [check] = report["seals"]
-    assert (check["status"], check["ok"], check["chain_no"], check["copy"]) == ("rewritten", False, 2066, False)
+    assert (check["status"], check["ok"], check["chain_no"], check["copy"]) == ("rewritten", False, 2090, False)
 
 
 def test_messages_follow_gridhall_lang(city, capsys, monkeypatch):
@@ -96,7 +96,7 @@ def test_refusals_are_one_line_each(city, capsys, tmp_path):
     assert Path(path).read_bytes() == before
 
     damaged = tmp_path / "damaged.json"
-    damaged.write_text(Path(path).read_text(encoding="utf-8").replace('"cases": 288', '"cases": 280'), encoding="utf-8")
+    damaged.write_text(Path(path).read_text(encoding="utf-8").replace('"cases": 289', '"cases": 280'), encoding="utf-8")
     assert main(["db", "verify-audit", "--db", url, "--seal", str(damaged), "--seal", "missing.json"]) == EXIT_FAIL
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.splitlines() == [  # no chain check (no bar) was started

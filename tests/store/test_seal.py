@@ -42,7 +42,7 @@ def tiny_cities(tmp_path_factory) -> TinyCities:
 
 @pytest.fixture
 def city(backend, request, tmp_path, tiny_cities):
-    """A copy of the tiny demo city (288 cases, 2066 events) on each backend."""
+    """A copy of the tiny demo city (289 cases, 2090 events) on each backend."""
     cluster = request.getfixturevalue("pg_cluster") if backend == "postgis" else None
     store = open_city(tiny_cities.url(backend, tmp_path, cluster))
     yield store
@@ -55,8 +55,8 @@ def seal_of(store):
 
 def test_a_seal_records_the_verified_head_and_the_database(city):
     seal = seal_of(city)
-    assert seal.chain_no == seal.events == 2066 and seal.cases == 288
-    assert seal.head_hash == link_hash(city, 2066) and seal.first_hash == link_hash(city, 1)
+    assert seal.chain_no == seal.events == 2090 and seal.cases == 289
+    assert seal.head_hash == link_hash(city, 2090) and seal.first_hash == link_hash(city, 1)
     assert seal.sealed_at == SEALED_AT and seal.gridhall_version and seal.schema_revision
     db = seal.database
     assert db.backend == city.backend and db.url == city.display_url
@@ -73,7 +73,7 @@ def test_the_seal_file_round_trips_and_is_never_overwritten(city, tmp_path):
     seal = seal_of(city)
     path = write_seal(seal, tmp_path)
     stem = city.url.database if city.backend == "postgis" else "city-3"
-    assert path.name == f"gridhall-seal-{stem}-2066-2026-11-30.json"
+    assert path.name == f"gridhall-seal-{stem}-2090-2026-11-30.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format_version"] == SEAL_FORMAT_VERSION and data["sealed_at"] == "2026-11-30T17:00:05+08:00"
     assert data["digest"].startswith("sha256:") and read_seal(path) == seal
@@ -96,7 +96,7 @@ def test_the_owners_rewrite_with_a_rehashed_tail_is_caught_only_by_the_seal(city
     assert report.problem is None and not report.ok
     assert [c.status for c in report.checks] == [SealStatus.INTACT, SealStatus.REWRITTEN]
     en = Catalogue("en").text(report.checks[1].message)
-    assert en.startswith("The history before seal month.json (2026-11-30 17:00) was rewritten: link 2066")
+    assert en.startswith("The history before seal month.json (2026-11-30 17:00) was rewritten: link 2090")
     assert "之前的历史被改写" in str(report.checks[1].message)
 
 
@@ -113,7 +113,7 @@ def test_a_truncated_chain_is_behind_its_seal(city):
     assert verify_audit(city) is None  # consistent after the owner's cleanup
     check = check_seals(city, [("s.json", seal)]).checks[0]
     assert check.status is SealStatus.AHEAD
-    assert "reaches link 2066 but this database's audit chain ends at link 2000" in Catalogue("en").text(check.message)
+    assert "reaches link 2090 but this database's audit chain ends at link 2000" in Catalogue("en").text(check.message)
 
 
 def test_a_seal_of_another_database(city, backend, request, tmp_path, tiny_cities):
@@ -163,7 +163,7 @@ def test_seal_text_prints_in_both_languages(city):
     assert zh.splitlines()[0] == "审计链封印" and en.splitlines()[0] == "Audit chain seal"
     for text_ in (zh, en):
         assert seal.head_hash in text_ and seal.digest in text_ and "2026-11-30 17:00:05" in text_
-    assert "Audit chain: link 2066 (2066 events, 288 cases)" in en
+    assert "Audit chain: link 2090 (2090 events, 289 cases)" in en
 
 
 @pytest.mark.parametrize("backend", ["postgis"])

@@ -38,7 +38,7 @@ def test_my_queue_holds_exactly_the_cases_the_role_must_act_on(qtbot, login_as, 
     assert all(queue.summary(i).state in {CaseState.FILED, CaseState.RETURN_REQUESTED, CaseState.DEFERRED,
                                           CaseState.EXTENSION_REQUESTED, CaseState.DEFER_REQUESTED,
                                           CaseState.SHELVE_REQUESTED, CaseState.SHELVED, CaseState.FED_BACK,
-                                          CaseState.CHECKING, CaseState.CHECKED} for i in shown)
+                                          CaseState.CHECKING, CaseState.CHECKED, CaseState.DISPUTED} for i in shown)
     # most urgent first: an overdue case comes before any case with time left (running timers;
     # paused 缓办/挂账 cases come after every case that can be acted on)
     readings = [queue.reading(i) for i in dock.list.ids()]
