@@ -18,7 +18,7 @@ from app.domain.clock import Clock
 from app.domain.messages import Msg
 from app.services.actors import Actor
 from app.services.bulletin import Bulletin, Month, gather, record_build
-from app.services.ledger import _atomic, check_writable
+from app.services.ledger import LedgerWriteError, _atomic, check_writable
 from app.store.engine import Store
 
 Translate = Callable[[Any], str]
@@ -65,8 +65,12 @@ def build_bulletin(store: Store, actor: Actor | None, month: Month, out: str | P
             step(0.6, Msg("正在用 QGIS 渲染地图页…"))
             png = _map_png(store, b, folder, tr)
         step(0.8, Msg("正在排版 PDF…"))
-        with _atomic(target) as temp:
-            pages = build_pdf(b, temp, tr, map_png=png)
+        try:
+            with _atomic(target) as temp:
+                pages = build_pdf(b, temp, tr, map_png=png)
+        except OSError as exc:
+            raise LedgerWriteError(Msg("无法导出：写入 {path} 失败（{error}）", path=str(target)[:200],
+                                       error=exc.strerror or type(exc).__name__)) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     history_id = None

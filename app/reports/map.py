@@ -40,7 +40,7 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
         QgsSingleSymbolRenderer,
         QgsVectorLayer,
     )
-    from qgis.PyQt.QtCore import QVariant
+    from qgis.PyQt.QtCore import QSize, QVariant
 
     from app.gis.layers import store_crs
     from app.gis.tools.print_layout import MapSnapshot, build_layout
@@ -83,13 +83,11 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
     try:
         layout = build_layout(MapSnapshot(title, time_text, extent, [], legend_title), project,
                               [case_layer, grid_layer])
-        settings = QgsLayoutExporter.ImageExportSettings()
-        settings.dpi = DPI
-        settings.generateWorldFile = False
-        settings.exportMetadata = False
-        result = QgsLayoutExporter(layout).exportToImage(str(path), settings)
-        if result != QgsLayoutExporter.Success:
-            raise MsgError(Msg("地图页渲染失败（QGIS 打印布局，错误 {error}）", error=int(result)))
+        # the page as an image (exportToImage would georeference the PNG through GDAL, which
+        # cannot update a PNG and says so on stderr)
+        image = QgsLayoutExporter(layout).renderPageToImage(0, QSize(), DPI)
+        if image.isNull() or not image.save(str(path), "PNG"):
+            raise MsgError(Msg("地图页渲染失败（QGIS 打印布局，错误 {error}）", error="renderPageToImage"))
     except BaseException:
         path.unlink(missing_ok=True)
         raise

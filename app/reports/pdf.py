@@ -127,9 +127,13 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
     # -- headline ------------------------------------------------------------------------------
     story.append(Paragraph(esc(t(Msg("一、主要指标"))), h1))
     r, p = b.headline, b.previous
-    rows: list[list[Any]] = [[t(Msg("有事件的案卷数")), b.cases, b.previous_cases,
+    cases_label = Msg("有事件的案卷数") if b.kind == "monthly" else Msg("派给本部门的案卷数")
+    rows: list[list[Any]] = [[t(cases_label), b.cases, b.previous_cases,
                               _change(b.cases, b.previous_cases, percent=False)]]
-    for key, label in (("filed", Msg("立案数")), ("dispatched", Msg("派遣数")), ("closed", Msg("结案数"))):
+    count_rows = ((("filed", Msg("立案数")), ("dispatched", Msg("派遣数")), ("closed", Msg("结案数")))
+                  if b.kind == "monthly" else
+                  (("handled", Msg("处置数")), ("handled_on_time", Msg("按期处置数")), ("closed", Msg("结案数"))))
+    for key, label in count_rows:
         now_v = r.counts.get(key, 0) if r else 0
         before_v = p.counts.get(key, 0) if p else 0
         rows.append([t(label), now_v, before_v, _change(now_v, before_v, percent=False)])
@@ -157,16 +161,19 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
     from app.reports import charts
 
     story.append(Paragraph(esc(t(Msg("二、图表"))), h1))
-    story.append(Paragraph(esc(t(Msg("每日上报与结案"))), base))
-    story.append(charts.daily(b.daily, font, width, t(Msg("上报")), t(Msg("结案"))))
-    story.append(Paragraph(esc(t(Msg("问题类别帕累托图（前 {n} 类，折线为累计占比）", n=min(12, len(b.categories))))), base))
-    story.append(charts.pareto(b.categories[:12], sum(n for *_x, n in b.categories), font, width))
-    if b.departments is not None and b.departments.results:
-        story.append(Paragraph(esc(t(Msg("部门综合得分排名（前 15 名，按等级着色）"))), base))
-        story.append(charts.ranking([x for x in b.departments.results if x.score is not None][:15], font, width,
-                                    GRADE_COLOURS))
-    story.append(Paragraph(esc(t(Msg("上报渠道"))), base))
-    story.append(charts.channels([(channel_label(c, tr), n) for c, n in b.channels], font, width))
+    if b.empty:
+        story.append(Paragraph(esc(t(Msg("本月没有案卷，没有可画的图表。"))), base))
+    else:
+        story.append(Paragraph(esc(t(Msg("每日上报与结案"))), base))
+        story.append(charts.daily(b.daily, font, width, t(Msg("上报")), t(Msg("结案"))))
+        story.append(Paragraph(esc(t(Msg("问题类别帕累托图（前 {n} 类，折线为累计占比）", n=min(12, len(b.categories))))), base))
+        story.append(charts.pareto(b.categories[:12], sum(n for *_x, n in b.categories), font, width))
+        if b.departments is not None and b.departments.results:
+            story.append(Paragraph(esc(t(Msg("部门综合得分排名（前 15 名，按等级着色）"))), base))
+            story.append(charts.ranking([x for x in b.departments.results if x.score is not None][:15], font, width,
+                                        GRADE_COLOURS))
+        story.append(Paragraph(esc(t(Msg("上报渠道"))), base))
+        story.append(charts.channels([(channel_label(c, tr), n) for c, n in b.channels], font, width))
 
     # -- rankings -------------------------------------------------------------------------------
     def ranking_rows(results: list[SubjectResult]) -> list[list[Any]]:
@@ -235,7 +242,7 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
         story.append(Paragraph(esc(t(Msg("本月没有派遣，也没有延期、回退、缓办、挂账申请。"))), base))
 
     if b.kind == "department" and b.late_cases:
-        story.append(Paragraph(esc(t(Msg("七、未按期结案的案卷（{n} 件）", n=len(b.late_cases)))), h1))
+        story.append(Paragraph(esc(t(Msg("七、未按期完成的案卷（{n} 件）", n=len(b.late_cases)))), h1))
         story.append(Paragraph(esc("，".join(b.late_cases[:400])), base))
 
     # -- map ---------------------------------------------------------------------------------------

@@ -221,13 +221,18 @@ def gather(store: Store, actor: Actor | None, month: Month, clock: Clock, *, dep
                 daily_closes[e.at.date()] += 1
     days = [month.start + timedelta(days=i) for i in range((month.end - month.start).days + 1)]
     late: list[str] = []
-    if headline is not None and "close_on_time_rate" in headline.rates:
-        on_time, due = headline.behind("close_on_time_rate")
+    late_key = "close_on_time_rate" if department is None else "handle_on_time_rate"
+    if headline is not None and late_key in headline.rates:
+        on_time, due = headline.behind(late_key)
         late = sorted((Counter(due) - Counter(on_time)).elements())
     ordered = sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
+    cases, previous_cases = this.cases, before.cases
+    if department is not None:  # the department's own cases: those sent to it
+        cases = headline.counts.get("assigned", 0) if headline else 0
+        previous_cases = previous.counts.get("assigned", 0) if previous else 0
     return Bulletin(
-        kind="monthly" if department is None else "department", month=month, partial=this.partial, cases=this.cases,
-        headline=headline, previous=previous, previous_cases=before.cases, departments=departments, streets=streets,
+        kind="monthly" if department is None else "department", month=month, partial=this.partial, cases=cases,
+        headline=headline, previous=previous, previous_cases=previous_cases, departments=departments, streets=streets,
         shares=shares, daily=[(d, daily_reports[d], daily_closes[d]) for d in days],
         categories=[(c, categories.get(c, c), n) for c, n in ordered],
         channels=sorted(chans.items(), key=lambda kv: (-kv[1], kv[0])),
