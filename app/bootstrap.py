@@ -452,7 +452,10 @@ def _install_stats(hall: Hall, catalogue, actor) -> None:
             points=lambda numbers: statistics.case_points(store, actor, numbers),
             on_hits=hits.show if hits is not None else None,
             shade=shading.show if shading is not None else None,
-            unshade=shading.restore if shading is not None else None)
+            unshade=shading.restore if shading is not None else None, find=find, state=hall.state)
+
+    def find(number: str):  # a listed case by its number (any state), for the detail and the map
+        return next((r for r in core.find_cases(actor, number, limit=5).rows if r.number == number), None)
 
     hall.window.dock_registry.register(DockSpec(STATS_DOCK, "统计分析", "bottom", make, ("cases",)))
 

@@ -59,6 +59,10 @@ def test_analyst_drills_from_a_department_to_its_cases_on_the_map(qtbot, qgis_ap
         dock.show_on_map()
         qtbot.waitUntil(lambda: hall.search_hits.count > 0, timeout=20000)
         assert hall.search_hits.count == len(set(dock.cases))
+        # a double click on a listed case makes it the current case (closed ones too)
+        dock.open_row(0)
+        qtbot.waitUntil(lambda: hall.state.selected_id is not None
+                        and hall.core.cases.get(hall.state.selected_id).number == dock.cases[0], timeout=20000)
         dock.map_mode.setCurrentIndex(0)
         assert grids.renderer().type() != "RuleRenderer" or len(grids.renderer().rootRule().children()) == 2
     finally:

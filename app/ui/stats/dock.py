@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from qtpy.QtCore import QDate, Qt
 from qtpy.QtWidgets import (
@@ -41,6 +42,7 @@ from app.ui.tasks import TaskRunner
 STATS_DOCK = "gridhall.stats"
 DRILL_KEY = "stats.drill"
 POINTS_KEY = "stats.points"
+OPEN_KEY = "stats.open"
 PERIOD_LABELS = {"day": Msg("日"), "week": Msg("周"), "month": Msg("月"), "quarter": Msg("季度"),
                  "custom": Msg("自定义")}
 MAP_MODES = (("none", Msg("地图不着色")), ("density", Msg("网格按案件密度着色")), ("score", Msg("网格按综合评分着色")))
@@ -64,11 +66,13 @@ class StatsDock(QWidget):
                  points: Callable[[list[str]], list[tuple[str, float, float]]] | None = None,
                  on_hits: Callable[[list[tuple[float, float]]], None] | None = None,
                  shade: Callable[[dict[str, str], list[tuple[str, str]]], None] | None = None,
-                 unshade: Callable[[], None] | None = None, parent=None) -> None:
+                 unshade: Callable[[], None] | None = None,
+                 find: Callable[[str], Any] | None = None, state: Any = None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("statsDock")
         self.compute_fn, self.today, self.jobs, self.job_events, self.runner = compute, today, jobs, job_events, runner
         self.month_cases, self.points, self.on_hits, self.shade, self.unshade = month_cases, points, on_hits, shade, unshade
+        self.find, self.state = find, state  # a double click makes a listed case current (QueueState.select_found)
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
 
@@ -137,6 +141,7 @@ class StatsDock(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip(tr("双击一行：在案卷详情中查看该案卷"))
         self.map_button = QPushButton(tr("在地图上显示"), objectName="statsShowOnMap")
         self.map_button.setEnabled(False)
         column = QVBoxLayout(side)
@@ -173,6 +178,7 @@ class StatsDock(QWidget):
         self.map_mode.currentIndexChanged.connect(lambda _i: self.apply_map())
         self.late_only.toggled.connect(lambda _on: self._list())
         self.map_button.clicked.connect(self.show_on_map)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.open_row(row))
         job_events.progressed.connect(self._progressed)
         job_events.finished.connect(self._finished)
         self._kind_changed()
@@ -345,6 +351,22 @@ class StatsDock(QWidget):
         self.runner.run_in_thread(lambda: points(numbers), shown, lambda exc: self.status.setText(self.cat.error(exc)),
                                   key=POINTS_KEY)
 
+    def open_row(self, row: int) -> None:
+        """Make listed case ``row`` the current case (detail, map), read in a worker."""
+        if not 0 <= row < len(self.cases) or self.find is None or self.state is None:
+            return
+        number, find, state = self.cases[row], self.find, self.state
+
+        def found(summary: Any) -> None:
+            if summary is not None:
+                state.select_found(summary)
+
+        if self.runner is None:
+            found(find(number))
+            return
+        self.runner.run_in_thread(lambda: find(number), found, lambda exc: self.status.setText(self.cat.error(exc)),
+                                  key=OPEN_KEY)
+
     # ---- map ------------------------------------------------------------------------------
     def grid_colours(self) -> tuple[dict[str, str], list[tuple[str, str]]]:
         """The colours of the map mode chosen ({grid code: colour}, legend)."""
@@ -368,7 +390,7 @@ class StatsDock(QWidget):
 
     def teardown(self) -> None:
         self.cancel()
-        for key in (DRILL_KEY, POINTS_KEY):
+        for key in (DRILL_KEY, POINTS_KEY, OPEN_KEY):
             if self.runner is not None:
                 self.runner.cancel(key)
         with contextlib.suppress(TypeError, RuntimeError):
