@@ -296,5 +296,16 @@ def bench_search(ctx) -> None:
 
 GROUPS["search"] = ((), bench_search)
 
+
+def bench_wall(ctx) -> None:
+    """Group ``wall`` (bench/wall_soak.py): the wall live for two minutes of 10 changes a second on a clock
+    ×30 (one busy hour): wall.soak_rss_growth_mb, wall.redraw_ms, wall.stall_max_ms, wall.change_to_wall_p95_ms."""
+    from bench.wall_soak import run
+
+    run(str(ctx.get("db") or "data/demo/district.sqlite"))
+
+
+GROUPS["wall"] = (("qgis",), bench_wall)
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -39,6 +39,11 @@ def add_wall_command(sub) -> None:
                    help="wall layout (TOML, docs/wall.md); a malformed file is reported and the default used")
     p.add_argument("--screenshot", metavar="PNG", help="render the wall offscreen, save it as PNG and exit")
     p.add_argument("--size", type=_size, default=(3840, 2160), help="screen size for --screenshot (3840x2160)")
+    p.add_argument("--watchdog", action="store_true",
+                   help="run the wall under a supervisor that restarts it when it exits, hangs or grows too big")
+    p.add_argument("--max-rss-mb", type=float, default=2000.0, help="watchdog: memory limit of the wall (MB)")
+    p.add_argument("--hang-s", type=float, default=30.0,
+                   help="watchdog: restart when the wall's event loop has not answered for this long (s)")
     p.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="wall language (default zh_CN)")
     p.add_argument("--at", type=_at, default=None, metavar="TIME",
                    help="freeze the clock at TIME (demos and screenshots of the demo district's day)")
@@ -52,6 +57,16 @@ def run_wall(args: argparse.Namespace) -> int:
     from app.views.wall.layout import load_layout
 
     cat = Catalogue.from_env()
+    if args.watchdog and not args.screenshot:
+        from app.wall.watchdog import supervise
+
+        wall_args = [f"--{k}={v}" for k, v in (("db", args.db), ("layout", args.layout), ("lang", args.lang))
+                     if v is not None]
+        if args.screens:
+            wall_args.append("--screens=" + ",".join(str(i) for i in args.screens))
+        if args.at:
+            wall_args.append(f"--at={args.at.isoformat()}")
+        return supervise(wall_args, max_rss_mb=args.max_rss_mb, hang_s=args.hang_s)
     layout, problem = load_layout(args.layout)
     if problem is not None:
         print(f"gridhall: {cat.text(problem)}", file=sys.stderr)

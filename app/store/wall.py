@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import event, text
 
@@ -36,6 +37,12 @@ def _dt(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def _at(value: object) -> datetime:
+    at = _dt(value)
+    assert at is not None  # a NOT NULL column
+    return at
+
+
 def open_wall_store(url: str | os.PathLike) -> Store:
     """Open ``url`` for reading only: every connection of the returned store refuses writes (a
     SpatiaLite file is opened ``mode=ro`` with ``query_only``; PostgreSQL transactions are READ ONLY)."""
@@ -45,17 +52,17 @@ def open_wall_store(url: str | os.PathLike) -> Store:
 
         uri = f"{Path(str(store.path)).as_uri()}?mode=ro"
 
-        def open_read_only(_dialect, _record, cargs, cparams) -> None:
+        def open_read_only(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
             # mode=ro: a vanished file is an error, never a new empty database
             cargs[:] = [uri]
             cparams["uri"] = True
 
         event.listen(store.engine, "do_connect", open_read_only)
 
-        def read_only(dbapi_conn, _record) -> None:
+        def read_only(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.execute("PRAGMA query_only = ON")
     else:
-        def read_only(dbapi_conn, _record) -> None:
+        def read_only(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             cur.close()
@@ -151,7 +158,7 @@ def category_counts(store: Store, start: datetime, end: datetime) -> list[tuple[
     sql = text("SELECT k.code, k.name, c.reported_at FROM cases c JOIN categories k ON k.id = c.category_id "
                "WHERE c.reported_at >= :start AND c.reported_at < :end")
     with store.session() as s:
-        return [(str(r[0]), str(r[1]), _dt(r[2])) for r in s.execute(sql, {"start": start, "end": end})]
+        return [(str(r[0]), str(r[1]), _at(r[2])) for r in s.execute(sql, {"start": start, "end": end})]
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,7 @@ def latest_events(store: Store, now: datetime, limit: int = 12) -> list[TickerRo
         FROM case_events e JOIN cases c ON c.id = e.case_id JOIN categories k ON k.id = c.category_id
         WHERE e.at <= :now ORDER BY e.chain_no DESC LIMIT :limit""")
     with store.session() as s:
-        return [TickerRow(_dt(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
+        return [TickerRow(_at(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]))
                 for r in s.execute(sql, {"limit": limit, "now": now})]
 
 

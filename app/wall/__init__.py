@@ -16,9 +16,11 @@ registry, no forms, no docks — nothing on the wall can edit a case. ``Wall`` w
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtWidgets import QWidget
@@ -69,6 +71,10 @@ class Wall:
         self.bus = CaseBus()
         self.live: LiveSync | None = None
         self.alert_until = 0.0
+        from app.wall.watchdog import HEARTBEAT_ENV
+
+        #: a file touched every second while the event loop runs (the watchdog's hang check)
+        self.heartbeat = os.environ.get(HEARTBEAT_ENV) or None
         self.reads = 0  # snapshots applied (tests, bench)
         chosen = list(screens) if screens else list(range(len(layout.screens)))
         self.screens: list[WallScreen] = []
@@ -147,6 +153,11 @@ class Wall:
             self.model.failed(status.label)
 
     def tick(self) -> None:
+        if self.heartbeat:
+            try:
+                Path(self.heartbeat).touch()
+            except OSError:
+                log.warning("cannot touch the heartbeat file %s", self.heartbeat)
         now = self.clock.now()
         self.state.tick(now)
         t = self.monotonic()

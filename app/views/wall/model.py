@@ -12,7 +12,7 @@ the panels by their dwell time on an injected clock.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -152,7 +152,7 @@ class WallAlerts:
         for gone in set(self._seen) - current:
             del self._seen[gone]
 
-    def _changed(self, ids) -> None:
+    def _changed(self, ids: Iterable[int]) -> None:
         if self._seen is None:
             return
         self._compare(list(ids))
