@@ -60,3 +60,44 @@ def test_empty_month_on_the_store(store, tmp_path):
                            with_map=False, record=False)
     assert built.bulletin.empty and built.bulletin.chain is None and built.history_id is None
     assert build_history(store) == []
+
+
+def test_cli_as_analyst_records_the_build(store, tmp_path, monkeypatch, capsys):
+    """The scheduled build runs as an analyst: on PostGIS through the analyst's own login (0019's
+    grants let it add the history row), on SpatiaLite through the users table."""
+    import json
+
+    from services.world import PASSWORD
+
+    from app.cli import main
+    from app.services import auth
+
+    auth.configure_hasher(time_cost=1, memory_cost=64, parallelism=1)
+    try:
+        if store.backend == "spatialite":
+            world = build_world(store, password_hash=auth.hash_password(PASSWORD))
+        else:
+            from tests.store.hall import world_logins
+
+            world = build_world(store)
+            world_logins(store, world, PASSWORD)
+        clock = FixedClock(T0)
+        svc, a = service(store, clock), world.actors
+        svc.report(a["supervisor"], draft(source="supervisor"))
+        monkeypatch.setenv("GRIDHALL_PASSWORD", PASSWORD)
+        url = str(store.path) if store.path else store.url.render_as_string(hide_password=False)
+        month = str(Month(T0.year, T0.month))
+        out = tmp_path / "a.pdf"
+        assert main(["report", "monthly", "--month", month, "--out", str(out), "--db", url, "--as", "analyst",
+                     "--no-map"]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        assert main(["report", "history", "--db", url, "--as", "analyst", "--format", "json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert [(r["month"], r["built_by"], r["sha256"]) for r in rows] == [(month, "analyst", sha256_file(out))]
+    finally:
+        auth.configure_hasher()
+        if store.backend == "postgis":
+            from app.store import security
+
+            for name in world.actors:
+                security.drop_login(store, name)
