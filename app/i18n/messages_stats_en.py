@@ -28,7 +28,7 @@ STATS_EN: dict[str, str] = {
     "正在考核网格…": "Evaluating the grids…", "正在汇总…": "Summing up…",
     # charts
     "每日上报与结案": "Daily reports and closures", "类别帕累托": "Category Pareto",
-    "部门排名（综合得分）": "Department ranking (score)", "上报渠道": "Intake channels",
+    "部门排名（综合得分）": "Departments by score", "上报渠道": "Intake channels",
     "处置用时分布": "Handling time", "热点网格": "Hotspot grids", "月度趋势": "Month on month",
     "上报数": "Reports", "结案数": "Closures", "处置反馈": "Feedbacks", "得分": "Score", "件": "cases", "分": "points",
     "1小时内": "< 1 h", "1–2小时": "1–2 h", "2–4小时": "2–4 h", "4–8小时": "4–8 h", "8–24小时": "8–24 h",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 
 import pyqtgraph as pg
-from qtpy.QtCore import QPointF, Signal
+from qtpy.QtCore import QPointF, Qt, Signal
 from qtpy.QtGui import QFontMetrics
 
 from app.domain.messages import Msg
@@ -16,7 +16,7 @@ from app.ui.style import hall_font
 
 BAR = 0.7  # bar thickness (one slot = 1)
 ROWS = 10  # horizontal bars shown at once
-LABEL_CHARS = 11  # longer bar names are elided
+LABEL_PX = 150  # longer bar names are elided
 
 
 def label_text(cat: Catalogue, label: object) -> str:
@@ -129,9 +129,9 @@ class ChartView(pg.PlotWidget):
         other = item.getAxis("bottom" if chart.horizontal else "left")
         other.setTicks(None)
         if chart.horizontal:  # long names elided (the list's title names the bar in full)
-            labels = [t if len(t) <= LABEL_CHARS else t[:LABEL_CHARS - 1] + "…" for t in labels]
-            axis.setTicks([list(enumerate(labels)), []])
             metrics = QFontMetrics(self.font)
+            labels = [metrics.elidedText(t, Qt.TextElideMode.ElideRight, LABEL_PX) for t in labels]
+            axis.setTicks([list(enumerate(labels)), []])
             axis.setWidth(12 + max((metrics.horizontalAdvance(t) for t in labels), default=30))
         else:
             item.getAxis("left").setWidth(40)

@@ -22,7 +22,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSplitter,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -132,7 +132,8 @@ class StatsDock(QWidget):
 
         side = QWidget(objectName="statsCasesPanel")
         self.cases_title = QLabel(tr("单击图中的柱或点：列出背后的案卷"), objectName="statsCasesTitle")
-        self.cases_title.setWordWrap(True)
+        self.cases_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # no word wrap:
+        # a wrapping label's height-for-width squeezed the grid's first row
         self.late_only = QCheckBox(tr("只看超时案卷"), objectName="statsLateOnly")
         self.late_only.setEnabled(False)
         self.table = QTableWidget(0, 2, objectName="statsCases")
@@ -150,19 +151,21 @@ class StatsDock(QWidget):
         column.addWidget(self.late_only)
         column.addWidget(self.table, 1)
         column.addWidget(self.map_button)
-        split = QSplitter(Qt.Orientation.Horizontal, objectName="statsSplit")
-        split.addWidget(grid_box)
-        split.addWidget(side)
-        split.setStretchFactor(0, 5)
-        split.setStretchFactor(1, 1)
-        self.split = split
+        grid.addWidget(side, 1, 3)  # the eighth cell: the cases behind the figure clicked
+        for cell in (*self.views.values(), side):  # equal cells, whatever their contents ask for
+            cell.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        for r in (0, 1):
+            grid.setRowStretch(r, 1)
+        for c in range(4):
+            grid.setColumnStretch(c, 1)
+        self.table.setMinimumHeight(40)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.status)
-        layout.addWidget(split, 1)
+        layout.addWidget(grid_box, 1)
 
         self.stats: Statistics | None = None
         self.job: Job | None = None
@@ -298,6 +301,7 @@ class StatsDock(QWidget):
         if bar.note is not None:
             head += f"（{self.cat.text(bar.note)}）"
         self.cases_title.setText(head)
+        self.cases_title.setToolTip(head)
         self.late_only.blockSignals(True)
         self.late_only.setChecked(False)
         self.late_only.setEnabled(bool(bar.late))
