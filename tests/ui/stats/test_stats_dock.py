@@ -152,8 +152,10 @@ def test_english(qtbot, store, history, jobs):
 
 def test_the_map_colours_grids_by_density_or_by_the_evaluations_grade(qtbot, store, history, jobs):
     shaded: list = []
-    run = (lambda start, end, feedback:
-           statistics.compute(store, None, start, end, today=TODAY, feedback=feedback))
+
+    def run(start, end, feedback):
+        return statistics.compute(store, None, start, end, today=TODAY, feedback=feedback)
+
     dock = StatsDock(run, TODAY, Catalogue(), jobs=jobs[0], job_events=jobs[1],
                      shade=lambda colours, legend: shaded.append((colours, legend)),
                      unshade=lambda: shaded.append(None))
@@ -170,3 +172,16 @@ def test_the_map_colours_grids_by_density_or_by_the_evaluations_grade(qtbot, sto
     assert sorted(label for _c, label in legend) == sorted({r.grade for r in grids.results if r.grade})
     dock.map_mode.setCurrentIndex(0)
     assert shaded[-1] is None  # the grid layer's own style back
+
+
+def test_a_future_period_is_refused_in_one_line_and_an_empty_one_says_so(qtbot, store, history, jobs):
+    dock = _dock(qtbot, store, jobs)
+    dock.set_period("month", TODAY + timedelta(days=62))
+    job = _computed(qtbot, dock)
+    assert job.state is JobState.FAILED and dock.stats is None
+    assert dock.status.text().startswith("统计失败：") and "未来" in dock.status.text()
+    dock.set_period("month", DAY - timedelta(days=70))  # before any case
+    _computed(qtbot, dock)
+    assert dock.stats is not None and dock.stats.empty
+    assert "该时间段没有案卷" in dock.status.text()
+    assert all(dock.stats.charts[k].empty for k in ("daily", "pareto", "departments", "channels", "hotspots"))
