@@ -35,7 +35,7 @@ BULLETIN_EN: dict[str, str] = {
     "结案数": "Closed",
     "平均处置时长（小时）": "Average handling time (hours)",
     "综合得分": "Composite score",
-    "等级": "Grade",
+    "等级（A–E）": "Grade (A–E)",
     "上月": "Last month",
     "指标": "Indicator",
     "本月": "This month",

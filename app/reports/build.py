@@ -40,11 +40,12 @@ def _map_png(store: Store, b: Bulletin, folder: str, tr: Translate) -> Path:
         points = store_bul.case_points(session, b.reported_ids)
         grids = store_bul.grid_polygons(session, [g for g, _n in b.hotspots])
         extent = store_bul.district_extent_wkt(session)
+        streets = store_bul.street_boundaries(session)
     return render_map(Path(folder) / "map.png", title=tr(Msg("{month} 案卷与热点网格", month=str(b.month))),
                       time_text=f"{b.month.start.isoformat()} – {b.month.end.isoformat()}",
                       legend_title=tr(Msg("图例")), cases_name=tr(Msg("本月上报的案卷（{n} 件）", n=len(points))),
                       hotspots_name=tr(Msg("热点网格（前 {n} 个）", n=len(grids))), points=points, grids=grids,
-                      extent_wkt=extent)
+                      extent_wkt=extent, streets=streets, streets_name=tr(Msg("街道界")))
 
 
 def build_bulletin(store: Store, actor: Actor | None, month: Month, out: str | Path, clock: Clock, tr: Translate, *,

@@ -135,10 +135,13 @@ def channels(rows: Sequence[tuple[str, int]], font: str, width: float) -> Drawin
         pie.slices[i].fillColor = colors.HexColor(PALETTE[i % len(PALETTE)])
     d.add(pie)
     legend = Legend()
-    legend.x, legend.y = 220, height - 15
+    legend.x, legend.y = 200, height - 15
     legend.fontName, legend.fontSize = font, 8
     legend.alignment = "right"
-    legend.colorNamePairs = [(colors.HexColor(PALETTE[i % len(PALETTE)]), f"{label}  {n}（{n / total * 100:.1f}%）")
+    legend.columnMaximum = max(4, (len(rows) + 1) // 2)  # two columns
+    legend.deltax = min(150, (width - 210) / 2)
+    legend.dxTextSpace = 4
+    legend.colorNamePairs = [(colors.HexColor(PALETTE[i % len(PALETTE)]), f"{label}  {n} ({n / total * 100:.1f}%)")
                              for i, (label, n) in enumerate(rows)]
     d.add(legend)
     return d

@@ -15,8 +15,10 @@ DPI = 110
 
 def render_map(path: str | Path, *, title: str, time_text: str, legend_title: str, cases_name: str,
                hotspots_name: str, points: Sequence[tuple[str, str]], grids: dict[str, str],
-               extent_wkt: str | None) -> Path:
-    """Write a PNG of the month's cases (points: number, WKT) and hotspot grids (code: WKT)."""
+               extent_wkt: str | None, streets: Sequence[tuple[str, str, str]] = (),
+               streets_name: str = "") -> Path:
+    """Write a PNG of the month's cases (points: number, WKT) and hotspot grids (code: WKT) over
+    the streets' boundaries (code, name, WKT), labelled by name."""
     if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if "XDG_RUNTIME_DIR" not in os.environ:
@@ -35,12 +37,16 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
         QgsGeometry,
         QgsLayoutExporter,
         QgsMarkerSymbol,
+        QgsPalLayerSettings,
         QgsProject,
         QgsRectangle,
         QgsSingleSymbolRenderer,
+        QgsTextFormat,
         QgsVectorLayer,
+        QgsVectorLayerSimpleLabeling,
     )
     from qgis.PyQt.QtCore import QSize, QVariant
+    from qgis.PyQt.QtGui import QColor
 
     from app.gis.layers import store_crs
     from app.gis.tools.print_layout import MapSnapshot, build_layout
@@ -72,17 +78,39 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
     case_layer.updateExtents()
     case_layer.setRenderer(QgsSingleSymbolRenderer(QgsMarkerSymbol.createSimple(
         {"name": "circle", "color": "30,90,200,170", "outline_style": "no", "size": "1.2"})))
+    street_layer = QgsVectorLayer(f"MultiPolygon?crs={crs}", streets_name, "memory")
+    street_layer.dataProvider().addAttributes([QgsField("code", QVariant.String), QgsField("name", QVariant.String)])
+    street_layer.updateFields()
+    feats = []
+    for code, name, wkt in streets:
+        f = QgsFeature(street_layer.fields())
+        f.setGeometry(QgsGeometry.fromWkt(wkt))
+        f.setAttributes([code, name])
+        feats.append(f)
+    street_layer.dataProvider().addFeatures(feats)
+    street_layer.updateExtents()
+    street_layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
+        {"color": "240,240,232,255", "outline_color": "90,90,90", "outline_width": "0.5",
+         "outline_style": "dash"})))
+    labels = QgsPalLayerSettings()
+    labels.fieldName = "name"
+    fmt = QgsTextFormat()
+    fmt.setSize(11)
+    fmt.setColor(QColor(70, 70, 70))
+    labels.setFormat(fmt)
+    street_layer.setLabeling(QgsVectorLayerSimpleLabeling(labels))
+    street_layer.setLabelsEnabled(True)
     extent = QgsGeometry.fromWkt(extent_wkt).boundingBox() if extent_wkt else QgsRectangle()
     if extent.isEmpty():
         extent = case_layer.extent() if feats else QgsRectangle(0, 0, 1000, 1000)
     extent.scale(1.05)
     project = QgsProject()
     project.setCrs(store_crs())
-    project.addMapLayers([grid_layer, case_layer], False)
+    project.addMapLayers([street_layer, grid_layer, case_layer], False)
     path = Path(path)
     try:
         layout = build_layout(MapSnapshot(title, time_text, extent, [], legend_title), project,
-                              [case_layer, grid_layer])
+                              [case_layer, grid_layer, street_layer])
         # the page as an image (exportToImage would georeference the PNG through GDAL, which
         # cannot update a PNG and says so on stderr)
         image = QgsLayoutExporter(layout).renderPageToImage(0, QSize(), DPI)

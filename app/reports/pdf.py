@@ -76,7 +76,16 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     font = register_font()
     base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
@@ -151,7 +160,7 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
                  "—" if avg_now is None or avg_before is None else f"{(avg_now - avg_before) / 60:+.1f}"])
     rows.append([t(Msg("综合得分")), _num(r.score if r else None), _num(p.score if p else None),
                  "—" if not (r and p and r.score is not None and p.score is not None) else f"{r.score - p.score:+.1f}"])
-    rows.append([t(Msg("等级")), (r.grade if r else None) or "—", (p.grade if p else None) or "—", ""])
+    rows.append([t(Msg("等级（A–E）")), (r.grade if r else None) or "—", (p.grade if p else None) or "—", ""])
     story.append(table([t(Msg("指标")), t(Msg("本月")), t(Msg("上月")), t(Msg("环比"))], rows,
                        [width * 0.4, width * 0.18, width * 0.18, width * 0.24]))
     story.append(Paragraph(esc(t(Msg("比率的环比以百分点计；得分与等级按 {version} 版考核规则（SHA-256 {sha}…）。",
@@ -169,11 +178,12 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
         story.append(Paragraph(esc(t(Msg("问题类别帕累托图（前 {n} 类，折线为累计占比）", n=min(12, len(b.categories))))), base))
         story.append(charts.pareto(b.categories[:12], sum(n for *_x, n in b.categories), font, width))
         if b.departments is not None and b.departments.results:
-            story.append(Paragraph(esc(t(Msg("部门综合得分排名（前 15 名，按等级着色）"))), base))
-            story.append(charts.ranking([x for x in b.departments.results if x.score is not None][:15], font, width,
-                                        GRADE_COLOURS))
-        story.append(Paragraph(esc(t(Msg("上报渠道"))), base))
-        story.append(charts.channels([(channel_label(c, tr), n) for c, n in b.channels], font, width))
+            story.append(KeepTogether([
+                Paragraph(esc(t(Msg("部门综合得分排名（前 15 名，按等级着色）"))), base),
+                charts.ranking([x for x in b.departments.results if x.score is not None][:15], font, width,
+                               GRADE_COLOURS)]))
+        story.append(KeepTogether([Paragraph(esc(t(Msg("上报渠道"))), base),
+                                   charts.channels([(channel_label(c, tr), n) for c, n in b.channels], font, width)]))
 
     # -- rankings -------------------------------------------------------------------------------
     def ranking_rows(results: list[SubjectResult]) -> list[list[Any]]:
@@ -187,7 +197,7 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
         return out
 
     headers = [t(Msg("名次")), t(Msg("代码")), t(Msg("名称")), t(Msg("案卷数")), t(Msg("结案率/处置率")),
-               t(Msg("按期率")), t(Msg("得分")), t(Msg("等级"))]
+               t(Msg("按期率")), t(Msg("得分")), t(Msg("等级（A–E）"))]
     widths = [width * w for w in (0.07, 0.14, 0.27, 0.09, 0.13, 0.11, 0.09, 0.10)]
     if b.departments is not None:
         story.append(Paragraph(esc(t(Msg("三、部门排名"))), h1))

@@ -85,6 +85,15 @@ def grid_polygons(session: Session, codes: list[str]) -> dict[str, str]:
     return {str(c): str(w) for c, w in session.execute(stmt) if w}
 
 
+def street_boundaries(session: Session) -> list[tuple[str, str, str]]:
+    """``(code, name, WKT)`` of the streets (the map page's background)."""
+    from app.store.models import AdminArea
+
+    stmt = (select(AdminArea.code, AdminArea.name, func.ST_AsText(AdminArea.geom))
+            .where(AdminArea.level == "street", AdminArea.geom.is_not(None)).order_by(AdminArea.code))
+    return [(str(c), str(n), str(w)) for c, n, w in session.execute(stmt) if w]
+
+
 def district_extent_wkt(session: Session) -> str | None:
     """The WKT of the envelope of every unit grid (the map page's extent)."""
     return session.scalar(select(func.ST_AsText(func.ST_Envelope(func.ST_Collect(UnitGrid.geom)))))
@@ -105,7 +114,7 @@ def build_history(session: Session, *, month: str | None = None, limit: int = 20
 
 
 __all__ = ["BULLETINS", "BuildRow", "build_history", "case_points", "district_extent_wkt", "grid_polygons",
-           "period_head", "record_build"]
+           "period_head", "record_build", "street_boundaries"]
 
 
 def category_names(session: Session) -> dict[str, str]:

@@ -59,7 +59,7 @@ def test_headline_figures_are_the_evaluations(built, demo_db):
         now, was = r.rates[key].value, p.rates[key].value
         assert f"{label} {now * 100:.1f}% {was * 100:.1f}% {(now - was) * 100:+.1f}" in text
     assert f"综合得分 {r.score:.1f} {p.score:.1f}" in text
-    assert f"等级 {r.grade} {p.grade}" in text
+    assert f"等级（A–E） {r.grade} {p.grade}" in text
     # the department ranking's first row is the evaluation's
     deps = build_core(open_store(demo_db), SystemClock()).evaluate(None, "department", month.start, month.end)
     first = deps.results[0]
