@@ -399,10 +399,10 @@ class WallScreen(QWidget):
         head.addWidget(self.title, 1)
         head.addWidget(self.clock)
         box.addLayout(head)
-        self.alert = Banner(theme, "#b3141b")
-        self.stale_banner = Banner(theme, "#8a5a00")
-        box.addWidget(self.alert)
-        box.addWidget(self.stale_banner)
+        # The banners float over the header (alert) and the bottom edge (stale): showing one moves
+        # nothing else, so the map is not resized and re-rendered and the screen is not repainted whole.
+        self.alert = Banner(theme, "#b3141b", self)
+        self.stale_banner = Banner(theme, "#8a5a00", self)
         self.playlist_stack: PlaylistStack | None = None
         if screen.top != "none":
             box.addWidget(self._band(screen.top))
@@ -415,6 +415,15 @@ class WallScreen(QWidget):
         box.addLayout(middle, 1)
         if screen.bottom != "none":
             box.addWidget(self._band(screen.bottom))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        w, h = self.width(), self.height()
+        height = max(self.alert.sizeHint().height(), self.title.sizeHint().height())
+        self.alert.setGeometry(0, 0, w, height)
+        self.stale_banner.setGeometry(0, h - height, w, height)
+        self.alert.raise_()
+        self.stale_banner.raise_()
 
     def _band(self, kind: str) -> QWidget:
         widget: QWidget = TileStrip(self.theme) if kind == "tiles" else Ticker(self.theme)
