@@ -164,6 +164,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_report_command(sub)
     from app.cli.wall import add_wall_command
     add_wall_command(sub)
+    from app.cli.base_data import add_base_data_commands
+    add_base_data_commands(sub)
     return p
 
 
@@ -505,6 +507,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "wall":
         from app.cli.wall import run_wall
         return run_wall(args)
+    if args.command in ("import", "export"):
+        from app.cli.base_data import run_export, run_import
+        return run_import(args) if args.command == "import" else run_export(args)
     return EXIT_USAGE
 
 

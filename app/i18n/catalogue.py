@@ -23,6 +23,7 @@ from app.domain.definitions import (
 from app.domain.messages import Msg, Seq, chinese
 from app.domain.workflow import Outcome
 from app.i18n.messages_admin_en import ADMIN_EN
+from app.i18n.messages_base_data_en import BASE_DATA_EN
 from app.i18n.messages_en import MESSAGES_EN
 from app.i18n.messages_stats_en import STATS_EN
 from app.i18n.messages_wall_en import WALL_EN
@@ -299,7 +300,8 @@ for _action in Action:
     _EN.setdefault(f"批量{_action.label}…", f"Bulk {_english[:1].lower()}{_english[1:]}…")
 
 # Messages of the services, the store and the domain (errors, explanations) live in their own table.
-for _text, _english in (*MESSAGES_EN.items(), *ADMIN_EN.items(), *STATS_EN.items(), *WALL_EN.items()):
+for _text, _english in (*MESSAGES_EN.items(), *ADMIN_EN.items(), *STATS_EN.items(), *WALL_EN.items(),
+                        *BASE_DATA_EN.items()):
     _EN.setdefault(_text, _english)
 
 

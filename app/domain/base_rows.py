@@ -1,0 +1,165 @@
+"""Pure checks of one base-data row (grid or component) read from an exchange file.
+
+``grid_row`` / ``component_row`` take the mapped attribute values (``{key: value}``, see
+``app.domain.field_names``) and return the row to store plus the problems (``Msg``) and notes (e.g.
+"legacy id converted"). Nothing here reads the store: duplicates against it, departments, the district
+and the grids a component lies in are the service's (``app.services.base_import``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from app.domain.codes import CodeError, GridCode, normalize_component_id
+from app.domain.definitions import ComponentStatus
+from app.domain.messages import Msg, msg_of
+from app.domain.taxonomy import Taxonomy
+
+#: a date before this is not a census date (the first digital-urban-management systems: 2004).
+EARLIEST = date(1990, 1, 1)
+_DATE_RE = re.compile(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(?:[T ].*)?")
+DATA_SOURCES = ("实测", "地形图", "基础地理数据", "其他")
+
+
+@dataclass
+class Row:
+    """One source feature checked: ``values`` to store, ``problems`` (reject reasons), ``notes``."""
+
+    number: int  # the feature's position in the source, from 1
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[Msg] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def text(value: Any) -> str | None:
+    """A cell as stripped text (None for empty); integral floats lose their ``.0`` (spreadsheets)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    s = str(value).strip()
+    return s or None
+
+
+def parse_date(value: Any) -> date:
+    """YYYYMMDD, YYYY-MM-DD (also / or .), a date or a datetime; ValueError otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = text(value) or ""
+    m = _DATE_RE.fullmatch(s)
+    if not m:
+        raise ValueError(s)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _date_of(row: Row, key: str, label: Msg, value: Any, today: date) -> date | None:
+    if text(value) is None:
+        return None
+    try:
+        d = parse_date(value)
+    except ValueError:
+        row.problems.append(Msg("{label}「{value}」不是日期：应为 YYYYMMDD", label=label, value=str(value)[:30]))
+        return None
+    if d < EARLIEST or d > today:
+        row.problems.append(Msg("{label} {date} 不合理：应在 {first} 与今天 {today} 之间", label=label,
+                                date=d.isoformat(), first=EARLIEST.isoformat(), today=today.isoformat()))
+        return None
+    return d
+
+
+def grid_row(number: int, values: dict[str, Any]) -> Row:
+    """A grid row: the 15-digit code (community from it unless given)."""
+    row = Row(number)
+    code = text(values.get("code"))
+    try:
+        grid = GridCode.parse(code or "")
+    except CodeError as exc:
+        row.problems.append(msg_of(exc))
+        return row
+    row.values["code"] = str(grid)
+    community = text(values.get("community_code"))
+    if community is not None and community != grid.community_code:
+        row.problems.append(Msg("网格 {code} 的社区代码 {community} 与编码中的 {expected} 不一致", code=str(grid),
+                                community=community[:20], expected=grid.community_code))
+    row.values["community_code"] = grid.community_code
+    return row
+
+
+def component_row(number: int, values: dict[str, Any], taxonomy: Taxonomy, today: date) -> Row:
+    """A component row: the id (a 16-digit legacy one converted, the original kept), category from it,
+    status, dates, departments' codes as given (resolved by the service)."""
+    row = Row(number)
+    raw = text(values.get("code"))
+    legacy = text(values.get("legacy_code"))
+    try:
+        cid = normalize_component_id(raw or "", taxonomy)
+    except CodeError as exc:
+        row.problems.append(msg_of(exc))
+        return row
+    if raw is not None and len(raw) == 16:
+        legacy = raw
+        row.notes.append(Msg("旧版标识码 {old} 已转换为 {new}（原码保留）", old=raw, new=str(cid)))
+    row.values.update(code=str(cid), legacy_code=legacy, category_code=cid.category_code)
+    cat = taxonomy.find("component", cid.category_code)
+    name = text(values.get("name"))
+    if name is None:
+        name = cat.name if cat is not None else None
+        if name is None:
+            row.problems.append(Msg("部件 {code} 没有名称", code=str(cid)))
+    elif len(name) > 64:
+        row.problems.append(Msg("部件 {code} 的名称过长（{n} 个字符，最多 64）", code=str(cid), n=len(name)))
+    row.values["name"] = name
+    grid = text(values.get("grid_code"))
+    if grid is not None:
+        try:
+            grid = str(GridCode.parse(grid))
+        except CodeError as exc:
+            row.problems.append(msg_of(exc))
+    row.values["grid_code"] = grid
+    status = text(values.get("status"))
+    if status is None:
+        row.values["status"] = ComponentStatus.INTACT.value
+    else:
+        try:
+            row.values["status"] = ComponentStatus.parse(status).value
+        except ValueError:
+            row.problems.append(Msg("部件状态「{status}」无效：应为 完好、破损、丢失、废弃或移除", status=status[:20]))
+    initial = _date_of(row, "initial_date", Msg("初始日期"), values.get("initial_date"), today)
+    changed = _date_of(row, "changed_date", Msg("变更日期"), values.get("changed_date"), today)
+    if initial is not None and changed is not None and changed < initial:
+        row.problems.append(Msg("变更日期 {changed} 早于初始日期 {initial}", changed=changed.isoformat(),
+                                initial=initial.isoformat()))
+    row.values.update(initial_date=initial, changed_date=changed)
+    source = text(values.get("data_source"))
+    if source is not None and len(source) > 16:
+        row.problems.append(Msg("数据来源「{source}」过长（最多 16 个字符）", source=source[:30]))
+    row.values["data_source"] = source
+    row.values["note"] = text(values.get("note"))
+    for key in ("authority_code", "owner_code", "maintainer_code"):
+        row.values[key] = text(values.get(key))
+    return row
+
+
+def duplicates(rows: list[Row]) -> None:
+    """Mark every row whose code an earlier row of the same file already has."""
+    first: dict[str, int] = {}
+    for row in rows:
+        code = row.values.get("code")
+        if code is None:
+            continue
+        if code in first:
+            row.problems.append(Msg("编码 {code} 重复（与第 {other} 条相同）", code=code, other=first[code]))
+        else:
+            first[code] = row.number
+
+
+__all__ = ["DATA_SOURCES", "EARLIEST", "Row", "component_row", "duplicates", "grid_row", "parse_date", "text"]

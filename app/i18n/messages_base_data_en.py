@@ -1,0 +1,84 @@
+"""English for the base-data import and export (issue 15): field mapping, row checks, the validation
+report and the command line (``gridhall import|export``)."""
+
+from __future__ import annotations
+
+BASE_DATA_EN: dict[str, str] = {
+    # -- field mapping (app/domain/field_names.py) -----------------------------------------------
+    "源文件缺少字段 {key}（可识别的列名：{names}）；请用 --map {key}=列名 指定（有：{columns}）":
+        "The source has no {key} field (recognised column names: {names}); name it with --map {key}=COLUMN "
+        "(columns: {columns})",
+    "字段映射「{item}」应写成 字段=列名，例如 code=编号": "Field mapping '{item}' must read FIELD=COLUMN, e.g. code=ID",
+    "字段映射「{item}」的字段 {key} 未知：可用 {choices}": "Field mapping '{item}': unknown field {key}; use one of {choices}",
+    "字段映射 {key}={column}：源文件没有列「{column}」（有：{columns}）":
+        "Field mapping {key}={column}: the source has no column '{column}' (columns: {columns})",
+    # -- row checks (app/domain/base_rows.py) ----------------------------------------------------
+    "养护单位": "Maintainer", "权属单位": "Owner",
+    "{label} {date} 不合理：应在 {first} 与今天 {today} 之间":
+        "{label} {date} makes no sense: it must lie between {first} and today, {today}",
+    "网格 {code} 的社区代码 {community} 与编码中的 {expected} 不一致":
+        "Grid {code}: community code {community} differs from {expected} in the grid code",
+    "旧版标识码 {old} 已转换为 {new}（原码保留）": "Legacy identifier {old} converted to {new} (the original kept)",
+    "变更日期 {changed} 早于初始日期 {initial}": "Changed date {changed} is before the initial date {initial}",
+    "数据来源「{source}」过长（最多 16 个字符）": "Data source '{source}' is too long (at most 16 characters)",
+    "{label}「{value}」不是日期：应为 YYYYMMDD": "{label} '{value}' is not a date: use YYYYMMDD",
+    "部件 {code} 没有名称": "Component {code} has no name",
+    "部件 {code} 的名称过长（{n} 个字符，最多 64）": "Component {code}: the name is too long ({n} characters, at most 64)",
+    "编码 {code} 重复（与第 {other} 条相同）": "Code {code} is duplicated (the same as row {other})",
+    "部件状态「{status}」无效：应为 完好、破损、丢失、废弃或移除":
+        "Component status '{status}' is invalid: use 完好 (intact), 破损 (damaged), 丢失 (lost), 废弃 (abandoned) "
+        "or 移除 (removed)",
+    # -- reading, checks against the store, the report (app/services/base_import.py) -------------
+    "文件 {path} 不存在": "File {path} does not exist",
+    "无法读取 {path}：不是可识别的矢量文件": "Cannot read {path}: not a vector file GDAL recognises",
+    "{path} 没有坐标系：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）":
+        "{path} has no coordinate system: give its EPSG code with --source-crs (e.g. 4549 or 4490)",
+    "几何为空": "Empty geometry",
+    "无法从扩展名判断格式：请用 --format 指定（{choices}）":
+        "Cannot tell the format from the extension: give --format ({choices})",
+    "{file}（{driver}，图层 {layer}，坐标系 {crs}）：{rows} 条，合格 {good} 条，有问题 {bad} 条":
+        "{file} ({driver}, layer {layer}, CRS {crs}): {rows} rows, {good} good, {bad} with problems",
+    "字段对应：{mapping}": "Field mapping: {mapping}",
+    "Shapefile {path} 缺少属性表 .dbf 文件": "Shapefile {path} has no attribute table (.dbf file)",
+    "无法读取 {path}：{error}": "Cannot read {path}: {error}",
+    "{path} 没有图层 {layer}（有：{names}）": "{path} has no layer {layer} (layers: {names})",
+    "{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}":
+        "{path} cannot be read after row {row} (the file may be truncated or damaged): {error}",
+    "网格面积为零": "The grid's area is zero",
+    "位于辖区之外（坐标系是否正确？）": "Outside the district (is the coordinate system right?)",
+    "网格 {code} 已在库中": "Grid {code} is already in the store",
+    "社区 {community} 不在库中": "Community {community} is not in the store",
+    "网格之间有 {area:.1f} 平方米的空隙（约在 {x:.0f}, {y:.0f}）":
+        "A gap of {area:.1f} m² between grids (near {x:.0f}, {y:.0f})",
+    "部件 {code} 已在库中": "Component {code} is already in the store",
+    "类别 {code} 不在部件分类中": "Category {code} is not in the component taxonomy",
+    "所在网格编码 {given} 与其位置所在的网格 {actual} 不符":
+        "Grid code {given} does not match grid {actual} the component lies in",
+    "所在网格 {given} 不在库中": "Grid {given} is not in the store",
+    "第 {row} 条 {code}：{reasons}": "Row {row} {code}: {reasons}",
+    "……另有 {n} 条有问题（见 --report 的 JSON）": "… {n} more rows with problems (see the --report JSON)",
+    "第 {row} 条 {code}：{notes}": "Row {row} {code}: {notes}",
+    "编码 {encoding} 未知：例如 UTF-8 或 GBK": "Unknown encoding {encoding}: e.g. UTF-8 or GBK",
+    "文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）":
+        "Text cannot be decoded as {encoding}: give the encoding with --encoding (e.g. GBK)",
+    "坐标系 EPSG:{code} 未知": "Unknown coordinate system EPSG:{code}",
+    "坐标无法转换到 EPSG:{srid}": "The coordinates cannot be transformed to EPSG:{srid}",
+    "部件几何应为点，实际为 {type}": "A component's geometry must be a point, not {type}",
+    "网格几何应为面，实际为 {type}": "A grid's geometry must be a polygon, not {type}",
+    "几何无效（自相交）已修复为一个面，面积不变": "Invalid geometry (self-intersection) repaired into one polygon, area unchanged",
+    "几何无效（自相交，如蝴蝶结形）：修复后为 {n} 个面，无法安全修复":
+        "Invalid geometry (self-intersection, e.g. a bow-tie): repairing gives {n} polygons, not safely repairable",
+    "网格跨越社区边界（{area:.1f} 平方米在社区 {community} 之外）":
+        "The grid crosses its community's boundary ({area:.1f} m² outside community {community})",
+    "与 {other} 重叠 {area:.1f} 平方米": "Overlaps {other} by {area:.1f} m²",
+    "{label}代码 {code} 不在部门表中": "{label} code {code} is not in the departments table",
+    # -- command line (app/cli/base_data.py) -----------------------------------------------------
+    "只有管理员可以导入基础数据（{user} 是{role}）": "Only the administrator may import base data ({user} is {role})",
+    "已导出 {n} 条到 {path}": "Exported {n} rows to {path}",
+    "试运行：未写入任何数据": "Dry run: nothing written",
+    "发现问题，未写入任何数据（可用 --on-error skip 只写入合格的 {n} 条）":
+        "Problems found, nothing written (--on-error skip writes only the {n} good rows)",
+    "已写入 {n} 条": "{n} rows written",
+    "未写入的 {n} 条及原因见 {path}": "The {n} rows not written, with the reasons, are in {path}",
+    "已取消：未写入任何数据": "Cancelled: nothing written",
+}

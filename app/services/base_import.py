@@ -1,0 +1,635 @@
+"""Import and export of base data (unit grids and components) through GDAL/OGR (issue 15, items 1–3).
+
+``read_source`` opens a GeoPackage, Shapefile (encoding from ``.cpg``, else UTF-8 then GBK, or the
+``encoding`` given), GeoJSON, FlatGeobuf or CSV with coordinates (X/Y or WKT columns), maps its columns
+(``app.domain.field_names``), reprojects every geometry to the store's SRID and runs the pure row checks
+(``app.domain.base_rows``). ``validate`` adds the checks that need the store: codes already stored,
+departments, the district boundary, overlapping grids and gaps between them, grids crossing their
+community, a component's grid code against the grid it lies in. ``write`` stores the good rows in ONE
+transaction (a crash, a kill or a cancel leaves the store as before). ``export`` writes the store's grids
+or components to gpkg/shp (with ``.cpg``)/geojson/csv/xlsx with GB/T 47678.5 field names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.domain import base_rows
+from app.domain.base_rows import Row
+from app.domain.definitions import STORE_SRID
+from app.domain.field_names import COMPONENTS, EXPORT_NAMES, FIELDS, GRIDS, MappingError, resolve
+from app.domain.messages import Msg, MsgError, msg_of
+from app.domain.taxonomy import Taxonomy
+
+#: overlap / gap / boundary tolerance in square metres, and distance tolerance in metres.
+AREA_TOLERANCE_M2 = 1.0
+DISTANCE_TOLERANCE_M = 0.5
+FORMATS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "csv": "CSV", "fgb": "FlatGeobuf",
+           "xlsx": "XLSX"}
+_EXT = {".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".fgb": "fgb",
+        ".xlsx": "xlsx"}
+
+
+class ImportRefused(MsgError):
+    """The source cannot be read at all (nothing was written)."""
+
+
+@dataclass
+class Source:
+    """A read source: its rows (checked by the pure checks), mapping and where it came from."""
+
+    path: Path
+    kind: str
+    driver: str
+    layer: str
+    mapping: dict[str, str]
+    columns: list[str]
+    encoding: str | None
+    srs_name: str
+    rows: list[Row] = field(default_factory=list)
+    raw: list[dict[str, Any]] = field(default_factory=list)  # the source's attributes per row
+    wkb: list[bytes | None] = field(default_factory=list)  # the source geometry per row (source CRS)
+
+
+@dataclass
+class Report:
+    """The validation report: every row's problems and notes, and the whole-file findings."""
+
+    source: Source
+    findings: list[Msg] = field(default_factory=list)
+    written: int = 0
+    rejects_path: Path | None = None
+
+    @property
+    def good(self) -> list[Row]:
+        return [r for r in self.source.rows if r.ok]
+
+    @property
+    def bad(self) -> list[Row]:
+        return [r for r in self.source.rows if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad and not self.findings
+
+    def as_dict(self, tr: Callable[[Any], str] = str) -> dict[str, Any]:
+        s = self.source
+        return {"file": str(s.path), "kind": s.kind, "driver": s.driver, "layer": s.layer, "crs": s.srs_name,
+                "encoding": s.encoding, "mapping": s.mapping, "rows": len(s.rows), "good": len(self.good),
+                "rejected": len(self.bad), "written": self.written, "findings": [tr(m) for m in self.findings],
+                "rejects_file": str(self.rejects_path) if self.rejects_path else None,
+                "problems": [{"row": r.number, "code": r.values.get("code"), "reasons": [tr(m) for m in r.problems]}
+                             for r in self.bad],
+                "notes": [{"row": r.number, "code": r.values.get("code"), "notes": [tr(m) for m in r.notes]}
+                          for r in s.rows if r.notes]}
+
+    def text(self, tr: Callable[[Any], str] = str, limit: int = 50) -> str:
+        s = self.source
+        lines = [tr(Msg("{file}（{driver}，图层 {layer}，坐标系 {crs}）：{rows} 条，合格 {good} 条，有问题 {bad} 条",
+                        file=str(s.path), driver=s.driver, layer=s.layer, crs=s.srs_name, rows=len(s.rows),
+                        good=len(self.good), bad=len(self.bad))),
+                 tr(Msg("字段对应：{mapping}", mapping=", ".join(f"{k}←{v}" for k, v in s.mapping.items())))]
+        lines += [tr(m) for m in self.findings]
+        for r in self.bad[:limit]:
+            lines.append(tr(Msg("第 {row} 条 {code}：{reasons}", row=r.number, code=r.values.get("code") or "",
+                                reasons="；".join(tr(m) for m in r.problems))))
+        if len(self.bad) > limit:
+            lines.append(tr(Msg("……另有 {n} 条有问题（见 --report 的 JSON）", n=len(self.bad) - limit)))
+        noted = [r for r in s.rows if r.notes]
+        for r in noted[:limit]:
+            lines.append(tr(Msg("第 {row} 条 {code}：{notes}", row=r.number, code=r.values.get("code") or "",
+                                notes="；".join(tr(m) for m in r.notes))))
+        return "\n".join(lines)
+
+
+def _ogr():
+    from osgeo import gdal, ogr, osr
+
+    gdal.UseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # warnings become the report's findings, not stderr noise
+    ogr.UseExceptions()
+    osr.UseExceptions()
+    return gdal, ogr, osr
+
+
+def _decode(raw: bytes, encodings: Sequence[str]) -> str | None:
+    for enc in encodings:
+        try:
+            return raw.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
+def read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
+                overrides: dict[str, str] | None = None, source_crs: int | None = None,
+                encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None) -> Source:
+    """Open, map, reproject and check every feature of ``path`` (ImportRefused when unreadable)."""
+    gdal, ogr, osr = _ogr()
+    path = Path(path)
+    if not path.exists():
+        raise ImportRefused(Msg("文件 {path} 不存在", path=str(path)))
+    if encoding is not None:
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise ImportRefused(Msg("编码 {encoding} 未知：例如 UTF-8 或 GBK", encoding=encoding[:30])) from None
+    ext = path.suffix.lower()
+    options: list[str] = []
+    decode_with: list[str] | None = None
+    if ext == ".shp":
+        if not path.with_suffix(".dbf").exists() and not path.with_suffix(".DBF").exists():
+            raise ImportRefused(Msg("Shapefile {path} 缺少属性表 .dbf 文件", path=str(path)))
+        cpg = path.with_suffix(".cpg")
+        if encoding:
+            decode_with = [encoding]
+        elif cpg.exists():
+            decode_with = [_cpg_encoding(cpg.read_text(errors="replace"))]
+        else:
+            decode_with = ["utf-8", "gbk"]
+        options.append("ENCODING=")
+    elif ext == ".csv":
+        options += ["X_POSSIBLE_NAMES=X,x,lon,lng,longitude,经度,横坐标",
+                    "Y_POSSIBLE_NAMES=Y,y,lat,latitude,纬度,纵坐标",
+                    "GEOM_POSSIBLE_NAMES=WKT,wkt,geometry,geom", "KEEP_GEOM_COLUMNS=NO", "AUTODETECT_TYPE=NO"]
+    try:
+        ds = gdal.OpenEx(str(path), gdal.OF_VECTOR | gdal.OF_READONLY, open_options=options)
+    except RuntimeError as exc:
+        raise ImportRefused(Msg("无法读取 {path}：{error}", path=str(path), error=str(exc)[:200])) from None
+    if ds is None or ds.GetLayerCount() == 0:
+        raise ImportRefused(Msg("无法读取 {path}：不是可识别的矢量文件", path=str(path)))
+    if layer is None:
+        lyr = ds.GetLayer(0)
+    else:
+        lyr = ds.GetLayerByName(layer)
+        if lyr is None:
+            names = ", ".join(ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount()))
+            raise ImportRefused(Msg("{path} 没有图层 {layer}（有：{names}）", path=str(path), layer=layer[:60],
+                                    names=names[:200]))
+    defn = lyr.GetLayerDefn()
+    columns = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    mapping = resolve(kind, columns, overrides)
+    srs = _source_srs(lyr, source_crs, path)
+    target = osr.SpatialReference()
+    target.ImportFromEPSG(STORE_SRID)
+    for ref in (srs, target):
+        ref.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
+    source = Source(path=path, kind=kind, driver=ds.GetDriver().ShortName, layer=lyr.GetName(), mapping=mapping,
+                    columns=columns, encoding=(decode_with[0] if decode_with and len(decode_with) == 1
+                                               else "utf-8/gbk" if decode_with else None),
+                    srs_name=f"{srs.GetAuthorityName(None) or ''}:{srs.GetAuthorityCode(None) or srs.GetName()}")
+    taxonomy = taxonomy or Taxonomy.load()
+    today = today or date.today()
+    index = {key: columns.index(col) for key, col in mapping.items()}
+    number = 0
+    try:
+        for feat in lyr:
+            number += 1
+            attrs: dict[str, Any] = {}
+            bad_text = False
+            for i, col in enumerate(columns):
+                if not feat.IsFieldSetAndNotNull(i):
+                    attrs[col] = None
+                elif decode_with is not None and defn.GetFieldDefn(i).GetType() == ogr.OFTString:
+                    value = _decode(bytes(feat.GetFieldAsBinary(i)), decode_with)
+                    bad_text = bad_text or value is None
+                    attrs[col] = value
+                else:
+                    attrs[col] = _value(feat, i, defn.GetFieldDefn(i).GetType(), ogr)
+            values = {key: attrs[columns[i]] for key, i in index.items()}
+            row = (base_rows.grid_row(number, values) if kind == GRIDS
+                   else base_rows.component_row(number, values, taxonomy, today))
+            if bad_text:
+                row.problems.append(Msg("文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）",
+                                        encoding="/".join(decode_with or [])))
+            geom = feat.GetGeometryRef()
+            source.wkb.append(bytes(geom.ExportToWkb()) if geom is not None else None)
+            _geometry(row, geom, transform, kind, ogr)
+            source.rows.append(row)
+            source.raw.append(attrs)
+    except RuntimeError as exc:
+        raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
+                                row=number, error=str(exc)[:200])) from None
+    base_rows.duplicates(source.rows)
+    return source
+
+
+def _cpg_encoding(text: str) -> str:
+    name = text.strip().upper()
+    if name in ("936", "CP936", "GB2312", "GBK", "GB18030"):
+        return "gb18030" if name == "GB18030" else "gbk"
+    if name.startswith("8859"):
+        return "iso-" + name.lower()
+    return {"UTF8": "utf-8", "65001": "utf-8"}.get(name.replace("-", ""), name.lower() or "utf-8")
+
+
+def _value(feat, i: int, ftype: int, ogr) -> Any:
+    if ftype in (ogr.OFTInteger, ogr.OFTInteger64):
+        return feat.GetFieldAsInteger64(i)
+    if ftype == ogr.OFTReal:
+        return feat.GetFieldAsDouble(i)
+    if ftype in (ogr.OFTDate, ogr.OFTDateTime):
+        y, m, d = feat.GetFieldAsDateTime(i)[:3]
+        return f"{y:04d}{m:02d}{d:02d}"
+    return feat.GetFieldAsString(i)
+
+
+def _source_srs(lyr, source_crs: int | None, path: Path):
+    _, _, osr = _ogr()
+    if source_crs is not None:
+        srs = osr.SpatialReference()
+        try:
+            srs.ImportFromEPSG(int(source_crs))
+        except RuntimeError:
+            raise ImportRefused(Msg("坐标系 EPSG:{code} 未知", code=source_crs)) from None
+        return srs
+    srs = lyr.GetSpatialRef()
+    if srs is None:
+        raise ImportRefused(Msg("{path} 没有坐标系：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）", path=str(path)))
+    return srs.Clone()
+
+
+def _geometry(row: Row, geom, transform, kind: str, ogr) -> None:
+    """Set ``row.values['wkt']`` (store SRID) or add the geometry's problem; repairs only when safe."""
+    if geom is None or geom.IsEmpty():
+        row.problems.append(Msg("几何为空"))
+        return
+    geom = geom.Clone()
+    if geom.GetCoordinateDimension() == 3:
+        geom.FlattenTo2D()
+    if transform is not None:
+        try:
+            geom.Transform(transform)
+        except RuntimeError:
+            row.problems.append(Msg("坐标无法转换到 EPSG:{srid}", srid=STORE_SRID))
+            return
+    flat = ogr.GT_Flatten(geom.GetGeometryType())
+    if kind == COMPONENTS:
+        if flat == ogr.wkbMultiPoint and geom.GetGeometryCount() == 1:
+            geom = geom.GetGeometryRef(0).Clone()
+        elif flat != ogr.wkbPoint:
+            row.problems.append(Msg("部件几何应为点，实际为 {type}", type=geom.GetGeometryName()))
+            return
+    else:
+        if flat == ogr.wkbMultiPolygon and geom.GetGeometryCount() == 1:
+            geom = geom.GetGeometryRef(0).Clone()
+        elif flat != ogr.wkbPolygon:
+            row.problems.append(Msg("网格几何应为面，实际为 {type}", type=geom.GetGeometryName()))
+            return
+        if not geom.IsValid():
+            fixed = geom.MakeValid()
+            polys = _polygons(fixed, ogr)
+            if len(polys) == 1 and abs(polys[0].GetArea() - abs(_shoelace(geom))) <= AREA_TOLERANCE_M2:
+                geom = polys[0]
+                row.notes.append(Msg("几何无效（自相交）已修复为一个面，面积不变"))
+            else:
+                row.problems.append(Msg("几何无效（自相交，如蝴蝶结形）：修复后为 {n} 个面，无法安全修复", n=len(polys)))
+                return
+        if geom.GetArea() <= 0:
+            row.problems.append(Msg("网格面积为零"))
+            return
+        row.values["area_m2"] = round(geom.GetArea(), 2)
+    row.values["wkt"] = geom.ExportToIsoWkt()
+
+
+def _polygons(geom, ogr) -> list:
+    flat = ogr.GT_Flatten(geom.GetGeometryType())
+    if flat == ogr.wkbPolygon:
+        return [geom]
+    out = []
+    for i in range(geom.GetGeometryCount()):
+        out += _polygons(geom.GetGeometryRef(i), ogr)
+    return out
+
+
+def _shoelace(geom) -> float:
+    ring = geom.GetGeometryRef(0)
+    pts = ring.GetPoints() or []
+    return sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(pts, pts[1:], strict=False)) / 2
+
+
+# -- checks against the store -------------------------------------------------------------------
+
+
+def validate(store, source: Source) -> Report:
+    """The store-dependent checks; the report of everything found (nothing written)."""
+    import shapely
+    from shapely import wkt as swkt
+    from sqlalchemy import func, select
+
+    from app.store.models import AdminArea, Category, Component, Department, UnitGrid
+
+    report = Report(source)
+    good = [r for r in source.rows if r.ok]
+    with store.session() as s:
+        district = [shapely.from_wkb(bytes(g)) for g in s.scalars(
+            select(func.ST_AsBinary(AdminArea.geom)).where(AdminArea.level == "district")) if g is not None]
+        communities = {code: (cid, bytes(g) if g is not None else None) for cid, code, g in s.execute(
+            select(AdminArea.id, AdminArea.code, func.ST_AsBinary(AdminArea.geom)).where(
+                AdminArea.level == "community"))}
+        stored_grids = {code: (gid, bytes(g)) for gid, code, g in s.execute(
+            select(UnitGrid.id, UnitGrid.code, func.ST_AsBinary(UnitGrid.geom)))}
+        if source.kind == COMPONENTS:
+            stored = set(s.scalars(select(Component.code)))
+            cats = {code: cid for cid, code in s.execute(select(Category.id, Category.code).where(
+                Category.kind == "component"))}
+            depts: dict[str, int] = {}
+            for did, code, credit in s.execute(select(Department.id, Department.code, Department.credit_code)):
+                depts[code] = did
+                if credit:
+                    depts[credit] = did
+    area = shapely.union_all(district).buffer(DISTANCE_TOLERANCE_M) if district else None
+    for r in good:
+        g = swkt.loads(r.values["wkt"])
+        r.values["_shape"] = g
+        if area is not None and not area.covers(g):
+            r.problems.append(Msg("位于辖区之外（坐标系是否正确？）"))
+    if source.kind == GRIDS:
+        _check_grids(report, [r for r in good if r.ok], communities, stored_grids)
+    else:
+        _check_components(report, [r for r in good if r.ok], stored, cats, depts, stored_grids)
+    return report
+
+
+def _check_grids(report: Report, rows: list[Row], communities, stored_grids) -> None:
+    import shapely
+
+    for r in rows:
+        code = r.values["code"]
+        if code in stored_grids:
+            r.problems.append(Msg("网格 {code} 已在库中", code=code))
+        community = communities.get(r.values["community_code"])
+        if community is None:
+            r.problems.append(Msg("社区 {community} 不在库中", community=r.values["community_code"]))
+            continue
+        r.values["community_id"] = community[0]
+        if community[1] is not None:
+            outside = r.values["_shape"].difference(shapely.from_wkb(community[1])).area
+            if outside > AREA_TOLERANCE_M2:
+                r.problems.append(Msg("网格跨越社区边界（{area:.1f} 平方米在社区 {community} 之外）", area=outside,
+                                      community=r.values["community_code"]))
+    shapes = [r.values["_shape"] for r in rows]
+    other_codes = list(stored_grids)
+    others = [shapely.from_wkb(stored_grids[c][1]) for c in other_codes]
+    tree = shapely.STRtree(shapes + others)
+    for i, r in enumerate(rows):
+        for j in tree.query(shapes[i], predicate="intersects"):
+            if j == i or (j < len(rows) and j < i):
+                continue
+            overlap = shapes[i].intersection(tree.geometries[j]).area
+            if overlap > AREA_TOLERANCE_M2:
+                other = rows[j].values["code"] if j < len(rows) else other_codes[j - len(rows)]
+                r.problems.append(Msg("与 {other} 重叠 {area:.1f} 平方米", other=other, area=overlap))
+                if j < len(rows):  # which of the two is wrong is the surveyor's call: both are held back
+                    rows[j].problems.append(Msg("与 {other} 重叠 {area:.1f} 平方米", other=r.values["code"],
+                                                area=overlap))
+    if shapes:
+        union = shapely.union_all(shapes + others)
+        holes = [h for p in getattr(union, "geoms", [union]) for h in getattr(p, "interiors", [])]
+        gaps = [shapely.Polygon(h) for h in holes if shapely.Polygon(h).area > AREA_TOLERANCE_M2]
+        for gap in gaps:
+            c = gap.representative_point()
+            report.findings.append(Msg("网格之间有 {area:.1f} 平方米的空隙（约在 {x:.0f}, {y:.0f}）", area=gap.area,
+                                       x=c.x, y=c.y))
+
+
+def _check_components(report: Report, rows: list[Row], stored: set[str], cats, depts, stored_grids) -> None:
+    import shapely
+
+    codes = list(stored_grids)
+    tree = shapely.STRtree([shapely.from_wkb(stored_grids[c][1]) for c in codes]) if codes else None
+    for r in rows:
+        v = r.values
+        if v["code"] in stored:
+            r.problems.append(Msg("部件 {code} 已在库中", code=v["code"]))
+        if v["legacy_code"] is not None and v["legacy_code"] in stored:
+            r.problems.append(Msg("部件 {code} 已在库中", code=v["legacy_code"]))
+        cat = cats.get(v["category_code"])
+        if cat is None:
+            r.problems.append(Msg("类别 {code} 不在部件分类中", code=v["category_code"]))
+        v["category_id"] = cat
+        for key, label in (("authority_code", Msg("主管部门")), ("owner_code", Msg("权属单位")),
+                           ("maintainer_code", Msg("养护单位"))):
+            code = v[key]
+            v[key.replace("_code", "_department_id")] = depts.get(code) if code else None
+            if code and code not in depts:
+                r.problems.append(Msg("{label}代码 {code} 不在部门表中", label=label, code=code[:30]))
+        inside = None
+        if tree is not None:
+            hits = tree.query(v["_shape"], predicate="intersects")
+            inside = codes[int(hits.min())] if len(hits) else None
+        if v["grid_code"] is not None and inside is not None and v["grid_code"] != inside:
+            r.problems.append(Msg("所在网格编码 {given} 与其位置所在的网格 {actual} 不符", given=v["grid_code"],
+                                  actual=inside))
+        if v["grid_code"] is not None and inside is None and v["grid_code"] not in stored_grids:
+            r.problems.append(Msg("所在网格 {given} 不在库中", given=v["grid_code"]))
+        grid = inside or v["grid_code"]
+        v["grid_id"] = stored_grids[grid][0] if grid in stored_grids else None
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def write(store, report: Report, *, batch: int = 5000,
+          progress: Callable[[int, int], None] | None = None) -> int:
+    """Store the report's good rows in ONE transaction; the number written."""
+    from geoalchemy2 import WKTElement
+    from sqlalchemy import insert
+
+    from app.store.models import Component, UnitGrid
+
+    rows = report.good
+    model = UnitGrid if report.source.kind == GRIDS else Component
+    keys = (("code", "community_id", "area_m2") if model is UnitGrid else
+            ("code", "legacy_code", "category_id", "name", "grid_id", "authority_department_id",
+             "owner_department_id", "maintainer_department_id", "status", "initial_date", "changed_date",
+             "data_source", "note"))
+    with store.session() as s, s.begin():
+        for start in range(0, len(rows), batch):
+            chunk = rows[start:start + batch]
+            s.execute(insert(model), [{**{k: r.values.get(k) for k in keys},
+                                       "geom": WKTElement(r.values["wkt"], srid=STORE_SRID)} for r in chunk])
+            if progress is not None:
+                progress(start + len(chunk), len(rows))
+    report.written = len(rows)
+    return len(rows)
+
+
+def write_rejects(report: Report, path: str | os.PathLike | None = None) -> Path | None:
+    """The bad rows in the source's format with a REASON column; None when there are none."""
+    gdal, ogr, osr = _ogr()
+    bad = report.bad
+    if not bad:
+        return None
+    src = report.source
+    target = Path(path) if path else src.path.with_name(f"{src.path.stem}_rejects{src.path.suffix}")
+    driver = ogr.GetDriverByName(src.driver) or ogr.GetDriverByName("GPKG")
+    if target.exists():
+        driver.DeleteDataSource(str(target))
+    ds = driver.CreateDataSource(str(target))
+    srs = osr.SpatialReference()
+    try:
+        srs.SetFromUserInput(src.srs_name)
+    except RuntimeError:
+        srs = None
+    opts = ["ENCODING=UTF-8"] if src.driver == "ESRI Shapefile" else []
+    if src.driver == "CSV":
+        opts = ["GEOMETRY=AS_WKT"]
+    lyr = ds.CreateLayer(src.layer or "rejects", srs, ogr.wkbUnknown, opts)
+    for col in src.columns:
+        lyr.CreateField(ogr.FieldDefn(col, ogr.OFTString))
+    lyr.CreateField(ogr.FieldDefn("REASON", ogr.OFTString))
+    for r in bad:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        attrs = src.raw[r.number - 1]
+        for col in src.columns:
+            if attrs.get(col) is not None:
+                f.SetField(col, str(attrs[col]))
+        f.SetField("REASON", "；".join(str(m) for m in r.problems)[:250])
+        wkb = src.wkb[r.number - 1]
+        if wkb is not None:
+            f.SetGeometry(ogr.CreateGeometryFromWkb(wkb))
+        lyr.CreateFeature(f)
+    ds = None
+    report.rejects_path = target
+    return target
+
+
+def import_file(store, path, kind: str, *, on_error: str = "abort", dry_run: bool = False,
+                rejects: str | None = None, **read_options) -> Report:
+    """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) write."""
+    source = read_source(path, kind, **read_options)
+    report = validate(store, source)
+    if dry_run:
+        return report
+    if not report.ok and on_error == "abort":
+        return report
+    if on_error == "skip":
+        write_rejects(report, rejects)
+    write(store, report)
+    return report
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def format_of(path: str | os.PathLike, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    ext = Path(path).suffix.lower()
+    if ext not in _EXT:
+        raise ImportRefused(Msg("无法从扩展名判断格式：请用 --format 指定（{choices}）", choices="|".join(FORMATS)))
+    return _EXT[ext]
+
+
+def export(store, kind: str, path: str | os.PathLike, fmt: str | None = None) -> int:
+    """Write the store's grids or components to ``path``; the number of features."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+
+    from app.store.models import AdminArea, Category, Component, Department, UnitGrid
+
+    gdal, ogr, osr = _ogr()
+    fmt = format_of(path, fmt)
+    names = EXPORT_NAMES[kind]
+    with store.session() as s:
+        if kind == GRIDS:
+            q = (select(UnitGrid.code, AdminArea.code, UnitGrid.area_m2, func.ST_AsBinary(UnitGrid.geom))
+                 .join(AdminArea, AdminArea.id == UnitGrid.community_id).order_by(UnitGrid.code))
+            keys = ["code", "community_code", "area_m2"]
+            rows = [(dict(zip(keys, r[:3], strict=True)), r[3]) for r in s.execute(q)]
+        else:
+            a, o, m = aliased(Department), aliased(Department), aliased(Department)
+            q = (select(Component.code, Component.name, a.code, a.name, o.code, o.name, m.code, m.name,
+                        UnitGrid.code, Component.status, Component.initial_date, Component.changed_date,
+                        Component.data_source, Component.note, Component.legacy_code,
+                        func.ST_AsBinary(Component.geom))
+                 .join(Category, Category.id == Component.category_id)
+                 .outerjoin(a, a.id == Component.authority_department_id)
+                 .outerjoin(o, o.id == Component.owner_department_id)
+                 .outerjoin(m, m.id == Component.maintainer_department_id)
+                 .outerjoin(UnitGrid, UnitGrid.id == Component.grid_id).order_by(Component.code))
+            keys = ["code", "name", "authority_code", "authority_name", "owner_code", "owner_name",
+                    "maintainer_code", "maintainer_name", "grid_code", "status", "initial_date", "changed_date",
+                    "data_source", "note", "legacy_code"]
+            rows = []
+            for r in s.execute(q):
+                d = dict(zip(keys, r[:-1], strict=True))
+                from app.domain.definitions import ComponentStatus
+
+                d["status"] = ComponentStatus(d["status"]).label
+                for k in ("initial_date", "changed_date"):
+                    d[k] = d[k].strftime("%Y%m%d") if d[k] else None
+                rows.append((d, r[-1]))
+    target = Path(path)
+    if fmt == "xlsx":
+        _export_xlsx(target, keys, names, rows, kind)
+        return len(rows)
+    driver = ogr.GetDriverByName(FORMATS[fmt])
+    tmp = target.with_name(f".{target.stem}.part{target.suffix}")
+    if tmp.exists():
+        driver.DeleteDataSource(str(tmp))
+    ds = driver.CreateDataSource(str(tmp))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(STORE_SRID)
+    opts = {"shp": ["ENCODING=UTF-8"], "csv": ["GEOMETRY=AS_XY" if kind == COMPONENTS else "GEOMETRY=AS_WKT"]}
+    lyr = ds.CreateLayer(kind, srs, ogr.wkbPoint if kind == COMPONENTS else ogr.wkbPolygon, opts.get(fmt, []))
+    for k in keys:
+        fd = ogr.FieldDefn(names[k], ogr.OFTReal if k == "area_m2" else ogr.OFTString)
+        lyr.CreateField(fd)
+    lyr.StartTransaction()
+    for d, wkb in rows:
+        f = ogr.Feature(lyr.GetLayerDefn())
+        for i, k in enumerate(keys):
+            if d[k] is not None:
+                f.SetField(i, d[k])
+        if wkb is not None:
+            f.SetGeometry(ogr.CreateGeometryFromWkb(bytes(wkb)))
+        lyr.CreateFeature(f)
+    lyr.CommitTransaction()
+    ds = None
+    _replace(driver, tmp, target, fmt)
+    return len(rows)
+
+
+def _replace(driver, tmp: Path, target: Path, fmt: str) -> None:
+    if fmt == "shp":
+        if target.exists():
+            driver.DeleteDataSource(str(target))
+        for part in tmp.parent.glob(f"{tmp.stem}.*"):
+            os.replace(part, target.with_suffix(part.suffix))
+    else:
+        os.replace(tmp, target)
+
+
+def _export_xlsx(target: Path, keys, names, rows, kind: str) -> None:
+    import shapely
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind
+    geo = ["X", "Y"] if kind == COMPONENTS else ["WKT"]
+    ws.append([names[k] for k in keys] + geo)
+    for d, wkb in rows:
+        g = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+        extra = ([g.x, g.y] if g is not None else [None, None]) if kind == COMPONENTS else [g.wkt if g else None]
+        ws.append([d[k] for k in keys] + extra)
+    tmp = target.with_name(f".{target.stem}.part.xlsx")
+    wb.save(tmp)
+    os.replace(tmp, target)
+
+
+def report_json(report: Report, path: str | os.PathLike, tr: Callable[[Any], str] = str) -> None:
+    Path(path).write_text(json.dumps(report.as_dict(tr), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+
+
+__all__ = ["FIELDS", "FORMATS", "ImportRefused", "MappingError", "Report", "Source", "export", "import_file",
+           "msg_of", "read_source", "report_json", "validate", "write", "write_rejects"]

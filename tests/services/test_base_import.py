@@ -1,0 +1,350 @@
+"""Base-data import and export (issue 15): real files written by GDAL/OGR — GeoPackage, Shapefile in GBK
+without .cpg and with a lying .cpg, GeoJSON, FlatGeobuf, CSV — in current, legacy and Chinese field names,
+broken ones (no CRS, wrong CRS, bow-tie, duplicates, truncated, no .dbf), the validation report, abort and
+skip with a reject file, and the round trip export → import, on both backends."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from osgeo import ogr, osr
+from sqlalchemy import delete, func, select
+
+from app.domain import field_names
+from app.domain.base_rows import component_row, grid_row
+from app.domain.definitions import STORE_SRID
+from app.domain.taxonomy import Taxonomy
+from app.services import base_import as bi
+from app.store.models import Component, UnitGrid
+from services.world import INSIDE, MANHOLE, X0, Y0, build_world
+
+ogr.UseExceptions()
+TODAY = date(2026, 12, 1)
+# Points inside grids 320599001001006 (INSIDE) and 320599001002001 (col 2, row 0).
+P6 = INSIDE
+P_OTHER = (X0 + 250.0, Y0 + 50.0)
+
+
+def write_layer(path: Path, rows: list[dict], geoms: list[str | None], *, driver: str | None = None, epsg: int | None = STORE_SRID,
+                options: list[str] | None = None, geom_type=ogr.wkbUnknown) -> Path:
+    """A file written by OGR: ``rows`` of string attributes with WKT geometries (None: no geometry)."""
+    driver = driver or {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf",
+                        ".csv": "CSV"}[path.suffix]
+    ds = ogr.GetDriverByName(driver).CreateDataSource(str(path))
+    srs = None
+    if epsg is not None:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(epsg)
+    if options is None and driver == "ESRI Shapefile":
+        options = ["ENCODING=UTF-8"]  # GDAL's default (ISO-8859-1) would turn Chinese into "?"
+    layer = ds.CreateLayer(path.stem, srs, geom_type, options or [])
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    for c in columns:
+        layer.CreateField(ogr.FieldDefn(c, ogr.OFTString))
+    for r, wkt in zip(rows, geoms, strict=True):
+        f = ogr.Feature(layer.GetLayerDefn())
+        for k, v in r.items():
+            if v is not None:
+                f.SetField(k, v)
+        if wkt is not None:
+            f.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(f)
+    ds = None
+    return path
+
+
+def point(xy) -> str:
+    return f"POINT({xy[0]} {xy[1]})"
+
+
+def square(x: float, y: float, size: float = 100.0) -> str:
+    return f"POLYGON(({x} {y},{x + size} {y},{x + size} {y + size},{x} {y + size},{x} {y}))"
+
+
+def component(code: str, grid: str = "320599001001006", **extra) -> dict:
+    return {"GLBJBSM": code, "GLBJMC": "污水井盖", "ZGBMDM": "SZ", "SZDYWGBSM": grid, "GLBJZT": "完好",
+            "CSRQ": "20200301", **extra}
+
+
+def count(store, model) -> int:
+    with store.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def components(store) -> dict[str, tuple]:
+    with store.session() as s:
+        rows = s.execute(select(Component.code, Component.legacy_code, Component.category_id, Component.name,
+                                Component.grid_id, Component.authority_department_id, Component.owner_department_id,
+                                Component.maintainer_department_id, Component.status, Component.initial_date,
+                                Component.changed_date, Component.data_source, Component.note,
+                                func.ST_X(Component.geom), func.ST_Y(Component.geom)))
+        return {r[0]: tuple(round(v, 3) if isinstance(v, float) else v for v in r) for r in rows}
+
+
+def grids(store) -> dict[str, tuple]:
+    with store.session() as s:
+        rows = s.execute(select(UnitGrid.code, UnitGrid.community_id, UnitGrid.area_m2,
+                                func.ST_Area(UnitGrid.geom)))
+        return {r[0]: (r[1], round(r[2], 2), round(r[3], 2)) for r in rows}
+
+
+def no_grids(store) -> None:
+    with store.session() as s, s.begin():
+        s.execute(delete(Component))
+        s.execute(delete(UnitGrid))
+
+
+@pytest.fixture
+def world_store(store):
+    build_world(store)
+    return store
+
+
+# -- pure ------------------------------------------------------------------------------------------
+
+
+def test_field_names_current_legacy_chinese_and_overrides():
+    assert field_names.resolve("components", ["GLBJBSM", "glbjmc", "SZDYWGBSM"]) == {
+        "code": "GLBJBSM", "name": "glbjmc", "grid_code": "SZDYWGBSM"}
+    legacy = field_names.resolve("components", ["ObjID", "ObjName", "DeptCode1", "DeptCode2", "DeptCode3", "BGID",
+                                                "ObjState", "ORDate", "CHDate"])
+    assert legacy == {"code": "ObjID", "name": "ObjName", "authority_code": "DeptCode1", "owner_code": "DeptCode2",
+                      "maintainer_code": "DeptCode3", "grid_code": "BGID", "status": "ObjState",
+                      "initial_date": "ORDate", "changed_date": "CHDate"}
+    chinese = field_names.resolve("components", ["管理部件标识码", "部件名称", "所在单元网格标识码", "初始日期"])
+    assert chinese == {"code": "管理部件标识码", "name": "部件名称", "grid_code": "所在单元网格标识码",
+                       "initial_date": "初始日期"}
+    over = field_names.parse_overrides(["code=编号", "grid_code = 网格"], "components")
+    assert field_names.resolve("components", ["编号", "网格", "ObjID"], over)["code"] == "编号"
+    with pytest.raises(field_names.MappingError, match="缺少字段 code"):
+        field_names.resolve("components", ["名称"])
+    with pytest.raises(field_names.MappingError, match="字段 colour 未知"):
+        field_names.parse_overrides(["colour=x"], "components")
+    with pytest.raises(field_names.MappingError, match="字段=列名"):
+        field_names.parse_overrides(["code"], "grids")
+    assert field_names.resolve("grids", ["BGID"]) == {"code": "BGID"}
+
+
+def test_rows_convert_legacy_ids_and_refuse_nonsense():
+    tax = Taxonomy.load()
+    row = component_row(1, {"code": "3205990102000001", "status": "破损", "initial_date": "2019-05-01"}, tax, TODAY)
+    assert row.ok and row.values["code"] == MANHOLE and row.values["legacy_code"] == "3205990102000001"
+    assert row.values["status"] == "damaged" and row.values["name"] and "已转换" in row.notes[0]
+    bad = component_row(2, {"code": "32059901002000001", "status": "好", "initial_date": "20300101",
+                            "changed_date": "20200101"}, tax, TODAY)
+    assert any("部件状态" in m for m in bad.problems) and any("不合理" in m for m in bad.problems)
+    worse = component_row(3, {"code": "32059901002000001", "initial_date": "20200101", "changed_date": "20190101"},
+                          tax, TODAY)
+    assert any("早于初始日期" in m for m in worse.problems)
+    assert not component_row(4, {"code": "3205990199000001"}, tax, TODAY).ok  # unmapped legacy category
+    assert not component_row(5, {"code": "12345"}, tax, TODAY).ok
+    assert not component_row(6, {"code": "32059999999000001"}, tax, TODAY).ok  # category not in the taxonomy
+    assert grid_row(1, {"code": "320599001001001"}).values["community_code"] == "320599001001"
+    assert not grid_row(2, {"code": "320599001001001", "community_code": "320599001002"}).ok
+
+
+# -- components ------------------------------------------------------------------------------------
+
+
+def test_components_import_current_fields_reprojected_from_geographic(world_store, tmp_path):
+    store = world_store
+    ct = osr.CoordinateTransformation(*[_srs(e) for e in (STORE_SRID, 4490)])
+    lon, lat, _ = ct.TransformPoint(*P6)
+    path = write_layer(tmp_path / "c.gpkg", [component("32059901002000002", BZ="新增", SJLY="实测")],
+                       [f"POINT({lon} {lat})"], epsg=4490)
+    report = bi.import_file(store, path, "components")
+    assert report.ok and report.written == 1 and report.source.srs_name == "EPSG:4490"
+    row = components(store)["32059901002000002"]
+    assert row[3] == "污水井盖" and row[11] == "实测" and row[12] == "新增"
+    assert row[13] == pytest.approx(P6[0], abs=0.01) and row[14] == pytest.approx(P6[1], abs=0.01)
+
+
+def _srs(epsg: int):
+    s = osr.SpatialReference()
+    s.ImportFromEPSG(epsg)
+    s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return s
+
+
+def test_legacy_shapefile_in_gbk_without_cpg(world_store, tmp_path):
+    store = world_store
+    rows = [{"ObjID": "3205990102000002", "ObjName": "污水井盖（旧）", "DeptCode1": "SZ", "DeptCode3": "PS",
+             "BGID": "320599001001006", "ObjState": "破损", "ORDate": "20150601", "CHDate": "20200101"}]
+    path = write_layer(tmp_path / "legacy.shp", rows, [point(P6)], options=["ENCODING=GBK"], geom_type=ogr.wkbPoint)
+    path.with_suffix(".cpg").unlink()
+    report = bi.import_file(store, path, "components")
+    assert report.ok, report.text()
+    got = components(store)["32059901002000002"]
+    assert got[1] == "3205990102000002" and got[3] == "污水井盖（旧）" and got[8] == "damaged"
+    assert got[9] == date(2015, 6, 1) and got[10] == date(2020, 1, 1)
+    assert "已转换" in report.text()
+
+
+def test_wrong_encoding_is_reported_and_the_override_reads_it(world_store, tmp_path):
+    store = world_store
+    path = write_layer(tmp_path / "gbk.shp", [component("32059901002000003", GLBJMC="井盖甲乙丙")], [point(P6)],
+                       options=["ENCODING=GBK"], geom_type=ogr.wkbPoint)
+    path.with_suffix(".cpg").write_text("UTF-8")  # the .cpg lies
+    report = bi.import_file(store, path, "components")
+    assert not report.ok and "无法按 utf-8 解码" in report.text() and count(store, Component) == 1
+    report = bi.import_file(store, path, "components", encoding="GBK")
+    assert report.ok and components(store)["32059901002000003"][3] == "井盖甲乙丙"
+
+
+def test_missing_crs_refused_and_wrong_crs_lands_outside(world_store, tmp_path):
+    store = world_store
+    csv = tmp_path / "c.csv"
+    csv.write_text(f"ObjID,ObjName,X,Y\n32059901002000004,井盖,{P6[0]},{P6[1]}\n", encoding="utf-8")
+    with pytest.raises(bi.ImportRefused, match="没有坐标系"):
+        bi.import_file(store, csv, "components")
+    report = bi.import_file(store, csv, "components", source_crs=4547)  # another zone (CM 114°E): miles away
+    assert not report.ok and "辖区之外" in report.text() and count(store, Component) == 1
+    report = bi.import_file(store, csv, "components", source_crs=STORE_SRID)
+    assert report.ok and report.written == 1
+    assert components(store)["32059901002000004"][4] is not None  # grid found from the position
+
+
+def test_validation_report_then_abort_writes_nothing(world_store, tmp_path):
+    store = world_store
+    rows = [component("32059901002000005"),
+            component("32059901002000005"),  # duplicate in the file
+            component(MANHOLE),  # already stored
+            component("32059901002000006", grid="320599001002001"),  # lies in ...006
+            component("32059901002000007", CSRQ="20991231"),
+            component("32059901002000008", ZGBMDM="NOPE"),
+            component("32059901002000009")]
+    path = write_layer(tmp_path / "c.geojson", rows, [point(P6)] * 6 + [None])
+    report = bi.import_file(store, path, "components")
+    text = report.text()
+    assert len(report.bad) == 6 and len(report.good) == 1 and report.written == 0
+    for needle in ("重复（与第 1 条相同）", "已在库中", "与其位置所在的网格 320599001001006 不符", "不合理",
+                   "NOPE 不在部门表中", "几何为空"):
+        assert needle in text
+    assert count(store, Component) == 1
+    as_json = report.as_dict()
+    assert as_json["rejected"] == 6 and as_json["problems"][0]["row"] == 2
+
+
+def test_skip_writes_good_rows_and_a_reject_file_in_the_source_format(world_store, tmp_path):
+    store = world_store
+    rows = [component("32059901002000010"), component("32059901002000010"), component("32059901002000011")]
+    path = write_layer(tmp_path / "c.fgb", rows, [point(P6), point(P6), point(P_OTHER)], geom_type=ogr.wkbPoint)
+    report = bi.import_file(store, path, "components", on_error="skip")
+    assert report.written == 1 and count(store, Component) == 2  # ...011's grid code names the wrong grid
+    rejects = report.rejects_path
+    assert rejects is not None and rejects.suffix == ".fgb"
+    ds = ogr.Open(str(rejects))
+    reasons = sorted(f.GetField("REASON") for f in ds.GetLayer(0))  # FlatGeobuf reads in spatial order
+    assert len(reasons) == 2 and "不符" in reasons[0] and "重复" in reasons[1]
+
+
+def test_broken_files_refused_in_one_message(world_store, tmp_path):
+    store = world_store
+    path = write_layer(tmp_path / "c.gpkg", [component(f"320599010020{i:05d}") for i in range(1, 2000)],
+                       [point(P6)] * 1999)
+    data = path.read_bytes()
+    (tmp_path / "cut.gpkg").write_bytes(data[: len(data) // 3])
+    with pytest.raises(bi.ImportRefused):
+        bi.import_file(store, tmp_path / "cut.gpkg", "components")
+    shp = write_layer(tmp_path / "nodbf.shp", [component("32059901002000012")], [point(P6)], geom_type=ogr.wkbPoint)
+    shp.with_suffix(".dbf").unlink()
+    with pytest.raises(bi.ImportRefused, match="缺少属性表"):
+        bi.import_file(store, shp, "components")
+    (tmp_path / "junk.gpkg").write_bytes(b"not a geopackage at all")
+    with pytest.raises(bi.ImportRefused):
+        bi.import_file(store, tmp_path / "junk.gpkg", "components")
+    with pytest.raises(field_names.MappingError):
+        bi.import_file(store, write_layer(tmp_path / "nocode.geojson", [{"名称": "x"}], [point(P6)]), "components")
+    assert count(store, Component) == 1
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "geojson", "csv", "fgb"])
+def test_components_round_trip(world_store, tmp_path, fmt):
+    store = world_store
+    more = [component(f"3205990100200{i:04d}", CHDate="20240101", BZ=f"备注{i}", QSDWDM="PS", YHDWDM="PS")
+            for i in range(20, 30)]
+    assert bi.import_file(store, write_layer(tmp_path / "in.gpkg", more, [point(P6)] * 10), "components").ok
+    before = components(store)
+    out = tmp_path / f"out.{fmt}"
+    assert bi.export(store, "components", out) == 11
+    if fmt == "shp":
+        assert out.with_suffix(".cpg").read_text().strip().upper() in ("UTF-8", "UTF8")
+    with store.session() as s, s.begin():
+        s.execute(delete(Component))
+    report = bi.import_file(store, out, "components", source_crs=STORE_SRID if fmt == "csv" else None)
+    assert report.ok, report.text()
+    assert components(store) == before
+
+
+def test_export_xlsx_has_the_standard_headers(world_store, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "c.xlsx"
+    assert bi.export(world_store, "components", out) == 1
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["GLBJBSM", "GLBJMC", "ZGBMDM"] and "SZDYWGBSM" in header and header[-2:] == ["X", "Y"]
+    assert ws.cell(2, 1).value == MANHOLE
+
+
+# -- grids -----------------------------------------------------------------------------------------
+
+
+def _grid_rows(skip=()):
+    rows, geoms = [], []
+    seq = {0: 0, 1: 0}
+    for col in range(4):
+        for row in range(4):
+            half = 0 if col < 2 else 1
+            seq[half] += 1
+            code = f"320599001{half + 1:03d}{seq[half]:03d}"
+            if code in skip:
+                continue
+            rows.append({"BGID": code})
+            geoms.append(square(X0 + col * 100, Y0 + row * 100))
+    return rows, geoms
+
+
+def test_grids_import_and_round_trip(world_store, tmp_path):
+    store = world_store
+    before = grids(store)
+    no_grids(store)
+    rows, geoms = _grid_rows()
+    report = bi.import_file(store, write_layer(tmp_path / "g.shp", rows, geoms), "grids")
+    assert report.ok, report.text()
+    assert grids(store) == {k: (v[0], v[1], v[2]) for k, v in before.items()}
+    out = tmp_path / "out.gpkg"
+    assert bi.export(store, "grids", out) == 16
+    no_grids(store)
+    assert bi.import_file(store, out, "grids").ok and grids(store) == before
+
+
+def test_grids_bow_tie_overlap_gap_and_safe_repair(world_store, tmp_path):
+    store = world_store
+    no_grids(store)
+    rows, geoms = _grid_rows(skip={"320599001001006"})  # col 1,row 1: an inner cell missing -> a gap
+    x, y = X0, Y0  # ...001001: a spike back along an edge (invalid, repaired without changing the area)
+    geoms[0] = f"POLYGON(({x} {y},{x + 100} {y},{x + 100} {y + 100},{x + 100} {y + 150},{x + 100} {y + 100}," \
+               f"{x} {y + 100},{x} {y}))"
+    x, y = X0 + 300, Y0 + 300  # the last one: a bow-tie
+    geoms[-1] = f"POLYGON(({x} {y},{x + 100} {y + 100},{x + 100} {y},{x} {y + 100},{x} {y}))"
+    geoms[-2] = square(X0 + 250, Y0 + 200)  # ...002007 shifted west: half over ...002003
+    path = write_layer(tmp_path / "g.gpkg", rows, geoms)
+    report = bi.import_file(store, path, "grids")
+    text = report.text()
+    assert not report.ok and count(store, UnitGrid) == 0
+    assert "修复为一个面" in text and "蝴蝶结" in text and "与 320599001002003 重叠 5000.0 平方米" in text
+    assert "空隙" in text and "10000.0 平方米" in text
+    assert report.source.rows[0].ok  # the repaired one is good
+
+
+def test_grid_in_an_unknown_community_or_outside(world_store, tmp_path):
+    store = world_store
+    no_grids(store)
+    path = write_layer(tmp_path / "g.geojson", [{"网格编码": "320599001009001"}, {"网格编码": "320599001001001"}],
+                       [square(X0, Y0), square(X0 + 5000, Y0)])
+    report = bi.import_file(store, path, "grids", on_error="skip")
+    assert "社区 320599001009 不在库中" in report.text() and "辖区之外" in report.text()
+    assert report.written == 0 and report.rejects_path.exists()
