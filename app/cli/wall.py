@@ -103,9 +103,8 @@ def run_wall(args: argparse.Namespace) -> int:
     screens = app.screens()
     height = screens[0].geometry().height() if screens else 1080
     wall = Wall(store, clock, layout, height=height, screens=args.screens)
-    chosen = [screens[i] for i in (args.screens or range(len(wall.screens))) if i < len(screens)]
     _keep_screen_awake()
-    wall.show(chosen)
+    wall.show(app, args.screens or range(len(wall.screens)))
     wall.resync()
     wall.start()
     try:

@@ -193,12 +193,34 @@ class Wall:
 
     # --- windows ----------------------------------------------------------------------------
 
-    def show(self, qt_screens=None) -> None:
-        """Each window full screen on its screen (``qt_screens``: QScreen list, in order)."""
-        for i, window in enumerate(self.screens):
+    def show(self, app=None, indexes: Sequence[int] | None = None) -> None:
+        """Each window full screen on its screen: window ``k`` on ``app.screens()[indexes[k]]``.
+
+        With ``app``, a screen unplugged and plugged back gets its window back (Qt's screenAdded /
+        screenRemoved re-place every window)."""
+        self.indexes = list(indexes) if indexes is not None else list(range(len(self.screens)))
+        for window in self.screens:
             window.setWindowFlags(Qt.FramelessWindowHint | Qt.WindowStaysOnTopHint)
-            if qt_screens and i < len(qt_screens):
-                window.setGeometry(qt_screens[i].geometry())
+        if app is not None:
+            app.screenAdded.connect(lambda _screen: self.place(app.screens()))
+            app.screenRemoved.connect(lambda _screen: self.place(app.screens()))
+            self.place(app.screens())
+        else:
+            for window in self.screens:
+                window.showFullScreen()
+
+    def place(self, qt_screens) -> None:
+        """Put window ``k`` full screen on ``qt_screens[indexes[k]]`` (or leave it where it is while
+        that screen is missing)."""
+        indexes = getattr(self, "indexes", list(range(len(self.screens))))
+        for window, index in zip(self.screens, indexes, strict=False):
+            if index >= len(qt_screens):
+                continue
+            target = qt_screens[index]
+            handle = window.windowHandle()
+            if handle is not None:
+                handle.setScreen(target)
+            window.setGeometry(target.geometry())
             window.showFullScreen()
 
     def grab(self, width: int, height: int):

@@ -121,3 +121,15 @@ def test_a_workstations_change_reaches_the_wall_in_place(qtbot, wall, desk, logi
     assert made.case.number in banner.text() and "紧急" in banner.text()
     qtbot.waitUntil(lambda: wall.model.snapshot.tiles[0].value == before + 1, timeout=10000)
     assert wall.screens[0].parts[0].tiles["reports"].value.text() == f"{before + 1:.0f}"
+
+
+def test_each_window_goes_full_screen_on_its_screen(qapp, wall):
+    wall.show(qapp, [0, 5])  # the second screen is not plugged in: its window waits where it is
+    screen = qapp.screens()[0]  # offscreen: one 800x600 screen, smaller than the 1080-line theme's minimum
+    placed = wall.screens[0].geometry()
+    assert wall.screens[0].isVisible() and wall.screens[0].windowFlags() & Qt.FramelessWindowHint
+    assert (placed.topLeft(), placed.width()) == (screen.geometry().topLeft(), screen.geometry().width())
+    assert wall.screens[0].windowHandle().screen() is screen
+    wall.screens[0].move(5000, 0)
+    wall.place(qapp.screens())  # what screenAdded/screenRemoved do: back on its screen
+    assert wall.screens[0].geometry().topLeft() == screen.geometry().topLeft()
