@@ -71,6 +71,7 @@ class Wall:
         self.bus = CaseBus()
         self.live: LiveSync | None = None
         self.alert_until = 0.0
+        self.closed = False  # after close(): late deliveries (a queued resync) start no work
         from app.wall.watchdog import HEARTBEAT_ENV
 
         #: a file touched every second while the event loop runs (the watchdog's hang check)
@@ -108,11 +109,15 @@ class Wall:
 
     def refresh(self) -> None:
         """Read the figures in the worker; a failure keeps the picture and marks it stale."""
+        if self.closed:
+            return
         now = self.clock.now()
         self.runner.run_in_thread(lambda: read_snapshot(self.store, now), self._read, self._failed, key="snapshot")
 
     def resync(self) -> None:
         """A full reload (after an outage or a bulk change): the open cases, then the figures."""
+        if self.closed:
+            return
         now = self.clock.now()
 
         def load():
@@ -126,10 +131,14 @@ class Wall:
         self.runner.run_in_thread(load, done, self._failed, key="snapshot")
 
     def _read(self, snapshot: WallSnapshot) -> None:
+        if self.closed:
+            return
         self.reads += 1
         self.model.apply(snapshot)
 
     def _failed(self, exc: BaseException) -> None:
+        if self.closed:
+            return
         log.warning("the wall could not read the store: %s", exc)
         self.store.engine.dispose()  # the next read opens fresh connections (a restarted server, a new file)
         self.model.failed(str(exc))
@@ -244,6 +253,7 @@ class Wall:
         return image
 
     def close(self) -> None:
+        self.closed = True
         self._tick.stop()
         self._refresh.stop()
         self._refresh_soon.stop()
