@@ -120,15 +120,20 @@ def run_report(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
 
         department = args.code.strip() if args.report_command == "department" else None
 
-        def progress(_fraction: float, msg: Msg) -> None:
-            if sys.stderr.isatty():
-                print(cat.tr(msg), file=sys.stderr)
+        from app.jobs import Feedback
+
+        shown: list[str] = []
+
+        def progress(_fraction: float, message: str) -> None:
+            if message and message not in shown and sys.stderr.isatty():
+                shown.append(message)
+                print(message, file=sys.stderr)
 
         try:
             built = build_bulletin(store, actor, month, args.out, clock, cat.tr, lang=args.lang or cat.language,
                                    department=department, with_map=not args.no_map,
                                    by=actor.username if actor else "gridhall", record=not args.no_record,
-                                   progress=progress)
+                                   feedback=Feedback(progress))
         except NotFound as exc:
             raise ArgumentRefused(exc.msg) from None
         b = built.bulletin

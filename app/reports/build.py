@@ -16,6 +16,7 @@ from typing import Any
 
 from app.domain.clock import Clock
 from app.domain.messages import Msg
+from app.jobs import Feedback
 from app.services.actors import Actor
 from app.services.bulletin import Bulletin, Month, gather, record_build
 from app.services.ledger import LedgerWriteError, _atomic, check_writable
@@ -48,27 +49,47 @@ def _map_png(store: Store, b: Bulletin, folder: str, tr: Translate) -> Path:
                       extent_wkt=extent, streets=streets, streets_name=tr(Msg("街道界")))
 
 
+class _Part:
+    """``feedback``'s span ``start`` … ``end`` for one step's own 0…1 (the chain's verification)."""
+
+    def __init__(self, feedback: Feedback, start: float, end: float) -> None:
+        self.feedback, self.start, self.end = feedback, start, end
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        self.feedback.progress(self.start + (self.end - self.start) * fraction)
+
+    def check(self) -> None:
+        self.feedback.check()
+
+
 def build_bulletin(store: Store, actor: Actor | None, month: Month, out: str | Path, clock: Clock, tr: Translate, *,
                    lang: str, department: str | None = None, with_map: bool = True, by: str = "",
-                   record: bool = True, progress: Callable[[float, Msg], None] | None = None) -> Built:
-    """Write the bulletin of ``month`` (or ``department``'s report) to ``out``; returns what was built."""
+                   record: bool = True, feedback: Feedback | None = None) -> Built:
+    """Write the bulletin of ``month`` (or ``department``'s report) to ``out``; returns what was built.
+
+    ``feedback``: progress (translated messages) and cancel — a GUI job passes its own; a cancel
+    (``Cancelled`` from ``feedback.check()``) between the steps, during the chain's verification or
+    before the finished file is renamed into place leaves nothing behind and records nothing."""
     from app.reports.pdf import build_pdf, register_font
 
     target = check_writable(out)
     register_font()  # a missing font refuses before anything is computed
-    step = progress or (lambda _f, _m: None)
-    step(0.05, Msg("正在校验审计链并计算指标…"))
-    b = gather(store, actor, month, clock, department=department)
+    fb = feedback or Feedback()
+    fb.progress(0.02, tr(Msg("正在校验审计链并计算指标…")))
+    b = gather(store, actor, month, clock, department=department, feedback=_Part(fb, 0.02, 0.5))
+    fb.check()
     folder = tempfile.mkdtemp(prefix="gridhall-bulletin-")
     try:
         png = None
         if with_map and department is None:
-            step(0.6, Msg("正在用 QGIS 渲染地图页…"))
+            fb.progress(0.6, tr(Msg("正在用 QGIS 渲染地图页…")))
             png = _map_png(store, b, folder, tr)
-        step(0.8, Msg("正在排版 PDF…"))
+            fb.check()
+        fb.progress(0.8, tr(Msg("正在排版 PDF…")))
         try:
             with _atomic(target) as temp:
                 pages = build_pdf(b, temp, tr, map_png=png)
+                fb.check()  # (a cancel here removes the finished temporary file)
         except OSError as exc:
             raise LedgerWriteError(Msg("无法导出：写入 {path} 失败（{error}）", path=str(target)[:200],
                                        error=exc.strerror or type(exc).__name__)) from None
@@ -77,7 +98,7 @@ def build_bulletin(store: Store, actor: Actor | None, month: Month, out: str | P
     history_id = None
     if record:
         history_id = record_build(store, b, target, pages, by or (actor.username if actor else "gridhall"), lang, clock)
-    step(1.0, Msg("完成"))
+    fb.progress(1.0, tr(Msg("完成")))
     return Built(target, pages, b, history_id)
 
 

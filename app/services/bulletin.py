@@ -154,10 +154,11 @@ def _district(ev: Evaluation) -> SubjectResult | None:
 
 
 def gather(store: Store, actor: Actor | None, month: Month, clock: Clock, *, department: str | None = None,
-           verify: bool = True) -> Bulletin:
+           verify: bool = True, feedback: Any = None) -> Bulletin:
     """The bulletin of ``month`` (``department``: that department's report). Raises ChainBroken when
     the audit chain does not verify, ValidationError for a month not started, NotFound for an unknown
-    department."""
+    department. ``feedback`` (``progress(fraction, message)`` and ``check()``, e.g. an
+    ``app.jobs.Feedback``) follows the chain's verification and can cancel it."""
     from app.store.seal import SealError, make_seal
 
     today = clock.now().date()
@@ -165,7 +166,7 @@ def gather(store: Store, actor: Actor | None, month: Month, clock: Clock, *, dep
     sealed: tuple[int, str] = (0, "")
     if verify:
         try:
-            seal = make_seal(store, clock)
+            seal = make_seal(store, clock, feedback)
         except SealError as exc:
             raise ChainBroken(Msg("审计链校验未通过，拒绝生成简报（历史记录可能被改动，请先运行 gridhall db verify-audit 查明原因）："
                                   "{problem}", problem=exc.msg)) from None

@@ -101,3 +101,29 @@ def test_cli_as_analyst_records_the_build(store, tmp_path, monkeypatch, capsys):
 
             for name in world.actors:
                 security.drop_login(store, name)
+
+
+def test_cancel_leaves_nothing(store, tmp_path):
+    """A GUI job's cancel: during the chain's verification, before the map, after the PDF was laid out
+    (before its rename) — no file, no temporary file, no history row."""
+    import pytest
+
+    from app.jobs import Cancelled, Feedback
+
+    _world(store)
+    month = Month(T0.year, T0.month)
+    later = FixedClock(T0 + timedelta(days=40))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for at in (0.1, 0.6, 0.8):
+        fb = Feedback()
+        fb.subscribe(lambda fraction, _m, fb=fb, at=at: fb.cancel() if fraction >= at else None)
+        with pytest.raises(Cancelled):
+            build_bulletin(store, None, month, folder / "c.pdf", later, Catalogue("zh_CN").tr, lang="zh_CN",
+                           feedback=fb)
+        assert list(folder.iterdir()) == [], at
+    assert build_history(store) == []
+    messages: list[str] = []
+    build_bulletin(store, None, month, tmp_path / "ok.pdf", later, Catalogue("en").tr, lang="en",
+                   feedback=Feedback(lambda _f, m: messages.append(m)))
+    assert "Rendering the map page with QGIS…" in messages and messages[-1] == "Done"
