@@ -124,6 +124,8 @@ class Wall:
             return self.source.open_cases(), read_snapshot(self.store, now)
 
         def done(result) -> None:
+            if self.closed:
+                return
             rows, snapshot = result
             self.state.reset(rows, now)
             self._read(snapshot)
