@@ -75,3 +75,48 @@ def run_geocode(args: argparse.Namespace) -> int:
         print(f"{c.score:5.1f}  {c.label}  ({c.x:.1f}, {c.y:.1f})  网格 {c.grid or '—'}  "
               f"{c.community or '—'}  {c.street or '—'}")
     return 0
+
+
+def add_gazetteer_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gazetteer", help="fill the gazetteer: generate (demo) or import FILE --kind roads|addresses|landmarks",
+                       description="The gazetteer (road segments, house numbers, landmarks and aliases): generate it "
+                                   "from the store's roads (deterministic), or import features from a file OGR reads.")
+    p.add_argument("action", choices=("generate", "import"))
+    p.add_argument("file", nargs="?", default=None, help="import: GeoJSON, GeoPackage, Shapefile, …")
+    p.add_argument("--kind", choices=("roads", "addresses", "landmarks"), default=None)
+    p.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL of an administrator's login")
+
+
+def run_gazetteer(args: argparse.Namespace) -> int:
+    from app.config import default_db_url
+    from app.domain.messages import Msg
+    from app.i18n import Catalogue
+    from app.services.geocode import GeocodeIndex
+    from app.store.engine import open_store
+    from app.store.errors import StoreError
+    from app.store.gazetteer import import_file, write_gazetteer
+
+    cat = Catalogue.from_env()
+    if args.action == "import" and (not args.file or not args.kind):
+        print("gridhall: gazetteer import needs FILE and --kind roads|addresses|landmarks", file=sys.stderr)
+        return 2
+    try:
+        store = open_store(args.db or default_db_url())
+    except StoreError as exc:
+        print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
+        return 1
+    try:
+        if args.action == "generate":
+            GeocodeIndex._cache.clear()
+            counts = write_gazetteer(store, GeocodeIndex.from_store(store).to_stored())
+            print(cat.text(Msg("地名地址库：路段 {segments} 条，门牌 {houses} 个，地标 {landmarks} 个",
+                               segments=counts[0], houses=counts[1], landmarks=counts[2])))
+        else:
+            count = import_file(store, args.file, args.kind)
+            print(cat.text(Msg("已导入 {count} 条{kind}", count=count, kind=args.kind)))
+    except StoreError as exc:
+        print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    return 0

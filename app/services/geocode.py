@@ -28,14 +28,18 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.ops
 from geoalchemy2.shape import to_shape
 from rapidfuzz import fuzz, process
 from shapely.geometry import LineString, Point
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.domain.address import ParsedAddress, parse_address, road_stem
+from app.store import gazetteer as gaz
 from app.store.engine import Store
+from app.store.gazetteer import StoredGazetteer, read_gazetteer
 from app.store.models import AdminArea, Road, UnitGrid
 
 #: Metres of frontage per pair of house numbers (the same rule as app.services.location).
@@ -160,6 +164,7 @@ def _segments(roads: list[GRoad], landmarks: list[Landmark]) -> None:
             name = landmarks[int(near.min())].name if len(near) else roads[j].name
             stops.append((road.line.project(p), name))
         stops.sort()
+        stops = [st for k, st in enumerate(stops) if k == 0 or st[0] - stops[k - 1][0] > 5.0]
         road.segments = [(f"{road.name}({a}至{b})", da, db) for (da, a), (db, b) in zip(stops, stops[1:], strict=False)]
 
 
@@ -218,11 +223,34 @@ class GeocodeIndex:
             prefixes = tuple(sorted({a.name for a in areas.values() if a.level in ("district", "street")},
                                     key=len, reverse=True))
             token = _token(session)
+        stored = _stored(store)
+        by_name = {r.name: r for r in roads}
         for road in roads:
             road.numbers = _house_points(road.line, road.width)
-        landmarks = demo_landmarks(roads, seed)
+        if stored.houses:  # stored house numbers replace the derived ones of their roads
+            for road in roads:
+                road.numbers = {}
+            for name, number, x, y in stored.houses:
+                if name in by_name:
+                    by_name[name].numbers[number] = (x, y)
+        if stored.landmarks:
+            landmarks = [Landmark(n, k, x, y, a) for n, k, x, y, a in stored.landmarks]
+        else:
+            landmarks = demo_landmarks(roads, seed)
         _segments(roads, landmarks)
         return cls(roads, landmarks, grids, prefixes, token)
+
+    def to_stored(self) -> StoredGazetteer:
+        """This index's gazetteer as rows for ``app.store.gazetteer.write_gazetteer``."""
+        segments = []
+        for road in self.roads:
+            for label, a, b in road.segments:
+                part = shapely.ops.substring(road.line, a, b)
+                names = label[len(road.name) + 1:-1].split("至")
+                segments.append((road.name, label, names[0], names[-1], part.wkt))
+        houses = [(r.name, n, round(x, 3), round(y, 3)) for r in self.roads for n, (x, y) in sorted(r.numbers.items())]
+        marks = [(lm.name, lm.kind, lm.x, lm.y, lm.aliases) for lm in self.landmarks]
+        return StoredGazetteer(tuple(segments), tuple(houses), tuple(marks))
 
     @classmethod
     def for_store(cls, store: Store) -> GeocodeIndex:
@@ -409,8 +437,22 @@ def _tokenizer(words: list[str]) -> Any:
     return tokenizer
 
 
+def _stored(store: Store) -> StoredGazetteer:
+    try:
+        return read_gazetteer(store)
+    except DBAPIError:  # a store older than migration 0021: derive everything from the roads
+        return StoredGazetteer((), (), ())
+
+
 def _token(session: Session) -> tuple[Any, ...]:
-    return tuple(session.execute(select(func.count(Road.id), func.max(Road.id))).one())
+    token = tuple(session.execute(select(func.count(Road.id), func.max(Road.id))).one())
+    try:
+        with session.begin_nested():
+            for table in (gaz.house_numbers, gaz.landmarks, gaz.landmark_aliases):
+                token += tuple(session.execute(select(func.count(table.c.id), func.max(table.c.id))).one())
+    except DBAPIError:
+        pass
+    return token
 
 
 def geocode(store: Store, text: str, limit: int = 5) -> list[Candidate]:

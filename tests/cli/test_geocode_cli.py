@@ -61,3 +61,22 @@ def test_a_missing_database_is_one_line(tmp_path, capsys):
     code = main(["geocode", "人民路1号", "--db", str(tmp_path / "none.sqlite")])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_gazetteer_generate_and_import(cli, store, tmp_path, capsys):
+    db = str(store.path) if store.path else store.url.render_as_string(hide_password=False)
+    assert main(["gazetteer", "generate", "--db", db]) == 0
+    assert "门牌" in capsys.readouterr().out
+    marks = tmp_path / "marks.geojson"
+    marks.write_text(json.dumps({
+        "type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4549"}},
+        "features": [{"type": "Feature", "properties": {"name": "老虎灶", "aliases": "灶头"},
+                      "geometry": {"type": "Point", "coordinates": [X0 + 60, Y0 + 230]}}]}), encoding="utf-8")
+    assert main(["gazetteer", "import", str(marks), "--kind", "landmarks", "--db", db]) == 0
+    capsys.readouterr()
+    code, out, err = cli("灶头", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["landmark"] == "老虎灶"
+    assert main(["gazetteer", "import", str(tmp_path / "none.shp"), "--kind", "roads", "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "无法读取" in err
+    assert main(["gazetteer", "import", "--db", db]) == 2

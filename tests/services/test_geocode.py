@@ -86,3 +86,80 @@ def test_the_index_is_built_once_and_rebuilt_when_roads_change(store, monkeypatc
     assert geocode(store, "干将路3号")[0].road == "干将路"
     assert reverse_geocode(store, X0 + 5, Y0 + 305).road == "干将路"
     GeocodeIndex._cache.clear()
+
+
+# --- the stored gazetteer (migration 0021) and imports through OGR --------------------------------
+
+def _geojson(path, features, crs=True):
+    import json
+
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props, "geometry": geom} for props, geom in features]}
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4549"}}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_generated_gazetteer_is_stored_and_read_back(store, index):
+    from app.store.gazetteer import read_gazetteer, write_gazetteer
+
+    counts = write_gazetteer(store, index.to_stored())
+    assert counts[1] == sum(len(r.numbers) for r in index.roads) and counts[2] == len(index.landmarks)
+    stored = read_gazetteer(store)
+    assert len(stored.houses) == counts[1] and stored.landmarks[0][4] == index.landmarks[0].aliases
+    again = GeocodeIndex.from_store(store)
+    assert again.geocode("人民路10号")[0].number == 10
+    assert write_gazetteer(store, index.to_stored()) == counts  # replaced, not doubled
+
+
+def test_import_landmarks_addresses_and_roads_from_files(store, index, tmp_path):
+    from app.store.gazetteer import import_file
+
+    marks = _geojson(tmp_path / "marks.geojson", [
+        ({"name": "老虎灶", "kind": "店", "aliases": "老虎灶茶馆、灶头"}, {"type": "Point", "coordinates": [X0 + 60, Y0 + 230]})])
+    assert import_file(store, marks, "landmarks") == 1
+    houses = _geojson(tmp_path / "houses.geojson", [
+        ({"路名": "人民路", "门牌号": "8号"}, {"type": "Point", "coordinates": [X0 + 33, Y0 + 188]})])
+    assert import_file(store, houses, "addresses") == 1
+    roads = _geojson(tmp_path / "roads.geojson", [
+        ({"name": "十全街"}, {"type": "LineString", "coordinates": [[X0, Y0 + 350], [X0 + 400, Y0 + 350]]})])
+    assert import_file(store, roads, "roads") == 1
+    fresh = GeocodeIndex.from_store(store)
+    found = fresh.geocode("灶头往东50米")[0]
+    assert found.landmark == "老虎灶" and found.x == pytest.approx(X0 + 110)
+    assert (fresh.geocode("人民路8号")[0].x, fresh.geocode("人民路8号")[0].y) == pytest.approx((X0 + 33, Y0 + 188))
+    assert fresh.geocode("十全街")[0].road == "十全街"
+
+
+def test_a_bad_file_writes_nothing(store, index, tmp_path):
+    from app.store.gazetteer import GazetteerError, import_file, read_gazetteer
+
+    bad = _geojson(tmp_path / "bad.geojson", [
+        ({"路名": "人民路", "门牌号": "1"}, {"type": "Point", "coordinates": [X0 + 10, Y0 + 210]}),
+        ({"路名": "人民路", "门牌号": "八号"}, {"type": "Point", "coordinates": [X0 + 20, Y0 + 210]})])
+    with pytest.raises(GazetteerError, match="第 2 个要素"):
+        import_file(store, bad, "addresses")
+    wgs = _geojson(tmp_path / "wgs.geojson", [({"name": "X"}, {"type": "Point", "coordinates": [X0, Y0]})], crs=False)
+    with pytest.raises(GazetteerError, match="EPSG:4549"):
+        import_file(store, wgs, "landmarks")
+    with pytest.raises(GazetteerError, match="无法读取"):
+        import_file(store, tmp_path / "missing.gpkg", "roads")
+    assert read_gazetteer(store).houses == () and read_gazetteer(store).landmarks == ()
+
+
+@pytest.mark.postgis
+def test_everyone_reads_the_gazetteer_and_only_the_administrators_write(store):
+    if store.backend != "postgis":
+        pytest.skip("grants are PostgreSQL's")
+    from sqlalchemy import text
+
+    from app.store.security import GROUP_ROLES, group_role
+
+    with store.engine.connect() as conn:
+        for role in GROUP_ROLES:
+            for table in ("road_segments", "house_numbers", "landmarks", "landmark_aliases"):
+                name = group_role(role)
+                reads = conn.execute(text(f"SELECT has_table_privilege('{name}', '{table}', 'SELECT')")).scalar()
+                writes = conn.execute(text(f"SELECT has_table_privilege('{name}', '{table}', 'INSERT')")).scalar()
+                assert reads and writes == (name == group_role("admin")), (name, table)
