@@ -89,6 +89,7 @@ def test_a_lost_store_looks_stale_and_a_reconnect_resyncs(qtbot, wall, desk_stor
         panels = [p for s in wall.screens for p in s.parts if hasattr(p, "stamp")]
         assert panels and all(p.stale and p.stamp.text() == f"数据截至 {NOW:%H:%M}" for p in panels)
         assert all(p.graphicsEffect() is not None for p in panels)  # greyed out
+        assert screen.map_frame.graphicsEffect() is not None  # the map too
         assert screen.parts[0].tiles["reports"].value.text() != ""  # the last picture is kept
     finally:
         os.rename(moved, path)
@@ -99,6 +100,7 @@ def test_a_lost_store_looks_stale_and_a_reconnect_resyncs(qtbot, wall, desk_stor
     assert wall.reads == reads + 1 and screen.stale_banner.isHidden()
     panels = [p for s in wall.screens for p in s.parts if hasattr(p, "stamp")]
     assert all(not p.stale and p.graphicsEffect() is None and "更新于" in p.stamp.text() for p in panels)
+    assert screen.map_frame.graphicsEffect() is None
 
 
 def test_a_workstations_change_reaches_the_wall_in_place(qtbot, wall, desk, login_as):

@@ -130,7 +130,9 @@ class Panel(QFrame):
         head = QHBoxLayout()
         self.title = _label(theme, 1.25, ACCENT, bold=True)
         self.title.setText(tr(title))
+        self.title.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)  # shrinks first, the stamp stays
         self.stamp = _label(theme, 0.8, DIM)
+        self.stamp.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Preferred)
         self.stamp.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.stamp.setMinimumWidth(theme.px(0.8) * 11)
         head.addWidget(self.title, 1)
@@ -458,6 +460,16 @@ class WallScreen(QWidget):
     def set_age(self, as_of: datetime | None, stale: bool) -> None:
         for part in self.parts:
             part.set_age(as_of, stale)  # type: ignore[attr-defined]
+        frame = getattr(self, "map_frame", None)
+        if frame is not None and stale != (frame.graphicsEffect() is not None):
+            frame.setGraphicsEffect(None)
+            if stale:  # the map greys out with the panels: stale data must look stale
+                from qtpy.QtWidgets import QGraphicsColorizeEffect
+
+                effect = QGraphicsColorizeEffect(frame)
+                effect.setColor(QColor(STALE))
+                effect.setStrength(0.85)
+                frame.setGraphicsEffect(effect)
         if stale and as_of:
             text = "⚠ " + tr("数据截至 {t}　数据库连接中断，正在重连…", t=f"{as_of:%H:%M}")
         else:
