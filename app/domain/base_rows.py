@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from app.domain.codes import CodeError, GridCode, normalize_component_id
+from app.domain.codes import CodeError, ComponentId, GridCode, check_admin_code, normalize_component_id
 from app.domain.definitions import ComponentStatus
 from app.domain.messages import Msg, msg_of
 from app.domain.taxonomy import Taxonomy
 
 #: a date before this is not a census date (the first digital-urban-management systems: 2004).
 EARLIEST = date(1990, 1, 1)
+_DIGITS17 = re.compile(r"[0-9]{17}")
 _DATE_RE = re.compile(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(?:[T ].*)?")
 DATA_SOURCES = ("实测", "地形图", "基础地理数据", "其他")
 
@@ -76,12 +78,36 @@ def _date_of(row: Row, key: str, label: Msg, value: Any, today: date) -> date | 
     return d
 
 
+@lru_cache(maxsize=65536)
+def _grid_code(code: str) -> str:
+    """The checked 15-digit grid code (cached: a file names the same grids again and again)."""
+    return str(GridCode.parse(code))
+
+
+@lru_cache(maxsize=4096)
+def _admin_ok(admin: str) -> bool:
+    try:
+        check_admin_code(admin)
+    except CodeError:
+        return False
+    return True
+
+
+def _component_id(raw: str, taxonomy: Taxonomy) -> ComponentId:
+    """``normalize_component_id`` with a fast path for the common case (17 ASCII digits, a valid admin
+    code and category): the same answer, without building the messages a bad id would need."""
+    if _DIGITS17.fullmatch(raw) and _admin_ok(raw[:6]) and "01" <= raw[6:8] <= "05" and raw[8:11] != "000" \
+            and raw[11:] != "000000" and taxonomy.find("component", raw[6:11]) is not None:
+        return ComponentId(raw[:6], raw[6:8], raw[8:11], raw[11:])
+    return normalize_component_id(raw, taxonomy)
+
+
 def grid_row(number: int, values: dict[str, Any]) -> Row:
     """A grid row: the 15-digit code (community from it unless given)."""
     row = Row(number)
     code = text(values.get("code"))
     try:
-        grid = GridCode.parse(code or "")
+        grid = GridCode.parse(_grid_code(code or ""))
     except CodeError as exc:
         row.problems.append(msg_of(exc))
         return row
@@ -101,7 +127,7 @@ def component_row(number: int, values: dict[str, Any], taxonomy: Taxonomy, today
     raw = text(values.get("code"))
     legacy = text(values.get("legacy_code"))
     try:
-        cid = normalize_component_id(raw or "", taxonomy)
+        cid = _component_id(raw or "", taxonomy)
     except CodeError as exc:
         row.problems.append(msg_of(exc))
         return row
@@ -121,7 +147,7 @@ def component_row(number: int, values: dict[str, Any], taxonomy: Taxonomy, today
     grid = text(values.get("grid_code"))
     if grid is not None:
         try:
-            grid = str(GridCode.parse(grid))
+            grid = _grid_code(grid)
         except CodeError as exc:
             row.problems.append(msg_of(exc))
     row.values["grid_code"] = grid

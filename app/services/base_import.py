@@ -257,7 +257,7 @@ def _source_srs(lyr, source_crs: int | None, path: Path):
 
 
 def _geometry(row: Row, geom, transform, kind: str, ogr) -> None:
-    """Set ``row.values['wkt']`` (store SRID) or add the geometry's problem; repairs only when safe."""
+    """Set ``row.values['wkb']`` (store SRID) or add the geometry's problem; repairs only when safe."""
     if geom is None or geom.IsEmpty():
         row.problems.append(Msg("几何为空"))
         return
@@ -296,7 +296,7 @@ def _geometry(row: Row, geom, transform, kind: str, ogr) -> None:
             row.problems.append(Msg("网格面积为零"))
             return
         row.values["area_m2"] = round(geom.GetArea(), 2)
-    row.values["wkt"] = geom.ExportToIsoWkt()
+    row.values["wkb"] = bytes(geom.ExportToWkb())
 
 
 def _polygons(geom, ogr) -> list:
@@ -321,7 +321,6 @@ def _shoelace(geom) -> float:
 def validate(store, source: Source) -> Report:
     """The store-dependent checks; the report of everything found (nothing written)."""
     import shapely
-    from shapely import wkt as swkt
     from sqlalchemy import func, select
 
     from app.store.models import AdminArea, Category, Component, Department, UnitGrid
@@ -346,10 +345,13 @@ def validate(store, source: Source) -> Report:
                 if credit:
                     depts[credit] = did
     area = shapely.union_all(district).buffer(DISTANCE_TOLERANCE_M) if district else None
-    for r in good:
-        g = swkt.loads(r.values["wkt"])
+    shapes = shapely.from_wkb([r.values["wkb"] for r in good])
+    if area is not None:
+        shapely.prepare(area)
+    inside = shapely.covers(area, shapes) if area is not None else [True] * len(good)
+    for r, g, ok in zip(good, shapes, inside, strict=True):
         r.values["_shape"] = g
-        if area is not None and not area.covers(g):
+        if not ok:
             r.problems.append(Msg("位于辖区之外（坐标系是否正确？）"))
     if source.kind == GRIDS:
         _check_grids(report, [r for r in good if r.ok], communities, stored_grids)
@@ -440,8 +442,7 @@ def _check_components(report: Report, rows: list[Row], stored: set[str], cats, d
 def write(store, report: Report, *, batch: int = 5000,
           progress: Callable[[int, int], None] | None = None) -> int:
     """Store the report's good rows in ONE transaction; the number written."""
-    from geoalchemy2 import WKTElement
-    from sqlalchemy import insert
+    from sqlalchemy import LargeBinary, bindparam, func, insert
 
     from app.store.models import Component, UnitGrid
 
@@ -451,11 +452,12 @@ def write(store, report: Report, *, batch: int = 5000,
             ("code", "legacy_code", "category_id", "name", "grid_id", "authority_department_id",
              "owner_department_id", "maintainer_department_id", "status", "initial_date", "changed_date",
              "data_source", "note"))
+    # Core executemany with the geometry built by the database from WKB (no per-row WKT round trip).
+    stmt = insert(model.__table__).values(geom=func.ST_GeomFromWKB(bindparam("wkb", type_=LargeBinary), STORE_SRID))
     with store.session() as s, s.begin():
         for start in range(0, len(rows), batch):
             chunk = rows[start:start + batch]
-            s.execute(insert(model), [{**{k: r.values.get(k) for k in keys},
-                                       "geom": WKTElement(r.values["wkt"], srid=STORE_SRID)} for r in chunk])
+            s.execute(stmt, [{**{k: r.values.get(k) for k in keys}, "wkb": r.values["wkb"]} for r in chunk])
             if progress is not None:
                 progress(start + len(chunk), len(rows))
     report.written = len(rows)
