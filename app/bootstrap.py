@@ -323,7 +323,10 @@ def _install_map_tools(hall: Hall, catalogue, actor) -> None:
                                             tr("图例"))
         return command()
 
-    ui = MapToolsUi(window, tools, tools.bookmarks, catalogue, export, theme_icons())
+    from app.services.geocode import geocode
+
+    ui = MapToolsUi(window, tools, tools.bookmarks, catalogue, export, theme_icons(),
+                    geocode=lambda text: geocode(hall.store, text, 8))
     hall.on_teardown(ui.teardown)
     hall.map_tools, hall.map_tools_ui = tools, ui
 

@@ -37,6 +37,7 @@ _PREFIX = re.compile(r"^(?:[^省市区县]{1,7}?(?:省|自治区))?(?:[^省市�
 _OFFSET = re.compile(r"(?:往|向|朝)?(东南|东北|西南|西北|东|西|南|北)(?:侧|边|面|方向|方)?(?:约|大约|大概)?"
                      r"(\d+(?:\.\d+)?)\s*(?:米|公尺|m|M)(?:处|左右|附近)?$")
 _NUMBER = re.compile(r"(\d+)\s*(?:号|號)(?:楼|院)?")
+_BARE_NUMBER = re.compile(r"(?<=[^\d])(\d{1,5})$")
 _NOISE = re.compile(r"(附近|旁边|门口|对面|这里|那里|一带|路口|交叉口)$")
 
 
@@ -111,6 +112,10 @@ def parse_address(text: str) -> ParsedAddress:
     if found:
         number = int(found.group(1))
         rest = (rest[: found.start()] + rest[found.end():])
+    else:  # typing "人民路10": a trailing number after a name is a house number without its 号
+        bare = _BARE_NUMBER.search(rest)
+        if bare:
+            number, rest = int(bare.group(1)), rest[: bare.start()]
     rest = _NOISE.sub("", rest)
     return ParsedAddress(text=text, prefix=prefix, place=rest, number=number,
                          direction=direction, distance_m=distance)

@@ -145,7 +145,8 @@ class MapToolsUi:
     """
 
     def __init__(self, window: QMainWindow, port: MapPort, bookmarks, catalogue: Catalogue,
-                 export: Callable[[str], object] | None = None, icons: dict | None = None) -> None:
+                 export: Callable[[str], object] | None = None, icons: dict | None = None,
+                 geocode: Callable[[str], Any] | None = None) -> None:
         self.window, self.port, self.bookmarks, self.cat = window, port, bookmarks, catalogue
         self.export = export
         tr = catalogue.tr
@@ -201,6 +202,12 @@ class MapToolsUi:
         self.goto_edit.setMaximumWidth(self.goto_edit.fontMetrics().horizontalAdvance("0") * 44)
         self.goto_edit.returnPressed.connect(lambda: self.goto(self.goto_edit.text()))
         self.toolbar.addWidget(self.goto_edit)
+        self.address_search = None
+        if geocode is not None:  # addresses too: suggestions as you type (app/ui/address_search.py)
+            from app.ui.address_search import AddressSuggest
+
+            self.address_search = AddressSuggest(self.goto_edit, geocode)
+            self.address_search.picked.connect(lambda _label, x, y: self.goto(f"{x:.1f},{y:.1f}"))
         self.measure_label = ElidedLabel(max_width=420, objectName="measureResult")
         self.toolbar.addWidget(self.measure_label)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
@@ -215,6 +222,8 @@ class MapToolsUi:
                 signal.disconnect(slot)
         for registration in self._registrations:
             registration.remove()
+        if self.address_search is not None:
+            self.address_search.shutdown()
         self.window.removeToolBar(self.toolbar)
         self.toolbar.deleteLater()
 

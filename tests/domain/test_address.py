@@ -52,3 +52,9 @@ def test_fillers_at_the_end_are_dropped_and_no_offset_is_none():
 def test_road_stems():
     assert road_stem("人民路") == "人民" and road_stem("解放大道") == "解放" and road_stem("平江街") == "平江"
     assert road_stem("路") == "路" and road_stem("东街") == "东街"  # too short to lose its suffix
+
+
+def test_a_trailing_number_while_typing_is_a_house_number():
+    parsed = parse_address("人民路10")
+    assert (parsed.place, parsed.number) == ("人民路", 10)
+    assert parse_address("10").number is None
