@@ -12,6 +12,7 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from app.commands import CommandRegistry, default_registry
 from app.domain.calendar import WorkCalendar
@@ -34,6 +35,9 @@ from app.services.location import LocationInput, ResolvedLocation, resolve
 from app.services.search import CaseSearch, SearchResult
 from app.store import queries
 from app.store.engine import Store
+
+if TYPE_CHECKING:
+    from app.services.geocode import Candidate
 
 
 @dataclass
@@ -124,6 +128,18 @@ class Core:
         """Grid, street and community of a point / component / address (ValidationError if outside)."""
         with self.store.session() as session:
             return resolve(session, location, self.taxonomy)
+
+    def geocode(self, text: str, limit: int = 5) -> list[Candidate]:
+        """Gazetteer candidates for an address text (app.services.geocode; any thread)."""
+        from app.services.geocode import geocode
+
+        return geocode(self.store, text, limit)
+
+    def reverse_geocode(self, x: float, y: float) -> Candidate | None:
+        """The nearest address to a point in the store CRS, or None (app.services.geocode)."""
+        from app.services.geocode import reverse_geocode
+
+        return reverse_geocode(self.store, x, y)
 
     def scope_to(self, actor: Actor | None) -> None:
         """Limit the shared case source's reads to what ``actor`` may see (a department operator on

@@ -225,8 +225,14 @@ class GeocodeIndex:
             token = _token(session)
         stored = _stored(store)
         by_name = {r.name: r for r in roads}
+        inside = shapely.STRtree([g[3] for g in grids]) if grids else None
         for road in roads:
             road.numbers = _house_points(road.line, road.width)
+            if inside is not None and road.numbers:  # a number across a boundary road is not ours
+                keys = list(road.numbers)
+                hits = set(inside.query(shapely.points(np.array([road.numbers[k] for k in keys])),
+                                        predicate="intersects")[0].tolist())
+                road.numbers = {k: road.numbers[k] for i, k in enumerate(keys) if i in hits}
         if stored.houses:  # stored house numbers replace the derived ones of their roads
             for road in roads:
                 road.numbers = {}
@@ -277,8 +283,9 @@ class GeocodeIndex:
         if self._grid_tree is None:
             return None, None, None
         hits = self._grid_tree.query(Point(x, y), predicate="intersects")
-        i = int(hits.min()) if len(hits) else int(self._grid_tree.nearest(Point(x, y)))
-        code, community, street, _ = self._grids[i]
+        if not len(hits):
+            return None, None, None  # outside the district
+        code, community, street, _ = self._grids[int(hits.min())]
         return code, community, street
 
     def _candidate(self, label: str, x: float, y: float, score: float, kind: str, **extra: Any) -> Candidate:

@@ -185,6 +185,17 @@ class IntakeForm(QWidget):
             self._location = LocationInput(x=x, y=y, address=self._address())
         self.where.setText(self.cat.tr("正在查询网格… ({x}, {y})", x=f"{x:.1f}", y=f"{y:.1f}"))
         self.lookup_now()
+        if not self._address() and hasattr(self.desk, "reverse_geocode"):  # the address from the point
+            self.runner.run_in_thread(lambda: self.desk.reverse_geocode(x, y), self._address_from_point,
+                                      lambda exc: None, key=f"intake.reverse.{id(self)}")
+
+    def _address_from_point(self, found) -> None:
+        loc = self._location
+        if found is None or self._address() or loc is None or loc.x is None and not loc.component_code:
+            return
+        text = f"{found.road}{found.number}号" if found.road and found.number else found.label
+        self.address.setText(text)
+        self._location = LocationInput(x=loc.x, y=loc.y, component_code=loc.component_code, address=text)
 
     def _address(self) -> str | None:
         return self.address.text().strip() or None
@@ -200,7 +211,23 @@ class IntakeForm(QWidget):
         loc = self._location
         if loc is not None and (loc.x is not None or loc.component_code):
             self._location = LocationInput(x=loc.x, y=loc.y, component_code=loc.component_code, address=text)
+        elif text and hasattr(self.desk, "geocode"):  # the point from the gazetteer, off the GUI thread
+            self.runner.run_in_thread(lambda: self.desk.geocode(text, 1), lambda found: self._point_from_address(text, found),
+                                      lambda exc: self._point_from_address(text, []), key=f"intake.geocode.{id(self)}")
         elif text:
+            self._location = LocationInput(address=text)
+            self._schedule()
+
+    def _point_from_address(self, text: str, found) -> None:
+        if text != self._address():
+            return  # typed on since
+        loc = self._location
+        if loc is not None and (loc.x is not None or loc.component_code):
+            return  # a point was picked meanwhile
+        if found:
+            self._location = LocationInput(x=found[0].x, y=found[0].y, address=text)
+            self.lookup_now()
+        else:  # not in the gazetteer: the location service's own guess (or its message)
             self._location = LocationInput(address=text)
             self._schedule()
 
