@@ -164,6 +164,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_report_command(sub)
     from app.cli.wall import add_wall_command
     add_wall_command(sub)
+    from app.cli.geocode import add_gazetteer_command, add_geocode_command
+    add_geocode_command(sub)
+    add_gazetteer_command(sub)
     from app.cli.base_data import add_base_data_commands
     add_base_data_commands(sub)
     return p
@@ -507,6 +510,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "wall":
         from app.cli.wall import run_wall
         return run_wall(args)
+    if args.command == "geocode":
+        from app.cli.geocode import run_geocode
+        return run_geocode(args)
+    if args.command == "gazetteer":
+        from app.cli.geocode import run_gazetteer
+        return run_gazetteer(args)
     if args.command in ("import", "export"):
         from app.cli.base_data import run_export, run_import
         return run_import(args) if args.command == "import" else run_export(args)
