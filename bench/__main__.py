@@ -16,6 +16,7 @@ demo   4. Demo generation of the district into a temporary SpatiaLite file (s), 
           demo.city_s.spatialite, demo.city_s.postgis; about 15 minutes in all on 2 cores).
           ``--skip-city`` leaves the city out.
 live   Live sync on a throwaway PostGIS cluster (``bench/live.py``).
+bulletin, import, search, wall: see bench_bulletin, bench_base_import, bench_search, bench_wall below.
 desk   The desk never stalls (``bench/desk_stall.py``): event-loop latency (5 ms probe) over a
        scripted session at 1920x1080 and 3840x2160; the department operator's start-up; quit.
 
@@ -306,6 +307,32 @@ def bench_wall(ctx) -> None:
 
 
 GROUPS["wall"] = (("qgis",), bench_wall)
+
+
+def bench_bulletin(ctx) -> None:
+    """Group ``bulletin`` (bench/bulletin.py): the monthly bulletin command end to end on a copy of the
+    district (and the city demo when build/demo/city.sqlite exists): report.monthly_s.district, .city."""
+    from bench.bulletin import bench_one
+
+    bench_one("district", str(ctx.get("db") or "data/demo/district.sqlite"), max(1, min(3, int(ctx["rounds"]))))
+    city = Path("build/demo/city.sqlite")
+    if city.is_file() and not ctx["skip_city"]:
+        bench_one("city", str(city), 1)
+
+
+GROUPS["bulletin"] = ((), bench_bulletin)
+
+
+def bench_base_import(ctx) -> None:
+    """Group ``import`` (bench/base_import.py): 250,000 components from a GeoPackage through
+    ``gridhall import`` against a raw ogr2ogr load of the same file: import.components_250k_s,
+    import.components_250k_ratio_ogr2ogr, export.components_250k_s."""
+    from bench.base_import import main as run
+
+    run(["--db", str(ctx.get("db") or "data/demo/district.sqlite")])
+
+
+GROUPS["import"] = ((), bench_base_import)
 
 if __name__ == "__main__":
     sys.exit(main())
