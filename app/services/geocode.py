@@ -101,6 +101,11 @@ class Candidate:
     community: str | None = None
     street: str | None = None
 
+    @property
+    def address(self) -> str:
+        """The postal form (人民路128号) when there is a house number, else the label."""
+        return f"{self.road}{self.number}号" if self.road and self.number is not None else self.label
+
 
 def _house_points(line: LineString, width: float) -> dict[int, tuple[float, float]]:
     pairs = int(line.length // METRES_PER_NUMBER_PAIR)

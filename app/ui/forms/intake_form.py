@@ -193,7 +193,7 @@ class IntakeForm(QWidget):
         loc = self._location
         if found is None or self._address() or loc is None or loc.x is None and not loc.component_code:
             return
-        text = f"{found.road}{found.number}号" if found.road and found.number else found.label
+        text = found.address
         self.address.setText(text)
         self._location = LocationInput(x=loc.x, y=loc.y, component_code=loc.component_code, address=text)
 
