@@ -1427,3 +1427,8 @@ MESSAGES_EN.update({
 from app.i18n.messages_bulletin_en import BULLETIN_EN  # noqa: E402
 
 MESSAGES_EN.update({k: v for k, v in BULLETIN_EN.items() if k not in MESSAGES_EN})
+
+# -- geocoding (issue 16, items 1–2): its own table; entries above win -----------------------------
+from app.i18n.messages_geocode_en import GEOCODE_EN  # noqa: E402
+
+MESSAGES_EN.update({k: v for k, v in GEOCODE_EN.items() if k not in MESSAGES_EN})
