@@ -108,7 +108,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _ogr():
+def _ogr() -> Any:
     from osgeo import gdal, ogr, osr
 
     gdal.UseExceptions()
@@ -230,7 +230,7 @@ def _cpg_encoding(text: str) -> str:
     return {"UTF8": "utf-8", "65001": "utf-8"}.get(name.replace("-", ""), name.lower() or "utf-8")
 
 
-def _value(feat, i: int, ftype: int, ogr) -> Any:
+def _value(feat: Any, i: int, ftype: int, ogr: Any) -> Any:
     if ftype in (ogr.OFTInteger, ogr.OFTInteger64):
         return feat.GetFieldAsInteger64(i)
     if ftype == ogr.OFTReal:
@@ -241,7 +241,7 @@ def _value(feat, i: int, ftype: int, ogr) -> Any:
     return feat.GetFieldAsString(i)
 
 
-def _source_srs(lyr, source_crs: int | None, path: Path):
+def _source_srs(lyr: Any, source_crs: int | None, path: Path) -> Any:
     _, _, osr = _ogr()
     if source_crs is not None:
         srs = osr.SpatialReference()
@@ -256,7 +256,7 @@ def _source_srs(lyr, source_crs: int | None, path: Path):
     return srs.Clone()
 
 
-def _geometry(row: Row, geom, transform, kind: str, ogr) -> None:
+def _geometry(row: Row, geom: Any, transform: Any, kind: str, ogr: Any) -> None:
     """Set ``row.values['wkb']`` (store SRID) or add the geometry's problem; repairs only when safe."""
     if geom is None or geom.IsEmpty():
         row.problems.append(Msg("几何为空"))
@@ -299,7 +299,7 @@ def _geometry(row: Row, geom, transform, kind: str, ogr) -> None:
     row.values["wkb"] = bytes(geom.ExportToWkb())
 
 
-def _polygons(geom, ogr) -> list:
+def _polygons(geom: Any, ogr: Any) -> list:
     flat = ogr.GT_Flatten(geom.GetGeometryType())
     if flat == ogr.wkbPolygon:
         return [geom]
@@ -309,7 +309,7 @@ def _polygons(geom, ogr) -> list:
     return out
 
 
-def _shoelace(geom) -> float:
+def _shoelace(geom: Any) -> float:
     ring = geom.GetGeometryRef(0)
     pts = ring.GetPoints() or []
     return sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(pts, pts[1:], strict=False)) / 2
@@ -318,7 +318,7 @@ def _shoelace(geom) -> float:
 # -- checks against the store -------------------------------------------------------------------
 
 
-def validate(store, source: Source) -> Report:
+def validate(store: Any, source: Source) -> Report:
     """The store-dependent checks; the report of everything found (nothing written)."""
     import shapely
     from sqlalchemy import func, select
@@ -360,7 +360,7 @@ def validate(store, source: Source) -> Report:
     return report
 
 
-def _check_grids(report: Report, rows: list[Row], communities, stored_grids) -> None:
+def _check_grids(report: Report, rows: list[Row], communities: Any, stored_grids: Any) -> None:
     import shapely
 
     for r in rows:
@@ -402,7 +402,8 @@ def _check_grids(report: Report, rows: list[Row], communities, stored_grids) -> 
                                        x=c.x, y=c.y))
 
 
-def _check_components(report: Report, rows: list[Row], stored: set[str], cats, depts, stored_grids) -> None:
+def _check_components(report: Report, rows: list[Row], stored: set[str], cats: Any, depts: Any,
+                      stored_grids: Any) -> None:
     import shapely
 
     codes = list(stored_grids)
@@ -439,7 +440,7 @@ def _check_components(report: Report, rows: list[Row], stored: set[str], cats, d
 # -- writing --------------------------------------------------------------------------------------
 
 
-def write(store, report: Report, *, batch: int = 5000,
+def write(store: Any, report: Report, *, batch: int = 5000,
           progress: Callable[[int, int], None] | None = None) -> int:
     """Store the report's good rows in ONE transaction; the number written."""
     from sqlalchemy import LargeBinary, bindparam, func, insert
@@ -504,8 +505,8 @@ def write_rejects(report: Report, path: str | os.PathLike | None = None) -> Path
     return target
 
 
-def import_file(store, path, kind: str, *, on_error: str = "abort", dry_run: bool = False,
-                rejects: str | None = None, **read_options) -> Report:
+def import_file(store: Any, path: Any, kind: str, *, on_error: str = "abort", dry_run: bool = False,
+                rejects: str | None = None, **read_options: Any) -> Report:
     """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) write."""
     source = read_source(path, kind, **read_options)
     report = validate(store, source)
@@ -531,7 +532,7 @@ def format_of(path: str | os.PathLike, fmt: str | None) -> str:
     return _EXT[ext]
 
 
-def export(store, kind: str, path: str | os.PathLike, fmt: str | None = None) -> int:
+def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = None) -> int:
     """Write the store's grids or components to ``path``; the number of features."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import aliased
@@ -601,7 +602,7 @@ def export(store, kind: str, path: str | os.PathLike, fmt: str | None = None) ->
     return len(rows)
 
 
-def _replace(driver, tmp: Path, target: Path, fmt: str) -> None:
+def _replace(driver: Any, tmp: Path, target: Path, fmt: str) -> None:
     if fmt == "shp":
         if target.exists():
             driver.DeleteDataSource(str(target))
@@ -611,7 +612,7 @@ def _replace(driver, tmp: Path, target: Path, fmt: str) -> None:
         os.replace(tmp, target)
 
 
-def _export_xlsx(target: Path, keys, names, rows, kind: str) -> None:
+def _export_xlsx(target: Path, keys: Any, names: Any, rows: Any, kind: str) -> None:
     import shapely
     from openpyxl import Workbook
 

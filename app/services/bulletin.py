@@ -194,7 +194,7 @@ def gather(store: Store, actor: Actor | None, month: Month, clock: Clock, *, dep
     else:
         this = service.evaluate(actor, "department", month.start, month.end, department=department)
         before = service.evaluate(actor, "department", prev.start, prev.end, department=department)
-        departments = streets = None
+        departments = streets = None  # type: ignore[assignment]
         headline, previous = _district(this), _district(before)
         histories = [h for h in histories if any(e.department_id == dept_id for e in h.events
                                                  if e.action in ("dispatch", "rule"))]
@@ -303,8 +303,8 @@ def export_table(rows: Sequence[Sequence[Any]], path: str | os.PathLike[str], fm
 
 
 def _write_xlsx(path: str, sheets: Sequence[Sheet]) -> None:
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     book = Workbook()
     for n, (title, headers, rows) in enumerate(sheets):

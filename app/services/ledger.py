@@ -325,8 +325,8 @@ def _safe_cell(value: Any) -> Any:
 
 def write_xlsx(path: str, report: LedgerReport, tr: Translate) -> None:
     """Two sheets: the ledger (台账) and the monthly shares (月度占比), headers bold, columns sized."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.styles import Font  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active

@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.domain.definitions import Source
 from app.domain.messages import Msg
@@ -182,7 +182,7 @@ def compute(store: Store, actor: Actor | None, start: date, end: date, *, today:
     return stats
 
 
-def _daily(start: date, end: date, reported, closed) -> Chart:
+def _daily(start: date, end: date, reported: Any, closed: Any) -> Chart:
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     rep: dict[date, list[str]] = defaultdict(list)
     clo: dict[date, list[str]] = defaultdict(list)
@@ -199,7 +199,7 @@ def _daily(start: date, end: date, reported, closed) -> Chart:
                                             Series(Msg("结案数"), bars(clo), CLOSE_COLOUR)), unit=Msg("件"))
 
 
-def _pareto(reported, names: dict[str, str]) -> Chart:
+def _pareto(reported: Any, names: dict[str, str]) -> Chart:
     by: dict[str, list[str]] = defaultdict(list)
     for _c, number, _at, facts in reported:
         by[str(facts.get("category") or "?")].append(number)
@@ -235,7 +235,7 @@ def _departments(ev: Evaluation) -> Chart:
                  unit=Msg("分"))
 
 
-def _channels(reported) -> Chart:
+def _channels(reported: Any) -> Chart:
     by: dict[str, list[str]] = defaultdict(list)
     for _c, number, _at, facts in reported:
         by[str(facts.get("source") or "?")].append(number)
@@ -260,7 +260,7 @@ def handling_bin(minutes: float) -> int:
     return len(HANDLING_BINS) - 1
 
 
-def _handling(handled) -> Chart:
+def _handling(handled: Any) -> Chart:
     by: list[list[str]] = [[] for _ in HANDLING_BINS]
     for _c, number, dispatched, fed_back in handled:
         by[handling_bin((fed_back - dispatched).total_seconds() / 60)].append(number)

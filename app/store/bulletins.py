@@ -101,7 +101,7 @@ def district_extent_wkt(session: Session) -> str | None:
 
 def record_build(session: Session, **values: Any) -> int:
     """Add one row to the build history; returns its id (the caller commits)."""
-    result = session.execute(BULLETINS.insert().values(**values))
+    result: Any = session.execute(BULLETINS.insert().values(**values))
     return int(result.inserted_primary_key[0])
 
 

@@ -122,7 +122,7 @@ def import_file(store: Store, path: str | Path, kind: str) -> int:
     as ``roads`` (lines), ``addresses`` (points with road and number) or ``landmarks`` (points
     with name, kind, aliases separated by , 、 ; or |). Reprojected to EPSG:4549 when the file
     says its CRS; all or nothing. Returns the number of rows written."""
-    from osgeo import ogr, osr  # type: ignore[import-untyped]
+    from osgeo import ogr, osr
 
     if kind not in KINDS:
         raise GazetteerError(Msg("地名地址类型必须是 {kinds} 之一，不是「{kind}」", kinds="、".join(KINDS), kind=kind))

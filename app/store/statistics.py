@@ -21,7 +21,7 @@ from app.store.models import Case, CaseEvent, Category, UnitGrid
 from app.store.queries import department_scope
 
 
-def _events(action: str, start: datetime, end: datetime, scope: int | None, *columns: Any):
+def _events(action: str, start: datetime, end: datetime, scope: int | None, *columns: Any) -> Any:
     stmt = (select(CaseEvent.case_id, Case.number, CaseEvent.at, *columns)
             .join(Case, Case.id == CaseEvent.case_id)
             .where(CaseEvent.action == action, CaseEvent.at >= start, CaseEvent.at < end))
@@ -52,7 +52,7 @@ def reports(session: Session, start: datetime, end: datetime, *,
 def closures(session: Session, start: datetime, end: datetime, *,
              scope: int | None = None) -> list[tuple[int, str, datetime]]:
     """``(case id, number, at)`` of the close events at ``start`` ≤ at < ``end``."""
-    return [tuple(r) for r in session.execute(_events("close", start, end, scope))]  # type: ignore[misc]
+    return [(r[0], r[1], r[2]) for r in session.execute(_events("close", start, end, scope))]
 
 
 def handlings(session: Session, start: datetime, end: datetime, *,

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Unpack
+from typing import Any, Unpack
 
 from app.domain.calendar import WorkCalendar
 from app.domain.cases import CaseSummary
@@ -54,7 +54,7 @@ _LIGHT_RANK = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
 _STATE_RANK = {state: k for k, state in enumerate(CaseState)}
 
 #: The sort value of a row for each key whose order does not change as the clock runs (ties: case number).
-_STATIC_VALUES: dict[SortKey, Callable[[CaseSummary], object]] = {
+_STATIC_VALUES: dict[SortKey, Callable[[CaseSummary], Any]] = {
     SortKey.NUMBER: lambda r: r.number,
     SortKey.STATE: lambda r: _STATE_RANK[r.state],
     SortKey.CATEGORY: lambda r: r.category_code,
