@@ -16,7 +16,7 @@ demo   4. Demo generation of the district into a temporary SpatiaLite file (s), 
           demo.city_s.spatialite, demo.city_s.postgis; about 15 minutes in all on 2 cores).
           ``--skip-city`` leaves the city out.
 live   Live sync on a throwaway PostGIS cluster (``bench/live.py``).
-bulletin, import, search, wall: see bench_bulletin, bench_base_import, bench_search, bench_wall below.
+bulletin, import, geocode, search, wall: see bench_bulletin, bench_base_import, bench_geocode, bench_search, bench_wall below.
 desk   The desk never stalls (``bench/desk_stall.py``): event-loop latency (5 ms probe) over a
        scripted session at 1920x1080 and 3840x2160; the department operator's start-up; quit.
 
@@ -333,6 +333,16 @@ def bench_base_import(ctx) -> None:
 
 
 GROUPS["import"] = ((), bench_base_import)
+
+def bench_geocode(ctx) -> None:
+    """Group ``geocode`` (bench/geocode.py): 400 perturbed addresses of the demo gazetteer:
+    geocode.top1_accuracy, geocode.per_s, geocode.build_s."""
+    from bench.geocode import main as run
+
+    run(["--db", str(ctx.get("db") or "data/demo/district.sqlite")])
+
+
+GROUPS["geocode"] = ((), bench_geocode)
 
 if __name__ == "__main__":
     sys.exit(main())
