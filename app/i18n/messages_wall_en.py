@@ -16,7 +16,7 @@ WALL_EN: dict[str, str] = {
     "较昨日同时 —": "vs same hour yesterday —", "较昨日同时 持平": "same as this hour yesterday",
     "在办": "Open", "超期": "Overdue", "动作": "Step",
     "数据截至 {t}": "Data as of {t}", "更新于 {t}": "Updated {t}", "{n}级": "level {n}",
-    "【紧急】": "[URGENT] ", "最新：{items}": "Latest: {items}", "最新：暂无": "Latest: none",
+    "【紧急】": "[URGENT] ", "最新：{items}": "Latest: {items}", "最新：暂无": "Latest: none", "暂无": "None yet",
     "数据截至 {t}\u3000数据库连接中断，正在重连…": "Data as of {t}  the database cannot be reached, reconnecting…",
     "数据库连接中断，正在重连…": "The database cannot be reached, reconnecting…",
     "紧急案卷 {number} {category}": "Urgent case {number} {category}",

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from osgeo import ogr, osr
+from osgeo import gdal, ogr, osr
 from sqlalchemy import delete, func, select
 
 from app.domain import field_names
@@ -32,6 +32,18 @@ def write_layer(path: Path, rows: list[dict], geoms: list[str | None], *, driver
     """A file written by OGR: ``rows`` of string attributes with WKT geometries (None: no geometry)."""
     driver = driver or {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".fgb": "FlatGeobuf",
                         ".csv": "CSV"}[path.suffix]
+    # QGIS, once started in this process, sets SHAPE_ENCODING="" (no recoding at all), which would
+    # write the Chinese of a GBK test file as UTF-8 bytes: the test files are written as asked.
+    before = gdal.GetConfigOption("SHAPE_ENCODING")
+    gdal.SetConfigOption("SHAPE_ENCODING", None)
+    try:
+        return _write_layer(path, rows, geoms, driver, epsg, options, geom_type)
+    finally:
+        gdal.SetConfigOption("SHAPE_ENCODING", before)
+
+
+def _write_layer(path: Path, rows: list[dict], geoms: list[str | None], driver: str, epsg: int | None,
+                 options: list[str] | None, geom_type) -> Path:
     ds = ogr.GetDriverByName(driver).CreateDataSource(str(path))
     srs = None
     if epsg is not None:
