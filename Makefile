@@ -56,7 +56,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 test-pyqt: setup
-	QT_QPA_PLATFORM=offscreen QT_API=pyqt5 PYTEST_QT_API=pyqt5 $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen QT_API=pyqt5 PYTEST_QT_API=pyqt5 $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Binding-neutral widgets run a second time on PySide6 (a separate process: one Qt per process).
 test-pyside: setup
@@ -73,6 +73,7 @@ bench: setup $(DB)
 # `make test` in a clean Debian chroot (SUITE=bookworm or trixie), on a clean checkout of HEAD.
 # REUSE=1 keeps the previous run's chroot (its Debian packages) and only replaces the checkout;
 # TARGET=screenshot runs another target inside instead of test.
+# `make test-debian SUITE=trixie REUSE=1 TARGET="test-pyqt PYTEST_ARGS=tests/reports"`: some tests only.
 test-debian:
 	REUSE='$(REUSE)' TARGET='$(TARGET)' tools/test-debian.sh $(SUITE)
 

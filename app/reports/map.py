@@ -32,7 +32,6 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
     start_qgis(gui=True)
     from qgis.core import (
         QgsFeature,
-        QgsField,
         QgsFillSymbol,
         QgsGeometry,
         QgsLayoutExporter,
@@ -45,16 +44,15 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
         QgsVectorLayer,
         QgsVectorLayerSimpleLabeling,
     )
-    from qgis.PyQt.QtCore import QSize, QVariant
+    from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
     from app.gis.layers import store_crs
     from app.gis.tools.print_layout import MapSnapshot, build_layout
 
     crs = store_crs().authid()
-    grid_layer = QgsVectorLayer(f"Polygon?crs={crs}", hotspots_name, "memory")
-    grid_layer.dataProvider().addAttributes([QgsField("code", QVariant.String)])
-    grid_layer.updateFields()
+    # fields in the memory provider's URI: QgsField(name, QVariant.Type) is deprecated in QGIS 3.38+
+    grid_layer = QgsVectorLayer(f"Polygon?crs={crs}&field=code:string", hotspots_name, "memory")
     feats = []
     for code, wkt in sorted(grids.items()):
         f = QgsFeature(grid_layer.fields())
@@ -65,9 +63,7 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
     grid_layer.updateExtents()
     grid_layer.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
         {"color": "230,60,40,150", "outline_color": "150,20,10", "outline_width": "0.6"})))
-    case_layer = QgsVectorLayer(f"Point?crs={crs}", cases_name, "memory")
-    case_layer.dataProvider().addAttributes([QgsField("number", QVariant.String)])
-    case_layer.updateFields()
+    case_layer = QgsVectorLayer(f"Point?crs={crs}&field=number:string", cases_name, "memory")
     feats = []
     for number, wkt in points:
         f = QgsFeature(case_layer.fields())
@@ -78,9 +74,8 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
     case_layer.updateExtents()
     case_layer.setRenderer(QgsSingleSymbolRenderer(QgsMarkerSymbol.createSimple(
         {"name": "circle", "color": "30,90,200,170", "outline_style": "no", "size": "1.2"})))
-    street_layer = QgsVectorLayer(f"MultiPolygon?crs={crs}", streets_name, "memory")
-    street_layer.dataProvider().addAttributes([QgsField("code", QVariant.String), QgsField("name", QVariant.String)])
-    street_layer.updateFields()
+    street_layer = QgsVectorLayer(f"MultiPolygon?crs={crs}&field=code:string&field=name:string", streets_name,
+                                  "memory")
     feats = []
     for code, name, wkt in streets:
         f = QgsFeature(street_layer.fields())
