@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 
 from app.domain.cases import CaseEventRecord
-from app.domain.definitions import Action, CaseState, Level
+from app.domain.definitions import Action, Basis, CaseState, Kind, Level, Source
 from app.domain.evidence import MISSING_CODES
 from app.domain.loop import CALLBACK_LABELS, RULING_LABELS, URGE_LEVELS
 from app.domain.messages import Msg, Seq
@@ -129,6 +129,34 @@ def _deadline(action: str, p: dict[str, Any], out: Facts) -> None:
     if "deadline" in p:
         value = p.pop("deadline")
         out.append(Msg("时限截止：{at}", at=when(value)) if value else Msg("时限截止：无"))
+
+
+def _limit(action: str, p: dict[str, Any], out: Facts) -> None:
+    """The limit a timer started with (recorded where a limit starts, with its basis)."""
+    if "limit_minutes" in p:
+        minutes, basis = p.pop("limit_minutes"), p.pop("basis", None)
+        if basis is None:
+            out.append(Msg("时限 {minutes} 分钟", minutes=minutes))
+        else:
+            out.append(Msg("时限 {minutes} 分钟（{basis}）", minutes=minutes, basis=_enum_label(Basis, basis)))
+
+
+#: The report event's own facts (kind, category, source and where), each as "label：value".
+_REPORT_FACTS: tuple[tuple[str, str, type[Enum] | None], ...] = (
+    ("kind", "类型：{value}", Kind), ("category", "类别：{value}", None), ("source", "来源：{value}", Source),
+    ("street", "街道：{value}", None), ("community", "社区：{value}", None), ("grid", "网格：{value}", None),
+    ("component", "部件：{value}", None),
+)
+
+
+def _report_facts(action: str, p: dict[str, Any], out: Facts) -> None:
+    if action != Action.REPORT.value:
+        return
+    for key, text, enum in _REPORT_FACTS:
+        if key in p:
+            value = p.pop(key)
+            if value is not None and value != "":
+                out.append(Msg(text, value=_enum_label(enum, value) if enum is not None else value))
 
 
 def _minutes(action: str, p: dict[str, Any], out: Facts) -> None:
@@ -274,7 +302,8 @@ def _location(action: str, p: dict[str, Any], out: Facts) -> None:
 
 
 _HANDLERS: tuple[Handler, ...] = (
-    _location, _duplicate, _department, _rank, _level, _deadline, _minutes, _request, _verify, _callback,
+    _location, _report_facts, _duplicate, _department, _rank, _level, _deadline, _limit, _minutes, _request,
+    _verify, _callback,
     _text, _outcome, _supervisor, _urge, _ruling, _evidence, _changes,
 )
 

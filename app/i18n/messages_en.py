@@ -1432,3 +1432,11 @@ MESSAGES_EN.update({k: v for k, v in BULLETIN_EN.items() if k not in MESSAGES_EN
 from app.i18n.messages_geocode_en import GEOCODE_EN  # noqa: E402
 
 MESSAGES_EN.update({k: v for k, v in GEOCODE_EN.items() if k not in MESSAGES_EN})
+
+# -- timeline: the limit a timer started with, the report event's facts (app/domain/timeline.py) ----
+MESSAGES_EN.update({
+    "时限 {minutes} 分钟": "Limit {minutes} min", "时限 {minutes} 分钟（{basis}）": "Limit {minutes} min ({basis})",
+    "类型：{value}": "Kind: {value}", "类别：{value}": "Category: {value}", "来源：{value}": "Source: {value}",
+    "街道：{value}": "Street: {value}", "社区：{value}": "Community: {value}", "网格：{value}": "Grid: {value}",
+    "部件：{value}": "Component: {value}",
+})

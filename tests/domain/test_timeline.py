@@ -104,3 +104,16 @@ def test_attachment_lines_sizes_times_and_the_urge_mark():
     assert EN.text(attachment_line("report", "a.png", None, 77)) == '"a.png" (photo with the report) 77 B, no shooting time'
     assert urge_text(0) is None
     assert ZH.text(urge_text(3, "2026-03-03 17:00:00")) == "挂牌督办（3 级），督办时限 2026-03-03 17:00"
+
+
+def test_the_report_facts_and_a_starting_limit_are_told_in_words():
+    zh, en = Catalogue("zh_CN"), Catalogue("en")
+    report = payload_facts("report", {"kind": "event", "category": "06001", "source": "public", "street": "320508001",
+                                      "community": "320508001005", "component": None, "limit_minutes": 30,
+                                      "basis": "working"})
+    assert [zh.text(m) for m in report] == ["类型：事件", "类别：06001", "来源：公众举报", "街道：320508001",
+                                            "社区：320508001005", "时限 30 分钟（工作时间）"]
+    dispatch = payload_facts("dispatch", {"limit_minutes": 4800, "basis": "natural"})
+    assert [en.text(m) for m in dispatch] == ["Limit 4800 min (natural time)"]
+    # a category key on another event is not a report fact: it stays, told generically
+    assert len(payload_facts("edit", {"category": "06001"})) == 1
