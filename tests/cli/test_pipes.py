@@ -84,7 +84,7 @@ def test_a_long_answer_cut_by_the_reader_exits_141_without_a_traceback(store, ba
     from app.services import auth
 
     world = build_world(store, password_hash=auth.hash_password(PASSWORD))
-    for _ in range(1200):  # ~70 bytes a line: far more than a pipe holds (64 KiB)
+    for _ in range(2500):  # ~70 bytes a line: far more than a pipe (64 KiB) and the reader's buffer hold
         seed_case(store, world, CaseState.FILED, at=T0, department=None)
     db = str(store.path)
     for argv in ([sys.executable, "-m", "app", "case", "list", "--limit", "5000"],
