@@ -56,14 +56,14 @@ def add_evaluate_command(subparsers: Any) -> argparse.ArgumentParser:
 def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
     """Run ``gridhall evaluate``; returns the exit code (one line on stderr for every refusal)."""
     from app.cli import ArgumentRefused
-    from app.cli.ledger import _catalogue, _date, _inert, _line, _open
+    from app.cli.ledger import _catalogue, _date, _inert, _line, _open, _refuse_unwritable
     from app.cli.user import PasswordUnavailable
     from app.domain.clock import SystemClock
     from app.domain.indicators import SUBJECTS
     from app.services.auth import AuthError
     from app.services.errors import ServiceError, ValidationError
     from app.services.evaluation import EvaluationService, parse_period, render, write
-    from app.services.ledger import LedgerWriteError, check_writable
+    from app.services.ledger import LedgerWriteError
     from app.store.errors import StoreError
 
     cat = _catalogue(args)
@@ -80,10 +80,7 @@ def run_evaluate(args: argparse.Namespace, *, clock: Clock | None = None) -> int
     if args.format == "xlsx" and args.out is None:
         raise ArgumentRefused(Msg("xlsx 格式需要 --out 文件"))
     if args.out is not None:
-        try:
-            check_writable(args.out)
-        except LedgerWriteError as exc:
-            raise ArgumentRefused(exc.msg) from None
+        _refuse_unwritable(args.out)
     store = None
     try:
         store, actor = _open(args, clock)

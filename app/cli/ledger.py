@@ -83,7 +83,7 @@ def run_ledger(args: argparse.Namespace, *, clock=None) -> int:
     from app.cli.user import PasswordUnavailable
     from app.services.auth import AuthError
     from app.services.errors import ServiceError
-    from app.services.ledger import LedgerWriteError, check_writable, export, render, report_text
+    from app.services.ledger import LedgerWriteError, export, render, report_text
     from app.store.errors import StoreError
 
     cat = _catalogue(args)
@@ -93,10 +93,7 @@ def run_ledger(args: argparse.Namespace, *, clock=None) -> int:
     if args.format == "xlsx" and not args.out:
         raise ArgumentRefused(Msg("xlsx 是二进制文件：请用 --out 给出文件路径"))
     if args.out is not None:
-        try:
-            check_writable(args.out)
-        except LedgerWriteError as exc:
-            raise ArgumentRefused(exc.msg) from None
+        _refuse_unwritable(args.out)
     store = None
     try:
         store, actor = _open(args, clock)
@@ -146,6 +143,17 @@ def _open(args: argparse.Namespace, clock):
     except BaseException:
         store.dispose()
         raise
+
+
+def _refuse_unwritable(path: str) -> None:
+    """An output path the command cannot write is a usage error (exit 2) before any work is done."""
+    from app.cli import ArgumentRefused
+    from app.services.ledger import LedgerWriteError, check_writable
+
+    try:
+        check_writable(path)
+    except LedgerWriteError as exc:
+        raise ArgumentRefused(exc.msg) from None
 
 
 def _line(text: str) -> str:

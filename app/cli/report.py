@@ -67,13 +67,13 @@ def add_report_command(subparsers: Any) -> argparse.ArgumentParser:
 def run_report(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
     """Run ``gridhall report``; returns the exit code."""
     from app.cli import ArgumentRefused
-    from app.cli.ledger import _catalogue, _line, _open
+    from app.cli.ledger import _catalogue, _line, _open, _refuse_unwritable
     from app.cli.user import PasswordUnavailable
     from app.domain.clock import SystemClock
     from app.services.auth import AuthError
     from app.services.bulletin import build_history, first_workday, parse_month
     from app.services.errors import NotFound, ServiceError, ValidationError
-    from app.services.ledger import LedgerWriteError, check_writable
+    from app.services.ledger import LedgerWriteError
     from app.store.errors import StoreError
 
     cat = _catalogue(args)
@@ -87,10 +87,7 @@ def run_report(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
             raise ArgumentRefused(exc.msg) from None
         if not str(args.out).lower().endswith(".pdf"):
             raise ArgumentRefused(Msg("输出文件 {path} 应以 .pdf 结尾", path=str(args.out)[:200]))
-        try:
-            check_writable(args.out)
-        except LedgerWriteError as exc:
-            raise ArgumentRefused(exc.msg) from None
+        _refuse_unwritable(args.out)
     store = None
     try:
         store, actor = _open(args, clock)
