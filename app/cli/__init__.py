@@ -169,6 +169,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_gazetteer_command(sub)
     from app.cli.base_data import add_base_data_commands
     add_base_data_commands(sub)
+    from app.cli.open311 import add_open311_commands
+    add_open311_commands(sub)
+    from app.cli.exchange import add_exchange_command
+    add_exchange_command(sub)
+    from app.cli.qgis_project import add_qgis_project_command
+    add_qgis_project_command(sub)
     return p
 
 
