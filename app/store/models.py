@@ -95,6 +95,7 @@ class UnitGrid(Base):
     area_m2: Mapped[float] = mapped_column(Float)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # assigned 监督员 (admin writes)
     geom = mapped_column(_geom("POLYGON"))
+    retired_on: Mapped[date | None] = mapped_column(Date)  # split/merged away: kept, code never reused (0024)
 
 
 class SupervisorPosition(Base):
@@ -208,6 +209,28 @@ class ConfigChange(Base):
     key: Mapped[str] = mapped_column(String(64))  # e.g. '2027'
     before: Mapped[str | None] = mapped_column(Text)  # canonical JSON, null when created
     after: Mapped[str | None] = mapped_column(Text)  # canonical JSON, null when removed
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class BaseChange(Base):
+    """One change of the base data (a component or unit grid): append-only, hash-chained (migration 0024).
+
+    ``seq`` is gap-free from 1; ``hash`` is SHA-256 over ``prev_hash`` and the canonical change
+    (app.domain.base_history).
+    """
+
+    __tablename__ = "base_changes"
+    __table_args__ = (Index("ix_base_changes_entity_key", "entity", "key"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(16))  # 'component' | 'grid'
+    key: Mapped[str] = mapped_column(String(32))  # the feature's code
+    action: Mapped[str] = mapped_column(String(16))  # set | move | status | add | retire | split | merge
+    before: Mapped[str | None] = mapped_column(Text)  # canonical JSON, null when created
+    after: Mapped[str | None] = mapped_column(Text)  # canonical JSON
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)
     reason: Mapped[str | None] = mapped_column(Text)
