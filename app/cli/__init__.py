@@ -525,6 +525,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("import", "export"):
         from app.cli.base_data import run_export, run_import
         return run_import(args) if args.command == "import" else run_export(args)
+    if args.command in ("serve-open311", "open311"):
+        from app.cli.open311 import run_open311
+        return run_open311(args)
     return EXIT_USAGE
 
 

@@ -1,19 +1,168 @@
-"""Placeholder for the Open311 server (keys, tokens, its own role) (a helper of this session fills it in).
+"""The Open311 GeoReport v2 server (issue 16, item 3): API keys, tokens and its own database role.
+
+- ``open311_keys(id, name, prefix, key_hash, rate_per_minute, created_at, revoked_at)``: the keys
+  of the front ends allowed to POST requests; only the SHA-256 of a key is stored (a key is 32
+  random bytes, so a fast hash is enough), ``prefix`` (its first 10 characters) names it in lists;
+- ``open311_tokens(token, case_id, key_id, media_url, created_at)``: one row per request posted
+  over Open311: the token handed back, which key posted it, the photo's address.
+
+PostgreSQL: the NOLOGIN group ``gridhall_open311`` carries what a public intake may do and no more.
+Its logins are members of ``gridhall_open311`` only; ``gridhall_open311`` is itself a member of
+``gridhall_acceptor`` but NOINHERIT, so the workflow triggers accept its events as 受理员 events
+while none of the acceptor's table privileges reach it. It may:
+
+- read the reference tables a report needs (categories, grids, areas, roads, components,
+  departments, the gazetteer, the calendar and limits) and the cases' public columns (never
+  ``reporter_name`` / ``reporter_phone``), the events' public columns, attachments' metadata;
+- INSERT a new case, its report event and its photos, and its token; read the keys (to check
+  one) and nothing else of ``users`` but its own row;
+- never UPDATE or DELETE a case, an event or an attachment (the derive trigger, SECURITY DEFINER,
+  fills the case's columns), never write a key.
+
+A trigger refuses, for a login of ``gridhall_open311``, every event but a ``report`` of source
+``public`` (and the automatic replies the application records as 系统).
 
 Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-07
 """
 
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.domain.definitions import Role
+from app.store.security import GROUP_PREFIX, GROUP_ROLES, group_role
+
 revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
 
+GROUP = GROUP_PREFIX + "open311"
+
+#: Tables the intake reads whole (reference data and the configuration the case service follows).
+READ_TABLES = (
+    "categories", "unit_grids", "admin_areas", "roads", "components", "departments", "routing_rules",
+    "time_limits", "calendar_days", "source_rules", "road_segments", "house_numbers", "landmarks",
+    "landmark_aliases", "alembic_version",
+)
+#: Public columns of cases (no reporter_name, reporter_phone).
+CASE_COLUMNS = (
+    "id", "number", "kind", "category_id", "level", "state", "source", "grid_id", "component_id", "address",
+    "description", "department_id", "duplicate_of_id", "reported_at", "filed_at", "dispatched_at", "fed_back_at",
+    "closed_at", "stage", "timer_basis", "limit_minutes", "timer_started_at", "paused_since", "paused_minutes",
+    "extension_minutes", "deadline_at", "handle_deadline_at", "urge_count", "urge_level", "urge_deadline_at",
+    "rework_count", "version", "updated_at", "geom",
+)
+#: Columns of a new case the intake writes.
+CASE_INSERT = (
+    "number", "kind", "category_id", "level", "state", "source", "grid_id", "component_id", "address",
+    "description", "reporter_name", "reporter_phone", "department_id", "duplicate_of_id", "reported_at", "version",
+    "urge_count", "urge_level", "rework_count", "paused_minutes", "extension_minutes", "updated_at", "geom",
+)
+
+
+def _spatialite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def _existing(tables: tuple[str, ...]) -> list[str]:
+    names = set(sa.inspect(op.get_bind()).get_table_names())
+    return [t for t in tables if t in names]
+
+
+def _columns(table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+
+
+GUARD = f"""
+CREATE FUNCTION gridhall_open311_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = {{schema}}, pg_temp AS $$
+BEGIN
+  IF TG_TABLE_NAME <> 'case_events' THEN
+    RAISE EXCEPTION 'gridhall_open311_guard: not for table %', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF pg_has_role(session_user, '{GROUP}', 'MEMBER') AND NOT pg_has_role(session_user, 'pg_database_owner', 'MEMBER') THEN
+    IF NEW.role = 'system' AND NEW.action = 'reply' THEN
+      RETURN NEW;
+    END IF;
+    IF NEW.action <> 'report' OR NEW.from_state IS NOT NULL
+       OR (SELECT source FROM cases WHERE id = NEW.case_id) IS DISTINCT FROM 'public' THEN
+      RAISE EXCEPTION 'an Open311 login records only new public reports (not %)', NEW.action
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$"""
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "open311_keys",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(64), nullable=False, unique=True),
+        sa.Column("prefix", sa.String(16), nullable=False),
+        sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("rate_per_minute", sa.Integer(), nullable=False, server_default="60"),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+    )
+    op.create_table(
+        "open311_tokens",
+        sa.Column("token", sa.String(40), primary_key=True),
+        sa.Column("case_id", sa.Integer(), sa.ForeignKey("cases.id"), nullable=False, unique=True),
+        sa.Column("key_id", sa.Integer(), sa.ForeignKey("open311_keys.id"), nullable=True, index=True),
+        sa.Column("media_url", sa.String(2000), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+    if _spatialite():
+        return
+    everyone = ", ".join(group_role(r) for r in GROUP_ROLES)
+    admin = group_role(Role.ADMIN)
+    op.execute("GRANT SELECT ON open311_tokens TO " + everyone)
+    op.execute(f"GRANT SELECT ON open311_keys TO {admin}")
+    op.execute(f"GRANT INSERT, UPDATE ON open311_keys TO {admin}")
+    op.execute(f"GRANT USAGE ON SEQUENCE open311_keys_id_seq TO {admin}")
+    op.execute(f"""DO $$ BEGIN
+  IF to_regrole('{GROUP}') IS NULL THEN CREATE ROLE {GROUP} NOLOGIN NOINHERIT; END IF;
+END $$""")
+    op.execute(f"ALTER ROLE {GROUP} NOINHERIT")
+    op.execute(f"GRANT {group_role(Role.ACCEPTOR)} TO {GROUP}")
+    op.execute(f"GRANT USAGE ON SCHEMA {op.get_bind().execute(sa.text('SELECT current_schema()')).scalar()} TO {GROUP}")
+    for table in _existing(READ_TABLES):
+        op.execute(f"GRANT SELECT ON {table} TO {GROUP}")
+    op.execute(f"GRANT SELECT ({', '.join(c for c in CASE_COLUMNS if c in _columns('cases'))}) ON cases TO {GROUP}")
+    op.execute(f"GRANT INSERT ({', '.join(c for c in CASE_INSERT if c in _columns('cases'))}) ON cases TO {GROUP}")
+    op.execute(f"GRANT USAGE ON SEQUENCE cases_id_seq TO {GROUP}")
+    event_cols = [c for c in _columns("case_events")]
+    op.execute(f"GRANT SELECT ({', '.join(sorted(event_cols))}) ON case_events TO {GROUP}")
+    op.execute(f"GRANT INSERT ON case_events TO {GROUP}")
+    op.execute(f"GRANT USAGE ON SEQUENCE case_events_id_seq TO {GROUP}")
+    att_cols = sorted(_columns("attachments") - {"data"})
+    op.execute(f"GRANT SELECT ({', '.join(att_cols)}) ON attachments TO {GROUP}")
+    op.execute(f"GRANT INSERT ON attachments TO {GROUP}")
+    op.execute(f"GRANT USAGE ON SEQUENCE attachments_id_seq TO {GROUP}")
+    op.execute(f"GRANT SELECT ON open311_keys, open311_tokens TO {GROUP}")
+    op.execute(f"GRANT INSERT ON open311_tokens TO {GROUP}")
+    schema = op.get_bind().execute(sa.text("SELECT current_schema()")).scalar()
+    op.execute(GUARD.format(schema=schema))
+    op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_guard() FROM PUBLIC")
+    op.execute("CREATE TRIGGER case_events_open311 BEFORE INSERT ON case_events FOR EACH ROW "
+               "EXECUTE FUNCTION gridhall_open311_guard()")
 
 
 def downgrade() -> None:
-    pass
+    if not _spatialite():
+        op.execute("DROP TRIGGER IF EXISTS case_events_open311 ON case_events")
+        op.execute("DROP FUNCTION IF EXISTS gridhall_open311_guard()")
+    op.drop_table("open311_tokens")
+    op.drop_table("open311_keys")
+    if not _spatialite():
+        op.execute(f"""DO $$ BEGIN
+  IF to_regrole('{GROUP}') IS NOT NULL THEN
+    EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
+    EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
+    EXECUTE 'REVOKE USAGE ON SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
+  END IF;
+END $$""")
