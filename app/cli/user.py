@@ -60,6 +60,14 @@ def add_user_commands(subparsers) -> argparse.ArgumentParser:
     command("disable", "stop an account from logging in")
     command("enable", "let a disabled account log in again")
     command("unlock", "lift the lock after repeated wrong passwords")
+    put = command("set", "change an account's role and/or department (recorded in the configuration history)")
+    put.add_argument("--role", help="the new role: value, English name or Chinese label")
+    put.add_argument("--department", metavar="CODE", help="the new department code ('' clears it)")
+    put.add_argument("--reason", metavar="TEXT", help="why (required; recorded)")
+    for name, text in (("retire", "retire an account (停用, on the record; never deleted)"),
+                       ("reactivate", "let a retired account log in again (on the record)")):
+        command(name, text).add_argument("--reason", metavar="TEXT", help="why (required; recorded)")
+    command("history", "the account's changes on the configuration record")
     ls = command("list", "list accounts", named=False)
     ls.add_argument("--format", choices=("text", "json"), default="text",
                     help='output format (default text); json: a list of {"id", "username", "display_name", '
@@ -111,6 +119,23 @@ def _run(args: argparse.Namespace) -> int:
         elif cmd == "unlock":
             users.unlock_user(store, args.name)
             print(f"已解锁用户 {args.name}")
+        elif cmd == "set":
+            if args.role is None and args.department is None:
+                raise users.UserError(Msg("请给出 --role 或 --department（或两者）"))
+            info = users.change_user(store, args.name, role=args.role, department_code=args.department,
+                                     reason=args.reason)
+            dept = f"，部门 {info.department_name}（{info.department_code}）" if info.department_code else ""
+            print(f"已修改用户 {info.username}：{info.role.label}{dept}")
+        elif cmd in ("retire", "reactivate"):
+            fn = users.retire_user if cmd == "retire" else users.reactivate_user
+            info = fn(store, args.name, reason=args.reason)
+            print(f"已{'停用' if cmd == 'retire' else '重新启用'}用户 {info.username}")
+        elif cmd == "history":
+            for h in users.user_history(store, args.name):
+                before, after = json.loads(h["before"] or "null") or {}, json.loads(h["after"] or "null") or {}
+                diffs = "；".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in sorted(after)
+                                 if before.get(k) != after.get(k))
+                print(f"#{h['seq']} {h['at']:%Y-%m-%d %H:%M:%S} {h['actor']}：{diffs}（{h['reason']}）")
         elif cmd == "list":
             _print_list(users.list_users(store), args.format)
         else:  # argparse's required subcommand makes this unreachable from the command line

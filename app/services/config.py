@@ -42,14 +42,28 @@ from app.services.actors import Actor
 from app.services.core import db_refusals
 from app.services.errors import PermissionDenied, ValidationError
 from app.store import calendar_years as years_store
+from app.store import config_areas as areas_store
 from app.store.engine import Store
-from app.store.models import AdminArea, Case, Category, ConfigValue, Department, RoutingRule, TimeLimit
+from app.store.models import (
+    AdminArea,
+    Case,
+    Category,
+    ConfigValue,
+    Department,
+    RoutingRule,
+    TimeLimit,
+    UnitGrid,
+)
 
 DEPARTMENT, CATEGORY, ROUTE, LIMIT, VALUE = "department", "category", "route", "time_limit", "setting"
+USER = "user"
 ENTITY_LABELS = {DEPARTMENT: Msg("部门"), CATEGORY: Msg("类别"), ROUTE: Msg("派遣规则"), LIMIT: Msg("时限"),
-                 VALUE: Msg("设置"), years_store.CALENDAR_ENTITY: Msg("工作日历")}
-#: Whole settings stored in ``config_values`` (overrides of resources/evaluation.toml, alerts.toml).
-SETTINGS = ("evaluation", "alerts")
+                 VALUE: Msg("设置"), years_store.CALENDAR_ENTITY: Msg("工作日历"), USER: Msg("用户")}
+#: Whole settings stored in ``config_values`` (overrides of resources/evaluation.toml, alerts.toml;
+#: ``component_routing``: which of a named component's departments decides the route).
+SETTINGS = ("evaluation", "alerts", "component_routing")
+#: Who of a component's departments decides the route (``none``: the area rules do).
+COMPONENT_PARTIES = ("maintainer", "owner", "authority", "none")
 CLOSE_EVIDENCE = ("refuse", "override", "none")
 #: The longest limit accepted (a year of natural minutes).
 MAX_LIMIT_MINUTES = 366 * 1440
@@ -59,6 +73,10 @@ _OPEN_STATES_EXCLUDED = ("closed", "voided")
 
 _D, _C, _R, _L, _A, _V = (Department.__table__, Category.__table__, RoutingRule.__table__, TimeLimit.__table__,
                           AdminArea.__table__, ConfigValue.__table__)
+_DA, _RA, _G = areas_store.department_areas, areas_store.routing_areas, UnitGrid.__table__
+#: Coordinates of stored areas are kept to the millimetre (the store's CRS is metric).
+WKT_DECIMALS = 3
+MAX_WKT_CHARS = 2_000_000
 
 
 # ----------------------------------------------------------------------------- results
@@ -192,6 +210,7 @@ class _State:
     area_codes: dict[int, str]
     category_ids: dict[str, int]  # 'kind:code' → id
     category_keys: dict[int, str]
+    grid_codes: frozenset[str] = frozenset()
 
 
 def category_key(kind: str, code: str) -> str:
@@ -218,9 +237,11 @@ def _read_state(conn: Connection, now: datetime) -> _State:
     areas = {r.id: r.code for r in conn.execute(sa.select(_A.c.id, _A.c.code))}
     depts = list(conn.execute(sa.select(_D).order_by(_D.c.code)).mappings())
     dept_codes = {d["id"]: d["code"] for d in depts}
+    drawn = {r.department_id: norm_wkt_of(r.geom) for r in conn.execute(sa.select(_DA.c.department_id, _DA.c.geom))}
     departments = {d["code"]: {"code": d["code"], "name": d["name"], "kind": d["kind"], "credit_code": d["credit_code"],
                                "parent": dept_codes.get(d["parent_id"]), "area": areas.get(d["admin_area_id"]),
-                               "phone": d["phone"], "active": bool(d["active"])} for d in depts}
+                               "phone": d["phone"], "active": bool(d["active"]), "jurisdiction": drawn.get(d["id"])}
+                   for d in depts}
     cats = list(conn.execute(sa.select(_C).order_by(_C.c.kind, _C.c.code)).mappings())
     category_keys = {c["id"]: category_key(c["kind"], c["code"]) for c in cats}
     categories = {category_key(c["kind"], c["code"]): {
@@ -229,10 +250,12 @@ def _read_state(conn: Connection, now: datetime) -> _State:
         "close_evidence": c["close_evidence"], "default_department": dept_codes.get(c["default_department_id"])}
         for c in cats}
     routes: dict[str, dict[str, Any]] = {}
+    rule_areas = {r.rule_id: r for r in conn.execute(sa.select(_RA))}
     for r in conn.execute(sa.select(_R).order_by(_R.c.id)).mappings():
         record = {"scope": route_scope(category_keys.get(r["category_id"]), r["major_code"], r["kind"]),
                   "area": areas.get(r["admin_area_id"]), "department": dept_codes.get(r["department_id"], "?"),
                   "priority": int(r["priority"] if r["priority"] is not None else 100), "active": bool(r["active"])}
+        record.update(_area_record(rule_areas.get(r["id"])))
         routes[route_key(record)] = record
     limits: dict[str, dict[str, Any]] = {}
     for r in conn.execute(sa.select(_L).where(_L.c.valid_to.is_(None)).order_by(_L.c.id)).mappings():
@@ -242,9 +265,76 @@ def _read_state(conn: Connection, now: datetime) -> _State:
                   "minutes": int(r["minutes"]), "basis": r["basis"], "condition": r["condition"]}
         limits[limit_key(record)] = record
     settings = {name: json.loads(value) for name, value in conn.execute(sa.select(_V.c.name, _V.c.value))}
+    grids = frozenset(conn.execute(sa.select(_G.c.code)).scalars())
     return _State(departments, categories, routes, limits, settings, {v: k for k, v in dept_codes.items()},
                   dept_codes, {v: k for k, v in areas.items()}, areas,
-                  {v: k for k, v in category_keys.items()}, category_keys)
+                  {v: k for k, v in category_keys.items()}, category_keys, grids)
+
+
+def _area_record(row: Any) -> dict[str, Any]:
+    """A rule's area fields from its routing_areas row (none: an administrative area or everywhere)."""
+    if row is None:
+        return {}
+    if row.kind == "jurisdiction":
+        return {"area": "jurisdiction"}
+    if row.kind == "grids":
+        return {"area": f"grids:{row.label}", "grids": sorted(c for c in (row.grid_codes or "").split(",") if c)}
+    return {"area": f"polygon:{row.label}", "polygon": norm_wkt_of(row.geom)}
+
+
+# ----------------------------------------------------------------------------- areas as text
+
+
+def norm_wkt_of(geom: Any) -> str | None:
+    """A stored geometry (WKB element) as the canonical WKT the records carry."""
+    if geom is None:
+        return None
+    from geoalchemy2.shape import to_shape
+
+    return norm_wkt(to_shape(geom).wkt)
+
+
+def norm_wkt(text: Any, what: str = "polygon") -> str:
+    """``text`` (WKT of a polygon or multipolygon) as a valid MULTIPOLYGON to the millimetre; else
+    ValidationError naming what is wrong."""
+    import shapely
+    from shapely import wkt as shapely_wkt
+    from shapely.geometry import MultiPolygon, Polygon
+
+    raw = str(text or "").strip()
+    if not raw:
+        raise ValidationError(what, Msg("{what} 不能为空", what=what))
+    if len(raw) > MAX_WKT_CHARS:
+        raise ValidationError(what, Msg("{what} 过大（{count:,} 个字符，最多 {limit:,}）", what=what, count=len(raw),
+                                        limit=MAX_WKT_CHARS))
+    try:
+        geom = shapely_wkt.loads(raw)
+    except Exception:  # noqa: BLE001 - shapely's parser raises several kinds
+        raise ValidationError(what, Msg("{what} 不是有效的 WKT 多边形", what=what)) from None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    parts = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon)]
+    parts += [p for g in getattr(geom, "geoms", []) if isinstance(g, MultiPolygon) for p in g.geoms]
+    if isinstance(geom, MultiPolygon):
+        parts = list(geom.geoms)
+    parts = [p for p in parts if p.area > 0]
+    if not parts:
+        raise ValidationError(what, Msg("{what} 不是面积大于零的多边形", what=what))
+    multi = shapely.set_precision(MultiPolygon(parts), 10 ** -WKT_DECIMALS)
+    if multi.is_empty:
+        raise ValidationError(what, Msg("{what} 不是面积大于零的多边形", what=what))
+    if not isinstance(multi, MultiPolygon):
+        multi = MultiPolygon([multi]) if isinstance(multi, Polygon) else MultiPolygon(
+            [g for g in getattr(multi, "geoms", []) if isinstance(g, Polygon)])
+    return shapely_wkt.dumps(shapely.normalize(multi), rounding_precision=WKT_DECIMALS, trim=True)
+
+
+def _geom_value(text: str | None) -> Any:
+    from geoalchemy2.elements import WKTElement
+
+    from app.domain.definitions import STORE_SRID
+
+    return WKTElement(text, srid=STORE_SRID) if text else None
 
 
 # ----------------------------------------------------------------------------- checks
@@ -257,7 +347,8 @@ def _check_department(state: _State, record: dict[str, Any], planned: Mapping[st
            "kind": _enum_value(DepartmentKind, record.get("kind"), "kind"),
            "credit_code": _text(record.get("credit_code"), "credit_code", 18),
            "parent": _text(record.get("parent"), "parent", 32), "area": _text(record.get("area"), "area", 12),
-           "phone": _text(record.get("phone"), "phone", 32), "active": _bool(record.get("active", True), "active")}
+           "phone": _text(record.get("phone"), "phone", 32), "active": _bool(record.get("active", True), "active"),
+           "jurisdiction": norm_wkt(record["jurisdiction"], "jurisdiction") if record.get("jurisdiction") else None}
     credit = out["credit_code"]
     if credit is not None and (len(credit) != 18 or not credit.isalnum()):
         raise ValidationError("credit_code", Msg("统一社会信用代码「{code}」应为 18 位字母或数字", code=credit))
@@ -311,12 +402,36 @@ def _check_route(state: _State, record: dict[str, Any], departments: Mapping[str
     if not ok:
         raise ValidationError("scope", Msg("派遣规则的范围「{scope}」无效：应为 all、kind:KIND、major:KIND:NN 或 "
                                            "category:KIND:CODE（已有类别）", scope=scope[:60]))
-    area = _text(record.get("area"), "area", 12)
-    if area is not None and area not in state.area_ids:
-        raise ValidationError("area", Msg("区域 {code} 不是已有的行政区划代码", code=area))
+    area = _text(record.get("area"), "area", 40)
     dept = _text(record.get("department"), "department", 32, required=True)
     if dept not in departments:
         raise ValidationError("department", Msg("部门 {code} 不存在", code=dept))
+    extra: dict[str, Any] = {}
+    kind, _, label = (area or "").partition(":")
+    if area is None:
+        pass
+    elif area == "jurisdiction":
+        if not departments[str(dept)].get("jurisdiction"):
+            raise ValidationError("area", Msg("部门 {code} 还没有辖区：请先在地图上绘制或导入它的辖区", code=dept))
+    elif kind in ("grids", "polygon"):
+        if not label or len(label) > 32 or not all(ch.isalnum() or ch in "-_." for ch in label):
+            raise ValidationError("area", Msg("区域名称「{label}」无效：{kind}: 后写 1–32 个字母、数字或 - _ .",
+                                              label=label[:40], kind=kind))
+        if kind == "grids":
+            grids = record.get("grids")
+            if isinstance(grids, str):
+                grids = [g for g in grids.replace("，", ",").replace(" ", ",").split(",") if g]
+            if not isinstance(grids, list | tuple) or not grids:
+                raise ValidationError("grids", Msg("网格组 {label} 须列出至少一个网格代码", label=label))
+            unknown = sorted({str(g) for g in grids} - state.grid_codes)
+            if unknown:
+                raise ValidationError("grids", Msg("网格 {codes} 不存在", codes="、".join(unknown[:10])))
+            extra["grids"] = sorted({str(g) for g in grids})
+        else:
+            extra["polygon"] = norm_wkt(record.get("polygon"), "polygon")
+    elif area not in state.area_ids:
+        raise ValidationError("area", Msg("区域 {code} 不是已有的行政区划代码，也不是 grids:名称、polygon:名称 或 jurisdiction",
+                                          code=area))
     active = _bool(record.get("active", True), "active")
     if active and not departments[str(dept)].get("active", True):
         raise ValidationError("department", Msg("部门 {code} 已停用，不能接收新的派遣规则", code=dept))
@@ -324,7 +439,7 @@ def _check_route(state: _State, record: dict[str, Any], departments: Mapping[str
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 1000:
         raise ValidationError("priority", Msg("优先级应为 0–1000 的整数（越小越优先），不能是 {value}",
                                               value=str(priority)[:20]))
-    return {"scope": scope, "area": area, "department": dept, "priority": priority, "active": active}
+    return {"scope": scope, "area": area, "department": dept, "priority": priority, "active": active, **extra}
 
 
 def _check_limit(state: _State, record: dict[str, Any]) -> dict[str, Any]:
@@ -363,23 +478,113 @@ def _check_setting(name: str, value: Any) -> Any:
             EvaluationRules.parse(dumps_toml(value).encode("utf-8"))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValidationError("setting", Msg("考核权重设置无效：{error}", error=str(exc)[:200])) from None
+    elif name == "component_routing":
+        _check_component_routing(value)
     else:
         for layer, table in value.items():
             if layer not in ("default", "roles") or not isinstance(table, dict):
                 raise ValidationError("setting", Msg("提醒规则设置只有 [default] 和 [roles.<角色>] 两种表"))
+            for where, rules in ([("default", table)] if layer == "default" else
+                                 [(f"roles.{r}", t) for r, t in table.items()]):
+                if not isinstance(rules, dict):
+                    raise ValidationError("setting", Msg("提醒规则 {where} 应是一张表", where=where))
+                if layer == "roles" and where[6:] not in {r.value for r in Role}:
+                    raise ValidationError("setting", Msg("提醒规则 {where}：没有这个角色", where=where))
+                _check_alert_layer(where, rules)
     return value
 
 
-def overlapping_routes(routes: Mapping[str, Mapping[str, Any]]) -> list[Msg]:
-    """Active rules of the same scope, area and priority that name different departments."""
+#: The alert kinds and keys of a rules table (as app.views.alerts.AlertRules reads them).
+ALERT_KINDS = ("red", "task", "yellow", "new")
+ALERT_KEYS = ("kinds", "categories", "levels", "sound", "interval_s")
+
+
+def _check_alert_layer(where: str, rules: Mapping[str, Any]) -> None:
+    for key, value in rules.items():
+        if key not in ALERT_KEYS:
+            raise ValidationError("setting", Msg("提醒规则 {where} 有未知的设置 {key}", where=where, key=str(key)[:32]))
+        if key == "interval_s":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 600:
+                raise ValidationError("setting", Msg("提醒规则 {where} 的 interval_s 应是 1–600 秒", where=where))
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValidationError("setting", Msg("提醒规则 {where} 的 {key} 应是文字列表", where=where, key=key))
+        allowed = {"kinds": ALERT_KINDS, "sound": ALERT_KINDS, "levels": tuple(m.value for m in Level)}.get(key)
+        wrong = [v for v in value if allowed is not None and v not in allowed]
+        if wrong:
+            raise ValidationError("setting", Msg("提醒规则 {where} 的 {key} 不认识：{values}", where=where, key=key,
+                                                 values="、".join(wrong)[:80]))
+
+
+def _check_component_routing(value: Mapping[str, Any]) -> None:
+    """``{default = "maintainer", rules = [{scope = "major:component:01", by = "owner"}]}``."""
+    for key in value:
+        if key not in ("default", "rules"):
+            raise ValidationError("setting", Msg("部件派遣规则只有 default 和 rules 两项，没有 {key}", key=str(key)[:32]))
+    if value.get("default", "maintainer") not in COMPONENT_PARTIES:
+        raise ValidationError("setting", Msg("部件派遣规则的 default 应为 {parties} 之一", parties="、".join(COMPONENT_PARTIES)))
+    rules = value.get("rules", [])
+    if not isinstance(rules, list):
+        raise ValidationError("setting", Msg("部件派遣规则的 rules 应是表数组"))
+    seen = set()
+    for rule in rules:
+        if not isinstance(rule, dict) or set(rule) != {"scope", "by"} or rule["by"] not in COMPONENT_PARTIES:
+            raise ValidationError("setting", Msg("部件派遣规则的每一条应为 {{scope = …, by = {parties}}}",
+                                                 parties="|".join(COMPONENT_PARTIES)))
+        scope = str(rule["scope"])
+        parts = scope.split(":")
+        if not (scope == "all" or (parts[0] == "kind" and len(parts) == 2) or (parts[0] in ("major", "category")
+                                                                             and len(parts) == 3)):
+            raise ValidationError("setting", Msg("部件派遣规则的范围「{scope}」无效", scope=scope[:60]))
+        if scope in seen:
+            raise ValidationError("setting", Msg("部件派遣规则的范围 {scope} 出现了两次", scope=scope[:60]))
+        seen.add(scope)
+
+
+def overlapping_routes(routes: Mapping[str, Mapping[str, Any]],
+                       departments: Mapping[str, Mapping[str, Any]] | None = None) -> list[Msg]:
+    """Active rules of the same scope and priority whose areas overlap and that name different
+    departments: the same area, grid sets sharing a grid, or drawn polygons (and jurisdictions)
+    sharing ground."""
     groups: dict[tuple[str, str | None, int], list[str]] = {}
     for record in routes.values():
         if record["active"]:
             groups.setdefault((record["scope"], record["area"], record["priority"]), []).append(record["department"])
-    return [Msg("派遣规则重叠：{scope}（区域 {area}，优先级 {priority}）同时派往 {departments}；请调整优先级或停用其中之一",
-                scope=scope, area=area or Msg("全部"), priority=priority, departments="、".join(sorted(depts)))
-            for (scope, area, priority), depts in sorted(groups.items(), key=lambda kv: str(kv[0]))
-            if len(set(depts)) > 1]
+    found = [Msg("派遣规则重叠：{scope}（区域 {area}，优先级 {priority}）同时派往 {departments}；请调整优先级或停用其中之一",
+                 scope=scope, area=area or Msg("全部"), priority=priority, departments="、".join(sorted(depts)))
+             for (scope, area, priority), depts in sorted(groups.items(), key=lambda kv: str(kv[0]))
+             if len(set(depts)) > 1]
+    shaped = [r for r in routes.values() if r["active"] and (r.get("grids") or r.get("polygon")
+                                                            or r.get("area") == "jurisdiction")]
+    for i, a in enumerate(shaped):
+        for b in shaped[i + 1:]:
+            if (a["scope"], a["priority"]) != (b["scope"], b["priority"]) or a["department"] == b["department"] \
+                    or a["area"] == b["area"]:
+                continue
+            if _areas_overlap(a, b, departments or {}):
+                found.append(Msg("派遣规则重叠：{scope}（优先级 {priority}）的区域 {a} 与 {b} 有重叠，分别派往 {da}、{db}；"
+                                 "请调整优先级或区域", scope=a["scope"], priority=a["priority"], a=a["area"],
+                                 b=b["area"], da=a["department"], db=b["department"]))
+    return found
+
+
+def _footprint(rule: Mapping[str, Any], departments: Mapping[str, Mapping[str, Any]]) -> Any:
+    from shapely import wkt as shapely_wkt
+
+    if rule.get("grids"):
+        return set(rule["grids"])
+    text = rule.get("polygon") or (departments.get(rule["department"], {}).get("jurisdiction")
+                                   if rule.get("area") == "jurisdiction" else None)
+    return shapely_wkt.loads(text) if text else None
+
+
+def _areas_overlap(a: Mapping[str, Any], b: Mapping[str, Any], departments: Mapping[str, Mapping[str, Any]]) -> bool:
+    fa, fb = _footprint(a, departments), _footprint(b, departments)
+    if fa is None or fb is None:
+        return False
+    if isinstance(fa, set) or isinstance(fb, set):
+        return isinstance(fa, set) and isinstance(fb, set) and bool(fa & fb)
+    return bool(fa.intersection(fb).area > 1.0)  # more than a square metre of shared ground
 
 
 def unrouted_categories(categories: Mapping[str, Mapping[str, Any]],
@@ -453,7 +658,7 @@ class ConfigService:
     def problems(self) -> list[Msg]:
         """What validation finds in the stored configuration (overlaps, unrouted categories)."""
         state = self.state()
-        found = overlapping_routes(state.routes)
+        found = overlapping_routes(state.routes, state.departments)
         missing = unrouted_categories(state.categories, state.routes)
         if missing:
             found.append(_unrouted_msg(missing))
@@ -519,19 +724,68 @@ class ConfigService:
         return self._run(actor, plan, reason, dry_run, warn=True)
 
     def set_route(self, actor: Actor, *, scope: str, department: str, area: str | None = None, priority: int = 100,
-                  active: bool = True, reason: str | None, dry_run: bool = False) -> ConfigResult:
-        """Add (or change the priority / re-activate) the rule ``scope`` in ``area`` → ``department``."""
+                  active: bool = True, grids: list[str] | str | None = None, polygon: str | None = None,
+                  reason: str | None, dry_run: bool = False) -> ConfigResult:
+        """Add (or change the priority / area / re-activate) the rule ``scope`` in ``area`` → ``department``.
+
+        ``area``: an administrative area's code (street, community, district), ``grids:NAME`` with
+        ``grids`` (grid codes), ``polygon:NAME`` with ``polygon`` (WKT in the store's CRS) or
+        ``jurisdiction`` (the department's own jurisdiction); none: everywhere."""
         def plan(state: _State) -> list[ConfigChange]:
-            after = _check_route(state, {"scope": scope, "area": area, "department": department,
-                                         "priority": priority, "active": active}, state.departments)
+            record: dict[str, Any] = {"scope": scope, "area": area, "department": department, "priority": priority,
+                                      "active": active}
+            if grids is not None:
+                record["grids"] = grids
+            if polygon is not None:
+                record["polygon"] = polygon
+            after = _check_route(state, record, state.departments)
             key = route_key(after)
             before = state.routes.get(key)
             routes = {**state.routes, key: after}
-            overlaps = overlapping_routes(routes)
+            overlaps = overlapping_routes(routes, state.departments)
             if overlaps and after["active"]:
                 raise ValidationError("route", overlaps[0])
             return [ConfigChange(ROUTE, key, before, after)] if after != before else []
         return self._run(actor, plan, reason, dry_run, warn=True)
+
+    def set_jurisdiction(self, actor: Actor, code: str, polygon: str | None, *, reason: str | None,
+                         dry_run: bool = False) -> ConfigResult:
+        """Set (WKT in the store's CRS) or clear (None/"") a department's jurisdiction; refused while an
+        active rule routes by it when clearing."""
+        def plan(state: _State) -> list[ConfigChange]:
+            before = state.departments.get(code)
+            if before is None:
+                raise ValidationError("department", Msg("部门 {code} 不存在", code=code))
+            after = _check_department(state, {**before, "jurisdiction": polygon or None}, {})
+            if after["jurisdiction"] is None and any(r["active"] and r["area"] == "jurisdiction"
+                                                     and r["department"] == code for r in state.routes.values()):
+                raise ValidationError("jurisdiction", Msg("部门 {code} 的辖区仍被派遣规则使用：请先停用按辖区派往它的规则",
+                                                          code=code))
+            return [ConfigChange(DEPARTMENT, code, before, after)] if after != before else []
+        return self._run(actor, plan, reason, dry_run, warn=True)
+
+    def import_jurisdiction(self, actor: Actor, code: str, path: str | Path, *, layer: str | None = None,
+                            where: str | None = None, reason: str | None, dry_run: bool = False) -> ConfigResult:
+        """A department's jurisdiction from any OGR file (its polygons, optionally ``where`` filtered,
+        merged and transformed to the store's CRS)."""
+        from app.services.config_areas import read_polygons
+
+        return self.set_jurisdiction(actor, code, read_polygons(path, layer=layer, where=where), reason=reason,
+                                     dry_run=dry_run)
+
+    def set_component_rule(self, actor: Actor, *, scope: str | None = None, by: str, reason: str | None,
+                           dry_run: bool = False) -> ConfigResult:
+        """Which of a named component's departments decides the route: for ``scope`` (as routing rules
+        name it; none: the default for every component) ``by`` maintainer | owner | authority | none."""
+        state = self.state()
+        current = dict(state.settings.get("component_routing") or {"default": "maintainer", "rules": []})
+        rules = [dict(r) for r in current.get("rules", []) if r.get("scope") != scope]
+        if scope is None:
+            current["default"] = by
+        else:
+            rules.append({"scope": scope, "by": by})
+        current["rules"] = sorted(rules, key=lambda r: r["scope"])
+        return self.set_setting(actor, "component_routing", current, reason=reason, dry_run=dry_run)
 
     def retire_route(self, actor: Actor, key: str, *, reason: str | None, dry_run: bool = False) -> ConfigResult:
         """Retire a routing rule (``key`` as listed: SCOPE@AREA>DEPARTMENT); refused when it would leave an
@@ -588,7 +842,7 @@ class ConfigService:
 
     # -- explain ---------------------------------------------------------------------------
     def explain_route(self, category: str, *, x: float | None = None, y: float | None = None,
-                      lon: float | None = None, lat: float | None = None) -> Msg:
+                      lon: float | None = None, lat: float | None = None, component: str | None = None) -> Msg:
         """'这一类别在这一点派往 …，因为 …' (the routing the dispatch suggestions use)."""
         from app.domain.taxonomy import Taxonomy
         from app.services.location import LocationInput, resolve
@@ -602,8 +856,9 @@ class ConfigService:
             cat = session.scalars(sa.select(Category).where(Category.kind == kind, Category.code == code)).first()
             if cat is None:
                 raise ValidationError("category", Msg("类别 {key} 不存在", key=category_key(kind, code)))
-            where = resolve(session, LocationInput(x=x, y=y, lon=lon, lat=lat), Taxonomy.load())
-            probe = Case(category_id=cat.id, grid_id=where.grid_id, component_id=None)
+            where = resolve(session, LocationInput(x=x, y=y, lon=lon, lat=lat, component_code=component), Taxonomy.load())
+            probe = Case(category_id=cat.id, grid_id=where.grid_id, component_id=where.component_id,
+                         geom=_geom_value(f"POINT({where.x} {where.y})"))
             ranked = suggest(session, probe)
         place = Msg("网格 {grid}（{community}，{street}）", grid=where.grid_code, community=where.community_name or "—",
                     street=where.street_name or "—")
@@ -682,12 +937,13 @@ class ConfigService:
             result = ConfigResult(changes + year_changes, applied=not dry_run)
             if warn:
                 planned = _apply_to_state(state, changes)
-                result.warnings.extend(overlapping_routes(planned.routes))
+                result.warnings.extend(overlapping_routes(planned.routes, planned.departments))
                 missing = unrouted_categories(planned.categories, planned.routes)
                 if missing:
                     result.warnings.append(_unrouted_msg(missing))
             if any(c.entity == ROUTE for c in changes):
-                overlaps = overlapping_routes(_apply_to_state(state, changes).routes)
+                planned_state = _apply_to_state(state, changes)
+                overlaps = overlapping_routes(planned_state.routes, planned_state.departments)
                 if overlaps:
                     raise ValidationError("route", overlaps[0])
             if dry_run or not result.changes:
@@ -726,14 +982,17 @@ def _strip(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _apply_to_state(state: _State, changes: Iterable[ConfigChange]) -> _State:
-    routes, categories = dict(state.routes), dict(state.categories)
+    routes, categories, departments = dict(state.routes), dict(state.categories), dict(state.departments)
     for c in changes:
         if c.entity == ROUTE and c.after is not None:
             routes[c.key] = c.after
         elif c.entity == CATEGORY and c.after is not None:
             categories[c.key] = c.after
-    return _State(state.departments, categories, routes, state.limits, state.settings, state.dept_ids,
-                  state.dept_codes, state.area_ids, state.area_codes, state.category_ids, state.category_keys)
+        elif c.entity == DEPARTMENT and c.after is not None:
+            departments[c.key] = c.after
+    return _State(departments, categories, routes, state.limits, state.settings, state.dept_ids,
+                  state.dept_codes, state.area_ids, state.area_codes, state.category_ids, state.category_keys,
+                  state.grid_codes)
 
 
 # ----------------------------------------------------------------------------- writing rows
@@ -752,6 +1011,13 @@ def _write(conn: Connection, state: _State, change: ConfigChange, eff: datetime,
             changed = {k: v for k, v in values.items() if _dept_old(state, change.before, k) != v}
             if changed:
                 conn.execute(_D.update().where(_D.c.code == after["code"]).values(**changed))
+        if after.get("jurisdiction") != (change.before or {}).get("jurisdiction"):
+            dept_id = _dept_id(conn, after["code"])
+            geom = _geom_value(after.get("jurisdiction"))
+            if conn.execute(sa.select(_DA.c.department_id).where(_DA.c.department_id == dept_id)).first():
+                conn.execute(_DA.update().where(_DA.c.department_id == dept_id).values(geom=geom))
+            else:
+                conn.execute(_DA.insert().values(department_id=dept_id, geom=geom))
     elif change.entity == CATEGORY:
         assert after is not None and change.before is not None
         values = {"name": after["name"], "enabled": after["enabled"], "filing_standard": after["filing_standard"],
@@ -767,14 +1033,20 @@ def _write(conn: Connection, state: _State, change: ConfigChange, eff: datetime,
             category_id = state.category_ids.get(f"{scope[1]}:{scope[2]}") if scope[0] == "category" else None
             major = scope[2] if scope[0] == "major" else None
             kind = (scope[1] if scope[0] in ("kind", "major") and scope[1] != "*" else None)
-            conn.execute(_R.insert().values(category_id=category_id, major_code=major, kind=kind,
-                                            admin_area_id=state.area_ids.get(after["area"] or ""),
-                                            department_id=_dept_id(conn, after["department"]),
-                                            priority=after["priority"], active=after["active"]))
+            inserted = conn.execute(_R.insert().values(category_id=category_id, major_code=major, kind=kind,
+                                                       admin_area_id=state.area_ids.get(after["area"] or ""),
+                                                       department_id=_dept_id(conn, after["department"]),
+                                                       priority=after["priority"], active=after["active"]))
+            row_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+            if _area_kind(after):
+                conn.execute(_RA.insert().values(rule_id=row_id, **_area_values(after)))
         else:
             row_id = _route_id(conn, state, change.before)
             conn.execute(_R.update().where(_R.c.id == row_id).values(priority=after["priority"],
                                                                       active=after["active"]))
+            if _area_kind(after) and (after.get("grids"), after.get("polygon")) != (
+                    change.before.get("grids"), change.before.get("polygon")):
+                conn.execute(_RA.update().where(_RA.c.rule_id == row_id).values(**_area_values(after)))
     elif change.entity == LIMIT:
         _write_limit(conn, state, change, eff)
     elif change.entity == VALUE:
@@ -783,6 +1055,19 @@ def _write(conn: Connection, state: _State, change: ConfigChange, eff: datetime,
             conn.execute(_V.insert().values(name=change.key, value=value, updated_at=now, updated_by="-"))
         else:
             conn.execute(_V.update().where(_V.c.name == change.key).values(value=value, updated_at=now))
+
+
+def _area_kind(record: Mapping[str, Any]) -> str | None:
+    area = record.get("area") or ""
+    return area if area == "jurisdiction" else (area.split(":")[0] if area.split(":")[0] in ("grids", "polygon")
+                                                  else None)
+
+
+def _area_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    kind = _area_kind(record)
+    label = "jurisdiction" if kind == "jurisdiction" else str(record["area"]).partition(":")[2]
+    return {"kind": kind, "label": label, "grid_codes": ",".join(record["grids"]) if record.get("grids") else None,
+            "geom": _geom_value(record.get("polygon"))}
 
 
 def _dept_old(state: _State, before: Mapping[str, Any], column: str) -> Any:
@@ -798,9 +1083,13 @@ def _dept_id(conn: Connection, code: str | None) -> int | None:
 
 
 def _route_id(conn: Connection, state: _State, record: Mapping[str, Any]) -> int:
+    rule_areas = {r.rule_id: r for r in conn.execute(sa.select(_RA.c.rule_id, _RA.c.kind, _RA.c.label))}
     for r in conn.execute(sa.select(_R).order_by(_R.c.id)).mappings():
         rec = {"scope": route_scope(state.category_keys.get(r["category_id"]), r["major_code"], r["kind"]),
                "area": state.area_codes.get(r["admin_area_id"]), "department": state.dept_codes.get(r["department_id"], "?")}
+        area = rule_areas.get(r["id"])
+        if area is not None:
+            rec["area"] = "jurisdiction" if area.kind == "jurisdiction" else f"{area.kind}:{area.label}"
         if route_key({**rec}) == route_key(record):
             return int(r["id"])
     raise AssertionError(record)

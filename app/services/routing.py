@@ -1,4 +1,12 @@
-"""Dispatch suggestions: which departments should handle a case, ranked, each with its reasons."""
+"""Dispatch suggestions: which departments should handle a case, ranked, each with its reasons.
+
+Reasons, strongest first: the named component's department the administrator's component rule
+picks (``config_values`` ``component_routing``: maintainer by default, or owner / authority / none
+per scope), the component's maintainer, owner and authority, then the routing rules that cover
+the category and the case's place — an administrative area (community before street before
+district), a grid set, a drawn polygon or the department's own jurisdiction (migration 0025) —
+lower ``priority`` first, then the category's default department.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,26 @@ from sqlalchemy.orm import Session
 
 from app.domain.definitions import AreaLevel
 from app.domain.messages import Msg
-from app.store.models import AdminArea, Case, Category, Component, Department, RoutingRule, UnitGrid
+from app.store.config_areas import department_areas, routing_areas
+from app.store.models import (
+    AdminArea,
+    Case,
+    Category,
+    Component,
+    ConfigValue,
+    Department,
+    RoutingRule,
+    UnitGrid,
+)
 
 # How strongly each kind of reason points at a department (higher ranks first).
 _W_MAINTAINER, _W_OWNER, _W_AUTHORITY = 100, 90, 80
 _W_RULE_CATEGORY, _W_RULE_MAJOR, _W_RULE_KIND = 70, 60, 40
 _W_DEFAULT = 50
+_W_DECIDES = 110
+#: How much a rule's area adds by how specific it is.
+_AREA_BONUS = {"polygon": 7, "grids": 6, "jurisdiction": 5}
+_PARTY_LABEL = {"maintainer": "养护单位", "owner": "权属单位", "authority": "主管部门"}
 
 
 @dataclass(frozen=True)
@@ -78,13 +100,22 @@ def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
     if case.component_id is not None:
         comp = session.get(Component, case.component_id)
         if comp is not None:
-            add(comp.maintainer_department_id, _W_MAINTAINER, Msg("部件 {code} 的养护单位", code=comp.code))
-            add(comp.owner_department_id, _W_OWNER, Msg("部件 {code} 的权属单位", code=comp.code))
-            add(comp.authority_department_id, _W_AUTHORITY, Msg("部件 {code} 的主管部门", code=comp.code))
+            parties = {"maintainer": comp.maintainer_department_id, "owner": comp.owner_department_id,
+                       "authority": comp.authority_department_id}
+            by, scope = component_party(session, cat)
+            if scope and by in parties and parties[by] is not None:
+                add(parties[by], _W_DECIDES, Msg("部件派遣规则（{scope}）：由部件 {code} 的{party}处置", scope=scope,
+                                                  code=comp.code, party=_PARTY_LABEL[by]))
+            if by != "none":
+                add(comp.maintainer_department_id, _W_MAINTAINER, Msg("部件 {code} 的养护单位", code=comp.code))
+                add(comp.owner_department_id, _W_OWNER, Msg("部件 {code} 的权属单位", code=comp.code))
+                add(comp.authority_department_id, _W_AUTHORITY, Msg("部件 {code} 的主管部门", code=comp.code))
     areas = _areas(session, case.grid_id)
     rules = session.scalars(select(RoutingRule).where(_rule_filter(cat))
                             .where(or_(RoutingRule.admin_area_id.is_(None),
                                        RoutingRule.admin_area_id.in_(list(areas) or [-1])))).all()
+    shaped = _rule_areas(session, [r.id for r in rules if r.admin_area_id is None])
+    place = _Place(session, case)
     for rule in rules:
         weight, text = _rule_weight(rule, cat)
         area = areas.get(rule.admin_area_id) if rule.admin_area_id else None
@@ -92,6 +123,14 @@ def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
             level = AreaLevel(area.level) if area.level in AreaLevel._value2member_map_ else ""
             text = Msg("{rule}，{level}「{area}」属地管理", rule=text, level=level, area=area.name)
             weight += {"community": 6, "street": 4, "district": 2}.get(area.level, 0)
+        elif rule.id in shaped:
+            kind, label, codes, geom = shaped[rule.id]
+            if not place.inside(kind, codes, geom, rule.department_id):
+                continue
+            where = {"grids": Msg("网格组「{label}」", label=label), "polygon": Msg("划定区域「{label}」", label=label),
+                     "jurisdiction": Msg("部门辖区")}[kind]
+            text = Msg("{rule}，{where}", rule=text, where=where)
+            weight += _AREA_BONUS[kind]
         add(rule.department_id, weight - min(rule.priority or 100, 1000) // 100, text)
     add(cat.default_department_id, _W_DEFAULT, Msg("类别「{name}」的默认处置部门", name=cat.name))
     if not scores:
@@ -109,6 +148,84 @@ def suggest(session: Session, case: Case) -> list[DispatchSuggestion]:
     ranked.sort(key=lambda t: (-t[0], t[1].code))
     return [DispatchSuggestion(d.id, d.code, d.name, reasons, i + 1, score)
             for i, (score, d, reasons) in enumerate(ranked)]
+
+
+def component_party(session: Session, cat: Category) -> tuple[str, str]:
+    """(maintainer | owner | authority | none, the rule's scope) deciding a component case of ``cat``
+    (scope "" when the administrator stored no component rule: the maintainer ranks first anyway)."""
+    import json
+
+    raw = session.scalar(select(ConfigValue.value).where(ConfigValue.name == "component_routing"))
+    if not raw:
+        return "maintainer", ""
+    value = json.loads(raw)
+    scopes = [f"category:{cat.kind}:{cat.code}", f"major:{cat.kind}:{cat.major_code}", f"major:*:{cat.major_code}",
+              f"kind:{cat.kind}", "all"]
+    rules = {r.get("scope"): r.get("by") for r in value.get("rules", []) if isinstance(r, dict)}
+    for scope in scopes:
+        if scope in rules:
+            return str(rules[scope]), scope
+    return str(value.get("default", "maintainer")), "default"
+
+
+def _rule_areas(session: Session, ids: list[int]) -> dict[int, tuple[str, str, frozenset[str], object]]:
+    """rule id → (kind, label, grid codes, shapely geometry or None) of the rules drawn or grouped."""
+    if not ids:
+        return {}
+    from geoalchemy2.shape import to_shape
+
+    out = {}
+    for row in session.execute(select(routing_areas).where(routing_areas.c.rule_id.in_(ids))):
+        codes = frozenset(c for c in (row.grid_codes or "").split(",") if c)
+        out[row.rule_id] = (row.kind, row.label, codes, to_shape(row.geom) if row.geom is not None else None)
+    return out
+
+
+class _Place:
+    """Where the case is: its grid's code and its point (shapely), read when first asked."""
+
+    def __init__(self, session: Session, case: Case) -> None:
+        self.session, self.case = session, case
+        self._grid: str | None | bool = False
+        self._point: object | None | bool = False
+
+    @property
+    def grid(self) -> str | None:
+        if self._grid is False:
+            self._grid = (self.session.scalar(select(UnitGrid.code).where(UnitGrid.id == self.case.grid_id))
+                          if self.case.grid_id is not None else None)
+        return self._grid  # type: ignore[return-value]
+
+    @property
+    def point(self) -> object | None:
+        if self._point is False:
+            geom = self.case.geom
+            if geom is None:
+                self._point = None
+            elif hasattr(geom, "desc") and isinstance(getattr(geom, "desc", None), str) and geom.desc.upper().startswith(
+                    ("POINT", "SRID")):
+                from shapely import wkt
+
+                self._point = wkt.loads(geom.desc.split(";")[-1])
+            else:
+                from geoalchemy2.shape import to_shape
+
+                self._point = to_shape(geom)
+        return self._point
+
+    def inside(self, kind: str, codes: frozenset[str], geom: object | None, department_id: int) -> bool:
+        if kind == "grids":
+            return self.grid in codes
+        point = self.point
+        if point is None:
+            return False
+        if kind == "jurisdiction":
+            from geoalchemy2.shape import to_shape
+
+            drawn = self.session.scalar(select(department_areas.c.geom)
+                                        .where(department_areas.c.department_id == department_id))
+            geom = to_shape(drawn) if drawn is not None else None
+        return geom is not None and bool(geom.covers(point))  # type: ignore[attr-defined]
 
 
 def departments_handling(session: Session, category: Category) -> list[Department]:
@@ -134,4 +251,4 @@ def find_department(session: Session, ref: int | str) -> Department | None:
     return found
 
 
-__all__ = ["DispatchSuggestion", "departments_handling", "find_department", "suggest"]
+__all__ = ["DispatchSuggestion", "component_party", "departments_handling", "find_department", "suggest"]

@@ -407,6 +407,136 @@ def unlock_user(store: Store, username: str, *, actor: Actor | None = None) -> N
         user.failed_attempts = 0
 
 
+USER_ENTITY = "user"
+
+
+def _record(session: Session, user: User) -> dict[str, Any]:
+    """What the configuration history keeps of an account (never a password)."""
+    dept = session.get(Department, user.department_id) if user.department_id is not None else None
+    return {"username": user.username, "role": user.role, "department": dept.code if dept else None,
+            "active": user.active is not False}
+
+
+def _audit(session: Session, actor: Actor | None, before: dict[str, Any], after: dict[str, Any],
+           reason: str | None, clock: Clock | None) -> int | None:
+    """Append the account's change to the configuration history (same transaction); its seq."""
+    from app.store.calendar_years import append_change
+
+    if before == after:
+        return None
+    conn = session.connection()
+    if actor is not None:
+        who = actor.username
+    elif conn.dialect.name == "postgresql":
+        who = security.username_of_login(str(conn.exec_driver_sql("SELECT session_user").scalar()))
+    else:
+        who = "local"
+    return append_change(conn, entity=USER_ENTITY, key=after["username"], before=before, after=after, actor=who,
+                         at=(clock or SystemClock()).now(), reason=reason)
+
+
+def _why(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise UserError(Msg("请写明修改原因（--reason）：账户的角色、部门和停用都记录在配置变更记录中"))
+    if len(text) > 1000:
+        raise UserError(Msg("原因过长（{count:,} 个字符，最多 1000 个）", count=len(text)))
+    return text
+
+
+def _check_not_last_admin(session: Session, user: User) -> None:
+    if user.role == Role.ADMIN.value and user.active is not False:
+        others = session.scalar(select(func.count()).select_from(User).where(
+            User.role == Role.ADMIN.value, User.active.isnot(False), User.id != user.id))
+        if not others:
+            raise UserError(Msg("“{username}”是最后一个启用的管理员账户，停用后将无人能管理用户；请先添加另一个管理员",
+                                username=user.username))
+
+
+def change_user(store: Store, username: str, *, role: Role | str | None = None, department_code: str | None = None,
+                reason: str | None, actor: Actor | None = None, clock: Clock | None = None) -> UserInfo:
+    """Change an account's role and/or department (``department_code=""`` clears it), on the record.
+
+    On PostGIS the login's group follows the role in the same transaction (the trigger of
+    migration 0025 moves it and ends the login's sessions); the department a department login
+    acts for is read from ``users.department_id`` by the database itself.
+    """
+    _check_manager(actor)
+    why = _why(reason)
+    parsed = parse_role(role) if role is not None and str(role).strip() else None
+    with store.session() as session:
+        try:
+            with session.begin():
+                user = _get(session, username)
+                before = _record(session, user)
+                if parsed is not None and parsed.value != user.role:
+                    if actor is not None and actor.username == user.username:
+                        raise UserError(Msg("不能修改自己正在使用的账户的角色；请让另一位管理员操作"))
+                    if user.role == Role.ADMIN.value:
+                        _check_not_last_admin(session, user)
+                    user.role = parsed.value
+                if department_code is not None:
+                    code = department_code.strip()
+                    user.department_id = _department(session, code).id if code else None
+                if user.role == Role.DEPARTMENT.value and user.department_id is None:
+                    raise UserError(Msg("专业部门操作员必须绑定一个部门：请用 --department 给出部门代码"))
+                session.flush()  # on PostGIS the trigger on users moves the login's group here
+                _audit(session, actor, before, _record(session, user), why, clock)
+        except Exception as exc:
+            if getattr(getattr(exc, "orig", None), "pgcode", None) == "42501":
+                raise UserError(security.NO_ACCOUNT_RIGHTS) from None
+            raise
+    return get_user(store, username)
+
+
+def retire_user(store: Store, username: str, *, reason: str | None, actor: Actor | None = None,
+                clock: Clock | None = None, directory: UserDirectory | None = None) -> UserInfo:
+    """Retire an account (停用, on the record): it can no longer log in; its history stays."""
+    _check_manager(actor)
+    why = _why(reason)
+    directory = directory or directory_for(store)
+    with store.session() as session, session.begin():
+        user = _get(session, username)
+        if actor is not None and actor.username == user.username:
+            raise UserError(Msg("不能停用自己正在使用的账户；请让另一位管理员操作"))
+        _check_not_last_admin(session, user)
+        before = _record(session, user)
+        user.active = False
+        session.flush()
+        directory.disabled(session, user.username)
+        _audit(session, actor, before, _record(session, user), why, clock)
+    return get_user(store, username)
+
+
+def reactivate_user(store: Store, username: str, *, reason: str | None, actor: Actor | None = None,
+                    clock: Clock | None = None, directory: UserDirectory | None = None) -> UserInfo:
+    """Let a retired account log in again (on the record)."""
+    _check_manager(actor)
+    why = _why(reason)
+    directory = directory or directory_for(store)
+    with store.session() as session, session.begin():
+        user = _get(session, username)
+        if user.department_id is not None:
+            dept = session.get(Department, user.department_id)
+            if dept is not None and dept.active is False:
+                raise UserError(Msg("部门“{dept}”（{code}）已停用：请先为用户“{name}”换一个部门再启用",
+                                    dept=dept.name, code=dept.code, name=user.username))
+        before = _record(session, user)
+        user.active = True
+        session.flush()
+        directory.enabled(session, user.username)
+        _audit(session, actor, before, _record(session, user), why, clock)
+    return get_user(store, username)
+
+
+def user_history(store: Store, username: str) -> list[dict[str, Any]]:
+    """The account's changes on the configuration record (oldest first)."""
+    from app.store.calendar_years import changes
+
+    with store.engine.connect() as conn:
+        return changes(conn, USER_ENTITY, normalize_username(username))
+
+
 def _info(user: User, dept: Department | None, has_password: bool) -> UserInfo:
     return UserInfo(id=user.id, username=user.username, display_name=user.display_name,
                     role=Role(user.role), department_code=dept.code if dept else None,
@@ -504,6 +634,7 @@ def create_demo_logins(store: Store, password: str, *, clock: Clock | None = Non
 
 
 __all__ = [
+    "USER_ENTITY", "change_user", "reactivate_user", "retire_user", "user_history",
     "LOGIN_ROLES", "LocalDirectory", "PgDirectory", "UserDirectory", "UserError", "UserInfo", "add_user",
     "change_own_password", "check_username", "create_demo_logins", "demo_username", "directory_for",
     "disable_user", "enable_user", "get_user", "list_users", "may_create_logins", "parse_role", "set_password", "unlock_user",

@@ -18,6 +18,7 @@ GEOMETRY = {
     "admin_areas": "MULTIPOLYGON", "roads": "LINESTRING", "unit_grids": "POLYGON",
     "components": "POINT", "cases": "POINT", "supervisor_positions": "POINT",
     "road_segments": "LINESTRING", "house_numbers": "POINT", "landmarks": "POINT",  # 0021 gazetteer
+    "department_areas": "MULTIPOLYGON", "routing_areas": "MULTIPOLYGON",  # 0025 jurisdictions, rule areas
 }
 # SpatiaLite's geometry_columns.geometry_type codes (XY).
 SPATIALITE_TYPES = {1: "POINT", 2: "LINESTRING", 3: "POLYGON", 6: "MULTIPOLYGON"}
