@@ -175,6 +175,91 @@ def component_row(number: int, values: dict[str, Any], taxonomy: Taxonomy, today
     return row
 
 
+_COMPONENT_KEYS = ("code", "legacy_code", "name", "grid_code", "status", "initial_date", "changed_date",
+                   "data_source", "note", "authority_code", "owner_code", "maintainer_code")
+
+
+def component_rows(columns: dict[str, list[Any]], count: int, taxonomy: Taxonomy, today: date) -> list[Row]:
+    """``component_row`` for every row of a columnar source ({key: values}), the common case without
+    per-row message building: a row the fast path cannot vouch for goes through ``component_row``."""
+    from itertools import repeat
+
+    raw_cols = [columns.get(k) or repeat(None, count) for k in _COMPONENT_KEYS]
+    cols = [[(v.strip() or None) if type(v) is str else None if v is None else text(v) for v in col]
+            if k in columns else repeat(None, count) for k, col in zip(_COMPONENT_KEYS, raw_cols, strict=True)]
+    prefixes: dict[str, str | None] = {}  # code[:11] -> category name (None: not a valid prefix)
+    statuses: dict[str, str | None] = {}
+    dates: dict[Any, date | None] = {}
+    out: list[Row] = []
+    append = out.append
+    digits = _DIGITS17.fullmatch
+    for number, vals in enumerate(zip(*cols, strict=False), 1):
+        values = _fast_component(vals, taxonomy, today, prefixes, statuses, dates, digits)
+        if values is None:
+            raw = {k: columns[k][number - 1] for k in _COMPONENT_KEYS if k in columns}
+            append(component_row(number, raw, taxonomy, today))
+        else:
+            append(Row(number, values))
+    return out
+
+
+def _fast_component(vals: tuple, taxonomy: Taxonomy, today: date, prefixes: dict, statuses: dict, dates: dict,
+                    digits: Any) -> dict[str, Any] | None:
+    """The values of a row that needs no message, or None (then ``component_row`` decides)."""
+    code, legacy, name, grid, status, initial, changed, source, note, auth, owner, maint = vals
+    if code is None or digits(code) is None:
+        return None
+    prefix = code[:11]
+    if prefix not in prefixes:
+        ok = _admin_ok(code[:6]) and "01" <= code[6:8] <= "05" and code[8:11] != "000"
+        cat = taxonomy.find("component", code[6:11]) if ok else None
+        prefixes[prefix] = cat.name if cat is not None else None
+    default_name = prefixes[prefix]
+    if default_name is None or code[11:] == "000000":
+        return None
+    if name is None:
+        name = default_name
+    elif len(name) > 64:
+        return None
+    if grid is not None:
+        try:
+            grid = _grid_code(grid)
+        except CodeError:
+            return None
+    if status is None:
+        value = ComponentStatus.INTACT.value
+    else:
+        if status not in statuses:
+            try:
+                statuses[status] = ComponentStatus.parse(status).value
+            except ValueError:
+                statuses[status] = None
+        value = statuses[status]
+        if value is None:
+            return None
+    days: list[date | None] = []
+    for d in (initial, changed):
+        if d is None:
+            days.append(None)
+            continue
+        if d not in dates:
+            try:
+                parsed: date | None = parse_date(d)
+            except ValueError:
+                parsed = None
+            dates[d] = parsed if parsed is not None and EARLIEST <= parsed <= today else None
+        if dates[d] is None:
+            return None
+        days.append(dates[d])
+    if days[0] is not None and days[1] is not None and days[1] < days[0]:
+        return None
+    if source is not None and len(source) > 16:
+        return None
+    return {"code": code, "legacy_code": legacy, "category_code": code[6:11], "name": name, "grid_code": grid,
+            "status": value, "initial_date": days[0], "changed_date": days[1], "data_source": source, "note": note,
+            "authority_code": auth, "owner_code": owner, "maintainer_code": maint}
+
+
 def duplicates(rows: list[Row]) -> None:
     """Mark every row whose code an earlier row of the same file already has."""
     first: dict[str, int] = {}
@@ -188,4 +273,4 @@ def duplicates(rows: list[Row]) -> None:
             first[code] = row.number
 
 
-__all__ = ["DATA_SOURCES", "EARLIEST", "Row", "component_row", "duplicates", "grid_row", "parse_date", "text"]
+__all__ = ["DATA_SOURCES", "EARLIEST", "Row", "component_row", "component_rows", "duplicates", "grid_row", "parse_date", "text"]

@@ -12,6 +12,7 @@ or components to gpkg/shp (with ``.cpg``)/geojson/csv/xlsx with GB/T 47678.5 fie
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -36,6 +37,14 @@ _EXT = {".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson", ".json": "geojson
         ".xlsx": "xlsx"}
 
 
+POINT_KINDS = (COMPONENTS,)
+GEOMETRY_KINDS = (GRIDS, COMPONENTS)
+ROW_CHECKS: dict[str, Callable[[int, dict[str, Any], Taxonomy, date], Row]] = {
+    GRIDS: lambda number, values, taxonomy, today: base_rows.grid_row(number, values),
+    COMPONENTS: base_rows.component_row,
+}
+
+
 class ImportRefused(MsgError):
     """The source cannot be read at all (nothing was written)."""
 
@@ -53,8 +62,12 @@ class Source:
     encoding: str | None
     srs_name: str
     rows: list[Row] = field(default_factory=list)
-    raw: list[dict[str, Any]] = field(default_factory=list)  # the source's attributes per row
+    raw_columns: dict[str, list[Any]] = field(default_factory=dict)  # the source's attributes, by column
     wkb: list[bytes | None] = field(default_factory=list)  # the source geometry per row (source CRS)
+
+    def raw_row(self, number: int) -> dict[str, Any]:
+        """The source's attributes of row ``number`` (from 1)."""
+        return {col: values[number - 1] for col, values in self.raw_columns.items()}
 
 
 @dataclass
@@ -187,38 +200,88 @@ def read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
                     srs_name=f"{srs.GetAuthorityName(None) or ''}:{srs.GetAuthorityCode(None) or srs.GetName()}")
     taxonomy = taxonomy or Taxonomy.load()
     today = today or date.today()
-    index = {key: columns.index(col) for key, col in mapping.items()}
-    number = 0
     try:
-        for feat in lyr:
-            number += 1
-            attrs: dict[str, Any] = {}
-            bad_text = False
-            for i, col in enumerate(columns):
-                if not feat.IsFieldSetAndNotNull(i):
-                    attrs[col] = None
-                elif decode_with is not None and defn.GetFieldDefn(i).GetType() == ogr.OFTString:
-                    value = _decode(bytes(feat.GetFieldAsBinary(i)), decode_with)
-                    bad_text = bad_text or value is None
-                    attrs[col] = value
-                else:
-                    attrs[col] = _value(feat, i, defn.GetFieldDefn(i).GetType(), ogr)
-            values = {key: attrs[columns[i]] for key, i in index.items()}
-            row = (base_rows.grid_row(number, values) if kind == GRIDS
-                   else base_rows.component_row(number, values, taxonomy, today))
-            if bad_text:
-                row.problems.append(Msg("文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）",
-                                        encoding="/".join(decode_with or [])))
-            geom = feat.GetGeometryRef()
-            source.wkb.append(bytes(geom.ExportToWkb()) if geom is not None else None)
-            _geometry(row, geom, transform, kind, ogr)
-            source.rows.append(row)
-            source.raw.append(attrs)
+        data, source.wkb, bad_text = _read_features(lyr, columns, decode_with, ogr)
     except RuntimeError as exc:
         raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
-                                row=number, error=str(exc)[:200])) from None
+                                row=len(source.wkb), error=str(exc)[:200])) from None
+    source.raw_columns = data
+    count = len(source.wkb)
+    values = {key: data[col] for key, col in mapping.items()}
+    source.rows = _rows(kind, values, count, taxonomy, today)
+    for i in bad_text:
+        source.rows[i].problems.append(Msg("文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）",
+                                           encoding="/".join(decode_with or [])))
+    if kind in POINT_KINDS:
+        _points(source.rows, source.wkb, transform, kind)
+    elif kind in GEOMETRY_KINDS:
+        for row, wkb in zip(source.rows, source.wkb, strict=True):
+            _geometry(row, ogr.CreateGeometryFromWkb(wkb) if wkb is not None else None, transform, kind, ogr)
     base_rows.duplicates(source.rows)
     return source
+
+
+def _rows(kind: str, values: dict[str, list[Any]], count: int, taxonomy: Taxonomy, today: date) -> list[Row]:
+    if kind == COMPONENTS:
+        return base_rows.component_rows(values, count, taxonomy, today)
+    keys = list(values)
+    out = []
+    for number, vals in enumerate(zip(*values.values(), strict=True), 1) if keys else (
+            (i, ()) for i in range(1, count + 1)):
+        out.append(ROW_CHECKS[kind](number, dict(zip(keys, vals, strict=True)), taxonomy, today))
+    return out
+
+
+def _read_features(lyr: Any, columns: list[str], decode_with: list[str] | None,
+                   ogr: Any) -> tuple[dict[str, list[Any]], list[bytes | None], list[int]]:
+    """Every feature's attributes as columns ({column: values}), its geometry as WKB (source CRS) and
+    the rows whose text could not be decoded. Through GDAL's columnar (Arrow) reader where there is
+    one: no per-feature call from Python."""
+    defn = lyr.GetLayerDefn()
+    strings = {defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())
+               if defn.GetFieldDefn(i).GetType() == ogr.OFTString}
+    data: dict[str, list[Any]] = {c: [] for c in columns}
+    wkb: list[bytes | None] = []
+    if hasattr(lyr, "GetArrowStreamAsNumPy"):
+        geom_key = None
+        for batch in lyr.GetArrowStreamAsNumPy(options=["INCLUDE_FID=NO"]):
+            if geom_key is None:
+                geom_key = next((k for k in batch if k not in data), "")
+            n = 0
+            for col in columns:
+                values = batch[col].tolist()
+                n = len(values)
+                data[col].extend(values)
+            if geom_key:
+                g = batch[geom_key]
+                n = len(g)
+                wkb.extend(None if v is None or len(v) == 0 else bytes(v) for v in g.tolist())
+            else:
+                wkb.extend([None] * n)
+    else:  # GDAL before 3.6: one feature at a time
+        for feat in lyr:
+            for i, col in enumerate(columns):
+                data[col].append(None if not feat.IsFieldSetAndNotNull(i) else
+                                 bytes(feat.GetFieldAsBinary(i)) if col in strings else
+                                 _value(feat, i, defn.GetFieldDefn(i).GetType(), ogr))
+            geom = feat.GetGeometryRef()
+            wkb.append(bytes(geom.ExportToIsoWkb()) if geom is not None else None)
+    bad: set[int] = set()
+    encodings = decode_with or ["utf-8"]
+    for col in strings & set(columns):
+        values = data[col]
+        try:
+            data[col] = [v.decode(encodings[0]) if type(v) is bytes else v for v in values]
+        except UnicodeDecodeError:
+            decoded = []
+            for i, v in enumerate(values):
+                if type(v) is bytes:
+                    v = _decode(v, encodings)
+                    if v is None:
+                        bad.add(i)
+                decoded.append(v)
+            data[col] = decoded
+    return data, wkb, sorted(bad)
 
 
 def _cpg_encoding(text: str) -> str:
@@ -299,6 +362,53 @@ def _geometry(row: Row, geom: Any, transform: Any, kind: str, ogr: Any) -> None:
     row.values["wkb"] = bytes(geom.ExportToWkb())
 
 
+def _points(rows: list[Row], wkb: list[bytes | None], transform: Any, kind: str) -> None:
+    """``_geometry`` for point layers, over whole arrays (shapely 2): ``values['wkb']`` and ``['_shape']``."""
+    import numpy as np
+    import shapely
+
+    geoms = shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="ignore")
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    types = shapely.get_type_id(geoms)
+    single = (types == 4) & (shapely.get_num_geometries(geoms) == 1)
+    if single.any():
+        geoms[single] = shapely.get_geometry(geoms[single], 0)
+        types[single] = 0
+    empty = (types < 0) | shapely.is_empty(geoms)
+    good = ~empty & (types == 0)
+    failed = np.zeros(len(geoms), dtype=bool)
+    if transform is not None and good.any():
+        idx = np.flatnonzero(good)
+        xy = shapely.get_coordinates(geoms[idx])
+        out = np.full_like(xy, np.nan)
+        for start in range(0, len(xy), 65536):
+            part = xy[start:start + 65536]
+            try:
+                out[start:start + len(part)] = np.array(transform.TransformPoints(part))[:, :2]
+            except RuntimeError:  # one point cannot be transformed: the rest still can
+                for j, p in enumerate(part):
+                    with contextlib.suppress(RuntimeError):
+                        out[start + j] = transform.TransformPoint(float(p[0]), float(p[1]))[:2]
+        bad = ~np.isfinite(out).all(axis=1)
+        failed[idx[bad]] = True
+        geoms[idx] = shapely.points(out)
+        good &= ~failed
+    blobs = shapely.to_wkb(geoms, output_dimension=2)  # explicit: GEOS < 3.12 (QGIS, SpatiaLite) refuses 4
+    for i, row in enumerate(rows):
+        if good[i]:
+            row.values["wkb"] = blobs[i]
+            row.values["_shape"] = geoms[i]
+        elif empty[i]:
+            row.problems.append(Msg("几何为空"))
+        elif failed[i]:
+            row.problems.append(Msg("坐标无法转换到 EPSG:{srid}", srid=STORE_SRID))
+        else:
+            name = geoms[i].geom_type.upper()
+            row.problems.append(Msg("部件几何应为点，实际为 {type}", type=name) if kind == COMPONENTS else
+                                Msg("案卷位置应为点，实际为 {type}", type=name))
+
+
 def _polygons(geom: Any, ogr: Any) -> list:
     flat = ogr.GT_Flatten(geom.GetGeometryType())
     if flat == ogr.wkbPolygon:
@@ -345,7 +455,7 @@ def validate(store: Any, source: Source) -> Report:
                 if credit:
                     depts[credit] = did
     area = shapely.union_all(district).buffer(DISTANCE_TOLERANCE_M) if district else None
-    shapes = shapely.from_wkb([r.values["wkb"] for r in good])
+    shapes = [r.values["_shape"] if "_shape" in r.values else shapely.from_wkb(r.values["wkb"]) for r in good]
     if area is not None:
         shapely.prepare(area)
     inside = shapely.covers(area, shapes) if area is not None else [True] * len(good)
@@ -404,11 +514,19 @@ def _check_grids(report: Report, rows: list[Row], communities: Any, stored_grids
 
 def _check_components(report: Report, rows: list[Row], stored: set[str], cats: Any, depts: Any,
                       stored_grids: Any) -> None:
+    import numpy as np
     import shapely
 
     codes = list(stored_grids)
-    tree = shapely.STRtree([shapely.from_wkb(stored_grids[c][1]) for c in codes]) if codes else None
-    for r in rows:
+    within: list[str | None] = [None] * len(rows)
+    if codes and rows:
+        tree = shapely.STRtree([shapely.from_wkb(stored_grids[c][1]) for c in codes])
+        which, hit = tree.query(np.array([r.values["_shape"] for r in rows], dtype=object), predicate="intersects")
+        order = np.lexsort((hit, which))  # per row, the lowest grid index first (as one query per row gave)
+        first, at = np.unique(which[order], return_index=True)
+        for i, j in zip(first.tolist(), hit[order][at].tolist(), strict=True):
+            within[i] = codes[j]
+    for r, inside in zip(rows, within, strict=True):
         v = r.values
         if v["code"] in stored:
             r.problems.append(Msg("部件 {code} 已在库中", code=v["code"]))
@@ -418,16 +536,14 @@ def _check_components(report: Report, rows: list[Row], stored: set[str], cats: A
         if cat is None:
             r.problems.append(Msg("类别 {code} 不在部件分类中", code=v["category_code"]))
         v["category_id"] = cat
-        for key, label in (("authority_code", Msg("主管部门")), ("owner_code", Msg("权属单位")),
-                           ("maintainer_code", Msg("养护单位"))):
+        for key, new_key in (("authority_code", "authority_department_id"), ("owner_code", "owner_department_id"),
+                             ("maintainer_code", "maintainer_department_id")):
             code = v[key]
-            v[key.replace("_code", "_department_id")] = depts.get(code) if code else None
+            v[new_key] = depts.get(code) if code else None
             if code and code not in depts:
+                label = {"authority_code": Msg("主管部门"), "owner_code": Msg("权属单位"),
+                         "maintainer_code": Msg("养护单位")}[key]
                 r.problems.append(Msg("{label}代码 {code} 不在部门表中", label=label, code=code[:30]))
-        inside = None
-        if tree is not None:
-            hits = tree.query(v["_shape"], predicate="intersects")
-            inside = codes[int(hits.min())] if len(hits) else None
         if v["grid_code"] is not None and inside is not None and v["grid_code"] != inside:
             r.problems.append(Msg("所在网格编码 {given} 与其位置所在的网格 {actual} 不符", given=v["grid_code"],
                                   actual=inside))
@@ -440,29 +556,27 @@ def _check_components(report: Report, rows: list[Row], stored: set[str], cats: A
 # -- writing --------------------------------------------------------------------------------------
 
 
-def write(store: Any, report: Report, *, batch: int = 5000,
-          progress: Callable[[int, int], None] | None = None) -> int:
-    """Store the report's good rows in ONE transaction; the number written."""
-    from sqlalchemy import LargeBinary, bindparam, func, insert
+#: the columns each kind stores (besides the geometry), from the row's values.
+STORED_KEYS: dict[str, tuple[str, ...]] = {
+    GRIDS: ("code", "community_id", "area_m2"),
+    COMPONENTS: ("code", "legacy_code", "category_id", "name", "grid_id", "authority_department_id",
+                 "owner_department_id", "maintainer_department_id", "status", "initial_date", "changed_date",
+                 "data_source", "note"),
+}
 
+
+def write(store: Any, report: Report, *, progress: Callable[[int, int], None] | None = None) -> int:
+    """Store the report's good rows in ONE transaction; the number written. ``progress(done, total)``
+    may raise (a cancel): nothing is written then."""
+    from app.store.base_load import append_rows
     from app.store.models import Component, UnitGrid
 
-    rows = report.good
-    model = UnitGrid if report.source.kind == GRIDS else Component
-    keys = (("code", "community_id", "area_m2") if model is UnitGrid else
-            ("code", "legacy_code", "category_id", "name", "grid_id", "authority_department_id",
-             "owner_department_id", "maintainer_department_id", "status", "initial_date", "changed_date",
-             "data_source", "note"))
-    # Core executemany with the geometry built by the database from WKB (no per-row WKT round trip).
-    stmt = insert(model.__table__).values(geom=func.ST_GeomFromWKB(bindparam("wkb", type_=LargeBinary), STORE_SRID))
-    with store.session() as s, s.begin():
-        for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            s.execute(stmt, [{**{k: r.values.get(k) for k in keys}, "wkb": r.values["wkb"]} for r in chunk])
-            if progress is not None:
-                progress(start + len(chunk), len(rows))
-    report.written = len(rows)
-    return len(rows)
+    kind = report.source.kind
+    table = {GRIDS: UnitGrid, COMPONENTS: Component}[kind].__table__
+    keys = STORED_KEYS[kind]
+    rows = [tuple(map(r.values.get, keys)) + (r.values["wkb"],) for r in report.good]
+    report.written = append_rows(store, table, keys, rows, progress=progress)
+    return report.written
 
 
 def write_rejects(report: Report, path: str | os.PathLike | None = None) -> Path | None:
@@ -491,7 +605,7 @@ def write_rejects(report: Report, path: str | os.PathLike | None = None) -> Path
     lyr.CreateField(ogr.FieldDefn("REASON", ogr.OFTString))
     for r in bad:
         f = ogr.Feature(lyr.GetLayerDefn())
-        attrs = src.raw[r.number - 1]
+        attrs = src.raw_row(r.number)
         for col in src.columns:
             if attrs.get(col) is not None:
                 f.SetField(col, str(attrs[col]))

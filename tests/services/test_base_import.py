@@ -173,6 +173,34 @@ def test_components_import_current_fields_reprojected_from_geographic(world_stor
     assert row[13] == pytest.approx(P6[0], abs=0.01) and row[14] == pytest.approx(P6[1], abs=0.01)
 
 
+def test_spatial_index_and_triggers_intact_after_a_large_import(world_store, tmp_path):
+    """The import drops SpatiaLite's per-row insert triggers and fills the R*Tree once: afterwards the
+    index agrees with the table and the triggers are back (a later ORM insert is indexed as usual)."""
+    store = world_store
+    if store.backend != "spatialite":
+        pytest.skip("SpatiaLite's spatial index")
+    from sqlalchemy import text
+
+    def triggers():
+        with store.session() as s:
+            return sorted(s.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                         "AND tbl_name = 'components'")).all())
+
+    before = triggers()
+    n = 3000
+    path = write_layer(tmp_path / "c.gpkg", [component(f"320599010020{i:05d}") for i in range(2, n + 2)],
+                       [point((P6[0] + (i % 50), P6[1] + (i // 50) % 50)) for i in range(n)])
+    assert bi.import_file(store, path, "components").written == n
+    assert triggers() == before
+    with store.session() as s:
+        assert s.scalar(text("SELECT CheckSpatialIndex('components', 'geom')")) == 1
+        assert s.scalar(text("SELECT count(*) FROM idx_components_geom")) == n + 1
+        hits = s.scalar(text("SELECT count(*) FROM components WHERE ROWID IN (SELECT pkid FROM idx_components_geom "
+                             "WHERE xmin <= :x1 AND xmax >= :x0 AND ymin <= :y1 AND ymax >= :y0)"),
+                        {"x0": P6[0] - 0.5, "x1": P6[0] + 9.5, "y0": P6[1] - 0.5, "y1": P6[1] + 0.5})
+    assert hits == 21  # ten new points on the first row, ten more where the pattern repeats (i = 2500…), the world's own
+
+
 def _srs(epsg: int):
     s = osr.SpatialReference()
     s.ImportFromEPSG(epsg)
