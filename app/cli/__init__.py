@@ -528,6 +528,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("serve-open311", "open311"):
         from app.cli.open311 import run_open311
         return run_open311(args)
+    if args.command == "exchange":
+        from app.cli.exchange import run_exchange
+        return run_exchange(args)
     return EXIT_USAGE
 
 

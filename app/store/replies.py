@@ -18,9 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, and_, insert, select
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import Action
@@ -41,6 +53,18 @@ PUBLIC_REPLIES = Table(
     Column("done_by", String(64), nullable=False),
     Column("note", Text),
 )
+
+#: Migration 0022's record of the requests posted to this hall's own Open311 server (the case ids only).
+OPEN311_TOKENS = Table("open311_tokens", _meta, Column("case_id", Integer))
+
+
+def open311_cases(session: Session, case_ids: Sequence[int]) -> set[int]:
+    """The cases among ``case_ids`` that were posted to the hall's own Open311 server."""
+    found: set[int] = set()
+    for chunk in range(0, len(case_ids), 500):
+        found |= set(session.scalars(select(OPEN311_TOKENS.c.case_id)
+                                     .where(OPEN311_TOKENS.c.case_id.in_(list(case_ids[chunk:chunk + 500])))))
+    return found
 
 
 def latest_reply_text(session: Session, case_id: int) -> str | None:
@@ -128,8 +152,9 @@ def record_delivery(session: Session, *, case_id: int, event_id: int, after: str
     result = session.execute(insert(PUBLIC_REPLIES).values(
         case_id=case_id, event_id=event_id, after=after, channel=channel, text=text, due_at=due_at,
         done_at=done_at, done_by=done_by, note=note))
-    key = result.inserted_primary_key
-    return int(key[0]) if key else 0
+    key = cast("CursorResult[Any]", result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def deliveries(session: Session, *, case_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -141,5 +166,5 @@ def deliveries(session: Session, *, case_id: int | None = None, limit: int = 200
     return [dict(r._mapping) for r in session.execute(query).all()]
 
 
-__all__ = ["PUBLIC_REPLIES", "AnsweredEvent", "deliveries", "delivered_events", "latest_reply_text",
+__all__ = ["OPEN311_TOKENS", "PUBLIC_REPLIES", "AnsweredEvent", "open311_cases", "deliveries", "delivered_events", "latest_reply_text",
            "record_delivery", "reply_events"]
