@@ -193,8 +193,13 @@ def parse_w3(name: str, value: str) -> datetime:
     except ValueError:
         raise Open311Error(400, Msg("{name} 应为 W3C 日期时间，如 2010-01-01T00:00:00Z，实际为「{value}」",
                                     name=name, value=text[:40])) from None
-    if at.tzinfo is not None:
-        at = at.astimezone(CST).replace(tzinfo=None)
+    try:
+        if at.tzinfo is not None:
+            at = at.astimezone(CST).replace(tzinfo=None)
+        if not datetime(1900, 1, 1) <= at <= datetime(9000, 1, 1):
+            raise OverflowError
+    except OverflowError:
+        raise Open311Error(400, Msg("{name} 超出可用的日期范围：{value}", name=name, value=text[:40])) from None
     return at
 
 
