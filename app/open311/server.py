@@ -212,7 +212,7 @@ class Open311App:
             return self._render(fmt, [_service_doc(s) for s in items], "services")
         if kind == "services":
             svc = await run_in_threadpool(o3.service, self.core.store, ident)
-            return self._render(fmt, {"service_code": svc.code, "attributes": o3.attributes(svc)},
+            return self._render(fmt, {"service_code": svc.code, "attributes": o3.attributes(svc, self.catalogue.text)},
                                 "service_definition")
         if top == "requests":
             checked = o3.request_query(query, self.core.clock.now())

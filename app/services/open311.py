@@ -271,13 +271,14 @@ def service(store: Store, code: str) -> Service:
 COMPONENT_ATTRIBUTE = "component_code"
 
 
-def attributes(svc: Service) -> list[dict[str, Any]]:
-    """The service definition's attributes: a component category asks for the component's code."""
+def attributes(svc: Service, translate: Any = str) -> list[dict[str, Any]]:
+    """The service definition's attributes: a component category asks for the component's code
+    (``translate``: Msg → text in the server's language)."""
     if svc.kind != Kind.COMPONENT.value:
         return []
     return [{"variable": True, "code": COMPONENT_ATTRIBUTE, "datatype": "string", "required": False,
-             "datatype_description": "17 位部件标识码（部件上的标牌）", "order": 1,
-             "description": "部件标识码：若能看到部件上的编号请填写，否则留空", "values": []}]
+             "datatype_description": translate(Msg("17 位部件标识码（部件上的标牌）")), "order": 1,
+             "description": translate(Msg("部件标识码：若能看到部件上的编号请填写，否则留空")), "values": []}]
 
 
 # ---- request documents --------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from services.world import T0, build_world
 
 from app.domain.clock import FixedClock
 from app.services import open311 as o3
-from services.world import T0, build_world
 
 SCHEMA = json.loads((Path(__file__).with_name("georeport_v2.schema.json")).read_text(encoding="utf-8"))
 

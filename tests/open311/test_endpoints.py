@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from services.world import MANHOLE, T0
 
 from open311.conftest import inside_lonlat, validate
-from services.world import MANHOLE, T0
 
 
 def _post(server, **fields):

@@ -9,13 +9,13 @@ import time
 import urllib.parse
 
 import pytest
+from services.world import T0
 
 from app.domain.clock import FixedClock
 from app.open311.testing import running_server
 from app.services import open311 as o3
 from app.store.engine import open_store
 from open311.conftest import Server, inside_lonlat, validate
-from services.world import T0
 
 LIMIT = 256 * 1024
 BODY_TIMEOUT = 1.5

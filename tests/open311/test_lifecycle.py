@@ -12,13 +12,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from services.loop_steps import shot
+from services.world import T0, png_bytes, service
 
 from app.domain.definitions import CaseState, Source
 from app.services.errors import ValidationError
 from app.store.engine import open_store
 from open311.conftest import inside_lonlat
-from services.loop_steps import shot
-from services.world import T0, png_bytes, service
 
 
 def _row(svc, case_id):
