@@ -523,14 +523,19 @@ def evaluate_regions(cases: Iterable[CaseHistory], start: datetime, end: datetim
         r.inc("report_supervision", h.number, int(f.verified_public))
         _flag(r, f)
     for r in out.values():
-        _rates_of_cases(r)
-        r.rate("report_supervision_rate", "report_supervision", "filed")
-        r.rate("timely_solved_rate", "closed_on_time", "filed")  # 问题及时解决率
-        per_grid = r.counts["filed"] / max(1, (grids or {}).get(r.code, 1) if level != "grid" else 1)
-        r.base = r.counts["due_to_close"]
-        _score(r, rules, "region", {"case_count": (f"region_{rules.region_band_class}", per_grid)})
-        _finish_flags(r)
+        _finish_region(r, rules, level, grids)
     return rank(list(out.values()), rules)
+
+
+def _finish_region(r: SubjectResult, rules: EvaluationRules, level: str, grids: Mapping[str, int] | None) -> None:
+    """Rates, score and grade of a region from its counts."""
+    _rates_of_cases(r)
+    r.rate("report_supervision_rate", "report_supervision", "filed")
+    r.rate("timely_solved_rate", "closed_on_time", "filed")  # 问题及时解决率
+    per_grid = r.counts["filed"] / max(1, (grids or {}).get(r.code, 1) if level != "grid" else 1)
+    r.base = r.counts["due_to_close"]
+    _score(r, rules, "region", {"case_count": (f"region_{rules.region_band_class}", per_grid)})
+    _finish_flags(r)
 
 
 def _count_case(r: SubjectResult, f: CaseFacts, rules: EvaluationRules, end: datetime) -> None:
@@ -593,8 +598,7 @@ def evaluate_departments(cases: Iterable[CaseHistory], start: datetime, end: dat
         if r is None:
             code, name = (names or {}).get(dept, (str(dept), None))
             r = out[dept] = SubjectResult("department", "department", code, name)
-            for k in ("assigned", "returned", "due", "handled", "handled_on_time", "closed", "reworks", "cases",
-                      "extension", "return", "defer", "shelve", "moved_away", "callbacks_reached", "satisfied"):
+            for k in _DEPARTMENT_COUNTS:
                 r.counts[k] = 0
         return r
 
@@ -639,20 +643,29 @@ def evaluate_departments(cases: Iterable[CaseHistory], start: datetime, end: dat
                 if f.closed is not None and f.closed.event.seq > a.handled.event.seq:
                     r.inc("closed", no)
     for r in out.values():
-        c = r.counts
-        r.rate("close_rate", "closed", "due")
-        r.rate("handle_rate", "handled", "due")
-        r.rate("handle_on_time_rate", "handled_on_time", "due")
-        r.rate("rework_rate", "reworks", "handled")
-        for k in ("extension", "defer", "shelve"):
-            r.rate(f"{k}_share", k, "assigned")
-        r.rate("return_share", "returned", "assigned")
-        r.rate("satisfied_share", "satisfied", "callbacks_reached")  # 回访满意率 (not weighted)
-        r.averages.setdefault("handling", Average(0, 0))
-        r.base = c["due"]
-        _score(r, rules, "department", {"case_count": ("department_cases", c["cases"])})
-        _finish_flags(r)
+        _finish_department(r, rules)
     return rank(list(out.values()), rules)
+
+
+_DEPARTMENT_COUNTS = ("assigned", "returned", "due", "handled", "handled_on_time", "closed", "reworks", "cases",
+                      "extension", "return", "defer", "shelve", "moved_away", "callbacks_reached", "satisfied")
+
+
+def _finish_department(r: SubjectResult, rules: EvaluationRules) -> None:
+    """Rates, score and grade of a department from its counts."""
+    c = r.counts
+    r.rate("close_rate", "closed", "due")
+    r.rate("handle_rate", "handled", "due")
+    r.rate("handle_on_time_rate", "handled_on_time", "due")
+    r.rate("rework_rate", "reworks", "handled")
+    for k in ("extension", "defer", "shelve"):
+        r.rate(f"{k}_share", k, "assigned")
+    r.rate("return_share", "returned", "assigned")
+    r.rate("satisfied_share", "satisfied", "callbacks_reached")  # 回访满意率 (not weighted)
+    r.averages.setdefault("handling", Average(0, 0))
+    r.base = c["due"]
+    _score(r, rules, "department", {"case_count": ("department_cases", c["cases"])})
+    _finish_flags(r)
 
 
 # ---- positions ---------------------------------------------------------------------------------------
@@ -738,41 +751,113 @@ def evaluate_positions(cases: Iterable[CaseHistory], start: datetime, end: datet
             continue
         if who_role not in _POSITION_COUNTS:
             continue
-        for k in _POSITION_COUNTS[who_role]:
-            r.counts.setdefault(k, 0)
         r.name = (names or {}).get(r.code)
-        c = r.counts
-        if who_role == Role.SUPERVISOR.value:
-            r.rate("valid_report_rate", "valid_reports", "reports")
-            r.rate("missed_rate", "missed", "grid_filed")
-            r.rate("verify_on_time_rate", "verify_on_time", "verify_tasks")
-            r.rate("check_on_time_rate", "check_on_time", "check_tasks")
-            r.base = c["reports"] + c["verify_tasks"] + c["check_tasks"]
-            _score(r, rules, "supervisor", {})
-        elif who_role == Role.ACCEPTOR.value:
-            r.rate("verify_sent_on_time_rate", "verify_sent_on_time", "verify_sent")
-            r.rate("check_sent_on_time_rate", "check_sent_on_time", "check_sent")
-            r.base = c["accepted"] + c["verify_sent"] + c["check_sent"]
-            _score(r, rules, "acceptor", {"accepted_count": ("handled", c["accepted"])})
-        elif who_role == Role.SHIFT_LEADER.value:
-            r.rate("file_on_time_rate", "filed_on_time", "filed")
-            r.rate("file_accuracy_rate", "filed", "filed", minus="filed_voided")
-            r.rate("close_on_time_rate", "closed_on_time", "closed")
-            r.base = c["filed"] + c["closed"]
-            _score(r, rules, "shift_leader", {})
-        else:
-            r.rate("dispatch_on_time_rate", "dispatched_on_time", "dispatched")
-            r.rate("dispatch_accuracy_rate", "dispatched", "dispatched", minus="redispatched")
-            r.base = c["dispatched"]
-            _score(r, rules, "dispatcher", {"dispatch_count": ("handled", c["dispatched"])})
-        _finish_flags(r)
+        _finish_position(r, rules, who_role)
         results.append(r)
+    return _rank_positions(results, rules)
+
+
+def _rank_positions(results: list[SubjectResult], rules: EvaluationRules) -> list[SubjectResult]:
     ordered: list[SubjectResult] = []
     for position in POSITIONS:  # ranked within each position
         ordered += rank([r for r in results if r.level == position], rules)
     return ordered
 
 
+def _finish_position(r: SubjectResult, rules: EvaluationRules, who_role: str) -> None:
+    """Rates, score and grade of a position holder from its counts."""
+    for k in _POSITION_COUNTS[who_role]:
+        r.counts.setdefault(k, 0)
+    c = r.counts
+    if who_role == Role.SUPERVISOR.value:
+        r.rate("valid_report_rate", "valid_reports", "reports")
+        r.rate("missed_rate", "missed", "grid_filed")
+        r.rate("verify_on_time_rate", "verify_on_time", "verify_tasks")
+        r.rate("check_on_time_rate", "check_on_time", "check_tasks")
+        r.base = c["reports"] + c["verify_tasks"] + c["check_tasks"]
+        _score(r, rules, "supervisor", {})
+    elif who_role == Role.ACCEPTOR.value:
+        r.rate("verify_sent_on_time_rate", "verify_sent_on_time", "verify_sent")
+        r.rate("check_sent_on_time_rate", "check_sent_on_time", "check_sent")
+        r.base = c["accepted"] + c["verify_sent"] + c["check_sent"]
+        _score(r, rules, "acceptor", {"accepted_count": ("handled", c["accepted"])})
+    elif who_role == Role.SHIFT_LEADER.value:
+        r.rate("file_on_time_rate", "filed_on_time", "filed")
+        r.rate("file_accuracy_rate", "filed", "filed", minus="filed_voided")
+        r.rate("close_on_time_rate", "closed_on_time", "closed")
+        r.base = c["filed"] + c["closed"]
+        _score(r, rules, "shift_leader", {})
+    else:
+        r.rate("dispatch_on_time_rate", "dispatched_on_time", "dispatched")
+        r.rate("dispatch_accuracy_rate", "dispatched", "dispatched", minus="redispatched")
+        r.base = c["dispatched"]
+        _score(r, rules, "dispatcher", {"dispatch_count": ("handled", c["dispatched"])})
+    _finish_flags(r)
+
+
+
+# ---- from counts aggregated elsewhere (app.store.evaluation_sql) -------------------------------------
+
+#: One subject's counts: (code, counts, minutes {average: (total, count)}, flags {flag: case numbers}).
+Counts = tuple[str, Mapping[str, int], Mapping[str, tuple[int, int]], Mapping[str, Sequence[str]]]
+
+
+def _from(subject: str, level: str, code: str, name: str | None, row: Counts) -> SubjectResult:
+    _code, counts, minutes, flags = row
+    r = SubjectResult(subject, level, code, name)
+    r.counts.update(counts)
+    for k, (total, count) in minutes.items():
+        r.averages[k] = Average(total, count)
+    r.flags = {k: list(v) for k, v in flags.items() if v}
+    return r
+
+
+def regions_from_counts(rows: Iterable[Counts], rules: EvaluationRules, *, level: str = "street",
+                        grids: Mapping[str, int] | None = None,
+                        names: Mapping[str, str] | None = None) -> list[SubjectResult]:
+    """``evaluate_regions`` from counts made elsewhere (the same keys ``_count_case`` makes)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    out = []
+    for row in rows:
+        r = _from("region", level, row[0], (names or {}).get(row[0]), row)
+        _finish_region(r, rules, level, grids)
+        out.append(r)
+    return rank(out, rules)
+
+
+def departments_from_counts(rows: Iterable[Counts], callbacks: Mapping[int, tuple[int, int]],
+                            rules: EvaluationRules, *, names: Mapping[int, tuple[str, str]] | None = None
+                            ) -> list[SubjectResult]:
+    """``evaluate_departments`` from counts keyed by department id (``row[0]`` its id as text) and
+    ``callbacks`` {id: (call-backs that reached the reporter, satisfied)}."""
+    by_id: dict[int, Counts] = {int(row[0]): row for row in rows}
+    out = []
+    for dept in {*by_id, *callbacks}:
+        code, name = (names or {}).get(dept, (str(dept), None))
+        r = _from("department", "department", code, name, by_id.get(dept, (code, {}, {}, {})))
+        for k in _DEPARTMENT_COUNTS:
+            r.counts.setdefault(k, 0)
+        reached, satisfied = callbacks.get(dept, (0, 0))
+        r.counts["callbacks_reached"], r.counts["satisfied"] = reached, satisfied
+        _finish_department(r, rules)
+        out.append(r)
+    return rank(out, rules)
+
+
+def positions_from_counts(rows: Iterable[tuple[str, Counts]], rules: EvaluationRules, *, role: str | None = None,
+                          names: Mapping[str, str] | None = None) -> list[SubjectResult]:
+    """``evaluate_positions`` from counts keyed by (role, username)."""
+    results = []
+    for who_role, row in rows:
+        if (role is not None and who_role != role) or who_role not in _POSITION_COUNTS:
+            continue
+        r = _from("position", who_role, row[0], (names or {}).get(row[0]), row)
+        _finish_position(r, rules, who_role)
+        results.append(r)
+    return _rank_positions(results, rules)
+
 __all__ = ["DEFAULT_PATH", "FACT_KEYS", "FLAGS", "LEVELS", "POSITIONS", "SUBJECTS", "Average", "CaseFacts",
            "CaseHistory", "EvaluationRules", "Event", "Figure", "Grade", "SubjectResult", "Timed", "case_facts",
-           "evaluate_departments", "evaluate_positions", "evaluate_regions", "rank", "walk"]
+           "Counts", "departments_from_counts", "evaluate_departments", "evaluate_positions", "evaluate_regions",
+           "positions_from_counts", "rank", "regions_from_counts", "walk"]

@@ -129,12 +129,17 @@ class EvaluationService:
         self._today = today or date.today
 
     def evaluate(self, actor: Actor | None, subject: str, start: date, end: date, *, level: str | None = None,
-                 department: str | None = None) -> Evaluation:
+                 department: str | None = None, detail: bool = True) -> Evaluation:
         """The evaluation of ``subject`` (region|department|position) over ``start`` … ``end``.
 
         ``level``: for regions grid|community|street|district (default street); for positions one of
         supervisor|acceptor|shift_leader|dispatcher (default all four). ``department``: only that
-        department (a code; subject department)."""
+        department (a code; subject department).
+
+        ``detail`` (default): every event of the period's cases is walked in Python and each count
+        remembers the cases behind it (``SubjectResult.behind``: drill-down, ``--cases``). Without it
+        the counts are aggregated in SQL (``app.store.evaluation_sql``, one row per subject) — the same
+        figures, much faster, but no case lists behind the counts (the flags keep theirs)."""
         if subject not in SUBJECTS:
             raise ValidationError("subject", Msg("考核对象「{subject}」无效：应为 region、department 或 position",
                                                  subject=str(subject)[:40]))
@@ -160,6 +165,10 @@ class EvaluationService:
                 dept_id = store_eval.department_id(session, department.strip())
                 if dept_id is None:
                     raise NotFound(Msg("部门「{department}」不存在：请按部门代码选择", department=department[:40]))
+            if not detail:
+                results, count = self._aggregated(session, actor, subject, since, until, rules, level, dept_id, scope)
+                return Evaluation(subject, level, start, end, end >= today, count, rules.version, rules.digest,
+                                  results)
             cases = store_eval.histories(session, since, until, scope=scope)
             if subject == "region":
                 results = evaluate_regions(cases, since, until, rules, level=level or "street",
@@ -175,6 +184,35 @@ class EvaluationService:
                                              grid_supervisors=store_eval.grid_supervisors(session), role=level,
                                              names=store_eval.user_names(session))
         return Evaluation(subject, level, start, end, end >= today, len(cases), rules.version, rules.digest, results)
+
+    @staticmethod
+    def _aggregated(session: Any, actor: Actor | None, subject: str, since: datetime, until: datetime,
+                    rules: EvaluationRules, level: str | None, dept_id: int | None,
+                    scope: int | None) -> tuple[list[SubjectResult], int]:
+        """The results from counts aggregated in SQL, and the number of cases with an event in the period."""
+        from app.domain.indicators import departments_from_counts, positions_from_counts, regions_from_counts
+        from app.store import evaluation_sql as agg
+
+        common: dict[str, Any] = {"public": rules.public_sources, "quick_minutes": rules.quick_close_minutes,
+                                  "scope": scope}
+        count = store_eval.touched_count(session, since, until, scope=scope)
+        if subject == "region":
+            rows = agg.region_counts(session, since, until, level=level or "street",
+                                     excludes_deferred=rules.close_rate_excludes_deferred, **common)
+            return regions_from_counts([(c.key[0], c.counts, c.minutes, c.flags) for c in rows], rules,
+                                       level=level or "street", grids=store_eval.grids_per_area(session),
+                                       names=store_eval.area_names(session)), count
+        if subject == "department":
+            if actor is not None and actor.role is Role.DEPARTMENT:
+                dept_id = actor.department_id
+            names = store_eval.department_names(session)
+            rows, calls = agg.department_counts(session, since, until, only=dept_id, **common)
+            callbacks = agg.resolve_callbacks(calls, {code: i for i, (code, _n) in names.items()}, dept_id)
+            return departments_from_counts([(c.key[0], c.counts, c.minutes, c.flags) for c in rows], callbacks,
+                                           rules, names=names), count
+        people = agg.position_counts(session, since, until, **common)
+        return positions_from_counts([(c.key[0], (c.key[1], c.counts, c.minutes, c.flags)) for c in people], rules,
+                                     role=level, names=store_eval.user_names(session)), count
 
 
 # ---- renderings -----------------------------------------------------------------------------------

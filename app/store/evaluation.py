@@ -60,6 +60,14 @@ def histories(session: Session, start: datetime, end: datetime, *, scope: int | 
     return [CaseHistory(c, numbers[c], facts.get(c, {}), evs) for c, evs in events.items()]
 
 
+def touched_count(session: Session, start: datetime, end: datetime, *, scope: int | None = None) -> int:
+    """How many cases have an event at ``start`` ≤ at < ``end`` (what ``histories`` would return)."""
+    touched = select(CaseEvent.case_id).where(CaseEvent.at >= start, CaseEvent.at < end)
+    if scope is not None:
+        touched = touched.join(Case, Case.id == CaseEvent.case_id).where(department_scope(scope))
+    return int(session.scalar(select(func.count()).select_from(touched.distinct().subquery())) or 0)
+
+
 def case_row_facts(session: Session, case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The facts of older cases from their rows (events written before migration 0017)."""
     community, street = aliased(AdminArea, name="community"), aliased(AdminArea, name="street")
@@ -118,5 +126,5 @@ def user_names(session: Session) -> dict[str, str]:
     return {u: n for u, n in session.execute(select(User.username, User.display_name))}
 
 
-__all__ = ["area_names", "case_row_facts", "department_id", "department_names", "grid_supervisors",
+__all__ = ["area_names", "case_row_facts", "touched_count", "department_id", "department_names", "grid_supervisors",
            "grids_per_area", "histories", "user_names"]
