@@ -1,4 +1,4 @@
-"""`gridhall import grids|components FILE` and `gridhall export grids|components FILE` (issue 15).
+"""`gridhall import grids|components|departments|roads|cases FILE` and `gridhall export … FILE` (issue 15).
 
 Import reads the file through GDAL/OGR (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, CSV with X/Y or WKT
 columns), maps its fields (GB/T 47678.5 abbreviations, legacy CJ/T 214 names, Chinese headers, or
@@ -7,7 +7,10 @@ columns), maps its fields (GB/T 47678.5 abbreviations, legacy CJ/T 214 names, Ch
 the good rows and a reject file (the source's format, a REASON column). The rows go in one transaction:
 a failure, a kill or Ctrl+C leaves the store as before. ``--as USER`` writes as that user (the
 administrator; on PostGIS through the user's own database login, which alone holds the grants).
-Exit 0 when written (or a clean dry run), 1 when refused or anything was wrong, 2 for bad arguments.
+Departments go in through the configuration service (its history names the ``--as`` administrator);
+historical cases through the append-only case history (a report event and the events that reproduce their
+recorded times). Exit 0 when written (or a clean dry run), 1 when refused or anything was wrong, 2 for bad
+arguments.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from typing import Any
 from app.domain.messages import Msg
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-KINDS = ("grids", "components")
+KINDS = ("grids", "components", "departments", "roads", "cases")
 
 
 def add_base_data_commands(subparsers: Any) -> None:
     """Add ``import`` and ``export`` to the top-level subparsers."""
     imp = subparsers.add_parser(
-        "import", help="import unit grids or components from a GIS file (validation report first)",
+        "import", help="import grids, components, departments, roads or historical cases from a GIS file or "
+                       "spreadsheet (validation report first)",
         description=__doc__.split("\n\n", 1)[1])
     imp.add_argument("kind", choices=KINDS)
     imp.add_argument("file", metavar="FILE")
@@ -45,16 +49,24 @@ def add_base_data_commands(subparsers: Any) -> None:
     imp.add_argument("--report", default=None, metavar="FILE.json", help="also write the report as JSON")
     imp.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL (default: $GRIDHALL_DB)")
     imp.add_argument("--as", dest="user", default=None, metavar="USER", help="write as this user (administrator)")
+    imp.add_argument("--reason", default=None, help="departments: the reason recorded in the configuration history")
     imp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language of the report")
 
-    exp = subparsers.add_parser("export", help="export unit grids or components to a GIS file or spreadsheet",
-                                description="Write the store's grids or components (GB/T 47678.5 field names) "
-                                            "to GeoPackage, Shapefile (UTF-8 with .cpg), GeoJSON, CSV or xlsx, "
-                                            "through a temporary file renamed at the end.")
+    exp = subparsers.add_parser("export", help="export grids, components, departments, roads or cases to a GIS "
+                                               "file or spreadsheet",
+                                description="Write the store's grids, components (GB/T 47678.5 field names), "
+                                            "departments, roads or cases (every timing field; --query narrows "
+                                            "them as the archive search does) to GeoPackage, Shapefile (UTF-8 "
+                                            "with .cpg), GeoJSON, CSV or xlsx, through a temporary file renamed "
+                                            "at the end.")
     exp.add_argument("kind", choices=KINDS)
     exp.add_argument("file", metavar="FILE")
     exp.add_argument("--format", choices=("gpkg", "shp", "geojson", "csv", "xlsx", "fgb"), default=None,
                      help="output format (default: from the extension)")
+    exp.add_argument("--query", default=None, metavar="TEXT",
+                     help='cases: the archive search\'s query (e.g. "状态:已结案 时间:2026-11 部门:环卫")')
+    exp.add_argument("--state", dest="states", action="append", default=[], metavar="STATE",
+                     help="cases: only these states (value or Chinese label; repeatable), as the queue's filter")
     exp.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL (default: $GRIDHALL_DB)")
     exp.add_argument("--as", dest="user", default=None, metavar="USER", help="read as this user")
     exp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language of the messages")
@@ -75,7 +87,7 @@ def _open(args: argparse.Namespace, *, write: bool):
     if write and actor is not None and actor.role != Role.ADMIN:
         store.dispose()
         raise ServiceError(Msg("只有管理员可以导入基础数据（{user} 是{role}）", user=actor.username, role=actor.role))
-    return store
+    return store, actor
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -91,21 +103,19 @@ def run_import(args: argparse.Namespace) -> int:
     store = None
     try:
         overrides = parse_overrides(args.mapping, args.kind)
-        store = _open(args, write=not args.dry_run)
-        source = bi.read_source(args.file, args.kind, layer=args.layer, overrides=overrides,
-                                source_crs=args.source_crs, encoding=args.encoding)
-        report = bi.validate(store, source)
+        store, actor = _open(args, write=not args.dry_run)
+        try:
+            report = bi.import_file(store, args.file, args.kind, on_error=args.on_error, dry_run=args.dry_run,
+                                    rejects=args.rejects, actor=actor, reason=args.reason, layer=args.layer,
+                                    overrides=overrides, source_crs=args.source_crs, encoding=args.encoding)
+        except (bi.ImportRefused, MappingError, ServiceError, AuthError, StoreError):
+            raise
+        except Exception as exc:  # a refusal of the database (privileges, constraints): one line
+            err = database_error(exc)
+            if err is None:
+                raise
+            raise err from None
         wrong = not report.ok
-        if not args.dry_run and not (wrong and args.on_error == "abort"):
-            if args.on_error == "skip":
-                bi.write_rejects(report, args.rejects)
-            try:
-                bi.write(store, report)
-            except Exception as exc:  # a refusal of the database (privileges, constraints): one line
-                err = database_error(exc) if not isinstance(exc, StoreError) else exc
-                if err is None:
-                    raise
-                raise err from None
         if args.report:
             bi.report_json(report, args.report, cat.tr)
         print(_text(report, cat.tr))
@@ -147,8 +157,13 @@ def run_export(args: argparse.Namespace) -> int:
     store = None
     try:
         fmt = bi.format_of(args.file, args.format)
-        store = _open(args, write=False)
-        n = bi.export(store, args.kind, args.file, fmt)
+        if (args.query or args.states) and args.kind != "cases":
+            raise bi.ImportRefused(Msg("--query 和 --state 只用于导出案卷"))
+        store, actor = _open(args, write=False)
+        filters = {"query": args.query, "states": args.states,
+                   "department_id": actor.department_id if actor is not None and actor.role == "department"
+                   else None}
+        n = bi.export(store, args.kind, args.file, fmt, filters=filters)
         print(cat.tr(Msg("已导出 {n} 条到 {path}", n=n, path=args.file)))
         return EXIT_OK
     except (bi.ImportRefused, ServiceError, AuthError, StoreError, PasswordUnavailable, OSError,

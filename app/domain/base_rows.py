@@ -260,6 +260,76 @@ def _fast_component(vals: tuple, taxonomy: Taxonomy, today: date, prefixes: dict
             "authority_code": auth, "owner_code": owner, "maintainer_code": maint}
 
 
+#: road classes: stored value -> Chinese names recognised (the first is shown).
+ROAD_KINDS = {"trunk": ("快速路", "主干道"), "main": ("主干路",), "secondary": ("次干路",), "branch": ("支路",),
+              "lane": ("街巷", "小巷", "巷")}
+_TRUE = {"1", "true", "t", "y", "yes", "是", "启用", "有效"}
+_FALSE = {"0", "false", "f", "n", "no", "否", "停用", "无效"}
+
+
+def department_row(number: int, values: dict[str, Any], taxonomy: Taxonomy | None = None,
+                   today: date | None = None) -> Row:
+    """A department row: code and name required; kind by value or Chinese label; active as yes/no.
+    The rest (parent, jurisdiction area, credit code) is the configuration service's check."""
+    from app.domain.definitions import DepartmentKind
+
+    row = Row(number)
+    code, name = text(values.get("code")), text(values.get("name"))
+    if code is None:
+        row.problems.append(Msg("部门代码为空"))
+    elif len(code) > 32:
+        row.problems.append(Msg("部门代码「{code}」过长（最多 32 个字符）", code=code[:40]))
+    if name is None:
+        row.problems.append(Msg("部门 {code} 没有名称", code=code or ""))
+    elif len(name) > 64:
+        row.problems.append(Msg("部门 {code} 的名称过长（{n} 个字符，最多 64）", code=code or "", n=len(name)))
+    row.values.update(code=code, name=name)
+    kind = text(values.get("kind"))
+    try:
+        row.values["kind"] = DepartmentKind.parse(kind).value if kind is not None else DepartmentKind.BUREAU.value
+    except ValueError:
+        row.problems.append(Msg("部门类型「{kind}」无效：应为 {choices}", kind=(kind or "")[:20],
+                                choices="、".join(m.label for m in DepartmentKind)))
+    active = text(values.get("active"))
+    if active is None or active.casefold() in _TRUE:
+        row.values["active"] = True
+    elif active.casefold() in _FALSE:
+        row.values["active"] = False
+    else:
+        row.problems.append(Msg("是否启用「{value}」无效：应为 是 或 否", value=active[:20]))
+    for key in ("credit_code", "parent", "area", "phone"):
+        row.values[key] = text(values.get(key))
+    return row
+
+
+def road_row(number: int, values: dict[str, Any], taxonomy: Taxonomy | None = None,
+             today: date | None = None) -> Row:
+    """A road row: name required, class by value or Chinese name (default 支路), width in metres."""
+    row = Row(number)
+    name = text(values.get("name"))
+    if name is None:
+        row.problems.append(Msg("道路没有名称"))
+    elif len(name) > 64:
+        row.problems.append(Msg("道路名称「{name}」过长（最多 64 个字符）", name=name[:40]))
+    row.values["name"] = name
+    kind = text(values.get("kind"))
+    found = "branch" if kind is None else next(
+        (k for k, names in ROAD_KINDS.items() if kind.casefold() == k or kind in names), None)
+    if found is None:
+        row.problems.append(Msg("道路等级「{kind}」无效：应为 {choices}", kind=kind[:20] if kind else "",
+                                choices="、".join(n[0] for n in ROAD_KINDS.values())))
+    row.values["kind"] = found
+    width = text(values.get("width_m"))
+    try:
+        row.values["width_m"] = 10.0 if width is None else float(width)
+    except ValueError:
+        row.problems.append(Msg("道路宽度「{value}」不是数字", value=width[:20] if width else ""))
+        return row
+    if not 0 < row.values["width_m"] <= 200:
+        row.problems.append(Msg("道路宽度 {value} 米不合理：应在 0 与 200 之间", value=row.values["width_m"]))
+    return row
+
+
 def duplicates(rows: list[Row]) -> None:
     """Mark every row whose code an earlier row of the same file already has."""
     first: dict[str, int] = {}
@@ -273,4 +343,4 @@ def duplicates(rows: list[Row]) -> None:
             first[code] = row.number
 
 
-__all__ = ["DATA_SOURCES", "EARLIEST", "Row", "component_row", "component_rows", "duplicates", "grid_row", "parse_date", "text"]
+__all__ = ["DATA_SOURCES", "EARLIEST", "ROAD_KINDS", "Row", "component_row", "component_rows", "department_row", "road_row", "duplicates", "grid_row", "parse_date", "text"]

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 
 from app.domain.messages import Msg, MsgError
 
-GRIDS, COMPONENTS = "grids", "components"
-KINDS = (GRIDS, COMPONENTS)
+GRIDS, COMPONENTS, DEPARTMENTS, ROADS, CASES = "grids", "components", "departments", "roads", "cases"
+KINDS = (GRIDS, COMPONENTS, DEPARTMENTS, ROADS, CASES)
 
 #: key -> recognised column names (first: the name written on export).
 GRID_FIELDS: dict[str, tuple[str, ...]] = {
@@ -46,9 +46,65 @@ COMPONENT_FIELDS: dict[str, tuple[str, ...]] = {
     "legacy_code": ("YGLBJBSM", "legacy_code", "原管理部件标识码", "旧版部件标识码"),
 }
 
-FIELDS = {GRIDS: GRID_FIELDS, COMPONENTS: COMPONENT_FIELDS}
+# The standard defines no department, road or case exchange table: the first names below are GridHall's
+# own, abbreviated from the Chinese as GB/T 47678.5 abbreviates (部门代码 → BMDM …).
+DEPARTMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "code": ("BMDM", "DeptCode", "code", "部门代码", "部门编码"),
+    "name": ("BMMC", "DeptName", "name", "部门名称"),
+    "kind": ("BMLX", "DeptType", "kind", "部门类型"),
+    "credit_code": ("TYSHXYDM", "CreditCode", "credit_code", "统一社会信用代码"),
+    "parent": ("SJBMDM", "ParentCode", "parent", "上级部门代码"),
+    "area": ("GXQYDM", "AreaCode", "area", "辖区代码", "管辖区域代码"),
+    "phone": ("LXDH", "Phone", "phone", "联系电话"),
+    "active": ("SFQY", "Active", "active", "是否启用"),
+}
+
+ROAD_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("DLMC", "RoadName", "name", "道路名称"),
+    "kind": ("DLDJ", "RoadClass", "kind", "道路等级"),
+    "width_m": ("DLKD", "Width", "width_m", "道路宽度", "宽度"),
+}
+
+#: a historical case: its facts and every timing field (the times its recorded states were reached).
+CASE_FIELDS: dict[str, tuple[str, ...]] = {
+    "number": ("AJBH", "CaseNo", "number", "案卷编号", "案卷号"),
+    "kind": ("AJLX", "CaseType", "kind", "案卷类型"),
+    "category_code": ("LBDM", "TypeCode", "category_code", "类别代码", "类别编码"),
+    "category_name": ("LBMC", "TypeName", "category_name", "类别名称"),
+    "level": ("AJDJ", "CaseLevel", "level", "案卷等级"),
+    "state": ("AJZT", "CaseState", "state", "案卷状态", "状态"),
+    "source": ("AJLY", "CaseSource", "source", "案卷来源", "来源"),
+    "grid_code": ("SZDYWGBSM", "BGID", "grid_code", "所在单元网格标识码", "网格编码"),
+    "component_code": ("GLBJBSM", "ObjID", "component_code", "管理部件标识码", "部件标识码"),
+    "address": ("DZMS", "Address", "address", "地址描述", "地址"),
+    "description": ("WTMS", "Description", "description", "问题描述", "描述"),
+    "department_code": ("CZBMDM", "DeptCode", "department_code", "处置部门代码"),
+    "department_name": ("CZBMMC", "DeptName", "department_name", "处置部门名称"),
+    "reported_at": ("SBSJ", "ReportTime", "reported_at", "上报时间"),
+    "filed_at": ("LASJ", "FileTime", "filed_at", "立案时间"),
+    "dispatched_at": ("PQSJ", "DispatchTime", "dispatched_at", "派遣时间"),
+    "fed_back_at": ("FKSJ", "FeedbackTime", "fed_back_at", "处置反馈时间", "反馈时间"),
+    "closed_at": ("JASJ", "CloseTime", "closed_at", "结案时间"),
+    "handle_deadline_at": ("CZSX", "HandleDeadline", "handle_deadline_at", "处置时限", "处置截止时间"),
+    "stage": ("JSJD", "Stage", "stage", "计时阶段"),
+    "timer_basis": ("JSFS", "TimerBasis", "timer_basis", "计时方式"),
+    "limit_minutes": ("SXFZ", "LimitMinutes", "limit_minutes", "时限分钟"),
+    "timer_started_at": ("JSKS", "TimerStart", "timer_started_at", "计时开始时间"),
+    "paused_since": ("ZTKS", "PausedSince", "paused_since", "暂停开始时间"),
+    "paused_minutes": ("ZTFZ", "PausedMinutes", "paused_minutes", "暂停分钟"),
+    "extension_minutes": ("YQFZ", "ExtensionMinutes", "extension_minutes", "延期分钟"),
+    "deadline_at": ("DQJZ", "Deadline", "deadline_at", "当前截止时间"),
+    "urge_count": ("DBCS", "UrgeCount", "urge_count", "督办次数"),
+    "urge_level": ("DBJB", "UrgeLevel", "urge_level", "督办级别"),
+    "urge_deadline_at": ("DBSX", "UrgeDeadline", "urge_deadline_at", "督办时限"),
+    "rework_count": ("FGCS", "ReworkCount", "rework_count", "返工次数"),
+}
+
+FIELDS = {GRIDS: GRID_FIELDS, COMPONENTS: COMPONENT_FIELDS, DEPARTMENTS: DEPARTMENT_FIELDS, ROADS: ROAD_FIELDS,
+          CASES: CASE_FIELDS}
 #: keys a source must carry (else the import is refused before reading a row).
-REQUIRED = {GRIDS: ("code",), COMPONENTS: ("code",)}
+REQUIRED = {GRIDS: ("code",), COMPONENTS: ("code",), DEPARTMENTS: ("code", "name"), ROADS: ("name",),
+            CASES: ("category_code", "reported_at")}
 #: key -> column name written on export.
 EXPORT_NAMES = {kind: {key: names[0] for key, names in fields.items()} for kind, fields in FIELDS.items()}
 
@@ -108,5 +164,6 @@ def resolve(kind: str, columns: Iterable[str], overrides: Mapping[str, str] | No
     return found
 
 
-__all__ = ["COMPONENTS", "COMPONENT_FIELDS", "EXPORT_NAMES", "FIELDS", "GRIDS", "GRID_FIELDS", "KINDS",
+__all__ = ["CASES", "CASE_FIELDS", "COMPONENTS", "COMPONENT_FIELDS", "DEPARTMENTS", "DEPARTMENT_FIELDS", "ROADS",
+           "ROAD_FIELDS", "EXPORT_NAMES", "FIELDS", "GRIDS", "GRID_FIELDS", "KINDS",
            "MappingError", "REQUIRED", "parse_overrides", "resolve"]

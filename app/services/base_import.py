@@ -19,14 +19,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from app.domain import base_rows
 from app.domain.base_rows import Row
 from app.domain.definitions import STORE_SRID
-from app.domain.field_names import COMPONENTS, EXPORT_NAMES, FIELDS, GRIDS, MappingError, resolve
+from app.domain.field_names import (
+    CASES,
+    COMPONENTS,
+    DEPARTMENTS,
+    EXPORT_NAMES,
+    FIELDS,
+    GRIDS,
+    ROADS,
+    MappingError,
+    resolve,
+)
 from app.domain.messages import Msg, MsgError, msg_of
 from app.domain.taxonomy import Taxonomy
+from app.services import base_cases
 
 #: overlap / gap / boundary tolerance in square metres, and distance tolerance in metres.
 AREA_TOLERANCE_M2 = 1.0
@@ -37,11 +48,14 @@ _EXT = {".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson", ".json": "geojson
         ".xlsx": "xlsx"}
 
 
-POINT_KINDS = (COMPONENTS,)
-GEOMETRY_KINDS = (GRIDS, COMPONENTS)
+POINT_KINDS = (COMPONENTS, CASES)
+GEOMETRY_KINDS = (GRIDS, COMPONENTS, ROADS)
 ROW_CHECKS: dict[str, Callable[[int, dict[str, Any], Taxonomy, date], Row]] = {
     GRIDS: lambda number, values, taxonomy, today: base_rows.grid_row(number, values),
     COMPONENTS: base_rows.component_row,
+    DEPARTMENTS: base_rows.department_row,
+    ROADS: base_rows.road_row,
+    CASES: base_cases.case_row,
 }
 
 
@@ -97,9 +111,9 @@ class Report:
                 "encoding": s.encoding, "mapping": s.mapping, "rows": len(s.rows), "good": len(self.good),
                 "rejected": len(self.bad), "written": self.written, "findings": [tr(m) for m in self.findings],
                 "rejects_file": str(self.rejects_path) if self.rejects_path else None,
-                "problems": [{"row": r.number, "code": r.values.get("code"), "reasons": [tr(m) for m in r.problems]}
+                "problems": [{"row": r.number, "code": _key(r), "reasons": [tr(m) for m in r.problems]}
                              for r in self.bad],
-                "notes": [{"row": r.number, "code": r.values.get("code"), "notes": [tr(m) for m in r.notes]}
+                "notes": [{"row": r.number, "code": _key(r), "notes": [tr(m) for m in r.notes]}
                           for r in s.rows if r.notes]}
 
     def text(self, tr: Callable[[Any], str] = str, limit: int = 50) -> str:
@@ -110,15 +124,21 @@ class Report:
                  tr(Msg("字段对应：{mapping}", mapping=", ".join(f"{k}←{v}" for k, v in s.mapping.items())))]
         lines += [tr(m) for m in self.findings]
         for r in self.bad[:limit]:
-            lines.append(tr(Msg("第 {row} 条 {code}：{reasons}", row=r.number, code=r.values.get("code") or "",
+            lines.append(tr(Msg("第 {row} 条 {code}：{reasons}", row=r.number, code=_key(r) or "",
                                 reasons="；".join(tr(m) for m in r.problems))))
         if len(self.bad) > limit:
             lines.append(tr(Msg("……另有 {n} 条有问题（见 --report 的 JSON）", n=len(self.bad) - limit)))
         noted = [r for r in s.rows if r.notes]
         for r in noted[:limit]:
-            lines.append(tr(Msg("第 {row} 条 {code}：{notes}", row=r.number, code=r.values.get("code") or "",
+            lines.append(tr(Msg("第 {row} 条 {code}：{notes}", row=r.number, code=_key(r) or "",
                                 notes="；".join(tr(m) for m in r.notes))))
         return "\n".join(lines)
+
+
+def _key(row: Row) -> Any:
+    """What names a row in the report: its code, a case's number, a road's name."""
+    v = row.values
+    return v.get("code") or v.get("number") or v.get("name")
 
 
 def _ogr() -> Any:
@@ -141,6 +161,16 @@ def _decode(raw: bytes, encodings: Sequence[str]) -> str | None:
 
 
 def read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
+                overrides: dict[str, str] | None = None, source_crs: int | None = None,
+                encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None) -> Source:
+    """Open, map, reproject and check every feature of ``path`` (ImportRefused when unreadable)."""
+    gdal = _ogr()[0]
+    with _xlsx_headers(gdal, Path(path).suffix.lower() == ".xlsx"):
+        return _read_source(path, kind, layer=layer, overrides=overrides, source_crs=source_crs,
+                            encoding=encoding, taxonomy=taxonomy, today=today)
+
+
+def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
                 overrides: dict[str, str] | None = None, source_crs: int | None = None,
                 encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None) -> Source:
     """Open, map, reproject and check every feature of ``path`` (ImportRefused when unreadable)."""
@@ -185,12 +215,17 @@ def read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
             names = ", ".join(ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount()))
             raise ImportRefused(Msg("{path} 没有图层 {layer}（有：{names}）", path=str(path), layer=layer[:60],
                                     names=names[:200]))
+    if ext == ".xlsx":
+        ds, lyr = _sheet_geometry(gdal, ds, lyr, path)
     defn = lyr.GetLayerDefn()
     columns = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
     mapping = resolve(kind, columns, overrides)
-    srs = _source_srs(lyr, source_crs, path)
     target = osr.SpatialReference()
     target.ImportFromEPSG(STORE_SRID)
+    if kind == DEPARTMENTS and lyr.GetGeomType() == ogr.wkbNone and source_crs is None:
+        srs = target.Clone()  # a table of departments without jurisdictions: no coordinates to place
+    else:
+        srs = _source_srs(lyr, source_crs, path)
     for ref in (srs, target):
         ref.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
@@ -214,8 +249,10 @@ def read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
                                            encoding="/".join(decode_with or [])))
     if kind in POINT_KINDS:
         _points(source.rows, source.wkb, transform, kind)
-    elif kind in GEOMETRY_KINDS:
+    elif kind in GEOMETRY_KINDS or kind == DEPARTMENTS:
         for row, wkb in zip(source.rows, source.wkb, strict=True):
+            if wkb is None and kind == DEPARTMENTS:
+                continue  # a department without a jurisdiction drawn
             _geometry(row, ogr.CreateGeometryFromWkb(wkb) if wkb is not None else None, transform, kind, ogr)
     base_rows.duplicates(source.rows)
     return source
@@ -284,6 +321,45 @@ def _read_features(lyr: Any, columns: list[str], decode_with: list[str] | None,
     return data, wkb, sorted(bad)
 
 
+@contextlib.contextmanager
+def _xlsx_headers(gdal: Any, on: bool) -> Any:
+    """A spreadsheet's first row as the column names, every cell as text (codes keep leading zeros)."""
+    if not on:
+        yield
+        return
+    saved = {k: gdal.GetConfigOption(k) for k in ("OGR_XLSX_HEADERS", "OGR_XLSX_FIELD_TYPES")}
+    gdal.SetConfigOption("OGR_XLSX_HEADERS", "FORCE")
+    gdal.SetConfigOption("OGR_XLSX_FIELD_TYPES", "STRING")
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            gdal.SetConfigOption(k, v)
+
+
+def _sheet_geometry(gdal: Any, ds: Any, lyr: Any, path: Path) -> tuple[Any, Any]:
+    """A spreadsheet's X/Y (or WKT) columns as the geometry, through an OGR VRT over the sheet."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    defn = lyr.GetLayerDefn()
+    names = {defn.GetFieldDefn(i).GetName().casefold(): defn.GetFieldDefn(i).GetName()
+             for i in range(defn.GetFieldCount())}
+    x = next((names[n] for n in ("x", "lon", "lng", "longitude", "经度", "横坐标") if n in names), None)
+    y = next((names[n] for n in ("y", "lat", "latitude", "纬度", "纵坐标") if n in names), None)
+    wkt = next((names[n] for n in ("wkt", "geometry", "geom") if n in names), None)
+    if x and y:
+        geometry = f'<GeometryField encoding="PointFromColumns" x={quoteattr(x)} y={quoteattr(y)}/>'
+    elif wkt:
+        geometry = f'<GeometryField encoding="WKT" field={quoteattr(wkt)}/>'
+    else:
+        return ds, lyr
+    vrt = (f'<OGRVRTDataSource><OGRVRTLayer name={quoteattr(lyr.GetName())}>'
+           f'<SrcDataSource>{escape(str(path.resolve()))}</SrcDataSource>'
+           f'<SrcLayer>{escape(lyr.GetName())}</SrcLayer>{geometry}</OGRVRTLayer></OGRVRTDataSource>')
+    vds = gdal.OpenEx(vrt, gdal.OF_VECTOR | gdal.OF_READONLY)
+    return vds, vds.GetLayer(0)
+
+
 def _cpg_encoding(text: str) -> str:
     name = text.strip().upper()
     if name in ("936", "CP936", "GB2312", "GBK", "GB18030"):
@@ -340,6 +416,21 @@ def _geometry(row: Row, geom: Any, transform: Any, kind: str, ogr: Any) -> None:
         elif flat != ogr.wkbPoint:
             row.problems.append(Msg("部件几何应为点，实际为 {type}", type=geom.GetGeometryName()))
             return
+    elif kind == ROADS:
+        if flat == ogr.wkbMultiLineString and geom.GetGeometryCount() == 1:
+            geom = geom.GetGeometryRef(0).Clone()
+        elif flat != ogr.wkbLineString:
+            row.problems.append(Msg("道路几何应为线，实际为 {type}", type=geom.GetGeometryName()))
+            return
+        if geom.Length() <= 0:
+            row.problems.append(Msg("道路长度为零"))
+            return
+    elif kind == DEPARTMENTS:  # the jurisdiction, when the file has one
+        if flat not in (ogr.wkbPolygon, ogr.wkbMultiPolygon) or not geom.IsValid():
+            row.problems.append(Msg("部门辖区几何应为有效的面，实际为 {type}", type=geom.GetGeometryName()))
+            return
+        row.values["jurisdiction"] = geom.ExportToWkt()
+        return
     else:
         if flat == ogr.wkbMultiPolygon and geom.GetGeometryCount() == 1:
             geom = geom.GetGeometryRef(0).Clone()
@@ -437,6 +528,9 @@ def validate(store: Any, source: Source) -> Report:
 
     report = Report(source)
     good = [r for r in source.rows if r.ok]
+    if source.kind == DEPARTMENTS:
+        _check_departments(store, good)
+        return report
     with store.session() as s:
         district = [shapely.from_wkb(bytes(g)) for g in s.scalars(
             select(func.ST_AsBinary(AdminArea.geom)).where(AdminArea.level == "district")) if g is not None]
@@ -458,16 +552,72 @@ def validate(store: Any, source: Source) -> Report:
     shapes = [r.values["_shape"] if "_shape" in r.values else shapely.from_wkb(r.values["wkb"]) for r in good]
     if area is not None:
         shapely.prepare(area)
-    inside = shapely.covers(area, shapes) if area is not None else [True] * len(good)
+    test = shapely.intersects if source.kind == ROADS else shapely.covers  # a road may run on past the border
+    inside = test(area, shapes) if area is not None else [True] * len(good)
     for r, g, ok in zip(good, shapes, inside, strict=True):
         r.values["_shape"] = g
         if not ok:
             r.problems.append(Msg("位于辖区之外（坐标系是否正确？）"))
     if source.kind == GRIDS:
         _check_grids(report, [r for r in good if r.ok], communities, stored_grids)
+    elif source.kind == ROADS:
+        _check_roads(store, [r for r in good if r.ok])
     else:
         _check_components(report, [r for r in good if r.ok], stored, cats, depts, stored_grids)
     return report
+
+
+def _check_departments(store: Any, rows: list[Row]) -> None:
+    """The configuration service's own check of each department (parent, jurisdiction area, credit code),
+    with the file's departments as planned parents; what the row changes in a stored department."""
+    from app.services.config import ConfigService, _check_department
+    from app.services.errors import ValidationError
+
+    state = ConfigService(store).state()
+    planned = {r.values["code"]: _department_record(r, state) for r in rows}
+    for r in rows:
+        try:
+            after = _check_department(state, planned[r.values["code"]], planned)
+        except ValidationError as exc:
+            r.problems.append(msg_of(exc))
+            continue
+        before = state.departments.get(after["code"])
+        r.values["_record"] = after
+        if before is None:
+            continue
+        changed = [k for k in after if after[k] != before.get(k)]
+        r.values["_unchanged"] = not changed
+        r.notes.append(Msg("部门 {code} 已在库中：{what}", code=after["code"],
+                           what=Msg("将更新 {fields}", fields="、".join(changed)) if changed else Msg("无变化")))
+
+
+def _department_record(row: Row, state: Any) -> dict[str, Any]:
+    v = row.values
+    before = state.departments.get(v["code"]) or {}
+    record = dict(before)
+    record.update({k: v[k] for k in ("code", "name", "kind", "credit_code", "parent", "area", "phone", "active")})
+    if v.get("jurisdiction"):
+        record["jurisdiction"] = v["jurisdiction"]
+    return record
+
+
+def _check_roads(store: Any, rows: list[Row]) -> None:
+    """The same road (name and line) twice in the file or already stored."""
+    from sqlalchemy import func, select
+
+    from app.store.models import Road
+
+    with store.session() as s:
+        stored = {(name, bytes(g)) for name, g in s.execute(select(Road.name, func.ST_AsBinary(Road.geom)))}
+    first: dict[tuple[str, bytes], int] = {}
+    for r in rows:
+        key = (r.values["name"], r.values["wkb"])
+        if key in stored:
+            r.problems.append(Msg("道路 {name} 已在库中（同一条线）", name=key[0]))
+        elif key in first:
+            r.problems.append(Msg("道路 {name} 重复（与第 {other} 条相同）", name=key[0], other=first[key]))
+        else:
+            first[key] = r.number
 
 
 def _check_grids(report: Report, rows: list[Row], communities: Any, stored_grids: Any) -> None:
@@ -559,23 +709,60 @@ def _check_components(report: Report, rows: list[Row], stored: set[str], cats: A
 #: the columns each kind stores (besides the geometry), from the row's values.
 STORED_KEYS: dict[str, tuple[str, ...]] = {
     GRIDS: ("code", "community_id", "area_m2"),
+    ROADS: ("name", "kind", "width_m"),
     COMPONENTS: ("code", "legacy_code", "category_id", "name", "grid_id", "authority_department_id",
                  "owner_department_id", "maintainer_department_id", "status", "initial_date", "changed_date",
                  "data_source", "note"),
 }
 
 
-def write(store: Any, report: Report, *, progress: Callable[[int, int], None] | None = None) -> int:
+def write(store: Any, report: Report, *, progress: Callable[[int, int], None] | None = None,
+          actor: Any = None, reason: str | None = None) -> int:
     """Store the report's good rows in ONE transaction; the number written. ``progress(done, total)``
-    may raise (a cancel): nothing is written then."""
+    may raise (a cancel): nothing is written then. Departments go through the configuration service
+    (its history records ``actor`` and ``reason``; ``actor`` is required)."""
     from app.store.base_load import append_rows
-    from app.store.models import Component, UnitGrid
+    from app.store.models import Component, Road, UnitGrid
 
     kind = report.source.kind
-    table = {GRIDS: UnitGrid, COMPONENTS: Component}[kind].__table__
+    if kind == DEPARTMENTS:
+        return _write_departments(store, report, actor, reason)
+    table = {GRIDS: UnitGrid, COMPONENTS: Component, ROADS: Road}[kind].__table__
     keys = STORED_KEYS[kind]
     rows = [tuple(map(r.values.get, keys)) + (r.values["wkb"],) for r in report.good]
     report.written = append_rows(store, table, keys, rows, progress=progress)
+    return report.written
+
+
+def _write_departments(store: Any, report: Report, actor: Any, reason: str | None) -> int:
+    """The new and changed departments as ONE configuration change set (parents first), with history."""
+    from app.services.config import DEPARTMENT, ConfigChange, ConfigService
+
+    if actor is None:
+        raise ImportRefused(Msg("导入部门要记入配置历史：请用 --as 指定管理员"))
+    rows = [r for r in report.good if not r.values.get("_unchanged")]
+    if not rows:
+        report.written = 0
+        return 0
+    records = {r.values["code"]: r.values["_record"] for r in rows}
+
+    def depth(start: str, state: Any) -> int:
+        n, seen, code = 0, set(), cast("str | None", start)
+        while code is not None and code not in seen:
+            seen.add(code)
+            n += 1
+            code = (records.get(code) or state.departments.get(code) or {}).get("parent")
+        return n
+
+    def plan(state: Any) -> list[Any]:
+        changes = [ConfigChange(DEPARTMENT, code, state.departments.get(code), after)
+                   for code, after in records.items() if after != state.departments.get(code)]
+        changes.sort(key=lambda c: depth(c.key, state))
+        return changes
+
+    why = reason or Msg("导入部门文件 {name}", name=report.source.path.name[-80:]).text()
+    result = ConfigService(store)._run(actor, plan, why, False)
+    report.written = len(result.changes)
     return report.written
 
 
@@ -620,8 +807,14 @@ def write_rejects(report: Report, path: str | os.PathLike | None = None) -> Path
 
 
 def import_file(store: Any, path: Any, kind: str, *, on_error: str = "abort", dry_run: bool = False,
-                rejects: str | None = None, **read_options: Any) -> Report:
+                rejects: str | None = None, actor: Any = None, reason: str | None = None,
+                progress: Callable[[int, int], None] | None = None, **read_options: Any) -> Report:
     """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) write."""
+    if kind == CASES:
+        from app.services import base_cases
+
+        return base_cases.import_file(store, path, on_error=on_error, dry_run=dry_run, rejects=rejects,
+                                      actor=actor, progress=progress, **read_options)
     source = read_source(path, kind, **read_options)
     report = validate(store, source)
     if dry_run:
@@ -630,7 +823,7 @@ def import_file(store: Any, path: Any, kind: str, *, on_error: str = "abort", dr
         return report
     if on_error == "skip":
         write_rejects(report, rejects)
-    write(store, report)
+    write(store, report, actor=actor, reason=reason, progress=progress)
     return report
 
 
@@ -646,45 +839,19 @@ def format_of(path: str | os.PathLike, fmt: str | None) -> str:
     return _EXT[ext]
 
 
-def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = None) -> int:
-    """Write the store's grids or components to ``path``; the number of features."""
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import aliased
-
-    from app.store.models import AdminArea, Category, Component, Department, UnitGrid
-
+def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = None,
+           filters: dict[str, Any] | None = None) -> int:
+    """Write the store's grids, components, departments, roads or cases to ``path``; the number of
+    features. Cases take ``filters`` (``app.services.base_cases.export_rows``)."""
     gdal, ogr, osr = _ogr()
     fmt = format_of(path, fmt)
-    names = EXPORT_NAMES[kind]
-    with store.session() as s:
-        if kind == GRIDS:
-            q = (select(UnitGrid.code, AdminArea.code, UnitGrid.area_m2, func.ST_AsBinary(UnitGrid.geom))
-                 .join(AdminArea, AdminArea.id == UnitGrid.community_id).order_by(UnitGrid.code))
-            keys = ["code", "community_code", "area_m2"]
-            rows = [(dict(zip(keys, r[:3], strict=True)), r[3]) for r in s.execute(q)]
-        else:
-            a, o, m = aliased(Department), aliased(Department), aliased(Department)
-            q = (select(Component.code, Component.name, a.code, a.name, o.code, o.name, m.code, m.name,
-                        UnitGrid.code, Component.status, Component.initial_date, Component.changed_date,
-                        Component.data_source, Component.note, Component.legacy_code,
-                        func.ST_AsBinary(Component.geom))
-                 .join(Category, Category.id == Component.category_id)
-                 .outerjoin(a, a.id == Component.authority_department_id)
-                 .outerjoin(o, o.id == Component.owner_department_id)
-                 .outerjoin(m, m.id == Component.maintainer_department_id)
-                 .outerjoin(UnitGrid, UnitGrid.id == Component.grid_id).order_by(Component.code))
-            keys = ["code", "name", "authority_code", "authority_name", "owner_code", "owner_name",
-                    "maintainer_code", "maintainer_name", "grid_code", "status", "initial_date", "changed_date",
-                    "data_source", "note", "legacy_code"]
-            rows = []
-            for r in s.execute(q):
-                d = dict(zip(keys, r[:-1], strict=True))
-                from app.domain.definitions import ComponentStatus
+    if kind == CASES:
+        from app.services.base_cases import export_rows
 
-                d["status"] = ComponentStatus(d["status"]).label
-                for k in ("initial_date", "changed_date"):
-                    d[k] = d[k].strftime("%Y%m%d") if d[k] else None
-                rows.append((d, r[-1]))
+        keys, rows = export_rows(store, filters or {})
+    else:
+        keys, rows = _export_rows(store, kind)
+    names = EXPORT_NAMES[kind]
     target = Path(path)
     if fmt == "xlsx":
         _export_xlsx(target, keys, names, rows, kind)
@@ -696,11 +863,16 @@ def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = Non
     ds = driver.CreateDataSource(str(tmp))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(STORE_SRID)
-    opts = {"shp": ["ENCODING=UTF-8"], "csv": ["GEOMETRY=AS_XY" if kind == COMPONENTS else "GEOMETRY=AS_WKT"]}
-    lyr = ds.CreateLayer(kind, srs, ogr.wkbPoint if kind == COMPONENTS else ogr.wkbPolygon, opts.get(fmt, []))
+    points = kind in (COMPONENTS, CASES)
+    opts = {"shp": ["ENCODING=UTF-8"], "csv": ["GEOMETRY=AS_XY" if points else "GEOMETRY=AS_WKT"]}
+    gtype = {COMPONENTS: ogr.wkbPoint, CASES: ogr.wkbPoint, GRIDS: ogr.wkbPolygon, ROADS: ogr.wkbLineString,
+             DEPARTMENTS: ogr.wkbMultiPolygon}[kind]
+    lyr = ds.CreateLayer(kind, srs, gtype, opts.get(fmt, []))
+    reals = {"area_m2", "width_m"}
+    ints = {"urge_count", "rework_count", "limit_minutes", "paused_minutes", "extension_minutes", "urge_level"}
     for k in keys:
-        fd = ogr.FieldDefn(names[k], ogr.OFTReal if k == "area_m2" else ogr.OFTString)
-        lyr.CreateField(fd)
+        lyr.CreateField(ogr.FieldDefn(names[k], ogr.OFTReal if k in reals else
+                                      ogr.OFTInteger if k in ints else ogr.OFTString))
     lyr.StartTransaction()
     for d, wkb in rows:
         f = ogr.Feature(lyr.GetLayerDefn())
@@ -708,12 +880,72 @@ def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = Non
             if d[k] is not None:
                 f.SetField(i, d[k])
         if wkb is not None:
-            f.SetGeometry(ogr.CreateGeometryFromWkb(bytes(wkb)))
+            g = ogr.CreateGeometryFromWkb(bytes(wkb))
+            f.SetGeometry(ogr.ForceToMultiPolygon(g) if kind == DEPARTMENTS else g)
         lyr.CreateFeature(f)
     lyr.CommitTransaction()
     ds = None
     _replace(driver, tmp, target, fmt)
     return len(rows)
+
+
+def _export_rows(store: Any, kind: str) -> tuple[list[str], list[tuple[dict[str, Any], Any]]]:
+    """(keys, [(values, geometry WKB or None)]) of every stored grid, component, department or road."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+
+    from app.domain.definitions import ComponentStatus, DepartmentKind
+    from app.store.models import AdminArea, Category, Component, Department, Road, UnitGrid
+
+    if kind == DEPARTMENTS:
+        from app.services.config import ConfigService
+
+        _, ogr, _ = _ogr()
+        keys = ["code", "name", "kind", "credit_code", "parent", "area", "phone", "active"]
+        out = []
+        for d in sorted(ConfigService(store).departments(), key=lambda d: d["code"]):
+            values = {k: d.get(k) for k in keys}
+            values["kind"] = DepartmentKind(str(values["kind"])).label
+            values["active"] = "是" if d.get("active", True) else "否"
+            wkt = d.get("jurisdiction")
+            out.append((values, bytes(ogr.CreateGeometryFromWkt(wkt).ExportToWkb()) if wkt else None))
+        return keys, out
+    with store.session() as s:
+        if kind == GRIDS:
+            q = (select(UnitGrid.code, AdminArea.code, UnitGrid.area_m2, func.ST_AsBinary(UnitGrid.geom))
+                 .join(AdminArea, AdminArea.id == UnitGrid.community_id).order_by(UnitGrid.code))
+            keys = ["code", "community_code", "area_m2"]
+            return keys, [(dict(zip(keys, r[:3], strict=True)), r[3]) for r in s.execute(q)]
+        if kind == ROADS:
+            keys = ["name", "kind", "width_m"]
+            rows = []
+            for name, rkind, width, g in s.execute(select(Road.name, Road.kind, Road.width_m,
+                                                          func.ST_AsBinary(Road.geom)).order_by(Road.id)):
+                label = base_rows.ROAD_KINDS.get(rkind, (rkind,))[0]
+                rows.append(({"name": name, "kind": label, "width_m": width}, g))
+            return keys, rows
+        a, o, m = aliased(Department), aliased(Department), aliased(Department)
+        q = (select(Component.code, Component.name, a.code, a.name, o.code, o.name, m.code, m.name,
+                    UnitGrid.code, Component.status, Component.initial_date, Component.changed_date,
+                    Component.data_source, Component.note, Component.legacy_code,
+                    func.ST_AsBinary(Component.geom))
+             .join(Category, Category.id == Component.category_id)
+             .outerjoin(a, a.id == Component.authority_department_id)
+             .outerjoin(o, o.id == Component.owner_department_id)
+             .outerjoin(m, m.id == Component.maintainer_department_id)
+             .outerjoin(UnitGrid, UnitGrid.id == Component.grid_id).order_by(Component.code))
+        keys = ["code", "name", "authority_code", "authority_name", "owner_code", "owner_name",
+                "maintainer_code", "maintainer_name", "grid_code", "status", "initial_date", "changed_date",
+                "data_source", "note", "legacy_code"]
+        labels = {m.value: m.label for m in ComponentStatus}
+        rows = []
+        for r in s.execute(q):
+            d = dict(zip(keys, r[:-1], strict=True))
+            d["status"] = labels[d["status"]]
+            for k in ("initial_date", "changed_date"):
+                d[k] = d[k].strftime("%Y%m%d") if d[k] else None
+            rows.append((d, r[-1]))
+        return keys, rows
 
 
 def _replace(driver: Any, tmp: Path, target: Path, fmt: str) -> None:
@@ -727,21 +959,29 @@ def _replace(driver: Any, tmp: Path, target: Path, fmt: str) -> None:
 
 
 def _export_xlsx(target: Path, keys: Any, names: Any, rows: Any, kind: str) -> None:
+    """One sheet; points as X and Y columns, other geometries as WKT (cells that a spreadsheet would run
+    as a formula are written as text)."""
     import shapely
     from openpyxl import Workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = kind
-    geo = ["X", "Y"] if kind == COMPONENTS else ["WKT"]
-    ws.append([names[k] for k in keys] + geo)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(kind)
+    points = kind in (COMPONENTS, CASES)
+    ws.append([names[k] for k in keys] + (["X", "Y"] if points else ["WKT"]))
     for d, wkb in rows:
         g = shapely.from_wkb(bytes(wkb)) if wkb is not None else None
-        extra = ([g.x, g.y] if g is not None else [None, None]) if kind == COMPONENTS else [g.wkt if g else None]
-        ws.append([d[k] for k in keys] + extra)
+        extra = ([g.x, g.y] if g is not None else [None, None]) if points else [
+            shapely.to_wkt(g, rounding_precision=-1, output_dimension=2) if g is not None else None]
+        ws.append([_cell(d[k]) for k in keys] + extra)
     tmp = target.with_name(f".{target.stem}.part.xlsx")
     wb.save(tmp)
     os.replace(tmp, target)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
 
 
 def report_json(report: Report, path: str | os.PathLike, tr: Callable[[Any], str] = str) -> None:
