@@ -94,7 +94,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument("--user", help="log in as USER with the password in $GRIDHALL_PASSWORD (no dialog)")
     run.add_argument("--no-login", action="store_true", help="read-only view without logging in")
     run.add_argument("--mode", choices=("desk", "analyst", "wall"), default="desk",
-                     help="window mode: desk (per role, default), analyst (map and queue), wall (map only)")
+                     help="window mode: desk (per role, default), analyst (map and queue), wall (the video "
+                          "wall, read-only: the same as gridhall wall --db …, docs/wall.md)")
     run.add_argument("--layout", type=_layout_file, metavar="FILE",
                      help="arrange the window by this layout file (TOML, see docs/layouts.md) instead of "
                           "the mode's built-in layout; a malformed file is reported and the built-in used")
@@ -479,6 +480,9 @@ def _check_screenshot(path_text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "run" and args.mode == "wall":
+        from app.cli.wall import run_wall_from_run
+        return run_wall_from_run(args)
     if args.command == "run":
         from app.bootstrap import run_client
         return run_client(db_url=args.db or default_db_url(), lang=args.lang or "zh_CN",

@@ -47,6 +47,13 @@ def add_wall_command(sub) -> None:
     p.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="wall language (default zh_CN)")
     p.add_argument("--at", type=_at, default=None, metavar="TIME",
                    help="freeze the clock at TIME (demos and screenshots of the demo district's day)")
+    logins = p.add_mutually_exclusive_group()
+    logins.add_argument("--add-login", metavar="NAME",
+                        help="PostGIS: create the wall's read-only login gh_NAME in gridhall_wall (password from "
+                             "$GRIDHALL_PASSWORD or a prompt; run with an administrator's login or a superuser in "
+                             "--db) and exit")
+    logins.add_argument("--disable-login", metavar="NAME", help="PostGIS: stop the wall login gh_NAME and exit")
+    logins.add_argument("--enable-login", metavar="NAME", help="PostGIS: let the wall login gh_NAME in again and exit")
 
 
 def run_wall(args: argparse.Namespace) -> int:
@@ -57,6 +64,8 @@ def run_wall(args: argparse.Namespace) -> int:
     from app.views.wall.layout import load_layout
 
     cat = Catalogue.from_env()
+    if args.add_login or args.disable_login or args.enable_login:
+        return _manage_login(args, cat)
     if args.watchdog and not args.screenshot:
         from app.wall.watchdog import supervise
 
@@ -112,6 +121,66 @@ def run_wall(args: argparse.Namespace) -> int:
     finally:
         wall.close()
         store.dispose()
+
+
+def run_wall_from_run(args: argparse.Namespace) -> int:
+    """``gridhall run --mode wall``: the real wall (``gridhall wall``) over ``--db``, in ``--lang``,
+    or its ``--screenshot`` at ``--size``. A desk layout file (``--layout``, docs/layouts.md) is not
+    a wall layout: it is reported and the wall's default layout is used (``gridhall wall --layout``)."""
+    from app.domain.messages import Msg
+    from app.i18n import Catalogue
+
+    if args.layout:
+        print("gridhall: " + Catalogue.from_env().text(Msg(
+            "run --mode wall 打开视频大屏；工作台布局文件 {path} 不适用于大屏，已使用大屏默认布局"
+            "（大屏布局用 gridhall wall --layout，见 docs/wall.md）", path=args.layout)), file=sys.stderr)
+    wall_args = argparse.Namespace(db=args.db, screens=None, layout=None, screenshot=args.screenshot,
+                                   size=args.size, watchdog=False, max_rss_mb=2000.0, hang_s=30.0,
+                                   lang=args.lang, at=None, add_login=None, disable_login=None,
+                                   enable_login=None)
+    return run_wall(wall_args)
+
+
+def _manage_login(args: argparse.Namespace, cat) -> int:
+    """``--add-login`` / ``--disable-login`` / ``--enable-login``: the wall's PostgreSQL logins
+    (group ``gridhall_wall``, app/store/wall_role.py) through the account functions."""
+    from app.cli.user import PasswordUnavailable, read_password
+    from app.config import default_db_url
+    from app.domain.messages import Msg
+    from app.services.users import UserError, check_username
+    from app.store import security
+    from app.store.engine import open_store
+    from app.store.errors import StoreError
+
+    name = args.add_login or args.disable_login or args.enable_login
+    try:
+        name = check_username(name)
+        store = open_store(args.db or default_db_url())
+    except (UserError, StoreError) as exc:
+        print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
+        return 1
+    try:
+        if store.backend != "postgis":
+            print("gridhall: " + cat.text(Msg("SpatiaLite 库没有数据库登录：大屏以只读方式打开文件（mode=ro），"
+                                               "无需账户；未做任何修改")), file=sys.stderr)
+            return 1
+        if args.add_login:
+            password = read_password(confirm=True, prompt=cat.text(Msg("大屏登录 {name} 的新密码：", name=name)))
+            security.create_login(store, name, "wall", password)
+            said = Msg("已建立大屏只读登录 {login}（组 gridhall_wall）", login=security.login_name(name))
+        elif args.disable_login:
+            security.disable_login(store, name)
+            said = Msg("已停用大屏登录 {login}", login=security.login_name(name))
+        else:
+            security.enable_login(store, name)
+            said = Msg("已启用大屏登录 {login}", login=security.login_name(name))
+    except (PasswordUnavailable, StoreError) as exc:
+        print(f"gridhall: {cat.error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(cat.text(said))
+    return 0
 
 
 def _keep_screen_awake() -> None:

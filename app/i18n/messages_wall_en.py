@@ -48,4 +48,14 @@ WALL_EN: dict[str, str] = {
         "The wall layout file {path} is not valid TOML ({exc}); the default layout is shown",
     "大屏布局文件 {path} 有误：{problem}；已使用默认布局":
         "The wall layout file {path} is wrong: {problem}; the default layout is shown",
+    "SpatiaLite 库没有数据库登录：大屏以只读方式打开文件（mode=ro），无需账户；未做任何修改":
+        "A SpatiaLite store has no database logins: the wall opens the file read-only (mode=ro) and needs no "
+        "account; nothing was changed",
+    "大屏登录 {name} 的新密码：": "New password for the wall login {name}: ",
+    "已建立大屏只读登录 {login}（组 gridhall_wall）": "Created the wall's read-only login {login} (group gridhall_wall)",
+    "已停用大屏登录 {login}": "Disabled the wall login {login}",
+    "已启用大屏登录 {login}": "Enabled the wall login {login}",
+    "run --mode wall 打开视频大屏；工作台布局文件 {path} 不适用于大屏，已使用大屏默认布局（大屏布局用 gridhall wall --layout，见 docs/wall.md）":
+        "run --mode wall opens the video wall; the desk layout file {path} does not apply to the wall, its default "
+        "layout is used (a wall layout goes to gridhall wall --layout, see docs/wall.md)",
 }

@@ -34,6 +34,7 @@ from app.store.engine import (
 from app.store.errors import StoreError
 from app.store.models import AuditHead, Case, CaseEvent, Category, TimeLimit
 from app.store.sql_timers import sync_statutory_days
+from app.store.wall_role import sync_wall_role
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def seed_reference(session: Session) -> int:
     session.flush()
     seed_time_limits(session)
     sync_statutory_days(session.connection())  # PostGIS: chinesecalendar's days for the SQL timers (0005)
+    sync_wall_role(session.connection())  # PostGIS: the wall's read-only role (0020; also stores that passed 0020 empty)
     return len(new)
 
 

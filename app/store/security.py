@@ -69,7 +69,9 @@ class SecurityError(StoreError):
 
 
 def group_role(role: Role | str) -> str:
-    """The NOLOGIN group role of ``role``, e.g. ``gridhall_dispatcher``."""
+    """The NOLOGIN group role of ``role``, e.g. ``gridhall_dispatcher`` (``"wall"``: the wall's, 0020)."""
+    if not isinstance(role, Role) and str(role) == "wall":  # a program's group: no users row (app.store.wall_role)
+        return GROUP_PREFIX + "wall"
     parsed = role if isinstance(role, Role) else Role.parse(str(role))
     if parsed not in GROUP_ROLES:
         raise SecurityError(Msg("角色“{role}”（{label}）没有对应的数据库组角色；可选：{choices}",
