@@ -22,7 +22,7 @@ from qgis.core import (
     QgsUnitTypes,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QMetaObject, Qt, QTimer
 from qgis.PyQt.QtGui import QColor
 
 from app.domain.definitions import STORE_SRID
@@ -30,14 +30,16 @@ from app.gis.canvas import MapView
 from app.gis.layers import MapLayers
 
 WALL_BACKGROUND = QColor("#070b14")
+#: The heatmap's radius in metres (map units of the store's CRS).
+HEAT_RADIUS_M = 300
 
 
 def heat_layer(name: str = "heat") -> QgsVectorLayer:
     """A memory point layer (case id) drawn with a heatmap renderer."""
     layer = QgsVectorLayer(f"Point?crs=EPSG:{STORE_SRID}&field=case_id:integer&index=yes", name, "memory")
     renderer = QgsHeatmapRenderer()
-    renderer.setRadius(14)
-    renderer.setRadiusUnit(QgsUnitTypes.RenderMillimeters)
+    renderer.setRadius(HEAT_RADIUS_M)  # on the ground: the same hotspots at any screen size and DPI
+    renderer.setRadiusUnit(QgsUnitTypes.RenderMapUnits)
     ramp = QgsGradientColorRamp(QColor(0, 0, 0, 0), QColor(255, 60, 40, 230))
     ramp.setStops([])
     from qgis.core import QgsGradientStop
@@ -118,8 +120,14 @@ class HotspotFeeder:
 class WallMap(MapView):
     """A MapView for the wall: dark, no map tool, no context menu; heat and hotspot layers."""
 
-    def __init__(self, layers: MapLayers, parent=None) -> None:
+    def __init__(self, layers: MapLayers, parent=None, *, magnification: float = 1.0) -> None:
         super().__init__(None, parent)
+        # Symbols, labels and line widths in millimetres or points are drawn at the output DPI:
+        # magnifying it scales them with the screen (60 px type at 2160 lines, legible from 10 m)
+        # while the extent is fitted afterwards, so the whole district stays in view.
+        self.magnification = magnification
+        self._screen_hooked = False
+        self.decorations.ui_factor = lambda: magnification  # type: ignore[method-assign]
         self.heat = HeatFeeder(heat_layer())
         self.hotspots = HotspotFeeder(hotspot_layer())
         self.canvas.setCanvasColor(WALL_BACKGROUND)
@@ -136,7 +144,44 @@ class WallMap(MapView):
         self.canvas.unsetMapTool(self.tool)
         self.canvas.setContextMenuPolicy(Qt.NoContextMenu)
         self.canvas.setFocusPolicy(Qt.NoFocus)
+        self.magnify()
+
+    def output_dpi(self) -> float:
+        """The DPI the map is drawn at: the screen's logical DPI times ``magnification``."""
+        return float(self.canvas.mapSettings().outputDpi())
+
+    def magnify(self) -> None:
+        """Draw at the screen's logical DPI × ``magnification`` and show the whole district.
+
+        QgsMapCanvas resets its output DPI to the screen's whenever it is first shown or moves
+        to another screen (a re-plugged one), so this runs again then (``showEvent``)."""
+        handle = self.canvas.window().windowHandle()
+        base = handle.screen().logicalDotsPerInch() if handle is not None and handle.screen() else 96.0
+        wanted = base * self.magnification
+        if abs(self.output_dpi() - wanted) > 0.01 or self.canvas.magnificationFactor() != self.magnification:
+            # setMagnificationFactor multiplies the DPI by new / old factor, and the canvas's reset
+            # keeps the old factor: back to factor 1, the screen's own DPI again (the canvas's own
+            # slot; it needs a window), then the wanted factor.
+            self.canvas.setMagnificationFactor(1.0)
+            if handle is not None and handle.screen() is not None:
+                QMetaObject.invokeMethod(self.canvas, "updateDevicePixelFromScreen")
+            self.canvas.setMagnificationFactor(self.magnification)
         self.zoom_full()
+
+    def zoom_full(self) -> None:
+        """The whole district (the extent as shown: QgsMapCanvas shrinks an unmagnified one)."""
+        rect = self.full_extent()
+        if not rect.isEmpty():
+            self.canvas.setExtent(rect, True)
+            self.canvas.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override); the canvas's own runs first
+        super().showEvent(event)
+        handle = self.canvas.window().windowHandle()
+        if handle is not None and not self._screen_hooked:
+            self._screen_hooked = True
+            handle.screenChanged.connect(lambda _screen: QTimer.singleShot(0, self.magnify))
+        self.magnify()
 
 
 __all__ = ["HeatFeeder", "HotspotFeeder", "WallMap", "heat_layer", "hotspot_layer"]

@@ -61,7 +61,7 @@ class Wall:
         self.state = QueueState(load_calendar(store))
         self.source = StoreCaseSource(store)
         self.layers = build_layers(store)
-        self.map = WallMap(self.layers)
+        self.map = WallMap(self.layers, magnification=self.theme.map_magnification)
         self.case_sync = CaseLayerSync(self.state, self.layers.feeder)
         self.model = WallModel()
         self.alerts = WallAlerts(self.state, now=clock.now)

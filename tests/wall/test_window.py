@@ -135,3 +135,63 @@ def test_each_window_goes_full_screen_on_its_screen(qapp, wall):
     wall.screens[0].move(5000, 0)
     wall.place(qapp.screens())  # what screenAdded/screenRemoved do: back on its screen
     assert wall.screens[0].geometry().topLeft() == screen.geometry().topLeft()
+
+
+def test_a_replugged_screen_gets_its_window_back(qapp, wall):
+    """Qt's screenRemoved / screenAdded (a screen unplugged, then plugged back) put every window back."""
+    wall.show(qapp, [0])
+    screen = qapp.screens()[0]
+    window = wall.screens[0]
+    window.move(4000, 3000)
+    qapp.screenRemoved.emit(screen)  # the one screen still listed: the window stays on it
+    qapp.screenAdded.emit(screen)
+    assert window.geometry().topLeft() == screen.geometry().topLeft()
+    assert window.isFullScreen() and window.windowHandle().screen() is screen
+
+
+def test_the_map_scales_with_the_screen(qtbot, qapp, desk_store):
+    """Points, labels and lines are drawn at the screen's DPI × the theme's magnification (3 at 2160
+    lines: 60 px street names), again after the window moves to another screen, with the whole
+    district in view."""
+    from app.ui.wall.widgets import Theme
+    from app.wall import Wall
+
+    assert Theme(30, 2160).map_magnification == pytest.approx(3.0)
+    assert Theme(30, 1080).map_magnification == pytest.approx(1.5)
+    store = open_wall_store(desk_store.path)
+    made = Wall(store, FixedClock(NOW), WallLayout(screens=(Screen(),)), height=2160)
+    try:
+        made.load_now()
+        window = made.screens[0]
+        window.resize(1920, 1080)
+        window.show()
+        qtbot.waitExposed(window)
+        logical = window.windowHandle().screen().logicalDotsPerInch()
+        assert made.map.output_dpi() == pytest.approx(logical * 3.0)
+        visible = made.map.canvas.mapSettings().visibleExtent()
+        district = made.map.full_extent()
+        assert visible.contains(district) and visible.width() < district.width() * 2.5
+        # a screen change makes QgsMapCanvas reset its DPI to the screen's: the wall magnifies again
+        window.windowHandle().screenChanged.emit(window.windowHandle().screen())
+        qtbot.waitUntil(lambda: made.map.output_dpi() == pytest.approx(logical * 3.0), timeout=5000)
+    finally:
+        made.close()
+        store.dispose()
+
+
+def test_screen_blanking_is_switched_off(tmp_path, monkeypatch):
+    """With an X display the wall runs xset s off, -dpms, s noblank (here a stand-in xset on PATH
+    that records its arguments: the test machine has no X server); without a display, nothing."""
+    from app.cli.wall import _keep_screen_awake
+
+    log = tmp_path / "xset.log"
+    xset = tmp_path / "xset"
+    xset.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    xset.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    _keep_screen_awake()
+    assert not log.exists()
+    monkeypatch.setenv("DISPLAY", ":0")
+    _keep_screen_awake()
+    assert log.read_text().splitlines() == ["s off", "-dpms", "s noblank"]
