@@ -254,11 +254,12 @@ def _replies(args: argparse.Namespace, cat: Any, clock: Any) -> int:
             rows: list[dict[str, Any]] = replies.delivered(store, limit=args.limit)
         else:
             now = clock.now()
-            rows = [r.record(now) for r in replies.due_replies(store, channel=args.channel)][:args.limit]
+            rows = [{**r.record(now), "shown": _reply_text(r, cat)}
+                    for r in replies.due_replies(store, channel=args.channel)][:args.limit]
     finally:
         store.dispose()
     if args.format == "json":
-        _print_json(rows)
+        _print_json([{k: v for k, v in r.items() if k != "shown"} for r in rows])
         return EXIT_OK
     if not rows:
         print(cat.text(Msg("没有待回复的事项") if not args.done else Msg("还没有登记过回复")))
@@ -272,8 +273,23 @@ def _replies(args: argparse.Namespace, cat: Any, clock: Any) -> int:
             who = " ".join(x for x in (r.get("reporter_name"), r.get("reporter_phone")) if x)
             print(f"[{r['event_id']}] {r['number']}  {cat.label_of(Action, r['after'])}  "
                   f"{cat.text(Msg('应于 {due} 前回复', due=r['due_at'][:16]))} {late}  {r['channel']}  {who}".rstrip())
-            print(f"    {r['text']}")
+            print(f"    {r.pop('shown')}")
     return EXIT_OK
+
+
+def _reply_text(reply: Any, cat: Any) -> str:
+    """The reply as stored (Chinese), or its template in the catalogue's language when that is not Chinese."""
+    from app.domain.definitions import Action
+    from app.services.replies import TEMPLATES
+
+    template = TEMPLATES.get(Action(reply.after))
+    english = cat.tr(template) if template is not None else None
+    if english is None or english == template:
+        return str(reply.text)
+    values = reply.template_values()
+    if reply.reported_at is not None:
+        values["when"] = f" on {reply.reported_at:%Y-%m-%d}"
+    return str(cat.tr(template, **values))
 
 
 def _log(args: argparse.Namespace, cat: Any) -> int:

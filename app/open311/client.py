@@ -177,7 +177,7 @@ class RunSummary:
     direction: str
     run_id: str
     counts: dict[str, int] = field(default_factory=dict)
-    error: ExchangeError | None = None
+    error: ServiceError | None = None  # an ExchangeError (a call failed) or the hall's refusal
     cursor: str | None = None
 
     def add(self, outcome: str) -> None:
@@ -236,7 +236,7 @@ class Exchange:
                 if until is None and since is None:  # a window looked at whole moves the cursor on
                     self.book.advance_to(PULL, w3c(min(last, now - SAFETY)))
                 first = last
-        except ExchangeError as exc:
+        except ServiceError as exc:  # a failed call, or the hall refused an item: resumes next run
             summary.error = exc
             self.book.log(PULL, "failed", detail=str(exc))
         summary.cursor = self.book.cursor(PULL)
@@ -288,11 +288,14 @@ class Exchange:
         assert command is not None  # the built-in registry always has 上报
         try:
             result = command.run(self.core, self.actor, None, None, values)
-        except ServiceError as exc:  # refused before anything was written
+        except ValidationError as exc:  # the request's data: refused before anything was written
             self.book.drop_claim(claim)
             self.book.refused(PULL, mark=mark, remote_id=remote_id, detail=str(exc))
             self._told(summary, "refused", remote_id, None)
             return
+        except ServiceError:  # the hall refused (rights, the database's clock, …): stop, take it next run
+            self.book.drop_claim(claim)
+            raise
         self.book.linked(claim, result.case.id, direction=PULL, mark=mark, outcome="created",
                          detail=result.case.number)
         self._told(summary, "created", remote_id, result.case.id)
@@ -311,7 +314,7 @@ class Exchange:
                     self._send_case(case_id, summary)
             for link, newest in self.book.pending_status():
                 self._push_status(link, newest, summary)
-        except ExchangeError as exc:
+        except ServiceError as exc:
             summary.error = exc
             self.book.log(PUSH, "failed", detail=str(exc))
         summary.cursor = self.book.cursor(PUSH)

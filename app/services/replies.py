@@ -76,6 +76,13 @@ class DueReply:
     reporter_name: str | None
     reporter_phone: str | None
     remote_id: str | None = None
+    category: str = ""
+    reported_at: datetime | None = None
+
+    def template_values(self) -> dict[str, str]:
+        """The placeholders of the reply's template (``TEMPLATES``), for showing it in another language."""
+        when = f"于{self.reported_at.month}月{self.reported_at.day}日" if self.reported_at is not None else ""
+        return {"when": when, "category": self.category, "number": self.number}
 
     def overdue(self, now: datetime) -> bool:
         return now > self.due_at
@@ -129,7 +136,7 @@ def due_replies(store: Store, *, channel: str | None = None, case_ids: Sequence[
                 continue
             out.append(DueReply(e.case_id, e.number, e.event_id, e.action, e.at, e.at + REPLY_WITHIN,
                                 _text_of(e, s), via, e.reporter_name, e.reporter_phone,
-                                link.remote_id if link is not None else None))
+                                link.remote_id if link is not None else None, e.category, e.reported_at))
     return out
 
 

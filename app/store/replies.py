@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import Action
-from app.store.models import Case, CaseEvent
+from app.store.models import Case, CaseEvent, Category
 
 _meta = MetaData()
 #: Migration 0023's table (not in the ORM models: only this module reads and writes it).
@@ -90,6 +90,8 @@ class AnsweredEvent:
     reply_text: str | None
     reporter_name: str | None
     reporter_phone: str | None
+    category: str = ""
+    reported_at: datetime | None = None
 
 
 def reply_events(session: Session, sources: Iterable[str], actions: Iterable[str], *,
@@ -97,8 +99,10 @@ def reply_events(session: Session, sources: Iterable[str], actions: Iterable[str
     """Every ``actions`` event (立案/结案) of a case from ``sources``, oldest first, with the text of
     the first ``reply`` event after it that answers it (payload ``after`` equal to its action)."""
     query = (select(CaseEvent.id, CaseEvent.case_id, CaseEvent.seq, CaseEvent.action, CaseEvent.at, Case.number,
-                    Case.source, Case.reporter_name, Case.reporter_phone)
+                    Case.source, Case.reporter_name, Case.reporter_phone, Case.reported_at,
+                    Category.name.label("category"))
              .join(Case, Case.id == CaseEvent.case_id)
+             .join(Category, Category.id == Case.category_id)
              .where(CaseEvent.action.in_(list(actions)), Case.source.in_(list(sources))))
     if case_ids is not None:
         query = query.where(CaseEvent.case_id.in_(list(case_ids)))
@@ -112,7 +116,7 @@ def reply_events(session: Session, sources: Iterable[str], actions: Iterable[str
     for r in rows:
         text = next((t for seq, after, t in texts.get(r.case_id, ()) if seq > r.seq and after == r.action), None)
         out.append(AnsweredEvent(r.case_id, r.number, r.source, r.id, r.seq, r.action, r.at, text,
-                                 r.reporter_name, r.reporter_phone))
+                                 r.reporter_name, r.reporter_phone, r.category, r.reported_at))
     return out
 
 

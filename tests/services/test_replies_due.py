@@ -101,3 +101,15 @@ def test_every_filing_and_closing_is_owed_until_delivered(svc, world, store, clo
         replies.mark_done(store, world.actors["acceptor"], d.event_id, clock.now())
     assert replies.due_replies(store) == []
     assert len(replies.delivered(store)) == 2
+
+
+def test_the_reply_texts_have_english_with_the_same_placeholders():
+    from string import Formatter
+
+    from app.i18n import Catalogue, english_missing
+
+    assert english_missing([*replies.TEMPLATES.values(), replies.DEFAULT_REASON]) == []
+    en = Catalogue("en")
+    for template in replies.TEMPLATES.values():
+        names = {f for _, f, _, _ in Formatter().parse(template) if f}
+        assert {f for _, f, _, _ in Formatter().parse(en.tr(template)) if f} == names
