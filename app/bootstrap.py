@@ -455,7 +455,15 @@ def _install_stats(hall: Hall, catalogue, actor) -> None:
             points=lambda numbers: statistics.case_points(store, actor, numbers),
             on_hits=hits.show if hits is not None else None,
             shade=shading.show if shading is not None else None,
-            unshade=shading.restore if shading is not None else None, find=find, state=hall.state)
+            unshade=shading.restore if shading is not None else None, find=find, state=hall.state,
+            bulletin=bulletin)
+
+    def bulletin(first_day, out, feedback):  # 生成月报 (app/reports/build.py), in the dock's job
+        from app.reports.build import build_bulletin
+        from app.services.bulletin import Month
+
+        return build_bulletin(store, actor, Month(first_day.year, first_day.month), out, core.clock, catalogue.text,
+                              lang=catalogue.language, by=actor.username, feedback=feedback)
 
     def find(number: str):  # a listed case by its number (any state), for the detail and the map
         return next((r for r in core.find_cases(actor, number, limit=5).rows if r.number == number), None)

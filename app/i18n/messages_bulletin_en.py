@@ -112,4 +112,5 @@ BULLETIN_EN: dict[str, str] = {
     "无法导出：写入 {path} 失败（{error}）": "Cannot export: writing {path} failed ({error})",
     "月份「{text}」无效：应为 YYYY-MM（例如 2026-11）或 last": "Invalid month '{text}': use YYYY-MM (e.g. 2026-11) or last",
     "{month} 尚未开始：无法为未来的月份生成简报": "{month} has not started: no bulletin for a future month",
+    "图表": "Chart", "系列": "Series", "项目": "Item", "数值": "Value",
 }

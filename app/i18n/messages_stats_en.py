@@ -38,4 +38,25 @@ STATS_EN: dict[str, str] = {
     "无得分；按期处置 {share}": "no score; handled on time {share}",
     "第 {rank} 名，{grade} 级，得分 {score}；按期处置 {share}":
         "rank {rank}, grade {grade}, score {score}; handled on time {share}",
+    "生成月报…": "Monthly bulletin…",
+    "生成所选时间段所在月份的数字城管简报（PDF），可随时取消":
+        "Build the digital city management bulletin (PDF) of the month of the chosen period; it can be cancelled at any time",
+    "导出统计表…": "Export tables…",
+    "把各图表的数字导出为 Excel（.xlsx）或 CSV": "Export every chart's figures to Excel (.xlsx) or CSV",
+    "导出案卷…": "Export cases…",
+    "把列出的案卷（恰好是所点图形背后的案卷）导出为 Excel（.xlsx）或 CSV":
+        "Export the listed cases (exactly those behind the figure clicked) to Excel (.xlsx) or CSV",
+    "保存为": "Save as",
+    "PDF 文件 (*.pdf)": "PDF files (*.pdf)",
+    "Excel 工作簿 (*.xlsx);;CSV 文件 (*.csv)": "Excel workbooks (*.xlsx);;CSV files (*.csv)",
+    "生成 {month} 简报": "Bulletin {month}",
+    "正在生成 {month} 简报…": "Building the bulletin of {month}…",
+    "简报已生成：{path}（{pages} 页）": "Bulletin written: {path} ({pages} pages)",
+    "生成简报失败：{error}": "The bulletin failed: {error}",
+    "已取消：{title}（没有留下文件）": "Cancelled: {title} (no file left behind)",
+    "已导出 {n} 行到 {path}": "{n} rows exported to {path}",
+    "导出失败：{error}": "Export failed: {error}",
+    "案卷": "Cases", "图形": "Figure",
+    "案卷清单.xlsx": "cases.xlsx", "简报-{month}.pdf": "bulletin-{month}.pdf",
+    "统计表-{start}-{end}.xlsx": "statistics-{start}-{end}.xlsx",
 }

@@ -370,6 +370,20 @@ def export_evaluation(ev: Evaluation, path: str | os.PathLike[str], fmt: str, *,
     return export_table(rows, path, fmt, headers=headers, title=f"{ev.subject}-{ev.level or 'all'}", more=more)
 
 
+def statistics_table(stats: Any, tr: Translate, label: Callable[[Any], str]) -> tuple[list[str], list[list[Any]]]:
+    """Every chart of a :class:`app.services.statistics.Statistics` as one table: chart, series,
+    item, value and the number of cases behind it (``label`` renders a bar's label)."""
+    headers = [tr(Msg("图表")), tr(Msg("系列")), tr(Msg("项目")), tr(Msg("数值")), tr(Msg("案卷数"))]
+    rows: list[list[Any]] = []
+    for chart in stats.charts.values():
+        for series in chart.series:
+            for bar in series.bars:
+                n = "" if bar.cases is None else len(bar.cases)
+                value = int(bar.value) if float(bar.value).is_integer() else round(bar.value, 4)
+                rows.append([tr(chart.title), tr(series.name), label(bar.label), value, n])
+    return headers, rows
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -396,4 +410,4 @@ def build_history(store: Store, month: str | None = None) -> list[store_bul.Buil
 
 
 __all__ = ["SHARE_KINDS", "TABLE_FORMATS", "Bulletin", "ChainBroken", "Month", "behind_table", "build_history",
-           "channel_label", "evaluation_table", "export_evaluation", "export_table", "first_workday", "gather", "parse_month", "record_build", "sha256_file", "table_csv"]
+           "channel_label", "evaluation_table", "export_evaluation", "export_table", "first_workday", "gather", "parse_month", "record_build", "sha256_file", "statistics_table", "table_csv"]

@@ -49,6 +49,12 @@ MAP_MODES = (("none", Msg("地图不着色")), ("density", Msg("网格按案件�
 
 #: ``compute(start, end, feedback)`` → Statistics (in the job's worker).
 Compute = Callable[[date, date, Feedback], Statistics]
+#: ``bulletin(month's first day, output path, feedback)`` → what was built (in the job's worker;
+#: app.reports.build.build_bulletin: a cancel leaves no file behind).
+BuildBulletin = Callable[[date, str, Feedback], Any]
+#: ``ask_path(suggested file name, file-type filter)`` → the chosen path or None (a save dialog).
+AskPath = Callable[[str, str], "str | None"]
+EXPORT_KEY = "stats.export"
 
 
 def _qdate(day: date) -> QDate:
@@ -67,12 +73,14 @@ class StatsDock(QWidget):
                  on_hits: Callable[[list[tuple[float, float]]], None] | None = None,
                  shade: Callable[[dict[str, str], list[tuple[str, str]]], None] | None = None,
                  unshade: Callable[[], None] | None = None,
-                 find: Callable[[str], Any] | None = None, state: Any = None, parent=None) -> None:
+                 find: Callable[[str], Any] | None = None, state: Any = None,
+                 bulletin: BuildBulletin | None = None, ask_path: AskPath | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("statsDock")
         self.compute_fn, self.today, self.jobs, self.job_events, self.runner = compute, today, jobs, job_events, runner
         self.month_cases, self.points, self.on_hits, self.shade, self.unshade = month_cases, points, on_hits, shade, unshade
         self.find, self.state = find, state  # a double click makes a listed case current (QueueState.select_found)
+        self.bulletin_fn, self.ask_path = bulletin, ask_path or self._ask_path
         self.cat = catalogue or Catalogue()
         tr = self.cat.tr
 
@@ -102,6 +110,11 @@ class StatsDock(QWidget):
         for key, label in MAP_MODES:
             self.map_mode.addItem(tr(label), key)
         self.map_mode.setCurrentIndex(1)  # density
+        self.bulletin_button = QPushButton(tr("生成月报…"), objectName="statsBulletin")
+        self.bulletin_button.setToolTip(tr("生成所选时间段所在月份的数字城管简报（PDF），可随时取消"))
+        self.bulletin_button.setVisible(bulletin is not None)
+        self.tables_button = QPushButton(tr("导出统计表…"), objectName="statsExportTables")
+        self.tables_button.setToolTip(tr("把各图表的数字导出为 Excel（.xlsx）或 CSV"))
         bar = QHBoxLayout()
         bar.addWidget(QLabel(tr("时间段")))
         bar.addWidget(self.kind)
@@ -114,6 +127,8 @@ class StatsDock(QWidget):
         bar.addWidget(self.progress)
         bar.addWidget(self.cancel_button)
         bar.addStretch(1)
+        bar.addWidget(self.tables_button)
+        bar.addWidget(self.bulletin_button)
         bar.addWidget(self.map_mode)
         self.status = ElidedLabel(max_width=1400, objectName="statsStatus")
 
@@ -145,12 +160,18 @@ class StatsDock(QWidget):
         self.table.setToolTip(tr("双击一行：在案卷详情中查看该案卷"))
         self.map_button = QPushButton(tr("在地图上显示"), objectName="statsShowOnMap")
         self.map_button.setEnabled(False)
+        self.export_button = QPushButton(tr("导出案卷…"), objectName="statsExportCases")
+        self.export_button.setToolTip(tr("把列出的案卷（恰好是所点图形背后的案卷）导出为 Excel（.xlsx）或 CSV"))
+        self.export_button.setEnabled(False)
         column = QVBoxLayout(side)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.cases_title)
         column.addWidget(self.late_only)
         column.addWidget(self.table, 1)
-        column.addWidget(self.map_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.map_button, 1)
+        buttons.addWidget(self.export_button)
+        column.addLayout(buttons)
         grid.addWidget(side, 1, 3)  # the eighth cell: the cases behind the figure clicked
         for cell in (*self.views.values(), side):  # equal cells, whatever their contents ask for
             cell.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -170,6 +191,8 @@ class StatsDock(QWidget):
         self.stats: Statistics | None = None
         self.job: Job | None = None
         self.last_job: Job | None = None
+        self.bulletin_job: Job | None = None
+        self.last_bulletin: Job | None = None
         self.bar: Bar | None = None
         self.cases: list[str] = []  # the numbers listed
         self._shown = False
@@ -181,6 +204,9 @@ class StatsDock(QWidget):
         self.map_mode.currentIndexChanged.connect(lambda _i: self.apply_map())
         self.late_only.toggled.connect(lambda _on: self._list())
         self.map_button.clicked.connect(self.show_on_map)
+        self.export_button.clicked.connect(lambda: self.export_cases())
+        self.tables_button.clicked.connect(lambda: self.export_tables())
+        self.bulletin_button.clicked.connect(lambda: self.build_bulletin())
         self.table.cellDoubleClicked.connect(lambda row, _col: self.open_row(row))
         job_events.progressed.connect(self._progressed)
         job_events.finished.connect(self._finished)
@@ -226,8 +252,24 @@ class StatsDock(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if not self._shown and self.stats is None and self.job is None:
-            self._shown = True
-            self.run()
+            from qtpy.QtCore import QTimer
+
+            QTimer.singleShot(0, self._first_run)  # once the window has placed its docks
+
+    def _first_run(self) -> None:
+        """The first computation, once the dock is seen: Qt 5 also shows a dock that is a tab behind
+        another, and seconds of statistics nobody looks at would hold the desk's interpreter."""
+        from app.ui.sight import WhenSeen, out_of_sight
+
+        if self._shown or self.stats is not None or self.job is not None:
+            return
+        if out_of_sight(self):
+            if getattr(self, "_when_seen", None) is None:
+                self._when_seen = WhenSeen(self, self._first_run)
+            self._when_seen.arm()
+            return
+        self._shown = True
+        self.run()
 
     def run(self) -> Job | None:
         """Compute the charts of the period as a job (None while one is running)."""
@@ -244,16 +286,20 @@ class StatsDock(QWidget):
         return job
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+        for job in (self.job, self.bulletin_job):
+            if job is not None:
+                job.cancel()
 
     def _progressed(self, job: Job) -> None:
-        if job is self.job:
+        if job is self.job or job is self.bulletin_job:
             self.progress.setValue(int(job.fraction * 100))
             if job.message:
                 self.status.setText(job.message)
 
     def _finished(self, job: Job) -> None:
+        if job is self.bulletin_job:
+            self._bulletin_finished(job)
+            return
         if job is not self.job:
             return
         self.job, self.last_job = None, job
@@ -268,10 +314,112 @@ class StatsDock(QWidget):
         self._buttons()
 
     def _buttons(self) -> None:
-        busy = self.job is not None
-        self.compute_button.setEnabled(not busy)
+        busy = self.job is not None or self.bulletin_job is not None
+        self.compute_button.setEnabled(self.job is None)
+        self.bulletin_button.setEnabled(self.bulletin_job is None)
+        self.tables_button.setEnabled(self.stats is not None)
         self.cancel_button.setEnabled(busy)
         self.progress.setVisible(busy)
+
+    # ---- bulletin and exports -------------------------------------------------------------
+    def _ask_path(self, suggested: str, filters: str) -> str | None:
+        from qtpy.QtWidgets import QFileDialog
+
+        path, _chosen = QFileDialog.getSaveFileName(self, self.cat.tr("保存为"), suggested, filters)
+        return path or None
+
+    def bulletin_month(self) -> date:
+        """The first day of the month the bulletin covers: the month of the period's start."""
+        return self.period()[0].replace(day=1)
+
+    def build_bulletin(self, path: str | None = None) -> Job | None:
+        """Ask where to save, then build the month's bulletin as a job (progress, cancel; a
+        cancelled or failed build leaves no file). None when nothing was started."""
+        if self.bulletin_fn is None or self.bulletin_job is not None:
+            return None
+        tr, month = self.cat.tr, self.bulletin_month()
+        if month > self.today:
+            self.status.setText(tr("{month} 尚未开始：无法为未来的月份生成简报", month=f"{month:%Y-%m}"))
+            return None
+        if path is None:
+            path = self.ask_path(tr("简报-{month}.pdf", month=f"{month:%Y-%m}"), tr("PDF 文件 (*.pdf)"))
+            if not path:
+                return None
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        build = self.bulletin_fn
+        self.bulletin_job = job = Job(tr("生成 {month} 简报", month=f"{month:%Y-%m}"),
+                                      lambda feedback: build(month, path, feedback))
+        self.progress.setValue(0)
+        self.status.setText(tr("正在生成 {month} 简报…", month=f"{month:%Y-%m}"))
+        self._buttons()
+        self.jobs.submit(job)
+        return job
+
+    def _bulletin_finished(self, job: Job) -> None:
+        self.bulletin_job, self.last_bulletin = None, job
+        tr = self.cat.tr
+        if job.state is JobState.DONE:
+            built = job.result
+            self.status.setText(tr("简报已生成：{path}（{pages} 页）", path=str(getattr(built, "path", "")),
+                                   pages=getattr(built, "pages", "?")))
+        elif job.state is JobState.FAILED and job.error is not None:
+            self.status.setText(tr("生成简报失败：{error}", error=self.cat.error(job.error)))
+        else:
+            self.status.setText(tr("已取消：{title}（没有留下文件）", title=job.title))
+        self.progress.setValue(0)
+        self._buttons()
+
+    def _export(self, what: str, rows: list[list[Any]], headers: list[str], suggested: str,
+                path: str | None) -> None:
+        from app.services.bulletin import export_table
+
+        tr = self.cat.tr
+        if path is None:
+            path = self.ask_path(suggested, tr("Excel 工作簿 (*.xlsx);;CSV 文件 (*.csv)"))
+            if not path:
+                return
+        if not path.lower().endswith((".xlsx", ".csv")):
+            path += ".xlsx"
+        target = path
+
+        def write() -> Any:
+            return export_table(rows, target, headers=headers, title=what[:31])
+
+        def done(written: Any) -> None:
+            self.status.setText(tr("已导出 {n} 行到 {path}", n=len(rows), path=str(written)))
+
+        def failed(exc: BaseException) -> None:
+            self.status.setText(tr("导出失败：{error}", error=self.cat.error(exc)))
+
+        if self.runner is None:
+            try:
+                done(write())
+            except Exception as exc:  # noqa: BLE001 - shown to the user, as the worker would
+                failed(exc)
+            return
+        self.runner.run_in_thread(write, done, failed, key=EXPORT_KEY)
+
+    def export_cases(self, path: str | None = None) -> None:
+        """Export exactly the listed cases (the figure clicked, late only if ticked) to .xlsx or CSV."""
+        if not self.cases:
+            return
+        tr = self.cat.tr
+        title = self.cases_title.text()
+        rows: list[list[Any]] = [[n + 1, number, title] for n, number in enumerate(self.cases)]
+        self._export(tr("案卷"), rows, [tr("序号"), tr("案卷号"), tr("图形")], tr("案卷清单.xlsx"), path)
+
+    def export_tables(self, path: str | None = None) -> None:
+        """Export every chart's figures (chart, series, item, value, cases) to .xlsx or CSV."""
+        if self.stats is None:
+            return
+        from app.services.bulletin import statistics_table
+
+        tr = self.cat.tr
+        headers, rows = statistics_table(self.stats, self.cat.text, lambda label: label_text(self.cat, label))
+        start, end = self.stats.start, self.stats.end
+        self._export(tr("统计"), rows, headers, tr("统计表-{start}-{end}.xlsx", start=start.isoformat(),
+                                                  end=end.isoformat()), path)
 
     def show_stats(self, stats: Statistics) -> None:
         self.stats = stats
@@ -336,6 +484,7 @@ class StatsDock(QWidget):
             self.table.setItem(r, 1, QTableWidgetItem(number))
         self.table.resizeColumnToContents(0)
         self.map_button.setEnabled(bool(numbers) and self.points is not None and self.on_hits is not None)
+        self.export_button.setEnabled(bool(numbers))
         self.map_button.setText(self.cat.tr("在地图上显示 {n} 件", n=len(numbers)) if numbers
                                 else self.cat.tr("在地图上显示"))
 
@@ -394,7 +543,7 @@ class StatsDock(QWidget):
 
     def teardown(self) -> None:
         self.cancel()
-        for key in (DRILL_KEY, POINTS_KEY, OPEN_KEY):
+        for key in (DRILL_KEY, POINTS_KEY, OPEN_KEY, EXPORT_KEY):
             if self.runner is not None:
                 self.runner.cancel(key)
         with contextlib.suppress(TypeError, RuntimeError):
