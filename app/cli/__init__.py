@@ -176,6 +176,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_exchange_command(sub)
     from app.cli.qgis_project import add_qgis_project_command
     add_qgis_project_command(sub)
+    from app.cli.base_maint import add_base_maint_commands
+    add_base_maint_commands(sub)
     return p
 
 
@@ -535,6 +537,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "exchange":
         from app.cli.exchange import run_exchange
         return run_exchange(args)
+    if args.command in ("component", "grid"):
+        from app.cli.base_maint import run_base_maint
+        return run_base_maint(args)
+    if args.command == "qgis-project":
+        from app.cli.qgis_project import run_qgis_project
+        return run_qgis_project(args)
     return EXIT_USAGE
 
 

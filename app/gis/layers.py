@@ -119,7 +119,7 @@ def build_layers(store: UriSource, tr: Callable[[str], str] | None = None) -> Ma
     layers = MapLayers(
         roads=store_layer(store, "roads", name=tr(LAYER_NAMES["roads"])),
         admin_areas=store_layer(store, "admin_areas", name=tr(LAYER_NAMES["admin_areas"])),
-        unit_grids=store_layer(store, "unit_grids", name=tr(LAYER_NAMES["unit_grids"])),
+        unit_grids=store_layer(store, "unit_grids", sql='"retired_on" IS NULL', name=tr(LAYER_NAMES["unit_grids"])),
         components=store_layer(store, "components", name=tr(LAYER_NAMES["components"])),
         cases=cases,
         feeder=CaseLayerFeeder(cases),

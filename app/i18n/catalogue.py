@@ -24,7 +24,11 @@ from app.domain.messages import Msg, Seq, chinese
 from app.domain.workflow import Outcome
 from app.i18n.messages_admin_en import ADMIN_EN
 from app.i18n.messages_base_data_en import BASE_DATA_EN
+from app.i18n.messages_base_maint_en import BASE_MAINT_EN
+from app.i18n.messages_desk_en import DESK_EN
 from app.i18n.messages_en import MESSAGES_EN
+from app.i18n.messages_exchange_en import EXCHANGE_EN
+from app.i18n.messages_open311_en import OPEN311_EN
 from app.i18n.messages_stats_en import STATS_EN
 from app.i18n.messages_wall_en import WALL_EN
 
@@ -301,7 +305,8 @@ for _action in Action:
 
 # Messages of the services, the store and the domain (errors, explanations) live in their own table.
 for _text, _english in (*MESSAGES_EN.items(), *ADMIN_EN.items(), *STATS_EN.items(), *WALL_EN.items(),
-                        *BASE_DATA_EN.items()):
+                        *BASE_DATA_EN.items(), *OPEN311_EN.items(), *EXCHANGE_EN.items(), *DESK_EN.items(),
+                        *BASE_MAINT_EN.items()):
     _EN.setdefault(_text, _english)
 
 

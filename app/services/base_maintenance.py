@@ -20,6 +20,7 @@ they lie in, each with its own history row.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -98,6 +99,16 @@ def _status(value: ComponentStatus | str) -> ComponentStatus:
     except ValueError:
         raise ValidationError("status", Msg("部件状态 {value} 无效：应为 完好、破损、丢失、废弃 或 移除",
                                             value=str(value)[:32])) from None
+
+
+def _xy(x: object, y: object) -> tuple[float, float]:
+    try:
+        fx, fy = float(x), float(y)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError("location", Msg("坐标 {x}, {y} 不是数字", x=str(x)[:32], y=str(y)[:32])) from None
+    if not (math.isfinite(fx) and math.isfinite(fy)):
+        raise ValidationError("location", Msg("坐标 {x}, {y} 不是数字", x=str(x)[:32], y=str(y)[:32]))
+    return fx, fy
 
 
 def _code(value: object, field: str, label: Msg) -> str:
@@ -213,10 +224,7 @@ class BaseMaintenance:
         """Move to (x, y) in the store's CRS; the component's grid becomes the grid in use there."""
         _require_admin(actor)
         why = _reason(reason)
-        try:
-            fx, fy = float(x), float(y)
-        except (TypeError, ValueError):
-            raise ValidationError("location", Msg("坐标 {x}, {y} 不是数字", x=str(x)[:32], y=str(y)[:32])) from None
+        fx, fy = _xy(x, y)
         with self.store.session() as s, s.begin():
             rec = self._load_component(s, code)
             self._not_removed(rec)
@@ -266,10 +274,7 @@ class BaseMaintenance:
         _require_admin(actor)
         why = _reason(reason)
         cat = _code(category, "category", Msg("部件类别"))
-        try:
-            fx, fy = float(x), float(y)
-        except (TypeError, ValueError):
-            raise ValidationError("location", Msg("坐标 {x}, {y} 不是数字", x=str(x)[:32], y=str(y)[:32])) from None
+        fx, fy = _xy(x, y)
         st = _status(status)
         day = _day(initial_date, Msg("初始日期")) or self.clock.now().date()
         with self.store.session() as s, s.begin():

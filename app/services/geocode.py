@@ -221,6 +221,7 @@ class GeocodeIndex:
             areas = {a.id: a for a in session.scalars(select(AdminArea))}
             grids = []
             for code, community_id, geom in session.execute(select(UnitGrid.code, UnitGrid.community_id, UnitGrid.geom)
+                                                            .where(UnitGrid.retired_on.is_(None))  # in use
                                                             .order_by(UnitGrid.id)):
                 community = areas.get(community_id)
                 street = areas.get(community.parent_id) if community and community.parent_id else None

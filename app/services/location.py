@@ -106,7 +106,7 @@ def grid_at(session: Session, x: float, y: float) -> ResolvedLocation | None:
                street.c.id.label("sid"), street.c.name.label("sname"))
         .outerjoin(community, community.c.id == UnitGrid.community_id)
         .outerjoin(street, street.c.id == community.c.parent_id)
-        .where(func.ST_Intersects(UnitGrid.geom, _point(x, y)))
+        .where(func.ST_Intersects(UnitGrid.geom, _point(x, y)), UnitGrid.retired_on.is_(None))  # in use (0024)
         .order_by(UnitGrid.code).limit(1)
     )
     r = session.execute(stmt).first()
