@@ -486,6 +486,13 @@ def _install_admin(hall: Hall, catalogue, actor) -> None:
         from app.gis.pick_tool import MapPicker
 
         pick = MapPicker(map_view.canvas, lambda: map_view.layers.components if map_view.layers else None).pick
+        # the 基础数据 page's split line and redraw (issue 15)
+        from app.gis.base_edit_tools import BaseEditTools
+        from app.ui.base_maint import set_map_tools
+
+        set_map_tools(BaseEditTools(map_view.canvas, lambda: (map_view.layers.unit_grids, map_view.layers.components)
+                                    if map_view.layers else ()))
+        hall.on_teardown(lambda: set_map_tools(None))
     make = make_workspace(hall.store, actor, hall.runner, catalogue, core.clock, core.departments, pick)
     hall.window.dock_registry.register(DockSpec(ADMIN_DOCK, ADMIN_TITLE, "right", make, ()))
 

@@ -23,6 +23,7 @@ from app.ui.admin.config_pages import CategoriesPage, DepartmentsPage, LimitsPag
 from app.ui.admin.history_page import HistoryPage
 from app.ui.admin.settings_page import SettingsPage
 from app.ui.admin.users_page import Departments, UsersPage
+from app.ui.base_maint import BASE_PAGE_TITLE, make_base_page
 from app.ui.tasks import TaskRunner
 
 ADMIN_DOCK = "gridhall.admin"
@@ -56,6 +57,8 @@ class AdminWorkspace(QWidget):
                                  ("settings", "考核与提醒", self.settings)):
             self.add_page(key, tr(title), page)
         self.add_page("history", tr("配置变更记录"), self.history)
+        self.add_page("base", tr(BASE_PAGE_TITLE), make_base_page(store, actor, runner, catalogue, clock, pick=pick),
+                      before="history")  # 基础数据维护 (issue 15, app/ui/base_maint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)

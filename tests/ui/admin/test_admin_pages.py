@@ -186,7 +186,7 @@ def test_the_users_page_lists_adds_a_user_who_can_log_in_and_disables_them(qtbot
 def test_the_workspace_speaks_english(qtbot, workspace):
     assert [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())] == [
         "Working calendar", "Users", "Department", "Category", "Routing rules", "Time limits", "Evaluation and alerts",
-        "Configuration history"]
+        "Base data", "Configuration history"]
     page = workspace.show_page("users")
     _read(qtbot, page)
     assert page.add_button.text() == "Add user…"
