@@ -113,4 +113,11 @@ BULLETIN_EN: dict[str, str] = {
     "月份「{text}」无效：应为 YYYY-MM（例如 2026-11）或 last": "Invalid month '{text}': use YYYY-MM (e.g. 2026-11) or last",
     "{month} 尚未开始：无法为未来的月份生成简报": "{month} has not started: no bulletin for a future month",
     "图表": "Chart", "系列": "Series", "项目": "Item", "数值": "Value",
+    "专业部门账户只能看到本部门的案卷事件，无法校验整条审计链，因此不能生成报告（报告必须先证明所依据的历史"
+    "未被改动，审计链并未损坏）；请用值班长、领导、分析员或管理员账户生成，例如 gridhall report department "
+    "{code} --month {month} --as <分析员账户>":
+        "A department's login sees its own department's case events only, so it cannot verify the whole audit chain "
+        "and cannot build the report (a report first proves the history it rests on was not rewritten; the chain is "
+        "not broken). Build it with a shift leader's, leader's, analyst's or administrator's login, e.g. gridhall "
+        "report department {code} --month {month} --as <analyst login>",
 }

@@ -7,7 +7,10 @@ the department and street rankings with their grades, the ledger's monthly share
 延期/回退/缓办/挂账 (``LedgerService``), the daily reports and closures, the categories, channels
 and hotspot grids of the cases reported in the month (counted from the same case events the
 evaluation reads), and the audit chain's link at the end of the month. The whole chain is verified
-first (``app.store.seal.make_seal``): a broken chain refuses the bulletin (:class:`ChainBroken`).
+first (``app.store.seal.make_seal``): a broken chain refuses the bulletin (:class:`ChainBroken`); a
+login that cannot read the whole history (a department's login on PostGIS, behind row-level
+security) cannot verify it, and is refused as such (:class:`ChainUnverifiable`), never told the
+chain is broken.
 
 :func:`export_table` writes any table (headers + rows) to .xlsx or .csv through a temporary file
 renamed at the end (the GUI's statistics dock and the CLI share it).
@@ -49,6 +52,11 @@ TOP = 10
 
 class ChainBroken(MsgError):
     """The audit chain does not verify: no bulletin is built from a history that may be rewritten."""
+
+
+class ChainUnverifiable(MsgError):
+    """This login cannot read the whole history (a department's login on PostGIS), so it cannot
+    verify the audit chain: the report is refused — not because the chain is broken."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,13 @@ def gather(store: Store, actor: Actor | None, month: Month, clock: Clock, *, dep
     parse_period(month.start, month.end, today)
     sealed: tuple[int, str] = (0, "")
     if verify:
+        with store.session() as session:
+            whole = store_eval.sees_whole_history(session)
+        if not whole:
+            raise ChainUnverifiable(Msg(
+                "专业部门账户只能看到本部门的案卷事件，无法校验整条审计链，因此不能生成报告（报告必须先证明所依据的历史"
+                "未被改动，审计链并未损坏）；请用值班长、领导、分析员或管理员账户生成，例如 gridhall report department "
+                "{code} --month {month} --as <分析员账户>", code=department or "CODE", month=str(month)))
         try:
             seal = make_seal(store, clock, feedback)
         except SealError as exc:
@@ -409,5 +424,5 @@ def build_history(store: Store, month: str | None = None) -> list[store_bul.Buil
         return store_bul.build_history(session, month=month)
 
 
-__all__ = ["SHARE_KINDS", "TABLE_FORMATS", "Bulletin", "ChainBroken", "Month", "behind_table", "build_history",
+__all__ = ["SHARE_KINDS", "TABLE_FORMATS", "Bulletin", "ChainBroken", "ChainUnverifiable", "Month", "behind_table", "build_history",
            "channel_label", "evaluation_table", "export_evaluation", "export_table", "first_workday", "gather", "parse_month", "record_build", "sha256_file", "statistics_table", "table_csv"]

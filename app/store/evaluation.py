@@ -68,6 +68,18 @@ def touched_count(session: Session, start: datetime, end: datetime, *, scope: in
     return int(session.scalar(select(func.count()).select_from(touched.distinct().subquery())) or 0)
 
 
+def sees_whole_history(session: Session) -> bool:
+    """Whether this connection's login reads every case event (PostGIS: not a department login
+    behind row-level security, whose view of the chain has gaps; SpatiaLite: always)."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return not bool(session.execute(text(
+        "SELECT gridhall_has_role('department') AND NOT EXISTS "
+        "(SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls))")).scalar())
+
+
 def case_row_facts(session: Session, case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The facts of older cases from their rows (events written before migration 0017)."""
     community, street = aliased(AdminArea, name="community"), aliased(AdminArea, name="street")
@@ -126,5 +138,5 @@ def user_names(session: Session) -> dict[str, str]:
     return {u: n for u, n in session.execute(select(User.username, User.display_name))}
 
 
-__all__ = ["area_names", "case_row_facts", "touched_count", "department_id", "department_names", "grid_supervisors",
+__all__ = ["area_names", "case_row_facts", "sees_whole_history", "touched_count", "department_id", "department_names", "grid_supervisors",
            "grids_per_area", "histories", "user_names"]
