@@ -213,7 +213,7 @@ def _sources(values: list[str]) -> list[str]:
 
 
 #: What the outcomes of the log are called.
-OUTCOMES = {"created": "新建", "known": "已有", "refused": "拒收", "recovered": "补链", "sent": "已上报",
+OUTCOMES = {"created": "新建案卷", "known": "已有", "refused": "拒收", "recovered": "补链", "sent": "已送上级",
             "updated": "已推送", "uncertain": "待确认", "failed": "失败"}
 
 

@@ -36,7 +36,7 @@ EXCHANGE_EN: dict[str, str] = {
     "没有要交换的内容": "nothing to exchange",
     "已完成的部分已保存；再次运行会从中断处继续": "what was done is saved; running again continues where it stopped",
     # outcomes of the log
-    "新建": "created", "已有": "known", "拒收": "refused", "补链": "recovered", "已上报": "sent up",
+    "新建案卷": "created", "已有": "known", "拒收": "refused", "补链": "recovered", "已送上级": "sent up",
     "已推送": "updated", "待确认": "uncertain", "失败": "failed",
     # replies
     "「{role}」不能登记回复：由受理员或值班长登记": "a {role} cannot record a reply: an acceptor or shift leader does",

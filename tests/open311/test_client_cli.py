@@ -75,7 +75,7 @@ def test_pull_push_replies_and_log(cli, platform, clock, store):
     clock.advance(timedelta(minutes=1))
     code, out, err = cli("pull", *_remote(platform))
     assert code == 0, err
-    assert "pull" in out and first in out and "新建 1" in out
+    assert "pull" in out and first in out and "新建案卷 1" in out
     since = (clock.now() - timedelta(days=1)).date().isoformat()
     code, out, err = cli("pull", *_remote(platform), "--since", since, "--format", "json")
     summary = json.loads(out)
