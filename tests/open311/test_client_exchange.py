@@ -305,3 +305,33 @@ def test_refusals_are_one_clear_error(hall, platform, clock):
         summary = Exchange(core, world.actors["acceptor"], gone, platform="nowhere").pull()
     assert summary.error is not None and summary.error.kind == "unreachable"
     assert json.dumps(summary.counts) == "{}"
+
+
+def test_a_push_that_fails_midway_resumes_and_sends_each_update_once(hall, platform, clock, store):
+    _posted(platform, clock, 3)
+    run, client = exchange(hall, platform)
+    with client:
+        assert run.pull().counts == {"created": 3}
+    assert platform.app is not None
+    sent_before_stop: list[dict[str, str]] = []
+
+    def stop_after_one(outcome: str, remote_id: str | None, case_id: int | None) -> None:
+        if outcome == "updated" and not sent_before_stop:
+            assert platform.app is not None
+            sent_before_stop.extend(platform.app.updates)
+            platform.stop()
+
+    broken_run, client = exchange(hall, platform, on_item=stop_after_one)
+    with client:
+        broken = broken_run.push()
+    assert not broken.ok and broken.counts == {"updated": 1} and len(sent_before_stop) == 1
+    assert len(run.book.pending_status()) == 2
+    platform.start()
+    again, client = exchange(hall, platform)
+    with client:
+        resumed = again.push()
+    assert resumed.ok and resumed.counts == {"updated": 2}
+    assert platform.app is not None
+    ids = {u["service_request_id"] for u in [*sent_before_stop, *platform.app.updates]}
+    assert len(ids) == 3 and len(platform.app.updates) == 2  # each request's status went out once
+    assert run.book.pending_status() == []
