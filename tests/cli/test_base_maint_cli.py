@@ -84,5 +84,6 @@ def test_grid_split_merge_and_refusals(db, capsys):
     assert code == 1 and err.count("\n") == 1 and "管理员" in err
     code, _, err = _run(capsys, "component", "set", MANHOLE, "--name", "x", "--reason", "r", "--db", url)
     assert code == 1 and "--as" in err
-    assert _run(capsys, "grid", "split", "320599001001001", "--line", "1 2", "--reason", "r", "--as", "admin",
-                "--db", url)[0] == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["grid", "split", "320599001001001", "--line", "1 2", "--reason", "r", "--as", "admin", "--db", url])
+    assert exc.value.code == 2 and "--line" in capsys.readouterr().err
