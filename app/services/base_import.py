@@ -162,18 +162,131 @@ def _decode(raw: bytes, encodings: Sequence[str]) -> str | None:
 
 def read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
                 overrides: dict[str, str] | None = None, source_crs: int | None = None,
-                encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None) -> Source:
-    """Open, map, reproject and check every feature of ``path`` (ImportRefused when unreadable)."""
+                encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None,
+                check: Callable[[], None] | None = None) -> Source:
+    """Open, map, reproject and check every feature of ``path`` (ImportRefused when unreadable).
+    ``check()`` is called between batches of features and may raise to cancel."""
     gdal = _ogr()[0]
     with _xlsx_headers(gdal, Path(path).suffix.lower() == ".xlsx"):
         return _read_source(path, kind, layer=layer, overrides=overrides, source_crs=source_crs,
-                            encoding=encoding, taxonomy=taxonomy, today=today)
+                            encoding=encoding, taxonomy=taxonomy, today=today, check=check)
 
 
 def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None,
                 overrides: dict[str, str] | None = None, source_crs: int | None = None,
-                encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None) -> Source:
-    """Open, map, reproject and check every feature of ``path`` (ImportRefused when unreadable)."""
+                encoding: str | None = None, taxonomy: Taxonomy | None = None, today: date | None = None,
+                check: Callable[[], None] | None = None) -> Source:
+    gdal, ogr, osr = _ogr()
+    path = Path(path)
+    ds, lyr, decode_with = _open_layer(path, layer, encoding)
+    defn = lyr.GetLayerDefn()
+    columns = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    mapping = resolve(kind, columns, overrides)
+    target = osr.SpatialReference()
+    target.ImportFromEPSG(STORE_SRID)
+    if kind == DEPARTMENTS and lyr.GetGeomType() == ogr.wkbNone and source_crs is None:
+        srs = target.Clone()  # a table of departments without jurisdictions: no coordinates to place
+    else:
+        srs = _source_srs(lyr, source_crs, path)
+    for ref in (srs, target):
+        ref.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
+    source = Source(path=path, kind=kind, driver=ds.GetDriver().ShortName, layer=lyr.GetName(), mapping=mapping,
+                    columns=columns, encoding=(decode_with[0] if decode_with and len(decode_with) == 1
+                                               else "utf-8/gbk" if decode_with else None),
+                    srs_name=f"{srs.GetAuthorityName(None) or ''}:{srs.GetAuthorityCode(None) or srs.GetName()}")
+    taxonomy = taxonomy or Taxonomy.load()
+    today = today or date.today()
+    try:
+        data, source.wkb, bad_text = _read_features(lyr, columns, decode_with, ogr, check)
+    except RuntimeError as exc:
+        raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
+                                row=len(source.wkb), error=str(exc)[:200])) from None
+    source.raw_columns = data
+    count = len(source.wkb)
+    values = {key: data[col] for key, col in mapping.items()}
+    source.rows = _rows(kind, values, count, taxonomy, today)
+    for i in bad_text:
+        source.rows[i].problems.append(Msg("文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）",
+                                           encoding="/".join(decode_with or [])))
+    if kind in POINT_KINDS:
+        _points(source.rows, source.wkb, transform, kind)
+    elif kind in GEOMETRY_KINDS or kind == DEPARTMENTS:
+        for row, wkb in zip(source.rows, source.wkb, strict=True):
+            if wkb is None and kind == DEPARTMENTS:
+                continue  # a department without a jurisdiction drawn
+            _geometry(row, ogr.CreateGeometryFromWkb(wkb) if wkb is not None else None, transform, kind, ogr)
+    base_rows.duplicates(source.rows)
+    return source
+
+
+def _rows(kind: str, values: dict[str, list[Any]], count: int, taxonomy: Taxonomy, today: date) -> list[Row]:
+    if kind == COMPONENTS:
+        return base_rows.component_rows(values, count, taxonomy, today)
+    keys = list(values)
+    out = []
+    for number, vals in enumerate(zip(*values.values(), strict=True), 1) if keys else (
+            (i, ()) for i in range(1, count + 1)):
+        out.append(ROW_CHECKS[kind](number, dict(zip(keys, vals, strict=True)), taxonomy, today))
+    return out
+
+
+def _read_features(lyr: Any, columns: list[str], decode_with: list[str] | None, ogr: Any,
+                   check: Callable[[], None] | None = None) -> tuple[dict[str, list[Any]], list[bytes | None], list[int]]:
+    """Every feature's attributes as columns ({column: values}), its geometry as WKB (source CRS) and
+    the rows whose text could not be decoded. Through GDAL's columnar (Arrow) reader where there is
+    one: no per-feature call from Python."""
+    defn = lyr.GetLayerDefn()
+    strings = {defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())
+               if defn.GetFieldDefn(i).GetType() == ogr.OFTString}
+    data: dict[str, list[Any]] = {c: [] for c in columns}
+    wkb: list[bytes | None] = []
+    if hasattr(lyr, "GetArrowStreamAsNumPy"):
+        geom_key = None
+        for batch in lyr.GetArrowStreamAsNumPy(options=["INCLUDE_FID=NO"]):
+            if check is not None:
+                check()
+            if geom_key is None:
+                geom_key = next((k for k in batch if k not in data), "")
+            n = 0
+            for col in columns:
+                values = batch[col].tolist()
+                n = len(values)
+                data[col].extend(values)
+            if geom_key:
+                g = batch[geom_key]
+                n = len(g)
+                wkb.extend(None if v is None or len(v) == 0 else bytes(v) for v in g.tolist())
+            else:
+                wkb.extend([None] * n)
+    else:  # GDAL before 3.6: one feature at a time
+        for feat in lyr:
+            for i, col in enumerate(columns):
+                data[col].append(None if not feat.IsFieldSetAndNotNull(i) else
+                                 bytes(feat.GetFieldAsBinary(i)) if col in strings else
+                                 _value(feat, i, defn.GetFieldDefn(i).GetType(), ogr))
+            geom = feat.GetGeometryRef()
+            wkb.append(bytes(geom.ExportToIsoWkb()) if geom is not None else None)
+    bad: set[int] = set()
+    encodings = decode_with or ["utf-8"]
+    for col in strings & set(columns):
+        values = data[col]
+        try:
+            data[col] = [v.decode(encodings[0]) if type(v) is bytes else v for v in values]
+        except UnicodeDecodeError:
+            decoded = []
+            for i, v in enumerate(values):
+                if type(v) is bytes:
+                    v = _decode(v, encodings)
+                    if v is None:
+                        bad.add(i)
+                decoded.append(v)
+            data[col] = decoded
+    return data, wkb, sorted(bad)
+
+
+def _open_layer(path: Path, layer: str | None, encoding: str | None) -> tuple[Any, Any, list[str] | None]:
+    """(dataset, layer, encodings to decode a Shapefile's text with); ImportRefused when unreadable."""
     gdal, ogr, osr = _ogr()
     path = Path(path)
     if not path.exists():
@@ -217,108 +330,46 @@ def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None
                                     names=names[:200]))
     if ext == ".xlsx":
         ds, lyr = _sheet_geometry(gdal, ds, lyr, path)
-    defn = lyr.GetLayerDefn()
-    columns = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
-    mapping = resolve(kind, columns, overrides)
-    target = osr.SpatialReference()
-    target.ImportFromEPSG(STORE_SRID)
-    if kind == DEPARTMENTS and lyr.GetGeomType() == ogr.wkbNone and source_crs is None:
-        srs = target.Clone()  # a table of departments without jurisdictions: no coordinates to place
-    else:
-        srs = _source_srs(lyr, source_crs, path)
-    for ref in (srs, target):
-        ref.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
-    source = Source(path=path, kind=kind, driver=ds.GetDriver().ShortName, layer=lyr.GetName(), mapping=mapping,
-                    columns=columns, encoding=(decode_with[0] if decode_with and len(decode_with) == 1
-                                               else "utf-8/gbk" if decode_with else None),
-                    srs_name=f"{srs.GetAuthorityName(None) or ''}:{srs.GetAuthorityCode(None) or srs.GetName()}")
-    taxonomy = taxonomy or Taxonomy.load()
-    today = today or date.today()
-    try:
-        data, source.wkb, bad_text = _read_features(lyr, columns, decode_with, ogr)
-    except RuntimeError as exc:
-        raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
-                                row=len(source.wkb), error=str(exc)[:200])) from None
-    source.raw_columns = data
-    count = len(source.wkb)
-    values = {key: data[col] for key, col in mapping.items()}
-    source.rows = _rows(kind, values, count, taxonomy, today)
-    for i in bad_text:
-        source.rows[i].problems.append(Msg("文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）",
-                                           encoding="/".join(decode_with or [])))
-    if kind in POINT_KINDS:
-        _points(source.rows, source.wkb, transform, kind)
-    elif kind in GEOMETRY_KINDS or kind == DEPARTMENTS:
-        for row, wkb in zip(source.rows, source.wkb, strict=True):
-            if wkb is None and kind == DEPARTMENTS:
-                continue  # a department without a jurisdiction drawn
-            _geometry(row, ogr.CreateGeometryFromWkb(wkb) if wkb is not None else None, transform, kind, ogr)
-    base_rows.duplicates(source.rows)
-    return source
+    return ds, lyr, decode_with
 
 
-def _rows(kind: str, values: dict[str, list[Any]], count: int, taxonomy: Taxonomy, today: date) -> list[Row]:
-    if kind == COMPONENTS:
-        return base_rows.component_rows(values, count, taxonomy, today)
-    keys = list(values)
-    out = []
-    for number, vals in enumerate(zip(*values.values(), strict=True), 1) if keys else (
-            (i, ()) for i in range(1, count + 1)):
-        out.append(ROW_CHECKS[kind](number, dict(zip(keys, vals, strict=True)), taxonomy, today))
-    return out
-
-
-def _read_features(lyr: Any, columns: list[str], decode_with: list[str] | None,
-                   ogr: Any) -> tuple[dict[str, list[Any]], list[bytes | None], list[int]]:
-    """Every feature's attributes as columns ({column: values}), its geometry as WKB (source CRS) and
-    the rows whose text could not be decoded. Through GDAL's columnar (Arrow) reader where there is
-    one: no per-feature call from Python."""
-    defn = lyr.GetLayerDefn()
-    strings = {defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())
-               if defn.GetFieldDefn(i).GetType() == ogr.OFTString}
-    data: dict[str, list[Any]] = {c: [] for c in columns}
-    wkb: list[bytes | None] = []
-    if hasattr(lyr, "GetArrowStreamAsNumPy"):
-        geom_key = None
-        for batch in lyr.GetArrowStreamAsNumPy(options=["INCLUDE_FID=NO"]):
-            if geom_key is None:
-                geom_key = next((k for k in batch if k not in data), "")
-            n = 0
-            for col in columns:
-                values = batch[col].tolist()
-                n = len(values)
-                data[col].extend(values)
-            if geom_key:
-                g = batch[geom_key]
-                n = len(g)
-                wkb.extend(None if v is None or len(v) == 0 else bytes(v) for v in g.tolist())
-            else:
-                wkb.extend([None] * n)
-    else:  # GDAL before 3.6: one feature at a time
-        for feat in lyr:
-            for i, col in enumerate(columns):
-                data[col].append(None if not feat.IsFieldSetAndNotNull(i) else
-                                 bytes(feat.GetFieldAsBinary(i)) if col in strings else
-                                 _value(feat, i, defn.GetFieldDefn(i).GetType(), ogr))
-            geom = feat.GetGeometryRef()
-            wkb.append(bytes(geom.ExportToIsoWkb()) if geom is not None else None)
-    bad: set[int] = set()
-    encodings = decode_with or ["utf-8"]
-    for col in strings & set(columns):
-        values = data[col]
+def preview(path: str | os.PathLike, kind: str, *, layer: str | None = None, encoding: str | None = None,
+            overrides: dict[str, str] | None = None, limit: int = 20) -> tuple[list[str], list[list[Any]],
+                                                                                 dict[str, str | None]]:
+    """(columns, the first ``limit`` rows as read, {field key: the column it is read from or None}) —
+    what the GUI shows before anything is checked. The mapping is ``resolve``'s without the required
+    check (the user may still pick the missing column)."""
+    gdal, ogr, _ = _ogr()
+    with _xlsx_headers(gdal, Path(path).suffix.lower() == ".xlsx"):
+        ds, lyr, decode_with = _open_layer(Path(path), layer, encoding)
+        defn = lyr.GetLayerDefn()
+        columns = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+        rows: list[list[Any]] = []
         try:
-            data[col] = [v.decode(encodings[0]) if type(v) is bytes else v for v in values]
-        except UnicodeDecodeError:
-            decoded = []
-            for i, v in enumerate(values):
-                if type(v) is bytes:
-                    v = _decode(v, encodings)
-                    if v is None:
-                        bad.add(i)
-                decoded.append(v)
-            data[col] = decoded
-    return data, wkb, sorted(bad)
+            for feat in lyr:
+                values: list[Any] = []
+                for i in range(len(columns)):
+                    if not feat.IsFieldSetAndNotNull(i):
+                        values.append(None)
+                    elif decode_with is not None and defn.GetFieldDefn(i).GetType() == ogr.OFTString:
+                        values.append(_decode(bytes(feat.GetFieldAsBinary(i)), decode_with))
+                    else:
+                        values.append(feat.GetFieldAsString(i))
+                rows.append(values)
+                if len(rows) >= limit:
+                    break
+        except RuntimeError as exc:
+            raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
+                                    row=len(rows), error=str(exc)[:200])) from None
+        del ds, lyr  # close the file
+    try:
+        found: dict[str, str | None] = dict(resolve(kind, columns, overrides))
+    except MappingError:
+        found = {}
+        for key, names in FIELDS[kind].items():
+            norm = {"".join(c.split()).casefold(): c for c in columns}
+            found[key] = next((norm[n.casefold()] for n in names if n.casefold() in norm), None)
+    return columns, rows, {key: found.get(key) for key in FIELDS[kind]}
 
 
 @contextlib.contextmanager
