@@ -369,19 +369,22 @@ class Exchange:
             self._send_update(link, reply.event_id, update, summary, reply=reply)
             sent = (status, reply.text)
         case = self.core.cases.get(link.case_id)
-        status = platform_status(case.state)[1]
-        notes = self._notes(link.case_id) or case.state.label
+        notes, duplicate = self._notes(link.case_id)
+        status = platform_status(case.state, duplicate=duplicate)[1]
+        notes = notes or case.state.label
         if sent == (status, notes):  # the last reply said it all: nothing new to send
             self.book.pushed(link, newest, status, outcome=None)
             return
         update = RemoteUpdate(link.remote_id, str(newest), status, notes, self.core.clock.now())
         self._send_update(link, newest, update, summary)
 
-    def _notes(self, case_id: int) -> str | None:
+    def _notes(self, case_id: int) -> tuple[str | None, bool]:
+        """(the newest reply's text, whether the case was closed as a duplicate)."""
+        from app.store.exchange import linked_as_duplicate
         from app.store.replies import latest_reply_text
 
         with self.core.store.session() as s:
-            return latest_reply_text(s, case_id)
+            return latest_reply_text(s, case_id), linked_as_duplicate(s, case_id)
 
     def _send_update(self, link: Any, event_id: int, update: RemoteUpdate, summary: RunSummary, *,
                      reply: replies.DueReply | None = None) -> None:

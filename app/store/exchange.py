@@ -206,6 +206,12 @@ def pending_status(session: Session, endpoint: str) -> list[tuple[Link, int]]:
     return [(_link(r), int(r.newest)) for r in rows]
 
 
+def linked_as_duplicate(session: Session, case_id: int) -> bool:
+    """Whether the case was closed as a duplicate of another (关联重复)."""
+    return session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.action == "link")
+                          .limit(1)) is not None
+
+
 def hall_cases_to_send(session: Session, endpoint: str, sources: list[str], since: datetime,
                        limit: int = 500) -> list[int]:
     """Cases reported since ``since`` from ``sources`` that have no link to ``endpoint`` yet, oldest first."""
@@ -218,4 +224,4 @@ def hall_cases_to_send(session: Session, endpoint: str, sources: list[str], sinc
 
 __all__ = ["CURSORS", "LINKS", "LOG", "Link", "add_log", "case_with_marker", "claim", "claimed_at", "cursors",
            "drop_claim", "get_cursor", "hall_cases_to_send", "link_of_case", "link_of_remote", "links",
-           "links_of_cases", "log_rows", "pending_status", "set_cursor", "set_link"]
+           "linked_as_duplicate", "links_of_cases", "log_rows", "pending_status", "set_cursor", "set_link"]

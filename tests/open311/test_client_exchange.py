@@ -335,3 +335,20 @@ def test_a_push_that_fails_midway_resumes_and_sends_each_update_once(hall, platf
     ids = {u["service_request_id"] for u in [*sent_before_stop, *platform.app.updates]}
     assert len(ids) == 3 and len(platform.app.updates) == 2  # each request's status went out once
     assert run.book.pending_status() == []
+
+
+def test_a_pulled_duplicate_is_pushed_as_duplicate_with_its_reply(hall, platform, clock, store):
+    first, second = _posted(platform, clock, 2)
+    run, client = exchange(hall, platform)
+    core, world = hall
+    with client:
+        assert run.pull().counts == {"created": 2}
+        original, copy = (c[0] for c in _hall_cases(store))
+        dup = core.cases.get(copy)
+        core.cases.link(world.actors["acceptor"], copy, dup.version, original=original)
+        summary = run.push()
+    assert summary.ok
+    assert platform.app is not None
+    last = {u["service_request_id"]: u for u in platform.app.updates}
+    assert last[second]["status"] == "DUPLICATE" and core.cases.get(original).number in last[second]["description"]
+    assert last[first]["status"] == "OPEN"
