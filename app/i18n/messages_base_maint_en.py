@@ -96,4 +96,7 @@ BASE_MAINT_EN: dict[str, str] = {
     "在地图上画分割线：单击加点，右键或回车结束，Esc 取消":
         "Draw the split line on the map: click to add points, right click or Enter to end, Esc to cancel",
     "边界": "outline",
+    "新网格": "new grids",
+    "原网格": "former grids",
+    "旧版标识码": "legacy identifier",
 }

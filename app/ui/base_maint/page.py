@@ -33,6 +33,10 @@ GRID_HEADERS = ("网格编码", "面积（平方米）", "注销日期")
 HISTORY_HEADERS = ("序号", "时间", "操作人", "操作", "变更内容", "理由")
 FIELD_LABELS = {"name": "名称", "authority": "主管部门", "owner": "权属单位", "maintainer": "养护单位",
                 "data_source": "数据来源", "note": "备注"}
+#: What the history calls the record's keys.
+HISTORY_FIELDS = {**FIELD_LABELS, "status": "状态", "changed_date": "变更日期", "initial_date": "初始日期",
+                  "grid": "所在网格", "retired_on": "注销日期", "area_m2": "面积（平方米）", "successors": "新网格",
+                  "predecessors": "原网格", "supervisor_id": "监督员", "legacy_code": "旧版标识码"}
 #: PickFn of the workspace: pick(callback(x, y, component code or None)).
 PickFn = Callable[[Callable[[float, float, "str | None"], None]], None]
 
@@ -282,7 +286,11 @@ class BaseMaintPage(AdminPage):
                     parts.append(self.tr("边界"))
                     continue
                 before, after = (r["before"] or {}).get(key), (r["after"] or {}).get(key)
-                parts.append(f"{key}: {'—' if before is None else before} → {'—' if after is None else after}")
+                if key == "status":
+                    before = self.cat.label_of(ComponentStatus, before) if before else before
+                    after = self.cat.label_of(ComponentStatus, after) if after else after
+                name = self.tr(HISTORY_FIELDS[key]) if key in HISTORY_FIELDS else key
+                parts.append(f"{name}: {'—' if before in (None, '') else before} → {'—' if after in (None, '') else after}")
             return "; ".join(parts)
 
         fill(self.history, ((r["seq"], f"{r['at']:%Y-%m-%d %H:%M}", r["actor"], self.tr(Action(r["action"]).label),
