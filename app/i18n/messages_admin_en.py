@@ -164,6 +164,91 @@ ADMIN_EN: dict[str, str] = {
     "随程序提供的文件（尚未修改）": "The shipped file (not changed yet)",
     "TOML 格式有误：{error}": "The TOML is malformed: {error}",
     "保存设置：{name}": "Save the setting: {name}",
+    # -- users: role, department, retire (on the record) ---------------------------------------
+    "请给出 --role 或 --department（或两者）": "Give --role or --department (or both)",
+    "请写明修改原因（--reason）：账户的角色、部门和停用都记录在配置变更记录中":
+        "Give the reason (--reason): an account's role, department and retirement are recorded in the "
+        "configuration history",
+    "不能修改自己正在使用的账户的角色；请让另一位管理员操作":
+        "You cannot change the role of the account you are using; ask another administrator",
+    "部门“{dept}”（{code}）已停用：请先为用户“{name}”换一个部门再启用":
+        "Department \"{dept}\" ({code}) is retired: give user \"{name}\" another department before reactivating",
+    "停用用户 {name}": "Retire user {name}",
+    "启用用户 {name}": "Reactivate user {name}",
+    "{name}：{before} → {after}": "{name}: {before} → {after}",
+    "修改 {name} 的角色和部门": "Change the role and department of {name}",
+    "已修改 {name}：{role}": "Changed {name}: {role}",
+    "修改角色/部门…": "Change role/department…",
+    # -- jurisdictions and areas -----------------------------------------------------------------
+    "{what} 过大（{count:,} 个字符，最多 {limit:,}）": "{what} is too large ({count:,} characters, at most {limit:,})",
+    "{what} 不是有效的 WKT 多边形": "{what} is not a valid WKT polygon",
+    "{what} 不是面积大于零的多边形": "{what} is not a polygon with an area above zero",
+    "部门 {code} 还没有辖区：请先在地图上绘制或导入它的辖区":
+        "Department {code} has no jurisdiction yet: draw it on the map or import it first",
+    "区域名称「{label}」无效：{kind}: 后写 1–32 个字母、数字或 - _ .":
+        "Area name \"{label}\" is not valid: after {kind}: write 1–32 letters, digits or - _ .",
+    "网格组 {label} 须列出至少一个网格代码": "Grid set {label} must list at least one grid code",
+    "网格 {codes} 不存在": "Grid {codes} does not exist",
+    "区域 {code} 不是已有的行政区划代码，也不是 grids:名称、polygon:名称 或 jurisdiction":
+        "Area {code} is neither an existing administrative area code nor grids:NAME, polygon:NAME or jurisdiction",
+    "派遣规则重叠：{scope}（优先级 {priority}）的区域 {a} 与 {b} 有重叠，分别派往 {da}、{db}；请调整优先级或区域":
+        "Overlapping routing rules: {scope} (priority {priority}) areas {a} and {b} overlap and go to {da} and {db}; "
+        "change a priority or an area",
+    "部门 {code} 的辖区仍被派遣规则使用：请先停用按辖区派往它的规则":
+        "Department {code}'s jurisdiction is still used by a routing rule: retire the rules routing to it by "
+        "jurisdiction first",
+    "无法读取区域文件 {name}：{error}": "Cannot read the area file {name}: {error}",
+    "无法读取区域文件 {name}": "Cannot read the area file {name}",
+    "区域文件 {name} 中没有图层 {layer}": "The area file {name} has no layer {layer}",
+    "筛选条件无效：{error}": "The filter is not valid: {error}",
+    "区域文件 {name} 的要素超过 {limit:,} 个": "The area file {name} has more than {limit:,} features",
+    "区域文件 {name} 中没有多边形": "The area file {name} holds no polygon",
+    "划定区域「{label}」": "drawn area \"{label}\"",
+    "网格组「{label}」": "grid set \"{label}\"",
+    "部门辖区": "the department's jurisdiction",
+    "{rule}，{where}": "{rule}, {where}",
+    "请先在列表中选择一个部门": "Choose a department in the list first",
+    "请在地图上逐点点击辖区边界，右键或回车结束，Esc 取消":
+        "Click the jurisdiction's boundary on the map point by point; right click or Enter ends, Esc cancels",
+    "请在地图上逐点点击区域边界，右键或回车结束，Esc 取消":
+        "Click the area's boundary on the map point by point; right click or Enter ends, Esc cancels",
+    "部门 {code} 的辖区": "Jurisdiction of department {code}",
+    "在地图上绘制辖区…": "Draw the jurisdiction on the map…",
+    "导入辖区…": "Import jurisdiction…",
+    "显示辖区": "Show jurisdiction",
+    "辖区范围": "Jurisdiction area",
+    "已划定": "drawn",
+    "未划定": "not drawn",
+    "导入辖区": "Import jurisdiction",
+    "矢量数据 (*.shp *.gpkg *.geojson *.json *.kml *.gml *.tab);;全部 (*)":
+        "Vector data (*.shp *.gpkg *.geojson *.json *.kml *.gml *.tab);;All (*)",
+    "街道/社区代码、grids:名称、polygon:名称 或 jurisdiction；不填为全区":
+        "street/community code, grids:NAME, polygon:NAME or jurisdiction; empty: the whole district",
+    "网格代码，逗号分隔（区域为 grids:名称 时）": "grid codes, comma separated (for an area grids:NAME)",
+    "绘制区域…": "Draw area…",
+    "网格": "Grids",
+    "划定区域": "Drawn area",
+    "已绘制": "drawn",
+    "未绘制": "not drawn",
+    # -- component rules and alert rules -----------------------------------------------------------
+    "部件派遣规则（{scope}）：由部件 {code} 的{party}处置":
+        "component rule ({scope}): component {code}'s {party} handles it",
+    "部件派遣规则（权属/养护）": "Component routing (owner/maintainer)",
+    "部件派遣规则只有 default 和 rules 两项，没有 {key}": "Component routing has only default and rules, not {key}",
+    "部件派遣规则的 default 应为 {parties} 之一": "Component routing's default must be one of {parties}",
+    "部件派遣规则的 rules 应是表数组": "Component routing's rules must be an array of tables",
+    "部件派遣规则的每一条应为 {{scope = …, by = {parties}}}": "Each component rule must be {{scope = …, by = {parties}}}",
+    "部件派遣规则的范围「{scope}」无效": "The component rule's scope \"{scope}\" is not valid",
+    "部件派遣规则的范围 {scope} 出现了两次": "The component rule's scope {scope} appears twice",
+    "提醒规则 {where}：没有这个角色": "Alert rules {where}: no such role",
+    "提醒规则 {where} 的 interval_s 应是 1–600 秒": "Alert rules {where}: interval_s must be 1–600 seconds",
+    "提醒规则 {where} 的 {key} 不认识：{values}": "Alert rules {where}: {key} does not know {values}",
+    # -- the migration's refusal -------------------------------------------------------------------
+    "升级到第 0025 版需要 PostgreSQL 超级用户运行一次（它在 gridhall_accounts 中建立让登录的组角色跟随用户角色的函数）："
+    "请由 DBA 以超级用户执行 gridhall db upgrade，见 docs/deploy.md":
+        "Upgrading to revision 0025 needs a PostgreSQL superuser once (it makes the function in gridhall_accounts "
+        "that moves a login's group with the user's role): the DBA runs gridhall db upgrade as a superuser, "
+        "see docs/deploy.md",
 }
 
 __all__ = ["ADMIN_EN"]

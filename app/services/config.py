@@ -16,7 +16,9 @@ was exported changes nothing.
 
 Running workstations pick a saved change up by the configuration version (the history's last
 ``seq``): CaseService reloads its calendar and limits before its next operation
-(``ServiceCore.refresh_config``), the desk every 10 s (app/ui/calendar_warning.py).
+(``ServiceCore.refresh_config``), and the desk and the wall hear it within a second through the
+configuration feed (app.store.config_feed: NOTIFY gridhall_config from a trigger of migration 0025
+on PostGIS, polling on SpatiaLite; app.services.config_live reloads what depends on it).
 Only administrators change anything; on PostGIS the administrator's own login writes, so the
 database's grants refuse everyone else too (migrations 0010, 0016, 0018).
 """
@@ -970,8 +972,6 @@ class ConfigService:
                 seq = years_store.write_year(conn, year, actor=actor.username, at=now, reason=why)
                 if seq is not None:
                     result.seqs.append(seq)
-            if self.store.backend == "postgis" and result.seqs:  # a hint for listeners (committed with the change)
-                conn.exec_driver_sql("SELECT pg_notify('gridhall_config', %(v)s)", {"v": str(max(result.seqs))})
         result.applied = True
         return result
 

@@ -53,9 +53,10 @@ class CalendarWarning(QLabel):
 
 
 def install_calendar_watch(window, store, calendar, clock, runner, catalogue: Catalogue,
-                           interval_ms: int = INTERVAL_MS) -> Callable[[], None]:
+                           interval_ms: int = INTERVAL_MS, watch=None) -> Callable[[], None]:
     """The warning in ``window``'s status bar, refreshed (and the calendar reloaded when the
-    configuration changed) every ``interval_ms`` off the GUI thread; returns the teardown."""
+    configuration changed) every ``interval_ms`` off the GUI thread, and at once on each update of
+    ``watch`` (app.services.config_live.ConfigWatch: a saved change); returns the teardown."""
     label = CalendarWarning(catalogue)
     window.statusBar().addPermanentWidget(label)
     label.show_for(calendar, clock.now().date())
@@ -70,8 +71,11 @@ def install_calendar_watch(window, store, calendar, clock, runner, catalogue: Ca
     timer.timeout.connect(check)
     timer.start()
     label.check = check  # (tests run one check without waiting for the timer)
+    unsubscribe = watch.subscribe(lambda _update: label.show_for(calendar, clock.now().date())) if watch else None
 
     def close() -> None:
+        if unsubscribe is not None:
+            unsubscribe()
         timer.stop()
         runner.cancel("calendar-watch")
         window.statusBar().removeWidget(label)

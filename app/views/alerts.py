@@ -122,9 +122,10 @@ class AlertRules:
 
 
 def load_rules(role: str | None, override: Mapping[str, Any] | None = None,
-               path: Path = RULES_FILE) -> tuple[AlertRules, list[Msg]]:
+               path: Path = RULES_FILE, stored: Mapping[str, Any] | None = None) -> tuple[AlertRules, list[Msg]]:
     """The rules of ``role``: the file's ``[default]``, its ``[roles.<role>]`` over that, then the
-    user's ``override``. A missing or malformed file gives the built-in defaults and a problem."""
+    administrator's ``stored`` override (``config_values`` ``alerts``: the same two tables), then
+    the user's ``override``. A missing or malformed file gives the built-in defaults and a problem."""
     problems: list[Msg] = []
     data: dict[str, Any] = {}
     try:
@@ -140,6 +141,12 @@ def load_rules(role: str | None, override: Mapping[str, Any] | None = None,
     layers: list[tuple[str, Any]] = [("default", default)]
     if role and isinstance(roles, Mapping) and role in roles:
         layers.append((f"roles.{role}", roles[role]))
+    if stored:
+        if isinstance(stored.get("default"), Mapping):
+            layers.append(("stored.default", stored["default"]))
+        stored_roles = stored.get("roles")
+        if role and isinstance(stored_roles, Mapping) and isinstance(stored_roles.get(role), Mapping):
+            layers.append((f"stored.roles.{role}", stored_roles[role]))
     if override:
         layers.append(("user", override))
     for where, layer in layers:

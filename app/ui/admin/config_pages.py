@@ -45,6 +45,9 @@ from app.views.config_diff import diff_lines
 PREVIEW_REASON = "preview"
 #: ``pick(callback)`` arms the map; callback(x, y, component_code or None) gets the click.
 PickFn = Callable[[Callable[[float, float, "str | None"], None]], None]
+#: The map's polygon drawing (app/gis/admin_draw.py through the GUI root): (draw(callback), show(wkt));
+#: callback(wkt in the store's CRS, or None when cancelled).
+DrawFns = tuple[Callable[[Callable[["str | None"], None]], None], Callable[["str | None"], None]]
 EVIDENCE_LABELS = {"refuse": "无证据不能结案", "override": "无证据须说明理由", "none": "不要求证据"}
 
 
@@ -266,7 +269,85 @@ class DepartmentsPage(ConfigPage):
         self.retire_button = QPushButton(tr("停用部门…"), objectName="deptRetire")
         self.buttons.insertWidget(1, self.retire_button)
         self.retire_button.clicked.connect(lambda: self.retire())
+        # the jurisdiction (辖区范围): drawn on the map, imported from a file, shown
+        self._draw: DrawFns | None = None
+        self.drawn_state = QLabel(objectName="deptJurisdiction")
+        self.draw_button = QPushButton(tr("在地图上绘制辖区…"), objectName="deptDraw")
+        self.import_button = QPushButton(tr("导入辖区…"), objectName="deptImportArea")
+        self.show_button = QPushButton(tr("显示辖区"), objectName="deptShowArea")
+        row = QHBoxLayout()
+        for button in (self.draw_button, self.import_button, self.show_button):
+            row.addWidget(button)
+        self.form.addRow(tr("辖区范围"), self.drawn_state)
+        self.form.addRow("", self._wrap(row))
+        self.draw_button.clicked.connect(lambda: self.start_draw())
+        self.import_button.clicked.connect(lambda: self.ask_import())
+        self.show_button.clicked.connect(lambda: self.show_area())
+        self.set_draw(None)
         self.load_form(None)
+
+    @staticmethod
+    def _wrap(layout) -> QWidget:
+        widget = QWidget()
+        layout.setContentsMargins(0, 0, 0, 0)
+        widget.setLayout(layout)
+        return widget
+
+    def set_draw(self, draw: DrawFns | None) -> None:
+        """The map's drawing seam (None: no map, drawing disabled)."""
+        self._draw = draw
+        self.draw_button.setEnabled(draw is not None)
+        self.show_button.setEnabled(draw is not None)
+
+    def _record(self) -> dict[str, Any] | None:
+        code = _text(self.code)
+        return next((r for r in self.records if r.get("code") == code), None) if code else None
+
+    def start_draw(self) -> None:
+        code = _text(self.code)
+        if not code or self._draw is None:
+            self.say(Msg("请先在列表中选择一个部门"), error=True)
+            return
+        self.say(Msg("请在地图上逐点点击辖区边界，右键或回车结束，Esc 取消"))
+        self._draw[0](lambda wkt: self.set_jurisdiction(code, wkt))
+
+    def _show(self, answer, done) -> None:
+        super()._show(answer, done)
+        record = self._record()  # the jurisdiction may have changed while the same row stays chosen
+        if record is not None:
+            self.drawn_state.setText(self.tr("已划定") if record.get("jurisdiction") else self.tr("未划定"))
+
+    def set_jurisdiction(self, code: str, wkt: str | None) -> None:
+        """Save ``wkt`` as ``code``'s jurisdiction (preview, reason, then saved); None: cancelled."""
+        if wkt is None:
+            self.say(Msg("未修改（已取消）"))
+            return
+        config, actor = self.config, self.actor
+        self.run_change(Msg("部门 {code} 的辖区", code=code),
+                        lambda reason, dry: config.set_jurisdiction(actor, code, wkt, reason=reason, dry_run=dry))
+
+    def ask_import(self) -> None:
+        from qtpy.QtWidgets import QFileDialog
+
+        code = _text(self.code)
+        if not code:
+            self.say(Msg("请先在列表中选择一个部门"), error=True)
+            return
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("导入辖区"), "",
+                                                    self.tr("矢量数据 (*.shp *.gpkg *.geojson *.json *.kml *.gml *.tab);;全部 (*)"))
+        if path:
+            self.import_file(code, path)
+
+    def import_file(self, code: str, path: str) -> None:
+        """Import ``code``'s jurisdiction from an OGR file (preview, reason, then saved)."""
+        config, actor = self.config, self.actor
+        self.run_change(Msg("部门 {code} 的辖区", code=code),
+                        lambda reason, dry: config.import_jurisdiction(actor, code, path, reason=reason, dry_run=dry))
+
+    def show_area(self) -> None:
+        record = self._record()
+        if self._draw is not None:
+            self._draw[1](record.get("jurisdiction") if record else None)
 
     def read(self):
         config = self.config
@@ -283,6 +364,7 @@ class DepartmentsPage(ConfigPage):
         self.area.setText(record.get("area") or "")
         self.phone.setText(record.get("phone") or "")
         self.active.setChecked(bool(record.get("active", True)))
+        self.drawn_state.setText(self.tr("已划定") if record.get("jurisdiction") else self.tr("未划定"))
 
     def edit(self):
         config, actor, code = self.config, self.actor, _text(self.code)
@@ -367,14 +449,28 @@ class RoutesPage(ConfigPage):
         self.scope = QLineEdit(objectName="routeScope")
         self.scope.setPlaceholderText(tr("all、kind:event、major:event:01 或 category:event:01001"))
         self.area = QLineEdit(objectName="routeArea")
-        self.area.setPlaceholderText(tr("行政区划代码（街道、社区），不填为全区"))
+        self.area.setPlaceholderText(tr("街道/社区代码、grids:名称、polygon:名称 或 jurisdiction；不填为全区"))
+        self.grids = QLineEdit(objectName="routeGrids")
+        self.grids.setPlaceholderText(tr("网格代码，逗号分隔（区域为 grids:名称 时）"))
+        self.polygon: str | None = None
+        self.polygon_state = QLabel(objectName="routePolygon")
+        self.draw_button = QPushButton(tr("绘制区域…"), objectName="routeDraw")
+        self._draw: DrawFns | None = None
         self.department = QLineEdit(objectName="routeDepartment")
         self.priority = QSpinBox(objectName="routePriority")
         self.priority.setRange(0, 1000)
         self.active = QCheckBox(tr("启用"), objectName="routeActive")
-        for label, widget in (("范围", self.scope), ("区域", self.area), ("部门代码", self.department),
-                              ("优先级（越小越优先）", self.priority), ("", self.active)):
+        drawn = QHBoxLayout()
+        drawn.setContentsMargins(0, 0, 0, 0)
+        drawn.addWidget(self.polygon_state, 1)
+        drawn.addWidget(self.draw_button)
+        drawn_row = QWidget()
+        drawn_row.setLayout(drawn)
+        for label, widget in (("范围", self.scope), ("区域", self.area), ("网格", self.grids), ("划定区域", drawn_row),
+                              ("部门代码", self.department), ("优先级（越小越优先）", self.priority), ("", self.active)):
             self.form.addRow(tr(label) if label else "", widget)
+        self.draw_button.clicked.connect(lambda: self.start_draw())
+        self.draw_button.setEnabled(False)
         self.retire_button = QPushButton(tr("停用规则…"), objectName="routeRetire")
         self.buttons.insertWidget(1, self.retire_button)
         self.retire_button.clicked.connect(lambda: self.retire())
@@ -399,6 +495,9 @@ class RoutesPage(ConfigPage):
         self.right.addLayout(box)
         self.right.addWidget(self.answer)
         self.pick_button.clicked.connect(self.start_pick)
+        self.test_component: str | None = None  # the component clicked by the last pick (its rule applies)
+        for edit in (self.test_x, self.test_y):
+            edit.textEdited.connect(lambda _text: setattr(self, "test_component", None))
         self.test_button.clicked.connect(lambda: self.test())
         self.load_form(None)
 
@@ -415,11 +514,34 @@ class RoutesPage(ConfigPage):
         self.department.setText(record.get("department") or "")
         self.priority.setValue(int(record.get("priority", 100)))
         self.active.setChecked(bool(record.get("active", True)))
+        self.grids.setText(",".join(record.get("grids") or []))
+        self.set_polygon(record.get("polygon"))
+
+    def set_draw(self, draw: DrawFns | None) -> None:
+        """The map's drawing seam (None: no map, drawing disabled)."""
+        self._draw = draw
+        self.draw_button.setEnabled(draw is not None)
+
+    def set_polygon(self, wkt: str | None) -> None:
+        self.polygon = wkt
+        self.polygon_state.setText(self.tr("已绘制") if wkt else self.tr("未绘制"))
+        if wkt and not _text(self.area).startswith("polygon:"):
+            self.area.setText("polygon:" + (_text(self.area).partition(":")[2] or "area1"))
+
+    def start_draw(self) -> None:
+        if self._draw is not None:
+            self.say(Msg("请在地图上逐点点击区域边界，右键或回车结束，Esc 取消"))
+            self._draw[0](lambda wkt: self.set_polygon(wkt) if wkt else self.say(Msg("未修改（已取消）")))
 
     def edit(self):
         config, actor = self.config, self.actor
-        values = {"scope": _text(self.scope), "area": _text(self.area) or None, "department": _text(self.department),
-                  "priority": self.priority.value(), "active": self.active.isChecked()}
+        area = _text(self.area) or None
+        values: dict[str, Any] = {"scope": _text(self.scope), "area": area, "department": _text(self.department),
+                                  "priority": self.priority.value(), "active": self.active.isChecked()}
+        if area and area.startswith("grids:"):
+            values["grids"] = _text(self.grids)
+        if area and area.startswith("polygon:"):
+            values["polygon"] = self.polygon
         return lambda reason, dry: config.set_route(actor, reason=reason, dry_run=dry, **values)
 
     def retire(self) -> None:
@@ -437,6 +559,7 @@ class RoutesPage(ConfigPage):
             self._pick(self.set_point)
 
     def set_point(self, x: float, y: float, _component: str | None = None) -> None:
+        self.test_component = _component
         self.test_x.setText(f"{x:.2f}")
         self.test_y.setText(f"{y:.2f}")
         if _text(self.test_category):
@@ -466,6 +589,10 @@ class RoutesPage(ConfigPage):
                 done(exc)
 
         self.answer.setText(self.tr("正在查询…"))
+        component = self.test_component
+        if component:  # a component clicked: its owner/maintainer rule applies (its point is the component's)
+            self.call("explain", lambda: config.explain_route(category, component=component), shown, failed)
+            return
         self.call("explain", lambda: config.explain_route(category, x=x, y=y), shown, failed)
 
 

@@ -30,11 +30,23 @@ from app.ui.tasks import TaskRunner
 from app.views.config_diff import diff_lines
 
 #: The settings and what they are called.
-SETTING_LABELS = {"evaluation": "考核权重、计数档与等级", "alerts": "提醒规则"}
+SETTING_LABELS = {"evaluation": "考核权重、计数档与等级", "alerts": "提醒规则",
+                  "component_routing": "部件派遣规则（权属/养护）"}
+#: What applies without a stored component rule (no shipped file): the maintainer decides.
+COMPONENT_ROUTING_DEFAULT = """# Which of a named component's departments decides the route (docs/config.md):
+# maintainer, owner, authority or none (the area rules decide).
+default = "maintainer"
+
+# [[rules]]
+# scope = "major:component:01"
+# by = "owner"
+"""
 
 
 def shipped(name: str) -> str:
     """The shipped file of a setting (what applies without an override)."""
+    if name == "component_routing":
+        return COMPONENT_ROUTING_DEFAULT
     return (Path(RESOURCES) / f"{name}.toml").read_text(encoding="utf-8")
 
 

@@ -28,7 +28,7 @@ from app.i18n import Catalogue
 from app.services import users as service
 from app.services.actors import Actor
 from app.store.engine import Store
-from app.ui.admin.common import AdminPage, fill, table
+from app.ui.admin.common import AdminPage, ask_change, fill, table
 from app.ui.plain import PlainLabel
 from app.ui.tasks import TaskRunner
 
@@ -88,10 +88,11 @@ class UsersPage(AdminPage):
         self.enable_button = QPushButton(tr("启用"), objectName="userEnable")
         self.unlock_button = QPushButton(tr("解锁"), objectName="userUnlock")
         self.password_button = QPushButton(tr("重置密码…"), objectName="userPassword")
+        self.change_button = QPushButton(tr("修改角色/部门…"), objectName="userChange")
         self.refresh_button = QPushButton(tr("刷新"), objectName="userRefresh")
         bar = QHBoxLayout()
-        for button in (self.add_button, self.disable_button, self.enable_button, self.unlock_button,
-                       self.password_button):
+        for button in (self.add_button, self.change_button, self.disable_button, self.enable_button,
+                       self.unlock_button, self.password_button):
             bar.addWidget(button)
         bar.addStretch(1)
         bar.addWidget(self.refresh_button)
@@ -101,8 +102,10 @@ class UsersPage(AdminPage):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
         self.add_button.clicked.connect(lambda: self.ask_add())
-        self.disable_button.clicked.connect(lambda: self._act(service.disable_user, Msg("已停用 {name}")))
-        self.enable_button.clicked.connect(lambda: self._act(service.enable_user, Msg("已启用 {name}")))
+        # retire / reactivate are on the record: the reason is asked first (the change dialog)
+        self.disable_button.clicked.connect(lambda: self.ask_retire(True))
+        self.enable_button.clicked.connect(lambda: self.ask_retire(False))
+        self.change_button.clicked.connect(lambda: self.ask_change())
         self.unlock_button.clicked.connect(lambda: self._act(service.unlock_user, Msg("已解锁 {name}")))
         self.password_button.clicked.connect(lambda: self.ask_password())
         self.refresh_button.clicked.connect(lambda: self.reload())
@@ -113,7 +116,8 @@ class UsersPage(AdminPage):
         chosen = self.selected() is not None
         self.add_button.setEnabled(not self.busy)
         self.refresh_button.setEnabled(not self.busy)
-        for button in (self.disable_button, self.enable_button, self.unlock_button, self.password_button):
+        for button in (self.disable_button, self.enable_button, self.unlock_button, self.password_button,
+                       self.change_button):
             button.setEnabled(chosen and not self.busy)
 
     # ---- reading ------------------------------------------------------------------
@@ -208,6 +212,77 @@ class UsersPage(AdminPage):
 
             self.call("add", lambda: service.add_user(store, actor=actor, **values), added,
                       lambda exc: dialog.show_error(self.cat.error(exc)))
+
+        dialog.buttons.accepted.connect(submit)
+        dialog.rejected.connect(lambda: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def ask_retire(self, retire: bool) -> None:
+        """停用 / 启用 the selected account: the reason first (recorded), then the service."""
+        user = self.selected()
+        if user is None:
+            return
+        store, actor, name = self.store, self.actor, user.username
+        fn = service.retire_user if retire else service.reactivate_user
+        said = Msg("已停用 {name}", name=name) if retire else Msg("已启用 {name}", name=name)
+        title = self.cat.text(Msg("停用用户 {name}", name=name) if retire else Msg("启用用户 {name}", name=name))
+        lines = [self.cat.text(Msg("{name}：{before} → {after}", name=name, before=Msg("启用") if retire else Msg("停用"),
+                                   after=Msg("停用") if retire else Msg("启用")))]
+
+        def apply(reason: str) -> None:
+            self.call("retire", lambda: fn(store, name, reason=reason, actor=actor),
+                      lambda _info: self.reload(lambda _users: self.say(said)))
+
+        ask_change(self, title, lines, apply)
+
+    def ask_change(self) -> _Dialog | None:
+        """The 修改角色/部门 dialog for the selected account; then the reason (recorded) and the service."""
+        user = self.selected()
+        if user is None:
+            return None
+        tr = self.tr
+        dialog = _Dialog(self.cat.text(Msg("修改 {name} 的角色和部门", name=user.username)), self.cat,
+                         "userChangeDialog", self)
+        role = QComboBox(objectName="userChangeRole")
+        for r in service.LOGIN_ROLES:
+            role.addItem(tr(r.label), r.value)
+        role.setCurrentIndex(max(0, role.findData(user.role.value)))
+        department = QComboBox(objectName="userChangeDepartment")
+        department.addItem(tr("（无）"), "")
+        dialog.form.addRow(tr("角色"), role)
+        dialog.form.addRow(tr("部门"), department)
+        dialog.fields = {"role": role, "department": department}  # type: ignore[attr-defined]
+
+        def departments_read(rows: list[tuple[int, str, str]]) -> None:
+            for _id, code, name in rows:
+                department.addItem(f"{code} {name}", code)
+            department.setCurrentIndex(max(0, department.findData(user.department_code or "")))
+
+        self.runner.run_in_thread(self.departments, departments_read,
+                                  lambda exc: dialog.show_error(self.cat.error(exc)), key="adminUsers.departments")
+        name = user.username
+
+        def submit() -> None:
+            new_role, new_dept = Role(role.currentData()), department.currentData() or ""
+            before = f"{tr(user.role.label)} {user.department_code or ''}".strip()
+            after = f"{tr(new_role.label)} {new_dept}".strip()
+            if before == after:
+                dialog.show_error(tr("没有变化，未保存"))
+                return
+            dialog.accept()
+            self.dialog = None
+            store, actor = self.store, self.actor
+
+            def apply(reason: str) -> None:
+                self.call("change", lambda: service.change_user(store, name, role=new_role, department_code=new_dept,
+                                                                 reason=reason, actor=actor),
+                          lambda info: self.reload(lambda _users: self.say(
+                              Msg("已修改 {name}：{role}", name=info.username, role=info.role))))
+
+            ask_change(self, self.cat.text(Msg("修改 {name} 的角色和部门", name=name)), [f"{name}：{before} → {after}"],
+                       apply)
 
         dialog.buttons.accepted.connect(submit)
         dialog.rejected.connect(lambda: setattr(self, "dialog", None))

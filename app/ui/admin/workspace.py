@@ -19,7 +19,7 @@ from app.services.config import ConfigService
 from app.store.engine import Store
 from app.ui.admin.calendar_page import CalendarPage
 from app.ui.admin.common import AdminPage
-from app.ui.admin.config_pages import CategoriesPage, DepartmentsPage, LimitsPage, PickFn, RoutesPage
+from app.ui.admin.config_pages import CategoriesPage, DepartmentsPage, DrawFns, LimitsPage, PickFn, RoutesPage
 from app.ui.admin.history_page import HistoryPage
 from app.ui.admin.settings_page import SettingsPage
 from app.ui.admin.users_page import Departments, UsersPage
@@ -35,7 +35,7 @@ class AdminWorkspace(QWidget):
 
     def __init__(self, store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue, today: date,
                  departments: Departments, *, clock: Clock | None = None, pick: PickFn | None = None,
-                 parent=None) -> None:
+                 draw: DrawFns | None = None, watch=None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("adminWorkspace")
         tr = catalogue.tr
@@ -59,6 +59,11 @@ class AdminWorkspace(QWidget):
         self.add_page("history", tr("配置变更记录"), self.history)
         self.add_page("base", tr(BASE_PAGE_TITLE), make_base_page(store, actor, runner, catalogue, clock, pick=pick),
                       before="history")  # 基础数据维护 (issue 15, app/ui/base_maint)
+        self.departments.set_draw(draw)
+        self.routes.set_draw(draw)
+        # another workstation saved a change (app.services.config_live): the pages read again
+        self._unsubscribe = watch.subscribe(lambda update: None if update.first else self.refresh_all()) \
+            if watch is not None else None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
@@ -79,7 +84,19 @@ class AdminWorkspace(QWidget):
         if self.history.loaded or self.tabs.currentWidget() is self.history:
             self.history.reload()
 
+    def refresh_all(self) -> None:
+        """A change saved elsewhere: the page shown reads again at once, the others when shown."""
+        current = self.tabs.currentWidget()
+        for page in self.pages.values():
+            if page.loaded and page is not current:
+                page.loaded = False
+        if isinstance(current, AdminPage) and current.loaded and not current.busy:
+            current.reload()
+
     def teardown(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         for page in self.pages.values():
             page.teardown()
 
@@ -90,10 +107,11 @@ class AdminWorkspace(QWidget):
 
 
 def make_workspace(store: Store, actor: Actor, runner: TaskRunner, catalogue: Catalogue, clock: Clock,
-                   departments: Departments, pick: PickFn | None = None) -> Callable[[], AdminWorkspace]:
+                   departments: Departments, pick: PickFn | None = None, *, watch=None,
+                   draw: DrawFns | None = None) -> Callable[[], AdminWorkspace]:
     """The dock's factory (the registry makes the widget when the dock is registered)."""
     return lambda: AdminWorkspace(store, actor, runner, catalogue, clock.now().date(), departments, clock=clock,
-                                  pick=pick)
+                                  pick=pick, draw=draw, watch=watch)
 
 
 __all__ = ["ADMIN_DOCK", "ADMIN_TITLE", "AdminWorkspace", "make_workspace"]

@@ -88,6 +88,7 @@ class AlertBanner(QWidget):
         self.cat = catalogue or Catalogue()
         self.status = status
         self.settings, self.user, self.role = settings, user, role
+        self.stored: dict | None = None  # the administrator's stored rules (config_values 'alerts')
         self.problems: list[str] = []
         if rules is None:
             rules = self._load_rules()
@@ -152,8 +153,15 @@ class AlertBanner(QWidget):
             return {}
         return data if isinstance(data, dict) else {}
 
+    def set_stored(self, stored: dict | None) -> None:
+        """The administrator's stored rules changed (a saved configuration change): apply them now,
+        under this user's own rules."""
+        if stored != self.stored:
+            self.stored = stored
+            self.feed.rules = self._load_rules()
+
     def _load_rules(self) -> AlertRules:
-        rules, problems = load_rules(self.role, self._override())
+        rules, problems = load_rules(self.role, self._override(), stored=self.stored)
         self.problems.extend(self.cat.tr(p) for p in problems)
         return rules
 
@@ -172,7 +180,7 @@ class AlertBanner(QWidget):
         """Forget this user's own rules: back to the role's defaults."""
         if self.settings is not None:
             self.settings.remove(rules_key(self.user))
-        self.feed.rules, problems = load_rules(self.role)
+        self.feed.rules, problems = load_rules(self.role, stored=self.stored)
         self.problems.extend(self.cat.tr(p) for p in problems)
 
     def edit_rules(self) -> None:

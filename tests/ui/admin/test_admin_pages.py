@@ -177,9 +177,37 @@ def test_the_users_page_lists_adds_a_user_who_can_log_in_and_disables_them(qtbot
     again.ok_button.click()
     qtbot.waitUntil(lambda: "已被使用" in again.error.full_text(), timeout=10000)
     again.reject()
-    page.disable_button.click()
+    page.disable_button.click()  # retiring is on the record: the reason first
+    change = _dialog(qtbot, page)
+    assert not change.ok_button.isEnabled()
+    change.reason_edit.setText("离职")
+    change.ok_button.click()
     qtbot.waitUntil(lambda: page.selected() is not None and page.selected().status == "已停用", timeout=10000)
     assert page.table.item(page.table.currentRow(), 4).text() == "已停用"
+    assert [h.reason for h in config_history.history(admin_store, entity="user")] == ["离职"]
+
+
+def test_the_users_page_changes_a_role_and_department_on_the_record(qtbot, workspace, admin_store):
+    from app.services.users import add_user, get_user
+
+    add_user(admin_store, "li", "dispatcher", display_name="李四", password=PASSWORD)
+    page = workspace.show_page("users")
+    _read(qtbot, page)
+    assert page.select("li")
+    dialog = page.ask_change()
+    f = dialog.fields
+    qtbot.waitUntil(lambda: f["department"].count() == 3, timeout=10000)
+    f["role"].setCurrentIndex(f["role"].findData("department"))
+    f["department"].setCurrentIndex(f["department"].findData("SZJ"))
+    dialog.ok_button.click()
+    change = _dialog(qtbot, page)
+    assert "李" not in change.diff.toPlainText() and "SZJ" in change.diff.toPlainText()
+    change.reason_edit.setText("调入市政局")
+    change.ok_button.click()
+    qtbot.waitUntil(lambda: get_user(admin_store, "li").department_code == "SZJ", timeout=10000)
+    assert get_user(admin_store, "li").role.value == "department"
+    [h] = config_history.history(admin_store, entity="user")
+    assert (h.key, h.reason, h.actor) == ("li", "调入市政局", "admin")
 
 
 @pytest.mark.parametrize("workspace", ["en"], indirect=True)

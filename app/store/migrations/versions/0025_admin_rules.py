@@ -10,6 +10,9 @@
   no schema.
 - Users' changes (role, department, retire, reactivate) are recorded in ``config_changes`` (entity
   ``user``): no schema.
+- PostgreSQL: an AFTER INSERT trigger on ``config_changes`` sends ``NOTIFY gridhall_config`` (the
+  new ``seq``, delivered at commit) for whoever saved it, so every workstation and the wall hear a
+  saved change (app.store.config_feed); SpatiaLite clients poll (no schema needed).
 
 PostgreSQL
   Everyone reads the two tables; only ``gridhall_admin`` inserts and updates them (no DELETE: an
@@ -47,6 +50,8 @@ SRID = 4549
 TABLES = ("department_areas", "routing_areas")
 GROUP_FN = f"{ACCOUNTS_SCHEMA}.users_login_group()"
 TRIGGER = "users_login_group"
+NOTIFY_FN = "gridhall_config_notify()"
+NOTIFY_TRIGGER = "config_changes_notify"
 
 
 def _spatialite() -> bool:
@@ -132,6 +137,15 @@ def upgrade() -> None:
     for table in TABLES:
         op.execute(f"GRANT SELECT ON {table} TO {everyone}")
         op.execute(f"GRANT INSERT, UPDATE ON {table} TO {admin}")
+    # every saved configuration change is a hint on gridhall_config (sent at commit), whoever wrote it
+    op.execute(f"""
+CREATE FUNCTION {NOTIFY_FN} RETURNS trigger LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
+BEGIN
+  PERFORM pg_notify('gridhall_config', NEW.seq::text);
+  RETURN NULL;
+END $$""")
+    op.execute(f"REVOKE ALL ON FUNCTION {NOTIFY_FN} FROM PUBLIC")
+    op.execute(f"CREATE TRIGGER {NOTIFY_TRIGGER} AFTER INSERT ON config_changes FOR EACH ROW EXECUTE FUNCTION {NOTIFY_FN}")
     # the login's group follows users.role (a function of the role nobody can become: a superuser once)
     superuser = bind.exec_driver_sql("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user").scalar()
     if not superuser:
@@ -154,6 +168,8 @@ def downgrade() -> None:
             bind.exec_driver_sql(f"DROP TABLE IF EXISTS idx_{table}_geom")
             bind.exec_driver_sql(f"SELECT DiscardGeometryColumn('{table}', 'geom')")
     else:
+        op.execute(f"DROP TRIGGER IF EXISTS {NOTIFY_TRIGGER} ON config_changes")
+        op.execute(f"DROP FUNCTION IF EXISTS {NOTIFY_FN}")
         op.execute("SET LOCAL ROLE NONE")
         op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON users")
         op.execute(f"DROP FUNCTION IF EXISTS {GROUP_FN}")
