@@ -46,6 +46,7 @@ class Hall:
     plugins: object | None = None
     layouts: object = None
     status_widgets: tuple = ()
+    config_watch: object = None  # app.services.config_live.ConfigWatch: saved configuration changes, live
     _closers: list = field(default_factory=list)
 
     def on_teardown(self, fn) -> None:
@@ -150,8 +151,10 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     connectivity = _install_live(hall, desk, source, live)
     desk.cases = connectivity.wrap(desk.cases)  # offline: refuse with a clear message, write nothing
     hall.on_teardown(install_desk(hall, desk, actor))
+    _install_config_live(hall, desk, live)  # a saved configuration change reaches this desk in seconds
     from app.ui.calendar_warning import install_calendar_watch  # estimated holidays ahead; live reload
-    hall.on_teardown(install_calendar_watch(window, store, desk.calendar, clock, runner, catalogue))
+    hall.on_teardown(install_calendar_watch(window, store, desk.calendar, clock, runner, catalogue,
+                                            watch=hall.config_watch))
     _install_map_tools(hall, catalogue, actor)
     _install_archive(hall, catalogue, actor)
     _install_ledger(hall, catalogue, actor)
@@ -493,8 +496,38 @@ def _install_admin(hall: Hall, catalogue, actor) -> None:
         set_map_tools(BaseEditTools(map_view.canvas, lambda: (map_view.layers.unit_grids, map_view.layers.components)
                                     if map_view.layers else ()))
         hall.on_teardown(lambda: set_map_tools(None))
-    make = make_workspace(hall.store, actor, hall.runner, catalogue, core.clock, core.departments, pick)
+    make = make_workspace(hall.store, actor, hall.runner, catalogue, core.clock, core.departments, pick,
+                          watch=hall.config_watch, draw=_admin_draw(hall))
     hall.window.dock_registry.register(DockSpec(ADMIN_DOCK, ADMIN_TITLE, "right", make, ()))
+
+
+def _admin_draw(hall: Hall):
+    """The administrator's polygon drawing on the map (app/gis/admin_draw.py) as the workspace's
+    seam: (draw(callback), show(wkt)), or None without a map canvas."""
+    map_view = hall.map_view
+    if map_view is None or not hasattr(map_view, "canvas"):
+        return None
+    from app.gis.admin_draw import MapDrawer
+
+    drawer = MapDrawer(map_view.canvas)
+    return drawer.draw, drawer.show
+
+
+def _install_base_data(hall: Hall, catalogue, actor) -> None:
+    """文件 → 导入基础数据… (administrator) and 导出数据… (app/ui/base_data, issue 15): jobs on the
+    window's runner; cases narrowed by the queue's shown rows or the archive's current query."""
+    from app.ui.archive_dock import ARCHIVE_DOCK
+    from app.ui.base_data import install
+
+    window = hall.window
+
+    def archive_query() -> str:
+        if ARCHIVE_DOCK not in window.dock_registry.ids():
+            return ""
+        return window.dock_registry.widget(ARCHIVE_DOCK).query.text().strip()
+
+    hall.on_teardown(install(window, hall.store, actor, hall.jobs, hall.job_events, catalogue,
+                             queue_ids=lambda: hall.state.visible_ids, archive_query=archive_query))
 
 
 def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:
@@ -511,6 +544,33 @@ def _install_plugins(hall: Hall, plugins_dir: Path, clock, catalogue) -> None:
     manager.start()
     window.set_plugin_report(manager.report)
     _follow_plugin_layers(services, hall.map_view, hall)
+
+
+def _install_config_live(hall: Hall, desk, live: bool) -> None:
+    """The configuration feed (app.services.config_live): on a saved change the core reloads its
+    calendar and limits (feed thread), then the alert banner takes the stored alert rules and the
+    queue reloads its rows (deadlines, lights) on the GUI thread; other views subscribe to
+    ``hall.config_watch`` (the calendar warning, the administrator's pages)."""
+    if not live:
+        return
+    from app.services.config_live import ConfigWatch
+    from app.ui.live_bridge import GuiDeliverer
+    from app.ui.work.install import ALERTS_DOCK
+
+    deliver = GuiDeliverer(hall.window)
+    hall.on_teardown(deliver.close)
+    hall.config_watch = watch = ConfigWatch(hall.store, deliver, refresh=desk.refresh_config)
+    registry = hall.window.dock_registry
+
+    def changed(update) -> None:
+        if ALERTS_DOCK in registry.ids() and hasattr(registry.widget(ALERTS_DOCK), "set_stored"):
+            registry.widget(ALERTS_DOCK).set_stored(update.settings.get("alerts"))
+        if not update.first and hall.controller is not None:
+            hall.controller.refresh()
+
+    hall.on_teardown(watch.subscribe(changed))
+    hall.on_teardown(watch.close)
+    watch.start()
 
 
 def _install_live(hall: Hall, desk, source, live: bool):
