@@ -263,7 +263,7 @@ class Wall:
         if self.live is not None:
             self.live.close()
             self.live = None
-        self.runner.wait()
+        self.runner.wait(60_000)  # a read still running under load (10 s is not always enough) ends first
         self.deliver.close()
         self.alerts.close()
         self.case_sync.close()

@@ -195,3 +195,28 @@ def test_screen_blanking_is_switched_off(tmp_path, monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
     _keep_screen_awake()
     assert log.read_text().splitlines() == ["s off", "-dpms", "s noblank"]
+
+
+def test_a_failing_panel_keeps_its_last_picture_greyed_and_the_others_go_on(wall, desk_store):
+    from app.ui.wall.widgets import TablePanel
+    from app.views.wall.model import read_snapshot
+
+    screen = next(s for s in wall.screens if any(isinstance(p, TablePanel) for p in s.parts))
+    broken = next(p for p in screen.parts if isinstance(p, TablePanel))
+    others = [p for s in wall.screens for p in s.parts if hasattr(p, "stamp") and p is not broken]
+    before = broken.table.text()
+    rows = broken._rows
+
+    def fail(_snapshot):  # a fault in one panel's drawing code
+        raise ZeroDivisionError("a panel's bug")
+
+    broken._rows = fail
+    later = NOW + timedelta(minutes=10)
+    wall.model.apply(read_snapshot(wall.store, later))  # no exception reaches the event loop
+    assert broken.table.text() == before  # its last picture, greyed, with its own age
+    assert broken.stale and broken.graphicsEffect() is not None
+    assert broken.stamp.text() == f"数据截至 {NOW:%H:%M}"
+    assert others and all(not p.stale and f"{later:%H:%M}" in p.stamp.text() for p in others)
+    broken._rows = rows  # fixed (the next snapshot): live again
+    wall.model.apply(read_snapshot(wall.store, later + timedelta(minutes=1)))
+    assert not broken.stale and broken.graphicsEffect() is None

@@ -9,6 +9,7 @@ take no focus; nothing on the wall edits, asks or opens a dialog.
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from app.domain.wall import Tile
 from app.i18n import Catalogue
 from app.views.wall.layout import Screen, WallLayout
 from app.views.wall.model import Playlist, WallSnapshot
+
+log = logging.getLogger(__name__)
 
 BG, PANEL, EDGE, TEXT, DIM = "#05080f", "#0c1424", "#1d3557", "#e8f1ff", "#7d8ba6"
 GOOD, BAD, WARN, ACCENT, STALE = "#33d17a", "#ff4d4f", "#ffc53d", "#38bdf8", "#596273"
@@ -397,6 +400,8 @@ class WallScreen(QWidget):
         self.setCursor(Qt.BlankCursor)
         self.setFocusPolicy(Qt.NoFocus)
         self.parts: list[QWidget] = []  # everything that shows the snapshot and its age
+        self.shown: dict[int, datetime | None] = {}  # id(part) → the as-of of its last good picture
+        self.failed: dict[int, datetime | None] = {}  # id(part) → the same, while its last show failed
         box = QVBoxLayout(self)
         m = theme.px(0.4)
         box.setContentsMargins(m, m // 2, m, m // 2)
@@ -464,12 +469,26 @@ class WallScreen(QWidget):
         return panel
 
     def show_snapshot(self, snapshot: WallSnapshot) -> None:
+        """Each part shows the snapshot on its own: a part that fails keeps its last picture, greyed
+        with its own data-age stamp, and the others go on (a crash of one panel never takes the wall)."""
         for part in self.parts:
-            part.show_snapshot(snapshot)  # type: ignore[attr-defined]
+            try:
+                part.show_snapshot(snapshot)  # type: ignore[attr-defined]
+            except Exception:
+                log.exception("wall panel %s failed to show the snapshot; it keeps its last picture",
+                              type(part).__name__)
+                self.failed[id(part)] = self.shown.get(id(part))
+            else:
+                self.failed.pop(id(part), None)
+                self.shown[id(part)] = snapshot.as_of
 
     def set_age(self, as_of: datetime | None, stale: bool) -> None:
         for part in self.parts:
-            part.set_age(as_of, stale)  # type: ignore[attr-defined]
+            failed = id(part) in self.failed
+            try:
+                part.set_age(self.failed[id(part)] if failed else as_of, stale or failed)  # type: ignore[attr-defined]
+            except Exception:
+                log.exception("wall panel %s failed to show its age", type(part).__name__)
         frame = getattr(self, "map_frame", None)
         if frame is not None and stale != (frame.graphicsEffect() is not None):
             frame.setGraphicsEffect(None)
