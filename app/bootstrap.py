@@ -142,7 +142,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     register_builtin_docks(window.dock_registry,
                            builtin_docks(state, source, runner, catalogue, map_view.make_layer_tree))
     _install_identify(hall, catalogue)
-    hall.on_teardown(state.on_case_selected(lambda _id, x, y: map_view.zoom_to_case(x, y)))
+    hall.on_teardown(state.on_case_selected(lambda _id, x, y: map_view.follow_case(x, y)))  # moves only if needed
     hall.on_teardown(state.events.selection_changed.connect(
         lambda case_id: map_view.clear_highlight() if case_id is None else None))
     window.commands["refresh"] = controller.refresh

@@ -35,6 +35,16 @@ STEP_MS = 120
 SIZES = ((1920, 1080), (3840, 2160))
 
 
+def _runqueue_ms() -> float:
+    """The calling thread's time spent ready to run while the CPU ran something else (ms; Linux
+    schedstat), 0 where the kernel does not say."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Probe:
     """A 5 ms precise timer on the GUI thread; ``gaps`` are its lateness in ms."""
 
@@ -50,27 +60,52 @@ class Probe:
         self.gaps: list[float] = []
         self.ends: list[float] = []  # when each gap ended (perf_counter)
         self.cpu: list[float] = []  # the GUI thread's CPU time in each gap (ms)
+        self.runq: list[float] = []  # time the GUI thread was ready but another thread had the CPU (ms)
+        self.last_runq = 0.0
         self.first_tick: float | None = None
+        #: GRIDHALL_BENCH_BLOCKS=<ms>: the GUI thread's Python profile of every gap longer than that
+        self.blocks: list[tuple[float, float, object]] | None = None
+        self._profiler = None
+        self.block_ms = float(os.environ.get("GRIDHALL_BENCH_BLOCKS") or 0)
+
+    def _block_profile(self) -> None:
+        import cProfile
+        import pstats
+
+        now = time.perf_counter()
+        if self._profiler is not None:
+            self._profiler.disable()
+            if self.last is not None and (now - self.last) * 1000 - PROBE_MS > self.block_ms:
+                self.blocks.append(((now - self.last) * 1000 - PROBE_MS, now, pstats.Stats(self._profiler)))
+        self._profiler = cProfile.Profile(time.thread_time)
+        self._profiler.enable()
 
     def start(self) -> None:
         self.last = None
         self.gaps = []
         self.ends = []
         self.cpu = []
+        self.runq = []
         self.timer.start()
 
     def _tick(self) -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
+        if self.blocks is not None:
+            self._block_profile()
+        now, cpu, runq = time.perf_counter(), time.thread_time(), _runqueue_ms()
         if self.first_tick is None:
             self.first_tick = now
         if self.last is not None:
             self.gaps.append(max(0.0, (now - self.last) * 1000 - PROBE_MS))
             self.ends.append(now)
             self.cpu.append((cpu - self.last_cpu) * 1000)
-        self.last, self.last_cpu = now, cpu
+            self.runq.append(runq - self.last_runq)
+        self.last, self.last_cpu, self.last_runq = now, cpu, runq
 
     def stop(self) -> None:
         self.timer.stop()
+        if self._profiler is not None:
+            self._profiler.disable()
+            self._profiler = None
 
 
 class Watchdog:
@@ -259,8 +294,15 @@ def _script(hall, db: Path, actor_done: list) -> list[tuple[str, object]]:
 
         filed = [r for r in state.rows if r.state == CaseState.FILED][:20]
         actor = _actor(hall.store, "dispatcher")
-        hall.runner.run_in_thread(lambda: run_bulk("gridhall.case.dispatch", desk, actor, filed, {}),
-                                  lambda _outcome: None, lambda _exc: None, key="bench.bulk")
+        try:  # as the bulk dialog runs it: a worker that lets the event loop come round between cases
+            from app.ui.tasks import LoopGate
+            from app.ui.work.bulk import bulk_work
+
+            work = bulk_work("gridhall.case.dispatch", desk, actor, filed, {}, None, LoopGate(hall.window))
+        except ImportError:  # a tree from before it (before/after comparisons)
+            def work():
+                return run_bulk("gridhall.case.dispatch", desk, actor, filed, {})
+        hall.runner.run_in_thread(work, lambda _outcome: None, lambda _exc: None, key="bench.bulk")
     steps.append(("bulk", bulk))
     for i in range(10):
         steps.append(("bulk", lambda i=i: state.visible_ids
@@ -284,12 +326,31 @@ def session(db: Path, size, tmp: Path) -> dict[str, float]:
     steps = _script(hall, db, burst_done)
     _wait(app, lambda: not hall.map_view.canvas.isDrawing(), 30)
     verbose = bool(os.environ.get("GRIDHALL_BENCH_VERBOSE"))
+    if probe.block_ms:
+        probe.blocks = []
     probe.start()
     watchdog = Watchdog(probe) if verbose else None
     spans: list[tuple[str, int, float]] = []  # (phase, step index, start) of every step
+    profile_phase = os.environ.get("GRIDHALL_BENCH_PROFILE")  # a phase: the GUI thread's Python profile from its start
+    profiler = None
     for i, (phase, step) in enumerate(steps):
         t_next = time.perf_counter() + STEP_MS / 1000
         spans.append((phase, i, time.perf_counter()))
+        if os.environ.get("GRIDHALL_BENCH_PYSPY") == phase and not any(p == phase for p, _i, _t in spans[:-1]):
+            import subprocess
+            import sys
+
+            spy = Path(sys.executable).with_name("py-spy")  # native stacks of the whole phase (diagnosis only)
+            subprocess.Popen([str(spy), "record", "--pid", str(os.getpid()), "--native", "--threads", "-r", "250",
+                              "-d", os.environ.get("GRIDHALL_BENCH_PYSPY_S", "4"), "-f", "raw",
+                              "-o", f"/tmp/desk-pyspy-{phase}-{size[0]}.txt"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.3)
+        if profile_phase == phase and profiler is None:
+            import cProfile
+
+            profiler = cProfile.Profile(time.thread_time)  # CPU time of the GUI thread only
+            profiler.enable()
         step()
         _wait(app, lambda t=t_next: time.perf_counter() >= t, 10)
     spans.append(("settle", len(steps), time.perf_counter()))
@@ -298,6 +359,12 @@ def session(db: Path, size, tmp: Path) -> dict[str, float]:
     _wait(app, lambda: False, 3)
     _wait(app, lambda: not hall.map_view.canvas.isDrawing(), 30)
     probe.stop()
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        profiler.dump_stats(f"/tmp/desk-{profile_phase}-{size[0]}.prof")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     if watchdog is not None:
         watchdog.close()
     gaps = probe.gaps
@@ -312,11 +379,30 @@ def session(db: Path, size, tmp: Path) -> dict[str, float]:
         phases[phase] = max(phases.get(phase, 0.0), gap)
         phases_cpu[phase] = max(phases_cpu.get(phase, 0.0), cpu)
         worst.append((gap, cpu, phase, index, end))
+    runq_at = dict(zip(probe.ends, probe.runq, strict=True))
+    if probe.blocks:
+        import io
+
+        only = os.environ.get("GRIDHALL_BENCH_BLOCKS_PHASE")
+        blocks = [(gap, end, stats, next((p for p, _i, t in reversed(spans) if t <= end), "?"))
+                  for gap, end, stats in probe.blocks]
+        blocks = [b for b in blocks if not only or b[3] == only]
+        for gap, _end, stats, phase in sorted(blocks, key=lambda b: -b[2].total_tt)[:int(os.environ.get("GRIDHALL_BENCH_BLOCKS_N") or 4)]:
+            out = io.StringIO()
+            stats.stream = out
+            stats.sort_stats("cumulative").print_stats(30)
+            print(f"      BLOCK {gap:.1f} ms in {phase} (GUI CPU {stats.total_tt * 1000:.1f} ms in Python-visible calls)")
+            print("\n".join("        " + line for line in out.getvalue().splitlines()[6:] if line.strip()))
+    if os.environ.get("GRIDHALL_BENCH_GAPS"):  # every gap over 40 ms: its CPU, run-queue wait and the rest (locks, the GIL)
+        for gap, cpu, phase, index, end in worst:
+            if gap > 40:
+                rq = runq_at.get(end, 0.0)
+                print(f"      GAP {phase:<6} step {index:3d} gap {gap:6.1f} cpu {cpu:5.1f} runq {rq:5.1f} rest {gap + PROBE_MS - cpu - rq:6.1f}")
     if verbose:
         wall = time.time() - time.perf_counter()  # perf_counter → wall clock (to line up with a profiler's trace)
         longest = sorted(worst, reverse=True)[:6] + sorted(worst, key=lambda w: -w[1])[:6]
         for gap, cpu, phase, index, end in longest:
-            print(f"      gap {gap:7.1f} ms (CPU {cpu:5.1f}) in {phase:<6} step {index:3d}  "
+            print(f"      gap {gap:7.1f} ms (CPU {cpu:5.1f}, waiting for a CPU {runq_at.get(end, 0.0):5.1f}) in {phase:<6} step {index:3d}  "
                   f"wall {wall + end - gap / 1000:.3f}–{wall + end:.3f}  mono {end - gap / 1000:.3f}–{end:.3f}")
             if watchdog is not None:
                 for where, n in watchdog.blame(end - gap / 1000 - PROBE_MS / 1000, end)[:5]:
@@ -326,7 +412,11 @@ def session(db: Path, size, tmp: Path) -> dict[str, float]:
     quit_s = time.perf_counter() - t0
     hall.window.deleteLater()
     app.processEvents()
+    # the stall the desk makes itself: each gap less the time its thread waited for a CPU that
+    # other processes (or this one's other threads) held — a figure that load on the machine moves less
+    own = [max(0.0, gap - runq) for gap, runq in zip(gaps, probe.runq, strict=True)]
     return {"p50": _pct(gaps, 50), "p99": _pct(gaps, 99), "max": max(gaps, default=0.0),
+            "own_p99": _pct(own, 99), "own_max": max(own, default=0.0),
             "usable": usable, "filled": filled, "quit": quit_s, "samples": len(gaps),
             "burst": burst_done[0] if burst_done else 0, "phases": phases, "phases_cpu": phases_cpu,
             "max_cpu": max(probe.cpu, default=0.0)}
@@ -435,6 +525,10 @@ def run(db: str, sizes=SIZES) -> int:
             print("   " + " " * 11 + "max by phase: " + "  ".join(f"{k} {v:.0f}" for k, v in fig["phases"].items()) + " ms")
             print("   " + " " * 11 + "GUI thread's CPU in the longest block by phase: "
                   + "  ".join(f"{k} {v:.0f}" for k, v in fig["phases_cpu"].items()) + " ms")
+            print("   " + " " * 11 + f"without the time the GUI thread waited for a CPU: p99 {fig['own_p99']:.1f}  "
+                  f"max {fig['own_max']:.1f} ms (load average {os.getloadavg()[0]:.1f})")
+            record(f"desk.stall_own_p99_ms.{key}", fig["own_p99"], "ms")
+            record(f"desk.stall_own_max_ms.{key}", fig["own_max"], "ms")
             for phase, value in fig["phases"].items():
                 record(f"desk.stall_max_ms.{phase}.{key}", value, "ms")
             record(f"desk.stall_max_cpu_ms.{key}", fig["max_cpu"], "ms")

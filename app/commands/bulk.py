@@ -42,7 +42,8 @@ class BulkOutcome:
 
 def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any],
              values: Mapping[str, Any] | None = None, *, registry: CommandRegistry | None = None,
-             precheck: Callable[[Any], None] | None = None) -> BulkOutcome:
+             precheck: Callable[[Any], None] | None = None,
+             between: Callable[[], object] | None = None) -> BulkOutcome:
     """Run ``command`` on each row (anything with ``id``, ``number``, ``version``) in turn.
 
     ``command`` may be a Command or a command id looked up in ``registry`` (default: the target's
@@ -50,7 +51,10 @@ def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any
     next case runs. ``command.bulk_prepare(cases, row, values)`` may fill per-case values
     (派遣: each case's first suggestion). ``precheck(row)`` may refuse a case before anything is
     sent (结案: its closing evidence, ``app.commands.evidence.closing_precheck``). Call it from a
-    worker thread in a GUI.
+    worker thread in a GUI, with ``between`` (called before every case but the first) waiting for
+    the GUI's event loop to come round (``app.ui.tasks.LoopGate.wait``): a case is some ms of
+    Python holding the interpreter lock, and the GUI thread, which needs the lock for each call
+    into Python while it paints, would otherwise wait for case after case.
     """
     if isinstance(command, str):
         registry = registry if registry is not None else getattr(target, "commands", None)
@@ -62,7 +66,9 @@ def run_bulk(command: Command | str, target: Any, actor: Any, rows: Iterable[Any
     cases = cases_of(target)
     outcome = BulkOutcome()
     base = dict(values or {})
-    for row in rows:
+    for k, row in enumerate(rows):
+        if between is not None and k:
+            between()
         try:
             if precheck is not None:
                 precheck(row)

@@ -24,6 +24,10 @@ from app.gis.tools.decorations import MapDecorations
 
 #: Scale the map zooms to when showing one case.
 CASE_SCALE = 2000
+#: A case in the view's outer band (this share of its width or height on each side) is re-centred.
+FOLLOW_MARGIN = 0.15
+#: The map is zoomed to the case scale when it shows more than this many times that scale.
+FOLLOW_SCALE_SLACK = 1.5
 _FULL_EXTENT_MARGIN = 0.03
 _LEGEND_MUPP = 10.0  # map units per pixel assumed for legend patches
 #: The identified feature's outline: cyan, unlike the case lights and the selected-case ring.
@@ -163,6 +167,22 @@ class MapView(QWidget):
             self.set_highlight(x, y)
         if flash:
             self.flash_point(x, y)
+
+    def follow_case(self, x: float, y: float, scale: float = CASE_SCALE) -> bool:
+        """The current case changed to the one at (x, y): ring and flash it, and move the map only
+        when the case is not well inside the view or the map is zoomed out beyond ``scale`` (then
+        as :meth:`zoom_to_case`). Stepping through nearby cases keeps the map still: no new render
+        of every layer (and its labels) per step. Returns whether the map moved."""
+        extent = self.canvas.extent()
+        margin_x, margin_y = extent.width() * FOLLOW_MARGIN, extent.height() * FOLLOW_MARGIN
+        inside = (extent.xMinimum() + margin_x <= x <= extent.xMaximum() - margin_x
+                  and extent.yMinimum() + margin_y <= y <= extent.yMaximum() - margin_y)
+        if inside and not extent.isEmpty() and self.canvas.scale() <= scale * FOLLOW_SCALE_SLACK:
+            self.set_highlight(x, y)
+            self.flash_point(x, y)
+            return False
+        self.zoom_to_case(x, y, scale)
+        return True
 
     def flash_point(self, x: float, y: float) -> None:
         """Flash a disc around (x, y) a few times."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from qtpy.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from qtpy.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +92,48 @@ class TaskRunner(QObject):
             on_error(result)  # type: ignore[arg-type]
         else:
             log.error("background task failed", exc_info=result)  # type: ignore[arg-type]
+
+
+#: Longest a worker waits for the GUI's event loop at a :class:`LoopGate` (seconds): a GUI busy
+#: longer than this (a modal wait, a stuck call) does not hold the work up for ever.
+GATE_TIMEOUT_S = 1.0
+
+
+class LoopGate(QObject):
+    """Lets a worker thread wait until the GUI thread's event loop has come round.
+
+    A worker running Python (a bulk action's cases) holds the interpreter lock for milliseconds
+    at a time, and the GUI thread needs that lock for every call into Python while it paints (a
+    4K queue asks its model some 3,600 times per repaint): it would get it once per switch
+    interval (5 ms) for as long as the worker has work. A worker that calls :meth:`wait` between
+    its steps lets each GUI event (a repaint, a change applied, the clock) run through first.
+    Create it on the GUI thread."""
+
+    _asked = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._asked.connect(self._answer)  # queued: the gate lives on the GUI thread
+        self._stuck = False  # the GUI did not answer in time: its loop is not running (a teardown)
+
+    def wait(self, timeout_s: float = GATE_TIMEOUT_S) -> bool:
+        """Block until the GUI thread has handled what was posted before this call and its
+        timers have had a turn (True), or ``timeout_s`` passed (False). On the GUI thread itself,
+        once the gate is gone, and after one wait in vain (the GUI waits for this worker at a
+        teardown) until the GUI answers again, it returns at once."""
+        if QThread.currentThread() == self.thread() or self._stuck:
+            return True
+        done = threading.Event()
+        try:
+            self._asked.emit(done)
+        except RuntimeError:  # the gate was deleted (its dialog closed): nothing to wait for
+            return True
+        if done.wait(timeout_s):
+            return True
+        self._stuck = True
+        return False
+
+    @Slot(object)
+    def _answer(self, done: threading.Event) -> None:
+        self._stuck = False
+        QTimer.singleShot(0, done.set)  # after the timers due now (the clock, a throttled reload)

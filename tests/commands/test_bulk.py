@@ -46,3 +46,18 @@ def test_bulk_dispatch_to_a_named_department(core, world):
     rows = _filed(core, world, 1)
     outcome = run_bulk("gridhall.case.dispatch", core, world.actors["dispatcher"], rows, {"department": "JD001"})
     assert outcome.failed == [] and core.cases.get(rows[0].id).department_code == "JD001"
+
+
+def test_between_runs_before_every_case_but_the_first(core, world):
+    """A GUI passes ``between`` (its event loop's gate): called between two cases, after the first
+    case committed and before the next one starts."""
+    rows = _filed(core, world, 3)
+    seen: list[list[CaseState]] = []
+
+    def between():
+        seen.append([core.cases.get(r.id).state for r in rows])
+
+    outcome = run_bulk("gridhall.case.dispatch", core, world.actors["dispatcher"], rows, {}, between=between)
+    assert len(outcome.done) == 3
+    d, f = CaseState.DISPATCHED, CaseState.FILED
+    assert seen == [[d, f, f], [d, d, f]]

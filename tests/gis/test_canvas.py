@@ -50,6 +50,30 @@ def test_zoom_to_case_centres_at_scale_and_flashes(view, district):
     assert view.scale_text() == "1:2,000"
 
 
+def test_following_the_current_case_moves_the_map_only_when_it_must(view, district):
+    from qgis.core import QgsRectangle
+
+    x, y = district.rel(525, 75)
+    assert view.follow_case(x, y, scale=2000)  # from the whole district: zoomed to the case
+    assert view.scale() == pytest.approx(2000, rel=0.01)
+    assert view.wait_rendered(15000)
+    extent = QgsRectangle(view.canvas.extent())
+    # a case well inside the view: the ring moves there, the map stays (no new render of every layer)
+    nx, ny = x + extent.width() * 0.2, y - extent.height() * 0.2
+    assert not view.follow_case(nx, ny, scale=2000)
+    assert view.canvas.extent() == extent
+    point = view.highlight_point()
+    assert (point.x(), point.y()) == (nx, ny)
+    # one in the outer band of the view, or beyond it: re-centred on it
+    ex = x + extent.width() * 0.45
+    assert view.follow_case(ex, y, scale=2000)
+    assert view.canvas.center().x() == pytest.approx(ex, abs=1)
+    # zoomed far out: the case is inside the view, yet the map zooms in to it
+    view.canvas.zoomScale(20000)
+    assert view.follow_case(ex, y, scale=2000)
+    assert view.scale() == pytest.approx(2000, rel=0.01)
+
+
 def test_hiding_a_layer_in_the_tree_hides_it_on_the_canvas(qtbot, view):
     tree = view.make_layer_tree()
     node = view.project.layerTreeRoot().findLayer(view.layers.cases.id())

@@ -52,3 +52,56 @@ def test_cancel_drops_the_answer(qtbot, runner):
     runner.wait()
     qtbot.waitUntil(lambda: not runner.is_busy())
     assert got == []
+
+
+def test_a_worker_at_the_loop_gate_goes_on_once_the_event_loop_came_round(qtbot):
+    """LoopGate: the worker waits until the GUI thread has handled what was posted before it."""
+    from qtpy.QtCore import QTimer
+
+    from app.ui.tasks import LoopGate
+
+    gate = LoopGate()
+    assert gate.wait() is True  # on the GUI thread: at once
+    order: list[str] = []
+    QTimer.singleShot(0, lambda: order.append("gui"))  # posted before the worker asks
+
+    def work():
+        order.append("worker asks")
+        answered = gate.wait(5.0)
+        order.append(f"worker goes on {answered}")
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    qtbot.waitUntil(lambda: len(order) == 3, timeout=5000)
+    thread.join(5)
+    assert order[-1] == "worker goes on True"
+    assert order.index("gui") < order.index("worker goes on True")
+
+
+def test_a_gate_the_gui_does_not_answer_stops_holding_the_worker_up(qtbot):
+    """A GUI thread that waits for the worker itself (a teardown) answers nothing: the worker waits
+    once, for the timeout, and then passes the gate at once until the GUI answers again."""
+    import time
+
+    from app.ui.tasks import LoopGate
+
+    gate = LoopGate()
+    results: list[tuple[bool, float]] = []
+
+    def work():
+        for _ in range(3):
+            t0 = time.perf_counter()
+            results.append((gate.wait(0.3), time.perf_counter() - t0))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(10)  # the GUI thread blocks here: no event loop runs
+    assert [ok for ok, _s in results] == [False, True, True]
+    assert results[0][1] >= 0.25 and results[1][1] < 0.1 and results[2][1] < 0.1
+    qtbot.waitUntil(lambda: not gate._stuck, timeout=3000)  # the late answer arrives: pacing again
+    done: list[bool] = []
+    thread = threading.Thread(target=lambda: done.append(gate.wait(5.0)))
+    thread.start()
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    thread.join(5)
+    assert done == [True]

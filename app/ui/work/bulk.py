@@ -30,10 +30,10 @@ from app.ui import plain
 from app.ui.forms.action_dialogs import command_for
 from app.ui.forms.command_fields import FIRST_SUGGESTION, field_label, field_value, field_widget
 from app.ui.forms.common import Banner, Submitter, error_text
-from app.ui.tasks import TaskRunner
+from app.ui.tasks import LoopGate, TaskRunner
 from app.views.queue_state import QueueState
 
-__all__ = ["TOP_SUGGESTION", "BulkDialog", "BulkOutcome", "bulk_fields", "run_bulk"]
+__all__ = ["TOP_SUGGESTION", "BulkDialog", "BulkOutcome", "bulk_fields", "bulk_work", "run_bulk"]
 
 TOP_SUGGESTION = FIRST_SUGGESTION  # department choice meaning "each case's first suggestion"
 #: Kinds a bulk form does not ask for (per-case matters: photos, levels, read-only text).
@@ -52,6 +52,14 @@ def _on_change(widget, callback) -> None:
         widget.textChanged.connect(callback)
     elif hasattr(widget, "textChanged"):
         widget.textChanged.connect(lambda _t: callback())
+
+
+def bulk_work(command: Command | str, desk, actor, rows, values=None, precheck=None,
+              gate: LoopGate | None = None):
+    """The work of a bulk run, for a worker thread: each case its own transaction, and between two
+    cases a wait at ``gate`` for the GUI's event loop (the dialog's run, and the desk benchmark's)."""
+    between = gate.wait if gate is not None else None
+    return lambda: run_bulk(command, desk, actor, rows, values, precheck=precheck, between=between)
 
 
 def bulk_fields(command: Command):
@@ -158,6 +166,7 @@ class BulkDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(620, 560)
         self.submitter = Submitter(runner, [self.run_button])
+        self.gate = LoopGate(self)  # the run lets the GUI's event loop come round between cases
         self._changed()
         self._load_suggestions()
         if not self.rows:
@@ -299,7 +308,7 @@ class BulkDialog(QDialog):
         precheck = closing_precheck(desk, accept_incomplete=self.evidence_ack.isChecked()) \
             if needs_evidence(command) else None
         self.banner.show_message(self.cat.tr("正在处理 {n} 件…", n=len(rows)), "info")
-        return self.submitter.submit(lambda: run_bulk(command, desk, actor, rows, values, precheck=precheck),
+        return self.submitter.submit(bulk_work(command, desk, actor, rows, values, precheck, self.gate),
                                      self._done, lambda exc: self.banner.show_message(error_text(exc, self.cat)))
 
     def _done(self, outcome: BulkOutcome) -> None:

@@ -1,10 +1,14 @@
-"""Timers dock (时限监控): per stage, the cases nearest their deadline, overdue first; hover explains."""
+"""Timers dock (时限监控): per stage, the cases nearest their deadline, overdue first; hover explains.
+
+The explanation (limit, extensions, pauses, deadline) is worked out when a row is hovered, not
+for every row at each reload: a reload follows every change of the queue (a bulk action, a burst
+of live changes) and the eager explanations were most of its cost."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtGui import QBrush, QColor
 from qtpy.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
@@ -40,6 +44,7 @@ class TimersDock(QWidget):
         self.tree.setColumnWidth(0, 170)
         self.tree.setColumnWidth(1, 90)
         self.tree.itemClicked.connect(self._clicked)
+        self.tree.viewport().installEventFilter(self)  # tooltips made on hover (eventFilter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
@@ -105,10 +110,27 @@ class TimersDock(QWidget):
         colour = QColor(LIGHT_COLOURS[reading.light])
         item.setForeground(0, QBrush(colour))
         item.setForeground(1, QBrush(colour))
-        tip = self.cat.text(self.state.explain(case_id))
-        for col in range(4):
-            item.setToolTip(col, tip)
         return item
+
+    def explain_item(self, item: QTreeWidgetItem) -> str:
+        """Give a case row its tooltip (the timer's explanation) if it has none yet; returns it.
+        Called when the row is hovered; the row is made again at the next reload, so the
+        explanation is never older than the countdown beside it."""
+        case_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if not isinstance(case_id, int):
+            return item.toolTip(0)
+        if not item.toolTip(0):
+            tip = self.cat.text(self.state.explain(case_id)) if self.state.summary(case_id) is not None else ""
+            for col in range(self.tree.columnCount()):
+                item.setToolTip(col, tip)
+        return item.toolTip(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.ToolTip and watched is self.tree.viewport():
+            item = self.tree.itemAt(event.pos())
+            if item is not None:
+                self.explain_item(item)  # then the view shows it as usual
+        return super().eventFilter(watched, event)
 
     def _clicked(self, item: QTreeWidgetItem, _col: int) -> None:
         case_id = item.data(0, Qt.ItemDataRole.UserRole)

@@ -88,8 +88,23 @@ def test_timers_dock_puts_overdue_first_per_stage_and_explains_on_hover(qtbot, q
         assert overdue == sorted(overdue, reverse=True)  # every overdue case before any on time
     top = dock.tree.topLevelItem(0)
     child = top.child(0)
+    assert child.toolTip(0) == ""  # not worked out at each reload: on hover
+    dock.resize(700, 500)
+    dock.show()
+    qtbot.waitExposed(dock)
+    rect = dock.tree.visualItemRect(child)
+    from qtpy.QtCore import QEvent
+    from qtpy.QtGui import QHelpEvent
+    from qtpy.QtWidgets import QApplication
+
+    viewport = dock.tree.viewport()
+    QApplication.sendEvent(viewport, QHelpEvent(QEvent.Type.ToolTip, rect.center(), viewport.mapToGlobal(rect.center())))
     assert child.toolTip(0) == queue.explain(child.data(0, Qt.ItemDataRole.UserRole))
+    assert child.toolTip(3) == child.toolTip(0)
     assert "截止" in child.toolTip(0) or "暂停" in child.toolTip(0)
+    assert top.toolTip(0) == ""  # a stage row has no timer to explain
+    dock.reload()  # a reload makes the rows again: the next hover explains afresh
+    assert dock.tree.topLevelItem(0).child(0).toolTip(0) == ""
     dock.teardown()
 
 

@@ -117,3 +117,4 @@ def test_the_to_do_list_behind_the_queue_shows_a_new_case_once_its_tab_is_raised
     back.raise_()
     qtbot.waitUntil(lambda: len(dock.list.ids()) == 29)
     assert reloads == [1]
+
