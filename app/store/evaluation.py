@@ -118,6 +118,7 @@ def grids_per_area(session: Session) -> dict[str, int]:
     stmt = (select(community.code, street.code, func.count(UnitGrid.id))
             .join(community, community.id == UnitGrid.community_id)
             .outerjoin(street, street.id == community.parent_id)
+            .where(UnitGrid.retired_on.is_(None))  # grids in use (split/merged ones are retired, 0024)
             .group_by(community.code, street.code))
     for c, s, n in session.execute(stmt):
         out[c] += n
