@@ -16,7 +16,8 @@ demo   4. Demo generation of the district into a temporary SpatiaLite file (s), 
           demo.city_s.spatialite, demo.city_s.postgis; about 15 minutes in all on 2 cores).
           ``--skip-city`` leaves the city out.
 live   Live sync on a throwaway PostGIS cluster (``bench/live.py``).
-bulletin, import, geocode, search, wall: see bench_bulletin, bench_base_import, bench_geocode, bench_search, bench_wall below.
+bulletin, import, geocode, search, wall, open311: see bench_bulletin, bench_base_import, bench_geocode, bench_search,
+       bench_wall, bench_open311 below.
 desk   The desk never stalls (``bench/desk_stall.py``): event-loop latency (5 ms probe) over a
        scripted session at 1920x1080 and 3840x2160; the department operator's start-up; quit.
 
@@ -343,6 +344,17 @@ def bench_geocode(ctx) -> None:
 
 
 GROUPS["geocode"] = ((), bench_geocode)
+
+
+def bench_open311(ctx) -> None:
+    """Group ``open311`` (bench/open311.py): ``gridhall serve-open311`` on a copy of the district, 4 keep-alive
+    clients: open311.get_rps, open311.post_rps, open311.get_p99_ms, open311.post_p99_ms (and the p50s)."""
+    from bench.open311 import run
+
+    run(str(ctx.get("db") or "data/demo/district.sqlite"))
+
+
+GROUPS["open311"] = ((), bench_open311)
 
 if __name__ == "__main__":
     sys.exit(main())

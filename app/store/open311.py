@@ -182,27 +182,33 @@ def _request_query() -> Any:
             .outerjoin(tokens, tokens.c.case_id == Case.id))
 
 
-def _last_facts(session: Session, case_ids: Sequence[int]) -> dict[int, tuple[str | None, str | None, datetime | None]]:
-    """(latest reply text, latest reason, latest event time) per case."""
-    if not case_ids:
-        return {}
-    out: dict[int, list[Any]] = {cid: [None, None, None] for cid in case_ids}
-    rows = session.execute(select(_events.c.case_id, _events.c.action, _events.c.at, _events.c.reason,
-                                  _events.c.payload).where(_events.c.case_id.in_(list(case_ids)))
-                           .order_by(_events.c.case_id, _events.c.seq)).all()
-    for case_id, action, at, reason, payload in rows:
-        facts = out[case_id]
-        facts[2] = at
-        if action == "reply" and isinstance(payload, dict) and payload.get("text"):
-            facts[0] = str(payload["text"])
-        elif reason:
-            facts[1] = reason
+#: States whose notes name the last reply or reason (closed, not filed, voided).
+TERMINAL = ("closed", "not_filed", "voided")
+
+
+def _last_facts(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str | None, str | None, datetime | None]]:
+    """(latest reply text, latest reason, latest event time) per case; the reply and reason are read for
+    closed cases only (the public's notes of an open case come from its state), the time is the case's
+    ``updated_at`` (its last event's, kept by the derive)."""
+    out: dict[int, list[Any]] = {row[0]: [None, None, row[11]] for row in rows}
+    ended = [row[0] for row in rows if row[5] in TERMINAL]
+    for i in range(0, len(ended), 500):
+        found = session.execute(select(_events.c.case_id, _events.c.action, _events.c.reason, _events.c.payload)
+                                .where(_events.c.case_id.in_(ended[i:i + 500]),
+                                       (_events.c.action == "reply") | _events.c.reason.isnot(None))
+                                .order_by(_events.c.case_id, _events.c.seq)).all()
+        for case_id, action, reason, payload in found:
+            facts = out[case_id]
+            if action == "reply" and isinstance(payload, dict) and payload.get("text"):
+                facts[0] = str(payload["text"])
+            elif reason:
+                facts[1] = reason
     return {cid: (f[0], f[1], f[2]) for cid, f in out.items()}
 
 
 def _rows(session: Session, query: Any) -> list[RequestRow]:
     rows = session.execute(query).all()
-    facts = _last_facts(session, [r[0] for r in rows])
+    facts = _last_facts(session, rows)
     return [RequestRow(*row, *facts.get(row[0], (None, None, None))) for row in rows]  # type: ignore[call-arg]
 
 
@@ -239,3 +245,31 @@ def backend_of(store: Store) -> str:
 __all__ = ["KeyRow", "RequestRow", "add_key", "add_token", "backend_of", "case_id_of_number", "enabled_categories",
            "find_requests", "key_by_hash", "keys", "list_keys", "login_username", "name_taken", "requests_by_number",
            "revoke_key", "token_request", "tokens"]
+
+
+def create_intake_login(url: str, username: str, password: str) -> str:
+    """Make the PostgreSQL login ``gh_<username>`` in the group ``gridhall_open311`` and its ``users`` row
+    (role 受理员, the role its report events carry). Run as a superuser or the DBA (CREATEROLE); returns
+    the login name. The password is sent only as a SCRAM-SHA-256 verifier."""
+    from psycopg2 import sql
+    from psycopg2.extensions import encrypt_password
+
+    from app.store.engine import open_store
+    from app.store.security import login_name
+
+    login = login_name(username)
+    store = open_store(url)
+    try:
+        with store.engine.begin() as conn:
+            raw = conn.connection.dbapi_connection
+            verifier = encrypt_password(password, login, raw, "scram-sha-256")  # type: ignore[arg-type]
+            with raw.cursor() as cur:  # type: ignore[union-attr]
+                cur.execute(sql.SQL("CREATE ROLE {} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS "
+                                    "PASSWORD {} IN ROLE gridhall_open311").format(sql.Identifier(login),
+                                                                                  sql.Literal(verifier)))
+                cur.execute("INSERT INTO users (username, display_name, role, active, failed_attempts, locked) "
+                            "VALUES (%s, 'Open311', 'acceptor', true, 0, false) ON CONFLICT (username) DO NOTHING",
+                            (username,))
+    finally:
+        store.dispose()
+    return login

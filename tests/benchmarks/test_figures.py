@@ -74,7 +74,8 @@ def test_the_bench_imports_nothing_from_the_tests():
 def test_only_takes_known_groups():
     from bench.__main__ import _groups
 
-    assert _groups(None) == ["map", "queue", "demo", "live", "desk", "search", "wall", "bulletin", "import", "geocode"]
+    assert _groups(None) == ["map", "queue", "demo", "live", "desk", "search", "wall", "bulletin", "import", "geocode",
+                              "open311"]
     assert _groups("live,map") == ["map", "live"]
     with pytest.raises(SystemExit, match="unknown group walls"):
         _groups("map,walls")

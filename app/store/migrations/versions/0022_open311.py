@@ -56,14 +56,6 @@ CASE_COLUMNS = (
     "extension_minutes", "deadline_at", "handle_deadline_at", "urge_count", "urge_level", "urge_deadline_at",
     "rework_count", "version", "updated_at", "geom",
 )
-#: Columns of a new case the intake writes.
-CASE_INSERT = (
-    "number", "kind", "category_id", "level", "state", "source", "grid_id", "component_id", "address",
-    "description", "reporter_name", "reporter_phone", "department_id", "duplicate_of_id", "reported_at", "version",
-    "urge_count", "urge_level", "rework_count", "paused_minutes", "extension_minutes", "updated_at", "geom",
-)
-
-
 def _spatialite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
 
@@ -124,17 +116,55 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT ON open311_keys TO {admin}")
     op.execute(f"GRANT INSERT, UPDATE ON open311_keys TO {admin}")
     op.execute(f"GRANT USAGE ON SEQUENCE open311_keys_id_seq TO {admin}")
+    # The group is cluster-wide (another database may have made it); making it needs the session's own
+    # login (a superuser or the DBA with CREATEROLE), not the owner role the migrations run as.
+    current = op.get_bind().exec_driver_sql("SELECT current_user").scalar()
+    op.execute("SET LOCAL ROLE NONE")
     op.execute(f"""DO $$ BEGIN
-  IF to_regrole('{GROUP}') IS NULL THEN CREATE ROLE {GROUP} NOLOGIN NOINHERIT; END IF;
+  IF to_regrole('{GROUP}') IS NULL THEN
+    BEGIN
+      CREATE ROLE {GROUP} NOLOGIN NOINHERIT;
+    EXCEPTION
+      WHEN duplicate_object OR unique_violation THEN NULL;
+      WHEN insufficient_privilege THEN
+        RAISE EXCEPTION '创建组角色 {GROUP} 需要 CREATEROLE 权限：请用超级用户运行 gridhall db upgrade，或请 DBA 先执行 CREATE ROLE {GROUP} NOLOGIN NOINHERIT';
+    END;
+  END IF;
 END $$""")
-    op.execute(f"ALTER ROLE {GROUP} NOINHERIT")
-    op.execute(f"GRANT {group_role(Role.ACCEPTOR)} TO {GROUP}")
+    op.execute(f"""DO $$ BEGIN
+  IF (SELECT rolinherit FROM pg_catalog.pg_roles WHERE rolname = '{GROUP}') THEN
+    ALTER ROLE {GROUP} NOINHERIT;
+  END IF;
+  IF NOT pg_has_role('{GROUP}', '{group_role(Role.ACCEPTOR)}', 'MEMBER') THEN
+    GRANT {group_role(Role.ACCEPTOR)} TO {GROUP};
+  END IF;
+END $$""")
+    op.execute(f'SET LOCAL ROLE "{current}"')
     op.execute(f"GRANT USAGE ON SCHEMA {op.get_bind().execute(sa.text('SELECT current_schema()')).scalar()} TO {GROUP}")
     for table in _existing(READ_TABLES):
         op.execute(f"GRANT SELECT ON {table} TO {GROUP}")
+    # The rest of what the case service reads for a report (configuration, calendar, limits, rules): every
+    # table an acceptor reads whole, but none with people's data (a phone, a name, a password column).
+    op.execute(f"""DO $$ DECLARE t record; BEGIN
+  FOR t IN SELECT c.relname FROM pg_catalog.pg_class c
+            WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'p')
+              AND has_table_privilege('{group_role(Role.ACCEPTOR)}', c.oid, 'SELECT')
+              AND c.relname NOT IN ('users', 'cases', 'case_events', 'attachments', 'open311_keys', 'open311_tokens')
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
+                                AND (a.attname LIKE '%phone%' OR a.attname LIKE 'reporter%' OR a.attname LIKE '%password%'
+                                     OR a.attname IN ('payload', 'data'))) LOOP
+    EXECUTE pg_catalog.format('GRANT SELECT ON %I TO {GROUP}', t.relname);
+  END LOOP;
+END $$""")
     op.execute(f"GRANT SELECT ({', '.join(c for c in CASE_COLUMNS if c in _columns('cases'))}) ON cases TO {GROUP}")
-    op.execute(f"GRANT INSERT ({', '.join(c for c in CASE_INSERT if c in _columns('cases'))}) ON cases TO {GROUP}")
+    # INSERT names every column (the ORM's insert); the derive trigger of 0006 sets the derived ones
+    op.execute(f"GRANT INSERT ON cases TO {GROUP}")
     op.execute(f"GRANT USAGE ON SEQUENCE cases_id_seq TO {GROUP}")
+    # The event's compare-and-set (app.store.audit: UPDATE cases SET version = version …) on its own new
+    # public report only; the database's triggers keep version equal to the events' count at commit.
+    op.execute(f"GRANT UPDATE (version) ON cases TO {GROUP}")
+    op.execute(f"CREATE POLICY cases_u_o311 ON cases FOR UPDATE TO {GROUP} USING (source = 'public' AND version = 0) "
+               "WITH CHECK (source = 'public' AND version = 0)")
     event_cols = [c for c in _columns("case_events")]
     op.execute(f"GRANT SELECT ({', '.join(sorted(event_cols))}) ON case_events TO {GROUP}")
     op.execute(f"GRANT INSERT ON case_events TO {GROUP}")
@@ -145,6 +175,44 @@ END $$""")
     op.execute(f"GRANT USAGE ON SEQUENCE attachments_id_seq TO {GROUP}")
     op.execute(f"GRANT SELECT ON open311_keys, open311_tokens TO {GROUP}")
     op.execute(f"GRANT INSERT ON open311_tokens TO {GROUP}")
+    # A token names a case: each reader sees the tokens of the cases it may see (cases' own policies).
+    op.execute("ALTER TABLE open311_tokens ENABLE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY open311_tokens_read ON open311_tokens FOR SELECT TO {everyone}, {GROUP} "
+               "USING (EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id))")
+    op.execute(f"CREATE POLICY open311_tokens_add ON open311_tokens FOR INSERT TO {GROUP} "
+               "WITH CHECK (EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id AND c.source = 'public'))")
+    # Functions the application calls (gridhall_username, gridhall_has_role, …): those an acceptor may run
+    # that are not SECURITY DEFINER (they run with the intake's own privileges), and of the SECURITY DEFINER
+    # ones only the chain lock, the lock-timeout release and the search index a new case needs.
+    op.execute(f"""DO $$ DECLARE f record; BEGIN
+  FOR f IN SELECT p.oid::regprocedure AS sig FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'f'
+              AND (NOT p.prosecdef OR p.proname IN ('gridhall_lock_chain', 'gridhall_release_blockers',
+                                                    'gridhall_search_fill', 'gridhall_search_terms', 'gridhall_version'))
+              AND p.prorettype <> 'trigger'::regtype
+              AND has_function_privilege('{group_role(Role.ACCEPTOR)}', p.oid, 'EXECUTE')
+              AND NOT has_function_privilege('public', p.oid, 'EXECUTE') LOOP
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO {GROUP}', f.sig);
+  END LOOP;
+END $$""")
+    # Row-level security: the acceptor's policies do not reach a NOINHERIT member; the intake reads and
+    # inserts under the same ones (its column privileges above keep the private columns out).
+    op.execute(f"""DO $$ DECLARE p record; BEGIN
+  FOR p IN SELECT * FROM pg_catalog.pg_policies
+            WHERE schemaname = current_schema() AND '{group_role(Role.ACCEPTOR)}' = ANY(roles)
+              AND cmd IN ('SELECT', 'INSERT', 'ALL')
+              AND tablename IN ('cases', 'case_events', 'attachments', 'open311_tokens') LOOP
+    IF p.cmd IN ('SELECT', 'ALL') THEN
+      EXECUTE pg_catalog.format('CREATE POLICY %I ON %I AS %s FOR SELECT TO {GROUP}%s', left(p.policyname, 45) || '_s_o311',
+        p.tablename, p.permissive, CASE WHEN p.qual IS NOT NULL THEN ' USING (' || p.qual || ')' ELSE '' END);
+    END IF;
+    IF p.cmd IN ('INSERT', 'ALL') THEN
+      EXECUTE pg_catalog.format('CREATE POLICY %I ON %I AS %s FOR INSERT TO {GROUP}%s', left(p.policyname, 45) || '_i_o311',
+        p.tablename, p.permissive, CASE WHEN coalesce(p.with_check, p.qual) IS NOT NULL
+                                        THEN ' WITH CHECK (' || coalesce(p.with_check, p.qual) || ')' ELSE '' END);
+    END IF;
+  END LOOP;
+END $$""")
     schema = op.get_bind().execute(sa.text("SELECT current_schema()")).scalar()
     op.execute(GUARD.format(schema=schema))
     op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_guard() FROM PUBLIC")
@@ -154,7 +222,14 @@ END $$""")
 
 def downgrade() -> None:
     if not _spatialite():
+        op.execute("""DO $$ DECLARE p record; BEGIN
+  FOR p IN SELECT policyname, tablename FROM pg_catalog.pg_policies
+            WHERE schemaname = current_schema() AND right(policyname, 5) = '_o311' LOOP
+    EXECUTE pg_catalog.format('DROP POLICY %I ON %I', p.policyname, p.tablename);
+  END LOOP;
+END $$""")
         op.execute("DROP TRIGGER IF EXISTS case_events_open311 ON case_events")
+        op.execute("DROP POLICY IF EXISTS cases_u_o311 ON cases")
         op.execute("DROP FUNCTION IF EXISTS gridhall_open311_guard()")
     op.drop_table("open311_tokens")
     op.drop_table("open311_keys")

@@ -1,0 +1,121 @@
+"""The Open311 server's own PostgreSQL role (migration 0022): what a public intake may do and no more.
+
+Raw SQL as the open311 login: it cannot read reporters' names or phones, cannot update or delete
+cases, events or attachments, cannot record any event but a new public report, cannot write keys.
+The server itself, run as that login, files a public report over real HTTP.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import psycopg2
+import pytest
+from services.world import T0, build_world, draft, service
+from sqlalchemy.engine import make_url
+
+from app.domain.clock import FixedClock, SystemClock
+from app.open311.testing import running_server
+from app.services import open311 as o3
+from app.store.commands import init_db
+from app.store.open311 import create_intake_login
+from app.store.security import drop_login
+from open311.conftest import Server, inside_lonlat
+
+pytestmark = pytest.mark.postgis
+
+
+@pytest.fixture
+def intake(pg_url):
+    """(owner URL, open311 login URL, a case reported by the hotline with a phone number, a key)."""
+    store = init_db(pg_url)
+    world = build_world(store)
+    svc = service(store, FixedClock(T0))
+    case = svc.report(world.actors["acceptor"], draft(source="hotline", reporter_name="李四",
+                                                      reporter_phone="13912345678")).case
+    key = o3.add_key(store, "pg", rate_per_minute=600, now=T0).key
+    password = secrets.token_urlsafe(12)
+    name = "o311_" + secrets.token_hex(3)
+    login = create_intake_login(pg_url, name, password)
+    url = make_url(pg_url).set(username=login, password=password).render_as_string(hide_password=False)
+    yield pg_url, url, case, key
+    store.dispose()
+    from app.store.engine import open_store
+
+    owner = open_store(pg_url)
+    drop_login(owner, name)
+    owner.dispose()
+
+
+def _refused(conn, sql: str, args=()) -> str:
+    with conn.cursor() as cur:
+        try:
+            cur.execute(sql, args)
+        except psycopg2.Error as exc:
+            conn.rollback()
+            return exc.pgcode or "?"
+    conn.rollback()
+    raise AssertionError(f"the open311 login was allowed: {sql}")
+
+
+def test_the_open311_login_reads_public_columns_only_and_writes_nothing_else(intake):
+    _owner, url, case, _key = intake
+    u = make_url(url)
+    conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=u.username, password=u.password)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT number, description, state FROM cases WHERE id = %s", (case.id,))
+            assert cur.fetchone()[0] == case.number  # public columns: yes
+        conn.rollback()
+        assert _refused(conn, "SELECT reporter_phone FROM cases") == "42501"
+        assert _refused(conn, "SELECT reporter_name FROM cases WHERE id = %s", (case.id,)) == "42501"
+        assert _refused(conn, "SELECT * FROM cases") == "42501"
+        assert _refused(conn, "SELECT data FROM attachments") == "42501"
+        assert _refused(conn, "SELECT phone FROM users") == "42501"
+        assert _refused(conn, "UPDATE cases SET description = 'x' WHERE id = %s", (case.id,)) == "42501"
+        assert _refused(conn, "UPDATE cases SET state = 'closed'") == "42501"
+        with conn.cursor() as cur:  # its compare-and-set reaches a new public report only
+            cur.execute("UPDATE cases SET version = version WHERE id = %s", (case.id,))
+            assert cur.rowcount == 0
+        conn.rollback()
+        assert _refused(conn, "DELETE FROM cases WHERE id = %s", (case.id,)) == "42501"
+        assert _refused(conn, "DELETE FROM case_events") == "42501"
+        assert _refused(conn, "UPDATE case_events SET reason = 'x'") == "42501"
+        assert _refused(conn, "DELETE FROM attachments") == "42501"
+        assert _refused(conn, "INSERT INTO open311_keys (name, prefix, key_hash, rate_per_minute, created_at) "
+                              "VALUES ('x', 'x', 'x', 1, now())") == "42501"
+        assert _refused(conn, "UPDATE open311_keys SET revoked_at = NULL") == "42501"
+        assert _refused(conn, "INSERT INTO users (username, display_name, role) VALUES ('x', 'x', 'admin')") == "42501"
+        assert _refused(conn, "INSERT INTO case_events (case_id, action, from_state, to_state, actor, role, at) "
+                              "VALUES (%s, 'file', 'reported', 'filed', %s, 'acceptor', now())",
+                        (case.id, u.username[3:])) in ("42501", "23514")
+        assert _refused(conn, "INSERT INTO departments (code, name, kind) VALUES ('X', 'X', 'bureau')") == "42501"
+    finally:
+        conn.close()
+
+
+def test_the_server_as_the_open311_login_files_a_public_report(intake):
+    owner, url, _case, key = intake
+    clock = SystemClock()  # the database refuses an event time 5 minutes off its own clock
+    lat, long = inside_lonlat()
+    with running_server(url, clock=clock) as base:
+        srv = Server(base, url, key, clock)
+        r = srv.post("/requests.json", {"service_code": "event:06010", "lat": lat, "long": long,
+                                        "description": "人行道上有垃圾", "phone": "13700000000"})
+        assert r.status == 200, r.json
+        number = r.json[0]["service_request_id"]
+        doc = srv.get(f"/requests/{number}.json").json[0]
+        assert doc["status"] == "open" and "13700000000" not in srv.get("/requests.json").body.decode()
+        assert srv.get("/services.json").status == 200
+        assert srv.get(f"/tokens/{r.json[0]['token']}.json").json[0]["service_request_id"] == number
+    u = make_url(owner)
+    conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=u.username, password=u.password)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT c.source, c.reporter_phone, e.role, e.actor FROM cases c JOIN case_events e "
+                        "ON e.case_id = c.id AND e.seq = 1 WHERE c.number = %s", (number,))
+            source, phone, role, actor = cur.fetchone()
+        assert (source, phone, role) == ("public", "13700000000", "acceptor")
+        assert actor == make_url(url).username[3:]
+    finally:
+        conn.close()
