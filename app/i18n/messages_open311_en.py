@@ -58,7 +58,6 @@ OPEN311_EN: dict[str, str] = {
     "没有 jurisdiction_id「{id}」": "jurisdiction_id “{id}” not found",
     "这个接口不接受 POST：{path}": "This endpoint does not take POST: {path}",
     # posted values
-    "{name} 应为 true 或 false，实际为「{value}」": "{name} must be true or false, not “{value}”",
     "{name} 超出范围：应在 {low} 与 {high} 之间": "{name} is out of range: it must be between {low} and {high}",
     "{name} 应为数字，实际为「{value}」": "{name} must be a number, not “{value}”",
     "{name} 太长：至多 {limit} 个字符": "{name} is too long: at most {limit} characters",

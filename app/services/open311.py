@@ -445,22 +445,6 @@ def login_username(store: Store) -> str | None:
 
 # ---- posted values ------------------------------------------------------------------------------
 
-TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
-FALSE = frozenset({"false", "0", "no", "off", "f", "n", ""})
-
-
-def boolean(name: str, value: Any) -> bool:
-    """A boolean as clients send them: true/false, also as strings ("true", "false", "1", "0")."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise Open311Error(400, Msg("{name} 应为 true 或 false，实际为「{value}」", name=name, value=str(value)[:20]))
-
-
 def number(name: str, value: Any, low: float, high: float) -> float:
     try:
         out = float(str(value).strip())
@@ -489,7 +473,7 @@ class Posted:
 
 
 __all__ = ["CLOSED", "KEY_PREFIX", "MAX_RESULTS", "NewKey", "OPEN", "Open311Error", "Posted", "RateLimiter",
-           "RequestQuery", "STATE_NOTES", "Service", "WINDOW", "add_key", "attributes", "boolean", "check_key",
+           "RequestQuery", "STATE_NOTES", "Service", "WINDOW", "add_key", "attributes", "check_key",
            "find_requests", "hash_key", "list_keys", "lonlat", "number", "one_request", "parse_service_code",
            "parse_w3", "record_token", "request_document", "request_query", "revoke_key", "service", "services",
            "status_notes", "status_of", "token_request", "w3", "window"]

@@ -238,6 +238,7 @@ END $$""")
   IF to_regrole('{GROUP}') IS NOT NULL THEN
     EXECUTE 'REVOKE ALL ON ALL TABLES IN SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
     EXECUTE 'REVOKE ALL ON ALL SEQUENCES IN SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
+    EXECUTE 'REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
     EXECUTE 'REVOKE USAGE ON SCHEMA ' || quote_ident(current_schema()) || ' FROM {GROUP}';
   END IF;
 END $$""")
