@@ -59,7 +59,7 @@ class Platform:
 
     def __init__(self, tmp_path, clock: FixedClock) -> None:
         self.store = init_db(tmp_path / "platform.sqlite")
-        build_world(self.store)
+        self.world = build_world(self.store)
         self.url = str(self.store.engine.url)
         self.clock = clock
         self.key = o3.add_key(self.store, "district", rate_per_minute=100_000, now=clock.now()).key
@@ -352,3 +352,20 @@ def test_a_pulled_duplicate_is_pushed_as_duplicate_with_its_reply(hall, platform
     last = {u["service_request_id"]: u for u in platform.app.updates}
     assert last[second]["status"] == "DUPLICATE" and core.cases.get(original).number in last[second]["description"]
     assert last[first]["status"] == "OPEN"
+
+
+def test_requests_posted_to_the_halls_own_server_are_answered_by_their_status_notes(platform, clock):
+    """The platform is a hall too: its own Open311 requests owe no call-back, its hotline reports do."""
+    from services.world import draft, service, verified
+
+    svc, world = service(platform.store, clock), platform.world
+    a = world.actors
+    number = platform.post("人民路边有一堆暴露垃圾")
+    case = svc.get(number)
+    r = svc.send_verify(a["acceptor"], case.id, case.version)
+    r = svc.verify(a["supervisor"], case.id, r.version, result="现场属实")
+    svc.file(a["leader_shift"], case.id, r.version)
+    hot = verified(svc, world, svc.report(a["acceptor"], draft(source="hotline")))
+    svc.file(a["leader_shift"], hot.case.id, hot.version)
+    owed = replies.due_replies(platform.store)
+    assert [(d.case_id, d.channel) for d in owed] == [(hot.case.id, "hotline")]
