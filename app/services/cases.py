@@ -527,7 +527,7 @@ class CaseService(ServiceCore):
     def allowed_actions(self, actor: Actor, case_id: int) -> list[Action]:
         """What ``actor`` may do on the case now (for enabling buttons; the operations check again)."""
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id, actor)
             actions = self.workflow.actions(CaseState(case.state), actor.role)
             if actor.role is Role.DEPARTMENT and case.department_id != actor.department_id:
                 actions = [a for a in actions if a not in DEPARTMENT_BOUND]
@@ -538,7 +538,7 @@ class CaseService(ServiceCore):
     def action_blocks(self, actor: Actor, case_id: int) -> dict[Action, Msg]:
         """Actions the workflow gives ``actor`` on the case that a gate refuses now, with why (立案 before 核实)."""
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id, actor)
             if Action.FILE not in self.workflow.actions(CaseState(case.state), actor.role):
                 return {}
             refusal = gates.filing_refusal(session, case)
@@ -547,14 +547,14 @@ class CaseService(ServiceCore):
     def closing_evidence(self, case_id: int) -> EvidenceCheck:
         """The case's closing evidence now, as 结案 will check it (for the desk, before sending)."""
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id)
             return gates.closing_check(session, case, session.get_one(Category, case.category_id),
                                        strict=self.settings.require_photos_to_close)
 
     def attachments(self, case_id: int) -> list[AttachmentInfo]:
         """The case's attachments without their data (kind, file name, type, shooting time, size, digest)."""
         with self.store.session() as session:
-            self._load(session, case_id)
+            self._read(session, case_id)
             rows = session.execute(select(Attachment.id, Attachment.kind, Attachment.filename, Attachment.mime,
                                           Attachment.taken_at, Attachment.size, Attachment.sha256,
                                           Attachment.event_id)
@@ -564,7 +564,7 @@ class CaseService(ServiceCore):
     def dispatch_suggestions(self, case_id: int) -> list[routing.DispatchSuggestion]:
         """Departments for the case, ranked, with reasons."""
         with self.store.session() as session:
-            return routing.suggest(session, self._load(session, case_id))
+            return routing.suggest(session, self._read(session, case_id))
 
     def preview_deadline(self, case_id: int, level: Level | str | None = None,
                          stage: Stage = Stage.HANDLE) -> timers.DeadlinePreview:
@@ -572,7 +572,7 @@ class CaseService(ServiceCore):
         督办 deadline earlier than the handling limit's is the deadline, as the dispatch will set)."""
         self._follow_config()  # the limits in force now, also when another workstation just saved one
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id)
             code = session.get_one(Category, case.category_id).code
         lvl = intake.check_level(level) if level is not None else Level(case.level)
         now = self._now()
@@ -582,19 +582,19 @@ class CaseService(ServiceCore):
     def filing_standard(self, case_id: int) -> str:
         """The filing standard (立案标准) of the case's category."""
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id)
             return self._standard(session.get_one(Category, case.category_id), Level(case.level))
 
     def closing_standard(self, case_id: int) -> str | None:
         """The closing standard (结案标准, migration 0018) of the case's category; None when none was entered."""
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id)
             return session.get_one(Category, case.category_id).closing_standard
 
     def timer(self, case_id: int) -> dict[str, Any]:
         """The running timer as plain data with its explanation."""
         with self.store.session() as session:
-            case = self._load(session, case_id)
+            case = self._read(session, case_id)
             return timers.timer_text(timers.spec_of(case), self.calendar, self._now())
 
     # -- helpers --------------------------------------------------------------------------
@@ -607,6 +607,15 @@ class CaseService(ServiceCore):
         return Msg("「{name}」（{code}）没有单独录入的立案标准：按 GB/T 47678.5 类别定义立案，处置时限 {limit}{condition}",
                    name=category.name, code=category.code, limit=format_limit(rule.minutes, rule.basis),
                    condition=condition)
+
+    def _read(self, session: Session, case_id: int, actor: Actor | None = None) -> Case:
+        """The case for a read: NotFound, as for no such case, also when it lies outside the
+        reader's scope (a department operator on SpatiaLite reading another department's case)."""
+        case = self._load(session, case_id)
+        scope = self._scope(actor)
+        if scope is not None and not queries.visible(session, case_id, scope):
+            raise NotFound(Msg("案卷不存在（id {case_id}）", case_id=case_id))
+        return case
 
     @staticmethod
     def _load(session: Session, case_id: int) -> Case:

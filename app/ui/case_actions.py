@@ -275,8 +275,13 @@ class CaseActions:
 
     def _ask_allowed(self, case_id: int):
         """(worker) What the services allow on the case, and why a gate refuses what it refuses."""
+        from app.services.errors import NotFound
+
         cases = self.desk.cases
-        allowed = cases.allowed_actions(self.actor, case_id)
+        try:
+            allowed = cases.allowed_actions(self.actor, case_id)
+        except NotFound:  # outside the reader's scope (another department's case): nothing to do on it
+            return [], {}
         blocks = getattr(cases, "action_blocks", None)
         return allowed, (blocks(self.actor, case_id) if blocks is not None else {})
 

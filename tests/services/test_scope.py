@@ -174,6 +174,40 @@ def test_case_service_reads_only_the_department_cases(store, svc, world, cases, 
     assert staff.cases.get(cases["ps"]).id == cases["ps"]
 
 
+def test_every_case_read_of_the_desk_is_scoped_on_spatialite(store, svc, world, cases, clock):
+    """The reads behind the desk's forms and buttons (allowed actions and their blocks, dispatch
+    suggestions, timer, deadline preview, filing and closing standards, closing evidence,
+    attachments) answer "not found" for another department's case, as get() does."""
+    from app.services.errors import NotFound
+
+    if store.backend != "spatialite":
+        pytest.skip("PostGIS: row-level security (tested with department logins in tests/store)")
+    jd = world.actors["dept_jd"]
+    core = build_core(store, clock, actor=jd)
+    reads = {
+        "allowed_actions": lambda c: core.cases.allowed_actions(jd, c),
+        "action_blocks": lambda c: core.cases.action_blocks(jd, c),
+        "dispatch_suggestions": core.cases.dispatch_suggestions,
+        "timer": core.cases.timer,
+        "preview_deadline": core.cases.preview_deadline,
+        "filing_standard": core.cases.filing_standard,
+        "closing_standard": core.cases.closing_standard,
+        "closing_evidence": core.cases.closing_evidence,
+        "attachments": core.cases.attachments,
+    }
+    for name, read in reads.items():
+        for key in ("ps", "other_report"):
+            with pytest.raises(NotFound, match="不存在"):
+                read(cases[key])
+                pytest.fail(f"{name} read {key}'s case")
+        read(cases["jd"])  # its own department's case: answered
+        read(cases["jd_report"])  # its own undispatched report: answered
+    with pytest.raises(NotFound):  # an actor passed to an unscoped service decides for that call
+        svc.allowed_actions(jd, cases["ps"])
+    assert svc.allowed_actions(world.actors["dispatcher"], cases["ps"]) is not None  # staff: unchanged
+    assert len(svc.attachments(cases["ps"])) == 1
+
+
 def test_search_finds_the_department_own_undispatched_reports(store, world, cases, clock, department_store):
     """A department operator's search covers what it may read: its department's cases AND the
     reports it made itself that are not dispatched yet — never another department's."""
