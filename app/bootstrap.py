@@ -160,6 +160,7 @@ def _build(hall: Hall, *, lang, clock, settings, plugins, plugins_dir, actor, li
     _install_ledger(hall, catalogue, actor)
     _install_stats(hall, catalogue, actor)
     _install_admin(hall, catalogue, actor)
+    _install_base_data(hall, catalogue, actor)
     _install_layouts(hall, mode, layout, actor)
     if plugins:  # plugin docks are placed by the layout as they register
         _install_plugins(hall, plugins_dir, clock, catalogue)
