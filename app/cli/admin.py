@@ -234,6 +234,14 @@ def add_config_commands(groups: Any) -> None:
     put.add_argument("--active", type=_yes_no, metavar="yes|no")
     ret = common(sub.add_parser("retire", help="retire a department (its cases stay)"), change=True)
     ret.add_argument("code", metavar="CODE")
+    jur = common(sub.add_parser("jurisdiction", help="set or clear a department's jurisdiction polygon"), change=True)
+    jur.add_argument("code", metavar="CODE")
+    how = jur.add_mutually_exclusive_group(required=True)
+    how.add_argument("--file", metavar="FILE", help="any OGR vector file (Shapefile, GeoPackage, GeoJSON, KML, …)")
+    how.add_argument("--wkt", metavar="WKT", help="a polygon in the store's CRS (EPSG:4549)")
+    how.add_argument("--clear", action="store_true", help="remove the jurisdiction")
+    jur.add_argument("--layer", help="the file's layer (default: the first)")
+    jur.add_argument("--where", metavar="SQL", help="an OGR attribute filter, e.g. \"name = '平江街道'\"")
 
     cat = groups.add_parser("category", help="categories in use: list, change")
     sub = cat.add_subparsers(dest="config_command", required=True)
@@ -256,7 +264,11 @@ def add_config_commands(groups: Any) -> None:
     put.add_argument("--scope", required=True,
                      help="all, kind:KIND, major:KIND:NN or category:KIND:CODE")
     put.add_argument("--department", required=True, metavar="CODE")
-    put.add_argument("--area", metavar="CODE", help="street/community/district code (default: everywhere)")
+    put.add_argument("--area", metavar="AREA", help="street/community/district code, grids:NAME, polygon:NAME or "
+                                                    "jurisdiction (the department's own; default: everywhere)")
+    put.add_argument("--grids", metavar="CODES", help="grid codes, comma separated (with --area grids:NAME)")
+    put.add_argument("--polygon", metavar="WKT", help="the area in the store's CRS (with --area polygon:NAME)")
+    put.add_argument("--polygon-file", metavar="FILE", help="the area from an OGR file (with --area polygon:NAME)")
     put.add_argument("--priority", type=int, default=100, help="0-1000, lower wins (default 100)")
     ret = common(sub.add_parser("retire", help="retire a rule by its KEY (see list)"), change=True)
     ret.add_argument("key", metavar="KEY")
@@ -266,6 +278,12 @@ def add_config_commands(groups: Any) -> None:
     exp.add_argument("--y", type=float)
     exp.add_argument("--lon", type=float)
     exp.add_argument("--lat", type=float)
+    exp.add_argument("--component", metavar="CODE", help="the case names this component (its rule applies)")
+    own = common(sub.add_parser("component", help="which of a named component's departments decides the route"),
+                 change=True)
+    own.add_argument("--scope", help="as a rule's scope (default: every component)")
+    own.add_argument("--by", required=True, choices=("maintainer", "owner", "authority", "none"),
+                     help="maintainer (养护), owner (权属), authority (主管) or none (the area rules decide)")
 
     limit = groups.add_parser("limit", help="time limits per category/major/kind, level and stage")
     sub = limit.add_subparsers(dest="config_command", required=True)
@@ -364,6 +382,13 @@ def _config(store: Any, actor: Any, args: argparse.Namespace, clock: Any, cat: A
         if cmd == "retire":
             return _result_text(cat, config.retire_department(actor, args.code, reason=args.reason,
                                                               dry_run=args.dry_run))
+        if cmd == "jurisdiction":
+            if args.file:
+                return _result_text(cat, config.import_jurisdiction(actor, args.code, args.file, layer=args.layer,
+                                                                    where=args.where, reason=args.reason,
+                                                                    dry_run=args.dry_run))
+            return _result_text(cat, config.set_jurisdiction(actor, args.code, None if args.clear else args.wkt,
+                                                             reason=args.reason, dry_run=args.dry_run))
         return _result_text(cat, config.set_department(
             actor, args.code, reason=args.reason, dry_run=args.dry_run, name=args.name, kind=args.kind,
             credit_code=args.credit_code, parent=args.parent, area=args.area, phone=args.phone, active=args.active))
@@ -384,9 +409,19 @@ def _config(store: Any, actor: Any, args: argparse.Namespace, clock: Any, cat: A
         if cmd == "retire":
             return _result_text(cat, config.retire_route(actor, args.key, reason=args.reason, dry_run=args.dry_run))
         if cmd == "explain":
-            return cat.text(config.explain_route(args.category, x=args.x, y=args.y, lon=args.lon, lat=args.lat))
+            return cat.text(config.explain_route(args.category, x=args.x, y=args.y, lon=args.lon, lat=args.lat,
+                                                 component=args.component))
+        if cmd == "component":
+            return _result_text(cat, config.set_component_rule(actor, scope=args.scope, by=args.by, reason=args.reason,
+                                                               dry_run=args.dry_run))
+        polygon = args.polygon
+        if args.polygon_file:
+            from app.services.config_areas import read_polygons
+
+            polygon = read_polygons(args.polygon_file)
         return _result_text(cat, config.set_route(actor, scope=args.scope, department=args.department, area=args.area,
-                                                  priority=args.priority, reason=args.reason, dry_run=args.dry_run))
+                                                  priority=args.priority, grids=args.grids, polygon=polygon,
+                                                  reason=args.reason, dry_run=args.dry_run))
     if group == "limit":
         if cmd == "list":
             rows = config.limits(parse_time(args.at, "--at"))

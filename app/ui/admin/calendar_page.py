@@ -19,6 +19,7 @@ from qtpy.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -88,6 +89,8 @@ class CalendarPage(AdminPage):
         bar.addWidget(self.summary, 1)
 
         self.days = table("calendarDays", [tr("日期"), tr("星期"), tr("安排"), tr("名称")])
+        # the columns share the table's width (date, weekday and arrangement fit, the name takes the rest)
+        self._stretch_days()
 
         self.holidays_edit = QPlainTextEdit(objectName="calendarHolidays")
         self.holidays_edit.setPlaceholderText(tr("每行一项：日期或日期..日期，可加 =名称，例如 2027-02-05..2027-02-11=春节"))
@@ -140,6 +143,13 @@ class CalendarPage(AdminPage):
             self.reload()
 
     # ---- reading ------------------------------------------------------------------
+    def _stretch_days(self) -> None:
+        header = self.days.horizontalHeader()
+        for column in range(3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+
     def reload(self, done: Callable[[Any], None] | None = None) -> None:
         """Read the year shown (in a worker)."""
         year, store = self.year.value(), self.store
@@ -161,6 +171,7 @@ class CalendarPage(AdminPage):
         rows = [(d.isoformat(), tr(WEEKDAYS[d.weekday()]), tr("放假"), name) for d, name in view.holidays.items()]
         rows += [(d.isoformat(), tr(WEEKDAYS[d.weekday()]), tr("调休上班"), "") for d in view.workdays]
         fill(self.days, sorted(rows))
+        self._stretch_days()  # (fill sized the columns to their contents; the modes apply again)
         self.holidays_edit.setPlainText("\n".join(ranges(view.holidays)))
         self.workdays_edit.setPlainText("\n".join(d.isoformat() for d in view.workdays))
         self.official.setChecked(view.status == OFFICIAL)

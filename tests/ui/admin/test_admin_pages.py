@@ -210,6 +210,19 @@ def test_the_users_page_changes_a_role_and_department_on_the_record(qtbot, works
     assert (h.key, h.reason, h.actor) == ("li", "调入市政局", "admin")
 
 
+def test_the_calendar_table_columns_fill_its_width(qtbot, workspace):
+    page = workspace.show_page("calendar")
+    qtbot.waitUntil(lambda: page.view is not None and page.days.rowCount() > 0, timeout=10000)
+    header = page.days.horizontalHeader()
+
+    def widths() -> list[int]:
+        return [header.sectionSize(i) for i in range(page.days.columnCount())]
+
+    # no empty band at the right once the layout settled
+    qtbot.waitUntil(lambda: sum(widths()) >= page.days.viewport().width() - 2, timeout=10000)
+    assert all(w > 20 for w in widths())
+
+
 @pytest.mark.parametrize("workspace", ["en"], indirect=True)
 def test_the_workspace_speaks_english(qtbot, workspace):
     assert [workspace.tabs.tabText(i) for i in range(workspace.tabs.count())] == [
