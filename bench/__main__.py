@@ -356,5 +356,18 @@ def bench_open311(ctx) -> None:
 
 GROUPS["open311"] = ((), bench_open311)
 
+
+def bench_eval(ctx) -> None:
+    """Group ``eval`` (bench/eval.py): one month's evaluation of every subject against a raw SQL count over
+    the same rows, on the district and (unless --skip-city) the city demo cached under build/demo on
+    SpatiaLite and PostGIS: eval.month_city_ratio.spatialite, eval.month_city_ratio.postgis."""
+    from bench.eval import run
+
+    run(district=str(ctx.get("db") or "data/demo/district.sqlite"), city=not ctx["skip_city"],
+        rounds=max(1, min(3, int(ctx["rounds"]))))
+
+
+GROUPS["eval"] = ((), bench_eval)
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -59,7 +59,9 @@ BULLETIN_EN: dict[str, str] = {
     "得分": "Score",
     "按期率": "On-time rate",
     "三、部门排名": "3. Department ranking",
-    "案卷太少的部门标为「样本不足」，不参与排名。": "Departments with too few cases are marked 'too few cases' and not ranked.",
+    "案卷太少的部门标为「样本不足」，不参与排名，其得分加括号、不评等级。":
+        "Departments with too few cases are marked 'too few cases': not ranked, their score in brackets, no grade.",
+    "评级": "Grade",
     "本月没有可排名的部门。": "No department to rank this month.",
     "四、街道排名": "4. Street ranking",
     "本月没有可排名的街道。": "No street to rank this month.",

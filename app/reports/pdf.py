@@ -193,17 +193,20 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
                         _pct(_rate(x, "close_rate")), _pct(_rate(x, "close_on_time_rate")
                                                            if "close_on_time_rate" in x.rates
                                                            else _rate(x, "handle_on_time_rate")),
-                        _num(x.score), x.grade or (t(Msg("样本不足")) if x.insufficient else "—")])
+                        # too few cases: the score is shown in brackets and no grade (a grade of one case
+                        # or none would read like a real A)
+                        f"({_num(x.score)})" if x.insufficient and x.score is not None else _num(x.score),
+                        t(Msg("样本不足")) if x.insufficient else (x.grade or "—")])
         return out
 
     headers = [t(Msg("名次")), t(Msg("代码")), t(Msg("名称")), t(Msg("案卷数")), t(Msg("结案率/处置率")),
-               t(Msg("按期率")), t(Msg("得分")), t(Msg("等级（A–E）"))]
-    widths = [width * w for w in (0.07, 0.14, 0.27, 0.09, 0.13, 0.11, 0.09, 0.10)]
+               t(Msg("按期率")), t(Msg("得分")), t(Msg("评级"))]
+    widths = [width * w for w in (0.07, 0.13, 0.26, 0.09, 0.13, 0.10, 0.10, 0.12)]  # 样本不足 on one line
     if b.departments is not None:
         story.append(Paragraph(esc(t(Msg("三、部门排名"))), h1))
         if b.departments.results:
             story.append(table(headers, ranking_rows(b.departments.results), widths, grades=7))
-            story.append(Paragraph(esc(t(Msg("案卷太少的部门标为「样本不足」，不参与排名。"))), base))
+            story.append(Paragraph(esc(t(Msg("案卷太少的部门标为「样本不足」，不参与排名，其得分加括号、不评等级。"))), base))
         else:
             story.append(Paragraph(esc(t(Msg("本月没有可排名的部门。"))), base))
     if b.streets is not None:
@@ -222,18 +225,21 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
                            [width * 0.4, width * 0.2, width * 0.2, width * 0.2]))
 
     # -- categories and hotspots ------------------------------------------------------------------
-    story.append(Paragraph(esc(t(Msg("五、高发问题与热点网格"))), h1))
+    section5 = Paragraph(esc(t(Msg("五、高发问题与热点网格"))), h1)
     total = sum(n for *_x, n in b.categories)
     cat_rows = [[i, c, name, n, _pct(n / total if total else None)] for i, (c, name, n) in enumerate(b.categories[:10], 1)]
     if cat_rows:
-        story.append(table([t(Msg("序号")), t(Msg("类别代码")), t(Msg("类别")), t(Msg("上报数")), t(Msg("占比"))], cat_rows,
-                           [width * w for w in (0.1, 0.18, 0.4, 0.16, 0.16)]))
+        story.append(KeepTogether([section5, table([t(Msg("序号")), t(Msg("类别代码")), t(Msg("类别")), t(Msg("上报数")),
+                                          t(Msg("占比"))], cat_rows,
+                                         [width * w for w in (0.1, 0.18, 0.4, 0.16, 0.16)])]))  # ten rows: one page
     else:
+        story.append(section5)
         story.append(Paragraph(esc(t(Msg("本月没有上报。"))), base))
     if b.hotspots:
         story.append(Spacer(1, 3 * mm))
-        story.append(table([t(Msg("序号")), t(Msg("热点网格")), t(Msg("上报数"))],
-                           [[i, g, n] for i, (g, n) in enumerate(b.hotspots, 1)], [width * 0.1, width * 0.5, width * 0.2]))
+        story.append(KeepTogether([table([t(Msg("序号")), t(Msg("热点网格")), t(Msg("上报数"))],
+                                         [[i, g, n] for i, (g, n) in enumerate(b.hotspots, 1)],
+                                         [width * 0.1, width * 0.5, width * 0.2])]))
 
     # -- ledger shares -----------------------------------------------------------------------------
     story.append(Paragraph(esc(t(Msg("六、延期、回退、缓办、挂账占比"))), h1))
@@ -246,7 +252,7 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
                 row.append(f"{s.counts.get(k, 0)} / {_pct(s.share(k))}")
             share_rows.append(row)
         story.append(table([t(Msg("部门")), t(Msg("部门名称")), t(Msg("派遣数"))] + [lbl for _k, lbl in kinds], share_rows,
-                           [width * w for w in (0.12, 0.24, 0.1, 0.135, 0.135, 0.135, 0.135)]))
+                           [width * w for w in (0.11, 0.29, 0.09, 0.1275, 0.1275, 0.1275, 0.1275)]))  # one line each
         story.append(Paragraph(esc(t(Msg("每格：申请数 / 占本部门当月派遣数的比例（来自台账）。"))), base))
     else:
         story.append(Paragraph(esc(t(Msg("本月没有派遣，也没有延期、回退、缓办、挂账申请。"))), base))
@@ -279,10 +285,11 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
     story.append(Paragraph(esc(t(Msg("附录 A：每日上报与结案"))), h1))
     story.append(table([t(Msg("日期")), t(Msg("上报")), t(Msg("结案"))], [[d.isoformat(), a, c] for d, a, c in b.daily],
                        [width * 0.3, width * 0.2, width * 0.2]))
-    story.append(Paragraph(esc(t(Msg("附录 B：上报渠道"))), h1))
-    story.append(table([t(Msg("渠道")), t(Msg("上报数")), t(Msg("占比"))],
-                       [[channel_label(c, tr), n, _pct(n / total if total else None)] for c, n in b.channels],
-                       [width * 0.4, width * 0.2, width * 0.2]))
+    story.append(KeepTogether([  # a dozen rows at most: heading and table on one page
+        Paragraph(esc(t(Msg("附录 B：上报渠道"))), h1),
+        table([t(Msg("渠道")), t(Msg("上报数")), t(Msg("占比"))],
+              [[channel_label(c, tr), n, _pct(n / total if total else None)] for c, n in b.channels],
+              [width * 0.4, width * 0.2, width * 0.2])]))
     if len(b.categories) > 10:
         story.append(Paragraph(esc(t(Msg("附录 C：全部问题类别"))), h1))
         story.append(table([t(Msg("类别代码")), t(Msg("类别")), t(Msg("上报数"))], [[c, name, n] for c, name, n in b.categories],

@@ -75,7 +75,7 @@ def test_only_takes_known_groups():
     from bench.__main__ import _groups
 
     assert _groups(None) == ["map", "queue", "demo", "live", "desk", "search", "wall", "bulletin", "import", "geocode",
-                              "open311"]
+                              "open311", "eval"]
     assert _groups("live,map") == ["map", "live"]
     with pytest.raises(SystemExit, match="unknown group walls"):
         _groups("map,walls")

@@ -176,3 +176,28 @@ def test_an_unwritable_export_says_so_and_writes_nothing(qtbot, store, history, 
     dock.export_tables(str(out / "missing" / "t.csv"))
     assert "导出失败" in dock.status.text()
     assert not (out / "missing").exists()
+
+
+def test_from_a_departments_grade_to_its_late_cases_on_the_map_and_out(qtbot, store, history, jobs, out):
+    """The analyst's path: last month, a department's bar (its grade in the tooltip note), its late
+    cases only, those on the map, and exactly those exported."""
+    from openpyxl import load_workbook
+
+    hits: list = []
+    dock, _build = _dock(qtbot, store, jobs)
+    dock.points = lambda numbers: statistics.case_points(store, None, numbers)
+    dock.on_hits = hits.extend
+    dock.run()
+    qtbot.waitUntil(lambda: dock.job is None, timeout=30000)
+    bars = dock.stats.charts["departments"].series[0].bars
+    index = next(i for i, b in enumerate(bars) if b.late)
+    dock.pick("departments", 0, index)
+    assert dock.late_only.isEnabled() and "按期处置" in dock.cases_title.text()
+    dock.late_only.setChecked(True)
+    late = list(bars[index].late)
+    assert dock.cases == late and history[1].number in late
+    dock.show_on_map()
+    assert len(hits) == len(late)
+    dock.export_cases(str(out / "late.xlsx"))
+    rows = list(load_workbook(out / "late.xlsx").active.iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:]] == late
