@@ -566,6 +566,10 @@ def _install_config_live(hall: Hall, desk, live: bool) -> None:
     def changed(update) -> None:
         if ALERTS_DOCK in registry.ids() and hasattr(registry.widget(ALERTS_DOCK), "set_stored"):
             registry.widget(ALERTS_DOCK).set_stored(update.settings.get("alerts"))
+        from qtpy.QtWidgets import QWidget
+
+        for picker in hall.window.findChildren(QWidget, "categoryPicker"):  # intake: categories in use only
+            picker.hidden = update.disabled_categories
         if not update.first and hall.controller is not None:
             hall.controller.refresh()
 

@@ -3,7 +3,7 @@
 ``ConfigWatch`` starts the configuration feed (app.store.config_feed: LISTEN gridhall_config on
 PostGIS, polling on SpatiaLite). On a new version it reloads, on the feed's thread, what the
 headless core holds (the working calendar in place, the time limits: ``refresh``) and reads the
-stored settings the desk shows (the alert rules' override); then it hands one closure to
+stored settings the desk shows (the alert rules' override) and the categories switched off; then it hands one closure to
 ``deliver`` (the GUI thread's) that calls every subscriber with a :class:`ConfigUpdate`, so the
 desk's views (calendar warning, alert banner, queue lights and deadlines, the administrator's
 pages) reload without a restart.
@@ -32,6 +32,15 @@ class ConfigUpdate:
     version: int
     settings: dict[str, Any] = field(default_factory=dict)
     first: bool = False  # the version read at the start (nothing changed yet)
+    #: ``kind:code`` of the categories the city does not use (not offered at intake).
+    disabled_categories: frozenset[str] = frozenset()
+
+
+def disabled_categories(store: Store) -> frozenset[str]:
+    """``kind:code`` of every category the administrator switched off."""
+    from app.services.config import ConfigService
+
+    return frozenset(f"{c['kind']}:{c['code']}" for c in ConfigService(store).categories() if not c["enabled"])
 
 
 def read_settings(store: Store) -> dict[str, Any]:
@@ -85,11 +94,11 @@ class ConfigWatch:
             except Exception:  # a failed reload must not stop the feed; the next change tries again
                 log.exception("reloading the configuration failed")
         try:
-            settings = read_settings(self.store)
+            settings, disabled = read_settings(self.store), disabled_categories(self.store)
         except Exception:  # noqa: BLE001 - the store went away: the feed reconnects and reads again
             log.info("reading the stored settings failed", exc_info=True)
-            settings = {}
-        update = ConfigUpdate(version, settings, first)
+            settings, disabled = {}, frozenset()
+        update = ConfigUpdate(version, settings, first, disabled)
         self.deliver(lambda: self._publish(update))
 
     def _publish(self, update: ConfigUpdate) -> None:  # deliver's thread (the GUI's)
@@ -101,4 +110,4 @@ class ConfigWatch:
                 log.exception("a configuration subscriber failed")
 
 
-__all__ = ["ConfigUpdate", "ConfigWatch", "read_settings"]
+__all__ = ["ConfigUpdate", "ConfigWatch", "disabled_categories", "read_settings"]

@@ -52,18 +52,27 @@ def test_a_saved_alert_rule_reaches_a_running_desk(qtbot, qgis_app, tiny_city, t
     from app.store.engine import open_store
     from app.ui.work.install import ALERTS_DOCK
 
-    hall, path = _hall(qtbot, tiny_city, tmp_path, Role.DISPATCHER, live=True)
+    hall, path = _hall(qtbot, tiny_city, tmp_path, Role.ACCEPTOR, live=True)
     other = open_store(path)  # another workstation
     try:
         banner = hall.window.dock_registry.widget(ALERTS_DOCK)
         qtbot.waitUntil(lambda: hall.config_watch.last is not None, timeout=WAIT_MS)
-        assert "yellow" in banner.rules.kinds
+        assert banner.rules.kinds != frozenset({"red"})
         ConfigService(other, FixedClock(T0)).set_setting(
             Actor("boss", "管理员", Role.ADMIN), "alerts",
-            {"roles": {"dispatcher": {"kinds": ["red"], "interval_s": 5}}}, reason="派遣员只看红灯")
+            {"roles": {"acceptor": {"kinds": ["red"], "interval_s": 5}}}, reason="受理员只看红灯")
         qtbot.waitUntil(lambda: banner.rules.kinds == frozenset({"red"}), timeout=WAIT_MS)
         assert banner.rules.interval_s == 5
         assert not hall.config_watch.last.first
+        # a category switched off elsewhere is no longer offered at intake
+        from qtpy.QtWidgets import QWidget
+
+        pickers = hall.window.findChildren(QWidget, "categoryPicker")
+        assert pickers and pickers[0].search("06010")
+        ConfigService(other, FixedClock(T0)).set_category(Actor("boss", "管理员", Role.ADMIN), "event", "06010",
+                                                          enabled=False, reason="本市不用")
+        qtbot.waitUntil(lambda: "event:06010" in pickers[0].hidden, timeout=WAIT_MS)
+        assert all(c.code != "06010" for c in pickers[0].search("06010"))
     finally:
         other.dispose()
         hall.runner.wait()

@@ -45,6 +45,9 @@ class CategoryPicker(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.results)
         self._value = ""
+        #: ``kind:code`` of the categories the city does not use (the administrator's configuration,
+        #: kept current by the GUI root's configuration feed): not offered.
+        self.hidden: frozenset[str] = frozenset()
         self.edit.textEdited.connect(self.search)
         self.edit.returnPressed.connect(self._take_first)
         self.results.itemActivated.connect(self._take)
@@ -59,7 +62,8 @@ class CategoryPicker(QWidget):
         """Show the categories matching ``text``; returns them."""
         if self._value:
             self._set_value(None)
-        hits = self.taxonomy.search(text, limit=MAX_RESULTS)
+        hits = self.taxonomy.search(text, limit=MAX_RESULTS + len(self.hidden))
+        hits = [c for c in hits if f"{c.kind.value}:{c.code}" not in self.hidden][:MAX_RESULTS]
         self.results.clear()
         for c in hits:
             item = QListWidgetItem(plain.line(f"{self.cat.label(c.kind)} {c.code}  {c.name}  · {c.major_name}", 200))
