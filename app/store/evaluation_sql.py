@@ -153,7 +153,8 @@ _ROW_FACTS = {"grid": "g.code", "community": "cm.code", "street": "st.code", "so
 def _base(d: _Dialect, scope_sql: str | None, public: Iterable[str], quick_minutes: int) -> str:
     """The CTEs ``l4`` (every event with its walk), ``cs`` (one row per case), ``asg`` (one row per assignment)."""
     scoped = f" AND case_id IN ({scope_sql})" if scope_sql else ""
-    facts = ", ".join(f"CASE WHEN {d.has(k)} THEN 1 ELSE 0 END AS h_{k}, {d.get(k)} AS p_{k}" for k in _FACTS)
+    facts = ", ".join(f"CASE WHEN e.action = 'report' AND {d.has(k)} THEN 1 ELSE 0 END AS h_{k}, "
+                      f"CASE WHEN e.action = 'report' THEN {d.get(k)} END AS p_{k}" for k in _FACTS)
     pub = ", ".join(f"'{s}'" for s in sorted(public)) or "NULL"
     at = d.at("e.at")
     fs, ts = "e.from_state", "e.to_state"
