@@ -70,6 +70,7 @@ class Wall:
         self.deliver = GuiDeliverer()
         self.bus = CaseBus()
         self.live: LiveSync | None = None
+        self.config_watch = None  # app.services.config_live.ConfigWatch once live (issue 12)
         self.alert_until = 0.0
         self.closed = False  # after close(): late deliveries (a queued resync) start no work
         from app.wall.watchdog import HEARTBEAT_ENV
@@ -155,6 +156,14 @@ class Wall:
             self.live = LiveSync(change_feed(self.store), self.source, self.bus, self.deliver, queue=self.state,
                                  on_resync=self.resync, on_status=self._feed_status)
             self.live.start()
+            # a saved configuration change (calendar, limits): the calendar reloads and the wall resyncs
+            from app.services.calendar import refresh_calendar
+            from app.services.config_live import ConfigWatch
+
+            self.config_watch = ConfigWatch(self.store, self.deliver,
+                                            refresh=lambda: refresh_calendar(self.store, self.state.calendar))
+            self.config_watch.subscribe(lambda update: None if update.first or self.closed else self.resync())
+            self.config_watch.start()
 
     def _feed_status(self, status: FeedStatus) -> None:
         if status == FeedStatus.ONLINE:
@@ -263,6 +272,9 @@ class Wall:
         if self.live is not None:
             self.live.close()
             self.live = None
+        if self.config_watch is not None:
+            self.config_watch.close()
+            self.config_watch = None
         self.runner.wait(60_000)  # a read still running under load (10 s is not always enough) ends first
         self.deliver.close()
         self.alerts.close()
