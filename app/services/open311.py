@@ -317,10 +317,10 @@ def status_notes(row: db.RequestRow) -> Msg:
     base = STATE_NOTES[state]
     if state is CaseState.NOT_FILED and row.duplicate_of:
         return Msg("与已有请求 {number} 重复，合并处理", number=row.duplicate_of)
-    if state in CLOSED_STATES and row.last_reply:
-        return Msg("{state}：{text}", state=base, text=row.last_reply)
-    if state in (CaseState.NOT_FILED, CaseState.VOIDED) and row.last_reason:
-        return Msg("{state}：{text}", state=base, text=row.last_reason)
+    if state is CaseState.CLOSED:
+        return Msg("{state}：{text}", state=base, text=Msg("已处置完毕，经监督员现场核查后结案"))
+    if state in (CaseState.NOT_FILED, CaseState.VOIDED):
+        return Msg("{state}：{text}", state=base, text=row.last_reason or Msg("不符合立案标准"))
     return base
 
 

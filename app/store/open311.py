@@ -182,27 +182,36 @@ def _request_query() -> Any:
             .outerjoin(tokens, tokens.c.case_id == Case.id))
 
 
-#: States whose notes name the last reply or reason (closed, not filed, voided).
+#: States whose notes name the reason that ended the case.
 TERMINAL = ("closed", "not_filed", "voided")
+#: Events that end a case as not filed or voided (their reason is the one the public is told).
+ENDING = ("reject", "void", "approve", "link")
 
 
 def _last_facts(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str | None, str | None, datetime | None]]:
-    """(latest reply text, latest reason, latest event time) per case; the reply and reason are read for
-    closed cases only (the public's notes of an open case come from its state), the time is the case's
-    ``updated_at`` (its last event's, kept by the derive)."""
+    """(None, the reason that ended a not-filed or voided case, the case's ``updated_at``) per case.
+
+    Never the events' payloads (an edit's carries the reporter's phone). On PostgreSQL the reason comes
+    through ``gridhall_open311_reason`` (migration 0022): the server's login may not read reasons."""
     out: dict[int, list[Any]] = {row[0]: [None, None, row[11]] for row in rows}
-    ended = [row[0] for row in rows if row[5] in TERMINAL]
-    for i in range(0, len(ended), 500):
-        found = session.execute(select(_events.c.case_id, _events.c.action, _events.c.reason, _events.c.payload)
-                                .where(_events.c.case_id.in_(ended[i:i + 500]),
-                                       (_events.c.action == "reply") | _events.c.reason.isnot(None))
-                                .order_by(_events.c.case_id, _events.c.seq)).all()
-        for case_id, action, reason, payload in found:
-            facts = out[case_id]
-            if action == "reply" and isinstance(payload, dict) and payload.get("text"):
-                facts[0] = str(payload["text"])
-            elif reason:
-                facts[1] = reason
+    ended = [row[0] for row in rows if row[5] in ("not_filed", "voided")]
+    if not ended:
+        return {cid: (f[0], f[1], f[2]) for cid, f in out.items()}
+    if session.get_bind().dialect.name == "postgresql":
+        for i in range(0, len(ended), 500):
+            found = session.execute(text("SELECT id, gridhall_open311_reason(id) FROM unnest(CAST(:ids AS integer[])) "
+                                         "AS t(id)"), {"ids": ended[i:i + 500]}).all()
+            for case_id, reason in found:
+                out[case_id][1] = reason
+    else:
+        for i in range(0, len(ended), 500):
+            found = session.execute(select(_events.c.case_id, _events.c.reason)
+                                    .join(Case, Case.id == _events.c.case_id)
+                                    .where(_events.c.case_id.in_(ended[i:i + 500]), _events.c.to_state == Case.state,
+                                           _events.c.action.in_(ENDING))
+                                    .order_by(_events.c.case_id, _events.c.seq)).all()
+            for case_id, reason in found:
+                out[case_id][1] = reason
     return {cid: (f[0], f[1], f[2]) for cid, f in out.items()}
 
 

@@ -84,7 +84,7 @@ def test_followed_to_closed(server, hall):
     r = svc.close(a["leader_shift"], r.case.id, r.version, override=True, note="现场已清理，整改前照片缺失")
     closed_doc = server.get(f"/requests/{number}.json").json[0]
     assert closed_doc["status"] == "closed"
-    assert closed_doc["status_notes"].startswith("已结案：") and number in closed_doc["status_notes"]
+    assert closed_doc["status_notes"] == "已结案：已处置完毕，经监督员现场核查后结案"
     assert closed_doc["expected_datetime"] is None
     assert closed_doc["updated_datetime"] == (T0 + timedelta(minutes=90)).isoformat() + "+08:00"
     assert number in [d["service_request_id"] for d in server.get("/requests.json", status="closed").json]

@@ -31,8 +31,10 @@ def intake(pg_url):
     store = init_db(pg_url)
     world = build_world(store)
     svc = service(store, FixedClock(T0))
-    case = svc.report(world.actors["acceptor"], draft(source="hotline", reporter_name="李四",
-                                                      reporter_phone="13912345678")).case
+    r = svc.report(world.actors["acceptor"], draft(source="hotline", reporter_name="李四",
+                                                   reporter_phone="13912345678"))
+    svc.edit(world.actors["acceptor"], r.case.id, r.version, reason="号码记错", reporter_phone="13912345679")
+    case = r.case
     key = o3.add_key(store, "pg", rate_per_minute=600, now=T0).key
     password = secrets.token_urlsafe(12)
     name = "o311_" + secrets.token_hex(3)
@@ -45,6 +47,17 @@ def intake(pg_url):
     owner = open_store(pg_url)
     drop_login(owner, name)
     owner.dispose()
+
+
+def _actor(store, username):
+    from sqlalchemy import select
+
+    from app.services.actors import Actor
+    from app.store.models import User
+
+    with store.session() as s:
+        u = s.scalars(select(User).where(User.username == username)).one()
+        return Actor(u.username, u.display_name, u.role, u.department_id, u.id)
 
 
 def _refused(conn, sql: str, args=()) -> str:
@@ -71,6 +84,11 @@ def test_the_open311_login_reads_public_columns_only_and_writes_nothing_else(int
         assert _refused(conn, "SELECT reporter_name FROM cases WHERE id = %s", (case.id,)) == "42501"
         assert _refused(conn, "SELECT * FROM cases") == "42501"
         assert _refused(conn, "SELECT data FROM attachments") == "42501"
+        assert _refused(conn, "SELECT reason FROM case_events") == "42501"
+        with conn.cursor() as cur:  # report events only: an edit's payload carries the old and new phone
+            cur.execute("SELECT DISTINCT action FROM case_events")
+            assert cur.fetchall() == [("report",)]
+        conn.rollback()
         assert _refused(conn, "SELECT phone FROM users") == "42501"
         assert _refused(conn, "UPDATE cases SET description = 'x' WHERE id = %s", (case.id,)) == "42501"
         assert _refused(conn, "UPDATE cases SET state = 'closed'") == "42501"
@@ -108,6 +126,16 @@ def test_the_server_as_the_open311_login_files_a_public_report(intake):
         assert doc["status"] == "open" and "13700000000" not in srv.get("/requests.json").body.decode()
         assert srv.get("/services.json").status == 200
         assert srv.get(f"/tokens/{r.json[0]['token']}.json").json[0]["service_request_id"] == number
+        from app.store.engine import open_store
+
+        hall = open_store(owner)
+        world_actors = {"leader_shift": _actor(hall, "leader_shift")}
+        svc = service(hall, SystemClock())
+        case_id = next(c.id for c in svc.list_cases() if c.number == number)
+        svc.reject(world_actors["leader_shift"], case_id, 1, reason="不属于城市管理范围")
+        hall.dispose()
+        doc = srv.get(f"/requests/{number}.json").json[0]
+        assert doc["status"] == "closed" and doc["status_notes"] == "不予立案：不属于城市管理范围"
     u = make_url(owner)
     conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=u.username, password=u.password)
     try:

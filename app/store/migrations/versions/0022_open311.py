@@ -89,6 +89,17 @@ BEGIN
 END $$"""
 
 
+# The one free text the public is told: why a case was not filed or voided (the event that ended it).
+REASON = """
+CREATE FUNCTION gridhall_open311_reason(p_case integer) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = {schema}, pg_temp AS $$
+  SELECT e.reason FROM case_events e JOIN cases c ON c.id = e.case_id
+   WHERE e.case_id = p_case AND c.state IN ('not_filed', 'voided') AND e.to_state = c.state
+     AND e.action IN ('reject', 'void', 'approve', 'link')
+   ORDER BY e.seq DESC LIMIT 1
+$$"""
+
+
 def upgrade() -> None:
     op.create_table(
         "open311_keys",
@@ -165,8 +176,11 @@ END $$""")
     op.execute(f"GRANT UPDATE (version) ON cases TO {GROUP}")
     op.execute(f"CREATE POLICY cases_u_o311 ON cases FOR UPDATE TO {GROUP} USING (source = 'public' AND version = 0) "
                "WITH CHECK (source = 'public' AND version = 0)")
-    event_cols = [c for c in _columns("case_events")]
-    op.execute(f"GRANT SELECT ({', '.join(sorted(event_cols))}) ON case_events TO {GROUP}")
+    # Of the events it reads report events only (policy below; its own insert returns the payload the database
+    # derived): an edit's payload carries the reporter's old and new phone. Never a reason (free text).
+    event_cols = sorted(_columns("case_events") - {"reason"})
+    op.execute(f"GRANT SELECT ({', '.join(event_cols)}) ON case_events TO {GROUP}")
+    op.execute(f"CREATE POLICY case_events_s_o311 ON case_events FOR SELECT TO {GROUP} USING (action = 'report')")
     op.execute(f"GRANT INSERT ON case_events TO {GROUP}")
     op.execute(f"GRANT USAGE ON SEQUENCE case_events_id_seq TO {GROUP}")
     att_cols = sorted(_columns("attachments") - {"data"})
@@ -202,7 +216,7 @@ END $$""")
             WHERE schemaname = current_schema() AND '{group_role(Role.ACCEPTOR)}' = ANY(roles)
               AND cmd IN ('SELECT', 'INSERT', 'ALL')
               AND tablename IN ('cases', 'case_events', 'attachments', 'open311_tokens') LOOP
-    IF p.cmd IN ('SELECT', 'ALL') THEN
+    IF p.cmd IN ('SELECT', 'ALL') AND p.tablename <> 'case_events' THEN
       EXECUTE pg_catalog.format('CREATE POLICY %I ON %I AS %s FOR SELECT TO {GROUP}%s', left(p.policyname, 45) || '_s_o311',
         p.tablename, p.permissive, CASE WHEN p.qual IS NOT NULL THEN ' USING (' || p.qual || ')' ELSE '' END);
     END IF;
@@ -214,6 +228,9 @@ END $$""")
   END LOOP;
 END $$""")
     schema = op.get_bind().execute(sa.text("SELECT current_schema()")).scalar()
+    op.execute(REASON.format(schema=schema))
+    op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_reason(integer) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION gridhall_open311_reason(integer) TO {GROUP}")
     op.execute(GUARD.format(schema=schema))
     op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_guard() FROM PUBLIC")
     op.execute("CREATE TRIGGER case_events_open311 BEFORE INSERT ON case_events FOR EACH ROW "
@@ -229,6 +246,7 @@ def downgrade() -> None:
   END LOOP;
 END $$""")
         op.execute("DROP TRIGGER IF EXISTS case_events_open311 ON case_events")
+        op.execute("DROP FUNCTION IF EXISTS gridhall_open311_reason(integer)")
         op.execute("DROP POLICY IF EXISTS cases_u_o311 ON cases")
         op.execute("DROP FUNCTION IF EXISTS gridhall_open311_guard()")
     op.drop_table("open311_tokens")
