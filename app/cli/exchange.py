@@ -171,10 +171,17 @@ def _run(args: argparse.Namespace, cat: Any, clock: Any) -> int:
         core = build_core(store, clock, actor=actor)
         run = Exchange(core, actor, client, platform=args.platform, service_map=dict(args.service_map),
                        max_per_call=getattr(args, "max_per_call", 1000))
-        if args.exchange_command == "pull":
-            summary = run.pull(since=args.since, until=args.until)
-        else:
-            summary = run.push(send_new=_sources(args.send_new), since=args.since)
+        try:
+            if args.exchange_command == "pull":
+                summary = run.pull(since=args.since, until=args.until)
+            else:
+                summary = run.push(send_new=_sources(args.send_new), since=args.since)
+        except KeyboardInterrupt:  # each item commits on its own: say so, not "nothing was written"
+            from app.cli import EXIT_CANCELLED
+
+            print(f"gridhall: {cat.text(Msg('已中断：中断前完成的条目已保存；再次运行会从中断处继续，不会重复'))}",
+                  file=sys.stderr)
+            return EXIT_CANCELLED
         rows = run.book.log_rows(this_run=True, limit=10_000)
     finally:
         client.close()

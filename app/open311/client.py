@@ -230,11 +230,13 @@ class Exchange:
         end = until or now
         try:
             first = start
-            while first < end:
-                last = min(first + timedelta(days=MAX_WINDOW_DAYS), end)
+            while True:  # at least one window, even when the cursor is now (the mark's own second counts)
+                last = max(first, min(first + timedelta(days=MAX_WINDOW_DAYS), end))
                 self._pull_window(first, last, summary)
                 if until is None and since is None:  # a window looked at whole moves the cursor on
                     self.book.advance_to(PULL, w3c(min(last, now - SAFETY)))
+                if last >= end:
+                    break
                 first = last
         except ServiceError as exc:  # a failed call, or the hall refused an item: resumes next run
             summary.error = exc

@@ -159,3 +159,27 @@ def test_refusals_are_one_line(cli, platform):
     assert code == 1 and "403" in err and "Traceback" not in err
     code, out, err = cli("push", *_remote(platform), "--send-new", "nonsense")
     assert code == 1 and err.count("\n") == 1 and "nonsense" in err
+
+
+def test_ctrl_c_keeps_what_was_done_and_the_next_run_goes_on(cli, platform, clock, store, monkeypatch):
+    from app.open311.client import Exchange
+
+    for i in range(3):
+        platform.post(f"人民路边有一堆暴露垃圾 {i}")
+    told = Exchange._told
+
+    def interrupt_after_first(self, summary, outcome, remote_id, case_id):
+        told(self, summary, outcome, remote_id, case_id)
+        if outcome == "created":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Exchange, "_told", interrupt_after_first)
+    code, out, err = cli("pull", *_remote(platform))
+    assert code == 130 and err.count("\n") == 1 and "中断前完成的条目已保存" in err
+    monkeypatch.setattr(Exchange, "_told", told)
+    code, out, err = cli("pull", *_remote(platform), "--format", "json")
+    assert code == 0 and json.loads(out)["counts"] == {"known": 1, "created": 2}, err
+    from app.store.exchange import links
+
+    with store.session() as s:
+        assert len(links(s, "city")) == 3
