@@ -31,6 +31,10 @@ from app.store.errors import StoreError
 
 #: rows per executemany (and per progress call).
 BATCH = 20_000
+#: an import of at least this many rows, and at least a quarter of what the R*Tree holds, rebuilds the
+#: tree packed (Sort-Tile-Recursive) instead of inserting entry by entry.
+PACK_MIN_ROWS = 10_000
+_RND_TOWARDS, _RND_AWAY = 1.0 - 1.0 / 8388608.0, 1.0 + 1.0 / 8388608.0  # SQLite's rtree.c
 
 
 def append_rows(store: Store, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
@@ -70,11 +74,20 @@ def _append_spatialite(store: Store, table: Table, columns: list[str], rows: Seq
                 for trigger, _sql in triggers:
                     conn.exec_driver_sql(f'DROP TRIGGER "{trigger}"')
             total = len(rows)
+            # A large import: the table's plain (non-unique) indexes are built once afterwards, sorted,
+            # instead of growing entry by entry (their own SQL; inside the same transaction).
+            indexes = [(n, q) for n, q in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+                "AND sql NOT LIKE 'CREATE UNIQUE%'", (name,))] if total >= PACK_MIN_ROWS else []
+            for index, _sql in indexes:
+                conn.exec_driver_sql(f'DROP INDEX "{index}"')
             for start in range(0, total, batch):
                 chunk = rows[start:start + batch]
                 conn.exec_driver_sql(sql, list(chunk))
                 if progress is not None:
                     progress(start + len(chunk), total)
+            for _index, create in indexes:
+                conn.exec_driver_sql(create)
             if geometry and triggers:
                 bad = conn.exec_driver_sql(
                     f"""SELECT count(*) FROM "{name}" t, geometry_columns g
@@ -84,10 +97,7 @@ def _append_spatialite(store: Store, table: Table, columns: list[str], rows: Seq
                 if bad:
                     raise StoreError(Msg("{table} 中有 {n} 个几何类型或坐标系不符", table=name, n=bad))
                 if spatial:
-                    conn.exec_driver_sql(
-                        f'INSERT INTO "idx_{name}_geom" (pkid, xmin, xmax, ymin, ymax) '
-                        f'SELECT ROWID, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM "{name}" '
-                        "WHERE ROWID > ? AND geom IS NOT NULL ORDER BY ROWID", (first,))
+                    _fill_rtree(conn, name, first, len(rows))
                 conn.exec_driver_sql(
                     "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
                     "WHERE lower(f_table_name) = lower(?) AND lower(f_geometry_column) = 'geom'", (name,))
@@ -98,6 +108,109 @@ def _append_spatialite(store: Store, table: Table, columns: list[str], rows: Seq
             conn.rollback()
             raise
     return len(rows)
+
+
+def _fill_rtree(conn: Any, name: str, first: int, added: int) -> None:
+    """The R*Tree entries of the rows after ROWID ``first``: inserted one by one (few rows), or the whole
+    tree rebuilt packed (many): the same entries, the bounds rounded outwards to 32-bit floats exactly as
+    SQLite's R*Tree module rounds them."""
+    idx = f"idx_{name}_geom"
+    held = conn.exec_driver_sql(f'SELECT count(*) FROM "{idx}_rowid"').scalar() or 0
+    if added < PACK_MIN_ROWS or added * 4 < held:
+        conn.exec_driver_sql(
+            f'INSERT INTO "{idx}" (pkid, xmin, xmax, ymin, ymax) SELECT ROWID, MbrMinX(geom), MbrMaxX(geom), '
+            f'MbrMinY(geom), MbrMaxY(geom) FROM "{name}" WHERE ROWID > ? AND geom IS NOT NULL ORDER BY ROWID',
+            (first,))
+        return
+    import numpy as np
+
+    node_size = conn.exec_driver_sql(f'SELECT length(data) FROM "{idx}_node" WHERE nodeno = 1').scalar()
+    old = conn.exec_driver_sql(f'SELECT pkid, xmin, xmax, ymin, ymax FROM "{idx}"').fetchall()
+    new = conn.exec_driver_sql(
+        f'SELECT ROWID, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM "{name}" '
+        "WHERE ROWID > ? AND geom IS NOT NULL", (first,)).fetchall()
+    ids = np.array([r[0] for r in old] + [r[0] for r in new], dtype=np.int64)
+    boxes = np.empty((len(ids), 4), dtype=np.float32)
+    if old:
+        boxes[:len(old)] = np.array([r[1:] for r in old], dtype=np.float64)  # stored floats: exact
+    if new:
+        d = np.array([r[1:] for r in new], dtype=np.float64)
+        boxes[len(old):, 0::2] = _round(d[:, 0::2], down=True)  # xmin, ymin
+        boxes[len(old):, 1::2] = _round(d[:, 1::2], down=False)  # xmax, ymax
+    nodes = _pack(ids, boxes, (node_size - 4) // 24)
+    for table in ("node", "rowid", "parent"):
+        conn.exec_driver_sql(f'DELETE FROM "{idx}_{table}"')
+    conn.exec_driver_sql(f'INSERT INTO "{idx}_node" (nodeno, data) VALUES (?, ?)',
+                         [(no, blob.ljust(node_size, b"\0")) for no, blob, _leaf, _children in nodes])
+    conn.exec_driver_sql(f'INSERT INTO "{idx}_rowid" (rowid, nodeno) VALUES (?, ?)',
+                         [(int(i), no) for no, _blob, leaf, children in nodes if leaf for i in children])
+    conn.exec_driver_sql(f'INSERT INTO "{idx}_parent" (nodeno, parentnode) VALUES (?, ?)',
+                         [(int(c), no) for no, _blob, leaf, children in nodes if not leaf for c in children])
+
+
+def _round(d: Any, *, down: bool) -> Any:
+    """float64 -> float32 as SQLite's rtreeValueDown / rtreeValueUp (never inside the true bound)."""
+    import numpy as np
+
+    f = d.astype(np.float32)
+    if down:
+        bad = f.astype(np.float64) > d
+        f[bad] = (d[bad] * np.where(d[bad] < 0, _RND_AWAY, _RND_TOWARDS)).astype(np.float32)
+    else:
+        bad = f.astype(np.float64) < d
+        f[bad] = (d[bad] * np.where(d[bad] < 0, _RND_TOWARDS, _RND_AWAY)).astype(np.float32)
+    return f
+
+
+def _pack(ids: Any, boxes: Any, capacity: int) -> list[tuple[int, bytes, bool, Any]]:
+    """A Sort-Tile-Recursive R-tree of ``ids`` with ``boxes`` (xmin, xmax, ymin, ymax as float32):
+    [(node number, node blob without padding, is a leaf, the rowids or child node numbers)], node 1 the
+    root (its first two bytes: the tree's depth)."""
+    import math
+
+    import numpy as np
+
+    cell = np.dtype([("id", ">i8"), ("x0", ">f4"), ("x1", ">f4"), ("y0", ">f4"), ("y1", ">f4")])
+    levels: list[list[Any]] = []  # per level from the leaves up: [(keys, boxes)] per node
+    keys, items = ids, boxes
+    while True:
+        n = len(keys)
+        groups: list[Any]
+        if n <= capacity:
+            groups = [np.arange(n)]
+        else:
+            pages = math.ceil(n / capacity)
+            per_slice = math.ceil(math.sqrt(pages)) * capacity
+            order = np.argsort((items[:, 0] + items[:, 1]) / 2, kind="stable")
+            groups = []
+            for s in range(0, n, per_slice):
+                part = order[s:s + per_slice]
+                part = part[np.argsort((items[part, 2] + items[part, 3]) / 2, kind="stable")]
+                groups += [part[i:i + capacity] for i in range(0, len(part), capacity)]
+        level = [(keys[g], items[g]) for g in groups]
+        levels.append(level)
+        if len(level) == 1:
+            break
+        keys = np.arange(len(level))  # the next level's children: indices into this level
+        items = np.array([[b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max()] for _k, b in level],
+                         dtype=np.float32)
+    depth = len(levels) - 1
+    numbers: list[Any] = [None] * len(levels)
+    numbers[depth] = np.array([1])
+    next_no = 2
+    for lv in range(depth - 1, -1, -1):  # top-down numbering: the root is node 1
+        numbers[lv] = np.arange(next_no, next_no + len(levels[lv]))
+        next_no += len(levels[lv])
+    out: list[tuple[int, bytes, bool, Any]] = []
+    for lv, level in enumerate(levels):
+        for j, (k, b) in enumerate(level):
+            children = k if lv == 0 else numbers[lv - 1][k]
+            cells = np.empty(len(k), dtype=cell)
+            cells["id"] = children
+            cells["x0"], cells["x1"], cells["y0"], cells["y1"] = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+            head = (depth if lv == depth else 0).to_bytes(2, "big") + len(k).to_bytes(2, "big")
+            out.append((int(numbers[lv][j]), head + cells.tobytes(), lv == 0, children))
+    return out
 
 
 def _append_postgis(store: Store, table: Table, columns: list[str], rows: Sequence[Sequence[Any]],

@@ -173,13 +173,20 @@ def test_components_import_current_fields_reprojected_from_geographic(world_stor
     assert row[13] == pytest.approx(P6[0], abs=0.01) and row[14] == pytest.approx(P6[1], abs=0.01)
 
 
-def test_spatial_index_and_triggers_intact_after_a_large_import(world_store, tmp_path):
-    """The import drops SpatiaLite's per-row insert triggers and fills the R*Tree once: afterwards the
-    index agrees with the table and the triggers are back (a later ORM insert is indexed as usual)."""
+@pytest.mark.parametrize("packed", [False, True], ids=["inserted", "packed"])
+def test_spatial_index_and_triggers_intact_after_a_large_import(world_store, tmp_path, monkeypatch, packed):
+    """The import drops SpatiaLite's per-row insert triggers and fills the R*Tree once (entry by entry, or
+    for a large import the whole tree rebuilt packed): afterwards SQLite's own check and SpatiaLite's
+    agree with the table, a window query finds what it should, the triggers are back and a later ORM
+    insert is indexed as usual."""
     store = world_store
     if store.backend != "spatialite":
         pytest.skip("SpatiaLite's spatial index")
     from sqlalchemy import text
+
+    from app.store import base_load
+
+    monkeypatch.setattr(base_load, "PACK_MIN_ROWS", 1 if packed else 10**9)
 
     def triggers():
         with store.session() as s:
@@ -199,6 +206,21 @@ def test_spatial_index_and_triggers_intact_after_a_large_import(world_store, tmp
                              "WHERE xmin <= :x1 AND xmax >= :x0 AND ymin <= :y1 AND ymax >= :y0)"),
                         {"x0": P6[0] - 0.5, "x1": P6[0] + 9.5, "y0": P6[1] - 0.5, "y1": P6[1] + 0.5})
     assert hits == 21  # ten new points on the first row, ten more where the pattern repeats (i = 2500…), the world's own
+    with store.session() as s:
+        assert s.scalar(text("SELECT rtreecheck('idx_components_geom')")) == "ok"
+        depth = s.scalar(text("SELECT hex(substr(data, 1, 2)) FROM idx_components_geom_node WHERE nodeno = 1"))
+        assert depth == "0002"  # 3,001 entries, at most 51 a node: two levels under the root
+    from app.store.models import Component
+    from geoalchemy2 import WKTElement
+
+    with store.session() as s, s.begin():  # the triggers are back: an ordinary insert is indexed
+        s.add(Component(code="32059901002099999", category_id=s.scalar(text(
+            "SELECT id FROM categories WHERE kind = 'component' AND code = '01002'")), name="井盖",
+            status="intact", geom=WKTElement(f"POINT({P6[0] + 1000} {P6[1]})", srid=STORE_SRID)))
+    with store.session() as s:
+        assert s.scalar(text("SELECT CheckSpatialIndex('components', 'geom')")) == 1
+        assert s.scalar(text("SELECT rtreecheck('idx_components_geom')")) == "ok"
+        assert s.scalar(text("SELECT count(*) FROM idx_components_geom WHERE xmin >= :x"), {"x": P6[0] + 999}) == 1
 
 
 def _srs(epsg: int):
