@@ -26,8 +26,8 @@ from app.gis.tools.decorations import MapDecorations
 CASE_SCALE = 2000
 #: A case in the view's outer band (this share of its width or height on each side) is re-centred.
 FOLLOW_MARGIN = 0.15
-#: The map is zoomed to the case scale when it shows more than this many times that scale.
-FOLLOW_SCALE_SLACK = 1.5
+#: The map is zoomed to the case scale when it shows more than that scale (this factor: rounding).
+FOLLOW_SCALE_SLACK = 1.01
 _FULL_EXTENT_MARGIN = 0.03
 _LEGEND_MUPP = 10.0  # map units per pixel assumed for legend patches
 #: The identified feature's outline: cyan, unlike the case lights and the selected-case ring.
@@ -170,8 +170,8 @@ class MapView(QWidget):
 
     def follow_case(self, x: float, y: float, scale: float = CASE_SCALE) -> bool:
         """The current case changed to the one at (x, y): ring and flash it, and move the map only
-        when the case is not well inside the view or the map is zoomed out beyond ``scale`` (then
-        as :meth:`zoom_to_case`). Stepping through nearby cases keeps the map still: no new render
+        when the case is not well inside the view or the map shows less detail than ``scale``
+        (then as :meth:`zoom_to_case`; a map zoomed in closer stays as the user set it). Stepping through nearby cases keeps the map still: no new render
         of every layer (and its labels) per step. Returns whether the map moved."""
         extent = self.canvas.extent()
         margin_x, margin_y = extent.width() * FOLLOW_MARGIN, extent.height() * FOLLOW_MARGIN

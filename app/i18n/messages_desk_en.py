@@ -3,4 +3,9 @@
 from __future__ import annotations
 
 DESK_EN: dict[str, str] = {
+    # the case archive's paging buttons, disabled: why
+    "已是第一页": "This is the first page",
+    "已是最后一页": "This is the last page",
+    "正在查找…": "Searching…",
+    "先输入条件并查找": "Enter what to look for and search first",
 }

@@ -67,10 +67,16 @@ class ActionRegistry:
             self.menu(key)
 
     def menu(self, key: str) -> QMenu:
-        """The menu ``key`` (created on first use, after the built-in ones)."""
+        """The menu ``key`` (created on first use: after the built-in ones, yet before 帮助, which
+        stays last in the menu bar)."""
         if key not in self._menus:
             title = self._cat.tr(MENUS.get(key, key))
-            menu = self._window.menuBar().addMenu(title)
+            bar, last = self._window.menuBar(), self._menus.get("help")
+            if last is not None:
+                menu = QMenu(title, bar)
+                bar.insertMenu(last.menuAction(), menu)
+            else:
+                menu = bar.addMenu(title)
             menu.setObjectName(f"menu_{key}")
             menu.setToolTipsVisible(True)  # a disabled entry says why
             self._menus[key] = menu

@@ -193,3 +193,13 @@ class ArchiveDock(QWidget):
         result = self._result
         self.prev_button.setEnabled(not self.busy and result is not None and self._offset > 0)
         self.next_button.setEnabled(not self.busy and result is not None and bool(result.more))
+        tr = self.cat.tr  # a disabled button says why
+        for button, why in ((self.prev_button, tr("已是第一页")), (self.next_button, tr("已是最后一页"))):
+            if button.isEnabled():
+                button.setToolTip("")
+            elif self.busy:
+                button.setToolTip(tr("正在查找…"))
+            elif result is None:
+                button.setToolTip(tr("先输入条件并查找"))
+            else:
+                button.setToolTip(why)

@@ -23,7 +23,7 @@ from qtpy.QtWidgets import (
 from app.domain.definitions import OPEN_STATES, CaseState, Level, Light, Source
 from app.i18n import Catalogue
 from app.ui.plain import ElidedLabel, line
-from app.ui.queue_model import COLUMNS, CaseQueueModel
+from app.ui.queue_model import COLUMNS, URGED_COLUMN, CaseQueueModel
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueCounters, QueueFilter, QueueState
 
@@ -51,6 +51,12 @@ class CaseQueueDock(QWidget):
             if col in labelled:
                 longest = max(cells.horizontalAdvance(self.cat.label(m)) for m in labelled[col])
                 width = max(width, min(longest, 24 * char) + 14)
+            if col == URGED_COLUMN:  # "3 级 · 12 次", in bold as an urged case shows it
+                from qtpy.QtGui import QFont, QFontMetrics
+
+                bold = QFont(self.table.font())
+                bold.setBold(True)
+                width = max(width, QFontMetrics(bold).horizontalAdvance(self.cat.tr("{level} 级 · {n} 次", level=3, n=12)) + 16)
             widths.append(width)
         return widths
 

@@ -201,10 +201,16 @@ def test_paging_walks_the_results(qtbot, hall):
     if not archive.next_button.isEnabled():
         pytest.skip("fewer cases than one page")
     assert len(first) == PAGE and not archive.prev_button.isEnabled()
+    assert archive.prev_button.toolTip() == "已是第一页"  # a disabled button says why
+    assert archive.next_button.toolTip() == ""
     archive.next_button.click()
     qtbot.waitUntil(lambda: not archive.busy, timeout=20000)
-    assert archive.prev_button.isEnabled()
+    assert archive.prev_button.isEnabled() and archive.prev_button.toolTip() == ""
     assert not set(first) & {r.id for r in archive.rows()}
+    while archive.next_button.isEnabled():
+        archive.next_button.click()
+        qtbot.waitUntil(lambda: not archive.busy, timeout=20000)
+    assert archive.next_button.toolTip() == "已是最后一页"
 
 
 def test_a_department_operator_finds_only_its_departments_cases(qtbot, qgis_app, tiny_city, tmp_path):

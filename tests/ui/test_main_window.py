@@ -184,3 +184,13 @@ def test_ctrl_f_command_focuses_the_queue_search_box(qtbot, window, calendar, so
     window.activateWindow()
     window.action_registry.action("gridhall.queue.focus_filter").trigger()
     qtbot.waitUntil(window.dock_registry.widget(QUEUE_DOCK).search.hasFocus)
+
+
+def test_a_menu_made_later_goes_before_help_which_stays_last(window):
+    registry = window.action_registry
+    registry.register(ActionSpec("test.handle.new", "新上报", "", "办理", "nothing"))
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles[-1] == "帮助"
+    assert titles.index("办理") == titles.index("帮助") - 1
+    assert titles[:3] == ["文件", "视图", "地图"]
+    registry.unregister("test.handle.new")

@@ -283,3 +283,17 @@ def test_english_column_headers_and_state_labels_are_not_truncated(qtbot, themed
         assert dock.table.columnWidth(col) >= needed, (title, dock.table.columnWidth(col), needed)
     longest = max(cells.horizontalAdvance(dock.cat.label(s)) for s in CaseState)
     assert dock.table.columnWidth(3) >= longest + 8
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_urge_cell_of_a_level_3_case_urged_a_dozen_times_is_not_truncated(qtbot, themed, calendar, lang):
+    from qtpy.QtGui import QFont, QFontMetrics
+
+    from app.ui.queue_model import URGED_COLUMN
+
+    dock = CaseQueueDock(QueueState(calendar), Catalogue(lang))
+    qtbot.addWidget(dock)
+    bold = QFont(dock.table.font())
+    bold.setBold(True)  # an urged case's 督办 cell is bold
+    text = dock.cat.tr("{level} 级 · {n} 次", level=3, n=12)
+    assert dock.table.columnWidth(URGED_COLUMN) >= QFontMetrics(bold).horizontalAdvance(text) + 8
