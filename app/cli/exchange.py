@@ -79,6 +79,8 @@ def add_exchange_command(sub: argparse._SubParsersAction) -> None:
     pull.add_argument("--since", type=_when, default=None,
                       help="look from this time (default: the cursor, else 90 days back); nothing is taken twice")
     pull.add_argument("--until", type=_when, default=None, help="look up to this time (default: now)")
+    pull.add_argument("--allow-media-host", action="append", default=[], metavar="HOST[:PORT]",
+                      help="fetch requests' media_url photos from this host (repeatable; default: none)")
     pull.add_argument("--max-per-call", type=_positive, default=1000,
                       help="a GET answer this long may be cut: its window is halved (default 1000)")
     common(pull)
@@ -170,7 +172,8 @@ def _run(args: argparse.Namespace, cat: Any, clock: Any) -> int:
         store, actor = _open_as(args.db, args.user, clock)
         core = build_core(store, clock, actor=actor)
         run = Exchange(core, actor, client, platform=args.platform, service_map=dict(args.service_map),
-                       max_per_call=getattr(args, "max_per_call", 1000))
+                       max_per_call=getattr(args, "max_per_call", 1000),
+                       media_hosts=getattr(args, "allow_media_host", ()))
         try:
             if args.exchange_command == "pull":
                 summary = run.pull(since=args.since, until=args.until)

@@ -34,6 +34,7 @@ EXCHANGE_EN: dict[str, str] = {
     "连不上上级平台 {url}：{error}": "cannot reach the platform {url}: {error}",
     "运行 {run_id}：{counts}；游标 {cursor}": "run {run_id}: {counts}; cursor {cursor}",
     "没有要交换的内容": "nothing to exchange",
+    "照片未取：{host} 不在允许的主机中（--allow-media-host）": "photo not fetched: {host} is not an allowed host (--allow-media-host)",
     "已中断：中断前完成的条目已保存；再次运行会从中断处继续，不会重复":
         "interrupted: the items done before are saved; running again continues where it stopped, nothing twice",
     "已完成的部分已保存；再次运行会从中断处继续": "what was done is saved; running again continues where it stopped",

@@ -134,6 +134,22 @@ class Open311Client:
             raise ExchangeError("answer", Msg("上级平台 {path} 的回答不是请求列表", path="requests.json"))
         return doc
 
+    def media(self, url: str, limit: int) -> bytes:
+        """The photo at ``url`` (a request's ``media_url``): no redirect followed, at most ``limit`` bytes."""
+        try:
+            with self.http.stream("GET", url, headers={"Accept": "image/*"}) as answer:
+                if answer.status_code != 200:
+                    raise ExchangeError("refused", Msg("media_url 取不到照片（HTTP {status}）", status=answer.status_code),
+                                        status=answer.status_code)
+                data = bytearray()
+                for chunk in answer.iter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise ExchangeError("refused", Msg("media_url 的照片太大：超过 {limit} 字节", limit=limit))
+        except httpx.HTTPError as exc:
+            raise ExchangeError("lost", Msg("media_url 取不到照片：{error}", error=_short(exc))) from None
+        return bytes(data)
+
     def post_request(self, fields: Mapping[str, str]) -> str:
         """``POST requests.json`` (form-encoded, as the spec says); the new ``service_request_id`` (or token)."""
         doc = self._call("POST", "requests.json", data={**self._common(), **fields})
@@ -201,7 +217,7 @@ class Exchange:
 
     def __init__(self, core: Core, actor: Actor, client: Open311Client, *, platform: str | None = None,
                  service_map: Mapping[str, str] | None = None, max_per_call: int = MAX_PER_CALL,
-                 on_item: OnItem | None = None) -> None:
+                 media_hosts: Iterable[str] = (), on_item: OnItem | None = None) -> None:
         self.core = core
         self.actor = actor
         self.client = client
@@ -209,6 +225,8 @@ class Exchange:
         self.service_map = dict(service_map or {})
         self.max_per_call = max(1, max_per_call)
         self.on_item = on_item
+        #: ``host`` or ``host:port`` whose ``media_url`` photos are fetched (none by default).
+        self.media_hosts = frozenset(h.strip().lower() for h in media_hosts if h.strip())
 
     @property
     def run_id(self) -> str:
@@ -288,8 +306,15 @@ class Exchange:
             return
         command = self.core.commands.by_verb("report") if self.core.commands is not None else None
         assert command is not None  # the built-in registry always has 上报
+        photo_note = self._photo(request, values)
         try:
-            result = command.run(self.core, self.actor, None, None, values)
+            try:
+                result = command.run(self.core, self.actor, None, None, values)
+            except ValidationError as exc:
+                if exc.field != "photo" or not values.get("photos"):
+                    raise
+                photo_note = str(exc)  # a photo the hall refuses does not keep the report out
+                result = command.run(self.core, self.actor, None, None, {**values, "photos": ()})
         except ValidationError as exc:  # the request's data: refused before anything was written
             self.book.drop_claim(claim)
             self.book.refused(PULL, mark=mark, remote_id=remote_id, detail=str(exc))
@@ -298,9 +323,32 @@ class Exchange:
         except ServiceError:  # the hall refused (rights, the database's clock, …): stop, take it next run
             self.book.drop_claim(claim)
             raise
-        self.book.linked(claim, result.case.id, direction=PULL, mark=mark, outcome="created",
-                         detail=result.case.number)
+        detail = result.case.number if photo_note is None else f"{result.case.number} {photo_note}"
+        self.book.linked(claim, result.case.id, direction=PULL, mark=mark, outcome="created", detail=detail)
         self._told(summary, "created", remote_id, result.case.id)
+
+    def _photo(self, request: Mapping[str, Any], values: dict[str, Any]) -> str | None:
+        """Fetch the request's ``media_url`` into ``values["photos"]`` when its host is allowed; a note
+        (why there is no photo) or None."""
+        from urllib.parse import urlsplit
+
+        from app.services.attachments import PhotoInput
+
+        url = str(request.get("media_url") or "").strip()
+        if not url:
+            return None
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not (
+                host in self.media_hosts or f"{host}:{parts.port}" in self.media_hosts):
+            return str(Msg("照片未取：{host} 不在允许的主机中（--allow-media-host）", host=parts.netloc[:80]))
+        try:
+            data = self.client.media(url, self.core.cases.settings.max_photo_bytes)
+        except ExchangeError as exc:
+            return str(exc)
+        name = parts.path.rsplit("/", 1)[-1][:80] or "media"
+        values["photos"] = (PhotoInput(name, data, "report"),)
+        return None
 
     # -- push ---------------------------------------------------------------------------------
 

@@ -67,8 +67,8 @@ class Platform:
         self.base: str | None = None
         self._stack: ExitStack | None = None
 
-    def start(self, *, updates: bool = True) -> str:
-        inner = make_app(self.url, clock=self.clock)
+    def start(self, *, updates: bool = True, **settings: Any) -> str:
+        inner = make_app(self.url, clock=self.clock, **settings)
         self.app = WithUpdates(inner) if updates else None
         self._stack = ExitStack()
         self.base = self._stack.enter_context(running_server(self.url, app=self.app or inner))
@@ -79,11 +79,11 @@ class Platform:
             self._stack.close()
             self._stack = None
 
-    def post(self, description: str) -> str:
+    def post(self, description: str, **extra: str) -> str:
         assert self.base is not None
         answer = httpx.post(self.base + "/requests.json", data={
             "api_key": self.key, "service_code": "event:06010", "lat": f"{LAT:.7f}", "long": f"{LON:.7f}",
-            "description": description, "first_name": "市民"}, timeout=30)
+            "description": description, "first_name": "市民", **extra}, timeout=30)
         assert answer.status_code == 200, answer.text
         return answer.json()[0]["service_request_id"]
 
@@ -369,3 +369,60 @@ def test_requests_posted_to_the_halls_own_server_are_answered_by_their_status_no
     svc.file(a["leader_shift"], hot.case.id, hot.version)
     owed = replies.due_replies(platform.store)
     assert [(d.case_id, d.channel) for d in owed] == [(hot.case.id, "hotline")]
+
+
+@pytest.fixture
+def photo_host():
+    """A loopback HTTP server serving one PNG at /p/现场.png (the public's photo host)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from services.world import png_bytes
+
+    body = png_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_pulled_photos_come_only_from_allowed_hosts(hall, platform, clock, store, photo_host):
+    platform.stop()
+    platform.start(allowed_media_hosts=(photo_host,))
+    url = f"http://{photo_host}/p/site.png"
+    first = platform.post("井盖缺失，有照片", media_url=url)
+    core, world = hall
+    run, client = exchange(hall, platform)
+    with client:
+        refused = run.pull()  # this hall allows no photo host: the report comes in without it
+    assert refused.counts == {"created": 1}
+    (case_id, _, _), = _hall_cases(store)
+    assert core.photos(case_id) == []
+    with store.session() as s:
+        (row,) = [r for r in log_rows(s, endpoint="city") if r["outcome"] == "created"]
+    assert "--allow-media-host" in row["detail"] and row["remote_id"] == first
+    clock.advance(timedelta(minutes=30))
+    second = platform.post("井盖又缺了一个", media_url=url)
+    allowed, client = exchange(hall, platform, media_hosts=[photo_host])
+    with client:
+        taken = allowed.pull()
+    assert taken.counts.get("created") == 1  # (and the first one again: known)
+    newest = _hall_cases(store)[-1][0]
+    photos = core.photos(newest)
+    assert len(photos) == 1 and photos[0].kind == "report"
+    assert second != first
