@@ -78,6 +78,8 @@ class Wall:
         #: a file touched every second while the event loop runs (the watchdog's hang check)
         self.heartbeat = os.environ.get(HEARTBEAT_ENV) or None
         self.reads = 0  # snapshots applied (tests, bench)
+        self._reading = False  # a snapshot read is in the worker
+        self._again: str | None = None  # "refresh" or "resync" asked meanwhile
         chosen = list(screens) if screens else list(range(len(layout.screens)))
         self.screens: list[WallScreen] = []
         for index in chosen:
@@ -109,9 +111,16 @@ class Wall:
         self.tick()
 
     def refresh(self) -> None:
-        """Read the figures in the worker; a failure keeps the picture and marks it stale."""
+        """Read the figures in the worker; a failure keeps the picture and marks it stale.
+
+        One read at a time: asked while one runs, the next starts when it ends (with the clock of
+        then), so a loaded machine never queues a backlog of reads whose answers would be dropped."""
         if self.closed:
             return
+        if self._reading:
+            self._again = self._again or "refresh"
+            return
+        self._reading = True
         now = self.clock.now()
         self.runner.run_in_thread(lambda: read_snapshot(self.store, now), self._read, self._failed, key="snapshot")
 
@@ -119,6 +128,10 @@ class Wall:
         """A full reload (after an outage or a bulk change): the open cases, then the figures."""
         if self.closed:
             return
+        if self._reading:
+            self._again = "resync"
+            return
+        self._reading = True
         now = self.clock.now()
 
         def load():
@@ -128,23 +141,40 @@ class Wall:
             if self.closed:
                 return
             rows, snapshot = result
-            self.state.reset(rows, now)
+            try:
+                self.state.reset(rows, now)
+            except Exception:  # the figures still go up; the queue keeps its rows until the next resync
+                log.exception("the wall could not reload its open cases")
             self._read(snapshot)
 
         self.runner.run_in_thread(load, done, self._failed, key="snapshot")
 
+    def _next_read(self) -> None:
+        self._reading = False
+        again, self._again = self._again, None
+        if again == "resync":
+            self.resync()
+        elif again == "refresh":
+            self.refresh()
+
     def _read(self, snapshot: WallSnapshot) -> None:
         if self.closed:
             return
-        self.reads += 1
-        self.model.apply(snapshot)
+        try:
+            self.reads += 1
+            self.model.apply(snapshot)
+        finally:
+            self._next_read()
 
     def _failed(self, exc: BaseException) -> None:
         if self.closed:
             return
-        log.warning("the wall could not read the store: %s", exc)
-        self.store.engine.dispose()  # the next read opens fresh connections (a restarted server, a new file)
-        self.model.failed(str(exc))
+        try:
+            log.warning("the wall could not read the store: %s", exc)
+            self.store.engine.dispose()  # the next read opens fresh connections (a restarted server, a new file)
+            self.model.failed(str(exc))
+        finally:
+            self._next_read()
 
     # --- live -------------------------------------------------------------------------------
 

@@ -220,3 +220,16 @@ def test_a_failing_panel_keeps_its_last_picture_greyed_and_the_others_go_on(wall
     broken._rows = rows  # fixed (the next snapshot): live again
     wall.model.apply(read_snapshot(wall.store, later + timedelta(minutes=1)))
     assert not broken.stale and broken.graphicsEffect() is None
+
+
+def test_reads_never_queue_up(qtbot, wall):
+    """Asked again and again while a read runs, the wall reads once more when it ends (a resync
+    asked meanwhile wins): a loaded machine never builds a backlog of reads."""
+    reads = wall.reads
+    for _ in range(10):
+        wall.refresh()
+    wall.resync()
+    wall.refresh()
+    qtbot.waitUntil(lambda: wall.reads == reads + 2 and not wall._reading, timeout=20000)
+    qtbot.wait(300)
+    assert wall.reads == reads + 2 and wall._again is None
