@@ -208,7 +208,7 @@ def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None
     source.rows = _rows(kind, values, count, taxonomy, today)
     for i in bad_text:
         source.rows[i].problems.append(Msg("文字无法按 {encoding} 解码：请用 --encoding 指定编码（如 GBK）",
-                                           encoding="/".join(decode_with or [])))
+                                           encoding="/".join(decode_with or ["utf-8"])))
     if kind in POINT_KINDS:
         _points(source.rows, source.wkb, transform, kind)
     elif kind in GEOMETRY_KINDS or kind == DEPARTMENTS:
@@ -311,6 +311,7 @@ def _open_layer(path: Path, layer: str | None, encoding: str | None) -> tuple[An
             decode_with = ["utf-8", "gbk"]
         options.append("ENCODING=")
     elif ext == ".csv":
+        decode_with = [encoding] if encoding else None  # GDAL hands a CSV's bytes over as they are
         options += ["X_POSSIBLE_NAMES=X,x,lon,lng,longitude,经度,横坐标",
                     "Y_POSSIBLE_NAMES=Y,y,lat,latitude,纬度,纵坐标",
                     "GEOM_POSSIBLE_NAMES=WKT,wkt,geometry,geom", "KEEP_GEOM_COLUMNS=NO", "AUTODETECT_TYPE=NO"]

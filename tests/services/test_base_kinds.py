@@ -254,3 +254,41 @@ def test_case_export_every_timing_field_and_filters(world, tmp_path):
     assert bi.export(store, "cases", tmp_path / "i.csv", filters={"ids": []}) == 0
     with pytest.raises(bi.ImportRefused):
         bi.export(store, "cases", tmp_path / "x.csv", filters={"states": ["火星"]})
+
+
+# -- broken files (item 6) for the new kinds --------------------------------------------------------
+
+
+def test_a_gbk_csv_is_reported_then_read_with_the_encoding_given(world, tmp_path):
+    store, w = world
+    path = tmp_path / "d.csv"
+    path.write_bytes("部门代码,部门名称\nGBK1,园林养护三队\n".encode("gbk"))
+    before = ConfigService(store).departments()
+    with pytest.raises(bi.MappingError):  # not even the header reads as UTF-8
+        bi.import_file(store, path, "departments", actor=w.actors["admin"])
+    path.write_bytes("BMDM,BMMC\nGBK1,园林养护三队\n".encode("gbk"))
+    report = bi.import_file(store, path, "departments", actor=w.actors["admin"])
+    assert not report.ok and "无法按 utf-8 解码" in report.text() and report.written == 0
+    assert ConfigService(store).departments() == before
+    report = bi.import_file(store, path, "departments", actor=w.actors["admin"], encoding="GBK")
+    assert report.ok and {d["code"]: d["name"] for d in ConfigService(store).departments()}["GBK1"] == "园林养护三队"
+
+
+def test_truncated_and_junk_files_of_the_new_kinds_write_nothing(world, tmp_path):
+    store, w = world
+    out = tmp_path / "r.gpkg"
+    bi.export(store, "roads", out)
+    data = out.read_bytes()
+    (tmp_path / "cut.gpkg").write_bytes(data[: len(data) // 3])
+    (tmp_path / "junk.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    with store.session() as s, s.begin():
+        s.execute(delete(Road))
+    for bad in ("cut.gpkg", "junk.xlsx"):
+        with pytest.raises(bi.ImportRefused):
+            bi.import_file(store, tmp_path / bad, "roads")
+    assert roads(store) == []
+    cases = write_cases(tmp_path / "c.csv", CASE_ROWS)
+    with pytest.raises(bi.ImportRefused, match="没有坐标系"):
+        bi.import_file(store, cases, "cases", actor=w.actors["admin"])
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
