@@ -194,3 +194,32 @@ def test_a_menu_made_later_goes_before_help_which_stays_last(window):
     assert titles.index("办理") == titles.index("帮助") - 1
     assert titles[:3] == ["文件", "视图", "地图"]
     registry.unregister("test.handle.new")
+
+
+def test_a_disabled_button_and_menu_entry_look_disabled_in_the_hall_theme(qtbot):
+    """The theme sets every widget's text colour; a disabled button or menu entry must still look
+    disabled (greyed), not like one that can be pressed."""
+    from collections import Counter
+
+    from qtpy.QtWidgets import QPushButton, QVBoxLayout, QWidget
+
+    from app.ui.style import load_stylesheet
+
+    def darkest(widget) -> int:
+        image = widget.grab().toImage()
+        colours = Counter(image.pixelColor(x, y).lightness() for x in range(image.width())
+                          for y in range(image.height()))
+        return min(colours)
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    box.setStyleSheet(load_stylesheet("hall"))
+    layout = QVBoxLayout(box)
+    on, off = QPushButton("接收"), QPushButton("接收")
+    off.setEnabled(False)
+    layout.addWidget(on)
+    layout.addWidget(off)
+    box.show()
+    qtbot.waitExposed(box)
+    assert darkest(on) < 80  # dark text
+    assert darkest(off) > 110  # grey text: it cannot be pressed
