@@ -191,3 +191,30 @@ def test_kill_in_the_middle_of_a_large_import_leaves_the_store_as_before(db, tmp
         assert spatial_state(store) == before_spatial
     code = main(["import", "components", str(path), "--db", url])  # and the same import then goes through
     assert code == 0 and count(store, Component) == n + 1
+
+
+def test_departments_roads_and_cases_from_the_command_line(db, tmp_path, capsys):
+    """Departments need --as (the configuration history names who); historical cases too; the case export
+    takes --query and --state; --query on another kind is one line."""
+    from services.test_base_kinds import CASE_ROWS, write_cases
+
+    store, url = db
+    depts = tmp_path / "d.csv"
+    depts.write_text("部门代码,部门名称,部门类型\nXJ1,新建养护队,养护企业\n", encoding="utf-8")
+    code, out, err = _run(capsys, "import", "departments", str(depts), "--db", url)
+    assert code == 1 and "--as" in err and err.count("\n") == 1
+    code, out, err = _run(capsys, "import", "departments", str(depts), "--db", url, "--as", "admin",
+                          "--reason", "交接")
+    assert code == 0, err
+    assert "已写入 1 条" in out
+    cases = write_cases(tmp_path / "old.csv", CASE_ROWS)
+    code, out, err = _run(capsys, "import", "cases", str(cases), "--source-crs", "4549", "--db", url, "--as", "admin")
+    assert code == 0 and "已写入 2 条" in out, err
+    code, out, err = _run(capsys, "export", "cases", str(tmp_path / "closed.csv"), "--state", "已结案", "--db", url)
+    assert code == 0 and "已导出 1 条" in out, err
+    code, out, err = _run(capsys, "export", "cases", str(tmp_path / "q.xlsx"), "--query", "状态:不予立案", "--db", url)
+    assert code == 0 and "已导出 1 条" in out, err
+    code, out, err = _run(capsys, "export", "roads", str(tmp_path / "r.gpkg"), "--query", "x", "--db", url)
+    assert code == 1 and "--query" in err and err.count("\n") == 1
+    code, out, err = _run(capsys, "export", "roads", str(tmp_path / "r.gpkg"), "--db", url, "--lang", "en")
+    assert code == 0 and "Exported 2 rows" in out, err
