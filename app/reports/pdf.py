@@ -22,6 +22,14 @@ FONT = "GridHallCJK"
 FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 SHARE_LABELS = {LedgerKind.EXTENSION: Msg("延期"), LedgerKind.RETURN: Msg("回退"), LedgerKind.DEFER: Msg("缓办"),
                 LedgerKind.SHELVE: Msg("挂账")}
+def _dark(colour: str | None) -> bool:
+    """Whether white text reads better than black on ``colour`` (#rrggbb)."""
+    if not colour or len(colour) != 7:
+        return False
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+
+
 GRADE_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
 _registered = False
 
@@ -103,10 +111,19 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
     def esc(text: Any) -> str:
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+    # the grades' colours of the rules in force (resources/evaluation.toml, as the desk's charts and
+    # map show them); the fixed palette only for a grade no result carries
+    palette = dict(GRADE_COLOURS)
+    for ev in (b.departments, b.streets):
+        for x in (ev.results if ev is not None else ()):
+            if x.grade and x.colour:
+                palette[x.grade] = x.colour
+
     def table(headers: list[str], rows: list[list[Any]], widths: list[float] | None = None,
               grades: int | None = None) -> Table:
         data = [[Paragraph(f"<b>{esc(h)}</b>", base) for h in headers]]
-        data += [[Paragraph(esc(c), base) for c in row] for row in rows]
+        data += [[Paragraph(f'<font color="#ffffff">{esc(c)}</font>' if n == grades and _dark(palette.get(str(c)))
+                            else esc(c), base) for n, c in enumerate(row)] for row in rows]
         tbl = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
         style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f1")),
@@ -114,7 +131,7 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
         if grades is not None:
             for i, row in enumerate(rows, start=1):
-                colour = GRADE_COLOURS.get(str(row[grades]))
+                colour = palette.get(str(row[grades]))
                 if colour:
                     style.append(("BACKGROUND", (grades, i), (grades, i), colors.HexColor(colour)))
         tbl.setStyle(TableStyle(style))
@@ -181,7 +198,7 @@ def build_pdf(b: Bulletin, path: str | Path, tr: Translate, *, map_png: str | Pa
             story.append(KeepTogether([
                 Paragraph(esc(t(Msg("部门综合得分排名（前 15 名，按等级着色）"))), base),
                 charts.ranking([x for x in b.departments.results if x.score is not None][:15], font, width,
-                               GRADE_COLOURS)]))
+                               palette)]))
         story.append(KeepTogether([Paragraph(esc(t(Msg("上报渠道"))), base),
                                    charts.channels([(channel_label(c, tr), n) for c, n in b.channels], font, width)]))
 
