@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import re
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -65,6 +66,7 @@ PATH = re.compile(r"^/(?:(?P<top>discovery|services|requests)|(?P<kind>services|
                   r"\.(?P<fmt>[A-Za-z0-9]+)$")
 FIELDS_LIMIT = 200
 TEXT_LIMIT = 4000  # the spec's description limit (characters)
+SERVICES_TTL = 10.0  # seconds a read of the services list is served again
 
 
 @dataclass
@@ -101,6 +103,7 @@ class Open311App:
         self.limiter = o3.RateLimiter()
         self._own_core = own_core
         self._intake_user: str | None = None
+        self._services: tuple[float, list[o3.Service]] = (0.0, [])
         self.starlette = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "HEAD"])],
                                    lifespan=self._lifespan)
 
@@ -208,10 +211,10 @@ class Open311App:
         if top == "discovery":
             return self._render(fmt, self._discovery(request), "discovery")
         if top == "services":
-            items = await run_in_threadpool(o3.services, self.core.store)
+            items = await run_in_threadpool(self._service_list)
             return self._render(fmt, [_service_doc(s) for s in items], "services")
         if kind == "services":
-            svc = await run_in_threadpool(o3.service, self.core.store, ident)
+            svc = await run_in_threadpool(o3.service, self.core.store, ident, self._service_list())
             return self._render(fmt, {"service_code": svc.code, "attributes": o3.attributes(svc, self.catalogue.text)},
                                 "service_definition")
         if top == "requests":
@@ -224,6 +227,16 @@ class Open311App:
         assert kind == "tokens"
         number = await run_in_threadpool(o3.token_request, self.core.store, ident)
         return self._render(fmt, [{"service_request_id": number, "token": ident}], "service_requests")
+
+    def _service_list(self) -> list[o3.Service]:
+        """The services, read again at most every SERVICES_TTL seconds (the administrator may enable or
+        disable a category; the list is the same for every caller)."""
+        expires, items = self._services
+        now = time.monotonic()
+        if now >= expires or not items:
+            items = o3.services(self.core.store)
+            self._services = (now + SERVICES_TTL, items)
+        return items
 
     def _check_jurisdiction(self, query: Mapping[str, list[str]]) -> None:
         given = _last(query, "jurisdiction_id")
@@ -305,7 +318,7 @@ class Open311App:
         if not code:
             raise Open311Error(400, Msg("缺少 service_code"))
         try:
-            svc = o3.service(self.core.store, code)
+            svc = o3.service(self.core.store, code, self._service_list())
         except Open311Error:
             raise Open311Error(400, Msg("service_code「{code}」无效：没有这个服务", code=code[:40])) from None
         posted = o3.Posted(svc)

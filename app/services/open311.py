@@ -259,10 +259,11 @@ def services(store: Store) -> list[Service]:
             for kind, code, name, _major_code, major_name in rows]
 
 
-def service(store: Store, code: str) -> Service:
+def service(store: Store, code: str, items: list[Service] | None = None) -> Service:
+    """The service ``code`` of ``items`` (default: read now); 404 when there is none."""
     kind, number = parse_service_code(code)
     wanted = service_code(kind, number)
-    for s in services(store):
+    for s in services(store) if items is None else items:
         if s.code == wanted:
             return s
     raise Open311Error(404, Msg("没有服务代码「{code}」", code=code[:40]))
