@@ -20,6 +20,8 @@ from app.store.models import Component
 from app.ui.base_data import EXPORT_ACTION, IMPORT_ACTION, BaseDataPort, ExportDialog, ImportDialog, install
 from app.ui.jobs import JobEvents
 
+pytestmark = pytest.mark.neutral
+
 
 @pytest.fixture
 def backend() -> str:
