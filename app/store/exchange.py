@@ -183,7 +183,7 @@ def log_rows(session: Session, *, run_id: str | None = None, endpoint: str | Non
 
 def case_with_marker(session: Session, marker: str, since: datetime) -> int | None:
     """The case reported at or after ``since`` whose description holds ``marker`` (a claim's recovery)."""
-    return session.scalar(select(Case.id).where(Case.reported_at >= since, Case.description.contains(marker))
+    return session.scalar(select(Case.id).where(Case.reported_at >= since, Case.description.contains(marker, autoescape=True))
                           .order_by(Case.id).limit(1))
 
 

@@ -148,3 +148,14 @@ def test_status_changes_pending_for_linked_cases(store, world, clock, svc):
     ((link, later),) = book.pending_status()
     assert later > newest and link.pushed_event_id == newest
     assert book.cursor(PUSH) == str(newest)
+
+
+def test_recovery_matches_the_request_id_exactly(store, world, clock, svc):
+    """A LIKE wildcard in a platform's id (``_``) does not pick up another request's case."""
+    book = ExchangeBook(store, clock, "city")
+    claim = book.claim_remote("A_1")
+    assert claim is not None
+    clock.advance(timedelta(seconds=5))
+    svc.report(world.actors["acceptor"], draft(source="public", description="垃圾" + MARKER.format(remote_id="AB1")))
+    link = book.link_of_remote("A_1")
+    assert link is not None and book.recover(link) is None
