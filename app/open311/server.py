@@ -220,7 +220,8 @@ class Open311App:
         if top == "requests":
             checked = o3.request_query(query, self.core.clock.now())
             rows = await run_in_threadpool(o3.find_requests, self.core.store, checked)
-            return self._render(fmt, [o3.request_document(r, self.catalogue.text) for r in rows], "service_requests")
+            docs = await run_in_threadpool(o3.request_documents, rows, self.catalogue.text)
+            return self._render(fmt, docs, "service_requests")
         if kind == "requests":
             one = await run_in_threadpool(o3.one_request, self.core.store, ident)
             return self._render(fmt, [o3.request_document(one, self.catalogue.text)], "service_requests")

@@ -176,7 +176,7 @@ def w3(at: datetime | None) -> str | None:
     """A stored (China Standard Time, naive) time in the spec's w3 format, e.g. 2026-03-02T09:00:00+08:00."""
     if at is None:
         return None
-    return at.replace(microsecond=0, tzinfo=CST).isoformat()
+    return f"{at:%Y-%m-%dT%H:%M:%S}+08:00"  # the stored times are China Standard Time (app.domain.clock)
 
 
 _W3 = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -325,9 +325,29 @@ def status_notes(row: db.RequestRow) -> Msg:
     return base
 
 
-def request_document(row: db.RequestRow, translate: Any) -> dict[str, Any]:
-    """One request in the spec's field order (``translate``: Msg → text in the server's language)."""
-    lat, long = lonlat(row.x, row.y)
+def request_documents(rows: list[db.RequestRow], translate: Any) -> list[dict[str, Any]]:
+    """:func:`request_document` of every row, their points transformed in one call."""
+    points = [(r.x, r.y) for r in rows if r.x is not None and r.y is not None]
+    if not points:
+        return [request_document(r, translate) for r in rows]
+    lons, lats = _to_lonlat().transform([p[0] for p in points], [p[1] for p in points])
+    found = iter(zip(lats, lons, strict=True))
+    out = []
+    for r in rows:
+        if r.x is not None and r.y is not None:
+            lat, lon = next(found)
+            ok = math.isfinite(lat) and math.isfinite(lon)
+            out.append(request_document(r, translate, (round(lat, 8), round(lon, 8)) if ok else (None, None)))
+        else:
+            out.append(request_document(r, translate, (None, None)))
+    return out
+
+
+def request_document(row: db.RequestRow, translate: Any,
+                     at: tuple[float | None, float | None] | None = None) -> dict[str, Any]:
+    """One request in the spec's field order (``translate``: Msg → text in the server's language;
+    ``at``: its (lat, long) when already computed)."""
+    lat, long = at if at is not None else lonlat(row.x, row.y)
     state = CaseState(row.state)
     expected = None if state in CLOSED_STATES else (row.handle_deadline_at or row.deadline_at)
     updated = row.closed_at if state in CLOSED_STATES and row.closed_at else (row.last_event_at or row.updated_at)
@@ -476,6 +496,6 @@ class Posted:
 __all__ = ["CLOSED", "KEY_PREFIX", "MAX_RESULTS", "NewKey", "OPEN", "Open311Error", "Posted", "RateLimiter",
            "RequestQuery", "STATE_NOTES", "Service", "WINDOW", "add_key", "attributes", "check_key",
            "find_requests", "hash_key", "list_keys", "lonlat", "number", "one_request", "parse_service_code",
-           "parse_w3", "record_token", "request_document", "request_query", "revoke_key", "service", "services",
+           "parse_w3", "record_token", "request_document", "request_documents", "request_query", "revoke_key", "service", "services",
            "status_notes", "status_of", "token_request", "w3", "window"]
 
