@@ -67,7 +67,6 @@ OPEN311_EN: dict[str, str] = {
     "service_code「{code}」无效：没有这个服务": "Invalid service_code “{code}”: no such service",
     "缺少位置：请给出 lat 和 long，或 address_string": "Location missing: give lat and long, or address_string",
     "lat 与 long 需要同时给出": "lat and long must be given together",
-    "服务「{code}」没有属性「{attr}」": "Service “{code}” has no attribute “{attr}”",
     "字段名太长": "A field name is too long",
     # bodies
     "JSON 请求体应为一个对象": "The JSON body must be one object",

@@ -342,14 +342,10 @@ class Open311App:
         if media:
             self._check_media_url(media)
             posted.media_url = media
-        for name in fields:
-            m = re.fullmatch(r"attribute\[([A-Za-z0-9_.-]{1,64})\]", name)
-            if m is None:
-                continue
-            if m[1] == o3.COMPONENT_ATTRIBUTE and svc.kind == "component":
-                posted.component = _text(fields, name, 40)
-            elif not any(a["code"] == m[1] for a in o3.attributes(svc)):
-                raise Open311Error(400, Msg("服务「{code}」没有属性「{attr}」", code=svc.code, attr=m[1]))
+        # Attributes the service does not define are ignored: FixMyStreet, for one, adds its own
+        # (attribute[fixmystreet_id], [easting], [northing], [title], [report_url], …) to every request.
+        if svc.kind == "component":
+            posted.component = _text(fields, f"attribute[{o3.COMPONENT_ATTRIBUTE}]", 40)
         description = posted.description or self.catalogue.text(
             Msg("公众通过 Open311 上报「{name}」（未附描述）", name=svc.name))
         values: dict[str, Any] = {"category": svc.code, "source": Source.PUBLIC.value, "description": description,

@@ -140,9 +140,12 @@ def test_component_attribute_places_the_report_at_the_component(server):
     assert doc["service_code"] == "component:01002" and doc["service_request_id"].startswith("B")
 
 
-def test_unknown_attribute_is_refused(server):
-    r = _post(server, **{"attribute[colour]": "red"})
-    assert r.status == 400 and "colour" in r.json[0]["description"]
+def test_attributes_the_service_does_not_define_are_ignored(server):
+    """FixMyStreet adds its own attributes (fixmystreet_id, easting, northing, title, report_url) to requests."""
+    r = _post(server, **{"attribute[fixmystreet_id]": "1234", "attribute[easting]": "557150",
+                         "attribute[title]": "垃圾", "attribute[component_code]": MANHOLE})
+    assert r.status == 200, r.body
+    assert r.json[0]["service_request_id"].startswith("S")  # an event service: the component code is not used
 
 
 # ---- GET requests: filters and the 90-day window ------------------------------------------------
