@@ -200,14 +200,15 @@ def gather(store: Store, actor: Actor | None, month: Month, clock: Clock, *, dep
             if dept_id is None:
                 raise NotFound(Msg("部门「{department}」不存在：请按部门代码选择", department=department[:40]))
             dept_name = store_eval.department_names(session).get(dept_id, (department, department))[1]
-    if department is None:
-        this = service.evaluate(actor, "region", month.start, month.end, level="district")
+    if department is None:  # the month's events are read once (``histories``) for its three evaluations
+        this = service.evaluate(actor, "region", month.start, month.end, level="district", histories=histories)
         before = service.evaluate(actor, "region", prev.start, prev.end, level="district")
-        departments = service.evaluate(actor, "department", month.start, month.end)
-        streets = service.evaluate(actor, "region", month.start, month.end, level="street")
+        departments = service.evaluate(actor, "department", month.start, month.end, histories=histories)
+        streets = service.evaluate(actor, "region", month.start, month.end, level="street", histories=histories)
         headline, previous = _district(this), _district(before)
     else:
-        this = service.evaluate(actor, "department", month.start, month.end, department=department)
+        this = service.evaluate(actor, "department", month.start, month.end, department=department,
+                                histories=histories)
         before = service.evaluate(actor, "department", prev.start, prev.end, department=department)
         departments = streets = None  # type: ignore[assignment]
         headline, previous = _district(this), _district(before)

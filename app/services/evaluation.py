@@ -27,6 +27,7 @@ from app.domain.indicators import (
     LEVELS,
     POSITIONS,
     SUBJECTS,
+    CaseHistory,
     EvaluationRules,
     SubjectResult,
     evaluate_departments,
@@ -129,7 +130,8 @@ class EvaluationService:
         self._today = today or date.today
 
     def evaluate(self, actor: Actor | None, subject: str, start: date, end: date, *, level: str | None = None,
-                 department: str | None = None, detail: bool = True) -> Evaluation:
+                 department: str | None = None, detail: bool = True,
+                 histories: list[CaseHistory] | None = None) -> Evaluation:
         """The evaluation of ``subject`` (region|department|position) over ``start`` … ``end``.
 
         ``level``: for regions grid|community|street|district (default street); for positions one of
@@ -139,7 +141,11 @@ class EvaluationService:
         ``detail`` (default): every event of the period's cases is walked in Python and each count
         remembers the cases behind it (``SubjectResult.behind``: drill-down, ``--cases``). Without it
         the counts are aggregated in SQL (``app.store.evaluation_sql``, one row per subject) — the same
-        figures, much faster, but no case lists behind the counts (the flags keep theirs)."""
+        figures, but no case lists behind the counts (the flags keep theirs).
+
+        ``histories``: the period's cases already read (``app.store.evaluation.histories`` for the
+        same period and the actor's scope), so that several subjects of one period read the events
+        once (the bulletin)."""
         if subject not in SUBJECTS:
             raise ValidationError("subject", Msg("考核对象「{subject}」无效：应为 region、department 或 position",
                                                  subject=str(subject)[:40]))
@@ -169,7 +175,7 @@ class EvaluationService:
                 results, count = self._aggregated(session, actor, subject, since, until, rules, level, dept_id, scope)
                 return Evaluation(subject, level, start, end, end >= today, count, rules.version, rules.digest,
                                   results)
-            cases = store_eval.histories(session, since, until, scope=scope)
+            cases = histories if histories is not None else store_eval.histories(session, since, until, scope=scope)
             if subject == "region":
                 results = evaluate_regions(cases, since, until, rules, level=level or "street",
                                            grids=store_eval.grids_per_area(session),
