@@ -23,7 +23,7 @@ from qtpy.QtWidgets import (
 from app.domain.definitions import OPEN_STATES, CaseState, Level, Light, Source
 from app.i18n import Catalogue
 from app.ui.plain import ElidedLabel, line
-from app.ui.queue_model import COLUMNS, URGED_COLUMN, CaseQueueModel
+from app.ui.queue_model import COLUMNS, URGED_COLUMN, CaseQueueModel, QueueDelegate
 from app.views.events import Subscriptions
 from app.views.queue_state import QueueCounters, QueueFilter, QueueState
 
@@ -121,6 +121,7 @@ class CaseQueueDock(QWidget):
         self.model = CaseQueueModel(state, self.cat, self)
         self.table = QTableView(objectName="queueTable")
         self.table.setModel(self.model)
+        self.table.setItemDelegate(QueueDelegate(self.model, self.table))  # one call per painted cell
         self.model.track_view(self.table)  # ticks repaint only the visible countdown cells
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         # several rows may be picked (Shift/Ctrl+click, Shift+arrows) for the bulk actions; the
