@@ -202,3 +202,36 @@ def test_media_url_only_from_allowed_hosts(district, photo_host, tmp_path):
             bad = srv.post("/requests.json", _fields(media_url=url))
             assert bad.status == 400, (url, bad.body)
     store.dispose()
+
+
+def test_a_posted_request_reaches_the_halls_live_feed(server):
+    """What the desk's live sync listens to (app/store/notify.py) tells of the new report within seconds."""
+    from app.store.notify import change_feed
+
+    seen: list = []
+    got = threading.Event()
+    store = open_store(server.url)
+    feed = change_feed(store, interval=0.2)
+
+    def on_changes(changes):
+        seen.append(changes)
+        if any(action == "report" for action, _actor in changes.cases.values()):
+            got.set()
+
+    feed.on_changes = on_changes
+    feed.start()
+    try:
+        import time
+
+        deadline = time.monotonic() + 10
+        while feed.status.value != "online" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = server.post("/requests.json", _fields(description="直播测试"))
+        assert r.status == 200
+        assert got.wait(10), seen
+        case_ids = [cid for c in seen for cid, (action, _a) in c.cases.items() if action == "report"]
+        svc = service(store, server.clock)
+        assert r.json[0]["service_request_id"] in {svc.get(cid).number for cid in case_ids}
+    finally:
+        feed.stop()
+        store.dispose()

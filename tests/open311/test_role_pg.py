@@ -147,3 +147,32 @@ def test_the_server_as_the_open311_login_files_a_public_report(intake):
         assert actor == make_url(url).username[3:]
     finally:
         conn.close()
+
+
+def test_a_report_from_the_open311_login_reaches_the_halls_live_feed(intake):
+    """The desks listen on PostgreSQL's channel: a report the open311 login files is announced like any."""
+    import threading
+    import time
+
+    from app.store.engine import open_store
+    from app.store.notify import change_feed
+
+    owner, url, _case, key = intake
+    hall = open_store(owner)
+    got = threading.Event()
+    feed = change_feed(hall)
+    feed.on_changes = lambda changes: got.set() if any(a == "report" for a, _ in changes.cases.values()) else None
+    feed.start()
+    try:
+        deadline = time.monotonic() + 10
+        while feed.status.value != "online" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lat, long = inside_lonlat()
+        with running_server(url, clock=SystemClock()) as base:
+            r = Server(base, url, key, SystemClock()).post(
+                "/requests.json", {"service_code": "event:06010", "lat": lat, "long": long, "description": "直播"})
+            assert r.status == 200, r.json
+            assert got.wait(10)
+    finally:
+        feed.stop()
+        hall.dispose()
