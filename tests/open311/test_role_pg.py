@@ -176,3 +176,23 @@ def test_a_report_from_the_open311_login_reaches_the_halls_live_feed(intake):
     finally:
         feed.stop()
         hall.dispose()
+
+
+def test_a_database_gone_midway_is_a_503_with_an_errors_body_never_a_500(pg_cluster):
+    name = pg_cluster.create_database()
+    url = pg_cluster.url(name)
+    store = init_db(url)
+    build_world(store)
+    key = o3.add_key(store, "gone", now=T0).key
+    store.dispose()
+    lat, long = inside_lonlat()
+    with running_server(url, clock=SystemClock()) as base:
+        srv = Server(base, url, key, SystemClock())
+        assert srv.get("/services.json").status == 200
+        pg_cluster.drop_database(name)  # disconnects the server's sessions, and the database is no more
+        for fmt in ("json", "xml"):
+            r = srv.get(f"/requests.{fmt}")
+            assert r.status == 503, r.body
+            assert (r.json[0]["code"] if fmt == "json" else int(r.xml.find("error/code").text)) == 503
+        r = srv.post("/requests.json", {"service_code": "event:06010", "lat": lat, "long": long})
+        assert r.status in (503, 403), r.body  # the key cannot be checked: refused, not a 500
