@@ -20,6 +20,7 @@ OPEN311_EN: dict[str, str] = {
     "不予立案": "Not filed",
     "与已有请求 {number} 重复，合并处理": "Duplicate of request {number}; handled together",
     "{state}：{text}": "{state}: {text}",
+    "{kind}：{major}—{name}": "{kind}: {major} — {name}",
     "已处置完毕，经监督员现场核查后结案": "handled, checked on site by a supervisor and closed",
     "不符合立案标准": "it does not meet the filing standard",
     "已受理，编号 {number}；核实后立案处置": "Received as {number}; it is filed and handled once verified",

@@ -212,7 +212,7 @@ class Open311App:
             return self._render(fmt, self._discovery(request), "discovery")
         if top == "services":
             items = await run_in_threadpool(self._service_list)
-            return self._render(fmt, [_service_doc(s) for s in items], "services")
+            return self._render(fmt, [_service_doc(s, self.catalogue.text) for s in items], "services")
         if kind == "services":
             svc = await run_in_threadpool(o3.service, self.core.store, ident, self._service_list())
             return self._render(fmt, {"service_code": svc.code, "attributes": o3.attributes(svc, self.catalogue.text)},
@@ -526,8 +526,9 @@ def _unreachable(exc: BaseException) -> bool:
     return isinstance(exc, (OperationalError, DisconnectionError))
 
 
-def _service_doc(s: o3.Service) -> dict[str, Any]:
-    return {"service_code": s.code, "service_name": s.name, "description": s.description, "metadata": s.metadata,
+def _service_doc(s: o3.Service, translate: Callable[[Msg], str]) -> dict[str, Any]:
+    return {"service_code": s.code, "service_name": s.name, "description": translate(s.description),
+            "metadata": s.metadata,
             "type": "realtime", "keywords": s.keywords, "group": s.group}
 
 

@@ -240,9 +240,11 @@ def parse_service_code(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Service:
+    """A category as an Open311 service (``description``: the kind and major group, in the server's language)."""
+
     code: str
     name: str
-    description: str
+    description: Msg
     metadata: bool
     group: str
     keywords: str
@@ -253,8 +255,8 @@ def services(store: Store) -> list[Service]:
     """Every category the city uses as an Open311 service (realtime: the request id comes at once)."""
     with store.session() as session:
         rows = db.enabled_categories(session)
-    kind_names = {Kind.EVENT.value: "事件", Kind.COMPONENT.value: "部件"}
-    return [Service(service_code(kind, code), name, f"{kind_names.get(kind, kind)}：{major_name}—{name}",
+    return [Service(service_code(kind, code), name,
+                    Msg("{kind}：{major}—{name}", kind=Kind(kind), major=major_name, name=name),
                     kind == Kind.COMPONENT.value, major_name, f"{name},{major_name}", kind)
             for kind, code, name, _major_code, major_name in rows]
 
