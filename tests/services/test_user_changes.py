@@ -35,6 +35,7 @@ def depts(store):
                    Department(code="OLD", name="已撤销单位", kind="company", active=False)])
     add_user(store, "boss", "admin", display_name="管理员", password=PASSWORD)
     add_user(store, "wang", "dispatcher", display_name="王芳", password=PASSWORD)
+    add_user(store, "zhang.san", "acceptor", display_name="张三", password=PASSWORD)
     return store
 
 
@@ -96,17 +97,19 @@ def test_on_postgis_the_login_group_follows_the_role(depts, backend):
 
     store = depts
 
-    def groups() -> set[str]:
+    def groups(login: str = "gh_wang") -> set[str]:
         with store.engine.connect() as conn:
             return set(conn.execute(text(
                 "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
-                "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = 'gh_wang'")).scalars())
+                "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :login"), {"login": login}).scalars())
 
     assert groups() == {"gridhall_dispatcher"}
     change_user(store, "wang", role="analyst", reason="转岗分析", actor=boss(store), clock=CLOCK)
     assert groups() == {"gridhall_analyst"}
     change_user(store, "wang", role="department", department_code="JD01", reason="调到街道", actor=boss(store))
     assert groups() == {"gridhall_department"}
+    change_user(store, "zhang.san", role="shift_leader", reason="升任值班长", actor=boss(store))  # a dotted name
+    assert groups("gh_zhang.san") == {"gridhall_shift_leader"}
     with store.engine.connect() as conn:
         dept = conn.execute(select(Department.id).where(Department.code == "JD01")).scalar()
         assert conn.execute(text("SELECT department_id FROM users WHERE username = 'wang'")).scalar() == dept

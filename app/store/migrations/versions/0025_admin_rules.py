@@ -80,7 +80,7 @@ def _group_function(schema: str) -> str:
     return f"""
 CREATE FUNCTION {GROUP_FN} RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE login text; wanted text; g text;
+DECLARE login text; wanted text; g text; login_oid oid;
 BEGIN
   IF TG_TABLE_SCHEMA <> {_lit(schema)} OR TG_TABLE_NAME <> 'users' OR TG_OP <> 'UPDATE'
      OR TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'ROW' THEN
@@ -95,17 +95,22 @@ BEGIN
   IF NOT (wanted = ANY({groups})) THEN
     RAISE EXCEPTION 'gridhall_accounts: role % has no GridHall group', NEW.role USING ERRCODE = 'insufficient_privilege';
   END IF;
-  PERFORM {s}.check_login(login);
+  login_oid := {s}.check_login(login);  -- by oid: a role name like gh_zhang.san is no regrole literal
   FOREACH g IN ARRAY {groups} LOOP
-    IF g <> wanted AND pg_catalog.pg_has_role(login, g, 'MEMBER')
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                    WHERE m.member = login::regrole AND m.roleid = g::regrole) THEN
+    IF g <> wanted AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r
+                                   ON r.oid = m.roleid WHERE m.member = login_oid AND r.rolname = g) THEN
       EXECUTE pg_catalog.format('REVOKE %I FROM %I', g, login);
     END IF;
   END LOOP;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                  WHERE m.member = login::regrole AND m.roleid = wanted::regrole) THEN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
+                  WHERE m.member = login_oid AND r.rolname = wanted) THEN
     EXECUTE pg_catalog.format('GRANT %I TO %I', wanted, login);
+  END IF;
+  -- never two groups: a grant this role could not revoke (made by another grantor) refuses the change
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
+              WHERE m.member = login_oid AND r.rolname = ANY({groups}) AND r.rolname <> wanted) THEN
+    RAISE EXCEPTION 'gridhall_accounts: login % keeps another GridHall group; a superuser must move it', login
+      USING ERRCODE = 'insufficient_privilege';
   END IF;
   PERFORM {s}.end_sessions(login);  -- the desk logs in again, with the new role
   RETURN NULL;
