@@ -9,6 +9,7 @@ and the grids a component lies in are the service's (``app.services.base_import`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -179,85 +180,81 @@ _COMPONENT_KEYS = ("code", "legacy_code", "name", "grid_code", "status", "initia
                    "data_source", "note", "authority_code", "owner_code", "maintainer_code")
 
 
+_BAD = object()  # a cell the fast path cannot vouch for
+
+
 def component_rows(columns: dict[str, list[Any]], count: int, taxonomy: Taxonomy, today: date) -> list[Row]:
     """``component_row`` for every row of a columnar source ({key: values}), the common case without
-    per-row message building: a row the fast path cannot vouch for goes through ``component_row``."""
+    per-row message building: each distinct grid code, status and date is checked once, and a row the
+    fast path cannot vouch for goes through ``component_row`` (which then says what is wrong)."""
     from itertools import repeat
 
-    raw_cols = [columns.get(k) or repeat(None, count) for k in _COMPONENT_KEYS]
-    cols = [[(v.strip() or None) if type(v) is str else None if v is None else text(v) for v in col]
-            if k in columns else repeat(None, count) for k, col in zip(_COMPONENT_KEYS, raw_cols, strict=True)]
-    prefixes: dict[str, str | None] = {}  # code[:11] -> category name (None: not a valid prefix)
-    statuses: dict[str, str | None] = {}
-    dates: dict[Any, date | None] = {}
+    def column(key: str) -> Any:
+        if key not in columns:
+            return repeat(None, count)
+        return [(v.strip() or None) if type(v) is str else None if v is None else text(v) for v in columns[key]]
+
+    code_col, name_col, grid_col, status_col, initial_col, changed_col, source_col = (
+        column(k) for k in ("code", "name", "grid_code", "status", "initial_date", "changed_date", "data_source"))
+    rest = [column(k) for k in ("legacy_code", "note", "authority_code", "owner_code", "maintainer_code")]
+    names: dict[str, Any] = {}  # code[:11] -> category name, or _BAD
+
+    def prefix(code: Any) -> Any:
+        if code is None or len(code) != 17 or not (code.isascii() and code.isdigit()) or code[11:] == "000000":
+            return _BAD
+        head = code[:11]
+        found = names.get(head)
+        if found is None:
+            ok = _admin_ok(code[:6]) and "01" <= code[6:8] <= "05" and code[8:11] != "000"
+            cat = taxonomy.find("component", code[6:11]) if ok else None
+            found = names[head] = cat.name if cat is not None else _BAD
+        return found
+
+    def grid(g: Any) -> Any:
+        try:
+            return _grid_code(g)
+        except CodeError:
+            return _BAD
+
+    def status(v: Any) -> Any:
+        try:
+            return ComponentStatus.parse(v).value
+        except ValueError:
+            return _BAD
+
+    def day(v: Any) -> Any:
+        try:
+            d = parse_date(v)
+        except ValueError:
+            return _BAD
+        return d if EARLIEST <= d <= today else _BAD
+
+    def mapped(col: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
+        if isinstance(col, repeat):
+            return col if default is None else repeat(default, count)
+        seen = {v: (check(v) if v is not None else default) for v in set(col)}
+        return [seen[v] for v in col]
+
+    intact = ComponentStatus.INTACT.value
+    grids = mapped(grid_col, grid)
+    statuses = mapped(status_col, status, intact)
+    initials, changes = mapped(initial_col, day), mapped(changed_col, day)
     out: list[Row] = []
     append = out.append
-    digits = _DIGITS17.fullmatch
-    for number, vals in enumerate(zip(*cols, strict=False), 1):
-        values = _fast_component(vals, taxonomy, today, prefixes, statuses, dates, digits)
-        if values is None:
+    for number, (code, name, g, st, d0, d1, source, legacy, note, auth, owner, maint) in enumerate(zip(
+            code_col, name_col, grids, statuses, initials, changes, source_col, *rest, strict=False), 1):
+        default = prefix(code)
+        if (default is _BAD or g is _BAD or st is _BAD or d0 is _BAD or d1 is _BAD
+                or (name is not None and len(name) > 64) or (source is not None and len(source) > 16)
+                or (d0 is not None and d1 is not None and d1 < d0)):
             raw = {k: columns[k][number - 1] for k in _COMPONENT_KEYS if k in columns}
             append(component_row(number, raw, taxonomy, today))
-        else:
-            append(Row(number, values))
-    return out
-
-
-def _fast_component(vals: tuple, taxonomy: Taxonomy, today: date, prefixes: dict, statuses: dict, dates: dict,
-                    digits: Any) -> dict[str, Any] | None:
-    """The values of a row that needs no message, or None (then ``component_row`` decides)."""
-    code, legacy, name, grid, status, initial, changed, source, note, auth, owner, maint = vals
-    if code is None or digits(code) is None:
-        return None
-    prefix = code[:11]
-    if prefix not in prefixes:
-        ok = _admin_ok(code[:6]) and "01" <= code[6:8] <= "05" and code[8:11] != "000"
-        cat = taxonomy.find("component", code[6:11]) if ok else None
-        prefixes[prefix] = cat.name if cat is not None else None
-    default_name = prefixes[prefix]
-    if default_name is None or code[11:] == "000000":
-        return None
-    if name is None:
-        name = default_name
-    elif len(name) > 64:
-        return None
-    if grid is not None:
-        try:
-            grid = _grid_code(grid)
-        except CodeError:
-            return None
-    if status is None:
-        value = ComponentStatus.INTACT.value
-    else:
-        if status not in statuses:
-            try:
-                statuses[status] = ComponentStatus.parse(status).value
-            except ValueError:
-                statuses[status] = None
-        value = statuses[status]
-        if value is None:
-            return None
-    days: list[date | None] = []
-    for d in (initial, changed):
-        if d is None:
-            days.append(None)
             continue
-        if d not in dates:
-            try:
-                parsed: date | None = parse_date(d)
-            except ValueError:
-                parsed = None
-            dates[d] = parsed if parsed is not None and EARLIEST <= parsed <= today else None
-        if dates[d] is None:
-            return None
-        days.append(dates[d])
-    if days[0] is not None and days[1] is not None and days[1] < days[0]:
-        return None
-    if source is not None and len(source) > 16:
-        return None
-    return {"code": code, "legacy_code": legacy, "category_code": code[6:11], "name": name, "grid_code": grid,
-            "status": value, "initial_date": days[0], "changed_date": days[1], "data_source": source, "note": note,
-            "authority_code": auth, "owner_code": owner, "maintainer_code": maint}
+        append(Row(number, {"code": code, "legacy_code": legacy, "category_code": code[6:11],
+                            "name": default if name is None else name, "grid_code": g, "status": st,
+                            "initial_date": d0, "changed_date": d1, "data_source": source, "note": note,
+                            "authority_code": auth, "owner_code": owner, "maintainer_code": maint}))
+    return out
 
 
 #: road classes: stored value -> Chinese names recognised (the first is shown).

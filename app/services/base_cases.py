@@ -250,13 +250,20 @@ def import_file(store: Any, path: str | os.PathLike, *, on_error: str = "abort",
 
 def validate(store: Any, source: Any) -> Any:
     """The store's checks: number free, grid, component, department known; the point in the district."""
+    from app.services.base_import import Report, quiet_gc
+
+    with quiet_gc():
+        return _validate(store, Report(source))
+
+
+def _validate(store: Any, report: Any) -> Any:
     import shapely
     from sqlalchemy import func, select
 
-    from app.services.base_import import DISTANCE_TOLERANCE_M, Report
+    from app.services.base_import import DISTANCE_TOLERANCE_M
     from app.store.models import AdminArea, Case, Category, Component, Department, UnitGrid
 
-    report = Report(source)
+    source = report.source
     good = [r for r in source.rows if r.ok]
     numbers = [r.values["number"] for r in good if r.values.get("number")]
     with store.session() as s:
