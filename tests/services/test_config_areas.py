@@ -86,6 +86,8 @@ def test_export_import_with_areas_changes_nothing(cfg, world, tmp_path):
     cfg.set_jurisdiction(admin(world), "JD001", EAST, reason="街道辖区")
     cfg.set_route(admin(world), scope="kind:event", area="polygon:w", polygon=WEST, department="YL", priority=50,
                   reason="r")
+    cfg.set_component_rule(admin(world), scope="major:component:01", by="owner", reason="r")
+    cfg.set_setting(admin(world), "alerts", {"roles": {"dispatcher": {"kinds": ["red"]}}}, reason="r")
     path = tmp_path / "config.toml"
     path.write_text(dumps_toml(cfg.export_document()), encoding="utf-8")
     again = cfg.import_config(admin(world), path, reason="再导入", dry_run=True)
