@@ -179,6 +179,9 @@ ADMIN_EN: dict[str, str] = {
     "修改 {name} 的角色和部门": "Change the role and department of {name}",
     "已修改 {name}：{role}": "Changed {name}: {role}",
     "修改角色/部门…": "Change role/department…",
+    "数据库未能把登录 {login} 移出原来的组角色：角色未修改；请由超级用户处理":
+        "The database could not take login {login} out of its former group: the role is unchanged; a superuser "
+        "must handle it",
     # -- jurisdictions and areas -----------------------------------------------------------------
     "{what} 过大（{count:,} 个字符，最多 {limit:,}）": "{what} is too large ({count:,} characters, at most {limit:,})",
     "{what} 不是有效的 WKT 多边形": "{what} is not a valid WKT polygon",

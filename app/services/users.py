@@ -483,7 +483,11 @@ def change_user(store: Store, username: str, *, role: Role | str | None = None, 
                 session.flush()  # on PostGIS the trigger on users moves the login's group here
                 _audit(session, actor, before, _record(session, user), why, clock)
         except Exception as exc:
-            if getattr(getattr(exc, "orig", None), "pgcode", None) == "42501":
+            orig = getattr(exc, "orig", None)
+            if getattr(orig, "pgcode", None) == "42501":
+                if "keeps another GridHall group" in str(orig):
+                    raise UserError(Msg("数据库未能把登录 {login} 移出原来的组角色：角色未修改；请由超级用户处理",
+                                        login=security.LOGIN_PREFIX + normalize_username(username))) from None
                 raise UserError(security.NO_ACCOUNT_RIGHTS) from None
             raise
     return get_user(store, username)
