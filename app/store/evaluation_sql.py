@@ -59,23 +59,23 @@ class _Dialect:
         self.pg = name == "postgresql"
 
     def get(self, key: str) -> str:
-        return f"(e.payload ->> '{key}')" if self.pg else f"json_extract(e.payload, '$.{key}')"
+        return f"(e.pj ->> '{key}')" if self.pg else f"json_extract(e.payload, '$.{key}')"
 
     def has(self, key: str) -> str:
-        return f"(e.payload -> '{key}' IS NOT NULL)" if self.pg else f"(json_type(e.payload, '$.{key}') IS NOT NULL)"
+        return f"(e.pj -> '{key}' IS NOT NULL)" if self.pg else f"(json_type(e.payload, '$.{key}') IS NOT NULL)"
 
     def is_true(self, key: str) -> str:
         if self.pg:
-            return f"(json_typeof(e.payload -> '{key}') = 'boolean' AND (e.payload ->> '{key}') = 'true')"
+            return f"(jsonb_typeof(e.pj -> '{key}') = 'boolean' AND (e.pj ->> '{key}') = 'true')"
         return f"(json_type(e.payload, '$.{key}') = 'true')"
 
     def missing(self) -> str:
         """``isinstance(evidence, Mapping) and evidence.get('missing')`` (a non-empty list, true or text)."""
         if self.pg:
-            m = "(e.payload -> 'evidence' -> 'missing')"
-            return (f"(json_typeof(e.payload -> 'evidence') = 'object' AND CASE json_typeof({m}) "
-                    f"WHEN 'array' THEN json_array_length({m}) > 0 WHEN 'boolean' THEN {m}::text = 'true' "
-                    f"WHEN 'string' THEN length(e.payload -> 'evidence' ->> 'missing') > 0 ELSE false END)")
+            m = "(e.pj -> 'evidence' -> 'missing')"
+            return (f"(jsonb_typeof(e.pj -> 'evidence') = 'object' AND CASE jsonb_typeof({m}) "
+                    f"WHEN 'array' THEN jsonb_array_length({m}) > 0 WHEN 'boolean' THEN {m}::text = 'true' "
+                    f"WHEN 'string' THEN length(e.pj -> 'evidence' ->> 'missing') > 0 ELSE false END)")
         return ("(json_type(e.payload, '$.evidence') = 'object' AND CASE json_type(e.payload, '$.evidence.missing') "
                 "WHEN 'array' THEN json_array_length(e.payload, '$.evidence.missing') > 0 WHEN 'true' THEN 1 "
                 "WHEN 'text' THEN length(json_extract(e.payload, '$.evidence.missing')) > 0 ELSE 0 END)")
@@ -161,6 +161,11 @@ def _base(d: _Dialect, scope_sql: str | None, public: Iterable[str], quick_minut
     stb, curb = d.unpack("stb_p"), d.unpack("curb_p")
     sta = f"(CASE WHEN chg = 1 THEN rawstage ELSE {stb} END)"
     fact_cols = ", ".join(f"h_{k}, p_{k}" for k in _FACTS)
+    if d.pg:  # each payload parsed once (jsonb), not once per key read (json); OFFSET 0 keeps the cast here
+        source = ("(SELECT ce.*, ce.payload::jsonb AS pj FROM case_events ce WHERE ce.case_id IN "
+                  "(SELECT case_id FROM touched) AND ce.at < :end OFFSET 0) e")
+    else:
+        source = "case_events e WHERE e.case_id IN (SELECT case_id FROM touched) AND e.at < :end"
     return f"""
 touched AS (SELECT DISTINCT case_id FROM case_events WHERE at >= :start AND at < :end{scoped}),
 l0 AS (
@@ -180,7 +185,7 @@ l0 AS (
          CASE WHEN e.action = 'callback' THEN {d.get('result')} END AS cbres,
          CASE WHEN e.action = 'callback' THEN {d.get('department')} END AS cbdept,
          {facts}
-  FROM case_events e WHERE e.case_id IN (SELECT case_id FROM touched) AND e.at < :end
+  FROM {source}
 ),
 l1 AS (
   SELECT l0.*,
