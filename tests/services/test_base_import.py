@@ -235,8 +235,9 @@ def test_spatial_index_and_triggers_intact_after_a_large_import(world_store, tmp
         assert s.scalar(text("SELECT rtreecheck('idx_components_geom')")) == "ok"
         depth = s.scalar(text("SELECT hex(substr(data, 1, 2)) FROM idx_components_geom_node WHERE nodeno = 1"))
         assert depth == "0002"  # 3,001 entries, at most 51 a node: two levels under the root
-    from app.store.models import Component
     from geoalchemy2 import WKTElement
+
+    from app.store.models import Component
 
     with store.session() as s, s.begin():  # the triggers are back: an ordinary insert is indexed
         s.add(Component(code="32059901002099999", category_id=s.scalar(text(
