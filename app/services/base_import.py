@@ -928,6 +928,12 @@ def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = Non
            filters: dict[str, Any] | None = None) -> int:
     """Write the store's grids, components, departments, roads or cases to ``path``; the number of
     features. Cases take ``filters`` (``app.services.base_cases.export_rows``)."""
+    with quiet_gc():
+        return _export(store, kind, path, fmt, filters)
+
+
+def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
+            filters: dict[str, Any] | None) -> int:
     gdal, ogr, osr = _ogr()
     fmt = format_of(path, fmt)
     if kind == CASES:
