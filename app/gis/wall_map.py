@@ -32,6 +32,8 @@ from app.gis.layers import MapLayers
 WALL_BACKGROUND = QColor("#070b14")
 #: The heatmap's radius in metres (map units of the store's CRS).
 HEAT_RADIUS_M = 300
+#: Longest wait for a running render to finish before the render gate opens anyway.
+RENDER_GATE_GUARD_MS = 3000
 
 
 def heat_layer(name: str = "heat") -> QgsVectorLayer:
@@ -144,7 +146,68 @@ class WallMap(MapView):
         self.canvas.unsetMapTool(self.tool)
         self.canvas.setContextMenuPolicy(Qt.NoContextMenu)
         self.canvas.setFocusPolicy(Qt.NoFocus)
+        # The render gate: QgsMapCanvas cancels a running render at every layer repaint, so with
+        # changes coming faster than a 4K render on a loaded machine no render would ever finish and
+        # the map would keep an old picture. While a render runs the canvas is frozen (repaints are
+        # noted), and when it ends one more render draws whatever changed meanwhile.
+        self._rendering = False
+        self._dirty = False
+        self._torn = False
+        self._gate_guard = QTimer(self)
+        self._gate_guard.setSingleShot(True)
+        self._gate_guard.setInterval(RENDER_GATE_GUARD_MS)
+        self._gate_guard.timeout.connect(self._render_lost)
+        self.canvas.renderStarting.connect(self._render_started)
+        self.canvas.mapCanvasRefreshed.connect(self._render_done)
+        for layer in self.project.mapLayers().values():
+            layer.repaintRequested.connect(self._repaint_asked)
+        self.renders = 0  # finished renders (tests)
         self.magnify()
+
+    # --- the render gate ---------------------------------------------------------------------
+
+    def _render_started(self) -> None:
+        if self._torn:
+            return
+        self._rendering = True
+        self.canvas.freeze(True)
+        self._gate_guard.start()
+
+    def _repaint_asked(self, *_args: object) -> None:
+        if getattr(self, "_rendering", False):  # (set_layers zooms before the gate exists)
+            self._dirty = True
+
+    def _render_done(self) -> None:
+        if self._torn or not self._rendering:
+            return
+        self.renders += 1
+        self._open_gate(self._dirty)
+
+    def _render_lost(self) -> None:
+        """No finished render within the guard time (cancelled by a resize, or stuck): open up."""
+        if self._torn or not self._rendering:
+            return
+        self._open_gate(True)
+
+    def _open_gate(self, again: bool) -> None:
+        self._gate_guard.stop()
+        self._rendering = False
+        self._dirty = False
+        self.canvas.freeze(False)
+        if again:
+            self.canvas.refresh()
+
+    def wait_rendered(self, timeout_ms: int = 10000) -> bool:
+        """As MapView's, but the render waited for starts after the call: a render already running
+        (the gate holds the refresh) is let finish first."""
+        if getattr(self, "_rendering", False):
+            super().wait_rendered(timeout_ms)
+        return super().wait_rendered(timeout_ms)
+
+    def teardown(self) -> None:
+        self._torn = True
+        self._gate_guard.stop()
+        super().teardown()
 
     def output_dpi(self) -> float:
         """The DPI the map is drawn at: the screen's logical DPI times ``magnification``."""
@@ -173,6 +236,7 @@ class WallMap(MapView):
         rect = self.full_extent()
         if not rect.isEmpty():
             self.canvas.setExtent(rect, True)
+            self._repaint_asked()  # while a render runs: once more when it ends
             self.canvas.refresh()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override); the canvas's own runs first

@@ -233,3 +233,25 @@ def test_reads_never_queue_up(qtbot, wall):
     qtbot.waitUntil(lambda: wall.reads == reads + 2 and not wall._reading, timeout=20000)
     qtbot.wait(300)
     assert wall.reads == reads + 2 and wall._again is None
+
+
+def test_a_running_render_finishes_and_what_changed_meanwhile_is_drawn_after(qtbot, wall):
+    """The render gate: repaints asked while the map draws do not cancel that render (QgsMapCanvas
+    would, and under a stream of changes no render would ever finish); one more render follows."""
+    m = wall.map
+    m.wait_rendered()
+    renders, asked = m.renders, []
+
+    def changes_while_drawing() -> None:  # connected after the gate's own slot: the canvas is frozen
+        if not asked:
+            asked.append(True)
+            for _ in range(20):
+                m.heat.layer.triggerRepaint()
+
+    m.canvas.renderStarting.connect(changes_while_drawing)
+    try:
+        m.canvas.refresh()
+        qtbot.waitUntil(lambda: m.renders >= renders + 2 and not m._rendering, timeout=20000)
+    finally:
+        m.canvas.renderStarting.disconnect(changes_while_drawing)
+    assert asked and not m._dirty and not m.canvas.isFrozen()
