@@ -964,12 +964,18 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
     for k in keys:
         lyr.CreateField(ogr.FieldDefn(names[k], ogr.OFTReal if k in reals else
                                       ogr.OFTInteger if k in ints else ogr.OFTString))
+    # The typed setters directly (ogr.Feature.SetField's own type dispatch was half the export's time).
+    setters = [(i, k, ogr.Feature.SetField if k in reals else ogr.Feature.SetFieldInteger64 if k in ints
+                else ogr.Feature.SetFieldString, float if k in reals else int if k in ints else str)
+               for i, k in enumerate(keys)]
+    defn = lyr.GetLayerDefn()
     lyr.StartTransaction()
     for d, wkb in rows:
-        f = ogr.Feature(lyr.GetLayerDefn())
-        for i, k in enumerate(keys):
-            if d[k] is not None:
-                f.SetField(i, d[k])
+        f = ogr.Feature(defn)
+        for i, k, setter, cast_to in setters:
+            value = d[k]
+            if value is not None:
+                setter(f, i, cast_to(value))
         if wkb is not None:
             g = ogr.CreateGeometryFromWkb(bytes(wkb))
             f.SetGeometry(ogr.ForceToMultiPolygon(g) if kind == DEPARTMENTS else g)
