@@ -597,10 +597,14 @@ def _install_live(hall: Hall, desk, source, live: bool):
     connectivity.on_change(lambda status: deliver(lambda: show(status)))
     hall.on_teardown(deliver.close)
     if live:
-        sync = LiveSync(change_feed(hall.store), source, desk.bus, deliver, queue=hall.state,
+        from app.ui.tasks import LoopGate, PacedReads
+
+        gate = LoopGate(hall.window)  # re-reading a burst of changed cases lets the GUI's loop come round
+        sync = LiveSync(change_feed(hall.store), PacedReads(source, gate), desk.bus, deliver, queue=hall.state,
                         on_resync=hall.controller.refresh, on_claims=desk.claims_changed,
                         connectivity=connectivity)
         hall.on_teardown(sync.close)
+        hall.on_teardown(gate.close)  # (runs first) a read waiting at the gate goes on at once
         sync.start()
     return connectivity
 

@@ -115,13 +115,14 @@ class LoopGate(QObject):
         super().__init__(parent)
         self._asked.connect(self._answer)  # queued: the gate lives on the GUI thread
         self._stuck = False  # the GUI did not answer in time: its loop is not running (a teardown)
+        self._closed = False
 
     def wait(self, timeout_s: float = GATE_TIMEOUT_S) -> bool:
         """Block until the GUI thread has handled what was posted before this call and its
         timers have had a turn (True), or ``timeout_s`` passed (False). On the GUI thread itself,
         once the gate is gone, and after one wait in vain (the GUI waits for this worker at a
         teardown) until the GUI answers again, it returns at once."""
-        if QThread.currentThread() == self.thread() or self._stuck:
+        if self._closed or self._stuck or QThread.currentThread() == self.thread():
             return True
         done = threading.Event()
         try:
@@ -133,7 +134,29 @@ class LoopGate(QObject):
         self._stuck = True
         return False
 
+    def close(self) -> None:
+        """From now on :meth:`wait` returns at once (a teardown that waits for the workers)."""
+        self._closed = True
+
     @Slot(object)
     def _answer(self, done: threading.Event) -> None:
         self._stuck = False
         QTimer.singleShot(0, done.set)  # after the timers due now (the clock, a throttled reload)
+
+
+class PacedReads:
+    """A case source whose ``case(id)`` reads (a worker re-reading changed cases one by one: the
+    live sync, the desk's bus) each wait at ``gate`` first, so that a burst of changes read in
+    Python does not hold the interpreter lock against the GUI's repaint. Everything else is the
+    wrapped source's."""
+
+    def __init__(self, source, gate: LoopGate) -> None:
+        self._source = source
+        self._gate = gate
+
+    def case(self, case_id: int):
+        self._gate.wait()
+        return self._source.case(case_id)
+
+    def __getattr__(self, name: str):
+        return getattr(self._source, name)

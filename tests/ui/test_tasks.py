@@ -105,3 +105,35 @@ def test_a_gate_the_gui_does_not_answer_stops_holding_the_worker_up(qtbot):
     qtbot.waitUntil(lambda: bool(done), timeout=5000)
     thread.join(5)
     assert done == [True]
+
+
+def test_paced_reads_wait_at_the_gate_and_a_closed_gate_holds_nothing_up(qtbot):
+    """PacedReads: each case read of a worker waits for the GUI's loop; everything else is the
+    source's own. After close() (a teardown waiting for the worker) a read goes on at once."""
+    import time
+
+    from app.ui.tasks import LoopGate, PacedReads
+
+    class Source:
+        def case(self, case_id):
+            return ("row", case_id)
+
+        def open_cases(self):
+            return ["all"]
+
+    gate = LoopGate()
+    paced = PacedReads(Source(), gate)
+    assert paced.case(7) == ("row", 7)  # on the GUI thread: no wait
+    assert paced.open_cases() == ["all"]
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(paced.case(8)))
+    thread.start()
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)  # answered once the loop came round
+    thread.join(5)
+    assert got == [("row", 8)]
+    gate.close()
+    t0 = time.perf_counter()
+    thread = threading.Thread(target=lambda: got.append(paced.case(9)))
+    thread.start()
+    thread.join(5)  # the GUI thread runs no loop here: a closed gate must not wait for it
+    assert got[-1] == ("row", 9) and time.perf_counter() - t0 < 0.5

@@ -53,13 +53,17 @@ class BusBridge(QObject):
 
     def __init__(self, bus, source, state: QueueState, runner: TaskRunner) -> None:
         super().__init__()
-        self.source, self.state, self.runner = source, state, runner
+        from app.ui.tasks import LoopGate, PacedReads
+
+        self._gate = LoopGate(self)  # the reads of a bulk action's cases let the GUI's loop come round
+        self.source, self.state, self.runner = PacedReads(source, self._gate), state, runner
         self._waiting: dict[int, str] = {}  # case id -> action, for the next read
         self._reading = False
         self.changed.connect(self._apply)
         self._unsubscribe = bus.subscribe(self.changed.emit)
 
     def teardown(self) -> None:
+        self._gate.close()
         self._unsubscribe()
 
     def _apply(self, change) -> None:
