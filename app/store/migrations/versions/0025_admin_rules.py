@@ -146,6 +146,10 @@ def upgrade() -> None:
     op.execute(f"""
 CREATE FUNCTION {NOTIFY_FN} RETURNS trigger LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
 BEGIN
+  IF TG_TABLE_SCHEMA IS DISTINCT FROM '{schema}' OR TG_TABLE_NAME <> 'config_changes' THEN
+    RAISE EXCEPTION 'trigger function gridhall_config_notify runs only on {schema}.config_changes, not on %.%',
+      TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+  END IF;
   PERFORM pg_notify('gridhall_config', NEW.seq::text);
   RETURN NULL;
 END $$""")
