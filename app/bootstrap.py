@@ -767,6 +767,10 @@ def run_client(*, db_url: str, lang: str = "zh_CN", screenshot: str | None = Non
     hall.layouts.start(restore=not screenshot)
     hall.controller.start()
     window.show()
+    if not screenshot:
+        from app.ui.heap import settle_heap
+
+        settle_heap()  # the start-up's objects are never walked by a full collection again (app/ui/heap.py)
     if splash is not None:
         splash.finish(window)
     if screenshot:
