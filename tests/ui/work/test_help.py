@@ -20,7 +20,7 @@ def _keys(window) -> list[tuple[str, str]]:
             if registry.action(i).shortcut().toString()]
 
 
-@pytest.mark.parametrize("role", [Role.DISPATCHER, Role.DEPARTMENT])
+@pytest.mark.parametrize("role", [Role.DISPATCHER, Role.DEPARTMENT, Role.ACCEPTOR])
 def test_f1_opens_help_listing_every_shortcut_of_the_window_and_every_command(qtbot, tmp_path, desk, login_as,
                                                                               queue, runner, role):
     with desk_window(qtbot, tmp_path, queue, runner, desk, login_as(role)) as (window, _made):
@@ -43,6 +43,11 @@ def test_f1_opens_help_listing_every_shortcut_of_the_window_and_every_command(qt
         for r in DESK_ROLES:
             assert r.label in text
         assert "办理闭环" in text and "回车键不会执行批量操作" in text
+        from qtpy.QtWidgets import QShortcut
+
+        for shortcut in window.findChildren(QShortcut):  # keys of widgets (the report form's Ctrl+Return)
+            assert shortcut.key().toString() in text, shortcut.key().toString()
+        assert "Ctrl+Return" in text
         window.help_dialog.close()
 
 
