@@ -103,6 +103,7 @@ class StatsDock(QWidget):
             edit.setDisplayFormat("yyyy-MM-dd")
         self.compute_button = QPushButton(tr("统计"), objectName="statsCompute")
         self.cancel_button = QPushButton(tr("取消"), objectName="statsCancel")
+        self.cancel_button.setToolTip(tr("取消正在进行的统计或月报（没有正在进行时不可用）"))
         self.progress = QProgressBar(objectName="statsProgress")
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
@@ -150,6 +151,7 @@ class StatsDock(QWidget):
         self.cases_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # no word wrap:
         # a wrapping label's height-for-width squeezed the grid's first row
         self.late_only = QCheckBox(tr("只看超时案卷"), objectName="statsLateOnly")
+        self.late_only.setToolTip(tr("只列出所点图形中超时的案卷（所点图形有超时案卷时可用）"))
         self.late_only.setEnabled(False)
         self.table = QTableWidget(0, 2, objectName="statsCases")
         self.table.setHorizontalHeaderLabels([tr("序号"), tr("案卷号")])
@@ -159,6 +161,7 @@ class StatsDock(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setToolTip(tr("双击一行：在案卷详情中查看该案卷"))
         self.map_button = QPushButton(tr("在地图上显示"), objectName="statsShowOnMap")
+        self.map_button.setToolTip(tr("在地图上标出列出的案卷（先点图中的柱或扇形列出案卷）"))
         self.map_button.setEnabled(False)
         self.export_button = QPushButton(tr("导出案卷…"), objectName="statsExportCases")
         self.export_button.setToolTip(tr("把列出的案卷（恰好是所点图形背后的案卷）导出为 Excel（.xlsx）或 CSV"))

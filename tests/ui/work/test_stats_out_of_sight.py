@@ -61,3 +61,17 @@ def test_statistics_behind_a_tab_are_computed_only_once_the_tab_is_raised(qtbot)
     finally:
         events.close()
         runner.shutdown(timeout=10)
+
+
+def test_the_statistics_buttons_say_when_they_can_be_used(qtbot):
+    """Issue 10: every disabled action says why — the dock's cancel, 只看超时 and map buttons too."""
+    runner = JobRunner(max_workers=1, name="test-sight-tips")
+    events = JobEvents(runner)
+    try:
+        dock = StatsDock(lambda *_a: None, date(2026, 11, 20), jobs=runner, job_events=events)
+        qtbot.addWidget(dock)
+        for widget in (dock.cancel_button, dock.late_only, dock.map_button):
+            assert not widget.isEnabled() and widget.toolTip(), widget.objectName()
+    finally:
+        events.close()
+        runner.shutdown(timeout=10)
