@@ -33,6 +33,7 @@ class DuplicatesPanel(QWidget):
         self.list.setMaximumHeight(120)
         self.link_button = QPushButton(self.cat.tr("关联到此案卷（不重复立案）"), objectName="linkDuplicate")
         self.link_button.setEnabled(False)
+        self.link_button.setToolTip(self.cat.tr("把这份上报关联到列表中选中的案卷，不另行立案（先在列表中选中一件）"))
         self.link_button.clicked.connect(self._link)
         self.list.currentRowChanged.connect(lambda row: self.link_button.setEnabled(row >= 0))
         self.list.itemDoubleClicked.connect(lambda _item: self._link())

@@ -80,6 +80,7 @@ def test_report_then_duplicates_show_and_link_in_one_click(qtbot, form, desk, lo
     qtbot.waitUntil(lambda: bool(form.duplicates.candidates), timeout=10000)
     assert form.duplicates.candidates[0].case.id == first.case.id
     assert "相距" in form.duplicates.list.item(0).text()
+    assert not form.duplicates.link_button.isEnabled() and "先在列表中选中" in form.duplicates.link_button.toolTip()
     form.duplicates.list.setCurrentRow(0)
     qtbot.mouseClick(form.duplicates.link_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: form.banner.kind in ("info", "warn", "error") and form.submitter.busy is False,
