@@ -63,6 +63,12 @@ class JobRunner:
             except Exception:  # a broken watcher must not break the job or the other watchers
                 log.exception("job listener %s(%r) failed", event, job)
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`shutdown` began: :meth:`submit` refuses new jobs."""
+        with self._lock:
+            return self._closed
+
     # -- jobs ---------------------------------------------------------------------------------
     def submit(self, job: Job) -> Job:
         """Start ``job`` on a worker thread (or queue it behind the running ones); returns it."""

@@ -199,6 +199,7 @@ class StatsDock(QWidget):
         self.bar: Bar | None = None
         self.cases: list[str] = []  # the numbers listed
         self._shown = False
+        self._torn = False
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self.prev_button.clicked.connect(lambda: self.step(-1))
         self.next_button.clicked.connect(lambda: self.step(1))
@@ -264,7 +265,7 @@ class StatsDock(QWidget):
         another, and seconds of statistics nobody looks at would hold the desk's interpreter."""
         from app.ui.sight import WhenSeen, out_of_sight
 
-        if self._shown or self.stats is not None or self.job is not None:
+        if self._shown or self.stats is not None or self.job is not None or self._torn:
             return
         if out_of_sight(self):
             if getattr(self, "_when_seen", None) is None:
@@ -276,8 +277,8 @@ class StatsDock(QWidget):
 
     def run(self) -> Job | None:
         """Compute the charts of the period as a job (None while one is running)."""
-        if self.job is not None:
-            return None
+        if self.job is not None or self._torn or getattr(self.jobs, "closed", False):
+            return None  # the window is closing: nothing more starts
         start, end = self.period()
         compute, tr = self.compute_fn, self.cat.tr
         self.job = job = Job(tr("统计 {start} 至 {end}", start=start.isoformat(), end=end.isoformat()),
@@ -545,6 +546,7 @@ class StatsDock(QWidget):
             self.shade(colours, legend)
 
     def teardown(self) -> None:
+        self._torn = True  # a first run still queued (shown, or waiting to be seen) starts nothing
         self.cancel()
         for key in (DRILL_KEY, POINTS_KEY, OPEN_KEY, EXPORT_KEY):
             if self.runner is not None:
