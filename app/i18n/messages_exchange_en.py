@@ -77,4 +77,30 @@ EXCHANGE_EN: dict[str, str] = {
         ("Hello! The '{category}' problem you reported{when} is already being handled as case {original}; we "
          "follow that case and do not file it twice. Thank you for reporting!"),
     "不符合立案标准": "it does not meet the filing standard",
+    # the desk's 待回复 dock (app/ui/replies_dock.py)
+    "待回复": "Replies owed",
+    "回复": "Reply",
+    "上报人": "Reporter",
+    "回复内容": "Reply text",
+    "应回复时间": "Reply due",
+    "立案回复": "filing reply",
+    "结案回复": "closing reply",
+    "{due}（已超时）": "{due} (overdue)",
+    "正在读取待回复事项…": "Reading the replies owed…",
+    "无法读取待回复事项：{error}": "Cannot read the replies owed: {error}",
+    "近 {days} 天待回复 {n} 件，超时 {late} 件": "{n} replies owed for the last {days} days, {late} overdue",
+    ("列出近 {days} 天立案、结案的公众和热线案卷尚未登记的回复；更早的请用 gridhall exchange replies 查看"):
+        ("Lists the replies not yet recorded for public and hotline cases filed or closed in the last {days} days; "
+         "for older ones use gridhall exchange replies"),
+    "双击一行或按回车：在案卷详情中查看该案卷": "Double-click a row or press Enter: show its case in the case detail",
+    "已回复…": "Replied…",
+    "登记所选回复已送达上报人（回电或短信之后）":
+        "Record that the selected reply reached the reporter (after calling back or texting)",
+    "登记已回复": "Record a reply",
+    "已回复": "Replied",
+    "确认案卷 {number} 的{after}已告知上报人{who}？": "Did the {after} of case {number} reach the reporter{who}?",
+    "（{who}）": " ({who})",
+    "正在登记回复…": "Recording the reply…",
+    "已登记：案卷 {number} 的{after}已回复": "Recorded: the {after} of case {number} was delivered",
+    "未能登记回复：{error}": "The reply was not recorded: {error}",
 }

@@ -344,6 +344,7 @@ def test_every_builtin_layout_names_only_docks_that_exist():
     from app.ui.admin.workspace import ADMIN_DOCK
     from app.ui.archive_dock import ARCHIVE_DOCK
     from app.ui.ledger_dock import LEDGER_DOCK
+    from app.ui.replies_dock import REPLIES_DOCK
     from app.ui.stats.dock import STATS_DOCK
     from app.ui.tasks_dock import TASKS_DOCK
     from plugins.duban_today import DOCK_ID
@@ -351,7 +352,7 @@ def test_every_builtin_layout_names_only_docks_that_exist():
     known = {QUEUE_DOCK, ARCHIVE_DOCK, DETAIL_DOCK, LAYERS_DOCK, ATTRIBUTES_DOCK, DOCK_ID, install.ALERTS_DOCK,
              install.TIMERS_DOCK, install.MEDIA_DOCK, install.INTAKE_DOCK, install.MY_QUEUE_DOCK,
              install.APPROVALS_DOCK, install.WORKBENCH_DOCK, TASKS_DOCK, LEDGER_DOCK, ADMIN_DOCK,
-             STATS_DOCK}
+             STATS_DOCK, REPLIES_DOCK}
     for path in sorted(LAYOUTS_DIR.glob("*.toml")):
         layout = load_layout(path)
         assert set(layout.named()) | layout.hidden <= known, path.name

@@ -216,6 +216,13 @@ def install_work(window, state: QueueState, runner: TaskRunner, desk, actor, *, 
     if can_act(role, Action.APPROVE):
         add(APPROVALS_DOCK, "待审批", "bottom", lambda: ApprovalsDock(state, actor, perform, cat))
         panels.append(APPROVALS_DOCK)
+    if role in (Role.ACCEPTOR, Role.SHIFT_LEADER):  # 待回复: replies owed to the public (issue 16, item 5)
+        from app.ui.replies_dock import PHONE_ROLES, REPLIES_DOCK, RepliesDock, desk_replies
+        load, mark = desk_replies(desk, actor)
+        add(REPLIES_DOCK, "待回复", "bottom", lambda: RepliesDock(
+            state, runner, load, mark, desk.clock.now, cat, fetch=desk.source.case, show_phone=role in PHONE_ROLES))
+        made.teardowns.append(lambda: made.widgets[REPLIES_DOCK].teardown())
+        panels.append(REPLIES_DOCK)
     _follow_bulk_commands(made, registry, window, state, runner, desk, actor, cat)
     # a shortcut acts only on a case shown (selected, on screen) in one of these lists
     if QUEUE_DOCK in docks.ids() and hasattr(docks.dock(QUEUE_DOCK).widget(), "shows"):
