@@ -318,6 +318,8 @@ def status_notes(row: db.RequestRow) -> Msg:
     """What the public reads about the request now (docs/open311.md has the table)."""
     state = CaseState(row.state)
     base = STATE_NOTES[state]
+    if row.last_reply:  # 两次回复: the reply to the reporter, as written (the store keeps only one still in force)
+        return Msg("{state}：{text}", state=base, text=row.last_reply)
     if state is CaseState.NOT_FILED and row.duplicate_of:
         return Msg("与已有请求 {number} 重复，合并处理", number=row.duplicate_of)
     if state is CaseState.CLOSED:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -62,6 +63,7 @@ _events = Table(
     Column("case_id", Integer),
     Column("seq", Integer),
     Column("action", String(24)),
+    Column("from_state", String(24)),
     Column("to_state", String(24)),
     Column("at", DateTime),
     Column("reason", Text),
@@ -188,16 +190,58 @@ TERMINAL = ("closed", "not_filed", "voided")
 ENDING = ("reject", "void", "approve", "link")
 
 
-def _last_facts(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str | None, str | None, datetime | None]]:
-    """(None, the reason that ended a not-filed or voided case, the case's ``updated_at``) per case.
+def _replies_sqlite(session: Session, rows: Sequence[Any]) -> dict[int, str]:
+    """SpatiaLite's reading of ``gridhall_open311_replies`` (migration 0022): per case the newest reply that
+    still speaks of its state (an automatic one, or any for a request posted over Open311; for an ended case
+    one written after it ended)."""
+    states = {row[0]: row[5] for row in rows}
+    tokened = {row[0] for row in rows if row[17] is not None}
+    out: dict[int, str] = {}
+    ids = list(states)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        ended = dict(session.execute(
+            select(_events.c.case_id, func.max(_events.c.seq)).join(Case, Case.id == _events.c.case_id)
+            .where(_events.c.case_id.in_(chunk), Case.state.in_(TERMINAL), _events.c.to_state == Case.state,
+                   or_(_events.c.from_state.is_(None), _events.c.from_state != _events.c.to_state))
+            .group_by(_events.c.case_id)).all())
+        found = session.execute(select(_events.c.case_id, _events.c.seq, _events.c.payload)
+                                .where(_events.c.case_id.in_(chunk), _events.c.action == "reply")
+                                .order_by(_events.c.case_id, _events.c.seq.desc())).all()
+        for case_id, seq, payload in found:
+            if case_id in out or not isinstance(payload, dict):
+                continue
+            reply = payload.get("text")
+            if not (isinstance(reply, str) and reply) or not (payload.get("auto") is True or case_id in tokened):
+                continue
+            if states[case_id] in TERMINAL and seq <= ended.get(case_id, seq):
+                continue
+            out[case_id] = reply
+    return out
 
-    Never the events' payloads (an edit's carries the reporter's phone). On PostgreSQL the reason comes
-    through ``gridhall_open311_reason`` (migration 0022): the server's login may not read reasons."""
+
+def _last_facts(session: Session, rows: Sequence[Any]) -> dict[int, tuple[str | None, str | None, datetime | None]]:
+    """(the newest reply to the public that still speaks of the case's state, the reason that ended a
+    not-filed or voided case, the case's ``updated_at``) per case.
+
+    Never the events' payloads but a reply's text (an edit's carries the reporter's phone). On PostgreSQL both
+    come through functions of migration 0022 (``gridhall_open311_replies``, ``gridhall_open311_reason``): the
+    server's login may read neither reply events nor reasons."""
     out: dict[int, list[Any]] = {row[0]: [None, None, row[11]] for row in rows}
     ended = [row[0] for row in rows if row[5] in ("not_filed", "voided")]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        ids = list(out)
+        for i in range(0, len(ids), 500):
+            for case_id, reply in session.execute(text("SELECT o_case, o_text FROM gridhall_open311_replies("
+                                                       "CAST(:ids AS integer[]))"), {"ids": ids[i:i + 500]}).all():
+                out[case_id][0] = reply
+    else:
+        for case_id, reply in _replies_sqlite(session, rows).items():
+            out[case_id][0] = reply
     if not ended:
         return {cid: (f[0], f[1], f[2]) for cid, f in out.items()}
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         for i in range(0, len(ended), 500):
             found = session.execute(text("SELECT id, gridhall_open311_reason(id) FROM unnest(CAST(:ids AS integer[])) "
                                          "AS t(id)"), {"ids": ended[i:i + 500]}).all()
@@ -232,8 +276,6 @@ def find_requests(session: Session, *, start: datetime, end: datetime, categorie
     """Cases reported in [start, end], newest first, of the given (kind, code) categories and states."""
     query = _request_query().where(Case.reported_at >= start, Case.reported_at <= end)
     if categories:
-        from sqlalchemy import or_
-
         query = query.where(or_(*(and_(Category.kind == k, Category.code == c) for k, c in categories)))
     if states is not None:
         query = query.where(Case.state.in_(list(states)))

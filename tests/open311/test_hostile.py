@@ -120,6 +120,43 @@ def test_slow_body_is_cut_off_in_bounded_time(tight):
     assert time.monotonic() - started < BODY_TIMEOUT + 8
 
 
+@pytest.mark.parametrize("raw", [b"NOT HTTP AT ALL\r\n\r\n", b"GET /services.json HTTP/1.1\r\nHost x\r\n\r\n",
+                                 b"GET /services.json HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n"])
+def test_what_is_not_http_gets_uvicorns_plain_400_as_documented(tight, raw):
+    """docs/open311.md "Errors": below the application, in plain text, and the connection closed."""
+    host, port = tight.hostport
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(raw)
+        reply = b""
+        while data := s.recv(4096):
+            reply += data
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"content-type: text/plain; charset=utf-8" in head.lower()
+    assert body == b"Invalid HTTP request received."
+
+
+def test_a_connection_past_the_concurrency_limit_gets_uvicorns_plain_503_as_documented(tight):
+    host, port = tight.hostport
+    idle = [socket.create_connection((host, port), timeout=10) for _ in range(200)]
+    try:
+        with socket.create_connection((host, port), timeout=10) as s:
+            s.sendall(b"GET /services.json HTTP/1.1\r\nHost: x\r\n\r\n")
+            reply = b""
+            while data := s.recv(4096):
+                reply += data
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503") and b"content-type: text/plain; charset=utf-8" in head.lower()
+        assert body == b"Service Unavailable"
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 10  # served again once the server has noticed the closed ones
+    while (status := tight.call("GET", "/services.json?api_key=" + tight.key, timeout=10).status) == 503:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status == 200
+
+
 def test_a_slow_client_does_not_hold_up_the_others(tight):
     host, port = tight.hostport
     stalled = [socket.create_connection((host, port), timeout=5) for _ in range(5)]

@@ -70,10 +70,12 @@ def test_followed_to_closed(server, hall):
     server.clock.advance(timedelta(minutes=30))
     r = svc.verify(a["supervisor"], r.case.id, r.version, result="现场属实")
     r = svc.file(a["leader_shift"], r.case.id, r.version)
+    filed_note = server.get(f"/requests/{number}.json").json[0]["status_notes"]  # 两次回复, the first
+    assert filed_note.startswith("已立案，等待派遣：您好！") and f"（案卷号 {number}）已立案" in filed_note
     r = svc.dispatch(a["dispatcher"], r.case.id, r.version, department="JD001")
     r = svc.accept(a["dept_jd"], r.case.id, r.version)
     doc = server.get(f"/requests/{number}.json").json[0]
-    assert doc["status"] == "open" and doc["status_notes"] == "处置部门正在处置"
+    assert doc["status"] == "open" and doc["status_notes"] == filed_note.replace("已立案，等待派遣", "处置部门正在处置", 1)
     assert doc["agency_responsible"]
     handle = _row(svc, case_id).handle_deadline_at
     assert doc["expected_datetime"] == handle.isoformat() + "+08:00"
@@ -84,7 +86,8 @@ def test_followed_to_closed(server, hall):
     r = svc.close(a["leader_shift"], r.case.id, r.version, override=True, note="现场已清理，整改前照片缺失")
     closed_doc = server.get(f"/requests/{number}.json").json[0]
     assert closed_doc["status"] == "closed"
-    assert closed_doc["status_notes"] == "已结案：已处置完毕，经监督员现场核查后结案"
+    assert closed_doc["status_notes"] == (f"已结案：您好！您反映的「暴露垃圾」问题（案卷号 {number}）已处置完毕，"
+                                          "经监督员现场核查后结案。如仍有问题，欢迎再次反映。感谢您对城市管理的支持！")
     assert closed_doc["expected_datetime"] is None
     assert closed_doc["updated_datetime"] == (T0 + timedelta(minutes=90)).isoformat() + "+08:00"
     assert number in [d["service_request_id"] for d in server.get("/requests.json", status="closed").json]
@@ -99,6 +102,7 @@ def test_rejected_report_is_closed_with_the_reason(server, hall):
     svc.reject(a["leader_shift"], case_id, 1, reason="不属于城市管理范围")
     doc = server.get(f"/requests/{number}.json").json[0]
     assert doc["status"] == "closed" and "不属于城市管理范围" in doc["status_notes"]
+    assert doc["status_notes"].startswith("不予立案：您好！") and "经审核不予立案" in doc["status_notes"]
 
 
 # ---- clients' habits ----------------------------------------------------------------------------
@@ -235,3 +239,22 @@ def test_a_posted_request_reaches_the_halls_live_feed(server):
     finally:
         feed.stop()
         store.dispose()
+
+
+def test_status_notes_carry_the_reply_in_force(server, hall):
+    """两次回复 over Open311: the newest reply while open (automatic or by hand), none from before the end."""
+    svc, a = hall
+    number = server.post("/requests.json", _fields()).json[0]["service_request_id"]
+    case_id = next(c.id for c in svc.list_cases() if c.number == number)
+    r = svc.send_verify(a["acceptor"], case_id, 1)
+    server.clock.advance(timedelta(minutes=30))
+    r = svc.verify(a["supervisor"], r.case.id, r.version, result="现场属实")
+    r = svc.file(a["leader_shift"], r.case.id, r.version)
+    assert "已立案，我们将尽快派遣" in server.get(f"/requests/{number}.json").json[0]["status_notes"]
+    r = svc.reply(a["acceptor"], r.case.id, r.version, text="已转交环卫所，今天下午清运")
+    doc = server.get("/requests.json", service_request_id=number).json[0]
+    assert doc["status_notes"] == "已立案，等待派遣：已转交环卫所，今天下午清运"
+    svc.void(a["leader_shift"], r.case.id, r.version, reason="重复录入")
+    doc = server.get(f"/requests/{number}.json").json[0]
+    assert (doc["status"], doc["status_notes"]) == ("closed", "已作废：重复录入")
+    assert "清运" not in server.get(f"/requests/{number}.xml").body.decode()

@@ -72,7 +72,12 @@ def _refused(conn, sql: str, args=()) -> str:
 
 
 def test_the_open311_login_reads_public_columns_only_and_writes_nothing_else(intake):
-    _owner, url, case, _key = intake
+    owner, url, case, _key = intake
+    from app.store.engine import open_store
+
+    hall = open_store(owner)  # a reply by hand to the hotline's caller (not posted over Open311): never shown
+    service(hall, FixedClock(T0)).reply(_actor(hall, "acceptor"), case.id, 2, text="李四先生您好，已记录")
+    hall.dispose()
     u = make_url(url)
     conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=u.username, password=u.password)
     try:
@@ -88,6 +93,8 @@ def test_the_open311_login_reads_public_columns_only_and_writes_nothing_else(int
         with conn.cursor() as cur:  # report events only: an edit's payload carries the old and new phone
             cur.execute("SELECT DISTINCT action FROM case_events")
             assert cur.fetchall() == [("report",)]
+            cur.execute("SELECT * FROM gridhall_open311_replies(ARRAY[%s])", (case.id,))
+            assert cur.fetchall() == []
         conn.rollback()
         assert _refused(conn, "SELECT phone FROM users") == "42501"
         assert _refused(conn, "UPDATE cases SET description = 'x' WHERE id = %s", (case.id,)) == "42501"
@@ -133,9 +140,22 @@ def test_the_server_as_the_open311_login_files_a_public_report(intake):
         svc = service(hall, SystemClock())
         case_id = next(c.id for c in svc.list_cases() if c.number == number)
         svc.reject(world_actors["leader_shift"], case_id, 1, reason="不属于城市管理范围")
+        # 两次回复: the filing reply the database wrote reaches the reporter while the case is open
+        second = srv.post("/requests.json", {"service_code": "event:06010", "lat": lat, "long": long,
+                                             "description": "路灯不亮"}).json[0]["service_request_id"]
+        second_id = next(c.id for c in svc.list_cases() if c.number == second)
+        for name in ("acceptor", "supervisor", "dispatcher"):
+            world_actors[name] = _actor(hall, name)
+        r = svc.send_verify(world_actors["acceptor"], second_id, 1)
+        r = svc.verify(world_actors["supervisor"], second_id, r.version, result="现场属实")
+        r = svc.file(world_actors["leader_shift"], second_id, r.version)
+        r = svc.dispatch(world_actors["dispatcher"], second_id, r.version, department="JD001")
         hall.dispose()
         doc = srv.get(f"/requests/{number}.json").json[0]
-        assert doc["status"] == "closed" and doc["status_notes"] == "不予立案：不属于城市管理范围"
+        assert doc["status"] == "closed" and doc["status_notes"].startswith("不予立案：您好！")
+        assert "原因：不属于城市管理范围" in doc["status_notes"]
+        notes = srv.get(f"/requests/{second}.json").json[0]["status_notes"]
+        assert notes.startswith("已派遣到处置部门：您好！") and f"（案卷号 {second}）已立案" in notes
     u = make_url(owner)
     conn = psycopg2.connect(host=u.host, port=u.port, dbname=u.database, user=u.username, password=u.password)
     try:

@@ -20,7 +20,9 @@ while none of the acceptor's table privileges reach it. It may:
   fills the case's columns), never write a key.
 
 A trigger refuses, for a login of ``gridhall_open311``, every event but a ``report`` of source
-``public`` (and the automatic replies the application records as 系统).
+``public`` (and the automatic replies the application records as 系统). What it may not read it gets
+through two SECURITY DEFINER functions: ``gridhall_open311_reason`` (why a case ended) and
+``gridhall_open311_replies`` (the reply to the reporter still in force, 两次回复).
 
 Revision ID: 0022
 Revises: 0021
@@ -97,6 +99,22 @@ SET search_path = {schema}, pg_temp AS $$
    WHERE e.case_id = p_case AND c.state IN ('not_filed', 'voided') AND e.to_state = c.state
      AND e.action IN ('reject', 'void', 'approve', 'link')
    ORDER BY e.seq DESC LIMIT 1
+$$"""
+
+# The replies to the public (两次回复, migration 0006's automatic 立案/结案/不予立案 replies, or one an acceptor wrote
+# for a request posted over Open311) that still speak of the case's state: the newest per case, for an open case
+# any, for an ended one only one written after it ended. Never another event's text or payload.
+REPLIES = """
+CREATE FUNCTION gridhall_open311_replies(p_cases integer[]) RETURNS TABLE (o_case integer, o_text text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+  SELECT DISTINCT ON (e.case_id) e.case_id, e.payload ->> 'text'
+    FROM case_events e JOIN cases c ON c.id = e.case_id
+   WHERE e.case_id = ANY (p_cases[1:1000]) AND e.action = 'reply' AND coalesce(e.payload ->> 'text', '') <> ''
+     AND (e.payload ->> 'auto' = 'true' OR EXISTS (SELECT 1 FROM open311_tokens t WHERE t.case_id = c.id))
+     AND (c.state NOT IN ('closed', 'not_filed', 'voided')
+          OR e.seq > (SELECT max(s.seq) FROM case_events s WHERE s.case_id = c.id AND s.to_state = c.state
+                        AND s.from_state IS DISTINCT FROM s.to_state))
+   ORDER BY e.case_id, e.seq DESC
 $$"""
 
 
@@ -231,6 +249,9 @@ END $$""")
     op.execute(REASON.format(schema=schema))
     op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_reason(integer) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION gridhall_open311_reason(integer) TO {GROUP}")
+    op.execute(REPLIES.format(schema=schema))
+    op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_replies(integer[]) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION gridhall_open311_replies(integer[]) TO {GROUP}")
     op.execute(GUARD.format(schema=schema))
     op.execute("REVOKE EXECUTE ON FUNCTION gridhall_open311_guard() FROM PUBLIC")
     op.execute("CREATE TRIGGER case_events_open311 BEFORE INSERT ON case_events FOR EACH ROW "
@@ -247,6 +268,7 @@ def downgrade() -> None:
 END $$""")
         op.execute("DROP TRIGGER IF EXISTS case_events_open311 ON case_events")
         op.execute("DROP FUNCTION IF EXISTS gridhall_open311_reason(integer)")
+        op.execute("DROP FUNCTION IF EXISTS gridhall_open311_replies(integer[])")
         op.execute("DROP POLICY IF EXISTS cases_u_o311 ON cases")
         op.execute("DROP FUNCTION IF EXISTS gridhall_open311_guard()")
     op.drop_table("open311_tokens")
