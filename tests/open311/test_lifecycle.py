@@ -258,3 +258,14 @@ def test_status_notes_carry_the_reply_in_force(server, hall):
     doc = server.get(f"/requests/{number}.json").json[0]
     assert (doc["status"], doc["status_notes"]) == ("closed", "已作废：重复录入")
     assert "清运" not in server.get(f"/requests/{number}.xml").body.decode()
+
+
+def test_a_hand_reply_to_a_report_not_posted_over_open311_is_never_published(server, hall):
+    """A reply written by hand to a hotline caller may name them: only automatic replies of such cases show."""
+    from services.world import draft
+
+    svc, a = hall
+    r = svc.report(a["acceptor"], draft(source="hotline", reporter_name="李四", reporter_phone="13912345678"))
+    svc.reply(a["acceptor"], r.case.id, r.version, text="李四先生您好，已记录，请保持电话畅通")
+    doc = server.get("/requests.json", service_request_id=r.case.number).json[0]
+    assert doc["status_notes"] == "已受理，等待现场核实" and "李四" not in doc["status_notes"]
