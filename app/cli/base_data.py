@@ -68,18 +68,21 @@ def add_base_data_commands(subparsers: Any) -> None:
                      help='cases: the archive search\'s query (e.g. "状态:已结案 时间:2026-11 部门:环卫")')
     exp.add_argument("--state", dest="states", action="append", default=[], metavar="STATE",
                      help="cases: only these states (value or Chinese label; repeatable), as the queue's filter")
+    exp.add_argument("--include-retired", action="store_true",
+                     help="grids: also the retired ones (split or merged away), with a retired_on field "
+                          "(default: the grids in use)")
     exp.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL (default: $GRIDHALL_DB)")
     exp.add_argument("--as", dest="user", default=None, metavar="USER", help="read as this user")
     exp.add_argument("--lang", choices=("zh_CN", "en"), default=None, help="language of the messages")
 
 
-def _catalogue(args: argparse.Namespace):
+def _catalogue(args: argparse.Namespace) -> Any:
     from app.i18n import Catalogue
 
     return Catalogue(args.lang) if args.lang else Catalogue.from_env()
 
 
-def _open(args: argparse.Namespace, *, write: bool):
+def _open(args: argparse.Namespace, *, write: bool) -> tuple[Any, Any]:
     from app.cli.ledger import _open as open_as
     from app.domain.definitions import Role
     from app.services.errors import ServiceError
@@ -150,7 +153,7 @@ def run_import(args: argparse.Namespace) -> int:
             store.dispose()
 
 
-def _text(report, tr) -> str:
+def _text(report: Any, tr: Any) -> str:
     from app.cli.ledger import _inert
 
     return _inert(report.text(tr))
@@ -170,11 +173,13 @@ def run_export(args: argparse.Namespace) -> int:
         fmt = bi.format_of(args.file, args.format)
         if (args.query or args.states) and args.kind != "cases":
             raise bi.ImportRefused(Msg("--query 和 --state 只用于导出案卷"))
+        if args.include_retired and args.kind != "grids":
+            raise bi.ImportRefused(Msg("--include-retired 只用于导出网格"))
         store, actor = _open(args, write=False)
         filters = {"query": args.query, "states": args.states,
                    "department_id": actor.department_id if actor is not None and actor.role == "department"
                    else None}
-        n = bi.export(store, args.kind, args.file, fmt, filters=filters)
+        n = bi.export(store, args.kind, args.file, fmt, filters=filters, include_retired=args.include_retired)
         print(cat.tr(Msg("已导出 {n} 条到 {path}", n=n, path=args.file)))
         return EXIT_OK
     except (bi.ImportRefused, ServiceError, AuthError, StoreError, PasswordUnavailable, OSError,

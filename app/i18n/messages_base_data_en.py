@@ -12,6 +12,11 @@ BASE_DATA_EN: dict[str, str] = {
     "字段映射「{item}」的字段 {key} 未知：可用 {choices}": "Field mapping '{item}': unknown field {key}; use one of {choices}",
     "字段映射 {key}={column}：源文件没有列「{column}」（有：{columns}）":
         "Field mapping {key}={column}: the source has no column '{column}' (columns: {columns})",
+    # -- retired grids (0024) ---------------------------------------------------------------------
+    "网格编码 {code} 已于 {day} 注销，不能再用": "Grid code {code} was retired on {day} and is never reused",
+    "所在网格 {given} 已于 {day} 注销": "Grid {given} was retired on {day}",
+    "--include-retired 只用于导出网格": "--include-retired applies to exporting grids only",
+    "网格 {code} 已于 {day} 注销：请指定在用的网格": "Grid {code} was retired on {day}: name a grid in use",
     # -- row checks (app/domain/base_rows.py) ----------------------------------------------------
     "养护单位": "Maintainer", "权属单位": "Owner",
     "{label} {date} 不合理：应在 {first} 与今天 {today} 之间":

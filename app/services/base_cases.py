@@ -25,7 +25,7 @@ Import
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -270,8 +270,12 @@ def _validate(store: Any, report: Any) -> Any:
         taken = set()
         for i in range(0, len(numbers), 5000):
             taken |= set(s.scalars(select(Case.number).where(Case.number.in_(numbers[i:i + 5000]))))
+        # every grid, retired ones too: a past case lies in the grid of its day (0024: a grid split or
+        # merged away is retired, and the cases reported in it keep it)
         grids = {code: (gid, cid, bytes(g)) for gid, code, cid, g in s.execute(
             select(UnitGrid.id, UnitGrid.code, UnitGrid.community_id, func.ST_AsBinary(UnitGrid.geom)))}
+        retired = dict(s.execute(select(UnitGrid.code, UnitGrid.retired_on)
+                                 .where(UnitGrid.retired_on.is_not(None))).all())
         components = dict(s.execute(select(Component.code, Component.id)).all())
         depts = {code: (did, name) for did, code, name in s.execute(
             select(Department.id, Department.code, Department.name))}
@@ -301,8 +305,10 @@ def _validate(store: Any, report: Any) -> Any:
             r.problems.append(Msg("位于辖区之外（坐标系是否正确？）"))
         inside = None
         if tree is not None and shape is not None:
-            hits = tree.query(shape, predicate="intersects")
-            inside = codes[int(hits.min())] if len(hits) else None
+            hits = [codes[int(j)] for j in sorted(tree.query(shape, predicate="intersects"))]
+            inside = _grid_of_the_day(hits, retired, v.get("reported_at"))
+            if v["grid_code"] is not None and v["grid_code"] in hits:
+                inside = v["grid_code"]  # the grid named, if the case lies in it (retired or not)
         grid = v["grid_code"] or inside
         if v["grid_code"] is not None and inside is not None and v["grid_code"] != inside:
             r.problems.append(Msg("所在网格编码 {given} 与其位置所在的网格 {actual} 不符", given=v["grid_code"],
@@ -325,6 +331,21 @@ def _validate(store: Any, report: Any) -> Any:
         if dept and v["department"] is None:
             r.problems.append(Msg("处置部门代码 {code} 不在部门表中", code=dept[:30]))
     return report
+
+
+def _grid_of_the_day(hits: list[str], retired: Mapping[str, date], reported_at: Any) -> str | None:
+    """Of the grids a case lies in (codes in store order), the one it was reported in: the one retired
+    earliest after the report's day, else the first in use (grids are only split or merged, so the
+    grids at one place retire one after another)."""
+    if not hits:
+        return None
+    day = reported_at.date() if isinstance(reported_at, datetime) else reported_at
+    if isinstance(day, date):
+        later = [(retired[c], i) for i, c in enumerate(hits) if c in retired and retired[c] > day]
+        if later:
+            return hits[min(later)[1]]
+    in_use = [c for c in hits if c not in retired]
+    return in_use[0] if in_use else hits[0]
 
 
 def write(store: Any, report: Any, actor: Any, *, progress: Callable[[int, int], None] | None = None) -> int:

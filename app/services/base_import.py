@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from app.domain import base_rows
 from app.domain.base_rows import Row
@@ -38,6 +38,9 @@ from app.domain.field_names import (
 from app.domain.messages import Msg, MsgError, msg_of
 from app.domain.taxonomy import Taxonomy
 from app.services import base_cases
+
+#: the field naming a grid's retirement day (YYYYMMDD) in ``export grids --include-retired``.
+RETIRED_ON_FIELD = "retired_on"
 
 #: overlap / gap / boundary tolerance in square metres, and distance tolerance in metres.
 AREA_TOLERANCE_M2 = 1.0
@@ -621,8 +624,12 @@ def _validate(store: Any, source: Source) -> Report:
         communities = {code: (cid, bytes(g) if g is not None else None) for cid, code, g in s.execute(
             select(AdminArea.id, AdminArea.code, func.ST_AsBinary(AdminArea.geom)).where(
                 AdminArea.level == "community"))}
+        # the grids in use; a retired grid (split or merged away, 0024) keeps its code for ever but
+        # no longer covers the ground: it takes part in the duplicate-code check only
         stored_grids = {code: (gid, bytes(g)) for gid, code, g in s.execute(
-            select(UnitGrid.id, UnitGrid.code, func.ST_AsBinary(UnitGrid.geom)))}
+            select(UnitGrid.id, UnitGrid.code, func.ST_AsBinary(UnitGrid.geom)).where(UnitGrid.retired_on.is_(None)))}
+        retired_grids = {code: day for code, day in s.execute(
+            select(UnitGrid.code, UnitGrid.retired_on).where(UnitGrid.retired_on.is_not(None)))}
         if source.kind == COMPONENTS:
             stored = set(s.scalars(select(Component.code)))
             cats = {code: cid for cid, code in s.execute(select(Category.id, Category.code).where(
@@ -643,27 +650,27 @@ def _validate(store: Any, source: Source) -> Report:
         if not ok:
             r.problems.append(Msg("位于辖区之外（坐标系是否正确？）"))
     if source.kind == GRIDS:
-        _check_grids(report, [r for r in good if r.ok], communities, stored_grids)
+        _check_grids(report, [r for r in good if r.ok], communities, stored_grids, retired_grids)
     elif source.kind == ROADS:
         _check_roads(store, [r for r in good if r.ok])
     else:
-        _check_components(report, [r for r in good if r.ok], stored, cats, depts, stored_grids)
+        _check_components(report, [r for r in good if r.ok], stored, cats, depts, stored_grids, retired_grids)
     return report
 
 
 def _check_departments(store: Any, rows: list[Row]) -> None:
     """The configuration service's own check of each department (parent, jurisdiction area, credit code),
     with the file's departments as planned parents; what the row changes in a stored department."""
-    from app.services.config import ConfigService, _check_department
-    from app.services.errors import ValidationError
+    from app.services.config import ConfigService
 
-    state = ConfigService(store).state()
+    service = ConfigService(store)
+    state = service.state()
     planned = {r.values["code"]: _department_record(r, state) for r in rows}
+    checked = service.check_departments(planned, state)
     for r in rows:
-        try:
-            after = _check_department(state, planned[r.values["code"]], planned)
-        except ValidationError as exc:
-            r.problems.append(msg_of(exc))
+        after = checked[r.values["code"]]
+        if not isinstance(after, dict):
+            r.problems.append(msg_of(after))
             continue
         before = state.departments.get(after["code"])
         r.values["_record"] = after
@@ -704,13 +711,18 @@ def _check_roads(store: Any, rows: list[Row]) -> None:
             first[key] = r.number
 
 
-def _check_grids(report: Report, rows: list[Row], communities: Any, stored_grids: Any) -> None:
+def _check_grids(report: Report, rows: list[Row], communities: Any, stored_grids: Any,
+                 retired_grids: Mapping[str, Any]) -> None:
+    """Codes against every stored grid (a retired code is never reused); overlaps and gaps against
+    the grids in use (``stored_grids``) only."""
     import shapely
 
     for r in rows:
         code = r.values["code"]
         if code in stored_grids:
             r.problems.append(Msg("网格 {code} 已在库中", code=code))
+        elif code in retired_grids:
+            r.problems.append(Msg("网格编码 {code} 已于 {day} 注销，不能再用", code=code, day=retired_grids[code]))
         community = communities.get(r.values["community_code"])
         if community is None:
             r.problems.append(Msg("社区 {community} 不在库中", community=r.values["community_code"]))
@@ -747,7 +759,8 @@ def _check_grids(report: Report, rows: list[Row], communities: Any, stored_grids
 
 
 def _check_components(report: Report, rows: list[Row], stored: set[str], cats: Any, depts: Any,
-                      stored_grids: Any) -> None:
+                      stored_grids: Any, retired_grids: Mapping[str, Any]) -> None:
+    """A component lies in, and names, a grid in use (``stored_grids``); a retired grid is named as such."""
     import numpy as np
     import shapely
 
@@ -781,7 +794,10 @@ def _check_components(report: Report, rows: list[Row], stored: set[str], cats: A
         if v["grid_code"] is not None and inside is not None and v["grid_code"] != inside:
             r.problems.append(Msg("所在网格编码 {given} 与其位置所在的网格 {actual} 不符", given=v["grid_code"],
                                   actual=inside))
-        if v["grid_code"] is not None and inside is None and v["grid_code"] not in stored_grids:
+        if v["grid_code"] is not None and inside is None and v["grid_code"] in retired_grids:
+            r.problems.append(Msg("所在网格 {given} 已于 {day} 注销", given=v["grid_code"],
+                                  day=retired_grids[v["grid_code"]]))
+        elif v["grid_code"] is not None and inside is None and v["grid_code"] not in stored_grids:
             r.problems.append(Msg("所在网格 {given} 不在库中", given=v["grid_code"]))
         grid = inside or v["grid_code"]
         v["grid_id"] = stored_grids[grid][0] if grid in stored_grids else None
@@ -821,7 +837,7 @@ def write(store: Any, report: Report, *, progress: Callable[[int, int], None] | 
 
 def _write_departments(store: Any, report: Report, actor: Any, reason: str | None) -> int:
     """The new and changed departments as ONE configuration change set (parents first), with history."""
-    from app.services.config import DEPARTMENT, ConfigChange, ConfigService
+    from app.services.config import ConfigService
 
     if actor is None:
         raise ImportRefused(Msg("导入部门要记入配置历史：请用 --as 指定管理员"))
@@ -830,23 +846,8 @@ def _write_departments(store: Any, report: Report, actor: Any, reason: str | Non
         report.written = 0
         return 0
     records = {r.values["code"]: r.values["_record"] for r in rows}
-
-    def depth(start: str, state: Any) -> int:
-        n, seen, code = 0, set(), cast("str | None", start)
-        while code is not None and code not in seen:
-            seen.add(code)
-            n += 1
-            code = (records.get(code) or state.departments.get(code) or {}).get("parent")
-        return n
-
-    def plan(state: Any) -> list[Any]:
-        changes = [ConfigChange(DEPARTMENT, code, state.departments.get(code), after)
-                   for code, after in records.items() if after != state.departments.get(code)]
-        changes.sort(key=lambda c: depth(c.key, state))
-        return changes
-
     why = reason or Msg("导入部门文件 {name}", name=report.source.path.name[-80:]).text()
-    result = ConfigService(store)._run(actor, plan, why, False)
+    result = ConfigService(store).merge_departments(actor, records, reason=why)
     report.written = len(result.changes)
     return report.written
 
@@ -925,15 +926,18 @@ def format_of(path: str | os.PathLike, fmt: str | None) -> str:
 
 
 def export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None = None,
-           filters: dict[str, Any] | None = None) -> int:
+           filters: dict[str, Any] | None = None, *, include_retired: bool = False) -> int:
     """Write the store's grids, components, departments, roads or cases to ``path``; the number of
-    features. Cases take ``filters`` (``app.services.base_cases.export_rows``)."""
+    features. Cases take ``filters`` (``app.services.base_cases.export_rows``). Grids: those in use;
+    ``include_retired`` adds the retired ones (split or merged away) with a ``retired_on`` field."""
+    if include_retired and kind != GRIDS:
+        raise ImportRefused(Msg("--include-retired 只用于导出网格"))
     with quiet_gc():
-        return _export(store, kind, path, fmt, filters)
+        return _export(store, kind, path, fmt, filters, include_retired)
 
 
 def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
-            filters: dict[str, Any] | None) -> int:
+            filters: dict[str, Any] | None, include_retired: bool = False) -> int:
     gdal, ogr, osr = _ogr()
     fmt = format_of(path, fmt)
     if kind == CASES:
@@ -941,8 +945,8 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
 
         keys, rows = export_rows(store, filters or {})
     else:
-        keys, rows = _export_rows(store, kind)
-    names = EXPORT_NAMES[kind]
+        keys, rows = _export_rows(store, kind, include_retired)
+    names = {**EXPORT_NAMES[kind], "retired_on": RETIRED_ON_FIELD}
     target = Path(path)
     if fmt == "xlsx":
         _export_xlsx(target, keys, names, rows, kind)
@@ -986,8 +990,10 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
     return len(rows)
 
 
-def _export_rows(store: Any, kind: str) -> tuple[list[str], list[tuple[dict[str, Any], Any]]]:
-    """(keys, [(values, geometry WKB or None)]) of every stored grid, component, department or road."""
+def _export_rows(store: Any, kind: str,
+                 include_retired: bool = False) -> tuple[list[str], list[tuple[dict[str, Any], Any]]]:
+    """(keys, [(values, geometry WKB or None)]) of every stored component, department or road, and of
+    the grids in use (``include_retired``: every grid, with its ``retired_on`` as YYYYMMDD or empty)."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import aliased
 
@@ -1009,10 +1015,19 @@ def _export_rows(store: Any, kind: str) -> tuple[list[str], list[tuple[dict[str,
         return keys, out
     with store.session() as s:
         if kind == GRIDS:
-            q = (select(UnitGrid.code, AdminArea.code, UnitGrid.area_m2, func.ST_AsBinary(UnitGrid.geom))
+            q = (select(UnitGrid.code, AdminArea.code, UnitGrid.area_m2, UnitGrid.retired_on,
+                        func.ST_AsBinary(UnitGrid.geom))
                  .join(AdminArea, AdminArea.id == UnitGrid.community_id).order_by(UnitGrid.code))
+            if not include_retired:
+                q = q.where(UnitGrid.retired_on.is_(None))
             keys = ["code", "community_code", "area_m2"]
-            return keys, [(dict(zip(keys, r[:3], strict=True)), r[3]) for r in s.execute(q)]
+            out_rows = []
+            for code, community, area, retired_on, g in s.execute(q):
+                d = {"code": code, "community_code": community, "area_m2": area}
+                if include_retired:
+                    d["retired_on"] = retired_on.strftime("%Y%m%d") if retired_on else None
+                out_rows.append((d, g))
+            return keys + (["retired_on"] if include_retired else []), out_rows
         if kind == ROADS:
             keys = ["name", "kind", "width_m"]
             rows = []

@@ -678,6 +678,46 @@ class ConfigService:
             return [ConfigChange(DEPARTMENT, code, before, after)] if after != before else []
         return self._run(actor, plan, reason, dry_run)
 
+    def check_departments(self, records: Mapping[str, Mapping[str, Any]],
+                          state: _State | None = None) -> dict[str, dict[str, Any] | ValidationError]:
+        """Each record (by code) checked as the editors check a department, the others given as planned
+        parents: the normalised record, or the ValidationError saying why not. Nothing is written."""
+        state = state if state is not None else self.state()
+        planned = {code: dict(r) for code, r in records.items()}
+        out: dict[str, dict[str, Any] | ValidationError] = {}
+        for code, record in planned.items():
+            try:
+                out[code] = _check_department(state, record, planned)
+            except ValidationError as exc:
+                out[code] = exc
+        return out
+
+    def merge_departments(self, actor: Actor, records: Mapping[str, Mapping[str, Any]], *, reason: str | None,
+                          dry_run: bool = False) -> ConfigResult:
+        """Add or change the departments given (by code) as ONE audited change set, parents first; the
+        departments the records leave out stay as they are (nothing is retired). A record equal to the
+        stored one changes nothing; the first invalid record refuses the whole set."""
+        def plan(state: _State) -> list[ConfigChange]:
+            after_of: dict[str, dict[str, Any]] = {}
+            for code, result in self.check_departments(records, state).items():
+                if isinstance(result, ValidationError):
+                    raise result
+                after_of[code] = result
+            merged = {**state.departments, **after_of}
+
+            def depth(start: str) -> int:
+                seen: set[str] = set()
+                code: str | None = start
+                while code is not None and code in merged and code not in seen:
+                    seen.add(code)
+                    code = merged[code].get("parent")
+                return len(seen)
+            changes = [ConfigChange(DEPARTMENT, code, state.departments.get(code), after)
+                       for code, after in after_of.items() if after != state.departments.get(code)]
+            changes.sort(key=lambda c: depth(c.key))
+            return changes
+        return self._run(actor, plan, reason, dry_run)
+
     def retire_department(self, actor: Actor, code: str, *, reason: str | None, dry_run: bool = False) -> ConfigResult:
         """Retire a department (never deleted): no new dispatches or routes; its cases stay."""
         def plan(state: _State) -> list[ConfigChange]:

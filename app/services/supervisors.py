@@ -158,13 +158,29 @@ def _distance(point: tuple[float, float] | None, pos: Position | None) -> float 
     return math.hypot(point[0] - pos.x, point[1] - pos.y)
 
 
+def _assigned_supervisor(session: Session, grid_id: int | None, point: tuple[float, float] | None) -> int | None:
+    """The supervisor of grid ``grid_id`` if it is in use, else of the grid in use at ``point``."""
+    if grid_id is None:
+        return None
+    row = session.execute(select(UnitGrid.supervisor_id, UnitGrid.retired_on).where(UnitGrid.id == grid_id)).first()
+    if row is None or row[1] is None:
+        return row[0] if row is not None else None
+    if point is None:
+        return None
+    at = func.ST_GeomFromText(f"POINT({float(point[0])!r} {float(point[1])!r})", STORE_SRID)
+    return session.scalar(select(UnitGrid.supervisor_id)
+                          .where(UnitGrid.retired_on.is_(None), func.ST_Intersects(UnitGrid.geom, at))
+                          .order_by(UnitGrid.code).limit(1))
+
+
 def suggest(session: Session, case: Case, *, limit: int = 5) -> list[SupervisorSuggestion]:
-    """Supervisors for ``case``, best first: the grid's assigned one, then the nearest on duty."""
-    assigned_id = session.scalar(select(UnitGrid.supervisor_id).where(UnitGrid.id == case.grid_id)) \
-        if case.grid_id is not None else None
+    """Supervisors for ``case``, best first: the grid's assigned one, then the nearest on duty. A case
+    keeps the grid it was reported in; when that grid has since been retired (split or merged away),
+    the assigned one is that of the grid in use where the case lies."""
+    point = _case_point(session, case)
+    assigned_id = _assigned_supervisor(session, case.grid_id, point)
     users = {u.username: u for u in _people(session, User.role == Role.SUPERVISOR.value) if _usable(u)}
     positions = _positions(session)
-    point = _case_point(session, case)
     assigned = next((u for u in users.values() if u.id == assigned_id), None)
     ranked: list[tuple[tuple[int, float, str], _Person, float | None]] = []
     for name, user in users.items():
@@ -326,15 +342,18 @@ class SupervisorService:
             grid = session.scalars(select(UnitGrid).where(UnitGrid.code == (grid_code or "").strip())).first()
             if grid is None:
                 raise NotFound(Msg("网格 {code} 不存在：请核对 15 位网格编码", code=grid_code))
+            if grid.retired_on is not None:  # split or merged away (0024): its successors are assigned
+                raise ValidationError("grid", Msg("网格 {code} 已于 {day} 注销：请指定在用的网格", code=grid.code,
+                                                  day=grid.retired_on))
             user = check_supervisor(session, username) if username else None
             grid.supervisor_id = user.id if user is not None else None
         return user.username if user is not None else None
 
     def assignments(self) -> dict[str, str | None]:
-        """Grid code → the assigned supervisor's username (None: nobody)."""
+        """Grid code → the assigned supervisor's username (None: nobody), for the grids in use."""
         with self.store.session() as session:
             rows = session.execute(select(UnitGrid.code, User.username).outerjoin(User, User.id == UnitGrid.supervisor_id)
-                                   .order_by(UnitGrid.code)).all()
+                                   .where(UnitGrid.retired_on.is_(None)).order_by(UnitGrid.code)).all()
         return {code: name for code, name in rows}
 
     # ---- suggestions --------------------------------------------------------------------

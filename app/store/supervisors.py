@@ -23,7 +23,7 @@ def place_at_their_grids(store: Any, now: datetime, *, off_duty_every: int = 5) 
             select(User.username, UnitGrid.code, func.ST_X(func.ST_Centroid(UnitGrid.geom)),
                    func.ST_Y(func.ST_Centroid(UnitGrid.geom)))
             .join(UnitGrid, UnitGrid.supervisor_id == User.id)
-            .where(User.role == Role.SUPERVISOR.value, User.active.is_(True))
+            .where(User.role == Role.SUPERVISOR.value, User.active.is_(True), UnitGrid.retired_on.is_(None))
             .order_by(User.username, UnitGrid.code)).all()
         beats: dict[str, list[tuple[float, float]]] = {}
         for username, _code, x, y in rows:

@@ -218,3 +218,26 @@ def test_departments_roads_and_cases_from_the_command_line(db, tmp_path, capsys)
     assert code == 1 and "--query" in err and err.count("\n") == 1
     code, out, err = _run(capsys, "export", "roads", str(tmp_path / "r.gpkg"), "--db", url, "--lang", "en")
     assert code == 0 and "Exported 2 rows" in out, err
+
+
+def test_export_grids_in_use_or_with_the_retired_ones(db, tmp_path, capsys):
+    from datetime import date
+
+    from sqlalchemy import update
+
+    from app.store.models import UnitGrid
+
+    store, url = db
+    with store.session() as s, s.begin():
+        s.execute(update(UnitGrid).where(UnitGrid.code == "320599001001001").values(retired_on=date(2026, 11, 1)))
+    out = tmp_path / "g.csv"
+    code, text, err = _run(capsys, "export", "grids", str(out), "--db", url)
+    assert code == 0 and "已导出 15 条" in text, err
+    assert "320599001001001" not in out.read_text(encoding="utf-8")
+    code, text, err = _run(capsys, "export", "grids", str(out), "--include-retired", "--db", url)
+    assert code == 0 and "已导出 16 条" in text, err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert "retired_on" in lines[0] and any("320599001001001" in x and "20261101" in x for x in lines[1:])
+    code, text, err = _run(capsys, "export", "roads", str(tmp_path / "r.csv"), "--include-retired", "--db", url,
+                           "--lang", "en")
+    assert code == 1 and "--include-retired applies to exporting grids only" in err and "Traceback" not in err

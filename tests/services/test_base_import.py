@@ -436,3 +436,88 @@ def test_grid_in_an_unknown_community_or_outside(world_store, tmp_path):
     report = bi.import_file(store, path, "grids", on_error="skip")
     assert "社区 320599001009 不在库中" in report.text() and "辖区之外" in report.text()
     assert report.written == 0 and report.rejects_path.exists()
+
+
+# -- retired grids (0024: split or merged away, the code never reused) ------------------------------
+
+
+def _retire(store, code: str, on: date = date(2026, 11, 1)) -> None:
+    from sqlalchemy import update
+
+    with store.session() as s, s.begin():
+        s.execute(update(UnitGrid).where(UnitGrid.code == code).values(retired_on=on))
+
+
+def _split_006(store, world_actor):
+    """Grid ...006 split west|east at x = X0 + 120 by the maintenance service; (east, west) codes."""
+    from app.domain.clock import FixedClock
+    from app.services.base_maintenance import BaseMaintenance
+    from services.world import T0
+
+    codes = BaseMaintenance(store, FixedClock(T0)).split_grid(
+        world_actor, "320599001001006", [(X0 + 120, Y0 + 90), (X0 + 120, Y0 + 210)], on="2026-11-01",
+        reason="拆分").codes
+    new = [c for c in codes if c != "320599001001006"]
+    with store.session() as s:
+        east = s.scalar(select(UnitGrid.code).where(UnitGrid.code.in_(new),
+                                                    func.ST_X(func.ST_Centroid(UnitGrid.geom)) > X0 + 120))
+    return east, next(c for c in new if c != east)
+
+
+def test_grid_export_is_the_grids_in_use_unless_retired_ones_are_asked_for(store, tmp_path):
+    world = build_world(store)
+    east, west = _split_006(store, world.actors["admin"])
+    out = tmp_path / "in_use.gpkg"
+    assert bi.export(store, "grids", out) == 17  # 16 - 1 + 2
+    ds = ogr.Open(str(out))
+    lyr = ds.GetLayer(0)
+    codes = {f.GetField("DYWGBSM") for f in lyr}
+    fields = [lyr.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(lyr.GetLayerDefn().GetFieldCount())]
+    ds = None
+    assert "320599001001006" not in codes and {east, west} <= codes and bi.RETIRED_ON_FIELD not in fields
+    every = tmp_path / "every.geojson"
+    assert bi.export(store, "grids", every, include_retired=True) == 18
+    ds = ogr.Open(str(every))
+    retired = {f.GetField("DYWGBSM"): f.GetField(bi.RETIRED_ON_FIELD) for f in ds.GetLayer(0)}
+    ds = None
+    assert retired["320599001001006"] == "20261101" and retired[east] is None and len(retired) == 18
+    with pytest.raises(bi.ImportRefused):
+        bi.export(store, "components", tmp_path / "c.gpkg", include_retired=True)
+    # the grids in use go back in as they came out (a retired code stays taken)
+    before = {k: v for k, v in grids(store).items() if k != "320599001001006"}
+    with store.session() as s, s.begin():
+        s.execute(delete(Component))
+        s.execute(delete(UnitGrid).where(UnitGrid.retired_on.is_(None)))
+    report = bi.import_file(store, out, "grids")
+    assert report.ok, report.text()
+    assert {k: v for k, v in grids(store).items() if k != "320599001001006"} == before
+
+
+def test_overlaps_and_gaps_against_the_grids_in_use_and_a_retired_code_still_refused(world_store, tmp_path):
+    store = world_store
+    _retire(store, "320599001001001")  # the corner cell: retired, nothing in its place yet
+    new = write_layer(tmp_path / "g.gpkg", [{"BGID": "320599001001017"}], [square(X0, Y0)])
+    report = bi.import_file(store, new, "grids", dry_run=True)
+    assert report.ok and "重叠" not in report.text(), report.text()  # it overlaps only the retired grid
+    # the retired code is refused for ever (and is no grid to overlap)
+    path = write_layer(tmp_path / "g2.gpkg", [{"BGID": "320599001001001"}], [square(X0, Y0)])
+    report = bi.import_file(store, path, "grids", on_error="skip")
+    text = report.text()
+    assert "网格编码 320599001001001 已于 2026-11-01 注销，不能再用" in text, text
+    assert "重叠" not in text and report.written == 0
+    _retire(store, "320599001001002")  # an edge cell: its place is outside, not a hole
+    report = bi.import_file(store, new, "grids", dry_run=True)
+    assert report.ok and "空隙" not in report.text(), report.text()
+    _retire(store, "320599001001007")  # an inner cell: now a hole among the grids in use
+    report = bi.import_file(store, new, "grids", dry_run=True)
+    assert "空隙" in report.text() and "10000.0 平方米" in report.text(), report.text()
+    assert bi.import_file(store, new, "grids", on_error="skip").written == 1
+
+
+def test_a_component_lies_in_and_names_a_grid_in_use(world_store, tmp_path):
+    store = world_store
+    _retire(store, "320599001001006")
+    path = write_layer(tmp_path / "c.gpkg", [component("32059901002000009", grid="320599001001006")],
+                       [point(P6)])
+    report = bi.import_file(store, path, "components", dry_run=True)
+    assert "所在网格 320599001001006 已于 2026-11-01 注销" in report.text(), report.text()

@@ -292,3 +292,31 @@ def test_truncated_and_junk_files_of_the_new_kinds_write_nothing(world, tmp_path
         bi.import_file(store, cases, "cases", actor=w.actors["admin"])
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_historical_cases_land_in_the_grid_of_their_day(world, tmp_path):
+    """0024: grid ...006 split on 2026-11-01; a case of 2025 lies in ...006 (retired since), one of
+    2026-11-05 at the same place in the east part that replaced it; a grid named is kept if the case lies in it."""
+    from app.domain.clock import FixedClock
+    from app.services.base_maintenance import BaseMaintenance
+    from app.store.models import UnitGrid
+    from services.world import T0
+
+    store, w = world
+    codes = BaseMaintenance(store, FixedClock(T0)).split_grid(
+        w.actors["admin"], "320599001001006", [(INSIDE[0] - 30, INSIDE[1] - 60), (INSIDE[0] - 30, INSIDE[1] + 60)],
+        on="2026-11-01", reason="拆分").codes
+    with store.session() as s:
+        east = s.scalar(select(UnitGrid.code).where(UnitGrid.code.in_(codes), UnitGrid.retired_on.is_(None),
+                                                    func.ST_X(func.ST_Centroid(UnitGrid.geom)) > INSIDE[0] - 30))
+    late = {**CASE_ROWS[0], "案卷编号": "H20261105-0001", "上报时间": "2026-11-05 09:10:00",
+            "立案时间": "2026-11-05 09:30", "派遣时间": "2026-11-05 09:40:00", "反馈时间": "2026-11-05 13:00:00",
+            "结案时间": "2026-11-05 15:00:00"}
+    named = {**late, "案卷编号": "H20261105-0002", "网格编码": "320599001001006"}
+    path = write_cases(tmp_path / "old.csv", [CASE_ROWS[0], late, named])
+    report = bi.import_file(store, path, "cases", actor=w.actors["admin"], source_crs=STORE_SRID)
+    assert report.ok and report.written == 3, report.text()
+    with store.session() as s:
+        got = dict(s.execute(select(Case.number, UnitGrid.code).join(UnitGrid, UnitGrid.id == Case.grid_id)).all())
+    assert got == {"H20250303-0001": "320599001001006", "H20261105-0001": east,
+                   "H20261105-0002": "320599001001006"}

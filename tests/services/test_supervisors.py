@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.definitions import CaseState, Light, Role, Stage
 from app.services.actors import Actor
@@ -210,3 +210,41 @@ def test_every_category_has_verify_and_check_limits(svc):
             for stage in (Stage.VERIFY, Stage.CHECK):
                 rule = limits.lookup(Kind(kind), code, level, stage)
                 assert rule.minutes > 0
+
+
+def _split_at_inside(store, world):
+    """Grid GRID split west|east at x = 557120 (INSIDE lies in the east part); the new codes, east first."""
+    from app.domain.clock import FixedClock
+    from app.services.base_maintenance import BaseMaintenance
+    from app.store.models import UnitGrid
+
+    bm = BaseMaintenance(store, FixedClock(T0))
+    codes = bm.split_grid(world.actors["admin"], GRID, [(557120, 3464390), (557120, 3464510)], reason="拆分").codes
+    codes = tuple(c for c in codes if c != GRID)
+    assert len(codes) == 2
+    with store.session() as s:
+        east = s.scalar(select(UnitGrid.code).where(UnitGrid.code.in_(codes),
+                                                    func.ST_X(func.ST_Centroid(UnitGrid.geom)) > 557120))
+    return [east] + [c for c in codes if c != east]
+
+
+def test_assignment_lists_and_assign_offer_only_grids_in_use(store, world, sups):
+    service, _made = sups
+    east, west = _split_at_inside(store, world)
+    listed = service.assignments()
+    assert GRID not in listed and {east, west} <= set(listed) and len(listed) == 17  # 16 - 1 + 2
+    with pytest.raises(ValidationError) as refused:
+        service.assign(world.actors["admin"], GRID, "sup_near")
+    assert "已于" in str(refused.value.msg) and "注销" in str(refused.value.msg)
+    assert service.assign(world.actors["admin"], east, "sup_near") == "sup_near"
+    assert service.assignments()[east] == "sup_near"
+
+
+def test_a_case_in_a_since_retired_grid_gets_the_supervisor_of_the_grid_in_use_there(svc, store, world, sups):
+    service, _made = sups
+    r = _reported(svc, world)  # reported in GRID (sup_grid's), which is then split
+    east, _west = _split_at_inside(store, world)
+    assert service.assign(world.actors["admin"], east, "sup_far") == "sup_far"
+    ranked = service.suggest_supervisors(r.case.id)
+    assert ranked[0].username == "sup_far" and ranked[0].assigned
+    assert not any(s.assigned for s in ranked if s.username == "sup_grid")
