@@ -23,6 +23,8 @@ OPEN311_EN: dict[str, str] = {
     "{kind}：{major}—{name}": "{kind}: {major} — {name}",
     "已处置完毕，经监督员现场核查后结案": "handled, checked on site by a supervisor and closed",
     "不符合立案标准": "it does not meet the filing standard",
+    # {when} of an automatic reply (app/domain/derived.py TEMPLATES), shown in English
+    "于{month}月{day}日": " on {month}/{day}",
     "已受理，编号 {number}；核实后立案处置": "Received as {number}; it is filed and handled once verified",
     "公众通过 Open311 上报「{name}」（未附描述）": "“{name}” reported by the public over Open311 (no description)",
     "部件标识码：若能看到部件上的编号请填写，否则留空":

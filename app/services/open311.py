@@ -314,12 +314,42 @@ def status_of(state: str) -> str:
     return CLOSED if CaseState(state) in CLOSED_STATES else OPEN
 
 
+@cache
+def _reply_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """The automatic replies' templates (app/domain/derived.py) as patterns that take a written reply apart."""
+    from app.domain.derived import TEMPLATES
+
+    out = []
+    for template in TEMPLATES.values():
+        parts = re.split(r"\{(\w+)\}", template)
+        pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)" for i, p in enumerate(parts))
+        out.append((re.compile(pattern, re.S), template))
+    return out
+
+
+def reply_msg(text: str) -> Msg | str:
+    """A reply as written, as the message of its template when it is an automatic one (so ``--lang en``
+    shows it in English, its values as recorded); a reply written by hand as it is."""
+    for pattern, template in _reply_patterns():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        values: dict[str, Any] = dict(found.groupdict())
+        when = re.fullmatch(r"于(\d{1,2})月(\d{1,2})日", values.get("when") or "")
+        if values.get("when") and when is None:
+            return text
+        if when is not None:
+            values["when"] = Msg("于{month}月{day}日", month=int(when.group(1)), day=int(when.group(2)))
+        return Msg(template, **values)
+    return text
+
+
 def status_notes(row: db.RequestRow) -> Msg:
     """What the public reads about the request now (docs/open311.md has the table)."""
     state = CaseState(row.state)
     base = STATE_NOTES[state]
     if row.last_reply:  # 两次回复: the reply to the reporter, as written (the store keeps only one still in force)
-        return Msg("{state}：{text}", state=base, text=row.last_reply)
+        return Msg("{state}：{text}", state=base, text=reply_msg(row.last_reply))
     if state is CaseState.NOT_FILED and row.duplicate_of:
         return Msg("与已有请求 {number} 重复，合并处理", number=row.duplicate_of)
     if state is CaseState.CLOSED:
