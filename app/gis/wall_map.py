@@ -133,6 +133,11 @@ class WallMap(MapView):
         self.heat = HeatFeeder(heat_layer())
         self.hotspots = HotspotFeeder(hotspot_layer())
         self.canvas.setCanvasColor(WALL_BACKGROUND)
+        # QgsMapRendererParallelJob composes every layer's 4K image on the GUI thread when its
+        # layers are done (renderLayersFinished → composeImage: most of the wall's event-loop
+        # stalls). The sequential job renders and composes in its worker thread (the layer cache is
+        # still used), and the GUI thread only takes the finished image.
+        self.canvas.setParallelRenderingEnabled(False)
         self.set_layers(layers)
         for layer, opacity in ((layers.roads, 0.35), (layers.admin_areas, 0.45), (layers.unit_grids, 0.2)):
             layer.setOpacity(opacity)
