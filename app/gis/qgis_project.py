@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import (
+    Qgis,
     QgsCoordinateReferenceSystem,
     QgsDataSourceUri,
     QgsField,
@@ -60,8 +61,18 @@ LIGHT_EXPRESSION = (
     f"WHEN epoch(now()) > {_epoch('deadline_at')} THEN 'red' "
     f"WHEN epoch(now()) - {_epoch('timer_started_at')} > 0.8 * ({_epoch('deadline_at')} - {_epoch('timer_started_at')}) "
     "THEN 'yellow' ELSE 'green' END")
-CASE_EXPRESSIONS = (("case_id", '"id"', QVariant.Int), ("light", LIGHT_EXPRESSION, QVariant.String),
-                    ("urge", 'coalesce("urge_level", 0)', QVariant.Int))
+CASE_EXPRESSIONS = (("case_id", '"id"', "int"), ("light", LIGHT_EXPRESSION, "string"),
+                    ("urge", 'coalesce("urge_level", 0)', "int"))
+
+
+def _field(name: str, kind: str) -> QgsField:
+    """A field of ``kind`` ("int" or "string"): QGIS 3.38+ takes a QMetaType (its QVariant
+    constructor is deprecated and warns), older releases (3.22 on Debian 12) only a QVariant type."""
+    if Qgis.QGIS_VERSION_INT >= 33800:
+        from qgis.PyQt.QtCore import QMetaType
+
+        return QgsField(name, QMetaType.Int if kind == "int" else QMetaType.QString)
+    return QgsField(name, QVariant.Int if kind == "int" else QVariant.String)
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,7 @@ def _build(store: Any, out: str | Path, *, tr: Callable[[str], str], service: st
         apply_style(layer, spec.table)  # first: a style's own (empty) expression fields would replace ours
         if spec.table == "cases":
             for field, expression, kind in CASE_EXPRESSIONS:
-                layer.addExpressionField(expression, QgsField(field, kind))
+                layer.addExpressionField(expression, _field(field, kind))
         translate_legend(layer, tr)
         layer.setReadOnly(True)
         project.addMapLayer(layer, False)

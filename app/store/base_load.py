@@ -20,6 +20,7 @@ PostGIS
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import LargeBinary, Table, bindparam, func, insert
@@ -46,6 +47,24 @@ def append_rows(store: Store, table: Table, columns: Sequence[str], rows: Sequen
     if store.backend == "spatialite":
         return _append_spatialite(store, table, list(columns), rows, geometry, progress, batch)
     return _append_postgis(store, table, list(columns), rows, geometry, progress, batch)
+
+
+def _sqlite_dates(chunk: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows with their dates and times as the text sqlite3's default adapters wrote
+    (``isoformat()``, ``isoformat(" ")``): those adapters are deprecated since Python 3.12."""
+    rows = list(chunk)
+    if not rows:
+        return rows
+    columns = {i for row in rows[:64] for i, value in enumerate(row) if isinstance(value, (date, datetime))}
+    if not columns:
+        return rows
+
+    def text(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat(" ")
+        return value.isoformat() if isinstance(value, date) else value
+
+    return [tuple(text(v) if i in columns else v for i, v in enumerate(row)) for row in rows]
 
 
 def _append_spatialite(store: Store, table: Table, columns: list[str], rows: Sequence[Sequence[Any]],
@@ -82,8 +101,8 @@ def _append_spatialite(store: Store, table: Table, columns: list[str], rows: Seq
             for index, _sql in indexes:
                 conn.exec_driver_sql(f'DROP INDEX "{index}"')
             for start in range(0, total, batch):
-                chunk = rows[start:start + batch]
-                conn.exec_driver_sql(sql, list(chunk))
+                chunk = _sqlite_dates(rows[start:start + batch])
+                conn.exec_driver_sql(sql, chunk)
                 if progress is not None:
                     progress(start + len(chunk), total)
             for _index, create in indexes:
