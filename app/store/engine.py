@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ from app.store.errors import (
     StoreNotWritable,
     StoreUnreachable,
 )
+
+# sqlite3's default date and datetime adapters are deprecated since Python 3.12 (Debian 13): the
+# same conversions, registered explicitly (the recipe of the sqlite3 documentation), so parameters
+# bound outside SQLAlchemy's own types (text() queries, bulk loads) are stored exactly as before.
+sqlite3.register_adapter(datetime.date, datetime.date.isoformat)
+sqlite3.register_adapter(datetime.datetime, lambda value: value.isoformat(" "))
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SPATIALITE_PACKAGE = "libsqlite3-mod-spatialite"
