@@ -12,6 +12,7 @@ from qtpy.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -139,10 +140,10 @@ class BaseMaintPage(AdminPage):
         self.component_buttons = (self.save_button, self.status_button, self.retire_button, self.move_button,
                                   self.add_button)
         self.grid_buttons = (self.split_button, self.merge_button)
-        buttons = QHBoxLayout()
-        for b in (*self.component_buttons, *self.grid_buttons):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+        buttons = QGridLayout()  # two rows: seven buttons in one made the admin dock ~990 px wide
+        for i, b in enumerate((*self.component_buttons, *self.grid_buttons)):
+            buttons.addWidget(b, i // 4, i % 4)
+        buttons.setColumnStretch(4, 1)
 
         self.history = table("baseHistory", [tr(h) for h in HISTORY_HEADERS])
 

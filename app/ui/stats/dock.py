@@ -128,10 +128,14 @@ class StatsDock(QWidget):
         bar.addWidget(self.progress)
         bar.addWidget(self.cancel_button)
         bar.addStretch(1)
-        bar.addWidget(self.tables_button)
-        bar.addWidget(self.bulletin_button)
-        bar.addWidget(self.map_mode)
         self.status = ElidedLabel(max_width=1400, objectName="statsStatus")
+        # the status shares its row with the exports and the map mode: one row of everything made
+        # the dock ~950 px wide at least, and an analyst's or administrator's window wider than 1920
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        actions.addWidget(self.tables_button)
+        actions.addWidget(self.bulletin_button)
+        actions.addWidget(self.map_mode)
 
         self.views: dict[str, ChartView] = {}
         grid_box = QWidget(objectName="statsCharts")
@@ -188,7 +192,7 @@ class StatsDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(bar)
-        layout.addWidget(self.status)
+        layout.addLayout(actions)
         layout.addWidget(grid_box, 1)
 
         self.stats: Statistics | None = None
