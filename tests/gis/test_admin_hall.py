@@ -69,3 +69,18 @@ def test_a_dispatcher_has_no_administrators_workspace(qtbot, qgis_app, tiny_city
     finally:
         hall.runner.wait()
         hall.teardown()
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "ANALYST"])
+def test_the_window_fits_a_1920_pixel_screen(qtbot, qgis_app, tiny_city, tmp_path, role):
+    """Every dock of the administrator's and the analyst's desk can be narrowed enough that the
+    window fits 1920 px: the 基础数据 page's buttons in one row and the statistics dock's one bar
+    once made the window need 1,954 px, its right edge off the screen."""
+    from app.domain.definitions import Role
+
+    hall = _hall(qtbot, tiny_city, tmp_path, Role[role])
+    try:
+        assert hall.window.minimumSizeHint().width() <= 1920
+    finally:
+        hall.runner.wait()
+        hall.teardown()
