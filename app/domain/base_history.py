@@ -14,12 +14,10 @@ the community ever used (in the table or in the history), in reading order (nort
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
+from app.domain import config_audit
 from app.domain.codes import CodeError, GridCode
 from app.domain.config_audit import GENESIS_HASH, record_json
 from app.domain.definitions import _Labelled
@@ -49,24 +47,14 @@ class Action(_Labelled):
     REGRID = ("regrid", "改属网格")
 
 
-def _norm(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.replace(microsecond=0).isoformat(sep=" ")
-    return value
-
-
 def canonical(change: Mapping[str, Any]) -> str:
-    """Canonical JSON of the hashed fields of ``change`` (missing fields count as null)."""
-    body = {k: _norm(change.get(k)) for k in HASHED_FIELDS}
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Canonical JSON of the hashed fields of ``change`` (the configuration history's rule)."""
+    return config_audit.canonical(change, HASHED_FIELDS)
 
 
 def change_hash(change: Mapping[str, Any], prev_hash: str) -> str:
-    """SHA-256 hex of ``prev_hash`` and the canonical change."""
-    h = hashlib.sha256()
-    h.update(prev_hash.encode("ascii"))
-    h.update(canonical(change).encode("utf-8"))
-    return h.hexdigest()
+    """SHA-256 hex of ``prev_hash`` and the canonical change (the configuration history's rule)."""
+    return config_audit.change_hash(change, prev_hash, HASHED_FIELDS)
 
 
 def verify_changes(changes: Iterable[Mapping[str, Any]]) -> Msg | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,17 +36,18 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def canonical(change: Mapping[str, Any]) -> str:
-    """Canonical JSON of the hashed fields of ``change`` (missing fields count as null)."""
-    body = {k: _norm(change.get(k)) for k in HASHED_FIELDS}
+def canonical(change: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) -> str:
+    """Canonical JSON of the hashed ``fields`` of ``change`` (missing fields count as null); other
+    hash-chained histories (app.domain.base_history) pass their own fields."""
+    body = {k: _norm(change.get(k)) for k in fields}
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def change_hash(change: Mapping[str, Any], prev_hash: str) -> str:
+def change_hash(change: Mapping[str, Any], prev_hash: str, fields: Sequence[str] = HASHED_FIELDS) -> str:
     """SHA-256 hex of ``prev_hash`` and the canonical change."""
     h = hashlib.sha256()
     h.update(prev_hash.encode("ascii"))
-    h.update(canonical(change).encode("utf-8"))
+    h.update(canonical(change, fields).encode("utf-8"))
     return h.hexdigest()
 
 
