@@ -135,7 +135,10 @@ def test_a_ruling_moves_the_case_to_the_department_its_event_names(hall):
     assert c.deadline_at > ruled and c.handle_deadline_at == c.deadline_at
     payload = last_event(hall, case).payload
     # (the new deadline is recorded when it differs: out of working hours both limits may end alike)
-    assert payload.pop("deadline", None) in (None, f"{c.deadline_at:%Y-%m-%d %H:%M:%S}")
+    deadline = payload.pop("deadline", None)
+    assert deadline in (None, f"{c.deadline_at:%Y-%m-%d %H:%M:%S}")
+    if deadline is not None:  # a recorded deadline brings its limit (0017's event facts)
+        assert (payload.pop("limit_minutes"), payload.pop("basis")) == (c.limit_minutes, c.timer_basis)
     assert payload == {"ruling": "remedial", "responsible": "SZ", "department": "HW",
                        "department_name": "区环境卫生管理所"}
     # The old department no longer sees the case; the new one works on it.
