@@ -192,6 +192,7 @@ ADMIN_EN: dict[str, str] = {
         "Area name \"{label}\" is not valid: after {kind}: write 1–32 letters, digits or - _ .",
     "网格组 {label} 须列出至少一个网格代码": "Grid set {label} must list at least one grid code",
     "网格 {codes} 不存在": "Grid {codes} does not exist",
+    "网格 {codes} 已停用（已拆分或合并）：请改用现行网格": "Grid {codes} is retired (split or merged): use the grids in force",
     "区域 {code} 不是已有的行政区划代码，也不是 grids:名称、polygon:名称 或 jurisdiction":
         "Area {code} is neither an existing administrative area code nor grids:NAME, polygon:NAME or jurisdiction",
     "派遣规则重叠：{scope}（优先级 {priority}）的区域 {a} 与 {b} 有重叠，分别派往 {da}、{db}；请调整优先级或区域":

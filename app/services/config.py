@@ -213,6 +213,7 @@ class _State:
     category_ids: dict[str, int]  # 'kind:code' → id
     category_keys: dict[int, str]
     grid_codes: frozenset[str] = frozenset()
+    retired_grids: frozenset[str] = frozenset()  # split or merged away (base maintenance, 0024)
 
 
 def category_key(kind: str, code: str) -> str:
@@ -267,10 +268,11 @@ def _read_state(conn: Connection, now: datetime) -> _State:
                   "minutes": int(r["minutes"]), "basis": r["basis"], "condition": r["condition"]}
         limits[limit_key(record)] = record
     settings = {name: json.loads(value) for name, value in conn.execute(sa.select(_V.c.name, _V.c.value))}
-    grids = frozenset(conn.execute(sa.select(_G.c.code)).scalars())
+    grids = {code: retired is not None for code, retired in conn.execute(sa.select(_G.c.code, _G.c.retired_on))}
     return _State(departments, categories, routes, limits, settings, {v: k for k, v in dept_codes.items()},
                   dept_codes, {v: k for k, v in areas.items()}, areas,
-                  {v: k for k, v in category_keys.items()}, category_keys, grids)
+                  {v: k for k, v in category_keys.items()}, category_keys, frozenset(grids),
+                  frozenset(code for code, retired in grids.items() if retired))
 
 
 def _area_record(row: Any) -> dict[str, Any]:
@@ -428,6 +430,13 @@ def _check_route(state: _State, record: dict[str, Any], departments: Mapping[str
             unknown = sorted({str(g) for g in grids} - state.grid_codes)
             if unknown:
                 raise ValidationError("grids", Msg("网格 {codes} 不存在", codes="、".join(unknown[:10])))
+            # a retired grid (split or merged away) gets no new routing; one the rule already had may stay
+            had = set((state.routes.get(route_key({**record, "scope": scope, "area": area, "department": dept}))
+                       or {}).get("grids") or ())
+            retired = sorted(({str(g) for g in grids} & state.retired_grids) - had)
+            if retired:
+                raise ValidationError("grids", Msg("网格 {codes} 已停用（已拆分或合并）：请改用现行网格",
+                                                   codes="、".join(retired[:10])))
             extra["grids"] = sorted({str(g) for g in grids})
         else:
             extra["polygon"] = norm_wkt(record.get("polygon"), "polygon")
@@ -1032,7 +1041,7 @@ def _apply_to_state(state: _State, changes: Iterable[ConfigChange]) -> _State:
             departments[c.key] = c.after
     return _State(departments, categories, routes, state.limits, state.settings, state.dept_ids,
                   state.dept_codes, state.area_ids, state.area_codes, state.category_ids, state.category_keys,
-                  state.grid_codes)
+                  state.grid_codes, state.retired_grids)
 
 
 # ----------------------------------------------------------------------------- writing rows

@@ -80,6 +80,29 @@ def test_grid_sets_and_polygons_and_their_overlaps(cfg, world, store):
     assert any(r.get("polygon") == norm_wkt(WEST) for r in doc["routes"])
 
 
+def test_a_retired_grid_gets_no_new_routing_and_an_old_rule_keeps_it(cfg, world, store):
+    from datetime import date
+
+    from sqlalchemy import select, update
+
+    from app.store.models import UnitGrid
+
+    with store.engine.begin() as conn:
+        grids = sorted(conn.execute(select(UnitGrid.code)).scalars())
+    cfg.set_route(admin(world), scope="kind:event", area="grids:pair", grids=grids[:2], department="SZ",
+                  priority=30, reason="两格")
+    with store.engine.begin() as conn:  # base maintenance split grids[1] away
+        conn.execute(update(UnitGrid).where(UnitGrid.code == grids[1]).values(retired_on=date(2026, 1, 1)))
+    with pytest.raises(ValidationError, match="已停用") as refused:
+        cfg.set_route(admin(world), scope="kind:event", area="grids:new", grids=[grids[1], grids[2]],
+                      department="SZ", reason="新规则")
+    assert grids[1] in str(refused.value) and grids[2] not in str(refused.value)
+    # the rule that had it may still be edited (its other fields) without dropping it first
+    cfg.set_route(admin(world), scope="kind:event", area="grids:pair", grids=grids[:2], department="SZ",
+                  priority=40, reason="调整优先级")
+    assert cfg.state().routes["kind:event@grids:pair>SZ"]["priority"] == 40
+
+
 def test_export_import_with_areas_changes_nothing(cfg, world, tmp_path):
     from app.services.config import dumps_toml
 
