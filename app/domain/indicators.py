@@ -282,11 +282,12 @@ def _stamp(value: Any) -> datetime | None:
         return None
 
 
+_STATES = {s.value: s for s in CaseState}
+
+
 def _state(value: str | None) -> CaseState | None:
-    try:
-        return CaseState(value) if value else None
-    except ValueError:
-        return None
+    """The state named ``value`` (None: none or not a state)."""
+    return _STATES.get(value) if value else None
 
 
 @dataclass

@@ -47,7 +47,9 @@ def histories(session: Session, start: datetime, end: datetime, *, scope: int | 
     events: dict[int, list[Event]] = defaultdict(list)
     numbers: dict[int, str] = {}
     facts: dict[int, dict[str, Any]] = {}
-    for case_id, number, seq, action, from_state, to_state, actor, role, dept, at, payload in session.execute(stmt):
+    # Core rows (the session's connection): no ORM result processing for what are plain columns
+    for case_id, number, seq, action, from_state, to_state, actor, role, dept, at, payload in \
+            session.connection().execute(stmt).all():
         numbers[case_id] = number
         events[case_id].append(Event(seq, action, from_state, to_state, actor, role, dept, at, payload))
         if action == "report" and case_id not in facts:
