@@ -102,4 +102,5 @@ OPEN311_EN: dict[str, str] = {
     "Open311 服务已启动：http://{host}:{port}/services.json（Ctrl+C 停止）":
         "Open311 server running: http://{host}:{port}/services.json (Ctrl+C stops it)",
     "无法监听 {host}:{port}：{error}": "Cannot listen on {host}:{port}: {error}",
+    "不支持 {method} 请求：请用 GET 或 POST": "{method} is not supported: use GET or POST",
 }

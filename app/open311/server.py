@@ -45,6 +45,7 @@ from app.core import Core, open_core
 from app.domain.clock import Clock, SystemClock
 from app.domain.definitions import Role, Source
 from app.domain.messages import Msg, MsgError
+from app.domain.text import MAX_DESCRIPTION
 from app.i18n.catalogue import Catalogue
 from app.services import open311 as o3
 from app.services.actors import Actor
@@ -65,8 +66,10 @@ FORMATS = ("json", "xml")
 PATH = re.compile(r"^/(?:(?P<top>discovery|services|requests)|(?P<kind>services|requests|tokens)/(?P<id>[^/]+))"
                   r"\.(?P<fmt>[A-Za-z0-9]+)$")
 FIELDS_LIMIT = 200
-TEXT_LIMIT = 4000  # the spec's description limit (characters)
+TEXT_LIMIT = MAX_DESCRIPTION  # the hall's description limit (2,000 characters; the spec allows clients 4,000)
 SERVICES_TTL = 10.0  # seconds a read of the services list is served again
+METHODS = ("GET", "HEAD", "POST")  # what the endpoints answer
+ALL_METHODS = (*METHODS, "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 
 
 @dataclass
@@ -104,7 +107,8 @@ class Open311App:
         self._own_core = own_core
         self._intake_user: str | None = None
         self._services: tuple[float, list[o3.Service]] = (0.0, [])
-        self.starlette = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "HEAD"])],
+        # every method reaches the endpoint, so PUT, DELETE, … get a 405 as the spec's errors body too
+        self.starlette = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=list(ALL_METHODS))],
                                    lifespan=self._lifespan)
 
     # ---- ASGI ---------------------------------------------------------------------------------
@@ -170,6 +174,11 @@ class Open311App:
     async def _endpoint(self, request: Request) -> Response:
         path = request.url.path
         fmt = _format_of(path)
+        if request.method not in METHODS:
+            refused = self._error_response(fmt, 405, [(405, Msg("不支持 {method} 请求：请用 GET 或 POST",
+                                                                  method=request.method[:20]))])
+            refused.headers["Allow"] = ", ".join(METHODS)
+            return refused
         try:
             return await self._dispatch(request, path, fmt)
         except Open311Error as exc:
@@ -204,10 +213,10 @@ class Open311App:
             return await self._post_request(request, query, fmt)
         key = _last(query, "api_key")
         if key:
-            row = await run_in_threadpool(o3.check_key, self.core.store, key)
+            row = await self._checked_key(request, key)
             self._limit(f"key:{row.id}", row.rate_per_minute)
         else:
-            self._limit(f"ip:{request.client.host if request.client else '-'}", self.settings.anonymous_rate_per_minute)
+            self._limit(_client_bucket(request), self.settings.anonymous_rate_per_minute)
         if top == "discovery":
             return self._render(fmt, self._discovery(request), "discovery")
         if top == "services":
@@ -244,6 +253,16 @@ class Open311App:
         if given and given != self.settings.jurisdiction_id:
             raise Open311Error(404, Msg("没有 jurisdiction_id「{id}」", id=given[:40]))
 
+    async def _checked_key(self, request: Request, key: str | None) -> Any:
+        """The key's row; a missing, unknown or revoked key is counted against the client address's
+        anonymous rate before its 403 (so guessing keys or posting without one is rate limited too)."""
+        try:
+            return await run_in_threadpool(o3.check_key, self.core.store, key)
+        except Open311Error as exc:
+            if exc.status == 403:
+                self._limit(_client_bucket(request), self.settings.anonymous_rate_per_minute)
+            raise
+
     def _limit(self, who: str, rate: int) -> None:
         wait = self.limiter.allow(who, rate)
         if wait > 0:
@@ -255,8 +274,7 @@ class Open311App:
     # ---- POST requests ------------------------------------------------------------------------
     async def _post_request(self, request: Request, query: Mapping[str, list[str]], fmt: str) -> Response:
         fields, files = await self._post_fields(request, query)
-        key = fields.get("api_key")
-        row = await run_in_threadpool(o3.check_key, self.core.store, key)
+        row = await self._checked_key(request, fields.get("api_key"))
         self._limit(f"key:{row.id}", row.rate_per_minute)
         self._check_jurisdiction({"jurisdiction_id": [fields.get("jurisdiction_id", "")]})
         posted, values = await run_in_threadpool(self._checked_post, fields)
@@ -285,6 +303,10 @@ class Open311App:
                 raise Open311Error(400, Msg("multipart 请求体无法解析：{error}", error=str(exc)[:120])) from None
             for name, value in form.multi_items():
                 if isinstance(value, str):
+                    # starlette decodes a part that is not UTF-8 as Latin-1: such a value is not in the body
+                    if not value.isascii() and value.encode("utf-8") not in body:
+                        await form.close()
+                        raise Open311Error(400, Msg("请求体不是 UTF-8 编码"))
                     fields[name] = value
                 else:
                     data = await value.read()
@@ -383,7 +405,7 @@ class Open311App:
                              timeout=self.settings.media_timeout_s) as reply:
                 if reply.status != 200:
                     raise Open311Error(400, Msg("media_url 取不到照片（HTTP {status}）", status=reply.status))
-                data = reply.read(limit + 1)
+                data = _read_within(reply, limit + 1, self.settings.media_timeout_s)
         except Open311Error:
             raise
         except Exception as exc:
@@ -445,6 +467,28 @@ def _query(request: Request) -> dict[str, list[str]]:
     for k, v in pairs:
         out.setdefault(k, []).append(v)
     return out
+
+
+def _read_within(reply: Any, limit: int, seconds: float) -> bytes:
+    """At most ``limit`` bytes of ``reply``, all within ``seconds`` (the socket's time-out bounds each read
+    only: a server that drips its answer is cut off); TimeoutError past it."""
+    deadline = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out")
+        chunk = reply.read1(min(65536, limit - size)) if hasattr(reply, "read1") else reply.read(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _client_bucket(request: Request) -> str:
+    """The rate limiter's bucket of the client address (requests without a valid key)."""
+    return f"ip:{request.client.host if request.client else '-'}"
 
 
 def _last(query: Mapping[str, list[str]], name: str) -> str | None:

@@ -57,9 +57,11 @@ class Server:
         return parts.hostname or "127.0.0.1", parts.port or 80
 
     def call(self, method: str, path: str, body: bytes | str | None = None, headers: dict[str, str] | None = None,
-             timeout: float = 30) -> Reply:
+             timeout: float = 30, source: str | None = None) -> Reply:
+        """``source``: the loopback address to call from (its own rate-limit bucket), e.g. 127.0.0.9."""
         host, port = self.hostport
-        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn = http.client.HTTPConnection(host, port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
         try:
             data = body.encode("utf-8") if isinstance(body, str) else body
             conn.request(method, path, body=data, headers=headers or {})

@@ -196,7 +196,9 @@ def test_revoked_and_missing_keys_are_403(tight):
     o3.revoke_key(store, "revoked", now=T0)
     store.dispose()
     for key in (made.key, "", None, "gh311_" + "A" * 43, "x" * 5000):
-        r = tight.post("/requests.json", _fields(), key=key)
+        data = {**_fields(), **({"api_key": key} if key is not None else {})}
+        r = tight.call("POST", "/requests.json", urllib.parse.urlencode(data),
+                       {"Content-Type": "application/x-www-form-urlencoded"}, source="127.0.0.3")
         assert r.status == 403, key
         validate(r.json, "errors")
 
@@ -246,3 +248,73 @@ def test_the_hammer_never_gets_a_5xx(tight, caplog):
     assert seen.get(200, 0) > 0 and seen.get(400, 0) > 100
     unexpected = [r.getMessage() for r in caplog.records if r.name == "app.open311.server" and r.levelname == "ERROR"]
     assert unexpected == []  # every refusal was a known one, none the catch-all "general service error"
+
+
+def _case_count(url: str) -> int:
+    from sqlalchemy import text
+
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            return int(session.scalar(text("SELECT count(*) FROM cases")))
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_get_405_as_an_errors_body(tight, method):
+    for fmt in ("json", "xml"):
+        r = tight.call(method, f"/requests.{fmt}", b"", {"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status == 405 and r.headers["allow"] == "GET, HEAD, POST"
+        if fmt == "json":
+            validate(r.json, "errors")
+            assert r.json[0]["code"] == 405 and method in r.json[0]["description"]
+        else:
+            assert r.xml.tag == "errors" and r.xml.find("error/code").text == "405"
+
+
+def test_guessing_keys_is_rate_limited_per_address(tight):
+    """A missing or wrong key counts against the address's anonymous rate (30 a minute here), GET or POST."""
+    statuses = []
+    for i in range(40):
+        data = {**_fields(), "api_key": f"gh311_guess{i}"} if i % 2 else _fields()
+        r = tight.call("POST", "/requests.json", urllib.parse.urlencode(data),
+                       {"Content-Type": "application/x-www-form-urlencoded"}, source="127.0.0.4")
+        statuses.append(r.status)
+        validate(r.json, "errors")
+    assert statuses[:30] == [403] * 30 and set(statuses[30:]) == {429}
+    r = tight.call("GET", "/requests.json?api_key=gh311_guess", source="127.0.0.4")
+    assert r.status == 429 and int(r.headers["retry-after"]) >= 1
+    assert tight.post("/requests.json", {"service_code": "nope"}).status == 400  # a valid key is not held up
+
+
+def test_a_multipart_text_field_that_is_not_utf8_is_400_and_writes_nothing(tight):
+    before = _case_count(tight.url)
+    parts = {**_fields(), "api_key": tight.key, "description": "垃圾".encode("gbk")}
+    body = b"".join(b"--xyz\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                    % (k.encode(), v if isinstance(v, bytes) else str(v).encode()) for k, v in parts.items())
+    body += b"--xyz--\r\n"
+    r = tight.call("POST", "/requests.json", body, {"Content-Type": "multipart/form-data; boundary=xyz"})
+    assert r.status == 400 and r.json[0]["description"] == "请求体不是 UTF-8 编码"
+    assert _case_count(tight.url) == before
+    utf8 = body.replace("垃圾".encode("gbk"), "垃圾 ÿ".encode())  # UTF-8 outside ASCII is taken
+    assert tight.call("POST", "/requests.json", utf8, {"Content-Type": "multipart/form-data; boundary=xyz"}).status == 200
+    assert _case_count(tight.url) == before + 1
+
+
+def test_ten_thousand_ids_get_the_spec_errors_body(tight):
+    """A query of 10,000 case numbers (about 150 KB) reaches the application and gets its 400, not uvicorn's."""
+    ids = ",".join(f"S20260302-{i:04d}" for i in range(10000))
+    r = tight.call("GET", f"/requests.json?service_request_id={ids}&api_key={tight.key}")
+    assert r.status == 400
+    validate(r.json, "errors")
+    assert "100" in r.json[0]["description"]
+
+
+def test_the_documented_description_limit_is_the_halls(tight):
+    """docs/open311.md: at most 2,000 characters (the hall's limit; the spec lets clients send 4,000)."""
+    before = _case_count(tight.url)
+    r = tight.post("/requests.json", _fields(description="x" * 2001))
+    assert r.status == 400 and r.json[0]["description"] == "description 太长：至多 2000 个字符"
+    assert _case_count(tight.url) == before
+    assert tight.post("/requests.json", _fields(description="x" * 2000)).status == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 import urllib.parse
 import uuid
 from datetime import timedelta
@@ -161,6 +162,18 @@ def photo_host():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if self.path == "/drip.png":  # a PNG's first bytes, one every 0.5 s for 15 s
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+                try:
+                    for byte in data[:30]:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass  # the server gave up on it
+                return
             if self.path == "/r":
                 self.send_response(302)
                 self.send_header("Location", "http://169.254.169.254/")
@@ -269,3 +282,26 @@ def test_a_hand_reply_to_a_report_not_posted_over_open311_is_never_published(ser
     svc.reply(a["acceptor"], r.case.id, r.version, text="李四先生您好，已记录，请保持电话畅通")
     doc = server.get("/requests.json", service_request_id=r.case.number).json[0]
     assert doc["status_notes"] == "已受理，等待现场核实" and "李四" not in doc["status_notes"]
+
+
+def test_a_media_url_that_drips_is_cut_off_within_its_time(district, photo_host):
+    """The media time-out bounds the whole fetch, not each read: a host sending a byte every 0.5 s is cut
+    off after about a second, with a 400 and nothing written."""
+    from app.domain.clock import FixedClock
+    from app.open311.testing import running_server
+    from app.services import open311 as o3
+    from open311.conftest import Server
+
+    store = open_store(district)
+    key = o3.add_key(store, f"drip-{uuid.uuid4().hex[:6]}", now=T0).key
+    svc = service(store, FixedClock(T0))
+    before = len(svc.list_cases())
+    clock = FixedClock(T0)
+    with running_server(district, clock=clock, allowed_media_hosts=[photo_host], media_timeout_s=1.0) as base:
+        started = time.monotonic()
+        bad = Server(base, district, key, clock).post("/requests.json", _fields(media_url=f"http://{photo_host}/drip.png"))
+        took = time.monotonic() - started
+    assert bad.status == 400 and "media_url" in bad.json[0]["description"], bad.body
+    assert took < 10, took  # the host drips for 15 s
+    assert len(svc.list_cases()) == before
+    store.dispose()
