@@ -13,6 +13,16 @@ EXCHANGE_EN: dict[str, str] = {
     "--timeout 应在 0.5 到 600 秒之间": "--timeout must be between 0.5 and 600 seconds",
     "上级平台 {path} 的回答不是 JSON": "the platform's answer to {path} is not JSON",
     "上级平台 {path} 的回答不是请求列表": "the platform's answer to {path} is not a list of requests",
+    "上级平台 {path} 的回答太大：超过 {limit} 字节": "the platform's answer to {path} is too large: over {limit} bytes",
+    "上级平台 {url} 的回答在 {seconds} 秒内没有传完：这次调用可能已生效":
+        "the platform {url} did not finish its answer within {seconds} s: the call may have taken effect",
+    "上级平台把 {path} 重定向到「{location}」：请用最终的地址作为 --endpoint":
+        "the platform redirects {path} to “{location}”: give the final address as --endpoint",
+    "上级平台 {path} 回答的 service_request_id 无效：应为至多 {n} 个字符的文本":
+        "the service_request_id in the platform's answer to {path} is invalid: it must be a text of at most {n} characters",
+    "上级平台请求的 service_request_id「{id}」无效：应为至多 {n} 个字符的文本":
+        "the platform request's service_request_id “{id}” is invalid: it must be a text of at most {n} characters",
+    "上级平台请求 {remote_id} 的 {name} 应为文本": "{name} of the platform request {remote_id} must be a text",
     "上级平台 {path} 的回答没有 service_request_id": "the platform's answer to {path} has no service_request_id",
     "上级平台 {url} 没有回应（{error}）：这次调用可能已生效":
         "the platform {url} did not answer ({error}): the call may have taken effect",

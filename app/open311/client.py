@@ -17,7 +17,9 @@ run create nothing twice and a failed run resume where it stopped.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +56,12 @@ MAX_PER_CALL = 1000
 #: A pull's window never ends closer to now than this: a request the platform is still writing
 #: (its clock a little ahead of ours) is looked at again by the next run.
 SAFETY = timedelta(minutes=10)
+#: The largest answer read (a full page of 1,000 requests with 2,000-character descriptions is ~7 MB).
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+#: A whole answer must arrive within this many times the time-out (which bounds each read only).
+ANSWER_WITHIN = 4
+#: The longest request id the links keep (exchange_links.remote_id).
+MAX_REMOTE_ID = 64
 
 
 class ExchangeError(ServiceError):
@@ -85,6 +93,7 @@ class Open311Client:
         if not (api_key or "").strip():
             raise ValidationError("api_key", Msg("缺少上级平台的 API 密钥（--api-key）"))
         self.api_key = api_key.strip()
+        self.timeout = timeout
         self.jurisdiction_id = (jurisdiction_id or "").strip() or None
         self.http = httpx.Client(timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False,
                                  headers={"User-Agent": "GridHall-exchange/1", "Accept": "application/json"})
@@ -108,23 +117,43 @@ class Open311Client:
               data: Mapping[str, str] | None = None) -> Any:
         url = f"{self.endpoint}/{path}"
         try:
-            answer = self.http.request(method, url, params=params, data=data)
+            with self.http.stream(method, url, params=params, data=data) as answer:
+                body = self._body(answer, path, MAX_ANSWER_BYTES)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ExchangeError("unreachable", Msg("连不上上级平台 {url}：{error}", url=self.endpoint,
                                                    error=_short(exc))) from None
         except httpx.HTTPError as exc:  # sent: a read time-out, a reset, a protocol error
             raise ExchangeError("lost", Msg("上级平台 {url} 没有回应（{error}）：这次调用可能已生效",
                                             url=self.endpoint, error=_short(exc))) from None
+        if 300 <= answer.status_code < 400:  # never followed: it could lead anywhere
+            raise ExchangeError("refused", Msg("上级平台把 {path} 重定向到「{location}」：请用最终的地址作为 --endpoint",
+                                               path=path, location=answer.headers.get("location", "")[:200]),
+                                status=answer.status_code)
         if answer.status_code >= 400:
             kind = "server" if answer.status_code >= 500 else "refused"
             raise ExchangeError(kind, Msg("上级平台拒绝了 {method} {path}：HTTP {status} {errors}", method=method,
-                                          path=path, status=answer.status_code, errors=_errors(answer)),
+                                          path=path, status=answer.status_code, errors=_errors(body)),
                                 status=answer.status_code)
         try:
-            return answer.json()
-        except ValueError:
+            return json.loads(body)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
             raise ExchangeError("answer", Msg("上级平台 {path} 的回答不是 JSON", path=path),
                                 status=answer.status_code) from None
+
+    def _body(self, answer: httpx.Response, path: str, limit: int) -> bytes:
+        """The answer's body: at most ``limit`` bytes, all of it within ANSWER_WITHIN time-outs."""
+        deadline = time.monotonic() + ANSWER_WITHIN * self.timeout
+        data = bytearray()
+        for chunk in answer.iter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise ExchangeError("answer", Msg("上级平台 {path} 的回答太大：超过 {limit} 字节", path=path, limit=limit),
+                                    status=answer.status_code)
+            if time.monotonic() > deadline:
+                raise ExchangeError("lost", Msg("上级平台 {url} 的回答在 {seconds} 秒内没有传完：这次调用可能已生效",
+                                                url=self.endpoint, seconds=round(ANSWER_WITHIN * self.timeout)),
+                                    status=answer.status_code)
+        return bytes(data)
 
     def requests(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """``GET requests.json`` of the window [start, end] (China Standard Time)."""
@@ -141,11 +170,14 @@ class Open311Client:
                 if answer.status_code != 200:
                     raise ExchangeError("refused", Msg("media_url 取不到照片（HTTP {status}）", status=answer.status_code),
                                         status=answer.status_code)
+                deadline = time.monotonic() + ANSWER_WITHIN * self.timeout
                 data = bytearray()
                 for chunk in answer.iter_bytes():
                     data += chunk
                     if len(data) > limit:
                         raise ExchangeError("refused", Msg("media_url 的照片太大：超过 {limit} 字节", limit=limit))
+                    if time.monotonic() > deadline:
+                        raise ExchangeError("lost", Msg("media_url 取不到照片：{error}", error="timed out"))
         except httpx.HTTPError as exc:
             raise ExchangeError("lost", Msg("media_url 取不到照片：{error}", error=_short(exc))) from None
         return bytes(data)
@@ -157,7 +189,10 @@ class Open311Client:
         rid = first.get("service_request_id") or first.get("token")
         if not rid:
             raise ExchangeError("answer", Msg("上级平台 {path} 的回答没有 service_request_id", path="requests.json"))
-        return str(rid)
+        if not isinstance(rid, (str, int)) or isinstance(rid, bool) or not 0 < len(str(rid).strip()) <= MAX_REMOTE_ID:
+            raise ExchangeError("answer", Msg("上级平台 {path} 回答的 service_request_id 无效：应为至多 {n} 个字符的文本",
+                                              path="requests.json", n=MAX_REMOTE_ID))
+        return str(rid).strip()
 
     def post_update(self, update: RemoteUpdate) -> str:
         """``POST servicerequestupdates.json`` (FixMyStreet/mySociety); the platform's update id."""
@@ -173,15 +208,30 @@ def _short(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__)[:160]
 
 
-def _errors(answer: httpx.Response) -> str:
+def _errors(body: bytes) -> str:
     """The descriptions of the spec's ``errors`` body (JSON or XML), else the start of the body."""
     try:
-        doc = answer.json()
-    except ValueError:
-        return answer.text[:160]
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return _xml_errors(body) or body[:160].decode("utf-8", "replace")
     items = doc if isinstance(doc, list) else doc.get("errors", []) if isinstance(doc, dict) else []
     texts = [str(i.get("description")) for i in items if isinstance(i, dict) and i.get("description")]
     return "; ".join(texts)[:300]
+
+
+def _xml_errors(body: bytes) -> str | None:
+    """The descriptions of an XML ``<errors><error><description>`` body, or None."""
+    from defusedxml import ElementTree  # type: ignore[import-untyped]
+    from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
+
+    try:
+        root = ElementTree.fromstring(body, forbid_dtd=True)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError, RecursionError):
+        return None
+    if root.tag != "errors":
+        return None
+    texts = [(e.findtext("description") or "").strip() for e in root.findall("error")]
+    return "; ".join(t for t in texts if t)[:300] or None
 
 
 # --- a run ---------------------------------------------------------------------------------------
@@ -275,11 +325,17 @@ class Exchange:
             self._take(request, summary)
 
     def _take(self, request: Mapping[str, Any], summary: RunSummary) -> None:
-        remote_id = str(request.get("service_request_id") or "").strip() or None
+        raw_id = request.get("service_request_id")
+        remote_id = str(raw_id or "").strip() or None
         at = parse_remote_time(request.get("requested_datetime"))
         mark = w3c(at) if at is not None else None
         if remote_id is None:
             self.book.refused(PULL, mark=mark, remote_id=None, detail=str(Msg("上级平台的请求没有 service_request_id")))
+            self._told(summary, "refused", None, None)
+            return
+        if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or len(remote_id) > MAX_REMOTE_ID:
+            self.book.refused(PULL, mark=mark, remote_id=None, detail=str(Msg(
+                "上级平台请求的 service_request_id「{id}」无效：应为至多 {n} 个字符的文本", id=remote_id[:40], n=MAX_REMOTE_ID)))
             self._told(summary, "refused", None, None)
             return
         link = self.book.link_of_remote(remote_id)

@@ -98,10 +98,12 @@ def parse_remote_time(text: object) -> datetime | None:
     raw = text.strip().replace("Z", "+00:00")
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone(timedelta(hours=8))).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or out of range once in China Standard Time (0001-01-01+09:00)
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone(timedelta(hours=8))).replace(tzinfo=None)
+    if not datetime(1900, 1, 1) <= value <= datetime(9000, 1, 1):  # as the server's parse_w3: no real request's time
+        return None
     return value
 
 
@@ -136,6 +138,10 @@ def report_values(request: Mapping[str, Any], service_map: Mapping[str, str] | N
     remote_id = str(request.get("service_request_id") or "").strip()
     if not remote_id:
         raise ValidationError("service_request_id", Msg("上级平台的请求没有 service_request_id"))
+    for name in ("service_request_id", "service_code", "description", "service_name", "address"):
+        if isinstance(request.get(name), (dict, list)):  # the platform's schema is not GeoReport's
+            raise ValidationError(name, Msg("上级平台请求 {remote_id} 的 {name} 应为文本", remote_id=remote_id[:64],
+                                            name=name))
     code = str(request.get("service_code") or "").strip()
     category = (service_map or {}).get(code, code)
     if not category:
