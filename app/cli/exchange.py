@@ -38,6 +38,17 @@ def _pair(text: str) -> tuple[str, str]:
     return code.strip(), category.strip()
 
 
+def _event_id(text: str) -> int:
+    """A case event's id (the store's integer key: a year of a city has millions)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not '{text}'") from None
+    if not 1 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range (1–{2**31 - 1})")
+    return value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -94,7 +105,7 @@ def add_exchange_command(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--db", default=None, help="SpatiaLite file or postgresql:// URL (default: $GRIDHALL_DB)")
     rep.add_argument("--channel", choices=("hotline", "public", "platform"), default=None, help="only this channel")
     rep.add_argument("--done", action="store_true", help="list the delivered replies instead of the owed ones")
-    rep.add_argument("--mark-done", type=_positive, default=None, metavar="EVENT",
+    rep.add_argument("--mark-done", type=_event_id, default=None, metavar="EVENT",
                      help="record the reply to this event (the number in the list) as delivered")
     rep.add_argument("--as", dest="user", default=None, metavar="USER", help="with --mark-done: who delivered it")
     rep.add_argument("--note", default=None, help="with --mark-done: how (e.g. 已电话告知)")

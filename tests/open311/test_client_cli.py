@@ -126,6 +126,10 @@ def test_a_hotline_reply_is_listed_and_marked_done_at_the_desk(cli, store, clock
     assert code == 1 and out == "" and err.count("\n") == 1 and "已登记过" in err
     code, out, err = cli("replies", "--mark-done", str(owed["event_id"]), "--as", "dispatcher")
     assert code == 1 and "受理员或值班长" in err
+    code, out, err = cli("replies", "--mark-done", "150000", "--as", "acceptor")  # a city's event ids pass 100,000
+    assert code == 1 and err.count("\n") == 1 and "没有编号为 150000 的案卷事件" in err, err
+    code, out, err = cli("replies", "--mark-done", str(2**31), "--as", "acceptor")
+    assert code == 2 and "out of range" in err
     monkeypatch.setenv("GRIDHALL_LANG", "en")
     code, out, err = cli("replies")
     assert code == 0 and out.strip() == "no replies are owed"
