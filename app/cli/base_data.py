@@ -121,7 +121,8 @@ def run_import(args: argparse.Namespace) -> int:
         try:
             report = bi.import_file(store, args.file, args.kind, on_error=args.on_error, dry_run=args.dry_run,
                                     rejects=args.rejects, actor=actor, reason=args.reason, layer=args.layer,
-                                    overrides=overrides, source_crs=args.source_crs, encoding=args.encoding)
+                                    overrides=overrides, source_crs=args.source_crs, encoding=args.encoding,
+                                    tr=cat.tr)
         except (bi.ImportRefused, MappingError, ServiceError, AuthError, StoreError):
             raise
         except Exception as exc:  # a refusal of the database (privileges, constraints): one line

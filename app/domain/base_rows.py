@@ -19,6 +19,7 @@ from app.domain.codes import CodeError, ComponentId, GridCode, check_admin_code,
 from app.domain.definitions import ComponentStatus
 from app.domain.messages import Msg, msg_of
 from app.domain.taxonomy import Taxonomy
+from app.domain.text import TextRefused, clean_text
 
 #: a date before this is not a census date (the first digital-urban-management systems: 2004).
 EARLIEST = date(1990, 1, 1)
@@ -62,6 +63,19 @@ def parse_date(value: Any) -> date:
     if not m:
         raise ValueError(s)
     return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _policy(row: Row, field: str, value: str | None, label: Msg) -> str | None:
+    """``value`` through the one input policy (``app.domain.text``: no control or bidi characters, NFC,
+    the field's length cap), as the GUI and the maintenance commands take it; a refusal is the row's
+    problem (and None)."""
+    if value is None:
+        return None
+    try:
+        return clean_text(field, value, label=label)
+    except TextRefused as exc:
+        row.problems.append(msg_of(exc))
+        return None
 
 
 def _date_of(row: Row, key: str, label: Msg, value: Any, today: date) -> date | None:
@@ -135,14 +149,23 @@ def component_row(number: int, values: dict[str, Any], taxonomy: Taxonomy, today
     if raw is not None and len(raw) == 16:
         legacy = raw
         row.notes.append(Msg("旧版标识码 {old} 已转换为 {new}（原码保留）", old=raw, new=str(cid)))
+    elif legacy is not None:
+        legacy = _policy(row, "code", legacy, Msg("旧版标识码"))
+        if legacy is not None and len(legacy) > 16:
+            row.problems.append(Msg("旧版标识码「{code}」过长（最多 16 个字符）", code=legacy[:30]))
     row.values.update(code=str(cid), legacy_code=legacy, category_code=cid.category_code)
     cat = taxonomy.find("component", cid.category_code)
     name = text(values.get("name"))
-    if name is None:
+    refused = False
+    if name is not None and len(name) <= 64:
+        before = len(row.problems)
+        name = _policy(row, "display_name", name, Msg("部件名称"))
+        refused = len(row.problems) > before
+    if name is None and not refused:
         name = cat.name if cat is not None else None
         if name is None:
             row.problems.append(Msg("部件 {code} 没有名称", code=str(cid)))
-    elif len(name) > 64:
+    elif name is not None and len(name) > 64:
         row.problems.append(Msg("部件 {code} 的名称过长（{n} 个字符，最多 64）", code=str(cid), n=len(name)))
     row.values["name"] = name
     grid = text(values.get("grid_code"))
@@ -169,8 +192,10 @@ def component_row(number: int, values: dict[str, Any], taxonomy: Taxonomy, today
     source = text(values.get("data_source"))
     if source is not None and len(source) > 16:
         row.problems.append(Msg("数据来源「{source}」过长（最多 16 个字符）", source=source[:30]))
+    else:
+        source = _policy(row, "display_name", source, Msg("数据来源"))
     row.values["data_source"] = source
-    row.values["note"] = text(values.get("note"))
+    row.values["note"] = _policy(row, "note", text(values.get("note")), Msg("备注"))
     for key in ("authority_code", "owner_code", "maintainer_code"):
         row.values[key] = text(values.get(key))
     return row
@@ -235,7 +260,23 @@ def component_rows(columns: dict[str, list[Any]], count: int, taxonomy: Taxonomy
         seen = {v: (check(v) if v is not None else default) for v in set(col)}
         return [seen[v] for v in col]
 
+    def policy(field: str, limit: int) -> Callable[[Any], Any]:
+        """The one input policy's answer for a distinct cell (``_BAD``: the slow path says why)."""
+        def check(v: Any) -> Any:
+            if len(v) > limit:
+                return _BAD
+            try:
+                cleaned = clean_text(field, v)
+            except TextRefused:
+                return _BAD
+            return _BAD if cleaned is None else cleaned
+        return check
+
     intact = ComponentStatus.INTACT.value
+    name_col = mapped(name_col, policy("display_name", 64))
+    source_col = mapped(source_col, policy("display_name", 16))
+    rest[0] = mapped(rest[0], policy("code", 16))  # legacy_code
+    rest[1] = mapped(rest[1], policy("note", 1000))  # note
     grids = mapped(grid_col, grid)
     statuses = mapped(status_col, status, intact)
     initials, changes = mapped(initial_col, day), mapped(changed_col, day)
@@ -244,8 +285,8 @@ def component_rows(columns: dict[str, list[Any]], count: int, taxonomy: Taxonomy
     for number, (code, name, g, st, d0, d1, source, legacy, note, auth, owner, maint) in enumerate(zip(
             code_col, name_col, grids, statuses, initials, changes, source_col, *rest, strict=False), 1):
         default = prefix(code)
-        if (default is _BAD or g is _BAD or st is _BAD or d0 is _BAD or d1 is _BAD
-                or (name is not None and len(name) > 64) or (source is not None and len(source) > 16)
+        if (default is _BAD or g is _BAD or st is _BAD or d0 is _BAD or d1 is _BAD or name is _BAD
+                or source is _BAD or legacy is _BAD or note is _BAD
                 or (d0 is not None and d1 is not None and d1 < d0)):
             raw = {k: columns[k][number - 1] for k in _COMPONENT_KEYS if k in columns}
             append(component_row(number, raw, taxonomy, today))
@@ -276,10 +317,14 @@ def department_row(number: int, values: dict[str, Any], taxonomy: Taxonomy | Non
         row.problems.append(Msg("部门代码为空"))
     elif len(code) > 32:
         row.problems.append(Msg("部门代码「{code}」过长（最多 32 个字符）", code=code[:40]))
+    else:
+        code = _policy(row, "department", code, Msg("部门代码")) or code
     if name is None:
         row.problems.append(Msg("部门 {code} 没有名称", code=code or ""))
     elif len(name) > 64:
         row.problems.append(Msg("部门 {code} 的名称过长（{n} 个字符，最多 64）", code=code or "", n=len(name)))
+    else:
+        name = _policy(row, "display_name", name, Msg("部门名称")) or name
     row.values.update(code=code, name=name)
     kind = text(values.get("kind"))
     try:
@@ -308,6 +353,8 @@ def road_row(number: int, values: dict[str, Any], taxonomy: Taxonomy | None = No
         row.problems.append(Msg("道路没有名称"))
     elif len(name) > 64:
         row.problems.append(Msg("道路名称「{name}」过长（最多 64 个字符）", name=name[:40]))
+    else:
+        name = _policy(row, "display_name", name, Msg("道路名称")) or name
     row.values["name"] = name
     kind = text(values.get("kind"))
     found = "branch" if kind is None else next(

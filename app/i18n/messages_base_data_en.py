@@ -181,4 +181,18 @@ BASE_DATA_EN: dict[str, str] = {
     '选择要导入的文件': 'Choose the file to import',
     '队列当前显示的案卷': 'The cases the queue shows now',
     '预览': 'Preview',
+    # -- hostile input (HOSTILE-BASE): reject files, export targets, .cpg, text policy ------------
+    "拒收文件路径 {path} 是目录：请给出文件路径": "The reject file path {path} is a directory: give a file path",
+    "拒收文件 {path} 已存在：不会覆盖已有文件，请换一个文件名或先移走它":
+        "The reject file {path} already exists: an existing file is never overwritten; choose another name "
+        "or move it away first",
+    "无法写入拒收文件：目录 {folder} 不存在": "Cannot write the reject file: folder {folder} does not exist",
+    "无法写入拒收文件：没有写入目录 {folder} 的权限":
+        "Cannot write the reject file: no permission to write in folder {folder}",
+    "无法写入拒收文件 {path}：{error}": "Cannot write the reject file {path}: {error}",
+    "不能导出到数据库文件 {path}：请换一个文件名": "Cannot export onto the database file {path}: choose another name",
+    "旧版标识码「{code}」过长（最多 16 个字符）": "Legacy identifier '{code}' is too long (at most 16 characters)",
+    "道路名称": "Road name",
+    "{path} 的 .cpg 文件给出的编码「{encoding}」未知：请用 --encoding 指定编码（如 UTF-8 或 GBK）":
+        "{path} names an unknown encoding '{encoding}': give the encoding with --encoding (e.g. UTF-8 or GBK)",
 }

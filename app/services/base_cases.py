@@ -136,7 +136,11 @@ def case_row(number: int, values: dict[str, Any], taxonomy: Any, today: date) ->
 
     row = Row(number)
     v = row.values
-    v["number"] = base_rows.text(values.get("number"))
+    try:  # the case number the old platform gave (cases.number, VARCHAR(32)): the input policy's code rules
+        v["number"] = clean_text("case", base_rows.text(values.get("number")))
+    except TextRefused as exc:
+        v["number"] = None
+        row.problems.append(msg_of(exc))
     for key, enum, default in (("state", CaseState, CaseState.CLOSED), ("source", Source, Source.SUPERVISOR),
                                ("level", Level, Level.GENERAL)):
         raw = base_rows.text(values.get(key))
@@ -233,8 +237,9 @@ def _parse_time(value: Any) -> datetime:
 
 
 def import_file(store: Any, path: str | os.PathLike, *, on_error: str = "abort", dry_run: bool = False,
-                rejects: str | None = None, actor: Any = None,
-                progress: Callable[[int, int], None] | None = None, **read_options: Any) -> Any:
+                rejects: str | os.PathLike | None = None, actor: Any = None,
+                progress: Callable[[int, int], None] | None = None, tr: Callable[[Any], str] = str,
+                **read_options: Any) -> Any:
     """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) append the cases' events."""
     from app.services import base_import as bi
 
@@ -243,8 +248,9 @@ def import_file(store: Any, path: str | os.PathLike, *, on_error: str = "abort",
     if dry_run or (not report.ok and on_error == "abort"):
         return report
     if on_error == "skip":
-        bi.write_rejects(report, rejects)
-    write(store, report, actor, progress=progress)
+        bi.write_rejects(report, rejects, tr)
+    with bi.discard_rejects_on_failure(report):
+        write(store, report, actor, progress=progress)
     return report
 
 

@@ -168,7 +168,10 @@ def quiet_gc() -> Any:
 def _key(row: Row) -> Any:
     """What names a row in the report: its code, a case's number, a road's name."""
     v = row.values
-    return v.get("code") or v.get("number") or v.get("name")
+    key = v.get("code") or v.get("number") or v.get("name")
+    if isinstance(key, str) and len(key) > 40:  # a hostile 100 kB "code" is named, never echoed
+        return key[:40] + "…"
+    return key
 
 
 def _ogr() -> Any:
@@ -221,7 +224,9 @@ def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None
     for ref in (srs, target):
         ref.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
     transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
-    source = Source(path=path, kind=kind, driver=ds.GetDriver().ShortName, layer=lyr.GetName(), mapping=mapping,
+    # a spreadsheet is read through an OGR VRT over its sheet: its format is still XLSX (reject file too)
+    driver = "XLSX" if path.suffix.lower() == ".xlsx" else ds.GetDriver().ShortName
+    source = Source(path=path, kind=kind, driver=driver, layer=lyr.GetName(), mapping=mapping,
                     columns=columns, encoding=(decode_with[0] if decode_with and len(decode_with) == 1
                                                else "utf-8/gbk" if decode_with else None),
                     srs_name=f"{srs.GetAuthorityName(None) or ''}:{srs.GetAuthorityCode(None) or srs.GetName()}")
@@ -337,6 +342,11 @@ def _open_layer(path: Path, layer: str | None, encoding: str | None) -> tuple[An
             decode_with = [encoding]
         elif cpg.exists():
             decode_with = [_cpg_encoding(cpg.read_text(errors="replace"))]
+            try:
+                "".encode(decode_with[0])
+            except LookupError:
+                raise ImportRefused(Msg("{path} 的 .cpg 文件给出的编码「{encoding}」未知：请用 --encoding 指定编码（如 UTF-8 或 GBK）",
+                                        path=str(cpg), encoding=decode_with[0][:30])) from None
         else:
             decode_with = ["utf-8", "gbk"]
         options.append("ENCODING=")
@@ -852,55 +862,127 @@ def _write_departments(store: Any, report: Report, actor: Any, reason: str | Non
     return report.written
 
 
-def write_rejects(report: Report, path: str | os.PathLike | None = None) -> Path | None:
-    """The bad rows in the source's format with a REASON column; None when there are none."""
+#: the files of one Shapefile (a reject file named .shp takes every one of these names).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+def _taken(target: Path) -> bool:
+    """Something is already at ``target`` (for a Shapefile: at any of its files' names)."""
+    if target.suffix.lower() == ".shp":
+        return any(target.with_suffix(ext).exists() or target.with_suffix(ext.upper()).exists()
+                   for ext in _SHAPEFILE_PARTS)
+    return target.exists() or target.is_symlink()
+
+
+def rejects_path(source: str | os.PathLike, rejects: str | os.PathLike | None = None) -> Path:
+    """Where the reject file of ``source`` goes, checked before anything is read or written.
+
+    ``rejects`` when given: refused when anything is already there (a reject file never replaces a
+    file: not the source, not the store, not an earlier report). Otherwise FILE_rejects beside the
+    source, or FILE_rejects_2, _3 … when that name is taken. ImportRefused when the folder is missing
+    or cannot be written."""
+    src = Path(source)
+    if rejects is not None and str(rejects).strip():
+        target = Path(rejects).expanduser()
+        if target.is_dir():
+            raise ImportRefused(Msg("拒收文件路径 {path} 是目录：请给出文件路径", path=str(target)[:200]))
+        if _taken(target):
+            raise ImportRefused(Msg("拒收文件 {path} 已存在：不会覆盖已有文件，请换一个文件名或先移走它",
+                                    path=str(target)[:200]))
+    else:
+        target = src.with_name(f"{src.stem}_rejects{src.suffix}")
+        n = 2
+        while _taken(target) or target.is_dir():
+            target = src.with_name(f"{src.stem}_rejects_{n}{src.suffix}")
+            n += 1
+    folder = target.absolute().parent
+    if not folder.is_dir():
+        raise ImportRefused(Msg("无法写入拒收文件：目录 {folder} 不存在", folder=str(folder)[:200]))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ImportRefused(Msg("无法写入拒收文件：没有写入目录 {folder} 的权限", folder=str(folder)[:200]))
+    return target
+
+
+def write_rejects(report: Report, path: str | os.PathLike | None = None,
+                  tr: Callable[[Any], str] = str) -> Path | None:
+    """The bad rows with a REASON column (in ``tr``'s language) in the source's format (or the format
+    of ``path``'s extension), never over an existing file (``rejects_path``); None when there are none.
+    ImportRefused when it cannot be written (nothing is left half-written)."""
     gdal, ogr, osr = _ogr()
     bad = report.bad
     if not bad:
         return None
     src = report.source
-    target = Path(path) if path else src.path.with_name(f"{src.path.stem}_rejects{src.path.suffix}")
-    driver = ogr.GetDriverByName(src.driver) or ogr.GetDriverByName("GPKG")
-    if target.exists():
-        driver.DeleteDataSource(str(target))
-    ds = driver.CreateDataSource(str(target))
+    target = rejects_path(src.path, path)
+    fmt = _EXT.get(target.suffix.lower())
+    driver = ogr.GetDriverByName(FORMATS[fmt] if fmt else src.driver)
+    if driver is None or not driver.GetMetadataItem("DCAP_CREATE"):
+        driver = ogr.GetDriverByName("GPKG")
     srs = osr.SpatialReference()
     try:
         srs.SetFromUserInput(src.srs_name)
     except RuntimeError:
         srs = None
-    opts = ["ENCODING=UTF-8"] if src.driver == "ESRI Shapefile" else []
-    if src.driver == "CSV":
-        opts = ["GEOMETRY=AS_WKT"]
-    lyr = ds.CreateLayer(src.layer or "rejects", srs, ogr.wkbUnknown, opts)
-    for col in src.columns:
-        lyr.CreateField(ogr.FieldDefn(col, ogr.OFTString))
-    lyr.CreateField(ogr.FieldDefn("REASON", ogr.OFTString))
-    for r in bad:
-        f = ogr.Feature(lyr.GetLayerDefn())
-        attrs = src.raw_row(r.number)
-        for col in src.columns:
-            if attrs.get(col) is not None:
-                f.SetField(col, str(attrs[col]))
-        f.SetField("REASON", "；".join(str(m) for m in r.problems)[:250])
-        wkb = src.wkb[r.number - 1]
-        if wkb is not None:
-            f.SetGeometry(ogr.CreateGeometryFromWkb(wkb))
-        lyr.CreateFeature(f)
+    opts = {"ESRI Shapefile": ["ENCODING=UTF-8"], "CSV": ["GEOMETRY=AS_WKT"]}.get(driver.GetName(), [])
     ds = None
+    try:
+        ds = driver.CreateDataSource(str(target))
+        if ds is None:
+            raise RuntimeError(str(target))
+        sheet = driver.GetName() == "XLSX"  # no geometry: a spreadsheet's X/Y or WKT columns are attributes
+        lyr = ds.CreateLayer(src.layer or "rejects", None if sheet else srs, ogr.wkbNone if sheet else ogr.wkbUnknown,
+                             opts)
+        for col in src.columns:
+            lyr.CreateField(ogr.FieldDefn(col, ogr.OFTString))
+        lyr.CreateField(ogr.FieldDefn("REASON", ogr.OFTString))
+        for r in bad:
+            f = ogr.Feature(lyr.GetLayerDefn())
+            attrs = src.raw_row(r.number)
+            for col in src.columns:
+                if attrs.get(col) is not None:
+                    f.SetField(col, str(attrs[col]))
+            f.SetField("REASON", "；".join(tr(m) for m in r.problems)[:250])
+            wkb = src.wkb[r.number - 1]
+            if wkb is not None and not sheet:
+                f.SetGeometry(ogr.CreateGeometryFromWkb(wkb))
+            lyr.CreateFeature(f)
+        ds = None  # written and closed
+    except RuntimeError as exc:
+        ds = None
+        _remove_output(target)
+        raise ImportRefused(Msg("无法写入拒收文件 {path}：{error}", path=str(target)[:200],
+                                error=str(exc)[:200])) from None
+    except BaseException:
+        ds = None
+        _remove_output(target)
+        raise
     report.rejects_path = target
     return target
 
 
+def _remove_output(target: Path) -> None:
+    """Remove the file(s) a failed or cancelled write left at ``target`` (quietly: it may not exist)."""
+    names = [target.with_suffix(e) for ext in _SHAPEFILE_PARTS for e in (ext, ext.upper())] \
+        if target.suffix.lower() == ".shp" else [target]
+    for name in names + [Path(f"{target}-journal"), Path(f"{target}-wal"), Path(f"{target}-shm")]:
+        with contextlib.suppress(OSError):
+            if name.is_file():
+                name.unlink()
+
+
 def import_file(store: Any, path: Any, kind: str, *, on_error: str = "abort", dry_run: bool = False,
                 rejects: str | None = None, actor: Any = None, reason: str | None = None,
-                progress: Callable[[int, int], None] | None = None, **read_options: Any) -> Report:
-    """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) write."""
+                progress: Callable[[int, int], None] | None = None, tr: Callable[[Any], str] = str,
+                **read_options: Any) -> Report:
+    """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) write. With ``skip``
+    the reject file's place is checked first (``rejects_path``) and its reasons are in ``tr``'s language."""
+    skip = on_error == "skip" and not dry_run and Path(path).exists()  # (a missing source: read_source says so)
+    target = rejects_path(path, rejects) if skip else None
     if kind == CASES:
         from app.services import base_cases
 
-        return base_cases.import_file(store, path, on_error=on_error, dry_run=dry_run, rejects=rejects,
-                                      actor=actor, progress=progress, **read_options)
+        return base_cases.import_file(store, path, on_error=on_error, dry_run=dry_run, rejects=target,
+                                      actor=actor, progress=progress, tr=tr, **read_options)
     source = read_source(path, kind, **read_options)
     report = validate(store, source)
     if dry_run:
@@ -908,9 +990,23 @@ def import_file(store: Any, path: Any, kind: str, *, on_error: str = "abort", dr
     if not report.ok and on_error == "abort":
         return report
     if on_error == "skip":
-        write_rejects(report, rejects)
-    write(store, report, actor=actor, reason=reason, progress=progress)
+        write_rejects(report, target, tr)
+    with discard_rejects_on_failure(report):
+        write(store, report, actor=actor, reason=reason, progress=progress)
     return report
+
+
+@contextlib.contextmanager
+def discard_rejects_on_failure(report: Report) -> Any:
+    """The reject file removed again when the store write that follows it fails or is cancelled
+    (nothing was written, so it would describe an import that did not happen)."""
+    try:
+        yield
+    except BaseException:
+        if report.rejects_path is not None:
+            _remove_output(report.rejects_path)
+            report.rejects_path = None
+        raise
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -940,6 +1036,7 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
             filters: dict[str, Any] | None, include_retired: bool = False) -> int:
     gdal, ogr, osr = _ogr()
     fmt = format_of(path, fmt)
+    target = export_target(store, path, fmt)
     if kind == CASES:
         from app.services.base_cases import export_rows
 
@@ -947,14 +1044,48 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
     else:
         keys, rows = _export_rows(store, kind, include_retired)
     names = {**EXPORT_NAMES[kind], "retired_on": RETIRED_ON_FIELD}
-    target = Path(path)
     if fmt == "xlsx":
         _export_xlsx(target, keys, names, rows, kind)
         return len(rows)
     driver = ogr.GetDriverByName(FORMATS[fmt])
     tmp = target.with_name(f".{target.stem}.part{target.suffix}")
-    if tmp.exists():
-        driver.DeleteDataSource(str(tmp))
+    _remove_output(tmp)
+    try:
+        _write_layer(driver, tmp, kind, fmt, keys, names, rows)
+        _replace(driver, tmp, target, fmt)
+    except (RuntimeError, OSError) as exc:  # GDAL's or the OS's refusal (disk full …): one line, no .part left
+        _remove_output(tmp)
+        raise ImportRefused(Msg("无法写入 {path}：{error}", path=str(target)[:200], error=str(exc)[:200])) from None
+    except BaseException:
+        _remove_output(tmp)
+        raise
+    return len(rows)
+
+
+def export_target(store: Any, path: str | os.PathLike, fmt: str) -> Path:
+    """The export's file, checked before anything is read: its folder exists and can be written, it is
+    not a directory, and it is none of the store's own files (an export never replaces the database)."""
+    from app.services.ledger import LedgerWriteError, check_writable
+
+    try:
+        target = check_writable(path)
+    except LedgerWriteError as exc:
+        raise ImportRefused(exc.msg) from None
+    own = getattr(store, "path", None)
+    if own is not None:
+        base = Path(own).absolute()
+        store_files = {base, Path(f"{base}-journal"), Path(f"{base}-wal"), Path(f"{base}-shm")}
+        names = [target] + ([target.with_suffix(ext) for ext in _SHAPEFILE_PARTS] if fmt == "shp" else [])
+        for name in names:
+            if name in store_files or (name.exists() and base.exists() and os.path.samefile(name, base)):
+                raise ImportRefused(Msg("不能导出到数据库文件 {path}：请换一个文件名", path=str(name)[:200]))
+    return target
+
+
+def _write_layer(driver: Any, tmp: Path, kind: str, fmt: str, keys: list[str], names: dict[str, str],
+                 rows: list[tuple[dict[str, Any], Any]]) -> None:
+    """The rows as one layer of a new ``tmp`` file (store SRID)."""
+    _, ogr, osr = _ogr()
     ds = driver.CreateDataSource(str(tmp))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(STORE_SRID)
@@ -986,8 +1117,6 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
         lyr.CreateFeature(f)
     lyr.CommitTransaction()
     ds = None
-    _replace(driver, tmp, target, fmt)
-    return len(rows)
 
 
 def _export_rows(store: Any, kind: str,
@@ -1064,8 +1193,10 @@ def _replace(driver: Any, tmp: Path, target: Path, fmt: str) -> None:
     if fmt == "shp":
         if target.exists():
             driver.DeleteDataSource(str(target))
-        for part in tmp.parent.glob(f"{tmp.stem}.*"):
-            os.replace(part, target.with_suffix(part.suffix))
+        for ext in _SHAPEFILE_PARTS:  # (not a glob: a name with [ or * in it is a name)
+            part = tmp.with_suffix(ext)
+            if part.exists():
+                os.replace(part, target.with_suffix(ext))
     else:
         os.replace(tmp, target)
 
@@ -1086,8 +1217,15 @@ def _export_xlsx(target: Path, keys: Any, names: Any, rows: Any, kind: str) -> N
             shapely.to_wkt(g, rounding_precision=-1, output_dimension=2) if g is not None else None]
         ws.append([_cell(d[k]) for k in keys] + extra)
     tmp = target.with_name(f".{target.stem}.part.xlsx")
-    wb.save(tmp)
-    os.replace(tmp, target)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _remove_output(tmp)
+        raise ImportRefused(Msg("无法写入 {path}：{error}", path=str(target)[:200], error=str(exc)[:200])) from None
+    except BaseException:
+        _remove_output(tmp)
+        raise
 
 
 def _cell(value: Any) -> Any:
