@@ -283,8 +283,12 @@ class Open311App:
             photos.append(await run_in_threadpool(self._fetch_media, posted.media_url))
         values["photos"] = tuple(photos)
         number = await run_in_threadpool(self._report, values)
-        token = await run_in_threadpool(o3.record_token, self.core.store, number, row.id, posted.media_url,
-                                        self.core.clock.now())
+        token: str | None = None
+        try:
+            token = await run_in_threadpool(o3.record_token, self.core.store, number, row.id, posted.media_url,
+                                            self.core.clock.now())
+        except Exception as exc:  # the case is written: the client must learn its id, or it posts it again
+            log.warning("Open311: %s was filed but its token was not recorded: %s", number, str(exc)[:200])
         notice = self.catalogue.text(Msg("已受理，编号 {number}；核实后立案处置", number=number))
         return self._render(fmt, [{"service_request_id": number, "token": token, "service_notice": notice,
                                    "account_id": None}], "service_requests")

@@ -318,3 +318,28 @@ def test_the_documented_description_limit_is_the_halls(tight):
     assert r.status == 400 and r.json[0]["description"] == "description 太长：至多 2000 个字符"
     assert _case_count(tight.url) == before
     assert tight.post("/requests.json", _fields(description="x" * 2000)).status == 200
+
+
+def test_a_request_whose_token_cannot_be_written_still_answers_its_id_once(tmp_path):
+    """The case is committed before its token: when the token's insert is refused (here by a trigger),
+    the client still gets the request's id (token null), so it does not post the same report again."""
+    from sqlalchemy import text
+
+    from open311.conftest import make_store
+
+    url, _world = make_store(tmp_path / "token.sqlite")
+    store = open_store(url)
+    key = o3.add_key(store, "token", rate_per_minute=600, now=T0).key
+    with store.session() as session, session.begin():
+        session.execute(text("CREATE TRIGGER no_tokens BEFORE INSERT ON open311_tokens "
+                             "BEGIN SELECT RAISE(ABORT, 'no tokens today'); END"))
+    store.dispose()
+    before = _case_count(url)
+    clock = FixedClock(T0)
+    with running_server(url, clock=clock) as base:
+        r = Server(base, url, key, clock).post("/requests.json", _fields())
+    assert r.status == 200, r.body
+    validate(r.json, "posted")
+    (doc,) = r.json
+    assert doc["service_request_id"].startswith("S") and doc["token"] is None
+    assert _case_count(url) == before + 1
