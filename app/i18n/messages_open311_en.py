@@ -53,6 +53,7 @@ OPEN311_EN: dict[str, str] = {
     "没有服务代码「{code}」": "No service code “{code}”",
     "service_request_id 至多 {n} 个": "At most {n} service_request_id values",
     "service_request_id 太长": "service_request_id is too long",
+    "service_request_id 含有控制字符": "service_request_id contains a control character",
     "没有服务请求「{id}」": "No service request “{id}”",
     "没有令牌「{token}」": "No token “{token}”",
     "status 只能是 open 或 closed，实际为「{value}」": "status must be open or closed, not “{value}”",

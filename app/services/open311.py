@@ -429,6 +429,8 @@ def request_query(params: Mapping[str, Any], now: datetime) -> RequestQuery:
         raise Open311Error(400, Msg("service_request_id 至多 {n} 个", n=MAX_IDS))
     if any(len(i) > 40 for i in ids):
         raise Open311Error(400, Msg("service_request_id 太长"))
+    if not all(_plain(i) for i in ids):  # PostgreSQL refuses a NUL in a query: never send one
+        raise Open311Error(400, Msg("service_request_id 含有控制字符"))
     if ids:  # the spec: ids override every other parameter
         return RequestQuery(ids=tuple(ids))
     codes = _split(params.get("service_code"))
@@ -468,7 +470,7 @@ def find_requests(store: Store, query: RequestQuery) -> list[db.RequestRow]:
 
 def one_request(store: Store, number: str) -> db.RequestRow:
     with store.session() as session:
-        rows = db.requests_by_number(session, [number]) if len(number) <= 40 else []
+        rows = db.requests_by_number(session, [number]) if len(number) <= 40 and _plain(number) else []
     if not rows:
         raise Open311Error(404, Msg("没有服务请求「{id}」", id=number[:40]))
     return rows[0]
@@ -476,10 +478,15 @@ def one_request(store: Store, number: str) -> db.RequestRow:
 
 def token_request(store: Store, token: str) -> str:
     with store.session() as session:
-        number = db.token_request(session, token) if len(token) <= 40 else None
+        number = db.token_request(session, token) if len(token) <= 40 and _plain(token) else None
     if number is None:
         raise Open311Error(404, Msg("没有令牌「{token}」", token=token[:40]))
     return number
+
+
+def _plain(text: str) -> bool:
+    """Whether an id has no control character (a case number or token never has; PostgreSQL refuses NUL)."""
+    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
 def record_token(store: Store, case_number: str, key_id: int | None, media_url: str | None, now: datetime) -> str:
