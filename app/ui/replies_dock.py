@@ -21,6 +21,7 @@ from qtpy.QtGui import QBrush, QColor
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QLabel,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -242,6 +243,11 @@ class RepliesDock(QWidget):
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         box.setObjectName("repliesConfirm")
         box.setInformativeText(line(self.text_of(reply), 300))
+        # a reporter's name (typed by the public over Open311) and a reply are shown as written, never as markup
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        for label in box.findChildren(QLabel, "qt_msgbox_informativelabel"):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setOpenExternalLinks(False)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.button(QMessageBox.StandardButton.Yes).setText(tr("已回复"))
         box.button(QMessageBox.StandardButton.No).setText(tr("取消"))

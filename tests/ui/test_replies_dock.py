@@ -175,3 +175,27 @@ def test_enter_on_a_case_no_longer_in_the_queue_shows_it_from_the_store(qtbot, d
     qtbot.waitUntil(lambda: queue.selected_id == filed.case.id, timeout=10_000)
     assert queue.archived_id == filed.case.id
     dock.teardown()
+
+
+def test_the_confirmation_shows_a_reporters_markup_as_written(qtbot, desk, login_as, queue, runner):  # noqa: F811
+    """A reporter's name comes from the public (Open311's first_name): markup in it is text, not a link."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QLabel
+
+    acceptor, supervisor, leader = login_as(Role.ACCEPTOR), login_as(Role.SUPERVISOR), login_as(Role.SHIFT_LEADER)
+    x, y = street_point(desk)
+    name = "<a href='http://example.invalid/'>点此</a>"
+    r = desk.cases.report(acceptor, ReportDraft(category="event:06001", description="路边垃圾堆积",
+                                                location=LocationInput(x=x, y=y), source="public", reporter_name=name))
+    r = desk.cases.send_verify(acceptor, r.case.id, r.version, supervisor=supervisor.username)
+    r = desk.cases.verify(supervisor, r.case.id, r.version, result="现场属实")
+    filed = desk.cases.file(leader, r.case.id, r.version)
+    queue.reset(desk.source.open_cases(), T0)
+    dock = _dock(qtbot, desk, acceptor, queue, runner)
+    dock.table.selectRow(_row(dock, filed.case.id))
+    box = dock.ask_done()
+    assert name in box.text() and box.textFormat() == Qt.TextFormat.PlainText
+    labels = box.findChildren(QLabel, "qt_msgbox_informativelabel")
+    assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels)
+    box.button(QMessageBox.StandardButton.No).click()
+    dock.teardown()
