@@ -107,6 +107,11 @@ def _serve(args: argparse.Namespace, url: str, cat: Catalogue) -> int:
     host, port = sock.getsockname()[:2]
     print(cat.text(Msg("Open311 服务已启动：http://{host}:{port}/services.json（Ctrl+C 停止）", host=host, port=port)),
           file=sys.stderr, flush=True)
+    import logging
+
+    served = logging.getLogger("app.open311")  # its warnings (the store unreachable, a token not written) are
+    if served.getEffectiveLevel() > logging.WARNING:  # the operator's business even without -v: one line each
+        served.setLevel(logging.WARNING)
     server = serve(app, sock, log_level="info")
     server.run(sockets=[sock])
     return 0

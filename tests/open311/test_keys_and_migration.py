@@ -96,3 +96,43 @@ def test_migration_0022_goes_down_and_up_again(store_url):
                                     ).scalar_one() is True
     finally:
         store.dispose()
+
+
+def test_serve_open311_logs_its_warnings_as_one_line_each(district):
+    """Without -v the server still tells the operator, in one line, of a request whose token could not be
+    written (here a trigger refuses every token); the client gets the request's id."""
+    import sqlite3
+    import urllib.parse
+
+    from services.world import T0
+
+    from open311.conftest import inside_lonlat
+
+    path = district.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TRIGGER no_tokens_cli BEFORE INSERT ON open311_tokens "
+                     "BEGIN SELECT RAISE(ABORT, 'no tokens today'); END")
+    assert main(["open311", "key", "add", "warned", "--db", district, "--format", "json"]) == 0
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve-open311", "--db", district, "--port", "0"],
+                            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stderr.readline()).group(1))
+        from app.store.engine import open_store
+
+        store = open_store(district)
+        key = o3.add_key(store, "warned2", now=T0).key
+        store.dispose()
+        lat, long = inside_lonlat()
+        body = urllib.parse.urlencode({"api_key": key, "service_code": "event:06010", "lat": lat, "long": long})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/requests.json", body.encode(), timeout=30) as r:
+            doc = json.loads(r.read())
+        assert doc[0]["token"] is None and doc[0]["service_request_id"]
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=20)
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TRIGGER no_tokens_cli")
+    warned = [line for line in err.splitlines() if "token was not recorded" in line]
+    assert len(warned) == 1 and doc[0]["service_request_id"] in warned[0], err
+    assert "Traceback" not in err
