@@ -540,14 +540,21 @@ def _xml_fields(body: bytes) -> dict[str, str]:
         raise Open311Error(400, Msg("XML 请求体无法解析")) from None
     out: dict[str, str] = {}
     for child in list(root)[:FIELDS_LIMIT]:
+        tag = _local(child.tag)
         if len(child):
-            if child.tag == "attributes":
+            if tag == "attributes":
                 for attr in child:
-                    out[f"attribute[{attr.tag}]"] = (attr.text or "").strip()
+                    out[f"attribute[{_local(attr.tag)}]"] = (attr.text or "").strip()
                 continue
-            raise Open311Error(400, Msg("XML 字段「{name}」应为文本", name=str(child.tag)[:40]))
-        out[str(child.tag)] = child.text or ""
+            raise Open311Error(400, Msg("XML 字段「{name}」应为文本", name=tag[:40]))
+        out[tag] = child.text or ""
     return out
+
+
+def _local(tag: object) -> str:
+    """An element's name without its namespace (``{urn:x}api_key`` → ``api_key``: some clients' XML
+    serialisers put every field in one)."""
+    return str(tag).rsplit("}", 1)[-1]
 
 
 def _text(fields: Mapping[str, str], name: str, limit: int) -> str | None:

@@ -343,3 +343,14 @@ def test_a_request_whose_token_cannot_be_written_still_answers_its_id_once(tmp_p
     (doc,) = r.json
     assert doc["service_request_id"].startswith("S") and doc["token"] is None
     assert _case_count(url) == before + 1
+
+
+def test_an_xml_body_in_a_namespace_is_read_by_its_local_names(tight):
+    lat, long = inside_lonlat()
+    body = (f'<request xmlns="http://example.org/open311"><api_key>{tight.key}</api_key><service_code>event:06010</service_code>'
+            f"<lat>{lat}</lat><long>{long}</long><description>命名空间里的垃圾</description></request>")
+    before = _case_count(tight.url)
+    r = tight.call("POST", "/requests.xml", body, {"Content-Type": "application/xml"})
+    assert r.status == 200, r.body
+    assert r.xml.find("request/service_request_id").text.startswith("S")
+    assert _case_count(tight.url) == before + 1
