@@ -105,6 +105,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     cat = _catalogue(args)
     store = None
+    report = None
     try:
         overrides = parse_overrides(args.mapping, args.kind)
         store, actor = _open(args, write=not args.dry_run)
@@ -147,10 +148,24 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"gridhall: {_line(cat.error(exc))}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
-        print(f"gridhall: {cat.tr(Msg('已取消：未写入任何数据'))}", file=sys.stderr)
+        if report is not None and report.written:  # Ctrl+C after the commit: the rows ARE in the store
+            print(f"gridhall: {cat.tr(Msg('已中断：导入在中断前已完成，已写入 {n} 条', n=report.written))}",
+                  file=sys.stderr)
+        else:
+            print(f"gridhall: {cat.tr(Msg('已取消：未写入任何数据'))}", file=sys.stderr)
         return 130
     finally:
-        if store is not None:
+        _dispose(store)
+
+
+def _dispose(store: Any) -> None:
+    """Close the store's connections. The command's work is done (committed or rolled back) by now: a
+    Ctrl+C landing here changes nothing, and must not turn a finished import into a claim that nothing
+    was written."""
+    import contextlib
+
+    if store is not None:
+        with contextlib.suppress(KeyboardInterrupt):
             store.dispose()
 
 
@@ -188,8 +203,7 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"gridhall: {_line(cat.error(exc))}", file=sys.stderr)
         return EXIT_FAIL
     finally:
-        if store is not None:
-            store.dispose()
+        _dispose(store)
 
 
 __all__ = ["add_base_data_commands", "run_export", "run_import"]

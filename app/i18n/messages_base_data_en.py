@@ -193,6 +193,14 @@ BASE_DATA_EN: dict[str, str] = {
     "不能导出到数据库文件 {path}：请换一个文件名": "Cannot export onto the database file {path}: choose another name",
     "旧版标识码「{code}」过长（最多 16 个字符）": "Legacy identifier '{code}' is too long (at most 16 characters)",
     "道路名称": "Road name",
+    "已中断：导入在中断前已完成，已写入 {n} 条": "Interrupted: the import had finished before that; {n} rows written",
+    "{what} {at} 不合理：应在 {first} 之后": "{what} {at} makes no sense: it must be after {first}",
+    "{path} 的坐标系无法识别（{error}）：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）":
+        "The coordinate system of {path} cannot be read ({error}): give its EPSG code with --source-crs (e.g. 4549 "
+        "or 4490)",
+    "{path} 的坐标系 {crs} 无法转换到 EPSG:{srid}：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）":
+        "The coordinate system {crs} of {path} cannot be transformed to EPSG:{srid}: give its EPSG code with "
+        "--source-crs (e.g. 4549 or 4490)",
     "{path} 的 .cpg 文件给出的编码「{encoding}」未知：请用 --encoding 指定编码（如 UTF-8 或 GBK）":
         "{path} names an unknown encoding '{encoding}': give the encoding with --encoding (e.g. UTF-8 or GBK)",
 }

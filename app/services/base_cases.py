@@ -191,19 +191,24 @@ def case_row(number: int, values: dict[str, Any], taxonomy: Any, today: date) ->
                                     earlier=_LABELS[a], t1=_ts(times[a])))
     if order and times[order[-1]].date() > today:  # type: ignore[union-attr]
         row.problems.append(Msg("{what} {at} 晚于今天", what=_LABELS[order[-1]], at=_ts(times[order[-1]])))
+    if order and times[order[0]].date() < base_rows.EARLIEST:  # type: ignore[union-attr]
+        row.problems.append(Msg("{what} {at} 不合理：应在 {first} 之后", what=_LABELS[order[0]],
+                                at=_ts(times[order[0]]), first=base_rows.EARLIEST.isoformat()))
     if v.get("state") is CaseState.CLOSED:
         missing = [k for k in ("filed_at", "dispatched_at", "fed_back_at", "closed_at") if times[k] is None]
         if missing:
             row.problems.append(Msg("已结案的案卷缺少{what}", what="、".join(str(_LABELS[k]) for k in missing)))
     elif v.get("state") is CaseState.NOT_FILED and any(times[k] for k in ("filed_at", "dispatched_at", "closed_at")):
         row.problems.append(Msg("不予立案的案卷不应有立案、派遣或结案时间"))
+    refused = set()
     for key in ("description", "address"):
         try:
             v[key] = clean_text(key, base_rows.text(values.get(key)))
         except TextRefused as exc:
             v[key] = None
+            refused.add(key)
             row.problems.append(msg_of(exc))
-    if v["description"] is None:
+    if v["description"] is None and "description" not in refused:
         row.problems.append(Msg("问题描述为空"))
     for key in ("grid_code", "component_code", "department_code"):
         v[key] = base_rows.text(values.get(key))

@@ -223,7 +223,11 @@ def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None
         srs = _source_srs(lyr, source_crs, path)
     for ref in (srs, target):
         ref.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
+    try:
+        transform = None if srs.IsSame(target) else osr.CoordinateTransformation(srs, target)
+    except RuntimeError:  # a local/engineering CRS, or one PROJ has no operation for
+        raise ImportRefused(Msg("{path} 的坐标系 {crs} 无法转换到 EPSG:{srid}：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）",
+                                path=str(path), crs=(srs.GetName() or "?")[:80], srid=STORE_SRID)) from None
     # a spreadsheet is read through an OGR VRT over its sheet: its format is still XLSX (reject file too)
     driver = "XLSX" if path.suffix.lower() == ".xlsx" else ds.GetDriver().ShortName
     source = Source(path=path, kind=kind, driver=driver, layer=lyr.GetName(), mapping=mapping,
@@ -473,15 +477,24 @@ def _value(feat: Any, i: int, ftype: int, ogr: Any) -> Any:
 
 
 def _source_srs(lyr: Any, source_crs: int | None, path: Path) -> Any:
-    _, _, osr = _ogr()
+    gdal, _, osr = _ogr()
     if source_crs is not None:
+        # the file's own CRS is read (and a broken .prj refused) once here, quietly: otherwise GDAL's
+        # columnar reader meets the parse error later and gives up on the whole file
+        with contextlib.suppress(RuntimeError):
+            lyr.GetSpatialRef()
+        gdal.ErrorReset()
         srs = osr.SpatialReference()
         try:
             srs.ImportFromEPSG(int(source_crs))
-        except RuntimeError:
-            raise ImportRefused(Msg("坐标系 EPSG:{code} 未知", code=source_crs)) from None
+        except (RuntimeError, OverflowError, ValueError, TypeError):  # (a 12-digit code overflows GDAL's int)
+            raise ImportRefused(Msg("坐标系 EPSG:{code} 未知", code=str(source_crs)[:20])) from None
         return srs
-    srs = lyr.GetSpatialRef()
+    try:
+        srs = lyr.GetSpatialRef()
+    except RuntimeError as exc:  # a .prj GDAL cannot parse
+        raise ImportRefused(Msg("{path} 的坐标系无法识别（{error}）：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）",
+                                path=str(path), error=str(exc)[:120])) from None
     if srs is None:
         raise ImportRefused(Msg("{path} 没有坐标系：请用 --source-crs 给出 EPSG 代码（如 4549 或 4490）", path=str(path)))
     return srs.Clone()

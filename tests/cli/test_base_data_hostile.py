@@ -71,3 +71,21 @@ def test_qgis_project_without_a_display(db, tmp_path):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert out.exists() and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("backend", ["spatialite"])
+def test_ctrl_c_after_the_commit_says_the_rows_were_written(db, tmp_path, capsys, monkeypatch):
+    """A Ctrl+C that lands after the transaction committed (while the report prints) must not claim
+    that nothing was written."""
+    import app.cli.base_data as cli
+
+    store, url = db
+    path = write_layer(tmp_path / "c.gpkg", [component("32059901002000002")], [point(P6)])
+
+    def interrupted(report, tr):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_text", interrupted)
+    code, out, err = _run(capsys, "import", "components", str(path), "--db", url, "--as", "admin", "--lang", "en")
+    assert code == 130 and count(store, Component) == 2
+    assert err.count("\n") == 1 and "1 rows written" in err and "nothing" not in err

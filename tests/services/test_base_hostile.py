@@ -197,3 +197,43 @@ def test_a_hostile_code_is_named_not_echoed_in_the_report(world_store, tmp_path)
     report = bi.validate(world_store, bi.read_source(path, "roads"))
     text = report.text()
     assert not report.ok and len(text) < 2000 and "路" * 40 + "…" in text
+
+
+def test_unusable_coordinate_systems_are_one_refusal(world_store, tmp_path):
+    from osgeo import osr
+
+    shp = write_layer(tmp_path / "c.shp", [component("32059901002000002")], [point(P6)], geom_type=ogr.wkbPoint)
+    shp.with_suffix(".prj").write_text('PROJCS["nonsense",GARBAGE')
+    with pytest.raises(bi.ImportRefused, match="坐标系无法识别"):
+        bi.read_source(shp, "components")
+    assert bi.read_source(shp, "components", source_crs=4549).rows[0].ok  # --source-crs overrides it
+    local = tmp_path / "l.gpkg"
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(local))
+    srs = osr.SpatialReference()
+    srs.SetLocalCS("a surveyor's local grid")
+    lyr = ds.CreateLayer("l", srs, ogr.wkbPoint)
+    lyr.CreateField(ogr.FieldDefn("GLBJBSM", ogr.OFTString))
+    f = ogr.Feature(lyr.GetLayerDefn())
+    f.SetField("GLBJBSM", "32059901002000002")
+    f.SetGeometry(ogr.CreateGeometryFromWkt(point(P6)))
+    lyr.CreateFeature(f)
+    ds = None
+    with pytest.raises(bi.ImportRefused, match="无法转换到 EPSG:4549"):
+        bi.read_source(local, "components")
+    with pytest.raises(bi.ImportRefused, match="EPSG:999999999999 未知"):
+        bi.read_source(shp, "components", source_crs=999_999_999_999)
+
+
+def test_a_historical_case_from_before_digital_urban_management_makes_no_sense():
+    from datetime import date
+
+    times = {"reported_at": "1900-01-01 08:00:00", "filed_at": "1900-01-01 08:10:00",
+             "dispatched_at": "1900-01-01 08:20:00", "fed_back_at": "1900-01-01 09:00:00",
+             "closed_at": "1900-01-01 10:00:00"}
+    row = base_cases.case_row(1, {"number": "H-1", "category_code": "01001", "description": "井盖丢失",
+                                  "department_code": "SZ", **times}, Taxonomy.load(), date(2026, 12, 1))
+    assert "不合理：应在 1990-01-01 之后" in _problems(row)
+    long = base_cases.case_row(1, {"number": "H-2", "category_code": "01001", "description": "长" * 100_000,
+                                   "department_code": "SZ", **{k: v.replace("1900", "2025") for k, v in times.items()}},
+                               Taxonomy.load(), date(2026, 12, 1))
+    assert _problems(long) == "问题描述共 100,000 字，超过 2,000 字上限"  # (not also "问题描述为空")
