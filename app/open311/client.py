@@ -60,6 +60,8 @@ SAFETY = timedelta(minutes=10)
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 #: A whole answer must arrive within this many times the time-out (which bounds each read only).
 ANSWER_WITHIN = 4
+#: Refusals of a whole run, not of one case: a missing or wrong key (401, 403), past the platform's rate (429).
+RUN_REFUSALS = frozenset({401, 403, 429})
 #: The longest request id the links keep (exchange_links.remote_id).
 MAX_REMOTE_ID = 64
 
@@ -435,8 +437,8 @@ class Exchange:
         try:
             remote_id = self.client.post_request(fields)
         except ExchangeError as exc:
-            if exc.kind == "unreachable":
-                self.book.drop_claim(claim)
+            if exc.kind == "unreachable" or (exc.kind == "refused" and exc.status in RUN_REFUSALS):
+                self.book.drop_claim(claim)  # not this case's fault (the key, the rate): the run stops
                 raise
             if exc.kind == "refused":
                 self.book.drop_claim(claim)

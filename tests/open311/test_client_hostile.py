@@ -58,6 +58,10 @@ def bad_platform():
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
+
         def do_GET(self):
             mode = self.path.split("/")[1]
             try:
@@ -166,3 +170,23 @@ def test_requests_of_the_wrong_schema_are_refused_and_the_rest_taken(hall, store
         rows = log_rows(s, endpoint="schema")
     details = " ".join(str(r["detail"]) for r in rows if r["outcome"] == "refused")
     assert "description 应为文本" in details and "address 应为文本" in details and "至多 64 个字符" in details
+
+
+def test_a_push_refused_for_its_key_stops_at_once_and_sends_again_next_run(hall, store, bad_platform):
+    """A 403 (the key) refuses the run, not each case: one clear error, the run stops at the first case,
+    nothing is logged as that case's refusal and the cases go up with the next run."""
+    from services.world import draft
+
+    core, world = hall
+    for _ in range(3):
+        core.cases.report(world.actors["acceptor"], draft(source="public"))
+    with Open311Client(f"{bad_platform}/errxml", "k", timeout=10) as client:
+        summary = Exchange(core, world.actors["acceptor"], client, platform="keyed").push(
+            send_new=["public"], since=T0 - timedelta(days=1))
+    assert isinstance(summary.error, ExchangeError) and summary.error.status == 403, summary.error
+    assert "bad key" in str(summary.error) and summary.counts == {}
+    with store.session() as s:
+        assert [r["outcome"] for r in log_rows(s, endpoint="keyed")] == ["failed"]
+        from app.store.exchange import links
+
+        assert links(s, "keyed") == []  # no claim left: the next run sends them
