@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -34,6 +35,8 @@ def _point(text: str) -> tuple[float, float]:
         x, y = (float(v) for v in text.replace(",", " ").split())
     except ValueError:
         raise argparse.ArgumentTypeError(f"a point is 'X Y' in EPSG:4549 metres, not '{text[:40]}'") from None
+    if not (math.isfinite(x) and math.isfinite(y)):  # float() takes "nan" and "inf"
+        raise argparse.ArgumentTypeError(f"a point is 'X Y' in EPSG:4549 metres, not '{text[:40]}'")
     return x, y
 
 

@@ -99,4 +99,5 @@ BASE_MAINT_EN: dict[str, str] = {
     "新网格": "new grids",
     "原网格": "former grids",
     "旧版标识码": "legacy identifier",
+    "坐标 {x}, {y} 超出 EPSG:4549 的范围（单位为米）": "Coordinates {x}, {y} lie outside EPSG:4549 (metres)",
 }

@@ -108,6 +108,8 @@ def _xy(x: object, y: object) -> tuple[float, float]:
         raise ValidationError("location", Msg("坐标 {x}, {y} 不是数字", x=str(x)[:32], y=str(y)[:32])) from None
     if not (math.isfinite(fx) and math.isfinite(fy)):
         raise ValidationError("location", Msg("坐标 {x}, {y} 不是数字", x=str(x)[:32], y=str(y)[:32]))
+    if abs(fx) > 1e8 or abs(fy) > 1e8:  # metres of EPSG:4549: anything this far is a typo, not a place
+        raise ValidationError("location", Msg("坐标 {x}, {y} 超出 EPSG:4549 的范围（单位为米）", x=f"{fx:.6g}", y=f"{fy:.6g}"))
     return fx, fy
 
 
