@@ -216,3 +216,23 @@ def test_a_database_gone_midway_is_a_503_with_an_errors_body_never_a_500(pg_clus
             assert (r.json[0]["code"] if fmt == "json" else int(r.xml.find("error/code").text)) == 503
         r = srv.post("/requests.json", {"service_code": "event:06010", "lat": lat, "long": long})
         assert r.status in (503, 403), r.body  # the key cannot be checked: refused, not a 500
+
+
+@pytest.mark.xfail(strict=False, reason="known, needs a migration: gridhall_attachments_check (0006) reads "
+                                        "case_events.xmin, which the open311 group's column grants (0022) do not "
+                                        "cover, so a photo upload as the open311 login is refused (403)")
+def test_a_photo_upload_as_the_open311_login_is_filed(intake):
+    from services.world import png_bytes
+
+    owner, url, _case, key = intake
+    clock = SystemClock()
+    lat, long = inside_lonlat()
+    fields = {"api_key": key, "service_code": "event:06010", "lat": str(lat), "long": str(long), "description": "井盖缺失"}
+    body = b"".join(b'--xyz\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (k.encode(), v.encode())
+                    for k, v in fields.items())
+    body += (b'--xyz\r\nContent-Disposition: form-data; name="media"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n'
+             + png_bytes() + b"\r\n--xyz--\r\n")
+    with running_server(url, clock=clock) as base:
+        r = Server(base, url, key, clock).call("POST", "/requests.json", body,
+                                               {"Content-Type": "multipart/form-data; boundary=xyz"})
+    assert r.status == 200, r.body
