@@ -108,6 +108,8 @@ def run_import(args: argparse.Namespace) -> int:
     report = None
     try:
         overrides = parse_overrides(args.mapping, args.kind)
+        if args.report:  # checked before anything is read or written (it is written last)
+            _check_report(args)
         store, actor = _open(args, write=not args.dry_run)
         if args.kind == "cases" and store.backend == "postgis" and actor is not None:
             # Historical cases enter the case history through the owner's import path (as the demo's
@@ -132,8 +134,6 @@ def run_import(args: argparse.Namespace) -> int:
                 raise
             raise err from None
         wrong = not report.ok
-        if args.report:
-            bi.report_json(report, args.report, cat.tr)
         print(_text(report, cat.tr))
         if args.dry_run:
             print(cat.tr(Msg("试运行：未写入任何数据")))
@@ -143,6 +143,8 @@ def run_import(args: argparse.Namespace) -> int:
             print(cat.tr(Msg("已写入 {n} 条", n=report.written)))
             if report.rejects_path is not None:
                 print(cat.tr(Msg("未写入的 {n} 条及原因见 {path}", n=len(report.bad), path=str(report.rejects_path))))
+        if args.report:  # after the lines above: a report that cannot be written never hides what was written
+            bi.report_json(report, args.report, cat.tr)
         return EXIT_FAIL if wrong and (args.on_error == "abort" or args.dry_run) else EXIT_OK
     except (bi.ImportRefused, MappingError, ServiceError, AuthError, StoreError, PasswordUnavailable) as exc:
         print(f"gridhall: {_line(cat.error(exc))}", file=sys.stderr)
@@ -156,6 +158,20 @@ def run_import(args: argparse.Namespace) -> int:
         return 130
     finally:
         _dispose(store)
+
+
+def _check_report(args: argparse.Namespace) -> None:
+    """--report names a writable file that is neither the source, the store nor the reject file."""
+    from pathlib import Path
+
+    from app.config import default_db_url
+    from app.services import base_import as bi
+    from app.store.engine import parse_url
+
+    url = args.db or default_db_url()
+    db_path = parse_url(url)[1]
+    bi.report_target(args.report, protect=[Path(args.file)] + ([db_path] if db_path is not None else [])
+                     + ([Path(args.rejects)] if args.rejects else []))
 
 
 def _dispose(store: Any) -> None:

@@ -1247,9 +1247,36 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def report_target(path: str | os.PathLike, *, protect: Sequence[str | os.PathLike] = ()) -> Path:
+    """The JSON report's file, checked before anything is read: a writable place, and none of the files
+    in ``protect`` (the source, the store and its journal, the reject file): a report never replaces them."""
+    from app.services.ledger import LedgerWriteError, check_writable
+
+    try:
+        target = check_writable(path)
+    except LedgerWriteError as exc:
+        raise ImportRefused(exc.msg) from None
+    for other in protect:
+        base = Path(other).expanduser().absolute()
+        same = {base, Path(f"{base}-journal"), Path(f"{base}-wal"), Path(f"{base}-shm")}
+        if target in same or (target.exists() and base.exists() and os.path.samefile(target, base)):
+            raise ImportRefused(Msg("报告文件 {path} 是源文件、数据库或拒收文件：请换一个文件名", path=str(target)[:200]))
+    return target
+
+
 def report_json(report: Report, path: str | os.PathLike, tr: Callable[[Any], str] = str) -> None:
-    Path(path).write_text(json.dumps(report.as_dict(tr), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    """The report as JSON, through a temporary file renamed at the end; ImportRefused when it cannot be
+    written."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        tmp.write_text(json.dumps(report.as_dict(tr), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        _remove_output(tmp)
+        raise ImportRefused(Msg("无法写入 {path}：{error}", path=str(target)[:200], error=exc.strerror or str(exc))) from None
 
 
-__all__ = ["FIELDS", "FORMATS", "ImportRefused", "MappingError", "Report", "Source", "export", "import_file",
-           "msg_of", "read_source", "report_json", "validate", "write", "write_rejects"]
+__all__ = ["FIELDS", "FORMATS", "ImportRefused", "MappingError", "Report", "Source", "export", "export_target",
+           "import_file", "msg_of", "read_source", "rejects_path", "report_json", "report_target", "validate", "write",
+           "write_rejects"]

@@ -89,3 +89,21 @@ def test_ctrl_c_after_the_commit_says_the_rows_were_written(db, tmp_path, capsys
     code, out, err = _run(capsys, "import", "components", str(path), "--db", url, "--as", "admin", "--lang", "en")
     assert code == 130 and count(store, Component) == 2
     assert err.count("\n") == 1 and "1 rows written" in err and "nothing" not in err
+
+
+@pytest.mark.parametrize("backend", ["spatialite"])
+def test_the_report_file_is_checked_first_and_never_replaces_the_store(db, tmp_path, capsys):
+    store, url = db
+    path = write_layer(tmp_path / "c.gpkg", [component("32059901002000002")], [point(P6)])
+    size = Path(url).stat().st_size
+    for report in (url, str(path)):
+        code, out, err = _run(capsys, "import", "components", str(path), "--report", report, "--db", url,
+                              "--as", "admin")
+        assert code == 1 and err.count("\n") == 1 and "报告文件" in err, err
+    assert Path(url).stat().st_size >= size and count(store, Component) == 1
+    code, out, err = _run(capsys, "import", "components", str(path), "--report", str(tmp_path / "no" / "r.json"),
+                          "--db", url, "--as", "admin")
+    assert code == 1 and err.count("\n") == 1 and count(store, Component) == 1  # refused before the write
+    code, out, err = _run(capsys, "import", "components", str(path), "--report", str(tmp_path / "r.json"),
+                          "--db", url, "--as", "admin")
+    assert code == 0 and count(store, Component) == 2 and (tmp_path / "r.json").exists()
