@@ -23,11 +23,19 @@ KEY_ENV = "GRIDHALL_EXCHANGE_KEY"
 
 
 def _when(text: str) -> datetime:
+    """A time of the command line as naive China Standard Time (the store's), in 2000–2099."""
+    from datetime import timedelta, timezone
+
     try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
+        value = datetime.fromisoformat(text.strip())
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone(timedelta(hours=8))).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"a date or time must look like 2026-03-02 or 2026-03-02T09:00, "
                                          f"not '{text}'") from None
+    if not datetime(2000, 1, 1) <= value < datetime(2100, 1, 1):
+        raise argparse.ArgumentTypeError(f"{text} is out of range (2000–2099)")
+    return value
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -177,6 +185,8 @@ def _run(args: argparse.Namespace, cat: Any, clock: Any) -> int:
         raise ValidationError("api_key", Msg("缺少上级平台的 API 密钥：用 --api-key 或环境变量 {env} 给出", env=KEY_ENV))
     if not 0.5 <= args.timeout <= 600:
         raise ValidationError("timeout", Msg("--timeout 应在 0.5 到 600 秒之间"))
+    if getattr(args, "until", None) is not None and args.since is not None and args.until < args.since:
+        raise ValidationError("until", Msg("--until 早于 --since"))
     client = Open311Client(args.endpoint, key, jurisdiction_id=args.jurisdiction_id, timeout=args.timeout)
     store = None
     try:

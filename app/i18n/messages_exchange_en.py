@@ -11,6 +11,7 @@ from __future__ import annotations
 EXCHANGE_EN: dict[str, str] = {
     # the client and its run
     "--timeout 应在 0.5 到 600 秒之间": "--timeout must be between 0.5 and 600 seconds",
+    "--until 早于 --since": "--until is before --since",
     "上级平台 {path} 的回答不是 JSON": "the platform's answer to {path} is not JSON",
     "上级平台 {path} 的回答不是请求列表": "the platform's answer to {path} is not a list of requests",
     "上级平台 {path} 的回答太大：超过 {limit} 字节": "the platform's answer to {path} is too large: over {limit} bytes",

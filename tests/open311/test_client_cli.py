@@ -164,6 +164,16 @@ def test_refusals_are_one_line(cli, platform):
     code, out, err = cli("push", *_remote(platform), "--send-new", "nonsense")
     assert code == 1 and err.count("\n") == 1 and "nonsense" in err
 
+def test_hostile_times_on_the_command_line_are_one_line(cli, platform):
+    """An offset that overflows, a year out of range, --until before --since: refused before any call."""
+    for since, code_wanted in (("0001-01-01T00:00:00+09:00", 2), ("9999-12-31T23:59:59", 2), ("1000-01-01", 2)):
+        code, out, err = cli("pull", *_remote(platform), "--since", since)
+        assert code == code_wanted and "Traceback" not in err and "--since" in err, (since, err)
+    code, out, err = cli("pull", *_remote(platform), "--since", "2026-12-08", "--until", "2026-01-01")
+    assert code == 1 and err.count("\n") == 1 and "--until 早于 --since" in err
+    code, out, err = cli("pull", *_remote(platform), "--since", "2026-03-01T00:00:00Z", "--until", "2026-03-02T00:00:00+08:00")
+    assert code == 0, err
+
 
 def test_ctrl_c_keeps_what_was_done_and_the_next_run_goes_on(cli, platform, clock, store, monkeypatch):
     from app.open311.client import Exchange
