@@ -193,6 +193,8 @@ BASE_DATA_EN: dict[str, str] = {
     "不能导出到数据库文件 {path}：请换一个文件名": "Cannot export onto the database file {path}: choose another name",
     "旧版标识码「{code}」过长（最多 16 个字符）": "Legacy identifier '{code}' is too long (at most 16 characters)",
     "道路名称": "Road name",
+    "格式无法识别": "the format is not recognised", "文件已损坏": "the file is damaged",
+    "GDAL 未给出原因": "GDAL gave no reason",
     "报告文件 {path} 是源文件、数据库或拒收文件：请换一个文件名":
         "The report file {path} is the source, the database or the reject file: choose another name",
     "已中断：导入在中断前已完成，已写入 {n} 条": "Interrupted: the import had finished before that; {n} rows written",

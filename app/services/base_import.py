@@ -184,6 +184,18 @@ def _ogr() -> Any:
     return gdal, ogr, osr
 
 
+def _gdal_error(exc: Exception) -> Msg | str:
+    """GDAL's reason in the user's words where it is a common one (its own text is English), else as
+    GDAL gave it (at most 200 characters)."""
+    gdal = _ogr()[0]
+    text = (str(exc).strip() or gdal.GetLastErrorMsg().strip())[:200]
+    if "not recognized as a supported file format" in text or "not recognised as a supported file format" in text:
+        return Msg("格式无法识别")
+    if "malformed" in text or "not a database" in text:
+        return Msg("文件已损坏")
+    return text or Msg("GDAL 未给出原因")
+
+
 def _decode(raw: bytes, encodings: Sequence[str]) -> str | None:
     for enc in encodings:
         try:
@@ -240,7 +252,7 @@ def _read_source(path: str | os.PathLike, kind: str, *, layer: str | None = None
         data, source.wkb, bad_text = _read_features(lyr, columns, decode_with, ogr, check)
     except RuntimeError as exc:
         raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
-                                row=len(source.wkb), error=str(exc)[:200])) from None
+                                row=len(source.wkb), error=_gdal_error(exc))) from None
     source.raw_columns = data
     count = len(source.wkb)
     values = {key: data[col] for key, col in mapping.items()}
@@ -362,7 +374,7 @@ def _open_layer(path: Path, layer: str | None, encoding: str | None) -> tuple[An
     try:
         ds = gdal.OpenEx(str(path), gdal.OF_VECTOR | gdal.OF_READONLY, open_options=options)
     except RuntimeError as exc:
-        raise ImportRefused(Msg("无法读取 {path}：{error}", path=str(path), error=str(exc)[:200])) from None
+        raise ImportRefused(Msg("无法读取 {path}：{error}", path=str(path), error=_gdal_error(exc))) from None
     if ds is None or ds.GetLayerCount() == 0:
         raise ImportRefused(Msg("无法读取 {path}：不是可识别的矢量文件", path=str(path)))
     if layer is None:
@@ -405,7 +417,7 @@ def preview(path: str | os.PathLike, kind: str, *, layer: str | None = None, enc
                     break
         except RuntimeError as exc:
             raise ImportRefused(Msg("{path} 第 {row} 条之后无法读取（文件可能已截断或损坏）：{error}", path=str(path),
-                                    row=len(rows), error=str(exc)[:200])) from None
+                                    row=len(rows), error=_gdal_error(exc))) from None
         del ds, lyr  # close the file
     try:
         found: dict[str, str | None] = dict(resolve(kind, columns, overrides))

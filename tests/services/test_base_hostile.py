@@ -237,3 +237,16 @@ def test_a_historical_case_from_before_digital_urban_management_makes_no_sense()
                                    "department_code": "SZ", **{k: v.replace("1900", "2025") for k, v in times.items()}},
                                Taxonomy.load(), date(2026, 12, 1))
     assert _problems(long) == "问题描述共 100,000 字，超过 2,000 字上限"  # (not also "问题描述为空")
+
+
+def test_gdals_common_reasons_in_the_users_words(world_store, tmp_path):
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(bi.ImportRefused) as refused:
+        bi.read_source(empty, "components")
+    assert str(refused.value.msg) == f"无法读取 {empty}：格式无法识别"
+    good = write_layer(tmp_path / "g.gpkg", [component("32059901002000002")], [point(P6)])
+    broken = tmp_path / "b.gpkg"
+    broken.write_bytes(good.read_bytes()[:3000])
+    with pytest.raises(bi.ImportRefused, match="文件已损坏"):
+        bi.read_source(broken, "components")
