@@ -75,9 +75,10 @@ class BaseDataPort:
 
         if on_error == "skip":
             bi.write_rejects(report)
-        if report.source.kind == "cases":
-            return base_cases.write(self.store, report, self.actor, progress=progress)
-        return bi.write(self.store, report, actor=self.actor, progress=progress)
+        with bi.discard_rejects_on_failure(report):  # a failed or cancelled write leaves no reject file
+            if report.source.kind == "cases":
+                return base_cases.write(self.store, report, self.actor, progress=progress)
+            return bi.write(self.store, report, actor=self.actor, progress=progress)
 
     def export(self, kind: str, path: str, fmt: str, filters: dict[str, Any], check: Callable[[], None]) -> int:
         from app.services import base_import as bi
