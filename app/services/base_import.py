@@ -1001,6 +1001,9 @@ def import_file(store: Any, path: Any, kind: str, *, on_error: str = "abort", dr
                 **read_options: Any) -> Report:
     """Read, validate and (unless ``dry_run``, or ``abort`` with anything wrong) write. With ``skip``
     the reject file's place is checked first (``rejects_path``) and its reasons are in ``tr``'s language."""
+    if not dry_run and actor is None and kind in (DEPARTMENTS, CASES):  # said before a long read, not after
+        raise ImportRefused(Msg("导入部门要记入配置历史：请用 --as 指定管理员") if kind == DEPARTMENTS else
+                            Msg("导入历史案卷要记入案卷历史：请用 --as 指定管理员"))
     skip = on_error == "skip" and not dry_run and Path(path).exists()  # (a missing source: read_source says so)
     target = rejects_path(path, rejects) if skip else None
     if kind == CASES:

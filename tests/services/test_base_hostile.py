@@ -250,3 +250,13 @@ def test_gdals_common_reasons_in_the_users_words(world_store, tmp_path):
     broken.write_bytes(good.read_bytes()[:3000])
     with pytest.raises(bi.ImportRefused, match="文件已损坏"):
         bi.read_source(broken, "components")
+
+
+def test_departments_and_cases_without_an_administrator_are_refused_before_reading(world_store, tmp_path):
+    missing = tmp_path / "never-read.csv"  # not even opened: the refusal comes first
+    with pytest.raises(bi.ImportRefused, match="请用 --as 指定管理员"):
+        bi.import_file(world_store, missing, "departments")
+    with pytest.raises(bi.ImportRefused, match="请用 --as 指定管理员"):
+        bi.import_file(world_store, missing, "cases", on_error="skip")
+    with pytest.raises(bi.ImportRefused, match="不存在"):
+        bi.import_file(world_store, missing, "cases", dry_run=True)  # a dry run needs no administrator
