@@ -67,10 +67,11 @@ class HallLocked(DatabaseRefused):
 
 
 def application_groups() -> list[str]:
-    """The names of the GridHall group roles (``gridhall_acceptor`` …)."""
-    from app.store.security import GROUP_ROLES, group_role
+    """The names of the GridHall group roles (``gridhall_acceptor`` …) and the Open311 server's
+    ``gridhall_open311`` (no longer a member of the acceptors' group since migration 0026)."""
+    from app.store.security import GROUP_PREFIX, GROUP_ROLES, group_role
 
-    return [group_role(r) for r in GROUP_ROLES]
+    return [*(group_role(r) for r in GROUP_ROLES), GROUP_PREFIX + "open311"]
 
 
 # --- limits set on the client's connections --------------------------------------------------

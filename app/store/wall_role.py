@@ -7,7 +7,9 @@ opens the desk and never records an event. The group gets:
 
 - ``USAGE`` on the schema and ``SELECT`` on :data:`WALL_TABLES` only: the tables the wall's reads
   use (``app/store/wall.py``, the open cases of ``StoreCaseSource``, the map's layers, the working
-  calendar). It gets no ``users``, attachments, claims, configuration history or search index.
+  calendar). It gets no ``users``, attachments, claims or search index; of ``cases`` and
+  ``case_events`` not the columns of :data:`WALL_HIDDEN` (reporters, reasons, payloads), of the
+  configuration history not the account changes (:data:`WALL_ROWS`, migration 0026).
 - A permissive ``SELECT`` policy ``gridhall_wall_reads`` (``USING (true)``) on each of those tables
   with row-level security: the wall sees every case of the city.
 - No ``INSERT``, ``UPDATE``, ``DELETE``, ``TRUNCATE``, sequence or function privilege. It needs
@@ -47,6 +49,11 @@ WALL_POLICY = "gridhall_wall_reads"
 WALL_TABLES = ("cases", "case_events", "categories", "departments", "unit_grids", "admin_areas", "audit_head",
                "roads", "components", "calendar_days", "calendar_years", "statutory_days", "config_changes",
                "time_limits", "alembic_version")
+#: Columns of those tables the wall never reads (people's data: the reporter, the free text and
+#: payloads of events, where an edit carries the old and new phone); it gets the others column by column.
+WALL_HIDDEN = {"cases": ("reporter_name", "reporter_phone"), "case_events": ("reason", "payload")}
+#: Rows the wall's policy leaves out (the configuration history's account changes, migration 0026).
+WALL_ROWS = {"config_changes": "entity <> 'user'"}
 #: The account functions whose list of GridHall groups must name the wall's group.
 ACCOUNT_FUNCTIONS = ("check_login(text)", "create_login(text,text,text)")
 _GROUP_ARRAY = re.compile(r"ARRAY\[((?:'gridhall_[a-z0-9_]+'\s*,\s*)*'gridhall_[a-z0-9_]+')\]::text\[\]")
@@ -114,7 +121,9 @@ def wall_role_missing(conn: Connection) -> list[str]:
     if not _exec(conn, "SELECT has_schema_privilege(%s, current_schema(), 'USAGE')", (WALL_GROUP,))[0][0]:
         missing.append("schema usage")
     for table, rls in _tables(conn):
-        if not _exec(conn, "SELECT has_table_privilege(%s, %s::regclass, 'SELECT')", (WALL_GROUP, table))[0][0]:
+        if not _exec(conn, "SELECT has_any_column_privilege(%s, %s::regclass, 'SELECT')", (WALL_GROUP, table))[0][0] \
+                or any(_exec(conn, "SELECT has_column_privilege(%s, %s::regclass, %s, 'SELECT')",
+                             (WALL_GROUP, table, column))[0][0] for column in WALL_HIDDEN.get(table, ())):
             missing.append(f"SELECT on {table}")
         if rls and not _exec(conn, "SELECT 1 FROM pg_catalog.pg_policies WHERE schemaname = current_schema() "
                                    "AND tablename = %s AND policyname = %s", (table, WALL_POLICY)):
@@ -186,11 +195,17 @@ END $$""")
         _exec(conn, f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM {WALL_GROUP}')
         _exec(conn, f'REVOKE ALL ON ALL SEQUENCES IN SCHEMA "{schema}" FROM {WALL_GROUP}')
         for table, rls in _tables(conn):
-            _exec(conn, f'GRANT SELECT ON "{table}" TO {WALL_GROUP}')
+            if table in WALL_HIDDEN:
+                columns = [str(r[0]) for r in _exec(conn, "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+                                                          "%s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                                                    (table,)) if r[0] not in WALL_HIDDEN[table]]
+                _exec(conn, f'GRANT SELECT ({", ".join(chr(34) + c + chr(34) for c in columns)}) ON "{table}" TO {WALL_GROUP}')
+            else:
+                _exec(conn, f'GRANT SELECT ON "{table}" TO {WALL_GROUP}')
             if rls:
                 _exec(conn, f'DROP POLICY IF EXISTS {WALL_POLICY} ON "{table}"')
                 _exec(conn, f'CREATE POLICY {WALL_POLICY} ON "{table}" AS PERMISSIVE FOR SELECT '
-                            f"TO {WALL_GROUP} USING (true)")
+                            f"TO {WALL_GROUP} USING ({WALL_ROWS.get(table, 'true')})")
         for _signature, definition in _account_definitions(conn):
             changed = _with_wall(definition)
             if changed != definition:
@@ -235,5 +250,6 @@ DO $$ BEGIN
 END $$""")
 
 
-__all__ = ["ACCOUNT_FUNCTIONS", "WALL_GROUP", "WALL_POLICY", "WALL_TABLES", "drop_wall_role", "sync_wall_role",
+__all__ = ["ACCOUNT_FUNCTIONS", "WALL_GROUP", "WALL_HIDDEN", "WALL_POLICY", "WALL_ROWS", "WALL_TABLES", "drop_wall_role",
+           "sync_wall_role",
            "wall_role_missing"]
