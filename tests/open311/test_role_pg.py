@@ -218,9 +218,6 @@ def test_a_database_gone_midway_is_a_503_with_an_errors_body_never_a_500(pg_clus
         assert r.status in (503, 403), r.body  # the key cannot be checked: refused, not a 500
 
 
-@pytest.mark.xfail(strict=False, reason="known, needs a migration: gridhall_attachments_check (0006) reads "
-                                        "case_events.xmin, which the open311 group's column grants (0022) do not "
-                                        "cover, so a photo upload as the open311 login is refused (403)")
 def test_a_photo_upload_as_the_open311_login_is_filed(intake):
     from services.world import png_bytes
 

@@ -83,6 +83,10 @@ PROGRAM_POLICY = "config_changes_s_o311"
 CLOCK = "(pg_catalog.now() AT TIME ZONE 'Asia/Shanghai')::timestamp(0)"
 
 
+#: The BEFORE INSERT check of attachments (0006).
+ATTACHMENTS_FN = "gridhall_attachments_check"
+
+
 def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
@@ -333,6 +337,9 @@ END $$""")
         op.execute(f"CREATE POLICY {PROGRAM_POLICY} ON config_changes FOR SELECT TO {OPEN311} "
                    f"USING ({WALL_ROWS['config_changes']})")
     sync_wall_role(op.get_bind())  # WALL_HIDDEN and WALL_ROWS (app/store/wall_role.py)
+    # 7. the attachments check reads its event's xmin (0006), a system column no column grant covers:
+    #    as the definer, so a login with column grants on case_events (Open311's photos) can store one
+    op.execute(f"ALTER FUNCTION {ATTACHMENTS_FN}() SECURITY DEFINER")
 
 
 def downgrade() -> None:
@@ -345,6 +352,7 @@ def downgrade() -> None:
 
 
 def _downgrade(schema: str) -> None:
+    op.execute(f"ALTER FUNCTION {ATTACHMENTS_FN}() SECURITY INVOKER")
     for policy in ("config_changes_read", "config_changes_write", PROGRAM_POLICY, WALL_POLICY):
         op.execute(f"DROP POLICY IF EXISTS {policy} ON config_changes")
     op.execute("ALTER TABLE config_changes DISABLE ROW LEVEL SECURITY")
