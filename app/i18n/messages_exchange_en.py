@@ -24,6 +24,7 @@ EXCHANGE_EN: dict[str, str] = {
     "上级平台请求的 service_request_id「{id}」无效：应为至多 {n} 个字符的文本":
         "the platform request's service_request_id “{id}” is invalid: it must be a text of at most {n} characters",
     "上级平台请求 {remote_id} 的 {name} 应为文本": "{name} of the platform request {remote_id} must be a text",
+    "上级平台请求 {remote_id} 的 {name} 含有 NUL 字符": "{name} of the platform request {remote_id} contains a NUL character",
     "上级平台 {path} 的回答没有 service_request_id": "the platform's answer to {path} has no service_request_id",
     "上级平台 {url} 没有回应（{error}）：这次调用可能已生效":
         "the platform {url} did not answer ({error}): the call may have taken effect",

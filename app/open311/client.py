@@ -335,9 +335,11 @@ class Exchange:
             self.book.refused(PULL, mark=mark, remote_id=None, detail=str(Msg("上级平台的请求没有 service_request_id")))
             self._told(summary, "refused", None, None)
             return
-        if not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or len(remote_id) > MAX_REMOTE_ID:
+        if (not isinstance(raw_id, (str, int)) or isinstance(raw_id, bool) or len(remote_id) > MAX_REMOTE_ID
+                or not remote_id.isprintable()):  # PostgreSQL refuses a NUL in a query: a poison id stopped every run
             self.book.refused(PULL, mark=mark, remote_id=None, detail=str(Msg(
-                "上级平台请求的 service_request_id「{id}」无效：应为至多 {n} 个字符的文本", id=remote_id[:40], n=MAX_REMOTE_ID)))
+                "上级平台请求的 service_request_id「{id}」无效：应为至多 {n} 个字符的文本", id=ascii(remote_id[:40])[1:-1],
+                n=MAX_REMOTE_ID)))
             self._told(summary, "refused", None, None)
             return
         link = self.book.link_of_remote(remote_id)

@@ -142,6 +142,9 @@ def report_values(request: Mapping[str, Any], service_map: Mapping[str, str] | N
         if isinstance(request.get(name), (dict, list)):  # the platform's schema is not GeoReport's
             raise ValidationError(name, Msg("上级平台请求 {remote_id} 的 {name} 应为文本", remote_id=remote_id[:64],
                                             name=name))
+        if "\x00" in str(request.get(name) or ""):  # PostgreSQL refuses a NUL in a query
+            raise ValidationError(name, Msg("上级平台请求 {remote_id} 的 {name} 含有 NUL 字符", remote_id=remote_id[:64],
+                                            name=name))
     code = str(request.get("service_code") or "").strip()
     category = (service_map or {}).get(code, code)
     if not category:

@@ -37,6 +37,8 @@ ANSWERS: dict[str, bytes] = {
     "badtime": json.dumps([_request("T1", requested_datetime="0001-01-01T00:00:00+09:00"),
                            _request("T2", requested_datetime="9999-12-31T23:59:59-10:00"),
                            _request("T3")]).encode(),
+    "nul": json.dumps([_request("N\x001"), _request("N2", service_code="event:0601\x00"),
+                       _request("N3", address="人民路\x00", lat=None, long=None), _request("N4")]).encode(),
     "schema": json.dumps([_request({"a": 1}), _request("W2", description=["x"]), _request("W3", address={"x": 1}),
                           _request("W" * 100), _request(True), _request("W6")]).encode(),
 }
@@ -190,3 +192,18 @@ def test_a_push_refused_for_its_key_stops_at_once_and_sends_again_next_run(hall,
         from app.store.exchange import links
 
         assert links(s, "keyed") == []  # no claim left: the next run sends them
+
+
+def test_a_nul_in_a_request_is_refused_and_the_rest_taken(hall, store, bad_platform):
+    """PostgreSQL refuses a NUL in a query: an id, a service code or an address with one stopped every run
+    at that request (an internal ValueError); now each is refused and the rest taken, on both stores."""
+    core, world = hall
+    before = _case_count(store)
+    with Open311Client(f"{bad_platform}/nul", "k", timeout=10) as client:
+        summary = Exchange(core, world.actors["acceptor"], client, platform="nul").pull()
+    assert summary.error is None, summary.error
+    assert summary.counts == {"refused": 3, "created": 1}
+    assert _case_count(store) == before + 1
+    with store.session() as s:
+        rows = log_rows(s, endpoint="nul")
+    assert not any("\x00" in str(r["detail"]) + str(r["remote_id"]) for r in rows)
