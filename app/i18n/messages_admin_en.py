@@ -253,6 +253,11 @@ ADMIN_EN: dict[str, str] = {
         "Upgrading to revision 0025 needs a PostgreSQL superuser once (it makes the function in gridhall_accounts "
         "that moves a login's group with the user's role): the DBA runs gridhall db upgrade as a superuser, "
         "see docs/deploy.md",
+    "升级到第 0026 版需要 PostgreSQL 超级用户运行一次（它收回 gridhall_open311 的 gridhall_acceptor 成员身份，"
+    "并修改 gridhall_accounts 中的函数）：请由 DBA 以超级用户执行 gridhall db upgrade，见 docs/deploy.md":
+        "Upgrading to revision 0026 needs a PostgreSQL superuser once (it revokes gridhall_open311's membership "
+        "of gridhall_acceptor and changes functions in gridhall_accounts): the DBA runs gridhall db upgrade as a "
+        "superuser, see docs/deploy.md",
 }
 
 __all__ = ["ADMIN_EN"]
