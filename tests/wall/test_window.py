@@ -255,3 +255,38 @@ def test_a_running_render_finishes_and_what_changed_meanwhile_is_drawn_after(qtb
     finally:
         m.canvas.renderStarting.disconnect(changes_while_drawing)
     assert asked and not m._dirty and not m.canvas.isFrozen()
+
+
+def test_no_text_on_the_wall_is_below_the_layouts_minimum(wall):
+    """min_text_px is the smallest type on the wall (docs/wall.md): the tiles' deltas and the panels'
+    data-age stamps were drawn at 0.8 of it (24 px on a 1080-line screen for a 30 px minimum)."""
+    import re
+
+    from qgis.PyQt.QtWidgets import QLabel
+
+    least = wall.theme.px()
+    for window in wall.screens:
+        sizes = [int(m.group(1)) for label in window.findChildren(QLabel)
+                 if (m := re.search(r"font-size: (\d+)px", label.styleSheet()))]
+        assert sizes and min(sizes) >= least, sorted(sizes)[:5]
+
+
+def test_a_delta_too_wide_for_its_tile_keeps_its_figure(qapp):
+    """A delta wider than its tile (English at 1920×1080: 'vs yesterday ▼124') is cut on the left:
+    the arrow and the figure at its end stay on screen."""
+    from qgis.PyQt.QtGui import QImage
+
+    from app.domain.wall import TILE_KEYS, Tile
+    from app.ui.wall.widgets import Theme, TileWidget
+
+    def tail(text: str) -> QImage:
+        tile = TileWidget(Theme(30, 1080))
+        tile.show_tile(Tile(key=TILE_KEYS[0], value=1, yesterday=125))
+        tile.delta.setText(text)
+        tile.resize(200, 200)
+        tile.layout().activate()
+        image = tile.delta.grab().toImage()
+        assert 100 < image.width() < 200
+        return image.copy(image.width() - 70, 0, 70, image.height())
+
+    assert tail("vs same hour yesterday, a long caption ▼124") == tail("▼124")

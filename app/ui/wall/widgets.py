@@ -101,8 +101,10 @@ class TileWidget(QFrame):
         box.setSpacing(0)
         self.title = _label(theme, 1.0, DIM)
         self.value = _label(theme, 2.3, TEXT, bold=True)
-        self.delta = _label(theme, 0.8, DIM)
-        self.delta_px = theme.px(0.8)
+        self.delta = _label(theme, 1.0, DIM)
+        # right-aligned: a delta wider than its tile is cut on the left, so its figure always shows
+        self.delta.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.delta_px = theme.px(1.0)
         for w in (self.title, self.value, self.delta):
             box.addWidget(w)
 
@@ -141,13 +143,13 @@ class Panel(QFrame):
         m = theme.px(0.5)
         box.setContentsMargins(m, m // 2, m, m // 2)
         head = QHBoxLayout()
-        self.title = _label(theme, 1.25, ACCENT, bold=True)
+        self.title = _label(theme, 1.0, ACCENT, bold=True)
         self.title.setText(tr(title))
         self.title.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)  # shrinks first, the stamp stays
-        self.stamp = _label(theme, 0.8, DIM)
+        self.stamp = _label(theme, 1.0, DIM)
         self.stamp.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Preferred)
         self.stamp.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        self.stamp.setMinimumWidth(theme.px(0.8) * 11)
+        self.stamp.setMinimumWidth(theme.px(1.0) * 9)
         head.addWidget(self.title, 1)
         head.addWidget(self.stamp)
         box.addLayout(head)
@@ -253,7 +255,7 @@ class TrendPanel(Panel):
         w, h = self.body.width(), self.body.height()
         t = self.theme
         font = p.font()
-        font.setPixelSize(t.px(0.85))
+        font.setPixelSize(t.px(1.0))  # no type below the layout's minimum (min_text_px)
         p.setFont(font)
         legend_h = t.px(1.3) * ((len(self.data) + 1) // 2)
         left, bottom, top = t.px(1.6), t.px(1.3), t.px(0.4)
