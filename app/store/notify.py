@@ -406,6 +406,13 @@ SELECT NULL, chain_no, case_id, action, actor FROM case_events
         self._claims = claims
 
 
+def _file_identity(path: str) -> tuple[int, int]:
+    """The file at ``path`` (device, inode): an open connection keeps reading a file moved away or
+    replaced, so the poller compares it with the one it opened (OSError when it is gone)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
 class SqlitePoller(ChangeFeed):
     """Polls a SpatiaLite file: ``PRAGMA data_version``, then the new case_events and claims."""
 
@@ -437,7 +444,10 @@ class SqlitePoller(ChangeFeed):
             if not first and changes:
                 self._emit(changes)  # what was committed while we were away
             self._connected()
+            opened = _file_identity(self._path)
             while not self._wait(self._interval):
+                if _file_identity(self._path) != opened:  # moved away or replaced (a restore): lost
+                    raise OSError(f"{self._path} was moved or replaced")
                 now = conn.execute("PRAGMA data_version").fetchone()[0]
                 if now == version:
                     continue

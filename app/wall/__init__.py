@@ -200,6 +200,8 @@ class Wall:
             if self.model.stale:
                 self.resync()
         else:
+            # the pooled connections may hold a file moved away or replaced: the resync opens fresh ones
+            self.store.engine.dispose()
             self.model.failed(status.label)
 
     def tick(self) -> None:

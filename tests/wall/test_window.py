@@ -290,3 +290,23 @@ def test_a_delta_too_wide_for_its_tile_keeps_its_figure(qapp):
         return image.copy(image.width() - 70, 0, 70, image.height())
 
     assert tail("vs same hour yesterday, a long caption ▼124") == tail("▼124")
+
+
+def test_a_store_file_moved_away_under_a_live_wall_looks_stale_and_comes_back(qtbot, wall, desk_store):
+    """The wall's open connections kept reading a SpatiaLite file moved away (or replaced by a
+    restore): the wall showed its data as live ('更新于') with no file at the path. Now the feed
+    goes offline, the wall goes stale, and it resyncs when the file is back."""
+    wall.start(live=True)
+    qtbot.waitUntil(lambda: wall.live is not None and wall.live.status.value == "online", timeout=10000)
+    screen = wall.screens[0]
+    path = desk_store.path
+    desk_store.dispose()  # the workstation; the wall keeps its own connections open
+    moved = path.with_suffix(".away")
+    os.rename(path, moved)
+    try:
+        qtbot.waitUntil(lambda: wall.model.stale, timeout=10000)
+        assert not screen.stale_banner.isHidden()
+    finally:
+        os.rename(moved, path)
+    qtbot.waitUntil(lambda: not wall.model.stale, timeout=20000)
+    assert screen.stale_banner.isHidden()
