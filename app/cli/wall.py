@@ -63,7 +63,7 @@ def run_wall(args: argparse.Namespace) -> int:
     from app.store.errors import StoreError
     from app.views.wall.layout import load_layout
 
-    cat = Catalogue.from_env()
+    cat = Catalogue(args.lang) if args.lang else Catalogue.from_env()  # --lang en: its messages in English too
     if args.add_login or args.disable_login or args.enable_login:
         return _manage_login(args, cat)
     if args.watchdog and not args.screenshot:
@@ -112,8 +112,12 @@ def run_wall(args: argparse.Namespace) -> int:
     screens = app.screens()
     height = screens[0].geometry().height() if screens else 1080
     wall = Wall(store, clock, layout, height=height, screens=args.screens)
+    indexes = list(args.screens or range(len(wall.screens)))
+    missing = missing_screens(indexes, len(screens))
+    if missing is not None:  # else a wall whose every screen is missing runs with no window and no word
+        print(f"gridhall: {cat.text(missing)}", file=sys.stderr)
     _keep_screen_awake()
-    wall.show(app, args.screens or range(len(wall.screens)))
+    wall.show(app, indexes)
     wall.resync()
     wall.start()
     try:
@@ -181,6 +185,18 @@ def _manage_login(args: argparse.Namespace, cat) -> int:
         store.dispose()
     print(cat.text(said))
     return 0
+
+
+def missing_screens(indexes: list[int], count: int):
+    """The line saying which of the wall's screens ``indexes`` are not plugged in (of ``count``), or None.
+    Their windows appear when they are (``Wall.place`` on Qt's screenAdded)."""
+    from app.domain.messages import Msg
+
+    missing = [i for i in indexes if i >= count]
+    if not missing:
+        return None
+    return Msg("大屏屏幕 {missing} 未接入（当前有 {count} 块屏幕，编号从 0 起）：接入后其窗口自动出现",
+               missing=",".join(str(i) for i in missing), count=count)
 
 
 def _keep_screen_awake() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 WALL_EN: dict[str, str] = {
     "城市运行监测大屏": "City operations wall",
+    "大屏屏幕 {missing} 未接入（当前有 {count} 块屏幕，编号从 0 起）：接入后其窗口自动出现":
+        "Wall screen {missing} is not plugged in ({count} screens now, numbered from 0): its window appears when it is",
     "今日上报": "Reported today", "今日立案": "Filed today", "今日派遣": "Dispatched",
     "今日结案": "Closed today", "当前超期": "Overdue now", "紧急在办": "Urgent open",
     "部门处置排行": "Departments", "类别趋势（近7日上报）": "Categories, 7 days",
