@@ -258,6 +258,15 @@ ADMIN_EN: dict[str, str] = {
         "Upgrading to revision 0026 needs a PostgreSQL superuser once (it revokes gridhall_open311's membership "
         "of gridhall_acceptor and changes functions in gridhall_accounts): the DBA runs gridhall db upgrade as a "
         "superuser, see docs/deploy.md",
+    # HOSTILE-ADMIN: config import and account changes refused with a clear line
+    "配置文件 {name} 不是 UTF-8 文本；请以 UTF-8 编码保存后重试":
+        "the configuration file {name} is not UTF-8 text; save it as UTF-8 and try again",
+    "配置文件 {name} 嵌套过深，不是 gridhall admin export 写出的配置":
+        "the configuration file {name} is nested too deeply: it is not a configuration written by "
+        "gridhall admin export",
+    "用户“{name}”已经停用，未做修改": "the account “{name}” is already retired; nothing changed",
+    "用户“{name}”没有停用，无需重新启用；未做修改":
+        "the account “{name}” is not retired, so there is nothing to reactivate; nothing changed",
 }
 
 __all__ = ["ADMIN_EN"]

@@ -38,8 +38,9 @@ from sqlalchemy import Connection
 
 from app.domain.clock import Clock, SystemClock
 from app.domain.definitions import Basis, DepartmentKind, Kind, Level, Role, Stage
-from app.domain.messages import Msg, MsgError, Seq
+from app.domain.messages import Msg, MsgError, Seq, msg_of
 from app.domain.statutory import StatutoryYear
+from app.domain.text import BIDI_CONTROLS, TextRefused, clean_text
 from app.services.actors import Actor
 from app.services.core import db_refusals
 from app.services.errors import PermissionDenied, ValidationError
@@ -139,6 +140,10 @@ def _reason(reason: str | None) -> str:
         raise ValidationError("reason", Msg("请写明修改原因（--reason）：每项配置变更都记录原因"))
     if len(text) > 1000:
         raise ValidationError("reason", Msg("原因过长（{count:,} 个字符，最多 1000 个）", count=len(text)))
+    try:  # a control or bidi character would enter the append-only history unseen
+        clean_text("reason", text)
+    except TextRefused as exc:
+        raise ValidationError("reason", msg_of(exc)) from None
     return text
 
 
@@ -152,7 +157,8 @@ def _text(value: Any, what: str, limit: int, *, required: bool = False) -> str |
         if required:
             raise ValidationError(what, Msg("{what} 不能为空", what=what))
         return None
-    if len(text) > limit or any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+    if len(text) > limit or any((ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) < 0xA0
+                                or ord(ch) in BIDI_CONTROLS for ch in text):
         raise ValidationError(what, Msg("{what} 过长或含控制字符（最多 {limit} 个字符）", what=what, limit=limit))
     return text
 
@@ -1196,12 +1202,18 @@ def read_document(path: str | Path) -> dict[str, Any]:
             raise ValidationError("file", Msg("配置文件过大（{size:,} 字节，最多 {limit:,}）", size=path.stat().st_size,
                                               limit=MAX_FILE_BYTES))
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    except UnicodeDecodeError:
+        raise ValidationError("file", Msg("配置文件 {name} 不是 UTF-8 文本；请以 UTF-8 编码保存后重试",
+                                          name=path.name[-80:])) from None
+    except OSError as exc:
+        detail = exc.strerror or type(exc).__name__
         raise ValidationError("file", Msg("无法读取配置文件 {name}：{detail}", name=path.name[-80:], detail=detail)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError("file", Msg("配置文件 {name} 不是有效的 TOML：{error}", name=path.name[-80:],
                                           error=str(exc)[:200])) from None
+    except RecursionError:  # tomllib recurses per nesting level: a file of 100,000 '[' exhausts the stack
+        raise ValidationError("file", Msg("配置文件 {name} 嵌套过深，不是 gridhall admin export 写出的配置",
+                                          name=path.name[-80:])) from None
     if doc.get("format") != FORMAT_VERSION:
         raise ValidationError("file", Msg("配置文件 {name} 的 format 应为 {version}（gridhall admin export 写出的文件）",
                                           name=path.name[-80:], version=FORMAT_VERSION))

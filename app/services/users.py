@@ -441,6 +441,10 @@ def _why(reason: str | None) -> str:
         raise UserError(Msg("请写明修改原因（--reason）：账户的角色、部门和停用都记录在配置变更记录中"))
     if len(text) > 1000:
         raise UserError(Msg("原因过长（{count:,} 个字符，最多 1000 个）", count=len(text)))
+    try:  # a control or bidi character would enter the append-only history unseen
+        clean_text("reason", text)
+    except TextRefused as exc:
+        raise UserError(msg_of(exc)) from None
     return text
 
 
@@ -503,6 +507,8 @@ def retire_user(store: Store, username: str, *, reason: str | None, actor: Actor
         user = _get(session, username)
         if actor is not None and actor.username == user.username:
             raise UserError(Msg("不能停用自己正在使用的账户；请让另一位管理员操作"))
+        if user.active is False:
+            raise UserError(Msg("用户“{name}”已经停用，未做修改", name=user.username))
         _check_not_last_admin(session, user)
         before = _record(session, user)
         user.active = False
@@ -520,6 +526,8 @@ def reactivate_user(store: Store, username: str, *, reason: str | None, actor: A
     directory = directory or directory_for(store)
     with store.session() as session, session.begin():
         user = _get(session, username)
+        if user.active is not False:
+            raise UserError(Msg("用户“{name}”没有停用，无需重新启用；未做修改", name=user.username))
         if user.department_id is not None:
             dept = session.get(Department, user.department_id)
             if dept is not None and dept.active is False:
@@ -538,7 +546,11 @@ def user_history(store: Store, username: str) -> list[dict[str, Any]]:
     from app.store.calendar_years import changes
 
     with store.engine.connect() as conn:
-        return changes(conn, USER_ENTITY, normalize_username(username))
+        found = changes(conn, USER_ENTITY, normalize_username(username))
+    if not found:  # an unknown name is said so, not shown as an empty record
+        with store.session() as session:
+            _get(session, username)
+    return found
 
 
 def _info(user: User, dept: Department | None, has_password: bool) -> UserInfo:

@@ -284,3 +284,26 @@ def test_export_import_round_trip_changes_nothing(cfg, world, store, tmp_path):
     path.write_text(cycle, encoding="utf-8")
     with pytest.raises(ValidationError, match="上级关系成环"):
         cfg.import_config(admin(world), path, dry_run=True)
+
+
+def test_hostile_import_files_and_text_refused_with_one_message(cfg, world, store, tmp_path):
+    """A deeply nested or non-UTF-8 file, a bidi or control character in a name or a reason:
+    one clear refusal each (no RecursionError, no class name), nothing written."""
+    before = len(history(store))
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="嵌套过深"):
+        cfg.import_config(admin(world), deep, reason="r", dry_run=True)
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('format = 1\n# 配置\n'.encode("gbk"))
+    with pytest.raises(ValidationError, match="不是 UTF-8 文本"):
+        cfg.import_config(admin(world), gbk, reason="r", dry_run=True)
+    with pytest.raises(ValidationError, match="含控制字符"):
+        cfg.set_department(admin(world), "CG", name="执法\u202e局", kind="bureau", reason="r")
+    with pytest.raises(ValidationError, match="含控制字符"):
+        cfg.set_department(admin(world), "CG", name="执法\x85局", kind="bureau", reason="r")
+    with pytest.raises(ValidationError, match="改变文字显示方向"):
+        cfg.set_department(admin(world), "CG", name="执法局", kind="bureau", reason="新设\u202e")
+    with pytest.raises(ValidationError, match="控制字符"):
+        cfg.set_department(admin(world), "CG", name="执法局", kind="bureau", reason="新设\x1b[2J")
+    assert len(history(store)) == before

@@ -113,3 +113,22 @@ def test_on_postgis_the_login_group_follows_the_role(depts, backend):
     with store.engine.connect() as conn:
         dept = conn.execute(select(Department.id).where(Department.code == "JD01")).scalar()
         assert conn.execute(text("SELECT department_id FROM users WHERE username = 'wang'")).scalar() == dept
+
+
+def test_hostile_account_changes_are_refused(depts):
+    """Reactivating an account that is not retired, retiring one twice, a reason with a control or
+    bidi character, the history of an unknown name: one clear refusal, nothing on the record."""
+    store = depts
+    with pytest.raises(UserError, match="没有停用"):
+        reactivate_user(store, "wang", reason="返聘", actor=boss(store), clock=CLOCK)
+    retire_user(store, "wang", reason="离职", actor=boss(store), clock=CLOCK)
+    with pytest.raises(UserError, match="已经停用"):
+        retire_user(store, "wang", reason="再离职", actor=boss(store), clock=CLOCK)
+    with pytest.raises(UserError, match="改变文字显示方向"):
+        reactivate_user(store, "wang", reason="返\u202e聘", actor=boss(store), clock=CLOCK)
+    with pytest.raises(UserError, match="控制字符"):
+        change_user(store, "zhang.san", role="leader", reason="升\x00职", actor=boss(store), clock=CLOCK)
+    assert [h["reason"] for h in user_history(store, "wang")] == ["离职"]
+    assert user_history(store, "zhang.san") == []
+    with pytest.raises(UserError, match="不存在"):
+        user_history(store, "nobody")
