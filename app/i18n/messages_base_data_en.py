@@ -207,4 +207,8 @@ BASE_DATA_EN: dict[str, str] = {
         "--source-crs (e.g. 4549 or 4490)",
     "{path} 的 .cpg 文件给出的编码「{encoding}」未知：请用 --encoding 指定编码（如 UTF-8 或 GBK）":
         "{path} names an unknown encoding '{encoding}': give the encoding with --encoding (e.g. UTF-8 or GBK)",
+    "{fmt} 文件保存不了没有几何的要素：只写入了 {written} 条，共 {total} 条（{missing} 条没有几何）；"
+    "请导出为 GeoPackage、GeoJSON、CSV 或 Excel（.xlsx）":
+        "A {fmt} file cannot hold features without a geometry: {written} of {total} were written ({missing} have no "
+        "geometry); export to GeoPackage, GeoJSON, CSV or Excel (.xlsx)",
 }

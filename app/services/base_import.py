@@ -297,6 +297,8 @@ def _read_features(lyr: Any, columns: list[str], decode_with: list[str] | None, 
         for batch in lyr.GetArrowStreamAsNumPy(options=["INCLUDE_FID=NO"]):
             if check is not None:
                 check()
+            if not any(len(v) for v in batch.values()):
+                break  # GDAL 3.6 streams empty batches for ever from a FlatGeobuf file with no feature
             if geom_key is None:
                 geom_key = next((k for k in batch if k not in data), "")
             n = 0
@@ -1080,6 +1082,7 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
     _remove_output(tmp)
     try:
         _write_layer(driver, tmp, kind, fmt, keys, names, rows)
+        _check_written(tmp, fmt, rows)
         _replace(driver, tmp, target, fmt)
     except (RuntimeError, OSError) as exc:  # GDAL's or the OS's refusal (disk full …): one line, no .part left
         _remove_output(tmp)
@@ -1088,6 +1091,22 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
         _remove_output(tmp)
         raise
     return len(rows)
+
+
+def _check_written(tmp: Path, fmt: str, rows: list[tuple[dict[str, Any], Any]]) -> None:
+    """Refuse a file that dropped rows: a format may not hold a feature without geometry (GDAL 3.6's
+    FlatGeobuf writer leaves such features out without an error), so the count is read back then."""
+    missing = sum(1 for _, wkb in rows if wkb is None)
+    if not missing:
+        return
+    _, ogr, _ = _ogr()
+    ds = ogr.Open(str(tmp))
+    written = ds.GetLayer(0).GetFeatureCount() if ds is not None and ds.GetLayerCount() else 0
+    ds = None
+    if written != len(rows):
+        raise ImportRefused(Msg("{fmt} 文件保存不了没有几何的要素：只写入了 {written} 条，共 {total} 条（{missing} 条没有几何）；"
+                                "请导出为 GeoPackage、GeoJSON、CSV 或 Excel（.xlsx）", fmt=FORMATS[fmt], written=written,
+                                total=len(rows), missing=missing))
 
 
 def export_target(store: Any, path: str | os.PathLike, fmt: str) -> Path:
