@@ -253,6 +253,9 @@ ADMIN_EN: dict[str, str] = {
         "Upgrading to revision 0025 needs a PostgreSQL superuser once (it makes the function in gridhall_accounts "
         "that moves a login's group with the user's role): the DBA runs gridhall db upgrade as a superuser, "
         "see docs/deploy.md",
+    "不认识的字段 {keys}（拼写错误？可用的字段见 gridhall admin export 写出的文件）":
+        "unknown field {keys} (a typo? the fields are those of a file gridhall admin export writes)",
+    "配置文件 {name} 有不认识的项 {keys}（拼写错误？）": "The configuration file {name} has unknown entries {keys} (a typo?)",
     "升级到第 0026 版需要 PostgreSQL 超级用户运行一次（它收回 gridhall_open311 的 gridhall_acceptor 成员身份，"
     "并修改 gridhall_accounts 中的函数）：请由 DBA 以超级用户执行 gridhall db upgrade，见 docs/deploy.md":
         "Upgrading to revision 0026 needs a PostgreSQL superuser once (it revokes gridhall_open311's membership "

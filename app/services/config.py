@@ -1194,6 +1194,11 @@ def _write_limit(conn: Connection, state: _State, change: ConfigChange, eff: dat
 # ----------------------------------------------------------------------------- the TOML document
 
 
+#: The top-level keys of a configuration file (what export_document writes).
+_DOCUMENT_KEYS = frozenset({"format", "config_version", "exported_at", "departments", "categories", "routes", "limits",
+                            "calendar", "settings"})
+
+
 def read_document(path: str | Path) -> dict[str, Any]:
     """The configuration file's data; ValidationError naming what is wrong."""
     path = Path(path)
@@ -1217,6 +1222,10 @@ def read_document(path: str | Path) -> dict[str, Any]:
     if doc.get("format") != FORMAT_VERSION:
         raise ValidationError("file", Msg("配置文件 {name} 的 format 应为 {version}（gridhall admin export 写出的文件）",
                                           name=path.name[-80:], version=FORMAT_VERSION))
+    unknown = sorted(str(k) for k in doc if k not in _DOCUMENT_KEYS)
+    if unknown:
+        raise ValidationError("file", Msg("配置文件 {name} 有不认识的项 {keys}（拼写错误？）", name=path.name[-80:],
+                                          keys="、".join(k[:40] for k in unknown[:5])))
     for section in ("departments", "categories", "routes", "limits", "calendar"):
         value = doc.get(section, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -1241,12 +1250,22 @@ def _where(section: str, i: int, exc: ValidationError) -> ValidationError:
     return ValidationError(exc.field, Msg("配置文件第 {n} 个 [[{section}]]：{error}", n=i, section=section, error=exc.msg))
 
 
+def _known_keys(section: str, record: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Refuse a record naming a key its section does not have: a mistyped key (``phnoe``) would
+    otherwise be ignored and clear the field it meant to set."""
+    unknown = sorted(str(k) for k in record if k not in after)
+    if unknown:
+        raise ValidationError(section, Msg("不认识的字段 {keys}（拼写错误？可用的字段见 gridhall admin export 写出的文件）",
+                                           keys="、".join(k[:40] for k in unknown[:5])))
+
+
 def _plan_document(state: _State, doc: Mapping[str, Any]) -> list[ConfigChange]:
     changes: list[ConfigChange] = []
     planned: dict[str, dict[str, Any]] = {}
     for i, record in enumerate(doc.get("departments", []), 1):
         try:
             after = _check_department(state, dict(record), {r.get("code"): r for r in doc.get("departments", [])})
+            _known_keys("departments", record, after)
         except ValidationError as exc:
             raise _where("departments", i, exc) from None
         if after["code"] in planned:
@@ -1271,6 +1290,7 @@ def _plan_document(state: _State, doc: Mapping[str, Any]) -> list[ConfigChange]:
     for i, record in enumerate(doc.get("categories", []), 1):
         try:
             after = _check_category(state, dict(record), departments)
+            _known_keys("categories", record, after)
         except ValidationError as exc:
             raise _where("categories", i, exc) from None
         key = category_key(after["kind"], after["code"])
@@ -1283,6 +1303,7 @@ def _plan_document(state: _State, doc: Mapping[str, Any]) -> list[ConfigChange]:
     for i, record in enumerate(doc.get("routes", []), 1):
         try:
             after = _check_route(state, dict(record), departments)
+            _known_keys("routes", record, after)
         except ValidationError as exc:
             raise _where("routes", i, exc) from None
         wanted[route_key(after)] = after
@@ -1296,6 +1317,7 @@ def _plan_document(state: _State, doc: Mapping[str, Any]) -> list[ConfigChange]:
     for i, record in enumerate(doc.get("limits", []), 1):
         try:
             after = _check_limit(state, dict(record))
+            _known_keys("limits", record, after)
         except ValidationError as exc:
             raise _where("limits", i, exc) from None
         key = limit_key(after)

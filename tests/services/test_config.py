@@ -307,3 +307,33 @@ def test_hostile_import_files_and_text_refused_with_one_message(cfg, world, stor
     with pytest.raises(ValidationError, match="控制字符"):
         cfg.set_department(admin(world), "CG", name="执法局", kind="bureau", reason="新设\x1b[2J")
     assert len(history(store)) == before
+
+
+def test_a_mistyped_key_is_refused_not_taken_as_clearing_its_field(cfg, world, store, tmp_path):
+    """A record's key its section does not have (``phnoe`` for ``phone``) or an unknown top-level entry:
+    one refusal naming it, nothing changed (the key was ignored and the phone cleared)."""
+    code = next(iter(cfg.state().departments))
+    cfg.set_department(admin(world), code, phone="0512-65551234", reason="登记电话")
+    doc = cfg.export_document()
+    dept = next(d for d in doc["departments"] if d["code"] == code)
+    dept["phnoe"] = dept.pop("phone")
+    path = tmp_path / "typo.toml"
+    path.write_text(dumps_toml(doc), encoding="utf-8")
+    before = (len(history(store)), cfg.state().departments[dept["code"]].get("phone"))
+    with pytest.raises(ValidationError, match="不认识的字段 phnoe") as refused:
+        cfg.import_config(admin(world), path, reason="改电话")
+    assert "[[departments]]" in str(refused.value)
+    for section, key in (("routes", "priorty"), ("limits", "minuts"), ("categories", "nmae")):
+        typo = cfg.export_document()
+        typo[section][0][key] = 1
+        path.write_text(dumps_toml(typo), encoding="utf-8")
+        with pytest.raises(ValidationError, match=f"不认识的字段 {key}"):
+            cfg.import_config(admin(world), path, dry_run=True)
+    top = cfg.export_document()
+    top["departements"] = []
+    path.write_text(dumps_toml(top), encoding="utf-8")
+    with pytest.raises(ValidationError, match="不认识的项 departements"):
+        cfg.import_config(admin(world), path, dry_run=True)
+    assert (len(history(store)), cfg.state().departments[dept["code"]].get("phone")) == before
+    path.write_text(dumps_toml(cfg.export_document()), encoding="utf-8")  # the export itself still goes back in
+    assert not cfg.import_config(admin(world), path, reason="回导").changes
