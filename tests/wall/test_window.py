@@ -49,6 +49,11 @@ def test_the_tiles_show_the_stores_figures(wall):
     assert len(wall.map.heat) == len(wall.model.snapshot.heat_points) > 0
 
 
+def test_each_window_is_named_after_the_wall(wall):
+    for window in wall.screens:  # what a window manager and the task list show (was "__main__.py")
+        assert window.windowTitle().startswith("GridHall — ") and window.title.text() in window.windowTitle()
+
+
 def test_no_editing_action_is_reachable(wall):
     from app.commands import default_registry
 

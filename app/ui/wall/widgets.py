@@ -411,6 +411,7 @@ class WallScreen(QWidget):
         head = QHBoxLayout()
         self.title = _label(theme, 1.6, TEXT, bold=True)
         self.title.setText(tr(layout.title))
+        self.setWindowTitle(f"GridHall — {tr(layout.title)}")  # the task list's and a window manager's name for it
         self.clock = _label(theme, 1.3, ACCENT, bold=True)
         self.clock.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.clock.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
