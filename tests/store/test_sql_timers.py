@@ -378,9 +378,12 @@ def test_functions_are_fenced_and_granted(store):
                                r=group_role(role), o=oid), (sig, role)
         for role in GROUP_ROLES:
             assert _scalar(conn, "SELECT has_table_privilege(:r, 'statutory_days', 'SELECT')", r=group_role(role))
-            # only the administrator enters calendar years (migration 0016)
-            assert _scalar(conn, "SELECT has_table_privilege(:r, 'statutory_days', 'UPDATE')",
+            # only the administrator enters calendar years (migration 0016), by its columns (0026: a
+            # table-level UPDATE would also let it LOCK the table every deadline reads)
+            assert _scalar(conn, "SELECT has_any_column_privilege(:r, 'statutory_days', 'UPDATE')",
                            r=group_role(role)) is (role is Role.ADMIN)
+            assert _scalar(conn, "SELECT has_table_privilege(:r, 'statutory_days', 'UPDATE')",
+                           r=group_role(role)) is False
 
 
 def test_migration_upgrades_and_downgrades(pg_cluster, pg_database):
