@@ -126,6 +126,7 @@ class RepliesDock(QWidget):
         self.table.activated.connect(lambda index: self.open_row(index.row()))  # Enter on a row
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self._subs = Subscriptions()
+        self._closed = False  # torn down: a throttled read or a late answer finds no widgets to fill
         self._load_soon = Throttle(self.load, interval_ms=1000, parent=self)  # a burst of changes: one read
         ev = state.events
         self._subs.connect(ev.rows_reset, self._load_soon)
@@ -135,6 +136,7 @@ class RepliesDock(QWidget):
         self.load()
 
     def teardown(self) -> None:
+        self._closed = True
         self._subs.close()
         for key in (LOAD_KEY, CASE_KEY, DONE_KEY):
             self.runner.cancel(key)
@@ -142,13 +144,19 @@ class RepliesDock(QWidget):
     # ---- reading -----------------------------------------------------------------------
     def load(self) -> None:
         """Read the owed replies again in a worker (the latest request wins)."""
+        if self._closed:
+            return
         self.runner.run_in_thread(self.loader, self._loaded, self._failed, key=LOAD_KEY)
 
     def _loaded(self, replies: list[DueReply]) -> None:
+        if self._closed:
+            return
         self.replies = list(replies)
         self.refresh()
 
     def _failed(self, exc: BaseException) -> None:
+        if self._closed:
+            return
         log.error("reading the owed replies failed: %s", exc)
         self.summary.setText(self.cat.tr("无法读取待回复事项：{error}", error=self.cat.error(exc)))
 

@@ -199,3 +199,17 @@ def test_the_confirmation_shows_a_reporters_markup_as_written(qtbot, desk, login
     assert labels and all(label.textFormat() == Qt.TextFormat.PlainText for label in labels)
     box.button(QMessageBox.StandardButton.No).click()
     dock.teardown()
+
+
+def test_a_torn_down_dock_reads_nothing_more(qtbot, desk, login_as, queue, runner):  # noqa: F811
+    """After teardown a throttled read finds nothing to fill: no new read, a late answer is dropped
+    (a deleted table answered 'already deleted' inside another test on PySide6)."""
+    acceptor = login_as(Role.ACCEPTOR)
+    dock = _dock(qtbot, desk, acceptor, queue, runner)
+    qtbot.waitUntil(lambda: not runner.is_busy(), timeout=10_000)
+    before = list(dock.replies)
+    dock.teardown()
+    dock.load()  # what the throttle's timer does after a burst of changes
+    assert not runner.is_busy()
+    dock._loaded([object()])  # an answer that was already on its way
+    assert dock.replies == before
