@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -189,7 +190,7 @@ def _gdal_error(exc: Exception) -> Msg | str:
     GDAL gave it (at most 200 characters)."""
     gdal = _ogr()[0]
     text = (str(exc).strip() or gdal.GetLastErrorMsg().strip())[:200]
-    if "not recognized as a supported file format" in text or "not recognised as a supported file format" in text:
+    if re.search(r"not recogni[sz]ed as (being in )?a supported file format", text):  # GDAL 3.6 / 3.10 wording
         return Msg("格式无法识别")
     if "malformed" in text or "not a database" in text:
         return Msg("文件已损坏")
@@ -1077,6 +1078,9 @@ def _export(store: Any, kind: str, path: str | os.PathLike, fmt: str | None,
     if fmt == "xlsx":
         _export_xlsx(target, keys, names, rows, kind)
         return len(rows)
+    missing = sum(1 for _, wkb in rows if wkb is None)
+    if fmt == "fgb" and missing:  # GDAL 3.6 drops such features silently, 3.10 refuses them in English
+        raise ImportRefused(_no_geometry_msg(fmt, 0, len(rows), missing))
     driver = ogr.GetDriverByName(FORMATS[fmt])
     tmp = target.with_name(f".{target.stem}.part{target.suffix}")
     _remove_output(tmp)
@@ -1104,9 +1108,13 @@ def _check_written(tmp: Path, fmt: str, rows: list[tuple[dict[str, Any], Any]]) 
     written = ds.GetLayer(0).GetFeatureCount() if ds is not None and ds.GetLayerCount() else 0
     ds = None
     if written != len(rows):
-        raise ImportRefused(Msg("{fmt} 文件保存不了没有几何的要素：只写入了 {written} 条，共 {total} 条（{missing} 条没有几何）；"
-                                "请导出为 GeoPackage、GeoJSON、CSV 或 Excel（.xlsx）", fmt=FORMATS[fmt], written=written,
-                                total=len(rows), missing=missing))
+        raise ImportRefused(_no_geometry_msg(fmt, written, len(rows), missing))
+
+
+def _no_geometry_msg(fmt: str, written: int, total: int, missing: int) -> Msg:
+    return Msg("{fmt} 文件保存不了没有几何的要素：只写入了 {written} 条，共 {total} 条（{missing} 条没有几何）；"
+               "请导出为 GeoPackage、GeoJSON、CSV 或 Excel（.xlsx）", fmt=FORMATS[fmt], written=written, total=total,
+               missing=missing)
 
 
 def export_target(store: Any, path: str | os.PathLike, fmt: str) -> Path:

@@ -51,9 +51,20 @@ def _within(seconds: float, fn):
 
 
 def test_a_flatgeobuf_file_with_no_feature_is_read_to_its_end(world_store, tmp_path):
-    # written with no geometry: GDAL 3.6 leaves both features out (a file with none), a later GDAL keeps them
-    empty = write_layer(tmp_path / "none.fgb", [component("32059901002000002"), component("32059901002000003")],
-                        [None, None], geom_type=ogr.wkbMultiPolygon)
+    # written with no geometry: GDAL 3.6 leaves both features out (a file with none); GDAL 3.10 refuses
+    # them, and then the file is made with the fields and no feature
+    empty = tmp_path / "none.fgb"
+    try:
+        write_layer(empty, [component("32059901002000002"), component("32059901002000003")], [None, None],
+                    geom_type=ogr.wkbMultiPolygon)
+    except RuntimeError:
+        for leftover in tmp_path.glob("none.fgb*"):
+            leftover.unlink()
+        ds = ogr.GetDriverByName("FlatGeobuf").CreateDataSource(str(empty))
+        lyr = ds.CreateLayer("components", None, ogr.wkbMultiPolygon)
+        for name in component("32059901002000002"):
+            lyr.CreateField(ogr.FieldDefn(name, ogr.OFTString))
+        ds = lyr = None
     kept = _features(empty)
     one = write_layer(tmp_path / "one.fgb", [component("32059901002000002")], ["POINT(3 4)"])
     source = _within(60, lambda: bi.read_source(one, "components"))
@@ -70,12 +81,11 @@ def test_an_export_never_reports_rows_the_format_left_out(world_store, tmp_path)
     target = tmp_path / "departments.fgb"
     try:
         written = bi.export(world_store, "departments", target)
-    except bi.ImportRefused as exc:  # GDAL 3.6: no feature without geometry in a FlatGeobuf file
+    except bi.ImportRefused as exc:  # no feature without geometry in a FlatGeobuf file: refused before writing
         assert "没有几何" in str(exc) and "GeoPackage" in str(exc)
         assert not target.exists() and not list(tmp_path.glob(".departments.part*"))
-    else:  # a GDAL whose FlatGeobuf holds them: every row is in the file
-        assert written == departments
-        assert _features(target) == departments
+    else:
+        pytest.fail(f"{written} departments exported to FlatGeobuf, some without geometry")
     gpkg = tmp_path / "departments.gpkg"  # the formats the message names keep every row
     assert bi.export(world_store, "departments", gpkg) == departments
     assert _features(gpkg) == departments
