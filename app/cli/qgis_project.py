@@ -62,15 +62,7 @@ def run_qgis_project(args: argparse.Namespace) -> int:
 
 
 def _headless() -> None:
-    """No display (a server, a cron job, ssh): Qt's offscreen platform, as the bulletin's map does;
-    without it Qt aborts the process (exit 134) before QGIS starts."""
-    import os
+    """No display: Qt's offscreen platform, as the bulletin's map does (app.gis.qgis_app)."""
+    from app.gis.qgis_app import headless_display
 
-    if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if "XDG_RUNTIME_DIR" not in os.environ:
-        import tempfile
-
-        runtime = os.path.join(tempfile.gettempdir(), f"gridhall-runtime-{os.getuid()}")
-        os.makedirs(runtime, mode=0o700, exist_ok=True)
-        os.environ["XDG_RUNTIME_DIR"] = runtime
+    headless_display()

@@ -29,6 +29,17 @@ _temp_profile: str | None = None
 _initialised = False
 
 
+
+def headless_display() -> None:
+    """No display (a server, a cron job, ssh): Qt's offscreen platform and a private runtime
+    directory, set before QGIS starts (without them Qt aborts the process, exit 134)."""
+    if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = os.path.join(tempfile.gettempdir(), f"gridhall-runtime-{os.getuid()}")
+        os.makedirs(runtime, mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = runtime
+
 def start_qgis(argv: list[str] | None = None, *, gui: bool = True,
                profile_dir: str | os.PathLike | None = None,
                prefix: str | None = None) -> QgsApplication:

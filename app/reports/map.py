@@ -4,7 +4,6 @@ north arrow) in this process's QgsApplication (``app.gis.qgis_app.start_qgis``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,16 +18,9 @@ def render_map(path: str | Path, *, title: str, time_text: str, legend_title: st
                streets_name: str = "") -> Path:
     """Write a PNG of the month's cases (points: number, WKT) and hotspot grids (code: WKT) over
     the streets' boundaries (code, name, WKT), labelled by name."""
-    if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if "XDG_RUNTIME_DIR" not in os.environ:
-        import tempfile
+    from app.gis.qgis_app import headless_display, start_qgis
 
-        runtime = os.path.join(tempfile.gettempdir(), f"gridhall-runtime-{os.getuid()}")
-        os.makedirs(runtime, mode=0o700, exist_ok=True)
-        os.environ["XDG_RUNTIME_DIR"] = runtime
-    from app.gis.qgis_app import start_qgis
-
+    headless_display()
     start_qgis(gui=True)
     from qgis.core import (
         QgsFeature,
